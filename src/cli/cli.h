@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli - shared state and helpers of the tlspolicy subcommands.
+ *
+ * Every subcommand is `int cmd_NAME(struct cli *cli, int argc, char **argv)`
+ * with argv[0] the command name; it returns an exit code:
+ *   EXIT_OK 0      the operation succeeded
+ *   EXIT_FAIL 1    it failed (not found, invalid input, DB error, ...)
+ *   EXIT_USAGE 2   the command line is wrong
+ *
+ * Global options (-c FILE, --db URL, --json, -v) are accepted before the
+ * command and, through CLI_COMMON_LONGOPTS / cli_common_opt(), after it.
+ */
+#ifndef TP_CLI_CLI_H
+#define TP_CLI_CLI_H
+
+#include <getopt.h>
+#include "util/config.h"
+#include "util/errbuf.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+struct store;
+
+struct cli {
+	const char *config_path; /* -c; NULL: CONFIG_DEFAULT_FILE if present */
+	const char *db_url;      /* --db; NULL: setting "database" */
+	int json;                /* --json */
+	int verbose;             /* -v (repeatable) */
+	struct config *cfg;      /* loaded by cli_config() */
+};
+
+/* Long options every command accepts; use as the first entries of a
+ * command's option table.  Their values are >= CLI_OPT_BASE. */
+enum { CLI_OPT_BASE = 0x1000, CLI_OPT_JSON, CLI_OPT_DB, CLI_OPT_CONFIG };
+#define CLI_COMMON_LONGOPTS                                    \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },           \
+	{ "db", required_argument, NULL, CLI_OPT_DB },         \
+	{ "config", required_argument, NULL, CLI_OPT_CONFIG }
+
+/* Handles a common option returned by getopt_long (also -c and -v when
+ * the command's short options include "c:v"). Returns 1 if handled. */
+int cli_common_opt(struct cli *cli, int opt, const char *arg);
+
+/* The loaded configuration (-c file, else the default file if it
+ * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */
+struct config *cli_config(struct cli *cli);
+
+/* Opens the store from --db or the setting; prints a one-line error
+ * and returns NULL on failure. */
+struct store *cli_store(struct cli *cli);
+
+/* Prints "tlspolicy COMMAND: message" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* JSON string output with escaping. */
+#include <stdio.h>
+void cli_json_string(FILE *out, const char *s);
+
+/* Subcommands. */
+int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_db(struct cli *cli, int argc, char **argv);
+int cmd_policy(struct cli *cli, int argc, char **argv);
+int cmd_postfix_config(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_query(struct cli *cli, int argc, char **argv);
+int cmd_logscan(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+
+#endif

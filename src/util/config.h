@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config - settings in Postfix main.cf syntax.
+ *
+ * `name = value` lines; whole-line comments start with '#'; a line that
+ * starts with whitespace continues the previous one; blank lines are
+ * ignored.  Every setting is declared in settings.def with its type and
+ * default; an unknown name or an invalid value is an error naming
+ * file:line.  LIMITS: CONFIG_MAX_LINE bytes per logical line.
+ */
+#ifndef TP_UTIL_CONFIG_H
+#define TP_UTIL_CONFIG_H
+
+#include <stdio.h>
+#include "util/errbuf.h"
+
+#define CONFIG_MAX_LINE 8192
+#define CONFIG_DEFAULT_FILE TLSPOLICY_SYSCONFDIR "/tlspolicy.cf"
+
+struct config;
+
+/* A configuration holding every default. Never NULL (aborts on ENOMEM). */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/* Reads a file. missing_ok: a missing file is not an error. On error
+ * nothing in cfg is changed. */
+int config_load_file(struct config *cfg, const char *path, int missing_ok,
+		     struct errbuf *why);
+/* Parses text in main.cf syntax; origin names it in messages. */
+int config_load_string(struct config *cfg, const char *text,
+		       const char *origin, struct errbuf *why);
+/* Sets one setting (validated). */
+int config_set(struct config *cfg, const char *name, const char *value,
+	       struct errbuf *why);
+
+/* Values. Asking for an undeclared name is a bug (log_panic). The
+ * returned string is owned by cfg, valid until the next set/free. */
+const char *config_get(const struct config *cfg, const char *name);
+unsigned config_get_time(const struct config *cfg, const char *name);
+int config_get_bool(const struct config *cfg, const char *name);
+long config_get_int(const struct config *cfg, const char *name);
+/* Postfix version as major*100+minor, e.g. 307 for "3.7". */
+unsigned config_get_version(const struct config *cfg, const char *name);
+int config_is_default(const struct config *cfg, const char *name);
+
+/* Parses a Postfix time value (N, Ns, Nm, Nh, Nd, Nw) into seconds. */
+int config_parse_time(const char *s, unsigned *secs);
+/* Parses "x.y" into x*100+y. */
+int config_parse_version(const char *s, unsigned *v);
+
+/* Splits a LIST value into words (whitespace or commas). Returns the
+ * number of words, at most max; words point into a copy in *storage,
+ * which the caller frees. */
+size_t config_split_list(const char *value, char **words, size_t max,
+			 char **storage);
+
+/* Prints settings like postconf: all, or only the non-default ones. */
+void config_print(const struct config *cfg, FILE *out, int only_nondefault);
+/* Prints one setting (name = value); -1 for an unknown name. */
+int config_print_one(const struct config *cfg, FILE *out, const char *name);
+
+#endif
