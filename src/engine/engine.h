@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine - decides the answer for one socketmap lookup key.
+ *
+ * Precedence (ARCHITECTURE.md "Flow of one lookup"):
+ *   1. the admin's table: the exact key; for a bare domain also its
+ *      ".parent" entries walking up (a manual ".example.com" wins over
+ *      anything discovered for sub.example.com);
+ *   2. a fresh cached decision;
+ *   3. discovery sources in the order they were added (DANE, MTA-STS,
+ *      provider templates): the first that applies decides;
+ *   4. the `_default` row; else NOTFOUND.
+ * Keys "[host]", "[host]:port", IP literals and ".parent" keys are
+ * answered from the table only.  Concurrent lookups of one domain share
+ * one discovery.  A lookup that runs past `lookup_deadline` is answered
+ * from stale cache, else with the fallback (step 4) - never TEMP for
+ * tlspolicy's own failures.
+ *
+ * The engine runs on one libevent loop and never blocks it.  Callbacks
+ * are always made from the loop, possibly before engine_lookup()
+ * returns (table hits).
+ */
+#ifndef TP_ENGINE_ENGINE_H
+#define TP_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include "util/errbuf.h"
+
+struct event_base;
+struct config;
+
+/* Mirrors the socketmap reply kinds (Postfix dict_sockmap). */
+enum lookup_status { LOOKUP_OK, LOOKUP_NOTFOUND, LOOKUP_TEMP, LOOKUP_PERM };
+
+/* Where an answer came from (statistics, logs, `query -v`). */
+enum answer_source {
+	ANSWER_TABLE,    /* the admin's table (exact or parent) */
+	ANSWER_DEFAULT,  /* the _default row */
+	ANSWER_DANE,
+	ANSWER_STS,
+	ANSWER_PROVIDER,
+	ANSWER_NONE,     /* NOTFOUND */
+	ANSWER_ERROR,    /* TEMP / PERM */
+	ANSWER_SOURCE_COUNT
+};
+const char *answer_source_name(enum answer_source src);
+
+struct engine_answer {
+	enum lookup_status status;
+	enum answer_source source;
+	/* OK: the policy text "LEVEL attr=value ..."; TEMP/PERM: the reason;
+	 * NOTFOUND: "".  Valid only during the callback. */
+	const char *text;
+};
+
+typedef void (*engine_cb)(const struct engine_answer *ans, void *arg);
+
+struct engine;
+struct engine_req;
+
+/*
+ * Creates an engine on base (owned by the caller) with the settings of
+ * cfg (must outlive the engine).  The table snapshot is loaded from the
+ * store named by the setting `database` (or db_url when not NULL)
+ * before this returns; a failure to load the first snapshot is an error.
+ */
+struct engine *engine_new(struct event_base *base, const struct config *cfg,
+			  const char *db_url, struct errbuf *why);
+void engine_free(struct engine *eng);
+
+/* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
+ * the callback has already been made. */
+struct engine_req *engine_lookup(struct engine *eng, const char *key,
+				 engine_cb cb, void *arg);
+/* The callback of req will not be made (client went away). */
+void engine_cancel(struct engine_req *req);
+
+/* Reloads the table snapshot off the loop (worker thread); the new
+ * snapshot is swapped in whole.  When the database is down the old
+ * snapshot keeps serving. */
+void engine_reload(struct engine *eng);
+
+/*
+ * Discovery sources.  discover() starts finding out what `domain` (a
+ * normalised bare domain) publishes and calls done() exactly once,
+ * possibly before discover() returns, always on the engine's loop.
+ * cancel() (may be NULL) abandons a discovery whose deadline passed;
+ * done() must then not be called.
+ */
+enum source_verdict {
+	SOURCE_APPLIES,        /* policy_text is the answer */
+	SOURCE_NOT_APPLICABLE, /* nothing published: next source decides */
+	SOURCE_TEMP,           /* the domain's own data is broken (DNSSEC bogus): answer TEMP */
+	SOURCE_FAILED,         /* our own failure: treated as not applicable, not cached long */
+};
+
+struct source_result {
+	enum source_verdict verdict;
+	const char *policy_text; /* SOURCE_APPLIES */
+	const char *reason;      /* SOURCE_TEMP / SOURCE_FAILED; for logs */
+	unsigned ttl;            /* seconds the verdict may be cached */
+};
+
+typedef void (*source_done_fn)(void *done_arg, const struct source_result *res);
+
+struct engine_source {
+	const char *name;            /* "dane", "sts", "provider" */
+	enum answer_source answer;   /* ANSWER_DANE, ... */
+	void *ctx;
+	void *(*discover)(void *ctx, const char *domain, source_done_fn done,
+			  void *done_arg);  /* returns a handle for cancel, or NULL */
+	void (*cancel)(void *ctx, void *handle);
+};
+
+/* Adds a source; precedence is the order of addition.  The engine copies
+ * the struct; ctx must outlive the engine. */
+int engine_add_source(struct engine *eng, const struct engine_source *src);
+
+/* Counters by reply kind and source, for SIGUSR1 and benchmarks. */
+struct engine_stats {
+	unsigned long long by_status[4];
+	unsigned long long by_source[ANSWER_SOURCE_COUNT];
+	unsigned long long discoveries, coalesced, deadline_stale, deadline_fallback;
+	unsigned long table_rows;
+};
+void engine_stats(const struct engine *eng, struct engine_stats *out);
+
+#endif
