@@ -20,6 +20,13 @@ struct command {
 /* One line per subcommand (keep in the order of the help text). */
 static const struct command commands[] = {
 	{ "config", cmd_config, "print effective settings (like postconf)" },
+	{ "db", cmd_db, "create or check the policy table (db init, db check)" },
+	{ "policy", cmd_policy, "set/get/delete/list/import/export table rows" },
+	{ "postfix-config", cmd_postfix_config, "main.cf lines and Postfix table files" },
+	{ "serve", cmd_serve, "run the socketmap daemon Postfix queries" },
+	{ "query", cmd_query, "print the daemon's reply for keys (in-process or --server)" },
+	{ "logscan", cmd_logscan, "learn from Postfix logs which destinations take stronger TLS" },
+	{ "check", cmd_check, "DANE facts of domains and the answer the daemon would give" },
 	/* COMMANDS: add new subcommands above this line */
 };
 

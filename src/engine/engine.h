@@ -122,6 +122,14 @@ struct engine_stats {
 	unsigned long long by_source[ANSWER_SOURCE_COUNT];
 	unsigned long long discoveries, coalesced, deadline_stale, deadline_fallback;
 	unsigned long table_rows;
+	/* added with the implementation: */
+	unsigned long long cache_hits;      /* fresh cached decisions used */
+	unsigned long long invalid_keys;    /* keys policy_key_normalize() refused */
+	unsigned long long reloads, reload_failures;
+	unsigned long table_invalid_rows;   /* skipped rows of the snapshot */
+	unsigned long cache_entries;
+	long long snapshot_time;            /* when the snapshot was loaded (time_t) */
+	int db_down;                        /* the last reload failed */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 

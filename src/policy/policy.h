@@ -6,7 +6,8 @@
  * A policy is a level plus attributes.  policy_parse() accepts exactly
  * what Postfix accepts for that level (attributes allowed per level,
  * once-only vs. repeatable attributes, value syntax, whitespace- or
- * comma-separated attributes and the "{ name = value }" form) and
+ * comma-separated attributes and, from postfix_compat 310 on, the
+ * "{ name = value }" form, which Postfix 3.7 refuses) and
  * rejects everything else with a reason naming the attribute or
  * character.  policy_format() is canonical: parse(format(p)) == p.
  *
@@ -41,18 +42,24 @@ enum policy_level {
 
 /* Options that change what is accepted. */
 struct policy_opts {
-	unsigned postfix_compat; /* major*100+minor, e.g. 307; 310 enables TLSRPT attrs */
+	/* major*100+minor; 0 means 307 (Debian 12).  309 enables
+	 * enable_rpk; 310 the TLSRPT attributes and "{ name = value }". */
+	unsigned postfix_compat;
 };
 
 struct policy_attr {
 	char *name;  /* lower case, e.g. "match" */
-	char *value; /* as given; canonical forms are produced by format */
+	char *value; /* normalised by policy_parse() (see policy.c) */
 };
 
 struct policy {
 	enum policy_level level;
 	size_t nattrs;
-	struct policy_attr *attrs; /* in input order */
+	/* In canonical order: by attribute (match tafile ciphers exclude
+	 * protocols servername connection_reuse enable_rpk policy_type
+	 * policy_domain policy_string mx_host_pattern policy_failure),
+	 * repeated attributes in input order. */
+	struct policy_attr *attrs;
 };
 
 /* "none" .. "secure"; NULL for an invalid level. */
@@ -83,18 +90,37 @@ char *policy_format(const struct policy *p);
 char *policy_format_params(const struct policy *p);
 
 void policy_free(struct policy *p);
+/* 1 when level and attributes (names, values, order) are the same. */
 int policy_equal(const struct policy *a, const struct policy *b);
+
+/* The first value of attribute name (lower case) in p, or NULL.  The
+ * pointer is into p. */
+const char *policy_attr_get(const struct policy *p, const char *name);
+
+/* 1 when attribute name is accepted at level under opts (NULL: the
+ * default postfix_compat 307), else 0. */
+int policy_attr_allowed(const char *name, enum policy_level level,
+			const struct policy_opts *opts);
+
+/* Copies inlen bytes of untrusted text into out (size outlen) with
+ * non-printable bytes as \xNN and '\' doubled, cut with "..." after
+ * 80 bytes or when out is full.  Returns out. */
+char *policy_escape(char *out, size_t outlen, const char *in, size_t inlen);
 
 /*
  * Lookup keys (the left-hand side): "domain", ".domain", "[host]",
- * "[host]:port", "[ipv4]", "[ipv6-address]" (also "[ipv6:...]"), and
- * "_default".  Normalised to lower case without a trailing dot;
- * internationalised names converted to A-labels.
+ * "[host]:port", "domain:port", "[ipv4]", "[ipv6-address]" (also
+ * "[ipv6:...]", as Postfix queries for an IPv6 address-literal recipient
+ * domain), each address form with an optional ":port", and "_default".
+ * A port is 1-65535 without leading zeros or a service name (Postfix
+ * queries the next hop verbatim, "smtp" included).  Normalised to lower
+ * case without a trailing dot; internationalised names converted to
+ * A-labels; address text is checked but kept as written.
  */
 enum policy_key_kind {
 	POLICY_KEY_DOMAIN,
 	POLICY_KEY_PARENT,   /* .domain */
-	POLICY_KEY_HOST,     /* [host] or [host]:port */
+	POLICY_KEY_HOST,     /* [host], [host]:port or domain:port (exact) */
 	POLICY_KEY_ADDRESS,  /* [ipv4] [ipv6] with optional :port */
 	POLICY_KEY_DEFAULT,  /* _default */
 };

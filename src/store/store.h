@@ -9,9 +9,22 @@
  * A store handle is used by one thread at a time; a thread that needs
  * the database (the daemon's reload worker) opens its own handle.
  *
- * URLs: sqlite:/path/file.db
- *       mysql://user:password@host[:port]/dbname[?socket=/path]
- * (user and password percent-decoded).
+ * URLs: sqlite:/path/file.db   (also sqlite:///path/file.db)
+ *       mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]
+ * (user and password percent-decoded; "mariadb://" is a synonym).
+ *
+ * SQLite: WAL journal, busy timeout STORE_SQLITE_BUSY_MS; a missing
+ * parent directory of the file is created with mode 0750.  The table is
+ * the MariaDB one's equivalent: CHECK constraint for the enum, UNIQUE
+ * domain (COLLATE NOCASE like MariaDB's latin1 collation).
+ * MariaDB: libmariadb (Connector/C), MYSQL_STMT prepared statements
+ * only, connect/read/write timeouts, connection charset latin1 (the
+ * table's charset), session sql_mode strict.  The exact ViMbAdmin-style
+ * table is used as it is and never altered.  A process that uses MariaDB
+ * handles from several threads calls store_global_init() first.
+ *
+ * SECURITY: no SQL text is ever built from input; every value is bound.
+ * Passwords never appear in messages (store_describe() omits them).
  */
 #ifndef TP_STORE_STORE_H
 #define TP_STORE_STORE_H
@@ -19,8 +32,16 @@
 #include <stddef.h>
 #include "util/errbuf.h"
 
+struct policy;
+struct policy_opts;
+
 #define STORE_DOMAIN_MAX 255
 #define STORE_PARAMS_MAX 255
+#define STORE_SQLITE_BUSY_MS 5000      /* wait this long for a lock */
+#define STORE_MYSQL_TIMEOUT 10         /* connect/read/write, seconds */
+#define STORE_MYSQL_TIMEOUT_MAX 3600
+#define STORE_URL_MAX 2048
+#define STORE_DBNAME_MAX 64
 
 /* One row as stored; the strings are owned by whoever filled the row
  * (see store_row_free). */
@@ -73,5 +94,54 @@ struct store_counts {
 };
 int store_put_many(struct store *st, const struct store_put_item *items,
 		   size_t n, struct store_counts *counts, struct errbuf *why);
+
+/* Like store_put_many; flags STORE_DRY_RUN: do everything, count, then
+ * roll back (nothing is written). */
+#define STORE_DRY_RUN 0x1
+int store_put_many_ex(struct store *st, const struct store_put_item *items,
+		      size_t n, int flags, struct store_counts *counts,
+		      struct errbuf *why);
+
+/*
+ * The policy a stored row stands for: parses level + params with
+ * policy_parse_parts() and checks that the domain is a valid lookup key
+ * in normal form (case aside, as both tables compare case-insensitively).
+ * Returns 0 and a new policy (caller frees with policy_free), or -1 with
+ * why = "row id N (domain): reason" -- rows written by other tools that
+ * no longer validate are reported by their id, never used.
+ */
+int store_row_policy(const struct store_row *row,
+		     const struct policy_opts *opts, struct policy **out,
+		     struct errbuf *why);
+
+/* The URL without the password, e.g. "mysql://tlspolicy@127.0.0.1:13306/db"
+ * or "sqlite:/var/lib/tlspolicy/tlspolicy.db".  Owned by st. */
+const char *store_describe(const struct store *st);
+
+/* Once per process before threads use MariaDB handles; optional for
+ * single-threaded programs.  store_global_end() releases the library. */
+int store_global_init(struct errbuf *why);
+void store_global_end(void);
+
+/* A parsed database URL (exposed for tests and for postfix-config, which
+ * writes Postfix's own mysql:/sqlite: table files from it). */
+enum store_kind { STORE_SQLITE, STORE_MYSQL };
+struct store_url {
+	enum store_kind kind;
+	char *path;      /* sqlite: the file */
+	char *user;      /* mysql: decoded; never NULL */
+	char *password;  /* mysql: decoded; NULL when the URL has none */
+	char *host;      /* mysql: "" when only a socket is given; no [] */
+	unsigned port;   /* mysql: 0 = default (3306) */
+	char *dbname;
+	char *socket;    /* mysql: ?socket=, NULL when absent */
+	unsigned timeout; /* mysql: seconds, STORE_MYSQL_TIMEOUT by default */
+};
+/* Returns 0 and fills u (free with store_url_free), or -1 with a reason
+ * that never repeats the password. */
+int store_url_parse(const char *url, struct store_url *u, struct errbuf *why);
+void store_url_free(struct store_url *u);
+/* The URL without the password; malloc'ed, NULL on ENOMEM. */
+char *store_url_describe(const struct store_url *u);
 
 #endif

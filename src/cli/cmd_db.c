@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_db.c - tlspolicy db init|check: the policy table itself.
+ *
+ * init creates the table tlspolicies when it is missing (for MariaDB
+ * exactly the ViMbAdmin DDL; for SQLite its equivalent) and leaves an
+ * existing one as it is after checking it has the columns we use.
+ * check validates every row the way the daemon and the exports do and
+ * reports each invalid row by its id (exit 1 when there is one).
+ */
+#include "cli/cli.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const db_help =
+	"usage: tlspolicy db COMMAND\n"
+	"\n"
+	"Commands:\n"
+	"  init    create the table tlspolicies when it is missing (an existing\n"
+	"          table is used as it is, never altered)\n"
+	"  check   validate every row; report invalid rows by id (exit 1 if any)\n"
+	"\n"
+	"The database is --db URL or the setting 'database':\n"
+	"  sqlite:/path/file.db\n"
+	"  mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]\n";
+
+struct check_state {
+	struct policy_opts opts;
+	unsigned long rows, bad;
+};
+
+static int check_row(const struct store_row *row, void *arg)
+{
+	struct check_state *cs = arg;
+	struct policy *p;
+	struct errbuf why;
+
+	cs->rows++;
+	errbuf_clear(&why);
+	if (store_row_policy(row, &cs->opts, &p, &why) < 0) {
+		cli_error("db", "%s", why.msg);
+		cs->bad++;
+		return 0;
+	}
+	policy_free(p);
+	return 0;
+}
+
+int cmd_db(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct store *st;
+	struct errbuf why;
+	const char *sub;
+	int opt, created, rc;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, opt, optarg))
+			continue;
+		if (opt == 'h') {
+			fputs(db_help, stdout);
+			return EXIT_OK;
+		}
+		cli_error("db", "unknown option or missing argument: %s", argv[optind - 1]);
+		fputs(db_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		fputs(db_help, stderr);
+		return EXIT_USAGE;
+	}
+	sub = argv[optind];
+	if (strcmp(sub, "help") == 0) {
+		fputs(db_help, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "init") != 0 && strcmp(sub, "check") != 0) {
+		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
+		return EXIT_USAGE;
+	}
+	if ((st = cli_store(cli)) == NULL)
+		return EXIT_FAIL;
+	errbuf_clear(&why);
+	if (strcmp(sub, "init") == 0) {
+		rc = store_init(st, &created, &why);
+		if (rc == 0)
+			printf("%s table tlspolicies in %s\n",
+			       created ? "created" : "using the existing", store_describe(st));
+	} else {
+		struct check_state cs;
+
+		memset(&cs, 0, sizeof(cs));
+		cs.opts.postfix_compat =
+			config_get_version(cli_config(cli), "postfix_compatibility");
+		rc = store_list(st, check_row, &cs, &why);
+		if (rc == 0) {
+			printf("%s: %lu rows, %lu invalid\n", store_describe(st), cs.rows,
+			       cs.bad);
+			if (cs.bad) {
+				store_close(st);
+				return EXIT_FAIL;
+			}
+		}
+	}
+	store_close(st);
+	if (rc != 0) {
+		cli_error("db", "%s", why.msg);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,797 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_policy.c - tlspolicy policy set|get|delete|list|import|export: the
+ * admin's policy table from the command line.
+ *
+ * Everything written is validated by policy/ first (levels, attributes
+ * per level, value syntax, postfix_compatibility) and stored in
+ * canonical form: the level in `policy`, the attributes in `params`
+ * (NULL when there are none).  Everything read is validated again; a
+ * row that does not validate (written by another tool) is reported with
+ * its id on stderr and never printed as a policy.
+ *
+ * import is all or nothing: the whole file is parsed first (a bad line
+ * names file:line and imports nothing), then written in one transaction.
+ *
+ * LIMITS: import files up to POLICY_IMPORT_MAX bytes.
+ */
+#include "cli/cli.h"
+#include "policy/policy.h"
+#include "policy/policyfile.h"
+#include "store/store.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POLICY_IMPORT_MAX POLICYFILE_MAX_SIZE
+
+static const char *const policy_help =
+	"usage: tlspolicy policy COMMAND [ARGS]\n"
+	"\n"
+	"The admin's policy table (tlspolicies: domain, policy, params).\n"
+	"\n"
+	"Commands:\n"
+	"  set KEY LEVEL [ATTR=VALUE ...]   add or replace the policy for KEY\n"
+	"  get KEY                          print KEY's policy as Postfix receives it\n"
+	"                                   (exit 1 when KEY has no row)\n"
+	"  delete KEY                       remove KEY's row (exit 1 when none)\n"
+	"  list [--json]                    all rows: DOMAIN POLICY PARAMS\n"
+	"  import [--dry-run] FILE|-        rows from a Postfix tls_policy source file\n"
+	"  export [--format postmap|json]   the table as a postmap(1) source (sorted)\n"
+	"\n"
+	"KEY: domain, .domain (its subdomains), [host], [host]:port, [ipv4],\n"
+	"[ipv6], or _default (the level postfix-config puts into main.cf).\n"
+	"LEVEL: none may encrypt dane dane-only fingerprint verify secure.\n"
+	"\n"
+	"Options: --db URL, -c FILE (config), -h/--help.  tlspolicy policy\n"
+	"COMMAND --help for one command.  Exit: 0 ok, 1 failed, 2 usage.\n";
+
+/* ---- helpers --------------------------------------------------------- */
+
+static struct policy_opts policy_opts_of(struct cli *cli)
+{
+	struct policy_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.postfix_compat = config_get_version(cli_config(cli), "postfix_compatibility");
+	return o;
+}
+
+/* Parses the sub-command's options: only the common ones plus those in
+ * extra (NULL-terminated like getopt's table) handled by cb. */
+struct subopt {
+	const char *usage;
+	int dry_run;
+	const char *format;
+};
+
+enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT };
+
+static int parse_subopts(struct cli *cli, int argc, char **argv,
+			 struct subopt *so)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "help", no_argument, NULL, 'h' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "c:vhn", longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(so->usage, stdout);
+			return EXIT_OK;
+		case 'n':
+		case OPT_DRY_RUN:
+			so->dry_run = 1;
+			break;
+		case OPT_FORMAT:
+			so->format = optarg;
+			break;
+		default:
+			cli_error("policy", "%s: unknown option or missing argument: %s",
+				  argv[0], argv[optind - 1]);
+			fputs(so->usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+static struct store *open_store(struct cli *cli, int create_sqlite)
+{
+	struct config *cfg = cli_config(cli);
+	const char *url = cli->db_url ? cli->db_url : config_get(cfg, "database");
+	struct store *st = NULL;
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (store_open(url, &st, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		return NULL;
+	}
+	/* The embedded SQLite file is ours: writing to it creates the table. */
+	if (create_sqlite && strcmp(store_backend(st), "sqlite") == 0 &&
+	    store_init(st, NULL, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int normalize_key(const char *in, char *out, size_t outlen)
+{
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (policy_key_normalize(in, out, outlen, NULL, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes untrusted text with control characters replaced. */
+static void put_safe(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		fputc(*p >= 0x20 && *p != 0x7f ? *p : '?', out);
+}
+
+/* A copy of the table, for commands that sort or align. */
+struct rowvec {
+	struct store_row *rows;
+	size_t n, cap;
+};
+
+static int rowvec_add(const struct store_row *row, void *arg)
+{
+	struct rowvec *v = arg;
+	struct store_row *r;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct store_row *nr = realloc(v->rows, cap * sizeof(*nr));
+		if (nr == NULL)
+			return -1;
+		v->rows = nr;
+		v->cap = cap;
+	}
+	r = &v->rows[v->n];
+	r->id = row->id;
+	r->domain = strdup(row->domain);
+	r->policy = strdup(row->policy);
+	r->params = row->params ? strdup(row->params) : NULL;
+	if (!r->domain || !r->policy || (row->params && !r->params)) {
+		store_row_free(r);
+		return -1;
+	}
+	v->n++;
+	return 0;
+}
+
+static void rowvec_free(struct rowvec *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		store_row_free(&v->rows[i]);
+	free(v->rows);
+	memset(v, 0, sizeof(*v));
+}
+
+static int rowvec_load(struct store *st, struct rowvec *v)
+{
+	struct errbuf why;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	errbuf_clear(&why);
+	rc = store_list(st, rowvec_add, v, &why);
+	if (rc != 0) {
+		if (rc == -1 && why.msg[0] == '\0')
+			errbuf_set(&why, "out of memory");
+		cli_error("policy", "%s", why.msg);
+		rowvec_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct store_row *x = a, *y = b;
+
+	return strcmp(x->domain, y->domain);
+}
+
+/* ---- set / get / delete ---------------------------------------------- */
+
+static int policy_set(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy set KEY LEVEL [ATTR=VALUE ...]\n"
+		"\n"
+		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
+		"(postfix_compatibility) would accept it and stored in canonical form.\n"
+		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
+	struct policy_opts opts = policy_opts_of(cli);
+	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
+	struct policy *p = NULL;
+	struct store *st = NULL;
+	struct errbuf why;
+	size_t len = 0;
+	char change;
+	int rc;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc - optind < 2) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
+		return EXIT_FAIL;
+	for (int i = optind + 1; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if (len > POLICY_MAX_TEXT) {
+		cli_error("policy", "policy longer than %d bytes", POLICY_MAX_TEXT);
+		return EXIT_FAIL;
+	}
+	text = calloc(1, len + 1);
+	if (text == NULL) {
+		cli_error("policy", "out of memory");
+		return EXIT_FAIL;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		if (i > optind + 1)
+			strcat(text, " ");
+		strcat(text, argv[i]);
+	}
+	rc = EXIT_FAIL;
+	errbuf_clear(&why);
+	if (policy_parse(text, &opts, &p, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		goto done;
+	}
+	params = policy_format_params(p);
+	full = policy_format(p);
+	if (params == NULL || full == NULL) {
+		cli_error("policy", "out of memory");
+		goto done;
+	}
+	if (strlen(params) > STORE_PARAMS_MAX) {
+		cli_error("policy", "attributes are %zu bytes; the table's params column "
+			  "holds %d", strlen(params), STORE_PARAMS_MAX);
+		goto done;
+	}
+	if ((st = open_store(cli, 1)) == NULL)
+		goto done;
+	if (store_put(st, key, policy_level_name(p->level), params, &change, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		goto done;
+	}
+	printf("%s: %s: %s\n", key,
+	       change == 'a' ? "added" : change == 'c' ? "changed" : "unchanged", full);
+	rc = EXIT_OK;
+done:
+	store_close(st);
+	policy_free(p);
+	free(params);
+	free(full);
+	free(text);
+	return rc;
+}
+
+static int policy_get(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy get KEY\n"
+		"\n"
+		"Prints KEY's policy on one line exactly as Postfix receives it\n"
+		"(LEVEL attr=value ...).  Exit 1 when KEY has no row or the row is invalid.\n" };
+	struct policy_opts opts = policy_opts_of(cli);
+	char key[POLICY_KEY_MAX], *text;
+	struct store_row row;
+	struct policy *p;
+	struct store *st;
+	struct errbuf why;
+	int rc;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc - optind != 1) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
+		return EXIT_FAIL;
+	if ((st = open_store(cli, 0)) == NULL)
+		return EXIT_FAIL;
+	errbuf_clear(&why);
+	rc = store_get(st, key, &row, &why);
+	store_close(st);
+	if (rc < 0) {
+		cli_error("policy", "%s", why.msg);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		cli_error("policy", "no entry for %s", key);
+		return EXIT_FAIL;
+	}
+	rc = store_row_policy(&row, &opts, &p, &why);
+	store_row_free(&row);
+	if (rc < 0) {
+		cli_error("policy", "warning: %s", why.msg);
+		return EXIT_FAIL;
+	}
+	text = policy_format(p);
+	policy_free(p);
+	if (text == NULL) {
+		cli_error("policy", "out of memory");
+		return EXIT_FAIL;
+	}
+	printf("%s\n", text);
+	free(text);
+	return EXIT_OK;
+}
+
+static int policy_delete(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy delete KEY\n"
+		"\n"
+		"Removes KEY's row.  Exit 1 when there is none.\n" };
+	char key[POLICY_KEY_MAX];
+	struct store *st;
+	struct errbuf why;
+	int rc;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc - optind != 1) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
+		return EXIT_FAIL;
+	if ((st = open_store(cli, 0)) == NULL)
+		return EXIT_FAIL;
+	errbuf_clear(&why);
+	rc = store_delete(st, key, &why);
+	store_close(st);
+	if (rc < 0) {
+		cli_error("policy", "%s", why.msg);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		cli_error("policy", "no entry for %s", key);
+		return EXIT_FAIL;
+	}
+	printf("%s: deleted\n", key);
+	return EXIT_OK;
+}
+
+/* ---- list / export --------------------------------------------------- */
+
+/* Validates every row; reports invalid ones on stderr with their id.
+ * valid[i] is set per row. Returns the number of invalid rows. */
+static size_t validate_rows(struct cli *cli, struct rowvec *v, char *valid,
+			    char **errors, char **texts)
+{
+	struct policy_opts opts = policy_opts_of(cli);
+	size_t bad = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		struct policy *p;
+		struct errbuf why;
+
+		errbuf_clear(&why);
+		valid[i] = store_row_policy(&v->rows[i], &opts, &p, &why) == 0;
+		if (!valid[i]) {
+			cli_error("policy", "warning: %s", why.msg);
+			if (errors)
+				errors[i] = strdup(why.msg);
+			bad++;
+			continue;
+		}
+		if (texts)
+			texts[i] = policy_format(p);
+		policy_free(p);
+	}
+	return bad;
+}
+
+static int policy_list(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy list [--json]\n"
+		"\n"
+		"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
+		"with --json an array of {id, domain, policy, params, valid[, error]}.\n"
+		"Rows that no longer validate are reported on stderr by their id and\n"
+		"marked INVALID.\n" };
+	struct rowvec v;
+	struct store *st;
+	char *valid, **errors;
+	size_t wd = 6, wp = 6;
+	int rc;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc != optind) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	if ((st = open_store(cli, 0)) == NULL)
+		return EXIT_FAIL;
+	rc = rowvec_load(st, &v);
+	store_close(st);
+	if (rc < 0)
+		return EXIT_FAIL;
+	if (v.n > 1)
+		qsort(v.rows, v.n, sizeof(*v.rows), row_cmp);
+	valid = calloc(v.n + 1, 1);
+	errors = calloc(v.n + 1, sizeof(*errors));
+	if (valid == NULL || errors == NULL) {
+		cli_error("policy", "out of memory");
+		free(valid);
+		free(errors);
+		rowvec_free(&v);
+		return EXIT_FAIL;
+	}
+	validate_rows(cli, &v, valid, errors, NULL);
+	if (cli->json) {
+		fputc('[', stdout);
+		for (size_t i = 0; i < v.n; i++) {
+			struct store_row *r = &v.rows[i];
+
+			printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
+			cli_json_string(stdout, r->domain);
+			fputs(", \"policy\": ", stdout);
+			cli_json_string(stdout, r->policy);
+			fputs(", \"params\": ", stdout);
+			if (r->params && *r->params)
+				cli_json_string(stdout, r->params);
+			else
+				fputs("null", stdout);
+			printf(", \"valid\": %s", valid[i] ? "true" : "false");
+			if (!valid[i] && errors[i]) {
+				fputs(", \"error\": ", stdout);
+				cli_json_string(stdout, errors[i]);
+			}
+			fputc('}', stdout);
+		}
+		fputs(v.n ? "\n]\n" : "]\n", stdout);
+	} else {
+		for (size_t i = 0; i < v.n; i++) {
+			if (strlen(v.rows[i].domain) > wd)
+				wd = strlen(v.rows[i].domain);
+			if (strlen(v.rows[i].policy) > wp)
+				wp = strlen(v.rows[i].policy);
+		}
+		printf("%-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp, "POLICY", "PARAMS");
+		for (size_t i = 0; i < v.n; i++) {
+			struct store_row *r = &v.rows[i];
+			size_t n;
+
+			put_safe(stdout, r->domain);
+			for (n = strlen(r->domain); n < wd + 2; n++)
+				fputc(' ', stdout);
+			put_safe(stdout, r->policy);
+			if ((r->params && *r->params) || !valid[i])
+				for (n = strlen(r->policy); n < wp + 2; n++)
+					fputc(' ', stdout);
+			put_safe(stdout, r->params ? r->params : "");
+			if (!valid[i])
+				printf("%s(INVALID, row id %lu)",
+				       r->params && *r->params ? "  " : "", r->id);
+			fputc('\n', stdout);
+		}
+	}
+	for (size_t i = 0; i < v.n; i++)
+		free(errors[i]);
+	free(errors);
+	free(valid);
+	rowvec_free(&v);
+	return EXIT_OK;
+}
+
+static int policy_export(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy export [--format postmap|json]\n"
+		"\n"
+		"Writes the table to stdout, sorted by key.  postmap (default): a Postfix\n"
+		"tls_policy source file, 'KEY LEVEL attr=value ...', for\n"
+		"'postmap hash:FILE'.  json: [{domain, policy, params, text}].\n"
+		"Rows that do not validate are left out and reported by their id\n"
+		"(exit 1).\n" };
+	struct rowvec v;
+	struct store *st;
+	char *valid, **texts;
+	size_t bad, w = 0, good = 0;
+	int rc, json;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc != optind) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	json = cli->json;
+	if (so.format) {
+		if (strcmp(so.format, "json") == 0) {
+			json = 1;
+		} else if (strcmp(so.format, "postmap") == 0) {
+			json = 0;
+		} else {
+			cli_error("policy", "unknown export format \"%s\" (postmap, json)",
+				  so.format);
+			return EXIT_USAGE;
+		}
+	}
+	if ((st = open_store(cli, 0)) == NULL)
+		return EXIT_FAIL;
+	rc = rowvec_load(st, &v);
+	if (rc < 0) {
+		store_close(st);
+		return EXIT_FAIL;
+	}
+	if (v.n > 1)
+		qsort(v.rows, v.n, sizeof(*v.rows), row_cmp);
+	valid = calloc(v.n + 1, 1);
+	texts = calloc(v.n + 1, sizeof(*texts));
+	if (valid == NULL || texts == NULL) {
+		cli_error("policy", "out of memory");
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	bad = validate_rows(cli, &v, valid, NULL, texts);
+	for (size_t i = 0; i < v.n; i++) {
+		if (valid[i] && texts[i] == NULL) {
+			cli_error("policy", "out of memory");
+			rc = EXIT_FAIL;
+			goto done;
+		}
+		if (valid[i]) {
+			good++;
+			if (strlen(v.rows[i].domain) > w)
+				w = strlen(v.rows[i].domain);
+		}
+	}
+	if (json) {
+		int first = 1;
+
+		fputc('[', stdout);
+		for (size_t i = 0; i < v.n; i++) {
+			struct store_row *r = &v.rows[i];
+			const char *sp;
+
+			if (!valid[i])
+				continue;
+			sp = strchr(texts[i], ' ');
+			printf("%s\n  {\"domain\": ", first ? "" : ",");
+			first = 0;
+			cli_json_string(stdout, r->domain);
+			fputs(", \"policy\": ", stdout);
+			cli_json_string(stdout, r->policy);
+			fputs(", \"params\": ", stdout);
+			cli_json_string(stdout, sp ? sp + 1 : "");
+			fputs(", \"text\": ", stdout);
+			cli_json_string(stdout, texts[i]);
+			fputc('}', stdout);
+		}
+		fputs(good ? "\n]\n" : "]\n", stdout);
+	} else {
+		printf("# Postfix TLS policy table (smtp_tls_policy_maps), exported by\n"
+		       "# tlspolicy %s from %s.\n"
+		       "# %zu entries, sorted.  Build with: postmap hash:FILE\n"
+		       "# Edit the table (tlspolicy policy set/import), not this file.\n",
+		       TLSPOLICY_VERSION, store_describe(st), good);
+		if (bad)
+			printf("# %zu invalid row(s) left out; see tlspolicy policy list.\n", bad);
+		for (size_t i = 0; i < v.n; i++)
+			if (valid[i])
+				printf("%-*s %s\n", (int)w, v.rows[i].domain, texts[i]);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("policy", "export: write error: %s", strerror(errno));
+		rc = EXIT_FAIL;
+		goto done;
+	}
+	rc = bad ? EXIT_FAIL : EXIT_OK;
+done:
+	store_close(st);
+	for (size_t i = 0; texts && i < v.n; i++)
+		free(texts[i]);
+	free(texts);
+	free(valid);
+	rowvec_free(&v);
+	return rc;
+}
+
+/* ---- import ---------------------------------------------------------- */
+
+/* Reads all of path ("-": stdin) up to POLICY_IMPORT_MAX bytes. */
+static char *read_all(const char *path, size_t *lenp)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *data = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (fp == NULL) {
+		cli_error("policy", "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			size_t ncap = cap ? cap * 2 : 65536 * 2;
+			char *nd;
+
+			if (ncap > POLICY_IMPORT_MAX + 2)
+				ncap = POLICY_IMPORT_MAX + 2;
+			if (ncap <= len + 1) {
+				cli_error("policy", "%s: larger than %u bytes", path,
+					  POLICY_IMPORT_MAX);
+				goto fail;
+			}
+			if ((nd = realloc(data, ncap)) == NULL) {
+				cli_error("policy", "%s: out of memory", path);
+				goto fail;
+			}
+			data = nd;
+			cap = ncap;
+		}
+		n = fread(data + len, 1, cap - len - 1, fp);
+		len += n;
+		if (len > POLICY_IMPORT_MAX) {
+			cli_error("policy", "%s: larger than %u bytes", path, POLICY_IMPORT_MAX);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		cli_error("policy", "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	data[len] = '\0';
+	*lenp = len;
+	return data;
+fail:
+	if (fp != stdin)
+		fclose(fp);
+	free(data);
+	return NULL;
+}
+
+static int policy_import(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy import [--dry-run] FILE|-\n"
+		"\n"
+		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
+		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
+		"starting with whitespace continue the previous one).  All or nothing:\n"
+		"one invalid line imports nothing and is named as FILE:LINE.  Rows not\n"
+		"in the file are kept.  Prints the counts added/changed/unchanged.\n"
+		"  -n, --dry-run   check and count, write nothing\n" };
+	struct policy_opts opts = policy_opts_of(cli);
+	struct policyfile_entry *ents = NULL;
+	struct store_put_item *items = NULL;
+	char **params = NULL;
+	struct store_counts c;
+	struct store *st = NULL;
+	struct errbuf why;
+	const char *path, *origin;
+	char *text;
+	size_t len, n = 0, i;
+	int rc;
+
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (argc - optind != 1) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	origin = strcmp(path, "-") == 0 ? "stdin" : path;
+	if ((text = read_all(path, &len)) == NULL)
+		return EXIT_FAIL;
+	rc = EXIT_FAIL;
+	errbuf_clear(&why);
+	if (policyfile_parse(text, len, origin, &opts, &ents, &n, &why) < 0) {
+		cli_error("policy", "%s", why.msg);
+		goto done;
+	}
+	items = calloc(n + 1, sizeof(*items));
+	params = calloc(n + 1, sizeof(*params));
+	if (items == NULL || params == NULL) {
+		cli_error("policy", "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		params[i] = policy_format_params(ents[i].policy);
+		if (params[i] == NULL) {
+			cli_error("policy", "out of memory");
+			goto done;
+		}
+		if (strlen(ents[i].key) > STORE_DOMAIN_MAX) {
+			cli_error("policy", "%s:%lu: key longer than the table's %d bytes",
+				  origin, (unsigned long)ents[i].line, STORE_DOMAIN_MAX);
+			goto done;
+		}
+		if (strlen(params[i]) > STORE_PARAMS_MAX) {
+			cli_error("policy", "%s:%lu: attributes are %zu bytes; the table's "
+				  "params column holds %d", origin,
+				  (unsigned long)ents[i].line, strlen(params[i]),
+				  STORE_PARAMS_MAX);
+			goto done;
+		}
+		items[i].domain = ents[i].key;
+		items[i].policy = policy_level_name(ents[i].policy->level);
+		items[i].params = params[i];
+	}
+	if ((st = open_store(cli, 1)) == NULL)
+		goto done;
+	if (store_put_many_ex(st, items, n, so.dry_run ? STORE_DRY_RUN : 0, &c,
+			      &why) < 0) {
+		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
+		goto done;
+	}
+	printf("%s%s: %lu added, %lu changed, %lu unchanged\n",
+	       so.dry_run ? "dry run, nothing written: " : "", origin,
+	       c.added, c.changed, c.unchanged);
+	rc = EXIT_OK;
+done:
+	store_close(st);
+	for (i = 0; params && i < n; i++)
+		free(params[i]);
+	free(params);
+	free(items);
+	policyfile_free(ents, n);
+	free(text);
+	return rc;
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
+int cmd_policy(struct cli *cli, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, int, char **);
+	} subs[] = {
+		{ "set", policy_set },       { "get", policy_get },
+		{ "delete", policy_delete }, { "list", policy_list },
+		{ "import", policy_import }, { "export", policy_export },
+	};
+
+	if (argc < 2) {
+		fputs(policy_help, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(policy_help, stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(cli, argc - 1, argv + 1);
+	cli_error("policy", "unknown command \"%s\"; see tlspolicy policy --help",
+		  argv[1]);
+	return EXIT_USAGE;
+}

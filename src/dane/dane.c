@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dane.c - DANE facts for a destination domain, gathered concurrently
+ * on the dns layer (see dane.h).
+ *
+ * One struct dane_lookup per domain.  Stage 1 is the MX query; stage 2
+ * the A and AAAA queries of every MX host at once; stage 3, per host
+ * as soon as its addresses are in and secure, the TLSA query (and the
+ * second TLSA base domain when the first had none).  `outstanding`
+ * counts the queries in flight; when it drops to zero the facts are
+ * complete and the callback is made.
+ */
+#include "dane/dane.h"
+#include "dane/dns.h"
+#include "engine/engine.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct dane {
+	struct dns *dns;
+	enum dane_answer_mode mode;
+};
+
+struct dane_lookup;
+
+/* Per-host query state; arg of the host's dns callbacks. */
+struct hostq {
+	struct dane_lookup *lk;
+	size_t idx;
+	struct dns_query *a, *aaaa, *tlsa;
+	int addr_pending;
+	int tlsa_stage;              /* 1: expanded name, 2: original name */
+};
+
+struct dane_lookup {
+	struct dane *dane;
+	struct dane_facts f;
+	struct hostq *hq;
+	struct dns_query *mxq;
+	size_t outstanding;
+	dane_cb cb;
+	void *arg;
+};
+
+int dane_answer_parse(const char *s, enum dane_answer_mode *mode)
+{
+	if (strcmp(s, "dane-only") == 0)
+		*mode = DANE_ANSWER_DANE_ONLY;
+	else if (strcmp(s, "dane") == 0)
+		*mode = DANE_ANSWER_DANE;
+	else if (strcmp(s, "notfound") == 0)
+		*mode = DANE_ANSWER_NOTFOUND;
+	else
+		return -1;
+	return 0;
+}
+
+const char *dane_host_state_name(enum dane_host_state st)
+{
+	switch (st) {
+	case DANE_HOST_NOADDR: return "no address";
+	case DANE_HOST_INSECURE: return "address insecure";
+	case DANE_HOST_ADDR_BOGUS: return "address bogus";
+	case DANE_HOST_ADDR_FAILED: return "address lookup failed";
+	case DANE_HOST_NO_TLSA: return "no TLSA";
+	case DANE_HOST_TLSA_UNUSABLE: return "TLSA unusable";
+	case DANE_HOST_TLSA_USABLE: return "TLSA usable";
+	case DANE_HOST_TLSA_BOGUS: return "TLSA bogus";
+	case DANE_HOST_TLSA_FAILED: return "TLSA lookup failed";
+	}
+	return "?";
+}
+
+const char *dane_verdict_name(enum dane_verdict v)
+{
+	switch (v) {
+	case DANE_APPLIES: return "applies";
+	case DANE_NOT_APPLICABLE: return "not applicable";
+	case DANE_NOTFOUND: return "applies (answered NOTFOUND)";
+	case DANE_TEMP: return "temporary failure";
+	case DANE_FAILED: return "lookup failed";
+	}
+	return "?";
+}
+
+/* Copies with truncation (names are checked for length before). */
+static void copystr(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int failed_status(enum dns_status st)
+{
+	return st == DNS_STATUS_SERVFAIL || st == DNS_STATUS_TIMEOUT ||
+	       st == DNS_STATUS_ERROR;
+}
+
+enum dane_host_state dane_host_state(const struct dane_host *h)
+{
+	const struct dane_rrset *t = h->tlsa;
+
+	if (h->a.sec == DNS_SEC_BOGUS || h->aaaa.sec == DNS_SEC_BOGUS)
+		return DANE_HOST_ADDR_BOGUS;
+	if (!h->a.done || !h->aaaa.done || failed_status(h->a.status) ||
+	    failed_status(h->aaaa.status))
+		return DANE_HOST_ADDR_FAILED;
+	if (h->a.sec != DNS_SEC_SECURE || h->aaaa.sec != DNS_SEC_SECURE)
+		return DANE_HOST_INSECURE;
+	if (h->naddrs == 0)
+		return DANE_HOST_NOADDR;
+	if (t == NULL || !t->done)
+		return DANE_HOST_TLSA_FAILED;
+	if (t->sec == DNS_SEC_BOGUS)
+		return DANE_HOST_TLSA_BOGUS;
+	if (failed_status(t->status))
+		return DANE_HOST_TLSA_FAILED;
+	/* RFC 7672 §2.2: insecure TLSA records are as good as none. */
+	if (t->status != DNS_STATUS_DATA || t->sec != DNS_SEC_SECURE)
+		return DANE_HOST_NO_TLSA;
+	return h->nusable > 0 ? DANE_HOST_TLSA_USABLE : DANE_HOST_TLSA_UNUSABLE;
+}
+
+static void ttl_min(unsigned *ttl, const struct dane_rrset *r)
+{
+	if (r && r->done && r->ttl < *ttl)
+		*ttl = r->ttl;
+}
+
+static const char *or_unknown(const char *why)
+{
+	return why && *why ? why : "no reason given";
+}
+
+void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
+		 struct dane_decision *out)
+{
+	const struct dane_rrset *mx = &f->mx;
+	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
+	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
+	unsigned ttl = UINT_MAX;
+
+	memset(out, 0, sizeof(*out));
+	if (!mx->done) {
+		out->verdict = DANE_FAILED;
+		snprintf(out->reason, sizeof(out->reason), "MX of %s not looked up",
+			 f->domain);
+		return;
+	}
+	if (mx->sec == DNS_SEC_BOGUS) {
+		/* What Postfix's dane level does: the domain's signed data is
+		 * broken, so mail waits rather than going out unprotected. */
+		out->verdict = DANE_TEMP;
+		out->ttl = 0;
+		snprintf(out->reason, sizeof(out->reason),
+			 "DNSSEC validation failure for MX %s: %s", mx->qname,
+			 or_unknown(mx->why));
+		return;
+	}
+	if (failed_status(mx->status)) {
+		out->verdict = DANE_FAILED;
+		snprintf(out->reason, sizeof(out->reason), "MX lookup for %s failed: %s",
+			 mx->qname, or_unknown(mx->why));
+		return;
+	}
+	ttl_min(&ttl, mx);
+	out->ttl = ttl;
+	out->verdict = DANE_NOT_APPLICABLE;
+	if (mx->status == DNS_STATUS_NXDOMAIN) {
+		snprintf(out->reason, sizeof(out->reason), "%s does not exist (%s)",
+			 f->domain, dns_sec_name(mx->sec));
+		return;
+	}
+	if (mx->sec != DNS_SEC_SECURE) {
+		snprintf(out->reason, sizeof(out->reason), "MX RRset of %s is %s",
+			 f->domain, dns_sec_name(mx->sec));
+		return;
+	}
+	if (f->null_mx) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "null MX: %s accepts no mail (RFC 7505)", f->domain);
+		return;
+	}
+	if (f->nhosts == 0) {
+		snprintf(out->reason, sizeof(out->reason), "no usable MX host name");
+		return;
+	}
+	for (size_t i = 0; i < f->nhosts; i++) {
+		const struct dane_host *h = &f->hosts[i];
+		enum dane_host_state st = dane_host_state(h);
+
+		ttl_min(&ttl, &h->a);
+		ttl_min(&ttl, &h->aaaa);
+		ttl_min(&ttl, &h->tlsa_canon);
+		ttl_min(&ttl, &h->tlsa_orig);
+		if (st == DANE_HOST_NOADDR)
+			continue;
+		considered++;
+		switch (st) {
+		case DANE_HOST_TLSA_USABLE:
+			usable++;
+			break;
+		case DANE_HOST_TLSA_UNUSABLE:
+			unusable++;
+			break;
+		case DANE_HOST_ADDR_BOGUS:
+		case DANE_HOST_TLSA_BOGUS:
+			if (!first_bogus)
+				first_bogus = h;
+			bogus++;
+			break;
+		case DANE_HOST_ADDR_FAILED:
+		case DANE_HOST_TLSA_FAILED:
+			if (!first_failed)
+				first_failed = h;
+			failed++;
+			break;
+		default:
+			break;
+		}
+	}
+	out->ttl = ttl;
+	if (considered == 0) {
+		snprintf(out->reason, sizeof(out->reason), "no MX host of %s has an address",
+			 f->domain);
+		return;
+	}
+	if (bogus == considered) {
+		const struct dane_rrset *r;
+		const char *type;
+
+		if (dane_host_state(first_bogus) == DANE_HOST_ADDR_BOGUS) {
+			int is_a = first_bogus->a.sec == DNS_SEC_BOGUS;
+
+			r = is_a ? &first_bogus->a : &first_bogus->aaaa;
+			type = is_a ? "A" : "AAAA";
+		} else {
+			r = first_bogus->tlsa;
+			type = "TLSA";
+		}
+		out->verdict = DANE_TEMP;
+		out->ttl = 0;
+		snprintf(out->reason, sizeof(out->reason),
+			 "DNSSEC validation failure for %s %s: %s", type, r->qname,
+			 or_unknown(r->why));
+		return;
+	}
+	if (usable == considered && !f->truncated) {
+		out->verdict = mode == DANE_ANSWER_NOTFOUND ? DANE_NOTFOUND : DANE_APPLIES;
+		out->level = mode == DANE_ANSWER_DANE ? "dane" : "dane-only";
+		snprintf(out->reason, sizeof(out->reason),
+			 "every MX host of %s has usable TLSA (%zu host%s)", f->domain,
+			 considered, considered == 1 ? "" : "s");
+		return;
+	}
+	if (usable > 0 || unusable > 0 || bogus > 0) {
+		out->verdict = DANE_APPLIES;
+		out->level = "dane";
+		if (usable > 0)
+			snprintf(out->reason, sizeof(out->reason),
+				 "%zu of %zu%s MX hosts of %s have usable TLSA", usable,
+				 considered, f->truncated ? "+" : "", f->domain);
+		else if (unusable > 0)
+			snprintf(out->reason, sizeof(out->reason),
+				 "TLSA published at %zu MX host%s of %s but none usable",
+				 unusable, unusable == 1 ? "" : "s", f->domain);
+		else
+			snprintf(out->reason, sizeof(out->reason),
+				 "DNSSEC validation failure at %zu of %zu MX hosts of %s "
+				 "(Postfix skips those)", bogus, considered, f->domain);
+		return;
+	}
+	if (failed > 0) {
+		const struct dane_rrset *r = dane_host_state(first_failed) ==
+							 DANE_HOST_ADDR_FAILED
+						     ? (failed_status(first_failed->a.status) ||
+							!first_failed->a.done
+							    ? &first_failed->a
+							    : &first_failed->aaaa)
+						     : first_failed->tlsa;
+
+		out->verdict = DANE_FAILED;
+		snprintf(out->reason, sizeof(out->reason), "lookup of %s failed: %s",
+			 r && r->done ? r->qname : first_failed->name,
+			 r ? or_unknown(r->why) : "not looked up");
+		return;
+	}
+	snprintf(out->reason, sizeof(out->reason), "no TLSA records at the MX hosts of %s",
+		 f->domain);
+}
+
+/* ---- the lookup ---- */
+
+struct dane *dane_new(struct dns *dns, const struct config *cfg,
+		      struct errbuf *why)
+{
+	struct dane *dane;
+	enum dane_answer_mode mode = DANE_ANSWER_DANE_ONLY;
+
+	if (cfg && dane_answer_parse(config_get(cfg, "dane_answer"), &mode) < 0) {
+		errbuf_set(why, "dane_answer: \"%.40s\" is not dane-only, dane or notfound",
+			   config_get(cfg, "dane_answer"));
+		return NULL;
+	}
+	if ((dane = calloc(1, sizeof(*dane))) == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	dane->dns = dns;
+	dane->mode = mode;
+	return dane;
+}
+
+void dane_free(struct dane *dane)
+{
+	free(dane);
+}
+
+enum dane_answer_mode dane_mode(const struct dane *dane)
+{
+	return dane->mode;
+}
+
+static void facts_free(struct dane_facts *f)
+{
+	for (size_t i = 0; i < f->nhosts; i++)
+		for (size_t j = 0; j < f->hosts[i].ntlsa; j++)
+			free(f->hosts[i].tlsas[j].data);
+	free(f->hosts);
+	f->hosts = NULL;
+	f->nhosts = 0;
+}
+
+static void lookup_free(struct dane_lookup *lk)
+{
+	facts_free(&lk->f);
+	free(lk->hq);
+	free(lk);
+}
+
+static void lookup_check_done(struct dane_lookup *lk)
+{
+	if (lk->outstanding > 0)
+		return;
+	lk->cb(lk->arg, &lk->f);
+	lookup_free(lk);
+}
+
+/* Copies what the facts keep of an answer. */
+static void rrset_fill(struct dane_rrset *r, const struct dns_answer *a)
+{
+	r->done = 1;
+	snprintf(r->qname, sizeof(r->qname), "%s", a->qname);
+	snprintf(r->canon, sizeof(r->canon), "%s", a->canonname);
+	r->status = a->status;
+	r->sec = a->sec;
+	r->ttl = a->ttl;
+	snprintf(r->why, sizeof(r->why), "%s", a->why ? a->why : "");
+}
+
+static void start_tlsa(struct hostq *hq, const char *base);
+
+static void tlsa_cb(void *arg, const struct dns_answer *a)
+{
+	struct hostq *hq = arg;
+	struct dane_lookup *lk = hq->lk;
+	struct dane_host *h = &lk->f.hosts[hq->idx];
+	struct dane_rrset *r = hq->tlsa_stage == 1 ? &h->tlsa_canon : &h->tlsa_orig;
+
+	hq->tlsa = NULL;
+	lk->outstanding--;
+	rrset_fill(r, a);
+	h->tlsa = r;
+	/* RFC 7672 §2.2.2: no TLSA at the expanded name -> the original. */
+	if (hq->tlsa_stage == 1 && a->sec != DNS_SEC_BOGUS &&
+	    (a->status == DNS_STATUS_NODATA || a->status == DNS_STATUS_NXDOMAIN)) {
+		start_tlsa(hq, h->name);
+		return;
+	}
+	if (a->status == DNS_STATUS_DATA) {
+		for (size_t i = 0; i < a->count && h->ntlsa < DANE_MAX_TLSA; i++) {
+			struct dane_tlsa *t = &h->tlsas[h->ntlsa];
+			const struct dns_record *rec = &a->records[i];
+
+			memset(t, 0, sizeof(*t));
+			if ((t->data = malloc(rec->len ? rec->len : 1)) == NULL)
+				log_fatal("dane");
+			if (rec->len)
+				memcpy(t->data, rec->data, rec->len);
+			h->ntlsa++;
+			if (rr_tlsa(t->data, rec->len, &t->rr, NULL) < 0) {
+				t->malformed = 1;
+				t->why_unusable = "malformed record (shorter than 3 bytes)";
+				continue;
+			}
+			t->usable = tlsa_usable(&t->rr, &t->why_unusable);
+			if (t->usable && a->sec == DNS_SEC_SECURE)
+				h->nusable++;
+		}
+	}
+	lookup_check_done(lk);
+}
+
+static void start_tlsa(struct hostq *hq, const char *base)
+{
+	char qname[DANE_NAME_BUF];
+
+	hq->tlsa_stage++;
+	snprintf(qname, sizeof(qname), "_25._tcp.%s", base);
+	hq->lk->outstanding++;
+	hq->tlsa = dns_resolve(hq->lk->dane->dns, qname, DNS_TYPE_TLSA, tlsa_cb, hq);
+}
+
+static void addr_done(struct hostq *hq)
+{
+	struct dane_lookup *lk = hq->lk;
+	struct dane_host *h = &lk->f.hosts[hq->idx];
+	const char *canon;
+
+	if (dane_host_state(h) != DANE_HOST_TLSA_FAILED) {
+		/* insecure, bogus, failed or without address: no TLSA lookup */
+		lookup_check_done(lk);
+		return;
+	}
+	/* Secure with addresses.  The expanded name of a CNAME'd host is
+	 * the first TLSA base domain when it is a proper host name. */
+	canon = h->a.status == DNS_STATUS_DATA ? h->a.canon : h->aaaa.canon;
+	if (strcmp(canon, h->name) != 0 && rr_hostname_valid(canon)) {
+		start_tlsa(hq, canon);
+	} else {
+		hq->tlsa_stage = 1;
+		start_tlsa(hq, h->name);
+	}
+}
+
+static void addr_cb_common(struct hostq *hq, struct dane_rrset *r,
+			   const struct dns_answer *a)
+{
+	struct dane_lookup *lk = hq->lk;
+	struct dane_host *h = &lk->f.hosts[hq->idx];
+
+	lk->outstanding--;
+	hq->addr_pending--;
+	rrset_fill(r, a);
+	if (a->status == DNS_STATUS_DATA) {
+		for (size_t i = 0; i < a->count && h->naddrs < DANE_MAX_ADDRS; i++)
+			if (rr_addr(a->qtype, a->records[i].data, a->records[i].len,
+				    h->addrs[h->naddrs], sizeof(h->addrs[0]), NULL) == 0)
+				h->naddrs++;
+	}
+	if (hq->addr_pending == 0)
+		addr_done(hq);
+}
+
+static void a_cb(void *arg, const struct dns_answer *a)
+{
+	struct hostq *hq = arg;
+
+	hq->a = NULL;
+	addr_cb_common(hq, &hq->lk->f.hosts[hq->idx].a, a);
+}
+
+static void aaaa_cb(void *arg, const struct dns_answer *a)
+{
+	struct hostq *hq = arg;
+
+	hq->aaaa = NULL;
+	addr_cb_common(hq, &hq->lk->f.hosts[hq->idx].aaaa, a);
+}
+
+struct mx_item {
+	unsigned pref;
+	char host[DANE_NAME_BUF];
+};
+
+static int mx_cmp(const void *a, const void *b)
+{
+	const struct mx_item *x = a, *y = b;
+
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcmp(x->host, y->host);
+}
+
+/* Fills f->hosts from the MX answer (or the domain itself). */
+static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
+{
+	struct mx_item *items;
+	size_t n = 0;
+
+	if (a->status == DNS_STATUS_NODATA) {
+		f->implicit_mx = 1;
+		if ((f->hosts = calloc(1, sizeof(*f->hosts))) == NULL)
+			log_fatal("dane");
+		snprintf(f->hosts[0].name, sizeof(f->hosts[0].name), "%s", f->domain);
+		f->nhosts = 1;
+		return;
+	}
+	if (a->status != DNS_STATUS_DATA || a->count == 0)
+		return;
+	if ((items = calloc(a->count, sizeof(*items))) == NULL)
+		log_fatal("dane");
+	for (size_t i = 0; i < a->count; i++) {
+		char name[DNS_NAME_BUF];
+		unsigned pref;
+
+		if (rr_mx(a->records[i].data, a->records[i].len, &pref, name,
+			  sizeof(name), NULL) < 0) {
+			f->nbad_mx++;
+			continue;
+		}
+		if (strcmp(name, ".") == 0 && a->count == 1) {
+			f->null_mx = 1;
+			break;
+		}
+		if (!rr_hostname_valid(name)) {
+			f->nbad_mx++;
+			continue;
+		}
+		items[n].pref = pref;
+		copystr(items[n].host, sizeof(items[n].host), name);
+		n++;
+	}
+	qsort(items, n, sizeof(*items), mx_cmp);
+	if ((f->hosts = calloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
+			       sizeof(*f->hosts))) == NULL)
+		log_fatal("dane");
+	for (size_t i = 0; i < n; i++) {
+		int dup = 0;
+
+		/* sorted by preference: a repeated host keeps its best one */
+		for (size_t j = 0; j < f->nhosts && !dup; j++)
+			dup = strcmp(f->hosts[j].name, items[i].host) == 0;
+		if (dup)
+			continue;
+		if (f->nhosts == DANE_MAX_HOSTS) {
+			f->truncated = 1;
+			break;
+		}
+		snprintf(f->hosts[f->nhosts].name, sizeof(f->hosts[0].name), "%s",
+			 items[i].host);
+		f->hosts[f->nhosts].pref = items[i].pref;
+		f->nhosts++;
+	}
+	free(items);
+}
+
+static void mx_cb(void *arg, const struct dns_answer *a)
+{
+	struct dane_lookup *lk = arg;
+	struct dane_facts *f = &lk->f;
+
+	lk->mxq = NULL;
+	lk->outstanding--;
+	rrset_fill(&f->mx, a);
+	hosts_from_mx(f, a);
+	/* Addresses and TLSA matter only below a secure MX RRset. */
+	if (a->sec == DNS_SEC_SECURE && !f->null_mx && f->nhosts > 0) {
+		if ((lk->hq = calloc(f->nhosts, sizeof(*lk->hq))) == NULL)
+			log_fatal("dane");
+		for (size_t i = 0; i < f->nhosts; i++) {
+			struct hostq *hq = &lk->hq[i];
+
+			hq->lk = lk;
+			hq->idx = i;
+			hq->addr_pending = 2;
+			lk->outstanding += 2;
+			hq->a = dns_resolve(lk->dane->dns, f->hosts[i].name,
+					    DNS_TYPE_A, a_cb, hq);
+			hq->aaaa = dns_resolve(lk->dane->dns, f->hosts[i].name,
+					       DNS_TYPE_AAAA, aaaa_cb, hq);
+		}
+	}
+	lookup_check_done(lk);
+}
+
+struct dane_lookup *dane_lookup(struct dane *dane, const char *domain,
+				dane_cb cb, void *arg)
+{
+	struct dane_lookup *lk = calloc(1, sizeof(*lk));
+	char norm[DANE_NAME_BUF];
+
+	if (lk == NULL)
+		log_fatal("dane_lookup");
+	lk->dane = dane;
+	lk->cb = cb;
+	lk->arg = arg;
+	/* An invalid name still goes through the dns layer, which answers
+	 * it with an error from the loop, so cb is never made from here. */
+	if (rr_domain_normalize(domain, norm, sizeof(norm), NULL) == 0)
+		snprintf(lk->f.domain, sizeof(lk->f.domain), "%s", norm);
+	else
+		snprintf(lk->f.domain, sizeof(lk->f.domain), "%s", "invalid name.");
+	lk->outstanding = 1;
+	lk->mxq = dns_resolve(dane->dns, lk->f.domain, DNS_TYPE_MX, mx_cb, lk);
+	return lk;
+}
+
+void dane_lookup_cancel(struct dane_lookup *lk)
+{
+	if (lk->mxq)
+		dns_cancel(lk->mxq);
+	for (size_t i = 0; lk->hq && i < lk->f.nhosts; i++) {
+		struct hostq *hq = &lk->hq[i];
+
+		if (hq->a)
+			dns_cancel(hq->a);
+		if (hq->aaaa)
+			dns_cancel(hq->aaaa);
+		if (hq->tlsa)
+			dns_cancel(hq->tlsa);
+	}
+	lookup_free(lk);
+}
+
+/* ---- the engine source ---- */
+
+struct dane_src_req {
+	struct dane *dane;
+	struct dane_lookup *lk;
+	source_done_fn done;
+	void *done_arg;
+};
+
+static void src_cb(void *arg, const struct dane_facts *f)
+{
+	struct dane_src_req *req = arg;
+	struct dane_decision d;
+	struct source_result res;
+
+	dane_decide(f, req->dane->mode, &d);
+	memset(&res, 0, sizeof(res));
+	res.ttl = d.ttl;
+	res.reason = d.reason;
+	switch (d.verdict) {
+	case DANE_APPLIES:
+		res.verdict = SOURCE_APPLIES;
+		res.policy_text = d.level;
+		break;
+	case DANE_NOTFOUND:
+		/* DANE applies and the admin wants Postfix's own default
+		 * (dane_answer = notfound).  engine.h has no verdict "answer
+		 * NOTFOUND and stop", so later sources may still decide. */
+		res.verdict = SOURCE_NOT_APPLICABLE;
+		break;
+	case DANE_NOT_APPLICABLE:
+		res.verdict = SOURCE_NOT_APPLICABLE;
+		break;
+	case DANE_TEMP:
+		res.verdict = SOURCE_TEMP;
+		break;
+	case DANE_FAILED:
+		res.verdict = SOURCE_FAILED;
+		break;
+	}
+	if (log_get_verbose() > 0)
+		log_debug("dane %s: %s: %s", f->domain, dane_verdict_name(d.verdict),
+			  d.reason);
+	req->done(req->done_arg, &res);
+	free(req);
+}
+
+static void *src_discover(void *ctx, const char *domain, source_done_fn done,
+			  void *done_arg)
+{
+	struct dane_src_req *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		log_fatal("dane");
+	req->dane = ctx;
+	req->done = done;
+	req->done_arg = done_arg;
+	req->lk = dane_lookup(req->dane, domain, src_cb, req);
+	return req;
+}
+
+static void src_cancel(void *ctx, void *handle)
+{
+	struct dane_src_req *req = handle;
+
+	(void)ctx;
+	dane_lookup_cancel(req->lk);
+	free(req);
+}
+
+int dane_source_init(struct dane *dane, struct engine_source *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = "dane";
+	out->answer = ANSWER_DANE;
+	out->ctx = dane;
+	out->discover = src_discover;
+	out->cancel = src_cancel;
+	return 0;
+}
+
+/* ---- shared set-up ---- */
+
+struct dane_service {
+	struct dns *dns;
+	struct dane *dane;
+};
+
+int dane_service_new(struct event_base *base, const struct config *cfg,
+		     struct engine *eng, struct dane_service **out,
+		     struct errbuf *why)
+{
+	struct dane_service *svc;
+	struct engine_source src;
+
+	*out = NULL;
+	if (*config_get(cfg, "dns_trust_anchor_file") == '\0') {
+		log_warnx("dns_trust_anchor_file is empty: DANE discovery is off");
+		return 0;
+	}
+	if ((svc = calloc(1, sizeof(*svc))) == NULL)
+		return errbuf_set(why, "out of memory");
+	if ((svc->dns = dns_new(base, cfg, why)) == NULL ||
+	    (svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
+		dane_service_free(svc);
+		return -1;
+	}
+	if (eng) {
+		dane_source_init(svc->dane, &src);
+		if (engine_add_source(eng, &src) < 0) {
+			dane_service_free(svc);
+			return errbuf_set(why, "cannot add the DANE source to the engine");
+		}
+	}
+	*out = svc;
+	return 0;
+}
+
+struct dns *dane_service_dns(const struct dane_service *svc)
+{
+	return svc->dns;
+}
+
+struct dane *dane_service_dane(const struct dane_service *svc)
+{
+	return svc->dane;
+}
+
+void dane_service_free(struct dane_service *svc)
+{
+	if (svc == NULL)
+		return;
+	dane_free(svc->dane);
+	dns_free(svc->dns);
+	free(svc);
+}

@@ -1,0 +1,882 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - decides the answer for one lookup key (see engine.h).
+ *
+ * Table path: normalise the key, probe the snapshot for the key and,
+ * for a bare domain, ".parent" keys walking up, else `_default`.  No
+ * allocation, no lock: the snapshot is immutable and only the loop
+ * thread swaps it.
+ *
+ * Discovery path (bare domains not in the table, when sources exist):
+ * a cache entry per domain holds the last decision (fresh until
+ * `expires`, usable as stale answer until `stale_until`) and at most
+ * one discovery in flight; concurrent lookups of the domain wait on
+ * that entry (coalescing).  A discovery asks the sources in order until
+ * one applies (answer OK) or reports TEMP (answer TEMP); FAILED and
+ * NOT_APPLICABLE go on to the next.  Every waiting lookup has its own
+ * deadline (lookup_deadline): when it passes, the lookup is answered
+ * from the stale decision if there is one, else from the fallback
+ * (`_default`, else NOTFOUND), and the discovery goes on in the
+ * background to fill the cache (at most ENGINE_DISCOVERY_LIMIT seconds,
+ * then the source is cancelled).  A discovery in which a source failed
+ * (our own failure) and none applied does not overwrite a previous
+ * positive decision: that one keeps being served and is retried soon.
+ *
+ * Reload: a worker thread reads the table into a new snapshot with its
+ * own use of the store handle (one reload at a time) and passes the
+ * result to the loop through a pipe; the loop swaps it in whole.  A
+ * failed reload keeps the old snapshot; the first failure of an outage
+ * and the recovery are logged, nothing in between.
+ *
+ * Invalid keys: a key that policy_key_normalize() rejects is answered
+ * like a key that is not in the table (`_default`, else NOTFOUND), so a
+ * strange next-hop from Postfix never defers mail; it is counted
+ * (invalid_keys) and logged at debug level.
+ */
+#include "engine/engine.h"
+#include "engine/snapshot.h"
+#include "policy/policy.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#define ENGINE_MAX_SOURCES 8
+#define ENGINE_CACHE_MAX 100000        /* cached domains */
+#define ENGINE_DISCOVERY_LIMIT 60      /* seconds a discovery may run */
+#define ENGINE_FAILED_TTL_MAX 60       /* cache time of a failed discovery */
+#define ENGINE_TEXT_MAX POLICY_MAX_TEXT
+
+enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP };
+
+struct discovery;
+
+struct centry {
+	struct centry *hnext;              /* hash chain */
+	struct centry *lru_prev, *lru_next;
+	uint64_t hash;
+	char *domain;
+	int have_result;
+	enum result_kind kind;
+	enum answer_source src;
+	char *text;                        /* policy text or TEMP reason */
+	time_t expires, stale_until;
+	struct discovery *disc;
+	struct engine_req *wait_head, *wait_tail;
+	int busy;                          /* answering waiters: no eviction */
+};
+
+struct discovery {
+	struct engine *eng;
+	struct centry *e;
+	size_t idx;                        /* current source */
+	void *handle;
+	int in_discover, have_verdict, any_failed;
+	unsigned neg_ttl;
+	struct source_result res;          /* copied verdict */
+	char text[ENGINE_TEXT_MAX + 1];
+	char reason[256];
+	struct event limit_ev;
+};
+
+struct engine_req {
+	struct engine_req *prev, *next;
+	struct engine *eng;
+	struct centry *e;
+	engine_cb cb;
+	void *arg;
+	struct event deadline_ev;
+};
+
+struct reload_job {
+	struct engine *eng;
+	pthread_t thread;
+	struct snapshot *snap;
+	struct errbuf why;
+};
+
+struct engine {
+	struct event_base *base;
+	const struct config *cfg;
+	char *db_url;
+	struct store *store;               /* used by one thread at a time */
+	struct policy_opts popts;
+	struct snapshot *snap;
+	time_t snap_time;
+	size_t last_invalid;
+	/* reload */
+	int pipefd[2];
+	struct event pipe_ev, reload_ev;
+	struct reload_job *job;            /* running */
+	int reload_again, db_down;
+	/* sources and cache */
+	struct engine_source sources[ENGINE_MAX_SOURCES];
+	size_t nsources;
+	struct centry **buckets;
+	size_t nbuckets, nentries;
+	struct centry *lru_head, *lru_tail;
+	unsigned cache_min_ttl, cache_max_ttl, negative_ttl, failed_ttl, deadline;
+	struct engine_stats st;
+};
+
+const char *answer_source_name(enum answer_source src)
+{
+	static const char *const names[ANSWER_SOURCE_COUNT] = {
+		"table", "default", "dane", "sts", "provider", "none", "error",
+	};
+
+	return (unsigned)src < ANSWER_SOURCE_COUNT ? names[src] : "?";
+}
+
+static time_t engine_now(struct engine *eng)
+{
+	struct timeval tv;
+
+	if (event_base_gettimeofday_cached(eng->base, &tv) < 0)
+		return time(NULL);
+	return tv.tv_sec;
+}
+
+static void answer(struct engine *eng, engine_cb cb, void *arg,
+		   enum lookup_status st, enum answer_source src, const char *text)
+{
+	struct engine_answer ans;
+
+	eng->st.by_status[st]++;
+	eng->st.by_source[src]++;
+	ans.status = st;
+	ans.source = src;
+	ans.text = text ? text : "";
+	cb(&ans, arg);
+}
+
+/* Step 4: `_default`, else NOTFOUND. */
+static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
+{
+	const char *t = snapshot_get(eng->snap, "_default", 8);
+
+	if (t)
+		answer(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t);
+	else
+		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+}
+
+static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
+			 void *arg)
+{
+	switch (e->kind) {
+	case RES_APPLIES:
+		answer(eng, cb, arg, LOOKUP_OK, e->src, e->text);
+		break;
+	case RES_TEMP:
+		answer(eng, cb, arg, LOOKUP_TEMP, ANSWER_ERROR, e->text);
+		break;
+	case RES_NONE:
+	default:
+		answer_fallback(eng, cb, arg);
+		break;
+	}
+}
+
+/* --- table ------------------------------------------------------- */
+
+/* The table's policy for a normalised key, or NULL. */
+static const char *table_find(struct engine *eng, const char *key, size_t len,
+			      enum policy_key_kind kind)
+{
+	const char *t = snapshot_get(eng->snap, key, len), *dot;
+	char pk[POLICY_KEY_MAX + 1];
+
+	if (t || kind != POLICY_KEY_DOMAIN)
+		return t;
+	/* ".parent" entries, nearest first: a.b.c -> .b.c, .c */
+	for (dot = memchr(key, '.', len); dot; dot = memchr(dot + 1, '.', len - (size_t)(dot + 1 - key))) {
+		size_t n = len - (size_t)(dot - key);
+
+		if (n <= 1)
+			break;
+		memcpy(pk, dot, n);
+		if ((t = snapshot_get(eng->snap, pk, n)) != NULL)
+			return t;
+	}
+	return NULL;
+}
+
+/* --- cache ------------------------------------------------------- */
+
+static void lru_unlink(struct engine *eng, struct centry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		eng->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		eng->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_front(struct engine *eng, struct centry *e)
+{
+	if (eng->lru_head == e)
+		return;
+	if (e->lru_prev || e->lru_next || eng->lru_tail == e)
+		lru_unlink(eng, e);
+	e->lru_next = eng->lru_head;
+	if (eng->lru_head)
+		eng->lru_head->lru_prev = e;
+	eng->lru_head = e;
+	if (eng->lru_tail == NULL)
+		eng->lru_tail = e;
+}
+
+static struct centry *cache_find(struct engine *eng, const char *d, size_t n,
+				 uint64_t h)
+{
+	struct centry *e;
+
+	if (eng->buckets == NULL)
+		return NULL;
+	for (e = eng->buckets[h & (eng->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && strlen(e->domain) == n && memcmp(e->domain, d, n) == 0)
+			return e;
+	return NULL;
+}
+
+static void cache_remove(struct engine *eng, struct centry *e)
+{
+	struct centry **pp = &eng->buckets[e->hash & (eng->nbuckets - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(eng, e);
+	eng->nentries--;
+	free(e->domain);
+	free(e->text);
+	free(e);
+}
+
+static int cache_grow(struct engine *eng)
+{
+	size_t nb = eng->nbuckets ? eng->nbuckets * 2 : 1024;
+	struct centry **b = calloc(nb, sizeof(*b));
+
+	if (b == NULL)
+		return -1;
+	for (size_t i = 0; i < eng->nbuckets; i++) {
+		struct centry *e = eng->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	}
+	free(eng->buckets);
+	eng->buckets = b;
+	eng->nbuckets = nb;
+	return 0;
+}
+
+static void cache_evict(struct engine *eng)
+{
+	struct centry *e = eng->lru_tail, *prev;
+	size_t scanned = 0;
+
+	/* Least recently used first; entries in use stay. */
+	while (e && eng->nentries >= ENGINE_CACHE_MAX && scanned++ < 64) {
+		prev = e->lru_prev;
+		if (e->disc == NULL && e->wait_head == NULL && !e->busy)
+			cache_remove(eng, e);
+		e = prev;
+	}
+}
+
+static struct centry *cache_insert(struct engine *eng, const char *d, size_t n,
+				   uint64_t h)
+{
+	struct centry *e;
+
+	if (eng->nentries >= ENGINE_CACHE_MAX)
+		cache_evict(eng);
+	if (eng->nentries >= eng->nbuckets && cache_grow(eng) < 0)
+		return NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	if ((e->domain = malloc(n + 1)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	memcpy(e->domain, d, n);
+	e->domain[n] = '\0';
+	e->hash = h;
+	e->hnext = eng->buckets[h & (eng->nbuckets - 1)];
+	eng->buckets[h & (eng->nbuckets - 1)] = e;
+	eng->nentries++;
+	lru_front(eng, e);
+	return e;
+}
+
+/* --- discovery --------------------------------------------------- */
+
+static unsigned clamp_ttl(unsigned ttl, unsigned lo, unsigned hi)
+{
+	if (ttl < lo)
+		ttl = lo;
+	if (ttl > hi)
+		ttl = hi;
+	return ttl;
+}
+
+static void waiter_unlink(struct centry *e, struct engine_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		e->wait_head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		e->wait_tail = r->prev;
+	r->prev = r->next = NULL;
+}
+
+static void disc_free(struct discovery *d)
+{
+	event_del(&d->limit_ev);
+	free(d);
+}
+
+/* Stores the outcome in the entry and answers every waiter. */
+static void disc_finish(struct discovery *d, enum result_kind kind,
+			enum answer_source src, const char *text, unsigned ttl)
+{
+	struct engine *eng = d->eng;
+	struct centry *e = d->e;
+	time_t now = engine_now(eng);
+	struct engine_req *r;
+
+	if (kind == RES_NONE && d->any_failed && e->have_result &&
+	    e->kind == RES_APPLIES && now < e->stale_until) {
+		/* Our own failure: keep serving the last positive decision. */
+		log_debug("engine: %s: discovery failed; keeping the previous answer",
+			  e->domain);
+		e->expires = now + eng->failed_ttl;
+	} else {
+		char *t = NULL;
+
+		if (text && (t = strdup(text)) == NULL) {
+			kind = RES_NONE; /* ENOMEM: no answer rather than a wrong one */
+			ttl = eng->failed_ttl;
+		}
+		free(e->text);
+		e->text = t;
+		e->kind = kind;
+		e->src = src;
+		e->have_result = 1;
+		e->expires = now + ttl;
+		e->stale_until = e->expires + eng->cache_max_ttl;
+	}
+	e->disc = NULL;
+	disc_free(d);
+	e->busy++;
+	while ((r = e->wait_head) != NULL) {
+		waiter_unlink(e, r);
+		event_del(&r->deadline_ev);
+		answer_entry(eng, e, r->cb, r->arg);
+		free(r);
+	}
+	e->busy--;
+}
+
+static void disc_done(void *arg, const struct source_result *res);
+
+/* Handles the verdict of the current source and starts the next. */
+static void disc_advance(struct discovery *d)
+{
+	struct engine *eng = d->eng;
+
+	for (;;) {
+		if (d->have_verdict) {
+			const struct engine_source *src = &eng->sources[d->idx];
+			struct source_result *res = &d->res;
+
+			d->have_verdict = 0;
+			d->handle = NULL;
+			switch (res->verdict) {
+			case SOURCE_APPLIES:
+				disc_finish(d, RES_APPLIES, src->answer, d->text,
+					    clamp_ttl(res->ttl, eng->cache_min_ttl,
+						      eng->cache_max_ttl));
+				return;
+			case SOURCE_TEMP:
+				log_info("engine: %s: %s: %s", d->e->domain, src->name,
+					 d->reason[0] ? d->reason : "temporary failure");
+				disc_finish(d, RES_TEMP, ANSWER_ERROR,
+					    d->reason[0] ? d->reason : "temporary failure",
+					    clamp_ttl(res->ttl, eng->cache_min_ttl,
+						      eng->negative_ttl));
+				return;
+			case SOURCE_FAILED:
+				log_debug("engine: %s: %s failed: %s", d->e->domain,
+					  src->name, d->reason);
+				d->any_failed = 1;
+				break;
+			case SOURCE_NOT_APPLICABLE:
+			default:
+				if (res->ttl > 0 && res->ttl < d->neg_ttl)
+					d->neg_ttl = res->ttl < eng->cache_min_ttl
+							     ? eng->cache_min_ttl
+							     : res->ttl;
+				break;
+			}
+			d->idx++;
+		}
+		if (d->idx >= eng->nsources) {
+			disc_finish(d, RES_NONE, ANSWER_NONE, NULL,
+				    d->any_failed ? eng->failed_ttl : d->neg_ttl);
+			return;
+		}
+		d->in_discover = 1;
+		d->handle = eng->sources[d->idx].discover(eng->sources[d->idx].ctx,
+							  d->e->domain, disc_done, d);
+		d->in_discover = 0;
+		if (!d->have_verdict)
+			return; /* asynchronous: disc_done continues */
+	}
+}
+
+static void disc_done(void *arg, const struct source_result *res)
+{
+	struct discovery *d = arg;
+	size_t n;
+
+	if (d->have_verdict)
+		log_panic("engine: source %s answered twice",
+			  d->eng->sources[d->idx].name);
+	d->res = *res;
+	d->text[0] = d->reason[0] = '\0';
+	if (res->verdict == SOURCE_APPLIES) {
+		if (res->policy_text == NULL || *res->policy_text == '\0' ||
+		    (n = strlen(res->policy_text)) > ENGINE_TEXT_MAX) {
+			log_warnx("engine: source %s: bad policy text; ignored",
+				  d->eng->sources[d->idx].name);
+			d->res.verdict = SOURCE_FAILED;
+		} else {
+			memcpy(d->text, res->policy_text, n + 1);
+		}
+	}
+	if (res->reason)
+		printable(d->reason, sizeof(d->reason), res->reason, strlen(res->reason));
+	d->res.policy_text = NULL;
+	d->res.reason = NULL;
+	d->have_verdict = 1;
+	if (!d->in_discover)
+		disc_advance(d);
+}
+
+static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct discovery *d = arg;
+	const struct engine_source *src = &d->eng->sources[d->idx];
+
+	(void)fd;
+	(void)what;
+	log_warnx("engine: %s: source %s still busy after %ds; cancelled",
+		  d->e->domain, src->name, ENGINE_DISCOVERY_LIMIT);
+	if (src->cancel && d->handle)
+		src->cancel(src->ctx, d->handle);
+	d->handle = NULL;
+	d->any_failed = 1;
+	disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->eng->failed_ttl);
+}
+
+static int disc_start(struct engine *eng, struct centry *e)
+{
+	struct discovery *d = calloc(1, sizeof(*d));
+	struct timeval tv = { ENGINE_DISCOVERY_LIMIT, 0 };
+
+	if (d == NULL)
+		return -1;
+	d->eng = eng;
+	d->e = e;
+	d->neg_ttl = eng->negative_ttl;
+	evtimer_assign(&d->limit_ev, eng->base, disc_limit_cb, d);
+	evtimer_add(&d->limit_ev, &tv);
+	e->disc = d;
+	eng->st.discoveries++;
+	e->busy++;
+	disc_advance(d);
+	e->busy--;
+	return 0;
+}
+
+static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_req *r = arg;
+	struct engine *eng = r->eng;
+	struct centry *e = r->e;
+
+	(void)fd;
+	(void)what;
+	waiter_unlink(e, r);
+	if (e->have_result && engine_now(eng) < e->stale_until) {
+		eng->st.deadline_stale++;
+		answer_entry(eng, e, r->cb, r->arg);
+	} else {
+		eng->st.deadline_fallback++;
+		answer_fallback(eng, r->cb, r->arg);
+	}
+	free(r);
+}
+
+/* --- lookups ----------------------------------------------------- */
+
+struct engine_req *engine_lookup(struct engine *eng, const char *key,
+				 engine_cb cb, void *arg)
+{
+	char norm[POLICY_KEY_MAX];
+	enum policy_key_kind kind;
+	struct errbuf why;
+	const char *t;
+	size_t len;
+	uint64_t h;
+	struct centry *e;
+	struct engine_req *r;
+	struct timeval tv;
+
+	errbuf_clear(&why);
+	if (policy_key_normalize(key, norm, sizeof(norm), &kind, &why) < 0) {
+		eng->st.invalid_keys++;
+		log_debug("engine: %s", why.msg);
+		answer_fallback(eng, cb, arg);
+		return NULL;
+	}
+	len = strlen(norm);
+	if ((t = table_find(eng, norm, len, kind)) != NULL) {
+		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
+		return NULL;
+	}
+	if (kind != POLICY_KEY_DOMAIN || eng->nsources == 0) {
+		answer_fallback(eng, cb, arg);
+		return NULL;
+	}
+
+	h = snapshot_hash(norm, len);
+	e = cache_find(eng, norm, len, h);
+	if (e && e->have_result && engine_now(eng) < e->expires && e->disc == NULL) {
+		eng->st.cache_hits++;
+		lru_front(eng, e);
+		answer_entry(eng, e, cb, arg);
+		return NULL;
+	}
+	if (e == NULL && (e = cache_insert(eng, norm, len, h)) == NULL) {
+		log_warnx("engine: out of memory; answering without discovery");
+		answer_fallback(eng, cb, arg);
+		return NULL;
+	}
+	lru_front(eng, e);
+	if (e->disc == NULL) {
+		if (disc_start(eng, e) < 0) {
+			answer_fallback(eng, cb, arg);
+			return NULL;
+		}
+		if (e->disc == NULL) {
+			/* Finished before returning. */
+			answer_entry(eng, e, cb, arg);
+			return NULL;
+		}
+	} else {
+		eng->st.coalesced++;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		answer_fallback(eng, cb, arg);
+		return NULL;
+	}
+	r->eng = eng;
+	r->e = e;
+	r->cb = cb;
+	r->arg = arg;
+	r->prev = e->wait_tail;
+	if (e->wait_tail)
+		e->wait_tail->next = r;
+	else
+		e->wait_head = r;
+	e->wait_tail = r;
+	evtimer_assign(&r->deadline_ev, eng->base, req_deadline_cb, r);
+	tv.tv_sec = eng->deadline;
+	tv.tv_usec = 0;
+	evtimer_add(&r->deadline_ev, &tv);
+	return r;
+}
+
+void engine_cancel(struct engine_req *r)
+{
+	if (r == NULL)
+		return;
+	waiter_unlink(r->e, r);
+	event_del(&r->deadline_ev);
+	free(r);
+}
+
+int engine_add_source(struct engine *eng, const struct engine_source *src)
+{
+	if (eng->nsources >= ENGINE_MAX_SOURCES || src->discover == NULL)
+		return -1;
+	eng->sources[eng->nsources++] = *src;
+	return 0;
+}
+
+void engine_stats(const struct engine *eng, struct engine_stats *out)
+{
+	*out = eng->st;
+	out->table_rows = (unsigned long)snapshot_rows(eng->snap);
+	out->table_invalid_rows = (unsigned long)snapshot_invalid_rows(eng->snap);
+	out->cache_entries = (unsigned long)eng->nentries;
+	out->snapshot_time = eng->snap_time;
+	out->db_down = eng->db_down;
+}
+
+/* --- reload ------------------------------------------------------ */
+
+static int engine_store_open(struct engine *eng, struct errbuf *why)
+{
+	if (eng->store)
+		return 0;
+	return store_open(eng->db_url, &eng->store, why);
+}
+
+/* Names the skipped rows (first load, and when their number changed). */
+static void log_invalid_rows(const struct snapshot *s)
+{
+	size_t n = snapshot_invalid_rows(s);
+	const char *msg;
+
+	for (size_t i = 0; (msg = snapshot_invalid_reason(s, i)) != NULL; i++)
+		log_warnx("policy table: skipping invalid row: %s", msg);
+	if (n > SNAPSHOT_LOG_INVALID)
+		log_warnx("policy table: %zu invalid rows skipped in all", n);
+}
+
+static void *reload_main(void *arg)
+{
+	struct reload_job *job = arg;
+	struct engine *eng = job->eng;
+	ssize_t n;
+
+	if (engine_store_open(eng, &job->why) == 0) {
+		job->snap = snapshot_load(eng->store, &eng->popts, &job->why);
+		if (job->snap == NULL) {
+			/* Reconnect next time (a MariaDB server may have gone). */
+			store_close(eng->store);
+			eng->store = NULL;
+		}
+	}
+	do
+		n = write(eng->pipefd[1], &job, sizeof(job));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(job))
+		log_panic("engine: reload pipe: %s", strerror(errno));
+	return NULL;
+}
+
+static void reload_start(struct engine *eng)
+{
+	struct reload_job *job;
+	int rc;
+
+	if (eng->job) {
+		eng->reload_again = 1;
+		return;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL) {
+		log_warnx("engine: reload: out of memory");
+		return;
+	}
+	job->eng = eng;
+	errbuf_clear(&job->why);
+	eng->job = job;
+	if ((rc = pthread_create(&job->thread, NULL, reload_main, job)) != 0) {
+		log_warnx("engine: reload: cannot start a thread: %s", strerror(rc));
+		eng->job = NULL;
+		free(job);
+	}
+}
+
+static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *eng = arg;
+	struct reload_job *job;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, &job, sizeof(job));
+	if (n != (ssize_t)sizeof(job))
+		return;
+	pthread_join(job->thread, NULL);
+	eng->job = NULL;
+	if (job->snap) {
+		size_t inv = snapshot_invalid_rows(job->snap);
+
+		if (eng->db_down)
+			log_info("policy table available again: %zu rows", snapshot_rows(job->snap));
+		else if (snapshot_rows(job->snap) != snapshot_rows(eng->snap) ||
+			 inv != eng->last_invalid)
+			log_info("policy table reloaded: %zu rows", snapshot_rows(job->snap));
+		if (inv != eng->last_invalid)
+			log_invalid_rows(job->snap);
+		eng->db_down = 0;
+		eng->last_invalid = inv;
+		snapshot_free(eng->snap);
+		eng->snap = job->snap;
+		eng->snap_time = engine_now(eng);
+		eng->st.reloads++;
+	} else {
+		eng->st.reload_failures++;
+		if (!eng->db_down)
+			log_warnx("policy table unavailable (%s); serving the last snapshot "
+				  "(%zu rows) until it is back", job->why.msg,
+				  snapshot_rows(eng->snap));
+		eng->db_down = 1;
+	}
+	free(job);
+	if (eng->reload_again) {
+		eng->reload_again = 0;
+		reload_start(eng);
+	}
+}
+
+static void reload_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	reload_start(arg);
+}
+
+void engine_reload(struct engine *eng)
+{
+	reload_start(eng);
+}
+
+/* --- life cycle -------------------------------------------------- */
+
+struct engine *engine_new(struct event_base *base, const struct config *cfg,
+			  const char *db_url, struct errbuf *why)
+{
+	static int store_inited;
+	struct engine *eng = calloc(1, sizeof(*eng));
+	unsigned interval;
+
+	if (eng == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	eng->base = base;
+	eng->cfg = cfg;
+	eng->pipefd[0] = eng->pipefd[1] = -1;
+	eng->popts.postfix_compat = config_get_version(cfg, "postfix_compatibility");
+	eng->cache_min_ttl = config_get_time(cfg, "cache_min_ttl");
+	eng->cache_max_ttl = config_get_time(cfg, "cache_max_ttl");
+	if (eng->cache_max_ttl < eng->cache_min_ttl)
+		eng->cache_max_ttl = eng->cache_min_ttl;
+	eng->negative_ttl = config_get_time(cfg, "negative_cache_ttl");
+	eng->failed_ttl = eng->cache_min_ttl < ENGINE_FAILED_TTL_MAX
+				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
+	eng->deadline = config_get_time(cfg, "lookup_deadline");
+	if ((eng->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	if (!store_inited) {
+		if (store_global_init(why) < 0)
+			goto fail;
+		store_inited = 1;
+	}
+	if (engine_store_open(eng, why) < 0)
+		goto fail;
+	if ((eng->snap = snapshot_load(eng->store, &eng->popts, why)) == NULL) {
+		errbuf_prefix(why, "policy table");
+		goto fail;
+	}
+	eng->last_invalid = snapshot_invalid_rows(eng->snap);
+	log_invalid_rows(eng->snap);
+	eng->snap_time = time(NULL);
+	if (pipe2(eng->pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+		errbuf_set(why, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	event_assign(&eng->pipe_ev, base, eng->pipefd[0], EV_READ | EV_PERSIST,
+		     reload_done_cb, eng);
+	event_add(&eng->pipe_ev, NULL);
+	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
+	if ((interval = config_get_time(cfg, "reload_interval")) > 0) {
+		struct timeval tv = { (time_t)interval, 0 };
+
+		event_add(&eng->reload_ev, &tv);
+	}
+	return eng;
+fail:
+	if (eng->store)
+		store_close(eng->store);
+	free(eng->db_url);
+	free(eng);
+	return NULL;
+}
+
+void engine_free(struct engine *eng)
+{
+	if (eng == NULL)
+		return;
+	if (eng->job) {
+		/* Wait for the worker; its result is dropped. */
+		struct reload_job *job = eng->job;
+
+		pthread_join(job->thread, NULL);
+		snapshot_free(job->snap);
+		free(job);
+		eng->job = NULL;
+	}
+	event_del(&eng->pipe_ev);
+	event_del(&eng->reload_ev);
+	for (size_t i = 0; i < eng->nbuckets; i++) {
+		while (eng->buckets[i]) {
+			struct centry *e = eng->buckets[i];
+			struct discovery *d = e->disc;
+
+			if (d) {
+				const struct engine_source *src = &eng->sources[d->idx];
+
+				if (src->cancel && d->handle)
+					src->cancel(src->ctx, d->handle);
+				disc_free(d);
+				e->disc = NULL;
+			}
+			while (e->wait_head)
+				engine_cancel(e->wait_head);
+			cache_remove(eng, e);
+		}
+	}
+	free(eng->buckets);
+	if (eng->pipefd[0] >= 0)
+		close(eng->pipefd[0]);
+	if (eng->pipefd[1] >= 0)
+		close(eng->pipefd[1]);
+	if (eng->store)
+		store_close(eng->store);
+	snapshot_free(eng->snap);
+	free(eng->db_url);
+	free(eng);
+}

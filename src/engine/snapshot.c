@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot.c - the policy table in memory (see snapshot.h).
+ */
+#include "engine/snapshot.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK (256 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct slot {
+	uint64_t hash;       /* 0: empty */
+	const char *key;
+	const char *text;
+	uint32_t keylen;
+};
+
+struct snapshot {
+	struct slot *slots;
+	size_t mask;         /* slots - 1 */
+	size_t rows, invalid;
+	struct arena_chunk *arena;
+	size_t bytes;
+	char *invalid_msg[SNAPSHOT_LOG_INVALID];
+};
+
+unsigned long long snapshot_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static char *arena_dup(struct snapshot *s, const char *p, size_t n)
+{
+	struct arena_chunk *c = s->arena;
+	char *out;
+
+	if (c == NULL || c->size - c->used < n + 1) {
+		size_t size = n + 1 > ARENA_CHUNK ? n + 1 : ARENA_CHUNK;
+
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->next = s->arena;
+		c->used = 0;
+		c->size = size;
+		s->arena = c;
+		s->bytes += sizeof(*c) + size;
+	}
+	out = c->data + c->used;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	c->used += n + 1;
+	return out;
+}
+
+static int table_grow(struct snapshot *s)
+{
+	size_t nsize = s->slots ? (s->mask + 1) * 2 : 1024, i;
+	struct slot *ns = calloc(nsize, sizeof(*ns));
+
+	if (ns == NULL)
+		return -1;
+	for (i = 0; s->slots && i <= s->mask; i++) {
+		struct slot *o = &s->slots[i];
+		size_t j;
+
+		if (o->hash == 0)
+			continue;
+		for (j = o->hash & (nsize - 1); ns[j].hash; j = (j + 1) & (nsize - 1))
+			;
+		ns[j] = *o;
+	}
+	if (s->slots)
+		s->bytes -= (s->mask + 1) * sizeof(struct slot);
+	free(s->slots);
+	s->slots = ns;
+	s->mask = nsize - 1;
+	s->bytes += nsize * sizeof(struct slot);
+	return 0;
+}
+
+/* Inserts or replaces; key and text are copied. */
+static int snapshot_put(struct snapshot *s, const char *key, const char *text)
+{
+	size_t keylen = strlen(key), j;
+	uint64_t h = snapshot_hash(key, keylen);
+	const char *t;
+
+	/* load factor <= 1/2 keeps probes short */
+	if (s->slots == NULL || (s->rows + 1) * 2 > s->mask + 1)
+		if (table_grow(s) < 0)
+			return -1;
+	for (j = h & s->mask; s->slots[j].hash; j = (j + 1) & s->mask) {
+		struct slot *o = &s->slots[j];
+
+		if (o->hash == h && o->keylen == keylen &&
+		    memcmp(o->key, key, keylen) == 0) {
+			if ((t = arena_dup(s, text, strlen(text))) == NULL)
+				return -1;
+			o->text = t;
+			return 0;
+		}
+	}
+	if ((s->slots[j].key = arena_dup(s, key, keylen)) == NULL ||
+	    (s->slots[j].text = arena_dup(s, text, strlen(text))) == NULL)
+		return -1;
+	s->slots[j].keylen = (uint32_t)keylen;
+	s->slots[j].hash = h;
+	s->rows++;
+	return 0;
+}
+
+const char *snapshot_get(const struct snapshot *s, const char *key, size_t keylen)
+{
+	uint64_t h;
+	size_t j;
+
+	if (s == NULL || s->slots == NULL)
+		return NULL;
+	h = snapshot_hash(key, keylen);
+	for (j = h & s->mask; s->slots[j].hash; j = (j + 1) & s->mask) {
+		const struct slot *o = &s->slots[j];
+
+		if (o->hash == h && o->keylen == keylen &&
+		    memcmp(o->key, key, keylen) == 0)
+			return o->text;
+	}
+	return NULL;
+}
+
+struct snapshot *snapshot_empty(void)
+{
+	return calloc(1, sizeof(struct snapshot));
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	while (s->arena) {
+		struct arena_chunk *c = s->arena;
+
+		s->arena = c->next;
+		free(c);
+	}
+	for (size_t i = 0; i < SNAPSHOT_LOG_INVALID; i++)
+		free(s->invalid_msg[i]);
+	free(s->slots);
+	free(s);
+}
+
+const char *snapshot_invalid_reason(const struct snapshot *s, size_t i)
+{
+	return s && i < SNAPSHOT_LOG_INVALID ? s->invalid_msg[i] : NULL;
+}
+
+size_t snapshot_rows(const struct snapshot *s) { return s ? s->rows : 0; }
+size_t snapshot_invalid_rows(const struct snapshot *s) { return s ? s->invalid : 0; }
+size_t snapshot_bytes(const struct snapshot *s) { return s ? s->bytes + sizeof(*s) : 0; }
+
+struct load_ctx {
+	struct snapshot *s;
+	const struct policy_opts *opts;
+	int oom;
+	size_t seen;
+};
+
+static int load_row(const struct store_row *row, void *arg)
+{
+	struct load_ctx *lc = arg;
+	struct policy *p = NULL;
+	struct errbuf why;
+	char key[POLICY_KEY_MAX];
+	char *text;
+	int rc;
+
+	if (++lc->seen > SNAPSHOT_MAX_ROWS)
+		return 2;
+	errbuf_clear(&why);
+	if (store_row_policy(row, lc->opts, &p, &why) < 0 ||
+	    policy_key_normalize(row->domain, key, sizeof(key), NULL, &why) < 0) {
+		policy_free(p);
+		if (lc->s->invalid < SNAPSHOT_LOG_INVALID)
+			lc->s->invalid_msg[lc->s->invalid] = strdup(why.msg);
+		lc->s->invalid++;
+		return 0;
+	}
+	text = policy_format(p);
+	policy_free(p);
+	if (text == NULL) {
+		lc->oom = 1;
+		return 1;
+	}
+	rc = snapshot_put(lc->s, key, text);
+	free(text);
+	if (rc < 0) {
+		lc->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+struct snapshot *snapshot_load(struct store *st, const struct policy_opts *opts,
+			       struct errbuf *why)
+{
+	struct load_ctx lc;
+	int rc;
+
+	memset(&lc, 0, sizeof(lc));
+	if ((lc.s = snapshot_empty()) == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	lc.opts = opts;
+	rc = store_list(st, load_row, &lc, why);
+	if (rc != 0 || lc.oom) {
+		if (lc.oom)
+			errbuf_set(why, "out of memory loading the policy table");
+		else if (rc == 2)
+			errbuf_set(why, "policy table has more than %d rows",
+				   SNAPSHOT_MAX_ROWS);
+		snapshot_free(lc.s);
+		return NULL;
+	}
+	return lc.s;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot - an immutable in-memory copy of the admin's policy table:
+ * normalised key -> canonical policy text (as Postfix receives it),
+ * in an open-addressing hash table whose strings live in one arena.
+ *
+ * Built off the event loop (snapshot_load() reads the whole table with
+ * store_list() and validates every row with store_row_policy(); invalid
+ * rows are skipped and counted, never served).  Read-only once built, so
+ * the loop thread reads it without locks and replaces it whole.
+ *
+ * LIMITS: SNAPSHOT_MAX_ROWS rows; more is an error (the old snapshot
+ * keeps serving).
+ */
+#ifndef TP_ENGINE_SNAPSHOT_H
+#define TP_ENGINE_SNAPSHOT_H
+
+#include <stddef.h>
+#include <time.h>
+#include "util/errbuf.h"
+
+#define SNAPSHOT_MAX_ROWS 10000000
+/* Invalid rows named in the log per load (the rest are counted). */
+#define SNAPSHOT_LOG_INVALID 10
+
+struct store;
+struct policy_opts;
+struct snapshot;
+
+/* Reads every row of st.  Returns a new snapshot or NULL with why.
+ * Runs in any thread; logs nothing (see snapshot_invalid_reason). */
+struct snapshot *snapshot_load(struct store *st, const struct policy_opts *opts,
+			       struct errbuf *why);
+/* An empty snapshot (no rows); NULL on ENOMEM. */
+struct snapshot *snapshot_empty(void);
+void snapshot_free(struct snapshot *s);
+
+/* The policy text of key (normalised, keylen bytes), or NULL. */
+const char *snapshot_get(const struct snapshot *s, const char *key, size_t keylen);
+
+size_t snapshot_rows(const struct snapshot *s);
+size_t snapshot_invalid_rows(const struct snapshot *s);
+/* Why the i-th skipped row was skipped (i < SNAPSHOT_LOG_INVALID and
+ * < snapshot_invalid_rows), else NULL. */
+const char *snapshot_invalid_reason(const struct snapshot *s, size_t i);
+/* Bytes held (arena + table), for statistics. */
+size_t snapshot_bytes(const struct snapshot *s);
+
+/* 64-bit FNV-1a, also used by the cache. */
+unsigned long long snapshot_hash(const char *p, size_t n);
+
+#endif

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c - suggestions and output of logscan (see report.h).
+ */
+#include "logscan/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#define TABLE_NAME_MAX 48    /* widest DOMAIN column */
+#define TABLE_CURRENT_MAX 40 /* widest CURRENT column */
+
+unsigned long logscan_sent(const struct logscan_tally *t)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < LOGLINE_TRUST_COUNT; i++)
+		n += t->tls[i];
+	return n;
+}
+
+unsigned long logscan_failures(const struct logscan_tally *t)
+{
+	unsigned long n = 0;
+
+	for (int i = 1; i < LOGLINE_FAIL_COUNT; i++)
+		n += t->fail[i];
+	return n;
+}
+
+int logscan_rank(enum policy_level level)
+{
+	switch (level) {
+	case POLICY_NONE:
+		return 0;
+	case POLICY_MAY:
+		return 1;
+	case POLICY_ENCRYPT:
+		return 2;
+	case POLICY_DANE:
+	case POLICY_VERIFY:
+		return 3;
+	case POLICY_DANE_ONLY:
+	case POLICY_FINGERPRINT:
+	case POLICY_SECURE:
+		return 4;
+	default:
+		return 4;
+	}
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct logscan_row *x = a, *y = b;
+	unsigned long sx = logscan_sent(&x->d->t), sy = logscan_sent(&y->d->t);
+
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp(x->d->name, y->d->name);
+}
+
+size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
+{
+	size_t n = logscan_ndomains(ls);
+	struct logscan_row *r;
+
+	*rows = NULL;
+	if (n == 0)
+		return 0;
+	if ((r = calloc(n, sizeof(*r))) == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		enum policy_key_kind kind;
+
+		r[i].d = logscan_domain(ls, i);
+		if (policy_key_normalize(r[i].d->name, r[i].key, sizeof(r[i].key), &kind, NULL) < 0 ||
+		    kind != POLICY_KEY_DOMAIN)
+			r[i].key[0] = '\0';
+	}
+	qsort(r, n, sizeof(*r), row_cmp);
+	*rows = r;
+	return n;
+}
+
+void logscan_rows_free(struct logscan_row *rows, size_t n)
+{
+	for (size_t i = 0; rows && i < n; i++)
+		free(rows[i].current_text);
+	free(rows);
+}
+
+#define FAIL_BIT(k) (1u << (k))
+#define FAIL_ANY (~0u)
+/* failures a required TLS level turns into deferrals */
+#define FAIL_TLS (FAIL_BIT(LOGLINE_FAIL_NOT_OFFERED) | FAIL_BIT(LOGLINE_FAIL_STARTTLS_REFUSED) | \
+		  FAIL_BIT(LOGLINE_FAIL_HANDSHAKE))
+/* failures "verify" turns into deferrals (not TLSA lookup problems, not
+ * our own TLS engine) */
+#define FAIL_CERT (FAIL_BIT(LOGLINE_FAIL_UNTRUSTED) | FAIL_BIT(LOGLINE_FAIL_EXPIRED) | \
+		   FAIL_BIT(LOGLINE_FAIL_NAME_MISMATCH) | FAIL_BIT(LOGLINE_FAIL_UNVERIFIED) | \
+		   FAIL_BIT(LOGLINE_FAIL_DANE) | FAIL_BIT(LOGLINE_FAIL_STS))
+
+/* The failure kind in mask seen most often (ties: the lower enum value),
+ * and the sum of those kinds. */
+static enum logline_fail top_failure(const struct logscan_tally *t, unsigned mask,
+				     unsigned long *sum)
+{
+	enum logline_fail best = LOGLINE_FAIL_NONE;
+	unsigned long n = 0;
+
+	for (int i = 1; i < LOGLINE_FAIL_COUNT; i++) {
+		if (!(mask & FAIL_BIT(i)) || t->fail[i] == 0)
+			continue;
+		n += t->fail[i];
+		if (best == LOGLINE_FAIL_NONE || t->fail[i] > t->fail[best])
+			best = (enum logline_fail)i;
+	}
+	if (sum)
+		*sum = n;
+	return best;
+}
+
+/* "all 12 deliveries" / "the 1 delivery"; static buffer. */
+static const char *all(unsigned long n)
+{
+	static char buf[48];
+
+	if (n == 1)
+		snprintf(buf, sizeof(buf), "the 1 delivery");
+	else
+		snprintf(buf, sizeof(buf), "all %lu deliveries", n);
+	return buf;
+}
+
+/* "(2 Verified, 1 Trusted)": the non-zero encrypted classes. */
+static void classes(char *out, size_t n, const struct logscan_tally *t)
+{
+	static const char *const label[] = { "Verified", "Trusted", "Untrusted", "Anonymous" };
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < 4 && o < n; i++) {
+		if (t->tls[i] == 0)
+			continue;
+		o += (size_t)snprintf(out + o, n - o, "%s%lu %s", o ? ", " : "(", t->tls[i], label[i]);
+	}
+	if (o && o < n)
+		snprintf(out + o, n - o, ")");
+}
+
+void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries)
+{
+	const struct logscan_tally *t = &row->d->t;
+	unsigned long sent = logscan_sent(t);
+	unsigned long plain = t->tls[LOGLINE_PLAINTEXT];
+	unsigned long verified = t->tls[LOGLINE_VERIFIED];
+	unsigned long tls_fail, cert_fail;
+	enum logline_fail tls_top = top_failure(t, FAIL_TLS, &tls_fail);
+	enum logline_fail cert_top = top_failure(t, FAIL_CERT, &cert_fail);
+	enum policy_level s;
+	char cls[96];
+
+	row->has_suggestion = 0;
+	if (row->key[0] == '\0') {
+		snprintf(row->reason, sizeof(row->reason), "not a valid domain name");
+		return;
+	}
+	if (sent == 0) {
+		snprintf(row->reason, sizeof(row->reason), "no deliveries");
+		return;
+	}
+	if (plain) {
+		snprintf(row->reason, sizeof(row->reason), "%lu of %lu deliver%s in plaintext",
+			 plain, sent, sent == 1 ? "y" : "ies");
+		return;
+	}
+	if (tls_fail) {
+		snprintf(row->reason, sizeof(row->reason), "%lu TLS failure%s (%s)", tls_fail,
+			 tls_fail == 1 ? "" : "s", logline_fail_name(tls_top));
+		return;
+	}
+	if (sent < min_deliveries) {
+		snprintf(row->reason, sizeof(row->reason), "only %lu deliver%s (need %lu)", sent,
+			 sent == 1 ? "y" : "ies", min_deliveries);
+		return;
+	}
+	classes(cls, sizeof(cls), t);
+	if (verified == sent && row->d->ip_only == 0 && cert_fail == 0) {
+		s = POLICY_VERIFY;
+		snprintf(row->reason, sizeof(row->reason), "%s Verified", all(sent));
+	} else if (cert_fail) {
+		s = POLICY_ENCRYPT;
+		snprintf(row->reason, sizeof(row->reason),
+			 "%s encrypted %s; %lu certificate failure%s (%s)", all(sent), cls,
+			 cert_fail, cert_fail == 1 ? "" : "s", logline_fail_name(cert_top));
+	} else if (verified == sent) {
+		s = POLICY_ENCRYPT;
+		snprintf(row->reason, sizeof(row->reason),
+			 "%s Verified, but relays named by address only", all(sent));
+	} else {
+		s = POLICY_ENCRYPT;
+		snprintf(row->reason, sizeof(row->reason), "%s encrypted %s", all(sent), cls);
+	}
+	if (row->has_current && logscan_rank(row->current_level) >= logscan_rank(s)) {
+		snprintf(row->reason, sizeof(row->reason), "table has %s, not weaker than %s",
+			 policy_level_name(row->current_level), policy_level_name(s));
+		return;
+	}
+	row->has_suggestion = 1;
+	row->suggestion = s;
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+static void percent(char *out, size_t n, unsigned long part, unsigned long whole)
+{
+	if (whole == 0)
+		snprintf(out, n, "-");
+	else
+		snprintf(out, n, "%.1f%%", 100.0 * (double)part / (double)whole);
+}
+
+struct table_cells {
+	char domain[TABLE_NAME_MAX + 1];
+	char deliveries[24], verified[12], encrypted[12], plaintext[12];
+	char failures[48];
+	char current[TABLE_CURRENT_MAX + 1];
+	const char *suggestion;
+	char reason[sizeof(((struct logscan_row *)0)->reason)];
+};
+
+static void table_cells(const struct logscan_row *r, struct table_cells *c)
+{
+	const struct logscan_tally *t = &r->d->t;
+	unsigned long sent = logscan_sent(t), fails = logscan_failures(t);
+
+	printable(c->domain, sizeof(c->domain), r->d->name, strlen(r->d->name));
+	snprintf(c->deliveries, sizeof(c->deliveries), "%lu", sent);
+	percent(c->verified, sizeof(c->verified), t->tls[LOGLINE_VERIFIED], sent);
+	percent(c->encrypted, sizeof(c->encrypted), sent - t->tls[LOGLINE_PLAINTEXT], sent);
+	percent(c->plaintext, sizeof(c->plaintext), t->tls[LOGLINE_PLAINTEXT], sent);
+	if (fails)
+		snprintf(c->failures, sizeof(c->failures), "%lu %s", fails,
+			 logline_fail_name(top_failure(t, FAIL_ANY, NULL)));
+	else
+		snprintf(c->failures, sizeof(c->failures), "0");
+	if (r->has_current) {
+		char tmp[POLICY_KEY_MAX + POLICY_MAX_TEXT + 8];
+
+		if (r->current_exact)
+			snprintf(tmp, sizeof(tmp), "%s", r->current_text ? r->current_text : "?");
+		else
+			snprintf(tmp, sizeof(tmp), "%s (%s)", r->current_text ? r->current_text : "?",
+				 r->current_key);
+		printable(c->current, sizeof(c->current), tmp, strlen(tmp));
+	} else {
+		snprintf(c->current, sizeof(c->current), "-");
+	}
+	c->suggestion = r->has_suggestion ? policy_level_name(r->suggestion) : "-";
+	printable(c->reason, sizeof(c->reason), r->reason, strlen(r->reason));
+}
+
+#define WIDEN(w, s) do { size_t l_ = strlen(s); if (l_ > (w)) (w) = l_; } while (0)
+
+void logscan_print_table(FILE *out, const struct logscan *ls,
+			 const struct logscan_row *rows, size_t n)
+{
+	static const char *const head[] = { "DOMAIN", "DELIVERIES", "VERIFIED", "ENCRYPTED",
+					    "PLAINTEXT", "FAILURES", "CURRENT", "SUGGESTION",
+					    "REASON" };
+	size_t w[8];
+	struct table_cells c;
+
+	(void)ls;
+	for (int i = 0; i < 8; i++)
+		w[i] = strlen(head[i]);
+	for (size_t i = 0; i < n; i++) {
+		table_cells(&rows[i], &c);
+		WIDEN(w[0], c.domain);
+		WIDEN(w[1], c.deliveries);
+		WIDEN(w[2], c.verified);
+		WIDEN(w[3], c.encrypted);
+		WIDEN(w[4], c.plaintext);
+		WIDEN(w[5], c.failures);
+		WIDEN(w[6], c.current);
+		WIDEN(w[7], c.suggestion);
+	}
+	fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  %-*s  %s\n",
+		(int)w[0], head[0], (int)w[1], head[1], (int)w[2], head[2], (int)w[3], head[3],
+		(int)w[4], head[4], (int)w[5], head[5], (int)w[6], head[6], (int)w[7], head[7],
+		head[8]);
+	for (size_t i = 0; i < n; i++) {
+		table_cells(&rows[i], &c);
+		fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  %-*s  %s\n",
+			(int)w[0], c.domain, (int)w[1], c.deliveries, (int)w[2], c.verified,
+			(int)w[3], c.encrypted, (int)w[4], c.plaintext, (int)w[5], c.failures,
+			(int)w[6], c.current, (int)w[7], c.suggestion, c.reason);
+	}
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+/* Length of a valid UTF-8 sequence at p (of n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4)
+		return 0;
+	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	cp = p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	fputc('"', out);
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\r': fputs("\\r", out); break;
+		default:
+			if (p[i] < 0x20 || p[i] == 0x7f) {
+				fprintf(out, "\\u%04x", p[i]);
+			} else if (p[i] < 0x80) {
+				fputc(p[i], out);
+			} else if ((k = utf8_len(p + i, n - i)) != 0) {
+				fwrite(p + i, 1, k, out);
+				i += k - 1;
+			} else {
+				fputs("\\ufffd", out);
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_time(FILE *out, time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+		fputs("null", out);
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "\"%s\"", buf);
+}
+
+static void json_tally(FILE *out, const struct logscan_tally *t, const char *indent)
+{
+	unsigned long sent = logscan_sent(t);
+	int first = 1;
+
+	fprintf(out, "%s\"deliveries\": %lu,\n", indent, sent);
+	for (int i = 0; i < LOGLINE_TRUST_COUNT; i++)
+		fprintf(out, "%s\"%s\": %lu,\n", indent, logline_trust_name((enum logline_trust)i),
+			t->tls[i]);
+	fprintf(out, "%s\"deferred\": %lu,\n%s\"bounced\": %lu,\n", indent, t->deferred, indent,
+		t->bounced);
+	fprintf(out, "%s\"failures\": {\"total\": %lu", indent, logscan_failures(t));
+	for (int i = 1; i < LOGLINE_FAIL_COUNT; i++) {
+		if (t->fail[i] == 0)
+			continue;
+		fprintf(out, ", \"%s\": %lu", logline_fail_name((enum logline_fail)i), t->fail[i]);
+		first = 0;
+	}
+	(void)first;
+	fputs("}", out);
+}
+
+static void json_names(FILE *out, const struct logscan *ls, const uint16_t *ids,
+		       const unsigned long *counts, int n, unsigned long other)
+{
+	int first = 1;
+
+	fputc('{', out);
+	for (int i = 0; i < n && counts[i]; i++) {
+		fputs(first ? "" : ", ", out);
+		json_str(out, logscan_tls_name(ls, ids[i]));
+		fprintf(out, ": %lu", counts[i]);
+		first = 0;
+	}
+	if (other) {
+		fputs(first ? "" : ", ", out);
+		fprintf(out, "\"other\": %lu", other);
+	}
+	fputc('}', out);
+}
+
+static void json_share(FILE *out, unsigned long part, unsigned long whole)
+{
+	if (whole == 0)
+		fputs("null", out);
+	else
+		fprintf(out, "%.4f", (double)part / (double)whole);
+}
+
+void logscan_print_json(FILE *out, const struct logscan *ls,
+			const struct logscan_row *rows, size_t n,
+			unsigned long min_deliveries)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	fprintf(out, "{\n  \"summary\": {\"files\": %lu, \"bytes\": %llu, \"lines\": %lu, "
+		"\"postfix_lines\": %lu, \"smtp_lines\": %lu, \"other_lines\": %lu, "
+		"\"unknown_lines\": %lu, \"long_lines\": %lu, \"out_of_range\": %lu, "
+		"\"tls_sessions\": %lu, \"delivery_records\": %lu, \"deliveries\": %lu, "
+		"\"no_domain\": %lu, \"filtered\": %lu, \"dropped\": %lu, \"domains\": %zu},\n",
+		c->files, c->bytes, c->lines, c->postfix_lines, c->smtp_lines, c->other_lines,
+		c->unknown_lines, c->long_lines, c->out_of_range, c->tls_sessions,
+		c->delivery_records, c->deliveries, c->no_domain, c->filtered, c->dropped, n);
+	fprintf(out, "  \"min_deliveries\": %lu,\n  \"domains\": [", min_deliveries);
+	for (size_t i = 0; i < n; i++) {
+		const struct logscan_row *r = &rows[i];
+		const struct logscan_domain *d = r->d;
+		unsigned long sent = logscan_sent(&d->t);
+		uint32_t m;
+		int first = 1;
+
+		fputs(i ? ",\n    {\n" : "\n    {\n", out);
+		fputs("      \"domain\": ", out);
+		json_str(out, d->name);
+		fputs(",\n", out);
+		json_tally(out, &d->t, "      ");
+		fputs(",\n      \"share\": {\"verified\": ", out);
+		json_share(out, d->t.tls[LOGLINE_VERIFIED], sent);
+		fputs(", \"encrypted\": ", out);
+		json_share(out, sent - d->t.tls[LOGLINE_PLAINTEXT], sent);
+		fputs(", \"plaintext\": ", out);
+		json_share(out, d->t.tls[LOGLINE_PLAINTEXT], sent);
+		fputs("},\n      \"tls_versions\": ", out);
+		json_names(out, ls, d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, d->proto_other);
+		fputs(",\n      \"ciphers\": ", out);
+		json_names(out, ls, d->cipher, d->cipher_n, LOGSCAN_DOMAIN_CIPHERS, d->cipher_other);
+		fputs(",\n      \"first_seen\": ", out);
+		json_time(out, d->first);
+		fputs(",\n      \"last_seen\": ", out);
+		json_time(out, d->last);
+		fputs(",\n      \"mx\": [", out);
+		for (m = d->mx_first; m; m = logscan_mx(ls, m)->next) {
+			const struct logscan_mx *mx = logscan_mx(ls, m);
+
+			fputs(first ? "\n        {\"host\": " : ",\n        {\"host\": ", out);
+			json_str(out, logscan_host_name(ls, mx->host));
+			fputs(",\n", out);
+			json_tally(out, &mx->t, "         ");
+			fputs("}", out);
+			first = 0;
+		}
+		fputs(first ? "],\n" : "\n      ],\n", out);
+		fputs("      \"current_policy\": ", out);
+		if (r->has_current) {
+			json_str(out, r->current_text ? r->current_text : "");
+			fputs(",\n      \"current_key\": ", out);
+			json_str(out, r->current_key);
+		} else {
+			fputs("null,\n      \"current_key\": null", out);
+		}
+		fputs(",\n      \"suggestion\": ", out);
+		if (r->has_suggestion)
+			json_str(out, policy_level_name(r->suggestion));
+		else
+			fputs("null", out);
+		fputs(",\n      \"reason\": ", out);
+		json_str(out, r->reason);
+		fputs("\n    }", out);
+	}
+	fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);
+}
+
+/* ---- postmap / SQL ---------------------------------------------------- */
+
+void logscan_print_postmap(FILE *out, const struct logscan_row *rows, size_t n,
+			   unsigned long min_deliveries)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += rows[i].has_suggestion != 0;
+	fprintf(out, "# tlspolicy logscan: %zu suggestion%s (at least %lu deliveries each)\n", k,
+		k == 1 ? "" : "s", min_deliveries);
+	for (size_t i = 0; i < n; i++) {
+		const struct logscan_row *r = &rows[i];
+
+		if (!r->has_suggestion)
+			continue;
+		if (r->has_current && r->current_exact)
+			fprintf(out, "# %s: replaces table entry \"%s\"\n", r->key,
+				r->current_text ? r->current_text : "");
+		fprintf(out, "%s %s\n", r->key, policy_level_name(r->suggestion));
+	}
+}
+
+/* Keys are normalised domain names; anything beyond [a-z0-9._-] is
+ * refused rather than quoted (SQLite and MariaDB quote differently). */
+static int key_is_plain(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
+}
+
+void logscan_print_sql(FILE *out, const struct logscan_row *rows, size_t n, int force)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += rows[i].has_suggestion != 0;
+	fprintf(out, "-- tlspolicy logscan: %zu suggestion%s\n", k, k == 1 ? "" : "s");
+	if (k == 0)
+		return;
+	fputs("BEGIN;\n", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct logscan_row *r = &rows[i];
+		const char *lvl;
+
+		if (!r->has_suggestion)
+			continue;
+		lvl = policy_level_name(r->suggestion);
+		if (!key_is_plain(r->key)) {
+			fputs("-- skipped a domain with unusual characters\n", out);
+		} else if (r->has_current && r->current_exact) {
+			if (force) {
+				fprintf(out, "UPDATE tlspolicies SET policy = '%s', params = NULL "
+					"WHERE domain = '%s';\n", lvl, r->key);
+			} else {
+				fprintf(out, "-- %s: has a row (%s); --force to replace with %s\n",
+					r->key, policy_level_name(r->current_level), lvl);
+			}
+		} else {
+			fprintf(out, "INSERT INTO tlspolicies (domain, policy, params) "
+				"VALUES ('%s', '%s', NULL);\n", r->key, lvl);
+		}
+	}
+	fputs("COMMIT;\n", out);
+}

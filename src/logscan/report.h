@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report - suggestions and output of a finished logscan: the table, JSON,
+ * and the suggestions as tls_policy (postmap) lines or SQL.
+ *
+ * Suggestion rules (per recipient domain, from status=sent records):
+ *   - any plaintext delivery, or TLS failures that a required level
+ *     would turn into deferrals (STARTTLS not offered or refused,
+ *     handshake failures): no suggestion;
+ *   - fewer than min_deliveries deliveries: no suggestion;
+ *   - every delivery Verified, every relay known by name and no
+ *     certificate failures: "verify";
+ *   - otherwise (every delivery at least Anonymous/Untrusted/Trusted):
+ *     "encrypt";
+ *   - never a policy weaker than or equal to the admin's current table
+ *     entry for the domain (exact key, else the nearest ".parent" key),
+ *     by logscan_rank().
+ *
+ * All names printed come from untrusted logs: the table and postmap/SQL
+ * output only carry names that passed policy_key_normalize() or were
+ * made printable; JSON strings are escaped.
+ */
+#ifndef TP_LOGSCAN_REPORT_H
+#define TP_LOGSCAN_REPORT_H
+
+#include <stdio.h>
+
+#include "logscan/logscan.h"
+#include "policy/policy.h"
+
+struct logscan_row {
+	const struct logscan_domain *d;
+	char key[POLICY_KEY_MAX];   /* normalised domain; "" when invalid */
+	/* the admin's table (filled by the caller) */
+	int has_current;
+	char current_key[POLICY_KEY_MAX]; /* the matching table key */
+	enum policy_level current_level;
+	char *current_text;         /* "LEVEL attrs" as stored; malloc'ed */
+	int current_exact;          /* current_key is the domain itself */
+	/* filled by logscan_suggest() */
+	int has_suggestion;
+	enum policy_level suggestion;
+	char reason[160];
+};
+
+/* Rows for every domain, sorted by deliveries (descending), then name;
+ * key normalised.  Returns the count; *rows is malloc'ed (free with
+ * logscan_rows_free), NULL on ENOMEM with a count of 0. */
+size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows);
+void logscan_rows_free(struct logscan_row *rows, size_t n);
+
+/* Strength of a level for "never suggest weaker": none 0, may 1,
+ * encrypt 2, dane and verify 3, dane-only, fingerprint, secure 4. */
+int logscan_rank(enum policy_level level);
+
+/* Fills has_suggestion, suggestion and reason of row. */
+void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries);
+
+/* Sum of the sent deliveries, of all failures. */
+unsigned long logscan_sent(const struct logscan_tally *t);
+unsigned long logscan_failures(const struct logscan_tally *t);
+
+void logscan_print_table(FILE *out, const struct logscan *ls,
+			 const struct logscan_row *rows, size_t n);
+void logscan_print_json(FILE *out, const struct logscan *ls,
+			const struct logscan_row *rows, size_t n,
+			unsigned long min_deliveries);
+/* tls_policy lines "domain LEVEL" of every suggestion. */
+void logscan_print_postmap(FILE *out, const struct logscan_row *rows, size_t n,
+			   unsigned long min_deliveries);
+/* SQL for the tlspolicies table: INSERT for domains without a row of
+ * their own; UPDATE for those with one when force, else a comment. */
+void logscan_print_sql(FILE *out, const struct logscan_row *rows, size_t n,
+		       int force);
+
+#endif

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sts - the MTA-STS discovery source: sts_cache on real I/O (see sts.h).
+ *
+ * TXT records come from the shared DNS context (validated in-process;
+ * a bogus answer counts as a failed lookup, so it can neither create
+ * nor remove a policy), policies from sts_fetch.  Both complete from
+ * the loop, never from within their start call, as sts_cache requires.
+ */
+#include "mtasts/sts.h"
+#include "dane/dns.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#define DNS_TYPE_TXT 16
+#define STS_CONCURRENCY_MAX 1024
+
+struct sts {
+	struct event_base *base;
+	struct dns *dns;
+	struct sts_fetcher *fetcher;
+	struct sts_cache *cache;
+	struct sts_persist persist;
+	struct event tick;
+	/* TXT records of one answer, strings concatenated */
+	char (*txt)[STS_TXT_MAX_LEN];
+};
+
+struct sts_txtq {
+	struct sts *sts;
+	void *op;
+	struct dns_query *q;
+};
+
+struct sts_fetchq {
+	struct sts *sts;
+	void *op;
+	struct sts_fetch *x;
+};
+
+static time_t io_now(void *ctx)
+{
+	(void)ctx;
+	return time(NULL);
+}
+
+static void txt_cb(void *arg, const struct dns_answer *ans)
+{
+	struct sts_txtq *t = arg;
+	struct sts *sts = t->sts;
+	void *op = t->op;
+	struct sts_txt_rec recs[STS_TXT_MAX_RECORDS + 1];
+	struct sts_txt txt;
+	struct errbuf why;
+	char buf[STS_REASON_MAX];
+	size_t n = 0;
+
+	free(t);
+	if (ans->sec == DNS_SEC_BOGUS) {
+		snprintf(buf, sizeof(buf), "DNSSEC validation failed (%s)",
+			 ans->why ? ans->why : "bogus");
+		sts_cache_txt_done(sts->cache, op, STS_TXT_FAILED, NULL, buf);
+		return;
+	}
+	switch (ans->status) {
+	case DNS_STATUS_DATA:
+		break;
+	case DNS_STATUS_NODATA:
+	case DNS_STATUS_NXDOMAIN:
+		snprintf(buf, sizeof(buf), "no TXT record at %s (%s)", ans->qname,
+			 dns_status_name(ans->status));
+		sts_cache_txt_done(sts->cache, op, STS_TXT_NONE, NULL, buf);
+		return;
+	default:
+		snprintf(buf, sizeof(buf), "%s%s%s", dns_status_name(ans->status),
+			 ans->why ? ": " : "", ans->why ? ans->why : "");
+		sts_cache_txt_done(sts->cache, op, STS_TXT_FAILED, NULL, buf);
+		return;
+	}
+	/* More records than the selection examines make it fail, so one
+	 * past the limit is enough.  A record whose RDATA does not fit
+	 * (over STS_TXT_MAX_LEN) is ignored like one of another protocol. */
+	for (size_t i = 0; i < ans->count && n <= STS_TXT_MAX_RECORDS; i++) {
+		size_t len;
+
+		if (sts_txt_rdata_concat(ans->records[i].data, ans->records[i].len,
+					 sts->txt[n], STS_TXT_MAX_LEN, &len, NULL) < 0)
+			continue;
+		recs[n].data = sts->txt[n];
+		recs[n].len = len;
+		n++;
+	}
+	errbuf_clear(&why);
+	if (sts_txt_select(recs, n, &txt, &why) < 0)
+		sts_cache_txt_done(sts->cache, op, STS_TXT_NONE, NULL, why.msg);
+	else
+		sts_cache_txt_done(sts->cache, op, STS_TXT_FOUND, txt.id, NULL);
+}
+
+static void *io_txt_start(void *ctx, const char *domain, void *op)
+{
+	struct sts *sts = ctx;
+	struct sts_txtq *t = calloc(1, sizeof(*t));
+	char qname[STS_DOMAIN_MAX + 16];
+
+	if (t == NULL)
+		log_fatalx("sts: out of memory");
+	t->sts = sts;
+	t->op = op;
+	snprintf(qname, sizeof(qname), "_mta-sts.%s", domain);
+	t->q = dns_resolve(sts->dns, qname, DNS_TYPE_TXT, txt_cb, t);
+	return t;
+}
+
+static void io_txt_cancel(void *ctx, void *handle)
+{
+	struct sts_txtq *t = handle;
+
+	(void)ctx;
+	dns_cancel(t->q);
+	free(t);
+}
+
+static void fetch_cb(void *arg, const struct sts_fetch_result *res)
+{
+	struct sts_fetchq *f = arg;
+	struct sts *sts = f->sts;
+	void *op = f->op;
+
+	free(f);
+	sts_cache_fetch_done(sts->cache, op, res->ok, res->body, res->len,
+			     res->error);
+}
+
+static void *io_fetch_start(void *ctx, const char *domain, void *op)
+{
+	struct sts *sts = ctx;
+	struct sts_fetchq *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		log_fatalx("sts: out of memory");
+	f->sts = sts;
+	f->op = op;
+	f->x = sts_fetch_start(sts->fetcher, domain, fetch_cb, f);
+	return f;
+}
+
+static void io_fetch_cancel(void *ctx, void *handle)
+{
+	struct sts_fetchq *f = handle;
+
+	(void)ctx;
+	sts_fetch_cancel(f->x);
+	free(f);
+}
+
+static void io_save(void *ctx, const struct sts_record *rec)
+{
+	struct sts *sts = ctx;
+
+	if (sts->persist.save)
+		sts->persist.save(sts->persist.ctx, rec);
+}
+
+static void io_remove(void *ctx, const char *domain)
+{
+	struct sts *sts = ctx;
+
+	if (sts->persist.remove)
+		sts->persist.remove(sts->persist.ctx, domain);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts *sts = arg;
+
+	(void)fd;
+	(void)what;
+	sts_cache_tick(sts->cache);
+}
+
+struct sts *sts_new(struct event_base *base, struct dns *dns,
+		    const struct config *cfg,
+		    const struct sts_fetch_opts *fetch_opts,
+		    const struct sts_persist *persist, struct errbuf *why)
+{
+	struct sts_cache_opts copts;
+	struct sts_fetch_opts fopts;
+	struct sts_io io;
+	struct sts *sts;
+	struct timeval tv = { 0, 0 };
+	long conc;
+
+	memset(&copts, 0, sizeof(copts));
+	if (sts_answer_opts_from_config(cfg, &copts.answer, why) < 0)
+		return NULL;
+	copts.refresh_interval = config_get_time(cfg, "sts_refresh_interval");
+	if (copts.refresh_interval == 0) {
+		errbuf_set(why, "sts_refresh_interval must be at least 1s");
+		return NULL;
+	}
+	conc = config_get_int(cfg, "sts_refresh_concurrency");
+	if (conc < 1 || conc > STS_CONCURRENCY_MAX) {
+		errbuf_set(why, "sts_refresh_concurrency = %ld: must be 1..%d", conc,
+			   STS_CONCURRENCY_MAX);
+		return NULL;
+	}
+	copts.concurrency = (unsigned)conc;
+	if (fetch_opts)
+		fopts = *fetch_opts;
+	else
+		sts_fetch_opts_from_config(cfg, &fopts);
+
+	if ((sts = calloc(1, sizeof(*sts))) == NULL
+	    || (sts->txt = calloc(STS_TXT_MAX_RECORDS + 1, sizeof(*sts->txt))) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	sts->base = base;
+	sts->dns = dns;
+	if (persist)
+		sts->persist = *persist;
+	if ((sts->fetcher = sts_fetcher_new(base, &fopts, why)) == NULL)
+		goto fail;
+	memset(&io, 0, sizeof(io));
+	io.ctx = sts;
+	io.now = io_now;
+	io.txt_start = io_txt_start;
+	io.txt_cancel = io_txt_cancel;
+	io.fetch_start = io_fetch_start;
+	io.fetch_cancel = io_fetch_cancel;
+	io.save = io_save;
+	io.remove = io_remove;
+	if ((sts->cache = sts_cache_new(&copts, &io)) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	tv.tv_sec = copts.refresh_interval / 4;
+	if (tv.tv_sec < 1)
+		tv.tv_sec = 1;
+	if (tv.tv_sec > STS_TICK_MAX)
+		tv.tv_sec = STS_TICK_MAX;
+	event_assign(&sts->tick, base, -1, EV_PERSIST, tick_cb, sts);
+	event_add(&sts->tick, &tv);
+	return sts;
+fail:
+	if (sts) {
+		sts_fetcher_free(sts->fetcher);
+		free(sts->txt);
+		free(sts);
+	}
+	return NULL;
+}
+
+void sts_free(struct sts *sts)
+{
+	if (sts == NULL)
+		return;
+	event_del(&sts->tick);
+	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
+	sts_fetcher_free(sts->fetcher);
+	free(sts->txt);
+	free(sts);
+}
+
+static void *src_discover(void *ctx, const char *domain, source_done_fn done,
+			  void *done_arg)
+{
+	struct sts *sts = ctx;
+
+	return sts_cache_lookup(sts->cache, domain, done, done_arg);
+}
+
+static void src_cancel(void *ctx, void *handle)
+{
+	struct sts *sts = ctx;
+
+	sts_cache_cancel(sts->cache, handle);
+}
+
+void sts_source_init(struct sts *sts, struct engine_source *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = "sts";
+	out->answer = ANSWER_STS;
+	out->ctx = sts;
+	out->discover = src_discover;
+	out->cancel = src_cancel;
+}
+
+struct sts_cache *sts_cache_of(struct sts *sts)
+{
+	return sts->cache;
+}

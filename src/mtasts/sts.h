@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sts - the MTA-STS discovery source: sts_cache driven by the shared
+ * DNS context (TXT at _mta-sts.<domain>, dane/dns.h) and sts_fetch
+ * (libcurl) on the caller's libevent loop, with a timer for proactive
+ * refresh.  sts_source_init() fills the engine_source the engine asks
+ * after DANE.
+ *
+ * Settings: sts_testing, sts_servername, postfix_compatibility (the
+ * answer), sts_refresh_interval, sts_refresh_concurrency (the cache),
+ * https_ca_file, https_timeout (the fetch).
+ *
+ * Verdicts never TEMP: TXT or fetch failures with nothing cached are
+ * SOURCE_FAILED (the engine answers the next source or NOTFOUND).
+ */
+#ifndef TP_MTASTS_STS_H
+#define TP_MTASTS_STS_H
+
+#include "engine/engine.h"
+#include "mtasts/sts_cache.h"
+#include "mtasts/sts_fetch.h"
+#include "util/errbuf.h"
+
+#define STS_TICK_MAX 30   /* seconds between proactive refresh scans */
+
+struct event_base;
+struct config;
+struct dns;
+struct sts;
+
+/* Persistence of cached policies (the store), optional: called on the
+ * loop; must not block it (queue the write). */
+struct sts_persist {
+	void *ctx;
+	void (*save)(void *ctx, const struct sts_record *rec);
+	void (*remove)(void *ctx, const char *domain);
+};
+
+/*
+ * Creates the source on base with dns (both owned by the caller and
+ * outliving it) and the settings of cfg.  fetch_opts (may be NULL)
+ * overrides the https_* settings (tests).  persist may be NULL.
+ */
+struct sts *sts_new(struct event_base *base, struct dns *dns,
+		    const struct config *cfg,
+		    const struct sts_fetch_opts *fetch_opts,
+		    const struct sts_persist *persist, struct errbuf *why);
+void sts_free(struct sts *sts);
+
+/* Fills *out: name "sts", ANSWER_STS, discover/cancel on sts. */
+void sts_source_init(struct sts *sts, struct engine_source *out);
+
+/* The cache, for loading persisted records and for inspection. */
+struct sts_cache *sts_cache_of(struct sts *sts);
+
+#endif

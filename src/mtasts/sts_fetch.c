@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sts_fetch - MTA-STS policy fetches with libcurl's multi-socket
+ * interface on a libevent loop (see sts_fetch.h).
+ *
+ * libcurl tells us which sockets to watch (socket_cb) and when to call
+ * it back without socket activity (timer_cb); we translate both into
+ * libevent events and feed activity back through
+ * curl_multi_socket_action().  Finished transfers are collected with
+ * curl_multi_info_read() after every such call, outside any libcurl
+ * callback, so a user callback may start or cancel transfers freely.
+ * Errors before a transfer starts are delivered through a zero-delay
+ * timer, never from within sts_fetch_start().
+ */
+#include "mtasts/sts_fetch.h"
+#include "util/buf.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#define STS_FETCH_DEFAULT_TIMEOUT_MS 10000
+#define STS_FETCH_USER_AGENT "tlspolicy/" TLSPOLICY_VERSION " (MTA-STS)"
+
+struct sts_fetcher {
+	struct event_base *base;
+	CURLM *multi;
+	struct event timer;
+	char *ca_file;
+	char *connect_to;
+	unsigned timeout_ms;
+	size_t pending;
+	struct sts_fetch *head; /* every live transfer */
+};
+
+struct sts_fetch {
+	struct sts_fetcher *f;
+	struct sts_fetch *prev, *next;
+	CURL *easy;
+	struct curl_slist *headers, *connect_to;
+	sts_fetch_cb cb;
+	void *arg;
+	struct buf body;
+	char url[STS_FETCH_URL_MAX];
+	char curl_err[CURL_ERROR_SIZE];
+	char error[ERRBUF_MAX];   /* set by the write callback on abort */
+	int checked;              /* status/type checked at the first write */
+	int deferred;             /* failed before start: deferred_ev pending */
+	struct event deferred_ev;
+};
+
+/* Per-socket state libcurl asked us to watch. */
+struct sts_sock {
+	struct event ev;
+	int added;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void sts_fetch_opts_from_config(const struct config *cfg,
+				struct sts_fetch_opts *opts)
+{
+	unsigned t = config_get_time(cfg, "https_timeout");
+
+	memset(opts, 0, sizeof(*opts));
+	opts->ca_file = config_get(cfg, "https_ca_file");
+	opts->timeout_ms = t > STS_FETCH_MAX_TIMEOUT_MS / 1000
+				   ? STS_FETCH_MAX_TIMEOUT_MS : t * 1000;
+}
+
+int sts_content_type_ok(const char *ct)
+{
+	static const char want[] = "text/plain";
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return 0;
+	ct += sizeof(want) - 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static void fetch_unlink(struct sts_fetch *x)
+{
+	struct sts_fetcher *f = x->f;
+
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		f->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	f->pending--;
+}
+
+static void fetch_free(struct sts_fetch *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(x->f->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+	}
+	if (x->deferred)
+		event_del(&x->deferred_ev);
+	curl_slist_free_all(x->headers);
+	curl_slist_free_all(x->connect_to);
+	buf_free(&x->body);
+	free(x);
+}
+
+/* Delivers the result and frees the transfer. */
+static void fetch_finish(struct sts_fetch *x, int ok, long status,
+			 const char *error, double secs)
+{
+	struct sts_fetch_result res;
+	sts_fetch_cb cb = x->cb;
+	void *arg = x->arg;
+
+	memset(&res, 0, sizeof(res));
+	res.ok = ok;
+	res.http_status = status;
+	res.url = x->url;
+	res.elapsed_ms = secs > 0 ? (unsigned)(secs * 1000) : 0;
+	if (ok) {
+		res.body = x->body.data ? x->body.data : "";
+		res.len = x->body.len;
+	} else {
+		res.error = error;
+	}
+	fetch_unlink(x);
+	cb(arg, &res);
+	fetch_free(x);
+}
+
+/* The response status and type, checked once the headers are in. */
+static int check_response(struct sts_fetch *x, long *status)
+{
+	char *ct = NULL;
+	char buf[64];
+
+	*status = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, status);
+	if (*status != 200) {
+		if (*status >= 300 && *status < 400)
+			snprintf(x->error, sizeof(x->error), "HTTP status %ld "
+				 "(redirects are not followed)", *status);
+		else
+			snprintf(x->error, sizeof(x->error), "HTTP status %ld", *status);
+		return -1;
+	}
+	curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
+	if (!sts_content_type_ok(ct)) {
+		if (ct == NULL)
+			snprintf(x->error, sizeof(x->error), "no Content-Type "
+				 "(text/plain required)");
+		else
+			snprintf(x->error, sizeof(x->error), "Content-Type \"%s\", "
+				 "text/plain required",
+				 printable(buf, sizeof(buf), ct, strlen(ct)));
+		return -1;
+	}
+	return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct sts_fetch *x = userdata;
+	size_t n = size * nmemb;
+	long status;
+
+	if (!x->checked) {
+		x->checked = 1;
+		if (check_response(x, &status) < 0)
+			return 0; /* aborts: CURLE_WRITE_ERROR */
+	}
+	if (buf_append(&x->body, ptr, n) < 0) {
+		snprintf(x->error, sizeof(x->error), "body larger than %d bytes",
+			 STS_FETCH_MAX_BODY);
+		return 0;
+	}
+	return n;
+}
+
+/* Collects finished transfers. */
+static void check_done(struct sts_fetcher *f)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(f->multi, &left)) != NULL) {
+		struct sts_fetch *x = NULL;
+		long status = 0;
+		double secs = 0;
+		char why[ERRBUF_MAX];
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME, &secs);
+		if (msg->data.result == CURLE_OK) {
+			if (!x->checked) { /* empty body: no write callback */
+				x->checked = 1;
+				if (check_response(x, &status) < 0) {
+					fetch_finish(x, 0, status, x->error, secs);
+					continue;
+				}
+			}
+			curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+			fetch_finish(x, 1, status, NULL, secs);
+			continue;
+		}
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (x->error[0]) {
+			fetch_finish(x, 0, status, x->error, secs);
+			continue;
+		}
+		switch (msg->data.result) {
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+			snprintf(why, sizeof(why), "certificate not accepted: %s",
+				 x->curl_err[0] ? x->curl_err
+						: curl_easy_strerror(msg->data.result));
+			break;
+		case CURLE_FILESIZE_EXCEEDED:
+			snprintf(why, sizeof(why), "body larger than %d bytes "
+				 "(Content-Length)", STS_FETCH_MAX_BODY);
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			snprintf(why, sizeof(why), "timed out after %u ms (%s)",
+				 f->timeout_ms, x->curl_err[0] ? x->curl_err : "no detail");
+			break;
+		default:
+			snprintf(why, sizeof(why), "%s%s%s",
+				 curl_easy_strerror(msg->data.result),
+				 x->curl_err[0] ? ": " : "", x->curl_err);
+			break;
+		}
+		fetch_finish(x, 0, status, why, secs);
+	}
+}
+
+static void sock_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_fetcher *f = arg;
+	int running = 0, action = 0;
+
+	if (what & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(f->multi, fd, action, &running);
+	check_done(f);
+	if (running <= 0 && evtimer_pending(&f->timer, NULL))
+		evtimer_del(&f->timer);
+}
+
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct sts_fetcher *f = userp;
+	struct sts_sock *ss = socketp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (ss) {
+			if (ss->added)
+				event_del(&ss->ev);
+			free(ss);
+			curl_multi_assign(f->multi, s, NULL);
+		}
+		return 0;
+	}
+	if (ss == NULL) {
+		if ((ss = calloc(1, sizeof(*ss))) == NULL)
+			return -1; /* libcurl fails the transfer */
+		curl_multi_assign(f->multi, s, ss);
+	} else if (ss->added) {
+		event_del(&ss->ev);
+		ss->added = 0;
+	}
+	kind = EV_PERSIST;
+	if (what & CURL_POLL_IN)
+		kind |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		kind |= EV_WRITE;
+	event_assign(&ss->ev, f->base, s, kind, sock_event_cb, f);
+	if (event_add(&ss->ev, NULL) < 0)
+		return -1;
+	ss->added = 1;
+	return 0;
+}
+
+static void timer_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_fetcher *f = arg;
+	int running = 0;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(f->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(f);
+}
+
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct sts_fetcher *f = userp;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		evtimer_del(&f->timer);
+		return 0;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(&f->timer, &tv) < 0 ? -1 : 0;
+}
+
+struct sts_fetcher *sts_fetcher_new(struct event_base *base,
+				    const struct sts_fetch_opts *opts,
+				    struct errbuf *why)
+{
+	struct sts_fetcher *f;
+
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_rc != CURLE_OK) {
+		errbuf_set(why, "libcurl: %s", curl_easy_strerror(curl_init_rc));
+		return NULL;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	f->base = base;
+	f->timeout_ms = opts->timeout_ms ? opts->timeout_ms : STS_FETCH_DEFAULT_TIMEOUT_MS;
+	if (f->timeout_ms > STS_FETCH_MAX_TIMEOUT_MS)
+		f->timeout_ms = STS_FETCH_MAX_TIMEOUT_MS;
+	if ((opts->ca_file && *opts->ca_file && (f->ca_file = strdup(opts->ca_file)) == NULL)
+	    || (opts->connect_to && (f->connect_to = strdup(opts->connect_to)) == NULL)
+	    || (f->multi = curl_multi_init()) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	evtimer_assign(&f->timer, base, timer_event_cb, f);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
+	return f;
+fail:
+	free(f->ca_file);
+	free(f->connect_to);
+	free(f);
+	return NULL;
+}
+
+void sts_fetcher_free(struct sts_fetcher *f)
+{
+	if (f == NULL)
+		return;
+	while (f->head) {
+		struct sts_fetch *x = f->head;
+
+		fetch_unlink(x);
+		fetch_free(x);
+	}
+	evtimer_del(&f->timer);
+	curl_multi_cleanup(f->multi); /* calls socket_cb REMOVE for open sockets */
+	free(f->ca_file);
+	free(f->connect_to);
+	free(f);
+}
+
+size_t sts_fetcher_pending(const struct sts_fetcher *f)
+{
+	return f->pending;
+}
+
+static void deferred_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_fetch *x = arg;
+
+	(void)fd;
+	(void)what;
+	x->deferred = 0;
+	fetch_finish(x, 0, 0, x->error, 0);
+}
+
+/* Reports a failure to start from the loop. */
+static struct sts_fetch *fail_later(struct sts_fetch *x, const char *fmt,
+				    const char *detail)
+{
+	struct timeval tv = { 0, 0 };
+
+	snprintf(x->error, sizeof(x->error), fmt, detail);
+	if (x->easy) {
+		curl_easy_cleanup(x->easy);
+		x->easy = NULL;
+	}
+	evtimer_assign(&x->deferred_ev, x->f->base, deferred_cb, x);
+	evtimer_add(&x->deferred_ev, &tv);
+	x->deferred = 1;
+	return x;
+}
+
+struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
+				sts_fetch_cb cb, void *arg)
+{
+	struct sts_fetch *x = calloc(1, sizeof(*x));
+	CURL *e;
+	CURLMcode mc;
+
+	if (x == NULL)
+		log_fatalx("sts_fetch: out of memory");
+	x->f = f;
+	x->cb = cb;
+	x->arg = arg;
+	buf_init(&x->body, STS_FETCH_MAX_BODY);
+	x->next = f->head;
+	if (f->head)
+		f->head->prev = x;
+	f->head = x;
+	f->pending++;
+
+	if (strlen(url) >= sizeof(x->url))
+		return fail_later(x, "URL too long%s", "");
+	memcpy(x->url, url, strlen(url) + 1);
+	if (strncasecmp(url, "https://", 8) != 0)
+		return fail_later(x, "not an https URL: %s", url);
+	if ((x->easy = e = curl_easy_init()) == NULL)
+		return fail_later(x, "libcurl: cannot create a transfer%s", "");
+	if ((x->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL)
+		return fail_later(x, "out of memory%s", "");
+	if (f->connect_to) {
+		const char *p = f->connect_to;
+
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			char item[STS_FETCH_URL_MAX];
+			struct curl_slist *l;
+
+			if (n > 0 && n < sizeof(item)) {
+				memcpy(item, p, n);
+				item[n] = '\0';
+				if ((l = curl_slist_append(x->connect_to, item)) == NULL)
+					return fail_later(x, "out of memory%s", "");
+				x->connect_to = l;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+
+	curl_easy_setopt(e, CURLOPT_URL, x->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* one transfer per connection: nothing idle stays registered */
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (f->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)STS_FETCH_MAX_BODY);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, STS_FETCH_USER_AGENT);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	if (x->connect_to)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	if ((mc = curl_multi_add_handle(f->multi, e)) != CURLM_OK)
+		return fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
+	return x;
+}
+
+struct sts_fetch *sts_fetch_start(struct sts_fetcher *f, const char *domain,
+				  sts_fetch_cb cb, void *arg)
+{
+	char url[STS_FETCH_URL_MAX + 1];
+
+	/* An over-long domain makes an over-long URL, reported by fetch_url. */
+	snprintf(url, sizeof(url), "https://mta-sts.%s" STS_FETCH_PATH, domain);
+	return sts_fetch_url(f, url, cb, arg);
+}
+
+void sts_fetch_cancel(struct sts_fetch *x)
+{
+	if (x == NULL)
+		return;
+	fetch_unlink(x);
+	fetch_free(x);
+}

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sts_policy - parse an MTA-STS policy file (RFC 8461 3.2) and turn it
+ * into a Postfix TLS policy.  See sts_policy.h for what is accepted.
+ */
+#include "mtasts/sts_policy.h"
+#include "mtasts/sts_util.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *sts_mode_name(enum sts_mode mode)
+{
+	switch (mode) {
+	case STS_MODE_ENFORCE:
+		return "enforce";
+	case STS_MODE_TESTING:
+		return "testing";
+	case STS_MODE_NONE:
+		return "none";
+	}
+	return "?";
+}
+
+/* Length of the valid RFC 3629 multi-byte sequence at s (2..4), else 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static int is_wsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Checks a field value (already stripped of trailing WSP, non-empty):
+ * vchar [*(%x20 / vchar) vchar].
+ */
+static int check_value(unsigned lineno, const unsigned char *v, size_t n,
+		       struct errbuf *why)
+{
+	char what[16];
+
+	for (size_t i = 0; i < n;) {
+		unsigned char c = v[i];
+		size_t k;
+
+		if (c >= 0x21 && c <= 0x7e) {
+			i++;
+		} else if (c == ' ') {
+			i++; /* never first or last: the caller stripped WSP */
+		} else if (c >= 0x80 && (k = utf8_seq_len(v + i, n - i)) > 0) {
+			i += k;
+		} else if (c >= 0x80) {
+			return errbuf_set(why, "line %u: invalid UTF-8 at byte 0x%02x",
+					  lineno, c);
+		} else {
+			return errbuf_set(why, "line %u: %s in value", lineno,
+					  sts_char_desc(what, sizeof(what), c));
+		}
+	}
+	return 0;
+}
+
+/*
+ * Validates an mx pattern: ["*."] Domain (RFC 5321), not an address.
+ * Writes the lower-case form into out (room for STS_MX_MAX + 1).
+ */
+static int check_mx(unsigned lineno, const char *v, size_t n, char *out,
+		    struct errbuf *why)
+{
+	size_t i = 0, label = 0, dstart;
+	int digits_only = 1;
+	char what[16], addr[16];
+
+	if (n > STS_MX_MAX)
+		return errbuf_set(why, "line %u: mx of %zu bytes, at most %d",
+				  lineno, n, STS_MX_MAX);
+	if (n >= 2 && v[0] == '*' && v[1] == '.')
+		i = 2;
+	dstart = i;
+	if (i == n)
+		return errbuf_set(why, "line %u: mx \"*.\" without a domain", lineno);
+	if (n - dstart > 253)
+		return errbuf_set(why, "line %u: mx domain longer than 253 bytes",
+				  lineno);
+	for (; i <= n; i++) {
+		unsigned char c = i < n ? (unsigned char)v[i] : '.';
+
+		if (c == '.') {
+			if (label == 0)
+				return errbuf_set(why, "line %u: mx has an empty label",
+						  lineno);
+			if (v[i - 1] == '-')
+				return errbuf_set(why, "line %u: mx label ends with '-'",
+						  lineno);
+			if (i == n && digits_only) {
+				if (n - dstart < sizeof(addr)) {
+					struct in_addr a;
+
+					memcpy(addr, v + dstart, n - dstart);
+					addr[n - dstart] = '\0';
+					if (inet_pton(AF_INET, addr, &a) == 1)
+						return errbuf_set(why, "line %u: mx is an IP "
+								  "address, not a name",
+								  lineno);
+				}
+				return errbuf_set(why, "line %u: mx top-level label is "
+						  "numeric", lineno);
+			}
+			label = 0;
+			digits_only = 1;
+			continue;
+		}
+		if (c == '*')
+			return errbuf_set(why, "line %u: mx: '*' is allowed only as "
+					  "the whole left-most label \"*.\"", lineno);
+		if (!sts_is_alnum(c) && c != '-')
+			return errbuf_set(why, "line %u: mx: %s is not allowed in a "
+					  "host name", lineno,
+					  sts_char_desc(what, sizeof(what), c));
+		if (label == 0 && c == '-')
+			return errbuf_set(why, "line %u: mx label starts with '-'",
+					  lineno);
+		if (!sts_is_digit(c))
+			digits_only = 0;
+		if (++label > 63)
+			return errbuf_set(why, "line %u: mx label longer than 63 bytes",
+					  lineno);
+	}
+	for (i = 0; i < n; i++)
+		out[i] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] - 'A' + 'a') : v[i];
+	out[n] = '\0';
+	return 0;
+}
+
+struct parse_state {
+	int have_mode, have_max_age;
+	enum sts_mode mode;
+	unsigned long max_age;
+	size_t nmx;
+	char mx[STS_POLICY_MAX_MX][STS_MX_MAX + 1];
+};
+
+/* Applies one field (name and value validated) to the state. */
+static int apply_field(struct parse_state *st, unsigned lineno,
+		       const char *name, size_t nlen, const char *val,
+		       size_t vlen, struct errbuf *why)
+{
+#define IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, nlen) == 0)
+#define VALUE_IS(lit) (vlen == sizeof(lit) - 1 && memcmp(val, lit, vlen) == 0)
+	if (lineno == 1) {
+		if (!IS("version"))
+			return errbuf_set(why, "line 1: the first field must be "
+					  "\"version\"");
+		if (!VALUE_IS("STSv1"))
+			return errbuf_set(why, "line 1: unsupported version (only "
+					  "STSv1 is)");
+		return 0;
+	}
+	if (IS("mode")) {
+		if (st->have_mode)
+			return 0; /* the first one counts */
+		if (VALUE_IS("enforce"))
+			st->mode = STS_MODE_ENFORCE;
+		else if (VALUE_IS("testing"))
+			st->mode = STS_MODE_TESTING;
+		else if (VALUE_IS("none"))
+			st->mode = STS_MODE_NONE;
+		else
+			return errbuf_set(why, "line %u: mode must be enforce, testing "
+					  "or none", lineno);
+		st->have_mode = 1;
+	} else if (IS("max_age")) {
+		unsigned long v = 0;
+
+		if (st->have_max_age)
+			return 0;
+		if (vlen > STS_POLICY_MAX_AGE_DIGITS)
+			return errbuf_set(why, "line %u: max_age has more than %d "
+					  "digits", lineno, STS_POLICY_MAX_AGE_DIGITS);
+		for (size_t i = 0; i < vlen; i++) {
+			if (!sts_is_digit((unsigned char)val[i]))
+				return errbuf_set(why, "line %u: max_age is not a "
+						  "number of seconds", lineno);
+			v = v * 10 + (unsigned long)(val[i] - '0'); /* <= 10 digits */
+		}
+		if (v > STS_POLICY_MAX_AGE)
+			return errbuf_set(why, "line %u: max_age %lu exceeds %lu",
+					  lineno, v, STS_POLICY_MAX_AGE);
+		st->max_age = v;
+		st->have_max_age = 1;
+	} else if (IS("mx")) {
+		if (st->nmx >= STS_POLICY_MAX_MX)
+			return errbuf_set(why, "line %u: more than %d mx fields",
+					  lineno, STS_POLICY_MAX_MX);
+		if (check_mx(lineno, val, vlen, st->mx[st->nmx], why) < 0)
+			return -1;
+		st->nmx++;
+	}
+	/* version again, or an unknown field: ignored */
+	return 0;
+#undef IS
+#undef VALUE_IS
+}
+
+/* Parses one line (terminator removed) into name and value spans. */
+static int parse_line(unsigned lineno, const char *line, size_t len,
+		      size_t *nlen, size_t *voff, size_t *vlen,
+		      struct errbuf *why)
+{
+	size_t p = 0;
+	char what[16];
+
+	if (len > STS_POLICY_MAX_LINE)
+		return errbuf_set(why, "line %u: longer than %d bytes", lineno,
+				  STS_POLICY_MAX_LINE);
+	if (!sts_is_alnum((unsigned char)line[0]))
+		return errbuf_set(why, "line %u: starts with %s, not a field name",
+				  lineno, sts_char_desc(what, sizeof(what),
+							(unsigned char)line[0]));
+	while (p < len && line[p] != ':') {
+		unsigned char c = (unsigned char)line[p];
+
+		if (!sts_is_alnum(c) && c != '_' && c != '-' && c != '.')
+			return errbuf_set(why, "line %u: %s in field name", lineno,
+					  sts_char_desc(what, sizeof(what), c));
+		p++;
+	}
+	if (p == len)
+		return errbuf_set(why, "line %u: no ':' after the field name", lineno);
+	if (p > STS_POLICY_NAME_MAX)
+		return errbuf_set(why, "line %u: field name longer than %d", lineno,
+				  STS_POLICY_NAME_MAX);
+	*nlen = p++;
+	while (p < len && is_wsp((unsigned char)line[p]))
+		p++;
+	while (len > p && is_wsp((unsigned char)line[len - 1]))
+		len--;
+	if (p == len)
+		return errbuf_set(why, "line %u: empty value", lineno);
+	*voff = p;
+	*vlen = len - p;
+	return check_value(lineno, (const unsigned char *)line + p, len - p, why);
+}
+
+int sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
+		     struct errbuf *why)
+{
+	struct parse_state *st = NULL;
+	struct sts_policy *p = NULL;
+	size_t off = 0, text_end = 0;
+	unsigned lineno = 0;
+	int blank_seen = 0;
+
+	*out = NULL;
+	if (len > STS_POLICY_MAX_BODY)
+		return errbuf_set(why, "policy of %zu bytes, at most %d", len,
+				  STS_POLICY_MAX_BODY);
+	if (len == 0)
+		return errbuf_set(why, "empty policy");
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return errbuf_set(why, "out of memory");
+
+	while (off < len) {
+		const char *line = body + off, *nl;
+		size_t llen, nlen = 0, voff = 0, vlen = 0, blank;
+
+		nl = memchr(line, '\n', len - off);
+		llen = nl ? (size_t)(nl - line) : len - off;
+		off += llen + (nl != NULL);
+		lineno++;
+		if (nl != NULL && llen > 0 && line[llen - 1] == '\r')
+			llen--;
+		if (llen > 0 && memchr(line, '\r', llen) != NULL) {
+			errbuf_set(why, "line %u: CR not followed by LF", lineno);
+			goto fail;
+		}
+		for (blank = 0; blank < llen && is_wsp((unsigned char)line[blank]);)
+			blank++;
+		if (blank == llen) {
+			if (lineno == 1) {
+				errbuf_set(why, "line 1: empty, the first field must be "
+					   "\"version\"");
+				goto fail;
+			}
+			blank_seen = lineno;
+			continue;
+		}
+		if (blank_seen) {
+			errbuf_set(why, "line %d: blank line between fields", blank_seen);
+			goto fail;
+		}
+		if (parse_line(lineno, line, llen, &nlen, &voff, &vlen, why) < 0
+		    || apply_field(st, lineno, line, nlen, line + voff, vlen, why) < 0)
+			goto fail;
+		text_end = off;
+	}
+	if (!st->have_mode) {
+		errbuf_set(why, "no mode field");
+		goto fail;
+	}
+	if (!st->have_max_age) {
+		errbuf_set(why, "no max_age field");
+		goto fail;
+	}
+	if (st->nmx == 0 && st->mode != STS_MODE_NONE) {
+		errbuf_set(why, "no mx field (required with mode %s)",
+			   sts_mode_name(st->mode));
+		goto fail;
+	}
+
+	if ((p = calloc(1, sizeof(*p))) == NULL
+	    || (p->text = malloc(text_end + 2)) == NULL
+	    || (st->nmx && (p->mx = calloc(st->nmx, sizeof(*p->mx))) == NULL)) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	p->mode = st->mode;
+	p->max_age = st->max_age;
+	for (size_t i = 0; i < st->nmx; i++) {
+		if ((p->mx[i] = strdup(st->mx[i])) == NULL) {
+			errbuf_set(why, "out of memory");
+			goto fail;
+		}
+		p->nmx++;
+	}
+	/* The text: the lines up to the last field, CRLF made LF, "\n" at
+	 * the end. */
+	{
+		size_t o = 0;
+
+		for (size_t i = 0; i < text_end; i++)
+			if (!(body[i] == '\r' && i + 1 < len && body[i + 1] == '\n'))
+				p->text[o++] = body[i];
+		if (o == 0 || p->text[o - 1] != '\n')
+			p->text[o++] = '\n';
+		p->text[o] = '\0';
+	}
+	free(st);
+	*out = p;
+	return 0;
+fail:
+	free(st);
+	sts_policy_free(p);
+	return -1;
+}
+
+void sts_policy_free(struct sts_policy *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nmx; i++)
+		free(p->mx[i]);
+	free(p->mx);
+	free(p->text);
+	free(p);
+}
+
+int sts_policy_mx_match(const struct sts_policy *p, const char *host)
+{
+	size_t hlen = strlen(host);
+
+	if (hlen > 0 && host[hlen - 1] == '.')
+		hlen--;
+	for (size_t i = 0; i < p->nmx; i++) {
+		const char *pat = p->mx[i];
+		size_t plen = strlen(pat);
+
+		if (pat[0] == '*') {
+			/* "*.example.net" matches "x.example.net", one label only */
+			const char *dot = memchr(host, '.', hlen);
+
+			if (dot == NULL || dot == host)
+				continue;
+			if ((size_t)(host + hlen - dot) == plen - 1
+			    && strncasecmp(dot, pat + 1, plen - 1) == 0)
+				return 1;
+		} else if (plen == hlen && strncasecmp(host, pat, hlen) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}

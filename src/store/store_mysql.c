@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_mysql.c - the MariaDB/MySQL backend of the policy table, through
+ * libmariadb (MariaDB Connector/C).
+ *
+ * It works on the ViMbAdmin-style table exactly as the issue gives it
+ * (id int unsigned AUTO_INCREMENT, domain varchar(255) UNIQUE, policy
+ * ENUM of the 8 levels, params varchar(255) NULL, InnoDB, latin1) and
+ * never alters it; store_init() creates it with that DDL when missing.
+ *
+ * Every statement is a MYSQL_STMT with bound values.  The connection
+ * has connect/read/write timeouts (URL ?timeout=, default
+ * STORE_MYSQL_TIMEOUT), charset latin1 like the table, a strict session
+ * sql_mode, LOAD DATA LOCAL disabled, and no option files read.
+ * Autocommit stays on between writes, so a long-lived handle (the
+ * daemon's reload) never reads from an old snapshot; a write turns it
+ * off, commits or rolls back, and turns it on again.
+ *
+ * LIMITS: result strings up to STORE_MYSQL_COLBUF-1 bytes; a longer
+ * value (not possible with the documented table) is an error.
+ */
+#include "store/store_int.h"
+#include "util/log.h"
+
+#include <mysql.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_MYSQL_COLBUF 1024
+#define ER_NO_SUCH_TABLE_ 1146
+#define CR_CONNECTION_ERROR_ 2002 /* socket */
+#define CR_CONN_HOST_ERROR_ 2003  /* TCP */
+
+struct mysql_store {
+	struct store base;
+	MYSQL *conn;
+};
+
+#define SQL_CREATE                                                              \
+	"CREATE TABLE IF NOT EXISTS `tlspolicies` (\n"                          \
+	"  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,\n"                    \
+	"  `domain` varchar(255) NOT NULL,\n"                                   \
+	"  `policy` enum('none','may','encrypt','dane','dane-only',"            \
+	"'fingerprint','verify','secure') NOT NULL,\n"                          \
+	"  `params` varchar(255) DEFAULT NULL,\n"                               \
+	"  PRIMARY KEY (`id`), UNIQUE KEY `domain` (`domain`)\n"                \
+	") ENGINE=InnoDB DEFAULT CHARSET=latin1"
+#define SQL_EXISTS                                                              \
+	"SELECT COUNT(*) FROM information_schema.TABLES "                       \
+	"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tlspolicies'"
+#define SQL_SHAPE "SELECT id, domain, policy, params FROM tlspolicies LIMIT 0"
+#define SQL_GET \
+	"SELECT id, domain, policy, params FROM tlspolicies WHERE domain = ?"
+#define SQL_FIND \
+	"SELECT id, domain, policy, params FROM tlspolicies WHERE domain = ? FOR UPDATE"
+#define SQL_LIST \
+	"SELECT id, domain, policy, params FROM tlspolicies ORDER BY domain"
+#define SQL_INSERT \
+	"INSERT INTO tlspolicies (domain, policy, params) VALUES (?, ?, ?)"
+#define SQL_UPDATE "UPDATE tlspolicies SET policy = ?, params = ? WHERE id = ?"
+#define SQL_DELETE "DELETE FROM tlspolicies WHERE domain = ?"
+#define SQL_SESSION \
+	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+
+/* Bound string parameters of one statement (at most 3). */
+struct my_params {
+	MYSQL_BIND b[3];
+	unsigned long len[3];
+	unsigned long long id;
+};
+
+/* Result buffers for "id, domain, policy, params". */
+struct my_result {
+	MYSQL_BIND b[4];
+	unsigned long long id;
+	char domain[STORE_MYSQL_COLBUF], policy[64], params[STORE_MYSQL_COLBUF];
+	unsigned long len[4];
+	my_bool is_null[4], error[4];
+};
+
+static int my_err(struct mysql_store *m, MYSQL_STMT *stmt, const char *what,
+		  struct errbuf *why)
+{
+	unsigned no = stmt ? mysql_stmt_errno(stmt) : mysql_errno(m->conn);
+	const char *msg = stmt ? mysql_stmt_error(stmt) : mysql_error(m->conn);
+
+	if (no == 0 && stmt) { /* e.g. prepare failed before stmt had errors */
+		no = mysql_errno(m->conn);
+		msg = mysql_error(m->conn);
+	}
+	if (no == ER_NO_SUCH_TABLE_)
+		return errbuf_set(why, "%s: table tlspolicies does not exist in %s "
+				  "(run 'tlspolicy db init')", what,
+				  store_describe(&m->base));
+	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
+			  msg && *msg ? msg : "unknown error", no);
+}
+
+static MYSQL_STMT *my_prepare(struct mysql_store *m, const char *sql,
+			      const char *what, struct errbuf *why)
+{
+	MYSQL_STMT *stmt = mysql_stmt_init(m->conn);
+
+	if (stmt == NULL) {
+		my_err(m, NULL, what, why);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
+		my_err(m, stmt, what, why);
+		mysql_stmt_close(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+static void param_str(struct my_params *p, int i, const char *v)
+{
+	memset(&p->b[i], 0, sizeof(p->b[i]));
+	if (v == NULL || *v == '\0') {
+		p->b[i].buffer_type = MYSQL_TYPE_NULL;
+		return;
+	}
+	p->len[i] = (unsigned long)strlen(v);
+	p->b[i].buffer_type = MYSQL_TYPE_STRING;
+	p->b[i].buffer = (void *)v;
+	p->b[i].buffer_length = p->len[i];
+	p->b[i].length = &p->len[i];
+}
+
+static void param_id(struct my_params *p, int i, unsigned long long id)
+{
+	memset(&p->b[i], 0, sizeof(p->b[i]));
+	p->id = id;
+	p->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+	p->b[i].buffer = &p->id;
+	p->b[i].is_unsigned = 1;
+}
+
+static void result_bind(struct my_result *r)
+{
+	memset(r->b, 0, sizeof(r->b));
+	r->b[0].buffer_type = MYSQL_TYPE_LONGLONG;
+	r->b[0].buffer = &r->id;
+	r->b[0].is_unsigned = 1;
+	r->b[1].buffer_type = MYSQL_TYPE_STRING;
+	r->b[1].buffer = r->domain;
+	r->b[1].buffer_length = sizeof(r->domain);
+	r->b[2].buffer_type = MYSQL_TYPE_STRING;
+	r->b[2].buffer = r->policy;
+	r->b[2].buffer_length = sizeof(r->policy);
+	r->b[3].buffer_type = MYSQL_TYPE_STRING;
+	r->b[3].buffer = r->params;
+	r->b[3].buffer_length = sizeof(r->params);
+	for (int i = 0; i < 4; i++) {
+		r->b[i].length = &r->len[i];
+		r->b[i].is_null = &r->is_null[i];
+		r->b[i].error = &r->error[i];
+	}
+}
+
+/* Executes stmt with params bound and results bound to r (either may be
+ * NULL) and buffers the result set client-side. */
+static int my_execute(struct mysql_store *m, MYSQL_STMT *stmt,
+		      struct my_params *p, struct my_result *r,
+		      const char *what, struct errbuf *why)
+{
+	if (p && mysql_stmt_bind_param(stmt, p->b) != 0)
+		return my_err(m, stmt, what, why);
+	if (mysql_stmt_execute(stmt) != 0)
+		return my_err(m, stmt, what, why);
+	if (r) {
+		result_bind(r);
+		if (mysql_stmt_bind_result(stmt, r->b) != 0 ||
+		    mysql_stmt_store_result(stmt) != 0)
+			return my_err(m, stmt, what, why);
+	}
+	return 0;
+}
+
+/* Returns 1 with a row in r (strings NUL-terminated, row view filled),
+ * 0 at the end, -1 on error. */
+static int my_fetch(struct mysql_store *m, MYSQL_STMT *stmt,
+		    struct my_result *r, struct store_row *row,
+		    const char *what, struct errbuf *why)
+{
+	int rc = mysql_stmt_fetch(stmt);
+
+	if (rc == MYSQL_NO_DATA)
+		return 0;
+	if (rc == MYSQL_DATA_TRUNCATED)
+		return errbuf_set(why, "%s: row id %llu: a value is longer than %d bytes",
+				  what, r->id, STORE_MYSQL_COLBUF - 1);
+	if (rc != 0)
+		return my_err(m, stmt, what, why);
+	r->domain[r->is_null[1] ? 0 : r->len[1]] = '\0';
+	r->policy[r->is_null[2] ? 0 : r->len[2]] = '\0';
+	r->params[r->is_null[3] ? 0 : r->len[3]] = '\0';
+	row->id = (unsigned long)r->id;
+	row->domain = r->domain;
+	row->policy = r->policy;
+	row->params = r->is_null[3] ? NULL : r->params;
+	return 1;
+}
+
+static void my_close(struct store *st)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+
+	mysql_close(m->conn);
+	free(m);
+}
+
+static int my_init(struct store *st, int *created, struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	MYSQL_STMT *stmt;
+	MYSQL_BIND b;
+	long long count = 0;
+	int rc;
+
+	*created = 0;
+	if ((stmt = my_prepare(m, SQL_EXISTS, "init", why)) == NULL)
+		return -1;
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_LONGLONG;
+	b.buffer = &count;
+	if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_bind_result(stmt, &b) != 0 ||
+	    (rc = mysql_stmt_fetch(stmt)) != 0) {
+		my_err(m, stmt, "init", why);
+		mysql_stmt_close(stmt);
+		return -1;
+	}
+	mysql_stmt_close(stmt);
+	if (count == 0) {
+		if ((stmt = my_prepare(m, SQL_CREATE, "init: create table", why)) == NULL)
+			return -1;
+		rc = my_execute(m, stmt, NULL, NULL, "init: create table", why);
+		mysql_stmt_close(stmt);
+		if (rc < 0)
+			return -1;
+		*created = 1;
+	}
+	/* an existing table must have the columns we use */
+	if ((stmt = my_prepare(m, SQL_SHAPE, "init: existing table", why)) == NULL)
+		return -1;
+	rc = my_execute(m, stmt, NULL, NULL, "init: existing table", why);
+	mysql_stmt_close(stmt);
+	return rc;
+}
+
+static int my_get(struct store *st, const char *domain, struct store_row *row,
+		  struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	struct my_params p;
+	struct my_result *r;
+	struct store_row view;
+	MYSQL_STMT *stmt;
+	int rc = -1;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return errbuf_set(why, "out of memory");
+	if ((stmt = my_prepare(m, SQL_GET, "get", why)) == NULL)
+		goto done;
+	param_str(&p, 0, domain);
+	if (my_execute(m, stmt, &p, r, "get", why) < 0)
+		goto done;
+	rc = my_fetch(m, stmt, r, &view, "get", why);
+	if (rc == 1) {
+		row->id = view.id;
+		row->domain = strdup(view.domain);
+		row->policy = strdup(view.policy);
+		row->params = view.params ? strdup(view.params) : NULL;
+		if (!row->domain || !row->policy || (view.params && !row->params)) {
+			store_row_free(row);
+			rc = errbuf_set(why, "out of memory");
+		}
+	}
+done:
+	if (stmt)
+		mysql_stmt_close(stmt);
+	free(r);
+	return rc;
+}
+
+static int my_put_one(struct mysql_store *m, MYSQL_STMT *find,
+		      MYSQL_STMT *ins, MYSQL_STMT *upd, struct my_result *r,
+		      const struct store_put_item *it, struct store_counts *c,
+		      struct errbuf *why)
+{
+	struct my_params p;
+	struct store_row view;
+	int rc;
+
+	param_str(&p, 0, it->domain);
+	if (my_execute(m, find, &p, r, it->domain, why) < 0)
+		return -1;
+	rc = my_fetch(m, find, r, &view, it->domain, why);
+	mysql_stmt_free_result(find);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		param_str(&p, 0, it->domain);
+		param_str(&p, 1, it->policy);
+		param_str(&p, 2, it->params);
+		if (my_execute(m, ins, &p, NULL, it->domain, why) < 0)
+			return -1;
+		c->added++;
+		return 0;
+	}
+	if (store_same(view.policy, view.params, it->policy, it->params)) {
+		c->unchanged++;
+		return 0;
+	}
+	param_str(&p, 0, it->policy);
+	param_str(&p, 1, it->params);
+	param_id(&p, 2, r->id);
+	if (my_execute(m, upd, &p, NULL, it->domain, why) < 0)
+		return -1;
+	c->changed++;
+	return 0;
+}
+
+static int my_put_many(struct store *st, const struct store_put_item *items,
+		       size_t n, int flags, struct store_counts *counts,
+		       struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	MYSQL_STMT *find = NULL, *ins = NULL, *upd = NULL;
+	struct my_result *r;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return errbuf_set(why, "out of memory");
+	if (mysql_autocommit(m->conn, 0) != 0) {
+		free(r);
+		return my_err(m, NULL, "write: begin", why);
+	}
+	if ((find = my_prepare(m, SQL_FIND, "write", why)) == NULL ||
+	    (ins = my_prepare(m, SQL_INSERT, "write", why)) == NULL ||
+	    (upd = my_prepare(m, SQL_UPDATE, "write", why)) == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (my_put_one(m, find, ins, upd, r, &items[i], counts, why) < 0)
+			goto fail;
+	if (flags & STORE_DRY_RUN) {
+		if (mysql_rollback(m->conn) != 0) {
+			my_err(m, NULL, "dry run: rollback", why);
+			goto fail;
+		}
+	} else if (mysql_commit(m->conn) != 0) {
+		my_err(m, NULL, "commit", why);
+		goto fail;
+	}
+	mysql_stmt_close(find);
+	mysql_stmt_close(ins);
+	mysql_stmt_close(upd);
+	free(r);
+	if (mysql_autocommit(m->conn, 1) != 0)
+		return my_err(m, NULL, "write: end", why);
+	return 0;
+fail:
+	if (find)
+		mysql_stmt_close(find);
+	if (ins)
+		mysql_stmt_close(ins);
+	if (upd)
+		mysql_stmt_close(upd);
+	free(r);
+	mysql_rollback(m->conn);
+	mysql_autocommit(m->conn, 1);
+	memset(counts, 0, sizeof(*counts));
+	return -1;
+}
+
+static int my_delete(struct store *st, const char *domain, struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	struct my_params p;
+	MYSQL_STMT *stmt;
+	int rc;
+
+	if ((stmt = my_prepare(m, SQL_DELETE, "delete", why)) == NULL)
+		return -1;
+	param_str(&p, 0, domain);
+	rc = my_execute(m, stmt, &p, NULL, "delete", why);
+	if (rc == 0)
+		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;
+	mysql_stmt_close(stmt);
+	return rc;
+}
+
+static int my_list(struct store *st, store_row_fn fn, void *arg,
+		   struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	struct my_result *r;
+	struct store_row view;
+	MYSQL_STMT *stmt;
+	int rc, ret = -1;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return errbuf_set(why, "out of memory");
+	if ((stmt = my_prepare(m, SQL_LIST, "list", why)) == NULL)
+		goto done;
+	if (my_execute(m, stmt, NULL, r, "list", why) < 0)
+		goto done;
+	ret = 0;
+	while ((rc = my_fetch(m, stmt, r, &view, "list", why)) == 1)
+		if ((ret = fn(&view, arg)) != 0)
+			break;
+	if (rc < 0)
+		ret = -1;
+done:
+	if (stmt)
+		mysql_stmt_close(stmt);
+	free(r);
+	return ret;
+}
+
+static const struct store_ops mysql_ops = {
+	.name = "mysql",
+	.close = my_close,
+	.init = my_init,
+	.get = my_get,
+	.put_many = my_put_many,
+	.del = my_delete,
+	.list = my_list,
+};
+
+int store_mysql_global_init(struct errbuf *why)
+{
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		return errbuf_set(why, "cannot initialise libmariadb");
+	return 0;
+}
+
+void store_mysql_global_end(void)
+{
+	mysql_library_end();
+}
+
+int store_mysql_open(const struct store_url *u, struct store **out,
+		     struct errbuf *why)
+{
+	struct mysql_store *m;
+	unsigned timeout = u->timeout ? u->timeout : STORE_MYSQL_TIMEOUT;
+	unsigned proto;
+	my_bool off = 0;
+	const char *host = u->host;
+	char *desc;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return errbuf_set(why, "out of memory");
+	m->base.ops = &mysql_ops;
+	m->conn = mysql_init(NULL);
+	if (m->conn == NULL) {
+		free(m);
+		return errbuf_set(why, "cannot initialise libmariadb (out of memory?)");
+	}
+	mysql_options(m->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(m->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	mysql_options(m->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
+	mysql_options(m->conn, MYSQL_SET_CHARSET_NAME, "latin1");
+	mysql_options(m->conn, MYSQL_OPT_LOCAL_INFILE, &off);
+	mysql_options(m->conn, MYSQL_INIT_COMMAND, SQL_SESSION);
+	if (u->socket) {
+		proto = MYSQL_PROTOCOL_SOCKET;
+		mysql_options(m->conn, MYSQL_OPT_PROTOCOL, &proto);
+		host = "localhost";
+	} else if (strcmp(u->host, "localhost") != 0) {
+		proto = MYSQL_PROTOCOL_TCP;
+		mysql_options(m->conn, MYSQL_OPT_PROTOCOL, &proto);
+	}
+	if (mysql_real_connect(m->conn, host, u->user, u->password, u->dbname,
+			       u->port, u->socket, 0) == NULL) {
+		unsigned no = mysql_errno(m->conn);
+
+		desc = store_url_describe(u);
+		errbuf_set(why, "cannot connect to %s: %s%s (error %u)",
+			   desc ? desc : "mysql",
+			   no == CR_CONNECTION_ERROR_ || no == CR_CONN_HOST_ERROR_ ?
+			   "server not reachable: " : "",
+			   mysql_error(m->conn), no);
+		free(desc);
+		mysql_close(m->conn);
+		free(m);
+		return -1;
+	}
+	*out = &m->base;
+	return 0;
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sqlite.c - the SQLite backend of the policy table (the embedded
+ * default).
+ *
+ * The table is the MariaDB one translated: INTEGER PRIMARY KEY
+ * AUTOINCREMENT id, domain UNIQUE and COLLATE NOCASE (MariaDB's latin1
+ * collation compares case-insensitively too), policy restricted to the
+ * 8 levels by a CHECK constraint, lengths limited to 255 by CHECKs.
+ * WAL journal (readers never block the writer), busy timeout
+ * STORE_SQLITE_BUSY_MS; writes run in BEGIN IMMEDIATE transactions.
+ * A missing parent directory of the file is created with mode 0750.
+ *
+ * SECURITY: statements are constant text; values are bound.
+ */
+#include "store/store_int.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+};
+
+#define SQL_CREATE                                                             \
+	"CREATE TABLE IF NOT EXISTS tlspolicies (\n"                           \
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"                            \
+	"  domain VARCHAR(255) NOT NULL COLLATE NOCASE UNIQUE\n"               \
+	"    CHECK (length(domain) BETWEEN 1 AND 255),\n"                      \
+	"  policy VARCHAR(11) NOT NULL CHECK (policy IN ('none','may',"        \
+	"'encrypt','dane','dane-only','fingerprint','verify','secure')),\n"    \
+	"  params VARCHAR(255) DEFAULT NULL\n"                                 \
+	"    CHECK (params IS NULL OR length(params) <= 255)\n"                \
+	")"
+#define SQL_EXISTS \
+	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicies'"
+#define SQL_SHAPE "SELECT id, domain, policy, params FROM tlspolicies LIMIT 0"
+#define SQL_GET \
+	"SELECT id, domain, policy, params FROM tlspolicies WHERE domain = ?1"
+#define SQL_LIST \
+	"SELECT id, domain, policy, params FROM tlspolicies ORDER BY domain"
+#define SQL_FIND \
+	"SELECT id, policy, params FROM tlspolicies WHERE domain = ?1"
+#define SQL_INSERT \
+	"INSERT INTO tlspolicies (domain, policy, params) VALUES (?1, ?2, ?3)"
+#define SQL_UPDATE \
+	"UPDATE tlspolicies SET policy = ?2, params = ?3 WHERE id = ?1"
+#define SQL_DELETE "DELETE FROM tlspolicies WHERE domain = ?1"
+
+static int sq_err(struct sqlite_store *s, struct errbuf *why, const char *what)
+{
+	const char *msg = sqlite3_errmsg(s->db);
+
+	if (strstr(msg, "no such table"))
+		return errbuf_set(why, "%s: table tlspolicies does not exist in %s "
+				  "(run 'tlspolicy db init')", what, store_describe(&s->base));
+	return errbuf_set(why, "%s: sqlite: %s", what, msg);
+}
+
+static int sq_prepare(struct sqlite_store *s, const char *sql,
+		      sqlite3_stmt **stmt, const char *what, struct errbuf *why)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+		*stmt = NULL;
+		return sq_err(s, why, what);
+	}
+	return 0;
+}
+
+static int sq_exec(struct sqlite_store *s, const char *sql, const char *what,
+		   struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sq_prepare(s, sql, &stmt, what, why) < 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_err(s, why, what);
+	return 0;
+}
+
+static int bind_text(sqlite3_stmt *stmt, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return sqlite3_bind_null(stmt, i);
+	return sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
+}
+
+static const char *col_text(sqlite3_stmt *stmt, int i)
+{
+	return (const char *)sqlite3_column_text(stmt, i);
+}
+
+/* Creates the missing directories of path's parent, each with 0750. */
+static int make_parent(const char *path, struct errbuf *why)
+{
+	char *dir = strdup(path), *slash;
+	struct stat sb;
+	int rc = 0;
+
+	if (dir == NULL)
+		return errbuf_set(why, "out of memory");
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		goto done;
+	*slash = '\0';
+	if (stat(dir, &sb) == 0)
+		goto done;
+	for (char *p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			rc = errbuf_set(why, "cannot create directory %s: %s", dir,
+					strerror(errno));
+			goto done;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+done:
+	free(dir);
+	return rc;
+}
+
+static void sq_close(struct store *st)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static int sq_init(struct store *st, int *created, struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *stmt;
+	int rc, exists;
+
+	*created = 0;
+	if (sq_exec(s, "BEGIN IMMEDIATE", "init", why) < 0)
+		return -1;
+	if (sq_prepare(s, SQL_EXISTS, &stmt, "init", why) < 0)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	exists = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sq_err(s, why, "init");
+		goto fail;
+	}
+	if (!exists && sq_exec(s, SQL_CREATE, "init", why) < 0)
+		goto fail;
+	/* an existing table must have the columns we use */
+	if (exists && sq_prepare(s, SQL_SHAPE, &stmt, "init: existing table", why) < 0)
+		goto fail;
+	if (exists)
+		sqlite3_finalize(stmt);
+	if (sq_exec(s, "COMMIT", "init", why) < 0)
+		goto fail;
+	*created = !exists;
+	/* WAL is persistent in the file; a read-only opener may not set it */
+	if (sq_exec(s, "PRAGMA journal_mode=WAL", "init", why) < 0)
+		return -1;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* Fills row from columns id, domain, policy, params. */
+static int sq_row(sqlite3_stmt *stmt, struct store_row *row, struct errbuf *why)
+{
+	const char *d = col_text(stmt, 1), *p = col_text(stmt, 2),
+		   *q = col_text(stmt, 3);
+
+	row->id = (unsigned long)sqlite3_column_int64(stmt, 0);
+	row->domain = strdup(d ? d : "");
+	row->policy = strdup(p ? p : "");
+	row->params = q ? strdup(q) : NULL;
+	if (row->domain == NULL || row->policy == NULL || (q && row->params == NULL)) {
+		store_row_free(row);
+		return errbuf_set(why, "out of memory");
+	}
+	return 0;
+}
+
+static int sq_get(struct store *st, const char *domain, struct store_row *row,
+		  struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (sq_prepare(s, SQL_GET, &stmt, "get", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		ret = sq_row(stmt, row, why) < 0 ? -1 : 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = sq_err(s, why, "get");
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+/* One put inside the open transaction. */
+static int sq_put_one(struct sqlite_store *s, sqlite3_stmt *find,
+		      sqlite3_stmt *ins, sqlite3_stmt *upd,
+		      const struct store_put_item *it, struct store_counts *c,
+		      struct errbuf *why)
+{
+	int rc;
+
+	sqlite3_reset(find);
+	sqlite3_bind_text(find, 1, it->domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, it->domain, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, it->policy, -1, SQLITE_STATIC);
+		bind_text(ins, 3, it->params);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			return sq_err(s, why, it->domain);
+		c->added++;
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return sq_err(s, why, it->domain);
+	if (store_same(col_text(find, 1), col_text(find, 2), it->policy, it->params)) {
+		c->unchanged++;
+		return 0;
+	}
+	sqlite3_reset(upd);
+	sqlite3_bind_int64(upd, 1, sqlite3_column_int64(find, 0));
+	sqlite3_bind_text(upd, 2, it->policy, -1, SQLITE_STATIC);
+	bind_text(upd, 3, it->params);
+	if (sqlite3_step(upd) != SQLITE_DONE)
+		return sq_err(s, why, it->domain);
+	c->changed++;
+	return 0;
+}
+
+static int sq_put_many(struct store *st, const struct store_put_item *items,
+		       size_t n, int flags, struct store_counts *counts,
+		       struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *find = NULL, *ins = NULL, *upd = NULL;
+	size_t i;
+
+	if (sq_exec(s, "BEGIN IMMEDIATE", "write", why) < 0)
+		return -1;
+	if (sq_prepare(s, SQL_FIND, &find, "write", why) < 0 ||
+	    sq_prepare(s, SQL_INSERT, &ins, "write", why) < 0 ||
+	    sq_prepare(s, SQL_UPDATE, &upd, "write", why) < 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (sq_put_one(s, find, ins, upd, &items[i], counts, why) < 0)
+			goto fail;
+	sqlite3_finalize(find);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	find = ins = upd = NULL;
+	if (flags & STORE_DRY_RUN) {
+		if (sq_exec(s, "ROLLBACK", "dry run", why) < 0)
+			goto fail;
+		return 0;
+	}
+	if (sq_exec(s, "COMMIT", "commit", why) < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_finalize(find);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	memset(counts, 0, sizeof(*counts));
+	return -1;
+}
+
+static int sq_delete(struct store *st, const char *domain, struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sq_prepare(s, SQL_DELETE, &stmt, "delete", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_err(s, why, "delete");
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+static int sq_list(struct store *st, store_row_fn fn, void *arg,
+		   struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	sqlite3_stmt *stmt;
+	int rc, ret = 0;
+
+	/* one read transaction: a consistent snapshot of the whole table */
+	if (sq_exec(s, "BEGIN", "list", why) < 0)
+		return -1;
+	if (sq_prepare(s, SQL_LIST, &stmt, "list", why) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_row row;
+		const char *d = col_text(stmt, 1), *p = col_text(stmt, 2);
+
+		row.id = (unsigned long)sqlite3_column_int64(stmt, 0);
+		row.domain = (char *)(d ? d : "");
+		row.policy = (char *)(p ? p : "");
+		row.params = (char *)col_text(stmt, 3);
+		if ((ret = fn(&row, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sq_err(s, why, "list");
+	sqlite3_finalize(stmt);
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	return ret;
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.init = sq_init,
+	.get = sq_get,
+	.put_many = sq_put_many,
+	.del = sq_delete,
+	.list = sq_list,
+};
+
+int store_sqlite_open(const struct store_url *u, struct store **out,
+		      struct errbuf *why)
+{
+	struct sqlite_store *s;
+	int rc;
+
+	*out = NULL;
+	if (make_parent(u->path, why) < 0)
+		return -1;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return errbuf_set(why, "out of memory");
+	s->base.ops = &sqlite_ops;
+	rc = sqlite3_open_v2(u->path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		errbuf_set(why, "cannot open sqlite:%s: %s", u->path,
+			   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		sqlite3_close(s->db);
+		free(s);
+		return -1;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
+	/* WAL is persistent once set (store_init sets it); a reader without
+	 * write access cannot switch and need not. */
+	sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	/* Fail now, not at the first query, when the file is no database. */
+	rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		errbuf_set(why, "cannot open sqlite:%s: %s", u->path, sqlite3_errmsg(s->db));
+		sqlite3_close(s->db);
+		free(s);
+		return -1;
+	}
+	*out = &s->base;
+	return 0;
+}

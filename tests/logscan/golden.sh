@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# logscan golden tests: every fixture log (one scenario in every input
+# format) gives the expected table and JSON; gzip, multi-member gzip,
+# several files in order and stdin give the same table as the plain file;
+# --since/--until, --domain, --format postmap|sql, --apply [--force]; bad
+# input fails with one line and exit 1, changing nothing.
+#
+# env: TLSPOLICY (binary), SRCDIR.  UPDATE=1 rewrites the .ref files
+# (review every change by hand before committing it).
+set -u
+: "${TLSPOLICY:?}" "${SRCDIR:?}"
+F=$SRCDIR/tests/logscan/fixtures
+T=$(mktemp -d /tmp/tlspolicy-logscan-golden.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export TZ=UTC
+unset CI_DEBUG
+fails=0 checks=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# check NAME REF -- CMD...: stdout of CMD must equal REF (exit 0)
+check() {
+	local name=$1 ref=$2; shift 3
+	checks=$((checks + 1))
+	if ! "$@" >"$T/out" 2>"$T/err"; then
+		fail "$name: exit $?: $(head -c 300 "$T/err")"
+		return
+	fi
+	if [ "${UPDATE:-}" = 1 ] && [ "$ref" != "${ref#"$F"/}" ]; then
+		cp "$T/out" "$ref"
+	elif ! diff -u "$ref" "$T/out" >"$T/diff"; then
+		fail "$name differs from $(basename "$ref"):"
+		head -40 "$T/diff"
+	fi
+}
+
+# expect_fail NAME CODE PATTERN -- CMD...: exit CODE, one stderr line
+# matching PATTERN, nothing on stdout
+expect_fail() {
+	local name=$1 code=$2 pat=$3; shift 4
+	checks=$((checks + 1))
+	"$@" >"$T/out" 2>"$T/err"
+	local rc=$?
+	if [ $rc != "$code" ]; then
+		fail "$name: exit $rc, want $code: $(head -c 300 "$T/err")"
+	elif ! grep -Eq "$pat" "$T/err"; then
+		fail "$name: stderr does not match /$pat/: $(head -c 300 "$T/err")"
+	elif [ "$(wc -l <"$T/err")" != 1 ]; then
+		fail "$name: more than one error line: $(cat "$T/err")"
+	elif [ -s "$T/out" ]; then
+		fail "$name: output on stdout"
+	fi
+}
+
+# The admin's table the fixtures are judged against.
+DB=sqlite:$T/policy.db
+"$TLSPOLICY" --db "$DB" db init >/dev/null || { echo "FAIL: db init"; exit 1; }
+while read -r key level params; do
+	case $key in ''|'#'*) continue ;; esac
+	# shellcheck disable=SC2086
+	"$TLSPOLICY" --db "$DB" policy set "$key" "$level" $params >/dev/null ||
+		{ echo "FAIL: policy set $key"; exit 1; }
+done <"$F/table.rows"
+cp "$T/policy.db" "$T/pristine.db"
+
+scan() { "$TLSPOLICY" --db "$DB" logscan --year 2024 --min-deliveries 2 "$@"; }
+
+# 1. every input format: table and JSON
+for log in "$F"/*.log; do
+	name=$(basename "$log" .log)
+	check "$name table" "$F/$name.ref" -- scan "$log"
+	check "$name json" "$F/$name.json.ref" -- scan --json "$log"
+done
+
+# The scenario is the same in every format: the tables must agree too.
+for log in "$F"/*.log; do
+	name=$(basename "$log" .log)
+	checks=$((checks + 1))
+	cmp -s "$F/classic.ref" "$F/$name.ref" || fail "$name.ref differs from classic.ref"
+done
+
+# 2. the same lines, delivered differently
+C=$F/classic.log
+n=$(wc -l <"$C")
+head -n $((n / 2)) "$C" >"$T/part1"
+tail -n +$((n / 2 + 1)) "$C" >"$T/part2"
+gzip -c "$C" >"$T/classic.gz"
+gzip -c "$T/part1" >"$T/m.gz" && gzip -c "$T/part2" >>"$T/m.gz"   # two members
+gzip -c "$T/part1" >"$T/part1.gz"
+check "gzip" "$F/classic.ref" -- scan "$T/classic.gz"
+check "gzip members" "$F/classic.ref" -- scan "$T/m.gz"
+check "files in order" "$F/classic.ref" -- scan "$T/part1" "$T/part2"
+check "gzip and plain" "$F/classic.ref" -- scan "$T/part1.gz" "$T/part2"
+check "stdin" "$F/classic.ref" -- \
+	sh -c '"$TLSPOLICY" --db "$1" logscan --year 2024 --min-deliveries 2 <"$2"' _ "$DB" "$C"
+check "stdin gzip" "$F/classic.ref" -- \
+	sh -c '"$TLSPOLICY" --db "$1" logscan --year 2024 --min-deliveries 2 - <"$2"' _ "$DB" "$T/classic.gz"
+# CRLF line ends and a last line without newline
+sed 's/$/\r/' "$C" | head -c -2 >"$T/crlf.log"
+check "crlf" "$F/classic.ref" -- scan "$T/crlf.log"
+# lines of every format mixed in one file (same events, same result)
+awk 'NR % 2' "$F/classic.log" >"$T/odd"; awk 'NR % 2 == 0' "$F/rfc3339.log" >"$T/even"
+paste -d '\n' "$T/odd" "$T/even" | grep . >"$T/mixed.log"
+check "mixed formats" "$F/classic.ref" -- scan "$T/mixed.log"
+
+# 3. options
+check "since/until" "$F/classic.since.ref" -- \
+	scan --since 2024-12-05T09:58:30Z --until "2024-12-05 09:59:00" "$C"
+check "domain filter" "$F/classic.domain.ref" -- \
+	scan --domain expired.example --domain EXAMPLE.ORG. --json "$C"
+check "min-deliveries" "$F/classic.min3.ref" -- \
+	"$TLSPOLICY" --db "$DB" logscan --year 2024 --min-deliveries 3 "$C"
+check "postmap" "$F/classic.postmap.ref" -- scan --format postmap "$C"
+check "sql" "$F/classic.sql.ref" -- scan --format sql "$C"
+check "sql force" "$F/classic.sql-force.ref" -- scan --format sql --force "$C"
+# the setting is the default for --min-deliveries
+printf 'logscan_min_deliveries = 3\n' >"$T/tp.cf"
+check "setting" "$F/classic.min3.ref" -- \
+	"$TLSPOLICY" -c "$T/tp.cf" --db "$DB" logscan --year 2024 "$C"
+# Postfix's postmap accepts the postmap output
+if command -v postmap >/dev/null; then
+	checks=$((checks + 1))
+	mkdir -p "$T/pf" && : >"$T/pf/main.cf"
+	scan --format postmap "$C" >"$T/tls_policy" 2>/dev/null
+	if ! postmap -c "$T/pf" "hash:$T/tls_policy" 2>"$T/err"; then
+		fail "postmap rejects the postmap output: $(cat "$T/err")"
+	elif [ "$(postmap -c "$T/pf" -q verified.example "hash:$T/tls_policy")" != verify ] ||
+	     [ "$(postmap -c "$T/pf" -q untrusted.example "hash:$T/tls_policy")" != encrypt ]; then
+		fail "postmap -q gives other answers than the suggestions"
+	fi
+fi
+
+# 4. --apply: new rows only; --force replaces; a second run changes nothing
+check "apply" "$F/classic.apply.ref" -- scan --apply "$C"
+check "apply table" "$F/classic.apply-table.ref" -- "$TLSPOLICY" --db "$DB" policy list
+check "apply again" "$F/classic.apply2.ref" -- scan --apply "$C"
+check "apply force" "$F/classic.apply-force.ref" -- scan --apply --force "$C"
+check "apply force table" "$F/classic.apply-force-table.ref" -- "$TLSPOLICY" --db "$DB" policy list
+cp "$T/pristine.db" "$T/policy.db"
+
+# 5. bad input: one line, exit 1 (2 for usage), table unchanged
+printf 'garbage' | gzip -c | head -c 20 >"$T/trunc.gz"
+printf '\037\213\010\000garbage-not-deflate' >"$T/corrupt.gz"
+{ gzip -c "$T/part1"; printf 'trailing junk'; } >"$T/junk.gz"
+mkdir -p "$T/dir"
+expect_fail "missing file" 1 'logscan: .*/nonexistent: No such file' -- scan "$T/nonexistent"
+expect_fail "directory" 1 'is a directory' -- scan "$T/dir"
+expect_fail "truncated gzip" 1 'gzip: unexpected end' -- scan "$T/trunc.gz"
+expect_fail "corrupt gzip" 1 'gzip: ' -- scan "$T/corrupt.gz"
+expect_fail "gzip junk" 1 'gzip: trailing garbage' -- scan "$T/junk.gz"
+expect_fail "bad since" 2 'invalid time' -- scan --since yesterday "$C"
+expect_fail "bad until" 2 'not after --since' -- scan --since 2024-12-06 --until 2024-12-05 "$C"
+expect_fail "bad domain" 2 'invalid domain' -- scan --domain 'a b' "$C"
+expect_fail "bad min" 2 'invalid --min-deliveries' -- scan --min-deliveries -1 "$C"
+expect_fail "bad format" 2 'postmap or sql' -- scan --format csv "$C"
+expect_fail "json and format" 2 'exclude each other' -- scan --json --format sql "$C"
+expect_fail "force alone" 2 'needs --apply' -- scan --force "$C"
+expect_fail "bad year" 2 'invalid --year' -- scan --year 12 "$C"
+expect_fail "apply without table" 1 'no policy table' -- \
+	"$TLSPOLICY" --db "sqlite:$T/none.db" logscan --apply "$C"
+checks=$((checks + 1))
+[ ! -e "$T/none.db" ] || fail "--apply created a database file"
+expect_fail "apply, bad db" 1 'database' -- \
+	"$TLSPOLICY" --db "mysql://nobody:x@127.0.0.1:1/none" logscan --apply "$C"
+# an error in the second file: nothing applied from the first
+expect_fail "apply, bad 2nd file" 1 'nonexistent' -- scan --apply "$C" "$T/nonexistent"
+checks=$((checks + 1))
+cmp -s "$T/policy.db" "$T/pristine.db" || fail "the table changed after failed runs"
+
+# 6. the summary line on stderr; the table without a database
+checks=$((checks + 1))
+scan "$C" 2>"$T/err" >/dev/null
+grep -Eq '^tlspolicy logscan: 77 lines, 74 Postfix lines, 25 deliveries, 18 domains, [0-9.]+ s, [0-9.]+ MB/s$' "$T/err" ||
+	fail "summary line: $(cat "$T/err")"
+check "no table" "$F/classic.notable.ref" -- \
+	"$TLSPOLICY" --db "sqlite:$T/missing.db" logscan --year 2024 --min-deliveries 2 "$C"
+checks=$((checks + 1))
+[ ! -e "$T/missing.db" ] || fail "a missing sqlite table file was created"
+
+echo "logscan golden: $checks checks, $fails failed"
+[ $fails = 0 ]

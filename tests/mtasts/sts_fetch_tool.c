@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sts_fetch_tool - test driver for sts_fetch: fetches every URL given,
+ * all at once on one libevent loop, and prints one line per URL in the
+ * order given:
+ *
+ *   URL ok STATUS BYTES MODE MAX_AGE MX,MX...   (fetched and parsed)
+ *   URL invalid STATUS BYTES REASON               (fetched, not a policy)
+ *   URL fail STATUS REASON                        (not fetched)
+ *
+ * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-x CONNECT_TO] URL...
+ * A URL "domain:NAME" fetches the policy of NAME (sts_fetch_start).
+ * Exit: 0 when every line was printed, 2 on usage errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "mtasts/sts_fetch.h"
+#include "mtasts/sts_policy.h"
+
+struct job {
+	const char *url;
+	char line[1024];
+	int done;
+};
+
+static void done_cb(void *arg, const struct sts_fetch_result *res)
+{
+	struct job *j = arg;
+	struct sts_policy *p;
+	struct errbuf why;
+
+	j->done = 1;
+	if (!res->ok) {
+		snprintf(j->line, sizeof(j->line), "%s fail %ld %s", j->url,
+			 res->http_status, res->error);
+		return;
+	}
+	if (sts_policy_parse(res->body, res->len, &p, &why) < 0) {
+		snprintf(j->line, sizeof(j->line), "%s invalid %ld %zu %s", j->url,
+			 res->http_status, res->len, why.msg);
+		return;
+	}
+	{
+		size_t o = (size_t)snprintf(j->line, sizeof(j->line), "%s ok %ld %zu %s %lu ",
+					    j->url, res->http_status, res->len,
+					    sts_mode_name(p->mode), p->max_age);
+		for (size_t i = 0; i < p->nmx && o < sizeof(j->line); i++)
+			o += (size_t)snprintf(j->line + o, sizeof(j->line) - o, "%s%s",
+					      i ? "," : "", p->mx[i]);
+		if (p->nmx == 0 && o < sizeof(j->line))
+			snprintf(j->line + o, sizeof(j->line) - o, "-");
+	}
+	sts_policy_free(p);
+}
+
+int main(int argc, char **argv)
+{
+	struct sts_fetch_opts opts = { 0 };
+	struct event_base *base;
+	struct sts_fetcher *f;
+	struct errbuf why;
+	struct job *jobs;
+	int c, n;
+
+	while ((c = getopt(argc, argv, "C:t:x:")) != -1) {
+		switch (c) {
+		case 'C':
+			opts.ca_file = optarg;
+			break;
+		case 't':
+			opts.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'x':
+			opts.connect_to = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
+				"[-x CONNECT_TO] URL...\n");
+			return 2;
+		}
+	}
+	n = argc - optind;
+	if (n < 1) {
+		fprintf(stderr, "sts_fetch_tool: no URL\n");
+		return 2;
+	}
+	if ((base = event_base_new()) == NULL
+	    || (jobs = calloc((size_t)n, sizeof(*jobs))) == NULL) {
+		fprintf(stderr, "sts_fetch_tool: out of memory\n");
+		return 1;
+	}
+	if ((f = sts_fetcher_new(base, &opts, &why)) == NULL) {
+		fprintf(stderr, "sts_fetch_tool: %s\n", why.msg);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *u = argv[optind + i];
+
+		jobs[i].url = u;
+		if (strncmp(u, "domain:", 7) == 0)
+			sts_fetch_start(f, u + 7, done_cb, &jobs[i]);
+		else
+			sts_fetch_url(f, u, done_cb, &jobs[i]);
+	}
+	event_base_dispatch(base);
+	for (int i = 0; i < n; i++)
+		printf("%s\n", jobs[i].done ? jobs[i].line : "(no callback)");
+	if (sts_fetcher_pending(f) != 0)
+		printf("pending %zu\n", sts_fetcher_pending(f));
+	sts_fetcher_free(f);
+	event_base_free(base);
+	free(jobs);
+	return 0;
+}

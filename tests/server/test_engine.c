@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_engine.c - the engine against a real SQLite policy table and a
+ * test double of our own discovery-source interface (engine.h): table
+ * precedence (exact, .parent walking up, _default), source order and
+ * verdicts, coalescing, caching, TEMP, deadline -> stale / fallback,
+ * keeping a positive answer when discovery fails, cancel, reload and a
+ * database outage.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "engine/engine.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#define TEST_DIR "/tmp/tlspolicy-server-test"
+#define LOOP_MAX_SECONDS 10
+
+/* --- fake source ------------------------------------------------- */
+
+struct rule {
+	const char *domain;
+	enum source_verdict v;
+	const char *text;
+	unsigned ttl;
+	int async;
+};
+
+struct fake_pending {
+	struct fake_pending *next;
+	char domain[256];
+	source_done_fn done;
+	void *arg;
+};
+
+struct fake {
+	const char *name;
+	int calls, cancels;
+	struct rule rules[16];
+	size_t nrules;
+	struct fake_pending *pend;
+};
+
+static void fake_rule(struct fake *f, const char *domain, enum source_verdict v,
+		      const char *text, unsigned ttl, int async)
+{
+	for (size_t i = 0; i < f->nrules; i++) {
+		if (strcmp(f->rules[i].domain, domain) == 0) {
+			f->rules[i] = (struct rule){ domain, v, text, ttl, async };
+			return;
+		}
+	}
+	assert_true(f->nrules < 16);
+	f->rules[f->nrules++] = (struct rule){ domain, v, text, ttl, async };
+}
+
+static const struct rule *fake_find(struct fake *f, const char *domain)
+{
+	for (size_t i = 0; i < f->nrules; i++)
+		if (strcmp(f->rules[i].domain, domain) == 0)
+			return &f->rules[i];
+	return NULL;
+}
+
+static void fake_answer(const struct rule *r, source_done_fn done, void *arg)
+{
+	struct source_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.verdict = r ? r->v : SOURCE_NOT_APPLICABLE;
+	res.policy_text = r ? r->text : NULL;
+	res.reason = r && r->v != SOURCE_APPLIES ? "fake reason" : NULL;
+	res.ttl = r ? r->ttl : 300;
+	done(arg, &res);
+}
+
+static void *fake_discover(void *ctx, const char *domain, source_done_fn done,
+			   void *done_arg)
+{
+	struct fake *f = ctx;
+	const struct rule *r = fake_find(f, domain);
+	struct fake_pending *p;
+
+	f->calls++;
+	if (r == NULL || !r->async) {
+		fake_answer(r, done, done_arg);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	snprintf(p->domain, sizeof(p->domain), "%s", domain);
+	p->done = done;
+	p->arg = done_arg;
+	p->next = f->pend;
+	f->pend = p;
+	return p;
+}
+
+static void fake_cancel(void *ctx, void *handle)
+{
+	struct fake *f = ctx;
+
+	for (struct fake_pending **pp = &f->pend; *pp; pp = &(*pp)->next) {
+		if (*pp == handle) {
+			struct fake_pending *p = *pp;
+
+			*pp = p->next;
+			free(p);
+			f->cancels++;
+			return;
+		}
+	}
+	fail_msg("cancel of an unknown handle");
+}
+
+/* Completes the pending discovery of domain with the current rule. */
+static void fake_complete(struct fake *f, const char *domain)
+{
+	for (struct fake_pending **pp = &f->pend; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->domain, domain) == 0) {
+			struct fake_pending *p = *pp;
+			const struct rule *r = fake_find(f, domain);
+			struct rule sync;
+
+			*pp = p->next;
+			sync = r ? *r : (struct rule){ domain, SOURCE_NOT_APPLICABLE, NULL, 300, 0 };
+			fake_answer(&sync, p->done, p->arg);
+			free(p);
+			return;
+		}
+	}
+	fail_msg("no pending discovery for %s", domain);
+}
+
+static void fake_add(struct engine *eng, struct fake *f, const char *name,
+		     enum answer_source as)
+{
+	struct engine_source src = { name, as, f, fake_discover, fake_cancel };
+
+	f->name = name;
+	assert_int_equal(engine_add_source(eng, &src), 0);
+}
+
+/* --- answers and the loop ---------------------------------------- */
+
+struct ans {
+	int done;
+	enum lookup_status st;
+	enum answer_source src;
+	char text[512];
+};
+
+static void ans_cb(const struct engine_answer *a, void *arg)
+{
+	struct ans *x = arg;
+
+	assert_int_equal(x->done, 0);
+	x->done = 1;
+	x->st = a->status;
+	x->src = a->source;
+	snprintf(x->text, sizeof(x->text), "%s", a->text);
+}
+
+static void run_until(struct event_base *base, int *flag)
+{
+	time_t start = time(NULL);
+
+	while (!*flag && time(NULL) - start < LOOP_MAX_SECONDS)
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
+			usleep(1000);
+	assert_true(*flag);
+}
+
+/* Synchronous lookup: the answer must come before engine_lookup returns. */
+static struct ans lookup_now(struct engine *eng, const char *key)
+{
+	struct ans a;
+
+	memset(&a, 0, sizeof(a));
+	assert_null(engine_lookup(eng, key, ans_cb, &a));
+	assert_true(a.done);
+	return a;
+}
+
+/* --- fixture ----------------------------------------------------- */
+
+struct fx {
+	char dbpath[256], url[300];
+	struct config *cfg;
+	struct event_base *base;
+	struct engine *eng;
+	struct fake a, b;
+};
+
+static void db_put(struct fx *fx, const char *domain, const char *level,
+		   const char *params)
+{
+	struct store *st;
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (store_open(fx->url, &st, &why) < 0)
+		fail_msg("store_open: %s", why.msg);
+	if (store_put(st, domain, level, params, NULL, &why) < 0)
+		fail_msg("store_put %s: %s", domain, why.msg);
+	store_close(st);
+}
+
+static void db_sql(struct fx *fx, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(fx->dbpath, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+static int setup(void **state)
+{
+	static int n;
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct store *st;
+	struct errbuf why;
+	int created;
+
+	mkdir(TEST_DIR, 0755);
+	snprintf(fx->dbpath, sizeof(fx->dbpath), TEST_DIR "/engine-%ld-%d.db",
+		 (long)getpid(), n++);
+	unlink(fx->dbpath);
+	snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->dbpath);
+	errbuf_clear(&why);
+	if (store_open(fx->url, &st, &why) < 0 || store_init(st, &created, &why) < 0)
+		fail_msg("store: %s", why.msg);
+	store_close(st);
+	db_put(fx, "example.com", "secure", "match=.example.com");
+	db_put(fx, ".example.org", "encrypt", NULL);
+	db_put(fx, ".org", "may", NULL);
+	db_put(fx, "_default", "may", "protocols=>=TLSv1.2");
+	db_put(fx, "[mx.example.net]:25", "verify", NULL);
+
+	fx->cfg = config_new();
+	assert_int_equal(config_set(fx->cfg, "cache_min_ttl", "0", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "lookup_deadline", "1s", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "reload_interval", "0", NULL), 0);
+	fx->base = event_base_new();
+	fx->eng = engine_new(fx->base, fx->cfg, fx->url, &why);
+	if (fx->eng == NULL)
+		fail_msg("engine_new: %s", why.msg);
+	fake_add(fx->eng, &fx->a, "dane", ANSWER_DANE);
+	fake_add(fx->eng, &fx->b, "sts", ANSWER_STS);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	engine_free(fx->eng);
+	/* every pending discovery was cancelled by engine_free */
+	assert_null(fx->a.pend);
+	assert_null(fx->b.pend);
+	event_base_free(fx->base);
+	config_free(fx->cfg);
+	unlink(fx->dbpath);
+	free(fx);
+	return 0;
+}
+
+/* --- tests ------------------------------------------------------- */
+
+static void test_table(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a;
+
+	fake_rule(&fx->a, "example.com", SOURCE_APPLIES, "dane-only", 300, 0);
+	fake_rule(&fx->a, "sub.example.org", SOURCE_APPLIES, "dane-only", 300, 0);
+
+	a = lookup_now(fx->eng, "example.com");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_string_equal(a.text, "secure match=.example.com");
+	a = lookup_now(fx->eng, "EXAMPLE.com.");              /* normalised */
+	assert_string_equal(a.text, "secure match=.example.com");
+	/* a manual .parent entry beats discovery for the child */
+	a = lookup_now(fx->eng, "sub.example.org");
+	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_string_equal(a.text, "encrypt");
+	a = lookup_now(fx->eng, "a.b.deep.example.org");       /* walking up */
+	assert_string_equal(a.text, "encrypt");
+	a = lookup_now(fx->eng, "example.org");               /* .example.org: children only */
+	assert_string_equal(a.text, "may");                   /* from .org */
+	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_int_equal(fx->a.calls, 0);                     /* sources never asked */
+
+	/* [host]:port and IP literals: table only, then _default */
+	a = lookup_now(fx->eng, "[mx.example.net]:25");
+	assert_string_equal(a.text, "verify");
+	a = lookup_now(fx->eng, "[other.example.net]:25");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_string_equal(a.text, "may protocols=>=TLSv1.2");
+	a = lookup_now(fx->eng, "[192.0.2.1]");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	a = lookup_now(fx->eng, ".example.com");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_int_equal(fx->a.calls, 0);
+
+	/* an invalid key is answered like an unlisted one, never TEMP/PERM */
+	a = lookup_now(fx->eng, "bad..key");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	a = lookup_now(fx->eng, "\xff\xfe");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	{
+		struct engine_stats es;
+
+		engine_stats(fx->eng, &es);
+		assert_int_equal(es.invalid_keys, 2);
+		assert_int_equal(es.table_rows, 5);
+		assert_int_equal(es.by_source[ANSWER_TABLE], 6);
+	}
+}
+
+static void test_source_order(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a;
+
+	/* first source that applies wins */
+	fake_rule(&fx->a, "both.test", SOURCE_APPLIES, "dane-only", 300, 0);
+	fake_rule(&fx->b, "both.test", SOURCE_APPLIES, "secure match=mx.both.test", 300, 0);
+	a = lookup_now(fx->eng, "both.test");
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane-only");
+	assert_int_equal(fx->b.calls, 0);
+
+	/* not applicable -> next */
+	fake_rule(&fx->b, "sts.test", SOURCE_APPLIES, "secure match=mx.sts.test", 300, 0);
+	a = lookup_now(fx->eng, "sts.test");
+	assert_int_equal(a.src, ANSWER_STS);
+	assert_string_equal(a.text, "secure match=mx.sts.test");
+
+	/* our own failure -> next */
+	fake_rule(&fx->a, "failed.test", SOURCE_FAILED, NULL, 0, 0);
+	fake_rule(&fx->b, "failed.test", SOURCE_APPLIES, "secure", 300, 0);
+	a = lookup_now(fx->eng, "failed.test");
+	assert_int_equal(a.src, ANSWER_STS);
+
+	/* TEMP stops the chain and is answered TEMP */
+	fake_rule(&fx->a, "bogus.test", SOURCE_TEMP, NULL, 300, 0);
+	fake_rule(&fx->b, "bogus.test", SOURCE_APPLIES, "secure", 300, 0);
+	int bcalls = fx->b.calls;
+	a = lookup_now(fx->eng, "bogus.test");
+	assert_int_equal(a.st, LOOKUP_TEMP);
+	assert_int_equal(a.src, ANSWER_ERROR);
+	assert_string_equal(a.text, "fake reason");
+	assert_int_equal(fx->b.calls, bcalls);
+
+	/* nothing applies -> _default */
+	a = lookup_now(fx->eng, "nothing.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_string_equal(a.text, "may protocols=>=TLSv1.2");
+}
+
+static void test_notfound_without_default(void **state)
+{
+	struct fx *fx = *state;
+	struct errbuf why;
+	struct store *st;
+	struct ans a;
+	struct engine_stats es;
+
+	errbuf_clear(&why);
+	assert_int_equal(store_open(fx->url, &st, &why), 0);
+	assert_int_equal(store_delete(st, "_default", &why), 1);
+	store_close(st);
+	engine_reload(fx->eng);
+	do {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		engine_stats(fx->eng, &es);
+	} while (es.reloads == 0);
+	a = lookup_now(fx->eng, "nothing.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(a.src, ANSWER_NONE);
+	assert_string_equal(a.text, "");
+	a = lookup_now(fx->eng, "[host.test]");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+}
+
+static void test_coalescing_and_cache(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a[3], c;
+	struct engine_stats es;
+
+	memset(a, 0, sizeof(a));
+	fake_rule(&fx->a, "slow.test", SOURCE_APPLIES, "dane", 300, 1);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(engine_lookup(fx->eng, "slow.test", ans_cb, &a[i]));
+	assert_int_equal(fx->a.calls, 1);                  /* one discovery */
+	assert_false(a[0].done || a[1].done || a[2].done);
+	fake_complete(&fx->a, "slow.test");
+	for (int i = 0; i < 3; i++) {
+		assert_true(a[i].done);
+		assert_int_equal(a[i].src, ANSWER_DANE);
+		assert_string_equal(a[i].text, "dane");
+	}
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.discoveries, 1);
+	assert_int_equal(es.coalesced, 2);
+
+	/* cached: answered at once, no new discovery */
+	c = lookup_now(fx->eng, "slow.test");
+	assert_string_equal(c.text, "dane");
+	assert_int_equal(fx->a.calls, 1);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.cache_hits, 1);
+
+	/* negative answers are cached too */
+	c = lookup_now(fx->eng, "neg.test");
+	assert_int_equal(c.src, ANSWER_DEFAULT);
+	int calls = fx->a.calls;
+	c = lookup_now(fx->eng, "neg.test");
+	assert_int_equal(fx->a.calls, calls);
+
+	/* ttl 0 (cache_min_ttl 0): expired at once, rediscovered */
+	fake_rule(&fx->a, "short.test", SOURCE_APPLIES, "dane-only", 0, 0);
+	c = lookup_now(fx->eng, "short.test");
+	c = lookup_now(fx->eng, "short.test");
+	assert_string_equal(c.text, "dane-only");
+	assert_int_equal(fx->a.calls, calls + 2);
+}
+
+static void test_deadline(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a, s;
+	struct engine_stats es;
+
+	/* no previous answer: the fallback (_default) at the deadline */
+	memset(&a, 0, sizeof(a));
+	fake_rule(&fx->a, "never.test", SOURCE_APPLIES, "dane-only", 300, 1);
+	assert_non_null(engine_lookup(fx->eng, "never.test", ans_cb, &a));
+	run_until(fx->base, &a.done);
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.deadline_fallback, 1);
+	/* the discovery goes on and fills the cache */
+	fake_complete(&fx->a, "never.test");
+	s = lookup_now(fx->eng, "never.test");
+	assert_int_equal(s.src, ANSWER_DANE);
+
+	/* an expired answer is served stale when rediscovery is late */
+	fake_rule(&fx->a, "stale.test", SOURCE_APPLIES, "dane-only", 0, 0);
+	s = lookup_now(fx->eng, "stale.test");
+	assert_string_equal(s.text, "dane-only");
+	fake_rule(&fx->a, "stale.test", SOURCE_APPLIES, "dane", 300, 1);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "stale.test", ans_cb, &a));
+	run_until(fx->base, &a.done);
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane-only");          /* the stale one */
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.deadline_stale, 1);
+	fake_complete(&fx->a, "stale.test");
+	s = lookup_now(fx->eng, "stale.test");
+	assert_string_equal(s.text, "dane");               /* refreshed */
+}
+
+static void test_failure_keeps_answer(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a;
+
+	fake_rule(&fx->a, "keep.test", SOURCE_APPLIES, "dane-only", 0, 0);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_string_equal(a.text, "dane-only");
+	/* our resolver fails now: the positive answer stays */
+	fake_rule(&fx->a, "keep.test", SOURCE_FAILED, NULL, 0, 0);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane-only");
+	/* but a domain that really stopped publishing loses it */
+	fake_rule(&fx->a, "keep.test", SOURCE_NOT_APPLICABLE, NULL, 0, 0);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+}
+
+static void test_cancel(void **state)
+{
+	struct fx *fx = *state;
+	struct ans a, b;
+	struct engine_req *r;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	fake_rule(&fx->a, "gone.test", SOURCE_APPLIES, "dane", 300, 1);
+	r = engine_lookup(fx->eng, "gone.test", ans_cb, &a);
+	assert_non_null(r);
+	assert_non_null(engine_lookup(fx->eng, "gone.test", ans_cb, &b));
+	engine_cancel(r);
+	fake_complete(&fx->a, "gone.test");
+	assert_false(a.done);                  /* cancelled: no callback */
+	assert_true(b.done);
+	/* a discovery still running at engine_free is cancelled (teardown) */
+	fake_rule(&fx->b, "inflight.test", SOURCE_APPLIES, "secure", 300, 1);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "inflight.test", ans_cb, &a));
+}
+
+static void test_reload_and_outage(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	struct ans a;
+
+	db_put(fx, "new.test", "dane-only", NULL);
+	a = lookup_now(fx->eng, "new.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	engine_reload(fx->eng);
+	do {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		engine_stats(fx->eng, &es);
+	} while (es.reloads == 0);
+	a = lookup_now(fx->eng, "new.test");
+	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_string_equal(a.text, "dane-only");
+
+	/* the table disappears: the old snapshot keeps serving */
+	db_sql(fx, "ALTER TABLE tlspolicies RENAME TO gone");
+	engine_reload(fx->eng);
+	do {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		engine_stats(fx->eng, &es);
+	} while (es.reload_failures == 0);
+	assert_int_equal(es.db_down, 1);
+	assert_int_equal(es.table_rows, 6);
+	a = lookup_now(fx->eng, "example.com");
+	assert_string_equal(a.text, "secure match=.example.com");
+	engine_reload(fx->eng);               /* still down: no new log line */
+	do {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		engine_stats(fx->eng, &es);
+	} while (es.reload_failures == 1);
+	/* back */
+	db_sql(fx, "ALTER TABLE gone RENAME TO tlspolicies");
+	db_put(fx, "back.test", "encrypt", NULL);
+	engine_reload(fx->eng);
+	do {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		engine_stats(fx->eng, &es);
+	} while (es.reloads == 1);
+	assert_int_equal(es.db_down, 0);
+	a = lookup_now(fx->eng, "back.test");
+	assert_string_equal(a.text, "encrypt");
+}
+
+static void test_first_load_fails(void **state)
+{
+	struct config *cfg = config_new();
+	struct event_base *base = event_base_new();
+	struct errbuf why;
+
+	(void)state;
+	errbuf_clear(&why);
+	assert_null(engine_new(base, cfg, "sqlite:/dev/null/x.db", &why));
+	assert_true(why.msg[0] != '\0');
+	event_base_free(base);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notfound_without_default, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_coalescing_and_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_keeps_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_and_outage, setup, teardown),
+		cmocka_unit_test(test_first_load_fails),
+	};
+
+	log_init("test_engine", LOG_DEST_STDERR, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+# lib.sh - helpers for the store integration tests (sourced by bash).
+#
+# TLSPOLICY is the binary under test; TLSPOLICY_WRAP (optional) runs it
+# under a tool, e.g. TLSPOLICY_WRAP="valgrind -q --error-exitcode=99
+# --leak-check=full".  Every check prints "ok - ..." or "not ok - ...";
+# the script fails when any check failed.
+
+set -u
+: "${TLSPOLICY:?TLSPOLICY must name the tlspolicy binary}"
+fails=0
+checks=0
+
+tp() { ${TLSPOLICY_WRAP:-} "$TLSPOLICY" "$@"; }
+
+ok()    { checks=$((checks + 1)); echo "ok - $*"; }
+notok() { checks=$((checks + 1)); fails=$((fails + 1)); echo "not ok - $*"; }
+
+# skip_or_fail REASON: exit 77 locally, fail under CI.
+skip_or_fail() {
+    if [ -n "${CI:-}" ]; then
+        echo "FAIL (CI is set): $*"
+        exit 1
+    fi
+    echo "SKIP: $*"
+    exit 77
+}
+
+# expect NAME WANT_RC WANT_STDOUT [WANT_STDERR_SUBSTRING] -- CMD...
+# Runs CMD; checks exit code, exact stdout (unless WANT_STDOUT is "*"),
+# and that stderr contains the substring (if given, else must be empty
+# unless WANT_STDOUT is "*").
+expect() {
+    local name=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 5
+    local out err rc
+    out=$("$@" 2>"$TMP/stderr") && rc=0 || rc=$?
+    err=$(cat "$TMP/stderr")
+    if [ "$rc" != "$want_rc" ]; then
+        notok "$name: exit $rc, want $want_rc (stderr: $err)"
+        return
+    fi
+    if [ "$want_out" != "*" ] && [ "$out" != "$want_out" ]; then
+        notok "$name: stdout differs"
+        diff <(printf '%s\n' "$want_out") <(printf '%s\n' "$out") | sed 's/^/#   /'
+        return
+    fi
+    if [ -n "$want_err" ]; then
+        case $err in
+            *"$want_err"*) ;;
+            *) notok "$name: stderr \"$err\" lacks \"$want_err\""; return ;;
+        esac
+        if [ "$(printf '%s\n' "$err" | grep -vc '^==' )" -gt 1 ] && [ "$want_rc" = 1 ]; then
+            notok "$name: error is not one line: $err"
+            return
+        fi
+    elif [ "$want_out" != "*" ] && [ -n "$(printf '%s' "$err" | grep -v '^==')" ]; then
+        notok "$name: unexpected stderr: $err"
+        return
+    fi
+    ok "$name"
+}
+
+# same NAME A B: A and B must be equal.
+same() {
+    if [ "$2" = "$3" ]; then ok "$1"; else
+        notok "$1"
+        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/#   /'
+    fi
+}
+
+finish() {
+    echo "# $checks checks, $fails failed"
+    [ "$fails" = 0 ]
+}
+
+TMP=$(mktemp -d /tmp/tp-store-it.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+# A minimal Postfix config directory, so postmap needs no /etc/postfix/main.cf.
+postfix_confdir() {
+    mkdir -p "$TMP/postfix"
+    printf 'compatibility_level = 3.6\n' >"$TMP/postfix/main.cf"
+    echo "$TMP/postfix"
+}
+
+# mysql_parts URL: sets MY_USER MY_PASS MY_HOST MY_PORT MY_DB from a
+# mysql://user:pass@host:port/db URL (no percent-escapes expected).
+mysql_parts() {
+    local rest=${1#mysql://}
+    local auth=${rest%%@*} hp=${rest#*@}
+    MY_USER=${auth%%:*}
+    MY_PASS=${auth#*:}
+    local hostport=${hp%%/*}
+    MY_DB=${hp#*/}
+    MY_DB=${MY_DB%%\?*}
+    MY_HOST=${hostport%%:*}
+    MY_PORT=${hostport#*:}
+    [ "$MY_PORT" = "$hostport" ] && MY_PORT=3306
+    return 0
+}
+
+# sql DB: runs SQL from stdin (or -e ...) as the test user over TCP.
+sql() {
+    local db=$1
+    shift
+    mariadb --no-defaults --protocol=TCP -h "$MY_HOST" -P "$MY_PORT" \
+        -u "$MY_USER" -p"$MY_PASS" -N -B "$db" "$@"
+}

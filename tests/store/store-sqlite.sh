@@ -1,0 +1,219 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# store-sqlite.sh - the policy CLI on the embedded SQLite table: db init,
+# set/get/delete/list/import/export, exit codes, one-line errors, bad
+# input leaving the table unchanged, rows written by another tool that
+# no longer validate, and postfix-config without maps.
+. "$(dirname "$0")/lib.sh"
+
+command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 CLI not installed"
+
+DBFILE=$TMP/var/sub/p.db
+export DB="sqlite:$DBFILE"
+t() { tp --db "$DB" "$@"; }
+
+# ---- help and usage --------------------------------------------------
+expect "tlspolicy --help lists the commands" 0 "*" "" -- tp --help
+tp --help | grep -q '^  policy ' && tp --help | grep -q '^  db ' \
+    && tp --help | grep -q '^  postfix-config ' && ok "commands listed" \
+    || notok "commands listed"
+for c in "policy" "policy set" "policy get" "policy delete" "policy list" \
+         "policy import" "policy export" "db" "postfix-config"; do
+    # shellcheck disable=SC2086
+    out=$(tp $c --help 2>&1) && rc=0 || rc=$?
+    if [ $rc = 0 ] && [[ $out == usage:* ]]; then ok "$c --help"; else notok "$c --help (rc $rc)"; fi
+done
+expect "policy without command" 2 "" "usage: tlspolicy policy COMMAND" -- t policy
+expect "unknown policy command" 2 "" 'tlspolicy policy: unknown command "frob"' -- t policy frob
+expect "set without level" 2 "*" "" -- t policy set example.com
+expect "get with two keys" 2 "*" "" -- t policy get a.example b.example
+expect "unknown option" 2 "*" "unknown option" -- t policy list --frob
+expect "bad export format" 2 "" 'unknown export format "xml"' -- t policy export --format xml
+expect "unknown db command" 2 "" 'unknown command "drop"' -- t db drop
+expect "postfix-config bad role" 2 "" 'unknown role "relay"' -- t postfix-config --role relay
+
+# ---- db init ---------------------------------------------------------
+expect "db init creates" 0 "created table tlspolicies in $DB" "" -- t db init
+expect "db init again" 0 "using the existing table tlspolicies in $DB" "" -- t db init
+same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
+same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
+expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
+expect "empty list --json" 0 "[]" "" -- t --json policy list
+
+# ---- set / get -------------------------------------------------------
+expect "set secure" 0 "example.com: added: secure match=nexthop:dot-nexthop" "" \
+    -- t policy set example.com secure match=nexthop:dot-nexthop
+expect "set same again" 0 "example.com: unchanged: secure match=nexthop:dot-nexthop" "" \
+    -- t policy set EXAMPLE.com. secure match=nexthop:dot-nexthop
+expect "set replace" 0 "example.com: changed: secure match=nexthop" "" \
+    -- t policy set example.com secure match=nexthop
+expect "set host:port" 0 "[mx.example.net]:25: added: verify match=hostname:.example.net" "" \
+    -- t policy set '[MX.example.net]:25' verify match=hostname:.example.net
+expect "set _default" 0 "_default: added: dane" "" -- t policy set _default dane
+expect "set .parent" 0 ".example.org: added: encrypt protocols=>=TLSv1.2" "" \
+    -- t policy set .example.org encrypt 'protocols=>=TLSv1.2'
+expect "set IDN key" 0 "xn--bcher-kva.example: added: may" "" -- t policy set bücher.example may
+expect "get" 0 "secure match=nexthop" "" -- t policy get example.com
+expect "get normalises the key" 0 "secure match=nexthop" "" -- t policy get EXAMPLE.COM.
+expect "get _default" 0 "dane" "" -- t policy get _default
+expect "get host:port" 0 "verify match=hostname:.example.net" "" -- t policy get '[mx.example.net]:25'
+expect "get missing" 1 "" "tlspolicy policy: no entry for nope.example" -- t policy get nope.example
+
+LIST="DOMAIN                 POLICY   PARAMS
+.example.org           encrypt  protocols=>=TLSv1.2
+[mx.example.net]:25    verify   match=hostname:.example.net
+_default               dane
+example.com            secure   match=nexthop
+xn--bcher-kva.example  may"
+expect "list" 0 "$LIST" "" -- t policy list
+JSON='[
+  {"id": 4, "domain": ".example.org", "policy": "encrypt", "params": "protocols=>=TLSv1.2", "valid": true},
+  {"id": 2, "domain": "[mx.example.net]:25", "policy": "verify", "params": "match=hostname:.example.net", "valid": true},
+  {"id": 3, "domain": "_default", "policy": "dane", "params": null, "valid": true},
+  {"id": 1, "domain": "example.com", "policy": "secure", "params": "match=nexthop", "valid": true},
+  {"id": 5, "domain": "xn--bcher-kva.example", "policy": "may", "params": null, "valid": true}
+]'
+expect "list --json" 0 "$JSON" "" -- t policy list --json
+same "stored params NULL when none" \
+    "$(sqlite3 "$DBFILE" "SELECT quote(params) FROM tlspolicies WHERE domain = '_default'")" "NULL"
+
+# ---- bad input: error, exit 1, nothing changed ------------------------
+before=$(t policy list)
+expect "attribute not allowed at level" 1 "" \
+    "tlspolicy policy: match is not allowed at level encrypt" \
+    -- t policy set example.com encrypt match=nexthop
+expect "unknown level" 1 "" 'tlspolicy policy: unknown TLS security level "bogus"' \
+    -- t policy set example.com bogus
+expect "empty match" 1 "" "tlspolicy policy: match has an empty value" \
+    -- t policy set example.com secure match=
+expect "key with space" 1 "" "tlspolicy policy: invalid character ' ' in key" \
+    -- t policy set 'exa mple.com' may
+expect "key with .." 1 "" 'tlspolicy policy: invalid key "a..example"' \
+    -- t policy set 'a..example' may
+expect "key for get invalid" 1 "" "tlspolicy policy: " -- t policy get '[broken'
+expect "delete invalid key" 1 "" "tlspolicy policy: " -- t policy delete 'x y'
+long=match=$(for i in $(seq 10 40); do printf 'host%s.example:' $i; done)x.example
+expect "params longer than the column" 1 "" "params column holds 255" \
+    -- t policy set example.com secure "$long"
+same "table unchanged after bad input" "$(t policy list)" "$before"
+
+# ---- delete ----------------------------------------------------------
+expect "delete" 0 "xn--bcher-kva.example: deleted" "" -- t policy delete bücher.example
+expect "delete missing" 1 "" "tlspolicy policy: no entry for xn--bcher-kva.example" \
+    -- t policy delete xn--bcher-kva.example
+
+# ---- import ----------------------------------------------------------
+cat >"$TMP/policy.txt" <<'EOF'
+# tls_policy source file
+example.com     secure match=nexthop
+example.net     verify
+    match=hostname:dot-nexthop
+        tafile=/etc/ssl/ca.pem
+
+.example.net    dane-only
+[192.0.2.25]:587 encrypt protocols=>=TLSv1.2 ciphers=high
+EOF
+before=$(t policy list)
+expect "import --dry-run" 0 \
+    "dry run, nothing written: $TMP/policy.txt: 3 added, 0 changed, 1 unchanged" "" \
+    -- t policy import --dry-run "$TMP/policy.txt"
+same "dry run wrote nothing" "$(t policy list)" "$before"
+expect "import" 0 "$TMP/policy.txt: 3 added, 0 changed, 1 unchanged" "" \
+    -- t policy import "$TMP/policy.txt"
+expect "import again" 0 "$TMP/policy.txt: 0 added, 0 changed, 4 unchanged" "" \
+    -- t policy import "$TMP/policy.txt"
+expect "get imported continuation" 0 \
+    "verify match=hostname:dot-nexthop tafile=/etc/ssl/ca.pem" "" -- t policy get example.net
+expect "import from stdin" 0 "stdin: 0 added, 1 changed, 0 unchanged" "" \
+    -- t policy import - < <(echo "example.com secure match=nexthop:dot-nexthop")
+
+# a bad line in the middle: nothing imported, file:line named
+cat >"$TMP/corrupt.txt" <<'EOF'
+new1.example   may
+example.com    secure match=hostname
+# comment
+new2.example   encrypt match=nexthop
+new3.example   may
+EOF
+before=$(t policy list)
+expect "corrupt import" 1 "" \
+    "tlspolicy policy: $TMP/corrupt.txt:4: new2.example: match is not allowed at level encrypt" \
+    -- t policy import "$TMP/corrupt.txt"
+same "corrupt import changed nothing" "$(t policy list)" "$before"
+printf 'ok.example may\nbad key.example may\n' >"$TMP/corrupt2.txt"
+expect "corrupt import: bad key" 1 "" "$TMP/corrupt2.txt:2:" \
+    -- t policy import "$TMP/corrupt2.txt"
+expect "import missing file" 1 "" "tlspolicy policy: $TMP/nope.txt: No such file or directory" \
+    -- t policy import "$TMP/nope.txt"
+same "failed imports changed nothing" "$(t policy list)" "$before"
+
+# ---- export ----------------------------------------------------------
+EXPORT="# Postfix TLS policy table (smtp_tls_policy_maps), exported by
+# tlspolicy $("$TLSPOLICY" --version | cut -d' ' -f2) from $DB.
+# 7 entries, sorted.  Build with: postmap hash:FILE
+# Edit the table (tlspolicy policy set/import), not this file.
+.example.net        dane-only
+.example.org        encrypt protocols=>=TLSv1.2
+[192.0.2.25]:587    encrypt ciphers=high protocols=>=TLSv1.2
+[mx.example.net]:25 verify match=hostname:.example.net
+_default            dane
+example.com         secure match=nexthop:dot-nexthop
+example.net         verify match=hostname:dot-nexthop tafile=/etc/ssl/ca.pem"
+out=$(t policy export)
+n=7
+same "export postmap" "$out" "$EXPORT"
+t policy export >"$TMP/export.txt"
+expect "export re-imports unchanged" 0 "$TMP/export.txt: 0 added, 0 changed, $n unchanged" "" \
+    -- t policy import "$TMP/export.txt"
+expect "export json" 0 "*" "" -- t policy export --format json
+t policy export --format json | grep -q '{"domain": "_default", "policy": "dane", "params": "", "text": "dane"}' \
+    && ok "export json row" || notok "export json row"
+
+# ---- rows written by another tool -------------------------------------
+sqlite3 "$DBFILE" "INSERT INTO tlspolicies (domain, policy, params) VALUES ('bad.example', 'encrypt', 'match=nexthop')"
+badid=$(sqlite3 "$DBFILE" "SELECT id FROM tlspolicies WHERE domain = 'bad.example'")
+expect "get invalid row" 1 "" \
+    "tlspolicy policy: warning: row id $badid (bad.example): match is not allowed at level encrypt" \
+    -- t policy get bad.example
+out=$(t policy list 2>"$TMP/err") && rc=0 || rc=$?
+same "list with invalid row: exit 0" "$rc" 0
+grep -q "^bad.example .*(INVALID, row id $badid)$" <<<"$out" && ok "list marks invalid row" \
+    || notok "list marks invalid row: $out"
+grep -q "warning: row id $badid (bad.example)" "$TMP/err" && ok "list warns with row id" \
+    || notok "list warns with row id"
+out=$(t policy list --json 2>/dev/null)
+grep -q "\"id\": $badid, \"domain\": \"bad.example\".*\"valid\": false, \"error\": " <<<"$out" \
+    && ok "list --json marks invalid row" || notok "list --json marks invalid row"
+out=$(t policy export 2>"$TMP/err") && rc=0 || rc=$?
+same "export with invalid row: exit 1" "$rc" 1
+grep -q "bad.example" <<<"$out" && notok "export left out invalid row" || ok "export left out invalid row"
+grep -q "warning: row id $badid" "$TMP/err" && ok "export warns with row id" || notok "export warns"
+expect "db check" 1 "$DB: 8 rows, 1 invalid" "row id $badid (bad.example)" -- t db check
+sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE id = $badid"
+expect "db check clean" 0 "$DB: 7 rows, 0 invalid" "" -- t db check
+
+# ---- postfix-config --------------------------------------------------
+expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy (postconf -e 'LINE' for each)
+# smtp_tls_security_level: from the _default row
+smtp_tls_security_level = dane
+smtp_dns_support_level = dnssec
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy" "" -- t postfix-config --role mta
+t policy delete _default >/dev/null
+expect "postfix-config role mta" 0 "*" "" -- t postfix-config --role mta
+t postfix-config --role mta | grep -qx 'smtp_tls_security_level = dane-only' \
+    && ok "role mta: dane-only" || notok "role mta: dane-only"
+t postfix-config --role mx | grep -qx 'smtp_tls_security_level = dane' \
+    && ok "role mx: dane" || notok "role mx: dane"
+printf 'listen = unix:/run/tlspolicy/sock inet:127.0.0.1:1\nmap_names = tp\n' >"$TMP/tp.cf"
+t -c "$TMP/tp.cf" postfix-config | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
+    && ok "postfix-config follows listen" || notok "postfix-config follows listen"
+
+# ---- database errors -------------------------------------------------
+expect "bad URL" 1 "" "tlspolicy policy: invalid database URL: port must be a number 1-65535" \
+    -- tp --db 'mysql://u:secret@h:0/d' policy list
+echo "not a database, just text, long enough to be looked at by sqlite ......" >"$TMP/junk.db"
+expect "not a database" 1 "" "file is not a database" -- tp --db "sqlite:$TMP/junk.db" policy list
+expect "no table yet" 1 "" "table tlspolicies does not exist" \
+    -- tp --db "sqlite:$TMP/empty.db" policy get example.com
+
+finish

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_store_sqlite - the SQLite backend on temporary files: table
+ * creation, the parent directory, WAL, put/get/delete/list, change
+ * counting, all-or-nothing put_many (a failure in the middle of the
+ * transaction rolls back what came before), dry runs, rows written by
+ * other tools that no longer validate, an existing hand-made table, and
+ * the errors for a missing table and a file that is no database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy/policy.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	char url[160];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/tp-store-test.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/sub/dir/p.db", f->dir);
+	snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct store *open_init(struct fixture *f)
+{
+	struct store *st = NULL;
+	struct errbuf why;
+	int created = -1;
+
+	if (store_open(f->url, &st, &why) != 0)
+		fail_msg("open: %s", why.msg);
+	if (store_init(st, &created, &why) != 0)
+		fail_msg("init: %s", why.msg);
+	assert_int_equal(created, 1);
+	return st;
+}
+
+/* Runs SQL directly on the file, like another tool would. */
+static void raw_sql(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+static void test_open_init(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st;
+	struct errbuf why;
+	struct stat sb;
+	char sub[160];
+	int created = -1;
+
+	st = open_init(f);
+	assert_string_equal(store_backend(st), "sqlite");
+	assert_string_equal(store_describe(st), f->url);
+	/* parent directories created with 0750 */
+	snprintf(sub, sizeof(sub), "%s/sub/dir", f->dir);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0750);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(stat(sub, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0750);
+	/* second init: existing table kept */
+	assert_int_equal(store_init(st, &created, &why), 0);
+	assert_int_equal(created, 0);
+	store_close(st);
+
+	/* WAL is persistent in the file */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *stmt;
+
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
+		sqlite3_finalize(stmt);
+		sqlite3_close(db);
+	}
+}
+
+static void test_put_get_delete(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct store_row row;
+	struct errbuf why;
+	char change = 0;
+
+	assert_int_equal(store_get(st, "example.com", &row, &why), 0);
+	assert_int_equal(store_put(st, "example.com", "secure", "match=nexthop", &change, &why), 0);
+	assert_int_equal(change, 'a');
+	assert_int_equal(store_put(st, "example.com", "secure", "match=nexthop", &change, &why), 0);
+	assert_int_equal(change, 'u');
+	assert_int_equal(store_put(st, "example.com", "secure", "match=hostname", &change, &why), 0);
+	assert_int_equal(change, 'c');
+	assert_int_equal(store_put(st, "example.com", "secure", "match=hostname", &change, &why), 0);
+	assert_int_equal(change, 'u');
+	assert_int_equal(store_get(st, "example.com", &row, &why), 1);
+	assert_int_equal(row.id, 1);
+	assert_string_equal(row.domain, "example.com");
+	assert_string_equal(row.policy, "secure");
+	assert_string_equal(row.params, "match=hostname");
+	store_row_free(&row);
+	/* lookups are case-insensitive like MariaDB's latin1 collation */
+	assert_int_equal(store_get(st, "EXAMPLE.com", &row, &why), 1);
+	store_row_free(&row);
+
+	/* no params: stored as NULL; "" and NULL are the same value */
+	assert_int_equal(store_put(st, "_default", "dane", "", &change, &why), 0);
+	assert_int_equal(change, 'a');
+	assert_int_equal(store_put(st, "_default", "dane", NULL, &change, &why), 0);
+	assert_int_equal(change, 'u');
+	assert_int_equal(store_get(st, "_default", &row, &why), 1);
+	assert_null(row.params);
+	store_row_free(&row);
+	assert_int_equal(store_put(st, "_default", "dane-only", NULL, &change, &why), 0);
+	assert_int_equal(change, 'c');
+
+	assert_int_equal(store_delete(st, "example.com", &why), 1);
+	assert_int_equal(store_delete(st, "example.com", &why), 0);
+	assert_int_equal(store_get(st, "example.com", &row, &why), 0);
+	store_close(st);
+}
+
+static void test_put_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct errbuf why;
+	char longd[300], longp[300];
+
+	assert_int_equal(store_put(st, "", "may", NULL, NULL, &why), -1);
+	assert_string_equal(why.msg, "empty domain");
+	assert_int_equal(store_put(st, "x.example", "maybe", NULL, NULL, &why), -1);
+	assert_non_null(strstr(why.msg, "x.example: "));
+	memset(longd, 'a', 256);
+	longd[256] = '\0';
+	assert_int_equal(store_put(st, longd, "may", NULL, NULL, &why), -1);
+	assert_string_equal(why.msg, "domain longer than 255 bytes");
+	memset(longp, 'p', 256);
+	longp[256] = '\0';
+	assert_int_equal(store_put(st, "x.example", "may", longp, NULL, &why), -1);
+	assert_string_equal(why.msg, "x.example: params longer than the table's 255 bytes (256)");
+	/* nothing was written */
+	{
+		struct store_row row;
+		assert_int_equal(store_get(st, "x.example", &row, &why), 0);
+	}
+	store_close(st);
+}
+
+struct collect {
+	char names[16][64];
+	int n, stop_after;
+};
+
+static int collect_fn(const struct store_row *row, void *arg)
+{
+	struct collect *c = arg;
+
+	snprintf(c->names[c->n], sizeof(c->names[0]), "%s=%s%s%s", row->domain,
+		 row->policy, row->params ? " " : "", row->params ? row->params : "");
+	c->n++;
+	return c->stop_after && c->n >= c->stop_after ? 42 : 0;
+}
+
+static void test_put_many_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct store_put_item items[] = {
+		{ "b.example", "encrypt", NULL },
+		{ "a.example", "verify", "match=hostname" },
+		{ "[mx.c.example]:25", "may", NULL },
+	};
+	struct store_counts c;
+	struct collect col;
+	struct errbuf why;
+
+	assert_int_equal(store_put_many(st, items, 3, &c, &why), 0);
+	assert_int_equal(c.added, 3);
+	assert_int_equal(c.changed + c.unchanged, 0);
+	items[0].policy = "dane";
+	assert_int_equal(store_put_many(st, items, 3, &c, &why), 0);
+	assert_int_equal(c.added, 0);
+	assert_int_equal(c.changed, 1);
+	assert_int_equal(c.unchanged, 2);
+
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_list(st, collect_fn, &col, &why), 0);
+	assert_int_equal(col.n, 3);
+	assert_string_equal(col.names[0], "[mx.c.example]:25=may");
+	assert_string_equal(col.names[1], "a.example=verify match=hostname");
+	assert_string_equal(col.names[2], "b.example=dane");
+	/* the callback's non-zero value stops the walk and is returned */
+	memset(&col, 0, sizeof(col));
+	col.stop_after = 2;
+	assert_int_equal(store_list(st, collect_fn, &col, &why), 42);
+	assert_int_equal(col.n, 2);
+
+	/* dry run: counted, nothing written */
+	{
+		struct store_put_item more[] = {
+			{ "d.example", "secure", "match=nexthop" },
+			{ "a.example", "verify", "match=hostname" },
+			{ "b.example", "encrypt", NULL },
+		};
+		struct store_row row;
+
+		assert_int_equal(store_put_many_ex(st, more, 3, STORE_DRY_RUN, &c, &why), 0);
+		assert_int_equal(c.added, 1);
+		assert_int_equal(c.changed, 1);
+		assert_int_equal(c.unchanged, 1);
+		assert_int_equal(store_get(st, "d.example", &row, &why), 0);
+		assert_int_equal(store_get(st, "b.example", &row, &why), 1);
+		assert_string_equal(row.policy, "dane");
+		store_row_free(&row);
+	}
+	store_close(st);
+}
+
+/* A failure inside the transaction (here a trigger of "another tool")
+ * after some rows were written rolls all of them back. */
+static void test_put_many_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct store_put_item items[] = {
+		{ "a.example", "may", NULL },
+		{ "keep.example", "secure", "match=nexthop" },
+		{ "fail.example", "encrypt", NULL },
+		{ "c.example", "may", NULL },
+	};
+	struct store_counts c;
+	struct collect col;
+	struct store_row row;
+	struct errbuf why;
+
+	assert_int_equal(store_put(st, "keep.example", "dane", NULL, NULL, &why), 0);
+	raw_sql(f, "CREATE TRIGGER boom BEFORE INSERT ON tlspolicies "
+		   "WHEN NEW.domain = 'fail.example' "
+		   "BEGIN SELECT RAISE(ABORT, 'rejected by trigger'); END");
+	assert_int_equal(store_put_many(st, items, 4, &c, &why), -1);
+	assert_non_null(strstr(why.msg, "rejected by trigger"));
+	assert_int_equal(c.added + c.changed + c.unchanged, 0);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_list(st, collect_fn, &col, &why), 0);
+	assert_int_equal(col.n, 1);
+	assert_string_equal(col.names[0], "keep.example=dane");
+	/* the handle is usable after the rollback */
+	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), 0);
+	assert_int_equal(store_get(st, "a.example", &row, &why), 1);
+	store_row_free(&row);
+	store_close(st);
+}
+
+static void test_row_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct policy_opts opts = { .postfix_compat = 307 };
+	struct store_row row;
+	struct policy *p;
+	struct errbuf why;
+	char *text;
+
+	store_close(st);
+	/* rows written by another tool */
+	raw_sql(f, "INSERT INTO tlspolicies (domain, policy, params) VALUES "
+		   "('good.example', 'secure', 'match=nexthop:dot-nexthop'),"
+		   "('bad.example', 'encrypt', 'match=nexthop'),"
+		   "('bad key', 'may', NULL),"
+		   "('Dot.Example.', 'may', NULL),"
+		   "('rpt.example', 'dane', 'policy_type=no-policy-found')");
+	assert_int_equal(store_open(f->url, &st, &why), 0);
+
+	assert_int_equal(store_get(st, "good.example", &row, &why), 1);
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), 0);
+	text = policy_format(p);
+	assert_string_equal(text, "secure match=nexthop:dot-nexthop");
+	free(text);
+	policy_free(p);
+	store_row_free(&row);
+
+	assert_int_equal(store_get(st, "bad.example", &row, &why), 1);
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), -1);
+	assert_null(p);
+	assert_string_equal(why.msg, "row id 2 (bad.example): match is not allowed at level encrypt");
+	store_row_free(&row);
+
+	assert_int_equal(store_get(st, "bad key", &row, &why), 1);
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), -1);
+	assert_non_null(strstr(why.msg, "row id 3 (bad key): invalid key: "));
+	store_row_free(&row);
+
+	assert_int_equal(store_get(st, "dot.example.", &row, &why), 1);
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), -1);
+	assert_string_equal(why.msg, "row id 4 (Dot.Example.): key is not in normal form "
+			    "(Postfix looks up \"dot.example\")");
+	store_row_free(&row);
+
+	/* TLSRPT attributes need postfix_compatibility >= 3.10 */
+	assert_int_equal(store_get(st, "rpt.example", &row, &why), 1);
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), -1);
+	assert_non_null(strstr(why.msg, "row id 5 (rpt.example): "));
+	opts.postfix_compat = 310;
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), 0);
+	policy_free(p);
+	store_row_free(&row);
+	store_close(st);
+}
+
+/* A table made by hand in the shape of the MariaDB one (no CHECKs):
+ * used as it is; init leaves it alone. */
+static void test_existing_table(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st;
+	struct store_row row;
+	struct errbuf why;
+	int created = -1;
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/sub/dir'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	raw_sql(f, "CREATE TABLE tlspolicies (id INTEGER PRIMARY KEY, "
+		   "domain varchar(255) NOT NULL UNIQUE, policy varchar(20) NOT NULL, "
+		   "params varchar(255) DEFAULT NULL, extra TEXT);"
+		   "INSERT INTO tlspolicies (domain, policy) VALUES ('old.example', 'may')");
+	assert_int_equal(store_open(f->url, &st, &why), 0);
+	assert_int_equal(store_init(st, &created, &why), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(store_put(st, "new.example", "encrypt", NULL, NULL, &why), 0);
+	assert_int_equal(store_get(st, "old.example", &row, &why), 1);
+	store_row_free(&row);
+	store_close(st);
+}
+
+static void test_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st;
+	struct store_row row;
+	struct collect col;
+	struct errbuf why;
+	char junk[160];
+	FILE *fp;
+
+	/* no table yet */
+	assert_int_equal(store_open(f->url, &st, &why), 0);
+	assert_int_equal(store_get(st, "a.example", &row, &why), -1);
+	assert_non_null(strstr(why.msg, "table tlspolicies does not exist in sqlite:"));
+	assert_non_null(strstr(why.msg, "(run 'tlspolicy db init')"));
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_list(st, collect_fn, &col, &why), -1);
+	assert_non_null(strstr(why.msg, "list: table tlspolicies does not exist"));
+	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), -1);
+	assert_non_null(strstr(why.msg, "does not exist"));
+	store_close(st);
+
+	/* a file that is no database */
+	snprintf(junk, sizeof(junk), "%s/junk.db", f->dir);
+	fp = fopen(junk, "w");
+	fputs("this is not an SQLite database, just some text long enough........"
+	      "................................................................", fp);
+	fclose(fp);
+	snprintf(junk, sizeof(junk), "sqlite:%s/junk.db", f->dir);
+	st = (struct store *)1;
+	assert_int_equal(store_open(junk, &st, &why), -1);
+	assert_null(st);
+	assert_non_null(strstr(why.msg, "file is not a database"));
+
+	/* a directory that cannot be created */
+	st = (struct store *)1;
+	assert_int_equal(store_open("sqlite:/proc/nonexistent/dir/x.db", &st, &why), -1);
+	assert_null(st);
+	assert_non_null(strstr(why.msg, "cannot create directory /proc/nonexistent"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_get_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_many_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_many_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_existing_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
