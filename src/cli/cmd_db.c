@@ -27,6 +27,22 @@ static const char *const db_help =
 	"  sqlite:/path/file.db\n"
 	"  mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]\n";
 
+/* Opens --db or the setting; errors as "tlspolicy db: ...". */
+static struct store *open_db(struct cli *cli)
+{
+	const char *url = cli->db_url ? cli->db_url
+				      : config_get(cli_config(cli), "database");
+	struct store *st = NULL;
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (store_open(url, &st, &why) < 0) {
+		cli_error("db", "%s", why.msg);
+		return NULL;
+	}
+	return st;
+}
+
 struct check_state {
 	struct policy_opts opts;
 	unsigned long rows, bad;
@@ -86,7 +102,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
 		return EXIT_USAGE;
 	}
-	if ((st = cli_store(cli)) == NULL)
+	if ((st = open_db(cli)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	if (strcmp(sub, "init") == 0) {

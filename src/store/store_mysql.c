@@ -14,7 +14,9 @@
  * sql_mode, LOAD DATA LOCAL disabled, and no option files read.
  * Autocommit stays on between writes, so a long-lived handle (the
  * daemon's reload) never reads from an old snapshot; a write turns it
- * off, commits or rolls back, and turns it on again.
+ * off, commits or rolls back, and turns it on again.  A connection the
+ * server dropped (wait_timeout, restart) is replaced before the next
+ * operation, never in the middle of a transaction.
  *
  * LIMITS: result strings up to STORE_MYSQL_COLBUF-1 bytes; a longer
  * value (not possible with the documented table) is an error.
@@ -33,7 +35,8 @@
 
 struct mysql_store {
 	struct store base;
-	MYSQL *conn;
+	MYSQL *conn;          /* NULL after a failed reconnect */
+	struct store_url url; /* to reconnect */
 };
 
 #define SQL_CREATE                                                              \
@@ -61,6 +64,8 @@ struct mysql_store {
 #define SQL_DELETE "DELETE FROM tlspolicies WHERE domain = ?"
 #define SQL_SESSION \
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"
+
+static int my_ready(struct mysql_store *m, struct errbuf *why);
 
 /* Bound string parameters of one statement (at most 3). */
 struct my_params {
@@ -206,7 +211,9 @@ static void my_close(struct store *st)
 {
 	struct mysql_store *m = (struct mysql_store *)st;
 
-	mysql_close(m->conn);
+	if (m->conn)
+		mysql_close(m->conn);
+	store_url_free(&m->url);
 	free(m);
 }
 
@@ -219,6 +226,8 @@ static int my_init(struct store *st, int *created, struct errbuf *why)
 	int rc;
 
 	*created = 0;
+	if (my_ready(m, why) < 0)
+		return -1;
 	if ((stmt = my_prepare(m, SQL_EXISTS, "init", why)) == NULL)
 		return -1;
 	memset(&b, 0, sizeof(b));
@@ -258,6 +267,8 @@ static int my_get(struct store *st, const char *domain, struct store_row *row,
 	MYSQL_STMT *stmt;
 	int rc = -1;
 
+	if (my_ready(m, why) < 0)
+		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return errbuf_set(why, "out of memory");
 	if ((stmt = my_prepare(m, SQL_GET, "get", why)) == NULL)
@@ -329,6 +340,8 @@ static int my_put_many(struct store *st, const struct store_put_item *items,
 	MYSQL_STMT *find = NULL, *ins = NULL, *upd = NULL;
 	struct my_result *r;
 
+	if (my_ready(m, why) < 0)
+		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return errbuf_set(why, "out of memory");
 	if (mysql_autocommit(m->conn, 0) != 0) {
@@ -379,6 +392,8 @@ static int my_delete(struct store *st, const char *domain, struct errbuf *why)
 	MYSQL_STMT *stmt;
 	int rc;
 
+	if (my_ready(m, why) < 0)
+		return -1;
 	if ((stmt = my_prepare(m, SQL_DELETE, "delete", why)) == NULL)
 		return -1;
 	param_str(&p, 0, domain);
@@ -398,6 +413,8 @@ static int my_list(struct store *st, store_row_fn fn, void *arg,
 	MYSQL_STMT *stmt;
 	int rc, ret = -1;
 
+	if (my_ready(m, why) < 0)
+		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return errbuf_set(why, "out of memory");
 	if ((stmt = my_prepare(m, SQL_LIST, "list", why)) == NULL)
@@ -439,26 +456,19 @@ void store_mysql_global_end(void)
 	mysql_library_end();
 }
 
-int store_mysql_open(const struct store_url *u, struct store **out,
-		     struct errbuf *why)
+/* Connects m->conn from m->url; on failure m->conn is NULL. */
+static int my_connect(struct mysql_store *m, struct errbuf *why)
 {
-	struct mysql_store *m;
+	const struct store_url *u = &m->url;
 	unsigned timeout = u->timeout ? u->timeout : STORE_MYSQL_TIMEOUT;
 	unsigned proto;
 	my_bool off = 0;
 	const char *host = u->host;
 	char *desc;
 
-	*out = NULL;
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return errbuf_set(why, "out of memory");
-	m->base.ops = &mysql_ops;
 	m->conn = mysql_init(NULL);
-	if (m->conn == NULL) {
-		free(m);
+	if (m->conn == NULL)
 		return errbuf_set(why, "cannot initialise libmariadb (out of memory?)");
-	}
 	mysql_options(m->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(m->conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
 	mysql_options(m->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
@@ -485,6 +495,63 @@ int store_mysql_open(const struct store_url *u, struct store **out,
 			   mysql_error(m->conn), no);
 		free(desc);
 		mysql_close(m->conn);
+		m->conn = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Before each operation: a connection the server closed meanwhile
+ * (wait_timeout, restart) is replaced by a new one.  Never inside a
+ * transaction -- libmariadb's own auto-reconnect stays off because it
+ * would silently continue a broken transaction in autocommit mode.
+ */
+static int my_ready(struct mysql_store *m, struct errbuf *why)
+{
+	if (m->conn && mysql_ping(m->conn) == 0)
+		return 0;
+	if (m->conn)
+		mysql_close(m->conn);
+	m->conn = NULL;
+	return my_connect(m, why);
+}
+
+static int url_copy(struct store_url *dst, const struct store_url *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	dst->port = src->port;
+	dst->timeout = src->timeout;
+#define COPY(f) \
+	if (src->f && (dst->f = strdup(src->f)) == NULL) \
+		goto fail
+	COPY(user);
+	COPY(password);
+	COPY(host);
+	COPY(dbname);
+	COPY(socket);
+#undef COPY
+	return 0;
+fail:
+	store_url_free(dst);
+	return -1;
+}
+
+int store_mysql_open(const struct store_url *u, struct store **out,
+		     struct errbuf *why)
+{
+	struct mysql_store *m;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || url_copy(&m->url, u) < 0) {
+		free(m);
+		return errbuf_set(why, "out of memory");
+	}
+	m->base.ops = &mysql_ops;
+	if (my_connect(m, why) < 0) {
+		store_url_free(&m->url);
 		free(m);
 		return -1;
 	}
