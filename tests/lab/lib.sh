@@ -16,7 +16,9 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LAB_NS LAB_DIR
 
 LAB_CONF=$LAB_SRC/conf
+# shellcheck disable=SC2034  # used by the scripts that source this file
 LAB_NETNS_ETC=/etc/netns/$LAB_NS
+# shellcheck disable=SC2034
 LAB_SENDER_ADDR=127.0.0.25
 LAB_PY=/usr/bin/python3
 
@@ -167,7 +169,7 @@ zone_served_serial() {
 # (none: delete), re-sign, reload nsd and flush the resolver cache.
 #   zone_set NAME TYPE TTL [RDATA]...
 zone_set() {
-    local name=$1 type=${2^^} ttl=$3 z stem f serial srv pid i
+    local name=$1 type=${2^^} ttl=$3 z stem f serial srv pid rd
     shift 3
     [[ "$name" == *. ]] || name=$name.
     name=${name,,}
@@ -190,7 +192,7 @@ zone_set() {
     srv=$(conf_lines zones.conf | awk -v z="$z" '$1==z {print $2}')
     pid=$(cat "$LAB_DIR/pids/nsd-$srv.pid" 2>/dev/null) || die "nsd $srv not running"
     kill -HUP "$pid"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         [ "$(zone_served_serial "$z")" = "$serial" ] && break
         sleep 0.1
     done
@@ -209,8 +211,8 @@ resolver_flush() {
 
 # Wait until pidfile FILE names a live process (up to 5 s).
 wait_pidfile() {
-    local f=$1 i
-    for i in $(seq 50); do
+    local f=$1
+    for _ in $(seq 50); do
         [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -219,12 +221,12 @@ wait_pidfile() {
 
 # Stop the process of pidfile FILE: TERM, wait up to 5 s, then KILL.
 stop_pidfile() {
-    local f=$1 pid i
+    local f=$1 pid
     [ -s "$f" ] || return 0
     pid=$(cat "$f")
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
-        for i in $(seq 50); do
+        for _ in $(seq 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
@@ -238,8 +240,8 @@ stop_pidfile() {
 
 # Wait until TCP ADDR PORT accepts connections inside the namespace.
 wait_tcp() {
-    local addr=$1 port=$2 i
-    for i in $(seq 100); do
+    local addr=$1 port=$2 _
+    for _ in $(seq 100); do
         in_ns bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null && return 0
         sleep 0.1
     done
