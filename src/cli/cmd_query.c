@@ -15,6 +15,7 @@
  */
 #include "cli/cli.h"
 #include "engine/engine.h"
+#include "engine/sources.h"
 #include "server/sockmap.h"
 #include "server/sockmap_client.h"
 #include "util/config.h"
@@ -108,6 +109,7 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 {
 	struct event_base *base = event_base_new();
 	struct engine *eng;
+	struct engine_sources *srcs = NULL;
 	struct errbuf why;
 	struct query_result qr;
 	int rc = EXIT_OK;
@@ -119,6 +121,13 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 	}
 	if ((eng = engine_new(base, cli_config(cli), cli->db_url, &why)) == NULL) {
 		cli_error("query", "%s", why.msg);
+		event_base_free(base);
+		return EXIT_FAIL;
+	}
+	/* The daemon's discovery sources, so the answers are the same. */
+	if (engine_sources_new(base, cli_config(cli), eng, &srcs, &why) < 0) {
+		cli_error("query", "%s", why.msg);
+		engine_free(eng);
 		event_base_free(base);
 		return EXIT_FAIL;
 	}
@@ -176,6 +185,7 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 	}
 	buf_free(&qr.reply);
 	engine_free(eng);
+	engine_sources_free(srcs);
 	event_base_free(base);
 	return rc;
 }

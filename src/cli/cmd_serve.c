@@ -12,7 +12,7 @@
  * reloads the table and reopens the log; SIGUSR1 logs statistics.
  */
 #include "cli/cli.h"
-#include "dane/dane.h"
+#include "engine/sources.h"
 #include "engine/engine.h"
 #include "server/daemon.h"
 #include "server/listener.h"
@@ -108,7 +108,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	size_t nlisten = 0;
 	struct serve_state ss;
 	struct listener_set *set = NULL;
-	struct dane_service *dane = NULL;
+	struct engine_sources *srcs = NULL;
 	struct listener_unix_opts uo;
 	struct daemon_user du;
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
@@ -167,6 +167,15 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "nothing to listen on (setting listen is empty)");
 		goto out;
 	}
+	daemon_cloexec_inherited();
+	/* The pid file lock first: a second instance says so (instead of
+	 * "address in use").  The lock survives the fork below. */
+	pidfile = config_get(cfg, "pidfile");
+	if (*pidfile && (!ss.foreground || !config_is_default(cfg, "pidfile")) &&
+	    (pidfd = daemon_pidfile_open(pidfile, &why)) < 0) {
+		cli_error("serve", "%s", why.msg);
+		goto out;
+	}
 	nofile = daemon_raise_nofile();
 	maxconn = config_get_int(cfg, "max_connections");
 	if (nofile > 0 && maxconn + SERVE_FD_RESERVE > nofile)
@@ -195,14 +204,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}
-	pidfile = config_get(cfg, "pidfile");
 	/* Foreground: a pid file only when configured explicitly. */
-	if (*pidfile && (!ss.foreground || !config_is_default(cfg, "pidfile"))) {
-		if ((pidfd = daemon_pidfile_open(pidfile, &why)) < 0 ||
-		    daemon_pidfile_write(pidfd, &why) < 0) {
-			cli_error("serve", "%s", why.msg);
-			goto out;
-		}
+	if (pidfd >= 0 && daemon_pidfile_write(pidfd, &why) < 0) {
+		cli_error("serve", "%s", why.msg);
+		goto out;
 	}
 	if ((ss.base = event_base_new()) == NULL) {
 		cli_error("serve", "cannot create the event loop");
@@ -212,7 +217,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}
-	if (dane_service_new(ss.base, cfg, ss.eng, &dane, &why) < 0) {
+	/* Discovery sources (DANE, ...): shared with query. */
+	if (engine_sources_new(ss.base, cfg, ss.eng, &srcs, &why) < 0) {
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}
@@ -256,6 +262,9 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	if (geteuid() == 0)
 		log_warnx("running as root (setting user = root)");
 
+	/* Libraries (libunbound, the database client) open descriptors of
+	 * their own during set-up; none of them may leak into a child. */
+	daemon_cloexec_inherited();
 	event_base_dispatch(ss.base);
 	log_info("stopped");
 	rc = EXIT_OK;
@@ -265,7 +274,7 @@ out:
 			event_free(sigev[i]);
 	server_free(ss.srv);
 	engine_free(ss.eng);
-	dane_service_free(dane); /* after the engine: it may cancel discoveries */
+	engine_sources_free(srcs); /* after the engine: it may cancel discoveries */
 	if (ss.base)
 		event_base_free(ss.base);
 	if (set) {
@@ -273,9 +282,12 @@ out:
 		free(set);
 	}
 	if (pidfd >= 0) {
-		/* May fail after the privilege drop; the lock is what counts. */
-		(void)!ftruncate(pidfd, 0);
-		unlink(pidfile);
+		/* Only a pid file we wrote; may fail after the privilege drop
+		 * (the lock is what counts). */
+		if (rc == EXIT_OK || ss.base) {
+			(void)!ftruncate(pidfd, 0);
+			unlink(pidfile);
+		}
 		close(pidfd);
 	}
 	free(storage);

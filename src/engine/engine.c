@@ -127,6 +127,7 @@ struct engine {
 	size_t nbuckets, nentries;
 	struct centry *lru_head, *lru_tail;
 	unsigned cache_min_ttl, cache_max_ttl, negative_ttl, failed_ttl, deadline;
+	int discovery;                     /* setting discovery */
 	struct engine_stats st;
 };
 
@@ -196,18 +197,18 @@ static const char *table_find(struct engine *eng, const char *key, size_t len,
 			      enum policy_key_kind kind)
 {
 	const char *t = snapshot_get(eng->snap, key, len), *dot;
-	char pk[POLICY_KEY_MAX + 1];
 
 	if (t || kind != POLICY_KEY_DOMAIN)
 		return t;
-	/* ".parent" entries, nearest first: a.b.c -> .b.c, .c */
-	for (dot = memchr(key, '.', len); dot; dot = memchr(dot + 1, '.', len - (size_t)(dot + 1 - key))) {
+	/* ".parent" entries, nearest first: a.b.c -> .b.c, .c (each a
+	 * suffix of the key itself, so no copy) */
+	for (dot = memchr(key, '.', len); dot;
+	     dot = memchr(dot + 1, '.', len - (size_t)(dot + 1 - key))) {
 		size_t n = len - (size_t)(dot - key);
 
 		if (n <= 1)
 			break;
-		memcpy(pk, dot, n);
-		if ((t = snapshot_get(eng->snap, pk, n)) != NULL)
+		if ((t = snapshot_get(eng->snap, dot, n)) != NULL)
 			return t;
 	}
 	return NULL;
@@ -634,7 +635,13 @@ void engine_cancel(struct engine_req *r)
 
 int engine_add_source(struct engine *eng, const struct engine_source *src)
 {
-	if (eng->nsources >= ENGINE_MAX_SOURCES || src->discover == NULL)
+	if (src->discover == NULL)
+		return -1;
+	if (!eng->discovery) {
+		log_debug("engine: discovery = no: source %s not used", src->name);
+		return 0;
+	}
+	if (eng->nsources >= ENGINE_MAX_SOURCES)
 		return -1;
 	eng->sources[eng->nsources++] = *src;
 	return 0;
@@ -679,8 +686,11 @@ static void *reload_main(void *arg)
 
 	if (engine_store_open(eng, &job->why) == 0) {
 		job->snap = snapshot_load(eng->store, &eng->popts, &job->why);
-		if (job->snap == NULL) {
-			/* Reconnect next time (a MariaDB server may have gone). */
+		if (job->snap == NULL && strcmp(store_backend(eng->store), "sqlite") != 0) {
+			/* Reconnect next time (the MariaDB server may have
+			 * gone).  An SQLite handle stays: it was opened before
+			 * the privilege drop, a new one might not be allowed
+			 * the -wal/-shm files. */
 			store_close(eng->store);
 			eng->store = NULL;
 		}
@@ -746,6 +756,7 @@ static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
 		eng->st.reloads++;
 	} else {
 		eng->st.reload_failures++;
+		log_debug("policy table reload failed: %s", job->why.msg);
 		if (!eng->db_down)
 			log_warnx("policy table unavailable (%s); serving the last snapshot "
 				  "(%zu rows) until it is back", job->why.msg,
@@ -796,6 +807,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 	eng->failed_ttl = eng->cache_min_ttl < ENGINE_FAILED_TTL_MAX
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
+	eng->discovery = config_get_bool(cfg, "discovery");
 	if ((eng->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;

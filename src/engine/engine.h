@@ -69,7 +69,9 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 void engine_free(struct engine *eng);
 
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
- * the callback has already been made. */
+ * the callback has already been made.  A key policy_key_normalize()
+ * refuses is answered like an unlisted key (`_default`, else NOTFOUND):
+ * a strange next hop from Postfix must never defer mail. */
 struct engine_req *engine_lookup(struct engine *eng, const char *key,
 				 engine_cb cb, void *arg);
 /* The callback of req will not be made (client went away). */
@@ -113,7 +115,9 @@ struct engine_source {
 };
 
 /* Adds a source; precedence is the order of addition.  The engine copies
- * the struct; ctx must outlive the engine. */
+ * the struct; ctx must outlive the engine.  With the setting
+ * `discovery = no` the source is accepted (returns 0) but never asked:
+ * the engine answers from the table and `_default` only. */
 int engine_add_source(struct engine *eng, const struct engine_source *src);
 
 /* Counters by reply kind and source, for SIGUSR1 and benchmarks. */

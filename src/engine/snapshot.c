@@ -18,12 +18,20 @@ struct arena_chunk {
 	char data[];
 };
 
+/* 16 bytes: four slots per cache line.  The entry is "key\0text\0" in
+ * the arena, so the text is next to the key that was just compared. */
 struct slot {
-	uint64_t hash;       /* 0: empty */
-	const char *key;
-	const char *text;
+	uint32_t tag;        /* upper hash bits; 0: empty */
 	uint32_t keylen;
+	const char *key;
 };
+
+static uint32_t hash_tag(uint64_t h)
+{
+	uint32_t t = (uint32_t)(h >> 32);
+
+	return t ? t : 1;
+}
 
 struct snapshot {
 	struct slot *slots;
@@ -79,9 +87,10 @@ static int table_grow(struct snapshot *s)
 		struct slot *o = &s->slots[i];
 		size_t j;
 
-		if (o->hash == 0)
+		if (o->tag == 0)
 			continue;
-		for (j = o->hash & (nsize - 1); ns[j].hash; j = (j + 1) & (nsize - 1))
+		for (j = snapshot_hash(o->key, o->keylen) & (nsize - 1); ns[j].tag;
+		     j = (j + 1) & (nsize - 1))
 			;
 		ns[j] = *o;
 	}
@@ -94,51 +103,65 @@ static int table_grow(struct snapshot *s)
 	return 0;
 }
 
+/* "key\0text\0" into the arena. */
+static const char *entry_dup(struct snapshot *s, const char *key, size_t keylen,
+			     const char *text)
+{
+	size_t tlen = strlen(text);
+	char *e = arena_dup(s, key, keylen + 1 + tlen);
+
+	if (e == NULL)
+		return NULL;
+	e[keylen] = '\0';
+	memcpy(e + keylen + 1, text, tlen + 1);
+	return e;
+}
+
 /* Inserts or replaces; key and text are copied. */
 static int snapshot_put(struct snapshot *s, const char *key, const char *text)
 {
 	size_t keylen = strlen(key), j;
 	uint64_t h = snapshot_hash(key, keylen);
-	const char *t;
+	uint32_t tag = hash_tag(h);
+	const char *e;
 
 	/* load factor <= 1/2 keeps probes short */
 	if (s->slots == NULL || (s->rows + 1) * 2 > s->mask + 1)
 		if (table_grow(s) < 0)
 			return -1;
-	for (j = h & s->mask; s->slots[j].hash; j = (j + 1) & s->mask) {
+	for (j = h & s->mask; s->slots[j].tag; j = (j + 1) & s->mask) {
 		struct slot *o = &s->slots[j];
 
-		if (o->hash == h && o->keylen == keylen &&
-		    memcmp(o->key, key, keylen) == 0) {
-			if ((t = arena_dup(s, text, strlen(text))) == NULL)
-				return -1;
-			o->text = t;
-			return 0;
-		}
+		if (o->tag == tag && o->keylen == keylen &&
+		    memcmp(o->key, key, keylen) == 0)
+			break;  /* replace */
 	}
-	if ((s->slots[j].key = arena_dup(s, key, keylen)) == NULL ||
-	    (s->slots[j].text = arena_dup(s, text, strlen(text))) == NULL)
+	if ((e = entry_dup(s, key, keylen, text)) == NULL)
 		return -1;
+	if (s->slots[j].tag == 0)
+		s->rows++;
+	s->slots[j].tag = tag;
 	s->slots[j].keylen = (uint32_t)keylen;
-	s->slots[j].hash = h;
-	s->rows++;
+	s->slots[j].key = e;
 	return 0;
 }
 
 const char *snapshot_get(const struct snapshot *s, const char *key, size_t keylen)
 {
 	uint64_t h;
+	uint32_t tag;
 	size_t j;
 
 	if (s == NULL || s->slots == NULL)
 		return NULL;
 	h = snapshot_hash(key, keylen);
-	for (j = h & s->mask; s->slots[j].hash; j = (j + 1) & s->mask) {
+	tag = hash_tag(h);
+	for (j = h & s->mask; s->slots[j].tag; j = (j + 1) & s->mask) {
 		const struct slot *o = &s->slots[j];
 
-		if (o->hash == h && o->keylen == keylen &&
+		if (o->tag == tag && o->keylen == keylen &&
 		    memcmp(o->key, key, keylen) == 0)
-			return o->text;
+			return o->key + keylen + 1;
 	}
 	return NULL;
 }

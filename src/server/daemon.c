@@ -4,6 +4,7 @@
  */
 #include "server/daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 static int ready_fd = -1;
 
@@ -61,6 +63,27 @@ int daemon_drop_privileges(const struct daemon_user *du, struct errbuf *why)
 	if (setuid(0) == 0 || seteuid(0) == 0)
 		return errbuf_set(why, "could regain root after dropping to %s", du->name);
 	return 0;
+}
+
+void daemon_cloexec_inherited(void)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	/* Older kernels: walk /proc/self/fd. */
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		int fd = atoi(de->d_name), fl;
+
+		if (fd < 3 || fd == dirfd(d))
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) >= 0)
+			fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+	}
+	closedir(d);
 }
 
 long daemon_raise_nofile(void)

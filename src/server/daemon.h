@@ -28,6 +28,10 @@ int daemon_user_resolve(const char *user, struct daemon_user *du,
 			struct errbuf *why);
 int daemon_drop_privileges(const struct daemon_user *du, struct errbuf *why);
 
+/* Marks every open descriptor above 2 close-on-exec (inherited ones,
+ * and those libraries opened without the flag). */
+void daemon_cloexec_inherited(void);
+
 /* Raises the soft RLIMIT_NOFILE to the hard limit; returns the new
  * soft limit (or the old one when it could not be raised). */
 long daemon_raise_nofile(void);

@@ -5,7 +5,6 @@
  */
 #include "server/netstring.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* A buffer that grew past this is given back after each netstring, so
@@ -146,11 +145,16 @@ size_t netstring_dec_feed(struct netstring_dec *d, const char *in, size_t len,
 int netstring_put2(struct buf *out, const char *a, size_t alen,
 		   const char *b, size_t blen)
 {
-	char hdr[24];
-	size_t old = out->len;
-	int hn = snprintf(hdr, sizeof(hdr), "%zu:", alen + blen);
+	char hdr[24], *h = hdr + sizeof(hdr);
+	size_t old = out->len, n = alen + blen;
 
-	if (buf_append(out, hdr, (size_t)hn) < 0 ||
+	/* the length in decimal, without printf (hot path) */
+	*--h = ':';
+	do {
+		*--h = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	if (buf_append(out, h, (size_t)(hdr + sizeof(hdr) - h)) < 0 ||
 	    buf_append(out, a, alen) < 0 || buf_append(out, b, blen) < 0 ||
 	    buf_append(out, ",", 1) < 0) {
 		out->len = old;

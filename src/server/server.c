@@ -459,6 +459,9 @@ static time_t conn_deadline(const struct conn *c)
 {
 	const struct server *srv = c->srv;
 
+	/* Reading paused because replies pile up: the client's turn. */
+	if (c->out.len > 0 && !c->reading)
+		return c->last_write + (time_t)srv->idle_timeout;
 	if (!netstring_dec_idle(&c->dec))
 		return c->req_started + (time_t)srv->request_timeout;
 	if (c->out.len > 0)
@@ -494,7 +497,10 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 		conn_timer_update(c);
 		return;
 	}
-	if (!netstring_dec_idle(&c->dec)) {
+	if (c->out.len > 0 && !c->reading) {
+		srv->st.closed_unread++;
+		conn_log_refusal(c, "client does not read its replies; closing", NULL);
+	} else if (!netstring_dec_idle(&c->dec)) {
 		srv->st.closed_slow++;
 		conn_log_refusal(c, "request not complete within request_timeout; closing",
 				 NULL);
@@ -863,8 +869,13 @@ void server_log_stats(const struct server *srv)
 		 answer_source_name(ANSWER_PROVIDER), es.by_source[ANSWER_PROVIDER],
 		 answer_source_name(ANSWER_NONE), es.by_source[ANSWER_NONE],
 		 answer_source_name(ANSWER_ERROR), es.by_source[ANSWER_ERROR]);
-	log_info("stats: discoveries=%llu coalesced=%llu deadline_stale=%llu "
-		 "deadline_fallback=%llu table_rows=%lu",
-		 es.discoveries, es.coalesced, es.deadline_stale,
-		 es.deadline_fallback, es.table_rows);
+	log_info("stats: discoveries=%llu coalesced=%llu cache_hits=%llu "
+		 "cache_entries=%lu deadline_stale=%llu deadline_fallback=%llu "
+		 "invalid_keys=%llu",
+		 es.discoveries, es.coalesced, es.cache_hits, es.cache_entries,
+		 es.deadline_stale, es.deadline_fallback, es.invalid_keys);
+	log_info("stats: table_rows=%lu invalid_rows=%lu reloads=%llu "
+		 "reload_failures=%llu database=%s",
+		 es.table_rows, es.table_invalid_rows, es.reloads,
+		 es.reload_failures, es.db_down ? "down" : "ok");
 }

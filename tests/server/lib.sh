@@ -48,12 +48,15 @@ skip_or_fail() {
 seed() { "$TLSPOLICY" --db "$DB" policy set "$@" >/dev/null; }
 db_init() { "$TLSPOLICY" --db "$DB" db init >/dev/null; }
 
-# write_config [extra lines on stdin]
+# write_config: tlspolicy.cf with the test's database, user = root,
+# discovery = no, then the lines on stdin (later lines win)
 write_config() {
     {
         echo "database = $DB"
         echo "user = root"
         echo "pidfile = $T/tlspolicy.pid"
+        # These tests are about the server: table answers only, no DNS.
+        echo "discovery = no"
         cat
     } > "$T/tlspolicy.cf"
 }
@@ -74,11 +77,17 @@ start_daemon() {
     exit 1
 }
 
+# stop_daemon: SIGTERM; the daemon must exit 0 without sanitizer reports
 stop_daemon() {
     if [ -n "$DAEMON_PID" ]; then
         kill -TERM "$DAEMON_PID" 2>/dev/null || true
-        wait "$DAEMON_PID" 2>/dev/null || true
+        st=0
+        wait "$DAEMON_PID" 2>/dev/null || st=$?
         DAEMON_PID=""
+        [ "$st" = 0 ] || fail "daemon exit status $st after SIGTERM"
+        if grep -Eq "Sanitizer|runtime error:" "$T/daemon.log" 2>/dev/null; then
+            fail "sanitizer report in the daemon log"
+        fi
     fi
 }
 
@@ -87,6 +96,7 @@ daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 finish() {
+    stop_daemon
     if [ "$FAILS" != 0 ]; then
         echo "$FAILS check(s) failed; daemon log:" >&2
         cat "$T/daemon.log" >&2 2>/dev/null || true

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sources - the discovery sources of the daemon and of `tlspolicy
+ * query`, set up in one place so both answer alike.  Precedence is the
+ * order of set-up: DANE, MTA-STS, provider templates (ARCHITECTURE.md).
+ * With the setting `discovery = no` the engine ignores them (engine.h).
+ */
+#ifndef TP_ENGINE_SOURCES_H
+#define TP_ENGINE_SOURCES_H
+
+#include "util/errbuf.h"
+
+struct event_base;
+struct config;
+struct engine;
+struct engine_sources;
+
+/* Creates every discovery service on base and adds its source to eng.
+ * Errors name the setting at fault. */
+int engine_sources_new(struct event_base *base, const struct config *cfg,
+		       struct engine *eng, struct engine_sources **out,
+		       struct errbuf *why);
+/* After engine_free() (the engine may cancel discoveries). */
+void engine_sources_free(struct engine_sources *srcs);
+
+#endif
