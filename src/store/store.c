@@ -391,9 +391,8 @@ int store_same(const char *pa, const char *qa, const char *pb, const char *qb)
 
 int store_init(struct store *st, int *created, struct errbuf *why)
 {
-	int dummy;
-
-	return st->ops->init(st, created ? created : &dummy, why);
+	/* both tables: tlspolicies and tlspolicy_sts (store_sts.c) */
+	return store_init_ex(st, created, NULL, why);
 }
 
 static int check_domain(const char *domain, struct errbuf *why)

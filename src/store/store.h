@@ -63,7 +63,8 @@ void store_close(struct store *st);
 const char *store_backend(const struct store *st);
 
 /* Creates the table when missing (tlspolicy db init); an existing table
- * of the documented shape is left as it is. *created = 1 when made. */
+ * of the documented shape is left as it is. *created = 1 when made.
+ * Also creates tlspolicy_sts when missing (store_sts.h). */
 int store_init(struct store *st, int *created, struct errbuf *why);
 
 /* Returns 1 and fills *row when found, 0 when not, -1 on error. */

@@ -442,6 +442,12 @@ static const struct store_ops mysql_ops = {
 	.put_many = my_put_many,
 	.del = my_delete,
 	.list = my_list,
+	.sts_init = store_sts_mysql_init,
+	.sts_get = store_sts_mysql_get,
+	.sts_put = store_sts_mysql_put,
+	.sts_del = store_sts_mysql_del,
+	.sts_list = store_sts_mysql_list,
+	.sts_purge = store_sts_mysql_purge,
 };
 
 int store_mysql_global_init(struct errbuf *why)
@@ -557,4 +563,11 @@ int store_mysql_open(const struct store_url *u, struct store **out,
 	}
 	*out = &m->base;
 	return 0;
+}
+
+struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+
+	return my_ready(m, why) < 0 ? NULL : m->conn;
 }

@@ -348,7 +348,18 @@ static const struct store_ops sqlite_ops = {
 	.put_many = sq_put_many,
 	.del = sq_delete,
 	.list = sq_list,
+	.sts_init = store_sts_sqlite_init,
+	.sts_get = store_sts_sqlite_get,
+	.sts_put = store_sts_sqlite_put,
+	.sts_del = store_sts_sqlite_del,
+	.sts_list = store_sts_sqlite_list,
+	.sts_purge = store_sts_sqlite_purge,
 };
+
+struct sqlite3 *store_sqlite_db(struct store *st)
+{
+	return ((struct sqlite_store *)st)->db;
+}
 
 int store_sqlite_open(const struct store_url *u, struct store **out,
 		      struct errbuf *why)

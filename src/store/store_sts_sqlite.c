@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_sts_sqlite.c - table tlspolicy_sts (store_sts.h) in the SQLite
+ * backend, on the connection of store_sqlite.c.
+ *
+ * The table is the MariaDB one translated: domain the PRIMARY KEY with
+ * COLLATE NOCASE (MariaDB's latin1 collation compares case-
+ * insensitively too), the limits as CHECK constraints (the policy's in
+ * bytes: length(CAST(policy AS BLOB))).  A put is one upsert statement
+ * (INSERT ... ON CONFLICT DO UPDATE, SQLite >= 3.24), its own
+ * transaction; a list reads in one transaction (one snapshot).
+ *
+ * SECURITY: statements are constant text; values are bound.
+ */
+#include "store/store_int.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#define XSTR_(x) #x
+#define XSTR(x) XSTR_(x)
+
+#define SQL_CREATE                                                             \
+	"CREATE TABLE IF NOT EXISTS tlspolicy_sts (\n"                         \
+	"  domain VARCHAR(255) NOT NULL COLLATE NOCASE PRIMARY KEY\n"          \
+	"    CHECK (length(domain) BETWEEN 1 AND " XSTR(STORE_DOMAIN_MAX) "),\n" \
+	"  policy_id VARCHAR(32) NOT NULL\n"                                   \
+	"    CHECK (length(policy_id) BETWEEN 1 AND " XSTR(STORE_STS_ID_MAX) "),\n" \
+	"  policy MEDIUMTEXT NOT NULL\n"                                       \
+	"    CHECK (length(CAST(policy AS BLOB)) BETWEEN 1 AND "               \
+	XSTR(STORE_STS_POLICY_MAX) "),\n"                                      \
+	"  fetched BIGINT NOT NULL CHECK (fetched >= 0),\n"                    \
+	"  expires BIGINT NOT NULL CHECK (expires >= fetched)\n"               \
+	")"
+#define SQL_EXISTS \
+	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicy_sts'"
+#define SQL_COLS "domain, policy_id, policy, fetched, expires"
+#define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_sts LIMIT 0"
+#define SQL_GET "SELECT " SQL_COLS " FROM tlspolicy_sts WHERE domain = ?1"
+#define SQL_LIST "SELECT " SQL_COLS " FROM tlspolicy_sts ORDER BY domain"
+#define SQL_PUT                                                                \
+	"INSERT INTO tlspolicy_sts (" SQL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)\n" \
+	"  ON CONFLICT (domain) DO UPDATE SET domain = excluded.domain,\n"     \
+	"  policy_id = excluded.policy_id, policy = excluded.policy,\n"        \
+	"  fetched = excluded.fetched, expires = excluded.expires"
+#define SQL_DELETE "DELETE FROM tlspolicy_sts WHERE domain = ?1"
+#define SQL_PURGE "DELETE FROM tlspolicy_sts WHERE expires <= ?1"
+
+static int sts_err(struct store *st, const char *what, struct errbuf *why)
+{
+	const char *msg = sqlite3_errmsg(store_sqlite_db(st));
+
+	if (strstr(msg, "no such table"))
+		return errbuf_set(why, "%s: table " STORE_STS_TABLE " does not exist "
+				  "in %s (run 'tlspolicy db init')", what,
+				  store_describe(st));
+	return errbuf_set(why, "%s: sqlite: %s", what, msg);
+}
+
+static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
+		   const char *what, struct errbuf *why)
+{
+	if (sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, stmt, NULL) != SQLITE_OK) {
+		*stmt = NULL;
+		return sts_err(st, what, why);
+	}
+	return 0;
+}
+
+static int exec(struct store *st, const char *sql, const char *what,
+		struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, sql, &stmt, what, why) < 0)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : sts_err(st, what, why);
+}
+
+static void rollback(struct store *st)
+{
+	sqlite3_exec(store_sqlite_db(st), "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_sts_sqlite_init(struct store *st, int *created, struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc, exists;
+
+	*created = 0;
+	if (exec(st, "BEGIN IMMEDIATE", "init " STORE_STS_TABLE, why) < 0)
+		return -1;
+	if (prepare(st, SQL_EXISTS, &stmt, "init " STORE_STS_TABLE, why) < 0)
+		goto fail;
+	rc = sqlite3_step(stmt);
+	exists = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sts_err(st, "init " STORE_STS_TABLE, why);
+		goto fail;
+	}
+	if (!exists && exec(st, SQL_CREATE, "init: create " STORE_STS_TABLE, why) < 0)
+		goto fail;
+	/* an existing table must have the columns we use */
+	if (prepare(st, SQL_SHAPE, &stmt, "init: existing table " STORE_STS_TABLE,
+		    why) < 0)
+		goto fail;
+	sqlite3_finalize(stmt);
+	if (exec(st, "COMMIT", "init " STORE_STS_TABLE, why) < 0)
+		goto fail;
+	*created = !exists;
+	return 0;
+fail:
+	rollback(st);
+	return -1;
+}
+
+/* A view of the current row of stmt (strings owned by stmt), checked. */
+static int row_view(sqlite3_stmt *stmt, struct store_sts_row *v,
+		    const char *what, struct errbuf *why)
+{
+	const char *t[3];
+	int nul = 0;
+
+	for (int i = 0; i < 3; i++) {
+		t[i] = (const char *)sqlite3_column_text(stmt, i);
+		if (t[i] == NULL)
+			t[i] = "";
+		/* an embedded NUL would shorten the value silently */
+		else if ((size_t)sqlite3_column_bytes(stmt, i) != strlen(t[i]))
+			nul = 1;
+	}
+	v->domain = (char *)t[0];
+	v->policy_id = (char *)t[1];
+	v->policy = (char *)t[2];
+	v->fetched = (long long)sqlite3_column_int64(stmt, 3);
+	v->expires = (long long)sqlite3_column_int64(stmt, 4);
+	if (store_sts_row_check(v, why) < 0)
+		return errbuf_prefix(why, "%s", what);
+	if (nul)
+		return errbuf_set(why, "%s: table " STORE_STS_TABLE ", row \"%s\": "
+				  "NUL byte in a value", what, v->domain);
+	return 0;
+}
+
+int store_sts_sqlite_get(struct store *st, const char *domain,
+			 struct store_sts_row *row, struct errbuf *why)
+{
+	struct store_sts_row v;
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (prepare(st, SQL_GET, &stmt, "sts get", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		ret = row_view(stmt, &v, "sts get", why) < 0 ||
+		      store_sts_row_copy(&v, row, why) < 0 ? -1 : 1;
+	else if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		ret = sts_err(st, "sts get", why);
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_sts_sqlite_put(struct store *st, const struct store_sts_row *row,
+			 struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, SQL_PUT, &stmt, "sts put", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, row->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, row->policy_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, row->policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)row->fetched);
+	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)row->expires);
+	/* one statement in autocommit mode: its own transaction */
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sts_err(st, "sts put", why);
+	return 0;
+}
+
+int store_sts_sqlite_del(struct store *st, const char *domain,
+			 struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, SQL_DELETE, &stmt, "sts delete", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sts_err(st, "sts delete", why);
+	return sqlite3_changes(store_sqlite_db(st)) > 0 ? 1 : 0;
+}
+
+int store_sts_sqlite_list(struct store *st, store_sts_fn fn, void *arg,
+			  struct errbuf *why)
+{
+	struct store_sts_row v;
+	sqlite3_stmt *stmt;
+	int rc, ret = 0;
+
+	/* one read transaction: a consistent snapshot of the whole table */
+	if (exec(st, "BEGIN", "sts list", why) < 0)
+		return -1;
+	if (prepare(st, SQL_LIST, &stmt, "sts list", why) < 0) {
+		rollback(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (row_view(stmt, &v, "sts list", why) < 0) {
+			ret = -1;
+			break;
+		}
+		if ((ret = fn(&v, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = sts_err(st, "sts list", why);
+	sqlite3_finalize(stmt);
+	sqlite3_exec(store_sqlite_db(st), "COMMIT", NULL, NULL, NULL);
+	return ret;
+}
+
+int store_sts_sqlite_purge(struct store *st, long long now,
+			   unsigned long *deleted, struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (prepare(st, SQL_PURGE, &stmt, "sts purge", why) < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return sts_err(st, "sts purge", why);
+	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
+	return 0;
+}
