@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * provider.c - the provider discovery source, MX lookups and the
+ * transport-map method (see provider.h).
+ */
+#include "provider/provider.h"
+#include "dane/rr.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* MX lookup                                                          */
+/* ------------------------------------------------------------------ */
+
+struct provider_mxq {
+	struct dns_query *q;
+	provider_mx_cb cb;
+	void *arg;
+	char domain[PROVIDER_HOST_MAX];
+};
+
+static void copy_str(char *dst, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (n == 0)
+		return;
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, s, l);
+	dst[l] = '\0';
+}
+
+void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain,
+				struct provider_mxset *out)
+{
+	memset(out, 0, sizeof(*out));
+	copy_str(out->domain, sizeof(out->domain), domain);
+	out->status = ans->status;
+	out->sec = ans->sec;
+	out->ttl = ans->ttl;
+	if (ans->why)
+		copy_str(out->why, sizeof(out->why), ans->why);
+	if (ans->status == DNS_STATUS_NODATA) {
+		out->implicit = 1;
+		out->nhosts = 1;
+		copy_str(out->hosts[0], sizeof(out->hosts[0]), domain);
+		return;
+	}
+	if (ans->status != DNS_STATUS_DATA)
+		return;
+	for (size_t i = 0; i < ans->count; i++) {
+		char host[DNS_NAME_BUF];
+		unsigned pref;
+		size_t k;
+
+		if (rr_mx(ans->records[i].data, ans->records[i].len, &pref, host,
+			  sizeof(host), NULL) < 0)
+			continue;
+		if (strcmp(host, ".") == 0) {
+			if (ans->count == 1 && pref == 0)
+				out->null_mx = 1;
+			continue;
+		}
+		if (strlen(host) >= PROVIDER_HOST_MAX)
+			continue;
+		if (out->nhosts >= PROVIDER_MAX_HOSTS) {
+			out->truncated = 1;
+			continue;
+		}
+		/* insertion by preference, then name (stable output) */
+		for (k = out->nhosts; k > 0; k--) {
+			if (out->pref[k - 1] < pref ||
+			    (out->pref[k - 1] == pref && strcmp(out->hosts[k - 1], host) <= 0))
+				break;
+			memcpy(out->hosts[k], out->hosts[k - 1], PROVIDER_HOST_MAX);
+			out->pref[k] = out->pref[k - 1];
+		}
+		copy_str(out->hosts[k], PROVIDER_HOST_MAX, host);
+		out->pref[k] = pref;
+		out->nhosts++;
+	}
+}
+
+static void mx_cb(void *arg, const struct dns_answer *ans)
+{
+	struct provider_mxq *q = arg;
+	struct provider_mxset *set = malloc(sizeof(*set));
+
+	if (set == NULL)
+		log_fatal("provider: out of memory");
+	provider_mxset_from_answer(ans, q->domain, set);
+	q->cb(q->arg, set);
+	free(set);
+	free(q);
+}
+
+struct provider_mxq *provider_mx_lookup(struct dns *dns, const char *domain,
+					provider_mx_cb cb, void *arg)
+{
+	struct provider_mxq *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		log_fatal("provider: out of memory");
+	q->cb = cb;
+	q->arg = arg;
+	copy_str(q->domain, sizeof(q->domain), domain);
+	q->q = dns_resolve(dns, domain, DNS_TYPE_MX, mx_cb, q);
+	return q;
+}
+
+void provider_mx_cancel(struct provider_mxq *q)
+{
+	dns_cancel(q->q);
+	free(q);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decision                                                           */
+/* ------------------------------------------------------------------ */
+
+void provider_decide(const struct catalog *cat, const struct provider_mxset *mx,
+		     struct provider_decision *out)
+{
+	const char *hosts[PROVIDER_MAX_HOSTS];
+	const char *why_not = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->ttl = mx->ttl < PROVIDER_MIN_TTL ? PROVIDER_MIN_TTL : mx->ttl;
+	out->verdict = SOURCE_NOT_APPLICABLE;
+	switch (mx->status) {
+	case DNS_STATUS_DATA:
+	case DNS_STATUS_NODATA:
+		break;
+	case DNS_STATUS_NXDOMAIN:
+		snprintf(out->reason, sizeof(out->reason), "%s does not exist", mx->domain);
+		return;
+	default:
+		out->verdict = SOURCE_FAILED;
+		out->ttl = PROVIDER_MIN_TTL;
+		snprintf(out->reason, sizeof(out->reason), "MX lookup of %s: %s%s%.200s",
+			 mx->domain, dns_status_name(mx->status), mx->why[0] ? ": " : "", mx->why);
+		return;
+	}
+	if (mx->sec == DNS_SEC_BOGUS) {
+		out->verdict = SOURCE_FAILED;
+		out->ttl = PROVIDER_MIN_TTL;
+		snprintf(out->reason, sizeof(out->reason), "MX of %s is DNSSEC-bogus", mx->domain);
+		return;
+	}
+	if (mx->null_mx) {
+		snprintf(out->reason, sizeof(out->reason), "%s has a null MX (no mail)", mx->domain);
+		return;
+	}
+	if (mx->truncated) {
+		snprintf(out->reason, sizeof(out->reason), "%s has more than %d MX hosts",
+			 mx->domain, PROVIDER_MAX_HOSTS);
+		return;
+	}
+	for (size_t i = 0; i < mx->nhosts; i++)
+		hosts[i] = mx->hosts[i];
+	out->provider = catalog_match_hosts(cat, hosts, mx->nhosts, &why_not);
+	if (out->provider == NULL) {
+		snprintf(out->reason, sizeof(out->reason), "%s", why_not ? why_not : "no provider");
+		return;
+	}
+	if (out->provider->policy == NULL) {
+		snprintf(out->reason, sizeof(out->reason), "provider %s has no template policy",
+			 out->provider->id);
+		return;
+	}
+	out->verdict = SOURCE_APPLIES;
+	out->policy = out->provider->policy;
+	snprintf(out->reason, sizeof(out->reason), "every MX host belongs to %s",
+		 out->provider->id);
+}
+
+/* ------------------------------------------------------------------ */
+/* The discovery source                                               */
+/* ------------------------------------------------------------------ */
+
+struct provider_src {
+	struct dns *dns;
+	const struct catalog *cat;
+};
+
+struct src_job {
+	struct provider_src *src;
+	struct provider_mxq *q;
+	source_done_fn done;
+	void *done_arg;
+};
+
+struct provider_src *provider_src_new(struct dns *dns, const struct catalog *cat)
+{
+	struct provider_src *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		s->dns = dns;
+		s->cat = cat;
+	}
+	return s;
+}
+
+void provider_src_free(struct provider_src *src)
+{
+	free(src);
+}
+
+static void job_cb(void *arg, const struct provider_mxset *mx)
+{
+	struct src_job *j = arg;
+	struct provider_decision d;
+	struct source_result res;
+
+	provider_decide(j->src->cat, mx, &d);
+	memset(&res, 0, sizeof(res));
+	res.verdict = d.verdict;
+	res.policy_text = d.policy;
+	res.reason = d.reason;
+	res.ttl = d.ttl;
+	j->q = NULL;
+	j->done(j->done_arg, &res);
+	free(j);
+}
+
+static void *src_discover(void *ctx, const char *domain, source_done_fn done,
+			  void *done_arg)
+{
+	struct src_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		log_fatal("provider: out of memory");
+	j->src = ctx;
+	j->done = done;
+	j->done_arg = done_arg;
+	j->q = provider_mx_lookup(j->src->dns, domain, job_cb, j);
+	return j;
+}
+
+static void src_cancel(void *ctx, void *handle)
+{
+	struct src_job *j = handle;
+
+	(void)ctx;
+	if (j->q)
+		provider_mx_cancel(j->q);
+	free(j);
+}
+
+int provider_source_init(struct provider_src *src, struct engine_source *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = "provider";
+	out->answer = ANSWER_PROVIDER;
+	out->ctx = src;
+	out->discover = src_discover;
+	out->cancel = src_cancel;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Service                                                            */
+/* ------------------------------------------------------------------ */
+
+struct provider_service {
+	struct catalog *cat;
+	struct dns *own_dns;
+	struct dns *dns;
+	struct provider_src *src;
+};
+
+int provider_service_new(struct event_base *base, const struct config *cfg,
+			 struct engine *eng, struct dns *dns,
+			 struct provider_service **out, struct errbuf *why)
+{
+	struct provider_service *svc = calloc(1, sizeof(*svc));
+
+	*out = NULL;
+	if (svc == NULL)
+		return errbuf_set(why, "out of memory");
+	if ((svc->cat = catalog_load(cfg, why)) == NULL)
+		goto fail;
+	if (dns == NULL) {
+		const char *ta = config_get(cfg, "dns_trust_anchor_file");
+
+		if (ta && *ta)
+			svc->own_dns = dns_new(base, cfg, why);
+		else {
+			struct dns_opts o = { NULL, config_get(cfg, "dns_resolvers"),
+					      config_get_time(cfg, "dns_timeout") * 1000 };
+
+			svc->own_dns = dns_new_opts(base, &o, why);
+		}
+		if (svc->own_dns == NULL)
+			goto fail;
+		dns = svc->own_dns;
+	}
+	svc->dns = dns;
+	if ((svc->src = provider_src_new(dns, svc->cat)) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	if (eng && config_get_bool(cfg, "provider_policies")) {
+		struct engine_source es;
+
+		provider_source_init(svc->src, &es);
+		if (engine_add_source(eng, &es) < 0) {
+			errbuf_set(why, "cannot add the provider source");
+			goto fail;
+		}
+	}
+	*out = svc;
+	return 0;
+fail:
+	provider_service_free(svc);
+	return -1;
+}
+
+const struct catalog *provider_service_catalog(const struct provider_service *svc)
+{
+	return svc->cat;
+}
+
+struct dns *provider_service_dns(const struct provider_service *svc)
+{
+	return svc->dns;
+}
+
+struct provider_src *provider_service_src(const struct provider_service *svc)
+{
+	return svc->src;
+}
+
+void provider_service_free(struct provider_service *svc)
+{
+	if (svc == NULL)
+		return;
+	provider_src_free(svc->src);
+	if (svc->own_dns)
+		dns_free(svc->own_dns);
+	catalog_free(svc->cat);
+	free(svc);
+}
+
+/* ------------------------------------------------------------------ */
+/* The transport-map method                                           */
+/* ------------------------------------------------------------------ */
+
+int provider_template_write(FILE *transport, FILE *tls_policy,
+			    const struct provider *p,
+			    const struct provider_mxset *const *sets, size_t n,
+			    unsigned postfix_compat, struct errbuf *why)
+{
+	const char *pin = p->pin ? p->pin : p->policy;
+	int list = postfix_compat == 0 || postfix_compat >= 305;
+
+	if (pin == NULL)
+		return errbuf_set(why, "provider %s has no template policy", p->id);
+	fprintf(transport, "# transport(5) lines from tlspolicy provider template %s (%s)\n",
+		p->id, p->name);
+	if (!list)
+		fprintf(transport, "# Postfix < 3.5 takes one next hop: only the most "
+			"preferred MX host is pinned\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct provider_mxset *s = sets[i];
+
+		fprintf(transport, "# %s: MX", s->domain);
+		for (size_t k = 0; k < s->nhosts; k++)
+			fprintf(transport, "%s %s (%u)", k ? "," : "", s->hosts[k], s->pref[k]);
+		fprintf(transport, "\n%s\tsmtp:", s->domain);
+		for (size_t k = 0; k < s->nhosts && (list || k == 0); k++)
+			fprintf(transport, "%s[%s]", k ? ", " : "", s->hosts[k]);
+		fputc('\n', transport);
+	}
+
+	fprintf(tls_policy, "# tls_policy(5) lines for the pinned next hops (provider %s: %s)\n",
+		p->id, p->name);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < sets[i]->nhosts && (list || k == 0); k++) {
+			const char *h = sets[i]->hosts[k];
+			int seen = 0;
+
+			/* one line per host; the first domain to pin it prints it */
+			for (size_t j = 0; j < i && !seen; j++)
+				for (size_t m = 0; m < sets[j]->nhosts && (list || m == 0); m++)
+					if (strcasecmp(sets[j]->hosts[m], h) == 0)
+						seen = 1;
+			if (seen)
+				continue;
+			fprintf(tls_policy, "# %s: MX of", h);
+			for (size_t j = i; j < n; j++)
+				for (size_t m = 0; m < sets[j]->nhosts && (list || m == 0); m++)
+					if (strcasecmp(sets[j]->hosts[m], h) == 0)
+						fprintf(tls_policy, " %s", sets[j]->domain);
+			fprintf(tls_policy, "\n[%s]\t%s\n", h, pin);
+		}
+	}
+	return 0;
+}
+
+/* Splits the next hops of a transport value into pins. */
+static int pins_from_value(const char *v, struct provider_pin *pin, const char *origin,
+			   unsigned line, struct errbuf *why)
+{
+	const char *colon = strchr(v, ':'), *p;
+
+	pin->nhosts = 0;
+	if (colon == NULL)
+		return 0;             /* "transport" only: no next hop */
+	p = colon + 1;
+	while (*p) {
+		size_t l;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		l = strcspn(p, " \t,");
+		if (*p == '[') {
+			const char *e = memchr(p, ']', l);
+			size_t hl;
+
+			if (e == NULL)
+				return errbuf_set(why, "%.200s:%u: next hop \"%.*s\" lacks ']'",
+						  origin, line, (int)(l > 80 ? 80 : l), p);
+			hl = (size_t)(e - p - 1);
+			if (hl == 0 || hl >= PROVIDER_HOST_MAX)
+				return errbuf_set(why, "%.200s:%u: bad next hop", origin, line);
+			if (pin->nhosts >= PROVIDER_MAX_HOSTS)
+				return errbuf_set(why, "%.200s:%u: more than %d next hops", origin,
+						  line, PROVIDER_MAX_HOSTS);
+			for (size_t i = 0; i < hl; i++) {
+				char c = p[1 + i];
+
+				pin->hosts[pin->nhosts][i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+			}
+			pin->hosts[pin->nhosts][hl] = '\0';
+			pin->nhosts++;
+		}
+		p += l;
+	}
+	return 0;
+}
+
+int provider_pins_parse(const char *text, size_t len, const char *origin,
+			struct provider_pin **out, size_t *n, struct errbuf *why)
+{
+	struct provider_pin *pins = NULL;
+	size_t npins = 0, cap = 0, off = 0;
+	unsigned lineno = 0, start = 0;
+	char *logical = NULL;
+	size_t ll = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((logical = malloc(CATALOG_MAX_LINE * 4 + 1)) == NULL)
+		return errbuf_set(why, "out of memory");
+	for (;;) {
+		const char *nl = NULL;
+		size_t raw = 0, l = 0;
+		int eof = off >= len, cont = 0;
+
+		if (!eof) {
+			nl = memchr(text + off, '\n', len - off);
+			raw = nl ? (size_t)(nl - (text + off)) : len - off;
+			lineno++;
+			l = raw;
+			if (l > 0 && text[off + l - 1] == '\r')
+				l--;
+			if (memchr(text + off, '\0', l)) {
+				errbuf_set(why, "%.200s:%u: NUL byte", origin, lineno);
+				goto out;
+			}
+			cont = l > 0 && (text[off] == ' ' || text[off] == '\t');
+			/* comment or blank lines end nothing */
+			{
+				size_t k = 0;
+
+				while (k < l && (text[off + k] == ' ' || text[off + k] == '\t'))
+					k++;
+				if (k == l || text[off + k] == '#') {
+					off += raw + (nl ? 1 : 0);
+					continue;
+				}
+			}
+			if (cont && ll == 0) {
+				errbuf_set(why, "%.200s:%u: continuation line without an entry",
+					   origin, lineno);
+				goto out;
+			}
+			if (cont) {
+				if (ll + l + 1 > CATALOG_MAX_LINE * 4) {
+					errbuf_set(why, "%.200s:%u: logical line too long", origin, lineno);
+					goto out;
+				}
+				logical[ll++] = ' ';
+				memcpy(logical + ll, text + off, l);
+				ll += l;
+				off += raw + (nl ? 1 : 0);
+				continue;
+			}
+		}
+		/* a new logical line starts (or EOF): finish the previous one */
+		if (ll > 0) {
+			char *k = logical, *v;
+			struct provider_pin *p;
+			size_t kl;
+
+			logical[ll] = '\0';
+			kl = strcspn(k, " \t");
+			v = k + kl;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v == '\0') {
+				errbuf_set(why, "%.200s:%u: \"%.80s\" has no value", origin, start, k);
+				goto out;
+			}
+			k[kl] = '\0';
+			if (kl >= PROVIDER_HOST_MAX) {
+				errbuf_set(why, "%.200s:%u: key too long", origin, start);
+				goto out;
+			}
+			if (npins >= PROVIDER_MAX_PINS) {
+				errbuf_set(why, "%.200s: more than %d entries", origin, PROVIDER_MAX_PINS);
+				goto out;
+			}
+			if (npins == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct provider_pin *np = realloc(pins, nc * sizeof(*np));
+
+				if (np == NULL) {
+					errbuf_set(why, "out of memory");
+					goto out;
+				}
+				pins = np;
+				cap = nc;
+			}
+			p = &pins[npins];
+			memset(p, 0, sizeof(*p));
+			for (size_t i = 0; i <= kl; i++)
+				p->domain[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
+			p->line = start;
+			if (pins_from_value(v, p, origin, start, why) < 0)
+				goto out;
+			if (p->nhosts > 0)
+				npins++;
+			ll = 0;
+		}
+		if (eof)
+			break;
+		if (l > CATALOG_MAX_LINE * 4) {
+			errbuf_set(why, "%.200s:%u: line too long", origin, lineno);
+			goto out;
+		}
+		memcpy(logical, text + off, l);
+		ll = l;
+		start = lineno;
+		off += raw + (nl ? 1 : 0);
+	}
+	*out = pins;
+	*n = npins;
+	pins = NULL;
+	rc = 0;
+out:
+	free(pins);
+	free(logical);
+	return rc;
+}
