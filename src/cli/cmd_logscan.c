@@ -54,7 +54,12 @@ static void logscan_usage(FILE *out)
 		"  --db URL, -c FILE      policy table, configuration file\n"
 		"\n"
 		"A summary line (lines, Postfix lines, deliveries, domains, seconds, MB/s)\n"
-		"goes to stderr, with a progress bar when stderr is a terminal.\n");
+		"goes to stderr, with a progress bar when stderr is a terminal.\n"
+		"\n"
+		"Postfix logs TLS sessions only with smtp_tls_loglevel >= 1.  At level may a\n"
+		"valid certificate logs as Trusted (names are checked only at verify, secure\n"
+		"and dane), so \"verify\" is suggested only where every delivery was already\n"
+		"Verified (note: a DANE-EE match also logs as Verified).\n");
 }
 
 /* ---- progress ---------------------------------------------------------- */
@@ -224,7 +229,9 @@ static int sqlite_missing(const char *url)
 
 /* ---- apply ---------------------------------------------------------------- */
 
-static int apply(struct store *st, struct logscan_row *rows, size_t n, int force)
+/* Writes the suggestions (see the file header); reports each change on
+ * rep (stdout after a table, stderr after JSON or --format output). */
+static int apply(struct store *st, struct logscan_row *rows, size_t n, int force, FILE *rep)
 {
 	struct store_put_item *items;
 	struct store_counts counts;
@@ -246,8 +253,9 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 		if (!r->has_suggestion)
 			continue;
 		if (r->has_current && r->current_exact && !force) {
-			printf("kept %s: table has \"%s\" (--force replaces it with %s)\n", r->key,
-			       r->current_text ? r->current_text : "", policy_level_name(r->suggestion));
+			fprintf(rep, "kept %s: table has \"%s\" (--force replaces it with %s)\n",
+				r->key, r->current_text ? r->current_text : "",
+				policy_level_name(r->suggestion));
 			kept++;
 			continue;
 		}
@@ -269,13 +277,13 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 		const struct logscan_row *r = &rows[idx[i]];
 
 		if (r->has_current && r->current_exact)
-			printf("replaced %s: \"%s\" -> %s\n", items[i].domain,
-			       r->current_text ? r->current_text : "", items[i].policy);
+			fprintf(rep, "replaced %s: \"%s\" -> %s\n", items[i].domain,
+				r->current_text ? r->current_text : "", items[i].policy);
 		else
-			printf("added %s %s\n", items[i].domain, items[i].policy);
+			fprintf(rep, "added %s %s\n", items[i].domain, items[i].policy);
 	}
-	printf("logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept\n",
-	       counts.added, counts.changed, counts.unchanged, kept);
+	fprintf(rep, "logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept\n",
+		counts.added, counts.changed, counts.unchanged, kept);
 	free(items);
 	free(idx);
 	return EXIT_OK;
@@ -506,6 +514,11 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		progress_clear(&pg);
 	}
 
+	if (logscan_counts(ls)->deliveries && logscan_counts(ls)->tls_sessions == 0)
+		fprintf(stderr, "tlspolicy logscan: warning: %lu deliveries but not one TLS "
+			"session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
+			"deliveries look like plaintext: set smtp_tls_loglevel = 1\n",
+			logscan_counts(ls)->deliveries);
 	nrows = logscan_rows(ls, &rows);
 	if (rows == NULL && logscan_ndomains(ls)) {
 		cli_error("logscan", "out of memory");
@@ -526,7 +539,7 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	rc = EXIT_OK;
 	if (do_apply) {
 		fflush(stdout);
-		rc = apply(st, rows, nrows, force);
+		rc = apply(st, rows, nrows, force, cli->json || format ? stderr : stdout);
 	}
 
 	{

@@ -683,11 +683,16 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 
 	if (host == 0)
 		return NULL;
+	if (d->last_host == host && d->last_mx) /* most domains have one MX */
+		return &ls->pairs[d->last_mx];
 	if (ls->pair_slots) {
 		for (k = (size_t)h & ls->pair_mask; (i = ls->pair_slots[k]) != 0;
 		     k = (k + 1) & ls->pair_mask)
-			if (ls->pair_dom[i] == dom && ls->pairs[i].host == host)
+			if (ls->pair_dom[i] == dom && ls->pairs[i].host == host) {
+				d->last_host = host;
+				d->last_mx = i;
 				return &ls->pairs[i];
+			}
 	}
 	if (ls->npairs >= LOGSCAN_MAX_PAIRS) {
 		ls->c.dropped++;
@@ -726,6 +731,8 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	for (k = (size_t)h & ls->pair_mask; ls->pair_slots[k]; k = (k + 1) & ls->pair_mask)
 		;
 	ls->pair_slots[k] = i;
+	d->last_host = host;
+	d->last_mx = i;
 	return &ls->pairs[i];
 }
 
@@ -868,7 +875,11 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		p->npend = 0;
 		return;
 	}
-	host = host_get(ls, ev->relay_host.p, ev->relay_host.len);
+	/* the relay of the session's TLS line was looked up already */
+	if (p->sess_relay == relay && p->sess_host)
+		host = p->sess_host;
+	else
+		host = host_get(ls, ev->relay_host.p, ev->relay_host.len);
 
 	/* Failures of earlier attempts of this process: this message's. */
 	for (int i = 0; i < p->npend; i++)

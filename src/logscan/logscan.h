@@ -89,6 +89,7 @@ struct logscan_domain {
 	unsigned long cipher_n[LOGSCAN_DOMAIN_CIPHERS];
 	unsigned long proto_other, cipher_other;
 	uint32_t mx_first;      /* first pair index; 0 = none */
+	uint32_t last_host, last_mx; /* internal: the pair used last */
 };
 
 struct logscan_counts {

@@ -15,6 +15,9 @@
 #include "logscan/logscan.h"
 #include "logscan/report.h"
 
+#include <unistd.h>
+#include <zlib.h>
+
 #define R1 "mx1.a.example[192.0.2.1]:25"
 #define R2 "mx2.a.example[192.0.2.2]:25"
 #define TLS(trust, how, relay) trust " TLS connection " how " to " relay ": TLSv1.3 with cipher " \
@@ -316,6 +319,82 @@ static void test_eviction(void **state)
 	assert_int_equal(dom("c.example")->t.tls[T], 1);
 }
 
+/* Year-less time stamps take their year from the reference time: a month
+ * after the reference month is last year's. */
+static void test_year_inference(void **state)
+{
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	logscan_set_reftime(ls, 1736899200); /* 2025-01-15 */
+	logscan_line(ls, "Dec 31 23:00:00 mail postfix/smtp[1]: " DLV("KKKKK1", "a@d.example", R1,
+		     "sent (ok)"), strlen("Dec 31 23:00:00 mail postfix/smtp[1]: " DLV("KKKKK1",
+		     "a@d.example", R1, "sent (ok)")));
+	logscan_line(ls, "Jan  2 01:00:00 mail postfix/smtp[1]: " DLV("KKKKK2", "a@d.example", R1,
+		     "sent (ok)"), strlen("Jan  2 01:00:00 mail postfix/smtp[1]: " DLV("KKKKK2",
+		     "a@d.example", R1, "sent (ok)")));
+	assert_int_equal(dom("d.example")->first, 1735686000); /* 2024-12-31T23:00:00Z */
+	assert_int_equal(dom("d.example")->last, 1735779600);  /* 2025-01-02T01:00:00Z */
+}
+
+/* Files: plain and gzip give the same; overlong lines (longer than
+ * LOGSCAN_MAX_LINE, and longer than the read buffer) are skipped and
+ * counted; the last line needs no newline. */
+static void write_test_log(const char *path, int gz)
+{
+	static const char ok[] = "Nov 28 12:00:00 mail postfix/smtp[7]: "
+				 DLV("LLLLL1", "a@e.example", R1, "sent (ok)");
+	size_t big1 = LOGSCAN_MAX_LINE + 100, big2 = LOGSCAN_BLOCK + 1000;
+	char *junk = malloc(big2);
+	FILE *fp = gz ? NULL : fopen(path, "w");
+	gzFile z = gz ? gzopen(path, "wb") : NULL;
+
+	assert_non_null(junk);
+	assert_true(fp != NULL || z != NULL);
+	memset(junk, 'x', big2);
+#define PUT(p, n) do { if (z) gzwrite(z, (p), (unsigned)(n)); else fwrite((p), 1, (n), fp); } while (0)
+	PUT(ok, strlen(ok));
+	PUT("\n", 1);
+	PUT(junk, big1);
+	PUT("\n", 1);
+	PUT(ok, strlen(ok));
+	PUT("\n", 1);
+	PUT(junk, big2);
+	PUT("\n", 1);
+	PUT(ok, strlen(ok)); /* no newline */
+#undef PUT
+	if (z)
+		gzclose(z);
+	else
+		fclose(fp);
+	free(junk);
+}
+
+static void test_files(void **state)
+{
+	char path[] = "/tmp/test_logscan.XXXXXX";
+	struct errbuf why;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (int gz = 0; gz <= 1; gz++) {
+		logscan_free(ls);
+		ls = logscan_new(NULL);
+		write_test_log(path, gz);
+		errbuf_clear(&why);
+		assert_int_equal(logscan_file(ls, path, NULL, NULL, &why), 0);
+		assert_int_equal(logscan_counts(ls)->lines, 5);
+		assert_int_equal(logscan_counts(ls)->long_lines, 2);
+		assert_int_equal(logscan_counts(ls)->deliveries, 3);
+		assert_int_equal(logscan_counts(ls)->files, 1);
+		assert_int_equal(dom("e.example")->t.tls[P], 3);
+	}
+	unlink(path);
+	assert_int_equal(logscan_file(ls, path, NULL, NULL, &why), -1);
+	assert_non_null(strstr(why.msg, "No such file"));
+}
+
 /* ---- suggestions --------------------------------------------------------- */
 
 static struct logscan_row row_for(struct logscan_domain *d, unsigned long v, unsigned long t,
@@ -451,6 +530,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_time_and_filter, setup, teardown),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_year_inference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	};
