@@ -8,7 +8,9 @@
  * the loop, never from within their start call, as sts_cache requires.
  */
 #include "mtasts/sts.h"
+#include "mtasts/sts_store.h"
 #include "dane/dns.h"
+#include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -26,6 +28,8 @@
 struct sts {
 	struct event_base *base;
 	struct dns *dns;
+	struct dns *own_dns;       /* made by sts_service_new(): freed with us */
+	struct sts_store *store;   /* the writer, sts_service_new() with db_url */
 	struct sts_fetcher *fetcher;
 	struct sts_cache *cache;
 	struct sts_persist persist;
@@ -267,6 +271,8 @@ void sts_free(struct sts *sts)
 	event_del(&sts->tick);
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
+	sts_store_free(sts->store);   /* after the cache: writes what is queued */
+	dns_free(sts->own_dns);
 	free(sts->txt);
 	free(sts);
 }
@@ -299,4 +305,71 @@ void sts_source_init(struct sts *sts, struct engine_source *out)
 struct sts_cache *sts_cache_of(struct sts *sts)
 {
 	return sts->cache;
+}
+
+/* Loads the persisted policies; 0 when the database answered. */
+static int load_persisted(struct sts *sts, const char *db_url)
+{
+	struct store *st = NULL;
+	struct errbuf why;
+	size_t loaded = 0, skipped = 0;
+
+	errbuf_clear(&why);
+	if (store_open(db_url, &st, &why) < 0
+	    || sts_store_load(st, sts->cache, &loaded, &skipped, &why) < 0) {
+		log_warnx("sts: cached MTA-STS policies not loaded: %s", why.msg);
+		store_close(st);
+		return -1;
+	}
+	store_close(st);
+	log_info("sts: %zu cached MTA-STS policies loaded (%zu expired or "
+		 "invalid skipped)", loaded, skipped);
+	return 0;
+}
+
+int sts_service_new(struct event_base *base, const struct config *cfg,
+		    struct engine *eng, struct dns *dns, const char *db_url,
+		    unsigned persist_flags, struct sts **out,
+		    struct errbuf *why)
+{
+	struct sts_store *store = NULL;
+	struct sts_persist persist;
+	struct dns *own = NULL;
+	struct engine_source src;
+	struct sts *sts;
+
+	*out = NULL;
+	memset(&persist, 0, sizeof(persist));
+	if (db_url != NULL && (persist_flags & STS_PERSIST_SAVE)) {
+		if ((store = sts_store_new(db_url, why)) == NULL)
+			return -1;
+		sts_store_persist(store, &persist);
+	}
+	if (dns == NULL && (dns = own = dns_new(base, cfg, why)) == NULL) {
+		sts_store_free(store);
+		return -1;
+	}
+	if ((sts = sts_new(base, dns, cfg, NULL, &persist, why)) == NULL) {
+		dns_free(own);
+		sts_store_free(store);
+		return -1;
+	}
+	sts->own_dns = own;
+	sts->store = store;
+	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
+		load_persisted(sts, db_url);
+	if (eng != NULL) {
+		sts_source_init(sts, &src);
+		if (engine_add_source(eng, &src) < 0) {
+			sts_free(sts);
+			return errbuf_set(why, "cannot add the MTA-STS source to the engine");
+		}
+	}
+	*out = sts;
+	return 0;
+}
+
+struct sts_store *sts_store_of(struct sts *sts)
+{
+	return sts->store;
 }

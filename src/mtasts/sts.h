@@ -52,5 +52,30 @@ void sts_source_init(struct sts *sts, struct engine_source *out);
 
 /* The cache, for loading persisted records and for inspection. */
 struct sts_cache *sts_cache_of(struct sts *sts);
+/* The store writer (NULL without persistence). */
+struct sts_store;
+struct sts_store *sts_store_of(struct sts *sts);
+
+/*
+ * The set-up the daemon and CLI commands share: sts_new() on dns (the
+ * DANE layer's context, dane_service_dns(); NULL when DANE is off: then
+ * a context of its own is made from the dns_* settings, without DNSSEC
+ * validation when dns_trust_anchor_file is empty) and, when eng is not
+ * NULL, the source added to eng (after those already there: DANE
+ * first).  With db_url (NULL: no persistence) and flags
+ * STS_PERSIST_LOAD the cached policies are loaded from that database's
+ * tlspolicy_sts table (blocking; a database that cannot be read is
+ * logged and the source starts empty); with STS_PERSIST_SAVE what is
+ * fetched later is written there by a thread (sts_store.h).  The daemon
+ * uses both.  Free it with sts_free() after the engine and before the
+ * DNS context it was given.
+ */
+#define STS_PERSIST_LOAD 1
+#define STS_PERSIST_SAVE 2
+struct engine;
+int sts_service_new(struct event_base *base, const struct config *cfg,
+		    struct engine *eng, struct dns *dns, const char *db_url,
+		    unsigned persist_flags, struct sts **out,
+		    struct errbuf *why);
 
 #endif

@@ -510,7 +510,10 @@ void sts_cache_fetch_done(struct sts_cache *c, void *opv, int ok,
 		op->installed = 1;
 		e->fail_time = 0;
 		e->fail_id[0] = e->fail_why[0] = '\0';
-		if (c->io.save) {
+		if (e->expires <= now) {
+			/* max_age 0: used once, never kept */
+			forget_persisted(c, e->domain);
+		} else if (c->io.save) {
 			struct sts_record r;
 
 			fill_record(e, &r);
@@ -534,7 +537,9 @@ void sts_cache_fetch_done(struct sts_cache *c, void *opv, int ok,
 		log_warnx("sts %s: %s; keeping policy id %s until it expires in %lds",
 			  e->domain, reason, e->id, (long)(e->expires - now));
 	} else {
-		log_warnx("sts %s: id %s: %s", e->domain, op->txt_id, reason);
+		/* nothing cached: the domain's own problem, common; the
+		 * engine's log shows the verdict */
+		log_debug("sts %s: id %s: %s", e->domain, op->txt_id, reason);
 	}
 	finish_op(op, SOURCE_FAILED, reason);
 }

@@ -86,7 +86,8 @@ struct sts_record {
  * opaque token) and return a handle for the matching cancel; they must
  * not complete from within the call.  Completion:
  * sts_cache_txt_done() / sts_cache_fetch_done() with the token.
- * save/remove (may be NULL) persist an installed policy or forget one.
+ * save/remove (may be NULL) persist a fetched policy or forget one (a
+ * max_age 0 policy is never saved: it is removed).
  */
 struct sts_io {
 	void *ctx;

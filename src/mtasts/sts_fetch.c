@@ -37,8 +37,10 @@ struct sts_fetcher {
 	char *ca_file;
 	char *connect_to;
 	unsigned timeout_ms;
+	unsigned max_parallel, running;
 	size_t pending;
 	struct sts_fetch *head; /* every live transfer */
+	struct sts_fetch *whead, *wtail; /* waiting for a slot, in order */
 };
 
 struct sts_fetch {
@@ -55,6 +57,9 @@ struct sts_fetch {
 	int checked;              /* status/type checked at the first write */
 	int deferred;             /* failed before start: deferred_ev pending */
 	struct event deferred_ev;
+	int added;                /* in the multi handle (counts as running) */
+	int waiting;              /* in the wait queue */
+	struct sts_fetch *wnext;
 };
 
 /* Per-socket state libcurl asked us to watch. */
@@ -98,10 +103,29 @@ int sts_content_type_ok(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
+static void wait_remove(struct sts_fetcher *f, struct sts_fetch *x)
+{
+	struct sts_fetch **pp = &f->whead, *prev = NULL;
+
+	while (*pp && *pp != x) {
+		prev = *pp;
+		pp = &(*pp)->wnext;
+	}
+	if (*pp == NULL)
+		return;
+	*pp = x->wnext;
+	if (f->wtail == x)
+		f->wtail = prev;
+	x->wnext = NULL;
+	x->waiting = 0;
+}
+
 static void fetch_unlink(struct sts_fetch *x)
 {
 	struct sts_fetcher *f = x->f;
 
+	if (x->waiting)
+		wait_remove(f, x);
 	if (x->prev)
 		x->prev->next = x->next;
 	else
@@ -111,10 +135,16 @@ static void fetch_unlink(struct sts_fetch *x)
 	f->pending--;
 }
 
+static void start_waiting(struct sts_fetcher *f);
+
 static void fetch_free(struct sts_fetch *x)
 {
+	struct sts_fetcher *f = x->f;
+	int was_running = x->added;
+
 	if (x->easy) {
-		curl_multi_remove_handle(x->f->multi, x->easy);
+		if (x->added)
+			curl_multi_remove_handle(f->multi, x->easy);
 		curl_easy_cleanup(x->easy);
 	}
 	if (x->deferred)
@@ -123,6 +153,10 @@ static void fetch_free(struct sts_fetch *x)
 	curl_slist_free_all(x->connect_to);
 	buf_free(&x->body);
 	free(x);
+	if (was_running) {
+		f->running--;
+		start_waiting(f);
+	}
 }
 
 /* Delivers the result and frees the transfer. */
@@ -266,9 +300,9 @@ static void sock_event_cb(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
 	curl_multi_socket_action(f->multi, fd, action, &running);
+	/* libcurl removes its timer itself (timer_cb -1) when idle; check_done
+	 * may start waiting transfers that need it. */
 	check_done(f);
-	if (running <= 0 && evtimer_pending(&f->timer, NULL))
-		evtimer_del(&f->timer);
 }
 
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
@@ -353,6 +387,7 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 	f->timeout_ms = opts->timeout_ms ? opts->timeout_ms : STS_FETCH_DEFAULT_TIMEOUT_MS;
 	if (f->timeout_ms > STS_FETCH_MAX_TIMEOUT_MS)
 		f->timeout_ms = STS_FETCH_MAX_TIMEOUT_MS;
+	f->max_parallel = opts->max_parallel ? opts->max_parallel : STS_FETCH_PARALLEL;
 	if ((opts->ca_file && *opts->ca_file && (f->ca_file = strdup(opts->ca_file)) == NULL)
 	    || (opts->connect_to && (f->connect_to = strdup(opts->connect_to)) == NULL)
 	    || (f->multi = curl_multi_init()) == NULL) {
@@ -376,6 +411,7 @@ void sts_fetcher_free(struct sts_fetcher *f)
 {
 	if (f == NULL)
 		return;
+	f->max_parallel = 0; /* start nothing while tearing down */
 	while (f->head) {
 		struct sts_fetch *x = f->head;
 
@@ -492,9 +528,37 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	if (x->connect_to)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	if (f->running >= f->max_parallel) {
+		x->waiting = 1;
+		if (f->wtail)
+			f->wtail->wnext = x;
+		else
+			f->whead = x;
+		f->wtail = x;
+		return x;
+	}
 	if ((mc = curl_multi_add_handle(f->multi, e)) != CURLM_OK)
 		return fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
+	x->added = 1;
+	f->running++;
 	return x;
+}
+
+/* Starts waiting transfers while there are free slots. */
+static void start_waiting(struct sts_fetcher *f)
+{
+	while (f->running < f->max_parallel && f->whead) {
+		struct sts_fetch *x = f->whead;
+		CURLMcode mc;
+
+		wait_remove(f, x);
+		if ((mc = curl_multi_add_handle(f->multi, x->easy)) != CURLM_OK) {
+			fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
+			continue;
+		}
+		x->added = 1;
+		f->running++;
+	}
 }
 
 struct sts_fetch *sts_fetch_start(struct sts_fetcher *f, const char *domain,

@@ -15,10 +15,12 @@
  * resolver (the system's resolver configuration).
  *
  * Callbacks are always made from the loop, never from within
- * sts_fetch_start().  A fetcher may run any number of transfers at
- * once; the caller bounds them.
+ * sts_fetch_start().  At most max_parallel transfers run at once (each
+ * has its own connection and, in libcurl's resolver, its own thread);
+ * the others wait in order, and their timeout starts when they start.
  *
- * LIMITS: STS_FETCH_MAX_BODY bytes of body, STS_FETCH_MAX_TIMEOUT_MS.
+ * LIMITS: STS_FETCH_MAX_BODY bytes of body, STS_FETCH_MAX_TIMEOUT_MS,
+ * STS_FETCH_PARALLEL transfers at once by default.
  * SECURITY: the peer never decides an allocation size (the body buffer
  * has a hard maximum); reasons quote the peer's data only through
  * printable().
@@ -34,6 +36,7 @@
 #define STS_FETCH_MAX_TIMEOUT_MS (300 * 1000)
 #define STS_FETCH_PATH "/.well-known/mta-sts.txt"
 #define STS_FETCH_URL_MAX 320  /* "https://mta-sts." + 253 + path */
+#define STS_FETCH_PARALLEL 32  /* transfers at once, by default */
 
 struct event_base;
 struct config;
@@ -43,6 +46,7 @@ struct sts_fetch;
 struct sts_fetch_opts {
 	const char *ca_file;    /* NULL or "": the system store */
 	unsigned timeout_ms;    /* whole transfer; 0: 10000 */
+	unsigned max_parallel;  /* transfers at once; 0: STS_FETCH_PARALLEL */
 	/* Tests only: libcurl CONNECT_TO entries "HOST:PORT:ADDR:PORT",
 	 * comma-separated, sending connections elsewhere while the name,
 	 * SNI and the certificate check stay those of the URL.  NULL: none. */
@@ -72,7 +76,8 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				    struct errbuf *why);
 /* Cancels every transfer (no callbacks) and frees the fetcher. */
 void sts_fetcher_free(struct sts_fetcher *f);
-/* Transfers started and not finished or cancelled. */
+/* Transfers started and not finished or cancelled (running or
+ * waiting for a slot). */
 size_t sts_fetcher_pending(const struct sts_fetcher *f);
 
 /*

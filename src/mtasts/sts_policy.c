@@ -340,7 +340,7 @@ int sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
 	}
 
 	if ((p = calloc(1, sizeof(*p))) == NULL
-	    || (p->text = malloc(text_end + 2)) == NULL
+	    || (p->text = malloc(text_end + 1)) == NULL
 	    || (st->nmx && (p->mx = calloc(st->nmx, sizeof(*p->mx))) == NULL)) {
 		errbuf_set(why, "out of memory");
 		goto fail;
@@ -354,16 +354,14 @@ int sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
 		}
 		p->nmx++;
 	}
-	/* The text: the lines up to the last field, CRLF made LF, "\n" at
-	 * the end. */
+	/* The text: the lines up to the last field, CRLF made LF (never
+	 * longer than the body, so it fits where the body fits). */
 	{
 		size_t o = 0;
 
 		for (size_t i = 0; i < text_end; i++)
 			if (!(body[i] == '\r' && i + 1 < len && body[i + 1] == '\n'))
 				p->text[o++] = body[i];
-		if (o == 0 || p->text[o - 1] != '\n')
-			p->text[o++] = '\n';
 		p->text[o] = '\0';
 	}
 	free(st);

@@ -56,9 +56,9 @@ struct sts_policy {
 	unsigned long max_age;  /* seconds, <= STS_POLICY_MAX_AGE */
 	size_t nmx;
 	char **mx;              /* lower case, as published ("*.example.net") */
-	char *text;             /* the policy lines, "\n"-terminated, without
-				 * the trailing blank lines: what is stored
-				 * and re-parsed */
+	char *text;             /* the body up to its last field, CRLF made
+				 * LF (never longer than the body): what is
+				 * stored and parsed again */
 };
 
 /*

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # fetch-nginx.sh - the MTA-STS fetcher (src/mtasts/sts_fetch.c) against a
-# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +13, default 28461) and
-# a dripping server (python3), with a test CA made here by openssl.
+# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +14, default 28461), a
+# dripping server and a CONNECT proxy (python3), with a test CA made here
+# by openssl.
 #
 # Scenarios: good policy (LF and CRLF), exactly 64 KiB, empty 200 body,
 # untrusted issuer, expired certificate, name mismatch, 301, 404, wrong
 # Content-Type, body over 64 KiB (with and without Content-Length), the
-# drip server (timeout), a closed port, and all of them at once on one
-# loop.  Every request goes to mta-sts.<name>.test:443, sent to the
+# drip server (timeout), a closed port, all of them at once on one loop,
+# one at a time (the parallel limit), https_proxy and no_proxy.  Every request goes to mta-sts.<name>.test:443, sent to the
 # local port by CONNECT_TO, so SNI and the certificate check are the real
 # ones.
 #
@@ -41,17 +42,19 @@ chmod 755 "$TMP"
 NGINX_PID=""
 DRIP_PID=""
 EOF_PID=""
+PROXY_PID=""
 cleanup() {
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
     [ -n "$DRIP_PID" ] && kill "$DRIP_PID" 2>/dev/null
     [ -n "$EOF_PID" ] && kill "$EOF_PID" 2>/dev/null
+    [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     wait 2>/dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
 # Ports must be free (another test, another helper).
-for i in $(seq 0 13); do
+for i in $(seq 0 14); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + i))") 2>/dev/null; then
         skip_or_fail "port $((BASE + i)) is in use (set STS_TEST_PORT)"
     fi
@@ -283,21 +286,103 @@ i=0
 good_all=1
 while IFS= read -r line; do
     # shellcheck disable=SC2053
-    [[ "$line" == ${want[$i]} ]] || { good_all=0; echo "# line $i: $line"; }
+    [[ "$line" == ${want[$i]:-NOTHING} ]] || { good_all=0; echo "# line $i: $line"; }
     i=$((i + 1))
 done <<< "$all"
 if [ $good_all = 1 ] && [ $i = ${#want[@]} ]; then ok "8 fetches at once"
 else notok "8 fetches at once: $all"; fi
 
+# One transfer at a time: the drip holds the only slot, the others wait
+# for it (their timeout starts when they start) and all succeed.
+t0=$(date +%s%N)
+all=$(fetch -p 1 -t $T "$(u drip)" "$G" "$(u crlf)" "$(u exact)" 2>"$TMP/stderr")
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+want=("$(u drip) fail 200 timed out*" "$G ok 200 $NG *" "$(u crlf) ok 200 $NC *" "$(u exact) ok 200 65536 *")
+i=0
+good_all=1
+while IFS= read -r line; do
+    # shellcheck disable=SC2053
+    [[ "$line" == ${want[$i]:-NOTHING} ]] || { good_all=0; echo "# line $i: $line"; }
+    i=$((i + 1))
+done <<< "$all"
+if [ $good_all = 1 ] && [ $i = ${#want[@]} ] && [ "$ms" -ge "$T" ]; then
+    ok "one at a time: the drip's timeout did not touch the waiting three ($ms ms)"
+else notok "one at a time ($ms ms): $all"; fi
+
+# https_proxy from the environment is honoured as by curl: a CONNECT
+# proxy (port 14) that logs the request line and tunnels to nginx's
+# good host whatever was asked.
+cat > proxy.py <<'EOF'
+import socket, sys, threading
+port, target, log = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(8)
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(16384)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    finally:
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+while True:
+    c, _ = s.accept()
+    req = b""
+    while b"\r\n\r\n" not in req:
+        d = c.recv(4096)
+        if not d:
+            break
+        req += d
+    if not req:  # a port probe
+        c.close()
+        continue
+    with open(log, "a") as f:
+        f.write(req.split(b"\r\n")[0].decode(errors="replace") + "\n")
+    u = socket.create_connection(("127.0.0.1", target))
+    c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+EOF
+python3 proxy.py "$(p 14)" "$(p 0)" "$TMP/proxy.log" > "$TMP/proxy.out" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$(p 14)") 2>/dev/null && break
+    sleep 0.1
+done
+: > "$TMP/proxy.log"
+out=$(https_proxy="http://127.0.0.1:$(p 14)" ${STS_FETCH_WRAP:-} "$TOOL" -C "$TMP/testca.crt" "$G" 2>&1)
+if [[ "$out" == "$G ok 200 $NG enforce 86400 "* ]] &&
+   [ "$(grep -c '^CONNECT mta-sts.good.test:443 HTTP/1.1$' "$TMP/proxy.log")" = 1 ]; then
+    ok "https_proxy: fetched through the proxy ($(grep CONNECT "$TMP/proxy.log"))"
+else
+    notok "https_proxy: $out; proxy saw: $(cat "$TMP/proxy.log")"
+fi
+out=$(https_proxy="http://127.0.0.1:$(p 14)" no_proxy=mta-sts.good.test ${STS_FETCH_WRAP:-} \
+      "$TOOL" -C "$TMP/testca.crt" -x "$X" "$G" 2>&1)
+if [[ "$out" == "$G ok 200 "* ]] && [ "$(grep -c CONNECT "$TMP/proxy.log")" = 1 ]; then
+    ok "no_proxy: the proxy was not used"
+else
+    notok "no_proxy: $out; proxy saw: $(cat "$TMP/proxy.log")"
+fi
+
 # Every request said "Cache-Control: no-cache"; the 301 was not
 # followed (nginx saw no request for the good host from the redirect).
 n_all=$(grep -c 'mta-sts.txt' "$TMP/nginx-access.log")
 n_nc=$(grep -c 'mta-sts.txt.* cc=no-cache$' "$TMP/nginx-access.log")
-if [ "$n_all" -gt 10 ] && [ "$n_all" = "$n_nc" ]; then ok "$n_all requests, all with Cache-Control: no-cache"
+if [ "$n_all" -gt 13 ] && [ "$n_all" = "$n_nc" ]; then ok "$n_all requests, all with Cache-Control: no-cache"
 else notok "Cache-Control: $n_nc of $n_all requests"; fi
 n_good=$(grep -c '^mta-sts.good.test ' "$TMP/nginx-access.log")
-if [ "$n_good" = 3 ]; then ok "the redirect target was never requested"
-else notok "mta-sts.good.test got $n_good requests, want 3"; fi
+if [ "$n_good" = 6 ]; then ok "the redirect target was never requested"
+else notok "mta-sts.good.test got $n_good requests, want 6"; fi
 
 echo "$checks checks, $fails failed"
 [ $fails = 0 ]

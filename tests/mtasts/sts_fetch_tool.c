@@ -8,7 +8,8 @@
  *   URL invalid STATUS BYTES REASON               (fetched, not a policy)
  *   URL fail STATUS REASON                        (not fetched)
  *
- * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-x CONNECT_TO] URL...
+ * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-p PARALLEL]
+ *                       [-x CONNECT_TO] URL...
  * A URL "domain:NAME" fetches the policy of NAME (sts_fetch_start).
  * Exit: 0 when every line was printed, 2 on usage errors.
  */
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 	struct job *jobs;
 	int c, n;
 
-	while ((c = getopt(argc, argv, "C:t:x:")) != -1) {
+	while ((c = getopt(argc, argv, "C:p:t:x:")) != -1) {
 		switch (c) {
 		case 'C':
 			opts.ca_file = optarg;
@@ -78,9 +79,12 @@ int main(int argc, char **argv)
 		case 'x':
 			opts.connect_to = optarg;
 			break;
+		case 'p':
+			opts.max_parallel = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
-				"[-x CONNECT_TO] URL...\n");
+				"[-p PARALLEL] [-x CONNECT_TO] URL...\n");
 			return 2;
 		}
 	}

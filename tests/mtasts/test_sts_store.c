@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_sts_store - the MTA-STS cache persisted in a real SQLite
+ * database (tlspolicy_sts): the writer thread applies saves and
+ * removals in order, a failing database is survived and counted, and
+ * loading the rows into a new cache answers without any network I/O
+ * (the daemon restarted while the policy hosts are down).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mtasts/sts_store.h"
+#include "store/store.h"
+#include "store/store_sts.h"
+
+#define NOW 1700000000
+
+static char dir[64], url[128];
+
+static time_t t_now(void *ctx)
+{
+	(void)ctx;
+	return NOW;
+}
+
+static void *t_no_io(void *ctx, const char *domain, void *op)
+{
+	(void)ctx;
+	(void)op;
+	fail_msg("no I/O expected (asked for %s)", domain);
+	return NULL;
+}
+
+static void t_cancel(void *ctx, void *h)
+{
+	(void)ctx;
+	(void)h;
+}
+
+static struct sts_cache *offline_cache(void)
+{
+	struct sts_cache_opts o = { 3600, 4, { 0, 1, 307 } };
+	struct sts_io io = { 0 };
+
+	io.now = t_now;
+	io.txt_start = t_no_io;
+	io.txt_cancel = t_cancel;
+	io.fetch_start = t_no_io;
+	io.fetch_cancel = t_cancel;
+	return sts_cache_new(&o, &io);
+}
+
+struct got {
+	int called;
+	enum source_verdict v;
+	char text[512];
+};
+
+static void done_cb(void *arg, const struct source_result *r)
+{
+	struct got *g = arg;
+
+	g->called++;
+	g->v = r->verdict;
+	snprintf(g->text, sizeof(g->text), "%s", r->policy_text ? r->policy_text : "");
+}
+
+static int setup(void **state)
+{
+	struct store *st;
+	struct errbuf why;
+	int created;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/tlspolicy-sts-store.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	if (store_open(url, &st, &why) < 0 || store_init(st, &created, &why) < 0) {
+		fprintf(stderr, "%s\n", why.msg);
+		return -1;
+	}
+	store_close(st);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/t.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+#define ENF(mx, age) "version: STSv1\nmode: enforce\nmx: " mx "\nmax_age: " age "\n"
+
+static void save(struct sts_persist *p, const char *domain, const char *id,
+		 const char *text, time_t fetched, time_t expires)
+{
+	struct sts_record r = { 0 };
+
+	r.domain = domain;
+	r.id = id;
+	r.policy_text = text;
+	r.fetched = fetched;
+	r.expires = expires;
+	p->save(p->ctx, &r);
+}
+
+static void test_write_and_load(void **state)
+{
+	struct sts_store *s;
+	struct sts_persist p;
+	struct sts_store_stats stt;
+	struct store *st;
+	struct store_sts_row row;
+	struct errbuf why;
+	struct sts_cache *c;
+	struct got g;
+	size_t loaded, skipped;
+
+	(void)state;
+	assert_non_null(s = sts_store_new(url, &why));
+	sts_store_persist(s, &p);
+	save(&p, "a.example", "id1", ENF("mx.a.example", "86400"), NOW - 100, NOW - 100 + 86400);
+	save(&p, "a.example", "id2", ENF("*.a.example", "86400"), NOW - 50, NOW - 50 + 86400);
+	save(&p, "b.example", "b1", ENF("mx.b.example", "600"), NOW - 1000, NOW - 400);  /* expired */
+	save(&p, "c.example", "c1", "not a policy", NOW, NOW + 600);                   /* invalid */
+	save(&p, "d.example", "d1", ENF("mx.d.example", "86400"), NOW, NOW + 86400);
+	p.remove(p.ctx, "d.example");
+	p.remove(p.ctx, "never.example");
+	sts_store_sync(s);
+	sts_store_stats(s, &stt);
+	assert_int_equal(stt.puts, 5);
+	assert_int_equal(stt.deletes, 2);
+	assert_int_equal(stt.failed, 0);
+	sts_store_free(s);
+
+	assert_int_equal(store_open(url, &st, &why), 0);
+	assert_int_equal(store_sts_get(st, "a.example", &row, &why), 1);
+	assert_string_equal(row.policy_id, "id2");   /* in order: the last save */
+	assert_int_equal(row.fetched, NOW - 50);
+	store_sts_row_free(&row);
+	assert_int_equal(store_sts_get(st, "d.example", &row, &why), 0);
+
+	/* a new cache (the daemon restarted): answers from the rows, no I/O */
+	assert_non_null(c = offline_cache());
+	assert_int_equal(sts_store_load(st, c, &loaded, &skipped, &why), 0);
+	assert_int_equal(loaded, 1);
+	assert_int_equal(skipped, 2);
+	store_close(st);
+	memset(&g, 0, sizeof(g));
+	assert_null(sts_cache_lookup(c, "a.example", done_cb, &g));
+	assert_int_equal(g.called, 1);
+	assert_int_equal(g.v, SOURCE_APPLIES);
+	assert_string_equal(g.text, "secure match=.a.example servername=hostname");
+	sts_cache_free(c);
+}
+
+/* A database that cannot be written: counted, logged, survived. */
+static void test_failing_database(void **state)
+{
+	struct sts_store *s;
+	struct sts_persist p;
+	struct sts_store_stats stt;
+	struct errbuf why;
+
+	char file[160], bad[200];
+	FILE *fp;
+
+	(void)state;
+	/* a directory that cannot exist: a regular file is in the way */
+	snprintf(file, sizeof(file), "%s/file", dir);
+	assert_non_null(fp = fopen(file, "w"));
+	fclose(fp);
+	snprintf(bad, sizeof(bad), "sqlite:%s/x/y.db", file);
+	assert_non_null(s = sts_store_new(bad, &why));
+	sts_store_persist(s, &p);
+	save(&p, "a.example", "id1", ENF("mx.a.example", "60"), NOW, NOW + 60);
+	p.remove(p.ctx, "a.example");
+	sts_store_sync(s);
+	sts_store_stats(s, &stt);
+	assert_int_equal(stt.failed, 2);
+	assert_int_equal(stt.puts + stt.deletes, 0);
+	sts_store_free(s);
+	unlink(file);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_and_load),
+		cmocka_unit_test(test_failing_database),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
