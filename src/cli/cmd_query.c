@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
+#include "mtasts/sts.h"
 #include "server/sockmap.h"
 #include "server/sockmap_client.h"
 #include "util/config.h"
@@ -125,7 +126,8 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 		return EXIT_FAIL;
 	}
 	/* The daemon's discovery sources, so the answers are the same. */
-	if (engine_sources_new(base, cli_config(cli), eng, &srcs, &why) < 0) {
+	if (engine_sources_new(base, cli_config(cli), eng, cli->db_url,
+			       STS_PERSIST_LOAD, &srcs, &why) < 0) {
 		cli_error("query", "%s", why.msg);
 		engine_free(eng);
 		event_base_free(base);

@@ -13,6 +13,7 @@
  */
 #include "cli/cli.h"
 #include "engine/sources.h"
+#include "mtasts/sts.h"
 #include "engine/engine.h"
 #include "server/daemon.h"
 #include "server/listener.h"
@@ -178,7 +179,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	}
 	nofile = daemon_raise_nofile();
 	maxconn = config_get_int(cfg, "max_connections");
-	if (nofile > 0 && maxconn + SERVE_FD_RESERVE > nofile)
+	/* (no maxconn + RESERVE: max_connections may be LONG_MAX) */
+	if (nofile > 0 && maxconn > nofile - SERVE_FD_RESERVE)
 		log_warnx("open files limit %ld is too low for max_connections = %ld; "
 			  "connections beyond the limit will wait", nofile, maxconn);
 
@@ -218,7 +220,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	/* Discovery sources (DANE, ...): shared with query. */
-	if (engine_sources_new(ss.base, cfg, ss.eng, &srcs, &why) < 0) {
+	if (engine_sources_new(ss.base, cfg, ss.eng, cli->db_url,
+			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &srcs, &why) < 0) {
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}

@@ -5,19 +5,25 @@
 #include "engine/sources.h"
 #include "dane/dane.h"
 #include "engine/engine.h"
+#include "mtasts/sts.h"
+#include "provider/provider.h"
+#include "util/config.h"
 
 #include <stdlib.h>
 
 struct engine_sources {
 	struct dane_service *dane;
-	/* SOURCES-FIELDS: MTA-STS and provider services here */
+	struct sts *sts;
+	struct provider_service *provider;
 };
 
 int engine_sources_new(struct event_base *base, const struct config *cfg,
-		       struct engine *eng, struct engine_sources **out,
+		       struct engine *eng, const char *db_url,
+		       unsigned persist_flags, struct engine_sources **out,
 		       struct errbuf *why)
 {
 	struct engine_sources *s = calloc(1, sizeof(*s));
+	struct dns *dns;
 
 	*out = NULL;
 	if (s == NULL)
@@ -25,7 +31,15 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 	/* 1. DANE */
 	if (dane_service_new(base, cfg, eng, &s->dane, why) < 0)
 		goto fail;
-	/* SOURCES: 2. MTA-STS, 3. provider templates, in this order */
+	dns = s->dane ? dane_service_dns(s->dane) : NULL;
+	/* 2. MTA-STS (cache persisted in the policy database) */
+	if (sts_service_new(base, cfg, eng, dns,
+			    db_url ? db_url : config_get(cfg, "database"),
+			    persist_flags, &s->sts, why) < 0)
+		goto fail;
+	/* 3. provider templates (adds itself only with provider_policies = yes) */
+	if (provider_service_new(base, cfg, eng, dns, &s->provider, why) < 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -37,7 +51,9 @@ void engine_sources_free(struct engine_sources *s)
 {
 	if (s == NULL)
 		return;
-	/* reverse order of set-up */
+	/* reverse order of set-up; each before the dns context it uses */
+	provider_service_free(s->provider);
+	sts_free(s->sts);
 	dane_service_free(s->dane);
 	free(s);
 }

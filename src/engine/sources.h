@@ -16,9 +16,12 @@ struct engine;
 struct engine_sources;
 
 /* Creates every discovery service on base and adds its source to eng.
- * Errors name the setting at fault. */
+ * db_url (NULL: the setting `database`) holds the MTA-STS cache,
+ * loaded and/or saved as persist_flags (STS_PERSIST_LOAD|_SAVE, see
+ * mtasts/sts.h) say.  Errors name the setting at fault. */
 int engine_sources_new(struct event_base *base, const struct config *cfg,
-		       struct engine *eng, struct engine_sources **out,
+		       struct engine *eng, const char *db_url,
+		       unsigned persist_flags, struct engine_sources **out,
 		       struct errbuf *why);
 /* After engine_free() (the engine may cancel discoveries). */
 void engine_sources_free(struct engine_sources *srcs);
