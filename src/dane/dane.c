@@ -404,7 +404,12 @@ static void tlsa_cb(void *arg, const struct dns_answer *a)
 				continue;
 			}
 			t->usable = tlsa_usable(&t->rr, &t->why_unusable);
-			if (t->usable && a->sec == DNS_SEC_SECURE)
+			if (t->usable && a->sec != DNS_SEC_SECURE) {
+				/* RFC 7672 §2.2: only validated TLSA counts */
+				t->usable = 0;
+				t->why_unusable = "the TLSA RRset is not DNSSEC-secure";
+			}
+			if (t->usable)
 				h->nusable++;
 		}
 	}

@@ -34,6 +34,8 @@
 #define DNS_TA_MAX_FILE (64 * 1024)  /* a trust anchor file is a few lines */
 #define DNS_TA_MAX_RR 4096           /* one DS/DNSKEY record in text */
 #define DNS_DEFAULT_TIMEOUT_MS 5000
+#define DNS_STR2(x) #x
+#define DNS_STR(x) DNS_STR2(x)
 
 enum query_state { Q_PENDING, Q_DONE };
 
@@ -365,7 +367,10 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 			{ "infra-keep-probing:", "yes" },
 			{ "infra-host-ttl:", "60" },
 			{ "val-log-level:", "2" },
-			{ "num-queries-per-thread:", "4096" },
+			/* a zone whose keys could not be fetched (resolver
+			 * briefly down) is not held bogus for the default 60 s */
+			{ "val-bogus-ttl:", "10" },
+			{ "num-queries-per-thread:", DNS_STR(DNS_MAX_PENDING) },
 			{ "outgoing-range:", "8192" },
 		};
 

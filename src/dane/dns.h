@@ -30,7 +30,11 @@
 #include "dane/rr.h"
 #include "util/errbuf.h"
 
-#define DNS_MAX_PENDING 65536
+/* libunbound's num-queries-per-thread is set to this too: past it, it
+ * would drop older queries ("jostle"); here a query past it fails at
+ * once instead (DNS_STATUS_ERROR), which the DANE layer treats as its
+ * own failure. */
+#define DNS_MAX_PENDING 4096
 #define DNS_MAX_RESOLVERS 8
 #define DNS_MAX_RECORDS 256
 
