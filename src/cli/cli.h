@@ -51,6 +51,9 @@ struct config *cli_config(struct cli *cli);
 /* Opens the store from --db or the setting; prints a one-line error
  * and returns NULL on failure. */
 struct store *cli_store(struct cli *cli);
+/* The same with store_open_ex() flags (STORE_OPEN_EXISTING for commands
+ * that only read); errors as "tlspolicy CMD: message". */
+struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 
 /* Prints "tlspolicy COMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -69,5 +72,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_query(struct cli *cli, int argc, char **argv);
 int cmd_logscan(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_sts(struct cli *cli, int argc, char **argv);
+int cmd_probe(struct cli *cli, int argc, char **argv);
+int cmd_provider(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "query", cmd_query, "print the daemon's reply for keys (in-process or --server)" },
 	{ "logscan", cmd_logscan, "learn from Postfix logs which destinations take stronger TLS" },
 	{ "check", cmd_check, "DANE facts of domains and the answer the daemon would give" },
+	{ "sts", cmd_sts, "MTA-STS policy cache: refresh (discover now), show, flush" },
+	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA" },
+	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)" },
 	/* COMMANDS: add new subcommands above this line */
 };
 
