@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,18 +49,34 @@ struct config *cli_config(struct cli *cli)
 	return cli->cfg;
 }
 
-struct store *cli_store(struct cli *cli)
+/* Opens --db or the setting; NULL with why on failure. */
+static struct store *store_of(struct cli *cli, int flags, struct errbuf *why)
 {
 	struct config *cfg = cli_config(cli);
 	const char *url = cli->db_url ? cli->db_url : config_get(cfg, "database");
 	struct store *st = NULL;
-	struct errbuf why;
 
-	errbuf_clear(&why);
-	if (store_open(url, &st, &why) < 0) {
+	errbuf_clear(why);
+	return store_open_ex(url, flags, &st, why) < 0 ? NULL : st;
+}
+
+struct store *cli_store(struct cli *cli)
+{
+	struct errbuf why;
+	struct store *st = store_of(cli, 0, &why);
+
+	if (st == NULL)
 		fprintf(stderr, "tlspolicy: database: %s\n", why.msg);
-		return NULL;
-	}
+	return st;
+}
+
+struct store *cli_store_open(struct cli *cli, const char *cmd, int flags)
+{
+	struct errbuf why;
+	struct store *st = store_of(cli, flags, &why);
+
+	if (st == NULL)
+		cli_error(cmd, "%s", why.msg);
 	return st;
 }
 
@@ -74,21 +91,35 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * Valid UTF-8 goes out as it is; any other byte >= 0x80 (stored text
+ * need not be UTF-8: the MariaDB table is latin1) as \u00XX, its
+ * Latin-1 reading, so the output is always valid JSON.
+ */
 void cli_json_string(FILE *out, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p), k;
+
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
+	for (size_t i = 0; i < n; i++) {
+		switch (p[i]) {
 		case '"': fputs("\\\"", out); break;
 		case '\\': fputs("\\\\", out); break;
 		case '\n': fputs("\\n", out); break;
 		case '\r': fputs("\\r", out); break;
 		case '\t': fputs("\\t", out); break;
 		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
+			if (p[i] < 0x20) {
+				fprintf(out, "\\u%04x", p[i]);
+			} else if (p[i] < 0x80) {
+				fputc(p[i], out);
+			} else if ((k = text_utf8_seq(p + i, n - i)) != 0) {
+				fwrite(p + i, 1, k, out);
+				i += k - 1;
+			} else {
+				fprintf(out, "\\u%04x", p[i]);
+			}
 		}
 	}
 	fputc('"', out);

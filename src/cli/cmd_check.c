@@ -1,340 +1,408 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_check.c - tlspolicy check [--json] DOMAIN...: what each domain
- * publishes for DANE and what the daemon would answer for it.
+ * cmd_check.c - tlspolicy check DOMAIN... | --from-file FILE [--probe]
+ * [--pin] [--json] [--details] [--save [--force]]: the admin's table.
  *
- * Per domain: the MX RRset (DNSSEC status, TTL, hosts; implicit and
- * null MX), each MX host's A and AAAA RRsets, its TLSA RRset with every
- * record marked usable or unusable and why, the DANE verdict, and the
- * daemon's answer from the same engine and discovery sources the daemon
- * runs (admin's table first, then DANE, MTA-STS, providers), in-process.
- * When the table cannot be read the answer is the DANE verdict alone,
- * and the output says so.
+ * For each domain, on one event loop and check_concurrency at a time:
+ *  - the DANE facts (dane_lookup) and verdict, the MTA-STS state (the
+ *    engine's sts cache: TXT + policy, its mode) and the daemon's answer
+ *    (the engine with the daemon's sources, in-process: admin's table,
+ *    DANE, MTA-STS, provider templates, _default), all on the engine
+ *    sources' one DNS context;
+ *  - PROVIDER: the catalogue provider owning every MX host, "self" when
+ *    the domain has MX hosts outside the catalogue, "none" (no MX, null
+ *    MX, no such domain);
+ *  - PUBLISHED: DANE, MTA-STS (mode), both, none;
+ *  - POLICY / PARAMETER: the daemon's answer; when nothing is published
+ *    a recommendation: the provider template, else with --probe
+ *    "verify" (every MX has a trusted certificate for its name),
+ *    "fingerprint match=..." (--pin), "encrypt" (every MX does TLS);
+ *  - with --probe every MX is probed (probe/) and every candidate policy
+ *    judged against the live certificates with Postfix's rules
+ *    (namematch_policy(); dane levels from the TLSA match), so a policy
+ *    that would fail is never recommended;
+ *  - NOTE: warnings (table policy weaker than what is published, a
+ *    table entry or discovered answer that would fail on an MX, a
+ *    provider template that does not fit the MX, an MX that cannot be
+ *    reached) and information (served by MTA-STS, recommended).
+ * "Weaker than published": for a DANE domain a level below dane (none,
+ * may, encrypt); for MTA-STS enforce a level below the authenticated
+ * ones (none, may, encrypt, and dane, which falls back to may without
+ * TLSA).  fingerprint/verify/secure/dane-only are not downgrades.
  *
- * Domains are checked concurrently (setting check_concurrency) on one
- * event loop; the output comes in the order of the arguments.  --json
- * prints one JSON object per domain per line.
+ * --save writes the recommendations into the table (store_put), never
+ * changing an existing row unless --force (every replaced row listed).
  *
- * Exit: 0 when every domain was checked; 1 when a name was invalid or
- * its DNS lookups failed (timeout, SERVFAIL: nothing could be said);
- * 2 usage.  A bogus or DANE-less domain is a result, not a failure.
+ * Exit: 0 all checked, no warning; 1 a warning, an invalid name, a DNS
+ * failure or a --save error; 2 usage.
  *
- * LIMITS: CHECK_MAX_DOMAINS arguments, CHECK_MAX_OUTPUT bytes of output
- * per domain, CHECK_HEX_FULL bytes of full TLSA data shown in text.
+ * LIMITS: CHECK_MAX_DOMAINS domains, CHECK_MAX_OUTPUT bytes of output
+ * per domain, CHECK_MAX_NOTES notes per domain, CHECK_MAX_LINE bytes
+ * per line of --from-file.
  */
+#include "cli/check.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
 #include "dane/dns.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
-#include "server/sockmap.h"
+#include "mtasts/sts_cache.h"
+#include "policy/policy.h"
+#include "probe/probe.h"
+#include "probe/namematch.h"
+#include "provider/catalog.h"
+#include "provider/provider.h"
+#include "store/store.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
-#define CHECK_MAX_DOMAINS 10000
+#define CHECK_MAX_DOMAINS 100000
 #define CHECK_MAX_OUTPUT (256 * 1024)
-#define CHECK_HEX_FULL 24
+#define CHECK_MAX_NOTES 16
+#define CHECK_NOTE_MAX 512
+#define CHECK_MAX_LINE 1024
+#define CHECK_PROGRESS_MIN 5   /* domains before a progress line is shown */
+#define CHECK_FP_MAX 100       /* "AA:BB:..." of SHA-256 */
+
+/* Candidate policies judged per MX. */
+enum cand { CAND_ANSWER, CAND_PROVIDER, CAND_VERIFY, CAND_ENCRYPT, CAND_PIN, CAND_COUNT };
+static const char *const cand_name[CAND_COUNT] = {
+	"answer", "provider", "verify", "encrypt", "fingerprint"
+};
 
 struct check;
+struct check_item;
+
+struct check_mx {
+	struct check_item *it;
+	char host[DANE_NAME_BUF];
+	struct probe_req *req;
+	int done;
+	enum probe_status status;
+	enum probe_tls tls;
+	char why[ERRBUF_MAX];
+	char addr[46];
+	int verified, host_match;
+	char verify_why[256];
+	char fp[CHECK_FP_MAX], pkey_fp[CHECK_FP_MAX];
+	const char *dane;
+	char cand_text[CAND_COUNT][POLICY_MAX_TEXT];   /* "" not judged */
+	enum namematch_verdict v[CAND_COUNT];
+	char vwhy[CAND_COUNT][ERRBUF_MAX];
+};
+
+struct check_note {
+	int warn;
+	char text[CHECK_NOTE_MAX];
+};
 
 struct check_item {
 	struct check *chk;
-	const char *arg;
 	char domain[DANE_NAME_BUF];
-	int invalid, started, facts_done, answer_done, failed;
+	int invalid, pending, done, failed;
 	struct dane_lookup *lk;
 	struct engine_req *req;
-	struct buf out;         /* the report (facts part) */
+	void *sts_handle;
+	struct buf out;          /* facts: JSON members or --details text */
+	/* DANE */
 	struct dane_decision d;
+	int null_mx, nxdomain, mx_failed;
+	/* MTA-STS */
+	int sts_done, sts_found;
+	enum source_verdict sts_verdict;
+	enum sts_mode sts_mode;
+	char sts_id[80];
+	char *sts_answer;
+	/* the daemon */
 	enum lookup_status status;
 	enum answer_source source;
 	char *answer_text;
+	/* provider */
+	const struct provider *prov;
+	const char *prov_why;
+	char *template;          /* the provider's policy (catalogue text) */
+	const struct provider *table_prov; /* the table holds this provider's template */
+	/* MX hosts and probes */
+	size_t nmx;
+	struct check_mx *mx;
+	/* the result */
+	char *recommend;         /* NULL: none */
+	const char *recommend_src;
+	size_t nnotes;
+	struct check_note notes[CHECK_MAX_NOTES];
+	int warning;
 };
 
 struct check {
 	struct cli *cli;
+	const struct config *cfg;
 	struct event_base *base;
-	struct dane *dane;
 	struct engine *eng;
+	struct engine_sources *srcs;
+	struct dane *dane;
+	struct sts_cache *sts;
+	const struct catalog *cat;
+	struct probe_ctx *probe;
+	int do_probe, pin, details, progress;
 	char table_why[ERRBUF_MAX];
 	struct check_item *items;
-	size_t nitems, next, running, concurrency;
+	size_t nitems, next, running, finished, concurrency;
 };
 
 static void check_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tlspolicy check [-c FILE] [--db URL] [--json] DOMAIN...\n"
+		"usage: tlspolicy check [-c FILE] [--db URL] [--json] [--probe [--pin]]\n"
+		"                       [--details] [--save [--force]] DOMAIN... | --from-file FILE\n"
 		"\n"
-		"Shows what each DOMAIN publishes for DANE (MX, A/AAAA and TLSA RRsets\n"
-		"with their DNSSEC status, each TLSA record usable or not and why), the\n"
-		"DANE verdict and the answer the daemon would give.  Domains are checked\n"
-		"concurrently (check_concurrency).\n"
-		"  --json     one JSON object per domain per line\n"
-		"Exit 0 when every domain was checked, 1 when a name was invalid or its\n"
-		"DNS lookups failed, 2 usage.\n");
+		"For each DOMAIN: who hosts its mail (PROVIDER), what it publishes\n"
+		"(DANE, MTA-STS), the policy the daemon answers and, for domains that\n"
+		"publish nothing, a recommended policy.\n"
+		"  --probe      connect to every MX (STARTTLS, certificates) and judge\n"
+		"               each policy with Postfix's rules; recommend verify/encrypt\n"
+		"  --pin        with --probe: recommend fingerprint match=... when the\n"
+		"               certificates do not verify\n"
+		"  --json       one JSON object per domain per line, with all the facts\n"
+		"  --details    the DANE facts (MX, A/AAAA, TLSA) before the table\n"
+		"  --save       write the recommendations into the table (existing rows\n"
+		"               are kept unless --force; replaced rows are listed)\n"
+		"  --from-file FILE  domains one per line (# comments)\n"
+		"Domains are checked concurrently (check_concurrency).\n"
+		"Exit 0 all fine, 1 when a domain has a warning or could not be checked,\n"
+		"2 usage.\n");
 }
 
 static void check_start_more(struct check *chk);
 
-/* ---- text report ---- */
-
-static void hex(struct buf *b, const unsigned char *p, size_t n)
+static char *xstrdup(const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		buf_printf(b, "%02x", p[i]);
+	char *p = strdup(s ? s : "");
+
+	if (p == NULL)
+		log_fatal("check");
+	return p;
 }
 
-static const char *rrset_state(const struct dane_rrset *r, char *tmp, size_t len)
+static void note(struct check_item *it, int warn, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(struct check_item *it, int warn, const char *fmt, ...)
 {
-	if (!r->done)
-		return "not looked up";
-	if (r->status == DNS_STATUS_DATA)
-		return dns_sec_name(r->sec);
-	snprintf(tmp, len, "%s %s", dns_sec_name(r->sec), dns_status_name(r->status));
-	if (r->status == DNS_STATUS_TIMEOUT || r->status == DNS_STATUS_ERROR ||
-	    (r->status == DNS_STATUS_SERVFAIL && r->sec != DNS_SEC_BOGUS))
-		snprintf(tmp, len, "%s", dns_status_name(r->status));
-	return tmp;
-}
+	va_list ap;
 
-/* One RRset line: label (indented by depth), status, TTL, rest. */
-#define COL_LABEL 10
-static void text_rrset_line(struct buf *b, int depth, const char *label,
-			    const struct dane_rrset *r, const char *rest)
-{
-	char tmp[64], ttl[24] = "";
-
-	if (r->done && (r->status == DNS_STATUS_DATA || r->status == DNS_STATUS_NODATA ||
-			r->status == DNS_STATUS_NXDOMAIN) && r->sec != DNS_SEC_BOGUS)
-		snprintf(ttl, sizeof(ttl), "ttl %u", r->ttl);
-	buf_printf(b, "  %*s%-*s%-18s %-9s %s", depth * 2, "", COL_LABEL - depth * 2,
-		   label, rrset_state(r, tmp, sizeof(tmp)), ttl, rest ? rest : "");
-	while (b->len > 0 && b->data[b->len - 1] == ' ')
-		b->data[--b->len] = '\0';
-	if (r->done && r->canon[0] && strcmp(r->canon, r->qname) != 0)
-		buf_printf(b, " (CNAME -> %s)", r->canon);
-	if (r->done && r->why[0] && (r->status != DNS_STATUS_DATA || r->sec == DNS_SEC_BOGUS))
-		buf_printf(b, " [%s]", r->why);
-	buf_puts(b, "\n");
-}
-
-static void text_tlsa(struct buf *b, const struct dane_tlsa *t)
-{
-	buf_printf(b, "  %*s%-18s ", COL_LABEL, "", t->usable ? "usable" : "unusable");
-	if (t->malformed) {
-		buf_printf(b, "(%s)\n", t->why_unusable ? t->why_unusable : "?");
+	if (warn)
+		it->warning = 1;
+	if (it->nnotes >= CHECK_MAX_NOTES)
 		return;
-	}
-	buf_printf(b, "%u %u %u ", t->rr.usage, t->rr.selector, t->rr.mtype);
-	if (t->rr.mtype == TLSA_MATCH_FULL && t->rr.len > CHECK_HEX_FULL) {
-		hex(b, t->rr.data, CHECK_HEX_FULL);
-		buf_printf(b, "... (%zu bytes)", t->rr.len);
-	} else if (t->rr.len > TLSA_SHA512_LEN) {
-		hex(b, t->rr.data, TLSA_SHA512_LEN);
-		buf_printf(b, "... (%zu bytes)", t->rr.len);
-	} else {
-		hex(b, t->rr.data, t->rr.len);
-	}
-	if (!t->usable && t->why_unusable)
-		buf_printf(b, "  (%s)", t->why_unusable);
-	buf_puts(b, "\n");
+	it->notes[it->nnotes].warn = warn;
+	va_start(ap, fmt);
+	vsnprintf(it->notes[it->nnotes].text, CHECK_NOTE_MAX, fmt, ap);
+	va_end(ap);
+	it->nnotes++;
 }
 
-/* The addresses of one family, space-separated. */
-static void addr_list(struct buf *b, const struct dane_host *h, int v6)
-{
-	int first = 1;
+/* ---- judging a policy against one probed MX ---- */
 
-	for (size_t j = 0; j < h->naddrs; j++) {
-		if ((strchr(h->addrs[j], ':') != NULL) != v6)
+static enum namematch_verdict judge(const char *text, const struct probe_result *res,
+				    const struct namematch_peer *peer,
+				    const char *nexthop, const char *host,
+				    char *why, size_t whylen)
+{
+	struct policy *p = NULL;
+	struct namematch_result nr;
+	struct errbuf eb;
+	enum namematch_verdict v;
+
+	errbuf_clear(&eb);
+	if (policy_parse(text, NULL, &p, &eb) < 0) {
+		snprintf(why, whylen, "invalid policy: %s", eb.msg);
+		return NAMEMATCH_UNKNOWN;
+	}
+	if (res->status != PROBE_OK) {
+		snprintf(why, whylen, "not reachable: %.400s", res->why);
+		policy_free(p);
+		return NAMEMATCH_UNKNOWN;
+	}
+	if (p->level == POLICY_DANE || p->level == POLICY_DANE_ONLY) {
+		int match = res->dane && (strcmp(res->dane, "ee-match") == 0 ||
+					  strcmp(res->dane, "ta-match") == 0);
+		int nomatch = res->dane && strcmp(res->dane, "no-match") == 0;
+
+		if (match) {
+			v = NAMEMATCH_DELIVERS;
+			snprintf(why, whylen, "TLSA %s", res->dane);
+		} else if (nomatch || p->level == POLICY_DANE_ONLY) {
+			v = NAMEMATCH_FAILS;
+			snprintf(why, whylen, "no usable TLSA record matches (%s)",
+				 res->dane ? res->dane : "not checked");
+		} else {
+			/* dane without usable TLSA: Postfix uses may */
+			v = NAMEMATCH_DELIVERS;
+			snprintf(why, whylen, "no usable TLSA (%s): opportunistic TLS",
+				 res->dane ? res->dane : "not checked");
+		}
+		policy_free(p);
+		return v;
+	}
+	v = namematch_policy(p, peer, nexthop, host, &nr);
+	snprintf(why, whylen, "%s", nr.why);
+	policy_free(p);
+	return v;
+}
+
+static void item_finish(struct check_item *it);
+
+static void check_probe_cb(void *arg, const struct probe_result *res)
+{
+	struct check_mx *m = arg;
+	struct check_item *it = m->it;
+	struct namematch_peer peer;
+
+	m->req = NULL;
+	m->done = 1;
+	m->status = res->status;
+	m->tls = res->tls;
+	snprintf(m->why, sizeof(m->why), "%s",
+		 res->status != PROBE_OK ? res->why :
+		 res->tls != PROBE_TLS_OK ? (res->tls_why[0] ? res->tls_why
+					     : probe_tls_name(res->tls)) : "");
+	snprintf(m->addr, sizeof(m->addr), "%s", res->addr);
+	m->verified = res->verified;
+	m->host_match = res->host_match;
+	snprintf(m->verify_why, sizeof(m->verify_why), "%s", res->verify_why);
+	m->dane = res->dane;    /* static strings */
+	if (res->nchain > 0) {
+		fprint_format(res->chain[0].cert_sha256, 32, m->fp, sizeof(m->fp));
+		fprint_format(res->chain[0].pkey_sha256, 32, m->pkey_fp, sizeof(m->pkey_fp));
+		snprintf(m->cand_text[CAND_PIN], POLICY_MAX_TEXT, "fingerprint match=%s", m->fp);
+	}
+	probe_result_peer(res, &peer);
+	for (int c = 0; c < CAND_COUNT; c++) {
+		if (m->cand_text[c][0] == '\0')
 			continue;
-		buf_printf(b, "%s%s", first ? "" : " ", h->addrs[j]);
-		first = 0;
+		m->v[c] = judge(m->cand_text[c], res, &peer, it->domain, m->host,
+				m->vwhy[c], sizeof(m->vwhy[c]));
 	}
+	if (--it->pending == 0)
+		item_finish(it);
 }
 
-static void text_report(struct buf *b, const struct dane_facts *f, int secure_mx)
+/* ---- after the lookups: provider, probes ---- */
+
+static int answer_is_policy(const struct check_item *it)
 {
-	struct buf tmp;
-
-	buf_init(&tmp, 16384);
-	if (f->null_mx)
-		buf_puts(&tmp, "0 . (null MX)");
-	else if (f->implicit_mx)
-		buf_printf(&tmp, "none: implicit MX %s", f->domain);
-	for (size_t i = 0; !f->implicit_mx && i < f->nhosts; i++)
-		buf_printf(&tmp, "%s%u %s", i ? ", " : "", f->hosts[i].pref,
-			   f->hosts[i].name);
-	if (f->truncated)
-		buf_printf(&tmp, ", ... (only the first %d looked at)", DANE_MAX_HOSTS);
-	if (f->nbad_mx)
-		buf_printf(&tmp, " (+%zu invalid MX record%s)", f->nbad_mx,
-			   f->nbad_mx == 1 ? "" : "s");
-	text_rrset_line(b, 0, "MX", &f->mx, tmp.data);
-	for (size_t i = 0; i < f->nhosts; i++) {
-		const struct dane_host *h = &f->hosts[i];
-
-		if (!secure_mx || f->null_mx) {
-			buf_printf(b, "  %-*s%s: not looked up (MX RRset not secure)\n",
-				   COL_LABEL, "host", h->name);
-			continue;
-		}
-		buf_printf(b, "  %-*s%s: %s\n", COL_LABEL, "host", h->name,
-			   dane_host_state_name(dane_host_state(h)));
-		buf_reset(&tmp);
-		addr_list(&tmp, h, 0);
-		text_rrset_line(b, 1, "A", &h->a, tmp.data);
-		buf_reset(&tmp);
-		addr_list(&tmp, h, 1);
-		text_rrset_line(b, 1, "AAAA", &h->aaaa, tmp.data);
-		if (h->tlsa_canon.done)
-			text_rrset_line(b, 1, "TLSA", &h->tlsa_canon, h->tlsa_canon.qname);
-		if (h->tlsa_orig.done)
-			text_rrset_line(b, 1, "TLSA", &h->tlsa_orig, h->tlsa_orig.qname);
-		for (size_t j = 0; j < h->ntlsa; j++)
-			text_tlsa(b, &h->tlsas[j]);
-	}
-	buf_free(&tmp);
+	return it->status == LOOKUP_OK && it->answer_text && it->answer_text[0];
 }
 
-/* ---- JSON report ---- */
-
-static void json_str(struct buf *b, const char *s)
+/* The catalogue provider whose template equals text, or NULL. */
+static const struct provider *template_owner(const struct catalog *cat, const char *text)
 {
-	buf_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_printf(b, "%c", *p);
+	for (size_t i = 0; cat && i < catalog_count(cat); i++) {
+		const struct provider *p = catalog_get(cat, i);
+
+		if (p->policy && strcmp(p->policy, text) == 0)
+			return p;
 	}
-	buf_puts(b, "\"");
+	return NULL;
 }
 
-static void json_rrset(struct buf *b, const struct dane_rrset *r)
-{
-	if (!r->done) {
-		buf_puts(b, "null");
-		return;
-	}
-	buf_puts(b, "{\"name\":");
-	json_str(b, r->qname);
-	buf_puts(b, ",\"canonical\":");
-	json_str(b, r->canon[0] ? r->canon : r->qname);
-	buf_printf(b, ",\"status\":\"%s\",\"dnssec\":\"%s\",\"ttl\":%u,\"why\":",
-		   dns_status_name(r->status), dns_sec_name(r->sec), r->ttl);
-	if (r->why[0])
-		json_str(b, r->why);
-	else
-		buf_puts(b, "null");
-	buf_puts(b, "}");
-}
-
-static void json_report(struct buf *b, const struct dane_facts *f, int secure_mx)
-{
-	buf_puts(b, "\"mx\":");
-	json_rrset(b, &f->mx);
-	buf_printf(b, ",\"implicit_mx\":%s,\"null_mx\":%s,\"truncated\":%s,"
-		   "\"invalid_mx_records\":%zu,\"hosts\":[",
-		   f->implicit_mx ? "true" : "false", f->null_mx ? "true" : "false",
-		   f->truncated ? "true" : "false", f->nbad_mx);
-	for (size_t i = 0; i < f->nhosts; i++) {
-		const struct dane_host *h = &f->hosts[i];
-
-		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		json_str(b, h->name);
-		buf_printf(b, ",\"preference\":%u,\"looked_up\":%s,\"state\":", h->pref,
-			   secure_mx && !f->null_mx ? "true" : "false");
-		if (secure_mx && !f->null_mx)
-			json_str(b, dane_host_state_name(dane_host_state(h)));
-		else
-			buf_puts(b, "null");
-		buf_puts(b, ",\"a\":");
-		json_rrset(b, &h->a);
-		buf_puts(b, ",\"aaaa\":");
-		json_rrset(b, &h->aaaa);
-		buf_puts(b, ",\"addresses\":[");
-		for (size_t j = 0; j < h->naddrs; j++) {
-			if (j)
-				buf_puts(b, ",");
-			json_str(b, h->addrs[j]);
-		}
-		buf_puts(b, "],\"tlsa_lookups\":[");
-		if (h->tlsa_canon.done) {
-			json_rrset(b, &h->tlsa_canon);
-			if (h->tlsa_orig.done)
-				buf_puts(b, ",");
-		}
-		if (h->tlsa_orig.done)
-			json_rrset(b, &h->tlsa_orig);
-		buf_puts(b, "],\"tlsa\":[");
-		for (size_t j = 0; j < h->ntlsa; j++) {
-			const struct dane_tlsa *t = &h->tlsas[j];
-
-			if (t->malformed) {
-				buf_puts(b, j ? ",{\"malformed\":true,\"usable\":false,\"why\":"
-					      : "{\"malformed\":true,\"usable\":false,\"why\":");
-				json_str(b, t->why_unusable);
-				buf_puts(b, "}");
-				continue;
-			}
-			buf_printf(b, "%s{\"usage\":%u,\"selector\":%u,\"matching_type\":%u,"
-				   "\"data\":\"", j ? "," : "", t->rr.usage,
-				   t->rr.selector, t->rr.mtype);
-			hex(b, t->rr.data, t->rr.len);
-			buf_printf(b, "\",\"usable\":%s,\"why\":", t->usable ? "true" : "false");
-			if (t->why_unusable)
-				json_str(b, t->why_unusable);
-			else
-				buf_puts(b, "null");
-			buf_puts(b, "}");
-		}
-		buf_puts(b, "]}");
-	}
-	buf_puts(b, "]");
-}
-
-/* ---- driving the checks ---- */
-
-static void item_maybe_done(struct check_item *it)
+static void lookups_done(struct check_item *it)
 {
 	struct check *chk = it->chk;
 
-	if (!it->facts_done || !it->answer_done)
+	if (answer_is_policy(it) && it->source == ANSWER_TABLE)
+		it->table_prov = template_owner(chk->cat, it->answer_text);
+	if (chk->probe == NULL || it->nmx == 0) {
+		item_finish(it);
 		return;
-	chk->running--;
-	check_start_more(chk);
-	/* the engine keeps timers of its own: stop the loop explicitly */
-	if (chk->running == 0 && chk->next >= chk->nitems)
-		event_base_loopbreak(chk->base);
+	}
+	it->pending = (int)it->nmx;
+	for (size_t i = 0; i < it->nmx; i++) {
+		struct check_mx *m = &it->mx[i];
+
+		if (answer_is_policy(it))
+			snprintf(m->cand_text[CAND_ANSWER], POLICY_MAX_TEXT, "%s", it->answer_text);
+		if (it->template)
+			snprintf(m->cand_text[CAND_PROVIDER], POLICY_MAX_TEXT, "%s", it->template);
+		snprintf(m->cand_text[CAND_VERIFY], POLICY_MAX_TEXT, "verify");
+		snprintf(m->cand_text[CAND_ENCRYPT], POLICY_MAX_TEXT, "encrypt");
+		m->req = probe_start(chk->probe, &(struct probe_target){ .host = m->host },
+				     check_probe_cb, m);
+	}
+}
+
+static void step_done(struct check_item *it)
+{
+	if (--it->pending == 0)
+		lookups_done(it);
 }
 
 static void facts_cb(void *arg, const struct dane_facts *f)
 {
 	struct check_item *it = arg;
+	struct check *chk = it->chk;
 	int secure_mx = f->mx.sec == DNS_SEC_SECURE;
+	const char *hosts[DANE_MAX_HOSTS];
+	struct provider_mxset *mxs;
 
 	it->lk = NULL;
-	dane_decide(f, dane_mode(it->chk->dane), &it->d);
+	dane_decide(f, dane_mode(chk->dane), &it->d);
 	if (it->d.verdict == DANE_FAILED)
 		it->failed = 1;
-	if (it->chk->cli->json)
-		json_report(&it->out, f, secure_mx);
-	else
-		text_report(&it->out, f, secure_mx);
-	it->facts_done = 1;
-	item_maybe_done(it);
+	if (chk->cli->json)
+		check_facts_json(&it->out, f, secure_mx);
+	else if (chk->details)
+		check_facts_text(&it->out, f, secure_mx);
+	it->null_mx = f->null_mx;
+	it->nxdomain = f->mx.status == DNS_STATUS_NXDOMAIN;
+	it->mx_failed = f->mx.status != DNS_STATUS_DATA && f->mx.status != DNS_STATUS_NODATA &&
+			f->mx.status != DNS_STATUS_NXDOMAIN;
+	if (!f->null_mx && f->nhosts > 0) {
+		it->nmx = f->nhosts;
+		if ((it->mx = calloc(it->nmx, sizeof(*it->mx))) == NULL)
+			log_fatal("check");
+		for (size_t i = 0; i < f->nhosts; i++) {
+			it->mx[i].it = it;
+			snprintf(it->mx[i].host, sizeof(it->mx[i].host), "%s", f->hosts[i].name);
+			hosts[i] = it->mx[i].host;
+		}
+	}
+	/* the provider, as the daemon's provider source decides it */
+	if (chk->cat && it->nmx > 0) {
+		struct provider_decision pd;
+
+		it->prov = catalog_match_hosts(chk->cat, hosts, it->nmx, &it->prov_why);
+		if ((mxs = calloc(1, sizeof(*mxs))) == NULL)
+			log_fatal("check");
+		snprintf(mxs->domain, sizeof(mxs->domain), "%.255s", it->domain);
+		mxs->status = f->mx.status;
+		mxs->sec = f->mx.sec;
+		mxs->ttl = f->mx.ttl;
+		mxs->implicit = f->implicit_mx;
+		mxs->truncated = f->truncated;
+		mxs->nhosts = it->nmx < PROVIDER_MAX_HOSTS ? it->nmx : PROVIDER_MAX_HOSTS;
+		for (size_t i = 0; i < mxs->nhosts; i++) {
+			snprintf(mxs->hosts[i], sizeof(mxs->hosts[i]), "%.255s", hosts[i]);
+			mxs->pref[i] = f->hosts[i].pref;
+		}
+		provider_decide(chk->cat, mxs, &pd);
+		if (pd.verdict == SOURCE_APPLIES && pd.policy)
+			it->template = xstrdup(pd.policy);
+		free(mxs);
+	}
+	step_done(it);
 }
 
 static void answer_cb(const struct engine_answer *ans, void *arg)
@@ -344,11 +412,209 @@ static void answer_cb(const struct engine_answer *ans, void *arg)
 	it->req = NULL;
 	it->status = ans->status;
 	it->source = ans->source;
-	it->answer_text = strdup(ans->text ? ans->text : "");
-	if (it->answer_text == NULL)
-		log_fatal("check");
-	it->answer_done = 1;
-	item_maybe_done(it);
+	it->answer_text = xstrdup(ans->text);
+	step_done(it);
+}
+
+struct sts_find {
+	const char *domain;
+	struct check_item *it;
+};
+
+static int sts_find_fn(const struct sts_record *rec, void *arg)
+{
+	struct sts_find *sf = arg;
+
+	if (strcmp(rec->domain, sf->domain) != 0)
+		return 0;
+	if (rec->id == NULL || rec->id[0] == '\0')
+		return 1;       /* a negative entry: nothing published */
+	sf->it->sts_found = 1;
+	sf->it->sts_mode = rec->mode;
+	snprintf(sf->it->sts_id, sizeof(sf->it->sts_id), "%s", rec->id ? rec->id : "");
+	return 1;
+}
+
+static void sts_done(void *arg, const struct source_result *res)
+{
+	struct check_item *it = arg;
+	struct sts_find sf = { it->domain, it };
+
+	it->sts_handle = NULL;
+	it->sts_done = 1;
+	it->sts_verdict = res->verdict;
+	if (res->verdict == SOURCE_APPLIES)
+		it->sts_answer = xstrdup(res->policy_text);
+	sts_cache_walk(it->chk->sts, sts_find_fn, &sf);
+	step_done(it);
+}
+
+/* ---- the result: recommendation and notes ---- */
+
+static const char *published(const struct check_item *it, char *buf, size_t len)
+{
+	int dane = it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND;
+	int sts = it->sts_found && it->sts_mode != STS_MODE_NONE;
+
+	if (dane && sts)
+		snprintf(buf, len, "both");
+	else if (dane)
+		snprintf(buf, len, "DANE");
+	else if (sts)
+		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
+	else if (it->d.verdict == DANE_TEMP)
+		snprintf(buf, len, "DNSSEC bogus");
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static int publishes(const struct check_item *it)
+{
+	return it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND ||
+	       it->d.verdict == DANE_TEMP ||
+	       (it->sts_found && it->sts_mode != STS_MODE_NONE);
+}
+
+static const char *provider_col(const struct check_item *it)
+{
+	if (it->prov)
+		return it->prov->name;
+	return it->nmx > 0 ? "self" : "none";
+}
+
+/* 1 when every MX was probed and c delivers on all of them. */
+static int all_deliver(const struct check_item *it, enum cand c)
+{
+	if (it->nmx == 0)
+		return 0;
+	for (size_t i = 0; i < it->nmx; i++)
+		if (!it->mx[i].done || it->mx[i].cand_text[c][0] == '\0' ||
+		    it->mx[i].v[c] != NAMEMATCH_DELIVERS)
+			return 0;
+	return 1;
+}
+
+/* The first MX on which c fails, or NULL. */
+static const struct check_mx *first_failure(const struct check_item *it, enum cand c)
+{
+	for (size_t i = 0; i < it->nmx; i++)
+		if (it->mx[i].done && it->mx[i].cand_text[c][0] &&
+		    it->mx[i].v[c] == NAMEMATCH_FAILS)
+			return &it->mx[i];
+	return NULL;
+}
+
+static void weaker_check(struct check_item *it)
+{
+	struct policy *p = NULL;
+	struct errbuf eb;
+	const char *lvl;
+
+	if (!answer_is_policy(it) || it->source != ANSWER_TABLE)
+		return;
+	errbuf_clear(&eb);
+	if (policy_parse(it->answer_text, NULL, &p, &eb) < 0)
+		return;
+	lvl = policy_level_name(p->level);
+	if ((it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND) &&
+	    p->level < POLICY_DANE)
+		note(it, 1, "table policy %s is weaker than the published DANE (%s)", lvl,
+		     it->d.level ? it->d.level : "dane");
+	else if (it->sts_found && it->sts_mode == STS_MODE_ENFORCE &&
+		 p->level <= POLICY_DANE)
+		note(it, 1, "table policy %s is weaker than the published MTA-STS enforce", lvl);
+	policy_free(p);
+}
+
+static void recommend(struct check_item *it)
+{
+	struct check *chk = it->chk;
+	const struct check_mx *bad;
+
+	if (it->nmx == 0 || publishes(it) || it->mx_failed)
+		return;
+	if (it->template) {
+		if (chk->probe && (bad = first_failure(it, CAND_PROVIDER)) != NULL) {
+			note(it, 1, "provider template \"%s\" would fail on %s: %s",
+			     it->template, bad->host, bad->vwhy[CAND_PROVIDER]);
+		} else {
+			it->recommend = xstrdup(it->template);
+			it->recommend_src = "provider";
+			return;
+		}
+	}
+	if (chk->probe == NULL)
+		return;
+	if (all_deliver(it, CAND_VERIFY)) {
+		it->recommend = xstrdup("verify");
+		it->recommend_src = "probe";
+	} else if (chk->pin && all_deliver(it, CAND_PIN)) {
+		struct buf b;
+
+		buf_init(&b, POLICY_MAX_TEXT);
+		buf_puts(&b, "fingerprint match=");
+		for (size_t i = 0; i < it->nmx; i++) {
+			int dup = 0;
+
+			for (size_t j = 0; j < i; j++)
+				dup |= strcmp(it->mx[j].fp, it->mx[i].fp) == 0;
+			if (!dup)
+				buf_printf(&b, "%s%s", i ? "|" : "", it->mx[i].fp);
+		}
+		it->recommend = xstrdup(b.data);
+		it->recommend_src = "probe";
+		buf_free(&b);
+	} else if (all_deliver(it, CAND_ENCRYPT)) {
+		it->recommend = xstrdup("encrypt");
+		it->recommend_src = "probe";
+	}
+}
+
+static void item_finish(struct check_item *it)
+{
+	struct check *chk = it->chk;
+	const struct check_mx *bad;
+
+	/* unreachable MX hosts */
+	for (size_t i = 0; chk->probe && i < it->nmx; i++)
+		if (it->mx[i].done && it->mx[i].status != PROBE_OK)
+			note(it, 1, "MX %s: %s", it->mx[i].host, it->mx[i].why);
+	weaker_check(it);
+	if (it->table_prov && it->nmx > 0 && it->prov != it->table_prov)
+		note(it, 1, "table holds the %s template but the MX hosts are not %s's",
+		     it->table_prov->name, it->table_prov->name);
+	if (chk->probe && answer_is_policy(it) &&
+	    (bad = first_failure(it, CAND_ANSWER)) != NULL)
+		note(it, 1, "%s policy \"%s\" would fail on %s: %s",
+		     it->source == ANSWER_TABLE ? "table" : answer_source_name(it->source),
+		     it->answer_text, bad->host, bad->vwhy[CAND_ANSWER]);
+	recommend(it);
+	if (it->status == LOOKUP_TEMP)
+		note(it, 0, "daemon answers TEMP: %s", it->answer_text ? it->answer_text : "");
+	if (answer_is_policy(it) && it->source == ANSWER_STS)
+		note(it, 0, "served by MTA-STS");
+	if (it->null_mx)
+		note(it, 0, "null MX: accepts no mail");
+	else if (it->nxdomain)
+		note(it, 0, "no such domain");
+	if (it->recommend && !(answer_is_policy(it) && strcmp(it->answer_text, it->recommend) == 0)) {
+		if (answer_is_policy(it) && it->source == ANSWER_TABLE)
+			note(it, 0, "recommended: %s", it->recommend);
+		else
+			note(it, 0, "recommended (%s), not in the table", it->recommend_src);
+	}
+	it->done = 1;
+	chk->running--;
+	chk->finished++;
+	if (chk->progress) {
+		fprintf(stderr, "\rcheck: %zu/%zu domains", chk->finished, chk->nitems);
+		fflush(stderr);
+	}
+	check_start_more(chk);
+	/* the engine keeps timers of its own: stop the loop explicitly */
+	if (chk->running == 0 && chk->next >= chk->nitems)
+		event_base_loopbreak(chk->base);
 }
 
 static void check_start_more(struct check *chk)
@@ -358,36 +624,45 @@ static void check_start_more(struct check *chk)
 
 		if (it->invalid)
 			continue;
-		it->started = 1;
 		chk->running++;
+		/* pending: facts, answer, MTA-STS; +1 held while starting them
+		 * so a callback made at once cannot finish the item early */
+		it->pending = 4;
 		it->lk = dane_lookup(chk->dane, it->domain, facts_cb, it);
 		if (chk->eng) {
 			it->req = engine_lookup(chk->eng, it->domain, answer_cb, it);
 		} else {
-			it->answer_done = 1; /* the verdict alone, below */
+			/* the DANE verdict alone (the table was not read) */
+			it->answer_text = NULL;
+			it->status = LOOKUP_NOTFOUND;
+			it->source = ANSWER_NONE;
+			it->pending--;
 		}
+		if (chk->sts)
+			it->sts_handle = sts_cache_lookup(chk->sts, it->domain, sts_done, it);
+		else
+			it->pending--;
+		step_done(it);
 	}
 }
 
-/* The answer without the engine: what the DANE verdict alone gives. */
-static void verdict_answer(const struct check_item *it, enum lookup_status *st,
-			   const char **text)
+/* Without the engine: the answer the DANE verdict alone gives. */
+static void verdict_answer(struct check_item *it)
 {
-	switch (it->d.verdict) {
-	case DANE_APPLIES:
-		*st = LOOKUP_OK;
-		*text = it->d.level;
-		return;
-	case DANE_TEMP:
-		*st = LOOKUP_TEMP;
-		*text = it->d.reason;
-		return;
-	default:
-		*st = LOOKUP_NOTFOUND;
-		*text = "";
-		return;
+	if (it->d.verdict == DANE_APPLIES) {
+		it->status = LOOKUP_OK;
+		it->source = ANSWER_DANE;
+		free(it->answer_text);
+		it->answer_text = xstrdup(it->d.level);
+	} else if (it->d.verdict == DANE_TEMP) {
+		it->status = LOOKUP_TEMP;
+		it->source = ANSWER_ERROR;
+		free(it->answer_text);
+		it->answer_text = xstrdup(it->d.reason);
 	}
 }
+
+/* ---- output ---- */
 
 static const char *status_word(enum lookup_status st)
 {
@@ -396,75 +671,419 @@ static const char *status_word(enum lookup_status st)
 	return (unsigned)st < 4 ? w[st] : "?";
 }
 
-static void print_item(struct check *chk, struct check_item *it)
+/* POLICY and PARAMETER columns (malloc'ed). */
+static void policy_cols(const struct check_item *it, char **level, char **params)
 {
-	enum lookup_status st = it->status;
-	const char *text = it->answer_text, *source;
+	const char *text = NULL;
+	struct policy *p = NULL;
+	struct errbuf eb;
 
-	if (chk->eng) {
-		source = answer_source_name(it->source);
-	} else {
-		verdict_answer(it, &st, &text);
-		source = it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_TEMP
-				 ? "dane" : "none";
-	}
-	if (chk->cli->json) {
-		struct buf b;
-
-		buf_init(&b, CHECK_MAX_OUTPUT + 4096);
-		buf_puts(&b, "{\"domain\":");
-		json_str(&b, it->domain);
-		buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
-			   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
-		if (it->d.level)
-			json_str(&b, it->d.level);
-		else
-			buf_puts(&b, "null");
-		buf_puts(&b, ",\"reason\":");
-		json_str(&b, it->d.reason);
-		buf_printf(&b, ",\"ttl\":%u},\"answer\":{\"status\":\"%s\",\"source\":\"%s\","
-			   "\"text\":", it->d.ttl, status_word(st), source);
-		json_str(&b, text ? text : "");
-		buf_puts(&b, ",\"table_read\":");
-		buf_puts(&b, chk->eng ? "true" : "false");
-		buf_puts(&b, ",\"note\":");
-		if (chk->eng)
-			buf_puts(&b, "null");
-		else
-			json_str(&b, chk->table_why);
-		buf_puts(&b, "}}");
-		printf("%s\n", b.data ? b.data : "");
-		buf_free(&b);
+	if (answer_is_policy(it) && it->source == ANSWER_STS) {
+		*level = xstrdup("(automatic)");
+		*params = xstrdup("-");
 		return;
 	}
-	printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
-	printf("  %-*s%-18s %s\n", COL_LABEL, "DANE",
-	       it->d.verdict == DANE_APPLIES ? it->d.level : dane_verdict_name(it->d.verdict),
-	       it->d.reason);
-	printf("  %-*s%s%s%s  (source %s%s)\n", COL_LABEL, "answer", status_word(st),
-	       text && *text ? " " : "", text ? text : "", source,
-	       chk->eng ? "" : "; DANE verdict only, table not read");
+	if (answer_is_policy(it))
+		text = it->answer_text;
+	else if (it->status == LOOKUP_TEMP)
+		text = NULL;
+	else if (it->recommend)
+		text = it->recommend;
+	errbuf_clear(&eb);
+	if (text && policy_parse(text, NULL, &p, &eb) == 0) {
+		*level = xstrdup(policy_level_name(p->level));
+		*params = policy_format_params(p);
+		if (*params == NULL)
+			log_fatal("check");
+		policy_free(p);
+		return;
+	}
+	*level = xstrdup(it->status == LOOKUP_TEMP ? "(TEMP)" : "-");
+	*params = xstrdup("");
 }
+
+static void json_nullstr(struct buf *b, const char *s)
+{
+	if (s)
+		check_json_str(b, s);
+	else
+		buf_puts(b, "null");
+}
+
+static void print_json(struct check *chk, struct check_item *it)
+{
+	struct buf b;
+	char pub[64];
+	char *level, *params;
+
+	buf_init(&b, CHECK_MAX_OUTPUT + 65536);
+	buf_puts(&b, "{\"domain\":");
+	check_json_str(&b, it->domain);
+	buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
+		   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
+	json_nullstr(&b, it->d.level);
+	buf_puts(&b, ",\"reason\":");
+	check_json_str(&b, it->d.reason);
+	buf_printf(&b, ",\"ttl\":%u},\"answer\":{\"status\":\"%s\",\"source\":\"%s\","
+		   "\"text\":", it->d.ttl, status_word(it->status),
+		   chk->eng ? answer_source_name(it->source)
+			    : (it->source == ANSWER_DANE ? "dane" :
+			       it->source == ANSWER_ERROR ? "dane" : "none"));
+	check_json_str(&b, it->answer_text ? it->answer_text : "");
+	buf_printf(&b, ",\"table_read\":%s,\"note\":", chk->eng ? "true" : "false");
+	json_nullstr(&b, chk->eng ? NULL : chk->table_why);
+	buf_puts(&b, "},\"mta_sts\":");
+	if (!it->sts_done) {
+		buf_puts(&b, "null");
+	} else {
+		buf_printf(&b, "{\"verdict\":\"%s\",\"mode\":",
+			   it->sts_verdict == SOURCE_APPLIES ? "applies" :
+			   it->sts_verdict == SOURCE_NOT_APPLICABLE ? "not applicable" :
+			   it->sts_verdict == SOURCE_TEMP ? "temporary failure" : "failed");
+		json_nullstr(&b, it->sts_found ? sts_mode_name(it->sts_mode) : NULL);
+		buf_puts(&b, ",\"id\":");
+		json_nullstr(&b, it->sts_found ? it->sts_id : NULL);
+		buf_puts(&b, ",\"policy\":");
+		json_nullstr(&b, it->sts_answer);
+		buf_puts(&b, "}");
+	}
+	buf_puts(&b, ",\"provider\":{\"column\":");
+	check_json_str(&b, provider_col(it));
+	buf_puts(&b, ",\"id\":");
+	json_nullstr(&b, it->prov ? it->prov->id : NULL);
+	buf_puts(&b, ",\"name\":");
+	json_nullstr(&b, it->prov ? it->prov->name : NULL);
+	buf_puts(&b, ",\"template\":");
+	json_nullstr(&b, it->template);
+	buf_puts(&b, ",\"why_not\":");
+	json_nullstr(&b, it->prov || it->nmx == 0 ? NULL : it->prov_why);
+	buf_puts(&b, "},\"published\":");
+	check_json_str(&b, published(it, pub, sizeof(pub)));
+	policy_cols(it, &level, &params);
+	buf_puts(&b, ",\"policy\":");
+	check_json_str(&b, level);
+	buf_puts(&b, ",\"parameter\":");
+	check_json_str(&b, params);
+	free(level);
+	free(params);
+	buf_puts(&b, ",\"table\":");
+	json_nullstr(&b, answer_is_policy(it) && it->source == ANSWER_TABLE ? it->answer_text : NULL);
+	buf_puts(&b, ",\"recommendation\":");
+	if (it->recommend) {
+		buf_puts(&b, "{\"policy\":");
+		check_json_str(&b, it->recommend);
+		buf_puts(&b, ",\"source\":");
+		check_json_str(&b, it->recommend_src);
+		buf_puts(&b, "}");
+	} else {
+		buf_puts(&b, "null");
+	}
+	buf_puts(&b, ",\"probe\":");
+	if (!chk->probe) {
+		buf_puts(&b, "null");
+	} else {
+		buf_puts(&b, "[");
+		for (size_t i = 0; i < it->nmx; i++) {
+			const struct check_mx *m = &it->mx[i];
+
+			buf_puts(&b, i ? ",{\"host\":" : "{\"host\":");
+			check_json_str(&b, m->host);
+			buf_printf(&b, ",\"status\":\"%s\",\"tls\":\"%s\",\"address\":",
+				   probe_status_name(m->status), probe_tls_name(m->tls));
+			json_nullstr(&b, m->addr[0] ? m->addr : NULL);
+			buf_printf(&b, ",\"verified\":%s,\"host_match\":%s,\"verify_error\":",
+				   m->verified ? "true" : "false", m->host_match ? "true" : "false");
+			json_nullstr(&b, m->verify_why[0] && !m->verified ? m->verify_why : NULL);
+			buf_puts(&b, ",\"why\":");
+			json_nullstr(&b, m->why[0] ? m->why : NULL);
+			buf_puts(&b, ",\"fingerprint\":");
+			json_nullstr(&b, m->fp[0] ? m->fp : NULL);
+			buf_puts(&b, ",\"pkey_fingerprint\":");
+			json_nullstr(&b, m->pkey_fp[0] ? m->pkey_fp : NULL);
+			buf_puts(&b, ",\"dane\":");
+			json_nullstr(&b, m->dane);
+			buf_puts(&b, ",\"policies\":[");
+			for (int c = 0, n = 0; c < CAND_COUNT; c++) {
+				if (m->cand_text[c][0] == '\0')
+					continue;
+				buf_puts(&b, n++ ? ",{\"role\":" : "{\"role\":");
+				check_json_str(&b, cand_name[c]);
+				buf_puts(&b, ",\"policy\":");
+				check_json_str(&b, m->cand_text[c]);
+				buf_printf(&b, ",\"delivers\":%s,\"verdict\":\"%s\",\"why\":",
+					   m->v[c] == NAMEMATCH_DELIVERS ? "true" : "false",
+					   namematch_verdict_name(m->v[c]));
+				check_json_str(&b, m->vwhy[c]);
+				buf_puts(&b, "}");
+			}
+			buf_puts(&b, "]}");
+		}
+		buf_puts(&b, "]");
+	}
+	buf_puts(&b, ",\"notes\":[");
+	for (size_t i = 0; i < it->nnotes; i++) {
+		buf_printf(&b, "%s{\"warning\":%s,\"text\":", i ? "," : "",
+			   it->notes[i].warn ? "true" : "false");
+		check_json_str(&b, it->notes[i].text);
+		buf_puts(&b, "}");
+	}
+	buf_printf(&b, "],\"warning\":%s}", it->warning ? "true" : "false");
+	printf("%s\n", b.data ? b.data : "");
+	buf_free(&b);
+}
+
+struct row {
+	const char *cols[6];
+	char *own[6];
+};
+
+static void print_table(struct check *chk)
+{
+	static const char *const head[6] = {
+		"DOMAIN", "PROVIDER", "PUBLISHED", "POLICY", "PARAMETER", "NOTE"
+	};
+	size_t w[6] = { 0 }, n = 0;
+	struct row *rows = calloc(chk->nitems + 1, sizeof(*rows));
+
+	if (rows == NULL)
+		log_fatal("check");
+	for (int c = 0; c < 6; c++)
+		rows[0].cols[c] = head[c];
+	n = 1;
+	for (size_t i = 0; i < chk->nitems; i++) {
+		struct check_item *it = &chk->items[i];
+		struct row *r = &rows[n];
+		char pub[64];
+		struct buf nb;
+
+		if (!it->done)
+			continue;
+		if (chk->details) {
+			printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
+			printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
+			       it->d.verdict == DANE_APPLIES ? it->d.level
+							     : dane_verdict_name(it->d.verdict),
+			       it->d.reason);
+			printf("  %-*s%s%s%s  (source %s%s)\n\n", CHECK_COL_LABEL, "answer",
+			       status_word(it->status),
+			       it->answer_text && *it->answer_text ? " " : "",
+			       it->answer_text ? it->answer_text : "",
+			       answer_source_name(it->source),
+			       chk->eng ? "" : "; DANE verdict only, table not read");
+		}
+		r->cols[0] = it->domain;
+		r->cols[1] = provider_col(it);
+		r->cols[2] = r->own[2] = xstrdup(published(it, pub, sizeof(pub)));
+		policy_cols(it, &r->own[3], &r->own[4]);
+		r->cols[3] = r->own[3];
+		r->cols[4] = r->own[4];
+		buf_init(&nb, 64 * 1024);
+		for (size_t k = 0; k < it->nnotes; k++)
+			buf_printf(&nb, "%s%s%s", k ? "; " : "",
+				   it->notes[k].warn ? "WARNING: " : "", it->notes[k].text);
+		r->cols[5] = r->own[5] = xstrdup(nb.data ? nb.data : "");
+		buf_free(&nb);
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 5; c++)
+			if (strlen(rows[i].cols[c]) > w[c])
+				w[c] = strlen(rows[i].cols[c]);
+	for (size_t i = 0; i < n; i++) {
+		struct buf line;
+
+		buf_init(&line, 128 * 1024);
+		for (int c = 0; c < 6; c++)
+			buf_printf(&line, "%-*s%s", c < 5 ? (int)w[c] : 0, rows[i].cols[c],
+				   c < 5 ? "  " : "");
+		while (line.len > 0 && line.data[line.len - 1] == ' ')
+			line.data[--line.len] = '\0';
+		printf("%s\n", line.data ? line.data : "");
+		buf_free(&line);
+		for (int c = 0; c < 6; c++)
+			free(rows[i].own[c]);
+	}
+	free(rows);
+}
+
+/* ---- --save ---- */
+
+static int save_recommendations(struct check *chk, int force)
+{
+	FILE *out = chk->cli->json ? stderr : stdout;
+	struct store *st;
+	int rc = 0;
+	size_t added = 0, replaced = 0, kept = 0;
+
+	if ((st = cli_store_open(chk->cli, "check", 0)) == NULL)
+		return -1;
+	for (size_t i = 0; i < chk->nitems; i++) {
+		struct check_item *it = &chk->items[i];
+		struct store_row row;
+		struct policy *p = NULL;
+		struct errbuf eb;
+		char *params = NULL, *old = NULL, change = 0;
+		int found;
+
+		if (!it->done || it->recommend == NULL)
+			continue;
+		errbuf_clear(&eb);
+		memset(&row, 0, sizeof(row));
+		if ((found = store_get(st, it->domain, &row, &eb)) < 0) {
+			cli_error("check", "%s: %s", it->domain, eb.msg);
+			rc = -1;
+			continue;
+		}
+		if (found) {
+			struct policy *op = NULL;
+
+			if (store_row_policy(&row, NULL, &op, &eb) == 0) {
+				old = policy_format(op);
+				policy_free(op);
+			} else {
+				old = xstrdup(row.policy);
+			}
+			store_row_free(&row);
+		}
+		if (policy_parse(it->recommend, NULL, &p, &eb) < 0) {
+			cli_error("check", "%s: %s", it->domain, eb.msg);
+			free(old);
+			rc = -1;
+			continue;
+		}
+		if (old && strcmp(old, it->recommend) == 0) {
+			policy_free(p);
+			free(old);
+			continue;
+		}
+		if (old && !force) {
+			fprintf(out, "kept %s: %s (recommended %s; --force replaces it)\n",
+				it->domain, old, it->recommend);
+			kept++;
+			policy_free(p);
+			free(old);
+			continue;
+		}
+		params = policy_format_params(p);
+		if (params == NULL || store_put(st, it->domain, policy_level_name(p->level),
+						params[0] ? params : NULL, &change, &eb) < 0) {
+			cli_error("check", "%s: %s", it->domain, params ? eb.msg : "out of memory");
+			rc = -1;
+		} else if (old) {
+			fprintf(out, "replaced %s: %s -> %s\n", it->domain, old, it->recommend);
+			replaced++;
+		} else {
+			fprintf(out, "added %s: %s\n", it->domain, it->recommend);
+			added++;
+		}
+		free(params);
+		free(old);
+		policy_free(p);
+	}
+	fprintf(out, "saved: %zu added, %zu replaced, %zu kept\n", added, replaced, kept);
+	store_close(st);
+	return rc;
+}
+
+/* ---- domains from the command line or a file ---- */
+
+static int read_domains(const char *path, char ***out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[CHECK_MAX_LINE + 2];
+	size_t cap = 0, lineno = 0;
+	char **v = NULL;
+
+	*n = 0;
+	if (f == NULL) {
+		cli_error("check", "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = line, *e;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			cli_error("check", "%s:%zu: line too long", path, lineno);
+			goto fail;
+		}
+		if ((e = strchr(s, '#')) != NULL)
+			*e = '\0';
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		e = s + strlen(s);
+		while (e > s && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (*s == '\0')
+			continue;
+		if (*n >= CHECK_MAX_DOMAINS) {
+			cli_error("check", "%s: more than %d domains", path, CHECK_MAX_DOMAINS);
+			goto fail;
+		}
+		if (*n == cap) {
+			char **nv;
+
+			cap = cap ? cap * 2 : 64;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				log_fatal("check");
+			v = nv;
+		}
+		v[(*n)++] = xstrdup(s);
+	}
+	if (ferror(f)) {
+		cli_error("check", "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	*out = v;
+	return 0;
+fail:
+	fclose(f);
+	for (size_t i = 0; i < *n; i++)
+		free(v[i]);
+	free(v);
+	*n = 0;
+	return -1;
+}
+
+enum { OPT_PROBE = 0x2000, OPT_PIN, OPT_SAVE, OPT_FORCE, OPT_FROM_FILE, OPT_DETAILS };
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
+		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "pin", no_argument, NULL, OPT_PIN },
+		{ "save", no_argument, NULL, OPT_SAVE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "details", no_argument, NULL, OPT_DETAILS },
+		{ "from-file", required_argument, NULL, OPT_FROM_FILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct check chk;
 	struct config *cfg;
-	struct dane_service *svc = NULL;
-	struct engine_sources *srcs = NULL;
+	struct dane_service *dsvc;
+	struct provider_service *psvc;
 	struct errbuf why;
-	int opt, rc = EXIT_OK;
+	int opt, rc = EXIT_OK, save = 0, force = 0;
+	const char *from_file = NULL;
+	char **names = NULL;
+	size_t nnames = 0;
+	int names_owned = 0;
 	long conc;
 
+	memset(&chk, 0, sizeof(chk));
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
 			continue;
 		switch (opt) {
+		case OPT_PROBE: chk.do_probe = 1; break;
+		case OPT_PIN: chk.pin = 1; break;
+		case OPT_SAVE: save = 1; break;
+		case OPT_FORCE: force = 1; break;
+		case OPT_DETAILS: chk.details = 1; break;
+		case OPT_FROM_FILE: from_file = optarg; break;
 		case 'h':
 			check_usage(stdout);
 			return EXIT_OK;
@@ -473,34 +1092,54 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if ((from_file == NULL) == (optind >= argc) || (force && !save) ||
+	    (chk.pin && !chk.do_probe)) {
+		if (from_file && optind < argc)
+			cli_error("check", "give domains or --from-file, not both");
+		else if (force && !save)
+			cli_error("check", "--force needs --save");
+		else if (chk.pin && !chk.do_probe)
+			cli_error("check", "--pin needs --probe");
 		check_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (argc - optind > CHECK_MAX_DOMAINS) {
-		cli_error("check", "more than %d domains", CHECK_MAX_DOMAINS);
-		return EXIT_USAGE;
+	if (from_file) {
+		if (read_domains(from_file, &names, &nnames) < 0)
+			return EXIT_FAIL;
+		names_owned = 1;
+		if (nnames == 0) {
+			cli_error("check", "%s: no domains", from_file);
+			return EXIT_FAIL;
+		}
+	} else {
+		if (argc - optind > CHECK_MAX_DOMAINS) {
+			cli_error("check", "more than %d domains", CHECK_MAX_DOMAINS);
+			return EXIT_USAGE;
+		}
+		names = argv + optind;
+		nnames = (size_t)(argc - optind);
 	}
 	cfg = cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
-	memset(&chk, 0, sizeof(chk));
 	chk.cli = cli;
+	chk.cfg = cfg;
 	conc = config_get_int(cfg, "check_concurrency");
 	chk.concurrency = conc < 1 ? 1 : (size_t)conc;
-	chk.nitems = (size_t)(argc - optind);
+	chk.nitems = nnames;
+	chk.progress = isatty(STDERR_FILENO) && nnames > CHECK_PROGRESS_MIN;
 	if ((chk.items = calloc(chk.nitems, sizeof(*chk.items))) == NULL) {
 		cli_error("check", "out of memory");
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+		goto out;
 	}
 	for (size_t i = 0; i < chk.nitems; i++) {
 		struct check_item *it = &chk.items[i];
 
 		it->chk = &chk;
-		it->arg = argv[optind + (int)i];
 		buf_init(&it->out, CHECK_MAX_OUTPUT);
 		errbuf_clear(&why);
-		if (rr_domain_normalize(it->arg, it->domain, sizeof(it->domain), &why) < 0) {
+		if (rr_domain_normalize(names[i], it->domain, sizeof(it->domain), &why) < 0) {
 			cli_error("check", "%s", why.msg);
 			it->invalid = 1;
 			rc = EXIT_FAIL;
@@ -517,64 +1156,99 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		cli_error("check", "the admin's table was not read (%s); answers are "
 			  "the DANE verdict alone", why.msg);
 	}
-	/* The daemon's discovery sources (DANE, MTA-STS, providers) behind
-	 * the engine, so the answer is the daemon's; the facts shown come
-	 * from a DANE layer of our own (engine_sources has no accessor for
-	 * its DNS context, so this is a second one). */
+	/* The daemon's sources behind the engine (or none, without it); the
+	 * facts shown come from the same services and DNS context. */
 	errbuf_clear(&why);
-	if (chk.eng && engine_sources_new(chk.base, cfg, chk.eng, cli->db_url,
-					  STS_PERSIST_LOAD, &srcs, &why) < 0) {
+	if (engine_sources_new(chk.base, cfg, chk.eng, cli->db_url, STS_PERSIST_LOAD,
+			       &chk.srcs, &why) < 0) {
 		cli_error("check", "%s", why.msg);
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	errbuf_clear(&why);
-	if (dane_service_new(chk.base, cfg, NULL, &svc, &why) < 0) {
-		cli_error("check", "%s", why.msg);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (svc == NULL) {
+	if ((dsvc = engine_sources_dane(chk.srcs)) == NULL) {
 		cli_error("check", "DNSSEC validation is off (dns_trust_anchor_file is "
 			  "empty): nothing to check");
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	chk.dane = dane_service_dane(svc);
+	chk.dane = dane_service_dane(dsvc);
+	if (engine_sources_sts(chk.srcs))
+		chk.sts = sts_cache_of(engine_sources_sts(chk.srcs));
+	if ((psvc = engine_sources_provider(chk.srcs)) != NULL)
+		chk.cat = provider_service_catalog(psvc);
+	if (chk.do_probe) {
+		signal(SIGPIPE, SIG_IGN);
+		errbuf_clear(&why);
+		chk.probe = probe_new_cfg(chk.base, dane_service_dns(dsvc), cfg,
+					  &(struct probe_opts){
+						  .max_parallel = (unsigned)(chk.concurrency * 2 <
+							PROBE_MAX_PARALLEL ? chk.concurrency * 2
+									   : PROBE_MAX_PARALLEL) },
+					  &why);
+		if (chk.probe == NULL) {
+			cli_error("check", "%s", why.msg);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
 	check_start_more(&chk);
 	if (chk.running > 0)
 		event_base_dispatch(chk.base);
+	if (chk.progress)
+		fprintf(stderr, "\r%*s\r", 40, "");
 	for (size_t i = 0; i < chk.nitems; i++) {
 		struct check_item *it = &chk.items[i];
 
 		if (it->invalid)
 			continue;
-		if (!it->facts_done || !it->answer_done) {
+		if (!it->done) {
 			cli_error("check", "%s: no result", it->domain);
 			rc = EXIT_FAIL;
 			continue;
 		}
-		if (i > 0 && !cli->json)
-			putchar('\n');
-		print_item(&chk, it);
-		if (it->failed)
+		if (chk.eng == NULL)
+			verdict_answer(it);
+		if (it->failed || it->warning)
 			rc = EXIT_FAIL;
+		if (cli->json)
+			print_json(&chk, it);
 	}
+	if (!cli->json)
+		print_table(&chk);
+	if (save && save_recommendations(&chk, force) < 0)
+		rc = EXIT_FAIL;
 out:
-	for (size_t i = 0; i < chk.nitems; i++) {
-		if (chk.items[i].lk)
-			dane_lookup_cancel(chk.items[i].lk);
-		if (chk.items[i].req)
-			engine_cancel(chk.items[i].req);
-		buf_free(&chk.items[i].out);
-		free(chk.items[i].answer_text);
+	for (size_t i = 0; chk.items && i < chk.nitems; i++) {
+		struct check_item *it = &chk.items[i];
+
+		if (it->lk)
+			dane_lookup_cancel(it->lk);
+		if (it->req)
+			engine_cancel(it->req);
+		if (it->sts_handle)
+			sts_cache_cancel(chk.sts, it->sts_handle);
+		for (size_t j = 0; j < it->nmx; j++)
+			if (it->mx[j].req)
+				probe_cancel(it->mx[j].req);
+		free(it->mx);
+		buf_free(&it->out);
+		free(it->answer_text);
+		free(it->sts_answer);
+		free(it->template);
+		free(it->recommend);
 	}
 	free(chk.items);
+	if (chk.probe)
+		probe_free(chk.probe);
 	if (chk.eng)
 		engine_free(chk.eng);
-	engine_sources_free(srcs);
-	dane_service_free(svc);
+	engine_sources_free(chk.srcs);
 	if (chk.base)
 		event_base_free(chk.base);
+	if (names_owned) {
+		for (size_t i = 0; i < nnames; i++)
+			free(names[i]);
+		free(names);
+	}
 	return rc;
 }

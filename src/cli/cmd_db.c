@@ -4,13 +4,15 @@
  *
  * init creates the table tlspolicies when it is missing (for MariaDB
  * exactly the ViMbAdmin DDL; for SQLite its equivalent) and leaves an
- * existing one as it is after checking it has the columns we use.
+ * existing one as it is after checking it has the columns we use; the
+ * same for tlspolicy's own table tlspolicy_sts (store_sts.h).
  * check validates every row the way the daemon and the exports do and
  * reports each invalid row by its id (exit 1 when there is one).
  */
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "store/store_sts.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,29 +21,14 @@ static const char *const db_help =
 	"usage: tlspolicy db COMMAND\n"
 	"\n"
 	"Commands:\n"
-	"  init    create the table tlspolicies when it is missing (an existing\n"
-	"          table is used as it is, never altered)\n"
+	"  init    create the tables tlspolicies (the policy table) and\n"
+	"          tlspolicy_sts (the MTA-STS cache) when they are missing (an\n"
+	"          existing table is used as it is, never altered)\n"
 	"  check   validate every row; report invalid rows by id (exit 1 if any)\n"
 	"\n"
 	"The database is --db URL or the setting 'database':\n"
 	"  sqlite:/path/file.db\n"
 	"  mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]\n";
-
-/* Opens --db or the setting; errors as "tlspolicy db: ...". */
-static struct store *open_db(struct cli *cli)
-{
-	const char *url = cli->db_url ? cli->db_url
-				      : config_get(cli_config(cli), "database");
-	struct store *st = NULL;
-	struct errbuf why;
-
-	errbuf_clear(&why);
-	if (store_open(url, &st, &why) < 0) {
-		cli_error("db", "%s", why.msg);
-		return NULL;
-	}
-	return st;
-}
 
 struct check_state {
 	struct policy_opts opts;
@@ -75,7 +62,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 	struct store *st;
 	struct errbuf why;
 	const char *sub;
-	int opt, created, rc;
+	int opt, created, sts_created, rc;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
@@ -102,14 +89,19 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
 		return EXIT_USAGE;
 	}
-	if ((st = open_db(cli)) == NULL)
+	/* check reads only: it creates no SQLite file */
+	if ((st = cli_store_open(cli, "db", strcmp(sub, "init") == 0 ? 0 :
+				 STORE_OPEN_EXISTING)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	if (strcmp(sub, "init") == 0) {
-		rc = store_init(st, &created, &why);
-		if (rc == 0)
+		rc = store_init_ex(st, &created, &sts_created, &why);
+		if (rc == 0) {
 			printf("%s table tlspolicies in %s\n",
 			       created ? "created" : "using the existing", store_describe(st));
+			printf("%s table %s in %s\n", sts_created ? "created" :
+			       "using the existing", STORE_STS_TABLE, store_describe(st));
+		}
 	} else {
 		struct check_state cs;
 

@@ -108,19 +108,17 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 	return -1;
 }
 
+/* Commands that write create the embedded SQLite file and its table
+ * (it is ours); the others create nothing (STORE_OPEN_EXISTING). */
 static struct store *open_store(struct cli *cli, int create_sqlite)
 {
-	struct config *cfg = cli_config(cli);
-	const char *url = cli->db_url ? cli->db_url : config_get(cfg, "database");
-	struct store *st = NULL;
+	struct store *st;
 	struct errbuf why;
 
-	errbuf_clear(&why);
-	if (store_open(url, &st, &why) < 0) {
-		cli_error("policy", "%s", why.msg);
+	st = cli_store_open(cli, "policy", create_sqlite ? 0 : STORE_OPEN_EXISTING);
+	if (st == NULL)
 		return NULL;
-	}
-	/* The embedded SQLite file is ours: writing to it creates the table. */
+	errbuf_clear(&why);
 	if (create_sqlite && strcmp(store_backend(st), "sqlite") == 0 &&
 	    store_init(st, NULL, &why) < 0) {
 		cli_error("policy", "%s", why.msg);
@@ -170,6 +168,7 @@ static int rowvec_add(const struct store_row *row, void *arg)
 	}
 	r = &v->rows[v->n];
 	r->id = row->id;
+	r->defect = row->defect;
 	r->domain = strdup(row->domain);
 	r->policy = strdup(row->policy);
 	r->params = row->params ? strdup(row->params) : NULL;
@@ -224,7 +223,7 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
 		"(postfix_compatibility) would accept it and stored in canonical form.\n"
 		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
-	struct policy_opts opts = policy_opts_of(cli);
+	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
 	struct policy *p = NULL;
 	struct store *st = NULL;
@@ -239,6 +238,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
+	/* after the options: -c FILE may follow the command */
+	opts = policy_opts_of(cli);
 	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
 		return EXIT_FAIL;
 	for (int i = optind + 1; i < argc; i++)
@@ -292,33 +293,31 @@ done:
 	return rc;
 }
 
-static int policy_get(struct cli *cli, int argc, char **argv)
+/*
+ * get and delete: one KEY, an existing table.  Runs store_get() (row
+ * not NULL) or store_delete() on the normalised key.  Returns -1 when
+ * the row was there, else the exit code (the error printed).
+ */
+static int policy_key_op(struct cli *cli, int argc, char **argv,
+			 struct subopt *so, char *key, size_t keylen,
+			 struct store_row *row)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy get KEY\n"
-		"\n"
-		"Prints KEY's policy on one line exactly as Postfix receives it\n"
-		"(LEVEL attr=value ...).  Exit 1 when KEY has no row or the row is invalid.\n" };
-	struct policy_opts opts = policy_opts_of(cli);
-	char key[POLICY_KEY_MAX], *text;
-	struct store_row row;
-	struct policy *p;
 	struct store *st;
 	struct errbuf why;
 	int rc;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+	if ((rc = parse_subopts(cli, argc, argv, so)) >= 0)
 		return rc;
 	if (argc - optind != 1) {
-		fputs(so.usage, stderr);
+		fputs(so->usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
+	if (normalize_key(argv[optind], key, keylen) < 0)
 		return EXIT_FAIL;
 	if ((st = open_store(cli, 0)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
-	rc = store_get(st, key, &row, &why);
+	rc = row ? store_get(st, key, row, &why) : store_delete(st, key, &why);
 	store_close(st);
 	if (rc < 0) {
 		cli_error("policy", "%s", why.msg);
@@ -328,6 +327,27 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 		cli_error("policy", "no entry for %s", key);
 		return EXIT_FAIL;
 	}
+	return -1;
+}
+
+static int policy_get(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy get KEY\n"
+		"\n"
+		"Prints KEY's policy on one line exactly as Postfix receives it\n"
+		"(LEVEL attr=value ...).  Exit 1 when KEY has no row or the row is invalid.\n" };
+	struct policy_opts opts;
+	char key[POLICY_KEY_MAX], *text;
+	struct store_row row;
+	struct policy *p;
+	struct errbuf why;
+	int rc;
+
+	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), &row)) >= 0)
+		return rc;
+	opts = policy_opts_of(cli);
+	errbuf_clear(&why);
 	rc = store_row_policy(&row, &opts, &p, &why);
 	store_row_free(&row);
 	if (rc < 0) {
@@ -352,31 +372,10 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 		"\n"
 		"Removes KEY's row.  Exit 1 when there is none.\n" };
 	char key[POLICY_KEY_MAX];
-	struct store *st;
-	struct errbuf why;
 	int rc;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL)) >= 0)
 		return rc;
-	if (argc - optind != 1) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
-		return EXIT_FAIL;
-	if ((st = open_store(cli, 0)) == NULL)
-		return EXIT_FAIL;
-	errbuf_clear(&why);
-	rc = store_delete(st, key, &why);
-	store_close(st);
-	if (rc < 0) {
-		cli_error("policy", "%s", why.msg);
-		return EXIT_FAIL;
-	}
-	if (rc == 0) {
-		cli_error("policy", "no entry for %s", key);
-		return EXIT_FAIL;
-	}
 	printf("%s: deleted\n", key);
 	return EXIT_OK;
 }
@@ -688,7 +687,7 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"one invalid line imports nothing and is named as FILE:LINE.  Rows not\n"
 		"in the file are kept.  Prints the counts added/changed/unchanged.\n"
 		"  -n, --dry-run   check and count, write nothing\n" };
-	struct policy_opts opts = policy_opts_of(cli);
+	struct policy_opts opts;
 	struct policyfile_entry *ents = NULL;
 	struct store_put_item *items = NULL;
 	char **params = NULL;
@@ -706,6 +705,7 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
+	opts = policy_opts_of(cli); /* after the options (-c FILE) */
 	path = argv[optind];
 	origin = strcmp(path, "-") == 0 ? "stdin" : path;
 	if ((text = read_all(path, &len)) == NULL)

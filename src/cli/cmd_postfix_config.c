@@ -59,22 +59,6 @@ static const char *const pfconf_help =
 	"                    (Postfix then needs no tlspolicy daemon, but gets no\n"
 	"                    discovered policies)\n";
 
-/* Opens --db or the setting; errors as "tlspolicy postfix-config: ...". */
-static struct store *open_db(struct cli *cli)
-{
-	const char *url = cli->db_url ? cli->db_url
-				      : config_get(cli_config(cli), "database");
-	struct store *st = NULL;
-	struct errbuf why;
-
-	errbuf_clear(&why);
-	if (store_open(url, &st, &why) < 0) {
-		cli_error("postfix-config", "%s", why.msg);
-		return NULL;
-	}
-	return st;
-}
-
 enum { OPT_ROLE = 0x2000, OPT_WRITE_MAPS, OPT_DIRECT };
 
 /* The socketmap table for the first listener, into out. */
@@ -276,7 +260,7 @@ static int default_level(struct cli *cli, const char *role, char *level,
 	struct errbuf why;
 	int rc;
 
-	if ((st = open_db(cli)) == NULL)
+	if ((st = cli_store_open(cli, "postfix-config", STORE_OPEN_EXISTING)) == NULL)
 		return -1;
 	errbuf_clear(&why);
 	rc = store_get(st, "_default", &row, &why);

@@ -225,6 +225,7 @@ static const char *verdict_name(enum source_verdict v)
 	case SOURCE_NOT_APPLICABLE: return "not-applicable";
 	case SOURCE_TEMP: return "temp";
 	case SOURCE_FAILED: return "failed";
+	case SOURCE_NOTFOUND: return "notfound";
 	}
 	return "?";
 }

@@ -21,10 +21,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+struct dane_src_req;
+
+/* Whether our own resolver validates at all (see "the root check"). */
+enum root_state { ROOT_UNKNOWN, ROOT_SECURE, ROOT_BROKEN };
 
 struct dane {
 	struct dns *dns;
 	enum dane_answer_mode mode;
+	/* the root check: its last outcome, until when it holds, the query
+	 * in flight and the source requests waiting for it */
+	enum root_state root;
+	time_t root_until;
+	struct dns_query *rootq;
+	struct dane_src_req *root_wait;
+	int root_logged;             /* the outage was logged */
 };
 
 struct dane_lookup;
@@ -323,6 +336,12 @@ struct dane *dane_new(struct dns *dns, const struct config *cfg,
 
 void dane_free(struct dane *dane)
 {
+	if (dane == NULL)
+		return;
+	if (dane->root_wait)
+		log_panic("dane_free: source requests still waiting (free the engine first)");
+	if (dane->rootq)
+		dns_cancel(dane->rootq);
 	free(dane);
 }
 
@@ -632,31 +651,31 @@ void dane_lookup_cancel(struct dane_lookup *lk)
 
 struct dane_src_req {
 	struct dane *dane;
-	struct dane_lookup *lk;
+	struct dane_lookup *lk;      /* NULL once the facts are in */
 	source_done_fn done;
 	void *done_arg;
+	struct dane_src_req *next;   /* dane->root_wait */
+	char domain[DANE_NAME_BUF];
+	struct dane_decision d;      /* a TEMP waiting for the root check */
 };
 
-static void src_cb(void *arg, const struct dane_facts *f)
+static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 {
-	struct dane_src_req *req = arg;
-	struct dane_decision d;
 	struct source_result res;
 
-	dane_decide(f, req->dane->mode, &d);
 	memset(&res, 0, sizeof(res));
-	res.ttl = d.ttl;
-	res.reason = d.reason;
-	switch (d.verdict) {
+	res.ttl = d->ttl;
+	res.reason = d->reason;
+	switch (d->verdict) {
 	case DANE_APPLIES:
 		res.verdict = SOURCE_APPLIES;
-		res.policy_text = d.level;
+		res.policy_text = d->level;
 		break;
 	case DANE_NOTFOUND:
-		/* DANE applies and the admin wants Postfix's own default
-		 * (dane_answer = notfound).  engine.h has no verdict "answer
-		 * NOTFOUND and stop", so later sources may still decide. */
-		res.verdict = SOURCE_NOT_APPLICABLE;
+		/* DANE applies and the admin wants Postfix's own dane level
+		 * to decide (dane_answer = notfound): NOTFOUND, and no later
+		 * source (MTA-STS, provider) may answer instead. */
+		res.verdict = SOURCE_NOTFOUND;
 		break;
 	case DANE_NOT_APPLICABLE:
 		res.verdict = SOURCE_NOT_APPLICABLE;
@@ -669,10 +688,95 @@ static void src_cb(void *arg, const struct dane_facts *f)
 		break;
 	}
 	if (log_get_verbose() > 0)
-		log_debug("dane %s: %s: %s", f->domain, dane_verdict_name(d.verdict),
-			  d.reason);
+		log_debug("dane %s: %s: %s", req->domain, dane_verdict_name(d->verdict),
+			  d->reason);
 	req->done(req->done_arg, &res);
 	free(req);
+}
+
+/*
+ * The root check.  A bogus answer means TEMP only when the domain's own
+ * data is broken.  When our resolver cannot validate anything (wrong
+ * dns_trust_anchor_file, forwarders that strip DNSSEC, no route to the
+ * root) every answer is bogus or fails, and TEMP would defer all mail
+ * for tlspolicy's own failure.  So before a TEMP is given out, the
+ * root's DNSKEY RRset must validate as secure through the same context;
+ * the outcome holds for DANE_ROOT_CHECK_TTL seconds and one query serves
+ * every request waiting for it.  When it does not validate the verdict
+ * is FAILED (not applicable, not cached long), logged once per outage.
+ */
+static void root_apply(struct dane *dane, struct dane_src_req *req)
+{
+	if (dane->root != ROOT_SECURE) {
+		static const char prefix[] = "tlspolicy's own DNSSEC validation "
+			"fails (the root zone does not validate), not the domain's: ";
+		size_t p = sizeof(prefix) - 1, n = strlen(req->d.reason);
+
+		/* prefix the reason in place, cut to the buffer */
+		if (p + n >= sizeof(req->d.reason))
+			n = sizeof(req->d.reason) - p - 1;
+		memmove(req->d.reason + p, req->d.reason, n);
+		memcpy(req->d.reason, prefix, p);
+		req->d.reason[p + n] = '\0';
+		req->d.verdict = DANE_FAILED;
+	}
+	src_finish(req, &req->d);
+}
+
+static void root_cb(void *arg, const struct dns_answer *a)
+{
+	struct dane *dane = arg;
+	struct dane_src_req *req;
+	int secure = a->status == DNS_STATUS_DATA && a->sec == DNS_SEC_SECURE;
+
+	dane->rootq = NULL;
+	dane->root = secure ? ROOT_SECURE : ROOT_BROKEN;
+	dane->root_until = time(NULL) + DANE_ROOT_CHECK_TTL;
+	if (!secure && !dane->root_logged) {
+		log_warnx("dane: the root zone's DNSKEY does not validate (%s, %s%s%s): "
+			  "DNSSEC validation by tlspolicy itself is broken, so DANE "
+			  "lookups are treated as failed (NOTFOUND), not TEMP; check "
+			  "dns_trust_anchor_file and dns_resolvers (forwarders must "
+			  "pass DNSSEC records)", dns_status_name(a->status),
+			  dns_sec_name(a->sec), a->why ? ": " : "",
+			  a->why ? a->why : "");
+		dane->root_logged = 1;
+	} else if (secure && dane->root_logged) {
+		log_info("dane: the root zone validates again; DNSSEC failures "
+			 "are the domains' own again (TEMP)");
+		dane->root_logged = 0;
+	}
+	while ((req = dane->root_wait) != NULL) {
+		dane->root_wait = req->next;
+		root_apply(dane, req);
+	}
+}
+
+/* Answers req (whose decision is TEMP) now or after the root check. */
+static void root_check(struct dane *dane, struct dane_src_req *req)
+{
+	if (dane->root != ROOT_UNKNOWN && time(NULL) < dane->root_until) {
+		root_apply(dane, req);
+		return;
+	}
+	req->next = dane->root_wait;
+	dane->root_wait = req;
+	if (dane->rootq == NULL)
+		dane->rootq = dns_resolve(dane->dns, ".", DNS_TYPE_DNSKEY, root_cb, dane);
+}
+
+static void src_cb(void *arg, const struct dane_facts *f)
+{
+	struct dane_src_req *req = arg;
+
+	req->lk = NULL; /* freed by the caller after this */
+	snprintf(req->domain, sizeof(req->domain), "%s", f->domain);
+	dane_decide(f, req->dane->mode, &req->d);
+	if (req->d.verdict == DANE_TEMP) {
+		root_check(req->dane, req);
+		return;
+	}
+	src_finish(req, &req->d);
 }
 
 static void *src_discover(void *ctx, const char *domain, source_done_fn done,
@@ -692,9 +796,19 @@ static void *src_discover(void *ctx, const char *domain, source_done_fn done,
 static void src_cancel(void *ctx, void *handle)
 {
 	struct dane_src_req *req = handle;
+	struct dane *dane = ctx;
 
-	(void)ctx;
-	dane_lookup_cancel(req->lk);
+	if (req->lk) {
+		dane_lookup_cancel(req->lk);
+	} else {
+		/* waiting for the root check */
+		for (struct dane_src_req **pp = &dane->root_wait; *pp; pp = &(*pp)->next) {
+			if (*pp == req) {
+				*pp = req->next;
+				break;
+			}
+		}
+	}
 	free(req);
 }
 

@@ -44,6 +44,8 @@
 #define DANE_MAX_TLSA 32
 #define DANE_MAX_ADDRS 16
 #define DANE_REASON_MAX 768
+/* seconds the outcome of the root check (engine source) holds */
+#define DANE_ROOT_CHECK_TTL 30
 /* "_25._tcp." + a 253-character host name, and the NUL */
 #define DANE_NAME_BUF 264
 
@@ -155,7 +157,13 @@ void dane_lookup_cancel(struct dane_lookup *lk);
 
 /*
  * The DANE discovery source for the engine (engine.h): discover() runs
- * dane_lookup() + dane_decide().  Returns 0.
+ * dane_lookup() + dane_decide().  DANE_NOTFOUND is SOURCE_NOTFOUND (no
+ * later source answers).  A TEMP verdict stands only when the root
+ * zone's DNSKEY validates as secure through the same dns context
+ * (checked at most every DANE_ROOT_CHECK_TTL seconds); otherwise
+ * tlspolicy's own validation is broken (trust anchor, forwarders, no
+ * route) and the verdict is SOURCE_FAILED, logged once per outage:
+ * tlspolicy's own failures never defer mail.  Returns 0.
  */
 int dane_source_init(struct dane *dane, struct engine_source *out);
 

@@ -35,6 +35,7 @@
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_DNSKEY 48
 #define DNS_TYPE_TLSA 52
 
 /* TLSA fields (RFC 6698 §2.1, RFC 7218 acronyms). */

@@ -12,7 +12,8 @@
  * `expires`, usable as stale answer until `stale_until`) and at most
  * one discovery in flight; concurrent lookups of the domain wait on
  * that entry (coalescing).  A discovery asks the sources in order until
- * one applies (answer OK) or reports TEMP (answer TEMP); FAILED and
+ * one applies (answer OK), decides NOTFOUND (answer NOTFOUND, cached like
+ * an applying one) or reports TEMP (answer TEMP); FAILED and
  * NOT_APPLICABLE go on to the next.  Every waiting lookup has its own
  * deadline (lookup_deadline): when it passes, the lookup is answered
  * from the stale decision if there is one, else from the fallback
@@ -58,7 +59,8 @@
 #define ENGINE_FAILED_TTL_MAX 60       /* cache time of a failed discovery */
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
 
-enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP };
+/* RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`). */
+enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP, RES_NOTFOUND };
 
 struct discovery;
 
@@ -182,6 +184,9 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 		break;
 	case RES_TEMP:
 		answer(eng, cb, arg, LOOKUP_TEMP, ANSWER_ERROR, e->text);
+		break;
+	case RES_NOTFOUND:
+		answer(eng, cb, arg, LOOKUP_NOTFOUND, e->src, NULL);
 		break;
 	case RES_NONE:
 	default:
@@ -371,7 +376,8 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 	struct engine_req *r;
 
 	if (kind == RES_NONE && d->any_failed && e->have_result &&
-	    e->kind == RES_APPLIES && now < e->stale_until) {
+	    (e->kind == RES_APPLIES || e->kind == RES_NOTFOUND) &&
+	    now < e->stale_until) {
 		/* Our own failure: keep serving the last positive decision. */
 		log_debug("engine: %s: discovery failed; keeping the previous answer",
 			  e->domain);
@@ -420,6 +426,11 @@ static void disc_advance(struct discovery *d)
 			switch (res->verdict) {
 			case SOURCE_APPLIES:
 				disc_finish(d, RES_APPLIES, src->answer, d->text,
+					    clamp_ttl(res->ttl, eng->cache_min_ttl,
+						      eng->cache_max_ttl));
+				return;
+			case SOURCE_NOTFOUND:
+				disc_finish(d, RES_NOTFOUND, src->answer, NULL,
 					    clamp_ttl(res->ttl, eng->cache_min_ttl,
 						      eng->cache_max_ttl));
 				return;
@@ -663,7 +674,9 @@ static int engine_store_open(struct engine *eng, struct errbuf *why)
 {
 	if (eng->store)
 		return 0;
-	return store_open(eng->db_url, &eng->store, why);
+	/* The daemon and `query` only read: a missing SQLite file is an
+	 * error ("run tlspolicy db init"), never created empty. */
+	return store_open_ex(eng->db_url, STORE_OPEN_EXISTING, &eng->store, why);
 }
 
 /* Names the skipped rows (first load, and when their number changed). */

@@ -8,7 +8,8 @@
  *      anything discovered for sub.example.com);
  *   2. a fresh cached decision;
  *   3. discovery sources in the order they were added (DANE, MTA-STS,
- *      provider templates): the first that applies decides;
+ *      provider templates): the first that applies decides (a source
+ *      may also decide NOTFOUND: SOURCE_NOTFOUND);
  *   4. the `_default` row; else NOTFOUND.
  * Keys "[host]", "[host]:port", IP literals and ".parent" keys are
  * answered from the table only.  Concurrent lookups of one domain share
@@ -94,6 +95,9 @@ enum source_verdict {
 	SOURCE_NOT_APPLICABLE, /* nothing published: next source decides */
 	SOURCE_TEMP,           /* the domain's own data is broken (DNSSEC bogus): answer TEMP */
 	SOURCE_FAILED,         /* our own failure: treated as not applicable, not cached long */
+	SOURCE_NOTFOUND,       /* applies, but the answer is NOTFOUND (e.g. dane_answer =
+				* notfound: Postfix's own level decides); stops the chain
+				* and is cached like SOURCE_APPLIES; `_default` is not used */
 };
 
 struct source_result {

@@ -57,3 +57,18 @@ void engine_sources_free(struct engine_sources *s)
 	dane_service_free(s->dane);
 	free(s);
 }
+
+struct dane_service *engine_sources_dane(const struct engine_sources *s)
+{
+	return s ? s->dane : NULL;
+}
+
+struct sts *engine_sources_sts(const struct engine_sources *s)
+{
+	return s ? s->sts : NULL;
+}
+
+struct provider_service *engine_sources_provider(const struct engine_sources *s)
+{
+	return s ? s->provider : NULL;
+}

@@ -26,4 +26,14 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 /* After engine_free() (the engine may cancel discoveries). */
 void engine_sources_free(struct engine_sources *srcs);
 
+/* The services behind the sources, for commands that show their facts
+ * (`check`) without a second DNS context.  Owned by srcs; NULL when the
+ * service is off (DANE without a trust anchor). */
+struct dane_service;
+struct sts;
+struct provider_service;
+struct dane_service *engine_sources_dane(const struct engine_sources *srcs);
+struct sts *engine_sources_sts(const struct engine_sources *srcs);
+struct provider_service *engine_sources_provider(const struct engine_sources *srcs);
+
 #endif

@@ -52,6 +52,7 @@
  * replies); error messages quote it escaped and cut (policy_escape()).
  */
 #include "policy/policy.h"
+#include "util/text.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -130,17 +131,6 @@ static const char *char_name(unsigned char c, char out[8])
 
 #define Q(buf, s) policy_escape((buf), sizeof(buf), (s), strlen(s))
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
 static void lower(char *s)
 {
 	for (; *s; s++)
@@ -217,14 +207,20 @@ static int host_check(char *name, const char *what, struct errbuf *why)
 			label = 0;
 			continue;
 		}
-		if (c == '-') {
+		/* ASCII classes, not ctype: no locale, and this is the
+		 * daemon's hot path. */
+		if (c >= 'A' && c <= 'Z') {
+			name[i] = (char)(c + ('a' - 'A'));
+			numeric = 0;
+		} else if ((c >= 'a' && c <= 'z') || c == '_') {
+			numeric = 0;
+		} else if (c >= '0' && c <= '9') {
+			/* digits */
+		} else if (c == '-') {
 			if (label == 0)
 				return errbuf_set(why, "%s: misplaced '-' in "
 						  "host name \"%s\"", what,
 						  Q(q, name));
-		} else if (isalnum(c) || c == '_') {
-			if (!isdigit(c))
-				numeric = 0;
 		} else {
 			return errbuf_set(why, "%s: invalid character '%s' "
 					  "in host name \"%s\"", what,
@@ -234,7 +230,6 @@ static int host_check(char *name, const char *what, struct errbuf *why)
 			return errbuf_set(why, "%s: label longer than %d bytes "
 					  "in host name \"%s\"", what,
 					  POLICY_LABEL_MAX, Q(q, name));
-		name[i] = (char)tolower(c);
 	}
 	if (label == 0 || name[len - 1] == '-')
 		return errbuf_set(why, "%s: misplaced '%s' in host name \"%s\"",
@@ -243,39 +238,6 @@ static int host_check(char *name, const char *what, struct errbuf *why)
 		return errbuf_set(why, "%s: numeric host name \"%s\"", what,
 				  Q(q, name));
 	return 0;
-}
-
-/* Strict UTF-8: no overlong forms, surrogates or values past U+10FFFF. */
-static int utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p, n, v, i;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, v = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, v = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, v = c & 0x07;
-		else
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			v = (v << 6) | (p[i] & 0x3f);
-		}
-		if ((n == 2 && (v < 0x800 || (v >= 0xd800 && v <= 0xdfff))) ||
-		    (n == 3 && (v < 0x10000 || v > 0x10ffff)))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
 }
 
 /*
@@ -288,7 +250,7 @@ static int alabels_check(const char *s, const char *what, struct errbuf *why)
 	const char *p = s;
 
 	for (;;) {
-		if (strncasecmp(p, "xn--", 4) == 0) {
+		if ((*p == 'x' || *p == 'X') && strncasecmp(p, "xn--", 4) == 0) {
 			char *u = NULL, *a = NULL;
 			int rc = idn2_to_unicode_8z8z(s, &u, 0);
 
@@ -312,74 +274,88 @@ static int alabels_check(const char *s, const char *what, struct errbuf *why)
 }
 
 /*
- * A host name that may be internationalised: returns a new string with
- * the A-label form, lower case, checked.
+ * A host name that may be internationalised, in[0..n): writes the
+ * A-label form, lower case and checked, into out (size outlen, at
+ * least POLICY_HOST_MAX + 1).  Allocates nothing for an ASCII name
+ * without "xn--" labels (the daemon's lookup path).
  */
-static int host_normalize(const char *in, size_t n, int allow_underscore,
-			  const char *what, char **out, struct errbuf *why)
+static int host_normalize_into(const char *in, size_t n, int allow_underscore,
+			       const char *what, char *out, size_t outlen,
+			       struct errbuf *why)
 {
 	char q[POLICY_QUOTE_MAX * 4 + 8];
-	char *s = xstrndup(in, n);
 	size_t i;
 	int utf8 = 0;
 
-	if (s == NULL)
-		return nomem(why);
 	for (i = 0; i < n; i++) {
-		if ((unsigned char)s[i] >= 0x80)
+		if ((unsigned char)in[i] >= 0x80)
 			utf8 = 1;
-		if (s[i] == '\0') {
-			free(s);
+		if (in[i] == '\0')
 			return errbuf_set(why, "%s: invalid character '\\x00' "
 					  "in host name", what);
-		}
 	}
 	if (utf8) {
-		char *a = NULL;
+		char *u, *a = NULL;
 		int rc;
 
-		if (!utf8_valid(s)) {
-			errbuf_set(why, "%s: invalid UTF-8 in host name \"%s\"",
-				   what, Q(q, s));
-			free(s);
-			return -1;
-		}
-
-		if (n > POLICY_HOST_MAX * 4) {
-			free(s);
+		if (!text_utf8_valid(in, n))
+			return errbuf_set(why, "%s: invalid UTF-8 in host name "
+					  "\"%s\"", what,
+					  policy_escape(q, sizeof(q), in, n));
+		if (n > POLICY_HOST_MAX * 4)
 			return errbuf_set(why, "%s: host name longer than %d "
 					  "bytes", what, POLICY_HOST_MAX);
-		}
-		rc = idn2_to_ascii_8z(s, &a, IDN2_NFC_INPUT |
+		if ((u = text_dupn(in, n)) == NULL)
+			return nomem(why);
+		rc = idn2_to_ascii_8z(u, &a, IDN2_NFC_INPUT |
 				      IDN2_NONTRANSITIONAL);
 		if (rc != IDN2_OK) {
 			errbuf_set(why, "%s: invalid internationalised name "
-				   "\"%s\": %s", what, Q(q, s),
+				   "\"%s\": %s", what, Q(q, u),
 				   idn2_strerror(rc));
-			free(s);
+			free(u);
 			return -1;
 		}
-		free(s);
-		s = strdup(a);
+		free(u);
+		n = strlen(a);
+		if (n > POLICY_HOST_MAX || n >= outlen) {
+			idn2_free(a);
+			return errbuf_set(why, "%s: host name longer than %d "
+					  "bytes", what, POLICY_HOST_MAX);
+		}
+		memcpy(out, a, n + 1);
 		idn2_free(a);
-		if (s == NULL)
-			return nomem(why);
+	} else {
+		if (n > POLICY_HOST_MAX || n >= outlen)
+			return errbuf_set(why, "%s: host name longer than %d "
+					  "bytes", what, POLICY_HOST_MAX);
+		memcpy(out, in, n);
+		out[n] = '\0';
 	}
-	if (alabels_check(s, what, why) < 0) {
-		free(s);
+	if (alabels_check(out, what, why) < 0)
 		return -1;
-	}
-	if (!allow_underscore && strchr(s, '_') != NULL) {
-		errbuf_set(why, "%s: invalid character '_' in host name "
-			   "\"%s\"", what, Q(q, s));
-		free(s);
+	if (!allow_underscore && strchr(out, '_') != NULL)
+		return errbuf_set(why, "%s: invalid character '_' in host name "
+				  "\"%s\"", what, Q(q, out));
+	return host_check(out, what, why);
+}
+
+/* The same, as a new string; prefix (e.g. "." or "*.") is put in front. */
+static int host_normalize(const char *in, size_t n, int allow_underscore,
+			  const char *what, const char *prefix, char **out,
+			  struct errbuf *why)
+{
+	char h[POLICY_HOST_MAX + 1];
+	size_t plen = strlen(prefix), hlen;
+
+	if (host_normalize_into(in, n, allow_underscore, what, h, sizeof(h),
+				why) < 0)
 		return -1;
-	}
-	if (host_check(s, what, why) < 0) {
-		free(s);
-		return -1;
-	}
-	*out = s;
+	hlen = strlen(h);
+	if ((*out = malloc(plen + hlen + 1)) == NULL)
+		return nomem(why);
+	memcpy(*out, prefix, plen);
+	memcpy(*out + plen, h, hlen + 1);
 	return 0;
 }
 
@@ -408,6 +384,16 @@ static int value_chars(const char *name, const char *v, int allow_space,
 					  char_name(*p, cn), name, Q(q, v));
 	}
 	return 0;
+}
+
+/* A one-word value: not empty, and no blank, comma, brace or control
+ * byte (bytes >= 0x80 only with allow_8bit). */
+static int word_value(const char *name, const char *v, int allow_8bit,
+		      struct errbuf *why)
+{
+	if (*v == '\0')
+		return errbuf_set(why, "%s has an empty value", name);
+	return value_chars(name, v, 0, allow_8bit, why);
 }
 
 static int dup_value(const char *v, char **out, struct errbuf *why)
@@ -639,7 +625,7 @@ static int exclude_item(const char *name, const char *item, size_t n,
 					  char_name(c, cn), name,
 					  policy_escape(q, sizeof(q), item, n));
 	}
-	if ((*out = xstrndup(item, n)) == NULL)
+	if ((*out = text_dupn(item, n)) == NULL)
 		return nomem(why);
 	return 0;
 }
@@ -659,9 +645,7 @@ static int check_servername(enum policy_level l, const char *name,
 	char *s;
 
 	(void)l;
-	if (*v == '\0')
-		return errbuf_set(why, "%s has an empty value", name);
-	if (value_chars(name, v, 0, 0, why) < 0)
+	if (word_value(name, v, 0, why) < 0)
 		return -1;
 	if ((s = strdup(v)) == NULL)
 		return nomem(why);
@@ -690,40 +674,22 @@ static int check_hostname_attr(enum policy_level l, const char *name,
 			       const char *v, char **out, struct errbuf *why)
 {
 	(void)l;
-	if (*v == '\0')
-		return errbuf_set(why, "%s has an empty value", name);
-	if (value_chars(name, v, 0, 1, why) < 0)
+	if (word_value(name, v, 1, why) < 0)
 		return -1;
-	return host_normalize(v, strlen(v), 1, name, out, why);
+	return host_normalize(v, strlen(v), 1, name, "", out, why);
 }
 
 static int check_mx_pattern(enum policy_level l, const char *name,
 			    const char *v, char **out, struct errbuf *why)
 {
-	char *h;
 	int wild;
 
 	(void)l;
-	if (*v == '\0')
-		return errbuf_set(why, "%s has an empty value", name);
-	if (value_chars(name, v, 0, 1, why) < 0)
+	if (word_value(name, v, 1, why) < 0)
 		return -1;
 	wild = strncmp(v, "*.", 2) == 0;
-	if (host_normalize(v + 2 * wild, strlen(v) - 2 * wild, 1, name, &h,
-			   why) < 0)
-		return -1;
-	if (wild) {
-		*out = malloc(strlen(h) + 3);
-		if (*out == NULL) {
-			free(h);
-			return nomem(why);
-		}
-		snprintf(*out, strlen(h) + 3, "*.%s", h);
-		free(h);
-	} else {
-		*out = h;
-	}
-	return 0;
+	return host_normalize(v + 2 * wild, strlen(v) - 2 * (size_t)wild, 1,
+			      name, wild ? "*." : "", out, why);
 }
 
 /* policy_string: free text (an MTA-STS policy line); whitespace becomes
@@ -755,9 +721,7 @@ static int check_tafile(enum policy_level l, const char *name,
 			const char *v, char **out, struct errbuf *why)
 {
 	(void)l;
-	if (*v == '\0')
-		return errbuf_set(why, "%s has an empty value", name);
-	if (value_chars(name, v, 0, 1, why) < 0)
+	if (word_value(name, v, 1, why) < 0)
 		return -1;
 	return dup_value(v, out, why);
 }
@@ -831,32 +795,17 @@ static int match_item(const char *name, const char *item, size_t n,
 						 "hostname", NULL};
 	const char *st = name_lookup(strategies, item, n);
 	int dot = item[0] == '.';
-	char *h;
 
 	if (st)
 		return dup_value(st, out, why);
-	if (host_normalize(item + dot, n - (size_t)dot, 1, name, &h, why) < 0)
-		return -1;
-	if (dot) {
-		*out = malloc(strlen(h) + 2);
-		if (*out == NULL) {
-			free(h);
-			return nomem(why);
-		}
-		snprintf(*out, strlen(h) + 2, ".%s", h);
-		free(h);
-	} else {
-		*out = h;
-	}
-	return 0;
+	return host_normalize(item + dot, n - (size_t)dot, 1, name,
+			      dot ? "." : "", out, why);
 }
 
 static int check_match(enum policy_level l, const char *name, const char *v,
 		       char **out, struct errbuf *why)
 {
-	if (*v == '\0')
-		return errbuf_set(why, "%s has an empty value", name);
-	if (value_chars(name, v, 0, l != POLICY_FINGERPRINT, why) < 0)
+	if (word_value(name, v, l != POLICY_FINGERPRINT, why) < 0)
 		return -1;
 	if (l == POLICY_FINGERPRINT)
 		return map_list(name, v, "|", '|', fprint_item, 1, out, why);
@@ -1373,17 +1322,20 @@ static int key_domain(const char *in, size_t n, const char *key, char *out,
 		      size_t outlen, struct errbuf *why)
 {
 	char q[POLICY_QUOTE_MAX * 4 + 8];
-	char *h;
+	char h[POLICY_HOST_MAX + 1];
 	const char *dot;
+	size_t hlen;
 
 	if (n > 1 && in[n - 1] == '.')
 		n--;                        /* one trailing dot */
-	if (host_normalize(in, n, 0, "key", &h, why) < 0) {
+	if (host_normalize_into(in, n, 0, "key", h, sizeof(h), why) < 0) {
 		/* Rephrase "key: ..." to name the whole key. */
 		char reason[ERRBUF_MAX];
 
 		if (why) {
-			snprintf(reason, sizeof(reason), "%s", why->msg + 5);
+			snprintf(reason, sizeof(reason), "%s",
+				 strncmp(why->msg, "key: ", 5) == 0 ?
+				 why->msg + 5 : why->msg);
 			errbuf_set(why, "invalid key \"%s\": %s", Q(q, key),
 				   reason);
 		}
@@ -1392,18 +1344,14 @@ static int key_domain(const char *in, size_t n, const char *key, char *out,
 	/* A last label of digits only is an address without brackets. */
 	dot = strrchr(h, '.');
 	dot = dot ? dot + 1 : h;
-	if (strspn(dot, "0123456789") == strlen(dot)) {
-		free(h);
+	if (strspn(dot, "0123456789") == strlen(dot))
 		return errbuf_set(why, "invalid key \"%s\": numeric top-level "
 				  "label (write an IP address as [address])",
 				  Q(q, key));
-	}
-	if (strlen(out) + strlen(h) + 1 > outlen) {
-		free(h);
+	hlen = strlen(h);
+	if (strlen(out) + hlen + 1 > outlen)
 		return errbuf_set(why, "key too long");
-	}
-	strcat(out, h);
-	free(h);
+	memcpy(out + strlen(out), h, hlen + 1);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "store/store_int.h"
 #include "policy/policy.h"
 #include "util/log.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -63,18 +64,17 @@ static char *pct_decode(const char *s, size_t n, const char *what,
 		i += 2;
 	}
 	out[o] = '\0';
-	return out;
-}
-
-static char *dupn(const char *s, size_t n)
-{
-	char *p = malloc(n + 1);
-
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
+	/* A control character (a decoded %0A) would end a line of the
+	 * Postfix table file or of an export's header comment. */
+	for (size_t i = 0; i < o; i++) {
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) {
+			free(out);
+			errbuf_set(why, "invalid database URL: control character in the %s",
+				   what);
+			return NULL;
+		}
 	}
-	return p;
+	return out;
 }
 
 void store_url_free(struct store_url *u)
@@ -212,7 +212,7 @@ static int parse_mysql(const char *rest, struct store_url *u,
 		for (p = host + 1; p < rb; p++)
 			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
 				return errbuf_set(why, "invalid database URL: bad character in the IPv6 address");
-		u->host = dupn(host + 1, (size_t)(rb - host - 1));
+		u->host = text_dupn(host + 1, (size_t)(rb - host - 1));
 		hend = rb + 1;
 		if (hend < auth_end) {
 			if (*hend != ':')
@@ -228,7 +228,7 @@ static int parse_mysql(const char *rest, struct store_url *u,
 				return errbuf_set(why, "invalid database URL: bad character '%s' in the host",
 						  printable(c, sizeof(c), p, 1));
 			}
-		u->host = dupn(host, (size_t)(hend - host));
+		u->host = text_dupn(host, (size_t)(hend - host));
 		if (colon)
 			port = colon + 1;
 	}
@@ -252,7 +252,7 @@ static int parse_mysql(const char *rest, struct store_url *u,
 		if (!isalnum((unsigned char)db[i]) && db[i] != '_' && db[i] != '$' && db[i] != '-')
 			return errbuf_set(why, "invalid database URL: database name may contain "
 					  "only letters, digits, '_', '$' and '-'");
-	u->dbname = dupn(db, dblen);
+	u->dbname = text_dupn(db, dblen);
 	if (u->dbname == NULL)
 		return errbuf_set(why, "out of memory");
 	p = db + dblen;
@@ -317,6 +317,12 @@ char *store_url_describe(const struct store_url *u)
 
 int store_open(const char *url, struct store **out, struct errbuf *why)
 {
+	return store_open_ex(url, 0, out, why);
+}
+
+int store_open_ex(const char *url, int flags, struct store **out,
+		  struct errbuf *why)
+{
 	struct store_url u;
 	char *desc;
 	int rc;
@@ -330,7 +336,7 @@ int store_open(const char *url, struct store **out, struct errbuf *why)
 		return errbuf_set(why, "out of memory");
 	}
 	if (u.kind == STORE_SQLITE)
-		rc = store_sqlite_open(&u, out, why);
+		rc = store_sqlite_open(&u, flags, out, why);
 	else
 		rc = store_mysql_open(&u, out, why);
 	store_url_free(&u);
@@ -414,7 +420,8 @@ static int check_item(const struct store_put_item *it, struct errbuf *why)
 
 	if (check_domain(it->domain, why) < 0)
 		return -1;
-	if (it->policy == NULL || policy_level_parse(it->policy, &level, why) < 0)
+	/* policy_level_parse() names a NULL level "empty" too */
+	if (policy_level_parse(it->policy, &level, why) < 0)
 		return errbuf_prefix(why, "%s", printable(d, sizeof(d), it->domain,
 							   strlen(it->domain)));
 	if (it->params && strlen(it->params) > STORE_PARAMS_MAX)
@@ -495,6 +502,8 @@ int store_row_policy(const struct store_row *row,
 	*out = NULL;
 	errbuf_clear(&e);
 	printable(d, sizeof(d), dom, strlen(dom));
+	if (row->defect)
+		return errbuf_set(why, "row id %lu (%s): %s", row->id, d, row->defect);
 	if (policy_key_normalize(dom, key, sizeof(key), NULL, &e) < 0)
 		return errbuf_set(why, "row id %lu (%s): invalid key: %s", row->id, d, e.msg);
 	if (strcasecmp(key, dom) != 0)

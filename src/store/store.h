@@ -50,14 +50,26 @@ struct store_row {
 	char *domain;
 	char *policy;  /* level name as stored */
 	char *params;  /* NULL when SQL NULL */
+	/* Set by the backend (a static string) when the stored values could
+	 * not be read faithfully -- a NUL byte, a value longer than any
+	 * valid one; the strings are then cut and store_row_policy()
+	 * refuses the row.  NULL normally. */
+	const char *defect;
 };
 
 void store_row_free(struct store_row *row);
 
 struct store;
 
-/* Opens (but does not create the table). */
+/* Opens (but does not create the table).  An SQLite file that does not
+ * exist is created, with missing parent directories. */
 int store_open(const char *url, struct store **out, struct errbuf *why);
+/* Same; flags STORE_OPEN_EXISTING: create nothing -- a missing SQLite
+ * file is the error "database FILE does not exist (run tlspolicy db
+ * init)" (for commands that only read, and the daemon). */
+#define STORE_OPEN_EXISTING 0x1
+int store_open_ex(const char *url, int flags, struct store **out,
+		  struct errbuf *why);
 void store_close(struct store *st);
 /* "sqlite" or "mysql" */
 const char *store_backend(const struct store *st);

@@ -40,7 +40,8 @@ struct store {
 	char *desc; /* store_url_describe() of the URL it was opened with */
 };
 
-int store_sqlite_open(const struct store_url *u, struct store **out,
+/* flags: STORE_OPEN_* (store.h) */
+int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 		      struct errbuf *why);
 int store_mysql_open(const struct store_url *u, struct store **out,
 		     struct errbuf *why);
@@ -51,9 +52,59 @@ void store_mysql_global_end(void);
  * connection; the MariaDB connection after a reconnect when the server
  * dropped it (NULL with why when that fails). */
 struct sqlite3;
+struct sqlite3_stmt;
 struct st_mysql;
+struct st_mysql_stmt;
+struct st_mysql_bind;
 struct sqlite3 *store_sqlite_db(struct store *st);
 struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why);
+
+/*
+ * What both tables' SQL code shares, per backend.  table names the
+ * table a statement works on: an error that says it is missing becomes
+ * "WHAT: table TABLE does not exist in URL (run 'tlspolicy db init')",
+ * any other "WHAT: sqlite: MESSAGE" / "WHAT: mysql: MESSAGE (error N)".
+ * Each returns -1 (NULL) after setting why.
+ */
+int store_sqlite_fail(struct store *st, const char *table, const char *what,
+		      struct errbuf *why);
+int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
+			 struct sqlite3_stmt **stmt, const char *what,
+			 struct errbuf *why);
+/* Runs sql to its end (rows are dropped). */
+int store_sqlite_exec(struct store *st, const char *table, const char *sql,
+		      const char *what, struct errbuf *why);
+int store_mysql_fail(struct store *st, struct st_mysql *conn,
+		     struct st_mysql_stmt *stmt, const char *table,
+		     const char *what, struct errbuf *why);
+struct st_mysql_stmt *store_mysql_prepare(struct store *st, struct st_mysql *conn,
+					  const char *table, const char *sql,
+					  const char *what, struct errbuf *why);
+/* Binds params (may be NULL), executes, binds results (may be NULL) and
+ * buffers the result set client-side. */
+int store_mysql_run(struct store *st, struct st_mysql *conn,
+		    struct st_mysql_stmt *stmt, struct st_mysql_bind *params,
+		    struct st_mysql_bind *results, const char *table,
+		    const char *what, struct errbuf *why);
+/* After a fetch: NUL-terminates the string column buf (cap bytes) that
+ * holds len bytes (none when is_null).  Returns 0; STORE_COL_LONG when
+ * the value did not fit (cut to cap - 1 bytes); STORE_COL_NUL when it
+ * holds a NUL byte. */
+enum { STORE_COL_OK, STORE_COL_LONG, STORE_COL_NUL };
+int store_mysql_column(char *buf, size_t cap, unsigned long len, int is_null);
+/*
+ * db init of one table: creates it with sql_create when it is missing,
+ * then checks that sql_shape (a SELECT of the columns we use, LIMIT 0)
+ * runs on it, so an existing table of another shape is an error.
+ * *created = 1 when it was made now.  Messages: "init TABLE: ...",
+ * "init: create TABLE: ...", "init: existing table TABLE: ...".
+ */
+int store_sqlite_init_table(struct store *st, const char *table,
+			    const char *sql_create, const char *sql_shape,
+			    int *created, struct errbuf *why);
+int store_mysql_init_table(struct store *st, const char *table,
+			   const char *sql_create, const char *sql_shape,
+			   int *created, struct errbuf *why);
 
 int store_sts_sqlite_init(struct store *st, int *created, struct errbuf *why);
 int store_sts_sqlite_get(struct store *st, const char *domain,

@@ -18,13 +18,15 @@
  * server dropped (wait_timeout, restart) is replaced before the next
  * operation, never in the middle of a transaction.
  *
- * LIMITS: result strings up to STORE_MYSQL_COLBUF-1 bytes; a longer
- * value (not possible with the documented table) is an error.
+ * LIMITS: result strings up to STORE_MYSQL_COLBUF-1 bytes (policy: 63);
+ * a longer value (not possible with the documented table) makes its row
+ * defective: reported by id, never used (store.h).
  */
 #include "store/store_int.h"
 #include "util/log.h"
 
 #include <mysql.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +52,7 @@ struct mysql_store {
 	") ENGINE=InnoDB DEFAULT CHARSET=latin1"
 #define SQL_EXISTS                                                              \
 	"SELECT COUNT(*) FROM information_schema.TABLES "                       \
-	"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tlspolicies'"
+	"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
 #define SQL_SHAPE "SELECT id, domain, policy, params FROM tlspolicies LIMIT 0"
 #define SQL_GET \
 	"SELECT id, domain, policy, params FROM tlspolicies WHERE domain = ?"
@@ -83,39 +85,135 @@ struct my_result {
 	my_bool is_null[4], error[4];
 };
 
+int store_mysql_fail(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+		     const char *table, const char *what, struct errbuf *why)
+{
+	unsigned no = stmt ? mysql_stmt_errno(stmt) : mysql_errno(conn);
+	const char *msg = stmt ? mysql_stmt_error(stmt) : mysql_error(conn);
+
+	if (no == 0 && stmt) { /* e.g. prepare failed before stmt had errors */
+		no = mysql_errno(conn);
+		msg = mysql_error(conn);
+	}
+	if (no == ER_NO_SUCH_TABLE_)
+		return errbuf_set(why, "%s: table %s does not exist in %s "
+				  "(run 'tlspolicy db init')", what, table,
+				  store_describe(st));
+	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
+			  msg && *msg ? msg : "unknown error", no);
+}
+
+MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
+				const char *sql, const char *what,
+				struct errbuf *why)
+{
+	MYSQL_STMT *stmt = mysql_stmt_init(conn);
+
+	if (stmt == NULL) {
+		store_mysql_fail(st, conn, NULL, table, what, why);
+		return NULL;
+	}
+	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
+		store_mysql_fail(st, conn, stmt, table, what, why);
+		mysql_stmt_close(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+int store_mysql_run(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+		    MYSQL_BIND *params, MYSQL_BIND *results, const char *table,
+		    const char *what, struct errbuf *why)
+{
+	if (params && mysql_stmt_bind_param(stmt, params) != 0)
+		return store_mysql_fail(st, conn, stmt, table, what, why);
+	if (mysql_stmt_execute(stmt) != 0)
+		return store_mysql_fail(st, conn, stmt, table, what, why);
+	if (results && (mysql_stmt_bind_result(stmt, results) != 0 ||
+			mysql_stmt_store_result(stmt) != 0))
+		return store_mysql_fail(st, conn, stmt, table, what, why);
+	return 0;
+}
+
+int store_mysql_column(char *buf, size_t cap, unsigned long len, int is_null)
+{
+	size_t n = is_null ? 0 : len;
+	int rc = STORE_COL_OK;
+
+	/* n == cap: the buffer is full and has no room for the NUL */
+	if (n >= cap) {
+		n = cap - 1;
+		rc = STORE_COL_LONG;
+	}
+	buf[n] = '\0';
+	if (rc == STORE_COL_OK && memchr(buf, '\0', n) != NULL)
+		rc = STORE_COL_NUL;
+	return rc;
+}
+
+int store_mysql_init_table(struct store *st, const char *table,
+			   const char *sql_create, const char *sql_shape,
+			   int *created, struct errbuf *why)
+{
+	char what[3][64];
+	MYSQL *conn = store_mysql_conn(st, why);
+	MYSQL_STMT *stmt;
+	MYSQL_BIND p, b;
+	unsigned long tlen = (unsigned long)strlen(table);
+	long long count = 0;
+	int rc;
+
+	snprintf(what[0], sizeof(what[0]), "init %s", table);
+	snprintf(what[1], sizeof(what[1]), "init: create %s", table);
+	snprintf(what[2], sizeof(what[2]), "init: existing table %s", table);
+	*created = 0;
+	if (conn == NULL)
+		return -1;
+	if ((stmt = store_mysql_prepare(st, conn, table, SQL_EXISTS, what[0], why)) == NULL)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.buffer_type = MYSQL_TYPE_STRING;
+	p.buffer = (void *)table;
+	p.buffer_length = tlen;
+	p.length = &tlen;
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_LONGLONG;
+	b.buffer = &count;
+	rc = store_mysql_run(st, conn, stmt, &p, &b, table, what[0], why);
+	if (rc == 0 && mysql_stmt_fetch(stmt) != 0)
+		rc = store_mysql_fail(st, conn, stmt, table, what[0], why);
+	mysql_stmt_close(stmt);
+	if (rc < 0)
+		return -1;
+	if (count == 0) {
+		if ((stmt = store_mysql_prepare(st, conn, table, sql_create, what[1],
+						why)) == NULL)
+			return -1;
+		rc = store_mysql_run(st, conn, stmt, NULL, NULL, table, what[1], why);
+		mysql_stmt_close(stmt);
+		if (rc < 0)
+			return -1;
+		*created = 1;
+	}
+	/* the table (an existing one too) must have the columns we use */
+	if ((stmt = store_mysql_prepare(st, conn, table, sql_shape, what[2], why)) == NULL)
+		return -1;
+	rc = store_mysql_run(st, conn, stmt, NULL, NULL, table, what[2], why);
+	mysql_stmt_close(stmt);
+	return rc;
+}
+
+/* The policy table's shorthands. */
 static int my_err(struct mysql_store *m, MYSQL_STMT *stmt, const char *what,
 		  struct errbuf *why)
 {
-	unsigned no = stmt ? mysql_stmt_errno(stmt) : mysql_errno(m->conn);
-	const char *msg = stmt ? mysql_stmt_error(stmt) : mysql_error(m->conn);
-
-	if (no == 0 && stmt) { /* e.g. prepare failed before stmt had errors */
-		no = mysql_errno(m->conn);
-		msg = mysql_error(m->conn);
-	}
-	if (no == ER_NO_SUCH_TABLE_)
-		return errbuf_set(why, "%s: table tlspolicies does not exist in %s "
-				  "(run 'tlspolicy db init')", what,
-				  store_describe(&m->base));
-	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
-			  msg && *msg ? msg : "unknown error", no);
+	return store_mysql_fail(&m->base, m->conn, stmt, STORE_TABLE, what, why);
 }
 
 static MYSQL_STMT *my_prepare(struct mysql_store *m, const char *sql,
 			      const char *what, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = mysql_stmt_init(m->conn);
-
-	if (stmt == NULL) {
-		my_err(m, NULL, what, why);
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		my_err(m, stmt, what, why);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	return stmt;
+	return store_mysql_prepare(&m->base, m->conn, STORE_TABLE, sql, what, why);
 }
 
 static void param_str(struct my_params *p, int i, const char *v)
@@ -169,37 +267,42 @@ static int my_execute(struct mysql_store *m, MYSQL_STMT *stmt,
 		      struct my_params *p, struct my_result *r,
 		      const char *what, struct errbuf *why)
 {
-	if (p && mysql_stmt_bind_param(stmt, p->b) != 0)
-		return my_err(m, stmt, what, why);
-	if (mysql_stmt_execute(stmt) != 0)
-		return my_err(m, stmt, what, why);
-	if (r) {
+	if (r)
 		result_bind(r);
-		if (mysql_stmt_bind_result(stmt, r->b) != 0 ||
-		    mysql_stmt_store_result(stmt) != 0)
-			return my_err(m, stmt, what, why);
-	}
-	return 0;
+	return store_mysql_run(&m->base, m->conn, stmt, p ? p->b : NULL,
+			       r ? r->b : NULL, STORE_TABLE, what, why);
 }
 
 /* Returns 1 with a row in r (strings NUL-terminated, row view filled),
- * 0 at the end, -1 on error. */
+ * 0 at the end, -1 on error.  A value that does not fit its buffer, or
+ * holds a NUL byte, is cut and makes the row defective (reported by its
+ * id by store_row_policy(), never used). */
 static int my_fetch(struct mysql_store *m, MYSQL_STMT *stmt,
 		    struct my_result *r, struct store_row *row,
 		    const char *what, struct errbuf *why)
 {
+	char *col[3] = { r->domain, r->policy, r->params };
+	size_t cap[3] = { sizeof(r->domain), sizeof(r->policy), sizeof(r->params) };
 	int rc = mysql_stmt_fetch(stmt);
 
 	if (rc == MYSQL_NO_DATA)
 		return 0;
-	if (rc == MYSQL_DATA_TRUNCATED)
-		return errbuf_set(why, "%s: row id %llu: a value is longer than %d bytes",
-				  what, r->id, STORE_MYSQL_COLBUF - 1);
-	if (rc != 0)
+	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
 		return my_err(m, stmt, what, why);
-	r->domain[r->is_null[1] ? 0 : r->len[1]] = '\0';
-	r->policy[r->is_null[2] ? 0 : r->len[2]] = '\0';
-	r->params[r->is_null[3] ? 0 : r->len[3]] = '\0';
+	memset(row, 0, sizeof(*row));
+	if (rc == MYSQL_DATA_TRUNCATED && r->error[0])
+		return errbuf_set(why, "%s: an id does not fit", what);
+	for (int i = 0; i < 3; i++) {
+		switch (store_mysql_column(col[i], cap[i], r->len[i + 1],
+					   r->is_null[i + 1])) {
+		case STORE_COL_LONG:
+			row->defect = "a value longer than the column allows";
+			break;
+		case STORE_COL_NUL:
+			row->defect = "NUL byte in a value";
+			break;
+		}
+	}
 	row->id = (unsigned long)r->id;
 	row->domain = r->domain;
 	row->policy = r->policy;
@@ -219,42 +322,8 @@ static void my_close(struct store *st)
 
 static int my_init(struct store *st, int *created, struct errbuf *why)
 {
-	struct mysql_store *m = (struct mysql_store *)st;
-	MYSQL_STMT *stmt;
-	MYSQL_BIND b;
-	long long count = 0;
-	int rc;
-
-	*created = 0;
-	if (my_ready(m, why) < 0)
-		return -1;
-	if ((stmt = my_prepare(m, SQL_EXISTS, "init", why)) == NULL)
-		return -1;
-	memset(&b, 0, sizeof(b));
-	b.buffer_type = MYSQL_TYPE_LONGLONG;
-	b.buffer = &count;
-	if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_bind_result(stmt, &b) != 0 ||
-	    (rc = mysql_stmt_fetch(stmt)) != 0) {
-		my_err(m, stmt, "init", why);
-		mysql_stmt_close(stmt);
-		return -1;
-	}
-	mysql_stmt_close(stmt);
-	if (count == 0) {
-		if ((stmt = my_prepare(m, SQL_CREATE, "init: create table", why)) == NULL)
-			return -1;
-		rc = my_execute(m, stmt, NULL, NULL, "init: create table", why);
-		mysql_stmt_close(stmt);
-		if (rc < 0)
-			return -1;
-		*created = 1;
-	}
-	/* an existing table must have the columns we use */
-	if ((stmt = my_prepare(m, SQL_SHAPE, "init: existing table", why)) == NULL)
-		return -1;
-	rc = my_execute(m, stmt, NULL, NULL, "init: existing table", why);
-	mysql_stmt_close(stmt);
-	return rc;
+	return store_mysql_init_table(st, STORE_TABLE, SQL_CREATE, SQL_SHAPE,
+				      created, why);
 }
 
 static int my_get(struct store *st, const char *domain, struct store_row *row,
@@ -279,6 +348,7 @@ static int my_get(struct store *st, const char *domain, struct store_row *row,
 	rc = my_fetch(m, stmt, r, &view, "get", why);
 	if (rc == 1) {
 		row->id = view.id;
+		row->defect = view.defect;
 		row->domain = strdup(view.domain);
 		row->policy = strdup(view.policy);
 		row->params = view.params ? strdup(view.params) : NULL;

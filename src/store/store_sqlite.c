@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,7 +39,7 @@ struct sqlite_store {
 	"    CHECK (params IS NULL OR length(params) <= 255)\n"                \
 	")"
 #define SQL_EXISTS \
-	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicies'"
+	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1"
 #define SQL_SHAPE "SELECT id, domain, policy, params FROM tlspolicies LIMIT 0"
 #define SQL_GET \
 	"SELECT id, domain, policy, params FROM tlspolicies WHERE domain = ?1"
@@ -52,40 +53,99 @@ struct sqlite_store {
 	"UPDATE tlspolicies SET policy = ?2, params = ?3 WHERE id = ?1"
 #define SQL_DELETE "DELETE FROM tlspolicies WHERE domain = ?1"
 
-static int sq_err(struct sqlite_store *s, struct errbuf *why, const char *what)
+int store_sqlite_fail(struct store *st, const char *table, const char *what,
+		      struct errbuf *why)
 {
-	const char *msg = sqlite3_errmsg(s->db);
+	const char *msg = sqlite3_errmsg(store_sqlite_db(st));
 
 	if (strstr(msg, "no such table"))
-		return errbuf_set(why, "%s: table tlspolicies does not exist in %s "
-				  "(run 'tlspolicy db init')", what, store_describe(&s->base));
+		return errbuf_set(why, "%s: table %s does not exist in %s "
+				  "(run 'tlspolicy db init')", what, table,
+				  store_describe(st));
 	return errbuf_set(why, "%s: sqlite: %s", what, msg);
 }
 
-static int sq_prepare(struct sqlite_store *s, const char *sql,
-		      sqlite3_stmt **stmt, const char *what, struct errbuf *why)
+int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
+			 sqlite3_stmt **stmt, const char *what, struct errbuf *why)
 {
-	if (sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, stmt, NULL) != SQLITE_OK) {
 		*stmt = NULL;
-		return sq_err(s, why, what);
+		return store_sqlite_fail(st, table, what, why);
 	}
 	return 0;
 }
 
-static int sq_exec(struct sqlite_store *s, const char *sql, const char *what,
-		   struct errbuf *why)
+int store_sqlite_exec(struct store *st, const char *table, const char *sql,
+		      const char *what, struct errbuf *why)
 {
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (sq_prepare(s, sql, &stmt, what, why) < 0)
+	if (store_sqlite_prepare(st, table, sql, &stmt, what, why) < 0)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		;
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
-		return sq_err(s, why, what);
+		return store_sqlite_fail(st, table, what, why);
 	return 0;
+}
+
+int store_sqlite_init_table(struct store *st, const char *table,
+			    const char *sql_create, const char *sql_shape,
+			    int *created, struct errbuf *why)
+{
+	char what[3][64];
+	sqlite3_stmt *stmt;
+	int rc, exists;
+
+	snprintf(what[0], sizeof(what[0]), "init %s", table);
+	snprintf(what[1], sizeof(what[1]), "init: create %s", table);
+	snprintf(what[2], sizeof(what[2]), "init: existing table %s", table);
+	*created = 0;
+	if (store_sqlite_exec(st, table, "BEGIN IMMEDIATE", what[0], why) < 0)
+		return -1;
+	if (store_sqlite_prepare(st, table, SQL_EXISTS, &stmt, what[0], why) < 0)
+		goto fail;
+	sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	exists = rc == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlite_fail(st, table, what[0], why);
+		goto fail;
+	}
+	if (!exists && store_sqlite_exec(st, table, sql_create, what[1], why) < 0)
+		goto fail;
+	/* the table (an existing one too) must have the columns we use */
+	if (store_sqlite_prepare(st, table, sql_shape, &stmt, what[2], why) < 0)
+		goto fail;
+	sqlite3_finalize(stmt);
+	if (store_sqlite_exec(st, table, "COMMIT", what[0], why) < 0)
+		goto fail;
+	*created = !exists;
+	return 0;
+fail:
+	sqlite3_exec(store_sqlite_db(st), "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/* The policy table's shorthands. */
+static int sq_err(struct sqlite_store *s, struct errbuf *why, const char *what)
+{
+	return store_sqlite_fail(&s->base, STORE_TABLE, what, why);
+}
+
+static int sq_prepare(struct sqlite_store *s, const char *sql,
+		      sqlite3_stmt **stmt, const char *what, struct errbuf *why)
+{
+	return store_sqlite_prepare(&s->base, STORE_TABLE, sql, stmt, what, why);
+}
+
+static int sq_exec(struct sqlite_store *s, const char *sql, const char *what,
+		   struct errbuf *why)
+{
+	return store_sqlite_exec(&s->base, STORE_TABLE, sql, what, why);
 }
 
 static int bind_text(sqlite3_stmt *stmt, int i, const char *v)
@@ -145,45 +205,32 @@ static void sq_close(struct store *st)
 static int sq_init(struct store *st, int *created, struct errbuf *why)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
-	sqlite3_stmt *stmt;
-	int rc, exists;
 
-	*created = 0;
-	if (sq_exec(s, "BEGIN IMMEDIATE", "init", why) < 0)
+	if (store_sqlite_init_table(st, STORE_TABLE, SQL_CREATE, SQL_SHAPE,
+				    created, why) < 0)
 		return -1;
-	if (sq_prepare(s, SQL_EXISTS, &stmt, "init", why) < 0)
-		goto fail;
-	rc = sqlite3_step(stmt);
-	exists = rc == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sq_err(s, why, "init");
-		goto fail;
-	}
-	if (!exists && sq_exec(s, SQL_CREATE, "init", why) < 0)
-		goto fail;
-	/* an existing table must have the columns we use */
-	if (exists && sq_prepare(s, SQL_SHAPE, &stmt, "init: existing table", why) < 0)
-		goto fail;
-	if (exists)
-		sqlite3_finalize(stmt);
-	if (sq_exec(s, "COMMIT", "init", why) < 0)
-		goto fail;
-	*created = !exists;
 	/* WAL is persistent in the file; a read-only opener may not set it */
-	if (sq_exec(s, "PRAGMA journal_mode=WAL", "init", why) < 0)
-		return -1;
-	return 0;
-fail:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+	return sq_exec(s, "PRAGMA journal_mode=WAL", "init", why);
+}
+
+/* Text of column i, "" for NULL; an embedded NUL (which would shorten
+ * the value silently) makes the row defective. */
+static const char *sq_col(sqlite3_stmt *stmt, int i, struct store_row *row)
+{
+	const char *t = (const char *)sqlite3_column_text(stmt, i);
+
+	if (t == NULL)
+		return NULL;
+	if ((size_t)sqlite3_column_bytes(stmt, i) != strlen(t))
+		row->defect = "NUL byte in a value";
+	return t;
 }
 
 /* Fills row from columns id, domain, policy, params. */
 static int sq_row(sqlite3_stmt *stmt, struct store_row *row, struct errbuf *why)
 {
-	const char *d = col_text(stmt, 1), *p = col_text(stmt, 2),
-		   *q = col_text(stmt, 3);
+	const char *d = sq_col(stmt, 1, row), *p = sq_col(stmt, 2, row),
+		   *q = sq_col(stmt, 3, row);
 
 	row->id = (unsigned long)sqlite3_column_int64(stmt, 0);
 	row->domain = strdup(d ? d : "");
@@ -323,13 +370,13 @@ static int sq_list(struct store *st, store_row_fn fn, void *arg,
 		return -1;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_row row;
-		const char *d = col_text(stmt, 1), *p = col_text(stmt, 2);
+		struct store_row row = { 0 };
+		const char *d = sq_col(stmt, 1, &row), *p = sq_col(stmt, 2, &row);
 
 		row.id = (unsigned long)sqlite3_column_int64(stmt, 0);
 		row.domain = (char *)(d ? d : "");
 		row.policy = (char *)(p ? p : "");
-		row.params = (char *)col_text(stmt, 3);
+		row.params = (char *)sq_col(stmt, 3, &row);
 		if ((ret = fn(&row, arg)) != 0)
 			break;
 	}
@@ -361,22 +408,30 @@ struct sqlite3 *store_sqlite_db(struct store *st)
 	return ((struct sqlite_store *)st)->db;
 }
 
-int store_sqlite_open(const struct store_url *u, struct store **out,
+int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 		      struct errbuf *why)
 {
 	struct sqlite_store *s;
+	struct stat sb;
 	int rc;
 
 	*out = NULL;
-	if (make_parent(u->path, why) < 0)
+	if (flags & STORE_OPEN_EXISTING) {
+		/* Nothing is created: no directory, no empty file. */
+		if (stat(u->path, &sb) < 0 && errno == ENOENT)
+			return errbuf_set(why, "database %s does not exist (run "
+					  "tlspolicy db init)", u->path);
+	} else if (make_parent(u->path, why) < 0) {
 		return -1;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return errbuf_set(why, "out of memory");
 	s->base.ops = &sqlite_ops;
 	rc = sqlite3_open_v2(u->path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			     SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+			     (flags & STORE_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE),
+			     NULL);
 	if (rc != SQLITE_OK) {
 		errbuf_set(why, "cannot open sqlite:%s: %s", u->path,
 			   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));

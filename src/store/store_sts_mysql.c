@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ER_NO_SUCH_TABLE_ 1146
-
 #define SQL_CREATE                                                              \
 	"CREATE TABLE IF NOT EXISTS `tlspolicy_sts` (\n"                        \
 	"  `domain` varchar(255) NOT NULL,\n"                                   \
@@ -36,9 +34,6 @@
 	"  `expires` bigint(20) NOT NULL,\n"                                    \
 	"  PRIMARY KEY (`domain`)\n"                                            \
 	") ENGINE=InnoDB DEFAULT CHARSET=latin1"
-#define SQL_EXISTS                                                              \
-	"SELECT COUNT(*) FROM information_schema.TABLES "                       \
-	"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tlspolicy_sts'"
 #define SQL_COLS "domain, policy_id, policy, fetched, expires"
 #define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_sts LIMIT 0"
 #define SQL_GET "SELECT " SQL_COLS " FROM tlspolicy_sts WHERE domain = ?"
@@ -72,36 +67,13 @@ struct sts_params {
 static int sts_err(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		   const char *what, struct errbuf *why)
 {
-	unsigned no = stmt ? mysql_stmt_errno(stmt) : mysql_errno(conn);
-	const char *msg = stmt ? mysql_stmt_error(stmt) : mysql_error(conn);
-
-	if (no == 0 && stmt) { /* prepare failed before stmt had errors */
-		no = mysql_errno(conn);
-		msg = mysql_error(conn);
-	}
-	if (no == ER_NO_SUCH_TABLE_)
-		return errbuf_set(why, "%s: table " STORE_STS_TABLE " does not exist "
-				  "in %s (run 'tlspolicy db init')", what,
-				  store_describe(st));
-	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
-			  msg && *msg ? msg : "unknown error", no);
+	return store_mysql_fail(st, conn, stmt, STORE_STS_TABLE, what, why);
 }
 
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = mysql_stmt_init(conn);
-
-	if (stmt == NULL) {
-		sts_err(st, conn, NULL, what, why);
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		sts_err(st, conn, stmt, what, why);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	return stmt;
+	return store_mysql_prepare(st, conn, STORE_STS_TABLE, sql, what, why);
 }
 
 static void param_str(struct sts_params *p, int i, const char *v)
@@ -151,17 +123,10 @@ static int execute(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		   struct sts_params *p, struct sts_result *r, const char *what,
 		   struct errbuf *why)
 {
-	if (p && mysql_stmt_bind_param(stmt, p->b) != 0)
-		return sts_err(st, conn, stmt, what, why);
-	if (mysql_stmt_execute(stmt) != 0)
-		return sts_err(st, conn, stmt, what, why);
-	if (r) {
+	if (r)
 		result_bind(r);
-		if (mysql_stmt_bind_result(stmt, r->b) != 0 ||
-		    mysql_stmt_store_result(stmt) != 0)
-			return sts_err(st, conn, stmt, what, why);
-	}
-	return 0;
+	return store_mysql_run(st, conn, stmt, p ? p->b : NULL, r ? r->b : NULL,
+			       STORE_STS_TABLE, what, why);
 }
 
 /* Returns 1 with a checked view of the next row in v (strings in r), 0
@@ -179,9 +144,9 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
 		return sts_err(st, conn, stmt, what, why);
 	for (int i = 0; i < 3; i++) {
-		size_t n = r->is_null[i] ? 0 : r->len[i];
+		int c = store_mysql_column(col[i], cap[i], r->len[i], r->is_null[i]);
 
-		if (n >= cap[i]) { /* longer than the limit: never truncate */
+		if (c == STORE_COL_LONG) { /* longer than the limit: an error, never cut */
 			char d[80];
 
 			printable(d, sizeof(d), r->domain,
@@ -191,8 +156,7 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 					  i == 0 ? "domain" : i == 1 ? "policy id" : "policy",
 					  cap[i] - 1);
 		}
-		col[i][n] = '\0';
-		if (memchr(col[i], '\0', n) != NULL)
+		if (c == STORE_COL_NUL)
 			return errbuf_set(why, "%s: table " STORE_STS_TABLE
 					  ": NUL byte in a value", what);
 	}
@@ -211,44 +175,8 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 
 int store_sts_mysql_init(struct store *st, int *created, struct errbuf *why)
 {
-	const char *what = "init " STORE_STS_TABLE;
-	MYSQL *conn = store_mysql_conn(st, why);
-	MYSQL_STMT *stmt;
-	MYSQL_BIND b;
-	long long count = 0;
-	int rc;
-
-	*created = 0;
-	if (conn == NULL)
-		return -1;
-	if ((stmt = prepare(st, conn, SQL_EXISTS, what, why)) == NULL)
-		return -1;
-	memset(&b, 0, sizeof(b));
-	b.buffer_type = MYSQL_TYPE_LONGLONG;
-	b.buffer = &count;
-	if (mysql_stmt_execute(stmt) != 0 || mysql_stmt_bind_result(stmt, &b) != 0 ||
-	    mysql_stmt_fetch(stmt) != 0) {
-		sts_err(st, conn, stmt, what, why);
-		mysql_stmt_close(stmt);
-		return -1;
-	}
-	mysql_stmt_close(stmt);
-	if (count == 0) {
-		if ((stmt = prepare(st, conn, SQL_CREATE, what, why)) == NULL)
-			return -1;
-		rc = execute(st, conn, stmt, NULL, NULL, what, why);
-		mysql_stmt_close(stmt);
-		if (rc < 0)
-			return -1;
-		*created = 1;
-	}
-	/* an existing table must have the columns we use */
-	what = "init: existing table " STORE_STS_TABLE;
-	if ((stmt = prepare(st, conn, SQL_SHAPE, what, why)) == NULL)
-		return -1;
-	rc = execute(st, conn, stmt, NULL, NULL, what, why);
-	mysql_stmt_close(stmt);
-	return rc;
+	return store_mysql_init_table(st, STORE_STS_TABLE, SQL_CREATE, SQL_SHAPE,
+				      created, why);
 }
 
 int store_sts_mysql_get(struct store *st, const char *domain,
@@ -303,24 +231,35 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 	return rc;
 }
 
-int store_sts_mysql_del(struct store *st, const char *domain,
-			struct errbuf *why)
+/* Runs the DELETE sql with params p; *n = rows deleted. */
+static int delete_rows(struct store *st, const char *sql, struct sts_params *p,
+		       const char *what, unsigned long *n, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
 	MYSQL_STMT *stmt;
 	int rc;
 
 	if (conn == NULL)
 		return -1;
-	if ((stmt = prepare(st, conn, SQL_DELETE, "sts delete", why)) == NULL)
+	if ((stmt = prepare(st, conn, sql, what, why)) == NULL)
 		return -1;
-	param_str(&p, 0, domain);
-	rc = execute(st, conn, stmt, &p, NULL, "sts delete", why);
+	rc = execute(st, conn, stmt, p, NULL, what, why);
 	if (rc == 0)
-		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;
+		*n = (unsigned long)mysql_stmt_affected_rows(stmt);
 	mysql_stmt_close(stmt);
 	return rc;
+}
+
+int store_sts_mysql_del(struct store *st, const char *domain,
+			struct errbuf *why)
+{
+	struct sts_params p;
+	unsigned long n = 0;
+
+	param_str(&p, 0, domain);
+	if (delete_rows(st, SQL_DELETE, &p, "sts delete", &n, why) < 0)
+		return -1;
+	return n > 0 ? 1 : 0;
 }
 
 int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
@@ -356,19 +295,8 @@ done:
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct sts_params p;
-	MYSQL_STMT *stmt;
-	int rc;
 
-	if (conn == NULL)
-		return -1;
-	if ((stmt = prepare(st, conn, SQL_PURGE, "sts purge", why)) == NULL)
-		return -1;
 	param_num(&p, 0, now);
-	rc = execute(st, conn, stmt, &p, NULL, "sts purge", why);
-	if (rc == 0)
-		*deleted = (unsigned long)mysql_stmt_affected_rows(stmt);
-	mysql_stmt_close(stmt);
-	return rc;
+	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
 }

@@ -32,8 +32,6 @@
 	"  fetched BIGINT NOT NULL CHECK (fetched >= 0),\n"                    \
 	"  expires BIGINT NOT NULL CHECK (expires >= fetched)\n"               \
 	")"
-#define SQL_EXISTS \
-	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicy_sts'"
 #define SQL_COLS "domain, policy_id, policy, fetched, expires"
 #define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_sts LIMIT 0"
 #define SQL_GET "SELECT " SQL_COLS " FROM tlspolicy_sts WHERE domain = ?1"
@@ -48,37 +46,13 @@
 
 static int sts_err(struct store *st, const char *what, struct errbuf *why)
 {
-	const char *msg = sqlite3_errmsg(store_sqlite_db(st));
-
-	if (strstr(msg, "no such table"))
-		return errbuf_set(why, "%s: table " STORE_STS_TABLE " does not exist "
-				  "in %s (run 'tlspolicy db init')", what,
-				  store_describe(st));
-	return errbuf_set(why, "%s: sqlite: %s", what, msg);
+	return store_sqlite_fail(st, STORE_STS_TABLE, what, why);
 }
 
 static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
 		   const char *what, struct errbuf *why)
 {
-	if (sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, stmt, NULL) != SQLITE_OK) {
-		*stmt = NULL;
-		return sts_err(st, what, why);
-	}
-	return 0;
-}
-
-static int exec(struct store *st, const char *sql, const char *what,
-		struct errbuf *why)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (prepare(st, sql, &stmt, what, why) < 0)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? 0 : sts_err(st, what, why);
+	return store_sqlite_prepare(st, STORE_STS_TABLE, sql, stmt, what, why);
 }
 
 static void rollback(struct store *st)
@@ -88,35 +62,8 @@ static void rollback(struct store *st)
 
 int store_sts_sqlite_init(struct store *st, int *created, struct errbuf *why)
 {
-	sqlite3_stmt *stmt;
-	int rc, exists;
-
-	*created = 0;
-	if (exec(st, "BEGIN IMMEDIATE", "init " STORE_STS_TABLE, why) < 0)
-		return -1;
-	if (prepare(st, SQL_EXISTS, &stmt, "init " STORE_STS_TABLE, why) < 0)
-		goto fail;
-	rc = sqlite3_step(stmt);
-	exists = rc == SQLITE_ROW;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sts_err(st, "init " STORE_STS_TABLE, why);
-		goto fail;
-	}
-	if (!exists && exec(st, SQL_CREATE, "init: create " STORE_STS_TABLE, why) < 0)
-		goto fail;
-	/* an existing table must have the columns we use */
-	if (prepare(st, SQL_SHAPE, &stmt, "init: existing table " STORE_STS_TABLE,
-		    why) < 0)
-		goto fail;
-	sqlite3_finalize(stmt);
-	if (exec(st, "COMMIT", "init " STORE_STS_TABLE, why) < 0)
-		goto fail;
-	*created = !exists;
-	return 0;
-fail:
-	rollback(st);
-	return -1;
+	return store_sqlite_init_table(st, STORE_STS_TABLE, SQL_CREATE, SQL_SHAPE,
+				       created, why);
 }
 
 /* A view of the current row of stmt (strings owned by stmt), checked. */
@@ -214,7 +161,7 @@ int store_sts_sqlite_list(struct store *st, store_sts_fn fn, void *arg,
 	int rc, ret = 0;
 
 	/* one read transaction: a consistent snapshot of the whole table */
-	if (exec(st, "BEGIN", "sts list", why) < 0)
+	if (store_sqlite_exec(st, STORE_STS_TABLE, "BEGIN", "sts list", why) < 0)
 		return -1;
 	if (prepare(st, SQL_LIST, &stmt, "sts list", why) < 0) {
 		rollback(st);

@@ -382,21 +382,33 @@ const char *config_get(const struct config *cfg, const char *name)
 	return value_of(cfg, decl_need(name));
 }
 
+/* The value of a setting declared with type t; asking with the wrong
+ * type is our bug. */
+static const char *typed_value(const struct config *cfg, const char *name,
+			       enum setting_type t)
+{
+	int i = decl_need(name);
+
+	if (decls[i].type != t)
+		log_panic("config: %s is not of the type asked for", name);
+	return value_of(cfg, i);
+}
+
+/* Values were validated when set; one that does not parse is our bug. */
 unsigned config_get_time(const struct config *cfg, const char *name)
 {
 	unsigned v = 0;
-	int i = decl_need(name);
 
-	if (decls[i].type != T_TIME || config_parse_time(value_of(cfg, i), &v) < 0)
+	if (config_parse_time(typed_value(cfg, name, T_TIME), &v) < 0)
 		log_panic("config: %s is not a valid time", name);
 	return v;
 }
 
 int config_get_bool(const struct config *cfg, const char *name)
 {
-	int v = 0, i = decl_need(name);
+	int v = 0;
 
-	if (decls[i].type != T_BOOL || parse_bool(value_of(cfg, i), &v) < 0)
+	if (parse_bool(typed_value(cfg, name, T_BOOL), &v) < 0)
 		log_panic("config: %s is not a valid boolean", name);
 	return v;
 }
@@ -404,9 +416,8 @@ int config_get_bool(const struct config *cfg, const char *name)
 long config_get_int(const struct config *cfg, const char *name)
 {
 	long v = 0;
-	int i = decl_need(name);
 
-	if (decls[i].type != T_INT || parse_int(value_of(cfg, i), &v) < 0)
+	if (parse_int(typed_value(cfg, name, T_INT), &v) < 0)
 		log_panic("config: %s is not a valid number", name);
 	return v;
 }
@@ -414,9 +425,8 @@ long config_get_int(const struct config *cfg, const char *name)
 unsigned config_get_version(const struct config *cfg, const char *name)
 {
 	unsigned v = 0;
-	int i = decl_need(name);
 
-	if (decls[i].type != T_VERSION || config_parse_version(value_of(cfg, i), &v) < 0)
+	if (config_parse_version(typed_value(cfg, name, T_VERSION), &v) < 0)
 		log_panic("config: %s is not a valid version", name);
 	return v;
 }

@@ -124,7 +124,7 @@ EOF
 [ "$T_FAILS" = 0 ] && ok "check --json: every scenario as in the table"
 
 # text output: one block per domain, aligned columns
-in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check dane-partial.example dane-usage01.example \
+in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check --details dane-partial.example dane-usage01.example \
 	>"$T_DIR/out.txt" 2>"$T_DIR/err" || fail "check (text) failed: $(cat "$T_DIR/err")"
 for pat in '^dane-partial.example$' '^  MX        secure +ttl [0-9]+ +10 mx1.dane-partial.example, 20 mx2' \
 	'^  host      mx1.dane-partial.example: TLSA usable$' '^    TLSA    secure ' \
@@ -135,7 +135,7 @@ done
 [ "$T_FAILS" = 0 ] && ok "check text output"
 
 # bad input: one-line error, exit 1, the other domains still checked
-in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check "bad domain" dane-ee.example >"$T_DIR/out.txt" 2>"$T_DIR/err"
+in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check --details "bad domain" dane-ee.example >"$T_DIR/out.txt" 2>"$T_DIR/err"
 rc=$?
 [ "$rc" = 1 ] || fail "invalid name: exit $rc, want 1"
 grep -q 'invalid domain name "bad domain"' "$T_DIR/err" || fail "invalid name: error \"$(cat "$T_DIR/err")\""

@@ -32,6 +32,7 @@ else
 fi
 got=$("$TLSPOLICY" query --server "inet:127.0.0.1:$PORT" example.com)
 expect_eq "still answering" "$got" "OK secure"
-kill -USR1 "$DAEMON_PID"; sleep 0.3
+kill -USR1 "$DAEMON_PID"
+for _ in $(seq 1 50); do grep -q "closed_malformed=" "$T/daemon.log" && break; sleep 0.1; done
 grep -q "closed_malformed=" "$T/daemon.log" && ok "statistics logged on SIGUSR1" || fail "no statistics"
 finish

@@ -116,7 +116,17 @@ expect_eq "timer reload (reload_interval) after the privilege drop" "$got" "OK d
 # outage, one when it is back
 command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 not installed"
 sqlite3 "$T/policy.db" "ALTER TABLE tlspolicies RENAME TO tlspolicies_gone"
-sleep 3.5
+# wait for three failed reloads (counted in the SIGUSR1 statistics), not
+# for a guessed time
+failures=0
+for _ in $(seq 1 150); do
+    kill -USR1 "$DAEMON_PID"
+    sleep 0.1
+    failures=$(sed -n 's/.*reload_failures=\([0-9]*\).*/\1/p' "$T/daemon.log" | tail -n 1)
+    [ "${failures:-0}" -ge 3 ] && break
+done
+[ "${failures:-0}" -ge 3 ] && ok "outage: $failures failed reloads" ||
+    fail "outage: only ${failures:-0} failed reloads seen"
 expect_eq "outage: still answering from the snapshot" \
     "$("$TLSPOLICY" query --server "inet:127.0.0.1:$P2" new.example)" "OK dane-only"
 expect_eq "outage: logged once" "$(grep -c 'policy table unavailable' "$T/daemon.log")" 1

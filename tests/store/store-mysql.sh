@@ -37,8 +37,8 @@ shape() { sql $TDB -e 'SHOW CREATE TABLE tlspolicies' | cut -f2- | sed 's/ AUTO_
 SHAPE=$(shape)
 
 # ---- existing table --------------------------------------------------
-expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC" "" \
-    -- t db init
+expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC
+created table tlspolicy_sts in $DESC" "" -- t db init
 expect "get existing row" 0 "secure match=nexthop" "" -- t policy get legacy.example
 expect "get row with NULL params" 0 "may" "" -- t policy get plain.example
 expect "get row with empty params" 0 "dane" "" -- t policy get empty.example
@@ -170,8 +170,30 @@ same "the table was never altered" "$(shape)" "$SHAPE"
 sql $TDB -e "DROP TABLE tlspolicies"
 expect "missing table" 1 "" "table tlspolicies does not exist in $DESC (run 'tlspolicy db init')" \
     -- t policy list
-expect "db init creates" 0 "created table tlspolicies in $DESC" "" -- t db init
+expect "db init creates" 0 "created table tlspolicies in $DESC
+using the existing table tlspolicy_sts in $DESC" "" -- t db init
 same "db init made exactly the documented table" "$(shape)" "$SHAPE"
+
+# ---- a wider table of another tool: values longer than any valid one,
+# a NUL byte -- reported by row id, never cut and used --------------------
+sql $TDB -e "DROP TABLE tlspolicies; CREATE TABLE tlspolicies (
+  id int unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  domain varchar(2000) NOT NULL, policy varchar(100) NOT NULL,
+  params varchar(2000) DEFAULT NULL) ENGINE=InnoDB DEFAULT CHARSET=latin1"
+sql $TDB -e "INSERT INTO tlspolicies (domain, policy, params) VALUES
+  (REPEAT('a', 1024), 'may', NULL), ('long-params.example', 'may', REPEAT('b', 1024)),
+  (CONCAT('nul.example', CHAR(0), 'x'), 'may', NULL), ('long-policy.example', REPEAT('c', 64), NULL),
+  ('good.example', 'encrypt', NULL)"
+t db check >"$TMP/out" 2>"$TMP/err" && rc=0 || rc=$?
+same "wide table: db check" "$rc $(cat "$TMP/out")" "1 $DESC: 5 rows, 4 invalid"
+same "wide table: over-long values named" \
+    "$(grep -c 'a value longer than the column allows' "$TMP/err")" 3
+grep -q "row id [0-9]* (nul.example): NUL byte in a value" "$TMP/err" \
+    && ok "wide table: NUL byte named" || notok "wide table: NUL byte: $(cat "$TMP/err")"
+expect "wide table: a good row still served" 0 "encrypt" "" -- t policy get good.example
+t --json policy list >"$TMP/out" 2>/dev/null
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if [x["valid"] for x in r].count(True) == 1 else 1)' \
+    "$TMP/out" && ok "wide table: list --json is JSON, one valid row" || notok "wide table: list --json"
 
 # ---- a percent-encoded password (needs root on the harness socket) -------
 if [ -n "${TLSPOLICY_TEST_MYSQL_SOCKET:-}" ] && [ -S "$TLSPOLICY_TEST_MYSQL_SOCKET" ]; then

@@ -33,8 +33,20 @@ expect "unknown db command" 2 "" 'unknown command "drop"' -- t db drop
 expect "postfix-config bad role" 2 "" 'unknown role "relay"' -- t postfix-config --role relay
 
 # ---- db init ---------------------------------------------------------
-expect "db init creates" 0 "created table tlspolicies in $DB" "" -- t db init
-expect "db init again" 0 "using the existing table tlspolicies in $DB" "" -- t db init
+# read-only commands on a database that does not exist yet: one clear
+# line, and nothing created (no file, no directory)
+for c in "policy get example.com" "policy list" "policy export" \
+         "policy delete example.com" "db check" "postfix-config" "query example.com"; do
+    # shellcheck disable=SC2086
+    expect "$c before db init" 1 "" "database $DBFILE does not exist (run tlspolicy db init)" \
+        -- t $c
+done
+[ ! -e "$TMP/var" ] && ok "read-only commands created nothing" \
+    || notok "read-only commands created $(find "$TMP/var")"
+expect "db init creates" 0 "created table tlspolicies in $DB
+created table tlspolicy_sts in $DB" "" -- t db init
+expect "db init again" 0 "using the existing table tlspolicies in $DB
+using the existing table tlspolicy_sts in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
 expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
@@ -192,6 +204,29 @@ expect "db check" 1 "$DB: 8 rows, 1 invalid" "row id $badid (bad.example)" -- t 
 sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE id = $badid"
 expect "db check clean" 0 "$DB: 7 rows, 0 invalid" "" -- t db check
 
+# ---- bytes stored text should not hold: a NUL, non-UTF-8 --------------
+# nul.example<NUL>xx, and params with a Latin-1 e-acute (0xE9)
+sqlite3 "$DBFILE" "INSERT INTO tlspolicies (domain, policy, params) VALUES
+  (CAST(X'6E756C2E6578616D706C65007878' AS TEXT), 'may', NULL),
+  ('latin1.example', 'may', CAST(X'7365727665726E616D653D63616665E92E6578616D706C65' AS TEXT))"
+nulid=$(sqlite3 "$DBFILE" "SELECT id FROM tlspolicies WHERE domain LIKE 'nul.example%'")
+t db check >"$TMP/out" 2>"$TMP/err" && rc=0 || rc=$?
+same "db check with a NUL row" "$rc $(cat "$TMP/out")" "1 $DB: 9 rows, 2 invalid"
+grep -qx "tlspolicy db: row id $nulid (nul.example): NUL byte in a value" "$TMP/err" \
+    && ok "db check names the NUL row" || notok "db check names the NUL row: $(cat "$TMP/err")"
+t policy list --json >"$TMP/out" 2>/dev/null
+python3 - "$TMP/out" <<'PY' && ok "list --json: valid JSON, non-UTF-8 byte as \\u00e9" || notok "list --json with non-UTF-8 bytes: $(cat "$TMP/out")"
+import json, sys
+rows = {r["domain"]: r for r in json.load(open(sys.argv[1], encoding="utf-8"))}
+r = rows["latin1.example"]
+sys.exit(0 if r["params"] == "servername=cafe\u00e9.example" and not r["valid"] else 1)
+PY
+grep -q 'cafe\\u00e9' "$TMP/out" && ok "list --json escapes the byte" || notok "list --json escape"
+t --json query 'bücher.example' >"$TMP/out" 2>/dev/null || true
+grep -q '"key":"bücher.example"' "$TMP/out" && ok "JSON keeps valid UTF-8 as it is" \
+    || notok "JSON UTF-8: $(cat "$TMP/out")"
+sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE id = $nulid OR domain = 'latin1.example'"
+
 # ---- postfix-config --------------------------------------------------
 expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy (postconf -e 'LINE' for each)
 # smtp_tls_security_level: from the _default row
@@ -213,7 +248,17 @@ expect "bad URL" 1 "" "tlspolicy policy: invalid database URL: port must be a nu
     -- tp --db 'mysql://u:secret@h:0/d' policy list
 echo "not a database, just text, long enough to be looked at by sqlite ......" >"$TMP/junk.db"
 expect "not a database" 1 "" "file is not a database" -- tp --db "sqlite:$TMP/junk.db" policy list
+sqlite3 "$TMP/empty.db" "CREATE TABLE other (x)"
 expect "no table yet" 1 "" "table tlspolicies does not exist" \
     -- tp --db "sqlite:$TMP/empty.db" policy get example.com
+
+# ---- options after the command: -c FILE counts like before it --------
+printf 'database = %s\n' "$DB" >"$TMP/c.cf"
+expect "policy get -c FILE" 0 "secure match=nexthop:dot-nexthop" "" \
+    -- tp policy get -c "$TMP/c.cf" example.com
+printf 'database = %s\npostfix_compatibility = 3.10\n' "$DB" >"$TMP/c310.cf"
+expect "policy set -c FILE (postfix_compatibility)" 0 \
+    "tlsrpt.example: added: secure policy_type=sts" "" \
+    -- tp policy set -c "$TMP/c310.cf" tlsrpt.example secure policy_type=sts
 
 finish

@@ -191,7 +191,7 @@ static void test_put_checks(void **state)
 
 struct collect {
 	char names[16][64];
-	int n, stop_after;
+	int n, stop_after, defects;
 };
 
 static int collect_fn(const struct store_row *row, void *arg)
@@ -201,6 +201,7 @@ static int collect_fn(const struct store_row *row, void *arg)
 	snprintf(c->names[c->n], sizeof(c->names[0]), "%s=%s%s%s", row->domain,
 		 row->policy, row->params ? " " : "", row->params ? row->params : "");
 	c->n++;
+	c->defects += row->defect != NULL;
 	return c->stop_after && c->n >= c->stop_after ? 42 : 0;
 }
 
@@ -417,6 +418,66 @@ static void test_errors(void **state)
 	assert_non_null(strstr(why.msg, "cannot create directory /proc/nonexistent"));
 }
 
+/* Read-only openers create nothing; a missing file is one clear error. */
+static void test_open_existing(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = (struct store *)1;
+	struct errbuf why;
+	struct stat sb;
+	char want[300], sub[160];
+
+	errbuf_clear(&why);
+	assert_int_equal(store_open_ex(f->url, STORE_OPEN_EXISTING, &st, &why), -1);
+	assert_null(st);
+	snprintf(want, sizeof(want), "database %s does not exist (run tlspolicy db init)",
+		 f->path);
+	assert_string_equal(why.msg, want);
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(stat(sub, &sb), -1);            /* no directory made */
+	assert_int_equal(stat(f->path, &sb), -1);        /* no file */
+	/* once it exists, the same call opens it */
+	st = open_init(f);
+	store_close(st);
+	assert_int_equal(store_open_ex(f->url, STORE_OPEN_EXISTING, &st, &why), 0);
+	store_close(st);
+}
+
+/* A NUL byte in a stored value would cut it silently: the row is
+ * reported by id instead, by get and by list. */
+static void test_nul_row(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f);
+	struct policy_opts opts = { .postfix_compat = 307 };
+	struct store_row row;
+	struct collect col;
+	struct policy *p;
+	struct errbuf why;
+
+	/* a NULL level is refused before any SQL, with a reason */
+	errbuf_clear(&why);
+	assert_int_equal(store_put(st, "n.example", NULL, NULL, NULL, &why), -1);
+	assert_string_equal(why.msg, "n.example: empty TLS security level");
+	store_close(st);
+	raw_sql(f, "INSERT INTO tlspolicies (domain, policy, params) VALUES "
+		   "('nul.example', 'secure', CAST(X'6D617463683D6E657874686F70003A78' AS TEXT)),"
+		   "(CAST(X'612E6578616D706C65006A756E6B' AS TEXT), 'may', NULL)");
+	assert_int_equal(store_open(f->url, &st, &why), 0);
+	assert_int_equal(store_get(st, "nul.example", &row, &why), 1);
+	assert_string_equal(row.params, "match=nexthop");   /* cut ... */
+	assert_non_null(row.defect);                        /* ... and flagged */
+	assert_int_equal(store_row_policy(&row, &opts, &p, &why), -1);
+	assert_null(p);
+	assert_non_null(strstr(why.msg, "(nul.example): NUL byte in a value"));
+	store_row_free(&row);
+	memset(&col, 0, sizeof(col));
+	assert_int_equal(store_list(st, collect_fn, &col, &why), 0);
+	assert_int_equal(col.n, 2);
+	assert_int_equal(col.defects, 2);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +489,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_row_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_existing_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_row, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

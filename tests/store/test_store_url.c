@@ -119,6 +119,11 @@ static const struct {
 	{ "mysql://u:secret%0@h/d", "invalid database URL: bad %-escape in the password" },
 	{ "mysql://u:sec%00ret@h/d", "invalid database URL: %00 in the password" },
 	{ "mysql://u%4:secret@h/d", "invalid database URL: bad %-escape in the user name" },
+	/* a decoded line break would end a line of the Postfix table file */
+	{ "mysql://u%0Ax:secret@h/d", "invalid database URL: control character in the user name" },
+	{ "mysql://u:sec%0Dret@h/d", "invalid database URL: control character in the password" },
+	{ "mysql://u:secret@h/d?socket=/a%0Ab", "invalid database URL: control character "
+	  "in the socket path" },
 	{ "mysql://u:secret@h:0/d", "invalid database URL: port must be a number 1-65535" },
 	{ "mysql://u:secret@h:65536/d", "invalid database URL: port must be a number 1-65535" },
 	{ "mysql://u:secret@h:/d", "invalid database URL: port must be a number 1-65535" },
