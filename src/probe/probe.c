@@ -183,7 +183,9 @@ static void openssl_error(char *out, size_t outlen, const char *what)
 
 	if (e) {
 		ERR_error_string_n(e, buf, sizeof(buf));
-		snprintf(out, outlen, "%s: %s", what, buf);
+		/* cut, not an error: the OpenSSL text is only a detail */
+		if (snprintf(out, outlen, "%s: %.200s", what, buf) < 0 && outlen)
+			out[0] = '\0';
 	} else {
 		snprintf(out, outlen, "%s", what);
 	}
