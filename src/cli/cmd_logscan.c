@@ -8,12 +8,39 @@
  * "never weaker" unless --apply is given; --apply adds rows for domains
  * without a row of their own and replaces existing rows only with
  * --force, all in one transaction.
+ *
+ * --discover asks the daemon's own discovery (engine + sources, the
+ * MTA-STS cache loaded read-only from the table's database) about each
+ * domain with a suggestion, check_concurrency at a time: a domain whose
+ * answer comes from DANE or MTA-STS (or a provider template at least as
+ * strong) gets no suggestion - the daemon serves it - and PUBLISHED says
+ * what it found.  --probe connects to every MX host the log names for
+ * each "verify" domain (probe/) and suggests "secure match=..." (a
+ * common .parent of several hosts, else the host list) only when
+ * namematch_policy() says it delivers on every one.
+ *
+ * LIMITS: LOGSCAN_PROBE_MAX_MX hosts per domain probed,
+ * LOGSCAN_MATCH_MAX bytes of match= value.
+ * SECURITY: host names from the log are probed only when they are valid
+ * host names (policy_key_normalize); the probes connect to port 25 of
+ * whatever those names resolve to.
  */
 #include "cli/cli.h"
+#include "dane/dane.h"
+#include "engine/engine.h"
+#include "engine/sources.h"
 #include "logscan/logscan.h"
 #include "logscan/report.h"
+#include "mtasts/sts.h"
 #include "policy/policy.h"
+#include "probe/namematch.h"
+#include "probe/probe.h"
 #include "store/store.h"
+#include "util/log.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdarg.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +53,8 @@
 #define LOGSCAN_MAX_FILTERS 256
 #define PROGRESS_INTERVAL_NS 200000000L /* redraw at most 5 times a second */
 #define PROGRESS_WIDTH 30
+#define LOGSCAN_PROBE_MAX_MX 16   /* MX hosts probed per domain (--probe) */
+#define LOGSCAN_MATCH_MAX 1024    /* longest suggested match= value */
 
 static void logscan_usage(FILE *out)
 {
@@ -51,6 +80,12 @@ static void logscan_usage(FILE *out)
 		"  --apply                write the suggestions into the policy table; rows\n"
 		"                         that exist are kept unless --force\n"
 		"  --force                with --apply or --format sql: replace existing rows\n"
+		"  --discover             ask the daemon's discovery (DANE, MTA-STS, provider\n"
+		"                         templates) about each suggested domain: a domain\n"
+		"                         it serves gets no suggestion (PUBLISHED column)\n"
+		"  --probe                probe every MX host seen for each \"verify\" domain\n"
+		"                         and suggest \"secure match=...\" when that policy\n"
+		"                         would deliver to every one of them\n"
 		"  --db URL, -c FILE      policy table, configuration file\n"
 		"\n"
 		"A summary line (lines, Postfix lines, deliveries, domains, seconds, MB/s)\n"
@@ -238,6 +273,7 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 	struct errbuf why;
 	size_t k = 0, *idx;
 	unsigned long kept = 0;
+	char text[POLICY_MAX_TEXT];
 
 	items = calloc(n ? n : 1, sizeof(*items));
 	idx = calloc(n ? n : 1, sizeof(*idx));
@@ -255,13 +291,13 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 		if (r->has_current && r->current_exact && !force) {
 			fprintf(rep, "kept %s: table has \"%s\" (--force replaces it with %s)\n",
 				r->key, r->current_text ? r->current_text : "",
-				policy_level_name(r->suggestion));
+				logscan_suggestion_text(r, text, sizeof(text)));
 			kept++;
 			continue;
 		}
 		items[k].domain = r->key;
 		items[k].policy = policy_level_name(r->suggestion);
-		items[k].params = NULL;
+		items[k].params = r->suggestion_params;
 		idx[k] = i;
 		k++;
 	}
@@ -276,11 +312,12 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 	for (size_t i = 0; i < k; i++) {
 		const struct logscan_row *r = &rows[idx[i]];
 
+		logscan_suggestion_text(r, text, sizeof(text));
 		if (r->has_current && r->current_exact)
 			fprintf(rep, "replaced %s: \"%s\" -> %s\n", items[i].domain,
-				r->current_text ? r->current_text : "", items[i].policy);
+				r->current_text ? r->current_text : "", text);
 		else
-			fprintf(rep, "added %s %s\n", items[i].domain, items[i].policy);
+			fprintf(rep, "added %s %s\n", items[i].domain, text);
 	}
 	fprintf(rep, "logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept\n",
 		counts.added, counts.changed, counts.unchanged, kept);
@@ -289,11 +326,415 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 	return EXIT_OK;
 }
 
+/* ---- --discover and --probe ------------------------------------------- */
+
+struct live;
+struct live_dom;
+
+enum { CAND_HOSTS, CAND_PARENT, CAND_N };
+
+struct live_mx {
+	struct live_dom *dom;
+	char host[POLICY_KEY_MAX];
+	struct probe_req *req;
+	enum namematch_verdict v[CAND_N];
+	char why[CAND_N][ERRBUF_MAX];
+};
+
+struct live_dom {
+	struct live *lv;
+	struct logscan_row *row;
+	struct engine_req *req;
+	size_t nmx, pending;
+	struct live_mx *mx;
+	char cand[CAND_N][LOGSCAN_MATCH_MAX + 16]; /* "secure match=..."; "" none */
+};
+
+struct live {
+	struct event_base *base;
+	struct engine *eng;
+	struct engine_sources *srcs;
+	struct probe_ctx *probe;
+	struct live_dom *doms;
+	size_t ndoms, next, running, finished, conc;
+	int starting;
+};
+
+static void discover_more(struct live *lv);
+
+/* Appends "; WHAT" to the row's reason (truncated to fit). */
+static void reason_add(struct logscan_row *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reason_add(struct logscan_row *r, const char *fmt, ...)
+{
+	size_t o = strlen(r->reason);
+	va_list ap;
+
+	if (o + 2 >= sizeof(r->reason))
+		return;
+	memcpy(r->reason + o, "; ", 3);
+	o += 2;
+	va_start(ap, fmt);
+	vsnprintf(r->reason + o, sizeof(r->reason) - o, fmt, ap);
+	va_end(ap);
+}
+
+/* The level of a policy text's first word; POLICY_NONE when invalid. */
+static enum policy_level text_level(const char *text)
+{
+	char word[32];
+	enum policy_level level;
+	size_t n = strcspn(text, " \t");
+
+	if (n == 0 || n >= sizeof(word))
+		return POLICY_NONE;
+	memcpy(word, text, n);
+	word[n] = '\0';
+	return policy_level_parse(word, &level, NULL) < 0 ? POLICY_NONE : level;
+}
+
+static void served(struct logscan_row *r, const char *what, const char *text)
+{
+	char t[120];
+
+	printable(t, sizeof(t), text, strlen(text));
+	r->has_suggestion = 0;
+	snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically%s%s%s", what,
+		 *t ? " (" : "", t, *t ? ")" : "");
+}
+
+static void discover_cb(const struct engine_answer *ans, void *arg)
+{
+	struct live_dom *d = arg;
+	struct logscan_row *r = d->row;
+	const char *text = ans->text ? ans->text : "";
+	enum policy_level lvl;
+
+	d->req = NULL;
+	switch (ans->source) {
+	case ANSWER_DANE:
+		/* OK: dane / dane-only; NOTFOUND (dane_answer = notfound):
+		 * Postfix's own dane level serves it */
+		lvl = ans->status == LOOKUP_OK ? text_level(text) : POLICY_DANE;
+		snprintf(r->published, sizeof(r->published), "%s",
+			 lvl == POLICY_DANE_ONLY ? "dane-only" : "dane");
+		served(r, "DANE", text);
+		break;
+	case ANSWER_STS:
+		if (ans->status == LOOKUP_OK) {
+			snprintf(r->published, sizeof(r->published), "mta-sts");
+			served(r, "MTA-STS enforce", text);
+		} else {
+			snprintf(r->published, sizeof(r->published), "none");
+		}
+		break;
+	case ANSWER_PROVIDER:
+		snprintf(r->published, sizeof(r->published), "provider");
+		lvl = text_level(text);
+		if (ans->status == LOOKUP_OK && r->has_suggestion &&
+		    logscan_rank(lvl) >= logscan_rank(r->suggestion))
+			served(r, "a provider template", text);
+		break;
+	case ANSWER_TABLE:
+		/* the table wins over discovery in the daemon too */
+		snprintf(r->published, sizeof(r->published), "table");
+		break;
+	case ANSWER_ERROR:
+		snprintf(r->published, sizeof(r->published), "error");
+		break;
+	default:
+		snprintf(r->published, sizeof(r->published), "none");
+		break;
+	}
+	d->lv->running--;
+	d->lv->finished++;
+	discover_more(d->lv);
+}
+
+static void discover_more(struct live *lv)
+{
+	if (lv->starting)
+		return;
+	lv->starting = 1;
+	while (lv->running < lv->conc && lv->next < lv->ndoms) {
+		struct live_dom *d = &lv->doms[lv->next++];
+
+		lv->running++;
+		d->req = engine_lookup(lv->eng, d->row->key, discover_cb, d);
+	}
+	lv->starting = 0;
+}
+
+/* Verdict of policy text on one probed MX (Postfix's rules). */
+static enum namematch_verdict judge(const char *text, const struct probe_result *res,
+				    const char *nexthop, const char *host, char *why,
+				    size_t whylen)
+{
+	struct namematch_peer peer;
+	struct namematch_result nr;
+	struct policy *p = NULL;
+	struct errbuf eb;
+	enum namematch_verdict v;
+
+	if (res->status != PROBE_OK) {
+		snprintf(why, whylen, "not reachable: %.400s", res->why);
+		return NAMEMATCH_UNKNOWN;
+	}
+	errbuf_clear(&eb);
+	if (policy_parse(text, NULL, &p, &eb) < 0) {
+		snprintf(why, whylen, "invalid policy: %s", eb.msg);
+		return NAMEMATCH_UNKNOWN;
+	}
+	probe_result_peer(res, &peer);
+	v = namematch_policy(p, &peer, nexthop, host, &nr);
+	snprintf(why, whylen, "%s", nr.why);
+	policy_free(p);
+	return v;
+}
+
+/* All MX of d probed: "secure match=..." when a candidate delivers on
+ * every one (the .parent first), else keep verify and say why. */
+static void probe_decide(struct live_dom *d)
+{
+	struct logscan_row *r = d->row;
+	char why[ERRBUF_MAX];
+	const struct live_mx *bad = NULL;
+	int badc = CAND_HOSTS;
+
+	for (int c = CAND_PARENT; c >= CAND_HOSTS; c--) {
+		size_t i;
+
+		if (d->cand[c][0] == '\0')
+			continue;
+		for (i = 0; i < d->nmx && d->mx[i].v[c] == NAMEMATCH_DELIVERS; i++)
+			;
+		if (i == d->nmx) {
+			free(r->suggestion_params);
+			if ((r->suggestion_params = strdup(d->cand[c] + strlen("secure "))) == NULL)
+				return; /* keeps verify */
+			r->suggestion = POLICY_SECURE;
+			reason_add(r, "probe: delivers on %s%zu MX", d->nmx == 1 ? "the " : "all ",
+				   d->nmx);
+			return;
+		}
+		if (bad == NULL || c == CAND_HOSTS) {
+			bad = &d->mx[i];
+			badc = c;
+		}
+	}
+	if (bad == NULL) {
+		reason_add(r, "probe: no usable MX host names");
+		return;
+	}
+	printable(why, sizeof(why), bad->why[badc], strlen(bad->why[badc]));
+	reason_add(r, "probe: secure %s on %s (%s)",
+		   bad->v[badc] == NAMEMATCH_FAILS ? "fails" : "not confirmed", bad->host, why);
+}
+
+static void live_probe_cb(void *arg, const struct probe_result *res)
+{
+	struct live_mx *m = arg;
+	struct live_dom *d = m->dom;
+
+	m->req = NULL;
+	for (int c = 0; c < CAND_N; c++) {
+		if (d->cand[c][0])
+			m->v[c] = judge(d->cand[c], res, d->row->key, m->host, m->why[c],
+					sizeof(m->why[c]));
+	}
+	if (--d->pending == 0) {
+		probe_decide(d);
+		d->lv->finished++;
+	}
+}
+
+/* ".parent" every host is strictly under (at least two labels), or "". */
+static void common_parent(struct live_mx *mx, size_t n, char *out, size_t outlen)
+{
+	const char *p = strchr(mx[0].host, '.');
+
+	out[0] = '\0';
+	while (p && strchr(p + 1, '.')) {
+		size_t pl = strlen(p), i;
+
+		for (i = 0; i < n; i++) {
+			size_t hl = strlen(mx[i].host);
+
+			if (hl <= pl || strcmp(mx[i].host + hl - pl, p) != 0)
+				break;
+		}
+		if (i == n) {
+			snprintf(out, outlen, "%s", p);
+			return;
+		}
+		p = strchr(p + 1, '.');
+	}
+}
+
+/* Sets up the probes of d (a "verify" row); 0 when nothing to probe
+ * (reason says why). */
+static int probe_prepare(struct live_dom *d, const struct logscan *ls)
+{
+	struct logscan_row *r = d->row;
+	char parent[POLICY_KEY_MAX];
+	size_t n = 0, o;
+	uint32_t m;
+
+	for (m = r->d->mx_first; m; m = logscan_mx(ls, m)->next)
+		n++;
+	if (n == 0 || n > LOGSCAN_PROBE_MAX_MX) {
+		reason_add(r, "not probed: %zu MX hosts (max %d)", n, LOGSCAN_PROBE_MAX_MX);
+		return 0;
+	}
+	if ((d->mx = calloc(n, sizeof(*d->mx))) == NULL)
+		return 0;
+	for (m = r->d->mx_first; m; m = logscan_mx(ls, m)->next) {
+		const char *h = logscan_host_name(ls, logscan_mx(ls, m)->host);
+		enum policy_key_kind kind;
+		struct live_mx *x = &d->mx[d->nmx];
+
+		if (policy_key_normalize(h, x->host, sizeof(x->host), &kind, NULL) < 0 ||
+		    kind != POLICY_KEY_DOMAIN) {
+			char t[80];
+
+			printable(t, sizeof(t), h, strlen(h));
+			reason_add(r, "not probed: MX \"%s\" is not a host name", t);
+			return 0;
+		}
+		x->dom = d;
+		d->nmx++;
+	}
+	o = (size_t)snprintf(d->cand[CAND_HOSTS], sizeof(d->cand[CAND_HOSTS]), "secure match=");
+	for (size_t i = 0; i < d->nmx && o < sizeof(d->cand[CAND_HOSTS]); i++)
+		o += (size_t)snprintf(d->cand[CAND_HOSTS] + o, sizeof(d->cand[CAND_HOSTS]) - o,
+				      "%s%s", i ? ":" : "", d->mx[i].host);
+	if (o >= sizeof(d->cand[CAND_HOSTS]) - 1)
+		d->cand[CAND_HOSTS][0] = '\0'; /* too long for a match= value */
+	if (d->nmx >= 2) {
+		common_parent(d->mx, d->nmx, parent, sizeof(parent));
+		if (parent[0])
+			snprintf(d->cand[CAND_PARENT], sizeof(d->cand[CAND_PARENT]),
+				 "secure match=%s", parent);
+	}
+	return 1;
+}
+
+static void live_free(struct live *lv)
+{
+	for (size_t i = 0; lv->doms && i < lv->ndoms; i++) {
+		struct live_dom *d = &lv->doms[i];
+
+		if (d->req)
+			engine_cancel(d->req);
+		for (size_t j = 0; j < d->nmx; j++)
+			if (d->mx[j].req)
+				probe_cancel(d->mx[j].req);
+		free(d->mx);
+	}
+	free(lv->doms);
+	if (lv->probe)
+		probe_free(lv->probe);
+	if (lv->eng)
+		engine_free(lv->eng);
+	engine_sources_free(lv->srcs);
+	if (lv->base)
+		event_base_free(lv->base);
+}
+
+static void live_loop(struct live *lv, size_t want)
+{
+	while (lv->finished < want && event_base_loop(lv->base, EVLOOP_ONCE) == 0)
+		;
+}
+
+/* --discover and/or --probe over the rows with a suggestion; 0 or -1
+ * (error printed). */
+static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_row *rows,
+		    size_t nrows, int discover, int do_probe)
+{
+	const struct config *cfg = cli_config(cli);
+	struct live lv;
+	struct errbuf why;
+	struct dane_service *dsvc;
+	long conc = config_get_int(cfg, "check_concurrency");
+	size_t want;
+	int rc = -1;
+
+	memset(&lv, 0, sizeof(lv));
+	lv.conc = conc > 0 ? (size_t)conc : 1;
+	errbuf_clear(&why);
+	if ((lv.base = event_base_new()) == NULL) {
+		cli_error("logscan", "cannot create an event loop");
+		goto out;
+	}
+	if ((lv.eng = engine_new(lv.base, cfg, cli->db_url, &why)) == NULL) {
+		cli_error("logscan", "%s", why.msg);
+		goto out;
+	}
+	if (engine_sources_new(lv.base, cfg, lv.eng, cli->db_url, STS_PERSIST_LOAD, &lv.srcs,
+			       &why) < 0) {
+		cli_error("logscan", "%s", why.msg);
+		goto out;
+	}
+	if ((lv.doms = calloc(nrows ? nrows : 1, sizeof(*lv.doms))) == NULL) {
+		cli_error("logscan", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		if (!rows[i].has_suggestion)
+			continue;
+		lv.doms[lv.ndoms].lv = &lv;
+		lv.doms[lv.ndoms].row = &rows[i];
+		lv.ndoms++;
+	}
+	if (discover) {
+		if (engine_sources_dane(lv.srcs) == NULL)
+			fprintf(stderr, "tlspolicy logscan: DNSSEC validation is off "
+				"(dns_trust_anchor_file is empty): DANE is not discovered\n");
+		discover_more(&lv);
+		live_loop(&lv, lv.ndoms);
+	}
+	if (do_probe) {
+		signal(SIGPIPE, SIG_IGN);
+		dsvc = engine_sources_dane(lv.srcs);
+		lv.probe = probe_new_cfg(lv.base, dsvc ? dane_service_dns(dsvc) : NULL, cfg,
+					 &(struct probe_opts){ .max_parallel = (unsigned)
+						 (lv.conc < PROBE_MAX_PARALLEL ? lv.conc
+									       : PROBE_MAX_PARALLEL) },
+					 &why);
+		if (lv.probe == NULL) {
+			cli_error("logscan", "%s", why.msg);
+			goto out;
+		}
+		lv.finished = 0;
+		want = 0;
+		for (size_t i = 0; i < lv.ndoms; i++) {
+			struct live_dom *d = &lv.doms[i];
+
+			if (!d->row->has_suggestion || d->row->suggestion != POLICY_VERIFY ||
+			    !probe_prepare(d, ls))
+				continue;
+			want++;
+			d->pending = d->nmx;
+			for (size_t j = 0; j < d->nmx; j++)
+				d->mx[j].req = probe_start(lv.probe,
+							   &(struct probe_target){
+								   .host = d->mx[j].host },
+							   live_probe_cb, &d->mx[j]);
+		}
+		live_loop(&lv, want);
+	}
+	rc = 0;
+out:
+	live_free(&lv);
+	return rc;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 enum {
 	OPT_SINCE = 0x2000, OPT_UNTIL, OPT_DOMAIN, OPT_MIN, OPT_FORMAT, OPT_APPLY,
-	OPT_FORCE, OPT_YEAR
+	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE
 };
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -323,6 +764,8 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		{ "apply", no_argument, NULL, OPT_APPLY },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "year", required_argument, NULL, OPT_YEAR },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
+		{ "probe", no_argument, NULL, OPT_PROBE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -340,6 +783,7 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	const char *const *files;
 	unsigned long min = 0, year;
 	int have_min = 0, do_apply = 0, force = 0, opt, rc = EXIT_FAIL, nfiles;
+	int discover = 0, do_probe = 0;
 	size_t nrows = 0;
 	time_t now = time(NULL);
 	double secs;
@@ -400,6 +844,12 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE:
 			force = 1;
 			break;
+		case OPT_DISCOVER:
+			discover = 1;
+			break;
+		case OPT_PROBE:
+			do_probe = 1;
+			break;
 		case OPT_YEAR:
 			if (parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
 				cli_error("logscan", "invalid --year \"%s\"", optarg);
@@ -447,6 +897,11 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	 * before the (maybe long) scan. */
 	url = cli->db_url ? cli->db_url : config_get(cli->cfg, "database");
 	errbuf_clear(&why);
+	if ((discover || do_probe) && sqlite_missing(url)) {
+		cli_error("logscan", "--discover and --probe need the policy table; none at %s "
+			  "(tlspolicy db init creates it)", url);
+		return EXIT_FAIL;
+	}
 	if (do_apply) {
 		if (sqlite_missing(url)) {
 			cli_error("logscan", "no policy table at %s (tlspolicy db init creates it)", url);
@@ -528,6 +983,8 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		row_current(&table, &rows[i]);
 		logscan_suggest(&rows[i], min);
 	}
+	if ((discover || do_probe) && live_run(cli, ls, rows, nrows, discover, do_probe) < 0)
+		goto out;
 	if (format && strcmp(format, "postmap") == 0)
 		logscan_print_postmap(stdout, rows, nrows, min);
 	else if (format)

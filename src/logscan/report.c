@@ -11,6 +11,7 @@
 
 #define TABLE_NAME_MAX 48    /* widest DOMAIN column */
 #define TABLE_CURRENT_MAX 40 /* widest CURRENT column */
+#define TABLE_SUGGESTION_MAX 200 /* widest SUGGESTION column */
 
 unsigned long logscan_sent(const struct logscan_tally *t)
 {
@@ -86,8 +87,10 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 
 void logscan_rows_free(struct logscan_row *rows, size_t n)
 {
-	for (size_t i = 0; rows && i < n; i++)
+	for (size_t i = 0; rows && i < n; i++) {
 		free(rows[i].current_text);
+		free(rows[i].suggestion_params);
+	}
 	free(rows);
 }
 
@@ -212,6 +215,15 @@ void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries)
 	row->suggestion = s;
 }
 
+const char *logscan_suggestion_text(const struct logscan_row *row, char *out, size_t n)
+{
+	const char *p = row->suggestion_params;
+
+	snprintf(out, n, "%s%s%s", policy_level_name(row->suggestion), p && *p ? " " : "",
+		 p ? p : "");
+	return out;
+}
+
 /* ---- table ------------------------------------------------------------- */
 
 static void percent(char *out, size_t n, unsigned long part, unsigned long whole)
@@ -227,7 +239,8 @@ struct table_cells {
 	char deliveries[24], verified[12], encrypted[12], plaintext[12];
 	char failures[48];
 	char current[TABLE_CURRENT_MAX + 1];
-	const char *suggestion;
+	char published[16];
+	char suggestion[TABLE_SUGGESTION_MAX + 1];
 	char reason[sizeof(((struct logscan_row *)0)->reason)];
 };
 
@@ -258,7 +271,15 @@ static void table_cells(const struct logscan_row *r, struct table_cells *c)
 	} else {
 		snprintf(c->current, sizeof(c->current), "-");
 	}
-	c->suggestion = r->has_suggestion ? policy_level_name(r->suggestion) : "-";
+	if (r->has_suggestion) {
+		char tmp[POLICY_MAX_TEXT];
+
+		logscan_suggestion_text(r, tmp, sizeof(tmp));
+		printable(c->suggestion, sizeof(c->suggestion), tmp, strlen(tmp));
+	} else {
+		snprintf(c->suggestion, sizeof(c->suggestion), "-");
+	}
+	snprintf(c->published, sizeof(c->published), "%s", r->published[0] ? r->published : "-");
 	printable(c->reason, sizeof(c->reason), r->reason, strlen(r->reason));
 }
 
@@ -268,13 +289,16 @@ void logscan_print_table(FILE *out, const struct logscan *ls,
 			 const struct logscan_row *rows, size_t n)
 {
 	static const char *const head[] = { "DOMAIN", "DELIVERIES", "VERIFIED", "ENCRYPTED",
-					    "PLAINTEXT", "FAILURES", "CURRENT", "SUGGESTION",
-					    "REASON" };
-	size_t w[8];
+					    "PLAINTEXT", "FAILURES", "CURRENT", "PUBLISHED",
+					    "SUGGESTION", "REASON" };
+	size_t w[9];
+	int pub = 0;
 	struct table_cells c;
 
 	(void)ls;
-	for (int i = 0; i < 8; i++)
+	for (size_t i = 0; i < n && !pub; i++)
+		pub = rows[i].published[0] != '\0';
+	for (int i = 0; i < 9; i++)
 		w[i] = strlen(head[i]);
 	for (size_t i = 0; i < n; i++) {
 		table_cells(&rows[i], &c);
@@ -285,18 +309,24 @@ void logscan_print_table(FILE *out, const struct logscan *ls,
 		WIDEN(w[4], c.plaintext);
 		WIDEN(w[5], c.failures);
 		WIDEN(w[6], c.current);
-		WIDEN(w[7], c.suggestion);
+		WIDEN(w[7], c.published);
+		WIDEN(w[8], c.suggestion);
 	}
-	fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  %-*s  %s\n",
+	fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  ",
 		(int)w[0], head[0], (int)w[1], head[1], (int)w[2], head[2], (int)w[3], head[3],
-		(int)w[4], head[4], (int)w[5], head[5], (int)w[6], head[6], (int)w[7], head[7],
-		head[8]);
+		(int)w[4], head[4], (int)w[5], head[5], (int)w[6], head[6]);
+	if (pub)
+		fprintf(out, "%-*s  ", (int)w[7], head[7]);
+	fprintf(out, "%-*s  %s\n", (int)w[8], head[8], head[9]);
 	for (size_t i = 0; i < n; i++) {
 		table_cells(&rows[i], &c);
-		fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  %-*s  %s\n",
+		fprintf(out, "%-*s  %*s  %*s  %*s  %*s  %-*s  %-*s  ",
 			(int)w[0], c.domain, (int)w[1], c.deliveries, (int)w[2], c.verified,
 			(int)w[3], c.encrypted, (int)w[4], c.plaintext, (int)w[5], c.failures,
-			(int)w[6], c.current, (int)w[7], c.suggestion, c.reason);
+			(int)w[6], c.current);
+		if (pub)
+			fprintf(out, "%-*s  ", (int)w[7], c.published);
+		fprintf(out, "%-*s  %s\n", (int)w[8], c.suggestion, c.reason);
 	}
 }
 
@@ -477,11 +507,18 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		} else {
 			fputs("null,\n      \"current_key\": null", out);
 		}
+		if (r->published[0]) {
+			fputs(",\n      \"published\": ", out);
+			json_str(out, r->published);
+		}
 		fputs(",\n      \"suggestion\": ", out);
-		if (r->has_suggestion)
-			json_str(out, policy_level_name(r->suggestion));
-		else
+		if (r->has_suggestion) {
+			char tmp[POLICY_MAX_TEXT];
+
+			json_str(out, logscan_suggestion_text(r, tmp, sizeof(tmp)));
+		} else {
 			fputs("null", out);
+		}
 		fputs(",\n      \"reason\": ", out);
 		json_str(out, r->reason);
 		fputs("\n    }", out);
@@ -491,10 +528,25 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 
 /* ---- postmap / SQL ---------------------------------------------------- */
 
+/* Keys are normalised domain names; anything beyond [a-z0-9._-] is
+ * refused rather than quoted (SQLite and MariaDB quote differently). */
+static int key_is_plain(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
+}
+
+/* Suggested parameters ("match=a.example:.b.example") with the same
+ * character set plus '=' and ':'. */
+static int params_are_plain(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-=:") == strlen(s);
+}
+
 void logscan_print_postmap(FILE *out, const struct logscan_row *rows, size_t n,
 			   unsigned long min_deliveries)
 {
 	size_t k = 0;
+	char tmp[POLICY_MAX_TEXT];
 
 	for (size_t i = 0; i < n; i++)
 		k += rows[i].has_suggestion != 0;
@@ -508,16 +560,18 @@ void logscan_print_postmap(FILE *out, const struct logscan_row *rows, size_t n,
 		if (r->has_current && r->current_exact)
 			fprintf(out, "# %s: replaces table entry \"%s\"\n", r->key,
 				r->current_text ? r->current_text : "");
-		fprintf(out, "%s %s\n", r->key, policy_level_name(r->suggestion));
+		if (r->suggestion_params && !params_are_plain(r->suggestion_params)) {
+			fprintf(out, "# %s: skipped, unusual characters in the policy\n", r->key);
+			continue;
+		}
+		fprintf(out, "%s %s\n", r->key, logscan_suggestion_text(r, tmp, sizeof(tmp)));
 	}
 }
 
-/* Keys are normalised domain names; anything beyond [a-z0-9._-] is
- * refused rather than quoted (SQLite and MariaDB quote differently). */
-static int key_is_plain(const char *s)
-{
-	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789._-") == strlen(s);
-}
+
+/* params as an SQL literal: '...' or NULL (checked plain above) */
+#define P1(r) ((r)->suggestion_params ? "'" : "")
+#define P2(r) ((r)->suggestion_params ? (r)->suggestion_params : "NULL")
 
 void logscan_print_sql(FILE *out, const struct logscan_row *rows, size_t n, int force)
 {
@@ -536,19 +590,20 @@ void logscan_print_sql(FILE *out, const struct logscan_row *rows, size_t n, int 
 		if (!r->has_suggestion)
 			continue;
 		lvl = policy_level_name(r->suggestion);
-		if (!key_is_plain(r->key)) {
+		if (!key_is_plain(r->key) ||
+		    (r->suggestion_params && !params_are_plain(r->suggestion_params))) {
 			fputs("-- skipped a domain with unusual characters\n", out);
 		} else if (r->has_current && r->current_exact) {
 			if (force) {
-				fprintf(out, "UPDATE tlspolicies SET policy = '%s', params = NULL "
-					"WHERE domain = '%s';\n", lvl, r->key);
+				fprintf(out, "UPDATE tlspolicies SET policy = '%s', params = %s%s%s "
+					"WHERE domain = '%s';\n", lvl, P1(r), P2(r), P1(r), r->key);
 			} else {
 				fprintf(out, "-- %s: has a row (%s); --force to replace with %s\n",
 					r->key, policy_level_name(r->current_level), lvl);
 			}
 		} else {
 			fprintf(out, "INSERT INTO tlspolicies (domain, policy, params) "
-				"VALUES ('%s', '%s', NULL);\n", r->key, lvl);
+				"VALUES ('%s', '%s', %s%s%s);\n", r->key, lvl, P1(r), P2(r), P1(r));
 		}
 	}
 	fputs("COMMIT;\n", out);

@@ -14,7 +14,15 @@
  *     "encrypt";
  *   - never a policy weaker than or equal to the admin's current table
  *     entry for the domain (exact key, else the nearest ".parent" key),
- *     by logscan_rank().
+ *     by logscan_rank();
+ *   - with --discover (the caller): nothing where the daemon's discovery
+ *     already answers DANE or MTA-STS (or a provider template at least as
+ *     strong): the domain is served automatically;
+ *   - with --probe (the caller): "verify" becomes "secure match=..." when
+ *     every MX host seen in the log was probed and namematch_policy()
+ *     says that policy delivers to each.
+ * The table and JSON show a PUBLISHED column / "published" member only
+ * when some row was looked up (row->published set).
  *
  * All names printed come from untrusted logs: the table and postmap/SQL
  * output only carry names that passed policy_key_normalize() or were
@@ -40,7 +48,12 @@ struct logscan_row {
 	/* filled by logscan_suggest() */
 	int has_suggestion;
 	enum policy_level suggestion;
-	char reason[160];
+	char *suggestion_params;    /* "match=..." or NULL; malloc'ed */
+	char reason[256];
+	/* filled by the caller with --discover: what the daemon's discovery
+	 * answers for the domain ("dane-only", "dane", "mta-sts",
+	 * "provider", "none", "table", "error"); "" when not looked up */
+	char published[16];
 };
 
 /* Rows for every domain, sorted by deliveries (descending), then name;
@@ -55,6 +68,9 @@ int logscan_rank(enum policy_level level);
 
 /* Fills has_suggestion, suggestion and reason of row. */
 void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries);
+
+/* "LEVEL" or "LEVEL params" of the row's suggestion into out. */
+const char *logscan_suggestion_text(const struct logscan_row *row, char *out, size_t n);
 
 /* Sum of the sent deliveries, of all failures. */
 unsigned long logscan_sent(const struct logscan_tally *t);

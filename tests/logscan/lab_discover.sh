@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# logscan --discover / --probe against the lab: the lab's real Postfix
+# (sender) delivers, all Verified, to a DANE domain (dane-ee.example), an
+# MTA-STS enforce domain (enforce.sts.example), a self-hosted domain with a
+# valid certificate (tls.example) and one whose certificate names another
+# host (mismatch.example, delivered with "verify match=wrong-name.example");
+# then from that log:
+#  1. plain logscan: each domain gets "verify";
+#  2. --discover: dane-ee and enforce get none ("publishes DANE" /
+#     "publishes MTA-STS enforce"), PUBLISHED shows dane-only / mta-sts;
+#     tls.example and mismatch.example keep verify (published none);
+#  3. --probe: tls.example gets "secure match=mx.tls.example", which the
+#     real Postfix then delivers with (Verified, sent); mismatch.example
+#     keeps verify with the reason the secure policy fails;
+#  4. --format postmap carries the match= parameter; bad input.
+#
+# Needs the lab (tests/lab/README.md): exit 77 when $LAB_DIR/env is missing,
+# unless CI is set (then it fails).  env: TLSPOLICY, SRCDIR, LAB_DIR/LAB_NS.
+set -u
+: "${TLSPOLICY:?}" "${SRCDIR:?}"
+: "${LAB_DIR:=/tmp/tlspolicy-lab}" "${LAB_NS:=tplab}"
+export LAB_DIR LAB_NS
+L=$SRCDIR/tests/lab
+if [ ! -r "$LAB_DIR/env" ]; then
+	if [ -n "${CI:-}" ]; then
+		echo "FAIL: no lab at $LAB_DIR (CI is set)"
+		exit 1
+	fi
+	echo "SKIP: no lab at $LAB_DIR (run tests/lab/setup)"
+	exit 77
+fi
+# shellcheck disable=SC1091
+. "$LAB_DIR/env"
+T=$(mktemp -d /tmp/tlspolicy-logscan-disc.XXXXXX)
+cleanup() { "$L/sender-reset" -d >/dev/null 2>&1; [ -n "${KEEP_T:-}" ] || rm -rf "$T"; }
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+cat >"$T/tp.cf" <<CF
+database = sqlite:$T/t.db
+dns_trust_anchor_file = $LAB_TRUST_ANCHOR
+smtp_ca_file = $LAB_CA_FILE
+https_ca_file = $LAB_CA_FILE
+lookup_deadline = 30s
+check_concurrency = 2
+CF
+"$TLSPOLICY" --db "sqlite:$T/t.db" db init >/dev/null || { echo "FAIL: db init"; exit 1; }
+TP() { "$L/run" "$TLSPOLICY" -c "$T/tp.cf" "$@"; }
+
+"$L/sender-reset" -d >/dev/null || { echo "FAIL: sender-reset"; exit 1; }
+"$L/sender-set" 'smtp_tls_security_level = dane' \
+	'smtp_tls_policy_maps = inline:{ tls.example=verify, enforce.sts.example=verify, {mismatch.example = verify match=wrong-name.example} }' \
+	>/dev/null || { echo "FAIL: sender-set"; exit 1; }
+sleep 1
+off=$("$L/log-offset")
+domains="dane-ee.example enforce.sts.example tls.example mismatch.example"
+for d in $domains; do
+	for i in 1 2; do
+		q=$("$L/send" logscan@lab.example "r$i@$d") || fail "send $d"
+		"$L/wait-log" -s "$off" "$q: to=<r$i@$d>.*status=(sent|deferred|bounced)" 30 \
+			>/dev/null || fail "no delivery record for $d ($q)"
+	done
+done
+tail -c +$((off + 1)) "$LAB_SENDER_LOG" >"$T/maillog"
+for d in $domains; do
+	n=$(grep -c "to=<r[12]@$d>.*status=sent" "$T/maillog")
+	[ "$n" = 2 ] || fail "$d: $n of 2 messages sent by the lab Postfix"
+done
+
+scan() { # NAME ARGS...: JSON into $T/NAME.json
+	local name=$1
+	shift
+	TP logscan --min-deliveries 2 "$@" "$T/maillog" >"$T/$name.out" 2>"$T/$name.err" ||
+		fail "logscan $*: exit $?: $(cat "$T/$name.err")"
+}
+scan plain --json
+scan disc --json --discover
+scan probe --json --discover --probe
+scan table --discover --probe
+scan postmap --format postmap --discover --probe
+
+python3 - "$T" <<'PY' || fails=$((fails + 1))
+import json, sys
+t = sys.argv[1]
+bad = []
+def load(name):
+    try:
+        d = json.load(open("%s/%s.out" % (t, name)))
+        return {x["domain"]: x for x in d["domains"]}
+    except Exception as e:
+        bad.append("%s: no JSON (%s)" % (name, e))
+        return {}
+def want(run, dom, name, cond, what):
+    x = dom.get(name)
+    if x is None:
+        bad.append("%s %s: missing" % (run, name))
+    elif not cond(x):
+        bad.append("%s %s: want %s; got verified=%d/%d published=%s suggestion=%s reason=%s" % (
+            run, name, what, x["verified"], x["deliveries"], x.get("published"),
+            x["suggestion"], x["reason"]))
+p = load("plain")
+for n in ("dane-ee.example", "enforce.sts.example", "tls.example", "mismatch.example"):
+    want("plain", p, n, lambda x: x["verified"] == 2 and x["suggestion"] == "verify" and
+         "published" not in x, "2 Verified -> verify, no published member")
+d = load("disc")
+want("discover", d, "dane-ee.example", lambda x: x["suggestion"] is None and
+     x.get("published") == "dane-only" and "publishes DANE" in x["reason"] and
+     "served automatically" in x["reason"], "no suggestion, publishes DANE")
+want("discover", d, "enforce.sts.example", lambda x: x["suggestion"] is None and
+     x.get("published") == "mta-sts" and "publishes MTA-STS" in x["reason"] and
+     "mx.enforce.sts.example" in x["reason"], "no suggestion, publishes MTA-STS")
+for n in ("tls.example", "mismatch.example"):
+    want("discover", d, n, lambda x: x["suggestion"] == "verify" and
+         x.get("published") == "none", "verify, published none")
+pr = load("probe")
+want("probe", pr, "tls.example", lambda x: x["suggestion"] == "secure match=mx.tls.example"
+     and "probe: delivers on the 1 MX" in x["reason"], "secure match=mx.tls.example")
+want("probe", pr, "mismatch.example", lambda x: x["suggestion"] == "verify" and
+     "probe: secure fails on mx.mismatch.example" in x["reason"],
+     "verify kept, secure fails")
+want("probe", pr, "dane-ee.example", lambda x: x["suggestion"] is None, "still none")
+tab = open(t + "/table.out").read().splitlines()
+if not tab or "PUBLISHED" not in tab[0].split():
+    bad.append("table: no PUBLISHED column: %r" % tab[:1])
+elif not any(l.split()[:1] == ["tls.example"] and "secure match=mx.tls.example" in l
+             for l in tab):
+    bad.append("table: no secure row for tls.example")
+pm = open(t + "/postmap.out").read().splitlines()
+if "tls.example secure match=mx.tls.example" not in pm or \
+   any(l.startswith(("dane-ee.example", "enforce.sts.example")) for l in pm):
+    bad.append("postmap: %r" % pm)
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+
+# The suggestion is real: the lab Postfix delivers with it, Verified.
+sug=$(python3 -c 'import json,sys
+d={x["domain"]: x for x in json.load(open(sys.argv[1]))["domains"]}
+print(d["tls.example"]["suggestion"] or "")' "$T/probe.out" 2>/dev/null)
+if [ -n "$sug" ]; then
+	"$L/sender-set" "smtp_tls_policy_maps = inline:{ {tls.example = $sug} }" >/dev/null ||
+		fail "sender-set $sug"
+	sleep 1
+	off2=$("$L/log-offset")
+	q=$("$L/send" logscan@lab.example "s@tls.example") || fail "send with $sug"
+	"$L/wait-log" -s "$off2" "$q: to=<s@tls.example>.*status=(sent|deferred|bounced)" 30 \
+		>"$T/final" || fail "no record for the $sug delivery"
+	grep -q "status=sent" "$T/final" || fail "tls.example with \"$sug\": $(cat "$T/final")"
+	"$L/wait-log" -s "$off2" "Verified TLS connection established to mx.tls.example" 5 \
+		>/dev/null || fail "tls.example with \"$sug\" not Verified"
+fi
+
+# --apply writes the secure suggestion with its match= parameter.
+TP logscan --min-deliveries 2 --discover --probe --apply "$T/maillog" >"$T/apply.out" 2>&1 ||
+	fail "--apply: $(cat "$T/apply.out")"
+grep -q "^added tls.example secure match=mx.tls.example$" "$T/apply.out" ||
+	fail "--apply: $(cat "$T/apply.out")"
+"$TLSPOLICY" -c "$T/tp.cf" policy list >"$T/list.out" 2>&1
+grep -Eq "^tls.example +secure +match=mx.tls.example$" "$T/list.out" ||
+	fail "table after --apply: $(cat "$T/list.out")"
+grep -q "^dane-ee.example" "$T/list.out" && fail "--apply wrote the DANE domain"
+
+# Bad input: --discover without a table; the table itself is not created.
+out=$("$TLSPOLICY" --db "sqlite:$T/missing.db" logscan --discover "$T/maillog" 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "--discover without a table: exit $rc"
+case $out in *"db init"*) ;; *) fail "--discover without a table: $out" ;; esac
+[ ! -e "$T/missing.db" ] || fail "--discover created $T/missing.db"
+
+if [ $fails != 0 ]; then
+	for f in "$T"/*.out "$T"/*.err; do echo "--- $f"; cut -c1-250 "$f"; done
+	echo "--- the sender's log:"
+	grep -E 'postfix/(smtp|lmtp)\[' "$T/maillog" | cut -c1-220
+	exit 1
+fi
+echo "logscan lab: --discover and --probe as expected"
