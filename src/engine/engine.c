@@ -23,6 +23,23 @@
  * (our own failure) and none applied does not overwrite a previous
  * positive decision: that one keeps being served and is retried soon.
  *
+ * Refresh-ahead: a lookup answered from a fresh cache entry that is in
+ * the last ENGINE_REFRESH_PERCENT of its TTL (at least
+ * ENGINE_REFRESH_MIN_WINDOW seconds; TTLs under 2 s are never refreshed
+ * ahead) is answered at once from the entry, and then one background
+ * discovery of the domain starts (a "refresh"; no waiters, so nothing
+ * waits for it).  Its decision replaces the entry when it arrives, like
+ * any discovery.  At most one refresh per stored decision (a failed
+ * refresh is not retried before the entry expires), at most one
+ * discovery per domain in flight (a lookup arriving after the entry
+ * expired waits on the running refresh, coalesced), and at most
+ * ENGINE_REFRESH_MAX refreshes in flight in all: past that, the entry is
+ * rediscovered the ordinary way once it has expired.  Refreshes are
+ * started only by lookups, so a domain not asked for since its last
+ * decision is not refreshed and ages out of the cache.  A refresh in
+ * which our own sources failed (SOURCE_FAILED, the discovery limit) and
+ * none decided leaves the old entry as it is until its expiry.
+ *
  * Reload: a worker thread reads the table into a new snapshot with its
  * own use of the store handle (one reload at a time) and passes the
  * result to the loop through a pipe; the loop swaps it in whole.  A
@@ -58,6 +75,9 @@
 #define ENGINE_DISCOVERY_LIMIT 60      /* seconds a discovery may run */
 #define ENGINE_FAILED_TTL_MAX 60       /* cache time of a failed discovery */
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
+#define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
+#define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
+#define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
 
 /* RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`). */
 enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP, RES_NOTFOUND };
@@ -74,6 +94,8 @@ struct centry {
 	enum answer_source src;
 	char *text;                        /* policy text or TEMP reason */
 	time_t expires, stale_until;
+	time_t refresh_at;                 /* hits from here on start a refresh */
+	int refresh_tried;                 /* one refresh per stored decision */
 	struct discovery *disc;
 	struct engine_req *wait_head, *wait_tail;
 	int busy;                          /* answering waiters: no eviction */
@@ -85,6 +107,7 @@ struct discovery {
 	size_t idx;                        /* current source */
 	void *handle;
 	int in_discover, have_verdict, any_failed;
+	int refresh;                       /* started ahead of expiry by a hit */
 	unsigned neg_ttl;
 	struct source_result res;          /* copied verdict */
 	char text[ENGINE_TEXT_MAX + 1];
@@ -129,6 +152,7 @@ struct engine {
 	size_t nbuckets, nentries;
 	struct centry *lru_head, *lru_tail;
 	unsigned cache_min_ttl, cache_max_ttl, negative_ttl, failed_ttl, deadline;
+	unsigned refreshing;               /* refreshes in flight */
 	int discovery;                     /* setting discovery */
 	struct engine_stats st;
 };
@@ -362,8 +386,25 @@ static void waiter_unlink(struct centry *e, struct engine_req *r)
 
 static void disc_free(struct discovery *d)
 {
+	if (d->refresh)
+		d->eng->refreshing--;
 	event_del(&d->limit_ev);
 	free(d);
+}
+
+/* Sets a new expiry of e: fresh for ttl seconds, refreshed ahead in the
+ * last ENGINE_REFRESH_PERCENT of them (never for ttl < 2). */
+static void entry_set_expiry(struct centry *e, time_t now, unsigned ttl)
+{
+	unsigned window = ttl / (100 / ENGINE_REFRESH_PERCENT);
+
+	if (window < ENGINE_REFRESH_MIN_WINDOW)
+		window = ENGINE_REFRESH_MIN_WINDOW;
+	if (window > ttl / 2)
+		window = 0;
+	e->expires = now + ttl;
+	e->refresh_at = e->expires - window;
+	e->refresh_tried = 0;
 }
 
 /* Stores the outcome in the entry and answers every waiter. */
@@ -376,12 +417,18 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 	struct engine_req *r;
 
 	if (kind == RES_NONE && d->any_failed && e->have_result &&
+	    d->refresh && now < e->expires) {
+		/* A failed refresh: the entry stays as it is until it
+		 * expires (refresh_tried: not retried before). */
+		log_debug("engine: %s: refresh failed; keeping the cached answer",
+			  e->domain);
+	} else if (kind == RES_NONE && d->any_failed && e->have_result &&
 	    (e->kind == RES_APPLIES || e->kind == RES_NOTFOUND) &&
 	    now < e->stale_until) {
 		/* Our own failure: keep serving the last positive decision. */
 		log_debug("engine: %s: discovery failed; keeping the previous answer",
 			  e->domain);
-		e->expires = now + eng->failed_ttl;
+		entry_set_expiry(e, now, eng->failed_ttl);
 	} else {
 		char *t = NULL;
 
@@ -394,8 +441,10 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 		e->kind = kind;
 		e->src = src;
 		e->have_result = 1;
-		e->expires = now + ttl;
+		entry_set_expiry(e, now, ttl);
 		e->stale_until = e->expires + eng->cache_max_ttl;
+		if (d->refresh)
+			eng->st.refreshes_completed++;
 	}
 	e->disc = NULL;
 	disc_free(d);
@@ -516,7 +565,7 @@ static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
 	disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->eng->failed_ttl);
 }
 
-static int disc_start(struct engine *eng, struct centry *e)
+static int disc_start(struct engine *eng, struct centry *e, int refresh)
 {
 	struct discovery *d = calloc(1, sizeof(*d));
 	struct timeval tv = { ENGINE_DISCOVERY_LIMIT, 0 };
@@ -529,7 +578,13 @@ static int disc_start(struct engine *eng, struct centry *e)
 	evtimer_assign(&d->limit_ev, eng->base, disc_limit_cb, d);
 	evtimer_add(&d->limit_ev, &tv);
 	e->disc = d;
-	eng->st.discoveries++;
+	if (refresh) {
+		d->refresh = 1;
+		eng->refreshing++;
+		eng->st.refreshes_started++;
+	} else {
+		eng->st.discoveries++;
+	}
 	e->busy++;
 	disc_advance(d);
 	e->busy--;
@@ -569,6 +624,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	struct centry *e;
 	struct engine_req *r;
 	struct timeval tv;
+	time_t now;
 
 	errbuf_clear(&why);
 	if (policy_key_normalize(key, norm, sizeof(norm), &kind, &why) < 0) {
@@ -589,10 +645,23 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 
 	h = snapshot_hash(norm, len);
 	e = cache_find(eng, norm, len, h);
-	if (e && e->have_result && engine_now(eng) < e->expires && e->disc == NULL) {
+	if (e && e->have_result && (now = engine_now(eng)) < e->expires) {
+		/* Fresh (possibly with a refresh running): answer now, then
+		 * maybe refresh ahead; nothing waits for the refresh. */
+		int refresh = now >= e->refresh_at && !e->refresh_tried &&
+			      e->disc == NULL && eng->refreshing < ENGINE_REFRESH_MAX;
+
 		eng->st.cache_hits++;
 		lru_front(eng, e);
+		e->busy++;
 		answer_entry(eng, e, cb, arg);
+		e->busy--;
+		if (refresh && e->disc == NULL && !e->refresh_tried) {
+			e->refresh_tried = 1;
+			if (disc_start(eng, e, 1) < 0)
+				log_warnx("engine: %s: out of memory; not refreshed",
+					  e->domain);
+		}
 		return NULL;
 	}
 	if (e == NULL && (e = cache_insert(eng, norm, len, h)) == NULL) {
@@ -602,7 +671,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	}
 	lru_front(eng, e);
 	if (e->disc == NULL) {
-		if (disc_start(eng, e) < 0) {
+		if (disc_start(eng, e, 0) < 0) {
 			answer_fallback(eng, cb, arg);
 			return NULL;
 		}

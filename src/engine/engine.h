@@ -13,7 +13,13 @@
  *   4. the `_default` row; else NOTFOUND.
  * Keys "[host]", "[host]:port", IP literals and ".parent" keys are
  * answered from the table only.  Concurrent lookups of one domain share
- * one discovery.  A lookup that runs past `lookup_deadline` is answered
+ * one discovery.  Refresh-ahead: a lookup answered from a cached
+ * decision in the last 10% of its TTL (at least its last second; TTLs
+ * under 2 s excepted) starts one background discovery of the domain
+ * (bounded in number, never delaying any answer) whose decision replaces
+ * the cached one; only lookups start refreshes, so domains nobody asks
+ * for expire, and a refresh that fails by our own fault keeps the old
+ * decision until it expires.  A lookup that runs past `lookup_deadline` is answered
  * from stale cache, else with the fallback (step 4) - never TEMP for
  * tlspolicy's own failures.
  *
@@ -138,6 +144,9 @@ struct engine_stats {
 	unsigned long cache_entries;
 	long long snapshot_time;            /* when the snapshot was loaded (time_t) */
 	int db_down;                        /* the last reload failed */
+	/* refresh-ahead (not counted in discoveries): */
+	unsigned long long refreshes_started;
+	unsigned long long refreshes_completed; /* new decision swapped in */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 

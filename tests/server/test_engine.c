@@ -4,8 +4,12 @@
  * test double of our own discovery-source interface (engine.h): table
  * precedence (exact, .parent walking up, _default), source order and
  * verdicts, coalescing, caching, TEMP, deadline -> stale / fallback,
- * keeping a positive answer when discovery fails, cancel, reload and a
- * database outage.
+ * keeping a positive answer when discovery fails, refresh-ahead of
+ * entries near expiry, cancel, reload and a database outage.
+ *
+ * The engine runs on real time: the refresh tests use 3 s TTLs (refresh
+ * window: the last second) and poll; they assert what happened, never
+ * how long it took.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -503,6 +508,141 @@ static void test_failure_keeps_answer(void **state)
 	assert_int_equal(a.src, ANSWER_DEFAULT);
 }
 
+/* --- refresh-ahead --------------------------------------------- */
+
+static time_t now_sec(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec;
+}
+
+static unsigned long long refreshes_started(struct fx *fx)
+{
+	struct engine_stats es;
+
+	engine_stats(fx->eng, &es);
+	return es.refreshes_started;
+}
+
+/* Looks key up until a refresh starts; every answer must be immediate
+ * and the cached want_text.  Returns the second the refresh started. */
+static time_t hit_until_refresh(struct fx *fx, const char *key,
+				const char *want_text)
+{
+	unsigned long long before = refreshes_started(fx);
+	time_t start = now_sec(), t;
+	struct ans a;
+
+	do {
+		assert_true(now_sec() - start < LOOP_MAX_SECONDS);
+		usleep(10000);
+		t = now_sec();
+		a = lookup_now(fx->eng, key);
+		assert_int_equal(a.st, LOOKUP_OK);
+		assert_string_equal(a.text, want_text);
+	} while (refreshes_started(fx) == before);
+	assert_int_equal(refreshes_started(fx), before + 1);
+	return t;
+}
+
+static void test_refresh_ahead(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	struct ans a;
+	time_t t0;
+
+	fake_rule(&fx->a, "hot.test", SOURCE_APPLIES, "dane-only", 3, 0);
+	fake_rule(&fx->a, "cold.test", SOURCE_APPLIES, "dane-only", 3, 0);
+	a = lookup_now(fx->eng, "hot.test");
+	assert_string_equal(a.text, "dane-only");
+	t0 = now_sec();
+	a = lookup_now(fx->eng, "cold.test");
+	assert_int_equal(fx->a.calls, 2);
+	/* a fresh hit far from expiry does not refresh */
+	a = lookup_now(fx->eng, "hot.test");
+	if (now_sec() == t0)
+		assert_int_equal(refreshes_started(fx), 0);
+
+	/* the domain now publishes something else, slowly */
+	fake_rule(&fx->a, "hot.test", SOURCE_APPLIES, "dane", 300, 1);
+	hit_until_refresh(fx, "hot.test", "dane-only");
+	assert_int_equal(fx->a.calls, 3);          /* one refresh ... */
+	for (int i = 0; i < 5; i++) {              /* ... however many hits */
+		struct ans b;
+
+		memset(&b, 0, sizeof(b));
+		if (engine_lookup(fx->eng, "hot.test", ans_cb, &b) == NULL) {
+			assert_string_equal(b.text, "dane-only");
+		} else {
+			/* expired meanwhile: waits on the running refresh */
+			fake_complete(&fx->a, "hot.test");
+			assert_true(b.done);
+			assert_string_equal(b.text, "dane");
+			break;
+		}
+	}
+	assert_int_equal(fx->a.calls, 3);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.refreshes_started, 1);
+	assert_int_equal(es.discoveries, 2);       /* refreshes counted apart */
+	if (fx->a.pend)
+		fake_complete(&fx->a, "hot.test");
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.refreshes_completed, 1);
+	/* the refreshed decision replaced the old one */
+	a = lookup_now(fx->eng, "hot.test");
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane");
+	assert_int_equal(fx->a.calls, 3);
+
+	/* cold.test was not asked for: no refresh, it just expires */
+	while (now_sec() <= t0 + 4)
+		usleep(20000);
+	event_base_loop(fx->base, EVLOOP_NONBLOCK);
+	assert_int_equal(fx->a.calls, 3);
+	a = lookup_now(fx->eng, "cold.test");      /* rediscovered, not refreshed */
+	assert_string_equal(a.text, "dane-only");
+	assert_int_equal(fx->a.calls, 4);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.refreshes_started, 1);
+	assert_int_equal(es.discoveries, 3);
+}
+
+static void test_refresh_failed(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	struct ans a;
+	time_t t;
+
+	fake_rule(&fx->a, "keep.test", SOURCE_APPLIES, "dane-only", 3, 0);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_string_equal(a.text, "dane-only");
+	/* our resolver fails from now on (synchronously) */
+	fake_rule(&fx->a, "keep.test", SOURCE_FAILED, NULL, 0, 0);
+	t = hit_until_refresh(fx, "keep.test", "dane-only");
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.refreshes_completed, 0);
+	int calls = fx->a.calls;
+	a = lookup_now(fx->eng, "keep.test");      /* the old answer stays */
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane-only");
+	if (now_sec() == t) {
+		/* still before its expiry: the failed refresh is not retried */
+		assert_int_equal(fx->a.calls, calls);
+		assert_int_equal(refreshes_started(fx), 1);
+	}
+	/* the refresh that failed changed nothing; a success afterwards does */
+	fake_rule(&fx->a, "keep.test", SOURCE_APPLIES, "dane", 300, 0);
+	while (now_sec() <= t + 1)
+		usleep(20000);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_string_equal(a.text, "dane");
+}
+
 static void test_cancel(void **state)
 {
 	struct fx *fx = *state;
@@ -595,6 +735,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_coalescing_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_failed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_and_outage, setup, teardown),
 		cmocka_unit_test(test_first_load_fails),
