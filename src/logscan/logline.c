@@ -26,6 +26,9 @@ static inline int has_prefix(const char *p, size_t n, const char *s, size_t sn)
 
 static inline const char *find(const char *p, size_t n, const char *s, size_t sn)
 {
+	/* memmem's arguments are declared nonnull: an empty field may be NULL */
+	if (p == NULL || n < sn)
+		return NULL;
 	return memmem(p, n, s, sn);
 }
 
