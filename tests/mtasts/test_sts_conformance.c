@@ -901,6 +901,10 @@ static void print_input(const struct vec *v)
 static void summary(void)
 {
 	int total[K_NKINDS] = { 0 }, agree = 0, disagree = 0, nopeer = 0;
+	size_t nimpl = 0;
+
+	for (size_t i = 0; i < nsources; i++)
+		nimpl += strcmp(sources[i].repo, "RFC 8461") != 0;
 
 	for (const struct vec *v = vecs; v; v = v->next) {
 		if (v->peer == V_NONE)
@@ -910,22 +914,28 @@ static void summary(void)
 		else
 			v->src->disagree++;
 	}
-	printf("\nMTA-STS conformance (RFC 8461): %zu vectors from %zu sources\n\n",
-	       nvecs, nsources);
+	printf("\nMTA-STS conformance (RFC 8461): %zu vectors from the test suites "
+	       "of %zu other implementations and from RFC 8461 itself\n\n", nvecs,
+	       nimpl);
 	printf("%-36s %-8s %4s %6s %4s %5s  %5s %8s %7s\n", "source", "lang", "txt",
 	       "policy", "mx", "total", "agree", "disagree", "no-peer");
-	for (size_t i = 0; i < nsources; i++) {
-		struct source *s = &sources[i];
-		int t = s->count[K_TXT] + s->count[K_POLICY] + s->count[K_MX];
+	/* the implementations, then RFC 8461 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nsources; i++) {
+			struct source *s = &sources[i];
+			int t = s->count[K_TXT] + s->count[K_POLICY] + s->count[K_MX];
 
-		printf("%-36s %-8s %4d %6d %4d %5d  %5d %8d %7d\n", s->repo, s->lang,
-		       s->count[K_TXT], s->count[K_POLICY], s->count[K_MX], t, s->agree,
-		       s->disagree, s->nopeer);
-		for (int k = 0; k < K_NKINDS; k++)
-			total[k] += s->count[k];
-		agree += s->agree;
-		disagree += s->disagree;
-		nopeer += s->nopeer;
+			if ((strcmp(s->repo, "RFC 8461") == 0) != pass)
+				continue;
+			printf("%-36s %-8s %4d %6d %4d %5d  %5d %8d %7d\n", s->repo,
+			       s->lang, s->count[K_TXT], s->count[K_POLICY],
+			       s->count[K_MX], t, s->agree, s->disagree, s->nopeer);
+			for (int k = 0; k < K_NKINDS; k++)
+				total[k] += s->count[k];
+			agree += s->agree;
+			disagree += s->disagree;
+			nopeer += s->nopeer;
+		}
 	}
 	printf("%-36s %-8s %4d %6d %4d %5zu  %5d %8d %7d\n", "all", "", total[K_TXT],
 	       total[K_POLICY], total[K_MX], nvecs, agree, disagree, nopeer);
