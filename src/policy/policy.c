@@ -787,17 +787,35 @@ bad:
 			  policy_escape(q, sizeof(q), item, n));
 }
 
-/* verify/secure: a strategy name or a host name / .domain pattern. */
+/*
+ * verify/secure: a strategy name, a host name, a .domain pattern, or a
+ * name whose first label is "*" ("*.mail.example.com", as in the design
+ * document's Hostpoint template).  Postfix hands a match name to
+ * OpenSSL as it is (tls_client.c add_namechecks()), so "*.x" is
+ * compared literally: it matches a certificate that names "*.x" (the
+ * wildcard of the certificate may match the literal '*'), never
+ * "mx.x" (probe/namematch.h).  At least two labels must follow the '*':
+ * no certificate can name "*.com".
+ */
 static int match_item(const char *name, const char *item, size_t n,
 		      char **out, struct errbuf *why)
 {
 	static const char *const strategies[] = {"nexthop", "dot-nexthop",
 						 "hostname", NULL};
+	char q[POLICY_QUOTE_MAX * 4 + 8];
 	const char *st = name_lookup(strategies, item, n);
 	int dot = item[0] == '.';
 
 	if (st)
 		return dup_value(st, out, why);
+	if (n >= 2 && item[0] == '*' && item[1] == '.') {
+		if (memchr(item + 2, '.', n - 2) == NULL)
+			return errbuf_set(why, "%s: \"%s\": a '*' label needs at "
+					  "least two labels after it (no "
+					  "certificate names \"*.tld\")", name,
+					  policy_escape(q, sizeof(q), item, n));
+		return host_normalize(item + 2, n - 2, 1, name, "*.", out, why);
+	}
 	return host_normalize(item + dot, n - (size_t)dot, 1, name,
 			      dot ? "." : "", out, why);
 }
@@ -881,6 +899,17 @@ int policy_attr_allowed(const char *name, enum policy_level level,
 /* ------------------------------------------------------------------ */
 /* Parsing                                                            */
 /* ------------------------------------------------------------------ */
+
+int policy_check_row(const struct policy *p, struct errbuf *why)
+{
+	if (p->level == POLICY_FINGERPRINT && policy_attr_get(p, "match") == NULL)
+		return errbuf_set(why, "fingerprint needs match=DIGEST[|DIGEST...] (the "
+				  "SHA-256 fingerprint of the server's certificate or "
+				  "public key, e.g. from tlspolicy probe); without it "
+				  "Postfix uses smtp_tls_fingerprint_cert_match, empty "
+				  "by default, and defers the mail");
+	return 0;
+}
 
 void policy_free(struct policy *p)
 {

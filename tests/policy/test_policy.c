@@ -101,6 +101,13 @@ static const struct ok_case ok_cases[] = {
 	 "secure match=a.example match=b.example"},
 	{"secure match=a.example::b.example", 0,
 	 "secure match=a.example:b.example"},
+	/* the design document's Hostpoint template: a leading "*." label */
+	{"secure match=*.mail.hostpoint.ch", 0,
+	 "secure match=*.mail.hostpoint.ch"},
+	{"verify match=*.Mail.Example.COM:.example.com", 0,
+	 "verify match=*.mail.example.com:.example.com"},
+	{"secure match=*.b\xc3\xbc" "cher.de", 0,
+	 "secure match=*.xn--bcher-kva.de"},
 	/* tafile: repeatable */
 	{"verify tafile=/etc/postfix/ta.pem", 0,
 	 "verify tafile=/etc/postfix/ta.pem"},
@@ -239,8 +246,26 @@ static const struct bad_case bad_cases[] = {
 	 "invalid character ' ' in value of match \"a b\""},
 	{"secure match={a}", 0,
 	 "invalid character '{' in value of match \"{a}\""},
-	{"secure match=*.example.com", 0,
+	/* a '*' label: only as the whole first label, two labels after it
+	 * (issue 10 item 7b), and only in match= of verify/secure */
+	{"secure match=*.com", 0, "match: \"*.com\": a '*' label needs at "
+	 "least two labels after it (no certificate names \"*.tld\")"},
+	{"secure match=**.example.com", 0,
+	 "match: invalid character '*' in host name \"**.example.com\""},
+	{"secure match=*example.com", 0,
+	 "match: invalid character '*' in host name \"*example.com\""},
+	{"secure match=f*.example.com", 0,
+	 "match: invalid character '*' in host name \"f*.example.com\""},
+	{"secure match=mx.*.example.com", 0,
+	 "match: invalid character '*' in host name \"mx.*.example.com\""},
+	{"secure match=.*.example.com", 0,
 	 "match: invalid character '*' in host name \"*.example.com\""},
+	{"secure match=*.", 0, "match: \"*.\": a '*' label needs at least "
+	 "two labels after it (no certificate names \"*.tld\")"},
+	{"may servername=*.example.com", 0,
+	 "servername: invalid character '*' in host name \"*.example.com\""},
+	{"fingerprint match=*.example.com", 0, "match: malformed fingerprint "
+	 "\"*.example.com\" (expected hex digit pairs such as AB:CD:EF:...)"},
 	{"secure match=..example.com", 0,
 	 "match: misplaced '.' in host name \".example.com\""},
 	{"secure match=xn--zz.example", 0, "match: invalid A-label in host "
