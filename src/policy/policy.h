@@ -89,6 +89,16 @@ char *policy_format(const struct policy *p);
  * "" when there are none.  Caller frees. */
 char *policy_format_params(const struct policy *p);
 
+/*
+ * Checks that p works as a table row on its own, for commands that
+ * write rows (policy set, import, ...): Postfix accepts "fingerprint"
+ * without match= but then takes the fingerprints from main.cf's
+ * smtp_tls_fingerprint_cert_match (empty by default) and defers the
+ * mail.  Returns 0, or -1 with why.  Rows already in the table are not
+ * checked with it (they are served as they are).
+ */
+int policy_check_row(const struct policy *p, struct errbuf *why);
+
 void policy_free(struct policy *p);
 /* 1 when level and attributes (names, values, order) are the same. */
 int policy_equal(const struct policy *a, const struct policy *b);
