@@ -9,6 +9,10 @@
  * logical line is an error (postmap only warns and drops it; an import
  * must not drop data silently).  A trailing CR is taken as whitespace.
  *
+ * After a bad line the reader goes on with the next logical line, so a
+ * file's every problem is reported in one run; only a file over the size
+ * limit, too many entries, or no memory stop it at once.
+ *
  * LIMITS/SECURITY: sizes are checked against the named limits before
  * anything is allocated from them; duplicate keys are found with a hash
  * table of the entries read so far, so the cost stays linear.
@@ -23,20 +27,50 @@
 
 struct reader {
 	const char *origin;
-	const struct policy_opts *opts;
+	const struct policyfile_opts *opts;
 	struct policyfile_entry *e;
 	size_t n, cap;
 	size_t *hash;     /* entry index + 1, 0 = empty */
 	size_t hcap;      /* power of two */
-	struct errbuf *why;
+	struct policyfile_report *rep;
+	int fatal;        /* stop reading */
 };
+
+/* Records a message; returns -1 for an error, 0 for a warning. */
+static int note(struct reader *r, unsigned line, int warning, const char *reason)
+{
+	struct policyfile_report *rep = r->rep;
+	char o[128];
+
+	if (warning)
+		rep->warnings++;
+	else
+		rep->errors++;
+	if (rep->n < POLICYFILE_MAX_MESSAGES) {
+		if (rep->msg == NULL &&
+		    (rep->msg = calloc(POLICYFILE_MAX_MESSAGES, sizeof(*rep->msg))) == NULL) {
+			r->fatal = 1;
+			return -1;
+		}
+		policy_escape(o, sizeof(o), r->origin, strlen(r->origin));
+		rep->msg[rep->n].line = line;
+		rep->msg[rep->n].warning = warning;
+		snprintf(rep->msg[rep->n].text, sizeof(rep->msg[rep->n].text),
+			 "%s:%u: %s%s", o, line, warning ? "warning: " : "", reason);
+		rep->n++;
+	}
+	return warning ? 0 : -1;
+}
 
 static int fail(struct reader *r, unsigned line, const char *reason)
 {
-	char o[128];
+	return note(r, line, 0, reason);
+}
 
-	policy_escape(o, sizeof(o), r->origin, strlen(r->origin));
-	return errbuf_set(r->why, "%s:%u: %s", o, line, reason);
+static int fatal(struct reader *r, unsigned line, const char *reason)
+{
+	r->fatal = 1;
+	return note(r, line, 0, reason);
 }
 
 static uint64_t key_hash(const char *s)
@@ -86,7 +120,7 @@ static long hash_find(const struct reader *r, const char *key)
 
 static int add_entry(struct reader *r, unsigned line, char *text)
 {
-	char reason[ERRBUF_MAX + 64], q[400];
+	char reason[ERRBUF_MAX + 128], q[400];
 	struct errbuf err;
 	struct policyfile_entry *e;
 	char *key = text, *value;
@@ -99,15 +133,15 @@ static int add_entry(struct reader *r, unsigned line, char *text)
 		*value++ = '\0';
 	value += strspn(value, " \t\r");
 	if (*value == '\0') {
-		snprintf(reason, sizeof(reason), "expected \"KEY VALUE\", "
-			 "found only \"%s\"",
+		snprintf(reason, sizeof(reason), "\"%s\" has no value (expected "
+			 "\"KEY LEVEL [ATTR=VALUE ...]\")",
 			 policy_escape(q, sizeof(q), key, strlen(key)));
 		return fail(r, line, reason);
 	}
 	if (r->n >= POLICYFILE_MAX_ENTRIES) {
 		snprintf(reason, sizeof(reason), "more than %d entries",
 			 POLICYFILE_MAX_ENTRIES);
-		return fail(r, line, reason);
+		return fatal(r, line, reason);
 	}
 	if (r->n == r->cap) {
 		size_t ncap = r->cap ? r->cap * 2 : 64;
@@ -117,7 +151,7 @@ static int add_entry(struct reader *r, unsigned line, char *text)
 			ncap = POLICYFILE_MAX_ENTRIES;
 		ne = realloc(r->e, ncap * sizeof(*ne));
 		if (ne == NULL)
-			return fail(r, line, "out of memory");
+			return fatal(r, line, "out of memory");
 		r->e = ne;
 		r->cap = ncap;
 	}
@@ -128,18 +162,41 @@ static int add_entry(struct reader *r, unsigned line, char *text)
 	if (policy_key_normalize(key, e->key, sizeof(e->key), &e->kind,
 				 &err) < 0)
 		return fail(r, line, err.msg);
-	if ((dup = hash_find(r, e->key)) >= 0) {
-		snprintf(reason, sizeof(reason), "duplicate key \"%s\" (also "
-			 "on line %u)", e->key, r->e[dup].line);
-		return fail(r, line, reason);
-	}
-	if (policy_parse(value, r->opts, &e->policy, &err) < 0) {
+	if (policy_parse(value, r->opts->policy, &e->policy, &err) < 0) {
 		snprintf(reason, sizeof(reason), "%s: %s", e->key, err.msg);
 		return fail(r, line, reason);
 	}
+	if ((dup = hash_find(r, e->key)) >= 0) {
+		const struct policyfile_entry *first = &r->e[dup];
+		int same = policy_equal(first->policy, e->policy);
+		char *ft = same ? NULL : policy_format(first->policy);
+		char *tt = same ? NULL : policy_format(e->policy);
+
+		if (same)
+			snprintf(reason, sizeof(reason), "duplicate key \"%s\" with the "
+				 "same policy as line %u: line %u is kept, this one "
+				 "ignored (as postmap does)", e->key, first->line,
+				 first->line);
+		else
+			snprintf(reason, sizeof(reason), "duplicate key \"%s\" with a "
+				 "different policy than line %u (\"%s\" here, \"%s\" "
+				 "there): keep one of the two lines", e->key,
+				 first->line, tt ? tt : "?", ft ? ft : "?");
+		free(ft);
+		free(tt);
+		policy_free(e->policy);
+		e->policy = NULL;
+		return note(r, line, same, reason);
+	}
+	if (r->opts->check &&
+	    r->opts->check(e, r->opts->check_arg, &err) < 0) {
+		policy_free(e->policy);
+		e->policy = NULL;
+		return fail(r, line, err.msg);
+	}
 	r->n++;
 	if ((r->n * 2 > r->hcap && hash_grow(r) < 0)) {
-		return fail(r, line, "out of memory");
+		return fatal(r, line, "out of memory");
 	} else {
 		size_t j = (size_t)key_hash(e->key) & (r->hcap - 1);
 
@@ -161,102 +218,160 @@ void policyfile_free(struct policyfile_entry *e, size_t n)
 	free(e);
 }
 
-int policyfile_parse(const char *text, size_t len, const char *origin,
-		     const struct policy_opts *opts,
-		     struct policyfile_entry **out, size_t *n,
-		     struct errbuf *why)
+void policyfile_report_free(struct policyfile_report *rep)
 {
+	if (rep == NULL)
+		return;
+	free(rep->msg);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int policyfile_parse_report(const char *text, size_t len, const char *origin,
+			    const struct policyfile_opts *opts,
+			    struct policyfile_entry **out, size_t *n,
+			    struct policyfile_report *rep)
+{
+	static const struct policyfile_opts no_opts;
 	struct reader r;
 	char *logical = NULL;
 	size_t llen = 0, pos = 0;
 	unsigned lineno = 0, lstart = 0;
+	int lbad = 0;      /* the current logical line already failed */
 	char reason[128];
 
 	*out = NULL;
 	*n = 0;
+	memset(rep, 0, sizeof(*rep));
 	memset(&r, 0, sizeof(r));
 	r.origin = origin ? origin : "-";
-	r.opts = opts;
-	r.why = why;
+	r.opts = opts ? opts : &no_opts;
+	r.rep = rep;
 	if (len > POLICYFILE_MAX_SIZE) {
 		snprintf(reason, sizeof(reason), "input larger than %u bytes",
 			 POLICYFILE_MAX_SIZE);
-		return fail(&r, 0, reason);
+		fatal(&r, 0, reason);
+		goto done;
 	}
-	if ((logical = malloc(POLICYFILE_MAX_LINE + 1)) == NULL)
-		return fail(&r, 0, "out of memory");
+	if ((logical = malloc(POLICYFILE_MAX_LINE + 1)) == NULL) {
+		fatal(&r, 0, "out of memory");
+		goto done;
+	}
 
-	while (pos < len) {
+	while (pos < len && !r.fatal) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t plen = nl ? (size_t)(nl - line) : len - pos;
 		size_t skip;
 		const char *nul;
+		int cont;
 
 		pos += plen + (nl != NULL);
 		lineno++;
+		for (skip = 0; skip < plen && (line[skip] == ' ' ||
+					       line[skip] == '\t' ||
+					       line[skip] == '\r'); skip++)
+			;
+		cont = skip > 0 && skip < plen && line[skip] != '#';
+		if (!cont && skip < plen && line[skip] != '#' && lstart != 0) {
+			/* a new logical line ends the previous one */
+			logical[llen] = '\0';
+			if (!lbad)
+				add_entry(&r, lstart, logical);
+			lstart = 0;
+			if (r.fatal)
+				break;
+		}
 		if ((nul = memchr(line, '\0', plen)) != NULL) {
-			snprintf(reason, sizeof(reason), "NUL byte at column "
-				 "%zu", (size_t)(nul - line) + 1);
-			goto bad_line;
+			snprintf(reason, sizeof(reason), "NUL byte at column %zu",
+				 (size_t)(nul - line) + 1);
+			fail(&r, lineno, reason);
+			if (skip < plen && line[skip] == '#')
+				continue;       /* a comment: nothing else lost */
+			if (!cont)
+				lstart = 0;     /* this line is dropped */
+			lbad = 1;               /* with its continuation lines */
+			continue;
 		}
 		while (plen > 0 && (line[plen - 1] == '\r' ||
 				    line[plen - 1] == ' ' ||
 				    line[plen - 1] == '\t'))
 			plen--;
-		for (skip = 0; skip < plen && (line[skip] == ' ' ||
-					       line[skip] == '\t' ||
-					       line[skip] == '\r'); skip++)
-			;
-		if (skip == plen || line[skip] == '#')
+		if (skip >= plen || line[skip] == '#')
 			continue;               /* blank or comment */
-		if (skip > 0) {                 /* continuation */
+		if (cont) {
 			if (lstart == 0) {
-				snprintf(reason, sizeof(reason),
-					 "continuation line (starts with "
-					 "whitespace) without a preceding "
-					 "line");
-				goto bad_line;
+				if (lbad)
+					continue;   /* part of a line already reported */
+				fail(&r, lineno, "continuation line (starts with "
+				     "whitespace) without a preceding line");
+				lbad = 1;   /* its own continuation lines: once */
+				continue;
 			}
+			if (lbad)
+				continue;
 			if (llen + 1 + (plen - skip) > POLICYFILE_MAX_LINE) {
-				lineno = lstart;
-				goto too_long;
+				snprintf(reason, sizeof(reason), "logical line longer "
+					 "than %d bytes", POLICYFILE_MAX_LINE);
+				fail(&r, lstart, reason);
+				lbad = 1;
+				continue;
 			}
 			logical[llen++] = ' ';
 			memcpy(logical + llen, line + skip, plen - skip);
 			llen += plen - skip;
 			continue;
 		}
-		if (lstart != 0) {
-			logical[llen] = '\0';
-			if (add_entry(&r, lstart, logical) < 0)
-				goto fail;
+		lbad = 0;
+		if (plen > POLICYFILE_MAX_LINE) {
+			snprintf(reason, sizeof(reason), "logical line longer than %d "
+				 "bytes", POLICYFILE_MAX_LINE);
+			fail(&r, lineno, reason);
+			lbad = 1;
+			lstart = lineno;
+			continue;
 		}
-		if (plen > POLICYFILE_MAX_LINE)
-			goto too_long;
 		memcpy(logical, line, plen);
 		llen = plen;
 		lstart = lineno;
 	}
-	if (lstart != 0) {
+	if (lstart != 0 && !lbad && !r.fatal) {
 		logical[llen] = '\0';
-		if (add_entry(&r, lstart, logical) < 0)
-			goto fail;
+		add_entry(&r, lstart, logical);
 	}
+done:
 	free(logical);
 	free(r.hash);
+	if (rep->errors > 0) {
+		policyfile_free(r.e, r.n);
+		return -1;
+	}
 	*out = r.e;
 	*n = r.n;
 	return 0;
+}
 
-too_long:
-	snprintf(reason, sizeof(reason), "logical line longer than %d bytes",
-		 POLICYFILE_MAX_LINE);
-bad_line:
-	fail(&r, lineno, reason);
-fail:
-	free(logical);
-	free(r.hash);
-	policyfile_free(r.e, r.n);
-	return -1;
+int policyfile_parse(const char *text, size_t len, const char *origin,
+		     const struct policy_opts *opts,
+		     struct policyfile_entry **out, size_t *n,
+		     struct errbuf *why)
+{
+	struct policyfile_opts o = { opts, NULL, NULL };
+	struct policyfile_report rep;
+	int rc = policyfile_parse_report(text, len, origin, &o, out, n, &rep);
+
+	if (rc < 0) {
+		const char *first = "out of memory";
+
+		for (size_t i = 0; i < rep.n; i++)
+			if (!rep.msg[i].warning) {
+				first = rep.msg[i].text;
+				break;
+			}
+		if (rep.errors > 1)
+			errbuf_set(why, "%s (and %zu more errors)", first, rep.errors - 1);
+		else
+			errbuf_set(why, "%s", first);
+	}
+	policyfile_report_free(&rep);
+	return rc;
 }

@@ -27,6 +27,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 1024 * 1024)
 		return 0;
+	{
+		/* every message names a line; errors <=> failure */
+		struct policyfile_opts o = { &opts, NULL, NULL };
+		struct policyfile_report rep;
+		int rc = policyfile_parse_report((const char *)data, size, "fuzz", &o,
+						 &e, &n, &rep);
+
+		if ((rc < 0) != (rep.errors > 0) || rep.n > POLICYFILE_MAX_MESSAGES ||
+		    rep.n > rep.errors + rep.warnings)
+			abort();
+		for (i = 0; i < rep.n; i++)
+			if (strncmp(rep.msg[i].text, "fuzz:", 5) != 0)
+				abort();
+		policyfile_report_free(&rep);
+		policyfile_free(e, n);
+		e = NULL;
+		n = 99;
+	}
 	why.msg[0] = '\0';
 	if (policyfile_parse((const char *)data, size, "fuzz", &opts, &e, &n,
 			     &why) < 0) {
