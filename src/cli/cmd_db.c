@@ -5,13 +5,16 @@
  * init creates the table tlspolicies when it is missing (for MariaDB
  * exactly the ViMbAdmin DDL; for SQLite its equivalent) and leaves an
  * existing one as it is after checking it has the columns we use; the
- * same for tlspolicy's own table tlspolicy_sts (store_sts.h).
+ * same for tlspolicy's own tables tlspolicy_sts (store_sts.h) and
+ * tlspolicy_provenance (store_prov.h).  It is the only command that
+ * creates a database (an SQLite file and its directory) or a table.
  * check validates every row the way the daemon and the exports do and
  * reports each invalid row by its id (exit 1 when there is one).
  */
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "store/store_sts.h"
 
 #include <stdio.h>
@@ -21,9 +24,11 @@ static const char *const db_help =
 	"usage: tlspolicy db COMMAND\n"
 	"\n"
 	"Commands:\n"
-	"  init    create the tables tlspolicies (the policy table) and\n"
-	"          tlspolicy_sts (the MTA-STS cache) when they are missing (an\n"
-	"          existing table is used as it is, never altered)\n"
+	"  init    create the database (an SQLite file: also its directory) and\n"
+	"          the tables tlspolicies (the policy table), tlspolicy_sts (the\n"
+	"          MTA-STS cache) and tlspolicy_provenance (who wrote each row\n"
+	"          and why) when they are missing (an existing table is used as\n"
+	"          it is, never altered).  No other command creates any of them.\n"
 	"  check   validate every row; report invalid rows by id (exit 1 if any)\n"
 	"\n"
 	"The database is --db URL or the setting 'database':\n"
@@ -62,7 +67,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 	struct store *st;
 	struct errbuf why;
 	const char *sub;
-	int opt, created, sts_created, rc;
+	int opt, created, sts_created, prov_created = 0, rc;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
@@ -90,17 +95,21 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* check reads only: it creates no SQLite file */
-	if ((st = cli_store_open(cli, "db", strcmp(sub, "init") == 0 ? 0 :
+	if ((st = cli_store_open(cli, "db", strcmp(sub, "init") == 0 ? STORE_OPEN_CREATE :
 				 STORE_OPEN_EXISTING)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	if (strcmp(sub, "init") == 0) {
 		rc = store_init_ex(st, &created, &sts_created, &why);
+		if (rc == 0)
+			rc = store_prov_init(st, &prov_created, &why);
 		if (rc == 0) {
 			printf("%s table tlspolicies in %s\n",
 			       created ? "created" : "using the existing", store_describe(st));
 			printf("%s table %s in %s\n", sts_created ? "created" :
 			       "using the existing", STORE_STS_TABLE, store_describe(st));
+			printf("%s table %s in %s\n", prov_created ? "created" :
+			       "using the existing", STORE_PROV_TABLE, store_describe(st));
 		}
 	} else {
 		struct check_state cs;

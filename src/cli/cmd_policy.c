@@ -19,12 +19,15 @@
 #include "policy/policy.h"
 #include "policy/policyfile.h"
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "util/log.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define POLICY_IMPORT_MAX POLICYFILE_MAX_SIZE
 
@@ -38,7 +41,8 @@ static const char *const policy_help =
 	"  get KEY                          print KEY's policy as Postfix receives it\n"
 	"                                   (exit 1 when KEY has no row)\n"
 	"  delete KEY                       remove KEY's row (exit 1 when none)\n"
-	"  list [--json]                    all rows: DOMAIN POLICY PARAMS\n"
+	"  list [-v] [--json]               all rows: DOMAIN POLICY PARAMS; -v adds\n"
+	"                                   who wrote each row, when and why\n"
 	"  import [--dry-run] FILE|-        rows from a Postfix tls_policy source file\n"
 	"  export [--format postmap|json]   the table as a postmap(1) source (sorted)\n"
 	"\n"
@@ -108,24 +112,19 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 	return -1;
 }
 
-/* Commands that write create the embedded SQLite file and its table
- * (it is ours); the others create nothing (STORE_OPEN_EXISTING). */
-static struct store *open_store(struct cli *cli, int create_sqlite)
+/* Every command opens an existing database; only `tlspolicy db init`
+ * creates one (or its tables). */
+static struct store *open_store(struct cli *cli)
 {
-	struct store *st;
-	struct errbuf why;
+	return cli_store_open(cli, "policy", 0);
+}
 
-	st = cli_store_open(cli, "policy", create_sqlite ? 0 : STORE_OPEN_EXISTING);
-	if (st == NULL)
-		return NULL;
-	errbuf_clear(&why);
-	if (create_sqlite && strcmp(store_backend(st), "sqlite") == 0 &&
-	    store_init(st, NULL, &why) < 0) {
-		cli_error("policy", "%s", why.msg);
-		store_close(st);
-		return NULL;
-	}
-	return st;
+/* After a write: say when the provenance could not be recorded. */
+static void prov_note(const struct store_counts *c)
+{
+	if (c->provenance_missing)
+		cli_error("policy", "warning: provenance not recorded: the database has "
+			  "no table %s yet (tlspolicy db init adds it)", STORE_PROV_TABLE);
 }
 
 static int normalize_key(const char *in, char *out, size_t outlen)
@@ -260,7 +259,7 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	}
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
-	if (policy_parse(text, &opts, &p, &why) < 0) {
+	if (policy_parse(text, &opts, &p, &why) < 0 || policy_check_row(p, &why) < 0) {
 		cli_error("policy", "%s", why.msg);
 		goto done;
 	}
@@ -275,11 +274,19 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 			  "holds %d", strlen(params), STORE_PARAMS_MAX);
 		goto done;
 	}
-	if ((st = open_store(cli, 1)) == NULL)
+	if ((st = open_store(cli)) == NULL)
 		goto done;
-	if (store_put(st, key, policy_level_name(p->level), params, &change, &why) < 0) {
-		cli_error("policy", "%s", why.msg);
-		goto done;
+	{
+		struct store_provenance prov = { "policy set", "set by the admin", 0, NULL };
+		struct store_put_item it = { key, policy_level_name(p->level), params, &prov };
+		struct store_counts c;
+
+		if (store_put_many(st, &it, 1, &c, &why) < 0) {
+			cli_error("policy", "%s", why.msg);
+			goto done;
+		}
+		change = c.added ? 'a' : c.changed ? 'c' : 'u';
+		prov_note(&c);
 	}
 	printf("%s: %s: %s\n", key,
 	       change == 'a' ? "added" : change == 'c' ? "changed" : "unchanged", full);
@@ -314,7 +321,7 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 	}
 	if (normalize_key(argv[optind], key, keylen) < 0)
 		return EXIT_FAIL;
-	if ((st = open_store(cli, 0)) == NULL)
+	if ((st = open_store(cli)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	rc = row ? store_get(st, key, row, &why) : store_delete(st, key, &why);
@@ -410,30 +417,151 @@ static size_t validate_rows(struct cli *cli, struct rowvec *v, char *valid,
 	return bad;
 }
 
+/* ---- provenance (list -v) ------------------------------------------- */
+
+struct provrec {
+	char *domain, *command, *by, *policy, *evidence;
+	long long written;
+};
+
+struct provvec {
+	struct provrec *r;
+	size_t n, cap;
+	int missing;
+};
+
+static int provvec_add(const struct store_prov_row *row, void *arg)
+{
+	struct provvec *v = arg;
+	struct provrec *r;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct provrec *nr = realloc(v->r, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return -1;
+		v->r = nr;
+		v->cap = cap;
+	}
+	r = &v->r[v->n];
+	r->domain = strdup(row->domain);
+	r->command = strdup(row->command);
+	r->by = strdup(row->written_by);
+	r->policy = strdup(row->policy);
+	r->evidence = strdup(row->evidence);
+	r->written = row->written;
+	v->n++;
+	if (!r->domain || !r->command || !r->by || !r->policy || !r->evidence)
+		return -1;
+	return 0;
+}
+
+static void provvec_free(struct provvec *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->r[i].domain);
+		free(v->r[i].command);
+		free(v->r[i].by);
+		free(v->r[i].policy);
+		free(v->r[i].evidence);
+	}
+	free(v->r);
+	memset(v, 0, sizeof(*v));
+}
+
+static int provrec_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct provrec *)a)->domain,
+			  ((const struct provrec *)b)->domain);
+}
+
+static int provvec_load(struct store *st, struct provvec *v)
+{
+	struct errbuf why;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	errbuf_clear(&why);
+	rc = store_prov_list(st, provvec_add, v, &why);
+	if (rc == STORE_PROV_NO_TABLE) {
+		v->missing = 1;
+		cli_error("policy", "no table %s in %s: nothing is known about who wrote "
+			  "the rows (tlspolicy db init adds it)", STORE_PROV_TABLE,
+			  store_describe(st));
+		return 0;
+	}
+	if (rc != 0) {
+		cli_error("policy", "%s", why.msg[0] ? why.msg : "out of memory");
+		provvec_free(v);
+		return -1;
+	}
+	if (v->n > 1)
+		qsort(v->r, v->n, sizeof(*v->r), provrec_cmp);
+	return 0;
+}
+
+static const struct provrec *provvec_find(const struct provvec *v, const char *domain)
+{
+	struct provrec k = { .domain = (char *)domain };
+
+	return v->n ? bsearch(&k, v->r, v->n, sizeof(*v->r), provrec_cmp) : NULL;
+}
+
+/* 1 when the row still holds what tlspolicy wrote. */
+static int prov_current(const struct provrec *p, const struct store_row *r)
+{
+	char now[STORE_PROV_POLICY_MAX + 1];
+
+	snprintf(now, sizeof(now), "%s%s%s", r->policy, r->params && *r->params ? " " : "",
+		 r->params ? r->params : "");
+	return strcmp(now, p->policy) == 0;
+}
+
+static void prov_time(char *out, size_t len, long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(out, len, "-");
+}
+
 static int policy_list(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
-		"usage: tlspolicy policy list [--json]\n"
+		"usage: tlspolicy policy list [-v] [--json]\n"
 		"\n"
 		"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
 		"with --json an array of {id, domain, policy, params, valid[, error]}.\n"
 		"Rows that no longer validate are reported on stderr by their id and\n"
-		"marked INVALID.\n" };
+		"marked INVALID.\n"
+		"  -v   also WRITTEN, BY and EVIDENCE: when, by which command (and\n"
+		"       user@host) and from what evidence tlspolicy wrote the row (table\n"
+		"       tlspolicy_provenance; JSON: a provenance member); a row changed\n"
+		"       since by another tool says so\n" };
 	struct rowvec v;
+	struct provvec pv;
 	struct store *st;
 	char *valid, **errors;
-	size_t wd = 6, wp = 6;
-	int rc;
+	size_t wd = 6, wp = 6, wq = 6, wt = 16, wb = 2;
+	int rc, verbose;
 
+	memset(&pv, 0, sizeof(pv));
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
 	if (argc != optind) {
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
-	if ((st = open_store(cli, 0)) == NULL)
+	verbose = cli->verbose > 0;
+	if ((st = open_store(cli)) == NULL)
 		return EXIT_FAIL;
 	rc = rowvec_load(st, &v);
+	if (rc == 0 && verbose && provvec_load(st, &pv) < 0) {
+		rowvec_free(&v);
+		rc = -1;
+	}
 	store_close(st);
 	if (rc < 0)
 		return EXIT_FAIL;
@@ -446,6 +574,7 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		free(valid);
 		free(errors);
 		rowvec_free(&v);
+		provvec_free(&pv);
 		return EXIT_FAIL;
 	}
 	validate_rows(cli, &v, valid, errors, NULL);
@@ -468,6 +597,25 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 				fputs(", \"error\": ", stdout);
 				cli_json_string(stdout, errors[i]);
 			}
+			if (verbose) {
+				const struct provrec *p = provvec_find(&pv, r->domain);
+
+				fputs(", \"provenance\": ", stdout);
+				if (p == NULL) {
+					fputs("null", stdout);
+				} else {
+					fputs("{\"command\": ", stdout);
+					cli_json_string(stdout, p->command);
+					printf(", \"written\": %lld, \"written_by\": ", p->written);
+					cli_json_string(stdout, p->by);
+					fputs(", \"policy\": ", stdout);
+					cli_json_string(stdout, p->policy);
+					fputs(", \"evidence\": ", stdout);
+					cli_json_string(stdout, p->evidence);
+					printf(", \"current\": %s}",
+					       prov_current(p, r) ? "true" : "false");
+				}
+			}
 			fputc('}', stdout);
 		}
 		fputs(v.n ? "\n]\n" : "]\n", stdout);
@@ -478,22 +626,67 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 			if (strlen(v.rows[i].policy) > wp)
 				wp = strlen(v.rows[i].policy);
 		}
-		printf("%-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp, "POLICY", "PARAMS");
+		if (verbose) {
+			for (size_t i = 0; i < v.n; i++) {
+				const struct provrec *p = provvec_find(&pv, v.rows[i].domain);
+				size_t q = (v.rows[i].params ? strlen(v.rows[i].params) : 0) +
+					   (valid[i] ? 0 : 24);
+
+				if (q > wq)
+					wq = q;
+				if (p && strlen(p->command) + strlen(p->by) + 3 > wb)
+					wb = strlen(p->command) + strlen(p->by) + 3;
+			}
+			printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp,
+			       "POLICY", (int)wq, "PARAMS", (int)wt, "WRITTEN", (int)wb, "BY",
+			       "EVIDENCE");
+		} else {
+			printf("%-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp, "POLICY", "PARAMS");
+		}
 		for (size_t i = 0; i < v.n; i++) {
 			struct store_row *r = &v.rows[i];
-			size_t n;
+			const struct provrec *p = verbose ? provvec_find(&pv, r->domain) : NULL;
+			size_t n, q = 0;
 
 			put_safe(stdout, r->domain);
 			for (n = strlen(r->domain); n < wd + 2; n++)
 				fputc(' ', stdout);
 			put_safe(stdout, r->policy);
-			if ((r->params && *r->params) || !valid[i])
+			if ((r->params && *r->params) || !valid[i] || verbose)
 				for (n = strlen(r->policy); n < wp + 2; n++)
 					fputc(' ', stdout);
 			put_safe(stdout, r->params ? r->params : "");
-			if (!valid[i])
-				printf("%s(INVALID, row id %lu)",
-				       r->params && *r->params ? "  " : "", r->id);
+			q = r->params ? strlen(r->params) : 0;
+			if (!valid[i]) {
+				q += (size_t)printf("%s(INVALID, row id %lu)",
+						    r->params && *r->params ? "  " : "", r->id);
+			}
+			if (verbose) {
+				char when[32], by[STORE_PROV_COMMAND_MAX + STORE_PROV_BY_MAX + 8];
+
+				for (n = q; n < wq + 2; n++)
+					fputc(' ', stdout);
+				prov_time(when, sizeof(when), p ? p->written : 0);
+				snprintf(by, sizeof(by), "%s%s%s%s", p ? p->command : "-",
+					 p ? " (" : "", p ? p->by : "", p ? ")" : "");
+				printf("%-*s  ", (int)wt, when);
+				put_safe(stdout, by);
+				for (n = strlen(by); n < wb + 2; n++)
+					fputc(' ', stdout);
+				if (p == NULL) {
+					fputs(pv.missing ? "(no provenance table)"
+						 : "(no provenance: written by another tool, or "
+						   "before tlspolicy recorded it)", stdout);
+				} else {
+					if (!prov_current(p, r)) {
+						fputs("changed since by another tool; tlspolicy "
+						      "wrote \"", stdout);
+						put_safe(stdout, p->policy);
+						fputs("\": ", stdout);
+					}
+					put_safe(stdout, p->evidence);
+				}
+			}
 			fputc('\n', stdout);
 		}
 	}
@@ -502,6 +695,7 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 	free(errors);
 	free(valid);
 	rowvec_free(&v);
+	provvec_free(&pv);
 	return EXIT_OK;
 }
 
@@ -539,7 +733,7 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((st = open_store(cli, 0)) == NULL)
+	if ((st = open_store(cli)) == NULL)
 		return EXIT_FAIL;
 	rc = rowvec_load(st, &v);
 	if (rc < 0) {
@@ -676,6 +870,28 @@ fail:
 	return NULL;
 }
 
+/* What the table can hold, checked per line of an import. */
+static int import_check(const struct policyfile_entry *e, void *arg, struct errbuf *why)
+{
+	char *params;
+	size_t plen;
+
+	(void)arg;
+	if (strlen(e->key) > STORE_DOMAIN_MAX)
+		return errbuf_set(why, "%s: key longer than the table's %d bytes", e->key,
+				  STORE_DOMAIN_MAX);
+	if (policy_check_row(e->policy, why) < 0)
+		return errbuf_prefix(why, "%s", e->key);
+	if ((params = policy_format_params(e->policy)) == NULL)
+		return errbuf_set(why, "out of memory");
+	plen = strlen(params);
+	free(params);
+	if (plen > STORE_PARAMS_MAX)
+		return errbuf_set(why, "%s: attributes are %zu bytes; the table's params "
+				  "column holds %d", e->key, plen, STORE_PARAMS_MAX);
+	return 0;
+}
+
 static int policy_import(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
@@ -684,13 +900,18 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
 		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
 		"starting with whitespace continue the previous one).  All or nothing:\n"
-		"one invalid line imports nothing and is named as FILE:LINE.  Rows not\n"
-		"in the file are kept.  Prints the counts added/changed/unchanged.\n"
+		"every invalid line is named as FILE:LINE and nothing is imported.  A key\n"
+		"repeated with the same policy is a warning and the first line is kept\n"
+		"(as postmap does); repeated with another policy it is an error.  Rows\n"
+		"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
 		"  -n, --dry-run   check and count, write nothing\n" };
 	struct policy_opts opts;
+	struct policyfile_opts fopts;
+	struct policyfile_report rep;
 	struct policyfile_entry *ents = NULL;
 	struct store_put_item *items = NULL;
-	char **params = NULL;
+	struct store_provenance *provs = NULL;
+	char **params = NULL, **evidence = NULL;
 	struct store_counts c;
 	struct store *st = NULL;
 	struct errbuf why;
@@ -712,39 +933,47 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
-	if (policyfile_parse(text, len, origin, &opts, &ents, &n, &why) < 0) {
-		cli_error("policy", "%s", why.msg);
+	memset(&fopts, 0, sizeof(fopts));
+	fopts.policy = &opts;
+	fopts.check = import_check;
+	rc = policyfile_parse_report(text, len, origin, &fopts, &ents, &n, &rep);
+	for (i = 0; i < rep.n; i++)
+		cli_error("policy", "%s", rep.msg[i].text);
+	if (rep.errors + rep.warnings > rep.n)
+		cli_error("policy", "%s: %zu more messages not shown", origin,
+			  rep.errors + rep.warnings - rep.n);
+	if (rc < 0) {
+		cli_error("policy", "%s: %zu invalid line%s; nothing imported", origin,
+			  rep.errors, rep.errors == 1 ? "" : "s");
+		policyfile_report_free(&rep);
+		rc = EXIT_FAIL;
 		goto done;
 	}
+	policyfile_report_free(&rep);
+	rc = EXIT_FAIL;
 	items = calloc(n + 1, sizeof(*items));
 	params = calloc(n + 1, sizeof(*params));
-	if (items == NULL || params == NULL) {
+	provs = calloc(n + 1, sizeof(*provs));
+	evidence = calloc(n + 1, sizeof(*evidence));
+	if (items == NULL || params == NULL || provs == NULL || evidence == NULL) {
 		cli_error("policy", "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		params[i] = policy_format_params(ents[i].policy);
-		if (params[i] == NULL) {
+		if ((params[i] = policy_format_params(ents[i].policy)) == NULL ||
+		    asprintf(&evidence[i], "%s:%u", origin, ents[i].line) < 0) {
+			evidence[i] = NULL;
 			cli_error("policy", "out of memory");
 			goto done;
 		}
-		if (strlen(ents[i].key) > STORE_DOMAIN_MAX) {
-			cli_error("policy", "%s:%lu: key longer than the table's %d bytes",
-				  origin, (unsigned long)ents[i].line, STORE_DOMAIN_MAX);
-			goto done;
-		}
-		if (strlen(params[i]) > STORE_PARAMS_MAX) {
-			cli_error("policy", "%s:%lu: attributes are %zu bytes; the table's "
-				  "params column holds %d", origin,
-				  (unsigned long)ents[i].line, strlen(params[i]),
-				  STORE_PARAMS_MAX);
-			goto done;
-		}
+		provs[i].command = "policy import";
+		provs[i].evidence = evidence[i];
 		items[i].domain = ents[i].key;
 		items[i].policy = policy_level_name(ents[i].policy->level);
 		items[i].params = params[i];
+		items[i].prov = &provs[i];
 	}
-	if ((st = open_store(cli, 1)) == NULL)
+	if ((st = open_store(cli)) == NULL)
 		goto done;
 	if (store_put_many_ex(st, items, n, so.dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
@@ -754,11 +983,17 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	printf("%s%s: %lu added, %lu changed, %lu unchanged\n",
 	       so.dry_run ? "dry run, nothing written: " : "", origin,
 	       c.added, c.changed, c.unchanged);
+	if (!so.dry_run)
+		prov_note(&c);
 	rc = EXIT_OK;
 done:
 	store_close(st);
 	for (i = 0; params && i < n; i++)
 		free(params[i]);
+	for (i = 0; evidence && i < n; i++)
+		free(evidence[i]);
+	free(evidence);
+	free(provs);
 	free(params);
 	free(items);
 	policyfile_free(ents, n);

@@ -14,10 +14,13 @@
 #include "util/text.h"
 
 #include <ctype.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- URLs ------------------------------------------------------------ */
 
@@ -397,8 +400,97 @@ int store_same(const char *pa, const char *qa, const char *pb, const char *qb)
 
 int store_init(struct store *st, int *created, struct errbuf *why)
 {
-	/* both tables: tlspolicies and tlspolicy_sts (store_sts.c) */
-	return store_init_ex(st, created, NULL, why);
+	/* every table: tlspolicies, tlspolicy_sts (store_sts.c) and
+	 * tlspolicy_provenance */
+	if (store_init_ex(st, created, NULL, why) < 0)
+		return -1;
+	return store_prov_init(st, NULL, why);
+}
+
+int store_prov_init(struct store *st, int *created, struct errbuf *why)
+{
+	int dummy;
+
+	return st->ops->prov_init(st, created ? created : &dummy, why);
+}
+
+int store_prov_list(struct store *st, store_prov_fn fn, void *arg,
+		    struct errbuf *why)
+{
+	return st->ops->prov_list(st, fn, arg, why);
+}
+
+/* ---- provenance values ------------------------------------------------ */
+
+/* Copies in into out (size outlen) with control bytes as '?', cut at a
+ * UTF-8 boundary with "..." when it does not fit. */
+static void prov_copy(char *out, size_t outlen, const char *in)
+{
+	size_t n = in ? strlen(in) : 0, o = 0;
+
+	if (n >= outlen) {
+		n = outlen - 4;
+		while (n > 0 && ((unsigned char)in[n] & 0xc0) == 0x80)
+			n--;            /* not inside a UTF-8 sequence */
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (in && strlen(in) >= outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+void store_prov_policy_text(char *out, size_t outlen, const char *policy,
+			    const char *params)
+{
+	char tmp[STORE_PROV_POLICY_MAX + 256];
+
+	snprintf(tmp, sizeof(tmp), "%s%s%s", policy ? policy : "",
+		 params && *params ? " " : "", params ? params : "");
+	prov_copy(out, outlen, tmp);
+}
+
+/* A checked copy of a provenance, with its strings. */
+struct prov_copy {
+	struct store_provenance p;
+	char command[STORE_PROV_COMMAND_MAX + 1];
+	char by[STORE_PROV_BY_MAX + 1];
+	char evidence[STORE_PROV_EVIDENCE_MAX + 1];
+};
+
+static void prov_who(char *out, size_t outlen)
+{
+	char host[256] = "", user[64] = "";
+	struct passwd *pw = getpwuid(geteuid());
+
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (pw && pw->pw_name)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "uid%lu", (unsigned long)geteuid());
+	snprintf(out, outlen, "%s@%s", user, host);
+}
+
+static int prov_check(const struct store_provenance *in, struct prov_copy *out,
+		      const char *who, struct errbuf *why)
+{
+	if (in->command == NULL || *in->command == '\0')
+		return errbuf_set(why, "provenance without a command");
+	prov_copy(out->command, sizeof(out->command), in->command);
+	prov_copy(out->by, sizeof(out->by), in->written_by ? in->written_by : who);
+	prov_copy(out->evidence, sizeof(out->evidence), in->evidence);
+	out->p.command = out->command;
+	out->p.written_by = out->by;
+	out->p.evidence = out->evidence;
+	out->p.written = in->written > 0 ? in->written : (long long)time(NULL);
+	return 0;
 }
 
 static int check_domain(const char *domain, struct errbuf *why)
@@ -445,16 +537,49 @@ int store_put_many_ex(struct store *st, const struct store_put_item *items,
 		      struct errbuf *why)
 {
 	struct store_counts dummy;
+	struct store_put_item *copy = NULL;
+	struct prov_copy *pc = NULL;
+	char who[STORE_PROV_BY_MAX + 1];
+	size_t nprov = 0;
+	int rc;
 
 	if (counts == NULL)
 		counts = &dummy;
 	memset(counts, 0, sizeof(*counts));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (check_item(&items[i], why) < 0)
 			return -1;
+		nprov += items[i].prov != NULL;
+	}
 	if (n == 0)
 		return 0;
-	return st->ops->put_many(st, items, n, flags, counts, why);
+	if (nprov == 0)
+		return st->ops->put_many(st, items, n, flags, counts, why);
+	/* the backends get checked copies of the provenance values */
+	copy = calloc(n, sizeof(*copy));
+	pc = calloc(nprov, sizeof(*pc));
+	if (copy == NULL || pc == NULL) {
+		free(copy);
+		free(pc);
+		return errbuf_set(why, "out of memory");
+	}
+	prov_who(who, sizeof(who));
+	nprov = 0;
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = items[i];
+		if (items[i].prov == NULL)
+			continue;
+		if (prov_check(items[i].prov, &pc[nprov], who, why) < 0) {
+			free(copy);
+			free(pc);
+			return -1;
+		}
+		copy[i].prov = &pc[nprov++].p;
+	}
+	rc = st->ops->put_many(st, copy, n, flags, counts, why);
+	free(copy);
+	free(pc);
+	return rc;
 }
 
 int store_put_many(struct store *st, const struct store_put_item *items,
@@ -466,7 +591,14 @@ int store_put_many(struct store *st, const struct store_put_item *items,
 int store_put(struct store *st, const char *domain, const char *policy,
 	      const char *params, char *change, struct errbuf *why)
 {
-	struct store_put_item it = { domain, policy, params };
+	return store_put_prov(st, domain, policy, params, NULL, change, why);
+}
+
+int store_put_prov(struct store *st, const char *domain, const char *policy,
+		   const char *params, const struct store_provenance *prov,
+		   char *change, struct errbuf *why)
+{
+	struct store_put_item it = { domain, policy, params, prov };
 	struct store_counts c;
 
 	if (store_put_many_ex(st, &it, 1, 0, &c, why) < 0)

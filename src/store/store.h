@@ -13,8 +13,8 @@
  *       mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]
  * (user and password percent-decoded; "mariadb://" is a synonym).
  *
- * SQLite: WAL journal, busy timeout STORE_SQLITE_BUSY_MS; a missing
- * parent directory of the file is created with mode 0750.  The table is
+ * SQLite: WAL journal, busy timeout STORE_SQLITE_BUSY_MS; only db init
+ * creates the file (and a missing parent directory, mode 0750).  The table is
  * the MariaDB one's equivalent: CHECK constraint for the enum, UNIQUE
  * domain (COLLATE NOCASE like MariaDB's latin1 collation).
  * MariaDB: libmariadb (Connector/C), MYSQL_STMT prepared statements
@@ -61,13 +61,15 @@ void store_row_free(struct store_row *row);
 
 struct store;
 
-/* Opens (but does not create the table).  An SQLite file that does not
- * exist is created, with missing parent directories. */
+/* Opens an existing database: nothing is created -- a missing SQLite
+ * file is the error "database FILE does not exist (run 'tlspolicy db
+ * init')", a missing table an error of the first query naming it. */
 int store_open(const char *url, struct store **out, struct errbuf *why);
-/* Same; flags STORE_OPEN_EXISTING: create nothing -- a missing SQLite
- * file is the error "database FILE does not exist (run tlspolicy db
- * init)" (for commands that only read, and the daemon). */
+/* Same with flags: STORE_OPEN_CREATE (tlspolicy db init only) creates a
+ * missing SQLite file and its missing parent directories (mode 0750);
+ * STORE_OPEN_EXISTING is the default and kept for callers that say so. */
 #define STORE_OPEN_EXISTING 0x1
+#define STORE_OPEN_CREATE 0x2
 int store_open_ex(const char *url, int flags, struct store **out,
 		  struct errbuf *why);
 void store_close(struct store *st);
@@ -76,7 +78,8 @@ const char *store_backend(const struct store *st);
 
 /* Creates the table when missing (tlspolicy db init); an existing table
  * of the documented shape is left as it is. *created = 1 when made.
- * Also creates tlspolicy_sts when missing (store_sts.h). */
+ * Also creates tlspolicy_sts (store_sts.h) and tlspolicy_provenance
+ * (store_prov.h) when missing. */
 int store_init(struct store *st, int *created, struct errbuf *why);
 
 /* Returns 1 and fills *row when found, 0 when not, -1 on error. */
@@ -88,7 +91,15 @@ int store_get(struct store *st, const char *domain, struct store_row *row,
 int store_put(struct store *st, const char *domain, const char *policy,
 	      const char *params, char *change, struct errbuf *why);
 
-/* Returns 1 when a row was deleted, 0 when none existed, -1 on error. */
+/* The same, recording prov (may be NULL) when the row is added or
+ * changed (store_prov.h). */
+struct store_provenance;
+int store_put_prov(struct store *st, const char *domain, const char *policy,
+		   const char *params, const struct store_provenance *prov,
+		   char *change, struct errbuf *why);
+
+/* Returns 1 when a row was deleted, 0 when none existed, -1 on error.
+ * Its provenance row (store_prov.h) goes with it. */
 int store_delete(struct store *st, const char *domain, struct errbuf *why);
 
 /* Calls fn for every row ordered by domain; fn returning non-zero stops
@@ -98,12 +109,20 @@ typedef int (*store_row_fn)(const struct store_row *row, void *arg);
 int store_list(struct store *st, store_row_fn fn, void *arg,
 	       struct errbuf *why);
 
-/* Several puts in one transaction: all or nothing. Counts the changes. */
+/* Several puts in one transaction: all or nothing. Counts the changes.
+ * An item with prov records, for a row it adds or changes, who wrote it
+ * and why in tlspolicy_provenance (store_prov.h), in the same
+ * transaction. */
+struct store_provenance;
 struct store_put_item {
 	const char *domain, *policy, *params;
+	const struct store_provenance *prov; /* NULL: nothing recorded */
 };
 struct store_counts {
 	unsigned long added, changed, unchanged;
+	unsigned long provenance;   /* provenance rows written */
+	int provenance_missing;     /* no tlspolicy_provenance table (run db
+				     * init): rows written, provenance not */
 };
 int store_put_many(struct store *st, const struct store_put_item *items,
 		   size_t n, struct store_counts *counts, struct errbuf *why);

@@ -7,6 +7,7 @@
 #define TP_STORE_STORE_INT_H
 
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "store/store_sts.h"
 
 struct store_ops {
@@ -32,6 +33,11 @@ struct store_ops {
 			struct errbuf *why);
 	int (*sts_purge)(struct store *st, long long now,
 			 unsigned long *deleted, struct errbuf *why);
+	/* tlspolicy_provenance (store_prov.h; store_prov_sqlite.c,
+	 * store_prov_mysql.c); the writes are part of put_many and del */
+	int (*prov_init)(struct store *st, int *created, struct errbuf *why);
+	int (*prov_list)(struct store *st, store_prov_fn fn, void *arg,
+			 struct errbuf *why);
 };
 
 /* Every backend's handle starts with this (Postfix DICT style). */
@@ -128,6 +134,34 @@ int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 			 struct errbuf *why);
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
+int store_prov_sqlite_init(struct store *st, int *created, struct errbuf *why);
+int store_prov_sqlite_list(struct store *st, store_prov_fn fn, void *arg,
+			   struct errbuf *why);
+/* Inside a write transaction: 1 and a prepared upsert when the table
+ * exists, 0 when it does not, -1 on error. */
+int store_prov_sqlite_prepare(struct store *st, struct sqlite3_stmt **put,
+			      struct errbuf *why);
+int store_prov_sqlite_put(struct store *st, struct sqlite3_stmt *put,
+			  const char *domain, const char *policy,
+			  const char *params, const struct store_provenance *p,
+			  struct errbuf *why);
+/* Deletes domain's provenance (nothing when the table is missing). */
+int store_prov_sqlite_del(struct store *st, const char *domain, struct errbuf *why);
+int store_prov_mysql_init(struct store *st, int *created, struct errbuf *why);
+int store_prov_mysql_list(struct store *st, store_prov_fn fn, void *arg,
+			  struct errbuf *why);
+int store_prov_mysql_prepare(struct store *st, struct st_mysql *conn,
+			     struct st_mysql_stmt **put, struct errbuf *why);
+int store_prov_mysql_put(struct store *st, struct st_mysql *conn,
+			 struct st_mysql_stmt *put, const char *domain,
+			 const char *policy, const char *params,
+			 const struct store_provenance *p, struct errbuf *why);
+int store_prov_mysql_del(struct store *st, struct st_mysql *conn,
+			 const char *domain, struct errbuf *why);
+/* The policy text "LEVEL params" of a row, cut to STORE_PROV_POLICY_MAX. */
+void store_prov_policy_text(char *out, size_t outlen, const char *policy,
+			    const char *params);
+
 /* Checks a row read back against the limits; -1 with why naming it. */
 int store_sts_row_check(const struct store_sts_row *row, struct errbuf *why);
 /* A malloc'ed copy of a checked row view (store_sts_row_free). */

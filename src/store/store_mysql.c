@@ -364,10 +364,24 @@ done:
 	return rc;
 }
 
+/* The provenance of a row just added or changed (pput NULL: no table). */
+static int my_prov(struct mysql_store *m, MYSQL_STMT *pput,
+		   const struct store_put_item *it, struct store_counts *c,
+		   struct errbuf *why)
+{
+	if (pput == NULL || it->prov == NULL)
+		return 0;
+	if (store_prov_mysql_put(&m->base, m->conn, pput, it->domain, it->policy,
+				 it->params, it->prov, why) < 0)
+		return -1;
+	c->provenance++;
+	return 0;
+}
+
 static int my_put_one(struct mysql_store *m, MYSQL_STMT *find,
-		      MYSQL_STMT *ins, MYSQL_STMT *upd, struct my_result *r,
-		      const struct store_put_item *it, struct store_counts *c,
-		      struct errbuf *why)
+		      MYSQL_STMT *ins, MYSQL_STMT *upd, MYSQL_STMT *pput,
+		      struct my_result *r, const struct store_put_item *it,
+		      struct store_counts *c, struct errbuf *why)
 {
 	struct my_params p;
 	struct store_row view;
@@ -387,7 +401,7 @@ static int my_put_one(struct mysql_store *m, MYSQL_STMT *find,
 		if (my_execute(m, ins, &p, NULL, it->domain, why) < 0)
 			return -1;
 		c->added++;
-		return 0;
+		return my_prov(m, pput, it, c, why);
 	}
 	if (store_same(view.policy, view.params, it->policy, it->params)) {
 		c->unchanged++;
@@ -399,7 +413,7 @@ static int my_put_one(struct mysql_store *m, MYSQL_STMT *find,
 	if (my_execute(m, upd, &p, NULL, it->domain, why) < 0)
 		return -1;
 	c->changed++;
-	return 0;
+	return my_prov(m, pput, it, c, why);
 }
 
 static int my_put_many(struct store *st, const struct store_put_item *items,
@@ -407,9 +421,12 @@ static int my_put_many(struct store *st, const struct store_put_item *items,
 		       struct errbuf *why)
 {
 	struct mysql_store *m = (struct mysql_store *)st;
-	MYSQL_STMT *find = NULL, *ins = NULL, *upd = NULL;
+	MYSQL_STMT *find = NULL, *ins = NULL, *upd = NULL, *pput = NULL;
 	struct my_result *r;
+	int any_prov = 0;
 
+	for (size_t i = 0; i < n; i++)
+		any_prov |= items[i].prov != NULL;
 	if (my_ready(m, why) < 0)
 		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
@@ -422,8 +439,15 @@ static int my_put_many(struct store *st, const struct store_put_item *items,
 	    (ins = my_prepare(m, SQL_INSERT, "write", why)) == NULL ||
 	    (upd = my_prepare(m, SQL_UPDATE, "write", why)) == NULL)
 		goto fail;
+	if (any_prov) {
+		int rc = store_prov_mysql_prepare(st, m->conn, &pput, why);
+
+		if (rc < 0)
+			goto fail;
+		counts->provenance_missing = rc == 0;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (my_put_one(m, find, ins, upd, r, &items[i], counts, why) < 0)
+		if (my_put_one(m, find, ins, upd, pput, r, &items[i], counts, why) < 0)
 			goto fail;
 	if (flags & STORE_DRY_RUN) {
 		if (mysql_rollback(m->conn) != 0) {
@@ -437,6 +461,8 @@ static int my_put_many(struct store *st, const struct store_put_item *items,
 	mysql_stmt_close(find);
 	mysql_stmt_close(ins);
 	mysql_stmt_close(upd);
+	if (pput)
+		mysql_stmt_close(pput);
 	free(r);
 	if (mysql_autocommit(m->conn, 1) != 0)
 		return my_err(m, NULL, "write: end", why);
@@ -448,6 +474,8 @@ fail:
 		mysql_stmt_close(ins);
 	if (upd)
 		mysql_stmt_close(upd);
+	if (pput)
+		mysql_stmt_close(pput);
 	free(r);
 	mysql_rollback(m->conn);
 	mysql_autocommit(m->conn, 1);
@@ -464,13 +492,27 @@ static int my_delete(struct store *st, const char *domain, struct errbuf *why)
 
 	if (my_ready(m, why) < 0)
 		return -1;
-	if ((stmt = my_prepare(m, SQL_DELETE, "delete", why)) == NULL)
-		return -1;
+	/* the row and its provenance in one transaction */
+	if (mysql_autocommit(m->conn, 0) != 0)
+		return my_err(m, NULL, "delete: begin", why);
+	if ((stmt = my_prepare(m, SQL_DELETE, "delete", why)) == NULL) {
+		rc = -1;
+		goto end;
+	}
 	param_str(&p, 0, domain);
 	rc = my_execute(m, stmt, &p, NULL, "delete", why);
 	if (rc == 0)
 		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;
 	mysql_stmt_close(stmt);
+	if (rc == 1 && store_prov_mysql_del(st, m->conn, domain, why) < 0)
+		rc = -1;
+	if (rc >= 0 && mysql_commit(m->conn) != 0)
+		rc = my_err(m, NULL, "delete: commit", why);
+end:
+	if (rc < 0)
+		mysql_rollback(m->conn);
+	if (mysql_autocommit(m->conn, 1) != 0 && rc >= 0)
+		return my_err(m, NULL, "delete: end", why);
 	return rc;
 }
 
@@ -518,6 +560,8 @@ static const struct store_ops mysql_ops = {
 	.sts_del = store_sts_mysql_del,
 	.sts_list = store_sts_mysql_list,
 	.sts_purge = store_sts_mysql_purge,
+	.prov_init = store_prov_mysql_init,
+	.prov_list = store_prov_mysql_list,
 };
 
 int store_mysql_global_init(struct errbuf *why)

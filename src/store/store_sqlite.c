@@ -9,7 +9,8 @@
  * 8 levels by a CHECK constraint, lengths limited to 255 by CHECKs.
  * WAL journal (readers never block the writer), busy timeout
  * STORE_SQLITE_BUSY_MS; writes run in BEGIN IMMEDIATE transactions.
- * A missing parent directory of the file is created with mode 0750.
+ * Only db init (STORE_OPEN_CREATE) creates the file, and a missing
+ * parent directory with mode 0750.
  *
  * SECURITY: statements are constant text; values are bound.
  */
@@ -264,9 +265,23 @@ static int sq_get(struct store *st, const char *domain, struct store_row *row,
 	return ret;
 }
 
+/* The provenance of a row just added or changed (pput NULL: no table). */
+static int sq_prov(struct sqlite_store *s, sqlite3_stmt *pput,
+		   const struct store_put_item *it, struct store_counts *c,
+		   struct errbuf *why)
+{
+	if (pput == NULL || it->prov == NULL)
+		return 0;
+	if (store_prov_sqlite_put(&s->base, pput, it->domain, it->policy, it->params,
+				  it->prov, why) < 0)
+		return -1;
+	c->provenance++;
+	return 0;
+}
+
 /* One put inside the open transaction. */
 static int sq_put_one(struct sqlite_store *s, sqlite3_stmt *find,
-		      sqlite3_stmt *ins, sqlite3_stmt *upd,
+		      sqlite3_stmt *ins, sqlite3_stmt *upd, sqlite3_stmt *pput,
 		      const struct store_put_item *it, struct store_counts *c,
 		      struct errbuf *why)
 {
@@ -283,7 +298,7 @@ static int sq_put_one(struct sqlite_store *s, sqlite3_stmt *find,
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			return sq_err(s, why, it->domain);
 		c->added++;
-		return 0;
+		return sq_prov(s, pput, it, c, why);
 	}
 	if (rc != SQLITE_ROW)
 		return sq_err(s, why, it->domain);
@@ -298,7 +313,7 @@ static int sq_put_one(struct sqlite_store *s, sqlite3_stmt *find,
 	if (sqlite3_step(upd) != SQLITE_DONE)
 		return sq_err(s, why, it->domain);
 	c->changed++;
-	return 0;
+	return sq_prov(s, pput, it, c, why);
 }
 
 static int sq_put_many(struct store *st, const struct store_put_item *items,
@@ -306,22 +321,33 @@ static int sq_put_many(struct store *st, const struct store_put_item *items,
 		       struct errbuf *why)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
-	sqlite3_stmt *find = NULL, *ins = NULL, *upd = NULL;
+	sqlite3_stmt *find = NULL, *ins = NULL, *upd = NULL, *pput = NULL;
 	size_t i;
+	int any_prov = 0;
 
+	for (i = 0; i < n; i++)
+		any_prov |= items[i].prov != NULL;
 	if (sq_exec(s, "BEGIN IMMEDIATE", "write", why) < 0)
 		return -1;
 	if (sq_prepare(s, SQL_FIND, &find, "write", why) < 0 ||
 	    sq_prepare(s, SQL_INSERT, &ins, "write", why) < 0 ||
 	    sq_prepare(s, SQL_UPDATE, &upd, "write", why) < 0)
 		goto fail;
+	if (any_prov) {
+		int rc = store_prov_sqlite_prepare(st, &pput, why);
+
+		if (rc < 0)
+			goto fail;
+		counts->provenance_missing = rc == 0;
+	}
 	for (i = 0; i < n; i++)
-		if (sq_put_one(s, find, ins, upd, &items[i], counts, why) < 0)
+		if (sq_put_one(s, find, ins, upd, pput, &items[i], counts, why) < 0)
 			goto fail;
 	sqlite3_finalize(find);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
-	find = ins = upd = NULL;
+	sqlite3_finalize(pput);
+	find = ins = upd = pput = NULL;
 	if (flags & STORE_DRY_RUN) {
 		if (sq_exec(s, "ROLLBACK", "dry run", why) < 0)
 			goto fail;
@@ -334,6 +360,7 @@ fail:
 	sqlite3_finalize(find);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(upd);
+	sqlite3_finalize(pput);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	memset(counts, 0, sizeof(*counts));
 	return -1;
@@ -343,16 +370,29 @@ static int sq_delete(struct store *st, const char *domain, struct errbuf *why)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
 	sqlite3_stmt *stmt;
-	int rc;
+	int rc, deleted;
 
-	if (sq_prepare(s, SQL_DELETE, &stmt, "delete", why) < 0)
+	/* the row and its provenance in one transaction */
+	if (sq_exec(s, "BEGIN IMMEDIATE", "delete", why) < 0)
 		return -1;
+	if (sq_prepare(s, SQL_DELETE, &stmt, "delete", why) < 0)
+		goto fail;
 	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return sq_err(s, why, "delete");
-	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+	if (rc != SQLITE_DONE) {
+		sq_err(s, why, "delete");
+		goto fail;
+	}
+	deleted = sqlite3_changes(s->db) > 0;
+	if (deleted && store_prov_sqlite_del(st, domain, why) < 0)
+		goto fail;
+	if (sq_exec(s, "COMMIT", "delete", why) < 0)
+		goto fail;
+	return deleted;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static int sq_list(struct store *st, store_row_fn fn, void *arg,
@@ -401,6 +441,8 @@ static const struct store_ops sqlite_ops = {
 	.sts_del = store_sts_sqlite_del,
 	.sts_list = store_sts_sqlite_list,
 	.sts_purge = store_sts_sqlite_purge,
+	.prov_init = store_prov_sqlite_init,
+	.prov_list = store_prov_sqlite_list,
 };
 
 struct sqlite3 *store_sqlite_db(struct store *st)
@@ -416,7 +458,7 @@ int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 	int rc;
 
 	*out = NULL;
-	if (flags & STORE_OPEN_EXISTING) {
+	if (!(flags & STORE_OPEN_CREATE)) {
 		/* Nothing is created: no directory, no empty file. */
 		if (stat(u->path, &sb) < 0 && errno == ENOENT)
 			return errbuf_set(why, "database %s does not exist (run "
@@ -430,7 +472,7 @@ int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 	s->base.ops = &sqlite_ops;
 	rc = sqlite3_open_v2(u->path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-			     (flags & STORE_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE),
+			     (flags & STORE_OPEN_CREATE ? SQLITE_OPEN_CREATE : 0),
 			     NULL);
 	if (rc != SQLITE_OK) {
 		errbuf_set(why, "cannot open sqlite:%s: %s", u->path,

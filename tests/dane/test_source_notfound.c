@@ -126,7 +126,7 @@ static int setup(void **state)
 	unlink(fx->dbpath);
 	snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->dbpath);
 	errbuf_clear(&why);
-	if (store_open(fx->url, &st, &why) < 0 || store_init(st, &created, &why) < 0 ||
+	if (store_open_ex(fx->url, STORE_OPEN_CREATE, &st, &why) < 0 || store_init(st, &created, &why) < 0 ||
 	    store_put(st, "_default", "may", NULL, NULL, &why) < 0)
 		fail_msg("store: %s", why.msg);
 	store_close(st);

@@ -84,7 +84,7 @@ static int setup(void **state)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
-	if (store_open(url, &st, &why) < 0 || store_init(st, &created, &why) < 0) {
+	if (store_open_ex(url, STORE_OPEN_CREATE, &st, &why) < 0 || store_init(st, &created, &why) < 0) {
 		fprintf(stderr, "%s\n", why.msg);
 		return -1;
 	}

@@ -102,7 +102,7 @@ static int fx_setup(void **state, const char *map_names)
 	snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->dbpath);
 	snprintf(fx->sock, sizeof(fx->sock), TEST_DIR "/server-%ld.sock", (long)getpid());
 	unlink(fx->dbpath);
-	if (store_open(fx->url, &st, &why) < 0 || store_init(st, &created, &why) < 0 ||
+	if (store_open_ex(fx->url, STORE_OPEN_CREATE, &st, &why) < 0 || store_init(st, &created, &why) < 0 ||
 	    store_put(st, "example.com", "secure", NULL, NULL, &why) < 0 ||
 	    store_put(st, "_default", "may", NULL, NULL, &why) < 0)
 		fail_msg("store: %s", why.msg);

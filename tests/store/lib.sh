@@ -61,6 +61,26 @@ expect() {
     ok "$name"
 }
 
+# expect_err NAME RC STDERR -- CMD...: exit RC, nothing on stdout and
+# exactly STDERR (every line) on stderr.
+expect_err() {
+    local name=$1 want_rc=$2 want_err=$3
+    shift 4
+    local out err rc
+    out=$("$@" 2>"$TMP/stderr") && rc=0 || rc=$?
+    err=$(grep -v '^==' "$TMP/stderr")
+    if [ "$rc" != "$want_rc" ]; then
+        notok "$name: exit $rc, want $want_rc (stderr: $err)"
+    elif [ -n "$out" ]; then
+        notok "$name: output on stdout: $out"
+    elif [ "$err" != "$want_err" ]; then
+        notok "$name: stderr differs"
+        diff <(printf '%s\n' "$want_err") <(printf '%s\n' "$err") | sed 's/^/#   /'
+    else
+        ok "$name"
+    fi
+}
+
 # same NAME A B: A and B must be equal.
 same() {
     if [ "$2" = "$3" ]; then ok "$1"; else

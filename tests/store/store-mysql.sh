@@ -38,7 +38,8 @@ SHAPE=$(shape)
 
 # ---- existing table --------------------------------------------------
 expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC
-created table tlspolicy_sts in $DESC" "" -- t db init
+created table tlspolicy_sts in $DESC
+created table tlspolicy_provenance in $DESC" "" -- t db init
 expect "get existing row" 0 "secure match=nexthop" "" -- t policy get legacy.example
 expect "get row with NULL params" 0 "may" "" -- t policy get plain.example
 expect "get row with empty params" 0 "dane" "" -- t policy get empty.example
@@ -119,9 +120,43 @@ expect "server rejects a row: nothing imported" 1 "" "rejected by trigger" \
 same "rejected import changed nothing" "$(sql $TDB -e 'SELECT * FROM tlspolicies ORDER BY id')" "$before"
 sql $TDB -e "DROP TRIGGER boom"
 
+# ---- provenance (issue 17 item 2), in the write's transaction ----------
+prov() { sql $TDB -e "SELECT command, written_by, policy, evidence FROM tlspolicy_provenance WHERE domain = '$1'" | tr '\t' '|'; }
+t policy set prov.example verify >/dev/null
+same "set records provenance" "$(prov prov.example)" "policy set|$(id -un)@$(hostname)|verify|set by the admin"
+printf 'prov2.example secure match=.prov2.example\nprov3.example may\n' >"$TMP/prov.txt"
+t policy import "$TMP/prov.txt" >/dev/null
+same "import records file:line" "$(prov prov3.example)" "policy import|$(id -un)@$(hostname)|may|$TMP/prov.txt:2"
+t policy list -v | grep -Eq "^prov\.example +verify +[0-9-]+ [0-9:]+ +policy set \($(id -un)@$(hostname)\) +set by the admin$" \
+    && ok "list -v" || notok "list -v: $(t policy list -v | grep '^prov.example')"
+# the trigger again: a rejected import writes no provenance either
+sql $TDB <<'SQL'
+DELIMITER //
+CREATE TRIGGER boom BEFORE INSERT ON tlspolicies FOR EACH ROW
+  IF NEW.domain = 'fail.example' THEN
+    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'rejected by trigger';
+  END IF//
+DELIMITER ;
+SQL
+printf 'prov4.example may\nfail.example may\n' >"$TMP/prov-rej.txt"
+expect "rejected import" 1 "" "rejected by trigger" -- t policy import "$TMP/prov-rej.txt"
+same "rejected import: no provenance" "$(prov prov4.example)" ""
+sql $TDB -e "DROP TRIGGER boom"
+t policy delete prov.example >/dev/null
+same "delete removes the provenance" "$(prov prov.example)" ""
+sql $TDB -e "DROP TABLE tlspolicy_provenance"
+expect "set without provenance table" 0 "prov5.example: added: may" \
+    "provenance not recorded: the database has no table tlspolicy_provenance" -- t policy set prov5.example may
+expect "list -v without provenance table" 0 "*" "no table tlspolicy_provenance" -- t policy list -v
+expect "delete without provenance table" 0 "prov5.example: deleted" "" -- t policy delete prov5.example
+t db init >/dev/null
+for d in prov2.example prov3.example; do t policy delete $d >/dev/null; done
+before=$(sql $TDB -e 'SELECT * FROM tlspolicies ORDER BY id')
+
 # ---- bad input: nothing changes --------------------------------------
 printf 'new1.example may\nnew2.example encrypt match=nexthop\nnew3.example may\n' >"$TMP/corrupt.txt"
-expect "corrupt import" 1 "" "tlspolicy policy: $TMP/corrupt.txt:2: new2.example: match is not allowed at level encrypt" \
+expect_err "corrupt import" 1 "tlspolicy policy: $TMP/corrupt.txt:2: new2.example: match is not allowed at level encrypt
+tlspolicy policy: $TMP/corrupt.txt: 1 invalid line; nothing imported" \
     -- t policy import "$TMP/corrupt.txt"
 expect "invalid policy" 1 "" "tlspolicy policy: match is not allowed at level encrypt" \
     -- t policy set example.com encrypt match=nexthop
@@ -171,7 +206,8 @@ sql $TDB -e "DROP TABLE tlspolicies"
 expect "missing table" 1 "" "table tlspolicies does not exist in $DESC (run 'tlspolicy db init')" \
     -- t policy list
 expect "db init creates" 0 "created table tlspolicies in $DESC
-using the existing table tlspolicy_sts in $DESC" "" -- t db init
+using the existing table tlspolicy_sts in $DESC
+using the existing table tlspolicy_provenance in $DESC" "" -- t db init
 same "db init made exactly the documented table" "$(shape)" "$SHAPE"
 
 # ---- a wider table of another tool: values longer than any valid one,

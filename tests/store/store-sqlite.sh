@@ -43,10 +43,21 @@ for c in "policy get example.com" "policy list" "policy export" \
 done
 [ ! -e "$TMP/var" ] && ok "read-only commands created nothing" \
     || notok "read-only commands created $(find "$TMP/var")"
+# commands that write create nothing either (issue 17 item 3)
+printf 'a.example may\n' >"$TMP/none.txt"
+for c in "policy set example.com secure" "policy import $TMP/none.txt"; do
+    # shellcheck disable=SC2086
+    expect "$c before db init" 1 "" "database $DBFILE does not exist (run tlspolicy db init)" \
+        -- t $c
+done
+[ ! -e "$TMP/var" ] && ok "writing commands created nothing" \
+    || notok "writing commands created $(find "$TMP/var")"
 expect "db init creates" 0 "created table tlspolicies in $DB
-created table tlspolicy_sts in $DB" "" -- t db init
+created table tlspolicy_sts in $DB
+created table tlspolicy_provenance in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
-using the existing table tlspolicy_sts in $DB" "" -- t db init
+using the existing table tlspolicy_sts in $DB
+using the existing table tlspolicy_provenance in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
 expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
@@ -148,13 +159,43 @@ new2.example   encrypt match=nexthop
 new3.example   may
 EOF
 before=$(t policy list)
-expect "corrupt import" 1 "" \
-    "tlspolicy policy: $TMP/corrupt.txt:4: new2.example: match is not allowed at level encrypt" \
+expect_err "corrupt import" 1 \
+    "tlspolicy policy: $TMP/corrupt.txt:4: new2.example: match is not allowed at level encrypt
+tlspolicy policy: $TMP/corrupt.txt: 1 invalid line; nothing imported" \
     -- t policy import "$TMP/corrupt.txt"
 same "corrupt import changed nothing" "$(t policy list)" "$before"
 printf 'ok.example may\nbad key.example may\n' >"$TMP/corrupt2.txt"
-expect "corrupt import: bad key" 1 "" "$TMP/corrupt2.txt:2:" \
+expect_err "corrupt import: bad key" 1 \
+    "tlspolicy policy: $TMP/corrupt2.txt:2: bad: unknown TLS security level \"key.example\"
+tlspolicy policy: $TMP/corrupt2.txt: 1 invalid line; nothing imported" \
     -- t policy import "$TMP/corrupt2.txt"
+# every bad line in one run (issue 17 item 5), in line order, still all
+# or nothing; a key repeated with the same policy only warns
+cat >"$TMP/corrupt3.txt" <<'EOF'
+new1.example   may
+new2.example   securee
+[192.0.2.9]
+new3.example   fingerprint
+new4.example   encrypt match=nexthop
+  protocols=>=TLSv1.2
+new1.example   may
+new1.example   encrypt
+EOF
+expect_err "import: every bad line" 1 \
+    "tlspolicy policy: $TMP/corrupt3.txt:2: new2.example: unknown TLS security level \"securee\"
+tlspolicy policy: $TMP/corrupt3.txt:3: \"[192.0.2.9]\" has no value (expected \"KEY LEVEL [ATTR=VALUE ...]\")
+tlspolicy policy: $TMP/corrupt3.txt:4: new3.example: fingerprint needs match=DIGEST[|DIGEST...] (the SHA-256 fingerprint of the server's certificate or public key, e.g. from tlspolicy probe); without it Postfix uses smtp_tls_fingerprint_cert_match, empty by default, and defers the mail
+tlspolicy policy: $TMP/corrupt3.txt:5: new4.example: match is not allowed at level encrypt
+tlspolicy policy: $TMP/corrupt3.txt:7: warning: duplicate key \"new1.example\" with the same policy as line 1: line 1 is kept, this one ignored (as postmap does)
+tlspolicy policy: $TMP/corrupt3.txt:8: duplicate key \"new1.example\" with a different policy than line 1 (\"encrypt\" here, \"may\" there): keep one of the two lines
+tlspolicy policy: $TMP/corrupt3.txt: 5 invalid lines; nothing imported" \
+    -- t policy import "$TMP/corrupt3.txt"
+# fingerprint without match= (issue 17 item 4): Postfix would defer
+expect "set fingerprint without match" 1 "" \
+    "tlspolicy policy: fingerprint needs match=DIGEST" -- t policy set fp.example fingerprint
+expect "set fingerprint with match" 0 "fp.example: added: fingerprint match=B6:B4:72:34:E2:59:CD:6C:B8:C2:CA:63:0D:4D:CC:2C:7D:84:DE:E6" "" \
+    -- t policy set fp.example fingerprint match=b6b47234e259cd6cb8c2ca630d4dcc2c7d84dee6
+expect "delete fp" 0 "fp.example: deleted" "" -- t policy delete fp.example
 expect "import missing file" 1 "" "tlspolicy policy: $TMP/nope.txt: No such file or directory" \
     -- t policy import "$TMP/nope.txt"
 same "failed imports changed nothing" "$(t policy list)" "$before"
@@ -242,6 +283,50 @@ t postfix-config --role mx | grep -qx 'smtp_tls_security_level = dane' \
 printf 'listen = unix:/run/tlspolicy/sock inet:127.0.0.1:1\nmap_names = tp\n' >"$TMP/tp.cf"
 t -c "$TMP/tp.cf" postfix-config | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
     && ok "postfix-config follows listen" || notok "postfix-config follows listen"
+
+# ---- provenance (issue 17 item 2): who wrote each row, list -v ----------
+prov() { sqlite3 -separator '|' "$DBFILE" "SELECT command, written_by, policy, evidence FROM tlspolicy_provenance WHERE domain = '$1'"; }
+t policy set prov.example verify >/dev/null
+same "set records provenance" "$(prov prov.example)" "policy set|$(id -un)@$(hostname)|verify|set by the admin"
+printf 'prov2.example secure match=.prov2.example\n' >"$TMP/prov.txt"
+t policy import "$TMP/prov.txt" >/dev/null
+same "import records file:line" "$(prov prov2.example)" \
+    "policy import|$(id -un)@$(hostname)|secure match=.prov2.example|$TMP/prov.txt:1"
+t policy set prov.example verify >/dev/null
+w1=$(sqlite3 "$DBFILE" "SELECT written FROM tlspolicy_provenance WHERE domain = 'prov.example'")
+sleep 1.1
+t policy set prov.example verify >/dev/null
+same "an unchanged row keeps its provenance" \
+    "$(sqlite3 "$DBFILE" "SELECT written FROM tlspolicy_provenance WHERE domain = 'prov.example'")" "$w1"
+out=$(t policy list -v)
+grep -Eq "^prov\.example +verify +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} +policy set \($(id -un)@$(hostname)\) +set by the admin$" <<<"$out" \
+    && ok "list -v: WRITTEN BY EVIDENCE" || notok "list -v: $out"
+head -1 <<<"$out" | grep -Eq '^DOMAIN +POLICY +PARAMS +WRITTEN +BY +EVIDENCE$' \
+    && ok "list -v header" || notok "list -v header: $(head -1 <<<"$out")"
+sqlite3 "$DBFILE" "INSERT INTO tlspolicies (domain, policy, params) VALUES ('other.example', 'may', NULL)"
+t policy list -v | grep -Eq '^other\.example +may +- +- +\(no provenance: written by another tool, or before tlspolicy recorded it\)$' \
+    && ok "list -v: a row another tool wrote" || notok "list -v: $(t policy list -v | grep '^other.example')"
+sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE domain = 'other.example'"
+# another tool changes the row: list -v says so
+sqlite3 "$DBFILE" "UPDATE tlspolicies SET policy = 'encrypt' WHERE domain = 'prov.example'"
+t policy list -v | grep -Eq '^prov\.example +encrypt .*changed since by another tool; tlspolicy wrote "verify": set by the admin$' \
+    && ok "list -v: changed by another tool" || notok "list -v: $(t policy list -v | grep '^prov.example')"
+t --json policy list -v | grep -q '"domain": "prov.example".*"provenance": {"command": "policy set", "written": [0-9]*, "written_by": ".*", "policy": "verify", "evidence": "set by the admin", "current": false}' \
+    && ok "list -v --json: provenance" || notok "list -v --json: $(t --json policy list -v | grep prov.example)"
+t --json policy list | grep -q provenance && notok "list --json without -v has provenance" || ok "list --json: no provenance without -v"
+t policy delete prov.example >/dev/null
+same "delete removes the provenance" "$(prov prov.example)" ""
+# a database made before the table existed: writes work, say so
+sqlite3 "$DBFILE" "DROP TABLE tlspolicy_provenance"
+expect "set without provenance table" 0 "prov3.example: added: may" \
+    "warning: provenance not recorded: the database has no table tlspolicy_provenance yet (tlspolicy db init adds it)" \
+    -- t policy set prov3.example may
+expect "list -v without provenance table" 0 "*" "no table tlspolicy_provenance" -- t policy list -v
+expect "delete without provenance table" 0 "prov3.example: deleted" "" -- t policy delete prov3.example
+expect "db init adds it" 0 "using the existing table tlspolicies in $DB
+using the existing table tlspolicy_sts in $DB
+created table tlspolicy_provenance in $DB" "" -- t db init
+t policy delete prov2.example >/dev/null
 
 # ---- database errors -------------------------------------------------
 expect "bad URL" 1 "" "tlspolicy policy: invalid database URL: port must be a number 1-65535" \

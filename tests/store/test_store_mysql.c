@@ -90,7 +90,7 @@ static struct store *open_init(int want_created)
 	struct errbuf why;
 	int created = -1;
 
-	if (store_open(url, &st, &why) != 0)
+	if (store_open_ex(url, STORE_OPEN_CREATE, &st, &why) != 0)
 		fail_msg("open: %s", why.msg);
 	if (store_init(st, &created, &why) != 0)
 		fail_msg("init: %s", why.msg);
@@ -148,10 +148,10 @@ static void test_put_many(void **state)
 {
 	struct store *st = open_init(1);
 	struct store_put_item items[] = {
-		{ "a.example", "may", NULL },
-		{ "b.example", "encrypt", "protocols=>=TLSv1.2" },
-		{ "fail.example", "none", NULL },
-		{ "c.example", "may", NULL },
+		{ "a.example", "may", NULL, NULL },
+		{ "b.example", "encrypt", "protocols=>=TLSv1.2", NULL },
+		{ "fail.example", "none", NULL, NULL },
+		{ "c.example", "may", NULL, NULL },
 	};
 	struct store_counts c;
 	struct errbuf why;

@@ -59,7 +59,7 @@ static struct store *open_init(struct fixture *f)
 	struct errbuf why;
 	int created = -1;
 
-	if (store_open(f->url, &st, &why) != 0)
+	if (store_open_ex(f->url, STORE_OPEN_CREATE, &st, &why) != 0)
 		fail_msg("open: %s", why.msg);
 	if (store_init(st, &created, &why) != 0)
 		fail_msg("init: %s", why.msg);
@@ -210,9 +210,9 @@ static void test_put_many_list(void **state)
 	struct fixture *f = *state;
 	struct store *st = open_init(f);
 	struct store_put_item items[] = {
-		{ "b.example", "encrypt", NULL },
-		{ "a.example", "verify", "match=hostname" },
-		{ "[mx.c.example]:25", "may", NULL },
+		{ "b.example", "encrypt", NULL, NULL },
+		{ "a.example", "verify", "match=hostname", NULL },
+		{ "[mx.c.example]:25", "may", NULL, NULL },
 	};
 	struct store_counts c;
 	struct collect col;
@@ -242,9 +242,9 @@ static void test_put_many_list(void **state)
 	/* dry run: counted, nothing written */
 	{
 		struct store_put_item more[] = {
-			{ "d.example", "secure", "match=nexthop" },
-			{ "a.example", "verify", "match=hostname" },
-			{ "b.example", "encrypt", NULL },
+			{ "d.example", "secure", "match=nexthop", NULL },
+			{ "a.example", "verify", "match=hostname", NULL },
+			{ "b.example", "encrypt", NULL, NULL },
 		};
 		struct store_row row;
 
@@ -267,10 +267,10 @@ static void test_put_many_rollback(void **state)
 	struct fixture *f = *state;
 	struct store *st = open_init(f);
 	struct store_put_item items[] = {
-		{ "a.example", "may", NULL },
-		{ "keep.example", "secure", "match=nexthop" },
-		{ "fail.example", "encrypt", NULL },
-		{ "c.example", "may", NULL },
+		{ "a.example", "may", NULL, NULL },
+		{ "keep.example", "secure", "match=nexthop", NULL },
+		{ "fail.example", "encrypt", NULL, NULL },
+		{ "c.example", "may", NULL, NULL },
 	};
 	struct store_counts c;
 	struct collect col;
@@ -368,7 +368,7 @@ static void test_existing_table(void **state)
 		   "domain varchar(255) NOT NULL UNIQUE, policy varchar(20) NOT NULL, "
 		   "params varchar(255) DEFAULT NULL, extra TEXT);"
 		   "INSERT INTO tlspolicies (domain, policy) VALUES ('old.example', 'may')");
-	assert_int_equal(store_open(f->url, &st, &why), 0);
+	assert_int_equal(store_open_ex(f->url, STORE_OPEN_CREATE, &st, &why), 0);
 	assert_int_equal(store_init(st, &created, &why), 0);
 	assert_int_equal(created, 0);
 	assert_int_equal(store_put(st, "new.example", "encrypt", NULL, NULL, &why), 0);
@@ -387,8 +387,8 @@ static void test_errors(void **state)
 	char junk[160];
 	FILE *fp;
 
-	/* no table yet */
-	assert_int_equal(store_open(f->url, &st, &why), 0);
+	/* no table yet (an empty file db init would have filled) */
+	assert_int_equal(store_open_ex(f->url, STORE_OPEN_CREATE, &st, &why), 0);
 	assert_int_equal(store_get(st, "a.example", &row, &why), -1);
 	assert_non_null(strstr(why.msg, "table tlspolicies does not exist in sqlite:"));
 	assert_non_null(strstr(why.msg, "(run 'tlspolicy db init')"));
@@ -413,7 +413,8 @@ static void test_errors(void **state)
 
 	/* a directory that cannot be created */
 	st = (struct store *)1;
-	assert_int_equal(store_open("sqlite:/proc/nonexistent/dir/x.db", &st, &why), -1);
+	assert_int_equal(store_open_ex("sqlite:/proc/nonexistent/dir/x.db", STORE_OPEN_CREATE,
+				       &st, &why), -1);
 	assert_null(st);
 	assert_non_null(strstr(why.msg, "cannot create directory /proc/nonexistent"));
 }
@@ -427,15 +428,21 @@ static void test_open_existing(void **state)
 	struct stat sb;
 	char want[300], sub[160];
 
-	errbuf_clear(&why);
-	assert_int_equal(store_open_ex(f->url, STORE_OPEN_EXISTING, &st, &why), -1);
-	assert_null(st);
 	snprintf(want, sizeof(want), "database %s does not exist (run tlspolicy db init)",
 		 f->path);
-	assert_string_equal(why.msg, want);
 	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
-	assert_int_equal(stat(sub, &sb), -1);            /* no directory made */
-	assert_int_equal(stat(f->path, &sb), -1);        /* no file */
+	/* store_open() and both flags but STORE_OPEN_CREATE (issue 17 item 3) */
+	for (int k = 0; k < 3; k++) {
+		errbuf_clear(&why);
+		st = (struct store *)1;
+		assert_int_equal(k == 0 ? store_open(f->url, &st, &why)
+				 : store_open_ex(f->url, k == 1 ? 0 : STORE_OPEN_EXISTING,
+						 &st, &why), -1);
+		assert_null(st);
+		assert_string_equal(why.msg, want);
+		assert_int_equal(stat(sub, &sb), -1);            /* no directory made */
+		assert_int_equal(stat(f->path, &sb), -1);        /* no file */
+	}
 	/* once it exists, the same call opens it */
 	st = open_init(f);
 	store_close(st);

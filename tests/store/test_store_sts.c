@@ -21,6 +21,13 @@
  * that break a limit are errors, never truncated; an existing
  * tlspolicy_sts of another shape makes init fail.  MariaDB also: a
  * connection the server killed is replaced.
+ *
+ * tlspolicy_provenance (store_prov.h), also on both backends: a put with
+ * provenance writes it in the same transaction (added and changed rows;
+ * an unchanged row keeps the old one; a dry run and a rolled-back write
+ * leave none); delete removes it; control characters and over-long
+ * values are cleaned and cut; a database without the table writes rows
+ * and says provenance_missing; db init (store_init) adds it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +42,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "store/store_sts.h"
 
 #define TDB "tlspolicy_test_csts"
@@ -187,7 +195,7 @@ static struct store *open_st(void)
 	struct store *st = NULL;
 	struct errbuf why;
 
-	if (store_open(url, &st, &why) != 0)
+	if (store_open_ex(url, STORE_OPEN_CREATE, &st, &why) != 0)
 		fail_msg("open: %s", why.msg);
 	return st;
 }
@@ -651,6 +659,145 @@ static void test_wrong_shape(void **state)
 	store_close(st);
 }
 
+/* ---- tlspolicy_provenance ------------------------------------------- */
+
+static void prov_get(const char *domain, const char *col, char *out, size_t len)
+{
+	char q[400];
+
+	snprintf(q, sizeof(q), "SELECT %s FROM tlspolicy_provenance WHERE domain = '%s'",
+		 col, domain);
+	raw_query(q, out, len);
+}
+
+struct prov_seen {
+	int n;
+	char first[64], evidence[64];
+};
+
+static int prov_fn(const struct store_prov_row *r, void *arg)
+{
+	struct prov_seen *s = arg;
+
+	if (s->n++ == 0) {
+		snprintf(s->first, sizeof(s->first), "%s %s %s", r->domain, r->command, r->policy);
+		snprintf(s->evidence, sizeof(s->evidence), "%s", r->evidence);
+	}
+	return 0;
+}
+
+static void test_provenance(void **state)
+{
+	struct store_provenance p1 = { "logscan --apply", "maillog: 3 deliveries\tVerified",
+				       1700000000, "root@mx1" };
+	struct store_provenance p2 = { "check --save", NULL, 0, NULL };
+	struct store_put_item items[] = {
+		{ "b.example", "verify", NULL, &p1 },
+		{ "a.example", "secure", "match=.a.example", &p1 },
+		{ "c.example", "encrypt", NULL, NULL },
+	};
+	struct store_counts c;
+	struct prov_seen seen;
+	struct store *st;
+	struct errbuf why;
+	char out[2048], big[3000];
+
+	(void)state;
+	st = open_init();
+	assert_int_equal(store_put_many(st, items, 3, &c, &why), 0);
+	assert_int_equal(c.added, 3);
+	assert_int_equal(c.provenance, 2);
+	assert_int_equal(c.provenance_missing, 0);
+	prov_get("a.example", "command", out, sizeof(out));
+	assert_string_equal(out, "logscan --apply");
+	prov_get("a.example", "policy", out, sizeof(out));
+	assert_string_equal(out, "secure match=.a.example");
+	prov_get("a.example", "written", out, sizeof(out));
+	assert_string_equal(out, "1700000000");
+	prov_get("a.example", "written_by", out, sizeof(out));
+	assert_string_equal(out, "root@mx1");
+	prov_get("b.example", "evidence", out, sizeof(out));
+	assert_string_equal(out, "maillog: 3 deliveries?Verified");   /* control char */
+	prov_get("c.example", "command", out, sizeof(out));
+	assert_string_equal(out, "");                                  /* none given */
+	/* list, ordered by domain */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_prov_list(st, prov_fn, &seen, &why), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.first, "a.example logscan --apply secure match=.a.example");
+	/* unchanged: the old provenance stays; changed: the new one */
+	items[1].prov = &p2;
+	items[0].prov = &p2;
+	items[0].policy = "secure";
+	assert_int_equal(store_put_many(st, items, 2, &c, &why), 0);
+	assert_int_equal(c.changed, 1);
+	assert_int_equal(c.unchanged, 1);
+	assert_int_equal(c.provenance, 1);
+	prov_get("a.example", "command", out, sizeof(out));
+	assert_string_equal(out, "logscan --apply");
+	prov_get("b.example", "command", out, sizeof(out));
+	assert_string_equal(out, "check --save");
+	prov_get("b.example", "written_by", out, sizeof(out));
+	assert_non_null(strchr(out, '@'));                            /* this process */
+	prov_get("b.example", "written", out, sizeof(out));
+	assert_true(atoll(out) > 1700000000);
+	/* a dry run writes no provenance */
+	items[2].prov = &p1;
+	items[2].policy = "verify";
+	assert_int_equal(store_put_many_ex(st, &items[2], 1, STORE_DRY_RUN, &c, &why), 0);
+	assert_int_equal(c.changed, 1);
+	prov_get("c.example", "command", out, sizeof(out));
+	assert_string_equal(out, "");
+	/* over-long evidence is cut with "..." */
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	p2.evidence = big;
+	assert_int_equal(store_put_prov(st, "d.example", "may", NULL, &p2, NULL, &why), 0);
+	prov_get("d.example", "evidence", out, sizeof(out));
+	assert_int_equal(strlen(out), STORE_PROV_EVIDENCE_MAX);
+	assert_string_equal(out + STORE_PROV_EVIDENCE_MAX - 3, "...");
+	/* no command: refused before any SQL */
+	p2.command = "";
+	assert_int_equal(store_put_prov(st, "e.example", "may", NULL, &p2, NULL, &why), -1);
+	assert_non_null(strstr(why.msg, "provenance without a command"));
+	/* delete takes the provenance with the row */
+	assert_int_equal(store_delete(st, "a.example", &why), 1);
+	prov_get("a.example", "command", out, sizeof(out));
+	assert_string_equal(out, "");
+	store_close(st);
+}
+
+/* A database made before tlspolicy_provenance existed. */
+static void test_provenance_missing(void **state)
+{
+	struct store_provenance p = { "policy set", "by hand", 0, NULL };
+	struct store_put_item it = { "a.example", "may", NULL, &p };
+	struct store_counts c;
+	struct prov_seen seen;
+	struct store *st;
+	struct errbuf why;
+	int created = -1;
+
+	(void)state;
+	raw_sql(is_mysql ? OLD_MYSQL : OLD_SQLITE);
+	st = open_st();
+	assert_int_equal(store_put_many(st, &it, 1, &c, &why), 0);
+	assert_int_equal(c.added, 1);
+	assert_int_equal(c.provenance, 0);
+	assert_int_equal(c.provenance_missing, 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_prov_list(st, prov_fn, &seen, &why), STORE_PROV_NO_TABLE);
+	assert_int_equal(store_delete(st, "a.example", &why), 1);
+	assert_int_equal(store_prov_init(st, &created, &why), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(table_exists("tlspolicy_provenance"), 1);
+	assert_int_equal(store_put_many(st, &it, 1, &c, &why), 0);
+	assert_int_equal(c.provenance, 1);
+	assert_int_equal(store_prov_init(st, &created, &why), 0);
+	assert_int_equal(created, 0);
+	store_close(st);
+}
+
 /* MariaDB: a connection the server killed is replaced before the next
  * STS call. */
 static void test_reconnect(void **state)
@@ -694,6 +841,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provenance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_provenance_missing, setup, teardown),
 	};
 	const struct CMUnitTest mysql_only[] = {
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
