@@ -25,13 +25,17 @@
  *    table entry or discovered answer that would fail on an MX, a
  *    provider template that does not fit the MX, an MX that cannot be
  *    reached) and information (served by MTA-STS, recommended).
- * "Weaker than published": for a DANE domain a level below dane (none,
- * may, encrypt); for MTA-STS enforce a level below the authenticated
- * ones (none, may, encrypt, and dane, which falls back to may without
- * TLSA).  fingerprint/verify/secure/dane-only are not downgrades.
+ * "Weaker than published" is policy_weaker() (policy/compare.h), the
+ * rule of the writing commands: against DANE every level but dane and
+ * dane-only; against MTA-STS enforce or a provider template the daemon
+ * serves, unauthenticated levels and verify/secure rows whose names the
+ * published policy does not cover.
  *
- * --save writes the recommendations into the table (store_put), never
- * changing an existing row unless --force (every replaced row listed).
+ * --save writes the recommendations into the table, only what discovery
+ * cannot give (cli/published.h: the daemon's discovery with the table
+ * left out judges each one; --force-weaker DOMAIN overrides "weaker" and
+ * "unknown"), never changing an existing row unless --force (every
+ * replaced row listed), each with its provenance (store_prov.h).
  *
  * Exit: 0 all checked, no warning; 1 a warning, an invalid name, a DNS
  * failure or a --save error; 2 usage.
@@ -48,12 +52,15 @@
 #include "engine/sources.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_cache.h"
+#include "cli/published.h"
+#include "policy/compare.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
 #include "probe/namematch.h"
 #include "provider/catalog.h"
 #include "provider/provider.h"
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -157,6 +164,7 @@ struct check {
 	const struct catalog *cat;
 	struct probe_ctx *probe;
 	int do_probe, pin, details, progress;
+	int provider_on;         /* provider_policies: the daemon serves templates */
 	char table_why[ERRBUF_MAX];
 	struct check_item *items;
 	size_t nitems, next, running, finished, concurrency;
@@ -166,7 +174,8 @@ static void check_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tlspolicy check [-c FILE] [--db URL] [--json] [--probe [--pin]]\n"
-		"                       [--details] [--save [--force]] DOMAIN... | --from-file FILE\n"
+		"                       [--details] [--save [--force] [--force-weaker DOMAIN]...]\n"
+		"                       DOMAIN... | --from-file FILE\n"
 		"\n"
 		"For each DOMAIN: who hosts its mail (PROVIDER), what it publishes\n"
 		"(DANE, MTA-STS), the policy the daemon answers and, for domains that\n"
@@ -177,8 +186,16 @@ static void check_usage(FILE *out)
 		"               certificates do not verify\n"
 		"  --json       one JSON object per domain per line, with all the facts\n"
 		"  --details    the DANE facts (MX, A/AAAA, TLSA) before the table\n"
-		"  --save       write the recommendations into the table (existing rows\n"
-		"               are kept unless --force; replaced rows are listed)\n"
+		"  --save       write the recommendations into the table, only what the\n"
+		"               daemon's discovery cannot give: a domain it already serves\n"
+		"               (DANE, MTA-STS, a provider template) is not saved, nor one\n"
+		"               whose row would be weaker than what it publishes or whose\n"
+		"               publication is unknown (MTA-STS published but not fetchable,\n"
+		"               DNS failures); existing rows are kept unless --force; each\n"
+		"               row records its provenance (policy list -v)\n"
+		"  --force-weaker DOMAIN  with --save: save DOMAIN's recommendation although\n"
+		"               it is weaker than, or cannot be compared with, what DOMAIN\n"
+		"               publishes (repeatable)\n"
 		"  --from-file FILE  domains one per line (# comments)\n"
 		"Domains are checked concurrently (check_concurrency).\n"
 		"Exit 0 all fine, 1 when a domain has a warning or could not be checked,\n"
@@ -505,26 +522,49 @@ static const struct check_mx *first_failure(const struct check_item *it, enum ca
 	return NULL;
 }
 
+/* A table row weaker than what the daemon's discovery would answer for
+ * the domain (policy/compare.h, the rule of the writing commands): DANE,
+ * else MTA-STS, else a provider template the daemon serves. */
 static void weaker_check(struct check_item *it)
 {
-	struct policy *p = NULL;
+	struct policy_opts o = { 9999 };  /* any answer the daemon gives */
+	struct policy *p = NULL, *ref = NULL;
+	const char *reftext = NULL, *what = NULL;
+	char how[256];
 	struct errbuf eb;
-	const char *lvl;
 
 	if (!answer_is_policy(it) || it->source != ANSWER_TABLE)
 		return;
+	if (it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND) {
+		reftext = it->d.level ? it->d.level : "dane";
+		what = "DANE";
+	} else if (it->sts_done && it->sts_verdict == SOURCE_APPLIES && it->sts_answer) {
+		reftext = it->sts_answer;
+		what = "MTA-STS";
+	} else if (it->template && it->chk->provider_on) {
+		reftext = it->template;
+		what = "provider";
+	}
 	errbuf_clear(&eb);
-	if (policy_parse(it->answer_text, NULL, &p, &eb) < 0)
+	if (reftext == NULL || policy_parse(it->answer_text, &o, &p, &eb) < 0 ||
+	    policy_parse(reftext, &o, &ref, &eb) < 0) {
+		policy_free(p);
 		return;
-	lvl = policy_level_name(p->level);
-	if ((it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND) &&
-	    p->level < POLICY_DANE)
-		note(it, 1, "table policy %s is weaker than the published DANE (%s)", lvl,
-		     it->d.level ? it->d.level : "dane");
-	else if (it->sts_found && it->sts_mode == STS_MODE_ENFORCE &&
-		 p->level <= POLICY_DANE)
-		note(it, 1, "table policy %s is weaker than the published MTA-STS enforce", lvl);
+	}
+	if (policy_weaker(p, ref, it->domain, how, sizeof(how))) {
+		if (strcmp(what, "DANE") == 0)
+			note(it, 1, "table policy %s is weaker than the published DANE (%s): %s",
+			     policy_level_name(p->level), reftext, how);
+		else if (strcmp(what, "MTA-STS") == 0)
+			note(it, 1, "table policy %s is weaker than the published MTA-STS enforce "
+			     "(%s): %s", policy_level_name(p->level), reftext, how);
+		else
+			note(it, 1, "table policy %s is weaker than the %s provider template "
+			     "(%s) the daemon would answer: %s", policy_level_name(p->level),
+			     it->prov ? it->prov->name : "catalogue", reftext, how);
+	}
 	policy_free(p);
+	policy_free(ref);
 }
 
 static void recommend(struct check_item *it)
@@ -908,27 +948,108 @@ static void print_table(struct check *chk)
 
 /* ---- --save ---- */
 
-static int save_recommendations(struct check *chk, int force)
+struct save_item {
+	struct check_item *it;
+	int have;
+	struct published pub;
+};
+
+static void save_pub_cb(void *arg, const struct published *res)
+{
+	struct save_item *si = arg;
+
+	si->pub = *res;
+	si->have = 1;
+}
+
+/* "probe: verify delivers on the 2 MX (a, b)": the evidence of a row. */
+static void save_evidence(const struct check_item *it, char *out, size_t len)
+{
+	size_t o;
+
+	if (strcmp(it->recommend_src, "provider") == 0)
+		o = (size_t)snprintf(out, len, "check: the %s provider template fits every MX (",
+				     it->prov ? it->prov->name : "catalogue");
+	else
+		o = (size_t)snprintf(out, len, "check --probe: \"%s\" delivers on %s%zu MX (",
+				     it->recommend, it->nmx == 1 ? "the " : "all ", it->nmx);
+	for (size_t i = 0; i < it->nmx && o < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "", it->mx[i].host);
+	if (o < len)
+		snprintf(out + o, len - o, ")");
+}
+
+/*
+ * Writes the recommendations, only what discovery cannot give: every
+ * recommended domain is looked up again with the daemon's discovery
+ * and the table left out (cli/published.h); a domain the daemon serves
+ * at least as well (a provider template, ...) is not saved, nor one for
+ * which the row would be weaker than what it publishes or whose
+ * publication is unknown (MTA-STS published but not fetchable, DNS
+ * failures) -- unless --force-weaker names it.  Each row saved records
+ * its provenance.
+ */
+static int save_recommendations(struct check *chk, int force, struct published_force *fw)
 {
 	FILE *out = chk->cli->json ? stderr : stdout;
+	struct published_ctx *pc;
+	struct save_item *si;
 	struct store *st;
+	struct errbuf eb;
 	int rc = 0;
-	size_t added = 0, replaced = 0, kept = 0;
+	size_t added = 0, replaced = 0, kept = 0, served = 0, refused = 0, n = 0;
 
 	if ((st = cli_store_open(chk->cli, "check", 0)) == NULL)
 		return -1;
+	if ((si = calloc(chk->nitems + 1, sizeof(*si))) == NULL)
+		log_fatal("check");
+	errbuf_clear(&eb);
+	if ((pc = published_new(chk->base, chk->cfg, chk->srcs, &eb)) == NULL) {
+		cli_error("check", "%s", eb.msg);
+		free(si);
+		store_close(st);
+		return -1;
+	}
 	for (size_t i = 0; i < chk->nitems; i++) {
 		struct check_item *it = &chk->items[i];
-		struct store_row row;
-		struct policy *p = NULL;
-		struct errbuf eb;
-		char *params = NULL, *old = NULL, change = 0;
-		int found;
 
 		if (!it->done || it->recommend == NULL)
 			continue;
+		si[n].it = it;
+		published_lookup(pc, it->domain, save_pub_cb, &si[n]);
+		n++;
+	}
+	published_wait(pc);
+	for (size_t i = 0; i < n; i++) {
+		struct check_item *it = si[i].it;
+		struct store_row row;
+		struct policy *p = NULL;
+		char *params = NULL, *old = NULL, change = 0, why[1024], ev[STORE_PROV_EVIDENCE_MAX];
+		enum published_verdict v;
+		int found, forced = 0;
+
 		errbuf_clear(&eb);
 		memset(&row, 0, sizeof(row));
+		v = si[i].have ? published_judge(&si[i].pub, it->domain, it->recommend, why,
+						 sizeof(why))
+			       : PUBLISHED_NOT_KNOWN;
+		if (!si[i].have)
+			snprintf(why, sizeof(why), "cannot tell what %s publishes: no answer",
+				 it->domain);
+		if (v == PUBLISHED_SERVED) {
+			fprintf(out, "not saved %s: %s\n", it->domain, why);
+			served++;
+			continue;
+		}
+		if (v == PUBLISHED_WEAKER || v == PUBLISHED_NOT_KNOWN) {
+			if (!published_forced(fw, it->domain)) {
+				fprintf(out, "not saved %s: %s (--force-weaker %s saves it)\n",
+					it->domain, why, it->domain);
+				refused++;
+				continue;
+			}
+			forced = 1;
+		}
 		if ((found = store_get(st, it->domain, &row, &eb)) < 0) {
 			cli_error("check", "%s: %s", it->domain, eb.msg);
 			rc = -1;
@@ -964,23 +1085,53 @@ static int save_recommendations(struct check *chk, int force)
 			free(old);
 			continue;
 		}
+		save_evidence(it, ev, sizeof(ev));
+		if (forced) {
+			size_t o = strlen(ev);
+
+			snprintf(ev + o, sizeof(ev) - o, "; forced (--force-weaker): %.600s", why);
+		}
 		params = policy_format_params(p);
-		if (params == NULL || store_put(st, it->domain, policy_level_name(p->level),
-						params[0] ? params : NULL, &change, &eb) < 0) {
-			cli_error("check", "%s: %s", it->domain, params ? eb.msg : "out of memory");
+		if (params == NULL) {
+			cli_error("check", "%s: out of memory", it->domain);
 			rc = -1;
-		} else if (old) {
-			fprintf(out, "replaced %s: %s -> %s\n", it->domain, old, it->recommend);
-			replaced++;
 		} else {
-			fprintf(out, "added %s: %s\n", it->domain, it->recommend);
+			struct store_provenance prov = { "check --save", ev, 0, NULL };
+			struct store_counts c;
+			struct store_put_item item = { it->domain, policy_level_name(p->level),
+						       params[0] ? params : NULL, &prov };
+
+			if (store_put_many(st, &item, 1, &c, &eb) < 0) {
+				cli_error("check", "%s: %s", it->domain, eb.msg);
+				rc = -1;
+			} else {
+				change = c.added ? 'a' : 'c';
+				if (c.provenance_missing && added + replaced == 0)
+					cli_error("check", "warning: provenance not recorded: the "
+						  "database has no table %s yet (tlspolicy db init "
+						  "adds it)", STORE_PROV_TABLE);
+			}
+		}
+		if (change == 'c') {
+			fprintf(out, "replaced %s: %s -> %s%s\n", it->domain, old, it->recommend,
+				forced ? " (--force-weaker)" : "");
+			replaced++;
+		} else if (change == 'a') {
+			fprintf(out, "added %s: %s%s\n", it->domain, it->recommend,
+				forced ? " (--force-weaker)" : "");
 			added++;
 		}
 		free(params);
 		free(old);
 		policy_free(p);
 	}
-	fprintf(out, "saved: %zu added, %zu replaced, %zu kept\n", added, replaced, kept);
+	for (size_t i = 0; i < fw->n; i++)
+		if (!fw->used[i])
+			cli_error("check", "--force-weaker %s: no recommendation needed it", fw->key[i]);
+	fprintf(out, "saved: %zu added, %zu replaced, %zu kept, %zu served automatically, "
+		"%zu not saved\n", added, replaced, kept, served, refused);
+	published_free(pc);
+	free(si);
 	store_close(st);
 	return rc;
 }
@@ -1046,7 +1197,8 @@ fail:
 	return -1;
 }
 
-enum { OPT_PROBE = 0x2000, OPT_PIN, OPT_SAVE, OPT_FORCE, OPT_FROM_FILE, OPT_DETAILS };
+enum { OPT_PROBE = 0x2000, OPT_PIN, OPT_SAVE, OPT_FORCE, OPT_FROM_FILE, OPT_DETAILS,
+       OPT_FORCE_WEAKER };
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
@@ -1058,6 +1210,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "details", no_argument, NULL, OPT_DETAILS },
 		{ "from-file", required_argument, NULL, OPT_FROM_FILE },
+		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1067,6 +1220,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct provider_service *psvc;
 	struct errbuf why;
 	int opt, rc = EXIT_OK, save = 0, force = 0;
+	struct published_force force_weaker;
 	const char *from_file = NULL;
 	char **names = NULL;
 	size_t nnames = 0;
@@ -1074,6 +1228,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	long conc;
 
 	memset(&chk, 0, sizeof(chk));
+	memset(&force_weaker, 0, sizeof(force_weaker));
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
 			continue;
@@ -1084,6 +1239,13 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		case OPT_FORCE: force = 1; break;
 		case OPT_DETAILS: chk.details = 1; break;
 		case OPT_FROM_FILE: from_file = optarg; break;
+		case OPT_FORCE_WEAKER:
+			errbuf_clear(&why);
+			if (published_force_add(&force_weaker, optarg, &why) < 0) {
+				cli_error("check", "%s", why.msg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			check_usage(stdout);
 			return EXIT_OK;
@@ -1092,12 +1254,14 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((from_file == NULL) == (optind >= argc) || (force && !save) ||
+	if ((from_file == NULL) == (optind >= argc) || ((force || force_weaker.n) && !save) ||
 	    (chk.pin && !chk.do_probe)) {
 		if (from_file && optind < argc)
 			cli_error("check", "give domains or --from-file, not both");
 		else if (force && !save)
 			cli_error("check", "--force needs --save");
+		else if (force_weaker.n && !save)
+			cli_error("check", "--force-weaker needs --save");
 		else if (chk.pin && !chk.do_probe)
 			cli_error("check", "--pin needs --probe");
 		check_usage(stderr);
@@ -1124,6 +1288,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		log_set_verbose(cli->verbose);
 	chk.cli = cli;
 	chk.cfg = cfg;
+	chk.provider_on = config_get_bool(cfg, "provider_policies") &&
+			  config_get_bool(cfg, "discovery");
 	conc = config_get_int(cfg, "check_concurrency");
 	chk.concurrency = conc < 1 ? 1 : (size_t)conc;
 	chk.nitems = nnames;
@@ -1215,7 +1381,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	}
 	if (!cli->json)
 		print_table(&chk);
-	if (save && save_recommendations(&chk, force) < 0)
+	if (save && save_recommendations(&chk, force, &force_weaker) < 0)
 		rc = EXIT_FAIL;
 out:
 	for (size_t i = 0; chk.items && i < chk.nitems; i++) {

@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "dane/dane.h"
 #include "engine/engine.h"
+#include "cli/published.h"
 #include "engine/sources.h"
 #include "logscan/logscan.h"
 #include "logscan/report.h"
@@ -36,6 +37,7 @@
 #include "probe/namematch.h"
 #include "probe/probe.h"
 #include "store/store.h"
+#include "store/store_prov.h"
 #include "util/log.h"
 
 #include <event2/event.h>
@@ -264,28 +266,70 @@ static int sqlite_missing(const char *url)
 
 /* ---- apply ---------------------------------------------------------------- */
 
+/* The suggestions dropped because they would be weaker than what the
+ * domain publishes or that is unknown: one line each. */
+static unsigned long not_written(const struct logscan_row *rows, size_t n, FILE *rep,
+				 const char *prefix)
+{
+	unsigned long k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].refused) {
+			fprintf(rep, "%snot written %s: %s\n", prefix, rows[i].key, rows[i].reason);
+			k++;
+		}
+	return k;
+}
+
+/* "maillog, maillog.1 (+3 more)": the files in a provenance. */
+static void files_text(char *out, size_t len, const char *const *files, int nfiles)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < nfiles && o + 1 < len; i++) {
+		const char *f = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
+
+		if (i == 3) {
+			snprintf(out + o, len - o, " (+%d more)", nfiles - 3);
+			return;
+		}
+		o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "", f);
+	}
+}
+
 /* Writes the suggestions (see the file header); reports each change on
  * rep (stdout after a table, stderr after JSON or --format output). */
-static int apply(struct store *st, struct logscan_row *rows, size_t n, int force, FILE *rep)
+static int apply(struct store *st, struct logscan_row *rows, size_t n, int force, FILE *rep,
+		 const char *const *files, int nfiles)
 {
 	struct store_put_item *items;
+	struct store_provenance *provs;
 	struct store_counts counts;
 	struct errbuf why;
 	size_t k = 0, *idx;
-	unsigned long kept = 0;
-	char text[POLICY_MAX_TEXT];
+	unsigned long kept = 0, served = 0, refused;
+	char text[POLICY_MAX_TEXT], ftext[300];
+	char (*evidence)[STORE_PROV_EVIDENCE_MAX + 1];
 
 	items = calloc(n ? n : 1, sizeof(*items));
+	provs = calloc(n ? n : 1, sizeof(*provs));
+	evidence = calloc(n ? n : 1, sizeof(*evidence));
 	idx = calloc(n ? n : 1, sizeof(*idx));
-	if (items == NULL || idx == NULL) {
+	if (items == NULL || idx == NULL || provs == NULL || evidence == NULL) {
 		free(items);
+		free(provs);
+		free(evidence);
 		free(idx);
 		cli_error("logscan", "out of memory");
 		return EXIT_FAIL;
 	}
+	files_text(ftext, sizeof(ftext), files, nfiles);
+	refused = not_written(rows, n, rep, "");
 	for (size_t i = 0; i < n; i++) {
 		struct logscan_row *r = &rows[i];
 
+		served += r->served;
 		if (!r->has_suggestion)
 			continue;
 		if (r->has_current && r->current_exact && !force) {
@@ -295,9 +339,13 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 			kept++;
 			continue;
 		}
+		snprintf(evidence[k], sizeof(evidence[k]), "%s: %s", ftext, r->reason);
+		provs[k].command = "logscan --apply";
+		provs[k].evidence = evidence[k];
 		items[k].domain = r->key;
 		items[k].policy = policy_level_name(r->suggestion);
 		items[k].params = r->suggestion_params;
+		items[k].prov = &provs[k];
 		idx[k] = i;
 		k++;
 	}
@@ -306,6 +354,8 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 	if (k && store_put_many(st, items, k, &counts, &why) < 0) {
 		cli_error("logscan", "database: %s", why.msg);
 		free(items);
+		free(provs);
+		free(evidence);
 		free(idx);
 		return EXIT_FAIL;
 	}
@@ -314,14 +364,22 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 
 		logscan_suggestion_text(r, text, sizeof(text));
 		if (r->has_current && r->current_exact)
-			fprintf(rep, "replaced %s: \"%s\" -> %s\n", items[i].domain,
-				r->current_text ? r->current_text : "", text);
+			fprintf(rep, "replaced %s: \"%s\" -> %s%s\n", items[i].domain,
+				r->current_text ? r->current_text : "", text,
+				r->forced ? " (--force-weaker)" : "");
 		else
-			fprintf(rep, "added %s %s\n", items[i].domain, text);
+			fprintf(rep, "added %s %s%s\n", items[i].domain, text,
+				r->forced ? " (--force-weaker)" : "");
 	}
-	fprintf(rep, "logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept\n",
-		counts.added, counts.changed, counts.unchanged, kept);
+	fprintf(rep, "logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept, "
+		"%lu served automatically, %lu not written\n", counts.added, counts.changed,
+		counts.unchanged, kept, served, refused);
+	if (counts.provenance_missing)
+		cli_error("logscan", "warning: provenance not recorded: the database has no table "
+			  "%s yet (tlspolicy db init adds it)", STORE_PROV_TABLE);
 	free(items);
+	free(provs);
+	free(evidence);
 	free(idx);
 	return EXIT_OK;
 }
@@ -344,23 +402,22 @@ struct live_mx {
 struct live_dom {
 	struct live *lv;
 	struct logscan_row *row;
-	struct engine_req *req;
 	size_t nmx, pending;
 	struct live_mx *mx;
 	char cand[CAND_N][LOGSCAN_MATCH_MAX + 16]; /* "secure match=..."; "" none */
+	int have_pub;
+	struct published pub;     /* what the domain publishes */
 };
 
 struct live {
 	struct event_base *base;
-	struct engine *eng;
 	struct engine_sources *srcs;
+	struct published_ctx *pc;
+	struct published_force *force;
 	struct probe_ctx *probe;
 	struct live_dom *doms;
-	size_t ndoms, next, running, finished, conc;
-	int starting;
+	size_t ndoms, finished, conc;
 };
-
-static void discover_more(struct live *lv);
 
 /* Appends "; WHAT" to the row's reason (truncated to fit). */
 static void reason_add(struct logscan_row *r, const char *fmt, ...)
@@ -379,90 +436,97 @@ static void reason_add(struct logscan_row *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The level of a policy text's first word; POLICY_NONE when invalid. */
-static enum policy_level text_level(const char *text)
+/* PUBLISHED column: what discovery found. */
+static void published_word(struct logscan_row *r, const struct published *p)
 {
-	char word[32];
-	enum policy_level level;
-	size_t n = strcspn(text, " \t");
+	const char *w = "none";
 
-	if (n == 0 || n >= sizeof(word))
-		return POLICY_NONE;
-	memcpy(word, text, n);
-	word[n] = '\0';
-	return policy_level_parse(word, &level, NULL) < 0 ? POLICY_NONE : level;
+	if (p->kind == PUBLISHED_UNKNOWN)
+		w = "unknown";
+	else if (p->kind == PUBLISHED_POLICY && p->source == ANSWER_DANE)
+		w = strncmp(p->text, "dane-only", 9) == 0 ? "dane-only" : "dane";
+	else if (p->kind == PUBLISHED_POLICY && p->source == ANSWER_STS)
+		w = "mta-sts";
+	else if (p->kind == PUBLISHED_POLICY && p->source == ANSWER_PROVIDER)
+		w = "provider";
+	snprintf(r->published, sizeof(r->published), "%s", w);
 }
 
-static void served(struct logscan_row *r, const char *what, const char *text)
+static const char *publishes_what(const struct published *p)
 {
-	char t[120];
-
-	printable(t, sizeof(t), text, strlen(text));
-	r->has_suggestion = 0;
-	snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically%s%s%s", what,
-		 *t ? " (" : "", t, *t ? ")" : "");
+	switch (p->source) {
+	case ANSWER_DANE: return "DANE";
+	case ANSWER_STS: return "MTA-STS enforce";
+	case ANSWER_PROVIDER: return "a provider template";
+	default: return "a policy";
+	}
 }
 
-static void discover_cb(const struct engine_answer *ans, void *arg)
+/*
+ * Judges the row's suggestion against what the domain publishes
+ * (cli/published.h): kept when nothing is published or it is stronger;
+ * dropped when the daemon serves at least as much ("served
+ * automatically"), when it would be weaker, or when the publication is
+ * unknown -- unless --force-weaker names the domain.
+ */
+static void judge_published(struct live_dom *d)
+{
+	struct logscan_row *r = d->row;
+	char text[POLICY_MAX_TEXT], why[1024], t[160];
+	enum published_verdict v;
+
+	if (!d->have_pub || !r->has_suggestion)
+		return;
+	logscan_suggestion_text(r, text, sizeof(text));
+	v = published_judge(&d->pub, r->key, text, why, sizeof(why));
+	printable(t, sizeof(t), d->pub.text, strlen(d->pub.text));
+	switch (v) {
+	case PUBLISHED_WRITE:
+		if (d->pub.kind == PUBLISHED_POLICY && strstr(r->reason, "stronger than the") == NULL)
+			reason_add(r, "stronger than the published %s (%s)", publishes_what(&d->pub), t);
+		return;
+	case PUBLISHED_SERVED:
+		r->has_suggestion = 0;
+		r->served = 1;
+		snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically (%s)",
+			 publishes_what(&d->pub), t);
+		return;
+	case PUBLISHED_WEAKER:
+		if (published_forced(d->lv->force, r->key)) {
+			r->forced = 1;
+			reason_add(r, "forced although weaker than the published %s (%s)",
+				   publishes_what(&d->pub), t);
+			return;
+		}
+		r->has_suggestion = 0;
+		r->refused = 1;
+		snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically (%.100s); "
+			 "%.100s would be weaker (--force-weaker writes it)", publishes_what(&d->pub),
+			 t, text);
+		return;
+	case PUBLISHED_NOT_KNOWN:
+		if (published_forced(d->lv->force, r->key)) {
+			r->forced = 1;
+			reason_add(r, "forced although what it publishes is unknown: %s", d->pub.reason);
+			return;
+		}
+		r->has_suggestion = 0;
+		r->refused = 1;
+		snprintf(r->reason, sizeof(r->reason), "not suggested (%.100s): cannot tell what it "
+			 "publishes: %.300s (--force-weaker writes it anyway)", text, d->pub.reason);
+		return;
+	}
+}
+
+static void published_done(void *arg, const struct published *res)
 {
 	struct live_dom *d = arg;
-	struct logscan_row *r = d->row;
-	const char *text = ans->text ? ans->text : "";
-	enum policy_level lvl;
 
-	d->req = NULL;
-	switch (ans->source) {
-	case ANSWER_DANE:
-		/* OK: dane / dane-only; NOTFOUND (dane_answer = notfound):
-		 * Postfix's own dane level serves it */
-		lvl = ans->status == LOOKUP_OK ? text_level(text) : POLICY_DANE;
-		snprintf(r->published, sizeof(r->published), "%s",
-			 lvl == POLICY_DANE_ONLY ? "dane-only" : "dane");
-		served(r, "DANE", text);
-		break;
-	case ANSWER_STS:
-		if (ans->status == LOOKUP_OK) {
-			snprintf(r->published, sizeof(r->published), "mta-sts");
-			served(r, "MTA-STS enforce", text);
-		} else {
-			snprintf(r->published, sizeof(r->published), "none");
-		}
-		break;
-	case ANSWER_PROVIDER:
-		snprintf(r->published, sizeof(r->published), "provider");
-		lvl = text_level(text);
-		if (ans->status == LOOKUP_OK && r->has_suggestion &&
-		    logscan_rank(lvl) >= logscan_rank(r->suggestion))
-			served(r, "a provider template", text);
-		break;
-	case ANSWER_TABLE:
-		/* the table wins over discovery in the daemon too */
-		snprintf(r->published, sizeof(r->published), "table");
-		break;
-	case ANSWER_ERROR:
-		snprintf(r->published, sizeof(r->published), "error");
-		break;
-	default:
-		snprintf(r->published, sizeof(r->published), "none");
-		break;
-	}
-	d->lv->running--;
+	d->pub = *res;
+	d->have_pub = 1;
+	published_word(d->row, res);
+	judge_published(d);
 	d->lv->finished++;
-	discover_more(d->lv);
-}
-
-static void discover_more(struct live *lv)
-{
-	if (lv->starting)
-		return;
-	lv->starting = 1;
-	while (lv->running < lv->conc && lv->next < lv->ndoms) {
-		struct live_dom *d = &lv->doms[lv->next++];
-
-		lv->running++;
-		d->req = engine_lookup(lv->eng, d->row->key, discover_cb, d);
-	}
-	lv->starting = 0;
 }
 
 /* Verdict of policy text on one probed MX (Postfix's rules). */
@@ -624,8 +688,6 @@ static void live_free(struct live *lv)
 	for (size_t i = 0; lv->doms && i < lv->ndoms; i++) {
 		struct live_dom *d = &lv->doms[i];
 
-		if (d->req)
-			engine_cancel(d->req);
 		for (size_t j = 0; j < d->nmx; j++)
 			if (d->mx[j].req)
 				probe_cancel(d->mx[j].req);
@@ -634,8 +696,7 @@ static void live_free(struct live *lv)
 	free(lv->doms);
 	if (lv->probe)
 		probe_free(lv->probe);
-	if (lv->eng)
-		engine_free(lv->eng);
+	published_free(lv->pc);
 	engine_sources_free(lv->srcs);
 	if (lv->base)
 		event_base_free(lv->base);
@@ -648,9 +709,11 @@ static void live_loop(struct live *lv, size_t want)
 }
 
 /* --discover and/or --probe over the rows with a suggestion; 0 or -1
- * (error printed). */
+ * (error printed).  With a table (have_table) the MTA-STS cache is loaded
+ * from its database, read-only. */
 static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_row *rows,
-		    size_t nrows, int discover, int do_probe)
+		    size_t nrows, int discover, int do_probe, int have_table,
+		    struct published_force *force)
 {
 	const struct config *cfg = cli_config(cli);
 	struct live lv;
@@ -662,17 +725,14 @@ static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_ro
 
 	memset(&lv, 0, sizeof(lv));
 	lv.conc = conc > 0 ? (size_t)conc : 1;
+	lv.force = force;
 	errbuf_clear(&why);
 	if ((lv.base = event_base_new()) == NULL) {
 		cli_error("logscan", "cannot create an event loop");
 		goto out;
 	}
-	if ((lv.eng = engine_new(lv.base, cfg, cli->db_url, &why)) == NULL) {
-		cli_error("logscan", "%s", why.msg);
-		goto out;
-	}
-	if (engine_sources_new(lv.base, cfg, lv.eng, cli->db_url, STS_PERSIST_LOAD, &lv.srcs,
-			       &why) < 0) {
+	if (engine_sources_new(lv.base, cfg, NULL, cli->db_url,
+			       have_table ? STS_PERSIST_LOAD : 0, &lv.srcs, &why) < 0) {
 		cli_error("logscan", "%s", why.msg);
 		goto out;
 	}
@@ -690,9 +750,15 @@ static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_ro
 	if (discover) {
 		if (engine_sources_dane(lv.srcs) == NULL)
 			fprintf(stderr, "tlspolicy logscan: DNSSEC validation is off "
-				"(dns_trust_anchor_file is empty): DANE is not discovered\n");
-		discover_more(&lv);
-		live_loop(&lv, lv.ndoms);
+				"(dns_trust_anchor_file is empty): DANE is not discovered, "
+				"so no suggestion is safe to write\n");
+		if ((lv.pc = published_new(lv.base, cfg, lv.srcs, &why)) == NULL) {
+			cli_error("logscan", "%s", why.msg);
+			goto out;
+		}
+		for (size_t i = 0; i < lv.ndoms; i++)
+			published_lookup(lv.pc, lv.doms[i].row->key, published_done, &lv.doms[i]);
+		published_wait(lv.pc);
 	}
 	if (do_probe) {
 		signal(SIGPIPE, SIG_IGN);
@@ -723,6 +789,10 @@ static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_ro
 							   live_probe_cb, &d->mx[j]);
 		}
 		live_loop(&lv, want);
+		/* a probe may have turned verify into secure: judge it again */
+		for (size_t i = 0; i < lv.ndoms; i++)
+			if (lv.doms[i].row->suggestion == POLICY_SECURE && !lv.doms[i].row->forced)
+				judge_published(&lv.doms[i]);
 	}
 	rc = 0;
 out:
@@ -734,7 +804,7 @@ out:
 
 enum {
 	OPT_SINCE = 0x2000, OPT_UNTIL, OPT_DOMAIN, OPT_MIN, OPT_FORMAT, OPT_APPLY,
-	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE
+	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER
 };
 
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
@@ -766,6 +836,7 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		{ "year", required_argument, NULL, OPT_YEAR },
 		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -784,12 +855,14 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	unsigned long min = 0, year;
 	int have_min = 0, do_apply = 0, force = 0, opt, rc = EXIT_FAIL, nfiles;
 	int discover = 0, do_probe = 0;
+	struct published_force force_weaker;
 	size_t nrows = 0;
 	time_t now = time(NULL);
 	double secs;
 
 	memset(&opts, 0, sizeof(opts));
 	memset(&table, 0, sizeof(table));
+	memset(&force_weaker, 0, sizeof(force_weaker));
 	memset(&pg, 0, sizeof(pg));
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
@@ -850,6 +923,13 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		case OPT_PROBE:
 			do_probe = 1;
 			break;
+		case OPT_FORCE_WEAKER:
+			errbuf_clear(&why);
+			if (published_force_add(&force_weaker, optarg, &why) < 0) {
+				cli_error("logscan", "%s", why.msg);
+				return EXIT_USAGE;
+			}
+			break;
 		case OPT_YEAR:
 			if (parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
 				cli_error("logscan", "invalid --year \"%s\"", optarg);
@@ -873,6 +953,14 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		cli_error("logscan", "--force needs --apply or --format sql");
 		return EXIT_USAGE;
 	}
+	if (force_weaker.n && !do_apply && !format) {
+		cli_error("logscan", "--force-weaker needs --apply or --format");
+		return EXIT_USAGE;
+	}
+	/* Commands that write rows (or print rows to be written) always ask
+	 * discovery: nothing weaker than what a domain publishes. */
+	if (do_apply || format)
+		discover = 1;
 	if (opts.has_since && opts.has_until && opts.until <= opts.since) {
 		cli_error("logscan", "--until is not after --since");
 		return EXIT_USAGE;
@@ -897,11 +985,6 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	 * before the (maybe long) scan. */
 	url = cli->db_url ? cli->db_url : config_get(cli->cfg, "database");
 	errbuf_clear(&why);
-	if ((discover || do_probe) && sqlite_missing(url)) {
-		cli_error("logscan", "--discover and --probe need the policy table; none at %s "
-			  "(tlspolicy db init creates it)", url);
-		return EXIT_FAIL;
-	}
 	if (do_apply) {
 		if (sqlite_missing(url)) {
 			cli_error("logscan", "no policy table at %s (tlspolicy db init creates it)", url);
@@ -983,8 +1066,13 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		row_current(&table, &rows[i]);
 		logscan_suggest(&rows[i], min);
 	}
-	if ((discover || do_probe) && live_run(cli, ls, rows, nrows, discover, do_probe) < 0)
+	if ((discover || do_probe) &&
+	    live_run(cli, ls, rows, nrows, discover, do_probe, st != NULL, &force_weaker) < 0)
 		goto out;
+	for (size_t i = 0; i < force_weaker.n; i++)
+		if (!force_weaker.used[i])
+			fprintf(stderr, "tlspolicy logscan: --force-weaker %s: no suggestion for it "
+				"needed it\n", force_weaker.key[i]);
 	if (format && strcmp(format, "postmap") == 0)
 		logscan_print_postmap(stdout, rows, nrows, min);
 	else if (format)
@@ -996,7 +1084,10 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 	rc = EXIT_OK;
 	if (do_apply) {
 		fflush(stdout);
-		rc = apply(st, rows, nrows, force, cli->json || format ? stderr : stdout);
+		rc = apply(st, rows, nrows, force, cli->json || format ? stderr : stdout,
+			   files, nfiles);
+	} else if (format) {
+		not_written(rows, nrows, stderr, "tlspolicy logscan: ");
 	}
 
 	{

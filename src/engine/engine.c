@@ -154,6 +154,7 @@ struct engine {
 	unsigned cache_min_ttl, cache_max_ttl, negative_ttl, failed_ttl, deadline;
 	unsigned refreshing;               /* refreshes in flight */
 	int discovery;                     /* setting discovery */
+	int no_table;                      /* ENGINE_NO_TABLE */
 	struct engine_stats st;
 };
 
@@ -790,6 +791,8 @@ static void reload_start(struct engine *eng)
 	struct reload_job *job;
 	int rc;
 
+	if (eng->no_table)
+		return;
 	if (eng->job) {
 		eng->reload_again = 1;
 		return;
@@ -869,6 +872,12 @@ void engine_reload(struct engine *eng)
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
 			  const char *db_url, struct errbuf *why)
 {
+	return engine_new_ex(base, cfg, db_url, 0, why);
+}
+
+struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
+			     const char *db_url, unsigned flags, struct errbuf *why)
+{
 	static int store_inited;
 	struct engine *eng = calloc(1, sizeof(*eng));
 	unsigned interval;
@@ -894,16 +903,25 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 		errbuf_set(why, "out of memory");
 		goto fail;
 	}
-	if (!store_inited) {
-		if (store_global_init(why) < 0)
+	if (flags & ENGINE_NO_TABLE) {
+		/* discovery only: an empty table, never reloaded */
+		eng->no_table = 1;
+		if ((eng->snap = snapshot_empty()) == NULL) {
+			errbuf_set(why, "out of memory");
 			goto fail;
-		store_inited = 1;
-	}
-	if (engine_store_open(eng, why) < 0)
-		goto fail;
-	if ((eng->snap = snapshot_load(eng->store, &eng->popts, why)) == NULL) {
-		errbuf_prefix(why, "policy table");
-		goto fail;
+		}
+	} else {
+		if (!store_inited) {
+			if (store_global_init(why) < 0)
+				goto fail;
+			store_inited = 1;
+		}
+		if (engine_store_open(eng, why) < 0)
+			goto fail;
+		if ((eng->snap = snapshot_load(eng->store, &eng->popts, why)) == NULL) {
+			errbuf_prefix(why, "policy table");
+			goto fail;
+		}
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
@@ -916,7 +934,7 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 		     reload_done_cb, eng);
 	event_add(&eng->pipe_ev, NULL);
 	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
-	if ((interval = config_get_time(cfg, "reload_interval")) > 0) {
+	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table) {
 		struct timeval tv = { (time_t)interval, 0 };
 
 		event_add(&eng->reload_ev, &tv);

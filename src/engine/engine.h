@@ -73,6 +73,14 @@ struct engine_req;
  */
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
 			  const char *db_url, struct errbuf *why);
+/* The same with flags.  ENGINE_NO_TABLE: discovery only, for commands
+ * that must know what a domain publishes whatever the table holds (the
+ * writers' "never weaker than published", cli/published.h): no store is
+ * opened, the table is empty (so no `_default` either) and never
+ * reloaded; db_url may be NULL. */
+#define ENGINE_NO_TABLE 0x1
+struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
+			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
 
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when

@@ -15,7 +15,25 @@ struct engine_sources {
 	struct dane_service *dane;
 	struct sts *sts;
 	struct provider_service *provider;
+	int provider_on;        /* provider_policies */
 };
+
+size_t engine_sources_list(const struct engine_sources *s, struct engine_source *out,
+			   size_t max)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->dane && n < max && dane_source_init(dane_service_dane(s->dane), &out[n]) == 0)
+		n++;
+	if (s->sts && n < max)
+		sts_source_init(s->sts, &out[n++]);
+	if (s->provider && s->provider_on && n < max &&
+	    provider_source_init(provider_service_src(s->provider), &out[n]) == 0)
+		n++;
+	return n;
+}
 
 int engine_sources_new(struct event_base *base, const struct config *cfg,
 		       struct engine *eng, const char *db_url,
@@ -28,18 +46,32 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 	*out = NULL;
 	if (s == NULL)
 		return errbuf_set(why, "out of memory");
+	/* The services first, then their sources in precedence order, the
+	 * same list engine_sources_list() gives other engines. */
+	s->provider_on = config_get_bool(cfg, "provider_policies");
 	/* 1. DANE */
-	if (dane_service_new(base, cfg, eng, &s->dane, why) < 0)
+	if (dane_service_new(base, cfg, NULL, &s->dane, why) < 0)
 		goto fail;
 	dns = s->dane ? dane_service_dns(s->dane) : NULL;
 	/* 2. MTA-STS (cache persisted in the policy database) */
-	if (sts_service_new(base, cfg, eng, dns,
+	if (sts_service_new(base, cfg, NULL, dns,
 			    db_url ? db_url : config_get(cfg, "database"),
 			    persist_flags, &s->sts, why) < 0)
 		goto fail;
-	/* 3. provider templates (adds itself only with provider_policies = yes) */
-	if (provider_service_new(base, cfg, eng, dns, &s->provider, why) < 0)
+	/* 3. provider templates (a source only with provider_policies = yes) */
+	if (provider_service_new(base, cfg, NULL, dns, &s->provider, why) < 0)
 		goto fail;
+	if (eng) {
+		struct engine_source list[ENGINE_SOURCES_MAX];
+		size_t n = engine_sources_list(s, list, ENGINE_SOURCES_MAX);
+
+		for (size_t i = 0; i < n; i++)
+			if (engine_add_source(eng, &list[i]) < 0) {
+				errbuf_set(why, "cannot add the %s source to the engine",
+					   list[i].name);
+				goto fail;
+			}
+	}
 	*out = s;
 	return 0;
 fail:

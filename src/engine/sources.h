@@ -8,6 +8,7 @@
 #ifndef TP_ENGINE_SOURCES_H
 #define TP_ENGINE_SOURCES_H
 
+#include <stddef.h>
 #include "util/errbuf.h"
 
 struct event_base;
@@ -23,6 +24,15 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 		       struct engine *eng, const char *db_url,
 		       unsigned persist_flags, struct engine_sources **out,
 		       struct errbuf *why);
+/* The sources in the precedence order engine_sources_new() added them
+ * (DANE when it is on, MTA-STS, provider templates with
+ * provider_policies = yes), for a second engine on the same services
+ * (cli/published.h).  Fills out (at most max), returns the count. */
+#define ENGINE_SOURCES_MAX 8
+struct engine_source;
+size_t engine_sources_list(const struct engine_sources *srcs,
+			   struct engine_source *out, size_t max);
+
 /* After engine_free() (the engine may cancel discoveries). */
 void engine_sources_free(struct engine_sources *srcs);
 

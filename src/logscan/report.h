@@ -15,9 +15,13 @@
  *   - never a policy weaker than or equal to the admin's current table
  *     entry for the domain (exact key, else the nearest ".parent" key),
  *     by logscan_rank();
- *   - with --discover (the caller): nothing where the daemon's discovery
- *     already answers DANE or MTA-STS (or a provider template at least as
- *     strong): the domain is served automatically;
+ *   - with --discover (the caller; on by default for --apply and
+ *     --format): nothing where the daemon's discovery already answers at
+ *     least as strong a policy (DANE, MTA-STS, a provider template): the
+ *     domain is served automatically; nothing weaker than what the domain
+ *     publishes, nothing where that is unknown (discovery failed, MTA-STS
+ *     published but not fetchable), unless --force-weaker names it
+ *     (cli/published.h, policy/compare.h);
  *   - with --probe (the caller): "verify" becomes "secure match=..." when
  *     every MX host seen in the log was probed and namematch_policy()
  *     says that policy delivers to each.
@@ -49,11 +53,17 @@ struct logscan_row {
 	int has_suggestion;
 	enum policy_level suggestion;
 	char *suggestion_params;    /* "match=..." or NULL; malloc'ed */
-	char reason[256];
-	/* filled by the caller with --discover: what the daemon's discovery
-	 * answers for the domain ("dane-only", "dane", "mta-sts",
-	 * "provider", "none", "table", "error"); "" when not looked up */
+	char reason[512];
+	/* filled by the caller with --discover: what the domain publishes,
+	 * as the daemon's discovery answers it whatever the table holds
+	 * (cli/published.h: "dane-only", "dane", "mta-sts", "provider",
+	 * "none", "unknown"); "" when not looked up */
 	char published[16];
+	/* the suggestion was dropped because the daemon serves the domain
+	 * (served), or because it would be weaker than what the domain
+	 * publishes or that is unknown (refused); kept although weaker or
+	 * unknown because --force-weaker names the domain (forced) */
+	unsigned char served, refused, forced;
 };
 
 /* Rows for every domain, sorted by deliveries (descending), then name;

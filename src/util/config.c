@@ -70,6 +70,16 @@ void config_free(struct config *cfg)
 	free(cfg);
 }
 
+struct config *config_dup(const struct config *cfg)
+{
+	struct config *c = config_new();
+
+	for (size_t i = 0; i < NDECLS; i++)
+		if (cfg->value[i] && (c->value[i] = strdup(cfg->value[i])) == NULL)
+			log_fatal("config_dup");
+	return c;
+}
+
 int config_parse_time(const char *s, unsigned *secs)
 {
 	unsigned long long v = 0, mult = 1;

@@ -22,6 +22,8 @@ struct config;
 /* A configuration holding every default. Never NULL (aborts on ENOMEM). */
 struct config *config_new(void);
 void config_free(struct config *cfg);
+/* A copy of cfg (every value); never NULL (aborts on ENOMEM). */
+struct config *config_dup(const struct config *cfg);
 
 /* Reads a file. missing_ok: a missing file is not an error. On error
  * nothing in cfg is changed. */

@@ -7,15 +7,22 @@
 #     domains, a DANE and an MTA-STS domain; exit 0 (no warning);
 #  2. golden files of the table and of the JSON (volatile fields masked);
 #  3. --save writes the recommendations, keeps existing rows, --force
-#     replaces them (listed);
+#     replaces them (listed); only what discovery cannot give (issue 17
+#     item 2): the provider templates the daemon serves are not saved,
+#     nor "verify" for domains whose MTA-STS is published but not
+#     fetchable (untrusted certificate, redirect) -- unless
+#     --force-weaker names the domain; each row's provenance (command,
+#     evidence) in policy list -v;
 #  4. the daemon on that table: postmap -q gives the provider template
 #     for the provider-hosted domains and the saved recommendations;
 #  5. real deliveries by the lab's sender Postfix with every recommended
 #     policy (through the daemon): Verified, or Trusted/Untrusted for
 #     encrypt; sent;
-#  6. warnings, exit 1: table weaker than DANE / MTA-STS enforce, a
-#     table entry failing on today's certificate, a provider template
-#     that does not fit the MX;
+#  6. warnings, exit 1: table weaker than DANE / MTA-STS enforce / the
+#     provider template the daemon would serve (policy_weaker(), the rule
+#     of the writing commands: also verify for a DANE domain), a table
+#     entry failing on today's certificate, a provider template that does
+#     not fit the MX;
 #  7. bad input.
 # CHECK_UPDATE_GOLDEN=1 rewrites the golden files.
 
@@ -152,27 +159,56 @@ fi
 TP policy set mismatch.example may >/dev/null || fail "policy set"
 # shellcheck disable=SC2086
 TP check --probe --save $domains >"$T_DIR/save.txt" 2>"$T_DIR/err"
-for pat in '^added gmail-hosted.example: secure match=mx.google.com$' '^added tls.example: verify$' \
-	'^added selfsigned.example: encrypt$' \
+for pat in '^not saved gmail-hosted.example: the daemon already answers "secure match=mx.google.com" from the provider template$' \
+	'^not saved m365-hosted.example: the daemon already answers "secure match=.mail.protection.outlook.com" from the provider template$' \
+	'^added tls.example: verify$' '^added selfsigned.example: encrypt$' \
 	'^kept mismatch.example: may \(recommended encrypt; --force replaces it\)$' \
-	'^saved: 6 added, 0 replaced, 1 kept$'; do
+	'^saved: 4 added, 0 replaced, 1 kept, 2 served automatically, 0 not saved$'; do
 	grep -Eq "$pat" "$T_DIR/save.txt" || fail "--save output lacks /$pat/: $(cat "$T_DIR/save.txt" "$T_DIR/err")"
 done
 [ "$(TP policy get mismatch.example)" = "may" ] || fail "--save changed an existing row"
+for d in gmail-hosted.example m365-hosted.example; do
+	TP policy get $d >/dev/null 2>&1 && fail "--save froze the provider template of $d"
+done
 TP check --probe --save --force mismatch.example tls.example >"$T_DIR/save2.txt" 2>&1
 grep -q '^replaced mismatch.example: may -> encrypt$' "$T_DIR/save2.txt" || fail "--force: $(cat "$T_DIR/save2.txt")"
-grep -q '^saved: 0 added, 1 replaced, 0 kept$' "$T_DIR/save2.txt" || fail "--force count: $(cat "$T_DIR/save2.txt")"
+grep -q '^saved: 0 added, 1 replaced, 0 kept, 0 served automatically, 0 not saved$' "$T_DIR/save2.txt" ||
+	fail "--force count: $(cat "$T_DIR/save2.txt")"
 [ "$(TP policy get mismatch.example)" = "encrypt" ] || fail "--force did not replace"
 [ "$(TP policy get plain.example 2>/dev/null)" = "" ] || fail "plain.example saved without a recommendation"
-[ "$T_FAILS" = 0 ] && ok "--save / --force"
+# MTA-STS published but broken: check recommends verify (the MX has a
+# valid certificate), but a row would outrank the policy once it is fixed
+broken="untrusted.sts.example redirect.sts.example"
+# shellcheck disable=SC2086
+TP check --probe --save $broken >"$T_DIR/save3.txt" 2>"$T_DIR/err3"
+for d in $broken; do
+	grep -Eq "^$d +self +none +verify +recommended \(probe\)" "$T_DIR/save3.txt" ||
+		fail "$d: not recommended verify: $(cat "$T_DIR/save3.txt")"
+	grep -Eq "^not saved $d: cannot tell what $d publishes: MTA-STS: .*fetch failed .* \(--force-weaker $d saves it\)$" \
+		"$T_DIR/save3.txt" || fail "$d saved: $(cat "$T_DIR/save3.txt")"
+	TP policy get $d >/dev/null 2>&1 && fail "--save wrote $d"
+done
+grep -q '^saved: 0 added, 0 replaced, 0 kept, 0 served automatically, 2 not saved$' "$T_DIR/save3.txt" ||
+	fail "broken MTA-STS count: $(cat "$T_DIR/save3.txt")"
+# shellcheck disable=SC2086
+TP check --probe --save --force-weaker redirect.sts.example $broken >"$T_DIR/save4.txt" 2>&1
+grep -q '^added redirect.sts.example: verify (--force-weaker)$' "$T_DIR/save4.txt" ||
+	fail "--force-weaker: $(cat "$T_DIR/save4.txt")"
+grep -q '^not saved untrusted.sts.example' "$T_DIR/save4.txt" || fail "--force-weaker saved another domain"
+TP check --force-weaker tls.example tls.example >/dev/null 2>&1; [ $? = 2 ] || fail "--force-weaker without --save: want 2"
+# provenance: which command, from what evidence
+TP policy list -v >"$T_DIR/prov.txt" 2>&1
+grep -Eq '^tls\.example +verify +[0-9-]+ [0-9:]+ +check --save \(.*\) +check --probe: "verify" delivers on the 1 MX \(mx\.tls\.example\)$' \
+	"$T_DIR/prov.txt" || fail "provenance of tls.example: $(grep '^tls' "$T_DIR/prov.txt")"
+grep -Eq '^redirect\.sts\.example +verify .*check --save .*; forced \(--force-weaker\): cannot tell what redirect\.sts\.example publishes: MTA-STS: .*fetch failed .*HTTP status 301' \
+	"$T_DIR/prov.txt" || fail "provenance of the forced row: $(grep '^redirect' "$T_DIR/prov.txt")"
+TP policy delete redirect.sts.example >/dev/null
+[ "$T_FAILS" = 0 ] && ok "--save / --force / --force-weaker: only what discovery cannot give"
 
 # ---- 4. the daemon on that table
 cp "$T_DIR/t.db" "$T_DIR/t.db.saved"
 daemon_start "smtp_ca_file=$LAB_CA_FILE" "https_ca_file=$LAB_CA_FILE" || exit 1
-# delete the provider rows so the provider source answers
-TP policy delete gmail-hosted.example >/dev/null
-TP policy delete m365-hosted.example >/dev/null
-kill -HUP "$T_PID"; sleep 1
+# no provider rows: the provider source answers
 expect gmail-hosted.example "OK secure match=mx.google.com"
 expect m365-hosted.example "OK secure match=.mail.protection.outlook.com"
 expect tls.example "OK verify"
@@ -223,15 +259,19 @@ TP policy set enforce.sts.example dane >/dev/null
 TP policy set selfsigned.example verify >/dev/null
 TP policy set tls.example secure match=mx.google.com >/dev/null
 TP policy set dane-partial.example dane-only >/dev/null
+TP policy set dane-ta.example verify >/dev/null
+TP policy set gmail-hosted.example encrypt >/dev/null
 TP check --probe dane-ee.example enforce.sts.example selfsigned.example tls.example \
-	dane-partial.example >"$T_DIR/warn.txt" 2>"$T_DIR/err"
+	dane-partial.example dane-ta.example gmail-hosted.example >"$T_DIR/warn.txt" 2>"$T_DIR/err"
 rc=$?
 [ "$rc" = 1 ] || fail "warnings: exit $rc, want 1"
 for pat in '^dane-ee\.example .*WARNING: table policy may is weaker than the published DANE \(dane-only\)' \
 	'^enforce\.sts\.example .*WARNING: table policy dane is weaker than the published MTA-STS enforce' \
 	'^selfsigned\.example .*WARNING: table policy "verify" would fail on mx\.selfsigned\.example' \
 	'^tls\.example .*WARNING: table holds the Google.* template but the MX hosts are not' \
-	'^tls\.example .*WARNING: table policy "secure match=mx.google.com" would fail on mx\.tls\.example'; do
+	'^tls\.example .*WARNING: table policy "secure match=mx.google.com" would fail on mx\.tls\.example' \
+	'^dane-ta\.example .*WARNING: table policy verify is weaker than the published DANE \(dane-only\): verify ignores the published TLSA records' \
+	'^gmail-hosted\.example .*WARNING: table policy encrypt is weaker than the Google.* provider template \(secure match=mx.google.com\) the daemon would answer: encrypt accepts any certificate'; do
 	grep -Eq "$pat" "$T_DIR/warn.txt" || fail "warnings lack /$pat/"
 done
 grep -q '^dane-partial\.example .*weaker' "$T_DIR/warn.txt" && fail "dane-only for a DANE domain is not weaker"

@@ -5,6 +5,11 @@
 # several files in order and stdin give the same table as the plain file;
 # --since/--until, --domain, --format postmap|sql, --apply [--force]; bad
 # input fails with one line and exit 1, changing nothing.
+# The writing modes (--apply, --format) always ask discovery; here it can
+# find out nothing (no DNSSEC trust anchor, no reachable resolver: no
+# traffic leaves the machine), so every suggestion is refused as
+# "cannot tell what it publishes" unless --force-weaker names its domain
+# (the lab test logscan-lab-discover has the real discovery).
 #
 # env: TLSPOLICY (binary), SRCDIR.  UPDATE=1 rewrites the .ref files
 # (review every change by hand before committing it).
@@ -53,6 +58,9 @@ expect_fail() {
 	fi
 }
 
+# Offline: DANE cannot be looked for, nothing to ask.
+OFF=$T/offline.cf
+printf 'dns_trust_anchor_file =\ndns_resolvers = 127.0.0.1@1\n' >"$OFF"
 # The admin's table the fixtures are judged against.
 DB=sqlite:$T/policy.db
 "$TLSPOLICY" --db "$DB" db init >/dev/null || { echo "FAIL: db init"; exit 1; }
@@ -64,7 +72,10 @@ while read -r key level params; do
 done <"$F/table.rows"
 cp "$T/policy.db" "$T/pristine.db"
 
-scan() { "$TLSPOLICY" --db "$DB" logscan --year 2024 --min-deliveries 2 "$@"; }
+scan() { "$TLSPOLICY" -c "$OFF" --db "$DB" logscan --year 2024 --min-deliveries 2 "$@"; }
+# every domain with a suggestion in the fixtures
+FW=""
+for d in verified bounce dane expired iponly ipv6 untrusted; do FW="$FW --force-weaker $d.example"; done
 
 # 1. every input format: table and JSON
 for log in "$F"/*.log; do
@@ -93,9 +104,9 @@ check "gzip members" "$F/classic.ref" -- scan "$T/m.gz"
 check "files in order" "$F/classic.ref" -- scan "$T/part1" "$T/part2"
 check "gzip and plain" "$F/classic.ref" -- scan "$T/part1.gz" "$T/part2"
 check "stdin" "$F/classic.ref" -- \
-	sh -c '"$TLSPOLICY" --db "$1" logscan --year 2024 --min-deliveries 2 <"$2"' _ "$DB" "$C"
+	sh -c '"$TLSPOLICY" -c "$3" --db "$1" logscan --year 2024 --min-deliveries 2 <"$2"' _ "$DB" "$C" "$OFF"
 check "stdin gzip" "$F/classic.ref" -- \
-	sh -c '"$TLSPOLICY" --db "$1" logscan --year 2024 --min-deliveries 2 - <"$2"' _ "$DB" "$T/classic.gz"
+	sh -c '"$TLSPOLICY" -c "$3" --db "$1" logscan --year 2024 --min-deliveries 2 - <"$2"' _ "$DB" "$T/classic.gz" "$OFF"
 # CRLF line ends and a last line without newline
 sed 's/$/\r/' "$C" | head -c -2 >"$T/crlf.log"
 check "crlf" "$F/classic.ref" -- scan "$T/crlf.log"
@@ -110,19 +121,31 @@ check "since/until" "$F/classic.since.ref" -- \
 check "domain filter" "$F/classic.domain.ref" -- \
 	scan --domain expired.example --domain EXAMPLE.ORG. --json "$C"
 check "min-deliveries" "$F/classic.min3.ref" -- \
-	"$TLSPOLICY" --db "$DB" logscan --year 2024 --min-deliveries 3 "$C"
-check "postmap" "$F/classic.postmap.ref" -- scan --format postmap "$C"
-check "sql" "$F/classic.sql.ref" -- scan --format sql "$C"
-check "sql force" "$F/classic.sql-force.ref" -- scan --format sql --force "$C"
+	"$TLSPOLICY" -c "$OFF" --db "$DB" logscan --year 2024 --min-deliveries 3 "$C"
+# nothing is known about what the domains publish: nothing to write
+check "postmap, unknown" "$F/classic.postmap-unknown.ref" -- scan --format postmap "$C"
+checks=$((checks + 1))
+scan --format postmap "$C" 2>"$T/err" >/dev/null
+[ "$(grep -c '^tlspolicy logscan: not written [a-z0-9.]*: not suggested (.*): cannot tell what it publishes: DNSSEC validation is off' "$T/err")" = 7 ] ||
+	fail "postmap, unknown: stderr: $(cat "$T/err")"
+check "sql, unknown" "$F/classic.sql-unknown.ref" -- scan --format sql "$C"
+# --force-weaker for each of them: the rows as the log suggests them
+check "postmap" "$F/classic.postmap.ref" -- scan --format postmap $FW "$C"
+check "sql" "$F/classic.sql.ref" -- scan --format sql $FW "$C"
+check "sql force" "$F/classic.sql-force.ref" -- scan --format sql --force $FW "$C"
+checks=$((checks + 1))
+scan --format postmap --force-weaker nobody.example $FW "$C" 2>"$T/err" >/dev/null
+grep -q '^tlspolicy logscan: --force-weaker nobody.example: no suggestion for it needed it$' "$T/err" ||
+	fail "unused --force-weaker: $(cat "$T/err")"
 # the setting is the default for --min-deliveries
-printf 'logscan_min_deliveries = 3\n' >"$T/tp.cf"
+printf 'logscan_min_deliveries = 3\ndns_trust_anchor_file =\ndns_resolvers = 127.0.0.1@1\n' >"$T/tp.cf"
 check "setting" "$F/classic.min3.ref" -- \
 	"$TLSPOLICY" -c "$T/tp.cf" --db "$DB" logscan --year 2024 "$C"
 # Postfix's postmap accepts the postmap output
 if command -v postmap >/dev/null; then
 	checks=$((checks + 1))
 	mkdir -p "$T/pf" && : >"$T/pf/main.cf"
-	scan --format postmap "$C" >"$T/tls_policy" 2>/dev/null
+	scan --format postmap $FW "$C" >"$T/tls_policy" 2>/dev/null
 	if ! postmap -c "$T/pf" "hash:$T/tls_policy" 2>"$T/err"; then
 		fail "postmap rejects the postmap output: $(cat "$T/err")"
 	elif [ "$(postmap -c "$T/pf" -q verified.example "hash:$T/tls_policy")" != verify ] ||
@@ -131,11 +154,19 @@ if command -v postmap >/dev/null; then
 	fi
 fi
 
-# 4. --apply: new rows only; --force replaces; a second run changes nothing
-check "apply" "$F/classic.apply.ref" -- scan --apply "$C"
+# 4. --apply: nothing while what the domains publish is unknown; with
+# --force-weaker new rows only; --force replaces; a second run changes nothing
+check "apply, unknown" "$F/classic.apply-unknown.ref" -- scan --apply "$C"
+checks=$((checks + 1))
+cmp -s "$T/policy.db" "$T/pristine.db" || fail "--apply wrote rows whose publication is unknown"
+check "apply" "$F/classic.apply.ref" -- scan --apply $FW "$C"
 check "apply table" "$F/classic.apply-table.ref" -- "$TLSPOLICY" --db "$DB" policy list
-check "apply again" "$F/classic.apply2.ref" -- scan --apply "$C"
-check "apply force" "$F/classic.apply-force.ref" -- scan --apply --force "$C"
+checks=$((checks + 1))
+"$TLSPOLICY" --db "$DB" policy list -v >"$T/prov" 2>&1
+grep -Eq "^bounce\.example +encrypt +[0-9-]+ [0-9:]+ +logscan --apply \(.*\) +$C: all 2 deliveries encrypted \(2 Trusted\); forced although what it publishes is unknown: DNSSEC validation is off" "$T/prov" ||
+	fail "provenance of --apply: $(grep bounce "$T/prov")"
+check "apply again" "$F/classic.apply2.ref" -- scan --apply $FW "$C"
+check "apply force" "$F/classic.apply-force.ref" -- scan --apply --force $FW "$C"
 check "apply force table" "$F/classic.apply-force-table.ref" -- "$TLSPOLICY" --db "$DB" policy list
 cp "$T/pristine.db" "$T/policy.db"
 
@@ -158,11 +189,14 @@ expect_fail "json and format" 2 'exclude each other' -- scan --json --format sql
 expect_fail "force alone" 2 'needs --apply' -- scan --force "$C"
 expect_fail "bad year" 2 'invalid --year' -- scan --year 12 "$C"
 expect_fail "apply without table" 1 'no policy table' -- \
-	"$TLSPOLICY" --db "sqlite:$T/none.db" logscan --apply "$C"
+	"$TLSPOLICY" -c "$OFF" --db "sqlite:$T/none.db" logscan --apply "$C"
 checks=$((checks + 1))
 [ ! -e "$T/none.db" ] || fail "--apply created a database file"
 expect_fail "apply, bad db" 1 'database' -- \
-	"$TLSPOLICY" --db "mysql://nobody:x@127.0.0.1:1/none" logscan --apply "$C"
+	"$TLSPOLICY" -c "$OFF" --db "mysql://nobody:x@127.0.0.1:1/none" logscan --apply "$C"
+expect_fail "force-weaker without writing" 2 'needs --apply or --format' -- \
+	scan --force-weaker a.example "$C"
+expect_fail "force-weaker, bad domain" 2 'force-weaker .1.2.3.4.: not a domain' -- scan --apply --force-weaker '[1.2.3.4]' "$C"
 # an error in the second file: nothing applied from the first
 expect_fail "apply, bad 2nd file" 1 'nonexistent' -- scan --apply "$C" "$T/nonexistent"
 checks=$((checks + 1))
@@ -174,7 +208,7 @@ scan "$C" 2>"$T/err" >/dev/null
 grep -Eq '^tlspolicy logscan: 77 lines, 74 Postfix lines, 25 deliveries, 18 domains, [0-9.]+ s, [0-9.]+ MB/s$' "$T/err" ||
 	fail "summary line: $(cat "$T/err")"
 check "no table" "$F/classic.notable.ref" -- \
-	"$TLSPOLICY" --db "sqlite:$T/missing.db" logscan --year 2024 --min-deliveries 2 "$C"
+	"$TLSPOLICY" -c "$OFF" --db "sqlite:$T/missing.db" logscan --year 2024 --min-deliveries 2 "$C"
 checks=$((checks + 1))
 [ ! -e "$T/missing.db" ] || fail "a missing sqlite table file was created"
 

@@ -13,7 +13,19 @@
 #  3. --probe: tls.example gets "secure match=mx.tls.example", which the
 #     real Postfix then delivers with (Verified, sent); mismatch.example
 #     keeps verify with the reason the secure policy fails;
-#  4. --format postmap carries the match= parameter; bad input.
+#  4. --format postmap carries the match= parameter; bad input;
+#  5. writing never weakens what a domain publishes (issue 17 item 1):
+#     the lab Postfix at its default level (may) delivers, Trusted, to
+#     dane-ee.example (DANE), enforce.sts.example (MTA-STS enforce),
+#     gmail-hosted.example (the Google provider template), tls.example
+#     (nothing published) and untrusted.sts.example (MTA-STS published,
+#     policy host with an untrusted certificate); logscan suggests
+#     "encrypt" for each, and --apply WITHOUT --discover writes only
+#     tls.example: the other rows would be weaker than what the daemon
+#     answers (still the published policy afterwards, query shows it) or
+#     (untrusted.sts.example) their publication is unknown; --format
+#     postmap/sql print only tls.example; --force-weaker DOMAIN writes
+#     that one row, recorded as forced in policy list -v.
 #
 # Needs the lab (tests/lab/README.md): exit 77 when $LAB_DIR/env is missing,
 # unless CI is set (then it fails).  env: TLSPOLICY, SRCDIR, LAB_DIR/LAB_NS.
@@ -163,12 +175,86 @@ grep -Eq "^tls.example +secure +match=mx.tls.example$" "$T/list.out" ||
 	fail "table after --apply: $(cat "$T/list.out")"
 grep -q "^dane-ee.example" "$T/list.out" && fail "--apply wrote the DANE domain"
 
-# Bad input: --discover without a table; the table itself is not created.
-out=$("$TLSPOLICY" --db "sqlite:$T/missing.db" logscan --discover "$T/maillog" 2>&1)
+# --discover without a table works (discovery needs none) and creates
+# nothing.
+out=$(TP --db "sqlite:$T/missing.db" logscan --min-deliveries 2 --discover "$T/maillog" 2>&1)
 rc=$?
-[ $rc = 1 ] || fail "--discover without a table: exit $rc"
-case $out in *"db init"*) ;; *) fail "--discover without a table: $out" ;; esac
+[ $rc = 0 ] || fail "--discover without a table: exit $rc: $out"
+case $out in *"no policy table at sqlite:$T/missing.db; CURRENT left empty"*) ;;
+	*) fail "--discover without a table: $out" ;; esac
 [ ! -e "$T/missing.db" ] || fail "--discover created $T/missing.db"
+TP --db "sqlite:$T/missing.db" logscan --apply "$T/maillog" >/dev/null 2>&1 &&
+	fail "--apply without a table: exit 0"
+[ ! -e "$T/missing.db" ] || fail "--apply created $T/missing.db"
+
+# ---- 5. writing never weakens what a domain publishes ------------------
+"$L/sender-reset" -d >/dev/null || { echo "FAIL: sender-reset"; exit 1; }
+sleep 1
+off=$("$L/log-offset")
+wdomains="dane-ee.example enforce.sts.example gmail-hosted.example tls.example untrusted.sts.example"
+for d in $wdomains; do
+	for i in 1 2; do
+		q=$("$L/send" logscan@lab.example "w$i@$d") || fail "send $d"
+		"$L/wait-log" -s "$off" "$q: to=<w$i@$d>.*status=(sent|deferred|bounced)" 30 \
+			>/dev/null || fail "no delivery record for $d ($q)"
+	done
+done
+tail -c +$((off + 1)) "$LAB_SENDER_LOG" >"$T/maillog2"
+for d in $wdomains; do
+	n=$(grep -c "to=<w[12]@$d>.*status=sent" "$T/maillog2")
+	[ "$n" = 2 ] || fail "$d: $n of 2 messages sent at level may"
+done
+rm -f "$T/t.db"
+"$TLSPOLICY" --db "sqlite:$T/t.db" db init >/dev/null || fail "db init"
+# what the log alone says: encrypt for every domain
+TP logscan --min-deliveries 2 --json "$T/maillog2" >"$T/w-plain.json" 2>"$T/w-plain.err" ||
+	fail "logscan: $(cat "$T/w-plain.err")"
+python3 - "$T/w-plain.json" $wdomains <<'PY' || fails=$((fails + 1))
+import json, sys
+d = {x["domain"]: x for x in json.load(open(sys.argv[1]))["domains"]}
+bad = [n for n in sys.argv[2:] if d.get(n, {}).get("suggestion") != "encrypt"]
+for n in bad:
+    print("FAIL: log alone: %s: %s" % (n, d.get(n)))
+sys.exit(1 if bad else 0)
+PY
+# --format prints only what may be written; the rest is named on stderr
+TP logscan --min-deliveries 2 --format postmap "$T/maillog2" >"$T/w-pm.out" 2>"$T/w-pm.err"
+[ "$(grep -v '^#' "$T/w-pm.out")" = "tls.example encrypt" ] || fail "--format postmap: $(cat "$T/w-pm.out")"
+[ "$(grep -c '^tlspolicy logscan: not written ' "$T/w-pm.err")" = 4 ] ||
+	fail "--format postmap stderr: $(cat "$T/w-pm.err")"
+TP logscan --min-deliveries 2 --format sql "$T/maillog2" >"$T/w-sql.out" 2>/dev/null
+[ "$(grep '^INSERT' "$T/w-sql.out")" = "INSERT INTO tlspolicies (domain, policy, params) VALUES ('tls.example', 'encrypt', NULL);" ] ||
+	fail "--format sql: $(cat "$T/w-sql.out")"
+TP logscan --min-deliveries 2 --apply "$T/maillog2" >"$T/w-apply.out" 2>"$T/w-apply.err" ||
+	fail "--apply: $(cat "$T/w-apply.err")"
+for pat in '^added tls\.example encrypt$' \
+	'^not written dane-ee\.example: publishes DANE: served automatically \(dane-only\); encrypt would be weaker' \
+	'^not written enforce\.sts\.example: publishes MTA-STS enforce: served automatically \(secure match=mx\.enforce\.sts\.example servername=hostname\); encrypt would be weaker' \
+	'^not written gmail-hosted\.example: publishes a provider template: served automatically \(secure match=mx\.google\.com\); encrypt would be weaker' \
+	'^not written untrusted\.sts\.example: not suggested \(encrypt\): cannot tell what it publishes: MTA-STS: policy fetch failed: .*certificate' \
+	'^logscan --apply: 1 added, 0 changed, 0 unchanged, 0 kept, 0 served automatically, 4 not written$'; do
+	grep -Eq "$pat" "$T/w-apply.out" || fail "--apply output lacks /$pat/"
+done
+TP policy list >"$T/w-list.out" 2>&1
+[ "$(tail -n +2 "$T/w-list.out" | awk '{print $1, $2}')" = "tls.example encrypt" ] ||
+	fail "table after --apply: $(cat "$T/w-list.out")"
+# the daemon's answers stay the published ones
+for pair in "dane-ee.example|OK dane-only" \
+	"enforce.sts.example|OK secure match=mx.enforce.sts.example servername=hostname" \
+	"gmail-hosted.example|OK secure match=mx.google.com" "tls.example|OK encrypt"; do
+	got=$(TP query "${pair%%|*}" 2>/dev/null)
+	[ "$got" = "${pair#*|}" ] || fail "query ${pair%%|*}: \"$got\", want \"${pair#*|}\""
+done
+# --force-weaker names the one domain that may be written weaker
+TP logscan --min-deliveries 2 --apply --force-weaker dane-ee.example "$T/maillog2" \
+	>"$T/w-force.out" 2>&1 || fail "--force-weaker: $(cat "$T/w-force.out")"
+grep -q '^added dane-ee.example encrypt (--force-weaker)$' "$T/w-force.out" ||
+	fail "--force-weaker: $(cat "$T/w-force.out")"
+grep -q '^not written enforce.sts.example' "$T/w-force.out" || fail "--force-weaker wrote more than its domain"
+TP policy list -v >"$T/w-prov.out" 2>&1
+grep -Eq '^dane-ee\.example +encrypt .*logscan --apply \(.*\) +.*maillog2: all 2 deliveries encrypted .*forced although weaker than the published DANE \(dane-only\)' \
+	"$T/w-prov.out" || fail "provenance of the forced row: $(grep dane-ee "$T/w-prov.out")"
+grep -Eq '^tls\.example +encrypt .*logscan --apply' "$T/w-prov.out" || fail "provenance: $(cat "$T/w-prov.out")"
 
 if [ $fails != 0 ]; then
 	for f in "$T"/*.out "$T"/*.err; do echo "--- $f"; cut -c1-250 "$f"; done
