@@ -282,6 +282,32 @@ TP check dane-ee.example >/dev/null 2>&1
 [ $? = 1 ] || fail "weaker-than-DANE without --probe: want exit 1"
 [ "$T_FAILS" = 0 ] && ok "warnings and exit 1"
 
+# ---- 6b. a "*." match name (the design document's Hostpoint template,
+# issue 10 item 7b): check --probe judges it like Postfix, and the lab's
+# Postfix delivers (or defers) exactly so with the same table row
+rm -f "$T_DIR/t.db"
+"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" db init >/dev/null || exit 1
+TP policy set m365-hosted.example secure 'match=*.mail.protection.outlook.com' >/dev/null ||
+	fail "policy set match=*.mail.protection.outlook.com"
+TP policy set tls.example secure 'match=*.tls.example' >/dev/null || fail "policy set match=*.tls.example"
+TP check --probe m365-hosted.example tls.example >"$T_DIR/star.txt" 2>"$T_DIR/err"
+grep -Eq '^m365-hosted\.example .*secure +match=\*\.mail\.protection\.outlook\.com' "$T_DIR/star.txt" ||
+	fail "*.: m365 row not shown: $(cat "$T_DIR/star.txt")"
+grep -q '^m365-hosted\.example .*would fail' "$T_DIR/star.txt" && fail "*.: m365 judged failing: $(cat "$T_DIR/star.txt")"
+grep -Eq '^tls\.example .*WARNING: table policy "secure match=\*\.tls\.example" would fail on mx\.tls\.example' \
+	"$T_DIR/star.txt" || fail "*.: tls.example not judged failing: $(cat "$T_DIR/star.txt")"
+lab sender-reset -d >/dev/null || exit 1
+lab sender-set 'smtp_tls_policy_maps = inline:{ {m365-hosted.example = secure match=*.mail.protection.outlook.com}, {tls.example = secure match=*.tls.example} }' \
+	>/dev/null || exit 1
+off=$(lab log-offset)
+q1=$(lab send "test@lab.example" "star@m365-hosted.example" "star")
+q2=$(lab send "test@lab.example" "star@tls.example" "star")
+wait_for "*. match: m365-hosted.example verified" "Verified TLS connection established to m365-hosted-example\.mail\.protection\.outlook\.com\["
+wait_for "*. match: m365-hosted.example sent" "$q1: to=<star@m365-hosted.example>.*status=sent"
+wait_for "*. match: tls.example deferred" "$q2: to=<star@tls.example>.*status=deferred.*Server certificate not verified"
+lab sender-reset -d >/dev/null
+[ "$T_FAILS" = 0 ] && ok "*. match names: check --probe agrees with Postfix"
+
 # ---- 7. bad input
 TP check --force tls.example >/dev/null 2>&1; [ $? = 2 ] || fail "--force without --save: want 2"
 TP check --pin tls.example >/dev/null 2>&1; [ $? = 2 ] || fail "--pin without --probe: want 2"
