@@ -7,14 +7,18 @@
  * The admin's table is read (not written) for the CURRENT column and for
  * "never weaker" unless --apply is given; --apply adds rows for domains
  * without a row of their own and replaces existing rows only with
- * --force, all in one transaction.
+ * --force, all in one transaction, each with its provenance (the log
+ * files and the reason).
  *
- * --discover asks the daemon's own discovery (engine + sources, the
- * MTA-STS cache loaded read-only from the table's database) about each
- * domain with a suggestion, check_concurrency at a time: a domain whose
- * answer comes from DANE or MTA-STS (or a provider template at least as
- * strong) gets no suggestion - the daemon serves it - and PUBLISHED says
- * what it found.  --probe connects to every MX host the log names for
+ * --discover (always on with --apply and --format) asks what each
+ * domain with a suggestion publishes (cli/published.h: the daemon's
+ * discovery with the table left out, the MTA-STS cache loaded read-only
+ * from the table's database), check_concurrency at a time: a domain the
+ * daemon already serves at least as well gets no suggestion, nor one
+ * whose suggestion would be weaker than what it publishes or whose
+ * publication is unknown -- unless --force-weaker names the domain; the
+ * rows left out are named, and PUBLISHED says what discovery found.
+ * --probe connects to every MX host the log names for
  * each "verify" domain (probe/) and suggests "secure match=..." (a
  * common .parent of several hosts, else the host list) only when
  * namematch_policy() says it delivers on every one.
@@ -83,8 +87,13 @@ static void logscan_usage(FILE *out)
 		"                         that exist are kept unless --force\n"
 		"  --force                with --apply or --format sql: replace existing rows\n"
 		"  --discover             ask the daemon's discovery (DANE, MTA-STS, provider\n"
-		"                         templates) about each suggested domain: a domain\n"
-		"                         it serves gets no suggestion (PUBLISHED column)\n"
+		"                         templates) what each suggested domain publishes: no\n"
+		"                         suggestion where the daemon serves it, where it would\n"
+		"                         be weaker, or where that is unknown (PUBLISHED column);\n"
+		"                         always on with --apply and --format\n"
+		"  --force-weaker DOMAIN  with --apply or --format: keep DOMAIN's suggestion\n"
+		"                         although it is weaker than, or cannot be compared with,\n"
+		"                         what DOMAIN publishes (repeatable)\n"
 		"  --probe                probe every MX host seen for each \"verify\" domain\n"
 		"                         and suggest \"secure match=...\" when that policy\n"
 		"                         would deliver to every one of them\n"

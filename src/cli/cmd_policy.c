@@ -10,8 +10,13 @@
  * row that does not validate (written by another tool) is reported with
  * its id on stderr and never printed as a policy.
  *
- * import is all or nothing: the whole file is parsed first (a bad line
- * names file:line and imports nothing), then written in one transaction.
+ * import is all or nothing: the whole file is parsed first (every bad
+ * line is named as file:line in one run and nothing is imported; a key
+ * repeated with the same policy only warns, the first line kept, as
+ * postmap does), then written in one transaction.  set and import record
+ * each row they add or change in tlspolicy_provenance (store_prov.h;
+ * list -v shows it) and refuse "fingerprint" without match=
+ * (policy_check_row()).  No subcommand creates a database: db init does.
  *
  * LIMITS: import files up to POLICY_IMPORT_MAX bytes.
  */
@@ -220,7 +225,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		"usage: tlspolicy policy set KEY LEVEL [ATTR=VALUE ...]\n"
 		"\n"
 		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
-		"(postfix_compatibility) would accept it and stored in canonical form.\n"
+		"(postfix_compatibility) would accept it and stored in canonical form;\n"
+		"fingerprint needs match= (Postfix would defer the mail without it).\n"
 		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
 	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
