@@ -65,21 +65,29 @@ TP() { "$L/run" "$TLSPOLICY" -c "$T/tp.cf" "$@"; }
 "$L/sender-set" 'smtp_tls_security_level = dane' \
 	'smtp_tls_policy_maps = inline:{ tls.example=verify, enforce.sts.example=verify, {mismatch.example = verify match=wrong-name.example} }' \
 	>/dev/null || { echo "FAIL: sender-set"; exit 1; }
-sleep 1
-off=$("$L/log-offset")
-domains="dane-ee.example enforce.sts.example tls.example mismatch.example"
-for d in $domains; do
-	for i in 1 2; do
-		q=$("$L/send" logscan@lab.example "r$i@$d") || fail "send $d"
-		"$L/wait-log" -s "$off" "$q: to=<r$i@$d>.*status=(sent|deferred|bounced)" 30 \
-			>/dev/null || fail "no delivery record for $d ($q)"
+# deliver LOG PREFIX DOMAINS...: two messages to each domain (PREFIX1@,
+# PREFIX2@), all sent; their log lines into LOG
+deliver() {
+	local log=$1 p=$2 d i q off n
+	shift 2
+	sleep 1
+	off=$("$L/log-offset")
+	for d in "$@"; do
+		for i in 1 2; do
+			q=$("$L/send" logscan@lab.example "$p$i@$d") || fail "send $d"
+			"$L/wait-log" -s "$off" "$q: to=<$p$i@$d>.*status=(sent|deferred|bounced)" 30 \
+				>/dev/null || fail "no delivery record for $d ($q)"
+		done
 	done
-done
-tail -c +$((off + 1)) "$LAB_SENDER_LOG" >"$T/maillog"
-for d in $domains; do
-	n=$(grep -c "to=<r[12]@$d>.*status=sent" "$T/maillog")
-	[ "$n" = 2 ] || fail "$d: $n of 2 messages sent by the lab Postfix"
-done
+	tail -c +$((off + 1)) "$LAB_SENDER_LOG" >"$log"
+	for d in "$@"; do
+		n=$(grep -c "to=<$p[12]@$d>.*status=sent" "$log")
+		[ "$n" = 2 ] || fail "$d: $n of 2 messages sent by the lab Postfix"
+	done
+}
+domains="dane-ee.example enforce.sts.example tls.example mismatch.example"
+# shellcheck disable=SC2086
+deliver "$T/maillog" r $domains
 
 scan() { # NAME ARGS...: JSON into $T/NAME.json
 	local name=$1
@@ -189,21 +197,9 @@ TP --db "sqlite:$T/missing.db" logscan --apply "$T/maillog" >/dev/null 2>&1 &&
 
 # ---- 5. writing never weakens what a domain publishes ------------------
 "$L/sender-reset" -d >/dev/null || { echo "FAIL: sender-reset"; exit 1; }
-sleep 1
-off=$("$L/log-offset")
 wdomains="dane-ee.example enforce.sts.example gmail-hosted.example tls.example untrusted.sts.example"
-for d in $wdomains; do
-	for i in 1 2; do
-		q=$("$L/send" logscan@lab.example "w$i@$d") || fail "send $d"
-		"$L/wait-log" -s "$off" "$q: to=<w$i@$d>.*status=(sent|deferred|bounced)" 30 \
-			>/dev/null || fail "no delivery record for $d ($q)"
-	done
-done
-tail -c +$((off + 1)) "$LAB_SENDER_LOG" >"$T/maillog2"
-for d in $wdomains; do
-	n=$(grep -c "to=<w[12]@$d>.*status=sent" "$T/maillog2")
-	[ "$n" = 2 ] || fail "$d: $n of 2 messages sent at level may"
-done
+# shellcheck disable=SC2086
+deliver "$T/maillog2" w $wdomains
 rm -f "$T/t.db"
 "$TLSPOLICY" --db "sqlite:$T/t.db" db init >/dev/null || fail "db init"
 # what the log alone says: encrypt for every domain

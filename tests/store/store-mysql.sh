@@ -105,7 +105,9 @@ legacy.example      verify match=hostname:nexthop"
 grep -q "$MY_PASS" <<<"$out" && notok "export hides the password" || ok "export hides the password"
 
 # ---- all or nothing when the server rejects a row mid-transaction -----
-sql $TDB <<'SQL'
+# boom: a trigger that makes the server reject the row fail.example
+boom() {
+    sql $TDB <<'SQL'
 DELIMITER //
 CREATE TRIGGER boom BEFORE INSERT ON tlspolicies FOR EACH ROW
   IF NEW.domain = 'fail.example' THEN
@@ -113,6 +115,8 @@ CREATE TRIGGER boom BEFORE INSERT ON tlspolicies FOR EACH ROW
   END IF//
 DELIMITER ;
 SQL
+}
+boom
 printf 'first.example may\nexample.com secure match=nexthop\nfail.example may\nlast.example may\n' >"$TMP/rej.txt"
 before=$(sql $TDB -e 'SELECT * FROM tlspolicies ORDER BY id')
 expect "server rejects a row: nothing imported" 1 "" "rejected by trigger" \
@@ -130,14 +134,7 @@ same "import records file:line" "$(prov prov3.example)" "policy import|$(id -un)
 t policy list -v | grep -Eq "^prov\.example +verify +[0-9-]+ [0-9:]+ +policy set \($(id -un)@$(hostname)\) +set by the admin$" \
     && ok "list -v" || notok "list -v: $(t policy list -v | grep '^prov.example')"
 # the trigger again: a rejected import writes no provenance either
-sql $TDB <<'SQL'
-DELIMITER //
-CREATE TRIGGER boom BEFORE INSERT ON tlspolicies FOR EACH ROW
-  IF NEW.domain = 'fail.example' THEN
-    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'rejected by trigger';
-  END IF//
-DELIMITER ;
-SQL
+boom
 printf 'prov4.example may\nfail.example may\n' >"$TMP/prov-rej.txt"
 expect "rejected import" 1 "" "rejected by trigger" -- t policy import "$TMP/prov-rej.txt"
 same "rejected import: no provenance" "$(prov prov4.example)" ""

@@ -670,6 +670,16 @@ static void prov_get(const char *domain, const char *col, char *out, size_t len)
 	raw_query(q, out, len);
 }
 
+/* The column of domain's provenance row equals want ("" for no row). */
+static void prov_is(const char *domain, const char *col, const char *want)
+{
+	char out[2048];
+
+	prov_get(domain, col, out, sizeof(out));
+	if (strcmp(out, want) != 0)
+		fail_msg("provenance %s.%s: \"%s\", want \"%s\"", domain, col, out, want);
+}
+
 struct prov_seen {
 	int n;
 	char first[64], evidence[64];
@@ -708,18 +718,12 @@ static void test_provenance(void **state)
 	assert_int_equal(c.added, 3);
 	assert_int_equal(c.provenance, 2);
 	assert_int_equal(c.provenance_missing, 0);
-	prov_get("a.example", "command", out, sizeof(out));
-	assert_string_equal(out, "logscan --apply");
-	prov_get("a.example", "policy", out, sizeof(out));
-	assert_string_equal(out, "secure match=.a.example");
-	prov_get("a.example", "written", out, sizeof(out));
-	assert_string_equal(out, "1700000000");
-	prov_get("a.example", "written_by", out, sizeof(out));
-	assert_string_equal(out, "root@mx1");
-	prov_get("b.example", "evidence", out, sizeof(out));
-	assert_string_equal(out, "maillog: 3 deliveries?Verified");   /* control char */
-	prov_get("c.example", "command", out, sizeof(out));
-	assert_string_equal(out, "");                                  /* none given */
+	prov_is("a.example", "command", "logscan --apply");
+	prov_is("a.example", "policy", "secure match=.a.example");
+	prov_is("a.example", "written", "1700000000");
+	prov_is("a.example", "written_by", "root@mx1");
+	prov_is("b.example", "evidence", "maillog: 3 deliveries?Verified");   /* control char */
+	prov_is("c.example", "command", "");                                  /* none given */
 	/* list, ordered by domain */
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(store_prov_list(st, prov_fn, &seen, &why), 0);
@@ -733,10 +737,8 @@ static void test_provenance(void **state)
 	assert_int_equal(c.changed, 1);
 	assert_int_equal(c.unchanged, 1);
 	assert_int_equal(c.provenance, 1);
-	prov_get("a.example", "command", out, sizeof(out));
-	assert_string_equal(out, "logscan --apply");
-	prov_get("b.example", "command", out, sizeof(out));
-	assert_string_equal(out, "check --save");
+	prov_is("a.example", "command", "logscan --apply");
+	prov_is("b.example", "command", "check --save");
 	prov_get("b.example", "written_by", out, sizeof(out));
 	assert_non_null(strchr(out, '@'));                            /* this process */
 	prov_get("b.example", "written", out, sizeof(out));
@@ -746,8 +748,7 @@ static void test_provenance(void **state)
 	items[2].policy = "verify";
 	assert_int_equal(store_put_many_ex(st, &items[2], 1, STORE_DRY_RUN, &c, &why), 0);
 	assert_int_equal(c.changed, 1);
-	prov_get("c.example", "command", out, sizeof(out));
-	assert_string_equal(out, "");
+	prov_is("c.example", "command", "");
 	/* over-long evidence is cut with "..." */
 	memset(big, 'e', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -762,8 +763,7 @@ static void test_provenance(void **state)
 	assert_non_null(strstr(why.msg, "provenance without a command"));
 	/* delete takes the provenance with the row */
 	assert_int_equal(store_delete(st, "a.example", &why), 1);
-	prov_get("a.example", "command", out, sizeof(out));
-	assert_string_equal(out, "");
+	prov_is("a.example", "command", "");
 	store_close(st);
 }
 
