@@ -311,6 +311,12 @@ lab sender-reset -d >/dev/null
 # ---- 7. bad input
 TP check --force tls.example >/dev/null 2>&1; [ $? = 2 ] || fail "--force without --save: want 2"
 TP check --pin tls.example >/dev/null 2>&1; [ $? = 2 ] || fail "--pin without --probe: want 2"
+# --save creates no database (issue 17 item 3): only db init does
+TP --db "sqlite:$T_DIR/none/x.db" check --save tls.example >/dev/null 2>"$T_DIR/err"
+[ $? = 1 ] || fail "--save without a database: want 1"
+grep -q "database $T_DIR/none/x.db does not exist (run tlspolicy db init)" "$T_DIR/err" ||
+	fail "--save without a database: $(cat "$T_DIR/err")"
+[ ! -e "$T_DIR/none" ] || fail "--save created $T_DIR/none"
 TP check --from-file "$T_DIR/missing" >/dev/null 2>"$T_DIR/err"; [ $? = 1 ] || fail "missing file: want 1"
 printf 'tls.example\n# comment\n\nplain.example\n' >"$T_DIR/list"
 TP check --from-file "$T_DIR/list" >"$T_DIR/ff.txt" 2>&1
