@@ -43,7 +43,7 @@ struct policyfile_entry {
 struct policyfile_msg {
 	unsigned line;
 	int warning;                /* 0: an error */
-	char text[ERRBUF_MAX + 160];
+	char text[ERRBUF_MAX + 320];
 };
 
 /* The messages of a parse in line order: at most POLICYFILE_MAX_MESSAGES
