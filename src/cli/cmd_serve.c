@@ -10,6 +10,12 @@
  *   database and loads the first snapshot), privilege drop, ready.
  * Signals: SIGTERM/SIGINT finish in-flight replies and exit; SIGHUP
  * reloads the table and reopens the log; SIGUSR1 logs statistics.
+ *
+ * Under systemd (tlspolicy.service, Type=notify): readiness and stop
+ * are reported with sd_notify; with tlspolicy.socket the listening
+ * sockets are systemd's (socket activation, LISTEN_FDS) and replace the
+ * setting listen and --listen, so the socket stays open across restarts
+ * and the kernel queues Postfix's connections meanwhile.
  */
 #include "cli/cli.h"
 #include "engine/sources.h"
@@ -55,6 +61,8 @@ static void serve_usage(FILE *out)
 		"                     (otherwise: background, pid file, syslog)\n"
 		"  --listen SPEC      inet:HOST:PORT, inet:[IPv6]:PORT or unix:PATH;\n"
 		"                     repeatable; replaces the setting listen\n"
+		"                     (sockets passed by systemd socket activation,\n"
+		"                     LISTEN_FDS, replace both)\n"
 		"  -v                 log every lookup (debug)\n"
 		"Signals: TERM stop after in-flight replies, HUP reload the table and\n"
 		"reopen the log, USR1 log statistics.\n");
@@ -78,6 +86,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		if (ss->stopping)
 			return;
 		ss->stopping = 1;
+		daemon_notify("STOPPING=1");
 		log_info("stopping (signal %d): finishing in-flight replies", (int)sig);
 		server_shutdown(ss->srv, stopped_cb, ss);
 		break;
@@ -117,7 +126,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct errbuf why;
 	char *storage = NULL, *words[SERVE_MAX_LISTEN];
 	const char *pidfile = NULL;
-	int opt, pidfd = -1, rc = EXIT_FAIL, exposed = 0;
+	int opt, pidfd = -1, rc = EXIT_FAIL, exposed = 0, inherited = 0;
 	long nofile, maxconn;
 
 	memset(&ss, 0, sizeof(ss));
@@ -157,6 +166,25 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "%s", why.msg);
 		return EXIT_FAIL;
 	}
+	if ((set = calloc(1, sizeof(*set))) == NULL) {
+		cli_error("serve", "out of memory");
+		goto out;
+	}
+	/* Socket activation: systemd's sockets replace listen/--listen. */
+	if ((inherited = listener_inherit(set, &why)) < 0) {
+		cli_error("serve", "%s", why.msg);
+		goto out;
+	}
+	if (inherited > SERVE_MAX_LISTEN) {
+		cli_error("serve", "socket activation: more than %d sockets passed",
+			  SERVE_MAX_LISTEN);
+		goto out;
+	}
+	if (inherited > 0) {
+		nlisten = 0;
+		for (size_t i = 0; i < set->n; i++)
+			listen_specs[nlisten++] = set->l[i].name;
+	}
 	if (nlisten == 0) {
 		size_t n = config_split_list(config_get(cfg, "listen"), words,
 					     SERVE_MAX_LISTEN, &storage);
@@ -189,11 +217,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}
-	if ((set = calloc(1, sizeof(*set))) == NULL) {
-		cli_error("serve", "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < nlisten; i++) {
+	for (size_t i = 0; i < nlisten && !inherited; i++) {
 		if (listener_open(set, listen_specs[i], &uo, &why) < 0) {
 			cli_error("serve", "listen %s", why.msg);
 			goto out;
@@ -256,9 +280,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		log_info("tlspolicy %s ready: %lu table rows, %zu listening sockets%s%s",
 			 TLSPOLICY_VERSION, es.table_rows, nlisten,
 			 du.drop ? ", running as " : "", du.drop ? du.name : "");
+		/* systemd Type=notify: the sockets accept from here on. */
+		daemon_notify("READY=1\nSTATUS=answering: %lu table rows",
+			      es.table_rows);
 	}
 	for (size_t i = 0; i < nlisten; i++)
-		log_info("listening on %s", listen_specs[i]);
+		log_info("listening on %s%s", listen_specs[i],
+			 inherited ? " (socket activation: setting listen not used)" : "");
 	if (exposed)
 		log_warnx("listening on a non-loopback address: socketmap has no "
 			  "authentication; restrict access with a firewall");

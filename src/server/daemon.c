@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/close_range.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 static int ready_fd = -1;
 
@@ -187,4 +191,19 @@ int daemon_pidfile_write(int fd, struct errbuf *why)
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
 		return errbuf_set(why, "write pid file: %s", strerror(errno));
 	return 0;
+}
+
+void daemon_notify(const char *fmt, ...)
+{
+#ifdef HAVE_LIBSYSTEMD
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	(void)sd_notify(0, buf);
+#else
+	(void)fmt;
+#endif
 }

@@ -57,4 +57,13 @@ int daemon_pidfile_open(const char *path, struct errbuf *why);
 /* Writes our pid (after daemon_background). */
 int daemon_pidfile_write(int fd, struct errbuf *why);
 
+/*
+ * Tells the service manager the daemon's state, sd_notify(3) style:
+ * "READY=1\nSTATUS=...", "STOPPING=1".  Does nothing when the daemon
+ * was not started by systemd (no NOTIFY_SOCKET) or tlspolicy was built
+ * without libsystemd; a failure to notify is not an error.
+ */
+void daemon_notify(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
 #endif

@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 int listener_spec_parse(const char *spec, char *host, size_t hostlen,
 			char *port, size_t portlen, char *path, size_t pathlen,
@@ -127,6 +131,28 @@ static int addr_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/* l->name ("inet:ADDR:PORT", "inet:[ADDR]:PORT") and l->exposed of an
+ * AF_INET or AF_INET6 socket address. */
+static void inet_name(struct listener *l, const struct sockaddr *sa)
+{
+	char abuf[INET6_ADDRSTRLEN];
+
+	l->exposed = !addr_is_loopback(sa);
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, abuf, sizeof(abuf));
+		snprintf(l->name, sizeof(l->name), "inet:[%s]:%u", abuf,
+			 (unsigned)ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, abuf, sizeof(abuf));
+		snprintf(l->name, sizeof(l->name), "inet:%s:%u", abuf,
+			 (unsigned)ntohs(sin->sin_port));
+	}
+}
+
 static int open_unix(struct listener_set *set, const char *spec,
 		     const char *path, const struct listener_unix_opts *uo,
 		     struct errbuf *why)
@@ -208,7 +234,6 @@ static int open_inet(struct listener_set *set, const char *spec,
 		return errbuf_set(why, "%s: %s", spec, gai_strerror(rc));
 	for (ai = res; ai; ai = ai->ai_next) {
 		struct listener *l;
-		char abuf[INET6_ADDRSTRLEN];
 		int fd;
 
 		if (set->n >= LISTENER_MAX) {
@@ -233,16 +258,7 @@ static int open_inet(struct listener_set *set, const char *spec,
 		l = &set->l[set->n++];
 		memset(l, 0, sizeof(*l));
 		l->fd = fd;
-		l->exposed = !addr_is_loopback(ai->ai_addr);
-		if (ai->ai_family == AF_INET6) {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr,
-				  abuf, sizeof(abuf));
-			snprintf(l->name, sizeof(l->name), "inet:[%s]:%s", abuf, port);
-		} else {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr,
-				  abuf, sizeof(abuf));
-			snprintf(l->name, sizeof(l->name), "inet:%s:%s", abuf, port);
-		}
+		inet_name(l, ai->ai_addr);
 	}
 	freeaddrinfo(res);
 	return 0;
@@ -268,6 +284,80 @@ int listener_open(struct listener_set *set, const char *spec,
 	if (kind == 1)
 		return open_unix(set, spec, path, uo, why);
 	return open_inet(set, spec, host, port, why);
+}
+
+#ifdef HAVE_LIBSYSTEMD
+/* One passed descriptor: a listening stream socket, made non-blocking. */
+static int inherit_one(struct listener_set *set, int fd, struct errbuf *why)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct listener *l;
+	int fl;
+
+	if (set->n >= LISTENER_MAX)
+		return errbuf_set(why, "socket activation: more than %d sockets passed",
+				  LISTENER_MAX);
+	if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+		return errbuf_set(why, "socket activation: descriptor %d is not a "
+				  "listening stream socket (use ListenStream= in "
+				  "tlspolicy.socket)", fd);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return errbuf_set(why, "socket activation: descriptor %d: getsockname: %s",
+				  fd, strerror(errno));
+	if (ss.ss_family != AF_UNIX && ss.ss_family != AF_INET &&
+	    ss.ss_family != AF_INET6)
+		return errbuf_set(why, "socket activation: descriptor %d: address family "
+				  "%d is neither unix nor inet", fd, (int)ss.ss_family);
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return errbuf_set(why, "socket activation: descriptor %d: %s", fd,
+				  strerror(errno));
+	l = &set->l[set->n++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)&ss;
+		size_t n = len > offsetof(struct sockaddr_un, sun_path)
+			? len - offsetof(struct sockaddr_un, sun_path) : 0;
+
+		l->is_unix = 1;
+		if (n > 0 && sun->sun_path[0] == '\0') /* abstract */
+			snprintf(l->name, sizeof(l->name), "unix:@%.*s", (int)(n - 1),
+				 sun->sun_path + 1);
+		else
+			snprintf(l->name, sizeof(l->name), "unix:%.*s",
+				 (int)strnlen(sun->sun_path, n), sun->sun_path);
+	} else {
+		inet_name(l, (const struct sockaddr *)&ss);
+	}
+	return 0;
+}
+#endif
+
+int listener_inherit(struct listener_set *set, struct errbuf *why)
+{
+#ifdef HAVE_LIBSYSTEMD
+	/* sd_listen_fds() checks LISTEN_PID, marks the descriptors
+	 * close-on-exec and (1) unsets the variables. */
+	int n = sd_listen_fds(1);
+
+	if (n < 0)
+		return errbuf_set(why, "socket activation: LISTEN_FDS: %s", strerror(-n));
+	for (int i = 0; i < n; i++)
+		if (inherit_one(set, SD_LISTEN_FDS_START + i, why) < 0)
+			return -1;
+	return n;
+#else
+	const char *pid = getenv("LISTEN_PID");
+
+	(void)set;
+	if (getenv("LISTEN_FDS") && pid && atol(pid) == (long)getpid())
+		return errbuf_set(why, "socket activation: sockets were passed (LISTEN_FDS) "
+				  "but tlspolicy was built without libsystemd; rebuild "
+				  "with libsystemd-dev, or do not use tlspolicy.socket");
+	return 0;
+#endif
 }
 
 void listener_close_all(struct listener_set *set, int unlink_paths)

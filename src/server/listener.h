@@ -8,6 +8,12 @@
  * several addresses; each gets a socket.  A stale unix socket is
  * replaced; a live one (something accepts on it) is an error.
  *
+ * Socket activation: listener_inherit() adopts the listening sockets a
+ * service manager passed (systemd's tlspolicy.socket, or
+ * systemd-socket-activate): LISTEN_FDS descriptors from 3 on, for our
+ * pid (LISTEN_PID), sd_listen_fds(3).  They replace the setting listen;
+ * their unix socket files belong to the manager and are never removed.
+ *
  * SECURITY: the socketmap protocol has no authentication; a listener on
  * a non-loopback address sets `exposed` so the caller can warn.  Every
  * descriptor is close-on-exec and non-blocking.
@@ -45,6 +51,13 @@ struct listener_unix_opts {
 /* Opens the sockets of one spec and adds them to set. */
 int listener_open(struct listener_set *set, const char *spec,
 		  const struct listener_unix_opts *uo, struct errbuf *why);
+/*
+ * Adds the sockets passed by socket activation to set (and unsets
+ * LISTEN_FDS/LISTEN_PID).  Returns how many (0: none passed), -1 when
+ * one is not a listening stream socket, or when sockets were passed to a
+ * build without libsystemd.
+ */
+int listener_inherit(struct listener_set *set, struct errbuf *why);
 /* Closes every socket; unlink: also remove unix socket files. */
 void listener_close_all(struct listener_set *set, int unlink_paths);
 
