@@ -11,7 +11,8 @@
 #    loses no lookup: the socket stays open in the supervisor and the
 #    kernel queues connections while no daemon runs;
 #  - a passed datagram socket is refused with a clear message;
-#  - LISTEN_FDS meant for another process (LISTEN_PID) is ignored.
+#  - LISTEN_FDS meant for another process (LISTEN_PID) is ignored;
+#  - readiness and stop reach NOTIFY_SOCKET (sd_notify, Type=notify).
 . "$(dirname "$0")/lib.sh"
 
 command -v systemd-socket-activate >/dev/null ||
@@ -48,8 +49,9 @@ while [ ! -e "$T/stop" ]; do
     sleep 0.3   # no daemon runs: connections queue in the kernel
 done
 SH
+# (systemd-socket-activate passes only the variables named with -E)
 systemd-socket-activate -l 127.0.0.1:$P_SA -l "$T/sa.sock" \
-    bash "$T/supervise.sh" "$T" "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f \
+    -E ASAN_OPTIONS -E UBSAN_OPTIONS -E PATH bash "$T/supervise.sh" "$T" "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f \
     > "$T/activate.log" 2>&1 &
 SUP_PID=$!
 stop_all() {
@@ -139,7 +141,7 @@ kill -0 "$SUP_PID" 2>/dev/null && fail "supervisor still running"
 # --- a datagram socket is refused ----------------------------------------
 : > "$T/dgram.log"
 systemd-socket-activate --datagram -l 127.0.0.1:$P_DGRAM \
-    "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f > "$T/dgram.log" 2>&1 &
+    -E ASAN_OPTIONS -E UBSAN_OPTIONS "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f > "$T/dgram.log" 2>&1 &
 DG_PID=$!
 sleep 0.3
 echo x > /dev/udp/127.0.0.1/$P_DGRAM
@@ -153,10 +155,21 @@ expect_eq "datagram socket: exit status" "$st" 1
 grep -q "descriptor 3 is not a listening stream socket" "$T/dgram.log" &&
     ok "datagram socket: clear message" || fail "datagram: $(cat "$T/dgram.log")"
 
-# --- LISTEN_FDS for another pid is not ours ------------------------------
-LISTEN_FDS=1 LISTEN_PID=1 start_daemon
+# --- LISTEN_FDS for another pid is not ours; sd_notify (Type=notify) ----
+python3 "$SRCDIR/tests/server/notify_sink.py" "$T/notify.sock" "$T/notify.out" &
+SINK_PID=$!
+trap 'kill "$SINK_PID" 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 50); do grep -q "sink ready" "$T/notify.out" 2>/dev/null && break; sleep 0.1; done
+LISTEN_FDS=1 LISTEN_PID=1 NOTIFY_SOCKET=$T/notify.sock start_daemon
 expect_eq "LISTEN_PID of another process: own listen used" \
     "$(pm example.net socketmap:inet:127.0.0.1:$P_OWN:tlspolicy)" "encrypt"
 grep -q "socket activation" "$T/daemon.log" && fail "foreign LISTEN_FDS adopted" ||
     ok "foreign LISTEN_FDS ignored"
+grep -q "^READY=1|STATUS=answering: 2 table rows$" "$T/notify.out" &&
+    ok "sd_notify: READY=1 with status once ready" || fail "notify: $(cat "$T/notify.out")"
+stop_daemon
+for _ in $(seq 1 20); do grep -q "^STOPPING=1$" "$T/notify.out" && break; sleep 0.1; done
+grep -q "^STOPPING=1$" "$T/notify.out" && ok "sd_notify: STOPPING=1 on SIGTERM" ||
+    fail "notify: $(cat "$T/notify.out")"
+kill "$SINK_PID"
 finish
