@@ -34,7 +34,7 @@ done
 if dpkg-query -W -f='${Status}' tlspolicy 2>/dev/null | grep -q "installed"; then
     skip_or_fail "the tlspolicy package is installed here; this test installs and purges its own"
 fi
-PORT=18483
+PORT=18383
 T=$(mktemp -d /tmp/tlspolicy-deb.XXXXXX)
 chmod 755 "$T"
 FAILS=0 SUP_PID="" SINK_PID="" USER_CREATED=0
@@ -203,7 +203,7 @@ as_user /usr/sbin/tlspolicy policy set example.com secure match=.example.com >/d
 grep -q "using the existing table tlspolicies" "$T/pre2.log" &&
     ok "next start: ExecStartPre keeps the existing table" || fail "ExecStartPre: $(cat "$T/pre2.log")"
 
-python3 "$SRCDIR/tests/server/notify_sink.py" "$T/notify.sock" "$T/notify.out" &
+python3 "$SRCDIR/tests/server/syslog_sink.py" --notify "$T/notify.sock" "$T/notify.out" &
 SINK_PID=$!
 for _ in $(seq 1 50); do grep -q "sink ready" "$T/notify.out" 2>/dev/null && break; sleep 0.1; done
 # shellcheck disable=SC2086

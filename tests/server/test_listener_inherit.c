@@ -25,7 +25,7 @@
 
 #include "server/listener.h"
 
-#define SOCK_PATH "/tmp/tlspolicy-test-inherit.sock"
+static char sock_path[64]; /* per process: runs may overlap */
 
 static int saved[2] = { -1, -1 };
 
@@ -33,6 +33,8 @@ static int saved[2] = { -1, -1 };
 static int setup(void **state)
 {
 	(void)state;
+	snprintf(sock_path, sizeof(sock_path), "/tmp/tlspolicy-test-inherit.%ld.sock",
+		 (long)getpid());
 	for (int i = 0; i < 2; i++)
 		saved[i] = fcntl(3 + i, F_DUPFD_CLOEXEC, 100);
 	return 0;
@@ -49,7 +51,7 @@ static int teardown(void **state)
 			close(3 + i);
 		}
 	}
-	unlink(SOCK_PATH);
+	unlink(sock_path);
 	return 0;
 }
 
@@ -96,7 +98,7 @@ static void test_inherit_tcp_and_unix(void **state)
 	struct listener_set *set = calloc(1, sizeof(*set));
 	struct sockaddr_un sun;
 	struct errbuf why;
-	char want[64];
+	char want[128];
 	unsigned port;
 	int u;
 
@@ -105,8 +107,8 @@ static void test_inherit_tcp_and_unix(void **state)
 	u = socket(AF_UNIX, SOCK_STREAM, 0);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", SOCK_PATH);
-	unlink(SOCK_PATH);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
+	unlink(sock_path);
 	assert_int_equal(bind(u, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(u, 16), 0);
 	place(u, 4);
@@ -120,7 +122,8 @@ static void test_inherit_tcp_and_unix(void **state)
 	assert_int_equal(set->l[0].fd, 3);
 	assert_false(set->l[0].exposed);
 	assert_false(set->l[0].is_unix);
-	assert_string_equal(set->l[1].name, "unix:" SOCK_PATH);
+	snprintf(want, sizeof(want), "unix:%s", sock_path);
+	assert_string_equal(set->l[1].name, want);
 	assert_true(set->l[1].is_unix);
 	assert_null(set->l[1].unix_path); /* the manager's file: never unlinked */
 	for (size_t i = 0; i < set->n; i++) {
@@ -132,7 +135,7 @@ static void test_inherit_tcp_and_unix(void **state)
 	/* A second call finds nothing: the variables are gone. */
 	assert_int_equal(listener_inherit(set, &why), 0);
 	listener_close_all(set, 1);
-	assert_int_equal(access(SOCK_PATH, F_OK), 0);
+	assert_int_equal(access(sock_path, F_OK), 0);
 	free(set);
 }
 
@@ -155,27 +158,28 @@ static void test_inherit_other_pid_ignored(void **state)
 	free(set);
 }
 
-static void test_inherit_refuses_non_listening(void **state)
+/* fd passed as descriptor 3 must be refused with the message. */
+static void expect_refused(int fd)
 {
 	struct listener_set *set = calloc(1, sizeof(*set));
 	struct errbuf why;
-	unsigned port;
 
-	(void)state;
-	place(tcp_listener(0, &port), 3); /* bound, not listening */
+	place(fd, 3);
 	set_env(1, (long)getpid());
 	errbuf_clear(&why);
 	assert_int_equal(listener_inherit(set, &why), -1);
 	assert_non_null(strstr(why.msg, "descriptor 3 is not a listening stream socket"));
-	listener_close_all(set, 1);
-
-	place(socket(AF_INET, SOCK_DGRAM, 0), 3);
-	set_env(1, (long)getpid());
-	errbuf_clear(&why);
-	assert_int_equal(listener_inherit(set, &why), -1);
-	assert_non_null(strstr(why.msg, "not a listening stream socket"));
-	listener_close_all(set, 1);
+	assert_int_equal(set->n, 0);
 	free(set);
+}
+
+static void test_inherit_refuses_non_listening(void **state)
+{
+	unsigned port;
+
+	(void)state;
+	expect_refused(tcp_listener(0, &port)); /* bound, not listening */
+	expect_refused(socket(AF_INET, SOCK_DGRAM, 0));
 }
 
 int main(void)

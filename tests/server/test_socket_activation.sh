@@ -19,7 +19,7 @@ command -v systemd-socket-activate >/dev/null ||
     skip_or_fail "systemd-socket-activate (Debian systemd) not installed"
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
 "$TLSPOLICY" serve --help | grep -q LISTEN_FDS || fail "serve --help does not mention socket activation"
-P_SA=18480 P_OWN=18481 P_DGRAM=18482
+P_SA=18380 P_OWN=18381 P_DGRAM=18382
 
 mkdir -p "$T/postfix"
 printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"
@@ -156,7 +156,7 @@ grep -q "descriptor 3 is not a listening stream socket" "$T/dgram.log" &&
     ok "datagram socket: clear message" || fail "datagram: $(cat "$T/dgram.log")"
 
 # --- LISTEN_FDS for another pid is not ours; sd_notify (Type=notify) ----
-python3 "$SRCDIR/tests/server/notify_sink.py" "$T/notify.sock" "$T/notify.out" &
+python3 "$SRCDIR/tests/server/syslog_sink.py" --notify "$T/notify.sock" "$T/notify.out" &
 SINK_PID=$!
 trap 'kill "$SINK_PID" 2>/dev/null || true; cleanup' EXIT
 for _ in $(seq 1 50); do grep -q "sink ready" "$T/notify.out" 2>/dev/null && break; sleep 0.1; done
