@@ -6,6 +6,7 @@
 #    clean apart from debian/tlspolicy.lintian-overrides;
 #  - contents: /usr/sbin/tlspolicy, both man pages, the units, the conffile
 #    /etc/tlspolicy/tlspolicy.cf identical to the build's generated file;
+#    maintainer scripts that never stop or restart the socket on upgrade;
 #  - installed (apt-get install ./tlspolicy_*.deb): the system user
 #    tlspolicy, /var/lib/tlspolicy owned by it, the shipped configuration
 #    at the defaults;
@@ -124,6 +125,24 @@ grep -q "^/var/lib/tlspolicy" "$T/contents" && fail "/var/lib/tlspolicy shipped 
     ok "state directory not shipped"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles > "$T/conffiles"
 expect_eq "conffiles" "$(cat "$T/conffiles")" "/etc/tlspolicy/tlspolicy.cf"
+# The socket outlives upgrades: the maintainer scripts only start it, and
+# stop it only on remove (dh_installsystemd --no-stop-on-upgrade
+# --no-restart-after-upgrade); the service is restarted on upgrade.
+dpkg-deb -e "$deb" "$T/ctl"
+if grep "deb-systemd-invoke.*tlspolicy.socket" "$T/ctl/postinst" |
+        grep -qv "deb-systemd-invoke start 'tlspolicy.socket'"; then
+    fail "postinst restarts tlspolicy.socket: $(grep deb-systemd-invoke "$T/ctl/postinst")"
+else
+    ok "postinst never restarts tlspolicy.socket"
+fi
+grep "deb-systemd-invoke" "$T/ctl/postinst" | grep -q "\$_dh_action 'tlspolicy.service'" &&
+    ok "postinst restarts tlspolicy.service on upgrade" || fail "service not restarted on upgrade"
+if grep -B1 "deb-systemd-invoke stop 'tlspolicy.socket'" "$T/ctl/prerm" | head -1 |
+        grep -q '"$1" = remove'; then
+    ok "prerm stops tlspolicy.socket only on remove"
+else
+    fail "prerm: $(cat "$T/ctl/prerm")"
+fi
 mkdir "$T/x"; dpkg-deb -x "$deb" "$T/x"
 cmp -s "$T/x/etc/tlspolicy/tlspolicy.cf" "$BUILDDIR/docs/tlspolicy.cf" &&
     ok "conffile = the build's tlspolicy.cf generated from settings.def" ||
