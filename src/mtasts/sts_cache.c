@@ -283,6 +283,10 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		if (e->ans_rc > 0) {
 			res.verdict = SOURCE_APPLIES;
 			res.policy_text = e->ans_text;
+			/* enforce: every MX host authenticated (replaces a
+			 * partial DANE answer, engine.h) */
+			if (e->pol->mode == STS_MODE_ENFORCE)
+				res.flags |= SOURCE_F_EVERY_MX;
 		} else if (e->ans_rc == 0) {
 			res.verdict = SOURCE_NOT_APPLICABLE;
 			res.reason = e->ans_why;

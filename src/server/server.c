@@ -870,10 +870,11 @@ void server_log_stats(const struct server *srv)
 		 answer_source_name(ANSWER_NONE), es.by_source[ANSWER_NONE],
 		 answer_source_name(ANSWER_ERROR), es.by_source[ANSWER_ERROR]);
 	log_info("stats: discoveries=%llu coalesced=%llu cache_hits=%llu "
-		 "cache_entries=%lu deadline_stale=%llu deadline_fallback=%llu "
-		 "invalid_keys=%llu",
+		 "cache_entries=%lu deadline_stale=%llu deadline_notfound=%llu "
+		 "invalid_keys=%llu parent_keys=%llu partial_replaced=%llu",
 		 es.discoveries, es.coalesced, es.cache_hits, es.cache_entries,
-		 es.deadline_stale, es.deadline_fallback, es.invalid_keys);
+		 es.deadline_stale, es.deadline_notfound, es.invalid_keys,
+		 es.parent_keys, es.partial_replaced);
 	log_info("stats: table_rows=%lu invalid_rows=%lu reloads=%llu "
 		 "reload_failures=%llu database=%s",
 		 es.table_rows, es.table_invalid_rows, es.reloads,
