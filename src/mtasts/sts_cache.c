@@ -253,6 +253,8 @@ static void install(struct sts_cache *c, struct sts_entry *e, const char *id,
 	if (e->ans_rc < 0)
 		log_warnx("sts %s: policy id %s gives no valid answer: %s",
 			  e->domain, e->id, why.msg);
+	else if (e->ans_rc > 0 && why.msg[0])
+		log_warnx("sts %s: policy id %s: %s", e->domain, e->id, why.msg);
 	schedule(c, e, fetched, now);
 	c->st.installs++;
 }
