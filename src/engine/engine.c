@@ -507,25 +507,30 @@ static void disc_advance(struct discovery *d)
 
 			d->have_verdict = 0;
 			d->handle = NULL;
-			switch (res->verdict) {
-			case SOURCE_APPLIES:
-				ttl = clamp_ttl(res->ttl, eng->cache_min_ttl, eng->cache_max_ttl);
-				if (d->have_partial && (res->flags & SOURCE_F_EVERY_MX)) {
-					/* Partial DANE leaves some MX hosts to
-					 * opportunistic TLS; this answer
-					 * authenticates every one of them. */
+			if (d->have_partial && (res->verdict == SOURCE_APPLIES ||
+						res->verdict == SOURCE_NOTFOUND ||
+						res->verdict == SOURCE_TEMP)) {
+				/* A partial answer waits aside: an answer that
+				 * authenticates every MX host replaces it, any
+				 * other decision leaves it standing. */
+				if (res->verdict == SOURCE_APPLIES &&
+				    (res->flags & SOURCE_F_EVERY_MX)) {
+					ttl = clamp_ttl(res->ttl, eng->cache_min_ttl,
+							eng->cache_max_ttl);
 					log_info("engine: %s: partial DANE (%s): the %s answer "
 						 "authenticates every MX host, so it answers instead",
 						 d->e->domain, d->partial_reason, src->name);
 					eng->st.partial_replaced++;
 					disc_finish(d, RES_APPLIES, src->answer, d->text,
 						    ttl < d->partial_ttl ? ttl : d->partial_ttl);
-					return;
-				}
-				if (d->have_partial) {
+				} else {
 					disc_finish_partial(d);
-					return;
 				}
+				return;
+			}
+			switch (res->verdict) {
+			case SOURCE_APPLIES:
+				ttl = clamp_ttl(res->ttl, eng->cache_min_ttl, eng->cache_max_ttl);
 				if (res->flags & SOURCE_F_PARTIAL) {
 					/* keep it aside; a later source may do better */
 					d->have_partial = 1;
@@ -538,19 +543,11 @@ static void disc_advance(struct discovery *d)
 				disc_finish(d, RES_APPLIES, src->answer, d->text, ttl);
 				return;
 			case SOURCE_NOTFOUND:
-				if (d->have_partial) {
-					disc_finish_partial(d);
-					return;
-				}
 				disc_finish(d, RES_NOTFOUND, src->answer, NULL,
 					    clamp_ttl(res->ttl, eng->cache_min_ttl,
 						      eng->cache_max_ttl));
 				return;
 			case SOURCE_TEMP:
-				if (d->have_partial) {
-					disc_finish_partial(d);
-					return;
-				}
 				log_info("engine: %s: %s: %s", d->e->domain, src->name,
 					 d->reason[0] ? d->reason : "temporary failure");
 				disc_finish(d, RES_TEMP, ANSWER_ERROR,
