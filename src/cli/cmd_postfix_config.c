@@ -7,8 +7,12 @@
  * same policy table directly.
  *
  * smtp_tls_security_level comes from the `_default` row, else from the
- * role (mta: dane-only, mx: dane).  smtp_tls_policy_maps points at the
- * first `listen` address (socketmap:inet:HOST:PORT:NAME).  The table
+ * role (mta: dane-only, mx: dane); with dane_answer = notfound it is at
+ * least dane (the daemon then leaves DANE domains to Postfix's own dane
+ * level: a weaker main.cf level would drop DANE).  smtp_tls_policy_maps
+ * points at the first `listen` address (socketmap:inet:HOST:PORT:NAME);
+ * for a unix: listener the tlspolicy.cf lines that let Postfix's smtp(8)
+ * (user postfix) connect follow as comments.  The table
  * files select CONCAT(policy, ' ', params), without the space when
  * params is NULL or empty, so Postfix receives exactly what
  * `tlspolicy policy get` prints for rows stored in canonical form.
@@ -292,6 +296,27 @@ static int default_level(struct cli *cli, const char *role, char *level,
 	return 0;
 }
 
+/* For a unix: listener: the tlspolicy.cf lines that let Postfix's
+ * smtp(8) (user postfix, group postfix) connect, as comments; whether
+ * the current settings already do. */
+static void unix_socket_lines(const struct config *cfg)
+{
+	const char *mode = config_get(cfg, "unix_socket_mode");
+	const char *owner = config_get(cfg, "unix_socket_owner");
+	const char *colon = strchr(owner, ':');
+	unsigned long m = strtoul(mode, NULL, 8);
+	int ok = (m & 006) == 006 || (colon && strcmp(colon + 1, "postfix") == 0 &&
+				      (m & 060) == 060);
+
+	printf("# tlspolicy.cf, so that Postfix's smtp(8) (group postfix) may connect to "
+	       "the unix: listener%s:\n", ok ? " (set already)" : "");
+	printf("#   unix_socket_mode = 0660\n");
+	printf("#   unix_socket_owner = tlspolicy:postfix\n");
+	printf("# (a chrooted smtp(8) reaches only paths under the queue directory, "
+	       "e.g. unix:/var/spool/postfix/private/tlspolicy as socketmap:unix:"
+	       "private/tlspolicy:NAME)\n");
+}
+
 int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -346,6 +371,13 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	if (default_level(cli, role, level, sizeof(level), note, sizeof(note)) < 0)
 		return EXIT_FAIL;
+	if (strcmp(config_get(cli_config(cli), "dane_answer"), "notfound") == 0 &&
+	    strcmp(level, "dane") != 0 && strcmp(level, "dane-only") != 0) {
+		snprintf(note, sizeof(note), "# smtp_tls_security_level: dane, not %s: with "
+			 "dane_answer = notfound Postfix's own dane level decides for DANE "
+			 "domains", level);
+		snprintf(level, sizeof(level), "dane");
+	}
 	if (dir && write_maps(cli, dir, map, sizeof(map)) < 0)
 		return EXIT_FAIL;
 
@@ -365,5 +397,7 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		printf("# with the tlspolicy daemon instead:\n");
 		printf("#smtp_tls_policy_maps = %s\n", sockmap);
 	}
+	if (strncmp(sockmap, "socketmap:unix:", 15) == 0)
+		unix_socket_lines(cli_config(cli));
 	return EXIT_OK;
 }

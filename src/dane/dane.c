@@ -160,6 +160,7 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 {
 	const struct dane_rrset *mx = &f->mx;
 	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
+	size_t tlsa_failed = 0, weak = 0;
 	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
 	unsigned ttl = UINT_MAX;
 
@@ -225,6 +226,11 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 			break;
 		case DANE_HOST_TLSA_UNUSABLE:
 			unusable++;
+			weak++;
+			break;
+		case DANE_HOST_NO_TLSA:
+		case DANE_HOST_INSECURE:
+			weak++;
 			break;
 		case DANE_HOST_ADDR_BOGUS:
 		case DANE_HOST_TLSA_BOGUS:
@@ -232,8 +238,10 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 				first_bogus = h;
 			bogus++;
 			break;
-		case DANE_HOST_ADDR_FAILED:
 		case DANE_HOST_TLSA_FAILED:
+			tlsa_failed++;
+			/* FALLTHROUGH */
+		case DANE_HOST_ADDR_FAILED:
 			if (!first_failed)
 				first_failed = h;
 			failed++;
@@ -276,9 +284,10 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 			 considered, considered == 1 ? "" : "s");
 		return;
 	}
-	if (usable > 0 || unusable > 0 || bogus > 0) {
+	if (usable > 0 || unusable > 0 || bogus > 0 || tlsa_failed > 0) {
 		out->verdict = DANE_APPLIES;
 		out->level = "dane";
+		out->partial = weak > 0 || f->truncated;
 		if (usable > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "%zu of %zu%s MX hosts of %s have usable TLSA", usable,
@@ -287,10 +296,21 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 			snprintf(out->reason, sizeof(out->reason),
 				 "TLSA published at %zu MX host%s of %s but none usable",
 				 unusable, unusable == 1 ? "" : "s", f->domain);
-		else
+		else if (bogus > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "DNSSEC validation failure at %zu of %zu MX hosts of %s "
 				 "(Postfix skips those)", bogus, considered, f->domain);
+		else
+			/* A secure host whose TLSA RRset cannot be had: what
+			 * resists a downgrade is Postfix's own dane level,
+			 * which defers it ("TLSA lookup error"). */
+			snprintf(out->reason, sizeof(out->reason),
+				 "TLSA lookup failed at %zu of %zu MX hosts (%s: %.160s); "
+				 "Postfix defers those", tlsa_failed, considered,
+				 first_failed->tlsa && first_failed->tlsa->done
+					 ? first_failed->tlsa->qname : first_failed->name,
+				 first_failed->tlsa ? or_unknown(first_failed->tlsa->why)
+						    : "not looked up");
 		return;
 	}
 	if (failed > 0) {
@@ -670,6 +690,8 @@ static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 	case DANE_APPLIES:
 		res.verdict = SOURCE_APPLIES;
 		res.policy_text = d->level;
+		if (d->partial)
+			res.flags |= SOURCE_F_PARTIAL;
 		break;
 	case DANE_NOTFOUND:
 		/* DANE applies and the admin wants Postfix's own dane level

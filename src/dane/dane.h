@@ -23,8 +23,18 @@
  *   none usable, or some hosts bogus (Postfix skips
  *   those itself)                                     -> APPLIES "dane"
  *   every MX host bogus (address or TLSA)             -> TEMP, naming the record
- *   a host's lookups failed, nothing usable found     -> FAILED
+ *   a secure host's TLSA lookup failed (SERVFAIL,
+ *   timeout), nothing usable elsewhere                -> APPLIES "dane": Postfix's
+ *                                                        dane level defers that
+ *                                                        host ("TLSA lookup error")
+ *   a host's address lookup failed, nothing usable    -> FAILED
  *   no TLSA anywhere                                  -> NOT_APPLICABLE
+ * An APPLIES "dane" is `partial` when some MX host would get no DANE
+ * authentication from it (secure without TLSA, insecure address
+ * records, only unusable TLSA, or hosts past DANE_MAX_HOSTS): Postfix
+ * gives those hosts opportunistic (or unauthenticated mandatory) TLS, so
+ * the engine lets an MTA-STS enforce policy answer instead (engine.h
+ * SOURCE_F_PARTIAL).
  * MX hosts that securely have no address are left out (Postfix cannot
  * use them either).  The TTL is the smallest TTL of the records used.
  *
@@ -123,6 +133,7 @@ enum dane_verdict {
 struct dane_decision {
 	enum dane_verdict verdict;
 	const char *level;     /* DANE_APPLIES: "dane-only" or "dane" */
+	int partial;           /* DANE_APPLIES "dane" leaving MX hosts unauthenticated */
 	char reason[DANE_REASON_MAX];
 	unsigned ttl;          /* smallest TTL of the records used */
 };
@@ -158,7 +169,7 @@ void dane_lookup_cancel(struct dane_lookup *lk);
 /*
  * The DANE discovery source for the engine (engine.h): discover() runs
  * dane_lookup() + dane_decide().  DANE_NOTFOUND is SOURCE_NOTFOUND (no
- * later source answers).  A TEMP verdict stands only when the root
+ * later source answers); a partial APPLIES carries SOURCE_F_PARTIAL.  A TEMP verdict stands only when the root
  * zone's DNSKEY validates as secure through the same dns context
  * (checked at most every DANE_ROOT_CHECK_TTL seconds); otherwise
  * tlspolicy's own validation is broken (trust anchor, forwarders, no

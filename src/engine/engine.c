@@ -3,9 +3,10 @@
  * engine.c - decides the answer for one lookup key (see engine.h).
  *
  * Table path: normalise the key, probe the snapshot for the key and,
- * for a bare domain, ".parent" keys walking up, else `_default`.  No
- * allocation, no lock: the snapshot is immutable and only the loop
- * thread swaps it.
+ * for a bare domain, ".parent" keys walking up, else `_default`; a
+ * ".parent" key itself (Postfix walking up after NOTFOUND) gets its own
+ * row or NOTFOUND, never `_default`.  No allocation, no lock: the
+ * snapshot is immutable and only the loop thread swaps it.
  *
  * Discovery path (bare domains not in the table, when sources exist):
  * a cache entry per domain holds the last decision (fresh until
@@ -14,14 +15,20 @@
  * that entry (coalescing).  A discovery asks the sources in order until
  * one applies (answer OK), decides NOTFOUND (answer NOTFOUND, cached like
  * an applying one) or reports TEMP (answer TEMP); FAILED and
- * NOT_APPLICABLE go on to the next.  Every waiting lookup has its own
- * deadline (lookup_deadline): when it passes, the lookup is answered
- * from the stale decision if there is one, else from the fallback
- * (`_default`, else NOTFOUND), and the discovery goes on in the
- * background to fill the cache (at most ENGINE_DISCOVERY_LIMIT seconds,
- * then the source is cancelled).  A discovery in which a source failed
- * (our own failure) and none applied does not overwrite a previous
- * positive decision: that one keeps being served and is retried soon.
+ * NOT_APPLICABLE go on to the next.  A partial answer (SOURCE_F_PARTIAL)
+ * is kept aside while the later sources are asked: the first that
+ * applies with SOURCE_F_EVERY_MX replaces it (cached for the shorter of
+ * the two TTLs), anything else that decides, or the end of the chain,
+ * gives the partial answer.  When nothing applies, RES_NONE (`_default`,
+ * else NOTFOUND) if every source said "nothing published", RES_UNKNOWN
+ * (NOTFOUND) if one failed by our own fault.  Every waiting lookup has
+ * its own deadline (lookup_deadline): when it passes, the lookup is
+ * answered from the stale decision if there is one (never a TEMP one),
+ * else NOTFOUND, and the discovery goes on in the background to fill
+ * the cache (at most ENGINE_DISCOVERY_LIMIT seconds, then the source is
+ * cancelled).  A discovery in which a source failed (our own failure)
+ * and none decided does not overwrite a previous decision (other than
+ * TEMP): that one keeps being served and is retried soon.
  *
  * Refresh-ahead: a lookup answered from a fresh cache entry that is in
  * the last ENGINE_REFRESH_PERCENT of its TTL (at least
@@ -47,9 +54,10 @@
  * and the recovery are logged, nothing in between.
  *
  * Invalid keys: a key that policy_key_normalize() rejects is answered
- * like a key that is not in the table (`_default`, else NOTFOUND), so a
- * strange next-hop from Postfix never defers mail; it is counted
- * (invalid_keys) and logged at debug level.
+ * like a key that is not in the table (`_default`, else NOTFOUND; a key
+ * beginning with a dot NOTFOUND), so a strange next-hop from Postfix
+ * never defers mail; it is counted (invalid_keys) and logged at debug
+ * level.
  */
 #include "engine/engine.h"
 #include "engine/snapshot.h"
@@ -79,8 +87,11 @@
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
 #define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
 
-/* RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`). */
-enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP, RES_NOTFOUND };
+/* RES_NONE: nothing published (`_default`, else NOTFOUND);
+ * RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`);
+ * RES_UNKNOWN: our own failure, nothing decided (NOTFOUND: Postfix
+ * alone decides; no `_default`, which may be weaker than published). */
+enum result_kind { RES_NONE, RES_APPLIES, RES_TEMP, RES_NOTFOUND, RES_UNKNOWN };
 
 struct discovery;
 
@@ -112,6 +123,12 @@ struct discovery {
 	struct source_result res;          /* copied verdict */
 	char text[ENGINE_TEXT_MAX + 1];
 	char reason[256];
+	/* a partial answer kept aside (SOURCE_F_PARTIAL) */
+	int have_partial;
+	enum answer_source partial_src;
+	unsigned partial_ttl;
+	char partial_text[ENGINE_TEXT_MAX + 1];
+	char partial_reason[256];
 	struct event limit_ev;
 };
 
@@ -188,7 +205,7 @@ static void answer(struct engine *eng, engine_cb cb, void *arg,
 	cb(&ans, arg);
 }
 
-/* Step 4: `_default`, else NOTFOUND. */
+/* Step 4, nothing published: `_default`, else NOTFOUND. */
 static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
 {
 	const char *t = snapshot_get(eng->snap, "_default", 8);
@@ -197,6 +214,13 @@ static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
 		answer(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t);
 	else
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+}
+
+/* Our own failure, or a key that is not the first Postfix asks:
+ * NOTFOUND, so that Postfix decides as it would alone (main.cf). */
+static void answer_notfound(struct engine *eng, engine_cb cb, void *arg)
+{
+	answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
 }
 
 static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
@@ -211,6 +235,9 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 		break;
 	case RES_NOTFOUND:
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, e->src, NULL);
+		break;
+	case RES_UNKNOWN:
+		answer_notfound(eng, cb, arg);
 		break;
 	case RES_NONE:
 	default:
@@ -416,16 +443,17 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 	time_t now = engine_now(eng);
 	struct engine_req *r;
 
-	if (kind == RES_NONE && d->any_failed && e->have_result &&
-	    d->refresh && now < e->expires) {
+	if (kind == RES_UNKNOWN && e->have_result && d->refresh &&
+	    now < e->expires) {
 		/* A failed refresh: the entry stays as it is until it
 		 * expires (refresh_tried: not retried before). */
 		log_debug("engine: %s: refresh failed; keeping the cached answer",
 			  e->domain);
-	} else if (kind == RES_NONE && d->any_failed && e->have_result &&
-	    (e->kind == RES_APPLIES || e->kind == RES_NOTFOUND) &&
-	    now < e->stale_until) {
-		/* Our own failure: keep serving the last positive decision. */
+	} else if (kind == RES_UNKNOWN && e->have_result &&
+		   (e->kind == RES_APPLIES || e->kind == RES_NOTFOUND ||
+		    e->kind == RES_NONE) && now < e->stale_until) {
+		/* Our own failure: keep serving the last decision (never a
+		 * TEMP one: TEMP is answered fresh only). */
 		log_debug("engine: %s: discovery failed; keeping the previous answer",
 			  e->domain);
 		entry_set_expiry(e, now, eng->failed_ttl);
@@ -460,6 +488,12 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 
 static void disc_done(void *arg, const struct source_result *res);
 
+/* Ends a discovery that kept a partial answer aside with that answer. */
+static void disc_finish_partial(struct discovery *d)
+{
+	disc_finish(d, RES_APPLIES, d->partial_src, d->partial_text, d->partial_ttl);
+}
+
 /* Handles the verdict of the current source and starts the next. */
 static void disc_advance(struct discovery *d)
 {
@@ -469,21 +503,54 @@ static void disc_advance(struct discovery *d)
 		if (d->have_verdict) {
 			const struct engine_source *src = &eng->sources[d->idx];
 			struct source_result *res = &d->res;
+			unsigned ttl;
 
 			d->have_verdict = 0;
 			d->handle = NULL;
 			switch (res->verdict) {
 			case SOURCE_APPLIES:
-				disc_finish(d, RES_APPLIES, src->answer, d->text,
-					    clamp_ttl(res->ttl, eng->cache_min_ttl,
-						      eng->cache_max_ttl));
+				ttl = clamp_ttl(res->ttl, eng->cache_min_ttl, eng->cache_max_ttl);
+				if (d->have_partial && (res->flags & SOURCE_F_EVERY_MX)) {
+					/* Partial DANE leaves some MX hosts to
+					 * opportunistic TLS; this answer
+					 * authenticates every one of them. */
+					log_info("engine: %s: partial DANE (%s): the %s answer "
+						 "authenticates every MX host, so it answers instead",
+						 d->e->domain, d->partial_reason, src->name);
+					eng->st.partial_replaced++;
+					disc_finish(d, RES_APPLIES, src->answer, d->text,
+						    ttl < d->partial_ttl ? ttl : d->partial_ttl);
+					return;
+				}
+				if (d->have_partial) {
+					disc_finish_partial(d);
+					return;
+				}
+				if (res->flags & SOURCE_F_PARTIAL) {
+					/* keep it aside; a later source may do better */
+					d->have_partial = 1;
+					d->partial_src = src->answer;
+					d->partial_ttl = ttl;
+					memcpy(d->partial_text, d->text, sizeof(d->text));
+					memcpy(d->partial_reason, d->reason, sizeof(d->reason));
+					break;
+				}
+				disc_finish(d, RES_APPLIES, src->answer, d->text, ttl);
 				return;
 			case SOURCE_NOTFOUND:
+				if (d->have_partial) {
+					disc_finish_partial(d);
+					return;
+				}
 				disc_finish(d, RES_NOTFOUND, src->answer, NULL,
 					    clamp_ttl(res->ttl, eng->cache_min_ttl,
 						      eng->cache_max_ttl));
 				return;
 			case SOURCE_TEMP:
+				if (d->have_partial) {
+					disc_finish_partial(d);
+					return;
+				}
 				log_info("engine: %s: %s: %s", d->e->domain, src->name,
 					 d->reason[0] ? d->reason : "temporary failure");
 				disc_finish(d, RES_TEMP, ANSWER_ERROR,
@@ -507,8 +574,12 @@ static void disc_advance(struct discovery *d)
 			d->idx++;
 		}
 		if (d->idx >= eng->nsources) {
-			disc_finish(d, RES_NONE, ANSWER_NONE, NULL,
-				    d->any_failed ? eng->failed_ttl : d->neg_ttl);
+			if (d->have_partial)
+				disc_finish_partial(d);
+			else if (d->any_failed)
+				disc_finish(d, RES_UNKNOWN, ANSWER_NONE, NULL, eng->failed_ttl);
+			else
+				disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->neg_ttl);
 			return;
 		}
 		d->in_discover = 1;
@@ -562,7 +633,10 @@ static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
 		src->cancel(src->ctx, d->handle);
 	d->handle = NULL;
 	d->any_failed = 1;
-	disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->eng->failed_ttl);
+	if (d->have_partial)
+		disc_finish_partial(d);
+	else
+		disc_finish(d, RES_UNKNOWN, ANSWER_NONE, NULL, d->eng->failed_ttl);
 }
 
 static int disc_start(struct engine *eng, struct centry *e, int refresh)
@@ -600,12 +674,14 @@ static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	waiter_unlink(e, r);
-	if (e->have_result && engine_now(eng) < e->stale_until) {
+	if (e->have_result && e->kind != RES_TEMP && engine_now(eng) < e->stale_until) {
+		/* the last decision, stale (a TEMP one only ever fresh) */
 		eng->st.deadline_stale++;
 		answer_entry(eng, e, r->cb, r->arg);
 	} else {
-		eng->st.deadline_fallback++;
-		answer_fallback(eng, r->cb, r->arg);
+		/* never `_default`, which may be weaker than published */
+		eng->st.deadline_notfound++;
+		answer_notfound(eng, r->cb, r->arg);
 	}
 	free(r);
 }
@@ -630,12 +706,25 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	if (policy_key_normalize(key, norm, sizeof(norm), &kind, &why) < 0) {
 		eng->st.invalid_keys++;
 		log_debug("engine: %s", why.msg);
-		answer_fallback(eng, cb, arg);
+		if (key[0] == '.')
+			answer_notfound(eng, cb, arg); /* a parent key: never `_default` */
+		else
+			answer_fallback(eng, cb, arg);
 		return NULL;
 	}
 	len = strlen(norm);
+	if (kind == POLICY_KEY_PARENT)
+		eng->st.parent_keys++;
 	if ((t = table_find(eng, norm, len, kind)) != NULL) {
 		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
+		return NULL;
+	}
+	if (kind == POLICY_KEY_PARENT) {
+		/* Postfix walks up (.example.com, .com) only after NOTFOUND
+		 * for the key it asked first; `_default` or a discovered
+		 * policy here would override that NOTFOUND (dane_answer =
+		 * notfound, a failure) with something weaker. */
+		answer_notfound(eng, cb, arg);
 		return NULL;
 	}
 	if (kind != POLICY_KEY_DOMAIN || eng->nsources == 0) {
@@ -665,14 +754,14 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if (e == NULL && (e = cache_insert(eng, norm, len, h)) == NULL) {
-		log_warnx("engine: out of memory; answering without discovery");
-		answer_fallback(eng, cb, arg);
+		log_warnx("engine: out of memory; answering NOTFOUND without discovery");
+		answer_notfound(eng, cb, arg);
 		return NULL;
 	}
 	lru_front(eng, e);
 	if (e->disc == NULL) {
 		if (disc_start(eng, e, 0) < 0) {
-			answer_fallback(eng, cb, arg);
+			answer_notfound(eng, cb, arg);
 			return NULL;
 		}
 		if (e->disc == NULL) {
@@ -684,7 +773,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		eng->st.coalesced++;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		answer_fallback(eng, cb, arg);
+		answer_notfound(eng, cb, arg);
 		return NULL;
 	}
 	r->eng = eng;

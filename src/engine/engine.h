@@ -9,19 +9,30 @@
  *   2. a fresh cached decision;
  *   3. discovery sources in the order they were added (DANE, MTA-STS,
  *      provider templates): the first that applies decides (a source
- *      may also decide NOTFOUND: SOURCE_NOTFOUND);
- *   4. the `_default` row; else NOTFOUND.
- * Keys "[host]", "[host]:port", IP literals and ".parent" keys are
- * answered from the table only.  Concurrent lookups of one domain share
- * one discovery.  Refresh-ahead: a lookup answered from a cached
- * decision in the last 10% of its TTL (at least its last second; TTLs
- * under 2 s excepted) starts one background discovery of the domain
- * (bounded in number, never delaying any answer) whose decision replaces
- * the cached one; only lookups start refreshes, so domains nobody asks
- * for expire, and a refresh that fails by our own fault keeps the old
- * decision until it expires.  A lookup that runs past `lookup_deadline` is answered
- * from stale cache, else with the fallback (step 4) - never TEMP for
- * tlspolicy's own failures.
+ *      may also decide NOTFOUND: SOURCE_NOTFOUND), except that a partial
+ *      answer (SOURCE_F_PARTIAL: partial DANE) is replaced by a later
+ *      one that authenticates every MX host (SOURCE_F_EVERY_MX: MTA-STS
+ *      enforce);
+ *   4. nothing published: the `_default` row; else NOTFOUND.
+ * Only the key Postfix asks first gets `_default`: a ".parent" key (Postfix
+ * sends those only while walking up after NOTFOUND) is answered from the
+ * table's row for exactly that key, else NOTFOUND - never `_default`,
+ * never discovery.  "[host]", "[host]:port" and IP literal keys are
+ * answered from the table, else `_default`.
+ * tlspolicy's own failures answer like Postfix alone: a lookup that runs
+ * past `lookup_deadline`, or whose discovery failed by our own fault
+ * (SOURCE_FAILED and nothing decided, the discovery limit, out of
+ * memory), is answered from the last decision of the domain (stale, at
+ * most cache_max_ttl past its expiry) when there is one, else NOTFOUND
+ * (Postfix applies main.cf) - never `_default`, never TEMP.  A TEMP
+ * decision is only ever answered while fresh.
+ * Concurrent lookups of one domain share one discovery.  Refresh-ahead:
+ * a lookup answered from a cached decision in the last 10% of its TTL
+ * (at least its last second; TTLs under 2 s excepted) starts one
+ * background discovery of the domain (bounded in number, never delaying
+ * any answer) whose decision replaces the cached one; only lookups start
+ * refreshes, so domains nobody asks for expire, and a refresh that fails
+ * by our own fault keeps the old decision until it expires.
  *
  * The engine runs on one libevent loop and never blocks it.  Callbacks
  * are always made from the loop, possibly before engine_lookup()
@@ -77,8 +88,9 @@ void engine_free(struct engine *eng);
 
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
  * the callback has already been made.  A key policy_key_normalize()
- * refuses is answered like an unlisted key (`_default`, else NOTFOUND):
- * a strange next hop from Postfix must never defer mail. */
+ * refuses is answered like an unlisted key (`_default`, else NOTFOUND;
+ * NOTFOUND when it begins with a dot): a strange next hop from Postfix
+ * must never defer mail. */
 struct engine_req *engine_lookup(struct engine *eng, const char *key,
 				 engine_cb cb, void *arg);
 /* The callback of req will not be made (client went away). */
@@ -100,17 +112,27 @@ enum source_verdict {
 	SOURCE_APPLIES,        /* policy_text is the answer */
 	SOURCE_NOT_APPLICABLE, /* nothing published: next source decides */
 	SOURCE_TEMP,           /* the domain's own data is broken (DNSSEC bogus): answer TEMP */
-	SOURCE_FAILED,         /* our own failure: treated as not applicable, not cached long */
+	SOURCE_FAILED,         /* our own failure: the next source decides; when none
+				* does, NOTFOUND (not `_default`), cached briefly */
 	SOURCE_NOTFOUND,       /* applies, but the answer is NOTFOUND (e.g. dane_answer =
 				* notfound: Postfix's own level decides); stops the chain
 				* and is cached like SOURCE_APPLIES; `_default` is not used */
 };
+
+/* source_result.flags (SOURCE_APPLIES only) */
+#define SOURCE_F_PARTIAL  0x1 /* the answer leaves some MX hosts unauthenticated
+			       * (partial DANE: "dane" with hosts without usable
+			       * TLSA); a later source's SOURCE_F_EVERY_MX answer
+			       * replaces it, any other outcome keeps it */
+#define SOURCE_F_EVERY_MX 0x2 /* the answer authenticates every MX host
+			       * (MTA-STS enforce) */
 
 struct source_result {
 	enum source_verdict verdict;
 	const char *policy_text; /* SOURCE_APPLIES */
 	const char *reason;      /* SOURCE_TEMP / SOURCE_FAILED; for logs */
 	unsigned ttl;            /* seconds the verdict may be cached */
+	unsigned flags;          /* SOURCE_F_* */
 };
 
 typedef void (*source_done_fn)(void *done_arg, const struct source_result *res);
@@ -134,7 +156,9 @@ int engine_add_source(struct engine *eng, const struct engine_source *src);
 struct engine_stats {
 	unsigned long long by_status[4];
 	unsigned long long by_source[ANSWER_SOURCE_COUNT];
-	unsigned long long discoveries, coalesced, deadline_stale, deadline_fallback;
+	unsigned long long discoveries, coalesced;
+	unsigned long long deadline_stale;    /* deadline passed: the last decision */
+	unsigned long long deadline_notfound; /* deadline passed, nothing usable: NOTFOUND */
 	unsigned long table_rows;
 	/* added with the implementation: */
 	unsigned long long cache_hits;      /* fresh cached decisions used */
@@ -147,6 +171,8 @@ struct engine_stats {
 	/* refresh-ahead (not counted in discoveries): */
 	unsigned long long refreshes_started;
 	unsigned long long refreshes_completed; /* new decision swapped in */
+	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
+	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 

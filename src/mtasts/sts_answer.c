@@ -41,16 +41,80 @@ static int tlsrpt_line_ok(const char *s, size_t n)
 	return n > 0;
 }
 
+/* The TLSRPT attributes of Postfix >= 3.10, appended to b: always
+ * policy_type and policy_domain; the mx_host_pattern= list and the
+ * "{ policy_string = LINE }" list only when asked for (each list whole
+ * or not at all: Postfix >= 3.11 can enforce the mx_host_pattern list,
+ * and a report with half a policy would misstate it).  -1 when b's limit
+ * is reached. */
+static int put_tlsrpt(struct buf *b, const struct sts_policy *p, const char *domain,
+		      int patterns, int strings)
+{
+	const char *line = p->text;
+
+	if (buf_printf(b, " policy_type=sts policy_domain=%s", domain) < 0)
+		return -1;
+	for (size_t i = 0; patterns && i < p->nmx; i++)
+		if (buf_printf(b, " mx_host_pattern=%s", p->mx[i]) < 0)
+			return -1;
+	while (strings && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		size_t m = n;
+
+		while (m > 0 && (line[m - 1] == ' ' || line[m - 1] == '\t'))
+			m--;
+		if (tlsrpt_line_ok(line, m) &&
+		    buf_printf(b, " { policy_string = %.*s }", (int)m, line) < 0)
+			return -1;
+		line += n + (nl != NULL);
+	}
+	return 0;
+}
+
+/* Parses text into its canonical form (*out, malloc'ed): 1, else -1
+ * with why. */
+static int finish_answer(const struct buf *b, const struct policy_opts *popts,
+			 char **out, struct errbuf *why)
+{
+	struct policy *pol = NULL;
+	int rc = -1;
+
+	if (b->len > POLICY_MAX_TEXT)
+		return errbuf_set(why, "answer longer than %d bytes", POLICY_MAX_TEXT);
+	if (policy_parse(b->data, popts, &pol, why) < 0) {
+		errbuf_prefix(why, "answer \"%.60s...\" rejected", b->data);
+		return -1;
+	}
+	if ((*out = policy_format(pol)) == NULL)
+		errbuf_set(why, "out of memory");
+	else
+		rc = 1;
+	policy_free(pol);
+	return rc;
+}
+
 int sts_policy_answer(const struct sts_policy *p, const char *domain,
 		      const struct sts_answer_opts *opts, char **text,
 		      struct errbuf *why)
 {
+	/* The TLSRPT extras, from all to none: enforcement is never given
+	 * up to make room for them. */
+	static const struct {
+		int patterns, strings;
+		const char *left_out;
+	} tries[] = {
+		{ 1, 1, NULL },
+		{ 1, 0, "the policy_string lines" },
+		{ 0, 0, "the policy_string lines and the mx_host_pattern list" },
+	};
 	struct policy_opts popts = { .postfix_compat = opts->postfix_compat };
-	struct policy *pol = NULL;
-	struct buf b;
+	struct buf base, b;
+	struct errbuf err;
 	int rc = -1;
 
 	*text = NULL;
+	errbuf_clear(why);
 	switch (p->mode) {
 	case STS_MODE_NONE:
 		errbuf_set(why, "mode none");
@@ -66,12 +130,13 @@ int sts_policy_answer(const struct sts_policy *p, const char *domain,
 	}
 
 	/* One byte more than the limit, so that "too long" is detected. */
+	buf_init(&base, POLICY_MAX_TEXT + 1);
 	buf_init(&b, POLICY_MAX_TEXT + 1);
 	if (p->mode == STS_MODE_TESTING) {
-		if (buf_puts(&b, "may") < 0)
+		if (buf_puts(&base, "may") < 0)
 			goto too_long;
 	} else {
-		if (buf_puts(&b, "secure match=") < 0)
+		if (buf_puts(&base, "secure match=") < 0)
 			goto too_long;
 		for (size_t i = 0; i < p->nmx; i++) {
 			const char *pat = p->mx[i][0] == '*' ? p->mx[i] + 1 : p->mx[i];
@@ -84,50 +149,43 @@ int sts_policy_answer(const struct sts_policy *p, const char *domain,
 			}
 			if (dup)
 				continue;
-			if ((i > 0 && buf_puts(&b, ":") < 0) || buf_puts(&b, pat) < 0)
+			if ((i > 0 && buf_puts(&base, ":") < 0) || buf_puts(&base, pat) < 0)
 				goto too_long;
 		}
-		if (opts->servername && buf_puts(&b, " servername=hostname") < 0)
+		if (opts->servername && buf_puts(&base, " servername=hostname") < 0)
 			goto too_long;
 	}
 	if (opts->postfix_compat >= 310) {
-		const char *line = p->text;
-
-		if (buf_printf(&b, " policy_type=sts policy_domain=%s", domain) < 0)
-			goto too_long;
-		for (size_t i = 0; i < p->nmx; i++)
-			if (buf_printf(&b, " mx_host_pattern=%s", p->mx[i]) < 0)
-				goto too_long;
-		while (*line) {
-			const char *nl = strchr(line, '\n');
-			size_t n = nl ? (size_t)(nl - line) : strlen(line);
-			size_t m = n;
-
-			while (m > 0 && (line[m - 1] == ' ' || line[m - 1] == '\t'))
-				m--;
-			if (tlsrpt_line_ok(line, m)
-			    && buf_printf(&b, " { policy_string = %.*s }", (int)m,
-					  line) < 0)
-				goto too_long;
-			line += n + (nl != NULL);
+		for (size_t t = 0; t < sizeof(tries) / sizeof(tries[0]); t++) {
+			buf_reset(&b);
+			errbuf_clear(&err);
+			if (buf_append(&b, base.data, base.len) < 0 ||
+			    put_tlsrpt(&b, p, domain, tries[t].patterns, tries[t].strings) < 0)
+				errbuf_set(&err, "answer longer than %d bytes", POLICY_MAX_TEXT);
+			else if (finish_answer(&b, &popts, text, &err) > 0) {
+				if (tries[t].left_out)
+					errbuf_set(why, "TLSRPT attributes shortened to fit "
+						   "(%d bytes, %d attributes): %s left out",
+						   POLICY_MAX_TEXT, POLICY_MAX_ATTRS,
+						   tries[t].left_out);
+				rc = 1;
+				goto out;
+			}
 		}
-	}
-	if (b.len > POLICY_MAX_TEXT)
-		goto too_long;
-	if (policy_parse(b.data, &popts, &pol, why) < 0) {
-		errbuf_prefix(why, "answer \"%.60s...\" rejected", b.data);
+		/* not even policy_type and policy_domain fit: none */
+		if (finish_answer(&base, &popts, text, why) > 0) {
+			errbuf_set(why, "TLSRPT attributes shortened to fit (%d bytes, %d "
+				   "attributes): all left out", POLICY_MAX_TEXT, POLICY_MAX_ATTRS);
+			rc = 1;
+		}
 		goto out;
 	}
-	if ((*text = policy_format(pol)) == NULL) {
-		errbuf_set(why, "out of memory");
-		goto out;
-	}
-	rc = 1;
+	rc = finish_answer(&base, &popts, text, why);
 	goto out;
 too_long:
 	errbuf_set(why, "answer longer than %d bytes", POLICY_MAX_TEXT);
 out:
-	policy_free(pol);
+	buf_free(&base);
 	buf_free(&b);
 	return rc;
 }

@@ -253,6 +253,8 @@ static void install(struct sts_cache *c, struct sts_entry *e, const char *id,
 	if (e->ans_rc < 0)
 		log_warnx("sts %s: policy id %s gives no valid answer: %s",
 			  e->domain, e->id, why.msg);
+	else if (e->ans_rc > 0 && why.msg[0])
+		log_warnx("sts %s: policy id %s: %s", e->domain, e->id, why.msg);
 	schedule(c, e, fetched, now);
 	c->st.installs++;
 }
@@ -283,6 +285,10 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		if (e->ans_rc > 0) {
 			res.verdict = SOURCE_APPLIES;
 			res.policy_text = e->ans_text;
+			/* enforce: every MX host authenticated (replaces a
+			 * partial DANE answer, engine.h) */
+			if (e->pol->mode == STS_MODE_ENFORCE)
+				res.flags |= SOURCE_F_EVERY_MX;
 		} else if (e->ans_rc == 0) {
 			res.verdict = SOURCE_NOT_APPLICABLE;
 			res.reason = e->ans_why;

@@ -101,12 +101,19 @@ int sts_answer_opts_from_config(const struct config *cfg,
  * without its trailing blanks (lines with "{" or "}" or non-ASCII bytes
  * cannot be carried and are left out; Postfix turns a tab into a
  * space).  The text is checked and put in canonical form by
- * policy_parse()/policy_format().
+ * policy_parse()/policy_format().  The TLSRPT attributes never cost the
+ * enforcement: when the whole answer is over POLICY_MAX_TEXT bytes or
+ * POLICY_MAX_ATTRS attributes (e.g. 40 mx lines, or 60 extension
+ * lines), the policy_string lines are left out, then the mx_host_pattern
+ * list too (each list whole or not at all), then policy_type and
+ * policy_domain; the answer then comes with why saying what was left out
+ * (the caller logs it, once per policy).
  *
  * Returns 1 and *text (malloc'ed, caller frees) when the policy gives an
- * answer; 0 when it does not apply (why says why); -1 when no valid
- * answer can be made (too long for POLICY_MAX_TEXT, rejected by
- * policy_parse, ENOMEM), with why.
+ * answer (why empty, or the note above); 0 when it does not apply (why
+ * says why); -1 when no valid answer can be made (the enforcing part
+ * alone too long for POLICY_MAX_TEXT, rejected by policy_parse, ENOMEM),
+ * with why.
  */
 int sts_policy_answer(const struct sts_policy *p, const char *domain,
 		      const struct sts_answer_opts *opts, char **text,

@@ -17,6 +17,16 @@
  *
  * A connection is never freed from inside a callback chain: closing
  * marks it dead and a deferred event frees it.
+ *
+ * Caps: the live connections are kept in order of their last activity
+ * (a read moves a connection to the front), so the connection idle
+ * longest is the last one that has no request waiting for the engine.
+ * At max_connections a new connection closes that one (a client holding
+ * idle connections cannot lock Postfix out); only when every connection
+ * waits for an answer is the new one refused.  Clients of inet
+ * listeners other than loopback are also counted per address (a hash
+ * table of struct peer); at max_connections_per_peer the address's own
+ * connection idle longest makes room the same way.
  */
 #include "server/server.h"
 #include "server/netstring.h"
@@ -43,8 +53,17 @@
 #define SERVER_MAX_NAMES 64
 #define SERVER_KEEP_OUTBUF 4096  /* larger output buffers are freed when empty */
 #define SERVER_PEER_MAX 80
+#define SERVER_PEER_BUCKETS 1024 /* per-address counts (power of two) */
 
 struct conn;
+
+/* Connections of one client address (inet, not loopback). */
+struct peer {
+	struct peer *next;             /* hash chain */
+	int family;
+	unsigned char addr[16];
+	unsigned long count;
+};
 
 struct pending {
 	struct pending *next;
@@ -67,6 +86,7 @@ struct conn {
 	unsigned in_lookup : 1, reading : 1, writing : 1, timer_armed : 1,
 		dead : 1, eof : 1, logged : 1;
 	time_t last_active, last_write, req_started, timer_at;
+	struct peer *peer_rec;         /* NULL: not counted per address */
 	char peer[SERVER_PEER_MAX];
 };
 
@@ -85,9 +105,10 @@ struct server {
 	size_t nls;
 	struct event accept_pause_ev;
 	int accept_paused;
-	struct conn *conns, *dead;
+	struct conn *conns, *conns_tail, *dead; /* conns: most recently active first */
 	unsigned long nconns;
-	long max_conns;
+	long max_conns, max_per_peer;
+	struct peer *peers[SERVER_PEER_BUCKETS];
 	unsigned idle_timeout, request_timeout;
 	char *names_storage;
 	char *names[SERVER_MAX_NAMES];
@@ -97,7 +118,7 @@ struct server {
 	int draining;
 	void (*drain_done)(void *);
 	void *drain_arg;
-	time_t cap_logged, emfile_logged;
+	time_t cap_logged, peer_cap_logged, emfile_logged;
 	struct server_stats st;
 	char rbuf[SERVER_READ_CHUNK];
 	char keybuf[SOCKMAP_MAX_QUERY + 1];
@@ -116,6 +137,43 @@ static time_t server_now(struct server *srv)
 	if (event_base_gettimeofday_cached(srv->base, &tv) < 0)
 		return time(NULL);
 	return tv.tv_sec;
+}
+
+/* --- the live list, most recently active first ------------------ */
+
+static void conn_list_unlink(struct server *srv, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		srv->conns_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void conn_list_push(struct server *srv, struct conn *c)
+{
+	c->prev = NULL;
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	else
+		srv->conns_tail = c;
+	srv->conns = c;
+}
+
+/* The client was active: to the front. */
+static void conn_touch(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (srv->conns != c) {
+		conn_list_unlink(srv, c);
+		conn_list_push(srv, c);
+	}
 }
 
 /* Logs one refusal per connection (the first), with the peer address. */
@@ -411,6 +469,7 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->last_active = server_now(srv);
+	conn_touch(c);
 	if (n == 0) {
 		if (!netstring_dec_idle(&c->dec)) {
 			srv->st.closed_malformed++;
@@ -544,6 +603,105 @@ static void server_reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* --- per-address counts ----------------------------------------- */
+
+/* The address of an inet client counted per address: 0, or -1 for
+ * unix-domain and loopback clients (every local client shares one
+ * address, so only max_connections applies to them). */
+static int peer_key(const struct sockaddr_storage *ss, int is_unix, int *family,
+		    unsigned char addr[16])
+{
+	memset(addr, 0, 16);
+	if (is_unix)
+		return -1;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			return -1;
+		memcpy(addr, &sin->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127))
+			return -1;
+		memcpy(addr, &s6->sin6_addr, 16);
+	} else {
+		return -1;
+	}
+	*family = ss->ss_family;
+	return 0;
+}
+
+static unsigned peer_hash(int family, const unsigned char addr[16])
+{
+	unsigned h = 2166136261u ^ (unsigned)family;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h & (SERVER_PEER_BUCKETS - 1);
+}
+
+/* The record of an address, made with count 0 when new; NULL: ENOMEM. */
+static struct peer *peer_get(struct server *srv, int family, const unsigned char addr[16])
+{
+	unsigned h = peer_hash(family, addr);
+	struct peer *p;
+
+	for (p = srv->peers[h]; p; p = p->next)
+		if (p->family == family && memcmp(p->addr, addr, 16) == 0)
+			return p;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->family = family;
+	memcpy(p->addr, addr, 16);
+	p->next = srv->peers[h];
+	srv->peers[h] = p;
+	return p;
+}
+
+/* Drops one connection of p; the record goes with the last one. */
+static void peer_release(struct server *srv, struct peer *p)
+{
+	struct peer **pp;
+
+	if (p->count > 0 && --p->count > 0)
+		return;
+	for (pp = &srv->peers[peer_hash(p->family, p->addr)]; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			free(p);
+			return;
+		}
+	}
+}
+
+/* Closes the connection idle longest (of peer p, or of anyone when p is
+ * NULL) to make room for a new one; one that waits for the engine is
+ * never chosen.  Returns 0 when there is none. */
+static int conn_evict(struct server *srv, struct peer *p, const char *why_cap,
+		      long cap, const char *newpeer, time_t *logged)
+{
+	time_t now = server_now(srv);
+	struct conn *c;
+
+	for (c = srv->conns_tail; c; c = c->prev)
+		if (c->head == NULL && (p == NULL || c->peer_rec == p))
+			break;
+	if (c == NULL)
+		return 0;
+	srv->st.evicted_idle++;
+	if (now - *logged >= SERVER_CAP_LOG_INTERVAL) {
+		log_warnx("%s: %s (%ld) reached; closing the connection idle longest "
+			  "(%s, idle %lds) for it (logged once a minute)", newpeer,
+			  why_cap, cap, c->peer, (long)(now - c->last_active));
+		*logged = now;
+	}
+	conn_close(c);
+	return 1;
+}
+
 static void conn_close(struct conn *c)
 {
 	struct server *srv = c->srv;
@@ -567,14 +725,12 @@ static void conn_close(struct conn *c)
 	}
 	c->tail = NULL;
 	c->npending = 0;
+	if (c->peer_rec) {
+		peer_release(srv, c->peer_rec);
+		c->peer_rec = NULL;
+	}
 	/* unlink from the live list, push onto the dead list */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	c->prev = NULL;
+	conn_list_unlink(srv, c);
 	c->next = srv->dead;
 	srv->dead = c;
 	srv->nconns--;
@@ -613,16 +769,19 @@ static void peer_name(char *out, size_t outlen, const struct sockaddr_storage *s
 }
 
 static void conn_new(struct server *srv, int fd, const struct sockaddr_storage *ss,
-		     const struct listener *l)
+		     const struct listener *l, struct peer *p)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int on = 1;
 
 	if (c == NULL) {
 		log_warnx("out of memory; connection refused");
+		if (p)
+			peer_release(srv, p);
 		close(fd);
 		return;
 	}
+	c->peer_rec = p; /* counted by the caller */
 	if (!l->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->srv = srv;
@@ -634,10 +793,7 @@ static void conn_new(struct server *srv, int fd, const struct sockaddr_storage *
 	event_assign(&c->ev_write, srv->base, fd, EV_WRITE | EV_PERSIST, conn_write_cb, c);
 	evtimer_assign(&c->ev_timer, srv->base, conn_timer_cb, c);
 	c->last_active = c->last_write = server_now(srv);
-	c->next = srv->conns;
-	if (srv->conns)
-		srv->conns->prev = c;
-	srv->conns = c;
+	conn_list_push(srv, c);
 	srv->nconns++;
 	srv->st.accepted++;
 	conn_set_reading(c, 1);
@@ -671,6 +827,23 @@ static void accept_pause_cb(evutil_socket_t fd, short what, void *arg)
 		server_accept_enable(srv, 1);
 }
 
+/* A new connection over a cap while every connection waits for an
+ * answer: closed at once. */
+static void server_refuse(struct server *srv, int cfd, const char *peer,
+			  const char *why_cap, long cap)
+{
+	time_t now = server_now(srv);
+
+	srv->st.refused_cap++;
+	if (now - srv->cap_logged >= SERVER_CAP_LOG_INTERVAL) {
+		log_warnx("%s: %s (%ld) reached and every connection waits for an "
+			  "answer; closing the new one (logged once a minute)", peer,
+			  why_cap, cap);
+		srv->cap_logged = now;
+	}
+	close(cfd);
+}
+
 static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lsock *ls = arg;
@@ -680,7 +853,10 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < SERVER_ACCEPT_BATCH; i++) {
 		struct sockaddr_storage ss;
 		socklen_t slen = sizeof(ss);
-		int cfd;
+		char peer[SERVER_PEER_MAX];
+		unsigned char addr[16];
+		struct peer *p;
+		int cfd, family = 0;
 
 		memset(&ss, 0, sizeof(ss));
 		cfd = accept4(fd, (struct sockaddr *)&ss, &slen,
@@ -709,23 +885,30 @@ static void accept_cb(evutil_socket_t fd, short what, void *arg)
 			log_warn("%s: accept", ls->l.name);
 			return;
 		}
-		if (srv->max_conns > 0 && srv->nconns >= (unsigned long)srv->max_conns) {
-			time_t now = server_now(srv);
-
-			srv->st.refused_cap++;
-			if (now - srv->cap_logged >= SERVER_CAP_LOG_INTERVAL) {
-				char peer[SERVER_PEER_MAX];
-
-				peer_name(peer, sizeof(peer), &ss, ls->l.is_unix, ls->l.name);
-				log_warnx("%s: max_connections (%ld) reached; closing new "
-					  "connections (logged once a minute)", peer,
-					  srv->max_conns);
-				srv->cap_logged = now;
-			}
-			close(cfd);
+		peer_name(peer, sizeof(peer), &ss, ls->l.is_unix, ls->l.name);
+		p = NULL;
+		/* the new connection's place is counted first, so that an
+		 * eviction never takes the address's record away */
+		if (srv->max_per_peer > 0 &&
+		    peer_key(&ss, ls->l.is_unix, &family, addr) == 0 &&
+		    (p = peer_get(srv, family, addr)) != NULL &&
+		    ++p->count > (unsigned long)srv->max_per_peer &&
+		    !conn_evict(srv, p, "max_connections_per_peer", srv->max_per_peer,
+				peer, &srv->peer_cap_logged)) {
+			server_refuse(srv, cfd, peer, "max_connections_per_peer",
+				      srv->max_per_peer);
+			peer_release(srv, p);
 			continue;
 		}
-		conn_new(srv, cfd, &ss, &ls->l);
+		if (srv->max_conns > 0 && srv->nconns >= (unsigned long)srv->max_conns &&
+		    !conn_evict(srv, NULL, "max_connections", srv->max_conns, peer,
+				&srv->cap_logged)) {
+			server_refuse(srv, cfd, peer, "max_connections", srv->max_conns);
+			if (p)
+				peer_release(srv, p);
+			continue;
+		}
+		conn_new(srv, cfd, &ss, &ls->l, p);
 	}
 }
 
@@ -751,6 +934,7 @@ struct server *server_new(struct event_base *base, struct engine *eng,
 	if (srv->request_timeout == 0)
 		srv->request_timeout = 1;
 	srv->max_conns = config_get_int(cfg, "max_connections");
+	srv->max_per_peer = config_get_int(cfg, "max_connections_per_peer");
 	srv->nnames = config_split_list(config_get(cfg, "map_names"), srv->names,
 					SERVER_MAX_NAMES, &srv->names_storage);
 	event_assign(&srv->reap_ev, base, -1, 0, server_reap_cb, srv);
@@ -834,6 +1018,14 @@ void server_free(struct server *srv)
 	for (size_t i = 0; i < srv->nls; i++)
 		set.l[set.n++] = srv->ls[i].l;
 	listener_close_all(&set, 1);
+	for (size_t i = 0; i < SERVER_PEER_BUCKETS; i++) {
+		while (srv->peers[i]) {
+			struct peer *p = srv->peers[i];
+
+			srv->peers[i] = p->next;
+			free(p);
+		}
+	}
 	free(srv->ls);
 	free(srv->names_storage);
 	free(srv);
@@ -852,9 +1044,9 @@ void server_log_stats(const struct server *srv)
 
 	engine_stats(srv->eng, &es);
 	log_info("stats: connections=%lu accepted=%llu refused_cap=%llu "
-		 "closed_idle=%llu closed_slow=%llu closed_unread=%llu "
+		 "evicted_idle=%llu closed_idle=%llu closed_slow=%llu closed_unread=%llu "
 		 "closed_malformed=%llu requests=%llu perm_protocol=%llu",
-		 srv->nconns, s->accepted, s->refused_cap, s->closed_idle,
+		 srv->nconns, s->accepted, s->refused_cap, s->evicted_idle, s->closed_idle,
 		 s->closed_slow, s->closed_unread, s->closed_malformed,
 		 s->requests, s->perm_replies);
 	log_info("stats: replies ok=%llu notfound=%llu temp=%llu perm=%llu; "
@@ -870,10 +1062,11 @@ void server_log_stats(const struct server *srv)
 		 answer_source_name(ANSWER_NONE), es.by_source[ANSWER_NONE],
 		 answer_source_name(ANSWER_ERROR), es.by_source[ANSWER_ERROR]);
 	log_info("stats: discoveries=%llu coalesced=%llu cache_hits=%llu "
-		 "cache_entries=%lu deadline_stale=%llu deadline_fallback=%llu "
-		 "invalid_keys=%llu",
+		 "cache_entries=%lu deadline_stale=%llu deadline_notfound=%llu "
+		 "invalid_keys=%llu parent_keys=%llu partial_replaced=%llu",
 		 es.discoveries, es.coalesced, es.cache_hits, es.cache_entries,
-		 es.deadline_stale, es.deadline_fallback, es.invalid_keys);
+		 es.deadline_stale, es.deadline_notfound, es.invalid_keys,
+		 es.parent_keys, es.partial_replaced);
 	log_info("stats: table_rows=%lu invalid_rows=%lu reloads=%llu "
 		 "reload_failures=%llu database=%s",
 		 es.table_rows, es.table_invalid_rows, es.reloads,

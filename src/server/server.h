@@ -10,11 +10,13 @@
  * LIMITS/SECURITY: SOCKMAP_MAX_QUERY bytes per request, SERVER_MAX_OUTPUT
  * bytes of unsent replies per connection (a client that does not read
  * its replies is closed), SERVER_MAX_PENDING unanswered requests per
- * connection (reading pauses), setting max_connections connections
- * (beyond that a new connection is closed at once), setting
- * request_timeout for one request to arrive (a client trickling bytes
- * is closed), setting idle_timeout between requests and for a stalled
- * write.  A malformed netstring closes the connection; a malformed
+ * connection (reading pauses), setting max_connections connections and,
+ * for inet clients other than loopback, max_connections_per_peer per
+ * client address (at a cap a new connection closes the connection idle
+ * longest - of that address for the per-address cap - and is refused
+ * only when every one waits for an answer), setting request_timeout for
+ * one request to arrive (a client trickling bytes is closed), setting
+ * idle_timeout between requests and for a stalled write.  A malformed netstring closes the connection; a malformed
  * request gets a PERM reply.  Every refusal is logged with the peer
  * address, at most once per connection.
  */
@@ -55,6 +57,7 @@ void server_free(struct server *srv);
 struct server_stats {
 	unsigned long long accepted, refused_cap, closed_idle, closed_slow,
 		closed_unread, closed_malformed, perm_replies, requests;
+	unsigned long long evicted_idle;   /* closed at a cap for a new connection */
 	unsigned long connections;
 };
 void server_stats(const struct server *srv, struct server_stats *out);

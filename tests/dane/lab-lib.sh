@@ -34,6 +34,7 @@ T_PID=
 T_FAILS=0
 T_CLEANUP_EXTRA=
 T_SANITIZER=0
+T_SERVE_OPTS=         # e.g. -v: the daemon logs every request (the keys asked)
 
 lab() { "$LAB_SRC/$1" "${@:2}"; }
 in_ns() { ip netns exec "$LAB_NS" "$@"; }
@@ -79,7 +80,8 @@ daemon_start() {
 		"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" db init >/dev/null || return 1
 	fi
 	# directly (not through a shell function) so that $! is the daemon
-	ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$T_DIR/tp.cf" serve -f >"$T_DIR/serve.log" 2>&1 &
+	# shellcheck disable=SC2086  # T_SERVE_OPTS: words
+	ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$T_DIR/tp.cf" serve -f $T_SERVE_OPTS >"$T_DIR/serve.log" 2>&1 &
 	T_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q "listening on" "$T_DIR/serve.log" 2>/dev/null && return 0

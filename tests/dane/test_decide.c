@@ -131,13 +131,47 @@ static const struct row rows[] = {
 	{ "no host has an address", DATA, SEC, 0, 0, { H_NOADDR, H_NOADDR }, ONLY,
 	  DANE_NOT_APPLICABLE, NULL, "has an address" },
 
-	/* our own failures below a secure MX: never TEMP */
+	/* failures below a secure MX: never TEMP.  An address lookup that
+	 * failed tells nothing (FAILED: the next source decides); a TLSA
+	 * lookup that failed at a secure host is what Postfix's own dane
+	 * level defers ("TLSA lookup error"), so the answer is "dane" and
+	 * Postfix decides per host as it would alone (issue 10, item 5) */
 	{ "address lookup failed", DATA, SEC, 0, 0, { H_ADDR_FAIL }, ONLY, DANE_FAILED,
 	  NULL, "lookup of mx0.d.test failed" },
-	{ "TLSA SERVFAIL (not bogus)", DATA, SEC, 0, 0, { H_TLSA_FAIL }, ONLY,
-	  DANE_FAILED, NULL, "_25._tcp.mx0.d.test" },
-	{ "TLSA timeout + no TLSA", DATA, SEC, 0, 0, { H_NOTLSA, H_TLSA_TIMEOUT }, ONLY,
-	  DANE_FAILED, NULL, "_25._tcp.mx1.d.test" },
+	{ "TLSA SERVFAIL (not bogus) -> dane", DATA, SEC, 0, 0, { H_TLSA_FAIL }, ONLY,
+	  DANE_APPLIES, "dane", "TLSA lookup failed at 1 of 1 MX hosts (_25._tcp.mx0.d.test" },
+	{ "TLSA timeout -> dane", DATA, SEC, 0, 0, { H_TLSA_TIMEOUT }, ONLY,
+	  DANE_APPLIES, "dane", "_25._tcp.mx0.d.test" },
+	{ "TLSA SERVFAIL + timeout on every host -> dane", DATA, SEC, 0, 0,
+	  { H_TLSA_FAIL, H_TLSA_TIMEOUT }, ONLY, DANE_APPLIES, "dane",
+	  "TLSA lookup failed at 2 of 2" },
+	{ "TLSA timeout + no TLSA -> dane", DATA, SEC, 0, 0, { H_NOTLSA, H_TLSA_TIMEOUT },
+	  ONLY, DANE_APPLIES, "dane", "_25._tcp.mx1.d.test" },
+	{ "TLSA timeout + address failed -> dane", DATA, SEC, 0, 0,
+	  { H_ADDR_FAIL, H_TLSA_TIMEOUT }, ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	{ "TLSA SERVFAIL with dane_answer=notfound -> still dane", DATA, SEC, 0, 0,
+	  { H_TLSA_FAIL }, DANE_ANSWER_NOTFOUND, DANE_APPLIES, "dane", "TLSA lookup failed" },
+};
+
+/* Which "dane" answers are partial: some MX host gets no DANE
+ * authentication from them (engine: MTA-STS enforce may answer instead). */
+static const struct {
+	const char *name;
+	int truncated;
+	enum hs hosts[3];
+	int want_partial;
+} partial_rows[] = {
+	{ "usable + no TLSA", 0, { H_USABLE, H_NOTLSA }, 1 },
+	{ "usable + insecure host", 0, { H_USABLE, H_INSECURE }, 1 },
+	{ "usable + unusable", 0, { H_USABLE, H_UNUSABLE }, 1 },
+	{ "unusable only", 0, { H_UNUSABLE }, 1 },
+	{ "usable + TLSA only insecure", 0, { H_USABLE, H_TLSA_INSECURE }, 1 },
+	{ "usable, more hosts than looked at", 1, { H_USABLE, H_USABLE }, 1 },
+	{ "usable + bogus host (Postfix skips it)", 0, { H_USABLE, H_TLSA_BOGUS }, 0 },
+	{ "usable + TLSA lookup failed (Postfix defers it)", 0, { H_USABLE, H_TLSA_TIMEOUT }, 0 },
+	{ "TLSA lookup failed everywhere", 0, { H_TLSA_FAIL, H_TLSA_TIMEOUT }, 0 },
+	{ "TLSA lookup failed + no TLSA", 0, { H_TLSA_FAIL, H_NOTLSA }, 1 },
+	{ "usable + no address", 0, { H_USABLE, H_NOADDR }, 0 },
 };
 
 static void copy(char *dst, size_t dstlen, const char *src)
@@ -275,6 +309,41 @@ static void test_table(void **state)
 }
 
 /* TTL: the smallest TTL of the records used. */
+static void test_partial(void **state)
+{
+	static struct dane_host hosts[3];
+	struct dane_facts f;
+	struct dane_decision d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(partial_rows) / sizeof(partial_rows[0]); i++) {
+		struct row r = { partial_rows[i].name, DATA, SEC, 0, partial_rows[i].truncated,
+				 { partial_rows[i].hosts[0], partial_rows[i].hosts[1],
+				   partial_rows[i].hosts[2] },
+				 DANE_ANSWER_DANE, DANE_APPLIES, "dane", NULL };
+
+		build_facts(&f, hosts, &r);
+		dane_decide(&f, DANE_ANSWER_DANE, &d);
+		if (d.verdict != DANE_APPLIES)
+			fail_msg("\"%s\": verdict %s (%s), want applies", r.name,
+				 dane_verdict_name(d.verdict), d.reason);
+		if (d.partial != partial_rows[i].want_partial)
+			fail_msg("\"%s\": partial %d, want %d (%s)", r.name, d.partial,
+				 partial_rows[i].want_partial, d.reason);
+	}
+	/* never partial outside "dane" answers */
+	{
+		struct row r = { "all usable", DATA, SEC, 0, 0, { H_USABLE, H_USABLE },
+				 ONLY, DANE_APPLIES, "dane-only", NULL };
+
+		build_facts(&f, hosts, &r);
+		dane_decide(&f, ONLY, &d);
+		assert_int_equal(d.partial, 0);
+		dane_decide(&f, DANE_ANSWER_DANE, &d);
+		assert_int_equal(d.partial, 0);
+	}
+}
+
 static void test_ttl(void **state)
 {
 	static struct dane_host hosts[3];
@@ -385,6 +454,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_tlsa_base_domain),
 		cmocka_unit_test(test_host_states),

@@ -141,6 +141,95 @@ static void test_too_long(void **state)
 	free(body);
 }
 
+/* Postfix 3.10 TLSRPT attributes never cost the enforcement (issue 10,
+ * item 6): too many attributes or bytes -> the policy_string lines go,
+ * then the mx_host_pattern list, and why says so. */
+static void check_large(const char *body, size_t n, const char *want_prefix,
+			int want_patterns, const char *want_note)
+{
+	struct sts_answer_opts o = { 0, 1, 310 };
+	struct policy_opts po = { 310 };
+	struct sts_policy *p;
+	struct policy *pol;
+	struct errbuf why;
+	char *text = NULL;
+
+	assert_int_equal(sts_policy_parse(body, n, &p, &why), 0);
+	errbuf_clear(&why);
+	assert_int_equal(sts_policy_answer(p, "big.example", &o, &text, &why), 1);
+	if (strncmp(text, want_prefix, strlen(want_prefix)) != 0)
+		fail_msg("got %.200s...\nwant %.200s...", text, want_prefix);
+	assert_non_null(strstr(text, " policy_type=sts policy_domain=big.example"));
+	assert_null(strstr(text, "policy_string"));
+	assert_int_equal(strstr(text, "mx_host_pattern=") != NULL, want_patterns);
+	if (want_patterns) /* every one of them, or none */
+		for (size_t i = 0; i < p->nmx; i++) {
+			char pat[300];
+
+			snprintf(pat, sizeof(pat), " mx_host_pattern=%s", p->mx[i]);
+			assert_non_null(strstr(text, pat));
+		}
+	if (strstr(why.msg, want_note) == NULL)
+		fail_msg("why \"%s\" lacks \"%s\"", why.msg, want_note);
+	assert_int_equal(policy_parse(text, &po, &pol, &why), 0);
+	assert_int_equal(pol->level, POLICY_SECURE);
+	policy_free(pol);
+	free(text);
+	sts_policy_free(p);
+}
+
+static void test_large_tlsrpt(void **state)
+{
+	char *body = malloc(16384), *match = malloc(8192);
+	size_t n, m;
+
+	(void)state;
+	/* 40 mx lines: 40 patterns + 43 policy strings > 64 attributes */
+	n = (size_t)sprintf(body, "version: STSv1\nmode: enforce\n");
+	m = (size_t)sprintf(match, "secure match=");
+	for (int i = 1; i <= 40; i++) {
+		n += (size_t)sprintf(body + n, "mx: mx%02d.big.example\n", i);
+		m += (size_t)sprintf(match + m, "%smx%02d.big.example", i > 1 ? ":" : "", i);
+	}
+	n += (size_t)sprintf(body + n, "max_age: 86400\n");
+	sprintf(match + m, " servername=hostname policy_type=sts");
+	check_large(body, n, match, 1, "shortened to fit (4096 bytes, 64 attributes): "
+		    "the policy_string lines left out");
+
+	/* 60 extension lines: 64 policy strings + 5 > 64 attributes */
+	n = (size_t)sprintf(body, "version: STSv1\nmode: enforce\nmx: mx.big.example\n"
+			    "max_age: 86400\n");
+	for (int i = 1; i <= 60; i++)
+		n += (size_t)sprintf(body + n, "ext%02d: extension field number %d\n", i, i);
+	check_large(body, n, "secure match=mx.big.example servername=hostname policy_type=sts",
+		    1, "the policy_string lines left out");
+
+	/* 40 long mx names: the match list fits, the pattern list does not */
+	n = (size_t)sprintf(body, "version: STSv1\nmode: enforce\nmax_age: 60\n");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)sprintf(body + n, "mx: mx%02d.a-rather-long-name-for-a-mail-host-"
+				     "of-a-big-provider.example\n", i);
+	check_large(body, n, "secure match=mx00.a-rather-long-name", 0,
+		    "the policy_string lines and the mx_host_pattern list left out");
+
+	/* what fits keeps everything, and says nothing */
+	{
+		struct sts_answer_opts o = { 0, 1, 310 };
+		struct sts_policy *p;
+		struct errbuf why;
+		char *text = NULL;
+
+		assert_int_equal(sts_policy_parse(RFC, strlen(RFC), &p, &why), 0);
+		assert_int_equal(sts_policy_answer(p, "example.com", &o, &text, &why), 1);
+		assert_string_equal(text, RFC_MATCH " servername=hostname" TLSRPT_RFC);
+		assert_string_equal(why.msg, "");
+		free(text);
+		sts_policy_free(p);
+	}
+	free(body);
+	free(match);
+}
+
 static void test_opts_from_config(void **state)
 {
 	struct config *cfg = config_new();
@@ -169,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_large_tlsrpt),
 		cmocka_unit_test(test_opts_from_config),
 	};
 

@@ -2,23 +2,25 @@
 # SPDX-License-Identifier: MIT
 """idleclients.py - many idle socketmap connections against a daemon.
 
-usage: idleclients.py HOST PORT DAEMON_PID LOGFILE N CAP IDLE_TIMEOUT
+usage: idleclients.py HOST PORT DAEMON_PID LOGFILE N CAP IDLE_TIMEOUT POSTFIX_CONFIG_DIR
 
 Opens N idle connections (N = CAP, the daemon's max_connections), checks
 the daemon holds them all (its SIGUSR1 statistics), prints its RSS, checks
-that connection N+1 is closed at once and logged, that a good client is
-answered once a slot is free, and that idle_timeout closes the idle
-connections.  Exit 0 when all checks pass.
+that a client over the cap (a plain one, then Postfix's postmap -q) is
+answered while the daemon closes the connection idle longest for it (and
+logs that), and that idle_timeout closes the idle connections.  Exit 0 when all checks pass.
 """
 import re
 import resource
 import signal
 import socket
+import subprocess
 import sys
 import time
 
 HOST, PORT, PID, LOG = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 N, CAP, IDLE = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+PFDIR = sys.argv[8]
 failures = 0
 
 
@@ -59,9 +61,13 @@ def ns(payload):
 
 
 def ask(key):
+    """One request on a new connection; b"" when the daemon closed it."""
     s = socket.create_connection((HOST, PORT), timeout=5)
-    s.sendall(ns(b"tlspolicy " + key))
-    data = s.recv(1000)
+    try:
+        s.sendall(ns(b"tlspolicy " + key))
+        data = s.recv(1000)
+    except OSError:
+        data = b""
     s.close()
     return data
 
@@ -93,25 +99,51 @@ print("daemon RSS: %d kB at start, %d kB with %d idle connections (%.0f bytes ea
       % (rss_start, rss, N, (rss - rss_start) * 1024.0 / N))
 check("RSS under 100 MB with %d idle connections" % N, rss < 100 * 1024, "(%d kB)" % rss)
 
-# over the cap: closed at once, logged
-extra = socket.create_connection((HOST, PORT), timeout=5)
+# At the cap a new client is still served: the daemon closes the
+# connection idle longest (socks[0], the first opened) instead of the
+# new one, and logs it.
+r = ask(b"example.com")
+check("client over max_connections answered (%d idle held)" % N, r == b"9:OK secure,", repr(r))
+socks[0].settimeout(5)
 try:
-    d = extra.recv(10)
+    d = socks[0].recv(10)
 except ConnectionResetError:
     d = b""
-check("connection over max_connections closed at once", d == b"")
-extra.close()
+except socket.timeout:
+    d = None
+check("the connection idle longest was closed for it", d == b"", repr(d))
+if d == b"":
+    socks[0].close()     # else it stays held: the cap is still reached
 with open(LOG, errors="replace") as f:
-    check("cap logged", "max_connections (%d) reached" % CAP in f.read())
+    check("cap logged", "max_connections (%d) reached; closing the connection idle longest" % CAP in f.read())
 
-# a free slot: a good client is answered
-socks.pop().close()
-for _ in range(100):  # until the daemon saw the close, not a guessed time
-    if 0 <= daemon_connections() < N:
+# Postfix's own client, with the cap reached again (one more idle
+# connection in place of the closed one): answered
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.connect((HOST, PORT))
+socks.append(s)
+for _ in range(100):
+    if daemon_connections() >= N:
         break
     time.sleep(0.1)
-r = ask(b"example.com")
-check("good client answered with %d connections open" % (N - 1), r == b"9:OK secure,", repr(r))
+pm = subprocess.run(["postmap", "-c", PFDIR, "-q", "example.com",
+                     "socketmap:inet:%s:%d:tlspolicy" % (HOST, PORT)],
+                    capture_output=True, text=True, timeout=30)
+check("postmap -q answered with %d idle connections held" % N,
+      pm.returncode == 0 and pm.stdout.strip() == "secure",
+      "(rc %d, %r %r)" % (pm.returncode, pm.stdout, pm.stderr))
+socks[1].settimeout(5)
+try:
+    d = socks[1].recv(10)
+except ConnectionResetError:
+    d = b""
+except socket.timeout:
+    d = None
+check("then the next idle one was closed", d == b"", repr(d))
+socks = socks[2:]
+# the others are still held
+held = daemon_connections()
+check("the other %d idle connections are still held" % (N - 1), held >= N - 1, "(holds %d)" % held)
 
 # idle_timeout closes the idle ones
 deadline = time.time() + IDLE + 15

@@ -2,10 +2,12 @@
 /*
  * test_engine.c - the engine against a real SQLite policy table and a
  * test double of our own discovery-source interface (engine.h): table
- * precedence (exact, .parent walking up, _default), source order and
- * verdicts, coalescing, caching, TEMP, deadline -> stale / fallback,
- * keeping a positive answer when discovery fails, refresh-ahead of
- * entries near expiry, cancel, reload and a database outage.
+ * precedence (exact, .parent walking up, _default; ".parent" keys never
+ * `_default`), source order and verdicts, partial answers replaced by an
+ * every-MX one, coalescing, caching, TEMP (fresh only), deadline ->
+ * stale / NOTFOUND, our own failures -> NOTFOUND, keeping an answer when
+ * discovery fails, refresh-ahead of entries near expiry, cancel, reload
+ * and a database outage.
  *
  * The engine runs on real time: the refresh tests use 3 s TTLs (refresh
  * window: the last second) and poll; they assert what happened, never
@@ -42,6 +44,7 @@ struct rule {
 	const char *text;
 	unsigned ttl;
 	int async;
+	unsigned flags;              /* SOURCE_F_* */
 };
 
 struct fake_pending {
@@ -59,17 +62,23 @@ struct fake {
 	struct fake_pending *pend;
 };
 
-static void fake_rule(struct fake *f, const char *domain, enum source_verdict v,
-		      const char *text, unsigned ttl, int async)
+static void fake_rule_flags(struct fake *f, const char *domain, enum source_verdict v,
+			    const char *text, unsigned ttl, int async, unsigned flags)
 {
 	for (size_t i = 0; i < f->nrules; i++) {
 		if (strcmp(f->rules[i].domain, domain) == 0) {
-			f->rules[i] = (struct rule){ domain, v, text, ttl, async };
+			f->rules[i] = (struct rule){ domain, v, text, ttl, async, flags };
 			return;
 		}
 	}
 	assert_true(f->nrules < 16);
-	f->rules[f->nrules++] = (struct rule){ domain, v, text, ttl, async };
+	f->rules[f->nrules++] = (struct rule){ domain, v, text, ttl, async, flags };
+}
+
+static void fake_rule(struct fake *f, const char *domain, enum source_verdict v,
+		      const char *text, unsigned ttl, int async)
+{
+	fake_rule_flags(f, domain, v, text, ttl, async, 0);
 }
 
 static const struct rule *fake_find(struct fake *f, const char *domain)
@@ -89,6 +98,7 @@ static void fake_answer(const struct rule *r, source_done_fn done, void *arg)
 	res.policy_text = r ? r->text : NULL;
 	res.reason = r && r->v != SOURCE_APPLIES ? "fake reason" : NULL;
 	res.ttl = r ? r->ttl : 300;
+	res.flags = r ? r->flags : 0;
 	done(arg, &res);
 }
 
@@ -141,7 +151,7 @@ static void fake_complete(struct fake *f, const char *domain)
 			struct rule sync;
 
 			*pp = p->next;
-			sync = r ? *r : (struct rule){ domain, SOURCE_NOT_APPLICABLE, NULL, 300, 0 };
+			sync = r ? *r : (struct rule){ domain, SOURCE_NOT_APPLICABLE, NULL, 300, 0, 0 };
 			fake_answer(&sync, p->done, p->arg);
 			free(p);
 			return;
@@ -207,7 +217,7 @@ struct fx {
 	struct config *cfg;
 	struct event_base *base;
 	struct engine *eng;
-	struct fake a, b;
+	struct fake a, b, c;
 };
 
 static void db_put(struct fx *fx, const char *domain, const char *level,
@@ -268,6 +278,7 @@ static int setup(void **state)
 		fail_msg("engine_new: %s", why.msg);
 	fake_add(fx->eng, &fx->a, "dane", ANSWER_DANE);
 	fake_add(fx->eng, &fx->b, "sts", ANSWER_STS);
+	fake_add(fx->eng, &fx->c, "provider", ANSWER_PROVIDER);
 	*state = fx;
 	return 0;
 }
@@ -280,6 +291,7 @@ static int teardown(void **state)
 	/* every pending discovery was cancelled by engine_free */
 	assert_null(fx->a.pend);
 	assert_null(fx->b.pend);
+	assert_null(fx->c.pend);
 	event_base_free(fx->base);
 	config_free(fx->cfg);
 	unlink(fx->dbpath);
@@ -322,8 +334,26 @@ static void test_table(void **state)
 	assert_string_equal(a.text, "may protocols=>=TLSv1.2");
 	a = lookup_now(fx->eng, "[192.0.2.1]");
 	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_int_equal(fx->a.calls, 0);
+
+	/* ".parent" keys (Postfix walking up after NOTFOUND): the row for
+	 * exactly that key, else NOTFOUND - never `_default`, no discovery */
+	a = lookup_now(fx->eng, ".example.org");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_string_equal(a.text, "encrypt");
+	a = lookup_now(fx->eng, ".org");
+	assert_string_equal(a.text, "may");
 	a = lookup_now(fx->eng, ".example.com");
-	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(a.src, ANSWER_NONE);
+	assert_string_equal(a.text, "");
+	a = lookup_now(fx->eng, ".sub.example.org");       /* Postfix asks .example.org next */
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	a = lookup_now(fx->eng, ".COM.");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	a = lookup_now(fx->eng, ".bad..key");               /* invalid, but a parent key */
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	assert_int_equal(fx->a.calls, 0);
 
 	/* an invalid key is answered like an unlisted one, never TEMP/PERM */
@@ -336,9 +366,10 @@ static void test_table(void **state)
 		struct engine_stats es;
 
 		engine_stats(fx->eng, &es);
-		assert_int_equal(es.invalid_keys, 2);
+		assert_int_equal(es.invalid_keys, 3);
 		assert_int_equal(es.table_rows, 5);
-		assert_int_equal(es.by_source[ANSWER_TABLE], 6);
+		assert_int_equal(es.by_source[ANSWER_TABLE], 8);
+		assert_int_equal(es.parent_keys, 5);
 	}
 }
 
@@ -366,6 +397,15 @@ static void test_source_order(void **state)
 	fake_rule(&fx->b, "failed.test", SOURCE_APPLIES, "secure", 300, 0);
 	a = lookup_now(fx->eng, "failed.test");
 	assert_int_equal(a.src, ANSWER_STS);
+
+	/* our own failure and nothing decided: NOTFOUND (Postfix alone),
+	 * never `_default` (DANE might be published; we could not tell) */
+	fake_rule(&fx->a, "unknown.test", SOURCE_FAILED, NULL, 0, 0);
+	a = lookup_now(fx->eng, "unknown.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(a.src, ANSWER_NONE);
+	a = lookup_now(fx->eng, "unknown.test");            /* cached briefly: the same */
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 
 	/* TEMP stops the chain and is answered TEMP */
 	fake_rule(&fx->a, "bogus.test", SOURCE_TEMP, NULL, 300, 0);
@@ -458,15 +498,16 @@ static void test_deadline(void **state)
 	struct ans a, s;
 	struct engine_stats es;
 
-	/* no previous answer: the fallback (_default) at the deadline */
+	/* no previous answer: NOTFOUND at the deadline (Postfix alone),
+	 * never `_default`: the domain may publish DANE */
 	memset(&a, 0, sizeof(a));
 	fake_rule(&fx->a, "never.test", SOURCE_APPLIES, "dane-only", 300, 1);
 	assert_non_null(engine_lookup(fx->eng, "never.test", ans_cb, &a));
 	run_until(fx->base, &a.done);
-	assert_int_equal(a.st, LOOKUP_OK);
-	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(a.src, ANSWER_NONE);
 	engine_stats(fx->eng, &es);
-	assert_int_equal(es.deadline_fallback, 1);
+	assert_int_equal(es.deadline_notfound, 1);
 	/* the discovery goes on and fills the cache */
 	fake_complete(&fx->a, "never.test");
 	s = lookup_now(fx->eng, "never.test");
@@ -487,6 +528,104 @@ static void test_deadline(void **state)
 	fake_complete(&fx->a, "stale.test");
 	s = lookup_now(fx->eng, "stale.test");
 	assert_string_equal(s.text, "dane");               /* refreshed */
+
+	/* a TEMP is answered fresh only: expired, a late rediscovery
+	 * gives NOTFOUND, not the stale TEMP (our slowness must not defer) */
+	fake_rule(&fx->a, "temp.test", SOURCE_TEMP, NULL, 0, 0);
+	s = lookup_now(fx->eng, "temp.test");
+	assert_int_equal(s.st, LOOKUP_TEMP);
+	fake_rule(&fx->a, "temp.test", SOURCE_TEMP, NULL, 300, 1);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "temp.test", ans_cb, &a));
+	run_until(fx->base, &a.done);
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(a.src, ANSWER_NONE);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.deadline_stale, 1);
+	assert_int_equal(es.deadline_notfound, 2);
+	fake_complete(&fx->a, "temp.test");                 /* fresh again: TEMP */
+	s = lookup_now(fx->eng, "temp.test");
+	assert_int_equal(s.st, LOOKUP_TEMP);
+
+	/* an expired "nothing published" is served stale: `_default` */
+	fake_rule(&fx->a, "none.test", SOURCE_NOT_APPLICABLE, NULL, 1, 0);
+	fake_rule(&fx->b, "none.test", SOURCE_NOT_APPLICABLE, NULL, 1, 0);
+	fake_rule(&fx->c, "none.test", SOURCE_NOT_APPLICABLE, NULL, 1, 0);
+	s = lookup_now(fx->eng, "none.test");
+	assert_int_equal(s.src, ANSWER_DEFAULT);
+	usleep(1100000);                                    /* the 1 s TTL expires */
+	fake_rule(&fx->a, "none.test", SOURCE_NOT_APPLICABLE, NULL, 300, 1);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "none.test", ans_cb, &a));
+	run_until(fx->base, &a.done);
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	fake_complete(&fx->a, "none.test");
+}
+
+static void test_partial(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	struct ans a;
+
+	/* partial DANE + MTA-STS enforce: MTA-STS, every MX authenticated;
+	 * cached for the shorter TTL (cache_min_ttl 0 here) */
+	fake_rule_flags(&fx->a, "p.test", SOURCE_APPLIES, "dane", 100, 0, SOURCE_F_PARTIAL);
+	fake_rule_flags(&fx->b, "p.test", SOURCE_APPLIES, "secure match=mx1.p.test:mx2.p.test",
+			300, 0, SOURCE_F_EVERY_MX);
+	a = lookup_now(fx->eng, "p.test");
+	assert_int_equal(a.src, ANSWER_STS);
+	assert_string_equal(a.text, "secure match=mx1.p.test:mx2.p.test");
+	assert_int_equal(fx->c.calls, 0);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.partial_replaced, 1);
+	a = lookup_now(fx->eng, "p.test");                   /* cached */
+	assert_string_equal(a.text, "secure match=mx1.p.test:mx2.p.test");
+	assert_int_equal(fx->a.calls, 1);
+
+	/* partial DANE, no MTA-STS: dane; a provider template (no EVERY_MX)
+	 * does not replace it */
+	fake_rule_flags(&fx->a, "q.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_rule(&fx->c, "q.test", SOURCE_APPLIES, "secure match=.provider.test", 300, 0);
+	a = lookup_now(fx->eng, "q.test");
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(a.text, "dane");
+
+	/* MTA-STS answers without EVERY_MX (testing: may), fails, or finds
+	 * nothing: the partial answer stands */
+	fake_rule_flags(&fx->a, "r.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_rule(&fx->b, "r.test", SOURCE_APPLIES, "may", 300, 0);
+	a = lookup_now(fx->eng, "r.test");
+	assert_string_equal(a.text, "dane");
+	fake_rule_flags(&fx->a, "s.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_rule(&fx->b, "s.test", SOURCE_FAILED, NULL, 0, 0);
+	a = lookup_now(fx->eng, "s.test");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_string_equal(a.text, "dane");
+	fake_rule_flags(&fx->a, "t.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_rule(&fx->b, "t.test", SOURCE_NOTFOUND, NULL, 300, 0);
+	a = lookup_now(fx->eng, "t.test");
+	assert_string_equal(a.text, "dane");
+
+	/* full DANE (no PARTIAL flag): MTA-STS is never asked */
+	int bcalls = fx->b.calls;
+	fake_rule(&fx->a, "u.test", SOURCE_APPLIES, "dane-only", 300, 0);
+	fake_rule_flags(&fx->b, "u.test", SOURCE_APPLIES, "secure", 300, 0, SOURCE_F_EVERY_MX);
+	a = lookup_now(fx->eng, "u.test");
+	assert_string_equal(a.text, "dane-only");
+	assert_int_equal(fx->b.calls, bcalls);
+
+	/* the deadline while MTA-STS is slow: NOTFOUND; then the answer */
+	fake_rule_flags(&fx->a, "v.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_rule_flags(&fx->b, "v.test", SOURCE_APPLIES, "secure match=mx.v.test", 300, 1,
+			SOURCE_F_EVERY_MX);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "v.test", ans_cb, &a));
+	run_until(fx->base, &a.done);
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	fake_complete(&fx->b, "v.test");
+	a = lookup_now(fx->eng, "v.test");
+	assert_string_equal(a.text, "secure match=mx.v.test");
 }
 
 static void test_failure_keeps_answer(void **state)
@@ -506,6 +645,18 @@ static void test_failure_keeps_answer(void **state)
 	fake_rule(&fx->a, "keep.test", SOURCE_NOT_APPLICABLE, NULL, 0, 0);
 	a = lookup_now(fx->eng, "keep.test");
 	assert_int_equal(a.src, ANSWER_DEFAULT);
+	/* "nothing published" is kept through our failure too */
+	fake_rule(&fx->a, "keep.test", SOURCE_FAILED, NULL, 0, 0);
+	a = lookup_now(fx->eng, "keep.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+
+	/* a TEMP is not: our failure then gives NOTFOUND */
+	fake_rule(&fx->a, "temp.test", SOURCE_TEMP, NULL, 0, 0);
+	a = lookup_now(fx->eng, "temp.test");
+	assert_int_equal(a.st, LOOKUP_TEMP);
+	fake_rule(&fx->a, "temp.test", SOURCE_FAILED, NULL, 0, 0);
+	a = lookup_now(fx->eng, "temp.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 }
 
 /* --- refresh-ahead --------------------------------------------- */
@@ -734,6 +885,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_notfound_without_default, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_coalescing_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_failed, setup, teardown),

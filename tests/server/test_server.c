@@ -44,7 +44,7 @@ static void *slow_discover(void *ctx, const char *domain, source_done_fn done,
 			   void *arg)
 {
 	struct slow *s = ctx;
-	struct source_result r = { SOURCE_NOT_APPLICABLE, NULL, NULL, 300 };
+	struct source_result r = { SOURCE_NOT_APPLICABLE, NULL, NULL, 300, 0 };
 
 	s->calls++;
 	if (strncmp(domain, "slow", 4) != 0) {
@@ -69,7 +69,7 @@ static void slow_cancel(void *ctx, void *h)
 
 static void slow_finish(struct slow *s, const char *text)
 {
-	struct source_result r = { SOURCE_APPLIES, text, NULL, 300 };
+	struct source_result r = { SOURCE_APPLIES, text, NULL, 300, 0 };
 	source_done_fn done = s->done;
 
 	assert_non_null(done);
@@ -86,7 +86,7 @@ struct fx {
 	struct slow slow;
 };
 
-static int fx_setup(void **state, const char *map_names)
+static int fx_setup_cap(void **state, const char *map_names, const char *max_conns)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct listener_set set;
@@ -112,6 +112,8 @@ static int fx_setup(void **state, const char *map_names)
 	config_set(fx->cfg, "lookup_deadline", "60s", NULL);
 	if (map_names)
 		assert_int_equal(config_set(fx->cfg, "map_names", map_names, NULL), 0);
+	if (max_conns)
+		assert_int_equal(config_set(fx->cfg, "max_connections", max_conns, NULL), 0);
 	fx->base = event_base_new();
 	if ((fx->eng = engine_new(fx->base, fx->cfg, fx->url, &why)) == NULL)
 		fail_msg("engine: %s", why.msg);
@@ -130,8 +132,10 @@ static int fx_setup(void **state, const char *map_names)
 	return 0;
 }
 
-static int setup(void **state) { return fx_setup(state, NULL); }
-static int setup_names(void **state) { return fx_setup(state, "tlspolicy, other"); }
+static int setup(void **state) { return fx_setup_cap(state, NULL, NULL); }
+static int setup_names(void **state) { return fx_setup_cap(state, "tlspolicy, other", NULL); }
+static int setup_cap2(void **state) { return fx_setup_cap(state, NULL, "2"); }
+static int setup_cap1(void **state) { return fx_setup_cap(state, NULL, "1"); }
 
 static int teardown(void **state)
 {
@@ -335,9 +339,86 @@ static void test_shutdown_drains(void **state)
 	close(idle);
 }
 
+/* Runs the loop a little (accepts, closes). */
+static void spin(struct fx *fx)
+{
+	for (int i = 0; i < 20; i++) {
+		event_base_loop(fx->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
+/* At max_connections (2) a new client closes the connection idle
+ * longest - by last activity, not by age - and is served. */
+static void test_cap_closes_idle_longest(void **state)
+{
+	struct fx *fx = *state;
+	char buf[256];
+	size_t have = 0;
+	int a = client(fx), b, c, eof = 0;
+	struct server_stats ss;
+
+	spin(fx);
+	b = client(fx);
+	spin(fx);
+	/* a (the older) is used now: b becomes the one idle longest */
+	send_all(a, "21:tlspolicy example.com,");
+	pump(fx, a, buf, sizeof(buf), &have, 12, NULL);
+	assert_string_equal(buf, "9:OK secure,");
+	c = client(fx);
+	spin(fx);
+	have = 0;
+	pump(fx, b, buf, sizeof(buf), &have, 1, &eof);
+	assert_true(eof);                      /* b closed for c */
+	have = 0;
+	send_all(c, "21:tlspolicy example.com,");
+	pump(fx, c, buf, sizeof(buf), &have, 12, NULL);
+	assert_string_equal(buf, "9:OK secure,");
+	have = 0;
+	send_all(a, "21:tlspolicy example.com,");  /* a is still served */
+	pump(fx, a, buf, sizeof(buf), &have, 12, NULL);
+	assert_string_equal(buf, "9:OK secure,");
+	server_stats(fx->srv, &ss);
+	assert_int_equal(ss.evicted_idle, 1);
+	assert_int_equal(ss.refused_cap, 0);
+	assert_int_equal(ss.connections, 2);
+	close(a);
+	close(b);
+	close(c);
+}
+
+/* A connection whose request waits for the engine is never closed for
+ * a new one: with every connection busy the new one is refused. */
+static void test_cap_busy_refuses(void **state)
+{
+	struct fx *fx = *state;
+	char buf[256];
+	size_t have = 0;
+	int busy = client(fx), late, eof = 0;
+	struct server_stats ss;
+
+	send_all(busy, "20:tlspolicy slow5.test,");
+	pump_nothing(fx, busy, buf, sizeof(buf), &have);
+	late = client(fx);
+	spin(fx);
+	pump(fx, late, buf, sizeof(buf), &have, 1, &eof);
+	assert_true(eof);                      /* refused */
+	close(late);
+	slow_finish(&fx->slow, "dane");
+	have = 0;
+	pump(fx, busy, buf, sizeof(buf), &have, 10, NULL);
+	assert_string_equal(buf, "7:OK dane,");
+	server_stats(fx->srv, &ss);
+	assert_int_equal(ss.refused_cap, 1);
+	assert_int_equal(ss.evicted_idle, 0);
+	close(busy);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cap_closes_idle_longest, setup_cap2, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_busy_refuses, setup_cap1, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),

@@ -242,6 +242,23 @@ t postfix-config --role mx | grep -qx 'smtp_tls_security_level = dane' \
 printf 'listen = unix:/run/tlspolicy/sock inet:127.0.0.1:1\nmap_names = tp\n' >"$TMP/tp.cf"
 t -c "$TMP/tp.cf" postfix-config | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
     && ok "postfix-config follows listen" || notok "postfix-config follows listen"
+# a unix: listener: the tlspolicy.cf lines for Postfix's group
+out=$(t -c "$TMP/tp.cf" postfix-config)
+grep -qx '#   unix_socket_owner = tlspolicy:postfix' <<<"$out" &&
+    grep -q 'may connect to the unix: listener:$' <<<"$out" \
+    && ok "postfix-config: unix_socket_owner line" || notok "postfix-config: unix_socket_owner line [$out]"
+printf 'unix_socket_owner = tlspolicy:postfix\n' >>"$TMP/tp.cf"
+t -c "$TMP/tp.cf" postfix-config | grep -q 'may connect to the unix: listener (set already):$' \
+    && ok "postfix-config: unix socket settings already right" || notok "postfix-config: (set already)"
+# dane_answer = notfound: main.cf must do DANE itself, whatever _default says
+t policy set _default may >/dev/null
+printf 'dane_answer = notfound\n' >"$TMP/nf.cf"
+out=$(t -c "$TMP/nf.cf" postfix-config)
+grep -qx 'smtp_tls_security_level = dane' <<<"$out" && grep -q 'dane_answer = notfound' <<<"$out" \
+    && ok "postfix-config: dane_answer = notfound -> dane, not may" || notok "postfix-config notfound [$out]"
+t postfix-config | grep -qx 'smtp_tls_security_level = may' \
+    && ok "postfix-config: _default may otherwise" || notok "postfix-config: _default may"
+t policy delete _default >/dev/null
 
 # ---- database errors -------------------------------------------------
 expect "bad URL" 1 "" "tlspolicy policy: invalid database URL: port must be a number 1-65535" \
