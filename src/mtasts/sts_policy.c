@@ -6,7 +6,7 @@
 #include "mtasts/sts_policy.h"
 #include "mtasts/sts_util.h"
 
-#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -92,27 +92,29 @@ static int check_value(unsigned lineno, const unsigned char *v, size_t n,
 }
 
 /*
- * Validates an mx pattern: ["*."] Domain (RFC 5321), not an address.
- * Writes the lower-case form into out (room for STS_MX_MAX + 1).
+ * Validates an mx pattern: ["*."] Domain (RFC 5321 4.1.2: letters,
+ * digits and hyphens in dot-separated labels; all-digit labels are
+ * within the ABNF, so "192.0.2.1" is a valid pattern that only an MX
+ * host of that name matches).  Writes the lower-case form into out
+ * (room for STS_MX_MAX + 1).
  */
 static int check_mx(unsigned lineno, const char *v, size_t n, char *out,
 		    struct errbuf *why)
 {
 	size_t i = 0, label = 0, dstart;
-	int digits_only = 1;
-	char what[16], addr[16];
+	char what[16];
 
-	if (n > STS_MX_MAX)
-		return errbuf_set(why, "line %u: mx of %zu bytes, at most %d",
-				  lineno, n, STS_MX_MAX);
 	if (n >= 2 && v[0] == '*' && v[1] == '.')
 		i = 2;
 	dstart = i;
 	if (i == n)
 		return errbuf_set(why, "line %u: mx \"*.\" without a domain", lineno);
+	if (v[n - 1] == '.')
+		return errbuf_set(why, "line %u: mx ends with a dot (a trailing dot "
+				  "is not allowed in an mx pattern)", lineno);
 	if (n - dstart > 253)
-		return errbuf_set(why, "line %u: mx domain longer than 253 bytes",
-				  lineno);
+		return errbuf_set(why, "line %u: mx domain of %zu bytes, at most 253",
+				  lineno, n - dstart);
 	for (; i <= n; i++) {
 		unsigned char c = i < n ? (unsigned char)v[i] : '.';
 
@@ -123,27 +125,17 @@ static int check_mx(unsigned lineno, const char *v, size_t n, char *out,
 			if (v[i - 1] == '-')
 				return errbuf_set(why, "line %u: mx label ends with '-'",
 						  lineno);
-			if (i == n && digits_only) {
-				if (n - dstart < sizeof(addr)) {
-					struct in_addr a;
-
-					memcpy(addr, v + dstart, n - dstart);
-					addr[n - dstart] = '\0';
-					if (inet_pton(AF_INET, addr, &a) == 1)
-						return errbuf_set(why, "line %u: mx is an IP "
-								  "address, not a name",
-								  lineno);
-				}
-				return errbuf_set(why, "line %u: mx top-level label is "
-						  "numeric", lineno);
-			}
 			label = 0;
-			digits_only = 1;
 			continue;
 		}
 		if (c == '*')
 			return errbuf_set(why, "line %u: mx: '*' is allowed only as "
 					  "the whole left-most label \"*.\"", lineno);
+		if (c >= 0x80)
+			return errbuf_set(why, "line %u: mx: %s is not allowed in a "
+					  "host name (an internationalized name is "
+					  "written as its A-label, xn--...)", lineno,
+					  sts_char_desc(what, sizeof(what), c));
 		if (!sts_is_alnum(c) && c != '-')
 			return errbuf_set(why, "line %u: mx: %s is not allowed in a "
 					  "host name", lineno,
@@ -151,8 +143,6 @@ static int check_mx(unsigned lineno, const char *v, size_t n, char *out,
 		if (label == 0 && c == '-')
 			return errbuf_set(why, "line %u: mx label starts with '-'",
 					  lineno);
-		if (!sts_is_digit(c))
-			digits_only = 0;
 		if (++label > 63)
 			return errbuf_set(why, "line %u: mx label longer than 63 bytes",
 					  lineno);
@@ -163,12 +153,21 @@ static int check_mx(unsigned lineno, const char *v, size_t n, char *out,
 	return 0;
 }
 
+/* The fields RFC 8461 defines, for "required" and the case hint. */
+enum { F_VERSION, F_MODE, F_MAX_AGE, F_MX, F_N };
+static const char *const field_name[F_N] = { "version", "mode", "max_age", "mx" };
+
 struct parse_state {
-	int have_mode, have_max_age;
+	int have_version, have_mode, have_max_age;
 	enum sts_mode mode;
 	unsigned long max_age;
 	size_t nmx;
 	char mx[STS_POLICY_MAX_MX][STS_MX_MAX + 1];
+	/* first line with a field named like a known one in another case
+	 * ("Version"): an unknown field, named in the reason when the real
+	 * one is missing */
+	unsigned case_line[F_N];
+	char case_name[F_N][STS_POLICY_NAME_MAX + 1];
 };
 
 /* Applies one field (name and value validated) to the state. */
@@ -178,18 +177,18 @@ static int apply_field(struct parse_state *st, unsigned lineno,
 {
 #define IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, nlen) == 0)
 #define VALUE_IS(lit) (vlen == sizeof(lit) - 1 && memcmp(val, lit, vlen) == 0)
-	if (lineno == 1) {
-		if (!IS("version"))
-			return errbuf_set(why, "line 1: the first field must be "
-					  "\"version\"");
+	/* For a repeated field other than mx the first one counts; the
+	 * others are ignored, their values unchecked (RFC 8461 3.2). */
+	if (IS("version")) {
+		if (st->have_version)
+			return 0;
 		if (!VALUE_IS("STSv1"))
-			return errbuf_set(why, "line 1: unsupported version (only "
-					  "STSv1 is)");
-		return 0;
-	}
-	if (IS("mode")) {
+			return errbuf_set(why, "line %u: unsupported version (only "
+					  "STSv1 is)", lineno);
+		st->have_version = 1;
+	} else if (IS("mode")) {
 		if (st->have_mode)
-			return 0; /* the first one counts */
+			return 0;
 		if (VALUE_IS("enforce"))
 			st->mode = STS_MODE_ENFORCE;
 		else if (VALUE_IS("testing"))
@@ -214,10 +213,8 @@ static int apply_field(struct parse_state *st, unsigned lineno,
 						  "number of seconds", lineno);
 			v = v * 10 + (unsigned long)(val[i] - '0'); /* <= 10 digits */
 		}
-		if (v > STS_POLICY_MAX_AGE)
-			return errbuf_set(why, "line %u: max_age %lu exceeds %lu",
-					  lineno, v, STS_POLICY_MAX_AGE);
-		st->max_age = v;
+		/* 1*10(DIGIT) is valid; above the maximum it is the maximum */
+		st->max_age = v > STS_POLICY_MAX_AGE ? STS_POLICY_MAX_AGE : v;
 		st->have_max_age = 1;
 	} else if (IS("mx")) {
 		if (st->nmx >= STS_POLICY_MAX_MX)
@@ -226,11 +223,30 @@ static int apply_field(struct parse_state *st, unsigned lineno,
 		if (check_mx(lineno, val, vlen, st->mx[st->nmx], why) < 0)
 			return -1;
 		st->nmx++;
+	} else {
+		/* an unknown field: ignored (its syntax is checked) */
+		for (int f = 0; f < F_N; f++)
+			if (st->case_line[f] == 0 && strlen(field_name[f]) == nlen
+			    && strncasecmp(name, field_name[f], nlen) == 0) {
+				st->case_line[f] = lineno;
+				memcpy(st->case_name[f], name, nlen);
+				st->case_name[f][nlen] = '\0';
+			}
 	}
-	/* version again, or an unknown field: ignored */
 	return 0;
 #undef IS
 #undef VALUE_IS
+}
+
+/* "no mode field" and, when a line has it in another case, why. */
+static int missing(const struct parse_state *st, int f, const char *extra,
+		   struct errbuf *why)
+{
+	if (st->case_line[f] == 0)
+		return errbuf_set(why, "no %s field%s", field_name[f], extra);
+	return errbuf_set(why, "no %s field%s (line %u has \"%s\": field names "
+			  "are case-sensitive)", field_name[f], extra,
+			  st->case_line[f], st->case_name[f]);
 }
 
 /* Parses one line (terminator removed) into name and value spans. */
@@ -241,9 +257,6 @@ static int parse_line(unsigned lineno, const char *line, size_t len,
 	size_t p = 0;
 	char what[16];
 
-	if (len > STS_POLICY_MAX_LINE)
-		return errbuf_set(why, "line %u: longer than %d bytes", lineno,
-				  STS_POLICY_MAX_LINE);
 	if (!sts_is_alnum((unsigned char)line[0]))
 		return errbuf_set(why, "line %u: starts with %s, not a field name",
 				  lineno, sts_char_desc(what, sizeof(what),
@@ -251,12 +264,15 @@ static int parse_line(unsigned lineno, const char *line, size_t len,
 	while (p < len && line[p] != ':') {
 		unsigned char c = (unsigned char)line[p];
 
-		if (!sts_is_alnum(c) && c != '_' && c != '-' && c != '.')
+		if (!sts_is_alnum(c) && c != '_' && c != '-' && c != '.') {
+			if (memchr(line + p, ':', len - p) == NULL)
+				break; /* "mode none": no ':' at all */
 			return errbuf_set(why, "line %u: %s in field name", lineno,
 					  sts_char_desc(what, sizeof(what), c));
+		}
 		p++;
 	}
-	if (p == len)
+	if (p == len || line[p] != ':')
 		return errbuf_set(why, "line %u: no ':' after the field name", lineno);
 	if (p > STS_POLICY_NAME_MAX)
 		return errbuf_set(why, "line %u: field name longer than %d", lineno,
@@ -309,8 +325,8 @@ int sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
 			blank++;
 		if (blank == llen) {
 			if (lineno == 1) {
-				errbuf_set(why, "line 1: empty, the first field must be "
-					   "\"version\"");
+				errbuf_set(why, "line 1: blank, a policy begins with "
+					   "a field");
 				goto fail;
 			}
 			blank_seen = lineno;
@@ -325,17 +341,24 @@ int sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
 			goto fail;
 		text_end = off;
 	}
+	if (!st->have_version) {
+		missing(st, F_VERSION, "", why);
+		goto fail;
+	}
 	if (!st->have_mode) {
-		errbuf_set(why, "no mode field");
+		missing(st, F_MODE, "", why);
 		goto fail;
 	}
 	if (!st->have_max_age) {
-		errbuf_set(why, "no max_age field");
+		missing(st, F_MAX_AGE, "", why);
 		goto fail;
 	}
 	if (st->nmx == 0 && st->mode != STS_MODE_NONE) {
-		errbuf_set(why, "no mx field (required with mode %s)",
-			   sts_mode_name(st->mode));
+		char extra[40];
+
+		snprintf(extra, sizeof(extra), " (required with mode %s)",
+			 sts_mode_name(st->mode));
+		missing(st, F_MX, extra, why);
 		goto fail;
 	}
 

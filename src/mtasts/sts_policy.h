@@ -12,23 +12,29 @@
  *   value              = vchar [*(%x20 / vchar) vchar]
  *   vchar              = %x21-7E / UTF8-2 / UTF8-3 / UTF8-4
  *
- * sts_policy_parse() accepts: "version: STSv1" as the first field;
- * "mode" enforce | testing | none; "max_age" 0..31557600 (1 to 10
- * digits); "mx" repeatable, a domain name with "*." allowed only as the
- * whole left-most label and IP addresses rejected, required at least
- * once unless the mode is none; LF or CRLF line ends; unknown fields
- * ignored (their syntax still checked); for a repeated field other than
- * mx the first occurrence counts.  Field names and the values of
- * version and mode are case-sensitive (RFC 7405 %s).  One deliberate
- * leniency: blank lines at the very end of the body are ignored.
- * Anything else makes the policy invalid, with a reason that names the
- * line.
+ * sts_policy_parse() accepts the fields in any order (the ABNF fixes
+ * none): "version: STSv1", "mode" enforce | testing | none and
+ * "max_age" (1 to 10 digits; above 31557600, the maximum, it counts as
+ * 31557600) are required; a repeated field other than mx counts the
+ * first time, the repeats are ignored unjudged (RFC 8461 3.2).  "mx" is
+ * repeatable, ["*."] Domain (RFC 5321: LDH labels of at most 63 bytes,
+ * at most 253 bytes, no trailing dot; "*." only as the whole left-most
+ * label; all-digit labels are Domain syntax too), required at least
+ * once unless the mode is none.  LF or CRLF line ends; unknown fields
+ * ignored (their syntax still checked).  Field names and the values of
+ * version and mode are case-sensitive (RFC 7405 %s): "Mode: enforce" is
+ * an unknown field, named in the reason when "mode" is missing.  One
+ * deliberate leniency: blank lines at the very end of the body are
+ * ignored.  Anything else makes the policy invalid, with a reason that
+ * names the line.  tests/mtasts/conformance/ holds the vectors of other
+ * implementations that prove it.
  *
- * LIMITS: STS_POLICY_MAX_BODY bytes (RFC 8461 3.3), STS_POLICY_MAX_LINE
- * bytes per line, STS_POLICY_MAX_MX mx fields.
+ * LIMITS: STS_POLICY_MAX_BODY bytes (RFC 8461 3.3), and so per line
+ * (the RFC sets no line limit), STS_POLICY_MAX_MX mx fields.
  * SECURITY: the body comes from any web server; sizes are checked
  * before anything is allocated, every byte is validated (UTF-8 per
- * RFC 3629), reasons quote no more than a described byte.
+ * RFC 3629), reasons quote no more than a described byte or a field
+ * name of at most 32 checked bytes.
  */
 #ifndef TP_MTASTS_STS_POLICY_H
 #define TP_MTASTS_STS_POLICY_H
@@ -39,7 +45,6 @@
 struct config;
 
 #define STS_POLICY_MAX_BODY (64 * 1024) /* RFC 8461 3.3: 64 KiB */
-#define STS_POLICY_MAX_LINE 1024
 #define STS_POLICY_MAX_MX 64
 #define STS_POLICY_MAX_AGE 31557600UL   /* one year, RFC 8461 3.2 */
 #define STS_POLICY_MAX_AGE_DIGITS 10    /* 1*10(DIGIT) */

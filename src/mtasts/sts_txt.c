@@ -137,30 +137,54 @@ int sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
 	return 0;
 }
 
+/* "v=STSv1" then whitespace and ';': valid as one record, discarded
+ * among several (for the reason given when nothing is left). */
+static int is_sts_wsp(const char *rec, size_t len)
+{
+	size_t p = STS_VERSION_LEN;
+
+	if (len <= p || memcmp(rec, STS_VERSION, p) != 0 || !is_wsp((unsigned char)rec[p]))
+		return 0;
+	while (p < len && is_wsp((unsigned char)rec[p]))
+		p++;
+	return p < len && rec[p] == ';';
+}
+
 int sts_txt_select(const struct sts_txt_rec *recs, size_t n,
 		   struct sts_txt *out, struct errbuf *why)
 {
-	size_t found = 0, which = 0;
+	size_t found = 0, which = 0, wsp = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (n > STS_TXT_MAX_RECORDS)
 		return errbuf_set(why, "%zu TXT records, at most %d examined", n,
 				  STS_TXT_MAX_RECORDS);
-	for (size_t i = 0; i < n; i++) {
-		if (sts_txt_is_sts(recs[i].data, recs[i].len)) {
-			found++;
-			which = i;
+	if (n == 0)
+		return errbuf_set(why, "no TXT record");
+	/* One record: judged by the ABNF alone (it allows whitespace
+	 * before the ';' after v=STSv1).  The discard rule of RFC 8461
+	 * 3.1 is for several records. */
+	if (n > 1) {
+		for (size_t i = 0; i < n; i++) {
+			if (sts_txt_is_sts(recs[i].data, recs[i].len)) {
+				found++;
+				which = i;
+			} else if (is_sts_wsp(recs[i].data, recs[i].len)) {
+				wsp++;
+			}
 		}
+		if (found == 0 && wsp > 0)
+			return errbuf_set(why, "no record begins with \"" STS_TXT_PREFIX
+					  "\" (%zu TXT records; %zu begin%s with \""
+					  STS_VERSION "\" and whitespace: discarded among "
+					  "several, RFC 8461 3.1)", n, wsp, wsp == 1 ? "s" : "");
+		if (found == 0)
+			return errbuf_set(why, "no record begins with \"" STS_TXT_PREFIX
+					  "\" (%zu TXT records)", n);
+		if (found > 1)
+			return errbuf_set(why, "%zu records begin with \"" STS_TXT_PREFIX
+					  "\", exactly one is allowed", found);
 	}
-	if (found == 0) {
-		if (n == 0)
-			return errbuf_set(why, "no TXT record");
-		return errbuf_set(why, "no record begins with \"" STS_TXT_PREFIX
-				  "\" (%zu TXT record%s)", n, n == 1 ? "" : "s");
-	}
-	if (found > 1)
-		return errbuf_set(why, "%zu records begin with \"" STS_TXT_PREFIX
-				  "\", exactly one is allowed", found);
 	if (sts_txt_parse(recs[which].data, recs[which].len, out, why) < 0)
 		return errbuf_prefix(why, "invalid record");
 	return 0;

@@ -11,10 +11,12 @@
  *   sts-ext-name    = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
  *   sts-ext-value   = 1*(%x21-3A / %x3C / %x3E-7E)
  *
- * Selection (sts_txt_select): records that do not begin with "v=STSv1;"
- * are ignored; exactly one must remain, and it must parse; otherwise the
- * domain has no MTA-STS policy.  The strings of one record are
- * concatenated first (sts_txt_rdata_concat).  The id field is required;
+ * Selection (sts_txt_select): a single TXT record is parsed by the
+ * grammar (so "v=STSv1 ; id=1" is valid); of several, those that do not
+ * begin with "v=STSv1;" are discarded (RFC 8461 3.1), exactly one must
+ * remain, and it must parse; otherwise the domain has no MTA-STS
+ * policy.  The strings of one record are concatenated first
+ * (sts_txt_rdata_concat).  The id field is required;
  * for a repeated field the first occurrence counts (RFC 8461 3.2, which
  * covers TXT records and policies alike); unknown extension fields are
  * ignored once their syntax is checked.
@@ -47,7 +49,8 @@ struct sts_txt_rec {
 	size_t len;
 };
 
-/* 1 when the record begins with "v=STSv1;" (a candidate), else 0. */
+/* 1 when the record begins with "v=STSv1;" (a candidate among several
+ * records), else 0. */
 int sts_txt_is_sts(const char *rec, size_t len);
 
 /*
@@ -58,11 +61,13 @@ int sts_txt_parse(const char *rec, size_t len, struct sts_txt *out,
 		  struct errbuf *why);
 
 /*
- * RFC 8461 selection over every TXT record of _mta-sts.<domain>: ignores
- * records not beginning with "v=STSv1;", requires exactly one to remain
- * and parses it.  Returns 0 and fills *out, or -1 with why ("no v=STSv1
- * record among 2 TXT records", "2 v=STSv1 records", "invalid record:
- * ...").  At most STS_TXT_MAX_RECORDS records are accepted.
+ * RFC 8461 selection over every TXT record of _mta-sts.<domain>: one
+ * record is parsed as it is; of several, the records not beginning with
+ * "v=STSv1;" are discarded, exactly one must remain and it is parsed.
+ * Returns 0 and fills *out, or -1 with why ("no TXT record", "no record
+ * begins with "v=STSv1;" (2 TXT records)", "2 records begin with ...",
+ * "invalid record: ...").  At most STS_TXT_MAX_RECORDS records are
+ * accepted.
  */
 int sts_txt_select(const struct sts_txt_rec *recs, size_t n,
 		   struct sts_txt *out, struct errbuf *why);

@@ -2,8 +2,9 @@
 /*
  * fuzz_sts_txt - libFuzzer harness for the _mta-sts TXT record parser.
  * The input is used three ways: as one record (strings concatenated),
- * as TXT RDATA in wire form, and as several records separated by '\n'
- * for the selection rule.  Invariants are checked with abort().
+ * as TXT RDATA in wire form (a single record is selected exactly when
+ * it parses), and as several records separated by '\n' for the
+ * selection rule.  Invariants are checked with abort().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,9 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		recs[0].data = cat;
 		recs[0].len = catlen;
 		if (sts_txt_select(recs, 1, &t, &why) == 0) {
+			struct sts_txt t1;
+
+			/* one record: selected exactly when it parses, same id */
 			check_id(&t);
-			if (!sts_txt_is_sts(cat, catlen))
+			if (sts_txt_parse(cat, catlen, &t1, &why) != 0
+			    || strcmp(t1.id, t.id) != 0)
 				abort();
+		} else if (sts_txt_parse(cat, catlen, &t, &why) == 0) {
+			abort();
 		}
 	}
 

@@ -136,6 +136,14 @@ static void test_select(void **state)
 	};
 	const struct sts_txt_rec none[] = { REC("v=spf1 -all"), REC("hello") };
 	const struct sts_txt_rec bad[] = { REC("v=STSv1; id=a-b") };
+	/* one record: the ABNF decides (whitespace before ';' is fine);
+	 * among several it is discarded (RFC 8461 3.1) */
+	const struct sts_txt_rec wsp[] = { REC("v=STSv1 \t; id=wsp") };
+	const struct sts_txt_rec wsp_two[] = {
+		REC("v=STSv1 ; id=wsp"),
+		REC("v=spf1 -all"),
+	};
+	const struct sts_txt_rec other[] = { REC("v=spf1 -all") };
 
 	(void)state;
 	assert_int_equal(sts_txt_select(one, 1, &t, &why), 0);
@@ -154,6 +162,15 @@ static void test_select(void **state)
 	assert_int_equal(sts_txt_select(bad, 1, &t, &why), -1);
 	assert_string_equal(why.msg, "invalid record: id: '-' is not a letter or digit");
 	assert_string_equal(t.id, "");
+
+	assert_int_equal(sts_txt_select(wsp, 1, &t, &why), 0);
+	assert_string_equal(t.id, "wsp");
+	assert_int_equal(sts_txt_select(wsp_two, 2, &t, &why), -1);
+	assert_string_equal(why.msg, "no record begins with \"v=STSv1;\" (2 TXT records; "
+			    "1 begins with \"v=STSv1\" and whitespace: discarded among "
+			    "several, RFC 8461 3.1)");
+	assert_int_equal(sts_txt_select(other, 1, &t, &why), -1);
+	assert_string_equal(why.msg, "invalid record: does not begin with \"v=STSv1\"");
 }
 
 static void test_select_limit(void **state)
