@@ -417,7 +417,7 @@ def build(g):
                 n += 1
                 spec = "%s-%s%s" % (tlsa, srv, addr)
                 g.dest("unsigned1", "u%02d" % n, "mu.example", spec,
-                       ci=spec in ("ee-ok", "none-pl-i", "none-ss"))
+                       ci=spec in ("ee-ok", "ee-pl", "none-pl-i", "none-ss"))
     # F3: two or three MX hosts, signed domain
     layouts = [
         ("ee-ok ee-ok", True), ("ee-ok ta-ok", False), ("ee-ok ta-ok ee-ss", False),
@@ -451,7 +451,10 @@ def build(g):
     ]
     for kind in ("nopolicy", "nohost", "notxt", "twotxt", "badca", "badexp", "badname",
                  "redirect", "ctype", "big"):
-        plan.append((kind, ["L1", "L3", "L6"], {"L6"} if kind in ("badca", "big", "redirect") else set()))
+        ciset = {"L6"} if kind in ("badca", "big", "redirect") else set()
+        if kind == "nopolicy":
+            ciset = {"L1"}      # a failed fetch answers NOTFOUND, never _default
+        plan.append((kind, ["L1", "L3", "L6"], ciset))
     for kind in ("txtws", "order", "longline"):
         plan.append((kind, ["L1", "L3"], {"L3"}))
     for kind in ("manymx", "manyext"):

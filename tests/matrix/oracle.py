@@ -243,6 +243,13 @@ def first_key(d, model, setting):
         return ok("may"), [], "MTA-STS testing, sts_testing = may"
     if cfg.get("provider_policies", "yes") == "yes" and provider_applies(d, model):
         return ok(model["provider"]["policy"]), [], "provider template"
+    s = d.get("sts")
+    if s and s["txt"] == "ok" and s["fetch"] != "ok":
+        # RFC 8461 section 3.3: continue "as though the domain has not
+        # implemented MTA-STS" - but tlspolicy cannot tell a broken policy
+        # host from a broken path to it, so it leaves the domain to
+        # Postfix's own level, never to _default (docs/ARCHITECTURE.md)
+        return NOTFOUND, [], "MTA-STS policy fetch failed: NOTFOUND, never _default"
     return dflt, [], "nothing published" + (" (_default)" if dflt != NOTFOUND else "")
 
 
