@@ -66,6 +66,18 @@ PROVIDER = {"id": "matrixmail", "name": "Matrix lab mail provider",
 STS_ADDR = {"ok": "127.0.10.1", "other": "127.0.10.2", "expired": "127.0.10.3",
             "wrongname": "127.0.10.4"}
 STS_DRIP_BASE = 20          # drip servers on 127.0.10.20, .21, ...
+# MTA-STS kinds whose policy cannot be fetched: certificate kind, sts.conf
+# KIND, the reason (model.json)
+FETCH_FAILURES = {
+    "nopolicy": ("ok", "404", "404"),
+    "badca": ("other", "policy", "certificate from an untrusted CA"),
+    "badexp": ("expired", "policy", "expired certificate"),
+    "badname": ("wrongname", "policy", "certificate for another name"),
+    "redirect": ("ok", "redirect", "301 redirect"),
+    "ctype": ("ok", "html", "Content-Type text/html"),
+    "big": ("ok", "big", "body over 64 KiB"),
+    "drip": ("ok", "drip", "body at one byte a second (timeout)"),
+}
 
 ZONES = [
     # zone, server, mode
@@ -279,23 +291,12 @@ class Gen:
         if kind == "nohost":
             s["fetch"] = "no policy host (NXDOMAIN)"
             return s
-        if kind == "nopolicy":
-            conf_kind, arg, s["fetch"] = "404", None, "404"
-        elif kind == "badca":
-            certkind, s["fetch"] = "other", "certificate from an untrusted CA"
-        elif kind == "badexp":
-            certkind, s["fetch"] = "expired", "expired certificate"
-        elif kind == "badname":
-            certkind, s["fetch"] = "wrongname", "certificate for another name"
-        elif kind == "redirect":
-            conf_kind, arg, s["fetch"] = "redirect", "https://%s/.well-known/mta-sts.txt" % host, \
-                "301 redirect"
-        elif kind == "ctype":
-            conf_kind, s["fetch"] = "html", "Content-Type text/html"
-        elif kind == "big":
-            conf_kind, s["fetch"] = "big", "body over 64 KiB"
-        elif kind == "drip":
-            conf_kind, s["fetch"] = "drip", "body at one byte a second (timeout)"
+        if kind in FETCH_FAILURES:
+            certkind, conf_kind, s["fetch"] = FETCH_FAILURES[kind]
+            if conf_kind == "404":
+                arg = None
+            elif conf_kind == "redirect":
+                arg = "https://%s/.well-known/mta-sts.txt" % host
         if arg and conf_kind != "redirect":
             self.sts_files[fname] = body
         if conf_kind == "drip":
