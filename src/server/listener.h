@@ -48,7 +48,7 @@ int listener_open(struct listener_set *set, const char *spec,
 /* Closes every socket; unlink: also remove unix socket files. */
 void listener_close_all(struct listener_set *set, int unlink_paths);
 
-/* Parses the settings unix_socket_mode ("0666") and unix_socket_owner
+/* Parses the settings unix_socket_mode ("0660") and unix_socket_owner
  * ("user[:group]", "" = unchanged). */
 int listener_unix_opts_parse(const char *mode, const char *owner,
 			     struct listener_unix_opts *uo, struct errbuf *why);

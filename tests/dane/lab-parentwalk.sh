@@ -93,6 +93,32 @@ testing.sts.example -> OK may
 .example -> NOTFOUND'
 check_transcript "$got" "$want" "NOTFOUND on purpose (dane_answer = notfound)"
 
+# The other documented settings that change answers: the parent keys
+# stay NOTFOUND whatever the first key got.
+KEYS='dane-ee.example .example
+testing.sts.example .sts.example .example
+gmail-hosted.example .example'
+restart dane_answer=dane sts_testing=may provider_policies=no
+got=$(transcript)
+want='dane-ee.example -> OK dane
+.example -> NOTFOUND
+testing.sts.example -> OK may
+.sts.example -> NOTFOUND
+.example -> NOTFOUND
+gmail-hosted.example -> OK may
+.example -> NOTFOUND'
+check_transcript "$got" "$want" "dane_answer = dane, sts_testing = may, provider_policies = no"
+KEYS='dane-ee.example .example
+x.y.plain.example .y.plain.example .plain.example'
+restart discovery=no
+got=$(transcript)
+want='dane-ee.example -> OK may
+.example -> NOTFOUND
+x.y.plain.example -> OK encrypt
+.y.plain.example -> NOTFOUND
+.plain.example -> OK encrypt'
+check_transcript "$got" "$want" "discovery = no (table and _default only)"
+
 # Without a `_default` row: NOTFOUND for every key of a domain that
 # publishes nothing, so Postfix's main.cf level applies.
 tp policy delete _default || exit 1

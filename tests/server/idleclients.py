@@ -60,6 +60,17 @@ def ns(payload):
     return str(len(payload)).encode() + b":" + payload + b","
 
 
+def closed_by_daemon(s, wait=5):
+    """b"" when the daemon closed s within wait seconds, None if not."""
+    s.settimeout(wait)
+    try:
+        return s.recv(10)
+    except ConnectionResetError:
+        return b""
+    except socket.timeout:
+        return None
+
+
 def ask(key):
     """One request on a new connection; b"" when the daemon closed it."""
     s = socket.create_connection((HOST, PORT), timeout=5)
@@ -104,13 +115,7 @@ check("RSS under 100 MB with %d idle connections" % N, rss < 100 * 1024, "(%d kB
 # new one, and logs it.
 r = ask(b"example.com")
 check("client over max_connections answered (%d idle held)" % N, r == b"9:OK secure,", repr(r))
-socks[0].settimeout(5)
-try:
-    d = socks[0].recv(10)
-except ConnectionResetError:
-    d = b""
-except socket.timeout:
-    d = None
+d = closed_by_daemon(socks[0])
 check("the connection idle longest was closed for it", d == b"", repr(d))
 if d == b"":
     socks[0].close()     # else it stays held: the cap is still reached
@@ -132,13 +137,7 @@ pm = subprocess.run(["postmap", "-c", PFDIR, "-q", "example.com",
 check("postmap -q answered with %d idle connections held" % N,
       pm.returncode == 0 and pm.stdout.strip() == "secure",
       "(rc %d, %r %r)" % (pm.returncode, pm.stdout, pm.stderr))
-socks[1].settimeout(5)
-try:
-    d = socks[1].recv(10)
-except ConnectionResetError:
-    d = b""
-except socket.timeout:
-    d = None
+d = closed_by_daemon(socks[1])
 check("then the next idle one was closed", d == b"", repr(d))
 socks = socks[2:]
 # the others are still held

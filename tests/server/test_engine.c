@@ -210,6 +210,19 @@ static struct ans lookup_now(struct engine *eng, const char *key)
 	return a;
 }
 
+/* A lookup that waits for discovery, answered by the loop (the deadline
+ * or the discovery, whichever comes first). */
+static struct ans lookup_wait(struct engine *eng, struct event_base *base,
+			      const char *key)
+{
+	struct ans a;
+
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(eng, key, ans_cb, &a));
+	run_until(base, &a.done);
+	return a;
+}
+
 /* --- fixture ----------------------------------------------------- */
 
 struct fx {
@@ -518,9 +531,7 @@ static void test_deadline(void **state)
 	s = lookup_now(fx->eng, "stale.test");
 	assert_string_equal(s.text, "dane-only");
 	fake_rule(&fx->a, "stale.test", SOURCE_APPLIES, "dane", 300, 1);
-	memset(&a, 0, sizeof(a));
-	assert_non_null(engine_lookup(fx->eng, "stale.test", ans_cb, &a));
-	run_until(fx->base, &a.done);
+	a = lookup_wait(fx->eng, fx->base, "stale.test");
 	assert_int_equal(a.src, ANSWER_DANE);
 	assert_string_equal(a.text, "dane-only");          /* the stale one */
 	engine_stats(fx->eng, &es);
@@ -535,9 +546,7 @@ static void test_deadline(void **state)
 	s = lookup_now(fx->eng, "temp.test");
 	assert_int_equal(s.st, LOOKUP_TEMP);
 	fake_rule(&fx->a, "temp.test", SOURCE_TEMP, NULL, 300, 1);
-	memset(&a, 0, sizeof(a));
-	assert_non_null(engine_lookup(fx->eng, "temp.test", ans_cb, &a));
-	run_until(fx->base, &a.done);
+	a = lookup_wait(fx->eng, fx->base, "temp.test");
 	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	assert_int_equal(a.src, ANSWER_NONE);
 	engine_stats(fx->eng, &es);
@@ -555,9 +564,7 @@ static void test_deadline(void **state)
 	assert_int_equal(s.src, ANSWER_DEFAULT);
 	usleep(1100000);                                    /* the 1 s TTL expires */
 	fake_rule(&fx->a, "none.test", SOURCE_NOT_APPLICABLE, NULL, 300, 1);
-	memset(&a, 0, sizeof(a));
-	assert_non_null(engine_lookup(fx->eng, "none.test", ans_cb, &a));
-	run_until(fx->base, &a.done);
+	a = lookup_wait(fx->eng, fx->base, "none.test");
 	assert_int_equal(a.src, ANSWER_DEFAULT);
 	fake_complete(&fx->a, "none.test");
 }
@@ -619,9 +626,7 @@ static void test_partial(void **state)
 	fake_rule_flags(&fx->a, "v.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
 	fake_rule_flags(&fx->b, "v.test", SOURCE_APPLIES, "secure match=mx.v.test", 300, 1,
 			SOURCE_F_EVERY_MX);
-	memset(&a, 0, sizeof(a));
-	assert_non_null(engine_lookup(fx->eng, "v.test", ans_cb, &a));
-	run_until(fx->base, &a.done);
+	a = lookup_wait(fx->eng, fx->base, "v.test");
 	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	fake_complete(&fx->b, "v.test");
 	a = lookup_now(fx->eng, "v.test");
