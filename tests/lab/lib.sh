@@ -28,9 +28,37 @@ lab_sigdate() { date -u -d "$1" +%Y%m%d%H%M%S; }
 die() { echo "lab: $*" >&2; exit 1; }
 note() { [ -n "${LAB_QUIET:-}" ] || echo "lab: $*" >&2; }
 
-# Lines of a conf file without comments and blank lines.
+# Extra scenario directories (generated labs, e.g. tests/matrix): each has
+# the layout of this directory (conf/*.conf, zones/*.zone, sts/*), merged
+# into the lab.  Given to setup as LAB_EXTRA (colon-separated absolute
+# paths); setup records them in $LAB_DIR/extra for the other scripts.
+lab_extra_dirs() {
+    local e=${LAB_EXTRA-}
+    if [ -z "${LAB_EXTRA+x}" ] && [ -r "$LAB_DIR/extra" ]; then e=$(cat "$LAB_DIR/extra"); fi
+    [ -n "$e" ] && printf '%s\n' "${e//:/$'\n'}"
+    return 0
+}
+
+# Lines of a conf file without comments and blank lines: conf/NAME, then
+# conf/NAME of every extra directory that has one.
 conf_lines() {
+    local d
     sed -e 's/[[:space:]]*#.*$//' -e '/^[[:space:]]*$/d' "$LAB_CONF/$1"
+    while read -r d; do
+        [ -r "$d/conf/$1" ] || continue
+        sed -e 's/[[:space:]]*#.*$//' -e '/^[[:space:]]*$/d' "$d/conf/$1"
+    done < <(lab_extra_dirs)
+}
+
+# Path of scenario file KIND/NAME (KIND zones or sts): this directory's,
+# else the first extra directory's that has it; nothing when none has.
+lab_file() {
+    local d
+    if [ -r "$LAB_SRC/$1/$2" ]; then echo "$LAB_SRC/$1/$2"; return 0; fi
+    while read -r d; do
+        if [ -r "$d/$1/$2" ]; then echo "$d/$1/$2"; return 0; fi
+    done < <(lab_extra_dirs)
+    return 0
 }
 
 # Run a command inside the namespace.
@@ -81,9 +109,12 @@ zone_ns() { if [ "$1" = . ]; then echo a.root-servers.; else echo "ns.$1"; fi; }
 
 # --- certificates ----------------------------------------------------------
 
-# TLSA rdata "U S M HEX" for certificate NAME in $LAB_DIR/ca.
+# TLSA rdata "U S M HEX" for certificate NAME in $LAB_DIR/ca (computed
+# once per U S M NAME, then read from $LAB_DIR/ca/NAME.tlsa-U-S-M).
 tlsa_rdata() {
     local u=$1 s=$2 m=$3 name=$4 f=$LAB_DIR/ca/$4.crt hex
+    local c=$LAB_DIR/ca/$4.tlsa-$1-$2-$3
+    if [ -s "$c" ]; then cat "$c"; return 0; fi
     [ -r "$f" ] || die "tlsa: no certificate '$name'"
     case $s in
         0) data() { openssl x509 -in "$f" -outform DER; } ;;
@@ -97,6 +128,8 @@ tlsa_rdata() {
         2) hex=$(data | sha512sum | cut -d' ' -f1) ;;
         *) die "tlsa: bad matching type $m" ;;
     esac
+    echo "$u $s $m $hex" > "$c.$$"
+    mv -f "$c.$$" "$c"
     echo "$u $s $m $hex"
 }
 
