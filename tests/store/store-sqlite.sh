@@ -107,6 +107,22 @@ expect "attribute not allowed at level" 1 "" \
     -- t policy set example.com encrypt match=nexthop
 expect "unknown level" 1 "" 'tlspolicy policy: unknown TLS security level "bogus"' \
     -- t policy set example.com bogus
+# messages that say what to do (issue 17 item 15)
+expect "invalid level lists the levels" 1 "" \
+    'tlspolicy policy: unknown TLS security level "securee" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)' \
+    -- t policy set example.com securee
+expect "',' inside protocols: values are separated by ':'" 1 "" \
+    "tlspolicy policy: malformed attribute \"!SSLv3\": missing '=' after attribute name (',' and white space separate attributes; separate the values of one attribute with ':', e.g. protocols=!SSLv2:!SSLv3)" \
+    -- t policy set example.com secure 'protocols=!SSLv2,!SSLv3'
+expect "a key that looks like an option is named" 2 "*" \
+    'tlspolicy policy: set: "-foo.com" is not an option, and not a valid key either: invalid key "-foo.com": misplaced '"'-'"' in host name "-foo.com"' \
+    -- t policy set -foo.com secure
+expect "tlsrpt=yes points to postfix_compatibility" 1 "" \
+    'with postfix_compatibility = 3.10 in tlspolicy.cf' \
+    -- t policy set example.com secure tlsrpt=yes
+expect "too new an attribute names postfix_compatibility" 1 "" \
+    'tlspolicy policy: policy_type requires Postfix 3.10 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)' \
+    -- t policy set example.com may policy_type=sts
 expect "empty match" 1 "" "tlspolicy policy: match has an empty value" \
     -- t policy set example.com secure match=
 expect "key with space" 1 "" "tlspolicy policy: invalid character ' ' in key" \
@@ -166,7 +182,7 @@ tlspolicy policy: $TMP/corrupt.txt: 1 invalid line; nothing imported" \
 same "corrupt import changed nothing" "$(t policy list)" "$before"
 printf 'ok.example may\nbad key.example may\n' >"$TMP/corrupt2.txt"
 expect_err "corrupt import: bad key" 1 \
-    "tlspolicy policy: $TMP/corrupt2.txt:2: bad: unknown TLS security level \"key.example\"
+    "tlspolicy policy: $TMP/corrupt2.txt:2: bad: unknown TLS security level \"key.example\" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)
 tlspolicy policy: $TMP/corrupt2.txt: 1 invalid line; nothing imported" \
     -- t policy import "$TMP/corrupt2.txt"
 # every bad line in one run (issue 17 item 5), in line order, still all
@@ -182,7 +198,7 @@ new1.example   may
 new1.example   encrypt
 EOF
 expect_err "import: every bad line" 1 \
-    "tlspolicy policy: $TMP/corrupt3.txt:2: new2.example: unknown TLS security level \"securee\"
+    "tlspolicy policy: $TMP/corrupt3.txt:2: new2.example: unknown TLS security level \"securee\" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)
 tlspolicy policy: $TMP/corrupt3.txt:3: \"[192.0.2.9]\" has no value (expected \"KEY LEVEL [ATTR=VALUE ...]\")
 tlspolicy policy: $TMP/corrupt3.txt:4: new3.example: fingerprint needs match=DIGEST[|DIGEST...] (the SHA-256 fingerprint of the server's certificate or public key, e.g. from tlspolicy probe); without it Postfix uses smtp_tls_fingerprint_cert_match, empty by default, and defers the mail
 tlspolicy policy: $TMP/corrupt3.txt:5: new4.example: match is not allowed at level encrypt
