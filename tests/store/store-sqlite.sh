@@ -285,27 +285,49 @@ grep -q '"key":"bücher.example"' "$TMP/out" && ok "JSON keeps valid UTF-8 as it
 sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE id = $nulid OR domain = 'latin1.example'"
 
 # ---- postfix-config --------------------------------------------------
-expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy (postconf -e 'LINE' for each)
+# No Postfix configuration to read (postconf fails): every line printed.
+# tests/store/postfix-config.sh covers roles against a Postfix
+# configuration; here the table's _default row and the listener.
+export MAIL_CONFIG=$TMP/no-postfix
+printf 'discovery = no\n' >"$TMP/nodisc.cf"
+npkix=$(sqlite3 "$DBFILE" "SELECT count(*) FROM tlspolicies WHERE policy IN ('verify', 'secure')")
+if [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    cafile="smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt"
+else
+    cafile="#smtp_tls_CAfile = /path/to/ca-bundle.pem (/etc/ssl/certs/ca-certificates.crt not found)"
+fi
+expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy, role mta (postconf -e 'LINE' for each, then postfix reload)
 # smtp_tls_security_level: from the _default row
 smtp_tls_security_level = dane
 smtp_dns_support_level = dnssec
-smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy" "" -- t postfix-config --role mta
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy
+# CA certificates for verify and secure answers ($npkix verify/secure table rows); without them Postfix defers those deliveries:
+$cafile
+# the TLS lines tlspolicy logscan reads (Postfix's default 0 logs none):
+smtp_tls_loglevel = 1
+# then: postfix reload" "" -- t -c "$TMP/nodisc.cf" postfix-config --role mta
+# the _default row decides: no role needed
+expect "postfix-config: _default row, no role" 0 "*" "" -- t postfix-config
 t policy delete _default >/dev/null
+# no _default row: the role decides, and must be given (issue 17 item 12)
+expect "postfix-config without role nor _default" 2 "" \
+    "tlspolicy postfix-config: say which role this Postfix server has, it decides smtp_tls_security_level (there is no _default row):" \
+    -- t postfix-config
 expect "postfix-config role mta" 0 "*" "" -- t postfix-config --role mta
 t postfix-config --role mta | grep -qx 'smtp_tls_security_level = dane-only' \
     && ok "role mta: dane-only" || notok "role mta: dane-only"
 t postfix-config --role mx | grep -qx 'smtp_tls_security_level = dane' \
     && ok "role mx: dane" || notok "role mx: dane"
 printf 'listen = unix:/run/tlspolicy/sock inet:127.0.0.1:1\nmap_names = tp\n' >"$TMP/tp.cf"
-t -c "$TMP/tp.cf" postfix-config | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
+t -c "$TMP/tp.cf" postfix-config --role mx | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
     && ok "postfix-config follows listen" || notok "postfix-config follows listen"
 # a unix: listener: the tlspolicy.cf lines for Postfix's group
-out=$(t -c "$TMP/tp.cf" postfix-config)
+out=$(t -c "$TMP/tp.cf" postfix-config --role mx)
 grep -qx '#   unix_socket_owner = tlspolicy:postfix' <<<"$out" &&
     grep -q 'may connect to the unix: listener:$' <<<"$out" \
     && ok "postfix-config: unix_socket_owner line" || notok "postfix-config: unix_socket_owner line [$out]"
 printf 'unix_socket_owner = tlspolicy:postfix\n' >>"$TMP/tp.cf"
-t -c "$TMP/tp.cf" postfix-config | grep -q 'may connect to the unix: listener (set already):$' \
+t -c "$TMP/tp.cf" postfix-config --role mx | grep -q 'may connect to the unix: listener (set already):$' \
     && ok "postfix-config: unix socket settings already right" || notok "postfix-config: (set already)"
 # dane_answer = notfound: main.cf must do DANE itself, whatever _default says
 t policy set _default may >/dev/null
@@ -316,6 +338,7 @@ grep -qx 'smtp_tls_security_level = dane' <<<"$out" && grep -q 'dane_answer = no
 t postfix-config | grep -qx 'smtp_tls_security_level = may' \
     && ok "postfix-config: _default may otherwise" || notok "postfix-config: _default may"
 t policy delete _default >/dev/null
+unset MAIL_CONFIG
 
 # ---- provenance (issue 17 item 2): who wrote each row, list -v ----------
 prov() { sqlite3 -separator '|' "$DBFILE" "SELECT command, written_by, policy, evidence FROM tlspolicy_provenance WHERE domain = '$1'"; }
