@@ -1061,11 +1061,12 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		progress_clear(&pg);
 	}
 
-	if (logscan_counts(ls)->deliveries && logscan_counts(ls)->tls_sessions == 0)
-		fprintf(stderr, "tlspolicy logscan: warning: %lu deliveries but not one TLS "
-			"session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
-			"deliveries look like plaintext: set smtp_tls_loglevel = 1\n",
-			logscan_counts(ls)->deliveries);
+	if (logscan_input_check(ls, why.msg, sizeof(why.msg)) < 0) {
+		cli_error("logscan", "%s", why.msg);
+		goto out;
+	}
+	if (logscan_input_warning(ls, why.msg, sizeof(why.msg)))
+		fprintf(stderr, "tlspolicy logscan: %s\n", why.msg);
 	nrows = logscan_rows(ls, &rows);
 	if (rows == NULL && logscan_ndomains(ls)) {
 		cli_error("logscan", "out of memory");
