@@ -113,7 +113,8 @@ CF_HEADER = """\
 # space continues the previous one, "#" starts a comment.  Every setting is
 # listed below, commented out, at its built-in default: remove the "#" and
 # change the value to set one.  tlspolicy.cf(5) describes them;
-# "tlspolicy config -n" prints the settings this file sets.
+# "tlspolicy config -n" prints the settings this file sets, and every
+# command checks every value (an error names FILE:LINE).
 # After a change: systemctl restart tlspolicy (the table itself is reloaded
 # every reload_interval and on systemctl reload).
 #

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,15 +103,11 @@ static int decl_find(const char *name)
 	return -1;
 }
 
-/* Joins the VALUES and RANGE lines to their settings (once; the
- * program is single-threaded when it reads its first configuration).
- * A line naming no setting, or an ENUM without values, is our bug. */
-static void decls_init(void)
+/* Joins the VALUES and RANGE lines to their settings, once (config_new()
+ * runs it through pthread_once).  A line naming no setting, or an ENUM
+ * without values, is our bug. */
+static void decls_join(void)
 {
-	static int done;
-
-	if (done)
-		return;
 	for (size_t k = 0; k < sizeof(decl_values) / sizeof(decl_values[0]); k++) {
 		int i = decl_find(decl_values[k].name);
 
@@ -132,7 +129,13 @@ static void decls_init(void)
 	for (size_t i = 0; i < NDECLS; i++)
 		if (decls[i].type == T_ENUM && decls[i].values == NULL)
 			log_panic("settings.def: ENUM %s without VALUES", decls[i].name);
-	done = 1;
+}
+
+static void decls_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, decls_join);
 }
 
 struct config *config_new(void)
