@@ -8,10 +8,11 @@
  *
  * Roles (the design document): an mx delivers to the internet (MX
  * lookups for any domain) and gets dane; an mta relays only to the own MX
- * servers, which publish DANE, and gets dane-only.  smtp_tls_security_level
- * comes from the `_default` row, else from the role, which must then be
- * given (also when the row is dane-only: an mx never gets dane-only, it
- * would defer mail to every domain without DANE); with dane_answer =
+ * servers, which publish DANE, and gets dane-only, whatever the _default
+ * row says (in a table shared with the mx servers it is the internet's
+ * default).  For an mx smtp_tls_security_level comes from the `_default`
+ * row, else dane (an mx never gets dane-only, it would defer mail to
+ * every domain without DANE); the role must be given; with dane_answer =
  * notfound it is at least dane (the daemon then leaves DANE domains to
  * Postfix's own dane level: a weaker main.cf level would drop DANE).
  * smtp_tls_policy_maps points at the first `listen` address
@@ -82,9 +83,10 @@ static const char *const pfconf_help =
 	"                else opportunistic TLS; never dane-only, which would defer\n"
 	"                mail to every domain without DANE\n"
 	"  --role mta    a server that relays only to your own MX servers, which\n"
-	"                publish DANE TLSA records (relayhost): global level dane-only\n"
-	"  The role is needed when it decides the level: without a _default row, or\n"
-	"  when the _default row is dane-only (right for an mta, wrong for an mx).\n"
+	"                publish DANE TLSA records (relayhost): global level dane-only,\n"
+	"                whatever the _default row (the internet's default) says\n"
+	"  One of the two must be given: the role decides the level (an mx takes\n"
+	"  the _default row's level, else dane).\n"
 	"  --write-maps DIR  also write DIR/" PFCONF_MYSQL_FILE " or DIR/" PFCONF_SQLITE_FILE "\n"
 	"                    (the database in use), a Postfix lookup table reading\n"
 	"                    the policy table directly, and print its line\n"
@@ -467,7 +469,7 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 	struct table_facts tf;
 	struct postfix_facts pf;
 	struct config *cfg;
-	int opt, direct = 0, need_ca, sts_ca, relative = 0;
+	int opt, direct = 0, need_ca, sts_ca, relative = 0, mta_note = 0;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
@@ -510,21 +512,34 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	if (table_facts(cli, &tf) < 0)
 		return EXIT_FAIL;
-	/* The role decides when there is no _default row to take the level
-	 * from, and when that row is dane-only (fine for an mta, wrong for
-	 * an mx): then it must be given. */
-	if (role == NULL && (!tf.have_default || strcmp(tf.default_level, "dane-only") == 0)) {
+	/* The role decides the level: an mta gets dane-only whatever the
+	 * table says, an mx the _default row's level (never dane-only), else
+	 * dane.  Never guessed. */
+	if (role == NULL) {
 		cli_error("postfix-config", "say which role this Postfix server has, it "
-			  "decides smtp_tls_security_level%s:\n"
+			  "decides smtp_tls_security_level:\n"
 			  "  --role mx   it delivers to the internet (MX lookups for any "
-			  "domain): dane\n"
+			  "domain): %s\n"
 			  "  --role mta  it relays only to your own MX servers, which publish "
 			  "DANE: dane-only",
-			  tf.have_default ? " (the _default row is dane-only)" :
-			  " (there is no _default row)");
+			  !tf.have_default ? "dane (there is no _default row)" :
+			  strcmp(tf.default_level, "dane-only") == 0 ?
+			  "dane (not the _default row's dane-only)" :
+			  "the _default row's level");
 		return EXIT_USAGE;
 	}
-	if (tf.have_default) {
+	if (role && strcmp(role, "mta") == 0) {
+		/* the design's mta relays only to the own DANE MX servers: its
+		 * level whatever the _default row (in a table shared with the
+		 * mx servers, the internet's default) says */
+		snprintf(level, sizeof(level), "dane-only");
+		snprintf(note, sizeof(note), "# smtp_tls_security_level: role mta%s",
+			 tf.have_default && strcmp(tf.default_level, "dane-only") != 0 ?
+			 " (not the _default row's level: that is the answer for "
+			 "destinations without a row of their own)" : "");
+		if (tf.have_default && strcmp(tf.default_level, "dane-only") != 0)
+			mta_note = 1;
+	} else if (tf.have_default) {
 		snprintf(level, sizeof(level), "%s", tf.default_level);
 		snprintf(note, sizeof(note), "# smtp_tls_security_level: from the _default "
 			 "row%s", tf.default_attrs ? " (its attributes are not set here)" : "");
@@ -592,8 +607,13 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		printf("# (the unix: listener %s relative to queue_directory = %s, where "
 		       "smtp(8) runs, chrooted or not; postmap -q needs cd %s first)\n",
 		       upath, pf.queue_directory, pf.queue_directory);
-	if (*upath)
+	if (*upath && !direct)
 		unix_socket_lines(cfg, upath, &pf);
+	if (mta_note)
+		printf("# tlspolicy answers the _default row (%s) for the relayhost unless "
+		       "the table has a row for it:\n#   tlspolicy policy set "
+		       "'[mx.example.com]' dane-only   (your relayhost)\n",
+		       tf.default_level);
 	/* verify and secure answers need trust anchors: MTA-STS enforce and
 	 * provider templates (discovery answers bare domains; an mta asks
 	 * only for its relayhost, [host]: table rows), and the table's rows */

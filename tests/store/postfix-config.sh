@@ -50,12 +50,12 @@ for w in "--role mx     a server that delivers to the internet" \
     grep -qF -- "$w" <<<"$help" && ok "--help explains: $w" || notok "--help lacks: $w"
 done
 expect "no role, no _default row: asks" 2 "" \
-    "(there is no _default row):
-  --role mx   it delivers to the internet (MX lookups for any domain): dane
+    "tlspolicy postfix-config: say which role this Postfix server has, it decides smtp_tls_security_level:
+  --role mx   it delivers to the internet (MX lookups for any domain): dane (there is no _default row)
   --role mta  it relays only to your own MX servers, which publish DANE: dane-only" \
     -- t postfix-config
 t policy set _default dane-only >/dev/null
-expect "no role, _default dane-only: asks" 2 "" "(the _default row is dane-only)" -- t postfix-config
+expect "no role, _default dane-only: asks" 2 "" "dane (not the _default row's dane-only)" -- t postfix-config
 
 # ---- levels by role -------------------------------------------------------
 out=$(t postfix-config --role mx 2>"$TMP/err") || notok "role mx: exit $?"
@@ -72,8 +72,17 @@ same "no _default row, mx" "$(t postfix-config --role mx | grep '^smtp_tls_secur
 same "no _default row, mta" "$(t postfix-config --role mta | grep '^smtp_tls_security_level')" \
     "smtp_tls_security_level = dane-only"
 t policy set _default may >/dev/null
-same "_default may: no role needed" "$(t postfix-config | grep '^smtp_tls_security_level')" \
+expect "_default may, no role: asks" 2 "" "(MX lookups for any domain): the _default row's level" \
+    -- t postfix-config
+same "_default may, mx: may" "$(t postfix-config --role mx | grep '^smtp_tls_security_level')" \
     "smtp_tls_security_level = may"
+# an mta relays to the own DANE MX servers: dane-only whatever the shared
+# table's _default says, and how to make the daemon answer that too
+out=$(t postfix-config --role mta)
+grep -qx "smtp_tls_security_level = dane-only" <<<"$out" && ok "_default may, mta: dane-only" ||
+    notok "_default may, mta: $(grep security_level <<<"$out")"
+grep -qF "#   tlspolicy policy set '[mx.example.com]' dane-only   (your relayhost)" <<<"$out" &&
+    ok "mta: says to add a row for the relayhost" || notok "mta: no relayhost hint [$out]"
 t policy delete _default >/dev/null
 
 # ---- the other lines, applied to Postfix's main.cf with postconf -e --------

@@ -296,7 +296,7 @@ if [ -r /etc/ssl/certs/ca-certificates.crt ]; then
 else
     cafile="#smtp_tls_CAfile = /path/to/ca-bundle.pem (/etc/ssl/certs/ca-certificates.crt not found)"
 fi
-expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy, role mta (postconf -e 'LINE' for each, then postfix reload)
+expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy, role mx (postconf -e 'LINE' for each, then postfix reload)
 # smtp_tls_security_level: from the _default row
 smtp_tls_security_level = dane
 smtp_dns_support_level = dnssec
@@ -305,13 +305,15 @@ smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy
 $cafile
 # the TLS lines tlspolicy logscan reads (Postfix's default 0 logs none):
 smtp_tls_loglevel = 1
-# then: postfix reload" "" -- t -c "$TMP/nodisc.cf" postfix-config --role mta
-# the _default row decides: no role needed
-expect "postfix-config: _default row, no role" 0 "*" "" -- t postfix-config
+# then: postfix reload" "" -- t -c "$TMP/nodisc.cf" postfix-config --role mx
+# the role decides the level, and must be given (issue 17 item 12)
+expect "postfix-config: no role" 2 "" \
+    "tlspolicy postfix-config: say which role this Postfix server has, it decides smtp_tls_security_level:
+  --role mx   it delivers to the internet (MX lookups for any domain): the _default row's level" \
+    -- t postfix-config
 t policy delete _default >/dev/null
-# no _default row: the role decides, and must be given (issue 17 item 12)
 expect "postfix-config without role nor _default" 2 "" \
-    "tlspolicy postfix-config: say which role this Postfix server has, it decides smtp_tls_security_level (there is no _default row):" \
+    "  --role mx   it delivers to the internet (MX lookups for any domain): dane (there is no _default row)" \
     -- t postfix-config
 expect "postfix-config role mta" 0 "*" "" -- t postfix-config --role mta
 t postfix-config --role mta | grep -qx 'smtp_tls_security_level = dane-only' \
@@ -332,10 +334,10 @@ t -c "$TMP/tp.cf" postfix-config --role mx | grep -q 'may connect to the unix: l
 # dane_answer = notfound: main.cf must do DANE itself, whatever _default says
 t policy set _default may >/dev/null
 printf 'dane_answer = notfound\n' >"$TMP/nf.cf"
-out=$(t -c "$TMP/nf.cf" postfix-config)
+out=$(t -c "$TMP/nf.cf" postfix-config --role mx)
 grep -qx 'smtp_tls_security_level = dane' <<<"$out" && grep -q 'dane_answer = notfound' <<<"$out" \
     && ok "postfix-config: dane_answer = notfound -> dane, not may" || notok "postfix-config notfound [$out]"
-t postfix-config | grep -qx 'smtp_tls_security_level = may' \
+t postfix-config --role mx | grep -qx 'smtp_tls_security_level = may' \
     && ok "postfix-config: _default may otherwise" || notok "postfix-config: _default may"
 t policy delete _default >/dev/null
 unset MAIL_CONFIG
