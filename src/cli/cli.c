@@ -91,36 +91,3 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/*
- * Valid UTF-8 goes out as it is; any other byte >= 0x80 (stored text
- * need not be UTF-8: the MariaDB table is latin1) as \u00XX, its
- * Latin-1 reading, so the output is always valid JSON.
- */
-void cli_json_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), k;
-
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (p[i] < 0x20) {
-				fprintf(out, "\\u%04x", p[i]);
-			} else if (p[i] < 0x80) {
-				fputc(p[i], out);
-			} else if ((k = text_utf8_seq(p + i, n - i)) != 0) {
-				fwrite(p + i, 1, k, out);
-				i += k - 1;
-			} else {
-				fprintf(out, "\\u%04x", p[i]);
-			}
-		}
-	}
-	fputc('"', out);
-}

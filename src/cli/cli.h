@@ -59,10 +59,6 @@ struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* JSON string output with escaping. */
-#include <stdio.h>
-void cli_json_string(FILE *out, const char *s);
-
 /* Subcommands. */
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);

@@ -45,6 +45,7 @@
  * per line of --from-file.
  */
 #include "cli/check.h"
+#include "util/json.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
 #include "dane/dns.h"
@@ -65,6 +66,7 @@
 #include "util/config.h"
 #include "util/log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -101,7 +103,7 @@ struct check_mx {
 	enum probe_status status;
 	enum probe_tls tls;
 	char why[ERRBUF_MAX];
-	char addr[46];
+	char addr[INET6_ADDRSTRLEN];
 	int verified, host_match;
 	char verify_why[256];
 	char fp[CHECK_FP_MAX], pkey_fp[CHECK_FP_MAX];
@@ -745,7 +747,7 @@ static void policy_cols(const struct check_item *it, char **level, char **params
 static void json_nullstr(struct buf *b, const char *s)
 {
 	if (s)
-		check_json_str(b, s);
+		json_buf_str(b, s, JSON_LATIN1);
 	else
 		buf_puts(b, "null");
 }
@@ -758,18 +760,18 @@ static void print_json(struct check *chk, struct check_item *it)
 
 	buf_init(&b, CHECK_MAX_OUTPUT + 65536);
 	buf_puts(&b, "{\"domain\":");
-	check_json_str(&b, it->domain);
+	json_buf_str(&b, it->domain, JSON_LATIN1);
 	buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
 		   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
 	json_nullstr(&b, it->d.level);
 	buf_puts(&b, ",\"reason\":");
-	check_json_str(&b, it->d.reason);
+	json_buf_str(&b, it->d.reason, JSON_LATIN1);
 	buf_printf(&b, ",\"ttl\":%u},\"answer\":{\"status\":\"%s\",\"source\":\"%s\","
 		   "\"text\":", it->d.ttl, status_word(it->status),
 		   chk->eng ? answer_source_name(it->source)
 			    : (it->source == ANSWER_DANE ? "dane" :
 			       it->source == ANSWER_ERROR ? "dane" : "none"));
-	check_json_str(&b, it->answer_text ? it->answer_text : "");
+	json_buf_str(&b, it->answer_text ? it->answer_text : "", JSON_LATIN1);
 	buf_printf(&b, ",\"table_read\":%s,\"note\":", chk->eng ? "true" : "false");
 	json_nullstr(&b, chk->eng ? NULL : chk->table_why);
 	buf_puts(&b, "},\"mta_sts\":");
@@ -788,7 +790,7 @@ static void print_json(struct check *chk, struct check_item *it)
 		buf_puts(&b, "}");
 	}
 	buf_puts(&b, ",\"provider\":{\"column\":");
-	check_json_str(&b, provider_col(it));
+	json_buf_str(&b, provider_col(it), JSON_LATIN1);
 	buf_puts(&b, ",\"id\":");
 	json_nullstr(&b, it->prov ? it->prov->id : NULL);
 	buf_puts(&b, ",\"name\":");
@@ -798,12 +800,12 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, ",\"why_not\":");
 	json_nullstr(&b, it->prov || it->nmx == 0 ? NULL : it->prov_why);
 	buf_puts(&b, "},\"published\":");
-	check_json_str(&b, published(it, pub, sizeof(pub)));
+	json_buf_str(&b, published(it, pub, sizeof(pub)), JSON_LATIN1);
 	policy_cols(it, &level, &params);
 	buf_puts(&b, ",\"policy\":");
-	check_json_str(&b, level);
+	json_buf_str(&b, level, JSON_LATIN1);
 	buf_puts(&b, ",\"parameter\":");
-	check_json_str(&b, params);
+	json_buf_str(&b, params, JSON_LATIN1);
 	free(level);
 	free(params);
 	buf_puts(&b, ",\"table\":");
@@ -811,9 +813,9 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, ",\"recommendation\":");
 	if (it->recommend) {
 		buf_puts(&b, "{\"policy\":");
-		check_json_str(&b, it->recommend);
+		json_buf_str(&b, it->recommend, JSON_LATIN1);
 		buf_puts(&b, ",\"source\":");
-		check_json_str(&b, it->recommend_src);
+		json_buf_str(&b, it->recommend_src, JSON_LATIN1);
 		buf_puts(&b, "}");
 	} else {
 		buf_puts(&b, "null");
@@ -827,7 +829,7 @@ static void print_json(struct check *chk, struct check_item *it)
 			const struct check_mx *m = &it->mx[i];
 
 			buf_puts(&b, i ? ",{\"host\":" : "{\"host\":");
-			check_json_str(&b, m->host);
+			json_buf_str(&b, m->host, JSON_LATIN1);
 			buf_printf(&b, ",\"status\":\"%s\",\"tls\":\"%s\",\"address\":",
 				   probe_status_name(m->status), probe_tls_name(m->tls));
 			json_nullstr(&b, m->addr[0] ? m->addr : NULL);
@@ -847,13 +849,13 @@ static void print_json(struct check *chk, struct check_item *it)
 				if (m->cand_text[c][0] == '\0')
 					continue;
 				buf_puts(&b, n++ ? ",{\"role\":" : "{\"role\":");
-				check_json_str(&b, cand_name[c]);
+				json_buf_str(&b, cand_name[c], JSON_LATIN1);
 				buf_puts(&b, ",\"policy\":");
-				check_json_str(&b, m->cand_text[c]);
+				json_buf_str(&b, m->cand_text[c], JSON_LATIN1);
 				buf_printf(&b, ",\"delivers\":%s,\"verdict\":\"%s\",\"why\":",
 					   m->v[c] == NAMEMATCH_DELIVERS ? "true" : "false",
 					   namematch_verdict_name(m->v[c]));
-				check_json_str(&b, m->vwhy[c]);
+				json_buf_str(&b, m->vwhy[c], JSON_LATIN1);
 				buf_puts(&b, "}");
 			}
 			buf_puts(&b, "]}");
@@ -864,7 +866,7 @@ static void print_json(struct check *chk, struct check_item *it)
 	for (size_t i = 0; i < it->nnotes; i++) {
 		buf_printf(&b, "%s{\"warning\":%s,\"text\":", i ? "," : "",
 			   it->notes[i].warn ? "true" : "false");
-		check_json_str(&b, it->notes[i].text);
+		json_buf_str(&b, it->notes[i].text, JSON_LATIN1);
 		buf_puts(&b, "}");
 	}
 	buf_printf(&b, "],\"warning\":%s}", it->warning ? "true" : "false");

@@ -21,6 +21,8 @@
  * LIMITS: import files up to POLICY_IMPORT_MAX bytes.
  */
 #include "cli/cli.h"
+#include "util/json.h"
+#include "util/file.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
 #include "store/store.h"
@@ -590,18 +592,18 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 			struct store_row *r = &v.rows[i];
 
 			printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
-			cli_json_string(stdout, r->domain);
+			json_fput_str(stdout, r->domain, JSON_LATIN1);
 			fputs(", \"policy\": ", stdout);
-			cli_json_string(stdout, r->policy);
+			json_fput_str(stdout, r->policy, JSON_LATIN1);
 			fputs(", \"params\": ", stdout);
 			if (r->params && *r->params)
-				cli_json_string(stdout, r->params);
+				json_fput_str(stdout, r->params, JSON_LATIN1);
 			else
 				fputs("null", stdout);
 			printf(", \"valid\": %s", valid[i] ? "true" : "false");
 			if (!valid[i] && errors[i]) {
 				fputs(", \"error\": ", stdout);
-				cli_json_string(stdout, errors[i]);
+				json_fput_str(stdout, errors[i], JSON_LATIN1);
 			}
 			if (verbose) {
 				const struct provrec *p = provvec_find(&pv, r->domain);
@@ -611,13 +613,13 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 					fputs("null", stdout);
 				} else {
 					fputs("{\"command\": ", stdout);
-					cli_json_string(stdout, p->command);
+					json_fput_str(stdout, p->command, JSON_LATIN1);
 					printf(", \"written\": %lld, \"written_by\": ", p->written);
-					cli_json_string(stdout, p->by);
+					json_fput_str(stdout, p->by, JSON_LATIN1);
 					fputs(", \"policy\": ", stdout);
-					cli_json_string(stdout, p->policy);
+					json_fput_str(stdout, p->policy, JSON_LATIN1);
 					fputs(", \"evidence\": ", stdout);
-					cli_json_string(stdout, p->evidence);
+					json_fput_str(stdout, p->evidence, JSON_LATIN1);
 					printf(", \"current\": %s}",
 					       prov_current(p, r) ? "true" : "false");
 				}
@@ -781,13 +783,13 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 			sp = strchr(texts[i], ' ');
 			printf("%s\n  {\"domain\": ", first ? "" : ",");
 			first = 0;
-			cli_json_string(stdout, r->domain);
+			json_fput_str(stdout, r->domain, JSON_LATIN1);
 			fputs(", \"policy\": ", stdout);
-			cli_json_string(stdout, r->policy);
+			json_fput_str(stdout, r->policy, JSON_LATIN1);
 			fputs(", \"params\": ", stdout);
-			cli_json_string(stdout, sp ? sp + 1 : "");
+			json_fput_str(stdout, sp ? sp + 1 : "", JSON_LATIN1);
 			fputs(", \"text\": ", stdout);
-			cli_json_string(stdout, texts[i]);
+			json_fput_str(stdout, texts[i], JSON_LATIN1);
 			fputc('}', stdout);
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
@@ -824,56 +826,32 @@ done:
 /* Reads all of path ("-": stdin) up to POLICY_IMPORT_MAX bytes. */
 static char *read_all(const char *path, size_t *lenp)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *data = NULL;
-	size_t len = 0, cap = 0, n;
+	int is_stdin = strcmp(path, "-") == 0, err = 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "r");
+	char *data;
 
 	if (fp == NULL) {
 		cli_error("policy", "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		if (cap - len < 65536) {
-			size_t ncap = cap ? cap * 2 : 65536 * 2;
-			char *nd;
-
-			if (ncap > POLICY_IMPORT_MAX + 2)
-				ncap = POLICY_IMPORT_MAX + 2;
-			if (ncap <= len + 1) {
-				cli_error("policy", "%s: larger than %u bytes", path,
-					  POLICY_IMPORT_MAX);
-				goto fail;
-			}
-			if ((nd = realloc(data, ncap)) == NULL) {
-				cli_error("policy", "%s: out of memory", path);
-				goto fail;
-			}
-			data = nd;
-			cap = ncap;
-		}
-		n = fread(data + len, 1, cap - len - 1, fp);
-		len += n;
-		if (len > POLICY_IMPORT_MAX) {
-			cli_error("policy", "%s: larger than %u bytes", path, POLICY_IMPORT_MAX);
-			goto fail;
-		}
-		if (n == 0)
-			break;
+	errno = 0;
+	switch (file_read_stream(fp, POLICY_IMPORT_MAX, &data, lenp, &err)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_TOO_LARGE:
+		cli_error("policy", "%s: larger than %u bytes", path, POLICY_IMPORT_MAX);
+		break;
+	case FILE_ERR_NOMEM:
+		cli_error("policy", "%s: out of memory", path);
+		break;
+	case FILE_ERR_READ:
+	case FILE_ERR_OPEN:
+		cli_error("policy", "%s: read error: %s", path, strerror(err));
+		break;
 	}
-	if (ferror(fp)) {
-		cli_error("policy", "%s: read error: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fp != stdin)
+	if (!is_stdin)
 		fclose(fp);
-	data[len] = '\0';
-	*lenp = len;
 	return data;
-fail:
-	if (fp != stdin)
-		fclose(fp);
-	free(data);
-	return NULL;
 }
 
 /* What the table can hold, checked per line of an import. */

@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "util/errbuf.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,43 +125,21 @@ static int cf_value_ok(const char *what, const char *v)
 static int write_file(const char *dir, const char *name, const char *text,
 		      char *path, size_t pathlen)
 {
-	char tmp[PATH_MAX];
 	struct group *gr;
-	size_t len = strlen(text);
-	int fd;
+	gid_t gid = (gid_t)-1;
+	struct errbuf why;
 
-	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, name,
-			     (long)getpid()) >= sizeof(tmp)) {
+	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen) {
 		cli_error("postfix-config", "%s: path too long", dir);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		cli_error("postfix-config", "cannot create %s: %s", tmp, strerror(errno));
+	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL)
+		gid = gr->gr_gid;
+	if (file_write_atomic(path, text, strlen(text), 0640, gid, &why) < 0) {
+		cli_error("postfix-config", "%s", why.msg);
 		return -1;
 	}
-	if (fchmod(fd, 0640) < 0)
-		goto fail;
-	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL &&
-	    fchown(fd, 0, gr->gr_gid) < 0)
-		goto fail;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
 	return 0;
-fail:
-	cli_error("postfix-config", "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 /* Writes the Postfix table file for the database; its type:path into

@@ -21,6 +21,7 @@
  * policy would deliver to each); 1 otherwise; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "dane/dns.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
@@ -159,10 +160,10 @@ static void done_cb(void *arg, const struct probe_result *res)
 		if (run->policy) {
 			/* the probe object, with the verdict added in front */
 			fprintf(mem, "{\"policy\":");
-			cli_json_string(mem, run->policy_text);
+			json_fput_str(mem, run->policy_text, JSON_LATIN1);
 			fprintf(mem, ",\"verdict\":\"%s\",\"verdict_why\":",
 				namematch_verdict_name(nr.verdict));
-			cli_json_string(mem, nr.why);
+			json_fput_str(mem, nr.why, JSON_LATIN1);
 			fprintf(mem, ",\"probe\":");
 			probe_report_json(mem, res);
 			fseek(mem, -1, SEEK_CUR);   /* drop the newline */

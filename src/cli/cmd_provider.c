@@ -24,6 +24,8 @@
  * --check found problems, or input is invalid; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
+#include "util/file.h"
 #include "dane/rr.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
@@ -83,27 +85,27 @@ static int provider_list(struct cli *cli)
 
 		if (cli->json) {
 			printf("{\"id\":");
-			cli_json_string(stdout, p->id);
+			json_fput_str(stdout, p->id, JSON_LATIN1);
 			printf(",\"name\":");
-			cli_json_string(stdout, p->name);
+			json_fput_str(stdout, p->name, JSON_LATIN1);
 			printf(",\"origin\":\"%s\",\"file\":", p->origin);
-			cli_json_string(stdout, p->file);
+			json_fput_str(stdout, p->file, JSON_LATIN1);
 			printf(",\"mx\":[");
 			for (size_t k = 0; k < p->nmx; k++) {
 				printf("%s", k ? "," : "");
-				cli_json_string(stdout, p->mx[k]);
+				json_fput_str(stdout, p->mx[k], JSON_LATIN1);
 			}
 			printf("],\"policy\":");
 			if (p->policy)
-				cli_json_string(stdout, p->policy);
+				json_fput_str(stdout, p->policy, JSON_LATIN1);
 			else
 				printf("null");
 			printf(",\"pin\":");
-			cli_json_string(stdout, p->pin ? p->pin : p->policy ? p->policy : "");
+			json_fput_str(stdout, p->pin ? p->pin : p->policy ? p->policy : "", JSON_LATIN1);
 			printf(",\"sources\":[");
 			for (size_t k = 0; k < p->nsources; k++) {
 				printf("%s", k ? "," : "");
-				cli_json_string(stdout, p->sources[k]);
+				json_fput_str(stdout, p->sources[k], JSON_LATIN1);
 			}
 			printf("]}\n");
 		} else {
@@ -271,7 +273,7 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 			continue;
 		if (cli->json) {
 			printf("{\"domain\":");
-			cli_json_string(stdout, it->domain);
+			json_fput_str(stdout, it->domain, JSON_LATIN1);
 			printf(",\"mx_status\":\"%s\",\"mx_dnssec\":\"%s\",\"null_mx\":%s,"
 			       "\"implicit_mx\":%s,\"mx\":[", dns_status_name(it->mx.status),
 			       dns_sec_name(it->mx.sec), it->mx.null_mx ? "true" : "false",
@@ -280,21 +282,21 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 				const struct provider *p = catalog_match_host(cat, it->mx.hosts[k], NULL);
 
 				printf("%s{\"host\":", k ? "," : "");
-				cli_json_string(stdout, it->mx.hosts[k]);
+				json_fput_str(stdout, it->mx.hosts[k], JSON_LATIN1);
 				printf(",\"pref\":%u,\"provider\":", it->mx.pref[k]);
 				if (p)
-					cli_json_string(stdout, p->id);
+					json_fput_str(stdout, p->id, JSON_LATIN1);
 				else
 					printf("null");
 				printf("}");
 			}
 			printf("],\"verdict\":\"%s\",\"answer\":", verdict_name(it->verdict));
 			if (it->answer)
-				cli_json_string(stdout, it->answer);
+				json_fput_str(stdout, it->answer, JSON_LATIN1);
 			else
 				printf("null");
 			printf(",\"reason\":");
-			cli_json_string(stdout, it->reason);
+			json_fput_str(stdout, it->reason, JSON_LATIN1);
 			printf(",\"ttl\":%u}\n", it->ttl);
 		} else {
 			printf("%s\n", it->domain);
@@ -323,34 +325,6 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
-
-/* Writes text to path via a temporary file and rename. */
-static int write_file(const char *path, const char *text, size_t len)
-{
-	char tmp[4096];
-	FILE *fp;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -1;
-	if ((fd = mkstemp(tmp)) < 0)
-		return -1;
-	if ((fp = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (fwrite(text, 1, len, fp) != len || fflush(fp) != 0 || fsync(fd) != 0) {
-		fclose(fp);
-		unlink(tmp);
-		return -1;
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
 
 static int provider_template(struct cli *cli, const char *name, int argc, char **argv,
 			     const char *tfile, const char *pfile)
@@ -454,10 +428,11 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	fclose(tf);
 	fclose(pf);
 	if (tfile) {
-		if (write_file(tfile, tbuf, tlen) < 0) {
+		/* mode 0600, as mkstemp left it before util/file */
+		if (file_write_atomic(tfile, tbuf, tlen, 0600, (gid_t)-1, NULL) < 0) {
 			cli_error("provider", "%s: %s", tfile, strerror(errno));
 			rc = EXIT_FAIL;
-		} else if (write_file(pfile, pbuf, plen) < 0) {
+		} else if (file_write_atomic(pfile, pbuf, plen, 0600, (gid_t)-1, NULL) < 0) {
 			cli_error("provider", "%s: %s", pfile, strerror(errno));
 			rc = EXIT_FAIL;
 		}
@@ -481,31 +456,25 @@ out:
 
 static int read_all(const char *path, char **text, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	int err = 0;
 
-	if (fp == NULL) {
-		cli_error("provider", "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((buf = malloc(PROVIDER_CLI_MAX_FILE + 1)) == NULL) {
-		fclose(fp);
+	switch (file_read(path, PROVIDER_CLI_MAX_FILE, text, len, &err)) {
+	case FILE_OK:
+		return 0;
+	case FILE_ERR_OPEN:
+		cli_error("provider", "%s: %s", path, strerror(err));
+		break;
+	case FILE_ERR_READ:
+		cli_error("provider", "%s: read error", path);
+		break;
+	case FILE_ERR_TOO_LARGE:
+		cli_error("provider", "%s: too large", path);
+		break;
+	case FILE_ERR_NOMEM:
 		cli_error("provider", "out of memory");
-		return -1;
+		break;
 	}
-	n = fread(buf, 1, PROVIDER_CLI_MAX_FILE + 1, fp);
-	if (ferror(fp) || n > PROVIDER_CLI_MAX_FILE) {
-		cli_error("provider", "%s: %s", path, ferror(fp) ? "read error" : "too large");
-		fclose(fp);
-		free(buf);
-		return -1;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
+	return -1;
 }
 
 struct finding {
@@ -530,11 +499,11 @@ static void report(struct finding *f, const char *kind, const char *domain,
 		f->count++;
 	if (f->json) {
 		printf("{\"kind\":\"%s\",\"domain\":", kind);
-		cli_json_string(stdout, domain ? domain : "");
+		json_fput_str(stdout, domain ? domain : "", JSON_LATIN1);
 		printf(",\"host\":");
-		cli_json_string(stdout, host ? host : "");
+		json_fput_str(stdout, host ? host : "", JSON_LATIN1);
 		printf(",\"message\":");
-		cli_json_string(stdout, msg);
+		json_fput_str(stdout, msg, JSON_LATIN1);
 		printf("}\n");
 	} else {
 		printf("%-10s %s\n", kind, msg);

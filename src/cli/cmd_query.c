@@ -14,6 +14,7 @@
  * 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
@@ -66,13 +67,13 @@ static void print_reply(const struct cli *cli, const char *key, const char *sour
 		char *d = strndup(data, dlen), *r = strndup(reply, rlen);
 
 		printf("{\"key\":");
-		cli_json_string(stdout, key);
+		json_fput_str(stdout, key, JSON_LATIN1);
 		printf(",\"status\":\"%s\",\"source\":", kinds[k]);
-		cli_json_string(stdout, source);
+		json_fput_str(stdout, source, JSON_LATIN1);
 		printf(",\"data\":");
-		cli_json_string(stdout, d ? d : "");
+		json_fput_str(stdout, d ? d : "", JSON_LATIN1);
 		printf(",\"reply\":");
-		cli_json_string(stdout, r ? r : "");
+		json_fput_str(stdout, r ? r : "", JSON_LATIN1);
 		printf("}\n");
 		free(d);
 		free(r);

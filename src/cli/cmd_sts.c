@@ -33,6 +33,7 @@
  * failed; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "dane/rr.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
@@ -101,16 +102,16 @@ static void print_view(const struct cli *cli, const struct sts_view *v)
 
 	if (cli->json) {
 		printf("{\"domain\":");
-		cli_json_string(stdout, v->domain);
+		json_fput_str(stdout, v->domain, JSON_LATIN1);
 		printf(",\"status\":\"%s\"", v->status);
 		if (pol) {
 			printf(",\"id\":");
-			cli_json_string(stdout, v->id);
+			json_fput_str(stdout, v->id, JSON_LATIN1);
 			printf(",\"mode\":\"%s\",\"max_age\":%lu,\"mx\":[",
 			       sts_mode_name(pol->mode), pol->max_age);
 			for (size_t i = 0; i < pol->nmx; i++) {
 				printf("%s", i ? "," : "");
-				cli_json_string(stdout, pol->mx[i]);
+				json_fput_str(stdout, pol->mx[i], JSON_LATIN1);
 			}
 			printf("],\"fetched\":%lld,\"expires\":%lld",
 			       (long long)v->fetched, (long long)v->expires);
@@ -121,11 +122,11 @@ static void print_view(const struct cli *cli, const struct sts_view *v)
 		}
 		printf(",\"answer\":");
 		if (v->answer)
-			cli_json_string(stdout, v->answer);
+			json_fput_str(stdout, v->answer, JSON_LATIN1);
 		else
 			printf("null");
 		printf(",\"reason\":");
-		cli_json_string(stdout, v->reason ? v->reason : "");
+		json_fput_str(stdout, v->reason ? v->reason : "", JSON_LATIN1);
 		printf("}\n");
 		return;
 	}

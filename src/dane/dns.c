@@ -17,6 +17,7 @@
  */
 #include "dane/dns.h"
 #include "util/config.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
@@ -201,34 +202,26 @@ out:
 /* Reads the whole file (at most max bytes) into a NUL-terminated buffer. */
 static char *slurp(const char *path, size_t max, struct errbuf *why)
 {
-	FILE *fp = fopen(path, "r");
 	char *text;
 	size_t n;
+	int err = 0;
 
-	if (fp == NULL) {
-		errbuf_set(why, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((text = malloc(max + 1)) == NULL) {
-		fclose(fp);
-		errbuf_set(why, "%s: out of memory", path);
-		return NULL;
-	}
-	n = fread(text, 1, max + 1, fp);
-	if (ferror(fp)) {
+	switch (file_read(path, max, &text, &n, &err)) {
+	case FILE_OK:
+		return text;
+	case FILE_ERR_OPEN:
+		errbuf_set(why, "%s: %s", path, strerror(err));
+		break;
+	case FILE_ERR_READ:
 		errbuf_set(why, "%s: read error", path);
-		goto fail;
-	}
-	if (n > max) {
+		break;
+	case FILE_ERR_TOO_LARGE:
 		errbuf_set(why, "%s: larger than %d bytes", path, DNS_TA_MAX_FILE);
-		goto fail;
+		break;
+	case FILE_ERR_NOMEM:
+		errbuf_set(why, "%s: out of memory", path);
+		break;
 	}
-	fclose(fp);
-	text[n] = '\0';
-	return text;
-fail:
-	fclose(fp);
-	free(text);
 	return NULL;
 }
 

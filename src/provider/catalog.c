@@ -9,6 +9,7 @@
 #include "provider/catalog.h"
 #include "policy/policy.h"
 #include "util/config.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -500,29 +501,25 @@ int catalog_load_file(struct catalog *cat, const char *path, int admin,
 		      int missing_ok, const struct policy_opts *popts,
 		      struct errbuf *why)
 {
-	FILE *fp = fopen(path, "rb");
 	char *text;
 	size_t n;
-	int rc;
+	int rc, err = 0;
 
-	if (fp == NULL) {
-		if (errno == ENOENT && missing_ok)
+	switch (file_read(path, CATALOG_MAX_FILE, &text, &n, &err)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_OPEN:
+		if (err == ENOENT && missing_ok)
 			return 0;
-		return errbuf_set(why, "%s: %s", path, strerror(errno));
-	}
-	if ((text = malloc(CATALOG_MAX_FILE + 1)) == NULL) {
-		fclose(fp);
+		return errbuf_set(why, "%s: %s", path, strerror(err));
+	case FILE_ERR_READ:
+		return errbuf_set(why, "%s: read error", path);
+	case FILE_ERR_TOO_LARGE:
+		return errbuf_set(why, "%s: larger than %d bytes", path, CATALOG_MAX_FILE);
+	case FILE_ERR_NOMEM:
 		return errbuf_set(why, "out of memory");
 	}
-	n = fread(text, 1, CATALOG_MAX_FILE + 1, fp);
-	if (ferror(fp)) {
-		rc = errbuf_set(why, "%s: read error", path);
-	} else if (n > CATALOG_MAX_FILE) {
-		rc = errbuf_set(why, "%s: larger than %d bytes", path, CATALOG_MAX_FILE);
-	} else {
-		rc = catalog_parse(cat, text, n, path, admin, popts, why);
-	}
-	fclose(fp);
+	rc = catalog_parse(cat, text, n, path, admin, popts, why);
 	free(text);
 	return rc;
 }
