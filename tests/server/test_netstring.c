@@ -93,6 +93,7 @@ static enum netstring_status decode(const char *in, size_t len, size_t limit,
 static void test_decoder_table(void **state)
 {
 	(void)state;
+	assert_int_equal(sizeof(dec_cases) / sizeof(dec_cases[0]), 22);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(dec_cases) / sizeof(dec_cases[0]); i++) {
 		const struct dec_case *c = &dec_cases[i];
 		size_t len = c->inlen ? c->inlen : strlen(c->in);
@@ -213,6 +214,7 @@ static void test_request_parse(void **state)
 	};
 
 	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]), 12);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sockmap_request r;
 		const char *why = NULL;
