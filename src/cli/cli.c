@@ -29,6 +29,15 @@ int cli_common_opt(struct cli *cli, int opt, const char *arg)
 	return 0;
 }
 
+const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
+					   const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
 struct config *cli_config(struct cli *cli)
 {
 	struct errbuf why;

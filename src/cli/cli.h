@@ -44,6 +44,25 @@ enum { CLI_OPT_BASE = 0x1000, CLI_OPT_JSON, CLI_OPT_DB, CLI_OPT_CONFIG };
  * the command's short options include "c:v"). Returns 1 if handled. */
 int cli_common_opt(struct cli *cli, int opt, const char *arg);
 
+/*
+ * The one subcommand table: `tlspolicy COMMAND` (main.c) and the words
+ * after a command (policy set, sts refresh, provider match, db init)
+ * are looked up in arrays of these.  fn gets the command's argc/argv
+ * (NULL when the caller dispatches on id itself, having parsed options
+ * the words share).
+ */
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;   /* one line for the help text, or NULL */
+	int id;
+};
+#define CLI_NCOMMANDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The entry of table[0..n) called name, or NULL. */
+const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
+					   const char *name);
+
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */
 struct config *cli_config(struct cli *cli);

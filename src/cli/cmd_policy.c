@@ -989,14 +989,12 @@ done:
 
 int cmd_policy(struct cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, int, char **);
-	} subs[] = {
-		{ "set", policy_set },       { "get", policy_get },
-		{ "delete", policy_delete }, { "list", policy_list },
-		{ "import", policy_import }, { "export", policy_export },
+	static const struct cli_command subs[] = {
+		{ "set", policy_set, NULL, 0 },       { "get", policy_get, NULL, 0 },
+		{ "delete", policy_delete, NULL, 0 }, { "list", policy_list, NULL, 0 },
+		{ "import", policy_import, NULL, 0 }, { "export", policy_export, NULL, 0 },
 	};
+	const struct cli_command *c;
 
 	if (argc < 2) {
 		fputs(policy_help, stderr);
@@ -1007,9 +1005,8 @@ int cmd_policy(struct cli *cli, int argc, char **argv)
 		fputs(policy_help, stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(cli, argc - 1, argv + 1);
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), argv[1])) != NULL)
+		return c->fn(cli, argc - 1, argv + 1);
 	cli_error("policy", "unknown command \"%s\"; see tlspolicy policy --help",
 		  argv[1]);
 	return EXIT_USAGE;

@@ -651,6 +651,13 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum { P_LIST = 1, P_MATCH, P_TEMPLATE };
+	static const struct cli_command subs[] = {
+		{ "list", NULL, NULL, P_LIST },
+		{ "match", NULL, NULL, P_MATCH },
+		{ "template", NULL, NULL, P_TEMPLATE },
+	};
+	const struct cli_command *c;
 	const char *tfile = NULL, *pfile = NULL, *sub;
 	int opt, check = 0, rest;
 	char **args;
@@ -682,21 +689,21 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 	(void)cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
-	if (strcmp(sub, "list") == 0) {
+	c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub);
+	switch (c ? c->id : 0) {
+	case P_LIST:
 		if (rest != 0 || check || tfile || pfile) {
 			provider_usage(stderr);
 			return EXIT_USAGE;
 		}
 		return provider_list(cli);
-	}
-	if (strcmp(sub, "match") == 0) {
+	case P_MATCH:
 		if (check || tfile || pfile) {
 			provider_usage(stderr);
 			return EXIT_USAGE;
 		}
 		return provider_match(cli, rest, args);
-	}
-	if (strcmp(sub, "template") == 0) {
+	case P_TEMPLATE:
 		if (check) {
 			if (rest < 2 || rest > 3 || tfile || pfile) {
 				provider_usage(stderr);
@@ -709,6 +716,8 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return provider_template(cli, args[0], rest - 1, args + 1, tfile, pfile);
+	default:
+		break;
 	}
 	cli_error("provider", "unknown subcommand \"%s\" (list, match, template)", sub);
 	return EXIT_USAGE;

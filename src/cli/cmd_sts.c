@@ -481,8 +481,33 @@ out:
 	return rc;
 }
 
+static int sts_show(struct cli *cli, int argc, char **argv)
+{
+	return sts_show_flush(cli, 0, argc, argv);
+}
+
+static int sts_flush(struct cli *cli, int argc, char **argv)
+{
+	return sts_show_flush(cli, 1, argc, argv);
+}
+
+static int sts_refresh_cmd(struct cli *cli, int argc, char **argv)
+{
+	if (argc == 0) {
+		cli_error("sts", "refresh needs at least one DOMAIN");
+		return EXIT_USAGE;
+	}
+	return sts_refresh(cli, argc, argv);
+}
+
 int cmd_sts(struct cli *cli, int argc, char **argv)
 {
+	static const struct cli_command subs[] = {
+		{ "refresh", sts_refresh_cmd, NULL, 0 },
+		{ "show", sts_show, NULL, 0 },
+		{ "flush", sts_flush, NULL, 0 },
+	};
+	const struct cli_command *c;
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
@@ -516,17 +541,8 @@ int cmd_sts(struct cli *cli, int argc, char **argv)
 		cli_error("sts", "more than %d domains", STS_CLI_MAX_DOMAINS);
 		return EXIT_USAGE;
 	}
-	if (strcmp(sub, "refresh") == 0) {
-		if (n == 0) {
-			cli_error("sts", "refresh needs at least one DOMAIN");
-			return EXIT_USAGE;
-		}
-		return sts_refresh(cli, n, argv + optind + 1);
-	}
-	if (strcmp(sub, "show") == 0)
-		return sts_show_flush(cli, 0, n, argv + optind + 1);
-	if (strcmp(sub, "flush") == 0)
-		return sts_show_flush(cli, 1, n, argv + optind + 1);
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) != NULL)
+		return c->fn(cli, n, argv + optind + 1);
 	cli_error("sts", "unknown subcommand \"%s\" (refresh, show, flush)", sub);
 	return EXIT_USAGE;
 }
