@@ -326,6 +326,60 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
+/* 1 when every MX host of the domain belongs to provider p, else 0
+ * after saying why it is not pinned. */
+static int template_fits(const struct catalog *cat, const struct provider *p,
+			 const struct mx_item *it)
+{
+	if (it->mx.status != DNS_STATUS_DATA || it->mx.null_mx || it->mx.nhosts == 0) {
+		cli_error("provider", "%s: no usable MX (%s%s%s); not pinned", it->domain,
+			  it->mx.null_mx ? "null MX" : dns_status_name(it->mx.status),
+			  it->mx.why[0] ? ": " : "", it->mx.why);
+		return 0;
+	}
+	for (size_t k = 0; k < it->mx.nhosts; k++) {
+		const char *pat = NULL;
+		const struct provider *q = catalog_match_host(cat, it->mx.hosts[k], &pat);
+
+		if (q != p) {
+			cli_error("provider", "%s: MX host %s does not belong to %s%s%s; "
+				  "not pinned", it->domain, it->mx.hosts[k], p->id,
+				  q ? " but to " : "", q ? q->id : "");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The transport and tls_policy texts of the template for the MX sets. */
+static int template_render(struct cli *cli, const struct provider *p,
+			   const struct provider_mxset **sets, size_t nsets,
+			   char **tbuf, size_t *tlen, char **pbuf, size_t *plen)
+{
+	struct errbuf why;
+	FILE *tf, *pf = NULL;
+
+	if ((tf = open_memstream(tbuf, tlen)) == NULL ||
+	    (pf = open_memstream(pbuf, plen)) == NULL) {
+		if (tf)
+			fclose(tf);
+		cli_error("provider", "out of memory");
+		return -1;
+	}
+	errbuf_clear(&why);
+	if (provider_template_write(tf, pf, p, sets, nsets,
+				    config_get_version(cli_config(cli), "postfix_compatibility"),
+				    &why) < 0) {
+		fclose(tf);
+		fclose(pf);
+		cli_error("provider", "%s", why.msg);
+		return -1;
+	}
+	fclose(tf);
+	fclose(pf);
+	return 0;
+}
+
 static int provider_template(struct cli *cli, const char *name, int argc, char **argv,
 			     const char *tfile, const char *pfile)
 {
@@ -336,8 +390,6 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	size_t n = (size_t)argc, nsets = 0;
 	char *tbuf = NULL, *pbuf = NULL;
 	size_t tlen = 0, plen = 0;
-	FILE *tf, *pf;
-	struct errbuf why;
 	int rc = EXIT_OK;
 
 	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
@@ -377,31 +429,10 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	lookups_run(&lk);
 	for (size_t i = 0; i < n; i++) {
 		struct mx_item *it = &items[i];
-		int all = 1;
 
 		if (it->invalid)
 			continue;
-		if (it->mx.status != DNS_STATUS_DATA || it->mx.null_mx || it->mx.nhosts == 0) {
-			cli_error("provider", "%s: no usable MX (%s%s%s); not pinned", it->domain,
-				  it->mx.null_mx ? "null MX" : dns_status_name(it->mx.status),
-				  it->mx.why[0] ? ": " : "", it->mx.why);
-			rc = EXIT_FAIL;
-			continue;
-		}
-		for (size_t k = 0; k < it->mx.nhosts; k++) {
-			const char *pat = NULL;
-			const struct provider *q = catalog_match_host(provider_service_catalog(lk.svc),
-								      it->mx.hosts[k], &pat);
-
-			if (q != p) {
-				cli_error("provider", "%s: MX host %s does not belong to %s%s%s; "
-					  "not pinned", it->domain, it->mx.hosts[k], p->id,
-					  q ? " but to " : "", q ? q->id : "");
-				all = 0;
-				break;
-			}
-		}
-		if (!all) {
+		if (!template_fits(provider_service_catalog(lk.svc), p, it)) {
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -409,24 +440,10 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	}
 	if (nsets == 0 || (rc != EXIT_OK && (tfile || pfile)))
 		goto out;       /* nothing to write; files stay as they were */
-	if ((tf = open_memstream(&tbuf, &tlen)) == NULL ||
-	    (pf = open_memstream(&pbuf, &plen)) == NULL) {
-		cli_error("provider", "out of memory");
+	if (template_render(cli, p, sets, nsets, &tbuf, &tlen, &pbuf, &plen) < 0) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	errbuf_clear(&why);
-	if (provider_template_write(tf, pf, p, sets, nsets,
-				    config_get_version(cli_config(cli), "postfix_compatibility"),
-				    &why) < 0) {
-		fclose(tf);
-		fclose(pf);
-		cli_error("provider", "%s", why.msg);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	fclose(tf);
-	fclose(pf);
 	if (tfile) {
 		/* mode 0600, as mkstemp left it before util/file */
 		if (file_write_atomic(tfile, tbuf, tlen, 0600, (gid_t)-1, NULL) < 0) {
@@ -510,6 +527,75 @@ static void report(struct finding *f, const char *kind, const char *domain,
 	}
 }
 
+/* The findings of one transport pin: its hosts against the MX hosts,
+ * and its tls_policy lines against the provider's template. */
+static void check_pin(struct finding *f, const struct provider_pin *pin,
+		      const struct provider_mxset *mx, const struct catalog *cat,
+		      const struct provider *prov, const struct policyfile_entry *pe,
+		      size_t npe, int *used, const char *tpath, const char *ppath)
+{
+	const char *pol = prov ? (prov->pin ? prov->pin : prov->policy) : NULL;
+	size_t before = f->count;
+
+	if (mx->status != DNS_STATUS_DATA || mx->null_mx) {
+		report(f, "no-mx", pin->domain, NULL, "%s (%s:%u): MX lookup: %s%s",
+		       pin->domain, tpath, pin->line,
+		       mx->null_mx ? "null MX" : dns_status_name(mx->status),
+		       mx->status == DNS_STATUS_SERVFAIL || mx->status == DNS_STATUS_TIMEOUT ||
+		       mx->status == DNS_STATUS_ERROR ? " (not judged)" : "");
+		return;
+	}
+	for (size_t k = 0; k < pin->nhosts; k++) {
+		int found = 0;
+
+		for (size_t m = 0; m < mx->nhosts; m++)
+			found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
+		if (!found)
+			report(f, "stale", pin->domain, pin->hosts[k], "%s: pinned [%s] is no "
+			       "longer an MX host (MX now:%s%s)", pin->domain, pin->hosts[k],
+			       mx->nhosts ? " " : " none", mx->nhosts ? mx->hosts[0] : "");
+	}
+	for (size_t m = 0; m < mx->nhosts; m++) {
+		int found = 0;
+
+		for (size_t k = 0; k < pin->nhosts; k++)
+			found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
+		if (!found)
+			report(f, "missing", pin->domain, mx->hosts[m], "%s: MX host %s is not "
+			       "pinned", pin->domain, mx->hosts[m]);
+		if (prov && catalog_match_host(cat,
+					       mx->hosts[m], NULL) != prov)
+			report(f, "elsewhere", pin->domain, mx->hosts[m], "%s: MX host %s "
+			       "does not belong to %s", pin->domain, mx->hosts[m], prov->id);
+	}
+	for (size_t k = 0; k < pin->nhosts; k++) {
+		char key[PROVIDER_HOST_MAX + 2];
+		size_t e;
+
+		snprintf(key, sizeof(key), "[%.*s]", PROVIDER_HOST_MAX - 3, pin->hosts[k]);
+		for (e = 0; e < npe; e++)
+			if (strcasecmp(pe[e].key, key) == 0)
+				break;
+		if (e == npe) {
+			report(f, "no-policy", pin->domain, pin->hosts[k], "%s: no tls_policy "
+			       "line for %s in %s", pin->domain, key, ppath);
+			continue;
+		}
+		used[e] = 1;
+		if (pol) {
+			char *have = policy_format(pe[e].policy);
+
+			if (have && strcmp(have, pol) != 0)
+				report(f, "differs", pin->domain, pin->hosts[k], "%s (%s:%u): "
+				       "\"%s\", %s's template is \"%s\"", key, ppath, pe[e].line,
+				       have, prov->id, pol);
+			free(have);
+		}
+	}
+	if (f->count == before)
+		report(f, "ok", pin->domain, NULL, "%s: pins match the MX hosts", pin->domain);
+}
+
 static int provider_check(struct cli *cli, const char *tpath, const char *ppath,
 			  const char *name)
 {
@@ -557,70 +643,9 @@ static int provider_check(struct cli *cli, const char *tpath, const char *ppath,
 		provider_mx_lookup(provider_service_dns(lk.svc), items[i].domain, mx_done, &items[i]);
 	}
 	lookups_run(&lk);
-	for (size_t i = 0; i < npins; i++) {
-		const struct provider_pin *pin = &pins[i];
-		const struct provider_mxset *mx = &items[i].mx;
-		const char *pol = prov ? (prov->pin ? prov->pin : prov->policy) : NULL;
-		size_t before = f.count;
-
-		if (mx->status != DNS_STATUS_DATA || mx->null_mx) {
-			report(&f, "no-mx", pin->domain, NULL, "%s (%s:%u): MX lookup: %s%s",
-			       pin->domain, tpath, pin->line,
-			       mx->null_mx ? "null MX" : dns_status_name(mx->status),
-			       mx->status == DNS_STATUS_SERVFAIL || mx->status == DNS_STATUS_TIMEOUT ||
-			       mx->status == DNS_STATUS_ERROR ? " (not judged)" : "");
-			continue;
-		}
-		for (size_t k = 0; k < pin->nhosts; k++) {
-			int found = 0;
-
-			for (size_t m = 0; m < mx->nhosts; m++)
-				found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
-			if (!found)
-				report(&f, "stale", pin->domain, pin->hosts[k], "%s: pinned [%s] is no "
-				       "longer an MX host (MX now:%s%s)", pin->domain, pin->hosts[k],
-				       mx->nhosts ? " " : " none", mx->nhosts ? mx->hosts[0] : "");
-		}
-		for (size_t m = 0; m < mx->nhosts; m++) {
-			int found = 0;
-
-			for (size_t k = 0; k < pin->nhosts; k++)
-				found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
-			if (!found)
-				report(&f, "missing", pin->domain, mx->hosts[m], "%s: MX host %s is not "
-				       "pinned", pin->domain, mx->hosts[m]);
-			if (prov && catalog_match_host(provider_service_catalog(lk.svc),
-						       mx->hosts[m], NULL) != prov)
-				report(&f, "elsewhere", pin->domain, mx->hosts[m], "%s: MX host %s "
-				       "does not belong to %s", pin->domain, mx->hosts[m], prov->id);
-		}
-		for (size_t k = 0; k < pin->nhosts; k++) {
-			char key[PROVIDER_HOST_MAX + 2];
-			size_t e;
-
-			snprintf(key, sizeof(key), "[%.*s]", PROVIDER_HOST_MAX - 3, pin->hosts[k]);
-			for (e = 0; e < npe; e++)
-				if (strcasecmp(pe[e].key, key) == 0)
-					break;
-			if (e == npe) {
-				report(&f, "no-policy", pin->domain, pin->hosts[k], "%s: no tls_policy "
-				       "line for %s in %s", pin->domain, key, ppath);
-				continue;
-			}
-			used[e] = 1;
-			if (pol) {
-				char *have = policy_format(pe[e].policy);
-
-				if (have && strcmp(have, pol) != 0)
-					report(&f, "differs", pin->domain, pin->hosts[k], "%s (%s:%u): "
-					       "\"%s\", %s's template is \"%s\"", key, ppath, pe[e].line,
-					       have, prov->id, pol);
-				free(have);
-			}
-		}
-		if (f.count == before)
-			report(&f, "ok", pin->domain, NULL, "%s: pins match the MX hosts", pin->domain);
-	}
+	for (size_t i = 0; i < npins; i++)
+		check_pin(&f, &pins[i], &items[i].mx, provider_service_catalog(lk.svc), prov,
+			  pe, npe, used, tpath, ppath);
 	for (size_t e = 0; e < npe; e++)
 		if (!used[e] && pe[e].kind == POLICY_KEY_HOST && pe[e].key[0] == '[')
 			report(&f, "unused", NULL, pe[e].key, "%s (%s:%u) is pinned by no transport "
