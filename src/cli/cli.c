@@ -29,6 +29,29 @@ int cli_common_opt(struct cli *cli, int opt, const char *arg)
 	return 0;
 }
 
+int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, void (*usage)(FILE *out), int *code)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, opt, optarg))
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			*code = EXIT_OK;
+			return CLI_OPT_EXIT;
+		}
+		if (opt == '?' || opt == ':') {
+			usage(stderr);
+			*code = EXIT_USAGE;
+			return CLI_OPT_EXIT;
+		}
+		return opt;
+	}
+	return CLI_OPT_END;
+}
+
 const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
 					   const char *name)
 {

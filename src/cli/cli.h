@@ -63,6 +63,19 @@ struct cli_command {
 const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
 					   const char *name);
 
+/*
+ * The one option loop of the commands: getopt_long with the common
+ * options (--json, --db, -c/--config, -v) handled, -h/--help printing
+ * usage(stdout) and an unknown option or missing argument printing
+ * usage(stderr).  Returns the next option of the command's own, or
+ * CLI_OPT_END after the last option, or CLI_OPT_EXIT when the command
+ * must return *code (EXIT_OK after --help, EXIT_USAGE after an error).
+ * shortopts must contain "h" (and "c:v" for -c and -v).
+ */
+enum { CLI_OPT_END = -1, CLI_OPT_EXIT = -2 };
+int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, void (*usage)(FILE *out), int *code);
+
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */
 struct config *cli_config(struct cli *cli);

@@ -1268,12 +1268,11 @@ static int check_parse(struct cli *cli, int argc, char **argv, struct check_cmd 
 		{ NULL, 0, NULL, 0 }
 	};
 	struct errbuf why;
-	int opt;
+	int opt, ec = EXIT_OK;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, check_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case OPT_PROBE: o->do_probe = 1; break;
 		case OPT_PIN: o->pin = 1; break;
@@ -1288,14 +1287,12 @@ static int check_parse(struct cli *cli, int argc, char **argv, struct check_cmd 
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			check_usage(stdout);
-			return EXIT_OK;
 		default:
-			check_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if ((o->from_file == NULL) == (optind >= argc) ||
 	    ((o->force || o->force_weaker.n) && !o->save) || (o->pin && !o->do_probe)) {
 		if (o->from_file && optind < argc)

@@ -911,12 +911,8 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 		}
 		o->opts.year = (int)year;
 		return -1;
-	case 'h':
-		logscan_usage(stdout);
-		return EXIT_OK;
 	default:
-		logscan_usage(stderr);
-		return EXIT_USAGE;
+		return -1;
 	}
 }
 
@@ -941,15 +937,15 @@ static int logscan_parse(struct cli *cli, int argc, char **argv, struct logscan_
 	};
 	static const char *const stdin_only[] = { "-" };
 	time_t now = time(NULL);
-	int opt, rc;
+	int opt, rc = EXIT_OK;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, logscan_usage,
+				    &rc)) > 0)
 		if ((rc = logscan_opt(o, opt, optarg, now)) >= 0)
 			return rc;
-	}
+	if (opt == CLI_OPT_EXIT)
+		return rc;
 	if (o->format && cli->json) {
 		cli_error("logscan", "--json and --format exclude each other");
 		return EXIT_USAGE;

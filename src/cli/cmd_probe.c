@@ -209,11 +209,10 @@ static int probe_parse(struct cli *cli, int argc, char **argv, struct probe_cmd 
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *timeout = NULL;
-	int opt;
+	int opt, ec = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, probe_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case O_SNI: pc->sni = optarg; break;
 		case O_CA: pc->o.ca_file = optarg; break;
@@ -221,14 +220,12 @@ static int probe_parse(struct cli *cli, int argc, char **argv, struct probe_cmd 
 		case O_HELO: pc->o.helo = optarg; break;
 		case O_POLICY: run->policy_text = optarg; break;
 		case O_NEXTHOP: run->nexthop = optarg; break;
-		case 'h':
-			probe_usage(stdout);
-			return EXIT_OK;
 		default:
-			probe_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		probe_usage(stderr);
 		return EXIT_USAGE;

@@ -684,26 +684,23 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 	};
 	const struct cli_command *c;
 	const char *tfile = NULL, *pfile = NULL, *sub;
-	int opt, check = 0, rest;
+	int opt, ec = EXIT_OK, check = 0, rest;
 	char **args;
 
 	/* GNU getopt permutes: options may come anywhere, the words stay in
 	 * order after optind. */
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, provider_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case O_CHECK: check = 1; break;
 		case O_TRANSPORT: tfile = optarg; break;
 		case O_TLSPOLICY: pfile = optarg; break;
-		case 'h':
-			provider_usage(stdout);
-			return EXIT_OK;
 		default:
-			provider_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		provider_usage(stderr);
 		return EXIT_USAGE;

@@ -232,11 +232,10 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *server = NULL, *name = SOCKMAP_DEFAULT_NAME;
-	int opt;
+	int opt, ec = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, query_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case 's':
 			server = optarg;
@@ -244,14 +243,12 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		case 'n':
 			name = optarg;
 			break;
-		case 'h':
-			query_usage(stdout);
-			return EXIT_OK;
 		default:
-			query_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		query_usage(stderr);
 		return EXIT_USAGE;

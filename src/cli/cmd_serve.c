@@ -59,12 +59,11 @@ static int serve_parse(struct cli *cli, int argc, char **argv, struct serve_opts
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int opt;
+	int opt, ec = EXIT_OK;
 
 	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "fl:c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "fl:c:vh", longopts, serve_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case 'f':
 			o->foreground = 1;
@@ -76,14 +75,12 @@ static int serve_parse(struct cli *cli, int argc, char **argv, struct serve_opts
 			}
 			o->listen[o->nlisten++] = optarg;
 			break;
-		case 'h':
-			serve_usage(stdout);
-			return EXIT_OK;
 		default:
-			serve_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind != argc) {
 		serve_usage(stderr);
 		return EXIT_USAGE;

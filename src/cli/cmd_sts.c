@@ -514,21 +514,18 @@ int cmd_sts(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub;
-	int opt, n;
+	int opt, ec = EXIT_OK, n;
 
 	/* options may come before or after the subcommand and domains */
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, sts_usage,
+				    &ec)) > 0) {
 		switch (opt) {
-		case 'h':
-			sts_usage(stdout);
-			return EXIT_OK;
 		default:
-			sts_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		sts_usage(stderr);
 		return EXIT_USAGE;
