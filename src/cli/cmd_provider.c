@@ -232,28 +232,40 @@ static const char *verdict_name(enum source_verdict v)
 	return "?";
 }
 
+/* The DOMAIN arguments as items (invalid ones reported: *rc) and the
+ * lookups' services; -1 to go on, else the exit code. */
+static int domains_open(struct cli *cli, int argc, char **argv, struct mx_item **items,
+			struct lookups *lk, int *rc)
+{
+	size_t n = (size_t)argc;
+
+	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
+		provider_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((*items = calloc(n, sizeof(**items))) == NULL) {
+		cli_error("provider", "out of memory");
+		return EXIT_FAIL;
+	}
+	if (normalize_domains(argv, n, *items))
+		*rc = EXIT_FAIL;
+	if (lookups_open(cli, lk) < 0) {
+		free(*items);
+		return EXIT_FAIL;
+	}
+	return -1;
+}
+
 static int provider_match(struct cli *cli, int argc, char **argv)
 {
 	struct lookups lk;
 	struct mx_item *items;
 	struct engine_source es;
 	size_t n = (size_t)argc;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, ec;
 
-	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
-		provider_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((items = calloc(n, sizeof(*items))) == NULL) {
-		cli_error("provider", "out of memory");
-		return EXIT_FAIL;
-	}
-	if (normalize_domains(argv, n, items))
-		rc = EXIT_FAIL;
-	if (lookups_open(cli, &lk) < 0) {
-		free(items);
-		return EXIT_FAIL;
-	}
+	if ((ec = domains_open(cli, argc, argv, &items, &lk, &rc)) >= 0)
+		return ec;
 	provider_source_init(provider_service_src(lk.svc), &es);
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].invalid)
@@ -390,23 +402,14 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	size_t n = (size_t)argc, nsets = 0;
 	char *tbuf = NULL, *pbuf = NULL;
 	size_t tlen = 0, plen = 0;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, ec;
 
-	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
-		provider_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    (sets = calloc(n, sizeof(*sets))) == NULL) {
-		free(items);
+	if ((ec = domains_open(cli, argc, argv, &items, &lk, &rc)) >= 0)
+		return ec;
+	if ((sets = calloc(n, sizeof(*sets))) == NULL) {
 		cli_error("provider", "out of memory");
-		return EXIT_FAIL;
-	}
-	if (normalize_domains(argv, n, items))
-		rc = EXIT_FAIL;
-	if (lookups_open(cli, &lk) < 0) {
+		lookups_close(&lk);
 		free(items);
-		free(sets);
 		return EXIT_FAIL;
 	}
 	if ((p = catalog_find(provider_service_catalog(lk.svc), name)) == NULL) {
