@@ -222,7 +222,16 @@ static int query_server(struct cli *cli, const char *spec, const char *name,
 	return rc;
 }
 
-int cmd_query(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct query_opts {
+	const char *server;   /* --server: ask a running daemon, else in-process */
+	const char *name;     /* --name: the map name */
+	char **keys;
+	int nkeys;
+};
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int query_parse(struct cli *cli, int argc, char **argv, struct query_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -231,17 +240,18 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *server = NULL, *name = SOCKMAP_DEFAULT_NAME;
 	int opt, ec = EXIT_OK;
 
+	memset(o, 0, sizeof(*o));
+	o->name = SOCKMAP_DEFAULT_NAME;
 	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, query_usage,
 				    &ec)) > 0) {
 		switch (opt) {
 		case 's':
-			server = optarg;
+			o->server = optarg;
 			break;
 		case 'n':
-			name = optarg;
+			o->name = optarg;
 			break;
 		default:
 			break;
@@ -253,14 +263,29 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		query_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (*name == '\0' || strchr(name, ' ')) {
+	if (*o->name == '\0' || strchr(o->name, ' ')) {
 		cli_error("query", "--name: a map name has no spaces and is not empty");
 		return EXIT_USAGE;
 	}
-	if (server)
-		return query_server(cli, server, name, argc - optind, argv + optind);
+	o->keys = argv + optind;
+	o->nkeys = argc - optind;
+	return -1;
+}
+
+static int query_run(struct cli *cli, const struct query_opts *o)
+{
+	if (o->server)
+		return query_server(cli, o->server, o->name, o->nkeys, o->keys);
 	/* Settings errors surface here (cli_config exits on them). */
 	cli_config(cli);
 	log_set_verbose(cli->verbose > 1 ? cli->verbose - 1 : 0);
-	return query_local(cli, argc - optind, argv + optind);
+	return query_local(cli, o->nkeys, o->keys);
+}
+
+int cmd_query(struct cli *cli, int argc, char **argv)
+{
+	struct query_opts o = { NULL, NULL, NULL, 0 };
+	int rc = query_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : query_run(cli, &o);
 }
