@@ -476,24 +476,14 @@ out:
 
 static int read_all(const char *path, char **text, size_t *len)
 {
+	enum file_status st;
+	struct errbuf why;
 	int err = 0;
 
-	switch (file_read(path, PROVIDER_CLI_MAX_FILE, text, len, &err)) {
-	case FILE_OK:
+	if ((st = file_read(path, PROVIDER_CLI_MAX_FILE, text, len, &err)) == FILE_OK)
 		return 0;
-	case FILE_ERR_OPEN:
-		cli_error("provider", "%s: %s", path, strerror(err));
-		break;
-	case FILE_ERR_READ:
-		cli_error("provider", "%s: read error", path);
-		break;
-	case FILE_ERR_TOO_LARGE:
-		cli_error("provider", "%s: too large", path);
-		break;
-	case FILE_ERR_NOMEM:
-		cli_error("provider", "out of memory");
-		break;
-	}
+	file_read_why(st, path, PROVIDER_CLI_MAX_FILE, err, &why);
+	cli_error("provider", "%s", why.msg);
 	return -1;
 }
 

@@ -206,23 +206,11 @@ static char *slurp(const char *path, size_t max, struct errbuf *why)
 	size_t n;
 	int err = 0;
 
-	switch (file_read(path, max, &text, &n, &err)) {
-	case FILE_OK:
-		return text;
-	case FILE_ERR_OPEN:
-		errbuf_set(why, "%s: %s", path, strerror(err));
-		break;
-	case FILE_ERR_READ:
-		errbuf_set(why, "%s: read error", path);
-		break;
-	case FILE_ERR_TOO_LARGE:
-		errbuf_set(why, "%s: larger than %d bytes", path, DNS_TA_MAX_FILE);
-		break;
-	case FILE_ERR_NOMEM:
-		errbuf_set(why, "%s: out of memory", path);
-		break;
-	}
-	return NULL;
+	enum file_status st = file_read(path, max, &text, &n, &err);
+
+	if (st != FILE_OK)
+		file_read_why(st, path, max, err, why);
+	return text;
 }
 
 /* 1 when the record text has a DS or DNSKEY type field. */

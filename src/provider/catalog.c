@@ -505,20 +505,12 @@ int catalog_load_file(struct catalog *cat, const char *path, int admin,
 	size_t n;
 	int rc, err = 0;
 
-	switch (file_read(path, CATALOG_MAX_FILE, &text, &n, &err)) {
-	case FILE_OK:
-		break;
-	case FILE_ERR_OPEN:
-		if (err == ENOENT && missing_ok)
-			return 0;
-		return errbuf_set(why, "%s: %s", path, strerror(err));
-	case FILE_ERR_READ:
-		return errbuf_set(why, "%s: read error", path);
-	case FILE_ERR_TOO_LARGE:
-		return errbuf_set(why, "%s: larger than %d bytes", path, CATALOG_MAX_FILE);
-	case FILE_ERR_NOMEM:
-		return errbuf_set(why, "out of memory");
-	}
+	enum file_status st = file_read(path, CATALOG_MAX_FILE, &text, &n, &err);
+
+	if (st == FILE_ERR_OPEN && err == ENOENT && missing_ok)
+		return 0;
+	if (st != FILE_OK)
+		return file_read_why(st, path, CATALOG_MAX_FILE, err, why);
 	rc = catalog_parse(cat, text, n, path, admin, popts, why);
 	free(text);
 	return rc;

@@ -80,6 +80,24 @@ enum file_status file_read(const char *path, size_t max, char **text,
 	return st;
 }
 
+int file_read_why(enum file_status st, const char *path, size_t max, int err,
+		  struct errbuf *why)
+{
+	switch (st) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_OPEN:
+		return errbuf_set(why, "%s: %s", path, strerror(err));
+	case FILE_ERR_READ:
+		return errbuf_set(why, "%s: read error", path);
+	case FILE_ERR_TOO_LARGE:
+		return errbuf_set(why, "%s: larger than %zu bytes", path, max);
+	case FILE_ERR_NOMEM:
+		return errbuf_set(why, "%s: out of memory", path);
+	}
+	return -1;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len,
 		      mode_t mode, gid_t gid, struct errbuf *why)
 {

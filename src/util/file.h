@@ -33,6 +33,12 @@ enum file_status {
 enum file_status file_read(const char *path, size_t max, char **text,
 			   size_t *len, int *err);
 
+/* The reason of a failed read in the usual "PATH: ..." words
+ * ("PATH: No such file or directory", "PATH: read error", "PATH: larger
+ * than MAX bytes", "PATH: out of memory") into why; returns -1. */
+int file_read_why(enum file_status st, const char *path, size_t max, int err,
+		  struct errbuf *why);
+
 /* The same from an open stream (stdin for "-"); fp stays open. */
 enum file_status file_read_stream(FILE *fp, size_t max, char **text,
 				  size_t *len, int *err);

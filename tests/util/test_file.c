@@ -94,6 +94,21 @@ static void test_read_big(void **state)
 	free(data);
 }
 
+static void test_read_why(void **state)
+{
+	struct errbuf why;
+
+	(void)state;
+	assert_int_equal(file_read_why(FILE_ERR_OPEN, "/x", 10, ENOENT, &why), -1);
+	assert_string_equal(why.msg, "/x: No such file or directory");
+	file_read_why(FILE_ERR_READ, "/x", 10, EIO, &why);
+	assert_string_equal(why.msg, "/x: read error");
+	file_read_why(FILE_ERR_TOO_LARGE, "/x", 10, 0, &why);
+	assert_string_equal(why.msg, "/x: larger than 10 bytes");
+	file_read_why(FILE_ERR_NOMEM, "/x", 10, 0, &why);
+	assert_string_equal(why.msg, "/x: out of memory");
+}
+
 static int entries(void)
 {
 	DIR *d = opendir(dir);
@@ -160,6 +175,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_read_big),
+		cmocka_unit_test(test_read_why),
 		cmocka_unit_test(test_atomic),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
