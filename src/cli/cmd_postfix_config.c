@@ -297,7 +297,15 @@ static void unix_socket_lines(const struct config *cfg)
 	       "private/tlspolicy:NAME)\n");
 }
 
-int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct pfconf_opts {
+	const char *role;   /* --role: mx or mta */
+	const char *dir;    /* --write-maps DIR, or NULL */
+	int direct;         /* --direct */
+};
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -307,10 +315,11 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *role = "mx", *dir = NULL;
-	char level[32], note[160], sockmap[600], map[PATH_MAX + 16];
-	int opt, direct = 0;
+	int opt;
 
+	o->role = "mx";
+	o->dir = NULL;
+	o->direct = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
@@ -320,13 +329,13 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 			fputs(pfconf_help, stdout);
 			return EXIT_OK;
 		case OPT_ROLE:
-			role = optarg;
+			o->role = optarg;
 			break;
 		case OPT_WRITE_MAPS:
-			dir = optarg;
+			o->dir = optarg;
 			break;
 		case OPT_DIRECT:
-			direct = 1;
+			o->direct = 1;
 			break;
 		default:
 			cli_error("postfix-config", "unknown option or missing argument: %s",
@@ -339,14 +348,23 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		fputs(pfconf_help, stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(role, "mx") != 0 && strcmp(role, "mta") != 0) {
-		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", role);
+	if (strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
+		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", o->role);
 		return EXIT_USAGE;
 	}
-	if (direct && dir == NULL) {
+	if (o->direct && o->dir == NULL) {
 		cli_error("postfix-config", "--direct needs --write-maps DIR");
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+static int pfconf_run(struct cli *cli, const struct pfconf_opts *o)
+{
+	const char *role = o->role, *dir = o->dir;
+	char level[32], note[160], sockmap[600], map[PATH_MAX + 16];
+	int direct = o->direct;
+
 	if (socketmap_of(cli_config(cli), sockmap, sizeof(sockmap)) < 0)
 		return EXIT_FAIL;
 	if (default_level(cli, role, level, sizeof(level), note, sizeof(note)) < 0)
@@ -380,4 +398,12 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 	if (strncmp(sockmap, "socketmap:unix:", 15) == 0)
 		unix_socket_lines(cli_config(cli));
 	return EXIT_OK;
+}
+
+int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+{
+	struct pfconf_opts o;
+	int rc = pfconf_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : pfconf_run(cli, &o);
 }
