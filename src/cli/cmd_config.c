@@ -32,11 +32,10 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config *cfg;
-	int opt, which = 0, rc = EXIT_OK;
+	int opt, ec = EXIT_OK, which = 0, rc = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "ndc:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "ndc:vh", longopts, config_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case 'n':
 		case 'd':
@@ -46,14 +45,12 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 			}
 			which = opt == 'n' ? CONFIG_PRINT_NONDEFAULT : CONFIG_PRINT_DEFAULTS;
 			break;
-		case 'h':
-			config_usage(stdout);
-			return EXIT_OK;
 		default:
-			config_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (which == CONFIG_PRINT_NONDEFAULT && optind < argc) {
 		cli_error("config", "-n lists what the file sets; with NAME use no option");
 		return EXIT_USAGE;

@@ -34,6 +34,8 @@
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "util/errbuf.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -154,43 +156,21 @@ static int cf_value_ok(const char *what, const char *v)
 static int write_file(const char *dir, const char *name, const char *text,
 		      char *path, size_t pathlen)
 {
-	char tmp[PATH_MAX];
 	struct group *gr;
-	size_t len = strlen(text);
-	int fd;
+	gid_t gid = (gid_t)-1;
+	struct errbuf why;
 
-	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, name,
-			     (long)getpid()) >= sizeof(tmp)) {
+	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen) {
 		cli_error("postfix-config", "%s: path too long", dir);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		cli_error("postfix-config", "cannot create %s: %s", tmp, strerror(errno));
+	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL)
+		gid = gr->gr_gid;
+	if (file_write_atomic(path, text, strlen(text), 0640, gid, &why) < 0) {
+		cli_error("postfix-config", "%s", why.msg);
 		return -1;
 	}
-	if (fchmod(fd, 0640) < 0)
-		goto fail;
-	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL &&
-	    fchown(fd, 0, gr->gr_gid) < 0)
-		goto fail;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
 	return 0;
-fail:
-	cli_error("postfix-config", "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 /* Writes the Postfix table file for the database; its type:path into
@@ -454,7 +434,15 @@ static void unix_socket_lines(const struct config *cfg, const char *path,
 	}
 }
 
-int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct pfconf_opts {
+	const char *role;   /* --role: mx or mta; NULL: not given */
+	const char *dir;    /* --write-maps DIR, or NULL */
+	int direct;         /* --direct */
+};
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -464,13 +452,11 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *role = NULL, *dir = NULL;
-	char level[32], note[300], sockmap[600], map[PATH_MAX + 16], upath[600] = "";
-	struct table_facts tf;
-	struct postfix_facts pf;
-	struct config *cfg;
-	int opt, direct = 0, need_ca, sts_ca, relative = 0, mta_note = 0;
+	int opt;
 
+	o->role = NULL;
+	o->dir = NULL;
+	o->direct = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
@@ -480,13 +466,13 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 			fputs(pfconf_help, stdout);
 			return EXIT_OK;
 		case OPT_ROLE:
-			role = optarg;
+			o->role = optarg;
 			break;
 		case OPT_WRITE_MAPS:
-			dir = optarg;
+			o->dir = optarg;
 			break;
 		case OPT_DIRECT:
-			direct = 1;
+			o->direct = 1;
 			break;
 		default:
 			cli_error("postfix-config", "unknown option or missing argument: %s",
@@ -499,62 +485,71 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		fputs(pfconf_help, stderr);
 		return EXIT_USAGE;
 	}
-	if (role && strcmp(role, "mx") != 0 && strcmp(role, "mta") != 0) {
-		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", role);
+	if (o->role && strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
+		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", o->role);
 		return EXIT_USAGE;
 	}
-	if (direct && dir == NULL) {
+	if (o->direct && o->dir == NULL) {
 		cli_error("postfix-config", "--direct needs --write-maps DIR");
 		return EXIT_USAGE;
 	}
-	cfg = cli_config(cli);
-	if (socketmap_of(cfg, sockmap, sizeof(sockmap)) < 0)
-		return EXIT_FAIL;
-	if (table_facts(cli, &tf) < 0)
-		return EXIT_FAIL;
-	/* The role decides the level: an mta gets dane-only whatever the
-	 * table says, an mx the _default row's level (never dane-only), else
-	 * dane.  Never guessed. */
-	if (role == NULL) {
+	return -1;
+}
+
+/* What pfconf_run() prints, worked out before anything is printed. */
+struct pfconf_out {
+	char level[32], note[300];
+	char sockmap[600], map[PATH_MAX + 16];
+	char upath[600];     /* the unix: listener's path, "" for inet: */
+	int relative;        /* sockmap holds upath relative to queue_directory */
+	int mta_note;        /* an mta with a _default row that is not dane-only */
+};
+
+/* The role decides the level: an mta gets dane-only whatever the table
+ * says, an mx the _default row's level (never dane-only), else dane.
+ * Never guessed: without --role, the refusal says what each would get. */
+static int pfconf_level(const struct pfconf_opts *o, const struct table_facts *tf,
+			const struct config *cfg, struct pfconf_out *out)
+{
+	if (o->role == NULL) {
 		cli_error("postfix-config", "say which role this Postfix server has, it "
 			  "decides smtp_tls_security_level:\n"
 			  "  --role mx   it delivers to the internet (MX lookups for any "
 			  "domain): %s\n"
 			  "  --role mta  it relays only to your own MX servers, which publish "
 			  "DANE: dane-only",
-			  !tf.have_default ? "dane (there is no _default row)" :
-			  strcmp(tf.default_level, "dane-only") == 0 ?
+			  !tf->have_default ? "dane (there is no _default row)" :
+			  strcmp(tf->default_level, "dane-only") == 0 ?
 			  "dane (not the _default row's dane-only)" :
 			  "the _default row's level");
-		return EXIT_USAGE;
+		return -1;
 	}
-	if (role && strcmp(role, "mta") == 0) {
+	if (strcmp(o->role, "mta") == 0) {
 		/* the design's mta relays only to the own DANE MX servers: its
 		 * level whatever the _default row (in a table shared with the
 		 * mx servers, the internet's default) says */
-		snprintf(level, sizeof(level), "dane-only");
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: role mta%s",
-			 tf.have_default && strcmp(tf.default_level, "dane-only") != 0 ?
-			 " (not the _default row's level: that is the answer for "
-			 "destinations without a row of their own)" : "");
-		if (tf.have_default && strcmp(tf.default_level, "dane-only") != 0)
-			mta_note = 1;
-	} else if (tf.have_default) {
-		snprintf(level, sizeof(level), "%s", tf.default_level);
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: from the _default "
-			 "row%s", tf.default_attrs ? " (its attributes are not set here)" : "");
+		out->mta_note = tf->have_default && strcmp(tf->default_level, "dane-only") != 0;
+		snprintf(out->level, sizeof(out->level), "dane-only");
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: role mta%s",
+			 out->mta_note ? " (not the _default row's level: that is the answer "
+			 "for destinations without a row of their own)" : "");
+	} else if (tf->have_default) {
+		snprintf(out->level, sizeof(out->level), "%s", tf->default_level);
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: from the "
+			 "_default row%s", tf->default_attrs ?
+			 " (its attributes are not set here)" : "");
 	} else {
-		snprintf(level, sizeof(level), "%s", strcmp(role, "mta") == 0 ? "dane-only" : "dane");
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: role %s (%s)", role,
-			 tf.default_invalid ? "the _default row is invalid" : "no _default row");
+		snprintf(out->level, sizeof(out->level), "dane");
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: role mx (%s)",
+			 tf->default_invalid ? "the _default row is invalid" : "no _default row");
 	}
-	if (role && strcmp(role, "mx") == 0 && strcmp(level, "dane-only") == 0) {
+	if (strcmp(o->role, "mx") == 0 && strcmp(out->level, "dane-only") == 0) {
 		/* a server that delivers to the internet must not defer mail to
 		 * every domain without DANE where tlspolicy answers nothing */
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: dane, not the _default "
-			 "row's dane-only: a server that delivers to the internet would "
-			 "defer mail to every domain without DANE");
-		snprintf(level, sizeof(level), "dane");
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: dane, not "
+			 "the _default row's dane-only: a server that delivers to the "
+			 "internet would defer mail to every domain without DANE");
+		snprintf(out->level, sizeof(out->level), "dane");
 		cli_error("postfix-config", "warning: the _default row is dane-only: tlspolicy "
 			  "answers it for every domain that publishes nothing, so this mx "
 			  "defers mail to all of them; if the table is shared with your mta, "
@@ -562,96 +557,141 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 			  "_default to dane or may (tlspolicy policy set _default dane)");
 	}
 	if (strcmp(config_get(cfg, "dane_answer"), "notfound") == 0 &&
-	    strcmp(level, "dane") != 0 && strcmp(level, "dane-only") != 0) {
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: dane, not %s: with "
-			 "dane_answer = notfound Postfix's own dane level decides for DANE "
-			 "domains", level);
-		snprintf(level, sizeof(level), "dane");
+	    strcmp(out->level, "dane") != 0 && strcmp(out->level, "dane-only") != 0) {
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: dane, not "
+			 "%s: with dane_answer = notfound Postfix's own dane level decides "
+			 "for DANE domains", out->level);
+		snprintf(out->level, sizeof(out->level), "dane");
 	}
-	if (dir && write_maps(cli, dir, map, sizeof(map)) < 0)
-		return EXIT_FAIL;
-	postfix_facts(&pf);
-	if (strncmp(sockmap, "socketmap:unix:", 15) == 0) {
-		/* the listener's path; relative to queue_directory when it is
-		 * below it: smtp(8) runs there, chrooted or not */
-		const char *name = strrchr(sockmap, ':') + 1, *rel;
-		char tmp[sizeof(sockmap)];
+	return 0;
+}
 
-		snprintf(upath, sizeof(upath), "%.*s", (int)(name - 1 - (sockmap + 15)),
-			 sockmap + 15);
-		if (pf.have && (rel = below(upath, pf.queue_directory)) != NULL) {
-			snprintf(tmp, sizeof(tmp), "socketmap:unix:%s:%s", rel, name);
-			memcpy(sockmap, tmp, sizeof(sockmap));
-			relative = 1;
-		}
+/* A unix: listener: its path into out->upath, and the map relative to
+ * queue_directory when the path is below it (smtp(8) runs there,
+ * chrooted or not). */
+static void pfconf_unix_path(const struct postfix_facts *pf, struct pfconf_out *out)
+{
+	const char *name, *rel;
+	char tmp[sizeof(out->sockmap)];
+
+	if (strncmp(out->sockmap, "socketmap:unix:", 15) != 0)
+		return;
+	name = strrchr(out->sockmap, ':') + 1;
+	snprintf(out->upath, sizeof(out->upath), "%.*s",
+		 (int)(name - 1 - (out->sockmap + 15)), out->sockmap + 15);
+	if (pf->have && (rel = below(out->upath, pf->queue_directory)) != NULL) {
+		snprintf(tmp, sizeof(tmp), "socketmap:unix:%s:%s", rel, name);
+		memcpy(out->sockmap, tmp, sizeof(out->sockmap));
+		out->relative = 1;
 	}
+}
 
-	printf("# main.cf lines for tlspolicy%s%s (postconf -e 'LINE' for each, then "
-	       "postfix reload)\n", role ? ", role " : "", role ? role : "");
-	printf("%s\n", note);
-	printf("smtp_tls_security_level = %s\n", level);
+/* smtp_tls_CAfile when answers may be verify or secure: MTA-STS enforce
+ * and provider templates (discovery answers bare domains; an mta asks
+ * only for its relayhost, [host]: table rows), the table's rows, the
+ * level itself.  Shown as set when Postfix has a CA file or directory. */
+static void pfconf_ca_lines(const struct pfconf_opts *o, const struct config *cfg,
+			    const struct table_facts *tf, const struct postfix_facts *pf,
+			    const struct pfconf_out *out)
+{
+	int sts_ca = !o->direct && config_get_bool(cfg, "discovery") &&
+		     strcmp(o->role, "mta") != 0;
+	char why[160];
+
+	if (!sts_ca && tf->pkix_rows == 0 && strcmp(out->level, "verify") != 0 &&
+	    strcmp(out->level, "secure") != 0)
+		return;
+	if (tf->pkix_rows > 0)
+		snprintf(why, sizeof(why), "%s%lu verify/secure table row%s",
+			 sts_ca ? "MTA-STS and provider answers, " : "",
+			 tf->pkix_rows, tf->pkix_rows == 1 ? "" : "s");
+	else
+		snprintf(why, sizeof(why), "%s", sts_ca ? "MTA-STS and provider answers" :
+			 "the level above");
+	if (pf->have && (*pf->cafile || *pf->capath)) {
+		printf("# CA certificates for verify and secure answers (%s): set already "
+		       "(smtp_tls_CAfile = %s, smtp_tls_CApath = %s)\n", why,
+		       pf->cafile, pf->capath);
+		return;
+	}
+	printf("# CA certificates for verify and secure answers (%s); without "
+	       "them Postfix defers those deliveries:\n", why);
+	if (access(PFCONF_CA_BUNDLE, R_OK) == 0)
+		printf("smtp_tls_CAfile = %s\n", PFCONF_CA_BUNDLE);
+	else
+		printf("#smtp_tls_CAfile = /path/to/ca-bundle.pem (%s not found)\n",
+		       PFCONF_CA_BUNDLE);
+}
+
+static void pfconf_print(const struct pfconf_opts *o, const struct config *cfg,
+			 const struct table_facts *tf, const struct postfix_facts *pf,
+			 const struct pfconf_out *out)
+{
+	printf("# main.cf lines for tlspolicy, role %s (postconf -e 'LINE' for each, then "
+	       "postfix reload)\n", o->role);
+	printf("%s\n", out->note);
+	printf("smtp_tls_security_level = %s\n", out->level);
 	printf("smtp_dns_support_level = dnssec\n");
-	if (dir == NULL) {
-		printf("smtp_tls_policy_maps = %s\n", sockmap);
-	} else if (!direct) {
-		printf("smtp_tls_policy_maps = %s\n", sockmap);
+	if (o->dir == NULL) {
+		printf("smtp_tls_policy_maps = %s\n", out->sockmap);
+	} else if (!o->direct) {
+		printf("smtp_tls_policy_maps = %s\n", out->sockmap);
 		printf("# without the tlspolicy daemon (table rows only, no discovery):\n");
-		printf("#smtp_tls_policy_maps = %s\n", map);
+		printf("#smtp_tls_policy_maps = %s\n", out->map);
 	} else {
 		printf("# Postfix reads the policy table itself (no discovery):\n");
-		printf("smtp_tls_policy_maps = %s\n", map);
+		printf("smtp_tls_policy_maps = %s\n", out->map);
 		printf("# with the tlspolicy daemon instead:\n");
-		printf("#smtp_tls_policy_maps = %s\n", sockmap);
+		printf("#smtp_tls_policy_maps = %s\n", out->sockmap);
 	}
-	if (relative)
+	if (out->relative)
 		printf("# (the unix: listener %s relative to queue_directory = %s, where "
 		       "smtp(8) runs, chrooted or not; postmap -q needs cd %s first)\n",
-		       upath, pf.queue_directory, pf.queue_directory);
-	if (*upath && !direct)
-		unix_socket_lines(cfg, upath, &pf);
-	if (mta_note)
+		       out->upath, pf->queue_directory, pf->queue_directory);
+	if (*out->upath && !o->direct)
+		unix_socket_lines(cfg, out->upath, pf);
+	if (out->mta_note)
 		printf("# tlspolicy answers the _default row (%s) for the relayhost unless "
 		       "the table has a row for it:\n#   tlspolicy policy set "
 		       "'[mx.example.com]' dane-only   (your relayhost)\n",
-		       tf.default_level);
-	/* verify and secure answers need trust anchors: MTA-STS enforce and
-	 * provider templates (discovery answers bare domains; an mta asks
-	 * only for its relayhost, [host]: table rows), and the table's rows */
-	sts_ca = !direct && config_get_bool(cfg, "discovery") &&
-		 (role == NULL || strcmp(role, "mta") != 0);
-	need_ca = sts_ca || tf.pkix_rows > 0 || strcmp(level, "verify") == 0 ||
-		  strcmp(level, "secure") == 0;
-	if (need_ca) {
-		char why[160];
-
-		if (tf.pkix_rows > 0)
-			snprintf(why, sizeof(why), "%s%lu verify/secure table row%s",
-				 sts_ca ? "MTA-STS and provider answers, " : "",
-				 tf.pkix_rows, tf.pkix_rows == 1 ? "" : "s");
-		else
-			snprintf(why, sizeof(why), "%s", sts_ca ? "MTA-STS and provider answers" :
-				 "the level above");
-		if (pf.have && (*pf.cafile || *pf.capath)) {
-			printf("# CA certificates for verify and secure answers (%s): set already "
-			       "(smtp_tls_CAfile = %s, smtp_tls_CApath = %s)\n", why,
-			       pf.cafile, pf.capath);
-		} else {
-			printf("# CA certificates for verify and secure answers (%s); without "
-			       "them Postfix defers those deliveries:\n", why);
-			if (access(PFCONF_CA_BUNDLE, R_OK) == 0)
-				printf("smtp_tls_CAfile = %s\n", PFCONF_CA_BUNDLE);
-			else
-				printf("#smtp_tls_CAfile = /path/to/ca-bundle.pem (%s not found)\n",
-				       PFCONF_CA_BUNDLE);
-		}
-	}
-	if (pf.have && pf.loglevel >= 1) {
+		       tf->default_level);
+	pfconf_ca_lines(o, cfg, tf, pf, out);
+	if (pf->have && pf->loglevel >= 1) {
 		printf("# smtp_tls_loglevel = %ld: set already (tlspolicy logscan reads the "
-		       "TLS lines of level 1)\n", pf.loglevel);
+		       "TLS lines of level 1)\n", pf->loglevel);
 	} else {
 		printf("# the TLS lines tlspolicy logscan reads (Postfix's default 0 logs none):\n");
 		printf("smtp_tls_loglevel = 1\n");
 	}
 	printf("# then: postfix reload\n");
+}
+
+static int pfconf_run(struct cli *cli, const struct pfconf_opts *o)
+{
+	struct config *cfg = cli_config(cli);
+	struct postfix_facts pf;
+	struct table_facts tf;
+	struct pfconf_out out;
+
+	memset(&out, 0, sizeof(out));
+	if (socketmap_of(cfg, out.sockmap, sizeof(out.sockmap)) < 0)
+		return EXIT_FAIL;
+	if (table_facts(cli, &tf) < 0)
+		return EXIT_FAIL;
+	if (pfconf_level(o, &tf, cfg, &out) < 0)
+		return EXIT_USAGE;
+	if (o->dir && write_maps(cli, o->dir, out.map, sizeof(out.map)) < 0)
+		return EXIT_FAIL;
+	postfix_facts(&pf);
+	pfconf_unix_path(&pf, &out);
+	pfconf_print(o, cfg, &tf, &pf, &out);
 	return EXIT_OK;
+}
+
+int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+{
+	struct pfconf_opts o;
+	int rc = pfconf_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : pfconf_run(cli, &o);
 }
