@@ -429,9 +429,6 @@ static int each_word(const struct setting_decl *d, const char *value,
 		rc = errbuf_set(why, "%s: more than %zu values", d->name, max);
 		goto out;
 	}
-	if (d->type == T_LISTEN && n == 0)
-		rc = errbuf_set(why, "%s: empty (at least one inet:HOST:PORT or "
-				"unix:/PATH)", d->name);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		switch (d->type) {
 		case T_LISTEN:
