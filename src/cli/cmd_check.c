@@ -370,7 +370,7 @@ static void facts_cb(void *arg, const struct dane_facts *f)
 {
 	struct check_item *it = arg;
 	struct check *chk = it->chk;
-	int secure_mx = f->mx.sec == DNS_SEC_SECURE;
+	int looked_up = f->hosts_looked_up;
 	const char *hosts[DANE_MAX_HOSTS];
 	struct provider_mxset *mxs;
 
@@ -379,9 +379,9 @@ static void facts_cb(void *arg, const struct dane_facts *f)
 	if (it->d.verdict == DANE_FAILED)
 		it->failed = 1;
 	if (chk->cli->json)
-		check_facts_json(&it->out, f, secure_mx);
+		check_facts_json(&it->out, f, looked_up);
 	else if (chk->details)
-		check_facts_text(&it->out, f, secure_mx);
+		check_facts_text(&it->out, f, looked_up);
 	it->null_mx = f->null_mx;
 	it->nxdomain = f->mx.status == DNS_STATUS_NXDOMAIN;
 	it->mx_failed = f->mx.status != DNS_STATUS_DATA && f->mx.status != DNS_STATUS_NODATA &&

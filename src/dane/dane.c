@@ -155,13 +155,14 @@ static const char *or_unknown(const char *why)
 	return why && *why ? why : "no reason given";
 }
 
+static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
+			 struct dane_decision *out);
+static void insecure_mx(const struct dane_facts *f, struct dane_decision *out);
+
 void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 		 struct dane_decision *out)
 {
 	const struct dane_rrset *mx = &f->mx;
-	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
-	size_t tlsa_failed = 0, weak = 0;
-	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
 	unsigned ttl = UINT_MAX;
 
 	memset(out, 0, sizeof(*out));
@@ -195,11 +196,59 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 			 f->domain, dns_sec_name(mx->sec));
 		return;
 	}
-	if (mx->sec != DNS_SEC_SECURE) {
+	if (mx->sec != DNS_SEC_SECURE && mx->sec != DNS_SEC_INSECURE) {
 		snprintf(out->reason, sizeof(out->reason), "MX RRset of %s is %s",
 			 f->domain, dns_sec_name(mx->sec));
 		return;
 	}
+	if (mx->sec == DNS_SEC_INSECURE) {
+		decide_hosts(f, mode, out);
+		insecure_mx(f, out);
+		return;
+	}
+	decide_hosts(f, mode, out);
+}
+
+/* RFC 7672 section 2.2.1: "MAY proceed to use DANE TLS even with MX
+ * hosts obtained via an insecure MX RRset", as Postfix's own dane level
+ * does (it logs such a match as Trusted, not Verified).  The host names
+ * were not obtained securely, so the answer is at most "dane" (never
+ * dane-only, never dane_answer = notfound) and always partial: an
+ * MTA-STS enforce policy, which authenticates every MX host, answers
+ * instead. */
+static void insecure_mx(const struct dane_facts *f, struct dane_decision *out)
+{
+	char why[DANE_REASON_MAX];
+	int n;
+
+	if (out->verdict == DANE_NOTFOUND)
+		out->verdict = DANE_APPLIES;
+	if (out->verdict == DANE_APPLIES) {
+		out->level = "dane";
+		out->partial = 1;
+	}
+	memcpy(why, out->reason, sizeof(why));
+	n = snprintf(out->reason, sizeof(out->reason), "MX RRset of %s is insecure; ",
+		     f->domain);
+	if (n > 0 && (size_t)n < sizeof(out->reason)) {
+		size_t room = sizeof(out->reason) - (size_t)n - 1;
+		size_t len = strnlen(why, room);
+
+		memcpy(out->reason + n, why, len);
+		out->reason[(size_t)n + len] = '\0';
+	}
+}
+
+/* The verdict from the MX hosts' facts, below a validated (secure or
+ * insecure) MX RRset. */
+static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
+			 struct dane_decision *out)
+{
+	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
+	size_t tlsa_failed = 0, weak = 0;
+	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
+	unsigned ttl = out->ttl;
+
 	if (f->null_mx) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "null MX: %s accepts no mail (RFC 7505)", f->domain);
@@ -608,8 +657,11 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 	lk->outstanding--;
 	rrset_fill(&f->mx, a);
 	hosts_from_mx(f, a);
-	/* Addresses and TLSA matter only below a secure MX RRset. */
-	if (a->sec == DNS_SEC_SECURE && !f->null_mx && f->nhosts > 0) {
+	/* Addresses and TLSA matter below a secure MX RRset, and below an
+	 * insecure one (RFC 7672 section 2.2.1, see dane_decide()). */
+	if ((a->sec == DNS_SEC_SECURE || a->sec == DNS_SEC_INSECURE) && !f->null_mx &&
+	    f->nhosts > 0) {
+		f->hosts_looked_up = 1;
 		if ((lk->hq = calloc(f->nhosts, sizeof(*lk->hq))) == NULL)
 			log_fatal("dane");
 		for (size_t i = 0; i < f->nhosts; i++) {

@@ -17,7 +17,10 @@
  * row):
  *   MX lookup failed (timeout, SERVFAIL; not bogus)   -> FAILED
  *   MX bogus                                          -> TEMP, naming MX
- *   domain does not exist, MX insecure, null MX       -> NOT_APPLICABLE
+ *   domain does not exist, MX indeterminate, null MX  -> NOT_APPLICABLE
+ *   MX insecure: the rows below, but at most "dane"
+ *   and always partial (RFC 7672 §2.2.1 MAY; what
+ *   Postfix's own dane level does)                   -> APPLIES "dane"
  *   every usable MX host secure with usable TLSA      -> APPLIES dane_answer
  *   some MX hosts with usable TLSA, TLSA present but
  *   none usable, or some hosts bogus (Postfix skips
@@ -116,6 +119,7 @@ struct dane_facts {
 	int implicit_mx;             /* no MX: the domain itself is the host */
 	int truncated;               /* more than DANE_MAX_HOSTS hosts */
 	size_t nbad_mx;              /* MX records that were not usable names */
+	int hosts_looked_up;         /* addresses (and TLSA) were looked up */
 	size_t nhosts;
 	struct dane_host *hosts;     /* nhosts entries, preference order */
 };

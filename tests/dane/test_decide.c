@@ -66,12 +66,30 @@ static const struct row rows[] = {
 	  NULL, "MX d.test" },
 	{ "NXDOMAIN", DNS_STATUS_NXDOMAIN, SEC, 0, 0, { H_NONE }, ONLY,
 	  DANE_NOT_APPLICABLE, NULL, "does not exist" },
-	{ "MX insecure, even with TLSA below", DATA, INSEC, 0, 0, { H_USABLE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "MX RRset of d.test is insecure" },
+	/* RFC 7672 section 2.2.1 MAY, as Postfix's own dane level does: the
+	 * TLSA of secure hosts behind an insecure MX RRset is used, the
+	 * answer is "dane" (never dane-only, never NOTFOUND: the host names
+	 * were not obtained securely) */
+	{ "MX insecure, secure host with TLSA -> dane", DATA, INSEC, 0, 0, { H_USABLE },
+	  ONLY, DANE_APPLIES, "dane", "MX RRset of d.test is insecure" },
+	{ "MX insecure, dane_answer=dane -> dane", DATA, INSEC, 0, 0, { H_USABLE },
+	  DANE_ANSWER_DANE, DANE_APPLIES, "dane", "insecure" },
+	{ "MX insecure, dane_answer=notfound -> still dane", DATA, INSEC, 0, 0,
+	  { H_USABLE, H_USABLE }, DANE_ANSWER_NOTFOUND, DANE_APPLIES, "dane", "insecure" },
+	{ "MX insecure, one of two hosts with TLSA -> dane", DATA, INSEC, 0, 0,
+	  { H_NOTLSA, H_USABLE }, ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	{ "MX insecure, TLSA unusable -> dane", DATA, INSEC, 0, 0, { H_UNUSABLE }, ONLY,
+	  DANE_APPLIES, "dane", "none usable" },
+	{ "MX insecure, hosts insecure too", DATA, INSEC, 0, 0, { H_INSECURE, H_INSECURE },
+	  ONLY, DANE_NOT_APPLICABLE, NULL, "no TLSA" },
+	{ "MX insecure, secure host without TLSA", DATA, INSEC, 0, 0, { H_NOTLSA }, ONLY,
+	  DANE_NOT_APPLICABLE, NULL, "no TLSA" },
 	{ "MX indeterminate", DATA, INDET, 0, 0, { H_USABLE }, ONLY,
 	  DANE_NOT_APPLICABLE, NULL, "indeterminate" },
-	{ "implicit MX insecure", DNS_STATUS_NODATA, INSEC, 0, 0, { H_USABLE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "insecure" },
+	{ "implicit MX insecure, host secure (CNAME) -> dane", DNS_STATUS_NODATA, INSEC, 0,
+	  0, { H_USABLE }, ONLY, DANE_APPLIES, "dane", "insecure" },
+	{ "implicit MX insecure, host insecure", DNS_STATUS_NODATA, INSEC, 0, 0,
+	  { H_INSECURE }, ONLY, DANE_NOT_APPLICABLE, NULL, "no TLSA" },
 	{ "null MX", DATA, SEC, 1, 0, { H_NONE }, ONLY, DANE_NOT_APPLICABLE, NULL,
 	  "null MX" },
 	{ "secure MX without usable host names", DATA, SEC, 0, 0, { H_NONE }, ONLY,
@@ -331,6 +349,18 @@ static void test_partial(void **state)
 			fail_msg("\"%s\": partial %d, want %d (%s)", r.name, d.partial,
 				 partial_rows[i].want_partial, d.reason);
 	}
+	/* behind an insecure MX RRset every "dane" answer is partial: no MX
+	 * host name is authenticated, so MTA-STS enforce answers instead */
+	{
+		struct row r = { "insecure MX, all usable", DATA, INSEC, 0, 0,
+				 { H_USABLE, H_USABLE }, ONLY, DANE_APPLIES, "dane", NULL };
+
+		build_facts(&f, hosts, &r);
+		dane_decide(&f, ONLY, &d);
+		assert_int_equal(d.verdict, DANE_APPLIES);
+		assert_string_equal(d.level, "dane");
+		assert_int_equal(d.partial, 1);
+	}
 	/* never partial outside "dane" answers */
 	{
 		struct row r = { "all usable", DATA, SEC, 0, 0, { H_USABLE, H_USABLE },
@@ -364,10 +394,20 @@ static void test_ttl(void **state)
 	dane_decide(&f, ONLY, &d);
 	assert_int_equal(d.ttl, 7);
 
-	/* insecure MX: only the MX record was used */
+	/* insecure MX with TLSA below: the host records count too */
 	r.mx_sec = INSEC;
 	build_facts(&f, hosts, &r);
 	f.mx.ttl = 3600;
+	dane_decide(&f, ONLY, &d);
+	assert_int_equal(d.verdict, DANE_APPLIES);
+	assert_int_equal(d.ttl, 101);
+	/* insecure MX, nothing below: only the MX record was used */
+	r.hosts[0] = H_INSECURE;
+	r.hosts[1] = H_INSECURE;
+	build_facts(&f, hosts, &r);
+	f.mx.ttl = 3600;
+	for (size_t i = 0; i < f.nhosts; i++)
+		hosts[i].a.ttl = hosts[i].aaaa.ttl = 5000;
 	dane_decide(&f, ONLY, &d);
 	assert_int_equal(d.verdict, DANE_NOT_APPLICABLE);
 	assert_int_equal(d.ttl, 3600);

@@ -143,12 +143,17 @@ def host_dane(h):
 
 def dane_verdict(d):
     """NA (DANE does not apply), FULL (every MX usable), ERR (every MX usable
-    or failing, at least one failing), PARTIAL (some MX has TLSA, not all)."""
-    if d["dnssec"] != "secure" or d["mx"] == "null":
+    or failing, at least one failing), PARTIAL (some MX has TLSA, not all),
+    INSECURE_MX (TLSA at secure hosts behind an insecure MX RRset: RFC 7672
+    section 2.2.1 "MAY proceed to use DANE TLS even with MX hosts obtained
+    via an insecure MX RRset", as Postfix's dane level does)."""
+    if d["dnssec"] not in ("secure", "insecure") or d["mx"] == "null":
         return "NA"
     st = [host_dane(h) for h in d["hosts"]]
     if all(x == "none" for x in st):
         return "NA"
+    if d["dnssec"] == "insecure":
+        return "INSECURE_MX"
     if all(x == "usable" for x in st):
         return "FULL"
     if all(x in ("usable", "error") for x in st):
@@ -233,6 +238,15 @@ def first_key(d, model, setting):
         # broken) TEMP defers exactly the same mail.
         also = [TEMP] if all(h["tlsa"] == "bg" for h in d["hosts"]) else []
         return ok("dane"), also, "DANE: TLSA lookup failure (issue 10 item 5)"
+    if dv == "INSECURE_MX":
+        # answered "dane", never dane-only (the MX host names are not
+        # authenticated); like partial DANE, MTA-STS enforce (which
+        # authenticates every MX host) answers instead
+        if sv == "enforce":
+            return sts_policy_answer(d["sts"], cfg), [], "DANE behind an insecure MX + MTA-STS enforce"
+        # every TLSA RRset bogus: TEMP defers the same mail (as above)
+        also = [TEMP] if all(h["addr_secure"] and h["tlsa"] == "bg" for h in d["hosts"]) else []
+        return ok("dane"), also, "DANE behind an insecure MX RRset (RFC 7672 section 2.2.1)"
     if dv == "PARTIAL":
         if sv == "enforce":
             return sts_policy_answer(d["sts"], cfg), [], "partial DANE + MTA-STS enforce (issue 10 item 4)"
@@ -437,19 +451,10 @@ def expectations(model, setting):
              "keys": [{"key": k, "want": w, "also": a, "why": y} for k, w, a, y in keys],
              "effective": eff,
              "delivery": postfix_delivery(d, eff, sender_level, model)}
-        if keys[0][3].startswith(("MTA-STS enforce", "partial DANE")):
+        if keys[0][3].startswith(("MTA-STS enforce", "partial DANE", "DANE behind an insecure MX +")):
             rfc = rfc_sts_delivery(d, model)
             if not same_delivery(rfc, e["delivery"]):
                 e["limit"] = {"rfc": "RFC 8461 sections 4.1/4.2 alone", "delivery": rfc}
-        if eff == NOTFOUND and d["dnssec"] == "insecure" and d["mx"] != "null" and \
-                any(host_dane(h) != "none" for h in d["hosts"]):
-            # RFC 7672 section 2.2.1: DANE MAY be used with an insecure MX
-            # RRset; tlspolicy does not (docs/ARCHITECTURE.md), Postfix's
-            # own dane level does
-            alone = postfix_delivery(d, NOTFOUND, "dane", model)
-            if not same_delivery(alone, e["delivery"]):
-                e["limit"] = {"rfc": "RFC 7672 section 2.2.1 MAY (Postfix alone at level dane)",
-                              "delivery": alone}
         out.append(e)
     return out
 
