@@ -47,7 +47,7 @@
 #include "cli/check.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"

@@ -21,7 +21,7 @@
  * policy would deliver to each); 1 otherwise; 2 usage.
  */
 #include "cli/cli.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
 #include "util/config.h"

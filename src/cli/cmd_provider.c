@@ -24,7 +24,7 @@
  * --check found problems, or input is invalid; 2 usage.
  */
 #include "cli/cli.h"
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
 #include "provider/provider.h"

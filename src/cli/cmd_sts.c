@@ -33,7 +33,7 @@
  * failed; 2 usage.
  */
 #include "cli/cli.h"
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
 #include "store/store.h"

@@ -11,7 +11,7 @@
  * complete and the callback is made.
  */
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "util/config.h"
 #include "util/log.h"

@@ -49,8 +49,8 @@
 #define TP_DANE_DANE_H
 
 #include <stddef.h>
-#include "dane/dns.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
 #include "util/errbuf.h"
 
 #define DANE_MAX_HOSTS 16

@@ -9,7 +9,7 @@
  */
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"

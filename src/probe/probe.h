@@ -40,8 +40,8 @@
 #define TP_PROBE_PROBE_H
 
 #include <stddef.h>
-#include "dane/dns.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
 #include "probe/certinfo.h"
 #include "probe/namematch.h"
 #include "util/errbuf.h"

@@ -4,7 +4,7 @@
  * transport-map method (see provider.h).
  */
 #include "provider/provider.h"
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "util/config.h"
 #include "util/log.h"
 

@@ -30,7 +30,7 @@
 #define TP_PROVIDER_PROVIDER_H
 
 #include <stdio.h>
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "provider/catalog.h"
 #include "util/errbuf.h"

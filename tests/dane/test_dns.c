@@ -23,7 +23,7 @@
 #include <event2/event.h>
 
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "util/config.h"
 
 static char tmpdir[64];

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "dane/rr.h"
+#include "dns/rr.h"
 
 /* ---- helpers ---- */
 

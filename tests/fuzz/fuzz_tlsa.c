@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dane/rr.h"
+#include "dns/rr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,8 +17,8 @@
  * LIMITS: DNS_NAME_MAX wire octets (RFC 1035), DNS_LABEL_MAX per label,
  * so DNS_NAME_BUF bytes hold any name in presentation form.
  */
-#ifndef TP_DANE_RR_H
-#define TP_DANE_RR_H
+#ifndef TP_DNS_RR_H
+#define TP_DNS_RR_H
 
 #include <stddef.h>
 #include <stdint.h>

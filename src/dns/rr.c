@@ -8,7 +8,7 @@
  * Reads go through struct cursor; a failed bounds check sets a sticky
  * error and every later read fails too.
  */
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>

@@ -15,7 +15,7 @@
  * not by libunbound at its first query, so errors show at once and a
  * later chroot or privilege drop cannot break it.
  */
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "util/config.h"
 #include "util/log.h"
 

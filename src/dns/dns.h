@@ -23,11 +23,11 @@
  * DNS_STATUS_ERROR), DNS_MAX_RESOLVERS forwarders, DNS_MAX_RECORDS
  * records per answer (the rest are ignored).
  */
-#ifndef TP_DANE_DNS_H
-#define TP_DANE_DNS_H
+#ifndef TP_DNS_DNS_H
+#define TP_DNS_DNS_H
 
 #include <stddef.h>
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "util/errbuf.h"
 
 /* libunbound's num-queries-per-thread is set to this too: past it, it
