@@ -333,8 +333,10 @@ def name_match(patterns, host, nexthop, names):
     return False
 
 
-def host_attempt(d, h, level, attrs, model):
-    """One MX host: ('sent', grade) or ('fail', why)."""
+def host_attempt(d, h, level, attrs, model, sender_level="may"):
+    """One MX host: ('sent', grade) or ('fail', why).  sender_level is the
+    sender's main.cf smtp_tls_security_level (for the default of
+    smtp_tls_dane_insecure_mx_policy)."""
     srv = model["servers"][h["server"]]
     if not srv["listening"]:
         return ("fail", "connection refused")
@@ -347,13 +349,19 @@ def host_attempt(d, h, level, attrs, model):
         return ("sent", grade) if srv["starttls"] else ("fail", "TLS required, not offered")
     if level in ("dane", "dane-only"):
         # tls_policy(5), TLS_README "Mandatory/Opportunistic DANE TLS".
-        # With an insecure MX RRset Postfix's dane still uses the TLSA of
-        # hosts whose address records are secure (RFC 7672 section 2.2.1
-        # allows it) and logs a match as Trusted, not Verified: the host
-        # name was not obtained securely.  dane-only wants a secure MX.
+        # With an insecure MX RRset Postfix's dane uses the TLSA of hosts
+        # whose address records are secure (RFC 7672 section 2.2.1 allows
+        # it) as smtp_tls_dane_insecure_mx_policy says: its default
+        # (Postfix >= 3.6) is dane only when main.cf's
+        # smtp_tls_security_level is dane, else may (the TLSA is ignored,
+        # whatever the policy table said).  A match is logged as Trusted,
+        # not Verified: the host name was not obtained securely.
+        # dane-only wants a secure MX.
         mx_secure = d["dnssec"] == "secure"
         if not mx_secure and level == "dane-only":
             return ("fail", "dane-only: MX RRset not DNSSEC-validated")
+        if not mx_secure and sender_level != "dane":
+            return host_attempt(d, h, "may", {}, model, sender_level)
         st = host_dane(h)
         verified = "Verified" if mx_secure else "Trusted"
         if st == "error":
@@ -404,7 +412,7 @@ def postfix_delivery(d, answer, sender_level, model):
     level, attrs = parse_policy(answer, sender_level)
     why = []
     for h in sorted(d["hosts"], key=lambda x: x["pref"]):
-        r = host_attempt(d, h, level, attrs, model)
+        r = host_attempt(d, h, level, attrs, model, sender_level)
         if r[0] == "sent":
             return {"status": "sent", "grade": r[1], "relay": h["name"]}
         why.append("%s: %s" % (h["name"], r[1]))
