@@ -14,6 +14,7 @@
 #include "dns/dns.h"
 #include "engine/engine.h"
 #include "util/config.h"
+#include "util/hostname.h"
 #include "util/log.h"
 
 #include <limits.h>
@@ -528,7 +529,7 @@ static void addr_done(struct hostq *hq)
 	/* Secure with addresses.  The expanded name of a CNAME'd host is
 	 * the first TLSA base domain when it is a proper host name. */
 	canon = h->a.status == DNS_STATUS_DATA ? h->a.canon : h->aaaa.canon;
-	if (strcmp(canon, h->name) != 0 && rr_hostname_valid(canon)) {
+	if (strcmp(canon, h->name) != 0 && hostname_valid(canon)) {
 		start_tlsa(hq, canon);
 	} else {
 		hq->tlsa_stage = 1;
@@ -616,7 +617,7 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 			f->null_mx = 1;
 			break;
 		}
-		if (!rr_hostname_valid(name)) {
+		if (!hostname_valid(name)) {
 			f->nbad_mx++;
 			continue;
 		}

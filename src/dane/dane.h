@@ -52,6 +52,7 @@
 #include "dns/dns.h"
 #include "dns/rr.h"
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define DANE_MAX_HOSTS 16
 #define DANE_MAX_TLSA 32
@@ -59,8 +60,8 @@
 #define DANE_REASON_MAX 768
 /* seconds the outcome of the root check (engine source) holds */
 #define DANE_ROOT_CHECK_TTL 30
-/* "_25._tcp." + a 253-character host name, and the NUL */
-#define DANE_NAME_BUF 264
+/* "_25._tcp." + a host name, and the NUL */
+#define DANE_NAME_BUF (sizeof("_25._tcp.") - 1 + HOSTNAME_BUF)
 
 struct config;
 struct engine_source;

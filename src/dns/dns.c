@@ -660,7 +660,7 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 	for (const char *p = canon; ok && *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			ok = 0;
-	if (!ok || canon[0] == '\0' || strlen(canon) > 253 * 4) {
+	if (!ok || canon[0] == '\0' || strlen(canon) > HOSTNAME_MAX * 4) {
 		q->forced_set = 1;
 		q->forced = DNS_STATUS_ERROR;
 		snprintf(q->forced_why, sizeof(q->forced_why), "invalid name");

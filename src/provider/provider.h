@@ -34,6 +34,7 @@
 #include "engine/engine.h"
 #include "provider/catalog.h"
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define PROVIDER_MAX_HOSTS 32
 #define PROVIDER_HOST_MAX 256
