@@ -906,7 +906,7 @@ struct dane_service {
 };
 
 int dane_service_new(struct event_base *base, const struct config *cfg,
-		     struct engine *eng, struct dane_service **out,
+		     struct engine *eng, struct dns *dns, struct dane_service **out,
 		     struct errbuf *why)
 {
 	struct dane_service *svc;
@@ -919,8 +919,9 @@ int dane_service_new(struct event_base *base, const struct config *cfg,
 	}
 	if ((svc = calloc(1, sizeof(*svc))) == NULL)
 		return errbuf_set(why, "out of memory");
-	if ((svc->dns = dns_new(base, cfg, why)) == NULL ||
-	    (svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
+	(void)base;
+	svc->dns = dns;
+	if ((svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
 		dane_service_free(svc);
 		return -1;
 	}
@@ -950,6 +951,5 @@ void dane_service_free(struct dane_service *svc)
 	if (svc == NULL)
 		return;
 	dane_free(svc->dane);
-	dns_free(svc->dns);
 	free(svc);
 }

@@ -184,9 +184,10 @@ void dane_lookup_cancel(struct dane_lookup *lk);
 int dane_source_init(struct dane *dane, struct engine_source *out);
 
 /*
- * The set-up the daemon and CLI commands share: the dns context on
- * base, the DANE layer and, when eng is not NULL, the DANE source added
- * to eng.  With dns_trust_anchor_file empty DANE is off: a warning is
+ * The set-up the daemon and CLI commands share: the DANE layer on the
+ * caller's dns context (engine/sources.c makes the one of the daemon;
+ * the service does not free it) and, when eng is not NULL, the DANE
+ * source added to eng.  With dns_trust_anchor_file empty DANE is off: a warning is
  * logged, 0 returned and *out set to NULL.  Errors (unreadable trust
  * anchor, bad dns_resolvers, bad dane_answer) return -1 naming the
  * setting.  Free it after the engine (engine_free may cancel
@@ -195,7 +196,7 @@ int dane_source_init(struct dane *dane, struct engine_source *out);
 struct engine;
 struct dane_service;
 int dane_service_new(struct event_base *base, const struct config *cfg,
-		     struct engine *eng, struct dane_service **out,
+		     struct engine *eng, struct dns *dns, struct dane_service **out,
 		     struct errbuf *why);
 struct dns *dane_service_dns(const struct dane_service *svc);
 struct dane *dane_service_dane(const struct dane_service *svc);

@@ -42,6 +42,10 @@ void engine_sources_free(struct engine_sources *srcs);
 struct dane_service;
 struct sts;
 struct provider_service;
+struct dns;
+/* The one DNS context every source uses (made by engine_sources_new(),
+ * freed by engine_sources_free()). */
+struct dns *engine_sources_dns(const struct engine_sources *srcs);
 struct dane_service *engine_sources_dane(const struct engine_sources *srcs);
 struct sts *engine_sources_sts(const struct engine_sources *srcs);
 struct provider_service *engine_sources_provider(const struct engine_sources *srcs);

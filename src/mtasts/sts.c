@@ -28,7 +28,6 @@
 struct sts {
 	struct event_base *base;
 	struct dns *dns;
-	struct dns *own_dns;       /* made by sts_service_new(): freed with us */
 	struct sts_store *store;   /* the writer, sts_service_new() with db_url */
 	struct sts_fetcher *fetcher;
 	struct sts_cache *cache;
@@ -272,7 +271,6 @@ void sts_free(struct sts *sts)
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
 	sts_store_free(sts->store);   /* after the cache: writes what is queued */
-	dns_free(sts->own_dns);
 	free(sts->txt);
 	free(sts);
 }
@@ -334,7 +332,6 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 {
 	struct sts_store *store = NULL;
 	struct sts_persist persist;
-	struct dns *own = NULL;
 	struct engine_source src;
 	struct sts *sts;
 
@@ -345,16 +342,14 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 			return -1;
 		sts_store_persist(store, &persist);
 	}
-	if (dns == NULL && (dns = own = dns_new(base, cfg, why)) == NULL) {
+	if (dns == NULL) {
 		sts_store_free(store);
-		return -1;
+		return errbuf_set(why, "MTA-STS: no DNS context");
 	}
 	if ((sts = sts_new(base, dns, cfg, NULL, &persist, why)) == NULL) {
-		dns_free(own);
 		sts_store_free(store);
 		return -1;
 	}
-	sts->own_dns = own;
 	sts->store = store;
 	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
 		load_persisted(sts, db_url);

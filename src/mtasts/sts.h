@@ -58,9 +58,8 @@ struct sts_store *sts_store_of(struct sts *sts);
 
 /*
  * The set-up the daemon and CLI commands share: sts_new() on dns (the
- * DANE layer's context, dane_service_dns(); NULL when DANE is off: then
- * a context of its own is made from the dns_* settings, without DNSSEC
- * validation when dns_trust_anchor_file is empty) and, when eng is not
+ * one context engine/sources.c or the CLI command made; required) and,
+ * when eng is not
  * NULL, the source added to eng (after those already there: DANE
  * first).  With db_url (NULL: no persistence) and flags
  * STS_PERSIST_LOAD the cached policies are loaded from that database's

@@ -269,7 +269,6 @@ int provider_source_init(struct provider_src *src, struct engine_source *out)
 
 struct provider_service {
 	struct catalog *cat;
-	struct dns *own_dns;
 	struct dns *dns;
 	struct provider_src *src;
 };
@@ -285,20 +284,10 @@ int provider_service_new(struct event_base *base, const struct config *cfg,
 		return errbuf_set(why, "out of memory");
 	if ((svc->cat = catalog_load(cfg, why)) == NULL)
 		goto fail;
+	(void)base;
 	if (dns == NULL) {
-		const char *ta = config_get(cfg, "dns_trust_anchor_file");
-
-		if (ta && *ta)
-			svc->own_dns = dns_new(base, cfg, why);
-		else {
-			struct dns_opts o = { NULL, config_get(cfg, "dns_resolvers"),
-					      config_get_time(cfg, "dns_timeout") * 1000 };
-
-			svc->own_dns = dns_new_opts(base, &o, why);
-		}
-		if (svc->own_dns == NULL)
-			goto fail;
-		dns = svc->own_dns;
+		errbuf_set(why, "provider: no DNS context");
+		goto fail;
 	}
 	svc->dns = dns;
 	if ((svc->src = provider_src_new(dns, svc->cat)) == NULL) {
@@ -341,8 +330,6 @@ void provider_service_free(struct provider_service *svc)
 	if (svc == NULL)
 		return;
 	provider_src_free(svc->src);
-	if (svc->own_dns)
-		dns_free(svc->own_dns);
 	catalog_free(svc->cat);
 	free(svc);
 }

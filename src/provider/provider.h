@@ -95,8 +95,7 @@ int provider_source_init(struct provider_src *src, struct engine_source *out);
 
 /*
  * The set-up the daemon and CLI share: the catalogue (catalog_load()),
- * the source on dns (NULL: a resolver of its own from the dns_*
- * settings, validating when dns_trust_anchor_file is set), and, when
+ * the source on dns (the caller's one context; required), and, when
  * eng is not NULL and provider_policies = yes, the source added to eng
  * (after those already there: DANE, MTA-STS).  Free it after the
  * engine and before the dns context it was given.

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "dane/dane.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "mtasts/sts.h"
 #include "provider/provider.h"
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
 	struct event_base *base;
 	struct engine *eng;
 	struct dane_service *dane = NULL;
+	struct dns *dns = NULL;
 	struct sts *sts = NULL;
 	struct provider_service *prov = NULL;
 
@@ -51,10 +53,11 @@ int main(int argc, char **argv)
 	errbuf_clear(&why);
 	if (config_load_file(cfg, argv[1], 0, &why) < 0 || (base = event_base_new()) == NULL ||
 	    (eng = engine_new(base, cfg, argv[2], &why)) == NULL ||
-	    dane_service_new(base, cfg, eng, &dane, &why) < 0 ||
-	    sts_service_new(base, cfg, eng, dane ? dane_service_dns(dane) : NULL, NULL, 0, &sts,
+	    (dns = dns_new(base, cfg, &why)) == NULL ||
+	    dane_service_new(base, cfg, eng, dns, &dane, &why) < 0 ||
+	    sts_service_new(base, cfg, eng, dns, NULL, 0, &sts,
 			    &why) < 0 ||
-	    provider_service_new(base, cfg, eng, dane ? dane_service_dns(dane) : NULL, &prov,
+	    provider_service_new(base, cfg, eng, dns, &prov,
 				 &why) < 0) {
 		fprintf(stderr, "provider_engine: %s\n", why.msg);
 		return 1;
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
 	provider_service_free(prov);
 	sts_free(sts);
 	dane_service_free(dane);
+	dns_free(dns);
 	event_base_free(base);
 	config_free(cfg);
 	return 0;
