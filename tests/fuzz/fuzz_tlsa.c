@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_tlsa.c - libFuzzer harness for the parsers of DNS data that
- * libunbound hands back (src/dane/rr.c): TLSA rdata and its usability
+ * libunbound hands back (src/dns/rr.c): TLSA rdata and its usability
  * rules (including the DER parse of full certificates / SPKI), domain
  * names in wire form, MX rdata, A/AAAA rdata, and the host name checks
  * applied to what they return.
