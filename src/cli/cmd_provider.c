@@ -164,7 +164,7 @@ static int lookups_open(struct cli *cli, struct lookups *lk)
 		return -1;
 	}
 	if ((lk->dns = dns_new(lk->base, cli_config(cli), &why)) == NULL ||
-	    provider_service_new(lk->base, cli_config(cli), NULL, lk->dns, &lk->svc, &why) < 0) {
+	    provider_service_new(lk->base, cli_config(cli), lk->dns, &lk->svc, &why) < 0) {
 		cli_error("provider", "%s", why.msg);
 		dns_free(lk->dns);
 		lk->dns = NULL;

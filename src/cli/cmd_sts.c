@@ -251,7 +251,7 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	errbuf_clear(&why);
 	if ((run.base = event_base_new()) == NULL
 	    || (dns = dns_new(run.base, cfg, &why)) == NULL
-	    || sts_service_new(run.base, cfg, NULL, dns, db_url_of(cli, cfg),
+	    || sts_service_new(run.base, cfg, dns, db_url_of(cli, cfg),
 			       STS_PERSIST_SAVE, &sts, &why) < 0) {
 		cli_error("sts", "%s", why.msg[0] ? why.msg : "cannot create an event loop");
 		rc = EXIT_FAIL;

@@ -12,7 +12,6 @@
  */
 #include "dane/dane.h"
 #include "dns/dns.h"
-#include "engine/engine.h"
 #include "util/config.h"
 #include "util/hostname.h"
 #include "util/log.h"
@@ -91,18 +90,6 @@ const char *dane_host_state_name(enum dane_host_state st)
 	return "?";
 }
 
-const char *dane_verdict_name(enum dane_verdict v)
-{
-	switch (v) {
-	case DANE_APPLIES: return "applies";
-	case DANE_NOT_APPLICABLE: return "not applicable";
-	case DANE_NOTFOUND: return "applies (answered NOTFOUND)";
-	case DANE_TEMP: return "temporary failure";
-	case DANE_FAILED: return "lookup failed";
-	}
-	return "?";
-}
-
 /* Copies with truncation (names are checked for length before). */
 static void copystr(char *dst, size_t dstlen, const char *src)
 {
@@ -168,7 +155,7 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 
 	memset(out, 0, sizeof(*out));
 	if (!mx->done) {
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "MX of %s not looked up",
 			 f->domain);
 		return;
@@ -176,7 +163,7 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 	if (mx->sec == DNS_SEC_BOGUS) {
 		/* What Postfix's dane level does: the domain's signed data is
 		 * broken, so mail waits rather than going out unprotected. */
-		out->verdict = DANE_TEMP;
+		out->verdict = SOURCE_TEMP;
 		out->ttl = 0;
 		snprintf(out->reason, sizeof(out->reason),
 			 "DNSSEC validation failure for MX %s: %s", mx->qname,
@@ -184,14 +171,14 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 		return;
 	}
 	if (failed_status(mx->status)) {
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "MX lookup for %s failed: %s",
 			 mx->qname, or_unknown(mx->why));
 		return;
 	}
 	ttl_min(&ttl, mx);
 	out->ttl = ttl;
-	out->verdict = DANE_NOT_APPLICABLE;
+	out->verdict = SOURCE_NOT_APPLICABLE;
 	if (mx->status == DNS_STATUS_NXDOMAIN) {
 		snprintf(out->reason, sizeof(out->reason), "%s does not exist (%s)",
 			 f->domain, dns_sec_name(mx->sec));
@@ -222,9 +209,9 @@ static void insecure_mx(const struct dane_facts *f, struct dane_decision *out)
 	char why[DANE_REASON_MAX];
 	int n;
 
-	if (out->verdict == DANE_NOTFOUND)
-		out->verdict = DANE_APPLIES;
-	if (out->verdict == DANE_APPLIES) {
+	if (out->verdict == SOURCE_NOTFOUND)
+		out->verdict = SOURCE_APPLIES;
+	if (out->verdict == SOURCE_APPLIES) {
 		out->level = "dane";
 		out->partial = 1;
 	}
@@ -319,7 +306,7 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 			r = first_bogus->tlsa;
 			type = "TLSA";
 		}
-		out->verdict = DANE_TEMP;
+		out->verdict = SOURCE_TEMP;
 		out->ttl = 0;
 		snprintf(out->reason, sizeof(out->reason),
 			 "DNSSEC validation failure for %s %s: %s", type, r->qname,
@@ -327,7 +314,7 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 		return;
 	}
 	if (usable == considered && !f->truncated) {
-		out->verdict = mode == DANE_ANSWER_NOTFOUND ? DANE_NOTFOUND : DANE_APPLIES;
+		out->verdict = mode == DANE_ANSWER_NOTFOUND ? SOURCE_NOTFOUND : SOURCE_APPLIES;
 		out->level = mode == DANE_ANSWER_DANE ? "dane" : "dane-only";
 		snprintf(out->reason, sizeof(out->reason),
 			 "every MX host of %s has usable TLSA (%zu host%s)", f->domain,
@@ -335,7 +322,7 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 		return;
 	}
 	if (usable > 0 || unusable > 0 || bogus > 0 || tlsa_failed > 0) {
-		out->verdict = DANE_APPLIES;
+		out->verdict = SOURCE_APPLIES;
 		out->level = "dane";
 		out->partial = weak > 0 || f->truncated;
 		if (usable > 0)
@@ -372,7 +359,7 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 							    : &first_failed->aaaa)
 						     : first_failed->tlsa;
 
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "lookup of %s failed: %s",
 			 r && r->done ? r->qname : first_failed->name,
 			 r ? or_unknown(r->why) : "not looked up");
@@ -739,31 +726,17 @@ static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 	memset(&res, 0, sizeof(res));
 	res.ttl = d->ttl;
 	res.reason = d->reason;
-	switch (d->verdict) {
-	case DANE_APPLIES:
-		res.verdict = SOURCE_APPLIES;
+	/* SOURCE_NOTFOUND: DANE applies and the admin wants Postfix's own
+	 * dane level to decide (dane_answer = notfound), and no later source
+	 * (MTA-STS, provider) may answer instead. */
+	res.verdict = d->verdict;
+	if (d->verdict == SOURCE_APPLIES) {
 		res.policy_text = d->level;
 		if (d->partial)
 			res.flags |= SOURCE_F_PARTIAL;
-		break;
-	case DANE_NOTFOUND:
-		/* DANE applies and the admin wants Postfix's own dane level
-		 * to decide (dane_answer = notfound): NOTFOUND, and no later
-		 * source (MTA-STS, provider) may answer instead. */
-		res.verdict = SOURCE_NOTFOUND;
-		break;
-	case DANE_NOT_APPLICABLE:
-		res.verdict = SOURCE_NOT_APPLICABLE;
-		break;
-	case DANE_TEMP:
-		res.verdict = SOURCE_TEMP;
-		break;
-	case DANE_FAILED:
-		res.verdict = SOURCE_FAILED;
-		break;
 	}
 	if (log_get_verbose() > 0)
-		log_debug("dane %s: %s: %s", req->domain, dane_verdict_name(d->verdict),
+		log_debug("dane %s: %s: %s", req->domain, source_verdict_name(d->verdict),
 			  d->reason);
 	req->done(req->done_arg, &res);
 	free(req);
@@ -793,7 +766,7 @@ static void root_apply(struct dane *dane, struct dane_src_req *req)
 		memmove(req->d.reason + p, req->d.reason, n);
 		memcpy(req->d.reason, prefix, p);
 		req->d.reason[p + n] = '\0';
-		req->d.verdict = DANE_FAILED;
+		req->d.verdict = SOURCE_FAILED;
 	}
 	src_finish(req, &req->d);
 }
@@ -847,7 +820,7 @@ static void src_cb(void *arg, const struct dane_facts *f)
 	req->lk = NULL; /* freed by the caller after this */
 	snprintf(req->domain, sizeof(req->domain), "%s", f->domain);
 	dane_decide(f, req->dane->mode, &req->d);
-	if (req->d.verdict == DANE_TEMP) {
+	if (req->d.verdict == SOURCE_TEMP) {
 		root_check(req->dane, req);
 		return;
 	}
@@ -906,11 +879,9 @@ struct dane_service {
 };
 
 int dane_service_new(struct event_base *base, const struct config *cfg,
-		     struct engine *eng, struct dns *dns, struct dane_service **out,
-		     struct errbuf *why)
+		     struct dns *dns, struct dane_service **out, struct errbuf *why)
 {
 	struct dane_service *svc;
-	struct engine_source src;
 
 	*out = NULL;
 	if (*config_get(cfg, "dns_trust_anchor_file") == '\0') {
@@ -924,13 +895,6 @@ int dane_service_new(struct event_base *base, const struct config *cfg,
 	if ((svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
 		dane_service_free(svc);
 		return -1;
-	}
-	if (eng) {
-		dane_source_init(svc->dane, &src);
-		if (engine_add_source(eng, &src) < 0) {
-			dane_service_free(svc);
-			return errbuf_set(why, "cannot add the DANE source to the engine");
-		}
 	}
 	*out = svc;
 	return 0;

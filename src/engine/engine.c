@@ -175,15 +175,6 @@ struct engine {
 	struct engine_stats st;
 };
 
-const char *answer_source_name(enum answer_source src)
-{
-	static const char *const names[ANSWER_SOURCE_COUNT] = {
-		"table", "default", "dane", "sts", "provider", "none", "error",
-	};
-
-	return (unsigned)src < ANSWER_SOURCE_COUNT ? names[src] : "?";
-}
-
 static time_t engine_now(struct engine *eng)
 {
 	struct timeval tv;

@@ -42,6 +42,7 @@
 #define TP_ENGINE_ENGINE_H
 
 #include <stddef.h>
+#include "engine/source.h"
 #include "util/errbuf.h"
 
 struct event_base;
@@ -49,19 +50,6 @@ struct config;
 
 /* Mirrors the socketmap reply kinds (Postfix dict_sockmap). */
 enum lookup_status { LOOKUP_OK, LOOKUP_NOTFOUND, LOOKUP_TEMP, LOOKUP_PERM };
-
-/* Where an answer came from (statistics, logs, `query -v`). */
-enum answer_source {
-	ANSWER_TABLE,    /* the admin's table (exact or parent) */
-	ANSWER_DEFAULT,  /* the _default row */
-	ANSWER_DANE,
-	ANSWER_STS,
-	ANSWER_PROVIDER,
-	ANSWER_NONE,     /* NOTFOUND */
-	ANSWER_ERROR,    /* TEMP / PERM */
-	ANSWER_SOURCE_COUNT
-};
-const char *answer_source_name(enum answer_source src);
 
 struct engine_answer {
 	enum lookup_status status;
@@ -108,51 +96,6 @@ void engine_cancel(struct engine_req *req);
  * snapshot is swapped in whole.  When the database is down the old
  * snapshot keeps serving. */
 void engine_reload(struct engine *eng);
-
-/*
- * Discovery sources.  discover() starts finding out what `domain` (a
- * normalised bare domain) publishes and calls done() exactly once,
- * possibly before discover() returns, always on the engine's loop.
- * cancel() (may be NULL) abandons a discovery whose deadline passed;
- * done() must then not be called.
- */
-enum source_verdict {
-	SOURCE_APPLIES,        /* policy_text is the answer */
-	SOURCE_NOT_APPLICABLE, /* nothing published: next source decides */
-	SOURCE_TEMP,           /* the domain's own data is broken (DNSSEC bogus): answer TEMP */
-	SOURCE_FAILED,         /* our own failure: the next source decides; when none
-				* does, NOTFOUND (not `_default`), cached briefly */
-	SOURCE_NOTFOUND,       /* applies, but the answer is NOTFOUND (e.g. dane_answer =
-				* notfound: Postfix's own level decides); stops the chain
-				* and is cached like SOURCE_APPLIES; `_default` is not used */
-};
-
-/* source_result.flags (SOURCE_APPLIES only) */
-#define SOURCE_F_PARTIAL  0x1 /* the answer leaves some MX hosts unauthenticated
-			       * (partial DANE: "dane" with hosts without usable
-			       * TLSA); a later source's SOURCE_F_EVERY_MX answer
-			       * replaces it, any other outcome keeps it */
-#define SOURCE_F_EVERY_MX 0x2 /* the answer authenticates every MX host
-			       * (MTA-STS enforce) */
-
-struct source_result {
-	enum source_verdict verdict;
-	const char *policy_text; /* SOURCE_APPLIES */
-	const char *reason;      /* SOURCE_TEMP / SOURCE_FAILED; for logs */
-	unsigned ttl;            /* seconds the verdict may be cached */
-	unsigned flags;          /* SOURCE_F_* */
-};
-
-typedef void (*source_done_fn)(void *done_arg, const struct source_result *res);
-
-struct engine_source {
-	const char *name;            /* "dane", "sts", "provider" */
-	enum answer_source answer;   /* ANSWER_DANE, ... */
-	void *ctx;
-	void *(*discover)(void *ctx, const char *domain, source_done_fn done,
-			  void *done_arg);  /* returns a handle for cancel, or NULL */
-	void (*cancel)(void *ctx, void *handle);
-};
 
 /* Adds a source; precedence is the order of addition.  The engine copies
  * the struct; ctx must outlive the engine.  With the setting

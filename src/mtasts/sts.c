@@ -326,13 +326,11 @@ static int load_persisted(struct sts *sts, const char *db_url)
 }
 
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct engine *eng, struct dns *dns, const char *db_url,
-		    unsigned persist_flags, struct sts **out,
-		    struct errbuf *why)
+		    struct dns *dns, const char *db_url, unsigned persist_flags,
+		    struct sts **out, struct errbuf *why)
 {
 	struct sts_store *store = NULL;
 	struct sts_persist persist;
-	struct engine_source src;
 	struct sts *sts;
 
 	*out = NULL;
@@ -353,13 +351,6 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 	sts->store = store;
 	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
 		load_persisted(sts, db_url);
-	if (eng != NULL) {
-		sts_source_init(sts, &src);
-		if (engine_add_source(eng, &src) < 0) {
-			sts_free(sts);
-			return errbuf_set(why, "cannot add the MTA-STS source to the engine");
-		}
-	}
 	*out = sts;
 	return 0;
 }

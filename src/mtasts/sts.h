@@ -16,7 +16,7 @@
 #ifndef TP_MTASTS_STS_H
 #define TP_MTASTS_STS_H
 
-#include "engine/engine.h"
+#include "engine/source.h"
 #include "mtasts/sts_cache.h"
 #include "mtasts/sts_fetch.h"
 #include "util/errbuf.h"
@@ -58,10 +58,9 @@ struct sts_store *sts_store_of(struct sts *sts);
 
 /*
  * The set-up the daemon and CLI commands share: sts_new() on dns (the
- * one context engine/sources.c or the CLI command made; required) and,
- * when eng is not
- * NULL, the source added to eng (after those already there: DANE
- * first).  With db_url (NULL: no persistence) and flags
+ * one context engine/sources.c or the CLI command made; required); the
+ * source (sts_source_init()) is registered by engine/sources.c, after
+ * DANE.  With db_url (NULL: no persistence) and flags
  * STS_PERSIST_LOAD the cached policies are loaded from that database's
  * tlspolicy_sts table (blocking; a database that cannot be read is
  * logged and the source starts empty); with STS_PERSIST_SAVE what is
@@ -71,10 +70,8 @@ struct sts_store *sts_store_of(struct sts *sts);
  */
 #define STS_PERSIST_LOAD 1
 #define STS_PERSIST_SAVE 2
-struct engine;
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct engine *eng, struct dns *dns, const char *db_url,
-		    unsigned persist_flags, struct sts **out,
-		    struct errbuf *why);
+		    struct dns *dns, const char *db_url, unsigned persist_flags,
+		    struct sts **out, struct errbuf *why);
 
 #endif

@@ -46,7 +46,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "engine/engine.h"
+#include "engine/source.h"
 #include "mtasts/sts_policy.h"
 #include "mtasts/sts_txt.h"
 #include "util/errbuf.h"

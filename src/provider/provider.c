@@ -274,8 +274,8 @@ struct provider_service {
 };
 
 int provider_service_new(struct event_base *base, const struct config *cfg,
-			 struct engine *eng, struct dns *dns,
-			 struct provider_service **out, struct errbuf *why)
+			 struct dns *dns, struct provider_service **out,
+			 struct errbuf *why)
 {
 	struct provider_service *svc = calloc(1, sizeof(*svc));
 
@@ -293,15 +293,6 @@ int provider_service_new(struct event_base *base, const struct config *cfg,
 	if ((svc->src = provider_src_new(dns, svc->cat)) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;
-	}
-	if (eng && config_get_bool(cfg, "provider_policies")) {
-		struct engine_source es;
-
-		provider_source_init(svc->src, &es);
-		if (engine_add_source(eng, &es) < 0) {
-			errbuf_set(why, "cannot add the provider source");
-			goto fail;
-		}
 	}
 	*out = svc;
 	return 0;

@@ -156,9 +156,13 @@ static void setup_fx(struct fx *fx, const char *dane_answer)
 	if ((r = replay_load(rpl_path, &why)) == NULL)
 		fail_msg("%s", why.msg);
 	assert_non_null(fx->dns = dns_new_replay(fx->base, r));
+	/* the stack of engine/sources.c, by hand for the fetch options:
+	 * DANE, MTA-STS, provider templates */
 	if ((fx->eng = engine_new(fx->base, fx->cfg, fx->url, &why)) == NULL ||
-	    dane_service_new(fx->base, fx->cfg, fx->eng, fx->dns, &fx->dane, &why) < 0)
+	    dane_service_new(fx->base, fx->cfg, fx->dns, &fx->dane, &why) < 0 || fx->dane == NULL)
 		fail_msg("%s", why.msg);
+	assert_int_equal(dane_source_init(dane_service_dane(fx->dane), &es), 0);
+	assert_int_equal(engine_add_source(fx->eng, &es), 0);
 	/* MTA-STS with policy fetches sent to a closed loopback port of
 	 * this test's range: a published TXT record whose policy cannot be
 	 * fetched (no traffic leaves the machine) */
@@ -169,8 +173,10 @@ static void setup_fx(struct fx *fx, const char *dane_answer)
 		fail_msg("sts_new: %s", why.msg);
 	sts_source_init(fx->sts, &es);
 	assert_int_equal(engine_add_source(fx->eng, &es), 0);
-	if (provider_service_new(fx->base, fx->cfg, fx->eng, fx->dns, &fx->prov, &why) < 0)
+	if (provider_service_new(fx->base, fx->cfg, fx->dns, &fx->prov, &why) < 0)
 		fail_msg("provider: %s", why.msg);
+	assert_int_equal(provider_source_init(provider_service_src(fx->prov), &es), 0);
+	assert_int_equal(engine_add_source(fx->eng, &es), 0);
 }
 
 static void teardown_fx(struct fx *fx)

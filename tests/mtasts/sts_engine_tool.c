@@ -76,12 +76,24 @@ int main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL
 	    || (eng = engine_new(base, cfg, NULL, &why)) == NULL
 	    || (dns = dns_new(base, cfg, &why)) == NULL
-	    || dane_service_new(base, cfg, eng, dns, &dane, &why) < 0
-	    || sts_service_new(base, cfg, eng, dns,
-			       config_get(cfg, "database"),
+	    || dane_service_new(base, cfg, dns, &dane, &why) < 0
+	    || sts_service_new(base, cfg, dns, config_get(cfg, "database"),
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &sts, &why) < 0) {
 		fprintf(stderr, "sts_engine_tool: %s\n", why.msg);
 		return 1;
+	}
+	/* DANE (when on) then MTA-STS, as engine/sources.c stacks them */
+	if (dane) {
+		struct engine_source es;
+
+		dane_source_init(dane_service_dane(dane), &es);
+		engine_add_source(eng, &es);
+	}
+	{
+		struct engine_source es;
+
+		sts_source_init(sts, &es);
+		engine_add_source(eng, &es);
 	}
 	for (int i = 0; i < n; i++) {
 		jobs[i].domain = argv[optind + i];

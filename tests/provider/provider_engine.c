@@ -18,6 +18,7 @@
 #include "dane/dane.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
+#include "engine/sources.h"
 #include "mtasts/sts.h"
 #include "provider/provider.h"
 #include "util/config.h"
@@ -40,10 +41,7 @@ int main(int argc, char **argv)
 	struct errbuf why;
 	struct event_base *base;
 	struct engine *eng;
-	struct dane_service *dane = NULL;
-	struct dns *dns = NULL;
-	struct sts *sts = NULL;
-	struct provider_service *prov = NULL;
+	struct engine_sources *srcs = NULL;
 
 	log_init("provider_engine", LOG_DEST_STDERR, NULL);
 	if (argc < 4) {
@@ -53,12 +51,7 @@ int main(int argc, char **argv)
 	errbuf_clear(&why);
 	if (config_load_file(cfg, argv[1], 0, &why) < 0 || (base = event_base_new()) == NULL ||
 	    (eng = engine_new(base, cfg, argv[2], &why)) == NULL ||
-	    (dns = dns_new(base, cfg, &why)) == NULL ||
-	    dane_service_new(base, cfg, eng, dns, &dane, &why) < 0 ||
-	    sts_service_new(base, cfg, eng, dns, NULL, 0, &sts,
-			    &why) < 0 ||
-	    provider_service_new(base, cfg, eng, dns, &prov,
-				 &why) < 0) {
+	    engine_sources_new(base, cfg, eng, NULL, 0, &srcs, &why) < 0) {
 		fprintf(stderr, "provider_engine: %s\n", why.msg);
 		return 1;
 	}
@@ -70,10 +63,7 @@ int main(int argc, char **argv)
 		if (event_base_loop(base, EVLOOP_ONCE) < 0)
 			break;
 	engine_free(eng);
-	provider_service_free(prov);
-	sts_free(sts);
-	dane_service_free(dane);
-	dns_free(dns);
+	engine_sources_free(srcs);
 	event_base_free(base);
 	config_free(cfg);
 	return 0;
