@@ -34,6 +34,7 @@
  */
 #include "cli/cli.h"
 #include "dns/dns.h"
+#include "util/worker.h"
 #include "dns/rr.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
@@ -236,6 +237,7 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	struct sts_item *items;
 	struct sts *sts = NULL;
 	struct dns *dns = NULL;
+	struct worker *wk = NULL;
 	struct errbuf why;
 	size_t n = (size_t)argc;
 	int rc = EXIT_OK;
@@ -251,7 +253,8 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	errbuf_clear(&why);
 	if ((run.base = event_base_new()) == NULL
 	    || (dns = dns_new(run.base, cfg, &why)) == NULL
-	    || sts_service_new(run.base, cfg, dns, db_url_of(cli, cfg),
+	    || (wk = worker_new(run.base, "sts", STS_STORE_QUEUE_MAX, &why)) == NULL
+	    || sts_service_new(run.base, cfg, dns, wk, db_url_of(cli, cfg),
 			       STS_PERSIST_SAVE, &sts, &why) < 0) {
 		cli_error("sts", "%s", why.msg[0] ? why.msg : "cannot create an event loop");
 		rc = EXIT_FAIL;
@@ -299,6 +302,7 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	}
 out:
 	sts_free(sts); /* writes what was fetched */
+	worker_free(wk);
 	dns_free(dns);
 	if (run.base)
 		event_base_free(run.base);

@@ -47,11 +47,14 @@
  * which our own sources failed (SOURCE_FAILED, the discovery limit) and
  * none decided leaves the old entry as it is until its expiry.
  *
- * Reload: a worker thread reads the table into a new snapshot with its
- * own use of the store handle (one reload at a time) and passes the
- * result to the loop through a pipe; the loop swaps it in whole.  A
- * failed reload keeps the old snapshot; the first failure of an outage
- * and the recovery are logged, nothing in between.
+ * Reload: a job of the worker (util/worker.h; the engine's store handle
+ * is used only by the worker thread after engine_new()) reads the table
+ * into a new snapshot, one reload at a time; its completion on the loop
+ * swaps it in whole.  A failed reload keeps the old snapshot; the first
+ * failure of an outage, a change between a temporary failure
+ * (STORE_ERR_RETRY: a MariaDB handle reconnects next time) and a
+ * configuration error (STORE_ERR_CONFIG: logged as such, nothing
+ * reopened), and the recovery are logged, nothing in between.
  *
  * Invalid keys: a key that policy_key_normalize() rejects is answered
  * like a key that is not in the table (`_default`, else NOTFOUND; a key
@@ -65,10 +68,10 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,8 +146,8 @@ struct engine_req {
 
 struct reload_job {
 	struct engine *eng;
-	pthread_t thread;
 	struct snapshot *snap;
+	int err;                           /* STORE_ERR_* when snap is NULL */
 	struct errbuf why;
 };
 
@@ -157,11 +160,11 @@ struct engine {
 	struct snapshot *snap;
 	time_t snap_time;
 	size_t last_invalid;
-	/* reload */
-	int pipefd[2];
-	struct event pipe_ev, reload_ev;
-	struct reload_job *job;            /* running */
-	int reload_again, db_down;
+	/* reload, on the worker (util/worker.h) */
+	struct worker *worker;
+	struct event reload_ev;
+	struct reload_job *job;            /* submitted, not done */
+	int reload_again, db_down, db_config_error;
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -813,6 +816,7 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
 	out->db_down = eng->db_down;
+	out->db_config_error = eng->db_config_error;
 }
 
 /* --- reload ------------------------------------------------------ */
@@ -838,35 +842,33 @@ static void log_invalid_rows(const struct snapshot *s)
 		log_warnx("policy table: %zu invalid rows skipped in all", n);
 }
 
-static void *reload_main(void *arg)
+/* worker thread: the blocking part (util/worker.h).  The engine's
+ * store handle is used by the worker thread only, after engine_new(). */
+static void reload_run(void *arg)
 {
 	struct reload_job *job = arg;
 	struct engine *eng = job->eng;
-	ssize_t n;
 
-	if (engine_store_open(eng, &job->why) == 0) {
-		job->snap = snapshot_load(eng->store, &eng->popts, &job->why);
-		if (job->snap == NULL && strcmp(store_backend(eng->store), "sqlite") != 0) {
+	if ((job->err = engine_store_open(eng, &job->why)) == 0) {
+		job->snap = snapshot_load(eng->store, &eng->popts, &job->err, &job->why);
+		if (job->snap == NULL && job->err == STORE_ERR_RETRY &&
+		    strcmp(store_backend(eng->store), "sqlite") != 0) {
 			/* Reconnect next time (the MariaDB server may have
 			 * gone).  An SQLite handle stays: it was opened before
 			 * the privilege drop, a new one might not be allowed
-			 * the -wal/-shm files. */
+			 * the -wal/-shm files.  A configuration error is not
+			 * cured by reconnecting. */
 			store_close(eng->store);
 			eng->store = NULL;
 		}
 	}
-	do
-		n = write(eng->pipefd[1], &job, sizeof(job));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(job))
-		log_panic("engine: reload pipe: %s", strerror(errno));
-	return NULL;
 }
+
+static void reload_done(void *arg);
 
 static void reload_start(struct engine *eng)
 {
 	struct reload_job *job;
-	int rc;
 
 	if (eng->no_table)
 		return;
@@ -881,24 +883,19 @@ static void reload_start(struct engine *eng)
 	job->eng = eng;
 	errbuf_clear(&job->why);
 	eng->job = job;
-	if ((rc = pthread_create(&job->thread, NULL, reload_main, job)) != 0) {
-		log_warnx("engine: reload: cannot start a thread: %s", strerror(rc));
+	if (worker_submit(eng->worker, reload_run, reload_done, job) < 0) {
+		log_warnx("engine: reload: the worker queue is full");
 		eng->job = NULL;
 		free(job);
 	}
 }
 
-static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
+/* loop thread */
+static void reload_done(void *arg)
 {
-	struct engine *eng = arg;
-	struct reload_job *job;
-	ssize_t n;
+	struct reload_job *job = arg;
+	struct engine *eng = job->eng;
 
-	(void)what;
-	n = read(fd, &job, sizeof(job));
-	if (n != (ssize_t)sizeof(job))
-		return;
-	pthread_join(job->thread, NULL);
 	eng->job = NULL;
 	if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
@@ -911,19 +908,33 @@ static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		eng->db_down = 0;
+		eng->db_config_error = 0;
 		eng->last_invalid = inv;
 		snapshot_free(eng->snap);
 		eng->snap = job->snap;
 		eng->snap_time = engine_now(eng);
 		eng->st.reloads++;
 	} else {
+		int config = job->err == STORE_ERR_CONFIG;
+
 		eng->st.reload_failures++;
-		log_debug("policy table reload failed: %s", job->why.msg);
-		if (!eng->db_down)
-			log_warnx("policy table unavailable (%s); serving the last snapshot "
-				  "(%zu rows) until it is back", job->why.msg,
-				  snapshot_rows(eng->snap));
+		log_debug("policy table reload failed (%s): %s", store_err_name(job->err),
+			  job->why.msg);
+		/* the first failure of an outage, and a change of its kind */
+		if (!eng->db_down || config != eng->db_config_error) {
+			if (config)
+				log_warnx("policy table unusable (%s): a configuration "
+					  "error, retrying does not help - fix the "
+					  "database or its grants (tlspolicy db init); "
+					  "serving the last snapshot (%zu rows)",
+					  job->why.msg, snapshot_rows(eng->snap));
+			else
+				log_warnx("policy table unavailable (%s); serving the last "
+					  "snapshot (%zu rows) until it is back",
+					  job->why.msg, snapshot_rows(eng->snap));
+		}
 		eng->db_down = 1;
+		eng->db_config_error = config;
 	}
 	free(job);
 	if (eng->reload_again) {
@@ -944,6 +955,11 @@ void engine_reload(struct engine *eng)
 	reload_start(eng);
 }
 
+struct worker *engine_worker(struct engine *eng)
+{
+	return eng->worker;
+}
+
 /* --- life cycle -------------------------------------------------- */
 
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
@@ -958,6 +974,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	static int store_inited;
 	struct engine *eng = calloc(1, sizeof(*eng));
 	unsigned interval;
+	int err;
 
 	if (eng == NULL) {
 		errbuf_set(why, "out of memory");
@@ -965,7 +982,6 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	}
 	eng->base = base;
 	eng->cfg = cfg;
-	eng->pipefd[0] = eng->pipefd[1] = -1;
 	eng->popts.postfix_compat = config_get_version(cfg, "postfix_compatibility");
 	eng->cache_min_ttl = config_get_time(cfg, "cache_min_ttl");
 	eng->cache_max_ttl = config_get_time(cfg, "cache_max_ttl");
@@ -995,7 +1011,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 		}
 		if (engine_store_open(eng, why) < 0)
 			goto fail;
-		if ((eng->snap = snapshot_load(eng->store, &eng->popts, why)) == NULL) {
+		if ((eng->snap = snapshot_load(eng->store, &eng->popts, &err, why)) == NULL) {
 			errbuf_prefix(why, "policy table");
 			goto fail;
 		}
@@ -1003,13 +1019,8 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
 	eng->snap_time = time(NULL);
-	if (pipe2(eng->pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
-		errbuf_set(why, "pipe: %s", strerror(errno));
+	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
-	}
-	event_assign(&eng->pipe_ev, base, eng->pipefd[0], EV_READ | EV_PERSIST,
-		     reload_done_cb, eng);
-	event_add(&eng->pipe_ev, NULL);
 	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
 	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table) {
 		struct timeval tv = { (time_t)interval, 0 };
@@ -1029,17 +1040,12 @@ void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
-	if (eng->job) {
-		/* Wait for the worker; its result is dropped. */
-		struct reload_job *job = eng->job;
-
-		pthread_join(job->thread, NULL);
-		snapshot_free(job->snap);
-		free(job);
-		eng->job = NULL;
-	}
-	event_del(&eng->pipe_ev);
+	/* a reload still running finishes (its done() runs from here); the
+	 * worker stays for its other users (the MTA-STS store) */
 	event_del(&eng->reload_ev);
+	eng->no_table = 1;      /* no reload_again restart */
+	eng->reload_again = 0;
+	worker_free(eng->worker);
 	for (size_t i = 0; i < eng->nbuckets; i++) {
 		while (eng->buckets[i]) {
 			struct centry *e = eng->buckets[i];
@@ -1059,10 +1065,6 @@ void engine_free(struct engine *eng)
 		}
 	}
 	free(eng->buckets);
-	if (eng->pipefd[0] >= 0)
-		close(eng->pipefd[0]);
-	if (eng->pipefd[1] >= 0)
-		close(eng->pipefd[1]);
 	if (eng->store)
 		store_close(eng->store);
 	snapshot_free(eng->snap);

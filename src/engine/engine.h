@@ -92,10 +92,17 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 /* The callback of req will not be made (client went away). */
 void engine_cancel(struct engine_req *req);
 
-/* Reloads the table snapshot off the loop (worker thread); the new
- * snapshot is swapped in whole.  When the database is down the old
- * snapshot keeps serving. */
+/* Reloads the table snapshot off the loop (a job of the engine's
+ * worker); the new snapshot is swapped in whole.  When the database is
+ * down the old snapshot keeps serving. */
 void engine_reload(struct engine *eng);
+
+/* The daemon's one worker (util/worker.h), made by engine_new(): table
+ * reloads, and the MTA-STS store's writes and purges (engine/sources.c
+ * hands it over; holders take worker_hold()). */
+#define ENGINE_WORKER_QUEUE 10016
+struct worker;
+struct worker *engine_worker(struct engine *eng);
 
 /* Adds a source; precedence is the order of addition.  The engine copies
  * the struct; ctx must outlive the engine.  With the setting
@@ -119,6 +126,7 @@ struct engine_stats {
 	unsigned long cache_entries;
 	long long snapshot_time;            /* when the snapshot was loaded (time_t) */
 	int db_down;                        /* the last reload failed */
+	int db_config_error;                /* ... with STORE_ERR_CONFIG */
 	/* refresh-ahead (not counted in discoveries): */
 	unsigned long long refreshes_started;
 	unsigned long long refreshes_completed; /* new decision swapped in */

@@ -69,7 +69,7 @@ int engine_sources_new_dns(struct event_base *base, const struct config *cfg,
 	if (dane_service_new(base, cfg, s->dns, &s->dane, why) < 0)
 		goto fail;
 	/* 2. MTA-STS (cache persisted in the policy database) */
-	if (sts_service_new(base, cfg, s->dns,
+	if (sts_service_new(base, cfg, s->dns, eng ? engine_worker(eng) : NULL,
 			    db_url ? db_url : config_get(cfg, "database"),
 			    persist_flags, &s->sts, why) < 0)
 		goto fail;

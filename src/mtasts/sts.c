@@ -33,6 +33,8 @@ struct sts {
 	struct sts_cache *cache;
 	struct sts_persist persist;
 	struct event tick;
+	struct event purge_ev;     /* with store: every STS_PURGE_INTERVAL */
+	int purge_on;
 	/* TXT records of one answer, strings concatenated */
 	char (*txt)[STS_TXT_MAX_LEN];
 };
@@ -268,6 +270,8 @@ void sts_free(struct sts *sts)
 	if (sts == NULL)
 		return;
 	event_del(&sts->tick);
+	if (sts->purge_on)
+		event_del(&sts->purge_ev);
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
 	sts_store_free(sts->store);   /* after the cache: writes what is queued */
@@ -325,9 +329,20 @@ static int load_persisted(struct sts *sts, const char *db_url)
 	return 0;
 }
 
+/* Removes the rows of tlspolicy_sts that expired (nobody else does:
+ * a domain not asked for again is never rewritten). */
+static void purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts *sts = arg;
+
+	(void)fd;
+	(void)what;
+	sts_store_purge(sts->store, (long long)time(NULL));
+}
+
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct dns *dns, const char *db_url, unsigned persist_flags,
-		    struct sts **out, struct errbuf *why)
+		    struct dns *dns, struct worker *worker, const char *db_url,
+		    unsigned persist_flags, struct sts **out, struct errbuf *why)
 {
 	struct sts_store *store = NULL;
 	struct sts_persist persist;
@@ -336,7 +351,9 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 	*out = NULL;
 	memset(&persist, 0, sizeof(persist));
 	if (db_url != NULL && (persist_flags & STS_PERSIST_SAVE)) {
-		if ((store = sts_store_new(db_url, why)) == NULL)
+		if (worker == NULL)
+			return errbuf_set(why, "MTA-STS: persistence without a worker");
+		if ((store = sts_store_new(db_url, worker, why)) == NULL)
 			return -1;
 		sts_store_persist(store, &persist);
 	}
@@ -351,6 +368,14 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 	sts->store = store;
 	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
 		load_persisted(sts, db_url);
+	if (store != NULL) {
+		struct timeval tv = { STS_PURGE_INTERVAL, 0 };
+
+		event_assign(&sts->purge_ev, base, -1, EV_PERSIST, purge_cb, sts);
+		event_add(&sts->purge_ev, &tv);
+		sts->purge_on = 1;
+		sts_store_purge(store, (long long)time(NULL)); /* once at start */
+	}
 	*out = sts;
 	return 0;
 }

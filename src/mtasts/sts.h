@@ -64,14 +64,17 @@ struct sts_store *sts_store_of(struct sts *sts);
  * STS_PERSIST_LOAD the cached policies are loaded from that database's
  * tlspolicy_sts table (blocking; a database that cannot be read is
  * logged and the source starts empty); with STS_PERSIST_SAVE what is
- * fetched later is written there by a thread (sts_store.h).  The daemon
+ * fetched later is written there by jobs of worker (util/worker.h; may
+ * be NULL without STS_PERSIST_SAVE), which also purges the expired rows
+ * at start and every STS_PURGE_INTERVAL (sts_store.h).  The daemon
  * uses both.  Free it with sts_free() after the engine and before the
  * DNS context it was given.
  */
 #define STS_PERSIST_LOAD 1
 #define STS_PERSIST_SAVE 2
+struct worker;
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct dns *dns, const char *db_url, unsigned persist_flags,
-		    struct sts **out, struct errbuf *why);
+		    struct dns *dns, struct worker *worker, const char *db_url,
+		    unsigned persist_flags, struct sts **out, struct errbuf *why);
 
 #endif

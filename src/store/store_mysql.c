@@ -121,6 +121,9 @@ int store_mysql_err_class(unsigned no)
 	case 1265: /* WARN_DATA_TRUNCATED (strict mode) */
 	case 1366: /* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
 	case 1406: /* ER_DATA_TOO_LONG */
+	case 1644: /* ER_SIGNAL_EXCEPTION: a trigger refused the row */
+	case 4025: /* ER_CONSTRAINT_FAILED (CHECK) */
+	case 1062: /* ER_DUP_ENTRY */
 	case 1698: /* ER_ACCESS_DENIED_NO_PASSWORD_ERROR */
 	case 2005: /* CR_UNKNOWN_HOST */
 		return STORE_ERR_CONFIG;

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	    || (eng = engine_new(base, cfg, NULL, &why)) == NULL
 	    || (dns = dns_new(base, cfg, &why)) == NULL
 	    || dane_service_new(base, cfg, dns, &dane, &why) < 0
-	    || sts_service_new(base, cfg, dns, config_get(cfg, "database"),
+	    || sts_service_new(base, cfg, dns, engine_worker(eng), config_get(cfg, "database"),
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &sts, &why) < 0) {
 		fprintf(stderr, "sts_engine_tool: %s\n", why.msg);
 		return 1;
