@@ -15,6 +15,7 @@
 #include "util/config.h"
 #include "util/hostname.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -469,8 +470,7 @@ static void tlsa_cb(void *arg, const struct dns_answer *a)
 			const struct dns_record *rec = &a->records[i];
 
 			memset(t, 0, sizeof(*t));
-			if ((t->data = malloc(rec->len ? rec->len : 1)) == NULL)
-				log_fatal("dane");
+			t->data = xmalloc(rec->len);
 			if (rec->len)
 				memcpy(t->data, rec->data, rec->len);
 			h->ntlsa++;
@@ -581,16 +581,14 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 
 	if (a->status == DNS_STATUS_NODATA) {
 		f->implicit_mx = 1;
-		if ((f->hosts = calloc(1, sizeof(*f->hosts))) == NULL)
-			log_fatal("dane");
+		f->hosts = xcalloc(1, sizeof(*f->hosts));
 		snprintf(f->hosts[0].name, sizeof(f->hosts[0].name), "%s", f->domain);
 		f->nhosts = 1;
 		return;
 	}
 	if (a->status != DNS_STATUS_DATA || a->count == 0)
 		return;
-	if ((items = calloc(a->count, sizeof(*items))) == NULL)
-		log_fatal("dane");
+	items = xcalloc(a->count, sizeof(*items));
 	for (size_t i = 0; i < a->count; i++) {
 		char name[DNS_NAME_BUF];
 		unsigned pref;
@@ -613,9 +611,8 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 		n++;
 	}
 	qsort(items, n, sizeof(*items), mx_cmp);
-	if ((f->hosts = calloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
-			       sizeof(*f->hosts))) == NULL)
-		log_fatal("dane");
+	f->hosts = xcalloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
+			   sizeof(*f->hosts));
 	for (size_t i = 0; i < n; i++) {
 		int dup = 0;
 
@@ -650,8 +647,7 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 	if ((a->sec == DNS_SEC_SECURE || a->sec == DNS_SEC_INSECURE) && !f->null_mx &&
 	    f->nhosts > 0) {
 		f->hosts_looked_up = 1;
-		if ((lk->hq = calloc(f->nhosts, sizeof(*lk->hq))) == NULL)
-			log_fatal("dane");
+		lk->hq = xcalloc(f->nhosts, sizeof(*lk->hq));
 		for (size_t i = 0; i < f->nhosts; i++) {
 			struct hostq *hq = &lk->hq[i];
 
@@ -671,11 +667,9 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 struct dane_lookup *dane_lookup(struct dane *dane, const char *domain,
 				dane_cb cb, void *arg)
 {
-	struct dane_lookup *lk = calloc(1, sizeof(*lk));
+	struct dane_lookup *lk = xcalloc(1, sizeof(*lk));
 	char norm[DANE_NAME_BUF];
 
-	if (lk == NULL)
-		log_fatal("dane_lookup");
 	lk->dane = dane;
 	lk->cb = cb;
 	lk->arg = arg;
@@ -830,10 +824,8 @@ static void src_cb(void *arg, const struct dane_facts *f)
 static void *src_discover(void *ctx, const char *domain, source_done_fn done,
 			  void *done_arg)
 {
-	struct dane_src_req *req = calloc(1, sizeof(*req));
+	struct dane_src_req *req = xcalloc(1, sizeof(*req));
 
-	if (req == NULL)
-		log_fatal("dane");
 	req->dane = ctx;
 	req->done = done;
 	req->done_arg = done_arg;

@@ -19,6 +19,7 @@
 #include "dns/replay.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -711,13 +712,13 @@ static void dns_deliver(struct dns *dns)
 struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 			      dns_cb cb, void *arg)
 {
-	struct dns_query *q = calloc(1, sizeof(*q));
+	struct dns_query *q = xcalloc(1, sizeof(*q));
 	char canon[DNS_NAME_BUF];
 	struct timeval tv;
 	int err, ok = 1;
 
-	if (q == NULL || (q->timer = evtimer_new(dns->base, dns_timer_cb, q)) == NULL)
-		log_fatal("dns_resolve");
+	if ((q->timer = evtimer_new(dns->base, dns_timer_cb, q)) == NULL)
+		log_fatalx("dns_resolve: out of memory");
 	q->dns = dns;
 	q->qtype = qtype;
 	q->cb = cb;
@@ -729,8 +730,7 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 	} else {
 		name_canon(canon, sizeof(canon), name);
 	}
-	if ((q->name = strdup(canon)) == NULL)
-		log_fatal("dns_resolve");
+	q->name = xstrdup(canon);
 	TAILQ_INSERT_TAIL(&dns->queries, q, all);
 	dns->pending++;
 	dns->stats.queries++;
@@ -792,34 +792,19 @@ void dns_cancel(struct dns_query *q)
 
 /* ---- copies and the synchronous path ---- */
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		log_fatal("dns");
-	return d;
-}
-
 struct dns_answer *dns_answer_dup(const struct dns_answer *ans)
 {
-	struct dns_answer *d = calloc(1, sizeof(*d));
+	struct dns_answer *d = xcalloc(1, sizeof(*d));
 	struct dns_record *recs;
 
-	if (d == NULL)
-		log_fatal("dns_answer_dup");
 	*d = *ans;
-	d->qname = xstrdup(ans->qname);
-	d->canonname = xstrdup(ans->canonname);
+	d->qname = xstrdup(ans->qname ? ans->qname : "");
+	d->canonname = xstrdup(ans->canonname ? ans->canonname : "");
 	d->why = ans->why ? xstrdup(ans->why) : NULL;
-	recs = calloc(ans->count ? ans->count : 1, sizeof(*recs));
-	if (recs == NULL)
-		log_fatal("dns_answer_dup");
+	recs = xcalloc(ans->count ? ans->count : 1, sizeof(*recs));
 	for (size_t i = 0; i < ans->count; i++) {
-		unsigned char *p = malloc(ans->records[i].len ? ans->records[i].len : 1);
+		unsigned char *p = xmalloc(ans->records[i].len);
 
-		if (p == NULL)
-			log_fatal("dns_answer_dup");
 		if (ans->records[i].len)
 			memcpy(p, ans->records[i].data, ans->records[i].len);
 		recs[i].data = p;

@@ -69,6 +69,7 @@
 #include "util/config.h"
 #include "util/log.h"
 #include "util/worker.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,10 +325,8 @@ static void cache_remove(struct engine *eng, struct centry *e)
 static int cache_grow(struct engine *eng)
 {
 	size_t nb = eng->nbuckets ? eng->nbuckets * 2 : 1024;
-	struct centry **b = calloc(nb, sizeof(*b));
+	struct centry **b = xcalloc(nb, sizeof(*b));
 
-	if (b == NULL)
-		return -1;
 	for (size_t i = 0; i < eng->nbuckets; i++) {
 		struct centry *e = eng->buckets[i], *next;
 
@@ -364,14 +363,10 @@ static struct centry *cache_insert(struct engine *eng, const char *d, size_t n,
 
 	if (eng->nentries >= ENGINE_CACHE_MAX)
 		cache_evict(eng);
-	if (eng->nentries >= eng->nbuckets && cache_grow(eng) < 0)
-		return NULL;
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
-	if ((e->domain = malloc(n + 1)) == NULL) {
-		free(e);
-		return NULL;
-	}
+	if (eng->nentries >= eng->nbuckets)
+		cache_grow(eng);
+	e = xcalloc(1, sizeof(*e));
+	e->domain = xmalloc(n + 1);
 	memcpy(e->domain, d, n);
 	e->domain[n] = '\0';
 	e->hash = h;
@@ -453,12 +448,8 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 			  e->domain);
 		entry_set_expiry(e, now, eng->failed_ttl);
 	} else {
-		char *t = NULL;
+		char *t = text ? xstrdup(text) : NULL;
 
-		if (text && (t = strdup(text)) == NULL) {
-			kind = RES_NONE; /* ENOMEM: no answer rather than a wrong one */
-			ttl = eng->failed_ttl;
-		}
 		free(e->text);
 		e->text = t;
 		e->kind = kind;
@@ -631,13 +622,11 @@ static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
 		disc_finish(d, RES_UNKNOWN, ANSWER_NONE, NULL, d->eng->failed_ttl);
 }
 
-static int disc_start(struct engine *eng, struct centry *e, int refresh)
+static void disc_start(struct engine *eng, struct centry *e, int refresh)
 {
-	struct discovery *d = calloc(1, sizeof(*d));
+	struct discovery *d = xcalloc(1, sizeof(*d));
 	struct timeval tv = { ENGINE_DISCOVERY_LIMIT, 0 };
 
-	if (d == NULL)
-		return -1;
 	d->eng = eng;
 	d->e = e;
 	d->neg_ttl = eng->negative_ttl;
@@ -654,7 +643,6 @@ static int disc_start(struct engine *eng, struct centry *e, int refresh)
 	e->busy++;
 	disc_advance(d);
 	e->busy--;
-	return 0;
 }
 
 static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -739,23 +727,15 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		e->busy--;
 		if (refresh && e->disc == NULL && !e->refresh_tried) {
 			e->refresh_tried = 1;
-			if (disc_start(eng, e, 1) < 0)
-				log_warnx("engine: %s: out of memory; not refreshed",
-					  e->domain);
+			disc_start(eng, e, 1);
 		}
 		return NULL;
 	}
-	if (e == NULL && (e = cache_insert(eng, norm, len, h)) == NULL) {
-		log_warnx("engine: out of memory; answering NOTFOUND without discovery");
-		answer_notfound(eng, cb, arg);
-		return NULL;
-	}
+	if (e == NULL)
+		e = cache_insert(eng, norm, len, h);
 	lru_front(eng, e);
 	if (e->disc == NULL) {
-		if (disc_start(eng, e, 0) < 0) {
-			answer_notfound(eng, cb, arg);
-			return NULL;
-		}
+		disc_start(eng, e, 0);
 		if (e->disc == NULL) {
 			/* Finished before returning. */
 			answer_entry(eng, e, cb, arg);
@@ -764,10 +744,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	} else {
 		eng->st.coalesced++;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		answer_notfound(eng, cb, arg);
-		return NULL;
-	}
+	r = xcalloc(1, sizeof(*r));
 	r->eng = eng;
 	r->e = e;
 	r->cb = cb;
@@ -876,10 +853,7 @@ static void reload_start(struct engine *eng)
 		eng->reload_again = 1;
 		return;
 	}
-	if ((job = calloc(1, sizeof(*job))) == NULL) {
-		log_warnx("engine: reload: out of memory");
-		return;
-	}
+	job = xcalloc(1, sizeof(*job));
 	job->eng = eng;
 	errbuf_clear(&job->why);
 	eng->job = job;

@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,11 +114,10 @@ static void txt_cb(void *arg, const struct dns_answer *ans)
 static void *io_txt_start(void *ctx, const char *domain, void *op)
 {
 	struct sts *sts = ctx;
-	struct sts_txtq *t = calloc(1, sizeof(*t));
+	struct sts_txtq *t = xcalloc(1, sizeof(*t));
 	char qname[STS_DOMAIN_MAX + 16];
 
-	if (t == NULL)
-		log_fatalx("sts: out of memory");
+
 	t->sts = sts;
 	t->op = op;
 	snprintf(qname, sizeof(qname), "_mta-sts.%s", domain);
@@ -148,10 +148,9 @@ static void fetch_cb(void *arg, const struct sts_fetch_result *res)
 static void *io_fetch_start(void *ctx, const char *domain, void *op)
 {
 	struct sts *sts = ctx;
-	struct sts_fetchq *f = calloc(1, sizeof(*f));
+	struct sts_fetchq *f = xcalloc(1, sizeof(*f));
 
-	if (f == NULL)
-		log_fatalx("sts: out of memory");
+
 	f->sts = sts;
 	f->op = op;
 	f->x = sts_fetch_start(sts->fetcher, domain, fetch_cb, f);

@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include "store/store_sts.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 #include "util/worker.h"
 
 #include <stdio.h>
@@ -184,12 +185,11 @@ static void enqueue(struct sts_store *s, struct wop *w)
 
 static void persist_save(void *ctx, const struct sts_record *rec)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL || (w->domain = strdup(rec->domain)) == NULL
-	    || (w->id = strdup(rec->id)) == NULL
-	    || (w->policy = strdup(rec->policy_text)) == NULL)
-		log_fatalx("sts store: out of memory");
+	w->domain = xstrdup(rec->domain);
+	w->id = xstrdup(rec->id);
+	w->policy = xstrdup(rec->policy_text);
 	w->kind = WOP_PUT;
 	w->fetched = (long long)rec->fetched;
 	w->expires = (long long)rec->expires;
@@ -198,20 +198,17 @@ static void persist_save(void *ctx, const struct sts_record *rec)
 
 static void persist_remove(void *ctx, const char *domain)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL || (w->domain = strdup(domain)) == NULL)
-		log_fatalx("sts store: out of memory");
+	w->domain = xstrdup(domain);
 	w->kind = WOP_DELETE;
 	enqueue(ctx, w);
 }
 
 void sts_store_purge(struct sts_store *s, long long now)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL)
-		log_fatalx("sts store: out of memory");
 	w->kind = WOP_PURGE;
 	w->expires = now;
 	enqueue(s, w);

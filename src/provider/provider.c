@@ -7,6 +7,7 @@
 #include "dns/rr.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,10 +90,9 @@ void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain
 static void mx_cb(void *arg, const struct dns_answer *ans)
 {
 	struct provider_mxq *q = arg;
-	struct provider_mxset *set = malloc(sizeof(*set));
+	struct provider_mxset *set = xmalloc(sizeof(*set));
 
-	if (set == NULL)
-		log_fatal("provider: out of memory");
+
 	provider_mxset_from_answer(ans, q->domain, set);
 	q->cb(q->arg, set);
 	free(set);
@@ -102,10 +102,9 @@ static void mx_cb(void *arg, const struct dns_answer *ans)
 struct provider_mxq *provider_mx_lookup(struct dns *dns, const char *domain,
 					provider_mx_cb cb, void *arg)
 {
-	struct provider_mxq *q = calloc(1, sizeof(*q));
+	struct provider_mxq *q = xcalloc(1, sizeof(*q));
 
-	if (q == NULL)
-		log_fatal("provider: out of memory");
+
 	q->cb = cb;
 	q->arg = arg;
 	copy_str(q->domain, sizeof(q->domain), domain);
@@ -231,10 +230,9 @@ static void job_cb(void *arg, const struct provider_mxset *mx)
 static void *src_discover(void *ctx, const char *domain, source_done_fn done,
 			  void *done_arg)
 {
-	struct src_job *j = calloc(1, sizeof(*j));
+	struct src_job *j = xcalloc(1, sizeof(*j));
 
-	if (j == NULL)
-		log_fatal("provider: out of memory");
+
 	j->src = ctx;
 	j->done = done;
 	j->done_arg = done_arg;
