@@ -230,13 +230,62 @@ static void insecure_mx(const struct dane_facts *f, struct dane_decision *out)
 
 /* The verdict from the MX hosts' facts, below a validated (secure or
  * insecure) MX RRset. */
+/* What decide_hosts() counts over the MX hosts. */
+struct host_counts {
+	size_t considered, usable, unusable, bogus, failed, tlsa_failed, weak;
+	const struct dane_host *first_bogus, *first_failed;
+	unsigned ttl;
+};
+
+static void count_hosts(const struct dane_facts *f, struct host_counts *c)
+{
+	for (size_t i = 0; i < f->nhosts; i++) {
+		const struct dane_host *h = &f->hosts[i];
+		enum dane_host_state st = dane_host_state(h);
+
+		ttl_min(&c->ttl, &h->a);
+		ttl_min(&c->ttl, &h->aaaa);
+		ttl_min(&c->ttl, &h->tlsa_canon);
+		ttl_min(&c->ttl, &h->tlsa_orig);
+		if (st == DANE_HOST_NOADDR)
+			continue;
+		c->considered++;
+		switch (st) {
+		case DANE_HOST_TLSA_USABLE:
+			c->usable++;
+			break;
+		case DANE_HOST_TLSA_UNUSABLE:
+			c->unusable++;
+			c->weak++;
+			break;
+		case DANE_HOST_NO_TLSA:
+		case DANE_HOST_INSECURE:
+			c->weak++;
+			break;
+		case DANE_HOST_ADDR_BOGUS:
+		case DANE_HOST_TLSA_BOGUS:
+			if (!c->first_bogus)
+				c->first_bogus = h;
+			c->bogus++;
+			break;
+		case DANE_HOST_TLSA_FAILED:
+			c->tlsa_failed++;
+			/* FALLTHROUGH */
+		case DANE_HOST_ADDR_FAILED:
+			if (!c->first_failed)
+				c->first_failed = h;
+			c->failed++;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 			 struct dane_decision *out)
 {
-	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
-	size_t tlsa_failed = 0, weak = 0;
-	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
-	unsigned ttl = out->ttl;
+	struct host_counts c;
 
 	if (f->null_mx) {
 		snprintf(out->reason, sizeof(out->reason),
@@ -247,64 +296,26 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 		snprintf(out->reason, sizeof(out->reason), "no usable MX host name");
 		return;
 	}
-	for (size_t i = 0; i < f->nhosts; i++) {
-		const struct dane_host *h = &f->hosts[i];
-		enum dane_host_state st = dane_host_state(h);
-
-		ttl_min(&ttl, &h->a);
-		ttl_min(&ttl, &h->aaaa);
-		ttl_min(&ttl, &h->tlsa_canon);
-		ttl_min(&ttl, &h->tlsa_orig);
-		if (st == DANE_HOST_NOADDR)
-			continue;
-		considered++;
-		switch (st) {
-		case DANE_HOST_TLSA_USABLE:
-			usable++;
-			break;
-		case DANE_HOST_TLSA_UNUSABLE:
-			unusable++;
-			weak++;
-			break;
-		case DANE_HOST_NO_TLSA:
-		case DANE_HOST_INSECURE:
-			weak++;
-			break;
-		case DANE_HOST_ADDR_BOGUS:
-		case DANE_HOST_TLSA_BOGUS:
-			if (!first_bogus)
-				first_bogus = h;
-			bogus++;
-			break;
-		case DANE_HOST_TLSA_FAILED:
-			tlsa_failed++;
-			/* FALLTHROUGH */
-		case DANE_HOST_ADDR_FAILED:
-			if (!first_failed)
-				first_failed = h;
-			failed++;
-			break;
-		default:
-			break;
-		}
-	}
-	out->ttl = ttl;
-	if (considered == 0) {
+	memset(&c, 0, sizeof(c));
+	c.ttl = out->ttl;
+	count_hosts(f, &c);
+	out->ttl = c.ttl;
+	if (c.considered == 0) {
 		snprintf(out->reason, sizeof(out->reason), "no MX host of %s has an address",
 			 f->domain);
 		return;
 	}
-	if (bogus == considered) {
+	if (c.bogus == c.considered) {
 		const struct dane_rrset *r;
 		const char *type;
 
-		if (dane_host_state(first_bogus) == DANE_HOST_ADDR_BOGUS) {
-			int is_a = first_bogus->a.sec == DNS_SEC_BOGUS;
+		if (dane_host_state(c.first_bogus) == DANE_HOST_ADDR_BOGUS) {
+			int is_a = c.first_bogus->a.sec == DNS_SEC_BOGUS;
 
-			r = is_a ? &first_bogus->a : &first_bogus->aaaa;
+			r = is_a ? &c.first_bogus->a : &c.first_bogus->aaaa;
 			type = is_a ? "A" : "AAAA";
 		} else {
-			r = first_bogus->tlsa;
+			r = c.first_bogus->tlsa;
 			type = "TLSA";
 		}
 		out->verdict = SOURCE_TEMP;
@@ -314,55 +325,55 @@ static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
 			 or_unknown(r->why));
 		return;
 	}
-	if (usable == considered && !f->truncated) {
+	if (c.usable == c.considered && !f->truncated) {
 		out->verdict = mode == DANE_ANSWER_NOTFOUND ? SOURCE_NOTFOUND : SOURCE_APPLIES;
 		out->level = mode == DANE_ANSWER_DANE ? "dane" : "dane-only";
 		snprintf(out->reason, sizeof(out->reason),
 			 "every MX host of %s has usable TLSA (%zu host%s)", f->domain,
-			 considered, considered == 1 ? "" : "s");
+			 c.considered, c.considered == 1 ? "" : "s");
 		return;
 	}
-	if (usable > 0 || unusable > 0 || bogus > 0 || tlsa_failed > 0) {
+	if (c.usable > 0 || c.unusable > 0 || c.bogus > 0 || c.tlsa_failed > 0) {
 		out->verdict = SOURCE_APPLIES;
 		out->level = "dane";
-		out->partial = weak > 0 || f->truncated;
-		if (usable > 0)
+		out->partial = c.weak > 0 || f->truncated;
+		if (c.usable > 0)
 			snprintf(out->reason, sizeof(out->reason),
-				 "%zu of %zu%s MX hosts of %s have usable TLSA", usable,
-				 considered, f->truncated ? "+" : "", f->domain);
-		else if (unusable > 0)
+				 "%zu of %zu%s MX hosts of %s have usable TLSA", c.usable,
+				 c.considered, f->truncated ? "+" : "", f->domain);
+		else if (c.unusable > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "TLSA published at %zu MX host%s of %s but none usable",
-				 unusable, unusable == 1 ? "" : "s", f->domain);
-		else if (bogus > 0)
+				 c.unusable, c.unusable == 1 ? "" : "s", f->domain);
+		else if (c.bogus > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "DNSSEC validation failure at %zu of %zu MX hosts of %s "
-				 "(Postfix skips those)", bogus, considered, f->domain);
+				 "(Postfix skips those)", c.bogus, c.considered, f->domain);
 		else
 			/* A secure host whose TLSA RRset cannot be had: what
 			 * resists a downgrade is Postfix's own dane level,
 			 * which defers it ("TLSA lookup error"). */
 			snprintf(out->reason, sizeof(out->reason),
 				 "TLSA lookup failed at %zu of %zu MX hosts (%s: %.160s); "
-				 "Postfix defers those", tlsa_failed, considered,
-				 first_failed->tlsa && first_failed->tlsa->done
-					 ? first_failed->tlsa->qname : first_failed->name,
-				 first_failed->tlsa ? or_unknown(first_failed->tlsa->why)
+				 "Postfix defers those", c.tlsa_failed, c.considered,
+				 c.first_failed->tlsa && c.first_failed->tlsa->done
+					 ? c.first_failed->tlsa->qname : c.first_failed->name,
+				 c.first_failed->tlsa ? or_unknown(c.first_failed->tlsa->why)
 						    : "not looked up");
 		return;
 	}
-	if (failed > 0) {
-		const struct dane_rrset *r = dane_host_state(first_failed) ==
+	if (c.failed > 0) {
+		const struct dane_rrset *r = dane_host_state(c.first_failed) ==
 							 DANE_HOST_ADDR_FAILED
-						     ? (failed_status(first_failed->a.status) ||
-							!first_failed->a.done
-							    ? &first_failed->a
-							    : &first_failed->aaaa)
-						     : first_failed->tlsa;
+						     ? (failed_status(c.first_failed->a.status) ||
+							!c.first_failed->a.done
+							    ? &c.first_failed->a
+							    : &c.first_failed->aaaa)
+						     : c.first_failed->tlsa;
 
 		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "lookup of %s failed: %s",
-			 r && r->done ? r->qname : first_failed->name,
+			 r && r->done ? r->qname : c.first_failed->name,
 			 r ? or_unknown(r->why) : "not looked up");
 		return;
 	}

@@ -423,6 +423,45 @@ static int pins_from_value(const char *v, struct provider_pin *pin, const char *
 	return 0;
 }
 
+/* One logical line "KEY VALUE..." (k, NUL-terminated, modified) into
+ * (*pins)[*npins]; an entry without hosts is not kept.  0 or -1. */
+static int pin_entry(char *k, struct provider_pin **pins, size_t *npins, size_t *cap,
+		     const char *origin, unsigned start, struct errbuf *why)
+{
+	struct provider_pin *p;
+	size_t kl = strcspn(k, " \t");
+	char *v = k + kl;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0')
+		return errbuf_set(why, "%.200s:%u: \"%.80s\" has no value", origin, start, k);
+	k[kl] = '\0';
+	if (kl >= PROVIDER_HOST_MAX)
+		return errbuf_set(why, "%.200s:%u: key too long", origin, start);
+	if (*npins >= PROVIDER_MAX_PINS)
+		return errbuf_set(why, "%.200s: more than %d entries", origin, PROVIDER_MAX_PINS);
+	if (*npins == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct provider_pin *np = realloc(*pins, nc * sizeof(*np));
+
+		if (np == NULL)
+			return errbuf_set(why, "out of memory");
+		*pins = np;
+		*cap = nc;
+	}
+	p = &(*pins)[*npins];
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i <= kl; i++)
+		p->domain[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
+	p->line = start;
+	if (pins_from_value(v, p, origin, start, why) < 0)
+		return -1;
+	if (p->nhosts > 0)
+		(*npins)++;
+	return 0;
+}
+
 int provider_pins_parse(const char *text, size_t len, const char *origin,
 			struct provider_pin **out, size_t *n, struct errbuf *why)
 {
@@ -484,48 +523,9 @@ int provider_pins_parse(const char *text, size_t len, const char *origin,
 		}
 		/* a new logical line starts (or EOF): finish the previous one */
 		if (ll > 0) {
-			char *k = logical, *v;
-			struct provider_pin *p;
-			size_t kl;
-
 			logical[ll] = '\0';
-			kl = strcspn(k, " \t");
-			v = k + kl;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v == '\0') {
-				errbuf_set(why, "%.200s:%u: \"%.80s\" has no value", origin, start, k);
+			if (pin_entry(logical, &pins, &npins, &cap, origin, start, why) < 0)
 				goto out;
-			}
-			k[kl] = '\0';
-			if (kl >= PROVIDER_HOST_MAX) {
-				errbuf_set(why, "%.200s:%u: key too long", origin, start);
-				goto out;
-			}
-			if (npins >= PROVIDER_MAX_PINS) {
-				errbuf_set(why, "%.200s: more than %d entries", origin, PROVIDER_MAX_PINS);
-				goto out;
-			}
-			if (npins == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct provider_pin *np = realloc(pins, nc * sizeof(*np));
-
-				if (np == NULL) {
-					errbuf_set(why, "out of memory");
-					goto out;
-				}
-				pins = np;
-				cap = nc;
-			}
-			p = &pins[npins];
-			memset(p, 0, sizeof(*p));
-			for (size_t i = 0; i <= kl; i++)
-				p->domain[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
-			p->line = start;
-			if (pins_from_value(v, p, origin, start, why) < 0)
-				goto out;
-			if (p->nhosts > 0)
-				npins++;
 			ll = 0;
 		}
 		if (eof)
