@@ -897,7 +897,7 @@ static void reload_done(void *arg)
 		/* the first failure of an outage, and a change of its kind */
 		if (!eng->db_down || config != eng->db_config_error) {
 			if (config)
-				log_warnx("policy table unusable (%s): a configuration "
+				log_warnx("policy table unavailable (%s): a configuration "
 					  "error, retrying does not help - fix the "
 					  "database or its grants (tlspolicy db init); "
 					  "serving the last snapshot (%zu rows)",

@@ -21,11 +21,12 @@
  * answered from the table, else `_default`.
  * tlspolicy's own failures answer like Postfix alone: a lookup that runs
  * past `lookup_deadline`, or whose discovery failed by our own fault
- * (SOURCE_FAILED and nothing decided, the discovery limit, out of
- * memory), is answered from the last decision of the domain (stale, at
+ * (SOURCE_FAILED and nothing decided, the discovery limit), is answered
+ * from the last decision of the domain (stale, at
  * most cache_max_ttl past its expiry) when there is one, else NOTFOUND
  * (Postfix applies main.cf) - never `_default`, never TEMP.  A TEMP
- * decision is only ever answered while fresh.
+ * decision is only ever answered while fresh.  Out of memory ends the
+ * process (util/xalloc.h, docs/ARCHITECTURE.md "Out of memory").
  * Concurrent lookups of one domain share one discovery.  Refresh-ahead:
  * a lookup answered from a cached decision in the last 10% of its TTL
  * (at least its last second; TTLs under 2 s excepted) starts one
