@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "sts", cmd_sts, "MTA-STS policy cache: refresh (discover now), show, flush" },
 	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA" },
 	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)" },
+	{ "own", cmd_own, "our own domains: TLSA records, rollover guard, MTA-STS/TLSRPT checks" },
 	/* COMMANDS: add new subcommands above this line */
 };
 
