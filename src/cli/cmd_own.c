@@ -784,9 +784,13 @@ static void tlsa_print(struct own_run *r, const char *host, const char *role,
 			printf("%s{\"host\":", *first ? "" : ",");
 			*first = 0;
 			cli_json_string(stdout, host);
-			printf(",\"role\":\"%s\",\"what\":\"%s\",\"key\":\"%s %d\",\"source\":",
-			       role, i == 0 ? "leaf key" : "issuing CA", ks->key_type,
-			       ks->key_bits);
+			printf(",\"role\":\"%s\",\"what\":\"%s\",\"key\":", role,
+			       i == 0 ? "leaf key" : "issuing CA");
+			if (i == 0)
+				printf("\"%s %d\"", ks->key_type, ks->key_bits);
+			else
+				printf("null");
+			printf(",\"source\":");
 			cli_json_string(stdout, ks->source);
 			printf(",\"subject\":");
 			cli_json_string(stdout, ks->chain[i].subject);
@@ -796,9 +800,13 @@ static void tlsa_print(struct own_run *r, const char *host, const char *role,
 			cli_json_string(stdout, line);
 			putchar('}');
 		} else {
-			printf("; %s, %s: %s %s %d from %s (%s)\n", host, role,
-			       i == 0 ? "leaf key" : "issuing CA", ks->key_type, ks->key_bits,
-			       ks->source, ks->chain[i].subject);
+			if (i == 0)
+				printf("; %s, %s: leaf key %s %d from %s (%s)\n", host, role,
+				       ks->key_type, ks->key_bits, ks->source,
+				       ks->chain[0].subject);
+			else
+				printf("; %s, %s: issuing CA %s from %s\n", host, role,
+				       ks->chain[i].subject, ks->source);
 			printf("%s\n", line);
 		}
 	}
