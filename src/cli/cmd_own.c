@@ -338,6 +338,41 @@ static void forget_others(struct own_run *r, const char *subject, const char *pr
 		store_own_delete(r->st, subject, del[i], &why);
 }
 
+/*
+ * The TTL of the TLSA RRset as published: a resolver answers from its
+ * cache with the TTL counted down, so the largest TTL ever seen for the
+ * owner (fact "ttl") counts, or --ttl when the admin gives the zone's
+ * TTL and it is larger.
+ */
+static unsigned rrset_ttl(struct own_run *r, const char *owner,
+			  const struct dns_answer *a)
+{
+	struct store_own_row row;
+	struct errbuf why;
+	unsigned long ttl = a->status == DNS_STATUS_DATA ? a->ttl : 0, old = 0;
+	char v[24];
+
+	if (r->ttl > ttl)
+		ttl = r->ttl;
+	if (r->st == NULL || a->status != DNS_STATUS_DATA || a->sec != DNS_SEC_SECURE)
+		return (unsigned)ttl;
+	errbuf_clear(&why);
+	if (store_own_get(r->st, owner, "ttl", &row, &why) == 1) {
+		old = strtoul(row.value, NULL, 10);
+		store_own_row_free(&row);
+	}
+	if (old > ttl)
+		return (unsigned)old;
+	if (r->save && ttl > old) {
+		struct store_own_row n = { (char *)owner, (char *)"ttl", v, r->now, r->now };
+
+		snprintf(v, sizeof(v), "%lu", ttl);
+		if (store_own_put(r->st, &n, &why) < 0)
+			log_warn("own: %s", why.msg);
+	}
+	return (unsigned)ttl;
+}
+
 /* ---- DANE of one host -------------------------------------------------- */
 
 static void roll_host(struct own_run *r, const char *domain, const char *host)
@@ -374,7 +409,7 @@ static void roll_host(struct own_run *r, const char *domain, const char *host)
 
 	snprintf(owner, sizeof(owner), "_%u._tcp.%s", r->port ? r->port : 25, host);
 	a = own_lookup(r, owner, DNS_TYPE_TLSA);
-	in.ttl = a->ttl;
+	in.ttl = rrset_ttl(r, owner, a);
 	if (a->sec == DNS_SEC_BOGUS) {
 		in.state = OWN_TLSA_BOGUS;
 		snprintf(why, sizeof(why), "%s", a->why ? a->why : "bogus");
@@ -630,6 +665,8 @@ static void own_usage(FILE *out)
 		"                      TLSA has been published for 2 x TTL; else 2 and the records\n"
 		"  --now T             the clock (unix time or +DURATION from now): ages, first seen\n"
 		"  --no-save           do not record first-seen facts in the database\n"
+		"  --ttl N             (check) the TLSA RRset's TTL as in the zone, when larger than\n"
+		"                      any seen (a resolver counts it down); (tlsa) the TTL printed\n"
 		"  --only LIST         dane, sts, tlsrpt (comma-separated)\n"
 		"\n"
 		"Exit codes (check): 0 ok, 1 warning, 2 error, 3 could not check (also bad usage).\n");
