@@ -430,9 +430,14 @@ static void roll_host(struct own_run *r, const char *domain, const char *host)
 			struct own_roll_pub *p = &pubs[npub];
 			char txt[OWN_TLSA_HEX + 16];
 
-			if (rr_tlsa(a->records[i].data, a->records[i].len, &t, NULL) < 0 ||
-			    t.len > sizeof(p->rr.data) || (t.mtype != 1 && t.mtype != 2))
-				continue; /* matching type 0 is not checked here */
+			if (rr_tlsa(a->records[i].data, a->records[i].len, &t, NULL) < 0)
+				continue;
+			if (t.len > sizeof(p->rr.data) || t.mtype == 0) {
+				/* full data (matching type 0): not compared here */
+				if (t.mtype == 0 && (t.usage == 2 || t.usage == 3))
+					in.nuncompared++;
+				continue;
+			}
 			memset(p, 0, sizeof(*p));
 			p->rr.usage = t.usage;
 			p->rr.selector = t.selector;

@@ -97,9 +97,11 @@ static void check_tlsa(const struct own_roll_in *in, const char *owner,
 
 	switch (in->state) {
 	case OWN_TLSA_SECURE:
-		own_report_add(rep, in->domain, "tlsa", owner, nusable ? OWN_OK : OWN_ERROR,
-			       NULL, "%zu record(s), %zu usable for SMTP, TTL %u, DNSSEC secure",
-			       in->ntlsa, nusable, in->ttl);
+		own_report_add(rep, in->domain, "tlsa", owner,
+			       nusable || in->nuncompared ? OWN_OK : OWN_ERROR,
+			       NULL, "%zu record(s), %zu usable for SMTP, TTL %u, DNSSEC secure%s",
+			       in->ntlsa + in->nuncompared, nusable, in->ttl,
+			       in->nuncompared ? " (matching type 0 records not compared)" : "");
 		return;
 	case OWN_TLSA_NONE:
 		for (size_t i = 0; i < in->nlive; i++)
@@ -154,7 +156,7 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 		char fix[FIX_MAX] = "";
 
 		key_desc(ks, desc, sizeof(desc));
-		if (in->state != OWN_TLSA_SECURE || nusable == 0) {
+		if (in->state != OWN_TLSA_SECURE || (nusable == 0 && in->nuncompared == 0)) {
 			if (in->state == OWN_TLSA_SECURE) {
 				fix_records(fix, sizeof(fix), in, ks);
 				own_report_add(rep, in->domain, "current", in->host, OWN_ERROR,
@@ -170,6 +172,14 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 			continue;
 		}
 		fix_records(fix, sizeof(fix), in, ks);
+		if (in->nuncompared > 0) {
+			own_report_add(rep, in->domain, "current", in->host, OWN_UNKNOWN, fix,
+				       "%s matches no compared record; %zu record(s) with "
+				       "matching type 0 (full data) were not compared: "
+				       "publish the 3 1 1 record below to be sure", desc,
+				       in->nuncompared);
+			continue;
+		}
 		own_report_add(rep, in->domain, "current", in->host, OWN_ERROR, fix,
 			       "OUTAGE NOW: the %s matches no TLSA record; DANE "
 			       "senders defer mail to this host", desc);

@@ -34,7 +34,11 @@
  *
  * Why 2 x TTL: a resolver may hold the old RRset for one TTL after the
  * new one is published, and a sender may have looked it up just before;
- * waiting two TTLs (RFC 7671 8.1, "at least two TTLs") covers both.
+ * waiting two TTLs (RFC 7671 section 8, TLSA publisher requirements)
+ * covers both.  Postfix's smtp(8) caches TLSA RRsets in-process for their
+ * TTL too (tls_dane.c): in the lab, a switch one second after the next
+ * key's record was published made the sender defer mail until its cached
+ * RRset expired.
  * Ages are measured from the first time tlspolicy saw the record, so a
  * record published before the first run counts from that run.
  */
@@ -74,6 +78,8 @@ struct own_roll_in {
 	unsigned ttl;            /* of the TLSA RRset (or the negative TTL) */
 	size_t ntlsa;
 	const struct own_roll_pub *tlsa;
+	size_t nuncompared;      /* records not in tlsa[]: matching type 0
+				  * (full data), not compared here */
 	long long live_since;    /* first seen serving the current key(s); 0: now */
 	long long now;
 	int deploy_check;

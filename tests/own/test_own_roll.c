@@ -415,6 +415,17 @@ static void test_tlsa_states(void **state)
 	assert_non_null(find(&rep, "current", OWN_ERROR));
 	own_report_free(&rep);
 
+	/* only a matching type 0 record (not compared): unknown, never a
+	 * false "OUTAGE NOW" */
+	base_in(&in, &a, 1, NULL, 0, NULL, 0);
+	in.nuncompared = 1;
+	own_report_init(&rep);
+	own_roll_check(&in, &rep);
+	assert_non_null(find(&rep, "tlsa", OWN_OK));
+	assert_non_null(find(&rep, "current", OWN_UNKNOWN));
+	assert_null(find(&rep, "current", OWN_ERROR));
+	own_report_free(&rep);
+
 	/* the key in service unknown (probe failed, no files) */
 	pubs[0] = pub_of(&ra, NOW - 500);
 	base_in(&in, NULL, 0, NULL, 0, pubs, 1);
