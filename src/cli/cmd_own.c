@@ -284,14 +284,14 @@ static long long seen(struct own_run *r, const char *subject, const char *fact)
 		return t;
 	}
 	if (rc < 0) {
-		log_warn("own: %s", why.msg);
+		log_warnx("own: %s", why.msg);
 		return t;
 	}
 	if (r->save) {
 		struct store_own_row n = { (char *)subject, (char *)fact, (char *)"", t, t };
 
 		if (store_own_put(r->st, &n, &why) < 0)
-			log_warn("own: %s", why.msg);
+			log_warnx("own: %s", why.msg);
 	}
 	return t;
 }
@@ -331,7 +331,7 @@ static void forget_others(struct own_run *r, const char *subject, const char *pr
 		return;
 	errbuf_clear(&why);
 	if (store_own_list(r->st, subject, forget_cb, &f, &why) < 0) {
-		log_warn("own: %s", why.msg);
+		log_warnx("own: %s", why.msg);
 		return;
 	}
 	for (size_t i = 0; i < f.ndel; i++)
@@ -368,7 +368,7 @@ static unsigned rrset_ttl(struct own_run *r, const char *owner,
 
 		snprintf(v, sizeof(v), "%lu", ttl);
 		if (store_own_put(r->st, &n, &why) < 0)
-			log_warn("own: %s", why.msg);
+			log_warnx("own: %s", why.msg);
 	}
 	return (unsigned)ttl;
 }
@@ -607,7 +607,7 @@ static void sts_domain(struct own_run *r, const char *domain,
 				abort();
 			snprintf(v, len, "%s\n%s", out.id, out.text);
 			if (store_own_put(r->st, &row, &eb) < 0)
-				log_warn("own: %s", eb.msg);
+				log_warnx("own: %s", eb.msg);
 			free(v);
 		}
 		if (out.testing && !have_testing) {
@@ -793,8 +793,21 @@ static int run_setup(struct own_run *r, const char *cmd, int need_dns, int need_
 			cli_error(cmd, "%s", why.msg);
 			return -1;
 		}
-		if ((r->st = cli_store_open(r->cli, cmd, STORE_OPEN_EXISTING)) == NULL)
+		if (!r->save) {
+			/* --no-save: a database is read when there is one; without
+			 * it every fact counts from now */
+			const char *url = r->cli->db_url ? r->cli->db_url :
+					  config_get(r->cfg, "database");
+
+			errbuf_clear(&why);
+			if (store_open_ex(url, STORE_OPEN_EXISTING, &r->st, &why) != 0) {
+				r->st = NULL;
+				log_warnx("own: %s: every record counts as first seen now", why.msg);
+				return 0;
+			}
+		} else if ((r->st = cli_store_open(r->cli, cmd, STORE_OPEN_EXISTING)) == NULL) {
 			return -1;
+		}
 		errbuf_clear(&why);
 		{
 			struct store_own_row row;

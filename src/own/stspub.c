@@ -169,7 +169,11 @@ int own_sts_check(const struct own_sts_in *in, struct own_report *rep,
 		       sts_mode_name(pol->mode), pol->nmx, pol->max_age);
 
 	/* every live MX covered */
-	if (pol->mode != STS_MODE_NONE) {
+	if (pol->mode != STS_MODE_NONE && in->nmx == 0) {
+		own_report_add(rep, d, "sts-mx", d, OWN_UNKNOWN, NULL,
+			       "no live MX host known (MX lookup failed, or a null MX): "
+			       "the mx lines were not compared");
+	} else if (pol->mode != STS_MODE_NONE) {
 		size_t missing = 0;
 
 		for (size_t i = 0; i < in->nmx; i++) {
