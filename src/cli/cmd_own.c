@@ -49,6 +49,11 @@
 #define OWN_MAX_KEYS 8
 #define OWN_EXIT_CANNOT 3
 
+/* a client that takes only ECDSA (and EdDSA) or only RSA signatures */
+#define OWN_SIGALGS_EC "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:ed25519:ed448"
+#define OWN_SIGALGS_RSA "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:" \
+	"rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512"
+
 enum { ONLY_DANE = 1, ONLY_STS = 2, ONLY_TLSRPT = 4, ONLY_ALL = 7 };
 
 struct own_run {
@@ -57,6 +62,7 @@ struct own_run {
 	struct event_base *base;
 	struct dns *dns;
 	struct probe_ctx *probe;
+	struct probe_ctx *probe_ec, *probe_rsa;  /* one signature type only */
 	struct sts_fetcher *fetcher;
 	struct store *st;
 	int save, no_probe, deploy, only;
@@ -259,6 +265,35 @@ static int probe_host(struct own_run *r, const char *host, struct own_keyset *ou
 	return 0;
 }
 
+/*
+ * The keys a host serves: the chain of a default handshake, then one
+ * offering only the other signature type (a server with an RSA and an
+ * ECDSA certificate shows each to a client that takes only it; a server
+ * with one certificate fails that handshake, which is no finding).
+ * Returns the number of key sets added; pwhy says why none.
+ */
+static size_t probe_keys(struct own_run *r, const char *host, struct own_keyset *sets,
+			 size_t *n, size_t max, char *pwhy, size_t pwhylen)
+{
+	struct own_keyset ks, alt;
+	struct probe_ctx *other;
+	struct probe_ctx *save = r->probe;
+	char ignore[ERRBUF_MAX];
+	size_t n0 = *n;
+
+	if (probe_host(r, host, &ks, pwhy, pwhylen) < 0)
+		return 0;
+	other = strcmp(ks.key_type, "RSA") == 0 ? r->probe_ec : r->probe_rsa;
+	add_sets(sets, n, max, &ks, 1);
+	if (other != NULL) {
+		r->probe = other;
+		if (probe_host(r, host, &alt, ignore, sizeof(ignore)) == 0)
+			add_sets(sets, n, max, &alt, 1);
+		r->probe = save;
+	}
+	return *n - n0;
+}
+
 /* ---- the tlspolicy_own facts ------------------------------------------- */
 
 /* first_seen of (subject, fact); records it at now when new.  Without a
@@ -390,10 +425,8 @@ static void roll_host(struct own_run *r, const char *domain, const char *host)
 
 	memset(&in, 0, sizeof(in));
 	if (!r->no_probe) {
-		struct own_keyset ks;
-
-		if (probe_host(r, host, &ks, pwhy, sizeof(pwhy)) == 0)
-			add_sets(live, &nlive, OWN_MAX_KEYS, &ks, 1);
+		if (probe_keys(r, host, live, &nlive, OWN_MAX_KEYS, pwhy, sizeof(pwhy)) > 0)
+			pwhy[0] = '\0';
 	} else {
 		snprintf(pwhy, sizeof(pwhy), "--no-probe and no --cert file for %s", host);
 	}
@@ -756,6 +789,8 @@ static void run_free(struct own_run *r)
 	if (r->fetcher)
 		sts_fetcher_free(r->fetcher);
 	probe_free(r->probe);
+	probe_free(r->probe_ec);
+	probe_free(r->probe_rsa);
 	if (r->dns)
 		dns_free(r->dns);
 	if (r->base)
@@ -784,6 +819,16 @@ static int run_setup(struct own_run *r, const char *cmd, int need_dns, int need_
 	if ((r->probe = probe_new_cfg(r->base, r->dns, r->cfg, NULL, &why)) == NULL) {
 		cli_error(cmd, "%s", why.msg);
 		return -1;
+	}
+	{
+		struct probe_opts ec = { .sigalgs = OWN_SIGALGS_EC };
+		struct probe_opts rsa = { .sigalgs = OWN_SIGALGS_RSA };
+
+		if ((r->probe_ec = probe_new_cfg(r->base, r->dns, r->cfg, &ec, &why)) == NULL ||
+		    (r->probe_rsa = probe_new_cfg(r->base, r->dns, r->cfg, &rsa, &why)) == NULL) {
+			cli_error(cmd, "%s", why.msg);
+			return -1;
+		}
 	}
 	if (need_db) {
 		struct sts_fetch_opts fo;
@@ -824,8 +869,24 @@ static int run_setup(struct own_run *r, const char *cmd, int need_dns, int need_
 
 /* ---- own tlsa ----------------------------------------------------------- */
 
+/* Records printed for the current host (a CA shared by two keys once). */
+struct printed {
+	size_t n;
+	struct own_tlsa_rr rr[2 * 2 * OWN_MAX_KEYS];
+};
+
+static int printed_before(struct printed *p, const struct own_tlsa_rr *rr)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (own_tlsa_equal(&p->rr[i], rr))
+			return 1;
+	if (p->n < sizeof(p->rr) / sizeof(p->rr[0]))
+		p->rr[p->n++] = *rr;
+	return 0;
+}
+
 static void tlsa_print(struct own_run *r, const char *host, const char *role,
-		       const struct own_keyset *ks, int *first)
+		       const struct own_keyset *ks, int *first, struct printed *done)
 {
 	struct own_tlsa_rr rr[2];
 	int n = 1;
@@ -834,6 +895,8 @@ static void tlsa_print(struct own_run *r, const char *host, const char *role,
 	own_tlsa_leaf(ks, &rr[0]);
 	n += own_tlsa_issuer(ks, &rr[1]);
 	for (int i = 0; i < n; i++) {
+		if (printed_before(done, &rr[i]))
+			continue;
 		own_tlsa_zone_line(host, r->port, r->ttl, &rr[i], line, sizeof(line));
 		if (r->cli->json) {
 			printf("%s{\"host\":", *first ? "" : ",");
@@ -895,16 +958,12 @@ static int own_tlsa(struct own_run *r, int argc, char **argv, int probe)
 		struct own_keyset live[OWN_MAX_KEYS], next[OWN_MAX_KEYS];
 		size_t nlive = 0, nnext = 0;
 		char pwhy[ERRBUF_MAX];
+		struct printed done;
 
-		if (probe) {
-			struct own_keyset ks;
-
-			if (probe_host(r, hosts[h], &ks, pwhy, sizeof(pwhy)) == 0)
-				add_sets(live, &nlive, OWN_MAX_KEYS, &ks, 1);
-			else {
-				cli_error("own tlsa", "%s", pwhy);
-				rc = EXIT_FAIL;
-			}
+		if (probe && probe_keys(r, hosts[h], live, &nlive, OWN_MAX_KEYS, pwhy,
+					sizeof(pwhy)) == 0) {
+			cli_error("own tlsa", "%s", pwhy);
+			rc = EXIT_FAIL;
 		}
 		errbuf_clear(&why);
 		if (load_files(r->cert, r->ncert, hosts[h], live, &nlive, OWN_MAX_KEYS, &why) < 0 ||
@@ -912,10 +971,11 @@ static int own_tlsa(struct own_run *r, int argc, char **argv, int probe)
 			cli_error("own tlsa", "%s", why.msg);
 			rc = EXIT_FAIL;
 		}
+		memset(&done, 0, sizeof(done));
 		for (size_t i = 0; i < nlive; i++)
-			tlsa_print(r, hosts[h], "in service", &live[i], &first);
+			tlsa_print(r, hosts[h], "in service", &live[i], &first, &done);
 		for (size_t i = 0; i < nnext; i++)
-			tlsa_print(r, hosts[h], "next", &next[i], &first);
+			tlsa_print(r, hosts[h], "next", &next[i], &first, &done);
 		for (size_t i = 0; i < nlive; i++)
 			own_keyset_free(&live[i]);
 		for (size_t i = 0; i < nnext; i++)

@@ -38,10 +38,15 @@ char *own_time(long long t, char *out, size_t outlen)
 	return out;
 }
 
+/* Appends line unless fix has it already (an issuing CA shared by an
+ * RSA and an ECDSA key gives the same 2 1 1 record twice). */
 static void fix_add(char *fix, size_t len, const char *line)
 {
-	size_t n = strlen(fix);
+	size_t n = strlen(fix), l = strlen(line);
 
+	for (const char *p = fix; (p = strstr(p, line)) != NULL; p += l)
+		if ((p == fix || p[-1] == '\n') && p[l] == '\n')
+			return;
 	snprintf(fix + n, len - n, "%s\n", line);
 }
 

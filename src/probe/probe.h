@@ -64,6 +64,10 @@ struct probe_opts {
 	const char *ca_file;     /* NULL or "": OpenSSL's default paths */
 	const char *helo;        /* EHLO name; NULL: this host's name */
 	unsigned max_parallel;   /* 0: PROBE_DEFAULT_PARALLEL */
+	/* TLS signature algorithms offered (SSL_CTX_set1_sigalgs_list), so
+	 * that a server with an RSA and an ECDSA certificate shows either;
+	 * NULL: OpenSSL's default */
+	const char *sigalgs;
 };
 
 /* Creates a context on base; dns (may be NULL) must outlive it.

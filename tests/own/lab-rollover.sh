@@ -23,6 +23,9 @@
 #   5. --now 2 x TTL after the switch           check: "safe to remove"
 #      old record removed                       check ok, exit 0   Verified
 #      (own tlsa --probe now gives the next key's digest = openssl's)
+#   RSA + ECDSA: the receiver also serves an RSA certificate; own tlsa
+#      --probe shows both keys, own check calls the RSA key an outage
+#      until its 3 1 1 is published
 #
 #   own-out.example (the same run with the pre-publication skipped)
 #   0. current key published                    check ok        Verified
@@ -75,6 +78,7 @@ serve() {
 	fail "receiver $1 does not serve $2"
 }
 restore() {
+	postconf -c "$R" -PX "127.0.3.90:25/inet/smtpd_tls_chain_files" 2>/dev/null
 	serve 127.0.3.90 own-roll-cur
 	serve 127.0.3.91 own-out-cur
 	lab zone-set _25._tcp.mx.own-roll.example TLSA $TTL "3 1 1 $ROLL_CUR" >/dev/null 2>&1
@@ -178,6 +182,36 @@ expect_rc 0 "5. old record removed: all ok"
 deliver "$D" sent "5. after the rollover"
 own tlsa --probe --ttl $TTL mx.own-roll.example
 expect_out "_25._tcp.mx.own-roll.example. $TTL IN TLSA 3 1 1 $ROLL_NEXT" "5. own tlsa --probe = openssl's digest of the served key"
+
+# --- RSA and ECDSA: the server gets a second (RSA) certificate -----------
+# A DANE sender that takes only RSA signatures gets the RSA chain: its key
+# needs a record too.  The probe shows both keys (a handshake offering
+# only the other signature type), the check calls the unpublished one an
+# outage, and publishing its 3 1 1 makes it ok.
+openssl req -new -newkey rsa:2048 -nodes -keyout "$T_DIR/rsa.key" -subj /CN=mx.own-roll.example \
+	-out "$T_DIR/rsa.csr" >/dev/null 2>&1 &&
+printf 'subjectAltName=DNS:mx.own-roll.example\n' >"$T_DIR/san.ext" &&
+openssl x509 -req -in "$T_DIR/rsa.csr" -CA "$CA/ca-issuing.crt" -CAkey "$CA/ca-issuing.key" \
+	-CAcreateserial -CAserial "$T_DIR/ca.srl" -days 30 -extfile "$T_DIR/san.ext" \
+	-out "$T_DIR/rsa.crt" >/dev/null 2>&1 &&
+cat "$T_DIR/rsa.crt" "$CA/ca-issuing.crt" >"$T_DIR/rsa.chain.pem" || fail "RSA certificate"
+chmod 755 "$T_DIR"
+ROLL_RSA=$(spki "$T_DIR/rsa.crt")
+postconf -c "$R" -P "127.0.3.90:25/inet/smtpd_tls_chain_files=$CA/own-roll-next.key,$CA/own-roll-next.chain.pem,$T_DIR/rsa.key,$T_DIR/rsa.chain.pem" &&
+	in_ns postfix -c "$R" reload >/dev/null 2>&1 || fail "receiver: RSA + ECDSA"
+sleep 1
+own tlsa --probe --ttl $TTL mx.own-roll.example
+expect_out "_25._tcp.mx.own-roll.example. $TTL IN TLSA 3 1 1 $ROLL_NEXT" "RSA+ECDSA: own tlsa --probe shows the ECDSA key"
+expect_out "_25._tcp.mx.own-roll.example. $TTL IN TLSA 3 1 1 $ROLL_RSA" "RSA+ECDSA: own tlsa --probe shows the RSA key (= openssl)"
+own check --only dane "$D"
+expect_rc 2 "RSA+ECDSA: the RSA key has no record"
+expect_out "OUTAGE NOW: the RSA 2048 key" "RSA+ECDSA: the RSA key is named"
+expect_out "_25._tcp.mx.own-roll.example. $TTL IN TLSA 3 1 1 $ROLL_RSA" "RSA+ECDSA: its record to publish"
+lab zone-set _25._tcp.mx.own-roll.example TLSA $TTL "3 1 1 $ROLL_NEXT" "3 1 1 $ROLL_RSA" >/dev/null ||
+	fail "zone-set: publish the RSA key"
+own check --only dane "$D"
+expect_rc 0 "RSA+ECDSA: both keys published"
+postconf -c "$R" -PX "127.0.3.90:25/inet/smtpd_tls_chain_files" && in_ns postfix -c "$R" reload >/dev/null 2>&1
 
 # --- the same run with the pre-publication skipped: the outage -----------
 D=own-out.example
