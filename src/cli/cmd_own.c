@@ -374,21 +374,53 @@ static void forget_others(struct own_run *r, const char *subject, const char *pr
 }
 
 /*
+ * The original TTL of the RRSIGs over owner's TLSA RRset (RFC 4034 3.1:
+ * type covered, algorithm, labels, original TTL), 0 when none.  It is
+ * not validated (RRSIG answers are not signed themselves), so it may
+ * only make the wait longer, never shorter; capped at OWN_TTL_CAP.
+ */
+#define OWN_TTL_CAP 604800UL  /* BIND's default max-cache-ttl: one week */
+#define OWN_TYPE_RRSIG 46     /* RFC 4034 */
+static unsigned long rrsig_ttl(struct own_run *r, const char *owner)
+{
+	struct dns_answer *a = own_lookup(r, owner, OWN_TYPE_RRSIG);
+	unsigned long best = 0;
+
+	if (a->status == DNS_STATUS_DATA)
+		for (size_t i = 0; i < a->count; i++) {
+			const unsigned char *d = a->records[i].data;
+			unsigned long t;
+
+			if (a->records[i].len < 8 || ((d[0] << 8) | d[1]) != DNS_TYPE_TLSA)
+				continue;
+			t = ((unsigned long)d[4] << 24) | ((unsigned long)d[5] << 16) |
+			    ((unsigned long)d[6] << 8) | d[7];
+			if (t > best)
+				best = t;
+		}
+	dns_answer_free(a);
+	return best > OWN_TTL_CAP ? OWN_TTL_CAP : best;
+}
+
+/*
  * The TTL of the TLSA RRset as published: a resolver answers from its
- * cache with the TTL counted down, so the largest TTL ever seen for the
- * owner (fact "ttl") counts, or --ttl when the admin gives the zone's
- * TTL and it is larger.
+ * cache with the TTL counted down, so the largest of the answer's TTL,
+ * the RRSIGs' original TTL, the largest TTL ever seen for the owner
+ * (fact "ttl") and --ttl counts.
  */
 static unsigned rrset_ttl(struct own_run *r, const char *owner,
 			  const struct dns_answer *a)
 {
 	struct store_own_row row;
 	struct errbuf why;
-	unsigned long ttl = a->status == DNS_STATUS_DATA ? a->ttl : 0, old = 0;
+	unsigned long ttl = a->status == DNS_STATUS_DATA ? a->ttl : 0, old = 0, sig;
 	char v[24];
 
 	if (r->ttl > ttl)
 		ttl = r->ttl;
+	if (a->status == DNS_STATUS_DATA && a->sec == DNS_SEC_SECURE &&
+	    (sig = rrsig_ttl(r, owner)) > ttl)
+		ttl = sig;
 	if (r->st == NULL || a->status != DNS_STATUS_DATA || a->sec != DNS_SEC_SECURE)
 		return (unsigned)ttl;
 	errbuf_clear(&why);
@@ -1065,11 +1097,11 @@ static int own_check(struct own_run *r, int argc, char **argv)
 	if (ndoms == 0)
 		for (size_t i = 0; i < r->nmx; i++)
 			roll_host(r, r->mx[i], r->mx[i]);
+	rc = r->deploy ? own_roll_deploy_exit(&r->rep) : own_report_exit(&r->rep);
 	if (r->cli->json)
-		own_report_json(stdout, &r->rep);
+		own_report_json_exit(stdout, &r->rep, rc);
 	else
 		own_report_text(stdout, &r->rep);
-	rc = r->deploy ? own_roll_deploy_exit(&r->rep) : own_report_exit(&r->rep);
 	if (r->deploy && !r->cli->json)
 		printf("\ndeploy-check: %s\n", rc == 0 ? "safe to deploy the next key" :
 		       rc == 2 ? "NOT safe: publish the records above and wait 2 x TTL" :

@@ -179,10 +179,15 @@ static void json_str(FILE *out, const char *s)
 
 void own_report_json(FILE *out, const struct own_report *r)
 {
+	own_report_json_exit(out, r, own_report_exit(r));
+}
+
+void own_report_json_exit(FILE *out, const struct own_report *r, int code)
+{
 	int first_dom = 1;
 
 	fprintf(out, "{\"verdict\":\"%s\",\"exit\":%d,\"domains\":[",
-		own_verdict_name(own_report_worst(r, NULL)), own_report_exit(r));
+		own_verdict_name(own_report_worst(r, NULL)), code);
 	for (size_t d = 0; d < r->n; d++) {
 		const char *dom = r->f[d].domain;
 		int first = 1;

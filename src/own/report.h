@@ -62,5 +62,7 @@ int own_report_exit(const struct own_report *r);
 
 void own_report_text(FILE *out, const struct own_report *r);
 void own_report_json(FILE *out, const struct own_report *r);
+/* The same with the process's exit code in "exit" (--deploy-check). */
+void own_report_json_exit(FILE *out, const struct own_report *r, int code);
 
 #endif

@@ -211,7 +211,9 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 			}
 			own_report_add(rep, in->domain, "next", in->host, notyet, fix,
 				       "%s: NOT published: not safe to switch; publish "
-				       "the records below and wait 2 x TTL (%s)", desc,
+				       "the 3 1 1 record below%s and wait 2 x TTL (%s)", desc,
+				       ks->n > 1 ? " (the 2 1 1 of its issuing CA also covers "
+				       "later keys the CA certifies)" : "",
 				       own_duration(two_ttl, a, sizeof(a)));
 			continue;
 		}

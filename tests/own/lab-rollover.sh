@@ -135,6 +135,13 @@ own check --only dane "$D"
 expect_rc 0 "0. current key published"
 expect_out "published (3 1 1 $ROLL_CUR)" "0. the probe's key matches the record"
 deliver "$D" sent "0. before the rollover"
+# the TTL is the zone's, not the resolver's counted-down one: a fresh
+# database, the RRset cached by the resolver 2 s ago
+"$TLSPOLICY" --db "sqlite:$T_DIR/fresh.db" db init >/dev/null
+in_ns dig +short @"$LAB_RESOLVER" _25._tcp.mx.own-roll.example TLSA >/dev/null
+sleep 2
+own check --db "sqlite:$T_DIR/fresh.db" --only dane "$D"
+expect_out "TTL $TTL, DNSSEC secure" "0. the zone's TTL (RRSIG original TTL), not the cache's"
 
 # --- 1. next key not published: deploy-check refuses ----------------------
 own deploy-check --next "$NEXT" "$D"
