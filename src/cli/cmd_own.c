@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "store/store_own.h"
 #include "util/config.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <event2/event.h>
@@ -65,7 +66,9 @@ struct own_run {
 	struct probe_ctx *probe_ec, *probe_rsa;  /* one signature type only */
 	struct sts_fetcher *fetcher;
 	struct store *st;
-	int save, no_probe, deploy, only;
+	int save, no_probe, deploy, only, probe_tlsa;
+	const char *mode;              /* sts-policy --mode */
+	unsigned long max_age;         /* sts-policy --max-age */
 	long long now;
 	unsigned port, ttl;
 	const char *cert[OWN_MAX_SPECS], *next[OWN_MAX_SPECS], *mx[OWN_MAX_SPECS];
@@ -442,20 +445,111 @@ static unsigned rrset_ttl(struct own_run *r, const char *owner,
 
 /* ---- DANE of one host -------------------------------------------------- */
 
+/* The facts of one host's TLSA RRset and the keys it serves. */
+struct host_facts {
+	struct own_roll_in in;
+	struct own_roll_pub pubs[OWN_ROLL_MAX_TLSA];
+	char why[ERRBUF_MAX];
+};
+
+static enum own_tlsa_state tlsa_state(const struct dns_answer *a, char *why, size_t len)
+{
+	if (a->sec == DNS_SEC_BOGUS) {
+		snprintf(why, len, "%s", a->why ? a->why : "bogus");
+		return OWN_TLSA_BOGUS;
+	}
+	if (a->status == DNS_STATUS_DATA || a->status == DNS_STATUS_NODATA ||
+	    a->status == DNS_STATUS_NXDOMAIN) {
+		if (a->sec != DNS_SEC_SECURE)
+			return OWN_TLSA_INSECURE;
+		return a->status == DNS_STATUS_DATA ? OWN_TLSA_SECURE : OWN_TLSA_NONE;
+	}
+	snprintf(why, len, "%s%s%s", dns_status_name(a->status),
+		 a->why ? ": " : "", a->why ? a->why : "");
+	return OWN_TLSA_FAILED;
+}
+
+/* The TLSA RRset at owner into h, each record with its first-seen time;
+ * the facts of records no longer published are forgotten. */
+static void tlsa_facts(struct own_run *r, const char *owner, struct host_facts *h)
+{
+	char facts[OWN_ROLL_MAX_TLSA][STORE_OWN_KEY_MAX + 1];
+	const char *keep[OWN_ROLL_MAX_TLSA];
+	struct dns_answer *a = own_lookup(r, owner, DNS_TYPE_TLSA);
+	size_t npub = 0;
+
+	h->in.ttl = rrset_ttl(r, owner, a);
+	h->in.state = tlsa_state(a, h->why, sizeof(h->why));
+	for (size_t i = 0; a->status == DNS_STATUS_DATA && i < a->count &&
+	     npub < OWN_ROLL_MAX_TLSA; i++) {
+		struct tlsa_rr t;
+		struct own_roll_pub *p = &h->pubs[npub];
+		char txt[OWN_TLSA_HEX + 16];
+
+		if (rr_tlsa(a->records[i].data, a->records[i].len, &t, NULL) < 0)
+			continue;
+		if (t.len > sizeof(p->rr.data) || t.mtype == 0) {
+			/* full data (matching type 0): not compared here */
+			if (t.mtype == 0 && (t.usage == 2 || t.usage == 3))
+				h->in.nuncompared++;
+			continue;
+		}
+		memset(p, 0, sizeof(*p));
+		p->rr.usage = t.usage;
+		p->rr.selector = t.selector;
+		p->rr.mtype = t.mtype;
+		p->rr.len = t.len;
+		memcpy(p->rr.data, t.data, t.len);
+		snprintf(facts[npub], sizeof(facts[0]), "tlsa %s",
+			 own_tlsa_text(&p->rr, txt, sizeof(txt)));
+		keep[npub] = facts[npub];
+		p->first_seen = h->in.state == OWN_TLSA_SECURE ? seen(r, owner, facts[npub])
+							       : r->now;
+		npub++;
+	}
+	dns_answer_free(a);
+	h->in.tlsa = h->pubs;
+	h->in.ntlsa = npub;
+	if (h->in.state == OWN_TLSA_SECURE || h->in.state == OWN_TLSA_NONE)
+		forget_others(r, owner, "tlsa ", keep, npub);
+}
+
+/* When the keys in service were first seen serving (the newest of
+ * them); the facts of keys no longer served are forgotten. */
+static long long live_since(struct own_run *r, const char *owner,
+			    const struct own_keyset *live, size_t nlive)
+{
+	char facts[OWN_MAX_KEYS][STORE_OWN_KEY_MAX + 1];
+	const char *keep[OWN_MAX_KEYS];
+	long long since = 0;
+
+	for (size_t i = 0; i < nlive && i < OWN_MAX_KEYS; i++) {
+		struct own_tlsa_rr rr;
+		char hex[OWN_TLSA_HEX];
+		long long t;
+
+		own_tlsa_leaf(&live[i], &rr);
+		snprintf(facts[i], sizeof(facts[0]), "live %s",
+			 own_tlsa_hex(&rr, hex, sizeof(hex)));
+		keep[i] = facts[i];
+		if ((t = seen(r, owner, facts[i])) > since)
+			since = t;
+	}
+	if (nlive > 0)
+		forget_others(r, owner, "live ", keep, nlive);
+	return since;
+}
+
 static void roll_host(struct own_run *r, const char *domain, const char *host)
 {
 	struct own_keyset live[OWN_MAX_KEYS], next[OWN_MAX_KEYS];
-	struct own_roll_pub pubs[OWN_ROLL_MAX_TLSA];
-	char facts[OWN_ROLL_MAX_TLSA + OWN_MAX_KEYS][STORE_OWN_KEY_MAX + 1];
-	const char *keep[OWN_ROLL_MAX_TLSA + OWN_MAX_KEYS];
-	char owner[DNS_NAME_BUF + 16], why[ERRBUF_MAX] = "", pwhy[ERRBUF_MAX] = "";
-	size_t nlive = 0, nnext = 0, npub = 0, nkeep = 0;
-	struct own_roll_in in;
-	struct dns_answer *a;
+	struct host_facts *h = calloc(1, sizeof(*h));
+	char owner[DNS_NAME_BUF + 16], pwhy[ERRBUF_MAX] = "";
+	size_t nlive = 0, nnext = 0;
 	struct errbuf eb;
-	long long since = 0;
 
-	memset(&in, 0, sizeof(in));
+	if (h == NULL)
+		abort();
 	if (!r->no_probe) {
 		if (probe_keys(r, host, live, &nlive, OWN_MAX_KEYS, pwhy, sizeof(pwhy)) > 0)
 			pwhy[0] = '\0';
@@ -471,100 +565,27 @@ static void roll_host(struct own_run *r, const char *domain, const char *host)
 	if (!r->no_probe && nlive > 0 && pwhy[0])
 		own_report_add(&r->rep, domain, "probe", host, OWN_UNKNOWN, NULL,
 			       "%s (judged by the --cert files only)", pwhy);
-
 	snprintf(owner, sizeof(owner), "_%u._tcp.%s", r->port ? r->port : 25, host);
-	a = own_lookup(r, owner, DNS_TYPE_TLSA);
-	in.ttl = rrset_ttl(r, owner, a);
-	if (a->sec == DNS_SEC_BOGUS) {
-		in.state = OWN_TLSA_BOGUS;
-		snprintf(why, sizeof(why), "%s", a->why ? a->why : "bogus");
-	} else if (a->status == DNS_STATUS_DATA || a->status == DNS_STATUS_NODATA ||
-		   a->status == DNS_STATUS_NXDOMAIN) {
-		if (a->sec != DNS_SEC_SECURE)
-			in.state = OWN_TLSA_INSECURE;
-		else
-			in.state = a->status == DNS_STATUS_DATA ? OWN_TLSA_SECURE : OWN_TLSA_NONE;
-	} else {
-		in.state = OWN_TLSA_FAILED;
-		snprintf(why, sizeof(why), "%s%s%s", dns_status_name(a->status),
-			 a->why ? ": " : "", a->why ? a->why : "");
-	}
-	if (a->status == DNS_STATUS_DATA)
-		for (size_t i = 0; i < a->count && npub < OWN_ROLL_MAX_TLSA; i++) {
-			struct tlsa_rr t;
-			struct own_roll_pub *p = &pubs[npub];
-			char txt[OWN_TLSA_HEX + 16];
-
-			if (rr_tlsa(a->records[i].data, a->records[i].len, &t, NULL) < 0)
-				continue;
-			if (t.len > sizeof(p->rr.data) || t.mtype == 0) {
-				/* full data (matching type 0): not compared here */
-				if (t.mtype == 0 && (t.usage == 2 || t.usage == 3))
-					in.nuncompared++;
-				continue;
-			}
-			memset(p, 0, sizeof(*p));
-			p->rr.usage = t.usage;
-			p->rr.selector = t.selector;
-			p->rr.mtype = t.mtype;
-			p->rr.len = t.len;
-			memcpy(p->rr.data, t.data, t.len);
-			snprintf(facts[nkeep], sizeof(facts[0]), "tlsa %s",
-				 own_tlsa_text(&p->rr, txt, sizeof(txt)));
-			keep[nkeep] = facts[nkeep];
-			if (in.state == OWN_TLSA_SECURE)
-				p->first_seen = seen(r, owner, facts[nkeep]);
-			else
-				p->first_seen = r->now;
-			nkeep++;
-			npub++;
-		}
-	dns_answer_free(a);
-	if (in.state == OWN_TLSA_SECURE || in.state == OWN_TLSA_NONE)
-		forget_others(r, owner, "tlsa ", keep, nkeep);
-
-	/* when the keys in service were first seen serving */
-	{
-		size_t k0 = nkeep;
-
-		for (size_t i = 0; i < nlive; i++) {
-			struct own_tlsa_rr rr;
-			char hex[OWN_TLSA_HEX];
-			long long t;
-
-			own_tlsa_leaf(&live[i], &rr);
-			snprintf(facts[nkeep], sizeof(facts[0]), "live %s",
-				 own_tlsa_hex(&rr, hex, sizeof(hex)));
-			keep[nkeep] = facts[nkeep];
-			t = seen(r, owner, facts[nkeep]);
-			if (t > since)
-				since = t;
-			nkeep++;
-		}
-		if (nlive > 0)
-			forget_others(r, owner, "live ", keep + k0, nkeep - k0);
-	}
-
-	in.domain = domain;
-	in.host = host;
-	in.port = r->port;
-	in.live = live;
-	in.nlive = nlive;
-	in.live_why = pwhy;
-	in.next = next;
-	in.nnext = nnext;
-	in.tlsa_why = why;
-	in.ntlsa = npub;
-	in.tlsa = pubs;
-	in.live_since = since;
-	in.now = r->now;
-	in.deploy_check = r->deploy;
-	own_roll_check(&in, &r->rep);
+	tlsa_facts(r, owner, h);
+	h->in.live_since = live_since(r, owner, live, nlive);
+	h->in.domain = domain;
+	h->in.host = host;
+	h->in.port = r->port;
+	h->in.live = live;
+	h->in.nlive = nlive;
+	h->in.live_why = pwhy;
+	h->in.next = next;
+	h->in.nnext = nnext;
+	h->in.tlsa_why = h->why;
+	h->in.now = r->now;
+	h->in.deploy_check = r->deploy;
+	own_roll_check(&h->in, &r->rep);
 out:
 	for (size_t i = 0; i < nlive; i++)
 		own_keyset_free(&live[i]);
 	for (size_t i = 0; i < nnext; i++)
 		own_keyset_free(&next[i]);
+	free(h);
 }
 
 /* ---- MTA-STS, TLSRPT of one domain ------------------------------------ */
@@ -933,7 +954,7 @@ static void tlsa_print(struct own_run *r, const char *host, const char *role,
 		if (r->cli->json) {
 			printf("%s{\"host\":", *first ? "" : ",");
 			*first = 0;
-			cli_json_string(stdout, host);
+			json_fput_str(stdout, host, 0);
 			printf(",\"role\":\"%s\",\"what\":\"%s\",\"key\":", role,
 			       i == 0 ? "leaf key" : "issuing CA");
 			if (i == 0)
@@ -941,13 +962,13 @@ static void tlsa_print(struct own_run *r, const char *host, const char *role,
 			else
 				printf("null");
 			printf(",\"source\":");
-			cli_json_string(stdout, ks->source);
+			json_fput_str(stdout, ks->source, 0);
 			printf(",\"subject\":");
-			cli_json_string(stdout, ks->chain[i].subject);
+			json_fput_str(stdout, ks->chain[i].subject, 0);
 			printf(",\"usage\":%u,\"selector\":%u,\"mtype\":%u,\"data\":\"%s\",\"zone\":",
 			       rr[i].usage, rr[i].selector, rr[i].mtype,
 			       own_tlsa_hex(&rr[i], hex, sizeof(hex)));
-			cli_json_string(stdout, line);
+			json_fput_str(stdout, line, 0);
 			putchar('}');
 		} else {
 			if (i == 0)
@@ -1153,101 +1174,130 @@ static int own_sts_policy(struct own_run *r, int argc, char **argv, const char *
 	return EXIT_OK;
 }
 
-int cmd_own(struct cli *cli, int argc, char **argv)
+/* ---- parse -> options -> run --------------------------------------------- */
+
+enum { OWN_TLSA = 1, OWN_CHECK, OWN_DEPLOY, OWN_STS_POLICY };
+
+static const struct cli_command own_subs[] = {
+	{ "tlsa", NULL, NULL, OWN_TLSA },
+	{ "check", NULL, NULL, OWN_CHECK },
+	{ "deploy-check", NULL, NULL, OWN_DEPLOY },
+	{ "sts-policy", NULL, NULL, OWN_STS_POLICY },
+};
+
+/* One option into r; 0, or -1 after printing why. */
+static int own_option(struct own_run *r, int opt, const char *arg)
 {
-	struct own_run r;
-	const char *sub, *mode = "enforce";
-	unsigned long max_age = OWN_STS_MIN_MAX_AGE;
-	int opt, rc, probe = 0, usage_rc;
+	char *end;
+	unsigned long v;
+
+	switch (opt) {
+	case O_CERT:
+	case O_NEXT:
+	case O_MX:
+		if (add_spec(opt == O_CERT ? r->cert : opt == O_NEXT ? r->next : r->mx,
+			     opt == O_CERT ? &r->ncert : opt == O_NEXT ? &r->nnext : &r->nmx,
+			     arg) < 0) {
+			cli_error("own", "more than %d of --cert/--next/--mx", OWN_MAX_SPECS);
+			return -1;
+		}
+		return 0;
+	case O_PROBE: r->probe_tlsa = 1; return 0;
+	case O_NOPROBE: r->no_probe = 1; return 0;
+	case O_DEPLOY: r->deploy = 1; return 0;
+	case O_NOSAVE: r->save = 0; return 0;
+	case O_NOW:
+		if (parse_now(arg, &r->now) == 0)
+			return 0;
+		cli_error("own", "--now: \"%s\" is not a unix time or +DURATION", arg);
+		return -1;
+	case O_ONLY:
+		if (parse_only(arg, &r->only) == 0)
+			return 0;
+		cli_error("own", "--only: \"%s\": dane, sts, tlsrpt", arg);
+		return -1;
+	case O_MODE:
+		if (strcmp(arg, "enforce") == 0 || strcmp(arg, "testing") == 0 ||
+		    strcmp(arg, "none") == 0) {
+			r->mode = arg;
+			return 0;
+		}
+		cli_error("own", "--mode: enforce, testing or none");
+		return -1;
+	case O_TTL:
+	case O_PORT:
+	case O_MAXAGE:
+		v = strtoul(arg, &end, 10);
+		if (*end || end == arg || v > (opt == O_PORT ? 65535UL : 31557600UL) ||
+		    (opt == O_PORT && v == 0)) {
+			cli_error("own", "\"%s\" is not a valid number here", arg);
+			return -1;
+		}
+		if (opt == O_TTL)
+			r->ttl = (unsigned)v;
+		else if (opt == O_PORT)
+			r->port = (unsigned)v;
+		else
+			r->max_age = v;
+		return 0;
+	}
+	own_usage(stderr);
+	return -1;
+}
+
+/* The subcommand and options into r; returns the subcommand's id, or 0
+ * with *code set (help, usage error). */
+static int own_parse(struct cli *cli, int argc, char **argv, struct own_run *r,
+		     int *code)
+{
+	const struct cli_command *c;
+	int opt, usage_rc;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		own_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+		*code = argc < 2 ? EXIT_USAGE : EXIT_OK;
+		return 0;
 	}
-	sub = argv[1];
-	if (strcmp(sub, "tlsa") && strcmp(sub, "check") && strcmp(sub, "deploy-check") &&
-	    strcmp(sub, "sts-policy")) {
+	if ((c = cli_command_find(own_subs, CLI_NCOMMANDS(own_subs), argv[1])) == NULL) {
 		cli_error("own", "unknown subcommand \"%s\" (tlsa, check, deploy-check, "
-			  "sts-policy)", sub);
-		return EXIT_USAGE;
+			  "sts-policy)", argv[1]);
+		*code = EXIT_USAGE;
+		return 0;
 	}
-	usage_rc = strcmp(sub, "check") == 0 || strcmp(sub, "deploy-check") == 0 ?
-		   OWN_EXIT_CANNOT : EXIT_USAGE;
+	/* check and deploy-check: 3 "could not check" for a bad command line */
+	usage_rc = c->id == OWN_CHECK || c->id == OWN_DEPLOY ? OWN_EXIT_CANNOT : EXIT_USAGE;
+	r->cli = cli;
+	r->save = 1;
+	r->only = ONLY_ALL;
+	r->now = (long long)time(NULL);
+	r->deploy = c->id == OWN_DEPLOY;
+	r->mode = "enforce";
+	r->max_age = OWN_STS_MIN_MAX_AGE;
+	optind = 1;
+	while ((opt = cli_next_opt(cli, argc - 1, argv + 1, "c:vh", own_longopts,
+				   own_usage, code)) != CLI_OPT_END) {
+		if (opt == CLI_OPT_EXIT) {
+			if (*code == EXIT_USAGE)
+				*code = usage_rc;
+			return 0;
+		}
+		if (own_option(r, opt, optarg) < 0) {
+			*code = usage_rc;
+			return 0;
+		}
+	}
+	return c->id;
+}
+
+int cmd_own(struct cli *cli, int argc, char **argv)
+{
+	struct own_run r;
+	int id, rc = EXIT_OK;
+
 	memset(&r, 0, sizeof(r));
 	own_report_init(&r.rep);
-	r.cli = cli;
-	r.save = 1;
-	r.only = ONLY_ALL;
-	r.now = (long long)time(NULL);
-	r.deploy = strcmp(sub, "deploy-check") == 0;
-	argc--;
-	argv++;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:vh", own_longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
-		switch (opt) {
-		case O_CERT:
-		case O_NEXT:
-		case O_MX:
-			if (add_spec(opt == O_CERT ? r.cert : opt == O_NEXT ? r.next : r.mx,
-				     opt == O_CERT ? &r.ncert : opt == O_NEXT ? &r.nnext : &r.nmx,
-				     optarg) < 0) {
-				cli_error("own", "more than %d of --cert/--next/--mx", OWN_MAX_SPECS);
-				return usage_rc;
-			}
-			break;
-		case O_PROBE: probe = 1; break;
-		case O_NOPROBE: r.no_probe = 1; break;
-		case O_DEPLOY: r.deploy = 1; break;
-		case O_NOSAVE: r.save = 0; break;
-		case O_NOW:
-			if (parse_now(optarg, &r.now) < 0) {
-				cli_error("own", "--now: \"%s\" is not a unix time or +DURATION", optarg);
-				return usage_rc;
-			}
-			break;
-		case O_ONLY:
-			if (parse_only(optarg, &r.only) < 0) {
-				cli_error("own", "--only: \"%s\": dane, sts, tlsrpt", optarg);
-				return usage_rc;
-			}
-			break;
-		case O_TTL:
-		case O_PORT:
-		case O_MAXAGE: {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end || end == optarg || v > (opt == O_PORT ? 65535UL : 31557600UL) ||
-			    (opt == O_PORT && v == 0)) {
-				cli_error("own", "\"%s\" is not a valid number here", optarg);
-				return usage_rc;
-			}
-			if (opt == O_TTL)
-				r.ttl = (unsigned)v;
-			else if (opt == O_PORT)
-				r.port = (unsigned)v;
-			else
-				max_age = v;
-			break;
-		}
-		case O_MODE:
-			if (strcmp(optarg, "enforce") && strcmp(optarg, "testing") &&
-			    strcmp(optarg, "none")) {
-				cli_error("own", "--mode: enforce, testing or none");
-				return usage_rc;
-			}
-			mode = optarg;
-			break;
-		case 'h':
-			own_usage(stdout);
-			return EXIT_OK;
-		default:
-			own_usage(stderr);
-			return usage_rc;
-		}
-	}
+	if ((id = own_parse(cli, argc, argv, &r, &rc)) == 0)
+		return rc;
 	r.cfg = cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
@@ -1257,10 +1307,13 @@ int cmd_own(struct cli *cli, int argc, char **argv)
 		setting_words(&r, 1, "own_next_files", r.next, &r.nnext);
 	if (r.nmx == 0)
 		setting_words(&r, 2, "own_mx_hosts", r.mx, &r.nmx);
-	if (strcmp(sub, "tlsa") == 0)
-		rc = own_tlsa(&r, argc, argv, probe);
-	else if (strcmp(sub, "sts-policy") == 0)
-		rc = own_sts_policy(&r, argc, argv, mode, max_age);
+	/* the arguments after the options, as own_tlsa() etc. expect them */
+	argc--;
+	argv++;
+	if (id == OWN_TLSA)
+		rc = own_tlsa(&r, argc, argv, r.probe_tlsa);
+	else if (id == OWN_STS_POLICY)
+		rc = own_sts_policy(&r, argc, argv, r.mode, r.max_age);
 	else
 		rc = own_check(&r, argc, argv);
 	run_free(&r);

@@ -4,6 +4,7 @@
  * (report.h).
  */
 #include "own/report.h"
+#include "util/json.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -159,24 +160,6 @@ void own_report_text(FILE *out, const struct own_report *r)
 	}
 }
 
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
-}
-
 void own_report_json(FILE *out, const struct own_report *r)
 {
 	own_report_json_exit(out, r, own_report_exit(r));
@@ -196,7 +179,7 @@ void own_report_json_exit(FILE *out, const struct own_report *r, int code)
 			continue;
 		fprintf(out, "%s{\"domain\":", first_dom ? "" : ",");
 		first_dom = 0;
-		json_str(out, dom);
+		json_fput_str(out, dom, 0);
 		fprintf(out, ",\"verdict\":\"%s\",\"checks\":[",
 			own_verdict_name(own_report_worst(r, dom)));
 		for (size_t i = d; i < r->n; i++) {
@@ -206,15 +189,15 @@ void own_report_json_exit(FILE *out, const struct own_report *r, int code)
 				continue;
 			fprintf(out, "%s{\"check\":", first ? "" : ",");
 			first = 0;
-			json_str(out, f->check);
+			json_fput_str(out, f->check, 0);
 			fputs(",\"subject\":", out);
-			json_str(out, f->subject);
+			json_fput_str(out, f->subject, 0);
 			fprintf(out, ",\"verdict\":\"%s\",\"message\":",
 				own_verdict_name(f->verdict));
-			json_str(out, f->msg);
+			json_fput_str(out, f->msg, 0);
 			fputs(",\"fix\":", out);
 			if (f->fix)
-				json_str(out, f->fix);
+				json_fput_str(out, f->fix, 0);
 			else
 				fputs("null", out);
 			fputc('}', out);

@@ -135,22 +135,12 @@ static void check_tlsa(const struct own_roll_in *in, const char *owner,
 	}
 }
 
-int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
+/* (a) the keys in service */
+static void check_current(const struct own_roll_in *in, struct own_report *rep,
+			  size_t nusable)
 {
-	char owner[300], desc[400], a[32], b[32], txt[OWN_TLSA_HEX + 16];
-	char line[OWN_TLSA_LINE_MAX];
-	size_t nusable = 0;
-	long long two_ttl = 2LL * in->ttl;
-	long long since = in->live_since > 0 ? in->live_since : in->now;
+	char desc[400], txt[OWN_TLSA_HEX + 16];
 
-	snprintf(owner, sizeof(owner), "_%u._tcp.%s", in->port ? in->port : 25, in->host);
-	for (size_t i = 0; i < in->ntlsa; i++)
-		nusable += usable(&in->tlsa[i].rr);
-	check_tlsa(in, owner, rep, nusable);
-	if (in->state == OWN_TLSA_FAILED)
-		return 0;
-
-	/* (a) the keys in service */
 	if (in->nlive == 0)
 		own_report_add(rep, in->domain, "current", in->host, OWN_UNKNOWN, NULL,
 			       "the key in service is not known: %s",
@@ -190,7 +180,15 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 			       "senders defer mail to this host", desc);
 	}
 
-	/* (b) the next keys */
+}
+
+/* (b) the next keys */
+static void check_next(const struct own_roll_in *in, struct own_report *rep)
+{
+	char desc[400], a[32], b[32], txt[OWN_TLSA_HEX + 16];
+	char line[OWN_TLSA_LINE_MAX];
+	long long two_ttl = 2LL * in->ttl;
+
 	for (size_t i = 0; i < in->nnext; i++) {
 		const struct own_keyset *ks = &in->next[i];
 		const struct own_roll_pub *p;
@@ -240,7 +238,17 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 		}
 	}
 
-	/* (c) records that serve no key: stale, and unusable ones */
+}
+
+/* (c) records that serve no key: stale, and unusable ones */
+static void check_stale(const struct own_roll_in *in, struct own_report *rep,
+			const char *owner)
+{
+	char a[32], b[32], txt[OWN_TLSA_HEX + 16];
+	char line[OWN_TLSA_LINE_MAX];
+	long long two_ttl = 2LL * in->ttl;
+	long long since = in->live_since > 0 ? in->live_since : in->now;
+
 	for (size_t i = 0; i < in->ntlsa; i++) {
 		const struct own_tlsa_rr *rr = &in->tlsa[i].rr;
 		int used = 0;
@@ -285,6 +293,22 @@ int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
 					       own_duration(two_ttl, b, sizeof(b)));
 		}
 	}
+}
+
+int own_roll_check(const struct own_roll_in *in, struct own_report *rep)
+{
+	char owner[300];
+	size_t nusable = 0;
+
+	snprintf(owner, sizeof(owner), "_%u._tcp.%s", in->port ? in->port : 25, in->host);
+	for (size_t i = 0; i < in->ntlsa; i++)
+		nusable += usable(&in->tlsa[i].rr);
+	check_tlsa(in, owner, rep, nusable);
+	if (in->state == OWN_TLSA_FAILED)
+		return 0;
+	check_current(in, rep, nusable);
+	check_next(in, rep);
+	check_stale(in, rep, owner);
 	return 0;
 }
 

@@ -81,206 +81,248 @@ static int wildcard_near_miss(const struct sts_policy *p, const char *host,
 	return 0;
 }
 
-int own_sts_check(const struct own_sts_in *in, struct own_report *rep,
-		  struct own_sts_out *out)
-{
-	const char *d = in->domain;
-	char sub[300], url[320], a[32], b[32], *fix;
+/* What the checks of one domain share. */
+struct sts_ctx {
+	const struct own_sts_in *in;
+	struct own_report *rep;
+	const char *d;
+	char sub[300], url[320];
+	char *fix;                 /* the TXT record + policy file to publish */
+	struct sts_policy *pol;    /* NULL: not fetched or invalid */
 	struct sts_txt txt;
-	struct sts_policy *pol = NULL;
+	int txt_ok;
+};
+
+/* The _mta-sts TXT record.  Returns -1 when nothing is published at all
+ * (the one finding says so and the rest is moot). */
+static int check_txt(struct sts_ctx *c)
+{
+	const struct own_sts_in *in = c->in;
 	struct errbuf why;
-	const char *mode = "enforce";
-	unsigned long max_age = OWN_STS_MIN_MAX_AGE;
-	int txt_ok = 0;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(sub, sizeof(sub), "_mta-sts.%s", d);
-	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/mta-sts.txt", d);
-
-	/* the policy first: the fixes keep its mode and max_age */
-	if (in->fetch_ok) {
-		errbuf_clear(&why);
-		if (sts_policy_parse(in->body, in->len, &pol, &why) == 0) {
-			mode = sts_mode_name(pol->mode);
-			if (pol->max_age > max_age)
-				max_age = pol->max_age;
-		}
-	}
-	if (pol && pol->mode == STS_MODE_TESTING && in->testing_since > 0 &&
-	    in->now - in->testing_since > (long long)in->testing_max)
-		mode = "enforce";
-	fix = own_sts_fix(d, in->mx, in->nmx, mode, max_age, in->now);
+	size_t nsts = 0;
 
 	switch (in->txt_state) {
 	case OWN_LOOKUP_FAILED:
-		own_report_add(rep, d, "sts-txt", sub, OWN_UNKNOWN, NULL,
+		own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_UNKNOWN, NULL,
 			       "could not look up the TXT record: %s",
 			       in->txt_why ? in->txt_why : "lookup failed");
-		break;
+		return 0;
 	case OWN_LOOKUP_NONE:
 		if (!in->fetch_ok && in->http_status == 0) {
-			own_report_add(rep, d, "sts-txt", sub, OWN_WARNING, fix,
+			own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_WARNING, c->fix,
 				       "MTA-STS not published (no TXT record, no policy): "
 				       "senders without DANE get no protection");
-			free(fix);
-			return 0;
+			return -1;
 		}
-		own_report_add(rep, d, "sts-txt", sub, OWN_ERROR, fix,
+		own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_ERROR, c->fix,
 			       "no TXT record: senders never fetch the policy");
-		break;
-	case OWN_LOOKUP_DATA: {
-		size_t nsts = 0;
-
-		for (size_t i = 0; i < in->ntxt; i++)
-			nsts += sts_txt_is_sts(in->txt[i].data, in->txt[i].len);
-		errbuf_clear(&why);
-		if (nsts > 1) {
-			own_report_add(rep, d, "sts-txt", sub, OWN_ERROR, fix,
-				       "%zu records begin with \"v=STSv1;\": senders "
-				       "ignore them all (RFC 8461 3.1: exactly one)", nsts);
-		} else if (sts_txt_select(in->txt, in->ntxt, &txt, &why) < 0) {
-			own_report_add(rep, d, "sts-txt", sub, OWN_ERROR, fix,
-				       "%s", why.msg);
-		} else {
-			txt_ok = 1;
-			own_report_add(rep, d, "sts-txt", sub, OWN_OK, NULL,
-				       "one record, id=%s", txt.id);
-		}
+		return 0;
+	case OWN_LOOKUP_DATA:
 		break;
 	}
+	for (size_t i = 0; i < in->ntxt; i++)
+		nsts += sts_txt_is_sts(in->txt[i].data, in->txt[i].len);
+	errbuf_clear(&why);
+	if (nsts > 1) {
+		own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_ERROR, c->fix,
+			       "%zu records begin with \"v=STSv1;\": senders "
+			       "ignore them all (RFC 8461 3.1: exactly one)", nsts);
+	} else if (sts_txt_select(in->txt, in->ntxt, &c->txt, &why) < 0) {
+		own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_ERROR, c->fix,
+			       "%s", why.msg);
+	} else {
+		c->txt_ok = 1;
+		own_report_add(c->rep, c->d, "sts-txt", c->sub, OWN_OK, NULL,
+			       "one record, id=%s", c->txt.id);
 	}
+	return 0;
+}
 
-	if (!in->fetch_ok) {
-		own_report_add(rep, d, "sts-policy", url, OWN_ERROR, fix,
-			       "not fetched as a sender fetches it: %s",
-			       in->fetch_error ? in->fetch_error : "failed");
-		goto cert;
-	}
-	if (pol == NULL) {
-		errbuf_clear(&why);
-		sts_policy_parse(in->body, in->len, &pol, &why);
-		own_report_add(rep, d, "sts-policy", url, OWN_ERROR, fix,
-			       "invalid policy: %s", why.msg);
-		pol = NULL;
-		goto cert;
-	}
-	own_report_add(rep, d, "sts-policy", url, OWN_OK, NULL,
-		       "fetched (200, text/plain), valid: mode %s, %zu mx, max_age %lu",
-		       sts_mode_name(pol->mode), pol->nmx, pol->max_age);
+/* Every live MX host covered by an mx line. */
+static void check_mx(struct sts_ctx *c)
+{
+	const struct own_sts_in *in = c->in;
+	size_t missing = 0;
 
-	/* every live MX covered */
-	if (pol->mode != STS_MODE_NONE && in->nmx == 0) {
-		own_report_add(rep, d, "sts-mx", d, OWN_UNKNOWN, NULL,
+	if (c->pol->mode == STS_MODE_NONE)
+		return;
+	if (in->nmx == 0) {
+		own_report_add(c->rep, c->d, "sts-mx", c->d, OWN_UNKNOWN, NULL,
 			       "no live MX host known (MX lookup failed, or a null MX): "
 			       "the mx lines were not compared");
-	} else if (pol->mode != STS_MODE_NONE) {
-		size_t missing = 0;
-
-		for (size_t i = 0; i < in->nmx; i++) {
-			const char *pat;
-
-			if (sts_policy_mx_match(pol, in->mx[i]))
-				continue;
-			missing++;
-			if (wildcard_near_miss(pol, in->mx[i], &pat))
-				own_report_add(rep, d, "sts-mx", in->mx[i], OWN_ERROR, fix,
-					       "not covered: \"%s\" covers exactly one label, "
-					       "%s has more; senders in enforce mode defer",
-					       pat, in->mx[i]);
-			else
-				own_report_add(rep, d, "sts-mx", in->mx[i], OWN_ERROR, fix,
-					       "not covered by any mx line; senders in "
-					       "enforce mode defer mail to it");
-		}
-		if (missing == 0)
-			own_report_add(rep, d, "sts-mx", d, OWN_OK, NULL,
-				       "all %zu live MX hosts covered", in->nmx);
+		return;
 	}
+	for (size_t i = 0; i < in->nmx; i++) {
+		const char *pat;
 
-	/* mode */
-	if (pol->mode == STS_MODE_ENFORCE) {
-		own_report_add(rep, d, "sts-mode", url, OWN_OK, NULL, "enforce");
-	} else if (pol->mode == STS_MODE_TESTING) {
+		if (sts_policy_mx_match(c->pol, in->mx[i]))
+			continue;
+		missing++;
+		if (wildcard_near_miss(c->pol, in->mx[i], &pat))
+			own_report_add(c->rep, c->d, "sts-mx", in->mx[i], OWN_ERROR, c->fix,
+				       "not covered: \"%s\" covers exactly one label, "
+				       "%s has more; senders in enforce mode defer",
+				       pat, in->mx[i]);
+		else
+			own_report_add(c->rep, c->d, "sts-mx", in->mx[i], OWN_ERROR, c->fix,
+				       "not covered by any mx line; senders in "
+				       "enforce mode defer mail to it");
+	}
+	if (missing == 0)
+		own_report_add(c->rep, c->d, "sts-mx", c->d, OWN_OK, NULL,
+			       "all %zu live MX hosts covered", in->nmx);
+}
+
+/* mode (testing left on too long) and max_age. */
+static void check_mode_age(struct sts_ctx *c, struct own_sts_out *out)
+{
+	const struct own_sts_in *in = c->in;
+	char a[32], b[32], t[32];
+
+	if (c->pol->mode == STS_MODE_ENFORCE) {
+		own_report_add(c->rep, c->d, "sts-mode", c->url, OWN_OK, NULL, "enforce");
+	} else if (c->pol->mode == STS_MODE_TESTING) {
 		long long age = in->testing_since > 0 ? in->now - in->testing_since : 0;
 
 		out->testing = 1;
 		if (age > (long long)in->testing_max)
-			own_report_add(rep, d, "sts-mode", url, OWN_WARNING, fix,
+			own_report_add(c->rep, c->d, "sts-mode", c->url, OWN_WARNING, c->fix,
 				       "testing for %s (first seen %s), longer than "
 				       "own_sts_testing_max (%s): switch to enforce",
 				       own_duration(age, a, sizeof(a)),
-				       own_time(in->testing_since, url, sizeof(url)),
+				       own_time(in->testing_since, t, sizeof(t)),
 				       own_duration((long long)in->testing_max, b, sizeof(b)));
 		else
-			own_report_add(rep, d, "sts-mode", url, OWN_OK, NULL,
+			own_report_add(c->rep, c->d, "sts-mode", c->url, OWN_OK, NULL,
 				       "testing for %s so far (own_sts_testing_max %s)",
 				       own_duration(age, a, sizeof(a)),
 				       own_duration((long long)in->testing_max, b, sizeof(b)));
 	} else {
-		own_report_add(rep, d, "sts-mode", url, OWN_WARNING, NULL,
+		own_report_add(c->rep, c->d, "sts-mode", c->url, OWN_WARNING, NULL,
 			       "none: the policy is being withdrawn (RFC 8461 8.3)");
 	}
-
-	if (pol->max_age < OWN_STS_MIN_MAX_AGE)
-		own_report_add(rep, d, "sts-max-age", url, OWN_WARNING, fix,
+	if (c->pol->max_age < OWN_STS_MIN_MAX_AGE)
+		own_report_add(c->rep, c->d, "sts-max-age", c->url, OWN_WARNING, c->fix,
 			       "max_age %lu is below one week (604800): a short "
 			       "outage of the policy host lets senders drop the policy",
-			       pol->max_age);
+			       c->pol->max_age);
 	else
-		own_report_add(rep, d, "sts-max-age", url, OWN_OK, NULL,
-			       "max_age %lu", pol->max_age);
+		own_report_add(c->rep, c->d, "sts-max-age", c->url, OWN_OK, NULL,
+			       "max_age %lu", c->pol->max_age);
+}
 
-	/* the id changed whenever the text did */
-	if (txt_ok) {
-		out->have_policy = 1;
-		snprintf(out->id, sizeof(out->id), "%s", txt.id);
-		if ((out->text = strdup(pol->text)) == NULL)
-			abort();
-		if (in->last_id == NULL) {
-			own_report_add(rep, d, "sts-id", sub, OWN_OK, NULL,
-				       "id=%s, first seen now (later changes are compared "
-				       "with this policy)", txt.id);
-		} else if (strcmp(in->last_text, pol->text) != 0 &&
-			   strcmp(in->last_id, txt.id) == 0) {
-			out->keep_last = 1;
-			own_report_add(rep, d, "sts-id", sub, OWN_ERROR, fix,
-				       "the policy changed but the id is still %s: senders "
-				       "with the old policy cached never fetch the new one",
-				       txt.id);
-		} else {
-			own_report_add(rep, d, "sts-id", sub, OWN_OK, NULL,
-				       "id=%s%s", txt.id,
-				       strcmp(in->last_id, txt.id) == 0 ? ", policy unchanged"
-								       : ", new id");
-		}
+/* The id changed whenever the text did (the last id and text seen are
+ * the caller's, from tlspolicy_own). */
+static void check_id(struct sts_ctx *c, struct own_sts_out *out)
+{
+	const struct own_sts_in *in = c->in;
+	const char *id = c->txt.id;
+
+	out->have_policy = 1;
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	if ((out->text = strdup(c->pol->text)) == NULL)
+		abort();
+	if (in->last_id == NULL) {
+		own_report_add(c->rep, c->d, "sts-id", c->sub, OWN_OK, NULL,
+			       "id=%s, first seen now (later changes are compared "
+			       "with this policy)", id);
+	} else if (strcmp(in->last_text, c->pol->text) != 0 &&
+		   strcmp(in->last_id, id) == 0) {
+		out->keep_last = 1;
+		own_report_add(c->rep, c->d, "sts-id", c->sub, OWN_ERROR, c->fix,
+			       "the policy changed but the id is still %s: senders "
+			       "with the old policy cached never fetch the new one", id);
+	} else {
+		own_report_add(c->rep, c->d, "sts-id", c->sub, OWN_OK, NULL, "id=%s%s", id,
+			       strcmp(in->last_id, id) == 0 ? ", policy unchanged" : ", new id");
 	}
+}
 
-cert:
-	{
-		char host[300], t[32];
+/* The mta-sts. web certificate's expiry. */
+static void check_cert(struct sts_ctx *c)
+{
+	const struct own_sts_in *in = c->in;
+	char host[300], t[32], a[32];
 
-		snprintf(host, sizeof(host), "mta-sts.%s", d);
-		if (in->cert_not_after == 0)
-			own_report_add(rep, d, "sts-cert", host, OWN_UNKNOWN, NULL,
-				       "could not read the web certificate: %s",
-				       in->cert_why ? in->cert_why : "no connection");
-		else if (in->cert_not_after <= in->now)
-			own_report_add(rep, d, "sts-cert", host, OWN_ERROR, NULL,
-				       "the web certificate expired %s: senders cannot "
-				       "fetch the policy; renew it",
-				       own_time(in->cert_not_after, t, sizeof(t)));
-		else if (in->cert_not_after - in->now < (long long)in->cert_days * 86400)
-			own_report_add(rep, d, "sts-cert", host, OWN_WARNING, NULL,
-				       "the web certificate expires %s, in %s (< %u days): "
-				       "renew it", own_time(in->cert_not_after, t, sizeof(t)),
-				       own_duration(in->cert_not_after - in->now, a, sizeof(a)),
-				       in->cert_days);
-		else
-			own_report_add(rep, d, "sts-cert", host, OWN_OK, NULL,
-				       "valid until %s", own_time(in->cert_not_after, t, sizeof(t)));
+	snprintf(host, sizeof(host), "mta-sts.%s", c->d);
+	if (in->cert_not_after == 0)
+		own_report_add(c->rep, c->d, "sts-cert", host, OWN_UNKNOWN, NULL,
+			       "could not read the web certificate: %s",
+			       in->cert_why ? in->cert_why : "no connection");
+	else if (in->cert_not_after <= in->now)
+		own_report_add(c->rep, c->d, "sts-cert", host, OWN_ERROR, NULL,
+			       "the web certificate expired %s: senders cannot "
+			       "fetch the policy; renew it",
+			       own_time(in->cert_not_after, t, sizeof(t)));
+	else if (in->cert_not_after - in->now < (long long)in->cert_days * 86400)
+		own_report_add(c->rep, c->d, "sts-cert", host, OWN_WARNING, NULL,
+			       "the web certificate expires %s, in %s (< %u days): "
+			       "renew it", own_time(in->cert_not_after, t, sizeof(t)),
+			       own_duration(in->cert_not_after - in->now, a, sizeof(a)),
+			       in->cert_days);
+	else
+		own_report_add(c->rep, c->d, "sts-cert", host, OWN_OK, NULL,
+			       "valid until %s", own_time(in->cert_not_after, t, sizeof(t)));
+}
+
+/* The fix keeps the published mode and max_age (enforce when testing
+ * was left on too long; max_age at least a week). */
+static void make_fix(struct sts_ctx *c)
+{
+	const struct own_sts_in *in = c->in;
+	const char *mode = "enforce";
+	unsigned long max_age = OWN_STS_MIN_MAX_AGE;
+
+	if (c->pol) {
+		mode = sts_mode_name(c->pol->mode);
+		if (c->pol->max_age > max_age)
+			max_age = c->pol->max_age;
+		if (c->pol->mode == STS_MODE_TESTING && in->testing_since > 0 &&
+		    in->now - in->testing_since > (long long)in->testing_max)
+			mode = "enforce";
 	}
-	sts_policy_free(pol);
-	free(fix);
+	c->fix = own_sts_fix(c->d, in->mx, in->nmx, mode, max_age, in->now);
+}
+
+int own_sts_check(const struct own_sts_in *in, struct own_report *rep,
+		  struct own_sts_out *out)
+{
+	struct sts_ctx c;
+	struct errbuf why;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.in = in;
+	c.rep = rep;
+	c.d = in->domain;
+	snprintf(c.sub, sizeof(c.sub), "_mta-sts.%s", c.d);
+	snprintf(c.url, sizeof(c.url), "https://mta-sts.%s/.well-known/mta-sts.txt", c.d);
+	errbuf_clear(&why);
+	if (in->fetch_ok && sts_policy_parse(in->body, in->len, &c.pol, &why) < 0)
+		c.pol = NULL;
+	make_fix(&c);
+	if (check_txt(&c) < 0)
+		goto out;
+	if (!in->fetch_ok)
+		own_report_add(rep, c.d, "sts-policy", c.url, OWN_ERROR, c.fix,
+			       "not fetched as a sender fetches it: %s",
+			       in->fetch_error ? in->fetch_error : "failed");
+	else if (c.pol == NULL)
+		own_report_add(rep, c.d, "sts-policy", c.url, OWN_ERROR, c.fix,
+			       "invalid policy: %s", why.msg);
+	if (c.pol != NULL) {
+		own_report_add(rep, c.d, "sts-policy", c.url, OWN_OK, NULL,
+			       "fetched (200, text/plain), valid: mode %s, %zu mx, max_age %lu",
+			       sts_mode_name(c.pol->mode), c.pol->nmx, c.pol->max_age);
+		check_mx(&c);
+		check_mode_age(&c, out);
+		if (c.txt_ok)
+			check_id(&c, out);
+	}
+	check_cert(&c);
+out:
+	sts_policy_free(c.pol);
+	free(c.fix);
 	return 0;
 }
 
