@@ -103,5 +103,6 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_sts(struct cli *cli, int argc, char **argv);
 int cmd_probe(struct cli *cli, int argc, char **argv);
 int cmd_provider(struct cli *cli, int argc, char **argv);
+int cmd_own(struct cli *cli, int argc, char **argv);
 
 #endif
