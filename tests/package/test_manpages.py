@@ -43,10 +43,12 @@ def render(page):
 
 
 # roff that leaked into the text: a font escape with or without its
-# backslash (fB, fR, fI, fP), the "R|B" of a lost "\fR|\fB", a backslash,
-# a request or macro line.
+# backslash (fB, fR, fI, fP), the "R|B" of a lost "\fR|\fB", a roff
+# escape left in the text, a request or macro line.
 ARTIFACTS = [
-    (re.compile(r"\\"), "backslash"),
+    # (a backslash itself may be text: a shell line continuation, "\n" in
+    # JSON; a roff escape that leaked is \fB, \(em, \*, \e, \&, \-, \s+1)
+    (re.compile(r"\\(?:f[BRIP1-4]|\(..|\*.|e|&|-|s[+-]?\d)"), "roff escape"),
     (re.compile(r"(?<![A-Za-z])f[BRIP](?=[A-Za-z(\[])"), "font escape without backslash"),
     (re.compile(r"[a-z]R\|?B[a-z]"), "lost \\fR|\\fB"),
     (re.compile(r"^\s*\.(?:B|BR|BI|I|IR|TP|PP|SH|SS|RS|RE|nf|fi)\b"), "roff request"),
