@@ -22,6 +22,8 @@
  */
 #include "cli/cli.h"
 #include "util/json.h"
+#include "util/jsonread.h"
+#include "util/buf.h"
 #include "util/file.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
@@ -75,11 +77,11 @@ static struct policy_opts policy_opts_of(struct cli *cli)
  * extra (NULL-terminated like getopt's table) handled by cb. */
 struct subopt {
 	const char *usage;
-	int dry_run;
+	int dry_run, sync;
 	const char *format;
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT };
+enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT, OPT_SYNC };
 
 /* getopt refused a word: name it; one that looks like a key ("-foo.com":
  * getopt saw options -f -o ...) gets the key's own error as well. */
@@ -113,6 +115,7 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "sync", no_argument, NULL, OPT_SYNC },
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt;
@@ -132,6 +135,9 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 			break;
 		case OPT_FORMAT:
 			so->format = optarg;
+			break;
+		case OPT_SYNC:
+			so->sync = 1;
 			break;
 		default:
 			return bad_option(argc, argv, so);
@@ -240,6 +246,9 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->domain, y->domain);
 }
 
+static void row_json(FILE *out, const struct store_row *r, int valid, const char *error,
+		     const char *text);
+
 /* ---- set / get / delete ---------------------------------------------- */
 
 static int policy_set(struct cli *cli, int argc, char **argv)
@@ -266,6 +275,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
 	/* after the options: -c FILE may follow the command */
 	opts = policy_opts_of(cli);
 	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
@@ -369,14 +380,15 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 static int policy_get(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
-		"usage: tlspolicy policy get KEY\n"
+		"usage: tlspolicy policy get [--json] KEY\n"
 		"\n"
 		"Prints KEY's policy on one line exactly as Postfix receives it\n"
-		"(LEVEL attr=value ...).  Exit 1 when KEY has no row or the row is invalid.\n" };
+		"(LEVEL attr=value ...); --json: the row as one policy row object\n"
+		"(docs/json.md).  Exit 1 when KEY has no row or the row is invalid.\n" };
 	struct policy_opts opts;
-	char key[POLICY_KEY_MAX], *text;
+	char key[POLICY_KEY_MAX], *text = NULL;
 	struct store_row row;
-	struct policy *p;
+	struct policy *p = NULL;
 	struct errbuf why;
 	int rc;
 
@@ -385,20 +397,21 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 	opts = policy_opts_of(cli);
 	errbuf_clear(&why);
 	rc = store_row_policy(&row, &opts, &p, &why);
-	store_row_free(&row);
-	if (rc < 0) {
+	if (rc < 0)
 		cli_error("policy", "warning: %s", why.msg);
-		return EXIT_FAIL;
-	}
-	text = policy_format(p);
-	policy_free(p);
-	if (text == NULL) {
+	else if ((text = policy_format(p)) == NULL)
 		cli_error("policy", "out of memory");
-		return EXIT_FAIL;
+	policy_free(p);
+	if (cli->json && (rc < 0 || text)) {
+		row_json(stdout, &row, rc == 0, why.msg, text);
+		fputs("}\n", stdout);
+	} else if (text) {
+		printf("%s\n", text);
 	}
-	printf("%s\n", text);
+	store_row_free(&row);
+	rc = text ? EXIT_OK : EXIT_FAIL;
 	free(text);
-	return EXIT_OK;
+	return rc;
 }
 
 static int policy_delete(struct cli *cli, int argc, char **argv)
@@ -410,6 +423,10 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 	char key[POLICY_KEY_MAX];
 	int rc;
 
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
 	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
@@ -560,7 +577,7 @@ static void prov_time(char *out, size_t len, long long t)
 struct list_view {
 	struct rowvec v;
 	struct provvec pv;
-	char *valid, **errors;
+	char *valid, **errors, **texts;
 	int verbose;
 };
 
@@ -583,26 +600,44 @@ static void list_json_prov(const struct provrec *p, const struct store_row *r)
 	printf(", \"current\": %s}", prov_current(p, r) ? "true" : "false");
 }
 
+/*
+ * One policy row as JSON: the "policy row" object of docs/json.md, the
+ * same for list, get and export (and what import reads back):
+ * {"id", "domain", "policy", "params" (null when none), "valid",
+ *  "text" (LEVEL attr=value ... as Postfix receives it; null when the
+ *  row is invalid)[, "error"][, "provenance"]}.
+ */
+static void row_json(FILE *out, const struct store_row *r, int valid, const char *error,
+		     const char *text)
+{
+	fprintf(out, "{\"id\": %lu, \"domain\": ", r->id);
+	json_fput_str(out, r->domain, JSON_LATIN1);
+	fputs(", \"policy\": ", out);
+	json_fput_str(out, r->policy, JSON_LATIN1);
+	fputs(", \"params\": ", out);
+	if (r->params && *r->params)
+		json_fput_str(out, r->params, JSON_LATIN1);
+	else
+		fputs("null", out);
+	fprintf(out, ", \"valid\": %s, \"text\": ", valid ? "true" : "false");
+	if (valid && text)
+		json_fput_str(out, text, JSON_LATIN1);
+	else
+		fputs("null", out);
+	if (!valid && error) {
+		fputs(", \"error\": ", out);
+		json_fput_str(out, error, JSON_LATIN1);
+	}
+}
+
 static void list_json(const struct list_view *lv)
 {
 	fputc('[', stdout);
 	for (size_t i = 0; i < lv->v.n; i++) {
 		struct store_row *r = &lv->v.rows[i];
 
-		printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
-		json_fput_str(stdout, r->domain, JSON_LATIN1);
-		fputs(", \"policy\": ", stdout);
-		json_fput_str(stdout, r->policy, JSON_LATIN1);
-		fputs(", \"params\": ", stdout);
-		if (r->params && *r->params)
-			json_fput_str(stdout, r->params, JSON_LATIN1);
-		else
-			fputs("null", stdout);
-		printf(", \"valid\": %s", lv->valid[i] ? "true" : "false");
-		if (!lv->valid[i] && lv->errors[i]) {
-			fputs(", \"error\": ", stdout);
-			json_fput_str(stdout, lv->errors[i], JSON_LATIN1);
-		}
+		fputs(i ? ",\n  " : "\n  ", stdout);
+		row_json(stdout, r, lv->valid[i], lv->errors[i], lv->texts[i]);
 		if (lv->verbose)
 			list_json_prov(provvec_find(&lv->pv, r->domain), r);
 		fputc('}', stdout);
@@ -706,7 +741,10 @@ static void list_view_free(struct list_view *lv)
 {
 	for (size_t i = 0; lv->errors && i < lv->v.n; i++)
 		free(lv->errors[i]);
+	for (size_t i = 0; lv->texts && i < lv->v.n; i++)
+		free(lv->texts[i]);
 	free(lv->errors);
+	free(lv->texts);
 	free(lv->valid);
 	rowvec_free(&lv->v);
 	provvec_free(&lv->pv);
@@ -718,7 +756,8 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		"usage: tlspolicy policy list [-v] [--json]\n"
 		"\n"
 		"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
-		"with --json an array of {id, domain, policy, params, valid[, error]}.\n"
+		"with --json an array of policy row objects (docs/json.md): {id, domain,\n"
+		"policy, params, valid, text[, error]}.\n"
 		"Rows that no longer validate are reported on stderr by their id and\n"
 		"marked INVALID.\n"
 		"  -v   also WRITTEN, BY and EVIDENCE: when, by which command (and\n"
@@ -751,12 +790,13 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		qsort(lv.v.rows, lv.v.n, sizeof(*lv.v.rows), row_cmp);
 	lv.valid = calloc(lv.v.n + 1, 1);
 	lv.errors = calloc(lv.v.n + 1, sizeof(*lv.errors));
-	if (lv.valid == NULL || lv.errors == NULL) {
+	lv.texts = calloc(lv.v.n + 1, sizeof(*lv.texts));
+	if (lv.valid == NULL || lv.errors == NULL || lv.texts == NULL) {
 		cli_error("policy", "out of memory");
 		list_view_free(&lv);
 		return EXIT_FAIL;
 	}
-	validate_rows(cli, &lv.v, lv.valid, lv.errors, NULL);
+	validate_rows(cli, &lv.v, lv.valid, lv.errors, lv.texts);
 	if (cli->json)
 		list_json(&lv);
 	else
@@ -772,7 +812,8 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		"\n"
 		"Writes the table to stdout, sorted by key.  postmap (default): a Postfix\n"
 		"tls_policy source file, 'KEY LEVEL attr=value ...', for\n"
-		"'postmap hash:FILE'.  json: [{domain, policy, params, text}].\n"
+		"'postmap hash:FILE'.  json (or --json): an array of the policy row\n"
+		"objects of policy list --json (docs/json.md), which policy import reads.\n"
 		"Rows that do not validate are left out and reported by their id\n"
 		"(exit 1).\n" };
 	struct rowvec v;
@@ -833,21 +874,11 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 
 		fputc('[', stdout);
 		for (size_t i = 0; i < v.n; i++) {
-			struct store_row *r = &v.rows[i];
-			const char *sp;
-
 			if (!valid[i])
 				continue;
-			sp = strchr(texts[i], ' ');
-			printf("%s\n  {\"domain\": ", first ? "" : ",");
+			fputs(first ? "\n  " : ",\n  ", stdout);
 			first = 0;
-			json_fput_str(stdout, r->domain, JSON_LATIN1);
-			fputs(", \"policy\": ", stdout);
-			json_fput_str(stdout, r->policy, JSON_LATIN1);
-			fputs(", \"params\": ", stdout);
-			json_fput_str(stdout, sp ? sp + 1 : "", JSON_LATIN1);
-			fputs(", \"text\": ", stdout);
-			json_fput_str(stdout, texts[i], JSON_LATIN1);
+			row_json(stdout, &v.rows[i], 1, NULL, texts[i]);
 			fputc('}', stdout);
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
@@ -912,6 +943,85 @@ static char *read_all(const char *path, size_t *lenp)
 	return data;
 }
 
+/*
+ * An `export --format json` (or `list --json`) file as the postmap text
+ * policyfile_parse_report() reads: "DOMAIN POLICY PARAMS" for each
+ * policy row object, on the line where the object starts in the JSON
+ * file (blank lines before it), so messages name FILE:LINE of the JSON.
+ * Returns the new text, or NULL after printing every bad element.
+ */
+static int json_str_ok(const struct json_value *v, int may_be_null)
+{
+	if (v == NULL)
+		return may_be_null;
+	if (v->type == JSON_NULL)
+		return may_be_null;
+	return v->type == JSON_STRING && strlen(v->str) == v->len &&
+	       strpbrk(v->str, "\n\r#") == NULL;
+}
+
+static char *json_to_postmap(const char *data, size_t len, const char *origin, size_t *outlen)
+{
+	struct json_value *doc = NULL;
+	struct errbuf why;
+	struct buf b;
+	unsigned line = 1, bad = 0;
+	int err = 0;
+	char *out = NULL;
+
+	errbuf_clear(&why);
+	if (json_read(data, len, &doc, &why) < 0) {
+		cli_error("policy", "%s: not valid JSON: %s; nothing imported", origin, why.msg);
+		return NULL;
+	}
+	if (doc->type != JSON_ARRAY) {
+		cli_error("policy", "%s:%u: a JSON import is an array of policy row objects "
+			  "(docs/json.md); nothing imported", origin, doc->line);
+		json_value_free(doc);
+		return NULL;
+	}
+	buf_init(&b, POLICY_IMPORT_MAX * 2);
+	for (size_t i = 0; i < doc->n; i++) {
+		const struct json_value *e = &doc->items[i];
+		const struct json_value *d = json_get(e, "domain"), *pol = json_get(e, "policy"),
+					*par = json_get(e, "params"), *txt = json_get(e, "text");
+
+		if (e->type != JSON_OBJECT || !json_str_ok(d, 0) ||
+		    !(pol ? json_str_ok(pol, 0) && json_str_ok(par, 1) : json_str_ok(txt, 0))) {
+			cli_error("policy", "%s:%u: element %zu is not a policy row object: it "
+				  "needs \"domain\" and \"policy\" (with \"params\", a string or "
+				  "null) or \"text\", strings on one line", origin, e->line, i + 1);
+			bad++;
+			continue;
+		}
+		while (line < e->line) {
+			err |= buf_puts(&b, "\n") < 0;
+			line++;
+		}
+		if (pol)
+			err |= buf_printf(&b, "%s %s%s%s\n", d->str, pol->str,
+				   par && par->type == JSON_STRING && *par->str ? " " : "",
+				   par && par->type == JSON_STRING ? par->str : "") < 0;
+		else
+			err |= buf_printf(&b, "%s %s\n", d->str, txt->str) < 0;
+		line++;
+	}
+	json_value_free(doc);
+	if (bad) {
+		cli_error("policy", "%s: %u invalid element%s; nothing imported", origin, bad,
+			  bad == 1 ? "" : "s");
+	} else if (err || (out = malloc(b.len + 1)) == NULL) {
+		cli_error("policy", "%s: out of memory", origin);
+	} else {
+		if (b.len)
+			memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+		*outlen = b.len;
+	}
+	buf_free(&b);
+	return out;
+}
+
 /* What the table can hold, checked per line of an import. */
 static int import_check(const struct policyfile_entry *e, void *arg, struct errbuf *why)
 {
@@ -934,34 +1044,137 @@ static int import_check(const struct policyfile_entry *e, void *arg, struct errb
 	return 0;
 }
 
+/* One line of an import's diff. */
+struct import_change {
+	const char *change;   /* "added", "changed", "removed", "kept" */
+	const char *domain;
+	char *old, *new;      /* LEVEL attr=value ..., NULL: none */
+};
+
+static char *row_text(const struct store_row *r)
+{
+	char *t;
+
+	if (asprintf(&t, "%s%s%s", r->policy, r->params && *r->params ? " " : "",
+		     r->params ? r->params : "") < 0)
+		return NULL;
+	return t;
+}
+
+static const struct store_row *rowvec_find(const struct rowvec *v, const char *key)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcasecmp(v->rows[i].domain, key) == 0)
+			return &v->rows[i];
+	return NULL;
+}
+
+static int entry_in(const struct store_put_item *items, size_t n, const char *domain)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(items[i].domain, domain) == 0)
+			return 1;
+	return 0;
+}
+
+static void import_print(const char *origin, int dry_run, int sync, const struct store_counts *c,
+			 const struct import_change *ch, size_t nch, int json)
+{
+	size_t wc = 6, wd = 6, wo = 3;
+
+	if (json) {
+		printf("{\"file\": ");
+		json_fput_str(stdout, origin, 0);
+		printf(", \"dry_run\": %s, \"sync\": %s, \"added\": %lu, \"changed\": %lu, "
+		       "\"removed\": %lu, \"unchanged\": %lu, \"changes\": [",
+		       dry_run ? "true" : "false", sync ? "true" : "false", c->added, c->changed,
+		       c->removed, c->unchanged);
+		for (size_t i = 0; i < nch; i++) {
+			printf("%s\n  {\"change\": \"%s\", \"domain\": ", i ? "," : "", ch[i].change);
+			json_fput_str(stdout, ch[i].domain, JSON_LATIN1);
+			fputs(", \"old\": ", stdout);
+			if (ch[i].old)
+				json_fput_str(stdout, ch[i].old, JSON_LATIN1);
+			else
+				fputs("null", stdout);
+			fputs(", \"new\": ", stdout);
+			if (ch[i].new)
+				json_fput_str(stdout, ch[i].new, JSON_LATIN1);
+			else
+				fputs("null", stdout);
+			fputc('}', stdout);
+		}
+		fputs(nch ? "\n]}\n" : "]}\n", stdout);
+		return;
+	}
+	printf("%s%s: %lu added, %lu changed, ", dry_run ? "dry run, nothing written: " : "",
+	       origin, c->added, c->changed);
+	if (sync)
+		printf("%lu removed, ", c->removed);
+	printf("%lu unchanged\n", c->unchanged);
+	if (!dry_run || nch == 0)
+		return;
+	for (size_t i = 0; i < nch; i++) {
+		if (strlen(ch[i].change) > wc)
+			wc = strlen(ch[i].change);
+		if (strlen(ch[i].domain) > wd)
+			wd = strlen(ch[i].domain);
+		if (ch[i].old && strlen(ch[i].old) > wo)
+			wo = strlen(ch[i].old);
+	}
+	printf("%-*s  %-*s  %-*s  %s\n", (int)wc, "CHANGE", (int)wd, "DOMAIN", (int)wo, "OLD", "NEW");
+	for (size_t i = 0; i < nch; i++) {
+		printf("%-*s  ", (int)wc, ch[i].change);
+		put_safe(stdout, ch[i].domain);
+		pad(strlen(ch[i].domain), wd + 2);
+		put_safe(stdout, ch[i].old ? ch[i].old : "-");
+		pad(ch[i].old ? strlen(ch[i].old) : 1, wo + 2);
+		put_safe(stdout, ch[i].new ? ch[i].new : "-");
+		fputc('\n', stdout);
+	}
+}
+
 static int policy_import(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
-		"usage: tlspolicy policy import [--dry-run] FILE|-\n"
+		"usage: tlspolicy policy import [--dry-run] [--sync] [--json] FILE|-\n"
 		"\n"
 		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
 		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
-		"starting with whitespace continue the previous one).  All or nothing:\n"
-		"every invalid line is named as FILE:LINE and nothing is imported.  A key\n"
+		"starting with whitespace continue the previous one), or of a JSON file\n"
+		"written by 'policy export --format json' (a file whose first character\n"
+		"other than white space is '['; docs/json.md).  All or nothing: every\n"
+		"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
 		"repeated with the same policy is a warning and the first line is kept\n"
 		"(as postmap does); repeated with another policy it is an error.  Rows\n"
 		"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
-		"  -n, --dry-run   check and count, write nothing\n" };
+		"  -n, --dry-run   check and count, write nothing; prints the diff:\n"
+		"                  CHANGE DOMAIN OLD NEW, one line per added, changed or\n"
+		"                  removed row\n"
+		"  --sync          make the table the file: rows not in the file are\n"
+		"                  removed too, in the same transaction.  _default is never\n"
+		"                  removed this way: when the file has no _default the row\n"
+		"                  is kept and reported as \"kept\" (remove it with\n"
+		"                  'policy delete _default')\n"
+		"  --json          the counts and the diff as one JSON object (docs/json.md)\n" };
 	struct policy_opts opts;
 	struct policyfile_opts fopts;
 	struct policyfile_report rep;
 	struct policyfile_entry *ents = NULL;
 	struct store_put_item *items = NULL;
 	struct store_provenance *provs = NULL;
+	struct import_change *ch = NULL;
+	struct rowvec cur;
 	char **params = NULL, **evidence = NULL;
 	struct store_counts c;
 	struct store *st = NULL;
 	struct errbuf why;
 	const char *path, *origin;
-	char *text;
-	size_t len, n = 0, i;
+	char *text, *conv;
+	size_t len, n = 0, i, nitems = 0, nch = 0;
 	int rc;
 
+	memset(&cur, 0, sizeof(cur));
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
 	if (argc - optind != 1) {
@@ -973,6 +1186,13 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	origin = strcmp(path, "-") == 0 ? "stdin" : path;
 	if ((text = read_all(path, &len)) == NULL)
 		return EXIT_FAIL;
+	i = strspn(text, " \t\r\n");
+	if (i < len && text[i] == '[') {
+		conv = json_to_postmap(text, len, origin, &len);
+		free(text);
+		if ((text = conv) == NULL)
+			return EXIT_FAIL;
+	}
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
 	memset(&fopts, 0, sizeof(fopts));
@@ -993,15 +1213,22 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	}
 	policyfile_report_free(&rep);
 	rc = EXIT_FAIL;
-	items = calloc(n + 1, sizeof(*items));
+	if ((st = open_store(cli)) == NULL)
+		goto done;
+	if (rowvec_load(st, &cur) < 0)
+		goto done;
+	items = calloc(n + cur.n + 1, sizeof(*items));
+	ch = calloc(n + cur.n + 1, sizeof(*ch));
 	params = calloc(n + 1, sizeof(*params));
 	provs = calloc(n + 1, sizeof(*provs));
 	evidence = calloc(n + 1, sizeof(*evidence));
-	if (items == NULL || params == NULL || provs == NULL || evidence == NULL) {
+	if (items == NULL || ch == NULL || params == NULL || provs == NULL || evidence == NULL) {
 		cli_error("policy", "out of memory");
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
+		const struct store_row *old = rowvec_find(&cur, ents[i].key);
+
 		if ((params[i] = policy_format_params(ents[i].policy)) == NULL ||
 		    asprintf(&evidence[i], "%s:%u", origin, ents[i].line) < 0) {
 			evidence[i] = NULL;
@@ -1014,22 +1241,58 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		items[i].policy = policy_level_name(ents[i].policy->level);
 		items[i].params = params[i];
 		items[i].prov = &provs[i];
+		if (old == NULL || strcasecmp(old->policy, items[i].policy) != 0 ||
+		    strcmp(old->params ? old->params : "", items[i].params) != 0) {
+			ch[nch].change = old ? "changed" : "added";
+			ch[nch].domain = ents[i].key;
+			ch[nch].old = old ? row_text(old) : NULL;
+			if (asprintf(&ch[nch].new, "%s%s%s", items[i].policy, *params[i] ? " " : "",
+				     params[i]) < 0)
+				ch[nch].new = NULL;
+			nch++;
+		}
 	}
-	if ((st = open_store(cli)) == NULL)
-		goto done;
-	if (store_put_many_ex(st, items, n, so.dry_run ? STORE_DRY_RUN : 0, &c,
+	nitems = n;
+	for (i = 0; so.sync && i < cur.n; i++) {
+		const struct store_row *r = &cur.rows[i];
+
+		if (entry_in(items, n, r->domain))
+			continue;
+		ch[nch].domain = r->domain;
+		ch[nch].old = row_text(r);
+		if (strcasecmp(r->domain, "_default") == 0) {
+			ch[nch].change = "kept";
+			ch[nch].new = row_text(r);
+			cli_error("policy", "--sync: %s has no _default row; the table's "
+				  "(_default %s) is kept (tlspolicy policy delete _default removes it)",
+				  origin, ch[nch].old ? ch[nch].old : "");
+		} else {
+			ch[nch].change = "removed";
+			items[nitems].domain = r->domain;
+			items[nitems].policy = NULL;
+			nitems++;
+		}
+		nch++;
+	}
+	if (store_put_many_ex(st, items, nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
 		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
 		goto done;
 	}
-	printf("%s%s: %lu added, %lu changed, %lu unchanged\n",
-	       so.dry_run ? "dry run, nothing written: " : "", origin,
-	       c.added, c.changed, c.unchanged);
+	if (nitems == 0)
+		memset(&c, 0, sizeof(c));
+	import_print(origin, so.dry_run, so.sync, &c, ch, nch, cli->json);
 	if (!so.dry_run)
 		prov_note(&c);
 	rc = EXIT_OK;
 done:
 	store_close(st);
+	for (i = 0; ch && i < nch; i++) {
+		free(ch[i].old);
+		free(ch[i].new);
+	}
+	free(ch);
+	rowvec_free(&cur);
 	for (i = 0; params && i < n; i++)
 		free(params[i]);
 	for (i = 0; evidence && i < n; i++)

@@ -531,6 +531,8 @@ static int check_item(const struct store_put_item *it, struct errbuf *why)
 
 	if (check_domain(it->domain, why) < 0)
 		return -1;
+	if (it->policy == NULL)   /* a removal */
+		return 0;
 	/* policy_level_parse() names a NULL level "empty" too */
 	if (policy_level_parse(it->policy, &level, why) < 0)
 		return errbuf_prefix(why, "%s", printable(d, sizeof(d), it->domain,
