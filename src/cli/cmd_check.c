@@ -285,8 +285,8 @@ static void item_finish(struct check_item *it);
 
 /* check_cert_expiry_days: a warning for an MX certificate that expires
  * within that many days (a verify/secure answer would then defer, a
- * fingerprint pin change); one that has expired is a note (the failed
- * verification already decides the recommendation). */
+ * fingerprint pin change); one that has expired is left to the failed
+ * verification, which already decides the recommendation. */
 static void cert_expiry_note(struct check_item *it, const char *host, time_t not_after)
 {
 	long days = config_get_int(cli_config(it->chk->cli), "check_cert_expiry_days");
@@ -296,12 +296,11 @@ static void cert_expiry_note(struct check_item *it, const char *host, time_t not
 	if (days <= 0 || not_after == 0 || not_after - now >= (time_t)days * 86400)
 		return;
 	strftime(when, sizeof(when), "%Y-%m-%d", gmtime_r(&not_after, &(struct tm){ 0 }));
-	if (not_after <= now)   /* the verification failure already tells */
-		note(it, 0, "%s: certificate expired on %s", host, when);
-	else
-		note(it, 1, "%s: certificate expires in %ld day%s (%s; check_cert_expiry_days = %ld)",
-		     host, (long)((not_after - now) / 86400), (not_after - now) / 86400 == 1 ? "" : "s",
-		     when, days);
+	if (not_after <= now)   /* expired: its failed verification tells */
+		return;
+	note(it, 1, "%s: certificate expires in %ld day%s (%s; check_cert_expiry_days = %ld)",
+	     host, (long)((not_after - now) / 86400), (not_after - now) / 86400 == 1 ? "" : "s",
+	     when, days);
 }
 
 static void check_probe_cb(void *arg, const struct probe_result *res)

@@ -22,6 +22,11 @@
  */
 #include "cli/cli.h"
 #include "util/json.h"
+#include "cli/published.h"
+#include "engine/sources.h"
+#include "mtasts/sts.h"
+#include <event2/event.h>
+#include <arpa/inet.h>
 #include "util/jsonread.h"
 #include "util/buf.h"
 #include "util/file.h"
@@ -52,7 +57,8 @@ static const char *const policy_help =
 	"  delete KEY                       remove KEY's row (exit 1 when none)\n"
 	"  list [-v] [--json]               all rows: DOMAIN POLICY PARAMS; -v adds\n"
 	"                                   who wrote each row, when and why\n"
-	"  import [--dry-run] FILE|-        rows from a Postfix tls_policy source file\n"
+	"  import [--dry-run] [--sync] FILE|-  rows from a Postfix tls_policy source file\n"
+	"                                   or a JSON export; --sync: the table = FILE\n"
 	"  export [--format postmap|json]   the table as a postmap(1) source (sorted)\n"
 	"\n"
 	"KEY: domain, .domain (its subdomains), [host], [host]:port, [ipv4],\n"
@@ -79,9 +85,10 @@ struct subopt {
 	const char *usage;
 	int dry_run, sync;
 	const char *format;
+	struct published_force *force;   /* import: --force-weaker */
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT, OPT_SYNC };
+enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT, OPT_SYNC, OPT_FORCE_WEAKER };
 
 /* getopt refused a word: name it; one that looks like a key ("-foo.com":
  * getopt saw options -f -o ...) gets the key's own error as well. */
@@ -116,6 +123,7 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "sync", no_argument, NULL, OPT_SYNC },
+		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt;
@@ -139,6 +147,20 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		case OPT_SYNC:
 			so->sync = 1;
 			break;
+		case OPT_FORCE_WEAKER: {
+			struct errbuf why;
+
+			errbuf_clear(&why);
+			if (so->force == NULL) {
+				cli_error("policy", "%s: unknown option --force-weaker", argv[0]);
+				return EXIT_USAGE;
+			}
+			if (published_force_add(so->force, optarg, &why) < 0) {
+				cli_error("policy", "--force-weaker: %s", why.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		default:
 			return bad_option(argc, argv, so);
 		}
@@ -1134,6 +1156,102 @@ static void import_print(const char *origin, int dry_run, int sync, const struct
 	}
 }
 
+/* ---- import --sync: never weaker than published ------------------- */
+
+struct judge_dom {
+	const struct import_change *ch;
+	struct published pub;
+	int have;
+};
+
+static void judge_cb(void *arg, const struct published *res)
+{
+	struct judge_dom *d = arg;
+
+	d->pub = *res;
+	d->have = 1;
+}
+
+/* A bare domain: the keys discovery answers (not _default, .parent,
+ * [host], addresses). */
+static int key_is_domain(const char *k)
+{
+	unsigned char b[16];
+
+	return k[0] != '.' && k[0] != '[' && strcmp(k, "_default") != 0 &&
+	       inet_pton(AF_INET, k, b) != 1 && inet_pton(AF_INET6, k, b) != 1;
+}
+
+/*
+ * Every added or changed row of a bare domain against what the domain
+ * publishes (cli/published.h, the daemon's discovery without the
+ * table): a row weaker than that, or for a domain whose publication
+ * cannot be found out, is refused unless --force-weaker names it.
+ * Returns the number refused (each printed), or -1 on a setup error.
+ */
+static long import_judge(struct cli *cli, const struct import_change *ch, size_t nch,
+			 struct published_force *force)
+{
+	const struct config *cfg = cli_config(cli);
+	struct event_base *base = NULL;
+	struct engine_sources *srcs = NULL;
+	struct published_ctx *pc = NULL;
+	struct judge_dom *d = calloc(nch + 1, sizeof(*d));
+	struct errbuf why;
+	size_t nd = 0;
+	long refused = -1;
+
+	errbuf_clear(&why);
+	if (d == NULL || (base = event_base_new()) == NULL) {
+		cli_error("policy", "out of memory");
+		goto out;
+	}
+	if (engine_sources_new(base, cfg, NULL, cli->db_url, STS_PERSIST_LOAD, &srcs, &why) < 0 ||
+	    (pc = published_new(base, cfg, srcs, &why)) == NULL) {
+		cli_error("policy", "cannot find out what the domains publish: %s", why.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].new == NULL || strcmp(ch[i].change, "kept") == 0 ||
+		    !key_is_domain(ch[i].domain))
+			continue;
+		d[nd].ch = &ch[i];
+		published_lookup(pc, ch[i].domain, judge_cb, &d[nd]);
+		nd++;
+	}
+	published_wait(pc);
+	refused = 0;
+	for (size_t i = 0; i < nd; i++) {
+		char w[1024];
+		enum published_verdict v;
+
+		if (!d[i].have)
+			d[i].pub.kind = PUBLISHED_UNKNOWN;
+		v = published_judge(&d[i].pub, d[i].ch->domain, d[i].ch->new, w, sizeof(w));
+		if (v != PUBLISHED_WEAKER && v != PUBLISHED_NOT_KNOWN)
+			continue;
+		if (published_forced(force, d[i].ch->domain)) {
+			cli_error("policy", "%s: written although %s (--force-weaker)",
+				  d[i].ch->domain, w);
+			continue;
+		}
+		cli_error("policy", "%s: \"%s\" refused: %s (--force-weaker %s writes it)",
+			  d[i].ch->domain, d[i].ch->new, w, d[i].ch->domain);
+		refused++;
+	}
+	for (size_t i = 0; i < force->n; i++)
+		if (!force->used[i])
+			cli_error("policy", "warning: --force-weaker %s: no row of the file needed it",
+				  force->key[i]);
+out:
+	published_free(pc);
+	engine_sources_free(srcs);
+	if (base)
+		event_base_free(base);
+	free(d);
+	return refused;
+}
+
 static int policy_import(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
@@ -1142,8 +1260,8 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
 		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
 		"starting with whitespace continue the previous one), or of a JSON file\n"
-		"written by 'policy export --format json' (a file whose first character\n"
-		"other than white space is '['; docs/json.md).  All or nothing: every\n"
+		"written by 'policy export --format json' (a file that starts with '['\n"
+		"and '{' or ']', white space aside; docs/json.md).  All or nothing: every\n"
 		"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
 		"repeated with the same policy is a warning and the first line is kept\n"
 		"(as postmap does); repeated with another policy it is an error.  Rows\n"
@@ -1156,7 +1274,13 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"                  removed this way: when the file has no _default the row\n"
 		"                  is kept and reported as \"kept\" (remove it with\n"
 		"                  'policy delete _default')\n"
+		"                  (and never weaker: each added or changed row of a domain is\n"
+		"                  compared with what the domain publishes, as logscan --apply\n"
+		"                  does; a weaker row, or one for a domain whose publication\n"
+		"                  cannot be found out, refuses the whole import)\n"
+		"  --force-weaker DOMAIN  with --sync: write DOMAIN's row anyway (repeatable)\n"
 		"  --json          the counts and the diff as one JSON object (docs/json.md)\n" };
+	static struct published_force force;
 	struct policy_opts opts;
 	struct policyfile_opts fopts;
 	struct policyfile_report rep;
@@ -1172,11 +1296,17 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	const char *path, *origin;
 	char *text, *conv;
 	size_t len, n = 0, i, nitems = 0, nch = 0;
+	long refused = 0;
 	int rc;
 
 	memset(&cur, 0, sizeof(cur));
+	so.force = &force;
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
+	if (force.n && !so.sync) {
+		cli_error("policy", "--force-weaker needs --sync");
+		return EXIT_USAGE;
+	}
 	if (argc - optind != 1) {
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
@@ -1186,8 +1316,10 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	origin = strcmp(path, "-") == 0 ? "stdin" : path;
 	if ((text = read_all(path, &len)) == NULL)
 		return EXIT_FAIL;
+	/* JSON: '[' then '{' or ']' (a postmap line may start "[host]") */
 	i = strspn(text, " \t\r\n");
-	if (i < len && text[i] == '[') {
+	if (i < len && text[i] == '[' &&
+	    (i += 1 + strspn(text + i + 1, " \t\r\n")) < len && (text[i] == '{' || text[i] == ']')) {
 		conv = json_to_postmap(text, len, origin, &len);
 		free(text);
 		if ((text = conv) == NULL)
@@ -1274,6 +1406,15 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		}
 		nch++;
 	}
+	if (so.sync && (refused = import_judge(cli, ch, nch, &force)) != 0) {
+		if (refused > 0)
+			cli_error("policy", "%s: %ld row%s weaker than published or for a "
+				  "domain whose publication is unknown; nothing %s", origin,
+				  refused, refused == 1 ? "" : "s",
+				  so.dry_run ? "would be imported" : "imported");
+		if (refused < 0 || !so.dry_run)
+			goto done;
+	}
 	if (store_put_many_ex(st, items, nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
 		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
@@ -1284,7 +1425,7 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	import_print(origin, so.dry_run, so.sync, &c, ch, nch, cli->json);
 	if (!so.dry_run)
 		prov_note(&c);
-	rc = EXIT_OK;
+	rc = refused ? EXIT_FAIL : EXIT_OK;
 done:
 	store_close(st);
 	for (i = 0; ch && i < nch; i++) {
