@@ -1252,6 +1252,150 @@ out:
 	return refused;
 }
 
+/* What an import writes: the items for store_put_many_ex() and the
+ * diff it prints. */
+struct import_plan {
+	struct policyfile_entry *ents;
+	size_t n;                       /* entries of the file */
+	char *text;                     /* the file (as postmap text) */
+	struct rowvec cur;              /* the table before */
+	struct store_put_item *items;
+	size_t nitems;
+	struct store_provenance *provs;
+	char **params, **evidence;
+	struct import_change *ch;
+	size_t nch;
+};
+
+static void import_plan_free(struct import_plan *pl)
+{
+	for (size_t i = 0; pl->ch && i < pl->nch; i++) {
+		free(pl->ch[i].old);
+		free(pl->ch[i].new);
+	}
+	free(pl->ch);
+	rowvec_free(&pl->cur);
+	for (size_t i = 0; pl->params && i < pl->n; i++)
+		free(pl->params[i]);
+	for (size_t i = 0; pl->evidence && i < pl->n; i++)
+		free(pl->evidence[i]);
+	free(pl->evidence);
+	free(pl->provs);
+	free(pl->params);
+	free(pl->items);
+	policyfile_free(pl->ents, pl->n);
+	free(pl->text);
+}
+
+/* Reads and parses path (postmap source, or a JSON export) into
+ * pl->ents; 0, or -1 after printing every bad line. */
+static int import_read(struct cli *cli, const char *path, const char *origin,
+		       struct import_plan *pl)
+{
+	struct policy_opts opts = policy_opts_of(cli);
+	struct policyfile_opts fopts;
+	struct policyfile_report rep;
+	size_t len, i;
+	char *conv;
+	int rc;
+
+	if ((pl->text = read_all(path, &len)) == NULL)
+		return -1;
+	/* JSON: '[' then '{' or ']' (a postmap line may start "[host]") */
+	i = strspn(pl->text, " \t\r\n");
+	if (i < len && pl->text[i] == '[' &&
+	    (i += 1 + strspn(pl->text + i + 1, " \t\r\n")) < len &&
+	    (pl->text[i] == '{' || pl->text[i] == ']')) {
+		conv = json_to_postmap(pl->text, len, origin, &len);
+		free(pl->text);
+		if ((pl->text = conv) == NULL)
+			return -1;
+	}
+	memset(&fopts, 0, sizeof(fopts));
+	fopts.policy = &opts;
+	fopts.check = import_check;
+	rc = policyfile_parse_report(pl->text, len, origin, &fopts, &pl->ents, &pl->n, &rep);
+	for (i = 0; i < rep.n; i++)
+		cli_error("policy", "%s", rep.msg[i].text);
+	if (rep.errors + rep.warnings > rep.n)
+		cli_error("policy", "%s: %zu more messages not shown", origin,
+			  rep.errors + rep.warnings - rep.n);
+	if (rc < 0)
+		cli_error("policy", "%s: %zu invalid line%s; nothing imported", origin,
+			  rep.errors, rep.errors == 1 ? "" : "s");
+	policyfile_report_free(&rep);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The items and the diff against pl->cur: every entry (added, changed
+ * or unchanged), with sync also the removal of every other row but
+ * _default ("kept").  0, or -1 (out of memory, printed). */
+static int import_plan_build(struct import_plan *pl, const char *origin, int sync)
+{
+	size_t n = pl->n, m = pl->cur.n;
+
+	pl->items = calloc(n + m + 1, sizeof(*pl->items));
+	pl->ch = calloc(n + m + 1, sizeof(*pl->ch));
+	pl->params = calloc(n + 1, sizeof(*pl->params));
+	pl->provs = calloc(n + 1, sizeof(*pl->provs));
+	pl->evidence = calloc(n + 1, sizeof(*pl->evidence));
+	if (!pl->items || !pl->ch || !pl->params || !pl->provs || !pl->evidence)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_row *old = rowvec_find(&pl->cur, pl->ents[i].key);
+		struct store_put_item *it = &pl->items[i];
+		struct import_change *c = &pl->ch[pl->nch];
+
+		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) == NULL ||
+		    asprintf(&pl->evidence[i], "%s:%u", origin, pl->ents[i].line) < 0) {
+			pl->evidence[i] = NULL;
+			goto nomem;
+		}
+		pl->provs[i].command = "policy import";
+		pl->provs[i].evidence = pl->evidence[i];
+		it->domain = pl->ents[i].key;
+		it->policy = policy_level_name(pl->ents[i].policy->level);
+		it->params = pl->params[i];
+		it->prov = &pl->provs[i];
+		if (old && strcasecmp(old->policy, it->policy) == 0 &&
+		    strcmp(old->params ? old->params : "", it->params) == 0)
+			continue;
+		c->change = old ? "changed" : "added";
+		c->domain = it->domain;
+		c->old = old ? row_text(old) : NULL;
+		if (asprintf(&c->new, "%s%s%s", it->policy, *it->params ? " " : "", it->params) < 0)
+			c->new = NULL;
+		pl->nch++;
+	}
+	pl->nitems = n;
+	for (size_t i = 0; sync && i < m; i++) {
+		const struct store_row *r = &pl->cur.rows[i];
+		struct import_change *c = &pl->ch[pl->nch];
+
+		if (entry_in(pl->items, n, r->domain))
+			continue;
+		c->domain = r->domain;
+		c->old = row_text(r);
+		pl->nch++;
+		if (strcasecmp(r->domain, "_default") == 0) {
+			c->change = "kept";
+			c->new = row_text(r);
+			cli_error("policy", "--sync: %s has no _default row; the table's "
+				  "(_default %s) is kept (tlspolicy policy delete _default removes it)",
+				  origin, c->old ? c->old : "");
+			continue;
+		}
+		c->change = "removed";
+		pl->items[pl->nitems].domain = r->domain;
+		pl->items[pl->nitems].policy = NULL;
+		pl->nitems++;
+	}
+	return 0;
+nomem:
+	cli_error("policy", "out of memory");
+	return -1;
+}
+
 static int policy_import(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
@@ -1281,25 +1425,15 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"  --force-weaker DOMAIN  with --sync: write DOMAIN's row anyway (repeatable)\n"
 		"  --json          the counts and the diff as one JSON object (docs/json.md)\n" };
 	static struct published_force force;
-	struct policy_opts opts;
-	struct policyfile_opts fopts;
-	struct policyfile_report rep;
-	struct policyfile_entry *ents = NULL;
-	struct store_put_item *items = NULL;
-	struct store_provenance *provs = NULL;
-	struct import_change *ch = NULL;
-	struct rowvec cur;
-	char **params = NULL, **evidence = NULL;
+	struct import_plan pl;
 	struct store_counts c;
 	struct store *st = NULL;
 	struct errbuf why;
-	const char *path, *origin;
-	char *text, *conv;
-	size_t len, n = 0, i, nitems = 0, nch = 0;
+	const char *origin;
 	long refused = 0;
 	int rc;
 
-	memset(&cur, 0, sizeof(cur));
+	memset(&pl, 0, sizeof(pl));
 	so.force = &force;
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
@@ -1311,102 +1445,14 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
-	opts = policy_opts_of(cli); /* after the options (-c FILE) */
-	path = argv[optind];
-	origin = strcmp(path, "-") == 0 ? "stdin" : path;
-	if ((text = read_all(path, &len)) == NULL)
-		return EXIT_FAIL;
-	/* JSON: '[' then '{' or ']' (a postmap line may start "[host]") */
-	i = strspn(text, " \t\r\n");
-	if (i < len && text[i] == '[' &&
-	    (i += 1 + strspn(text + i + 1, " \t\r\n")) < len && (text[i] == '{' || text[i] == ']')) {
-		conv = json_to_postmap(text, len, origin, &len);
-		free(text);
-		if ((text = conv) == NULL)
-			return EXIT_FAIL;
-	}
+	origin = strcmp(argv[optind], "-") == 0 ? "stdin" : argv[optind];
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
-	memset(&fopts, 0, sizeof(fopts));
-	fopts.policy = &opts;
-	fopts.check = import_check;
-	rc = policyfile_parse_report(text, len, origin, &fopts, &ents, &n, &rep);
-	for (i = 0; i < rep.n; i++)
-		cli_error("policy", "%s", rep.msg[i].text);
-	if (rep.errors + rep.warnings > rep.n)
-		cli_error("policy", "%s: %zu more messages not shown", origin,
-			  rep.errors + rep.warnings - rep.n);
-	if (rc < 0) {
-		cli_error("policy", "%s: %zu invalid line%s; nothing imported", origin,
-			  rep.errors, rep.errors == 1 ? "" : "s");
-		policyfile_report_free(&rep);
-		rc = EXIT_FAIL;
+	/* the options first: -c FILE may follow the command */
+	if (import_read(cli, argv[optind], origin, &pl) < 0 || (st = open_store(cli)) == NULL ||
+	    rowvec_load(st, &pl.cur) < 0 || import_plan_build(&pl, origin, so.sync) < 0)
 		goto done;
-	}
-	policyfile_report_free(&rep);
-	rc = EXIT_FAIL;
-	if ((st = open_store(cli)) == NULL)
-		goto done;
-	if (rowvec_load(st, &cur) < 0)
-		goto done;
-	items = calloc(n + cur.n + 1, sizeof(*items));
-	ch = calloc(n + cur.n + 1, sizeof(*ch));
-	params = calloc(n + 1, sizeof(*params));
-	provs = calloc(n + 1, sizeof(*provs));
-	evidence = calloc(n + 1, sizeof(*evidence));
-	if (items == NULL || ch == NULL || params == NULL || provs == NULL || evidence == NULL) {
-		cli_error("policy", "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		const struct store_row *old = rowvec_find(&cur, ents[i].key);
-
-		if ((params[i] = policy_format_params(ents[i].policy)) == NULL ||
-		    asprintf(&evidence[i], "%s:%u", origin, ents[i].line) < 0) {
-			evidence[i] = NULL;
-			cli_error("policy", "out of memory");
-			goto done;
-		}
-		provs[i].command = "policy import";
-		provs[i].evidence = evidence[i];
-		items[i].domain = ents[i].key;
-		items[i].policy = policy_level_name(ents[i].policy->level);
-		items[i].params = params[i];
-		items[i].prov = &provs[i];
-		if (old == NULL || strcasecmp(old->policy, items[i].policy) != 0 ||
-		    strcmp(old->params ? old->params : "", items[i].params) != 0) {
-			ch[nch].change = old ? "changed" : "added";
-			ch[nch].domain = ents[i].key;
-			ch[nch].old = old ? row_text(old) : NULL;
-			if (asprintf(&ch[nch].new, "%s%s%s", items[i].policy, *params[i] ? " " : "",
-				     params[i]) < 0)
-				ch[nch].new = NULL;
-			nch++;
-		}
-	}
-	nitems = n;
-	for (i = 0; so.sync && i < cur.n; i++) {
-		const struct store_row *r = &cur.rows[i];
-
-		if (entry_in(items, n, r->domain))
-			continue;
-		ch[nch].domain = r->domain;
-		ch[nch].old = row_text(r);
-		if (strcasecmp(r->domain, "_default") == 0) {
-			ch[nch].change = "kept";
-			ch[nch].new = row_text(r);
-			cli_error("policy", "--sync: %s has no _default row; the table's "
-				  "(_default %s) is kept (tlspolicy policy delete _default removes it)",
-				  origin, ch[nch].old ? ch[nch].old : "");
-		} else {
-			ch[nch].change = "removed";
-			items[nitems].domain = r->domain;
-			items[nitems].policy = NULL;
-			nitems++;
-		}
-		nch++;
-	}
-	if (so.sync && (refused = import_judge(cli, ch, nch, &force)) != 0) {
+	if (so.sync && (refused = import_judge(cli, pl.ch, pl.nch, &force)) != 0) {
 		if (refused > 0)
 			cli_error("policy", "%s: %ld row%s weaker than published or for a "
 				  "domain whose publication is unknown; nothing %s", origin,
@@ -1415,35 +1461,20 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		if (refused < 0 || !so.dry_run)
 			goto done;
 	}
-	if (store_put_many_ex(st, items, nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
+	if (store_put_many_ex(st, pl.items, pl.nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
 		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
 		goto done;
 	}
-	if (nitems == 0)
+	if (pl.nitems == 0)
 		memset(&c, 0, sizeof(c));
-	import_print(origin, so.dry_run, so.sync, &c, ch, nch, cli->json);
+	import_print(origin, so.dry_run, so.sync, &c, pl.ch, pl.nch, cli->json);
 	if (!so.dry_run)
 		prov_note(&c);
 	rc = refused ? EXIT_FAIL : EXIT_OK;
 done:
 	store_close(st);
-	for (i = 0; ch && i < nch; i++) {
-		free(ch[i].old);
-		free(ch[i].new);
-	}
-	free(ch);
-	rowvec_free(&cur);
-	for (i = 0; params && i < n; i++)
-		free(params[i]);
-	for (i = 0; evidence && i < n; i++)
-		free(evidence[i]);
-	free(evidence);
-	free(provs);
-	free(params);
-	free(items);
-	policyfile_free(ents, n);
-	free(text);
+	import_plan_free(&pl);
 	return rc;
 }
 
