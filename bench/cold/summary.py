@@ -9,8 +9,15 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 nsys, n, m, conc = sys.argv[2:6]
 med = lambda v: statistics.median(v) if v else float("nan")
+whos = []
+for r in rows:
+    if r["who"] not in whos:
+        whos.append(r["who"])
+tps = [w for w in whos if w != "mta-sts-daemon"]
+nruns = max([len([r for r in rows if r["who"] == w and r["kind"] == "sts" and r["store"] == s])
+             for w in whos for s in ("lab", "system")] + [0])
 print("cold discovery, %s MTA-STS + %s no-policy domains (DANE: %s), %s parallel clients, %d runs each" %
-      (n, m, n, conc, max(1, len([r for r in rows if r["who"] == "tlspolicy" and r["kind"] == "sts"]) // 2 or 1)))
+      (n, m, n, conc, nruns))
 print()
 print("| trust store | daemon | wall (runs) | wall median | daemon CPU (runs) | CPU median | CPU/domain | OK / NOTFOUND |")
 print("|---|---|---|---:|---|---:|---:|---|")
@@ -28,11 +35,16 @@ def line(store, who, kind):
     return w, c / rs[0]["keys"]
 ratios = []
 for store in ("lab", "system"):
-    a = line(store, "tlspolicy", "sts")
+    b = None
+    got = {}
+    for w in tps:
+        got[w] = line(store, w, "sts")
     b = line(store, "mta-sts-daemon", "sts")
-    if a and b:
-        ratios.append((store, b[1] / a[1], b[0] / a[0]))
-line("lab", "tlspolicy", "dane")
+    for w in tps:
+        if got[w] and b:
+            ratios.append((store, w, b[1] / got[w][1], b[0] / got[w][0]))
+for w in tps:
+    line("lab", w, "dane")
 print()
-for store, cr, wr in ratios:
-    print("%s: mta-sts-daemon / tlspolicy: CPU per domain %.2fx, wall %.2fx (targets: >= 6x, >= 3x)" % (store, cr, wr))
+for store, w, cr, wr in ratios:
+    print("%s: mta-sts-daemon / %s: CPU per domain %.2fx, wall %.2fx (targets: >= 6x, >= 3x)" % (store, w, cr, wr))
