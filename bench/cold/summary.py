@@ -27,7 +27,7 @@ def line(store, who, kind):
         return None
     w, c = med([r["wall_s"] for r in rs]), med([r["cpu_s"] for r in rs])
     rep = sorted({"%d / %d" % (r["replies"].get("OK", 0), r["replies"].get("NOTFOUND", 0)) for r in rs})
-    name = {"lab": "lab CA (1)", "system": "system + lab CA (%s)" % nsys}[store]
+    name = {"lab": "lab CA (1)", "system": "system (%s) + lab CA" % nsys}[store]
     print("| %s | %s%s | %s | %.2f s | %s | %.2f s | %.2f ms | %s |" % (
         name, who, " (DANE)" if kind == "dane" else "",
         ", ".join("%.2f" % r["wall_s"] for r in rs), w,
