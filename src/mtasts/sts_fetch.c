@@ -81,6 +81,9 @@ struct sts_fetcher {
 	struct sts_trust trust;
 	char *ca_file;
 	char *connect_to;
+	/* Built once, used by every transfer (libcurl keeps the pointers;
+	 * every easy handle is gone before the fetcher is freed). */
+	struct curl_slist *headers, *connect_to_list;
 	unsigned timeout_ms;
 	unsigned max_parallel, running;
 	size_t pending;
@@ -93,7 +96,6 @@ struct sts_fetch {
 	struct sts_fetch *prev, *next;
 	struct sts_share *share;  /* NULL until the easy handle uses one */
 	CURL *easy;
-	struct curl_slist *headers, *connect_to;
 	sts_fetch_cb cb;
 	void *arg;
 	struct buf body;
@@ -197,8 +199,6 @@ static void fetch_free(struct sts_fetch *x)
 	share_release(f, x->share);
 	if (x->deferred)
 		event_del(&x->deferred_ev);
-	curl_slist_free_all(x->headers);
-	curl_slist_free_all(x->connect_to);
 	buf_free(&x->body);
 	free(x);
 	if (was_running) {
@@ -618,6 +618,30 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 	}
 	if (trust_load(&f->trust, why) < 0)
 		goto fail;
+	if ((f->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	if (f->connect_to) {
+		const char *p = f->connect_to;
+
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			char item[STS_FETCH_URL_MAX];
+			struct curl_slist *l;
+
+			if (n > 0 && n < sizeof(item)) {
+				memcpy(item, p, n);
+				item[n] = '\0';
+				if ((l = curl_slist_append(f->connect_to_list, item)) == NULL) {
+					errbuf_set(why, "out of memory");
+					goto fail;
+				}
+				f->connect_to_list = l;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
 	if ((f->share = share_new()) == NULL) {
 		errbuf_set(why, "libcurl: cannot share TLS sessions");
 		goto fail;
@@ -632,6 +656,8 @@ fail:
 	share_free(f->share);
 	if (f->multi)
 		curl_multi_cleanup(f->multi);
+	curl_slist_free_all(f->headers);
+	curl_slist_free_all(f->connect_to_list);
 	X509_STORE_free(f->trust.store);
 	free(f->ca_file);
 	free(f->connect_to);
@@ -653,6 +679,8 @@ void sts_fetcher_free(struct sts_fetcher *f)
 	evtimer_del(&f->timer);
 	curl_multi_cleanup(f->multi); /* calls socket_cb REMOVE for open sockets */
 	share_free(f->share); /* after every easy handle is gone */
+	curl_slist_free_all(f->headers);
+	curl_slist_free_all(f->connect_to_list);
 	while (f->old_shares) {
 		struct sts_share *o = f->old_shares;
 
@@ -724,27 +752,6 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 	trust_recheck(f, 0);
 	if ((x->easy = e = curl_easy_init()) == NULL)
 		return fail_later(x, "libcurl: cannot create a transfer%s", "");
-	if ((x->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL)
-		return fail_later(x, "out of memory%s", "");
-	if (f->connect_to) {
-		const char *p = f->connect_to;
-
-		while (*p) {
-			size_t n = strcspn(p, ",");
-			char item[STS_FETCH_URL_MAX];
-			struct curl_slist *l;
-
-			if (n > 0 && n < sizeof(item)) {
-				memcpy(item, p, n);
-				item[n] = '\0';
-				if ((l = curl_slist_append(x->connect_to, item)) == NULL)
-					return fail_later(x, "out of memory%s", "");
-				x->connect_to = l;
-			}
-			p += n + (p[n] == ',');
-		}
-	}
-
 	curl_easy_setopt(e, CURLOPT_URL, x->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
@@ -770,12 +777,12 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)STS_FETCH_MAX_BODY);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, STS_FETCH_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (x->connect_to)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	if (f->connect_to_list)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to_list);
 	if (f->running >= f->max_parallel) {
 		x->waiting = 1;
 		if (f->wtail)
