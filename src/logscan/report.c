@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #define TABLE_NAME_MAX 48    /* widest DOMAIN column */
@@ -349,29 +351,6 @@ void logscan_print_table(FILE *out, const struct logscan *ls,
 
 /* ---- JSON ------------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p (of n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (n < len)
-		return 0;
-	cp = p[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * JSON output through an own buffer: a report for 50,000 domains is
  * ~60 MB, and stdio's per-call locking and format parsing made printing
@@ -380,28 +359,32 @@ static size_t utf8_len(const unsigned char *p, size_t n)
  */
 struct jout {
 	FILE *out;
-	size_t n;
-	char buf[1 << 16];
+	struct buf b;
 };
+
+#define JOUT_FLUSH (64u * 1024)        /* write out from this many bytes */
+#define JOUT_MAX (16u * 1024 * 1024)   /* one string may be this long */
 
 static void jflush(struct jout *j)
 {
-	if (j->n)
-		fwrite(j->buf, 1, j->n, j->out);
-	j->n = 0;
+	if (j->b.len)
+		fwrite(j->b.data, 1, j->b.len, j->out);
+	buf_reset(&j->b);
+}
+
+static void jmaybe_flush(struct jout *j)
+{
+	if (j->b.len >= JOUT_FLUSH)
+		jflush(j);
 }
 
 static void jput(struct jout *j, const char *s, size_t n)
 {
-	if (n > sizeof(j->buf) - j->n) {
+	if (buf_append(&j->b, s, n) < 0) { /* over JOUT_MAX: straight out */
 		jflush(j);
-		if (n > sizeof(j->buf)) {
-			fwrite(s, 1, n, j->out);
-			return;
-		}
+		fwrite(s, 1, n, j->out);
 	}
-	memcpy(j->buf + j->n, s, n);
-	j->n += n;
+	jmaybe_flush(j);
 }
 
 #define JLIT(j, s) jput((j), (s), sizeof(s) - 1)
@@ -413,9 +396,7 @@ static void jputs(struct jout *j, const char *s)
 
 static void jchar(struct jout *j, char c)
 {
-	if (j->n == sizeof(j->buf))
-		jflush(j);
-	j->buf[j->n++] = c;
+	jput(j, &c, 1);
 }
 
 /* %lu / %llu / %zu */
@@ -431,43 +412,14 @@ static void jnum(struct jout *j, unsigned long long v)
 	jput(j, tmp + k, sizeof(tmp) - k);
 }
 
+/* The one JSON string writer (util/json), into the buffer. */
 static void json_str(struct jout *j, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k, run = 0;
-
-	jchar(j, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = p[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			run++;
-			continue;
-		}
-		jput(j, s + i - run, run); /* the plain bytes before */
-		run = 0;
-		switch (c) {
-		case '"': JLIT(j, "\\\""); break;
-		case '\\': JLIT(j, "\\\\"); break;
-		case '\n': JLIT(j, "\\n"); break;
-		case '\t': JLIT(j, "\\t"); break;
-		case '\r': JLIT(j, "\\r"); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				char u[8];
-
-				snprintf(u, sizeof(u), "\\u%04x", c);
-				jput(j, u, 6);
-			} else if ((k = utf8_len(p + i, n - i)) != 0) {
-				jput(j, s + i, k);
-				i += k - 1;
-			} else {
-				JLIT(j, "\\ufffd");
-			}
-		}
+	if (json_buf_str(&j->b, s, 0) < 0) { /* a string over JOUT_MAX */
+		buf_reset(&j->b);
+		json_fput_str(j->out, s, 0);
 	}
-	jput(j, s + n - run, run);
-	jchar(j, '"');
+	jmaybe_flush(j);
 }
 
 static void json_time(struct jout *j, time_t t)
@@ -574,16 +526,10 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 			unsigned long min_deliveries)
 {
 	const struct logscan_counts *c = logscan_counts(ls);
-	struct jout *j = malloc(sizeof(*j));
-	struct jout small;
+	struct jout jo, *j = &jo;
 
-	if (j == NULL) { /* unbuffered beyond stdio: still correct */
-		small.out = out;
-		small.n = 0;
-		j = &small;
-	}
 	j->out = out;
-	j->n = 0;
+	buf_init(&j->b, JOUT_MAX);
 	fflush(out); /* what the caller printed before stays in front */
 	JLIT(j, "{\n  \"summary\": {\"files\": "); jnum(j, c->files);
 	JLIT(j, ", \"bytes\": "); jnum(j, c->bytes);
@@ -679,8 +625,7 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 	else
 		JLIT(j, "]\n}\n");
 	jflush(j);
-	if (j != &small)
-		free(j);
+	buf_free(&j->b);
 }
 
 /* ---- postmap / SQL ---------------------------------------------------- */
