@@ -61,6 +61,7 @@ struct sts_trust {
 	const char *dir;        /* NULL, or libcurl's default CA path (hashed) */
 	struct stat st;         /* of file when it was loaded */
 	time_t checked;         /* last stat of file (monotonic seconds) */
+	char error[ERRBUF_MAX]; /* why the last load failed; "" when it did not */
 };
 
 /* TLS sessions of the transfers since the last trust (re)load: a new
@@ -316,9 +317,11 @@ static void check_done(struct sts_fetcher *f)
 		switch (msg->data.result) {
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
-			snprintf(why, sizeof(why), "certificate not accepted: %s",
-				 x->curl_err[0] ? x->curl_err
-						: curl_easy_strerror(msg->data.result));
+			snprintf(why, sizeof(why), "certificate not accepted: %.400s",
+				 msg->data.result == CURLE_SSL_CACERT_BADFILE && f->trust.error[0]
+					 ? f->trust.error
+				 : x->curl_err[0] ? x->curl_err
+						  : curl_easy_strerror(msg->data.result));
 			break;
 		case CURLE_FILESIZE_EXCEEDED:
 			snprintf(why, sizeof(why), "body larger than %d bytes "
@@ -519,16 +522,20 @@ static int trust_load(struct sts_trust *t, struct errbuf *why)
 	X509_STORE *st;
 	struct stat sb;
 
+	t->checked = mono_now();
 	if (stat(t->file, &sb) < 0) {
 		errbuf_set(why, "CA file %s: %s", t->file, strerror(errno));
+		snprintf(t->error, sizeof(t->error), "%s", why->msg);
 		return -1;
 	}
-	if ((st = trust_build(t, why)) == NULL)
+	if ((st = trust_build(t, why)) == NULL) {
+		snprintf(t->error, sizeof(t->error), "%s", why->msg);
 		return -1;
+	}
 	X509_STORE_free(t->store);
 	t->store = st;
 	t->st = sb;
-	t->checked = mono_now();
+	t->error[0] = '\0';
 	return 0;
 }
 
@@ -545,14 +552,15 @@ static void trust_recheck(struct sts_fetcher *f, int force)
 	if (!force && now - t->checked < STS_TRUST_RECHECK_S)
 		return;
 	t->checked = now;
-	if (!force && stat(t->file, &sb) == 0 && sb.st_ino == t->st.st_ino
+	if (!force && t->store && stat(t->file, &sb) == 0 && sb.st_ino == t->st.st_ino
 	    && sb.st_dev == t->st.st_dev && sb.st_size == t->st.st_size
 	    && sb.st_mtim.tv_sec == t->st.st_mtim.tv_sec
 	    && sb.st_mtim.tv_nsec == t->st.st_mtim.tv_nsec)
 		return;
 	errbuf_clear(&why);
 	if (trust_load(t, &why) < 0) {
-		log_warnx("MTA-STS: keeping the CA store loaded before: %s", why.msg);
+		if (t->store)
+			log_warnx("MTA-STS: keeping the CA store loaded before: %s", why.msg);
 		return;
 	}
 	share_renew(f);
@@ -571,9 +579,9 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
 	struct sts_fetcher *f = arg;
 
 	(void)easy;
-	if (f->trust.store == NULL)
-		return CURLE_SSL_CACERT_BADFILE;
-	SSL_CTX_set1_cert_store(ssl_ctx, f->trust.store);
+	if (f->trust.store == NULL || X509_STORE_up_ref(f->trust.store) != 1)
+		return CURLE_SSL_CACERT_BADFILE; /* fails the transfer */
+	SSL_CTX_set_cert_store(ssl_ctx, f->trust.store); /* takes the reference */
 	/* libcurl turns TLS 1.2 session tickets off (it resumes by session
 	 * id only, which most servers, nginx by default among them, do not
 	 * cache): allow them, so that a repeat fetch can resume. */
@@ -616,8 +624,14 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 		f->trust.file = v->cainfo ? v->cainfo : X509_get_default_cert_file();
 		f->trust.dir = v->capath;
 	}
-	if (trust_load(&f->trust, why) < 0)
-		goto fail;
+	/* A CA file that cannot be loaded fails every fetch (NOTFOUND, as
+	 * for any failed fetch), not the daemon: it is tried again when
+	 * due, so it may appear later. */
+	if (trust_load(&f->trust, why) < 0) {
+		log_warnx("MTA-STS: %s: every policy fetch fails until it can be loaded",
+			  why->msg);
+		errbuf_clear(why);
+	}
 	if ((f->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;

@@ -18,6 +18,8 @@
  * was built with) is loaded when the fetcher is created and shared by
  * every transfer; it is loaded again when its file changes (checked at
  * most every STS_TRUST_RECHECK_S) or on sts_fetcher_reload_trust().
+ * One that cannot be loaded is logged and fails every fetch (with the
+ * reason), never the fetcher's creation.
  * TLS sessions are shared by the fetcher's transfers (resumed when the
  * same host is fetched again).
  *

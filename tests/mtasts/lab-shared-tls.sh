@@ -13,7 +13,9 @@
 #   verified against the old store is resumed) and the untrusted host
 #   accepted; the lab CA back: good again.  The same with the system
 #   bundle plus the lab CA as the CA file, and with the system store
-#   (no CA file: the lab CA is unknown, the good host is refused).
+#   (no CA file: the lab CA is unknown, the good host is refused).  A CA
+#   file that is missing at start fails each fetch (not the fetcher),
+#   and is used once it appears.
 #
 # Usage: lab-shared-tls.sh FETCH_TOOL  (BUILDDIR/tests/mtasts/sts_fetch_tool)
 # Needs the lab ($LAB_DIR/env): without it exit 77, or fail when CI is set.
@@ -93,6 +95,17 @@ run_seq "" "$GOOD" "$UNTR" "$GOOD"
 expect "${L[0]-}" refused "system store: the lab CA is unknown"
 expect "${L[1]-}" refused "system store: untrusted issuer"
 expect "${L[2]-}" refused "system store: the lab CA still unknown on the same fetcher"
+
+# Missing at start: every fetch fails with the reason; then it appears.
+run_seq "$T/late.pem" "$GOOD" "trust:$LAB_CA_FILE" "$GOOD" "$UNTR"
+expect "${L[0]-}" refused "CA file missing at start: the fetch fails"
+[[ ${L[0]-} == *"CA file $T/late.pem"* ]] && ok "the reason names the CA file" ||
+    notok "the reason names the CA file: ${L[0]-}"
+grep -q "every policy fetch fails until it can be loaded" "$T/err" &&
+    ok "a warning at start" || notok "a warning at start: $(cat "$T/err")"
+expect "${L[1]-}" reloaded "the CA file appeared, reloaded"
+expect "${L[2]-}" ok "good host accepted once the CA file is there"
+expect "${L[3]-}" refused "untrusted issuer still refused"
 
 echo "$checks checks, $fails failed"
 [ $fails = 0 ]
