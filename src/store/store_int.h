@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "store/store_prov.h"
+#include "store/store_report.h"
 #include "store/store_sts.h"
 
 struct store_ops {
@@ -38,6 +39,13 @@ struct store_ops {
 	int (*prov_init)(struct store *st, int *created, struct errbuf *why);
 	int (*prov_list)(struct store *st, store_prov_fn fn, void *arg,
 			 struct errbuf *why);
+	/* tlspolicy_report (store_report.h; store_report_sqlite.c,
+	 * store_report_mysql.c) */
+	int (*report_init)(struct store *st, int *created, struct errbuf *why);
+	int (*report_list)(struct store *st, store_report_fn fn, void *arg,
+			   struct errbuf *why);
+	int (*report_replace)(struct store *st, const struct store_report_row *rows,
+			      size_t n, struct errbuf *why);
 };
 
 /* Every backend's handle starts with this (Postfix DICT style). */
@@ -134,6 +142,16 @@ int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 			 struct errbuf *why);
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
+int store_report_sqlite_init(struct store *st, int *created, struct errbuf *why);
+int store_report_sqlite_list(struct store *st, store_report_fn fn, void *arg,
+			     struct errbuf *why);
+int store_report_sqlite_replace(struct store *st, const struct store_report_row *rows,
+				size_t n, struct errbuf *why);
+int store_report_mysql_init(struct store *st, int *created, struct errbuf *why);
+int store_report_mysql_list(struct store *st, store_report_fn fn, void *arg,
+			    struct errbuf *why);
+int store_report_mysql_replace(struct store *st, const struct store_report_row *rows,
+			       size_t n, struct errbuf *why);
 int store_prov_sqlite_init(struct store *st, int *created, struct errbuf *why);
 int store_prov_sqlite_list(struct store *st, store_prov_fn fn, void *arg,
 			   struct errbuf *why);

@@ -562,6 +562,9 @@ static const struct store_ops mysql_ops = {
 	.sts_purge = store_sts_mysql_purge,
 	.prov_init = store_prov_mysql_init,
 	.prov_list = store_prov_mysql_list,
+	.report_init = store_report_mysql_init,
+	.report_list = store_report_mysql_list,
+	.report_replace = store_report_mysql_replace,
 };
 
 int store_mysql_global_init(struct errbuf *why)

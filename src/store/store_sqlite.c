@@ -443,6 +443,9 @@ static const struct store_ops sqlite_ops = {
 	.sts_purge = store_sts_sqlite_purge,
 	.prov_init = store_prov_sqlite_init,
 	.prov_list = store_prov_sqlite_list,
+	.report_init = store_report_sqlite_init,
+	.report_list = store_report_sqlite_list,
+	.report_replace = store_report_sqlite_replace,
 };
 
 struct sqlite3 *store_sqlite_db(struct store *st)
