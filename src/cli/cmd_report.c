@@ -254,9 +254,9 @@ static void sink_row(void *arg, const struct check_row *row)
 		const struct check_row_mx *m = &row->mx[i];
 
 		if (m->answer_fails) {
-			snprintf(why, sizeof(why), "%s policy \"%.200s %.200s\" fails: %.200s",
+			snprintf(why, sizeof(why), "%s policy \"%.200s%s%.200s\" fails: %.200s",
 				 row->table ? "table" : "the daemon's", row->policy,
-				 row->parameter, m->answer_fails);
+				 row->parameter[0] ? " " : "", row->parameter, m->answer_fails);
 			sc->failed |= report_add_finding(r, REPORT_F_DEFER, row->domain, m->host,
 							 why, 0);
 		}

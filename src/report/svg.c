@@ -10,7 +10,7 @@
 #define PAD_TOP 12
 #define PAD_BOTTOM 40
 #define LABEL_PX 74          /* room a date label needs */
-#define BAR_MAX 48           /* widest bar */
+#define BAR_MAX 80           /* widest bar (a date label fits) */
 
 unsigned long svg_tick_step(unsigned long max)
 {

@@ -145,13 +145,13 @@ def selftest(outdir):
 class Node:
     def __init__(self, tag, attrs, parent):
         self.tag, self.attrs, self.parent = tag, dict(attrs), parent
-        self.children, self.text = [], []
+        self.children, self.content = [], []   # content: text and nodes in order
 
     def classes(self):
         return self.attrs.get("class", "").split()
 
     def all_text(self):
-        return "".join(self.text) + "".join(c.all_text() for c in self.children)
+        return "".join(c if isinstance(c, str) else c.all_text() for c in self.content)
 
     def walk(self):
         yield self
@@ -177,11 +177,14 @@ class _Parser(html.parser.HTMLParser):
     def handle_starttag(self, tag, attrs):
         n = Node(tag, attrs, self.cur)
         self.cur.children.append(n)
+        self.cur.content.append(n)
         if tag not in VOID:
             self.cur = n
 
     def handle_startendtag(self, tag, attrs):
-        self.cur.children.append(Node(tag, attrs, self.cur))
+        n = Node(tag, attrs, self.cur)
+        self.cur.children.append(n)
+        self.cur.content.append(n)
 
     def handle_endtag(self, tag):
         n = self.cur
@@ -191,7 +194,7 @@ class _Parser(html.parser.HTMLParser):
             self.cur = n.parent
 
     def handle_data(self, data):
-        self.cur.text.append(data)
+        self.cur.content.append(data)
 
 
 def parse(dom):
