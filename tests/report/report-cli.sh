@@ -206,29 +206,7 @@ else fail "empty log page"; fi
 checks=$((checks + 1))
 
 # ---- 4. 50,000 domains -------------------------------------------------
-python3 - "$T/big.log" "$T/big.domains" <<'PY'
-import sys
-# 50,000 domains over 30 days, each delivered 1..3 times by one grade
-grades = ["Verified", "Trusted", "Untrusted", "Anonymous", None]
-with open(sys.argv[1], "w") as f, open(sys.argv[2], "w") as d:
-    pid = 1000
-    for i in range(50000):
-        dom = "d%05d.bulk.example" % i
-        d.write(dom + "\n")
-        day = 1 + i % 30
-        for k in range(1 + i % 3):
-            pid += 1
-            g = grades[(i + k) % 5]
-            ts = "Nov %2d 1%d:%02d:%02d" % (day, k, i % 60, (i // 60) % 60)
-            relay = "mx.%s[192.0.2.%d]:25" % (dom, 1 + i % 200)
-            if g:
-                f.write("%s mail postfix/smtp[%d]: %s TLS connection established to %s: "
-                        "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)\n"
-                        % (ts, pid, g, relay))
-            f.write("%s mail postfix/smtp[%d]: Q%05d%d: to=<u@%s>, relay=%s, delay=1, "
-                    "delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)\n"
-                    % (ts, pid, i, k, dom, relay))
-PY
+python3 "$SRCDIR/tests/report/gen-bulk.py" "$T/big.log" "$T/big.domains" 50000 30
 tp logscan --year 2025 --json "$T/big.log" >"$T/big-logscan.json" 2>/dev/null
 tp report --no-check --year 2025 --from-logs "$T/big.log" --domains "$T/big.domains" \
 	--top 1000 --html "$T/big.html" --no-snapshot 2>"$T/err" ||
@@ -258,7 +236,7 @@ if "49000 more destinations are left out" not in dom:
 if reqs:
     bad.append("requests %r" % reqs)
 print("  chromium --dump-dom of the 50,000-domain page: %.2f s (not asserted; "
-      "bench/report/open.sh)" % secs)
+      "bench/report/open.py)" % secs)
 for b in bad:
     print("  " + b)
 sys.exit(1 if bad else 0)
