@@ -6,7 +6,7 @@
     bench/report/open.py [-n RUNS] [--tlspolicy BUILD/src/tlspolicy]
 
 1. makes the log of tests/report/gen-bulk.py (50,000 domains, 30 days,
-   ~83,000 deliveries) and renders `tlspolicy report --no-check --top 1000
+   100,000 deliveries) and renders `tlspolicy report --no-check --top 1000
    --domains` of it (the page the issue names; its size is printed);
 2. the reference: the same Chromium opening a minimal page (one line of
    text), which is Chromium's own start-up and teardown;
