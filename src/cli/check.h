@@ -43,6 +43,11 @@ struct check_row {
 	const struct check_row_mx *mx;   /* with --probe */
 	size_t nmx;
 };
+/* Domains one per line ('#' comments, blank lines) from path, at most
+ * max; errors "tlspolicy CMD: ..." on stderr.  *out (malloc'ed strings)
+ * and *n; 0, or -1. */
+int check_read_domains(const char *cmd, const char *path, size_t max, char ***out, size_t *n);
+
 struct check_sink {
 	void (*row)(void *arg, const struct check_row *row);
 	void *arg;

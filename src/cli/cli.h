@@ -63,6 +63,9 @@ struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A decimal number 0..max (digits only) into *out; 0, or -1. */
+int cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
 /* JSON string output with escaping. */
 #include <stdio.h>
 void cli_json_string(FILE *out, const char *s);

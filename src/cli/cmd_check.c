@@ -1203,9 +1203,9 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 	return rc;
 }
 
-/* ---- domains from the command line or a file ---- */
+/* ---- domains from the command line or a file (check.h) ---- */
 
-static int read_domains(const char *path, char ***out, size_t *n)
+int check_read_domains(const char *cmd, const char *path, size_t max, char ***out, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	char line[CHECK_MAX_LINE + 2];
@@ -1214,7 +1214,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 	*n = 0;
 	if (f == NULL) {
-		cli_error("check", "cannot open %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -1222,7 +1222,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			cli_error("check", "%s:%zu: line too long", path, lineno);
+			cli_error(cmd, "%s:%zu: line too long", path, lineno);
 			goto fail;
 		}
 		if ((e = strchr(s, '#')) != NULL)
@@ -1234,8 +1234,8 @@ static int read_domains(const char *path, char ***out, size_t *n)
 			*--e = '\0';
 		if (*s == '\0')
 			continue;
-		if (*n >= CHECK_MAX_DOMAINS) {
-			cli_error("check", "%s: more than %d domains", path, CHECK_MAX_DOMAINS);
+		if (*n >= max) {
+			cli_error(cmd, "%s: more than %zu domains", path, max);
 			goto fail;
 		}
 		if (*n == cap) {
@@ -1249,7 +1249,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 		v[(*n)++] = xstrdup(s);
 	}
 	if (ferror(f)) {
-		cli_error("check", "cannot read %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot read %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	fclose(f);
@@ -1335,7 +1335,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (from_file) {
-		if (read_domains(from_file, &names, &nnames) < 0)
+		if (check_read_domains("check", from_file, CHECK_MAX_DOMAINS, &names, &nnames) < 0)
 			return EXIT_FAIL;
 		names_owned = 1;
 		if (nnames == 0) {

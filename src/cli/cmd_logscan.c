@@ -816,21 +816,6 @@ enum {
 	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER
 };
 
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int cmd_logscan(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -907,7 +892,7 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 			break;
 		}
 		case OPT_MIN:
-			if (parse_ulong(optarg, 1000000000UL, &min) < 0) {
+			if (cli_parse_ulong(optarg, 1000000000UL, &min) < 0) {
 				cli_error("logscan", "invalid --min-deliveries \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
@@ -940,7 +925,7 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 			}
 			break;
 		case OPT_YEAR:
-			if (parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
+			if (cli_parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
 				cli_error("logscan", "invalid --year \"%s\"", optarg);
 				return EXIT_USAGE;
 			}

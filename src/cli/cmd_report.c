@@ -43,7 +43,6 @@
 
 #define REPORT_MAX_FILES 1024
 #define REPORT_MAX_DOMAINS 100000   /* = check's CHECK_MAX_DOMAINS */
-#define REPORT_MAX_LINE 1024
 
 static void report_usage(FILE *out)
 {
@@ -76,21 +75,6 @@ static void report_usage(FILE *out)
 		"Exit 0 the report was written, 1 it could not be, 2 usage.\n",
 		REPORT_DEFAULT_TOP, REPORT_MAX_DESTS, REPORT_DEFAULT_EXPIRY_DAYS,
 		STORE_REPORT_TABLE);
-}
-
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 /* ---- the destinations ---- */
@@ -139,40 +123,18 @@ static int want_add(struct want **v, size_t *n, size_t *cap, const char *name)
 
 static int read_domains(const char *path, struct want **v, size_t *n, size_t *cap)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char line[REPORT_MAX_LINE + 2];
-	size_t lineno = 0;
+	char **names = NULL;
+	size_t nnames = 0;
 	int rc = 0;
 
-	if (f == NULL) {
-		cli_error("report", "cannot open %s: %s", path, strerror(errno));
+	if (check_read_domains("report", path, REPORT_MAX_DOMAINS, &names, &nnames) < 0)
 		return -1;
+	for (size_t i = 0; i < nnames; i++) {
+		if (rc == 0)
+			rc = want_add(v, n, cap, names[i]);
+		free(names[i]);
 	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = line, *e;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			cli_error("report", "%s:%zu: line too long", path, lineno);
-			rc = -1;
-			break;
-		}
-		if ((e = strchr(s, '#')) != NULL)
-			*e = '\0';
-		while (*s && isspace((unsigned char)*s))
-			s++;
-		e = s + strlen(s);
-		while (e > s && isspace((unsigned char)e[-1]))
-			*--e = '\0';
-		if (*s)
-			rc = want_add(v, n, cap, s);
-	}
-	if (rc == 0 && ferror(f)) {
-		cli_error("report", "cannot read %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (f != stdin)
-		fclose(f);
+	free(names);
 	return rc;
 }
 
@@ -530,21 +492,21 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 		case OPT_NO_CHECK: nocheck = 1; break;
 		case OPT_NO_SNAPSHOT: nosnap = 1; break;
 		case OPT_TOP:
-			if (parse_ulong(optarg, REPORT_MAX_DESTS, &top) < 0 || top == 0) {
+			if (cli_parse_ulong(optarg, REPORT_MAX_DESTS, &top) < 0 || top == 0) {
 				cli_error("report", "--top: a number 1..%d", REPORT_MAX_DESTS);
 				rc = EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case OPT_EXPIRY:
-			if (parse_ulong(optarg, 3650, &expiry) < 0) {
+			if (cli_parse_ulong(optarg, 3650, &expiry) < 0) {
 				cli_error("report", "--expiry-days: a number 0..3650");
 				rc = EXIT_USAGE;
 				goto out;
 			}
 			break;
 		case OPT_YEAR:
-			if (parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
+			if (cli_parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
 				cli_error("report", "--year: a year 1970..9999");
 				rc = EXIT_USAGE;
 				goto out;

@@ -88,6 +88,16 @@ int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
 /* Runs sql to its end (rows are dropped). */
 int store_sqlite_exec(struct store *st, const char *table, const char *sql,
 		      const char *what, struct errbuf *why);
+/* 1 when the table exists, 0 when not, -1 with why. */
+int store_sqlite_table_exists(struct store *st, const char *table, const char *what,
+			      struct errbuf *why);
+/* Prepares sql on table; NULL with *missing = 1 when the table does not
+ * exist (error 1146: "record nothing" for tlspolicy's own tables), NULL
+ * with why on any other error. */
+struct st_mysql_stmt *store_mysql_prepare_opt(struct store *st, struct st_mysql *conn,
+					      const char *table, const char *sql,
+					      const char *what, int *missing,
+					      struct errbuf *why);
 int store_mysql_fail(struct store *st, struct st_mysql *conn,
 		     struct st_mysql_stmt *stmt, const char *table,
 		     const char *what, struct errbuf *why);

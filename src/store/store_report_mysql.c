@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ER_NO_SUCH_TABLE_ 1146
-
 #define SQL_CREATE                                                              \
 	"CREATE TABLE IF NOT EXISTS `tlspolicy_report` (\n"                     \
 	"  `domain` varchar(255) NOT NULL,\n"                                   \
@@ -44,23 +42,7 @@ struct rep_result {
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, int *missing, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = mysql_stmt_init(conn);
-
-	*missing = 0;
-	if (stmt == NULL) {
-		store_mysql_fail(st, conn, NULL, STORE_REPORT_TABLE, what, why);
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		if (mysql_stmt_errno(stmt) == ER_NO_SUCH_TABLE_ ||
-		    mysql_errno(conn) == ER_NO_SUCH_TABLE_)
-			*missing = 1;
-		else
-			store_mysql_fail(st, conn, stmt, STORE_REPORT_TABLE, what, why);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	return stmt;
+	return store_mysql_prepare_opt(st, conn, STORE_REPORT_TABLE, sql, what, missing, why);
 }
 
 int store_report_mysql_init(struct store *st, int *created, struct errbuf *why)

@@ -27,8 +27,6 @@
 	")"
 #define SQL_COLS "domain, taken, policy, published, sent, verified"
 #define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_report LIMIT 0"
-#define SQL_EXISTS \
-	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicy_report'"
 #define SQL_LIST "SELECT " SQL_COLS " FROM tlspolicy_report ORDER BY domain"
 #define SQL_CLEAR "DELETE FROM tlspolicy_report"
 #define SQL_PUT "INSERT OR REPLACE INTO tlspolicy_report (" SQL_COLS ")\n" \
@@ -45,21 +43,9 @@ int store_report_sqlite_init(struct store *st, int *created, struct errbuf *why)
 				       created, why);
 }
 
-/* 1 when the table exists, 0 when not, -1 on error. */
 static int exists(struct store *st, const char *what, struct errbuf *why)
 {
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (store_sqlite_prepare(st, STORE_REPORT_TABLE, SQL_EXISTS, &stmt, what, why) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return rep_err(st, what, why);
+	return store_sqlite_table_exists(st, STORE_REPORT_TABLE, what, why);
 }
 
 static const char *col(sqlite3_stmt *stmt, int i)
