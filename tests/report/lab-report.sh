@@ -18,7 +18,8 @@
 #     (selfsigned.example verify), the expired certificate;
 #  4. the page loads nothing (no request reached the recorder, no
 #     src/href to the network in the DOM, the CSP meta element), and the
-#     screenshot is kept in BUILDDIR/meson-logs/report/lab-report.png;
+#     screenshot is kept in BUILDDIR/meson-logs/report/lab-report.png
+#     (scripts/test copies it to build-test-results/report-LABEL/);
 #  5. the second report, after the admin deleted a row, lists the change.
 
 # shellcheck source=tests/dane/lab-lib.sh

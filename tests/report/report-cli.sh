@@ -15,7 +15,8 @@
 #  5. the snapshot in the store: the second report lists what changed;
 #     without the table (no db init) the page says so;
 #  6. usage errors and exit codes, --help.
-# The screenshots are kept under BUILDDIR/meson-logs/report/.
+# The screenshots are kept under BUILDDIR/meson-logs/report/ (scripts/test
+# copies them to build-test-results/report-LABEL/).
 set -u
 : "${TLSPOLICY:?}" "${SRCDIR:?}" "${BUILDDIR:?}"
 export TZ=UTC
