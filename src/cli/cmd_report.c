@@ -664,10 +664,24 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 
 	/* 3. check on the shown destinations: columns and findings */
 	if (!nocheck && r.ndests) {
+		size_t nchecked = 0;
+
 		r.checked = 1;
 		r.probed = probe;
 		if (run_check(cli, &r, probe) < 0)
 			goto out;
+		for (size_t i = 0; i < r.ndests; i++)
+			nchecked += r.dests[i].checked != 0;
+		if (nchecked == 0) {
+			r.checked = r.probed = 0;
+			r.check_note = xdup("check gave no result (see its messages; "
+					    "--no-check for the logs alone)");
+			cli_error("report", "check gave no result for any destination");
+		}
+	} else if (!nocheck) {
+		r.checked = 0;
+	} else {
+		r.check_note = xdup("--no-check");
 	}
 
 	/* 4. changes since the previous report */

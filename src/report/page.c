@@ -204,6 +204,11 @@ static int destinations(struct buf *b, const struct report *r)
 			 r->probed ? " with <code>--probe</code>" : "");
 	if (r->dests_left)
 		rc |= buf_printf(b, " %zu more destinations are left out (--top).", r->dests_left);
+	if (r->check_note) {
+		rc |= buf_puts(b, " Not checked: ");
+		rc |= html_text(b, r->check_note);
+		rc |= buf_puts(b, ".");
+	}
 	rc |= buf_puts(b, "</p><div class=\"scroll\"><table id=\"dests\" class=\"sortable\"><thead><tr>"
 		       "<th>domain</th><th>provider</th><th>published</th><th>policy</th>"
 		       "<th>parameters</th><th class=\"n\">deliveries</th>");
@@ -277,7 +282,9 @@ static int findings(struct buf *b, const struct report *r)
 			continue;
 		}
 		if (!r->checked) {
-			rc |= buf_puts(b, "<p class=\"none\">Not checked (--no-check).</p></div>");
+			rc |= buf_puts(b, "<p class=\"none\">Not checked: ");
+			rc |= html_text(b, r->check_note ? r->check_note : "--no-check");
+			rc |= buf_puts(b, ".</p></div>");
 			continue;
 		}
 		if ((k == REPORT_F_DEFER || k == REPORT_F_EXPIRY) && !r->probed) {

@@ -60,6 +60,7 @@ void report_free(struct report *r)
 	free(r->changes);
 	free(r->host);
 	free(r->snap_note);
+	free(r->check_note);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -241,7 +242,7 @@ int report_diff(struct report *r, const struct report_snap *prev, size_t n)
 
 		for (size_t i = 0; i < r->ndests && !found; i++)
 			found = strcmp(prev[k].domain, r->dests[i].domain) == 0;
-		if (!found && add_change(r, prev[k].domain, "gone from the table",
+		if (!found && add_change(r, prev[k].domain, "no longer in the report",
 					 prev[k].policy, "") < 0)
 			return -1;
 	}
@@ -330,10 +331,11 @@ int report_json(struct buf *b, const struct report *r)
 	}
 	rc |= buf_puts(b, r->ndays ? "\n  ],\n  \"totals\": {" : "],\n  \"totals\": {");
 	rc |= json_grades(b, tot);
-	rc |= buf_printf(b, "},\n  \"checked\": %s, \"probed\": %s, \"expiry_days\": %u,\n"
-			 "  \"destinations_left_out\": %zu,\n  \"destinations\": [",
-			 r->checked ? "true" : "false", r->probed ? "true" : "false",
-			 r->expiry_days, r->dests_left);
+	rc |= buf_printf(b, "},\n  \"checked\": %s, \"probed\": %s, \"check_note\": ",
+			 r->checked ? "true" : "false", r->probed ? "true" : "false");
+	rc |= json_nstr(b, r->check_note);
+	rc |= buf_printf(b, ", \"expiry_days\": %u,\n  \"destinations_left_out\": %zu,\n"
+			 "  \"destinations\": [", r->expiry_days, r->dests_left);
 	for (size_t i = 0; i < r->ndests; i++) {
 		const struct report_dest *d = &r->dests[i];
 

@@ -95,6 +95,7 @@ struct report {
 	size_t ndays;
 	/* destinations */
 	int checked, probed;        /* check ran; with --probe */
+	char *check_note;           /* why check gave no rows, NULL */
 	unsigned expiry_days;
 	struct report_dest *dests;
 	size_t ndests, dests_left;  /* left out past the cap */
@@ -126,7 +127,7 @@ int report_add_finding(struct report *r, enum report_finding_kind kind,
 		       time_t when);
 
 /* The changes from prev (n rows) to the destinations of r: a destination
- * new or gone from the table, its policy or publication changed, its
+ * new in the report or no longer in it (--top, the logs), its policy or publication changed, its
  * Verified share moved by a whole percentage point or more. */
 int report_diff(struct report *r, const struct report_snap *prev, size_t n);
 

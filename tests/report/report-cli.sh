@@ -283,7 +283,7 @@ import json, sys
 s1, s2 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 ok = s2["previous"] is not None and s2["previous"] == s1["generated"]
 # every domain shown is in both; the 13 left out by --top 5 are gone
-gone = {c["domain"] for c in s2["changes"] if c["what"] == "gone from the table"}
+gone = {c["domain"] for c in s2["changes"] if c["what"] == "no longer in the report"}
 want = {d["domain"] for d in s1["destinations"]} - {d["domain"] for d in s2["destinations"]}
 ok = ok and gone == want and len(gone) == 13
 ok = ok and not [c for c in s2["changes"] if c["what"] == "new destination"]
@@ -297,6 +297,19 @@ sqlite3 "$T/nodb.db" "CREATE TABLE tlspolicies (id INTEGER PRIMARY KEY, domain T
 "$TLSPOLICY" -c "$OFF" --db "sqlite:$T/nodb.db" report --no-check --from-logs "$F/classic.log" \
 	--json 2>/dev/null | grep -q '"snapshot_note": "the store has no table tlspolicy_report' &&
 	ok "no snapshot table: said so" || fail "no snapshot table"
+
+# check cannot run here (no trust anchor): the page says so, no column is made up
+tp report --year 2024 --from-logs "$F/classic.log" --html "$T/nocheck.html" --json \
+	>"$T/nocheck.json" 2>"$T/err"
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" = 0 ] && grep -q "check gave no result for any destination" "$T/err" &&
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["checked"] is False and j["check_note"].startswith("check gave no result") and not any(d["checked"] or d["policy"] for d in j["destinations"]) else 1)' "$T/nocheck.json" &&
+	grep -q "Not checked: check gave no result" "$T/nocheck.html"; then
+	ok "check without a trust anchor: the page says not checked"
+else
+	fail "check without a trust anchor (exit $rc)"
+fi
 
 # ---- 6. usage, exit codes ----------------------------------------------
 expect_rc() { # WANT MESSAGE-PATTERN ARGS...

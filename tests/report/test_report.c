@@ -343,7 +343,7 @@ static void test_diff(void **state)
 	assert_string_equal(r.changes[3].domain, "new.example");
 	assert_string_equal(r.changes[3].what, "new destination");
 	assert_string_equal(r.changes[4].domain, "gone.example");
-	assert_string_equal(r.changes[4].what, "gone from the table");
+	assert_string_equal(r.changes[4].what, "no longer in the report");
 	report_free(&r);
 }
 
