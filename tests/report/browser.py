@@ -97,13 +97,17 @@ def chromium(args, timeout=120):
                           stderr=subprocess.PIPE, timeout=timeout, check=False)
 
 
-def render(page, outdir, screenshot=None, size="1280,2400"):
-    """Returns (dom text, page requests, seconds of the --dump-dom run)."""
+def render(page, outdir, screenshot=None, size="1280,2400", extra=()):
+    """Returns (dom text, page requests, seconds of the --dump-dom run);
+    extra: more Chromium flags.  (Scripts cannot be turned off here: this
+    Chromium's headless mode ignores --disable-javascript, and with
+    --blink-settings=scriptEnabled=false --dump-dom and --screenshot give
+    nothing.)"""
     os.makedirs(outdir, exist_ok=True)
     rec = Recorder()
     url = "file://" + os.path.abspath(page)
-    common = FLAGS + ["--proxy-server=http://127.0.0.1:%d" % rec.port,
-                      "--proxy-bypass-list=<-loopback>"]
+    common = FLAGS + list(extra) + ["--proxy-server=http://127.0.0.1:%d" % rec.port,
+                                    "--proxy-bypass-list=<-loopback>"]
     try:
         with tempfile.TemporaryDirectory(prefix="report-chromium-") as ud:
             t0 = time.monotonic()
