@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_report.c - tlspolicy report [--html FILE] [--json] [--from-logs
- * FILE...] [--domains FILE] [DOMAIN...] [--probe] [--top N]: one page of
+ * FILE...] [--domains FILE] [DOMAIN...] [--probe] [--top N] [--since T]: one page of
  * TLS coverage, destinations, findings and changes (report/report.h).
  *
  * One source of truth: the chart and the evidence columns come from the
@@ -50,7 +50,8 @@ static void report_usage(FILE *out)
 		"usage: tlspolicy report [-c FILE] [--db URL] [--html FILE] [--json]\n"
 		"                        [--from-logs FILE...] [--domains FILE] [DOMAIN...]\n"
 		"                        [--probe] [--no-check] [--top N] [--expiry-days N]\n"
-		"                        [--year YYYY] [--no-snapshot]\n"
+		"                        [--since TIME] [--until TIME] [--year YYYY]\n"
+		"                        [--no-snapshot]\n"
 		"\n"
 		"One self-contained HTML page (no script or font from the network,\n"
 		"readable without JavaScript): TLS coverage per day from Postfix logs,\n"
@@ -69,6 +70,9 @@ static void report_usage(FILE *out)
 		"  --no-check         no DNS, no table: the logs alone\n"
 		"  --expiry-days N    certificates expiring within N days are findings\n"
 		"                     (default %d)\n"
+		"  --since TIME, --until TIME  only log records in [since, until), as\n"
+		"                     logscan: YYYY-MM-DD[ hh:mm[:ss]], RFC 3339, or Nd/Nh/Nm\n"
+		"                     ago (a weekly report: --since 7d)\n"
 		"  --year YYYY        year of log time stamps without one (as logscan)\n"
 		"  --no-snapshot      do not compare with, nor keep, the snapshot in the\n"
 		"                     store (table %s, made by db init)\n"
@@ -410,7 +414,7 @@ static int write_out(const char *path, const struct buf *b)
 }
 
 enum { OPT_HTML = 0x2000, OPT_FROM_LOGS, OPT_DOMAINS, OPT_TOP, OPT_PROBE, OPT_NO_CHECK,
-       OPT_EXPIRY, OPT_YEAR, OPT_NO_SNAPSHOT };
+       OPT_EXPIRY, OPT_YEAR, OPT_NO_SNAPSHOT, OPT_SINCE, OPT_UNTIL };
 
 /* "--from-logs A B C" → "--from-logs A --from-logs B --from-logs C", so
  * getopt sees one argument per option; the files end at the next
@@ -454,6 +458,8 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 		{ "expiry-days", required_argument, NULL, OPT_EXPIRY },
 		{ "year", required_argument, NULL, OPT_YEAR },
 		{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -474,6 +480,7 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 
 	report_init(&r);
 	buf_init(&out, REPORT_MAX_PAGE);
+	memset(&lo, 0, sizeof(lo));
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
 			continue;
@@ -488,6 +495,17 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 			files[nfiles++] = optarg;
 			break;
 		case OPT_DOMAINS: domfile = optarg; break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			/* as logscan --since/--until */
+			if (logscan_parse_time(optarg, time(NULL),
+					       opt == OPT_SINCE ? &lo.since : &lo.until) < 0) {
+				cli_error("report", "invalid time \"%s\"", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			*(opt == OPT_SINCE ? &lo.has_since : &lo.has_until) = 1;
+			break;
 		case OPT_PROBE: probe = 1; break;
 		case OPT_NO_CHECK: nocheck = 1; break;
 		case OPT_NO_SNAPSHOT: nosnap = 1; break;
@@ -533,6 +551,11 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	if (lo.has_since && lo.has_until && lo.until <= lo.since) {
+		cli_error("report", "--until is not after --since");
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (probe && nocheck) {
 		cli_error("report", "--probe and --no-check exclude each other");
 		rc = EXIT_USAGE;
@@ -568,7 +591,6 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 	r.host = xdup(host);
 
 	/* 1. the logs, as logscan reads them */
-	memset(&lo, 0, sizeof(lo));
 	lo.year = (int)year;
 	if ((ls = logscan_new(&lo)) == NULL)
 		log_fatal("report");

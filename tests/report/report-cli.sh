@@ -140,6 +140,23 @@ then ok "fixtures: bars, evidence and totals equal logscan --json; nothing loade
 else fail "fixtures: page differs from logscan --json"; fi
 checks=$((checks + 1))
 
+# --since/--until as logscan: the same days, the same totals
+tp logscan --year 2024 --since 2024-12-04 --until "2024-12-06 00:00" --json "$F/classic.log" \
+	"$T/older.log" >"$T/ls-since.json" 2>/dev/null
+tp report --no-check --no-snapshot --year 2024 --since 2024-12-04 --until "2024-12-06 00:00" \
+	--from-logs "$F/classic.log" "$T/older.log" --json >"$T/rep-since.json" 2>/dev/null
+checks=$((checks + 1))
+if python3 - "$T/ls-since.json" "$T/rep-since.json" <<'PY'
+import json, sys
+ls, rep = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+g = ["date", "verified", "trusted", "untrusted", "anonymous", "plaintext", "deliveries"]
+days = lambda j: [[d[k] for k in g] for d in j["days"]]
+sys.exit(0 if days(ls) == days(rep) and len(days(rep)) == 1 and rep["days"][0]["date"] ==
+         "2024-12-05" and rep["summary"]["deliveries"] == ls["summary"]["deliveries"] else 1)
+PY
+then ok "--since/--until: the days of logscan --since/--until"
+else fail "--since/--until"; fi
+
 # ---- the sort script: clicks made by a test script (the CSP removed for it) ---
 if python3 - "$B" "$T" <<'PY'
 import re, sys
@@ -337,6 +354,8 @@ expect_rc 2 "nothing to report on" report --json
 expect_rc 2 "exclude each other" report --json --probe --no-check x.example
 expect_rc 2 "both write to standard output" report --json --html - x.example
 expect_rc 2 "--top" report --json --top 0 x.example
+expect_rc 2 "invalid time" report --json --since yesterday x.example
+expect_rc 2 "not after --since" report --json --since 2024-12-05 --until 2024-12-04 x.example
 expect_rc 1 "cannot open" report --json --no-check --domains "$T/missing"
 expect_rc 1 "missing.log" report --json --no-check --from-logs "$T/missing.log"
 expect_rc 1 "cannot create" report --no-check --html "$T/no/such/dir/x.html" --from-logs "$F/classic.log"
