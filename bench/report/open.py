@@ -3,7 +3,7 @@
 """open.py - how long headless Chromium takes to open the report page of
 50,000 destinations, side by side with a reference page in the same run.
 
-    bench/report/open.py [-n RUNS] [--tlspolicy BUILD/src/tlspolicy]
+    bench/report/open.py [-n RUNS] [--top N] [--tlspolicy BUILD/src/tlspolicy]
 
 1. makes the log of tests/report/gen-bulk.py (50,000 domains, 30 days,
    100,000 deliveries) and renders `tlspolicy report --no-check --top 1000
@@ -48,6 +48,8 @@ def dump(page, ud):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=10)
+    ap.add_argument("--top", type=int, default=1000,
+                    help="report --top (1000: the largest table; the default is 50)")
     ap.add_argument("--tlspolicy", default=os.path.join(SRC, "build", "src", "tlspolicy"))
     a = ap.parse_args()
     if shutil.which("chromium") is None:
@@ -63,15 +65,15 @@ def main():
         t0 = time.monotonic()
         subprocess.run([a.tlspolicy, "-c", cf, "--db", "sqlite:" + os.path.join(T, "none.db"),
                         "report", "--no-check", "--no-snapshot", "--year", "2025", "--top",
-                        "1000", "--from-logs", log, "--domains", doms, "--html", page],
+                        str(a.top), "--from-logs", log, "--domains", doms, "--html", page],
                        check=True, env=dict(os.environ, TZ="UTC"))
         gen = time.monotonic() - t0
         ref = os.path.join(T, "ref.html")
         with open(ref, "w") as f:
             f.write("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ref</title>"
                     "</head><body><p>reference</p></body></html>\n")
-        print("page: %d bytes (%s); tlspolicy report made it in %.2f s"
-              % (os.path.getsize(page), "50,000 domains, 1000 rows, 30 days", gen))
+        print("page: %d bytes (50,000 domains, %d rows, 30 days); tlspolicy report made "
+              "it in %.2f s" % (os.path.getsize(page), a.top, gen))
         A, B = [], []
         with tempfile.TemporaryDirectory(prefix="bench-chromium-") as ud:
             dump(page, ud)
