@@ -15,8 +15,9 @@
  * order given) are shown and checked.
  *
  * The snapshot of the shown destinations is kept in the store
- * (store/store_report.h) and compared with the previous one; --no-snapshot
- * neither reads nor writes it.
+ * (store/store_report.h) and compared with the previous one; a report
+ * without check (--no-check, or check gave nothing) compares but keeps
+ * the last checked snapshot; --no-snapshot neither reads nor writes it.
  *
  * Exit: 0 the report was written; 1 it could not be (unreadable log or
  * domain file, write error, out of memory); 2 usage.  Findings do not
@@ -353,6 +354,8 @@ static void snapshot(struct cli *cli, struct report *r)
 	} else {
 		r->snap_note = xdup("this is the first report kept in the store");
 	}
+	if (!r->checked)
+		goto out;       /* a report of the logs alone keeps the last checked one */
 	if ((rows = calloc(r->ndests + 1, sizeof(*rows))) == NULL)
 		log_fatal("report");
 	{

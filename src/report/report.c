@@ -222,10 +222,12 @@ int report_diff(struct report *r, const struct report_snap *prev, size_t n)
 				return -1;
 			continue;
 		}
-		if (d->checked && !str_eq(p->policy, pol) &&
+		/* policy and publication only between two checked reports (an
+		 * unchecked snapshot row has published "") */
+		if (d->checked && p->published[0] && !str_eq(p->policy, pol) &&
 		    add_change(r, d->domain, "policy", p->policy, pol) < 0)
 			return -1;
-		if (d->checked && !str_eq(p->published, d->published) &&
+		if (d->checked && p->published[0] && !str_eq(p->published, d->published) &&
 		    add_change(r, d->domain, "published", p->published, d->published) < 0)
 			return -1;
 		s0 = share_permille(p->verified, p->sent);

@@ -127,8 +127,9 @@ int report_add_finding(struct report *r, enum report_finding_kind kind,
 		       time_t when);
 
 /* The changes from prev (n rows) to the destinations of r: a destination
- * new in the report or no longer in it (--top, the logs), its policy or publication changed, its
- * Verified share moved by a whole percentage point or more. */
+ * new in the report or no longer in it (--top, the logs), its policy or
+ * publication changed (when both were checked: prev's published is not
+ * ""), its Verified share moved by a whole percentage point or more. */
 int report_diff(struct report *r, const struct report_snap *prev, size_t n);
 
 /* Sum of a day's or destination's grades. */

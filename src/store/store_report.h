@@ -2,8 +2,9 @@
 /*
  * store_report - the snapshot `tlspolicy report` keeps between runs:
  * table `tlspolicy_report` (tlspolicy's own), one row per destination
- * shown in the last report, replaced as a whole by each report, so the
- * next one can say what changed (report/report.h report_diff()).
+ * shown in the last checked report, replaced as a whole by each checked
+ * report (one that ran check; a report of the logs alone keeps none), so
+ * the next one can say what changed (report/report.h report_diff()).
  *
  * MariaDB:
  *   CREATE TABLE tlspolicy_report (

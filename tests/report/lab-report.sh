@@ -20,7 +20,8 @@
 #     src/href to the network in the DOM, the CSP meta element), and the
 #     screenshot is kept in BUILDDIR/meson-logs/report/lab-report.png
 #     (scripts/test copies it to build-test-results/report-LABEL/);
-#  5. the second report, after the admin deleted a row, lists the change.
+#  5. the second report, after the admin deleted a row, lists the change;
+#     a third with --top 3 lists the destinations that left it.
 
 # shellcheck source=tests/dane/lab-lib.sh
 . "${SRCDIR:-.}/tests/dane/lab-lib.sh"
@@ -207,6 +208,26 @@ sys.exit(0 if ok else 1)
 PY
 then ok "second report: the deleted row shows as a change (dane-ee.example may -> dane-only)"
 else fail "changes"; fi
+
+# a third one showing 3 destinations: the others left the report, nothing else changed
+# shellcheck disable=SC2086
+TP report --probe --top 3 --from-logs $LOGS --json >"$T_DIR/report3.json" 2>/dev/null ||
+	fail "third report"
+if python3 - "$T_DIR/report2.json" "$T_DIR/report3.json" <<'PY'
+import json, sys
+j2, j3 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+shown = [d["domain"] for d in j3["destinations"]]
+left = sorted(c["domain"] for c in j3["changes"] if c["what"] == "no longer in the report")
+ok = (j3["previous"] == j2["generated"] and len(shown) == 3 and shown ==
+      [d["domain"] for d in j2["destinations"]][:3] and
+      left == sorted(d["domain"] for d in j2["destinations"][3:]) and
+      len(j3["changes"]) == len(left) and j3["destinations_left_out"] == len(left))
+if not ok:
+    print("FAIL: %s" % j3["changes"])
+sys.exit(0 if ok else 1)
+PY
+then ok "third report (--top 3): the other destinations left the report, nothing else changed"
+else fail "changes with --top"; fi
 
 [ "$T_FAILS" = 0 ] && echo "report lab: all passed"
 exit $((T_FAILS > 0))
