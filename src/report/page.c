@@ -210,8 +210,8 @@ static int destinations(struct buf *b, const struct report *r)
 		rc |= buf_puts(b, ".");
 	}
 	rc |= buf_puts(b, "</p><div class=\"scroll\"><table id=\"dests\" class=\"sortable\"><thead><tr>"
-		       "<th>domain</th><th>provider</th><th>published</th><th>policy</th>"
-		       "<th>parameters</th><th class=\"n\">deliveries</th>");
+		       "<th>domain</th><th>provider</th><th>published</th><th>TLS policy</th>"
+		       "<th>parameter</th><th class=\"n\">deliveries</th>");
 	for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
 		rc |= buf_printf(b, "<th class=\"n\">%s</th>", report_grade_title(g));
 	rc |= buf_puts(b, "<th class=\"n\">deferred</th><th class=\"n\">TLS failures</th>"
