@@ -392,6 +392,27 @@ out:
 	store_close(st);
 }
 
+/* ---- progress on a terminal while the logs are read ---- */
+
+struct progress {
+	const char *file;
+	time_t last;
+	int shown;
+};
+
+static void progress_cb(void *arg, unsigned long long bytes)
+{
+	struct progress *pg = arg;
+	time_t now = time(NULL);
+
+	if (now == pg->last)
+		return;
+	pg->last = now;
+	pg->shown = 1;
+	fprintf(stderr, "\rtlspolicy report: reading %.60s: %llu MB   ", pg->file, bytes >> 20);
+	fflush(stderr);
+}
+
 /* ---- the command ---- */
 
 static int write_out(const char *path, const struct buf *b)
@@ -598,8 +619,14 @@ int cmd_report(struct cli *cli, int argc0, char **argv0)
 	if ((ls = logscan_new(&lo)) == NULL)
 		log_fatal("report");
 	for (int i = 0; i < nfiles; i++) {
+		struct progress pg = { files[i], time(NULL), 0 };
+		int tty = isatty(STDERR_FILENO), frc;
+
 		errbuf_clear(&why);
-		if (logscan_file(ls, files[i], NULL, NULL, &why) < 0) {
+		frc = logscan_file(ls, files[i], tty ? progress_cb : NULL, &pg, &why);
+		if (pg.shown)
+			fprintf(stderr, "\r%*s\r", 90, "");
+		if (frc < 0) {
 			cli_error("report", "%s", why.msg);
 			goto out;
 		}
