@@ -440,6 +440,351 @@ static int write_out(const char *path, const struct buf *b)
 enum { OPT_HTML = 0x2000, OPT_FROM_LOGS, OPT_DOMAINS, OPT_TOP, OPT_PROBE, OPT_NO_CHECK,
        OPT_EXPIRY, OPT_YEAR, OPT_NO_SNAPSHOT, OPT_SINCE, OPT_UNTIL };
 
+/* What the command line asks for. */
+struct report_cmd {
+	const char *files[REPORT_MAX_FILES];
+	int nfiles;
+	const char *html, *domfile;
+	char **names;                   /* DOMAIN... */
+	int nnames;
+	int probe, nocheck, nosnap;
+	unsigned long top, expiry, year;
+	struct logscan_opts lo;         /* --since, --until, --year */
+};
+
+/* One option into *o; -1 to go on, else the exit code. */
+static int report_opt(struct report_cmd *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_HTML: o->html = arg; return -1;
+	case OPT_DOMAINS: o->domfile = arg; return -1;
+	case OPT_PROBE: o->probe = 1; return -1;
+	case OPT_NO_CHECK: o->nocheck = 1; return -1;
+	case OPT_NO_SNAPSHOT: o->nosnap = 1; return -1;
+	case OPT_FROM_LOGS:
+		if (o->nfiles >= REPORT_MAX_FILES) {
+			cli_error("report", "more than %d log files", REPORT_MAX_FILES);
+			return EXIT_USAGE;
+		}
+		o->files[o->nfiles++] = arg;
+		return -1;
+	case OPT_SINCE:
+	case OPT_UNTIL:
+		/* as logscan --since/--until */
+		if (logscan_parse_time(arg, time(NULL),
+				       opt == OPT_SINCE ? &o->lo.since : &o->lo.until) < 0) {
+			cli_error("report", "invalid time \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		*(opt == OPT_SINCE ? &o->lo.has_since : &o->lo.has_until) = 1;
+		return -1;
+	case OPT_TOP:
+		if (cli_parse_ulong(arg, REPORT_MAX_DESTS, &o->top) < 0 || o->top == 0) {
+			cli_error("report", "--top: a number 1..%d", REPORT_MAX_DESTS);
+			return EXIT_USAGE;
+		}
+		return -1;
+	case OPT_EXPIRY:
+		if (cli_parse_ulong(arg, 3650, &o->expiry) < 0) {
+			cli_error("report", "--expiry-days: a number 0..3650");
+			return EXIT_USAGE;
+		}
+		return -1;
+	case OPT_YEAR:
+		if (cli_parse_ulong(arg, 9999, &o->year) < 0 || o->year < 1970) {
+			cli_error("report", "--year: a year 1970..9999");
+			return EXIT_USAGE;
+		}
+		o->lo.year = (int)o->year;
+		return -1;
+	}
+	report_usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Parses argv into *o; -1 to run, else the exit code. */
+static int report_parse(struct cli *cli, int argc, char **argv, struct report_cmd *o)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_LONGOPTS,
+		{ "html", required_argument, NULL, OPT_HTML },
+		{ "from-logs", required_argument, NULL, OPT_FROM_LOGS },
+		{ "domains", required_argument, NULL, OPT_DOMAINS },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
+		{ "expiry-days", required_argument, NULL, OPT_EXPIRY },
+		{ "year", required_argument, NULL, OPT_YEAR },
+		{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int opt, rc = EXIT_OK;
+
+	memset(o, 0, sizeof(*o));
+	o->top = REPORT_DEFAULT_TOP;
+	o->expiry = REPORT_DEFAULT_EXPIRY_DAYS;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, report_usage, &rc)) > 0)
+		if ((rc = report_opt(o, opt, optarg)) >= 0)
+			return rc;
+	if (opt == CLI_OPT_EXIT)
+		return rc;
+	o->names = argv + optind;
+	o->nnames = argc - optind;
+	if (o->html && strcmp(o->html, "-") == 0 && cli->json) {
+		cli_error("report", "--html - and --json both write to standard output");
+		return EXIT_USAGE;
+	}
+	if (o->html == NULL && !cli->json) {
+		cli_error("report", "give --html FILE, --json or both");
+		report_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (o->lo.has_since && o->lo.has_until && o->lo.until <= o->lo.since) {
+		cli_error("report", "--until is not after --since");
+		return EXIT_USAGE;
+	}
+	if (o->probe && o->nocheck) {
+		cli_error("report", "--probe and --no-check exclude each other");
+		return EXIT_USAGE;
+	}
+	if (o->nfiles == 0 && o->domfile == NULL && o->nnames == 0) {
+		cli_error("report", "nothing to report on: give --from-logs FILE..., "
+			  "--domains FILE or DOMAIN...");
+		report_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* 1. the logs, as logscan reads them: the days into r; *ls kept for the
+ * destinations.  0, or -1 after the message. */
+static int report_logs(const struct report_cmd *o, struct report *r, struct logscan **lsp)
+{
+	const struct logscan_counts *c;
+	struct logscan *ls;
+	struct errbuf why;
+
+	if ((*lsp = ls = logscan_new(&o->lo)) == NULL)
+		log_fatal("report");
+	for (int i = 0; i < o->nfiles; i++) {
+		struct progress pg = { o->files[i], time(NULL), 0 };
+		int frc;
+
+		errbuf_clear(&why);
+		frc = logscan_file(ls, o->files[i], isatty(STDERR_FILENO) ? progress_cb : NULL, &pg,
+				   &why);
+		if (pg.shown)
+			fprintf(stderr, "\r%*s\r", 90, "");
+		if (frc < 0) {
+			cli_error("report", "%s", why.msg);
+			return -1;
+		}
+	}
+	if (o->nfiles == 0)
+		return 0;
+	c = logscan_counts(ls);
+	r->have_logs = 1;
+	r->files = c->files;
+	r->lines = c->lines;
+	r->deliveries = c->deliveries;
+	r->undated = c->undated;
+	r->domains = logscan_ndomains(ls);
+	for (size_t i = 0; i < logscan_ndays(ls); i++) {
+		const struct logscan_day *d = logscan_day(ls, i);
+
+		if (report_add_day(r, d->year, d->mon, d->mday, d->tls) < 0)
+			log_fatal("report");
+	}
+	if (c->deliveries && c->tls_sessions == 0)
+		fprintf(stderr, "tlspolicy report: warning: %lu deliveries but not one TLS "
+			"session line; with smtp_tls_loglevel = 0 TLS deliveries look like "
+			"plaintext: set smtp_tls_loglevel = 1\n", c->deliveries);
+	return 0;
+}
+
+/* Drops repeated names (the first stays), attaches the log rows, sorts
+ * by deliveries, then in the order given. */
+static void want_order(struct want *want, size_t *nwant, struct logscan_row *rows, size_t nrows)
+{
+	size_t k = 0;
+
+	qsort(want, *nwant, sizeof(*want), name_cmp);
+	for (size_t i = 0; i < *nwant; i++) {
+		if (k && strcmp(want[k - 1].name, want[i].name) == 0) {
+			if (want[i].order < want[k - 1].order)
+				want[k - 1].order = want[i].order;
+			free(want[i].name);
+			continue;
+		}
+		want[k++] = want[i];
+	}
+	*nwant = k;
+	for (size_t i = 0; i < nrows; i++) {
+		struct want key = { .name = (char *)rows[i].d->name };
+		struct want *w = bsearch(&key, want, *nwant, sizeof(*want), name_cmp);
+
+		if (w) {
+			w->row = &rows[i];
+			w->sent = logscan_sent(&rows[i].d->t);
+		}
+	}
+	qsort(want, *nwant, sizeof(*want), want_cmp);
+}
+
+/* 2. the destinations: given, else the logs'; the top N into r with
+ * their evidence.  0, or -1 after the message. */
+static int report_dests(const struct report_cmd *o, struct report *r, const struct logscan *ls,
+			unsigned long min, struct logscan_row **rowsp, size_t *nrowsp)
+{
+	struct want *want = NULL;
+	size_t nwant = 0, cap = 0, nrows;
+	struct logscan_row *rows = NULL;
+	int rc = -1;
+
+	for (int i = 0; i < o->nnames; i++)
+		if (want_add(&want, &nwant, &cap, o->names[i]) < 0)
+			goto out;
+	if (o->domfile && read_domains(o->domfile, &want, &nwant, &cap) < 0)
+		goto out;
+	*nrowsp = nrows = logscan_rows(ls, &rows);
+	*rowsp = rows;
+	if (rows == NULL && logscan_ndomains(ls))
+		log_fatal("report");
+	for (size_t i = 0; i < nrows; i++)
+		logscan_suggest(&rows[i], min);
+	if (nwant == 0)
+		for (size_t i = 0; i < nrows; i++)
+			if (want_add(&want, &nwant, &cap, rows[i].d->name) < 0)
+				goto out;
+	if (nwant)
+		want_order(want, &nwant, rows, nrows);
+	for (size_t i = 0; i < nwant; i++) {
+		const struct logscan_row *lr = want[i].row;
+		struct report_dest *d;
+		char text[POLICY_MAX_TEXT];
+
+		if (i >= o->top) {
+			r->dests_left++;
+			continue;
+		}
+		if ((d = report_add_dest(r, want[i].name)) == NULL)
+			log_fatal("report");     /* o->top <= REPORT_MAX_DESTS */
+		if (lr == NULL)
+			continue;
+		memcpy(d->n, lr->d->t.tls, sizeof(d->n));
+		d->sent = logscan_sent(&lr->d->t);
+		d->deferred = lr->d->t.deferred;
+		d->bounced = lr->d->t.bounced;
+		d->failures = logscan_failures(&lr->d->t);
+		if (lr->has_suggestion)
+			d->suggestion = xdup(logscan_suggestion_text(lr, text, sizeof(text)));
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < nwant; i++)
+		free(want[i].name);
+	free(want);
+	return rc;
+}
+
+/* 3. check on the shown destinations: columns and findings. */
+static int report_check(struct cli *cli, const struct report_cmd *o, struct report *r)
+{
+	size_t nchecked = 0;
+
+	if (o->nocheck) {
+		r->check_note = xdup("--no-check");
+		return 0;
+	}
+	if (r->ndests == 0)
+		return 0;
+	r->checked = 1;
+	r->probed = o->probe;
+	if (run_check(cli, r, o->probe) < 0)
+		return -1;
+	for (size_t i = 0; i < r->ndests; i++)
+		nchecked += r->dests[i].checked != 0;
+	if (nchecked == 0) {
+		r->checked = r->probed = 0;
+		r->check_note = xdup("check gave no result (see its messages; "
+				     "--no-check for the logs alone)");
+		cli_error("report", "check gave no result for any destination");
+	}
+	return 0;
+}
+
+/* The page and/or the JSON.  0, or -1 after the message. */
+static int report_write(struct cli *cli, const struct report_cmd *o, const struct report *r)
+{
+	struct buf out;
+	int rc = -1;
+
+	buf_init(&out, REPORT_MAX_PAGE);
+	if (o->html) {
+		if (report_html(&out, r) < 0) {
+			cli_error("report", "the page would pass %u bytes (or out of memory)",
+				  REPORT_MAX_PAGE);
+			goto out;
+		}
+		if (write_out(o->html, &out) < 0)
+			goto out;
+	}
+	if (cli->json) {
+		buf_reset(&out);
+		if (report_json(&out, r) < 0) {
+			cli_error("report", "the JSON would pass %u bytes (or out of memory)",
+				  REPORT_MAX_PAGE);
+			goto out;
+		}
+		if (write_out("-", &out) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&out);
+	return rc;
+}
+
+static int report_run(struct cli *cli, const struct report_cmd *o)
+{
+	struct logscan_row *rows = NULL;
+	struct logscan *ls = NULL;
+	size_t nrows = 0;
+	struct report r;
+	char host[256];
+	long min = config_get_int(cli_config(cli), "logscan_min_deliveries");
+	int rc = EXIT_FAIL;
+
+	if (cli->verbose)
+		log_set_verbose(cli->verbose);
+	report_init(&r);
+	r.generated = time(NULL);
+	r.expiry_days = (unsigned)o->expiry;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	r.host = xdup(host);
+	if (report_logs(o, &r, &ls) < 0 ||
+	    report_dests(o, &r, ls, min < 0 ? 0 : (unsigned long)min, &rows, &nrows) < 0 ||
+	    report_check(cli, o, &r) < 0)
+		goto out;
+	/* 4. changes since the previous report */
+	if (!o->nosnap)
+		snapshot(cli, &r);
+	else
+		r.snap_note = xdup("--no-snapshot");
+	if (report_write(cli, o, &r) == 0)
+		rc = EXIT_OK;
+out:
+	logscan_rows_free(rows, nrows);
+	logscan_free(ls);
+	report_free(&r);
+	return rc;
+}
+
 /* "--from-logs A B C" → "--from-logs A --from-logs B --from-logs C", so
  * getopt sees one argument per option; the files end at the next
  * argument beginning with '-' (a file named so: ./-name). */
@@ -471,305 +816,12 @@ static char **expand_from_logs(int argc, char **argv, int *outc)
 
 int cmd_report(struct cli *cli, int argc0, char **argv0)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_LONGOPTS,
-		{ "html", required_argument, NULL, OPT_HTML },
-		{ "from-logs", required_argument, NULL, OPT_FROM_LOGS },
-		{ "domains", required_argument, NULL, OPT_DOMAINS },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "probe", no_argument, NULL, OPT_PROBE },
-		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
-		{ "expiry-days", required_argument, NULL, OPT_EXPIRY },
-		{ "year", required_argument, NULL, OPT_YEAR },
-		{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *files[REPORT_MAX_FILES], *html = NULL, *domfile = NULL;
-	int nfiles = 0, opt, rc = EXIT_FAIL, probe = 0, nocheck = 0, nosnap = 0, argc;
-	unsigned long top = REPORT_DEFAULT_TOP, expiry = REPORT_DEFAULT_EXPIRY_DAYS, year = 0;
-	unsigned long min = 0;
-	struct want *want = NULL;
-	size_t nwant = 0, capwant = 0, nrows = 0;
-	struct logscan_row *rows = NULL;
-	struct logscan *ls = NULL;
-	struct logscan_opts lo;
-	struct report r;
-	struct errbuf why;
-	struct buf out;
+	struct report_cmd o;
+	int argc, rc;
 	char **argv = expand_from_logs(argc0, argv0, &argc);
-	char host[256];
 
-	report_init(&r);
-	buf_init(&out, REPORT_MAX_PAGE);
-	memset(&lo, 0, sizeof(lo));
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_HTML: html = optarg; break;
-		case OPT_FROM_LOGS:
-			if (nfiles >= REPORT_MAX_FILES) {
-				cli_error("report", "more than %d log files", REPORT_MAX_FILES);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			files[nfiles++] = optarg;
-			break;
-		case OPT_DOMAINS: domfile = optarg; break;
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			/* as logscan --since/--until */
-			if (logscan_parse_time(optarg, time(NULL),
-					       opt == OPT_SINCE ? &lo.since : &lo.until) < 0) {
-				cli_error("report", "invalid time \"%s\"", optarg);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			*(opt == OPT_SINCE ? &lo.has_since : &lo.has_until) = 1;
-			break;
-		case OPT_PROBE: probe = 1; break;
-		case OPT_NO_CHECK: nocheck = 1; break;
-		case OPT_NO_SNAPSHOT: nosnap = 1; break;
-		case OPT_TOP:
-			if (cli_parse_ulong(optarg, REPORT_MAX_DESTS, &top) < 0 || top == 0) {
-				cli_error("report", "--top: a number 1..%d", REPORT_MAX_DESTS);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_EXPIRY:
-			if (cli_parse_ulong(optarg, 3650, &expiry) < 0) {
-				cli_error("report", "--expiry-days: a number 0..3650");
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case OPT_YEAR:
-			if (cli_parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
-				cli_error("report", "--year: a year 1970..9999");
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			break;
-		case 'h':
-			report_usage(stdout);
-			rc = EXIT_OK;
-			goto out;
-		default:
-			report_usage(stderr);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (html && strcmp(html, "-") == 0 && cli->json) {
-		cli_error("report", "--html - and --json both write to standard output");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (html == NULL && !cli->json) {
-		cli_error("report", "give --html FILE, --json or both");
-		report_usage(stderr);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (lo.has_since && lo.has_until && lo.until <= lo.since) {
-		cli_error("report", "--until is not after --since");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (probe && nocheck) {
-		cli_error("report", "--probe and --no-check exclude each other");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (nfiles == 0 && domfile == NULL && optind >= argc) {
-		cli_error("report", "nothing to report on: give --from-logs FILE..., "
-			  "--domains FILE or DOMAIN...");
-		report_usage(stderr);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	for (int i = optind; i < argc; i++)
-		if (want_add(&want, &nwant, &capwant, argv[i]) < 0) {
-			rc = EXIT_USAGE;
-			goto out;
-		}
-	if (domfile && read_domains(domfile, &want, &nwant, &capwant) < 0)
-		goto out;
-	if (cli->verbose)
-		log_set_verbose(cli->verbose);
-	{
-		long v = config_get_int(cli_config(cli), "logscan_min_deliveries");
-
-		min = v < 0 ? 0 : (unsigned long)v;
-	}
-
-	r.generated = time(NULL);
-	r.expiry_days = (unsigned)expiry;
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	r.host = xdup(host);
-
-	/* 1. the logs, as logscan reads them */
-	lo.year = (int)year;
-	if ((ls = logscan_new(&lo)) == NULL)
-		log_fatal("report");
-	for (int i = 0; i < nfiles; i++) {
-		struct progress pg = { files[i], time(NULL), 0 };
-		int tty = isatty(STDERR_FILENO), frc;
-
-		errbuf_clear(&why);
-		frc = logscan_file(ls, files[i], tty ? progress_cb : NULL, &pg, &why);
-		if (pg.shown)
-			fprintf(stderr, "\r%*s\r", 90, "");
-		if (frc < 0) {
-			cli_error("report", "%s", why.msg);
-			goto out;
-		}
-	}
-	if (nfiles) {
-		const struct logscan_counts *c = logscan_counts(ls);
-
-		r.have_logs = 1;
-		r.files = c->files;
-		r.lines = c->lines;
-		r.deliveries = c->deliveries;
-		r.undated = c->undated;
-		r.domains = logscan_ndomains(ls);
-		for (size_t i = 0; i < logscan_ndays(ls); i++) {
-			const struct logscan_day *d = logscan_day(ls, i);
-
-			if (report_add_day(&r, d->year, d->mon, d->mday, d->tls) < 0)
-				log_fatal("report");
-		}
-		if (c->deliveries && c->tls_sessions == 0)
-			fprintf(stderr, "tlspolicy report: warning: %lu deliveries but not one TLS "
-				"session line; with smtp_tls_loglevel = 0 TLS deliveries look like "
-				"plaintext: set smtp_tls_loglevel = 1\n", c->deliveries);
-	}
-	nrows = logscan_rows(ls, &rows);
-	if (rows == NULL && logscan_ndomains(ls))
-		log_fatal("report");
-	for (size_t i = 0; i < nrows; i++)
-		logscan_suggest(&rows[i], min);
-
-	/* 2. the destinations: given, else the logs' */
-	if (nwant == 0)
-		for (size_t i = 0; i < nrows; i++)
-			if (want_add(&want, &nwant, &capwant, rows[i].d->name) < 0)
-				goto out;
-	if (nwant) {
-		/* drop repeated names (the first stays), attach the log rows */
-		size_t k = 0;
-
-		qsort(want, nwant, sizeof(*want), name_cmp);
-		for (size_t i = 0; i < nwant; i++) {
-			if (k && strcmp(want[k - 1].name, want[i].name) == 0) {
-				if (want[i].order < want[k - 1].order)
-					want[k - 1].order = want[i].order;
-				free(want[i].name);
-				continue;
-			}
-			want[k++] = want[i];
-		}
-		nwant = k;
-		for (size_t i = 0; i < nrows; i++) {
-			struct want key = { .name = (char *)rows[i].d->name };
-			struct want *w = bsearch(&key, want, nwant, sizeof(*want), name_cmp);
-
-			if (w) {
-				w->row = &rows[i];
-				w->sent = logscan_sent(&rows[i].d->t);
-			}
-		}
-		qsort(want, nwant, sizeof(*want), want_cmp);
-	}
-	for (size_t i = 0; i < nwant; i++) {
-		struct report_dest *d;
-		const struct logscan_row *lr = want[i].row;
-
-		if (i >= top) {
-			r.dests_left++;
-			continue;
-		}
-		if ((d = report_add_dest(&r, want[i].name)) == NULL) {
-			if (r.dests_left)
-				continue;
-			log_fatal("report");
-		}
-		if (lr) {
-			char text[POLICY_MAX_TEXT];
-
-			memcpy(d->n, lr->d->t.tls, sizeof(d->n));
-			d->sent = logscan_sent(&lr->d->t);
-			d->deferred = lr->d->t.deferred;
-			d->bounced = lr->d->t.bounced;
-			d->failures = logscan_failures(&lr->d->t);
-			if (lr->has_suggestion)
-				d->suggestion = xdup(logscan_suggestion_text(lr, text, sizeof(text)));
-		}
-	}
-
-	/* 3. check on the shown destinations: columns and findings */
-	if (!nocheck && r.ndests) {
-		size_t nchecked = 0;
-
-		r.checked = 1;
-		r.probed = probe;
-		if (run_check(cli, &r, probe) < 0)
-			goto out;
-		for (size_t i = 0; i < r.ndests; i++)
-			nchecked += r.dests[i].checked != 0;
-		if (nchecked == 0) {
-			r.checked = r.probed = 0;
-			r.check_note = xdup("check gave no result (see its messages; "
-					    "--no-check for the logs alone)");
-			cli_error("report", "check gave no result for any destination");
-		}
-	} else if (!nocheck) {
-		r.checked = 0;
-	} else {
-		r.check_note = xdup("--no-check");
-	}
-
-	/* 4. changes since the previous report */
-	if (!nosnap)
-		snapshot(cli, &r);
-	else
-		r.snap_note = xdup("--no-snapshot");
-
-	if (html) {
-		if (report_html(&out, &r) < 0) {
-			cli_error("report", "the page would pass %u bytes (or out of memory)",
-				  REPORT_MAX_PAGE);
-			goto out;
-		}
-		if (write_out(html, &out) < 0)
-			goto out;
-	}
-	if (cli->json) {
-		buf_reset(&out);
-		if (report_json(&out, &r) < 0) {
-			cli_error("report", "the JSON would pass %u bytes (or out of memory)",
-				  REPORT_MAX_PAGE);
-			goto out;
-		}
-		if (write_out("-", &out) < 0)
-			goto out;
-	}
-	rc = EXIT_OK;
-out:
-	for (size_t i = 0; i < nwant; i++)
-		free(want[i].name);
-	free(want);
-	logscan_rows_free(rows, nrows);
-	logscan_free(ls);
-	report_free(&r);
-	buf_free(&out);
+	if ((rc = report_parse(cli, argc, argv, &o)) < 0)
+		rc = report_run(cli, &o);
 	free(argv);
 	return rc;
 }

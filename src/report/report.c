@@ -5,7 +5,7 @@
  * HTML page is in page.c.
  */
 #include "report/report.h"
-#include "util/text.h"
+#include "util/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -253,30 +253,11 @@ int report_diff(struct report *r, const struct report_snap *prev, size_t n)
 
 /* ---- JSON ---- */
 
-/* A JSON string: valid UTF-8 as it is, other bytes >= 0x80 as \u00XX
- * (their Latin-1 reading), like cli_json_string(). */
+/* A JSON string (util/json: valid UTF-8 as it is, other bytes >= 0x80
+ * as \u00XX, their Latin-1 reading). */
 static int json_str(struct buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), k;
-	int rc = buf_puts(b, "\"");
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '"' || p[i] == '\\') {
-			rc |= buf_printf(b, "\\%c", p[i]);
-		} else if (p[i] < 0x20) {
-			rc |= buf_printf(b, "\\u%04x", p[i]);
-		} else if (p[i] < 0x80) {
-			rc |= buf_append(b, p + i, 1);
-		} else if ((k = text_utf8_seq(p + i, n - i)) != 0) {
-			rc |= buf_append(b, p + i, k);
-			i += k - 1;
-		} else {
-			rc |= buf_printf(b, "\\u%04x", p[i]);
-		}
-	}
-	rc |= buf_puts(b, "\"");
-	return rc ? -1 : 0;
+	return json_buf_str(b, s, JSON_LATIN1);
 }
 
 static int json_nstr(struct buf *b, const char *s)
