@@ -91,9 +91,9 @@ int store_sqlite_exec(struct store *st, const char *table, const char *sql,
 /* 1 when the table exists, 0 when not, -1 with why. */
 int store_sqlite_table_exists(struct store *st, const char *table, const char *what,
 			      struct errbuf *why);
-/* Prepares sql on table; NULL with *missing = 1 when the table does not
- * exist (error 1146: "record nothing" for tlspolicy's own tables), NULL
- * with why on any other error. */
+/* store_mysql_prepare(), but NULL with *missing = 1 (and no message)
+ * when the table does not exist (error 1146: "record nothing" for
+ * tlspolicy's own tables); missing NULL: that is an error too. */
 struct st_mysql_stmt *store_mysql_prepare_opt(struct store *st, struct st_mysql *conn,
 					      const char *table, const char *sql,
 					      const char *what, int *missing,

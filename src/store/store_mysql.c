@@ -103,22 +103,35 @@ int store_mysql_fail(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 			  msg && *msg ? msg : "unknown error", no);
 }
 
-MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
-				const char *sql, const char *what,
-				struct errbuf *why)
+MYSQL_STMT *store_mysql_prepare_opt(struct store *st, MYSQL *conn, const char *table,
+				    const char *sql, const char *what, int *missing,
+				    struct errbuf *why)
 {
 	MYSQL_STMT *stmt = mysql_stmt_init(conn);
 
+	if (missing)
+		*missing = 0;
 	if (stmt == NULL) {
 		store_mysql_fail(st, conn, NULL, table, what, why);
 		return NULL;
 	}
 	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		store_mysql_fail(st, conn, stmt, table, what, why);
+		if (missing && (mysql_stmt_errno(stmt) == ER_NO_SUCH_TABLE_ ||
+				mysql_errno(conn) == ER_NO_SUCH_TABLE_))
+			*missing = 1;
+		else
+			store_mysql_fail(st, conn, stmt, table, what, why);
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
 	return stmt;
+}
+
+MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
+				const char *sql, const char *what,
+				struct errbuf *why)
+{
+	return store_mysql_prepare_opt(st, conn, table, sql, what, NULL, why);
 }
 
 int store_mysql_run(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
@@ -544,29 +557,6 @@ done:
 		mysql_stmt_close(stmt);
 	free(r);
 	return ret;
-}
-
-MYSQL_STMT *store_mysql_prepare_opt(struct store *st, MYSQL *conn, const char *table,
-				    const char *sql, const char *what, int *missing,
-				    struct errbuf *why)
-{
-	MYSQL_STMT *stmt = mysql_stmt_init(conn);
-
-	*missing = 0;
-	if (stmt == NULL) {
-		store_mysql_fail(st, conn, NULL, table, what, why);
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		if (mysql_stmt_errno(stmt) == ER_NO_SUCH_TABLE_ ||
-		    mysql_errno(conn) == ER_NO_SUCH_TABLE_)
-			*missing = 1;
-		else
-			store_mysql_fail(st, conn, stmt, table, what, why);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	return stmt;
 }
 
 static const struct store_ops mysql_ops = {
