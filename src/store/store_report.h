@@ -48,13 +48,13 @@ typedef int (*store_report_fn)(const struct store_report_row *row, void *arg);
 
 /* Calls fn for every row ordered by domain (fn non-zero stops the walk
  * and is returned).  Returns 0, STORE_REPORT_NO_TABLE when the table does
- * not exist (run db init), -1 on error with why. */
+ * not exist (run db init), STORE_ERR_* (< 0, store.h) with why. */
 #define STORE_REPORT_NO_TABLE 2
 int store_report_list(struct store *st, store_report_fn fn, void *arg,
 		      struct errbuf *why);
 
 /* Replaces the snapshot with rows (one transaction).  Returns 0,
- * STORE_REPORT_NO_TABLE, or -1 with why (nothing changed). */
+ * STORE_REPORT_NO_TABLE, or STORE_ERR_* with why (nothing changed). */
 int store_report_replace(struct store *st, const struct store_report_row *rows,
 			 size_t n, struct errbuf *why);
 
