@@ -276,9 +276,9 @@ static int findings(struct buf *b, const struct report *r)
 		rc |= buf_printf(b, "<div id=\"%s\" data-count=\"%zu\"><h3>%s (%zu)</h3>",
 				 kind_id[k], r->nkind[k], kind_title[k], r->nkind[k]);
 		if (k == REPORT_F_OWN && !r->own_checks) {
-			rc |= buf_puts(b, "<p class=\"none\">This version of tlspolicy has no "
-				       "own-domain publication checks (your MTA-STS, DANE and TLSRPT "
-				       "records); nothing was checked.</p></div>");
+			rc |= buf_puts(b, "<p class=\"none\">The checks of your own domains "
+				       "(DANE rollover, MTA-STS, TLSRPT) are not part of this report "
+				       "yet: run <code>tlspolicy own check</code>.</p></div>");
 			continue;
 		}
 		if (!r->checked) {

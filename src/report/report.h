@@ -103,7 +103,8 @@ struct report {
 	struct report_finding *findings;
 	size_t nfindings, findings_left;
 	size_t nkind[REPORT_F_COUNT];
-	int own_checks;             /* own-domain checks exist (0 today) */
+	int own_checks;             /* own-domain findings are in the report
+	                               (0 today: `own check` is not run) */
 	/* changes */
 	int have_previous;          /* a snapshot was found */
 	time_t previous;            /* when it was taken */
