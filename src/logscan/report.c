@@ -468,10 +468,27 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		"\"postfix_lines\": %lu, \"smtp_lines\": %lu, \"other_lines\": %lu, "
 		"\"unknown_lines\": %lu, \"long_lines\": %lu, \"out_of_range\": %lu, "
 		"\"tls_sessions\": %lu, \"delivery_records\": %lu, \"deliveries\": %lu, "
-		"\"no_domain\": %lu, \"filtered\": %lu, \"dropped\": %lu, \"domains\": %zu},\n",
+		"\"no_domain\": %lu, \"filtered\": %lu, \"dropped\": %lu, \"undated\": %lu, "
+		"\"domains\": %zu},\n",
 		c->files, c->bytes, c->lines, c->postfix_lines, c->smtp_lines, c->other_lines,
 		c->unknown_lines, c->long_lines, c->out_of_range, c->tls_sessions,
-		c->delivery_records, c->deliveries, c->no_domain, c->filtered, c->dropped, n);
+		c->delivery_records, c->deliveries, c->no_domain, c->filtered, c->dropped,
+		c->undated, n);
+	fputs("  \"days\": [", out);
+	for (size_t i = 0; i < logscan_ndays(ls); i++) {
+		const struct logscan_day *day = logscan_day(ls, i);
+		unsigned long total = 0;
+
+		fprintf(out, "%s{\"date\": \"%04d-%02d-%02d\"", i ? ",\n    " : "\n    ",
+			day->year, day->mon, day->mday);
+		for (int k = 0; k < LOGLINE_TRUST_COUNT; k++) {
+			fprintf(out, ", \"%s\": %lu", logline_trust_name((enum logline_trust)k),
+				day->tls[k]);
+			total += day->tls[k];
+		}
+		fprintf(out, ", \"deliveries\": %lu}", total);
+	}
+	fputs(logscan_ndays(ls) ? "\n  ],\n" : "],\n", out);
 	if (logscan_tls_unlogged(ls))
 		fputs("  \"tls_logged\": false,\n", out);
 	fprintf(out, "  \"min_deliveries\": %lu,\n  \"domains\": [", min_deliveries);
