@@ -48,7 +48,7 @@
 #include "util/json.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
@@ -107,6 +107,7 @@ struct check_mx {
 	int verified, host_match;
 	char verify_why[256];
 	char fp[CHECK_FP_MAX], pkey_fp[CHECK_FP_MAX];
+	time_t not_after;        /* the leaf certificate's; 0 unknown */
 	const char *dane;
 	char cand_text[CAND_COUNT][POLICY_MAX_TEXT];   /* "" not judged */
 	enum namematch_verdict v[CAND_COUNT];
@@ -153,6 +154,7 @@ struct check_item {
 	size_t nnotes;
 	struct check_note notes[CHECK_MAX_NOTES];
 	int warning;
+	int weaker_note;         /* index+1 of the "weaker than published" note */
 };
 
 struct check {
@@ -305,6 +307,7 @@ static void check_probe_cb(void *arg, const struct probe_result *res)
 	if (res->nchain > 0) {
 		fprint_format(res->chain[0].cert_sha256, 32, m->fp, sizeof(m->fp));
 		fprint_format(res->chain[0].pkey_sha256, 32, m->pkey_fp, sizeof(m->pkey_fp));
+		m->not_after = res->chain[0].not_after;
 		snprintf(m->cand_text[CAND_PIN], POLICY_MAX_TEXT, "fingerprint match=%s", m->fp);
 	}
 	probe_result_peer(res, &peer);
@@ -372,18 +375,18 @@ static void facts_cb(void *arg, const struct dane_facts *f)
 {
 	struct check_item *it = arg;
 	struct check *chk = it->chk;
-	int secure_mx = f->mx.sec == DNS_SEC_SECURE;
+	int looked_up = f->hosts_looked_up;
 	const char *hosts[DANE_MAX_HOSTS];
 	struct provider_mxset *mxs;
 
 	it->lk = NULL;
 	dane_decide(f, dane_mode(chk->dane), &it->d);
-	if (it->d.verdict == DANE_FAILED)
+	if (it->d.verdict == SOURCE_FAILED)
 		it->failed = 1;
 	if (chk->cli->json)
-		check_facts_json(&it->out, f, secure_mx);
+		check_facts_json(&it->out, f, looked_up);
 	else if (chk->details)
-		check_facts_text(&it->out, f, secure_mx);
+		check_facts_text(&it->out, f, looked_up);
 	it->null_mx = f->null_mx;
 	it->nxdomain = f->mx.status == DNS_STATUS_NXDOMAIN;
 	it->mx_failed = f->mx.status != DNS_STATUS_DATA && f->mx.status != DNS_STATUS_NODATA &&
@@ -472,7 +475,7 @@ static void sts_done(void *arg, const struct source_result *res)
 
 static const char *published(const struct check_item *it, char *buf, size_t len)
 {
-	int dane = it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND;
+	int dane = it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND;
 	int sts = it->sts_found && it->sts_mode != STS_MODE_NONE;
 
 	if (dane && sts)
@@ -481,7 +484,7 @@ static const char *published(const struct check_item *it, char *buf, size_t len)
 		snprintf(buf, len, "DANE");
 	else if (sts)
 		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
-	else if (it->d.verdict == DANE_TEMP)
+	else if (it->d.verdict == SOURCE_TEMP)
 		snprintf(buf, len, "DNSSEC bogus");
 	else
 		snprintf(buf, len, "none");
@@ -490,8 +493,8 @@ static const char *published(const struct check_item *it, char *buf, size_t len)
 
 static int publishes(const struct check_item *it)
 {
-	return it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND ||
-	       it->d.verdict == DANE_TEMP ||
+	return it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND ||
+	       it->d.verdict == SOURCE_TEMP ||
 	       (it->sts_found && it->sts_mode != STS_MODE_NONE);
 }
 
@@ -537,7 +540,7 @@ static void weaker_check(struct check_item *it)
 
 	if (!answer_is_policy(it) || it->source != ANSWER_TABLE)
 		return;
-	if (it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND) {
+	if (it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND) {
 		reftext = it->d.level ? it->d.level : "dane";
 		what = "DANE";
 	} else if (it->sts_done && it->sts_verdict == SOURCE_APPLIES && it->sts_answer) {
@@ -554,6 +557,8 @@ static void weaker_check(struct check_item *it)
 		return;
 	}
 	if (policy_weaker(p, ref, it->domain, how, sizeof(how))) {
+		if (it->nnotes < CHECK_MAX_NOTES)
+			it->weaker_note = (int)it->nnotes + 1;
 		if (strcmp(what, "DANE") == 0)
 			note(it, 1, "table policy %s is weaker than the published DANE (%s): %s",
 			     policy_level_name(p->level), reftext, how);
@@ -691,12 +696,12 @@ static void check_start_more(struct check *chk)
 /* Without the engine: the answer the DANE verdict alone gives. */
 static void verdict_answer(struct check_item *it)
 {
-	if (it->d.verdict == DANE_APPLIES) {
+	if (it->d.verdict == SOURCE_APPLIES) {
 		it->status = LOOKUP_OK;
 		it->source = ANSWER_DANE;
 		free(it->answer_text);
 		it->answer_text = xstrdup(it->d.level);
-	} else if (it->d.verdict == DANE_TEMP) {
+	} else if (it->d.verdict == SOURCE_TEMP) {
 		it->status = LOOKUP_TEMP;
 		it->source = ANSWER_ERROR;
 		free(it->answer_text);
@@ -776,6 +781,16 @@ static void json_probe(struct buf *b, const struct check *chk, const struct chec
 			json_nullstr(b, m->fp[0] ? m->fp : NULL);
 			buf_puts(b, ",\"pkey_fingerprint\":");
 			json_nullstr(b, m->pkey_fp[0] ? m->pkey_fp : NULL);
+			buf_puts(b, ",\"not_after\":");
+			if (m->not_after) {
+				char tb[32];
+
+				strftime(tb, sizeof(tb), "\"%Y-%m-%dT%H:%M:%SZ\"",
+					 gmtime_r(&m->not_after, &(struct tm){ 0 }));
+				buf_puts(b, tb);
+			} else {
+				buf_puts(b, "null");
+			}
 			buf_puts(b, ",\"dane\":");
 			json_nullstr(b, m->dane);
 			buf_puts(b, ",\"policies\":[");
@@ -808,7 +823,7 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, "{\"domain\":");
 	json_buf_str(&b, it->domain, JSON_LATIN1);
 	buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
-		   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
+		   it->out.data ? it->out.data : "", source_verdict_name(it->d.verdict));
 	json_nullstr(&b, it->d.level);
 	buf_puts(&b, ",\"reason\":");
 	json_buf_str(&b, it->d.reason, JSON_LATIN1);
@@ -880,6 +895,58 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_free(&b);
 }
 
+/* One domain to cli->check_sink (cli/check.h): the columns and facts
+ * print_json() and print_table() show, from the same functions. */
+static void emit_row(struct check *chk, struct check_item *it)
+{
+	struct check_row r;
+	struct check_row_mx *mx = calloc(it->nmx + 1, sizeof(*mx));
+	struct check_row_note notes[CHECK_MAX_NOTES];
+	char pub[64], *level, *params;
+
+	if (mx == NULL)
+		log_fatal("check");
+	memset(&r, 0, sizeof(r));
+	r.domain = it->domain;
+	r.provider = provider_col(it);
+	r.published = published(it, pub, sizeof(pub));
+	policy_cols(it, &level, &params);
+	r.policy = level;
+	r.parameter = params;
+	r.answer_status = status_word(it->status);
+	r.answer_text = it->answer_text ? it->answer_text : "";
+	r.table = answer_is_policy(it) && it->source == ANSWER_TABLE ? it->answer_text : NULL;
+	r.recommend = it->recommend;
+	r.recommend_src = it->recommend_src;
+	r.warning = it->warning;
+	r.failed = it->failed;
+	r.probed = chk->probe != NULL;
+	for (size_t i = 0; i < it->nnotes; i++) {
+		notes[i].warn = it->notes[i].warn;
+		notes[i].text = it->notes[i].text;
+	}
+	r.notes = notes;
+	r.nnotes = it->nnotes;
+	r.weaker = it->weaker_note ? it->notes[it->weaker_note - 1].text : NULL;
+	for (size_t i = 0; chk->probe && i < it->nmx; i++) {
+		const struct check_mx *m = &it->mx[i];
+
+		mx[i].host = m->host;
+		mx[i].status = probe_status_name(m->status);
+		mx[i].tls = probe_tls_name(m->tls);
+		mx[i].why = m->why[0] ? m->why : NULL;
+		mx[i].not_after = m->not_after;
+		if (m->done && m->cand_text[CAND_ANSWER][0] && m->v[CAND_ANSWER] == NAMEMATCH_FAILS)
+			mx[i].answer_fails = m->vwhy[CAND_ANSWER];
+	}
+	r.mx = mx;
+	r.nmx = chk->probe ? it->nmx : 0;
+	chk->cli->check_sink->row(chk->cli->check_sink->arg, &r);
+	free(level);
+	free(params);
+	free(mx);
+}
+
 struct row {
 	const char *cols[6];
 	char *own[6];
@@ -909,8 +976,8 @@ static void print_table(struct check *chk)
 		if (chk->details) {
 			printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
 			printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
-			       it->d.verdict == DANE_APPLIES ? it->d.level
-							     : dane_verdict_name(it->d.verdict),
+			       it->d.verdict == SOURCE_APPLIES ? it->d.level
+							     : source_verdict_name(it->d.verdict),
 			       it->d.reason);
 			printf("  %-*s%s%s%s  (source %s%s)\n\n", CHECK_COL_LABEL, "answer",
 			       status_word(it->status),
@@ -1158,7 +1225,7 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 
 /* ---- domains from the command line or a file ---- */
 
-static int read_domains(const char *path, char ***out, size_t *n)
+int check_read_domains(const char *cmd, const char *path, size_t max, char ***out, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	char line[CHECK_MAX_LINE + 2];
@@ -1167,7 +1234,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 	*n = 0;
 	if (f == NULL) {
-		cli_error("check", "cannot open %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -1175,7 +1242,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			cli_error("check", "%s:%zu: line too long", path, lineno);
+			cli_error(cmd, "%s:%zu: line too long", path, lineno);
 			goto fail;
 		}
 		if ((e = strchr(s, '#')) != NULL)
@@ -1187,8 +1254,8 @@ static int read_domains(const char *path, char ***out, size_t *n)
 			*--e = '\0';
 		if (*s == '\0')
 			continue;
-		if (*n >= CHECK_MAX_DOMAINS) {
-			cli_error("check", "%s: more than %d domains", path, CHECK_MAX_DOMAINS);
+		if (*n >= max) {
+			cli_error(cmd, "%s: more than %zu domains", path, max);
 			goto fail;
 		}
 		if (*n == cap) {
@@ -1202,7 +1269,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 		v[(*n)++] = xstrdup(s);
 	}
 	if (ferror(f)) {
-		cli_error("check", "cannot read %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot read %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	fclose(f);
@@ -1234,7 +1301,7 @@ struct check_cmd {
 static int check_names(struct check_cmd *o, int argc, char **argv)
 {
 	if (o->from_file) {
-		if (read_domains(o->from_file, &o->names, &o->nnames) < 0)
+		if (check_read_domains("check", o->from_file, CHECK_MAX_DOMAINS, &o->names, &o->nnames) < 0)
 			return EXIT_FAIL;
 		o->names_owned = 1;
 		if (o->nnames == 0) {
@@ -1402,10 +1469,12 @@ static int check_print(struct check *chk, int rc)
 			verdict_answer(it);
 		if (it->failed || it->warning)
 			rc = EXIT_FAIL;
-		if (chk->cli->json)
+		if (chk->cli->check_sink)
+			emit_row(chk, it);
+		else if (chk->cli->json)
 			print_json(chk, it);
 	}
-	if (!chk->cli->json)
+	if (!chk->cli->json && !chk->cli->check_sink)
 		print_table(chk);
 	return rc;
 }

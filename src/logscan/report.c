@@ -95,6 +95,7 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 		enum policy_key_kind kind;
 
 		r[i].d = o[i].d;
+		r[i].tls_unlogged = (unsigned char)logscan_tls_unlogged(ls);
 		if (policy_key_normalize(r[i].d->name, r[i].key, sizeof(r[i].key), &kind, NULL) < 0 ||
 		    kind != POLICY_KEY_DOMAIN)
 			r[i].key[0] = '\0';
@@ -102,6 +103,46 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 	free(o);
 	*rows = r;
 	return n;
+}
+
+int logscan_input_check(const struct logscan *ls, char *msg, size_t n)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	if (c->lines == 0) {
+		snprintf(msg, n, "empty input: no log line to read (is this Postfix's mail "
+			 "log? e.g. /var/log/mail.log, or journalctl -o short-iso -t "
+			 "postfix/smtp | tlspolicy logscan -)");
+		return -1;
+	}
+	if (c->postfix_lines == 0) {
+		snprintf(msg, n, "not one Postfix log line in %lu line%s (is this Postfix's "
+			 "mail log? e.g. /var/log/mail.log, or journalctl -o short-iso -t "
+			 "postfix/smtp | tlspolicy logscan -)", c->lines, c->lines == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+int logscan_tls_unlogged(const struct logscan *ls)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	return c->deliveries > 0 && c->tls_sessions == 0;
+}
+
+const char *logscan_input_warning(const struct logscan *ls, char *msg, size_t n)
+{
+	if (!logscan_tls_unlogged(ls))
+		return NULL;
+	snprintf(msg, n, "warning: %lu deliveries but not one \"TLS connection "
+		 "established\" line in the whole input: Postfix logs them only with "
+		 "smtp_tls_loglevel = 1 or more (its default is 0), so TLS and plaintext "
+		 "deliveries cannot be told apart; TLS shown as unknown (?), nothing "
+		 "suggested. Set smtp_tls_loglevel = 1 (postconf -e smtp_tls_loglevel=1; "
+		 "postfix reload) and scan the log written after that",
+		 logscan_counts(ls)->deliveries);
+	return msg;
 }
 
 void logscan_rows_free(struct logscan_row *rows, size_t n)
@@ -193,6 +234,11 @@ void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries)
 		snprintf(row->reason, sizeof(row->reason), "no deliveries");
 		return;
 	}
+	if (row->tls_unlogged) {
+		snprintf(row->reason, sizeof(row->reason), "TLS not logged (smtp_tls_loglevel "
+			 "= 0?): %lu deliver%s, TLS unknown", sent, sent == 1 ? "y" : "ies");
+		return;
+	}
 	if (plain) {
 		snprintf(row->reason, sizeof(row->reason), "%lu of %lu deliver%s in plaintext",
 			 plain, sent, sent == 1 ? "y" : "ies");
@@ -270,9 +316,17 @@ static void table_cells(const struct logscan_row *r, struct table_cells *c)
 
 	printable(c->domain, sizeof(c->domain), r->d->name, strlen(r->d->name));
 	snprintf(c->deliveries, sizeof(c->deliveries), "%lu", sent);
-	percent(c->verified, sizeof(c->verified), t->tls[LOGLINE_VERIFIED], sent);
-	percent(c->encrypted, sizeof(c->encrypted), sent - t->tls[LOGLINE_PLAINTEXT], sent);
-	percent(c->plaintext, sizeof(c->plaintext), t->tls[LOGLINE_PLAINTEXT], sent);
+	if (r->tls_unlogged && t->tls[LOGLINE_PLAINTEXT]) {
+		/* no TLS line anywhere: those deliveries are unknown, not plaintext */
+		snprintf(c->verified, sizeof(c->verified), "?");
+		snprintf(c->encrypted, sizeof(c->encrypted), "?");
+		snprintf(c->plaintext, sizeof(c->plaintext), "?");
+	} else {
+		percent(c->verified, sizeof(c->verified), t->tls[LOGLINE_VERIFIED], sent);
+		percent(c->encrypted, sizeof(c->encrypted), sent - t->tls[LOGLINE_PLAINTEXT],
+			sent);
+		percent(c->plaintext, sizeof(c->plaintext), t->tls[LOGLINE_PLAINTEXT], sent);
+	}
 	if (fails)
 		snprintf(c->failures, sizeof(c->failures), "%lu %s", fails,
 			 logline_fail_name(top_failure(t, FAIL_ANY, NULL)));
@@ -438,7 +492,10 @@ static void json_time(struct jout *j, time_t t)
 	jchar(j, '"');
 }
 
-static void json_tally(struct jout *j, const struct logscan_tally *t, const char *indent)
+/* unlogged: no TLS line in the input; "plaintext" is then null and the
+ * deliveries without a TLS line are "tls_unknown". */
+static void json_tally(struct jout *j, const struct logscan_tally *t, const char *indent,
+		       int unlogged)
 {
 	size_t il = strlen(indent);
 
@@ -450,7 +507,13 @@ static void json_tally(struct jout *j, const struct logscan_tally *t, const char
 		jput(j, indent, il);
 		jchar(j, '"');
 		jputs(j, logline_trust_name((enum logline_trust)i));
-		JLIT(j, "\": ");
+		if (unlogged && i == LOGLINE_PLAINTEXT) {
+			JLIT(j, "\": null,\n");
+			jput(j, indent, il);
+			JLIT(j, "\"tls_unknown\": ");
+		} else {
+			JLIT(j, "\": ");
+		}
 		jnum(j, t->tls[i]);
 		JLIT(j, ",\n");
 	}
@@ -521,16 +584,12 @@ static void json_share(struct jout *j, unsigned long part, unsigned long whole)
 		jput(j, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-void logscan_print_json(FILE *out, const struct logscan *ls,
-			const struct logscan_row *rows, size_t n,
-			unsigned long min_deliveries)
+/* The report up to the domains: summary, days, min_deliveries. */
+static void json_head(struct jout *j, const struct logscan *ls, size_t n,
+		      unsigned long min_deliveries)
 {
 	const struct logscan_counts *c = logscan_counts(ls);
-	struct jout jo, *j = &jo;
 
-	j->out = out;
-	buf_init(&j->b, JOUT_MAX);
-	fflush(out); /* what the caller printed before stays in front */
 	JLIT(j, "{\n  \"summary\": {\"files\": "); jnum(j, c->files);
 	JLIT(j, ", \"bytes\": "); jnum(j, c->bytes);
 	JLIT(j, ", \"lines\": "); jnum(j, c->lines);
@@ -546,9 +605,50 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 	JLIT(j, ", \"no_domain\": "); jnum(j, c->no_domain);
 	JLIT(j, ", \"filtered\": "); jnum(j, c->filtered);
 	JLIT(j, ", \"dropped\": "); jnum(j, c->dropped);
+	JLIT(j, ", \"undated\": "); jnum(j, c->undated);
 	JLIT(j, ", \"domains\": "); jnum(j, n);
-	JLIT(j, "},\n  \"min_deliveries\": "); jnum(j, min_deliveries);
+	JLIT(j, "},\n  \"days\": [");
+	for (size_t i = 0; i < logscan_ndays(ls); i++) {
+		const struct logscan_day *day = logscan_day(ls, i);
+		unsigned long total = 0;
+		char date[40];
+		int dn;
+
+		dn = snprintf(date, sizeof(date), "%s{\"date\": \"%04d-%02d-%02d\"",
+			      i ? ",\n    " : "\n    ", day->year, day->mon, day->mday);
+		if (dn > 0)
+			jput(j, date, (size_t)dn < sizeof(date) ? (size_t)dn : sizeof(date) - 1);
+		for (int k = 0; k < LOGLINE_TRUST_COUNT; k++) {
+			JLIT(j, ", \"");
+			jputs(j, logline_trust_name((enum logline_trust)k));
+			JLIT(j, "\": ");
+			jnum(j, day->tls[k]);
+			total += day->tls[k];
+		}
+		JLIT(j, ", \"deliveries\": ");
+		jnum(j, total);
+		jchar(j, '}');
+	}
+	if (logscan_ndays(ls))
+		JLIT(j, "\n  ],\n");
+	else
+		JLIT(j, "],\n");
+	if (logscan_tls_unlogged(ls))
+		JLIT(j, "  \"tls_logged\": false,\n");
+	JLIT(j, "  \"min_deliveries\": "); jnum(j, min_deliveries);
 	JLIT(j, ",\n  \"domains\": [");
+}
+
+void logscan_print_json(FILE *out, const struct logscan *ls,
+			const struct logscan_row *rows, size_t n,
+			unsigned long min_deliveries)
+{
+	struct jout jo, *j = &jo;
+
+	j->out = out;
+	buf_init(&j->b, JOUT_MAX);
+	fflush(out); /* what the caller printed before stays in front */
+	json_head(j, ls, n, min_deliveries);
 	for (size_t i = 0; i < n; i++) {
 		const struct logscan_row *r = &rows[i];
 		const struct logscan_domain *d = r->d;
@@ -563,13 +663,13 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		JLIT(j, "      \"domain\": ");
 		json_str(j, d->name);
 		JLIT(j, ",\n");
-		json_tally(j, &d->t, "      ");
+		json_tally(j, &d->t, "      ", r->tls_unlogged);
 		JLIT(j, ",\n      \"share\": {\"verified\": ");
-		json_share(j, d->t.tls[LOGLINE_VERIFIED], sent);
+		json_share(j, d->t.tls[LOGLINE_VERIFIED], r->tls_unlogged ? 0 : sent);
 		JLIT(j, ", \"encrypted\": ");
-		json_share(j, sent - d->t.tls[LOGLINE_PLAINTEXT], sent);
+		json_share(j, sent - d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
 		JLIT(j, ", \"plaintext\": ");
-		json_share(j, d->t.tls[LOGLINE_PLAINTEXT], sent);
+		json_share(j, d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
 		JLIT(j, "},\n      \"tls_versions\": ");
 		json_names(j, ls, d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, d->proto_other);
 		JLIT(j, ",\n      \"ciphers\": ");
@@ -588,7 +688,7 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 				JLIT(j, ",\n        {\"host\": ");
 			json_str(j, logscan_host_name(ls, mx->host));
 			JLIT(j, ",\n");
-			json_tally(j, &mx->t, "         ");
+			json_tally(j, &mx->t, "         ", r->tls_unlogged);
 			jchar(j, '}');
 			first = 0;
 		}

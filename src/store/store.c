@@ -318,6 +318,18 @@ char *store_url_describe(const struct store_url *u)
 
 /* ---- handles --------------------------------------------------------- */
 
+const char *store_err_name(int err)
+{
+	return err == STORE_ERR_CONFIG ? "configuration" : "temporary";
+}
+
+int store_classed(struct store *st, int rc)
+{
+	if (rc >= 0)
+		return rc;
+	return st->err == STORE_ERR_CONFIG ? STORE_ERR_CONFIG : STORE_ERR_RETRY;
+}
+
 int store_open(const char *url, struct store **out, struct errbuf *why)
 {
 	return store_open_ex(url, 0, out, why);
@@ -332,11 +344,12 @@ int store_open_ex(const char *url, int flags, struct store **out,
 
 	*out = NULL;
 	if (store_url_parse(url, &u, why) < 0)
-		return -1;
+		return STORE_ERR_CONFIG;
 	desc = store_url_describe(&u);
 	if (desc == NULL) {
 		store_url_free(&u);
-		return errbuf_set(why, "out of memory");
+		errbuf_set(why, "out of memory");
+		return STORE_ERR_RETRY;
 	}
 	if (u.kind == STORE_SQLITE)
 		rc = store_sqlite_open(&u, flags, out, why);
@@ -345,7 +358,7 @@ int store_open_ex(const char *url, int flags, struct store **out,
 	store_url_free(&u);
 	if (rc < 0) {
 		free(desc);
-		return -1;
+		return rc == STORE_ERR_CONFIG ? STORE_ERR_CONFIG : STORE_ERR_RETRY;
 	}
 	(*out)->desc = desc;
 	return 0;
@@ -400,24 +413,82 @@ int store_same(const char *pa, const char *qa, const char *pb, const char *qb)
 
 int store_init(struct store *st, int *created, struct errbuf *why)
 {
-	/* every table: tlspolicies, tlspolicy_sts (store_sts.c) and
-	 * tlspolicy_provenance */
-	if (store_init_ex(st, created, NULL, why) < 0)
-		return -1;
-	return store_prov_init(st, NULL, why);
+	/* every table: tlspolicies, tlspolicy_sts (store_sts.c),
+	 * tlspolicy_own (store_own.c), tlspolicy_provenance and
+	 * tlspolicy_report */
+	int rc;
+
+	if ((rc = store_init_ex(st, created, NULL, why)) < 0)
+		return rc;
+	if ((rc = store_own_init(st, NULL, why)) < 0)
+		return rc;
+	if ((rc = store_prov_init(st, NULL, why)) < 0)
+		return rc;
+	return store_report_init(st, NULL, why);
+}
+
+int store_report_init(struct store *st, int *created, struct errbuf *why)
+{
+	int dummy;
+
+	return st->ops->report_init(st, created ? created : &dummy, why);
+}
+
+int store_report_list(struct store *st, store_report_fn fn, void *arg,
+		      struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->report_list(st, fn, arg, why));
+}
+
+int store_report_replace(struct store *st, const struct store_report_row *rows,
+			 size_t n, struct errbuf *why)
+{
+	if (n > STORE_REPORT_MAX_ROWS) {
+		errbuf_set(why, "keep report snapshot: more than %d rows", STORE_REPORT_MAX_ROWS);
+		return STORE_ERR_CONFIG;
+	}
+	st->err = 0;
+	return store_classed(st, st->ops->report_replace(st, rows, n, why));
+}
+
+void store_report_text(char *out, size_t outlen, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = 0, len = strlen((const char *)p), j;
+
+	if (outlen == 0)
+		return;
+	for (; n < len && n + 1 < outlen; n++)
+		out[n] = p[n] < 0x20 || p[n] == 0x7f ? '?' : (char)p[n];
+	if (n < len) {
+		/* cut: drop a UTF-8 sequence the cut left incomplete */
+		j = n;
+		while (j > 0 && (p[j - 1] & 0xC0) == 0x80)
+			j--;
+		if (j > 0 && p[j - 1] >= 0xC0) {
+			size_t need = p[j - 1] >= 0xF0 ? 4 : p[j - 1] >= 0xE0 ? 3 : 2;
+
+			if (j - 1 + need > n)
+				n = j - 1;
+		}
+	}
+	out[n] = '\0';
 }
 
 int store_prov_init(struct store *st, int *created, struct errbuf *why)
 {
 	int dummy;
 
-	return st->ops->prov_init(st, created ? created : &dummy, why);
+	st->err = 0;
+	return store_classed(st, st->ops->prov_init(st, created ? created : &dummy, why));
 }
 
 int store_prov_list(struct store *st, store_prov_fn fn, void *arg,
 		    struct errbuf *why)
 {
-	return st->ops->prov_list(st, fn, arg, why);
+	st->err = 0;
+	return store_classed(st, st->ops->prov_list(st, fn, arg, why));
 }
 
 /* ---- provenance values ------------------------------------------------ */
@@ -528,8 +599,9 @@ int store_get(struct store *st, const char *domain, struct store_row *row,
 {
 	memset(row, 0, sizeof(*row));
 	if (check_domain(domain, why) < 0)
-		return -1;
-	return st->ops->get(st, domain, row, why);
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->get(st, domain, row, why));
 }
 
 int store_put_many_ex(struct store *st, const struct store_put_item *items,
@@ -548,20 +620,23 @@ int store_put_many_ex(struct store *st, const struct store_put_item *items,
 	memset(counts, 0, sizeof(*counts));
 	for (size_t i = 0; i < n; i++) {
 		if (check_item(&items[i], why) < 0)
-			return -1;
+			return STORE_ERR_CONFIG;
 		nprov += items[i].prov != NULL;
 	}
 	if (n == 0)
 		return 0;
-	if (nprov == 0)
-		return st->ops->put_many(st, items, n, flags, counts, why);
+	if (nprov == 0) {
+		st->err = 0;
+		return store_classed(st, st->ops->put_many(st, items, n, flags, counts, why));
+	}
 	/* the backends get checked copies of the provenance values */
 	copy = calloc(n, sizeof(*copy));
 	pc = calloc(nprov, sizeof(*pc));
 	if (copy == NULL || pc == NULL) {
 		free(copy);
 		free(pc);
-		return errbuf_set(why, "out of memory");
+		errbuf_set(why, "out of memory");
+		return STORE_ERR_RETRY;
 	}
 	prov_who(who, sizeof(who));
 	nprov = 0;
@@ -572,11 +647,12 @@ int store_put_many_ex(struct store *st, const struct store_put_item *items,
 		if (prov_check(items[i].prov, &pc[nprov], who, why) < 0) {
 			free(copy);
 			free(pc);
-			return -1;
+			return STORE_ERR_CONFIG;
 		}
 		copy[i].prov = &pc[nprov++].p;
 	}
-	rc = st->ops->put_many(st, copy, n, flags, counts, why);
+	st->err = 0;
+	rc = store_classed(st, st->ops->put_many(st, copy, n, flags, counts, why));
 	free(copy);
 	free(pc);
 	return rc;
@@ -600,9 +676,10 @@ int store_put_prov(struct store *st, const char *domain, const char *policy,
 {
 	struct store_put_item it = { domain, policy, params, prov };
 	struct store_counts c;
+	int rc;
 
-	if (store_put_many_ex(st, &it, 1, 0, &c, why) < 0)
-		return -1;
+	if ((rc = store_put_many_ex(st, &it, 1, 0, &c, why)) < 0)
+		return rc;
 	if (change)
 		*change = c.added ? 'a' : c.changed ? 'c' : 'u';
 	return 0;
@@ -611,14 +688,16 @@ int store_put_prov(struct store *st, const char *domain, const char *policy,
 int store_delete(struct store *st, const char *domain, struct errbuf *why)
 {
 	if (check_domain(domain, why) < 0)
-		return -1;
-	return st->ops->del(st, domain, why);
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->del(st, domain, why));
 }
 
 int store_list(struct store *st, store_row_fn fn, void *arg,
 	       struct errbuf *why)
 {
-	return st->ops->list(st, fn, arg, why);
+	st->err = 0;
+	return store_classed(st, st->ops->list(st, fn, arg, why));
 }
 
 /* ---- stored rows ----------------------------------------------------- */

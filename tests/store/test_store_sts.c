@@ -43,6 +43,7 @@
 
 #include "store/store.h"
 #include "store/store_prov.h"
+#include "store/store_report.h"
 #include "store/store_sts.h"
 
 #define TDB "tlspolicy_test_csts"
@@ -258,20 +259,20 @@ static void check_missing(struct store *st)
 
 	snprintf(want, sizeof(want), "table tlspolicy_sts does not exist in %s "
 		 "(run 'tlspolicy db init')", store_describe(st));
-	assert_int_equal(store_sts_get(st, "a.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "a.example", &row, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
 	assert_non_null(strstr(why.msg, "sts get: "));
 	assert_null(row.domain);
 	{
 		struct store_sts_row r = { "a.example", "id1", "version: STSv1\n", 1, 2 };
-		assert_int_equal(store_sts_put(st, &r, &why), -1);
+		assert_int_equal(store_sts_put(st, &r, &why), STORE_ERR_CONFIG);
 		assert_non_null(strstr(why.msg, want));
 	}
-	assert_int_equal(store_sts_delete(st, "a.example", &why), -1);
+	assert_int_equal(store_sts_delete(st, "a.example", &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
-	assert_int_equal(store_sts_list(st, NULL, NULL, &why), -1);
+	assert_int_equal(store_sts_list(st, NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
-	assert_int_equal(store_sts_purge(st, 10, NULL, &why), -1);
+	assert_int_equal(store_sts_purge(st, 10, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
 }
 
@@ -477,7 +478,7 @@ static void test_limits(void **state)
 	put_ok(st, "keep.example", "id1", "version: STSv1\nmode: none\n", 100, 200);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errbuf_clear(&why);
-		if (store_sts_put(st, &bad[i].r, &why) != -1)
+		if (store_sts_put(st, &bad[i].r, &why) != STORE_ERR_CONFIG)
 			fail_msg("case %zu: put accepted", i);
 		if (strcmp(why.msg, bad[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why.msg, bad[i].want);
@@ -491,9 +492,9 @@ static void test_limits(void **state)
 	store_sts_row_free(&row);
 	assert_int_equal(store_sts_get(st, "new.example", &row, &why), 0);
 	/* get / delete check the domain too */
-	assert_int_equal(store_sts_get(st, "", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: empty domain");
-	assert_int_equal(store_sts_delete(st, longd, &why), -1);
+	assert_int_equal(store_sts_delete(st, longd, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts delete: domain longer than 255 bytes");
 	free(over);
 	store_close(st);
@@ -604,30 +605,30 @@ static void test_bad_rows(void **state)
 				  "('long.example', 'x', '%s', 1, 2)", over) > 0);
 	raw_sql(sql);
 	free(sql);
-	assert_int_equal(store_sts_get(st, "long.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "long.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"long.example\": "
 			    "policy longer than 65536 bytes");
 	assert_null(row.policy);
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(store_sts_list(st, collect_fn, &col, &why), -1);
+	assert_int_equal(store_sts_list(st, collect_fn, &col, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "row \"long.example\": policy longer than 65536 bytes"));
 	assert_int_equal(col.n, 1); /* good.example came first */
 	assert_int_equal(store_sts_delete(st, "long.example", &why), 1);
 
 	raw_sql("INSERT INTO tlspolicy_sts VALUES ('id.example', 'a-b', 'p', 1, 2)");
-	assert_int_equal(store_sts_get(st, "id.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "id.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"id.example\": "
 			    "policy id may contain only letters and digits");
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 'id.example'");
 	raw_sql("INSERT INTO tlspolicy_sts VALUES ('t.example', 'a', 'p', 5, 4)");
-	assert_int_equal(store_sts_get(st, "t.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "t.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"t.example\": "
 			    "expiry 4 before the fetch time 5");
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 't.example'");
 	raw_sql(is_mysql ? "INSERT INTO tlspolicy_sts VALUES ('nul.example', 'a', 'p\\0q', 1, 2)"
 			 : "INSERT INTO tlspolicy_sts VALUES ('nul.example', 'a', "
 			   "CAST(x'70007100' AS TEXT), 1, 2)");
-	assert_int_equal(store_sts_get(st, "nul.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "nul.example", &row, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "NUL byte in a value"));
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 'nul.example'");
 	memset(&col, 0, sizeof(col));
@@ -650,7 +651,7 @@ static void test_wrong_shape(void **state)
 			   "policy text) ENGINE=InnoDB"
 			 : "CREATE TABLE tlspolicy_sts (domain TEXT PRIMARY KEY, policy TEXT)");
 	st = open_st();
-	assert_int_equal(store_init_ex(st, &created, &sts_created, &why), -1);
+	assert_int_equal(store_init_ex(st, &created, &sts_created, &why), STORE_ERR_CONFIG);
 	assert_int_equal(sts_created, 0);
 	assert_non_null(strstr(why.msg, "init: existing table tlspolicy_sts: "));
 	assert_non_null(strstr(why.msg, "policy_id"));
@@ -759,7 +760,7 @@ static void test_provenance(void **state)
 	assert_string_equal(out + STORE_PROV_EVIDENCE_MAX - 3, "...");
 	/* no command: refused before any SQL */
 	p2.command = "";
-	assert_int_equal(store_put_prov(st, "e.example", "may", NULL, &p2, NULL, &why), -1);
+	assert_int_equal(store_put_prov(st, "e.example", "may", NULL, &p2, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "provenance without a command"));
 	/* delete takes the provenance with the row */
 	assert_int_equal(store_delete(st, "a.example", &why), 1);
@@ -831,6 +832,90 @@ static void test_reconnect(void **state)
 	store_close(st);
 }
 
+/* ---- tlspolicy_report: the snapshot of `tlspolicy report` ---- */
+
+struct snap_seen {
+	size_t n;
+	char line[8][700];
+};
+
+static int snap_cb(const struct store_report_row *r, void *arg)
+{
+	struct snap_seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->line[s->n], sizeof(s->line[0]), "%s|%s|%s|%lu|%lu|%lld", r->domain,
+			 r->policy, r->published, r->sent, r->verified, r->taken);
+	s->n++;
+	return 0;
+}
+
+static void test_report_snapshot(void **state)
+{
+	struct store *st = open_init();
+	struct snap_seen seen;
+	struct errbuf why;
+	char longp[700], want[800];
+	const struct store_report_row rows[3] = {
+		{ "b.example", "verify", "none", 10, 9, 1733400000 },
+		{ "<a&\">.example", "secure match=.x\x01y", "MTA-STS (enforce)", 5, 0, 1733400000 },
+		{ "c.example", longp, "DANE", 4000000000UL, 3, 1733400000 },
+	};
+
+	(void)state;
+	assert_int_equal(table_exists("tlspolicy_report"), 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 0);
+	/* a policy past the limit, cut before a 2-byte character */
+	memset(longp, 'x', sizeof(longp));
+	memcpy(longp + STORE_REPORT_POLICY_MAX - 1, "\xc3\xa9", 2);
+	longp[sizeof(longp) - 1] = '\0';
+	if (store_report_replace(st, rows, 3, &why) != 0)
+		fail_msg("replace: %s", why.msg);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.line[0], "<a&\">.example|secure match=.x?y|MTA-STS (enforce)|5|0|1733400000");
+	assert_string_equal(seen.line[1], "b.example|verify|none|10|9|1733400000");
+	snprintf(want, sizeof(want), "c.example|%.*s|DANE|4000000000|3|1733400000",
+		 STORE_REPORT_POLICY_MAX - 1, longp);
+	assert_string_equal(seen.line[2], want);
+	/* replaced as a whole */
+	if (store_report_replace(st, rows + 1, 1, &why) != 0)
+		fail_msg("replace: %s", why.msg);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(store_report_replace(st, NULL, 0, &why), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 0);
+	store_close(st);
+}
+
+static void test_report_missing(void **state)
+{
+	struct store *st = open_init();
+	struct snap_seen seen;
+	struct errbuf why;
+	const struct store_report_row row = { "a.example", "may", "none", 1, 0, 1 };
+	int created = 0;
+
+	(void)state;
+	raw_sql("DROP TABLE tlspolicy_report");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), STORE_REPORT_NO_TABLE);
+	assert_int_equal(store_report_replace(st, &row, 1, &why), STORE_REPORT_NO_TABLE);
+	assert_int_equal(table_exists("tlspolicy_report"), 0);
+	/* the policy table works as before; db init adds the table */
+	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), 0);
+	assert_int_equal(store_report_init(st, &created, &why), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(store_report_replace(st, &row, 1, &why), 0);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +928,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_wrong_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provenance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provenance_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_missing, setup, teardown),
 	};
 	const struct CMUnitTest mysql_only[] = {
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
