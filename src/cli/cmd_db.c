@@ -12,6 +12,7 @@
  * reports each invalid row by its id (exit 1 when there is one).
  */
 #include "cli/cli.h"
+#include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "store/store_prov.h"
@@ -103,6 +104,8 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		rc = store_init_ex(st, &created, &sts_created, &why);
 		if (rc == 0)
 			rc = store_prov_init(st, &prov_created, &why);
+		if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
+			rc = store_tlsrpt_init(st, &why);
 		if (rc == 0) {
 			printf("%s table tlspolicies in %s\n",
 			       created ? "created" : "using the existing", store_describe(st));
@@ -110,6 +113,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 			       "using the existing", STORE_STS_TABLE, store_describe(st));
 			printf("%s table %s in %s\n", prov_created ? "created" :
 			       "using the existing", STORE_PROV_TABLE, store_describe(st));
+			printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
 		}
 	} else {
 		struct check_state cs;

@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "sts", cmd_sts, "MTA-STS policy cache: refresh (discover now), show, flush" },
 	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA" },
 	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)" },
+	{ "tlsrpt", cmd_tlsrpt, "TLS reports (RFC 8460): collect, report, status, intake" },
 	/* COMMANDS: add new subcommands above this line */
 };
 

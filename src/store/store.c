@@ -9,6 +9,7 @@
  * SECURITY: the URL may hold a password; no message repeats it.
  */
 #include "store/store_int.h"
+#include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -404,7 +405,10 @@ int store_init(struct store *st, int *created, struct errbuf *why)
 	 * tlspolicy_provenance */
 	if (store_init_ex(st, created, NULL, why) < 0)
 		return -1;
-	return store_prov_init(st, NULL, why);
+	if (store_prov_init(st, NULL, why) < 0)
+		return -1;
+	/* issue 15: the TLSRPT tables (store_tlsrpt.h) */
+	return store_tlsrpt_init(st, why);
 }
 
 int store_prov_init(struct store *st, int *created, struct errbuf *why)

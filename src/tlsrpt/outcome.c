@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const result_names[TLSRPT_RESULT_COUNT] = {
 	[TLSRPT_SUCCESS] = "success",
@@ -107,6 +108,9 @@ struct tlsrpt_collector {
 	struct tlsrpt_collect_counts n;
 	int ref_year, ref_mon;
 	struct proc *procs;
+	char guard_from[TLSRPT_NAME_MAX * 2 + 1];
+	char guard_qid[TLSRPT_GUARD_QIDS][QID_MAX + 1];
+	unsigned guard_next;
 };
 
 struct tlsrpt_collector *tlsrpt_collector_new(tlsrpt_outcome_fn fn, void *arg)
@@ -131,6 +135,38 @@ void tlsrpt_collector_free(struct tlsrpt_collector *c)
 		return;
 	free(c->procs);
 	free(c);
+}
+
+void tlsrpt_collector_ignore_sender(struct tlsrpt_collector *c, const char *addr)
+{
+	snprintf(c->guard_from, sizeof(c->guard_from), "%s", addr ? addr : "");
+}
+
+static int guarded(const struct tlsrpt_collector *c, const char *qid)
+{
+	if (c->guard_from[0] == '\0')
+		return 0;
+	for (unsigned i = 0; i < TLSRPT_GUARD_QIDS; i++)
+		if (strcmp(c->guard_qid[i], qid) == 0)
+			return 1;
+	return 0;
+}
+
+/* qmgr: "QID: from=<ADDR>, size=..." */
+static void guard_line(struct tlsrpt_collector *c, const struct logline *ll)
+{
+	const char *p = ll->msg.p, *e = p + ll->msg.len, *q;
+	size_t fl = strlen(c->guard_from);
+
+	q = memchr(p, ':', (size_t)(e - p));
+	if (q == NULL || q - p > QID_MAX || q - p < 5 || e - q < (long)(fl + 9))
+		return;
+	if (memcmp(q, ": from=<", 8) != 0 || strncasecmp(q + 8, c->guard_from, fl) != 0 ||
+	    q[8 + fl] != '>')
+		return;
+	memcpy(c->guard_qid[c->guard_next], p, (size_t)(q - p));
+	c->guard_qid[c->guard_next][q - p] = '\0';
+	c->guard_next = (c->guard_next + 1) % TLSRPT_GUARD_QIDS;
 }
 
 void tlsrpt_collector_reftime(struct tlsrpt_collector *c, time_t ref)
@@ -293,6 +329,10 @@ static void on_delivery(struct tlsrpt_collector *c, const struct logline *ll,
 	if (copy_name(domain, sizeof(domain), ev->domain.p, dn, 1) < 0 || domain[0] == '\0' ||
 	    copy_name(qid, sizeof(qid), ev->qid.p, ev->qid.len, 0) < 0)
 		return;
+	if (guarded(c, qid)) {
+		c->n.guarded++;
+		return;
+	}
 	/* earlier MX hosts of this message that failed */
 	for (unsigned i = 0; i < p->npend;) {
 		if (strcmp(p->pend[i].qid, qid) == 0) {
@@ -392,6 +432,11 @@ void tlsrpt_collector_line(struct tlsrpt_collector *c, const char *line, size_t 
 	if (logline_envelope(line, len, &ll) < 0)
 		return;
 	prog = logline_program(&ll);
+	if (prog == LOGLINE_PROG_POSTFIX && c->guard_from[0] && ll.prog.len == 4 &&
+	    memcmp(ll.prog.p, "qmgr", 4) == 0) {
+		guard_line(c, &ll);
+		return;
+	}
 	if (prog != LOGLINE_PROG_SMTP && prog != LOGLINE_PROG_LMTP)
 		return;
 	c->n.smtp_lines++;

@@ -102,11 +102,17 @@ struct tlsrpt_collector *tlsrpt_collector_new(tlsrpt_outcome_fn fn, void *arg);
 void tlsrpt_collector_free(struct tlsrpt_collector *c);
 /* Reference time for year-less time stamps (default: now). */
 void tlsrpt_collector_reftime(struct tlsrpt_collector *c, time_t ref);
+/* Loop guard: deliveries of messages whose envelope sender is addr (as
+ * qmgr(8) logs it: "QID: from=<addr>, ...") produce no outcome, so
+ * report mails never count in reports.  addr is copied; NULL or "" off.
+ * The last TLSRPT_GUARD_QIDS such queue ids are remembered. */
+#define TLSRPT_GUARD_QIDS 256
+void tlsrpt_collector_ignore_sender(struct tlsrpt_collector *c, const char *addr);
 /* Feeds one line without its newline. */
 void tlsrpt_collector_line(struct tlsrpt_collector *c, const char *line, size_t len);
 
 struct tlsrpt_collect_counts {
-	unsigned long lines, smtp_lines, sessions, skipped;
+	unsigned long lines, smtp_lines, sessions, skipped, guarded;
 };
 const struct tlsrpt_collect_counts *tlsrpt_collector_counts(const struct tlsrpt_collector *c);
 
