@@ -18,6 +18,7 @@
  * and the kernel queues Postfix's connections meanwhile.
  */
 #include "cli/cli.h"
+#include "tlsrpt/journal.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
 #include "engine/engine.h"
@@ -119,6 +120,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct serve_state ss;
 	struct listener_set *set = NULL;
 	struct engine_sources *srcs = NULL;
+	struct tlsrpt_journal *journal = NULL; /* issue 15 */
 	struct listener_unix_opts uo;
 	struct daemon_user du;
 	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])];
@@ -253,6 +255,12 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 		cli_error("serve", "%s", why.msg);
 		goto out;
 	}
+	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h) */
+	if (config_get_bool(cfg, "tlsrpt_journal") &&
+	    (journal = tlsrpt_journal_new(ss.base, cfg, cli->db_url, ss.eng, &why)) == NULL) {
+		cli_error("serve", "%s", why.msg);
+		goto out;
+	}
 	if ((ss.srv = server_new(ss.base, ss.eng, cfg, set, &why)) == NULL) {
 		cli_error("serve", "%s", why.msg);
 		goto out;
@@ -304,6 +312,7 @@ out:
 		if (sigev[i])
 			event_free(sigev[i]);
 	server_free(ss.srv);
+	tlsrpt_journal_free(journal); /* issue 15: writes what is left */
 	engine_free(ss.eng);
 	engine_sources_free(srcs); /* after the engine: it may cancel discoveries */
 	if (ss.base)

@@ -28,6 +28,7 @@
 #include "mtasts/sts_txt.h"
 #include "store/store.h"
 #include "store/store_tlsrpt.h"
+#include "store/store_sts.h"
 #include "tlsrpt/db.h"
 #include "tlsrpt/outcome.h"
 #include "tlsrpt/report.h"
@@ -184,7 +185,7 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 	long long inode = 0, offset = 0, end = 0;
 	struct stat sb;
 	int fd, found, rc = EXIT_FAIL;
-	char rotated[4096], abs[PATH_MAX];
+	char rotated[PATH_MAX + 8], abs[PATH_MAX];
 	const char *where = "";
 
 	(void)cli;
@@ -495,6 +496,71 @@ static int https_post(const struct config *cfg, const char *url, const struct bu
 	return 0;
 }
 
+/* policy-string of an MTA-STS policy: the lines of the policy the daemon
+ * cached (tlspolicy_sts, shared by the servers), without CR. */
+static void fill_sts(struct report_run *r, struct tlsrpt_report *rep)
+{
+	struct store_sts_row row;
+	struct errbuf why = { 0 };
+	char *p, *save = NULL;
+
+	if (rep->nstrings || rep->policy_result >= 0 ||
+	    store_sts_get(r->st, rep->domain, &row, &why) != 1)
+		return;
+	for (p = strtok_r(row.policy, "\r\n", &save); p; p = strtok_r(NULL, "\r\n", &save))
+		if (*p && tlsrpt_report_add_string(rep, p) < 0)
+			break;
+	store_sts_row_free(&row);
+}
+
+/* policy-string of a DANE policy: the TLSA records of every MX host
+ * ("_25._tcp.HOST TLSA U S M HEX", as RFC 8460 4.4's example), mx-host
+ * the hosts with TLSA records; looked up now. */
+static void fill_tlsa(struct report_run *r, struct tlsrpt_report *rep)
+{
+	struct dns_answer *mx = dns_resolve_sync(r->dns, rep->domain, DNS_TYPE_MX);
+	char hosts[16][DNS_NAME_BUF];
+	size_t nh = 0;
+
+	if (mx->status == DNS_STATUS_DATA) {
+		for (size_t i = 0; i < mx->count && nh < 16; i++) {
+			unsigned pref;
+
+			if (rr_mx(mx->records[i].data, mx->records[i].len, &pref, hosts[nh],
+				  sizeof(hosts[nh]), NULL) == 0 && hosts[nh][0])
+				nh++;
+		}
+	} else if (mx->status == DNS_STATUS_NODATA) {
+		snprintf(hosts[nh++], sizeof(hosts[0]), "%s", rep->domain);
+	}
+	dns_answer_free(mx);
+	for (size_t h = 0; h < nh; h++) {
+		char q[DNS_NAME_BUF + 16];
+		struct dns_answer *ta;
+
+		snprintf(q, sizeof(q), "_25._tcp.%.1000s", hosts[h]);
+		ta = dns_resolve_sync(r->dns, q, DNS_TYPE_TLSA);
+		if (ta->status == DNS_STATUS_DATA) {
+			for (size_t i = 0; i < ta->count; i++) {
+				struct tlsa_rr t;
+				char line[DNS_NAME_BUF + 200];
+				size_t k;
+
+				if (rr_tlsa(ta->records[i].data, ta->records[i].len, &t, NULL) < 0)
+					continue;
+				k = (size_t)snprintf(line, sizeof(line), "%s TLSA %u %u %u ", q,
+						     t.usage, t.selector, t.mtype);
+				for (size_t b = 0; b < t.len && k + 3 < sizeof(line); b++)
+					k += (size_t)snprintf(line + k, sizeof(line) - k, "%02x",
+							      t.data[b]);
+				(void)tlsrpt_report_add_string(rep, line);
+			}
+			(void)tlsrpt_report_add_mx(rep, hosts[h]);
+		}
+		dns_answer_free(ta);
+	}
+}
+
 static int report_day(void *arg, const char *domain, const char *day)
 {
 	struct report_run *r = arg;
@@ -517,6 +583,10 @@ static int report_day(void *arg, const char *domain, const char *day)
 		r->failures++;
 		goto out;
 	}
+	if (rep.ptype == TLSRPT_P_STS)
+		fill_sts(r, &rep);
+	else if (rep.ptype == TLSRPT_P_TLSA && r->dns)
+		fill_tlsa(r, &rep);
 	if (r->print) {
 		if (tlsrpt_report_json(&rep, &json, &why) < 0) {
 			cli_error("tlsrpt report", "%s", why.msg);
