@@ -63,7 +63,8 @@ static void tlsrpt_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tlspolicy tlsrpt collect [--from-start] [LOG...]\n"
-		"       tlspolicy tlsrpt report [--day YYYY-MM-DD] [--domain D]... [--dry-run|--print]\n"
+		"       tlspolicy tlsrpt report [--day YYYY-MM-DD [--unfinished]] [--domain D]...\n"
+		"                               [--dry-run|--print]\n"
 		"       tlspolicy tlsrpt status [--json]\n"
 		"       tlspolicy tlsrpt intake [--maildir DIR | FILE... | -] [--summary]\n"
 		"\n"
@@ -695,6 +696,7 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 		{ "domain", required_argument, NULL, 'D' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "print", no_argument, NULL, 'p' },
+		{ "unfinished", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -703,7 +705,7 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 	char from_day[11], before[11], owner[300], host[256];
 	struct errbuf why = { 0 };
 	struct event_base *base = NULL;
-	int opt;
+	int opt, unfinished = 0;
 	time_t now = time(NULL);
 
 	memset(&r, 0, sizeof(r));
@@ -728,6 +730,9 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 		case 'p':
 			r.print = 1;
 			break;
+		case 'u':
+			unfinished = 1;
+			break;
 		case 'h':
 			return tlsrpt_usage(stdout), EXIT_OK;
 		default:
@@ -743,9 +748,11 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 
 		if (s < 0)
 			return cli_error("tlsrpt report", "--day %s: not YYYY-MM-DD", day), EXIT_USAGE;
-		if (strcmp(day, before) >= 0 && !r.print && !r.dry_run)
+		if (strcmp(day, before) >= 0 && !r.print && !r.dry_run && !unfinished)
 			return cli_error("tlsrpt report", "--day %s has not ended yet (UTC); "
-					 "use --print to see it so far", day), EXIT_USAGE;
+					 "use --print to see it so far (or --unfinished to send it "
+					 "now: its later sessions are then never reported)", day),
+			       EXIT_USAGE;
 		snprintf(from_day, sizeof(from_day), "%s", day);
 		day_of((time_t)s + 86400, before);
 	} else {
