@@ -96,8 +96,10 @@ static const char *report_from(const struct config *cfg, char *buf, size_t len)
 {
 	const char *f = config_get(cfg, "tlsrpt_report_from");
 
-	if (f && *f)
-		return f;
+	if (f && *f) {
+		snprintf(buf, len, "%s", f);
+		return buf;
+	}
 	snprintf(buf, len, "noreply-smtp-tls-reporting@%s",
 		 *config_get(cfg, "tlsrpt_submitter") ? config_get(cfg, "tlsrpt_submitter") :
 							"localhost");

@@ -39,7 +39,7 @@ int tlsrpt_db_offset(struct store *st, const char *mta, const char *path,
 	struct got_offset g = { 0, 0, 0 };
 
 	if (store_tlsrpt_exec(st, OFFS, "read the log offset",
-			      "SELECT inode, offset FROM tlspolicy_tlsrpt_offsets "
+			      "SELECT inode, pos FROM tlspolicy_tlsrpt_offsets "
 			      "WHERE mta = ? AND path = ?", NULL, v, 2, 2, offset_row, &g, NULL,
 			      why) < 0)
 		return -1;
@@ -90,13 +90,13 @@ int tlsrpt_db_add_sessions(struct store *st, const char *mta, const char *mta_ip
 
 		if (store_tlsrpt_exec(
 			    st, OFFS, "save the log offset",
-			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, offset, updated) "
+			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated) "
 			    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (mta, path) DO UPDATE SET "
-			    "inode = excluded.inode, offset = excluded.offset, "
+			    "inode = excluded.inode, pos = excluded.pos, "
 			    "updated = excluded.updated",
-			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, offset, updated) "
+			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated) "
 			    "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE inode = VALUES(inode), "
-			    "offset = VALUES(offset), updated = VALUES(updated)",
+			    "pos = VALUES(pos), updated = VALUES(updated)",
 			    v, 5, 0, NULL, NULL, NULL, why) < 0)
 			goto fail;
 	}
