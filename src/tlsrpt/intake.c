@@ -186,7 +186,8 @@ static int get_count(const struct jp_node *obj, const char *key, int required,
 		return 0;
 	}
 	if (v->type != JP_NUMBER || !v->num_ok || v->num > (1ULL << 53))
-		return errbuf_set(why, "%s: \"%s\" is %s, not a non-negative integer", where, key,
+		return errbuf_set(why, "%s: \"%s\" is %s%s, not a non-negative integer", where, key,
+				  v->type == JP_NUMBER ? "" : "a ",
 				  v->type == JP_NUMBER ? v->str : jp_type_name(v->type));
 	*out = v->num;
 	return 0;
@@ -217,7 +218,7 @@ static int get_mx(const struct jp_node *pol, char **out, struct errbuf *why)
 	if ((s = *out = calloc(1, len)) == NULL)
 		return errbuf_set(why, "out of memory");
 	for (const struct jp_node *m = v->child; m; m = m->next) {
-		if (s != *out)
+		if (*s)
 			strcat(s, " ");
 		strcat(s, m->str);
 	}
