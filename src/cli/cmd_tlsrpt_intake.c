@@ -19,9 +19,9 @@
  *
  * Exit: 0 every input stored (or stored before); 1 an input was refused
  * (the reason names it; nothing of it stored) or the database failed; 2
- * usage.  As a pipe transport, exit 1 makes Postfix bounce the report
- * mail... set the transport's flags so that a refused report is dropped
- * if that is wanted (docs: tlspolicy(8)).
+ * usage.  Reading standard input (a Postfix pipe(8) transport) a database
+ * failure exits 75 (EX_TEMPFAIL): Postfix keeps the mail and retries; a
+ * refused report exits 1 and Postfix bounces it with the reason.
  */
 #include "cli/cli.h"
 #include "store/store.h"
@@ -281,7 +281,9 @@ int cmd_tlsrpt_intake(struct cli *cli, int argc, char **argv)
 	} else if (maildir) {
 		rc = do_maildir(st, cfg, maildir);
 	} else if (optind >= argc || (argc - optind == 1 && strcmp(argv[optind], "-") == 0)) {
-		rc = do_fd(st, cfg, "stdin", 0) >= 0 ? EXIT_OK : EXIT_FAIL;
+		int r = do_fd(st, cfg, "stdin", 0);
+
+		rc = r >= 0 ? EXIT_OK : r == -2 ? 75 /* EX_TEMPFAIL: retried */ : EXIT_FAIL;
 	} else {
 		for (int i = optind; i < argc; i++) {
 			int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
