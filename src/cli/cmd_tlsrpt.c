@@ -784,6 +784,15 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 		cli_error("tlsrpt report", "%s", why.msg);
 		goto fail;
 	}
+	if (!r.print && !r.dry_run && day == NULL) {
+		/* days older than tlsrpt_max_days are never sent: drop them */
+		long long purged = 0;
+
+		if (tlsrpt_db_purge(r.st, from_day, &purged, &why) < 0)
+			log_warnx("tlsrpt report: %s", why.msg);
+		else if (purged && cli->verbose)
+			printf("%lld rows of days before %s deleted\n", purged, from_day);
+	}
 	if (!r.print && !r.dry_run)
 		printf("%lu sent, %lu already sent or being sent by another server, "
 		       "%lu domain-days without a TLSRPT record, %d failed\n",

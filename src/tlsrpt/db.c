@@ -336,6 +336,30 @@ int tlsrpt_db_sent_list(struct store *st, int (*fn)(void *, char *const *, int),
 				 NULL, NULL, 0, 8, fn, arg, NULL, why);
 }
 
+int tlsrpt_db_purge(struct store *st, const char *day, long long *deleted,
+		    struct errbuf *why)
+{
+	static const struct {
+		const char *table, *sql;
+	} del[] = {
+		{ SESS, "DELETE FROM tlspolicy_tlsrpt_sessions WHERE day < ?" },
+		{ POL, "DELETE FROM tlspolicy_tlsrpt_policies WHERE day < ?" },
+		{ SENT, "DELETE FROM tlspolicy_tlsrpt_sent WHERE day < ?" },
+	};
+	struct store_tlsrpt_val v[] = { TV_S(day) };
+	long long n, total = 0;
+
+	for (size_t i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
+		if (store_tlsrpt_exec(st, del[i].table, "purge old days", del[i].sql, NULL, v, 1, 0,
+				      NULL, NULL, &n, why) < 0)
+			return -1;
+		total += n;
+	}
+	if (deleted)
+		*deleted = total;
+	return 0;
+}
+
 /* ---- received reports ------------------------------------------------- */
 
 static int exists_row(void *arg, char *const *c, int n)

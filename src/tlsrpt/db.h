@@ -57,6 +57,11 @@ int tlsrpt_db_sent_list(struct store *st, int (*fn)(void *, char *const *, int),
 
 #endif
 
+/* Deletes sessions, journal rows and sent records of days before day
+ * (nothing sends them any more).  *deleted (may be NULL) gets the rows. */
+int tlsrpt_db_purge(struct store *st, const char *day, long long *deleted,
+		    struct errbuf *why);
+
 /* Received reports (tlsrpt intake). */
 struct tlsrpt_rx;
 /* Stores every row of rx in one transaction: 1 stored, 0 the report

@@ -29,6 +29,7 @@ struct tlsrpt_journal {
 	atomic_int flushing;
 	unsigned long long noted;
 	atomic_ullong written, dropped;
+	char last_error[ERRBUF_MAX]; /* written by the flush thread only */
 };
 
 struct flush_job {
@@ -117,9 +118,16 @@ static void write_tally(struct tlsrpt_journal *j, struct tally *t)
 		return;
 	if (store_open(j->db_url, &st, &why) < 0 ||
 	    tlsrpt_db_add_policies(st, j->mta, t, &why) < 0) {
-		log_warnx("tlsrpt journal: %s: %llu answers not recorded", why.msg, n);
+		/* once per distinct reason, not every flush */
+		if (strcmp(why.msg, j->last_error) != 0)
+			log_warnx("tlsrpt journal: %s: %llu answers not recorded (logged once "
+				  "until the reason changes)", why.msg, n);
+		snprintf(j->last_error, sizeof(j->last_error), "%s", why.msg);
 		j->dropped += n;
 	} else {
+		if (j->last_error[0])
+			log_info("tlsrpt journal: writing again");
+		j->last_error[0] = '\0';
 		j->written += n;
 	}
 	if (st)

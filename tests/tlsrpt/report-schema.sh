@@ -98,5 +98,15 @@ an empty organization|"organization-name":"[^"]*"|"organization-name":""
 a summary that does not add up|"total-failure-session-count":1|"total-failure-session-count":2
 no policies|"policies":\[.*\]}$|"policies":[]}
 MUT
+# days older than tlsrpt_max_days are never sent: report deletes them (a
+# fresh database holding only such a day, so nothing is looked up in DNS)
+sed -i "s|^database = .*|database = sqlite:$T/old.db|" "$T/t.cf"
+"$TLSPOLICY" -c "$T/t.cf" db init >/dev/null
+sqlite3 "$T/old.db" "INSERT INTO tlspolicy_tlsrpt_sessions VALUES ('old.example','2000-01-01','mx-a','mx.old.example','192.0.2.1','success','',5);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('old.example','2000-01-01','mx-a','k','sts','','','',1);
+INSERT INTO tlspolicy_tlsrpt_sent VALUES ('old.example','2000-01-01','mailto:a@old.example','r','sent','o',1,'')"
+out=$("$TLSPOLICY" -c "$T/t.cf" -v tlsrpt report 2>&1) || fail "report: $out"
+n=$(sqlite3 "$T/old.db" "SELECT (SELECT count(*) FROM tlspolicy_tlsrpt_sessions) + (SELECT count(*) FROM tlspolicy_tlsrpt_policies) + (SELECT count(*) FROM tlspolicy_tlsrpt_sent)")
+[ "$n" = 0 ] && echo "ok: old days purged ($out)" || fail "old days: $n rows left: $out"
 [ "$fails" = 0 ] && echo "all checks passed"
 exit $((fails > 0))
