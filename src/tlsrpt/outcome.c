@@ -331,6 +331,11 @@ static void on_delivery(struct tlsrpt_collector *c, const struct logline *ll,
 		return;
 	if (guarded(c, qid)) {
 		c->n.guarded++;
+		for (unsigned i = 0; i < p->npend;) /* its earlier MX hosts too */
+			if (strcmp(p->pend[i].qid, qid) == 0)
+				p->pend[i] = p->pend[--p->npend];
+			else
+				i++;
 		return;
 	}
 	/* earlier MX hosts of this message that failed */

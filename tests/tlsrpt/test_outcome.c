@@ -158,6 +158,27 @@ static void test_day_and_skips(void **state)
 	tlsrpt_collector_free(c);
 }
 
+/* Loop guard: the report mails' own deliveries produce no outcome. */
+static void test_loop_guard(void **state)
+{
+	struct out out;
+	struct tlsrpt_collector *c = mk(&out);
+
+	(void)state;
+	tlsrpt_collector_ignore_sender(c, "tlsrpt-noreply@lab.example");
+	feed(c,
+	     "Dec 03 12:35:21 sender postfix/qmgr[8313]: 1EAF6A72807: from=<tlsrpt-noreply@lab.example>, size=2080, nrcpt=1 (queue active)\n"
+	     "Dec 03 12:35:21 sender postfix/qmgr[8313]: 1EAF6A72808: from=<someone@lab.example>, size=2080, nrcpt=1 (queue active)\n"
+	     "Dec 03 12:35:21 sender postfix/smtp[3683]: Trusted TLS connection established to mx.tls.example[127.0.3.20]:25: TLSv1.3 with cipher X (256/256 bits)\n"
+	     "Dec 03 12:35:21 sender postfix/smtp[3683]: 1EAF6A72807: to=<tlsrpt@rua.tls.example>, relay=mx.tls.example[127.0.3.20]:25, delay=0.01, delays=0.01/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n"
+	     "Dec 03 12:35:22 sender postfix/smtp[3683]: Trusted TLS connection established to mx.tls.example[127.0.3.20]:25: TLSv1.3 with cipher X (256/256 bits)\n"
+	     "Dec 03 12:35:22 sender postfix/smtp[3683]: 1EAF6A72808: to=<x@rua.tls.example>, relay=mx.tls.example[127.0.3.20]:25, delay=0.01, delays=0.01/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+	assert_string_equal(out.text,
+		"rua.tls.example 2026-12-03 sender mx.tls.example 127.0.3.20 success\n");
+	assert_int_equal(tlsrpt_collector_counts(c)->guarded, 1);
+	tlsrpt_collector_free(c);
+}
+
 static void test_result_names(void **state)
 {
 	(void)state;
@@ -174,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_one_session_per_message),
 		cmocka_unit_test(test_nonfinal_failure),
 		cmocka_unit_test(test_day_and_skips),
+		cmocka_unit_test(test_loop_guard),
 		cmocka_unit_test(test_result_names),
 	};
 
