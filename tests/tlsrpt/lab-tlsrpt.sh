@@ -214,6 +214,20 @@ lab wait-log -s "$OFF2" "to=<tlsrpt@$RUA_DOM>.*status=sent" 10 >/dev/null ||
 	fail "the sender did not log the report deliveries"
 $CHECK mail "$T_DIR/rua" "Lab Org (SQLite)" "${EXPECT[@]}" || fail "the mailed reports"
 $CHECK https "$T_DIR/https" "Lab Org (SQLite)" "${EXPECT[@]}" || fail "the POSTed reports"
+# the policies as the lab publishes them: TLSA records, the MTA-STS policy
+python3 - "$T_DIR/https" <<'PY' && ok "policy-string and mx-host of the tlsa and sts reports" || fail "policy strings"
+import glob, gzip, json, sys
+pol = {}
+for f in glob.glob(sys.argv[1] + "/*.body"):
+    p = json.loads(gzip.decompress(open(f, "rb").read()))["policies"][0]["policy"]
+    pol[p["policy-domain"]] = p
+d, s = pol["dane-ee.example"], pol["enforce.sts.example"]
+assert d["mx-host"] == ["mx.dane-ee.example"], d
+assert d["policy-string"] and all(x.startswith("_25._tcp.mx.dane-ee.example TLSA 3 1 1 ") for x in d["policy-string"]), d
+assert s["mx-host"] == ["mx.enforce.sts.example"], s
+assert "mode: enforce" in s["policy-string"] and "mx: mx.enforce.sts.example" in s["policy-string"], s
+assert "policy-string" not in pol["tls.example"], pol["tls.example"]
+PY
 # idempotent: the second run sends nothing
 out=$(in_ns $TP tlsrpt report --day "$TODAY" --unfinished 2>&1)
 [[ "$out" == *"0 sent, 20 already sent"* ]] && ok "second report run: nothing sent again" ||
