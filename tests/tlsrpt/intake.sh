@@ -9,6 +9,8 @@
 # wrong JSON types, a 10 MB report, a gzip bomb, a report for a domain
 # that is not ours, not a report at all) gets a clear error and changes
 # nothing; a Maildir is read and its messages moved to cur/.
+# With TLSRPT_MYSQL=1 the same on MariaDB (TLSPOLICY_TEST_MYSQL_URL, a
+# database of its own; integration suite).
 set -u
 : "${TLSPOLICY:?}" "${SRCDIR:?}"
 T=$(mktemp -d /tmp/tlspolicy-tlsrpt-intake.XXXXXX)
@@ -16,9 +18,25 @@ trap 'rm -rf "$T"' EXIT
 F=$SRCDIR/tests/tlsrpt/intake
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-printf 'database = sqlite:%s/t.db\ntlsrpt_own_domains = own.example\n' "$T" > "$T/t.cf"
+if [ "${TLSRPT_MYSQL:-0}" = 1 ]; then
+	if [ -z "${TLSPOLICY_TEST_MYSQL_URL:-}" ]; then
+		[ -n "${CI:-}" ] && { echo "FAIL: TLSPOLICY_TEST_MYSQL_URL not set (CI)"; exit 1; }
+		echo "SKIP: no TLSPOLICY_TEST_MYSQL_URL (tests/lib/mariadb-start)"
+		exit 77
+	fi
+	MDB=tlspolicy_test_tlsrpt_intake
+	sql_root() { mariadb --no-defaults -S "$TLSPOLICY_TEST_MYSQL_SOCKET" -uroot "$@"; }
+	sql_root -e "DROP DATABASE IF EXISTS $MDB; CREATE DATABASE $MDB" || exit 1
+	trap 'sql_root -e "DROP DATABASE IF EXISTS $MDB"; rm -rf "$T"' EXIT
+	DBURL=${TLSPOLICY_TEST_MYSQL_URL%/*}/$MDB
+	sql() { sql_root -N "$MDB" -e "$1"; }
+else
+	DBURL=sqlite:$T/t.db
+	sql() { sqlite3 "$T/t.db" "$1"; }
+fi
+printf 'database = %s\ntlsrpt_own_domains = own.example\n' "$DBURL" > "$T/t.cf"
 tp() { "$TLSPOLICY" -c "$T/t.cf" tlsrpt intake "$@"; }
-rows() { sqlite3 "$T/t.db" "SELECT count(*) FROM tlspolicy_tlsrpt_received"; }
+rows() { sql "SELECT count(*) FROM tlspolicy_tlsrpt_received"; }
 "$TLSPOLICY" -c "$T/t.cf" db init >/dev/null || { echo "FAIL: db init"; exit 1; }
 
 expect() { # WHAT RC PATTERN -- ARGS...: exit code and a line matching PATTERN
@@ -48,9 +66,10 @@ expect "the same Google report again, as JSON" 0 "already stored report 2026-11-
 n=$(rows)
 [ "$n" = 7 ] && echo "ok: 7 rows" || fail "$n rows, want 7 (3 success rows + 4 failure details)"
 # the received times as stored (no zone: UTC)
-got=$(sqlite3 "$T/t.db" "SELECT DISTINCT start_time || '-' || end_time FROM tlspolicy_tlsrpt_received WHERE organization = 'Microsoft Corporation'")
+W="FROM tlspolicy_tlsrpt_received WHERE organization = 'Microsoft Corporation'"
+got="$(sql "SELECT DISTINCT start_time $W")-$(sql "SELECT DISTINCT end_time $W")"
 [ "$got" = "1795996800-1796083199" ] && echo "ok: Microsoft date-range read as UTC" || fail "Microsoft date-range $got"
-got=$(sqlite3 "$T/t.db" "SELECT sending_ip FROM tlspolicy_tlsrpt_received WHERE organization = 'Microsoft Corporation' AND result <> 'success'")
+got=$(sql "SELECT sending_ip FROM tlspolicy_tlsrpt_received WHERE organization = 'Microsoft Corporation' AND result <> 'success'")
 [ "$got" = "" ] && echo "ok: empty sending-mta-ip kept empty" || fail "sending ip '$got'"
 
 # the summary per own domain, MX and result
@@ -111,7 +130,7 @@ after=$(rows)
 [ "$after" = "$before" ] && echo "ok: bad input changed nothing ($after rows)" || fail "rows $before -> $after"
 
 # ---- Maildir ---------------------------------------------------------------
-sqlite3 "$T/t.db" "DELETE FROM tlspolicy_tlsrpt_received"
+sql "DELETE FROM tlspolicy_tlsrpt_received"
 mkdir -p "$T/md/new" "$T/md/cur" "$T/md/tmp"
 cp "$F/google.eml" "$T/md/new/1.host"
 cp "$F/microsoft.eml" "$T/md/new/2.host"
