@@ -12,7 +12,8 @@
 #     certificate (fetch failure).
 #  2. `tlsrpt collect` reads the sender's log, `tlsrpt report` sends the
 #     reports through the lab's sendmail(1) (real Postfix delivers them to
-#     the receiver's Maildir) and by HTTPS POST (nginx -> a recorder);
+#     the receiver's Maildir, and to a pipe(8) transport running `tlsrpt
+#     intake`) and by HTTPS POST (nginx -> a recorder);
 #     check_report.py parses every delivered report (schema of RFC 8460
 #     section 4, mail headers, attachment) and checks every count against
 #     the deliveries made.  A second run sends nothing (idempotent); the
@@ -58,15 +59,18 @@ undo() {
 T_CLEANUP_EXTRA=undo
 
 # ---- the rua mailbox (receiver: virtual(8) into a Maildir) and HTTPS -----
-mkdir -p "$T_DIR/rua/new" "$T_DIR/rua/cur" "$T_DIR/rua/tmp" "$T_DIR/https"
-chown -R 65534:65534 "$T_DIR/rua"
+mkdir -p "$T_DIR/rua/new" "$T_DIR/rua/cur" "$T_DIR/rua/tmp" "$T_DIR/https" "$T_DIR/in"
+printf 'database = sqlite:%s/in/in.db\n' "$T_DIR" > "$T_DIR/in/in.cf"
+"$TLSPOLICY" -c "$T_DIR/in/in.cf" db init >/dev/null || fail "db init (intake)"
+chown -R 65534:65534 "$T_DIR/rua" "$T_DIR/in"
 cp "$RX/main.cf" "$T_DIR/rx-main.cf"
 cp "$RX/master.cf" "$T_DIR/rx-master.cf"
 postconf -c "$RX" -M 'virtual/unix=virtual unix - n n - - virtual' &&
+postconf -c "$RX" -M "tlsrptin/unix=tlsrptin unix - n n - - pipe flags=q user=nobody argv=$TLSPOLICY -c $T_DIR/in/in.cf tlsrpt intake" &&
 postconf -c "$RX" -e "virtual_mailbox_domains = $RUA_DOM" "virtual_mailbox_base = $T_DIR" \
-	"virtual_mailbox_maps = inline:{ tlsrpt@$RUA_DOM=rua/ }" \
+	"virtual_mailbox_maps = inline:{ tlsrpt@$RUA_DOM=rua/, intake@$RUA_DOM=unused/ }" \
 	"virtual_uid_maps = static:65534" "virtual_gid_maps = static:65534" \
-	"transport_maps = inline:{ tlsrpt@$RUA_DOM=virtual: }, static:{discard:lab receiver}" &&
+	"transport_maps = inline:{ tlsrpt@$RUA_DOM=virtual:, intake@$RUA_DOM=tlsrptin: }, static:{discard:lab receiver}" &&
 in_ns postfix -c "$RX" reload >/dev/null 2>&1 || { fail "receiver: rua mailbox"; exit 1; }
 lab zone-set "$RUA_DOM" MX 300 "10 mx.tls.example." >/dev/null || fail "zone-set $RUA_DOM MX"
 lab zone-set "$RPT_HOST" A 300 "$HTTPS_ADDR" >/dev/null || fail "zone-set $RPT_HOST A"
@@ -124,7 +128,7 @@ kill -0 "$NGX_PID" 2>/dev/null || { fail "nginx did not start"; cat "$T_DIR/ngx/
 
 for d in $DOMAINS; do
 	lab zone-set "_smtp._tls.$d" TXT 300 \
-		"\"v=TLSRPTv1; rua=mailto:tlsrpt@$RUA_DOM,https://$RPT_HOST/tlsrpt\"" >/dev/null ||
+		"\"v=TLSRPTv1; rua=mailto:tlsrpt@$RUA_DOM,https://$RPT_HOST/tlsrpt,mailto:intake@$RUA_DOM\"" >/dev/null ||
 		fail "zone-set _smtp._tls.$d"
 done
 # the published record, as a receiver of reports would check it
@@ -202,7 +206,7 @@ EXPECT=(
 OFF2=$(lab log-offset)
 out=$(in_ns $TP tlsrpt report --day "$TODAY" --unfinished 2>&1)
 echo "$out" | tail -1
-[[ "$out" == *"20 sent, 0 already sent"* ]] && ok "report: 20 sent (10 domains x mail + https)" ||
+[[ "$out" == *"30 sent, 0 already sent"* ]] && ok "report: 30 sent (10 domains x 2 mail + https)" ||
 	fail "report: $out"
 # real Postfix delivers the report mails to the rua mailbox
 for _ in $(seq 1 60); do
@@ -214,6 +218,32 @@ lab wait-log -s "$OFF2" "to=<tlsrpt@$RUA_DOM>.*status=sent" 10 >/dev/null ||
 	fail "the sender did not log the report deliveries"
 $CHECK mail "$T_DIR/rua" "Lab Org (SQLite)" "${EXPECT[@]}" || fail "the mailed reports"
 $CHECK https "$T_DIR/https" "Lab Org (SQLite)" "${EXPECT[@]}" || fail "the POSTed reports"
+# our own intake (pipe transport) read the same reports
+for _ in $(seq 1 40); do
+	[ "$(sqlite3 "$T_DIR/in/in.db" "SELECT count(DISTINCT report_id) FROM tlspolicy_tlsrpt_received")" = 10 ] && break
+	sleep 0.5
+done
+"$TLSPOLICY" -c "$T_DIR/in/in.cf" --json tlsrpt intake --summary --days 2 > "$T_DIR/in/summary.json"
+python3 - "$T_DIR/in/summary.json" "${EXPECT[@]}" <<'PY' && ok "intake through a pipe transport: every count" || fail "intake summary"
+import json, sys
+got = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    ok, failed, res = got.get(r["domain"], (0, 0, {}))
+    if r["result"] == "success":
+        ok += r["sessions"]
+    else:
+        failed += r["sessions"]
+        res[r["result"]] = res.get(r["result"], 0) + r["sessions"]
+    got[r["domain"]] = (ok, failed, res)
+want = {}
+for e in sys.argv[2:]:
+    f = e.split(":")
+    res = dict((k, int(v)) for k, v in (kv.split("=") for kv in f[4].split("+"))) if len(f) > 4 else {}
+    want[f[0]] = (int(f[2]), int(f[3]), res)
+if got != want:
+    print("FAIL: intake summary %r, want %r" % (got, want)); sys.exit(1)
+PY
 # the policies as the lab publishes them: TLSA records, the MTA-STS policy
 python3 - "$T_DIR/https" <<'PY' && ok "policy-string and mx-host of the tlsa and sts reports" || fail "policy strings"
 import glob, gzip, json, sys
@@ -230,18 +260,18 @@ assert "policy-string" not in pol["tls.example"], pol["tls.example"]
 PY
 # idempotent: the second run sends nothing
 out=$(in_ns $TP tlsrpt report --day "$TODAY" --unfinished 2>&1)
-[[ "$out" == *"0 sent, 20 already sent"* ]] && ok "second report run: nothing sent again" ||
+[[ "$out" == *"0 sent, 30 already sent"* ]] && ok "second report run: nothing sent again" ||
 	fail "second report run: $out"
 # loop guard: the report mails' deliveries are in the log, and count nowhere
 sleep 1
 tail -c +$((OFF2 + 1)) "$LAB_DIR/log/sender.log" >> "$T_DIR/mail.log"
 out=$($TP tlsrpt collect "$T_DIR/mail.log")
-[[ "$out" == *" 0 TLS sessions"*"10 report mails ignored"* ]] && ok "loop guard: $out" ||
+[[ "$out" == *" 0 TLS sessions"*"20 report mails ignored"* ]] && ok "loop guard: $out" ||
 	fail "loop guard: $out"
 n=$(sqlite3 "$T_DIR/t.db" "SELECT count(*) FROM tlspolicy_tlsrpt_sessions WHERE domain = '$RUA_DOM'")
 [ "$n" = 0 ] || fail "$n session rows for $RUA_DOM (the report mails counted)"
 out=$($TP tlsrpt status | grep -c " sent ")
-[ "$out" = 20 ] && ok "status: 20 sent" || fail "status: $out sent rows, want 20"
+[ "$out" = 30 ] && ok "status: 30 sent" || fail "status: $out sent rows, want 30"
 
 # ---- two daemons on one MariaDB ---------------------------------------------
 if [ -z "${TLSPOLICY_TEST_MYSQL_URL:-}" ]; then
@@ -283,8 +313,8 @@ run_server mta-b tls.example plain.example dane-ee.example dane-ee.example untru
 OFF2=$(lab log-offset)
 outa=$(in_ns "$TLSPOLICY" -c "$T_DIR/mta-a.cf" tlsrpt report --day "$TODAY" --unfinished 2>&1)
 outb=$(in_ns "$TLSPOLICY" -c "$T_DIR/mta-b.cf" tlsrpt report --day "$TODAY" --unfinished 2>&1)
-[[ "$outa" == *"10 sent, 0 already"* && "$outb" == *"0 sent, 10 already"* ]] &&
-	ok "two servers: the first sends 10, the second finds them sent" ||
+[[ "$outa" == *"15 sent, 0 already"* && "$outb" == *"0 sent, 15 already"* ]] &&
+	ok "two servers: the first sends 15, the second finds them sent" ||
 	fail "two servers: a: $outa / b: $outb"
 for _ in $(seq 1 60); do
 	[ "$(find "$T_DIR/rua/new" -type f | wc -l)" -ge 5 ] && break
