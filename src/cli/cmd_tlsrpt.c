@@ -188,8 +188,9 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 	long long inode = 0, offset = 0, end = 0;
 	struct stat sb;
 	int fd, found, rc = EXIT_FAIL;
-	char rotated[PATH_MAX + 8], abs[PATH_MAX];
+	char rotated[PATH_MAX + 8], abs[PATH_MAX], *state = NULL;
 	const char *where = "";
+	struct buf saved = { 0 };
 
 	(void)cli;
 	memset(&run, 0, sizeof(run));
@@ -209,13 +210,15 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 	/* the saved offset belongs to the file's absolute name */
 	if (realpath(path, abs) != NULL)
 		path = abs;
-	if ((found = tlsrpt_db_offset(st, mta, path, &inode, &offset, &why)) < 0) {
+	if ((found = tlsrpt_db_offset(st, mta, path, &inode, &offset, &state, &why)) < 0) {
 		cli_error("tlsrpt collect", "%s", why.msg);
 		close(fd);
 		goto out;
 	}
 	if (from_start)
 		found = 0, offset = 0;
+	else if (found && state)
+		tlsrpt_collector_load(c, state); /* sessions open at the last run's end */
 	if (found && (long long)sb.st_ino != inode) {
 		/* rotated: finish the old file where logrotate put it */
 		struct stat rb;
@@ -251,8 +254,12 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 		goto out;
 	}
 	close(fd);
+	buf_init(&saved, STORE_TLSRPT_TEXT_MAX);
+	if (tlsrpt_collector_save(c, &saved) < 0)
+		log_warnx("tlsrpt collect: %s: the open sessions do not fit in %d bytes; "
+			  "some may count as clear text next run", path, STORE_TLSRPT_TEXT_MAX);
 	if (tlsrpt_db_add_sessions(st, mta, mta_ip, &run.t, path, (long long)sb.st_ino, end,
-				   &why) < 0) {
+				   saved.data ? saved.data : "", &why) < 0) {
 		cli_error("tlsrpt collect", "%s", why.msg);
 		goto out;
 	}
@@ -271,6 +278,8 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 out:
 	tlsrpt_collector_free(c);
 	tally_free(&run.t);
+	buf_free(&saved);
+	free(state);
 	return rc;
 }
 

@@ -63,14 +63,14 @@ static const struct tdef tables[] = {
 	{ STORE_TLSRPT_OFFSETS,
 	  "CREATE TABLE tlspolicy_tlsrpt_offsets (\n"
 	  "  mta TEXT NOT NULL, path TEXT NOT NULL, inode INTEGER NOT NULL,\n"
-	  "  pos INTEGER NOT NULL, updated INTEGER NOT NULL,\n"
+	  "  pos INTEGER NOT NULL, updated INTEGER NOT NULL, state TEXT NOT NULL,\n"
 	  "  PRIMARY KEY (mta, path))",
 	  "CREATE TABLE IF NOT EXISTS `tlspolicy_tlsrpt_offsets` (\n"
 	  "  `mta` varchar(255) NOT NULL, `path` varchar(255) NOT NULL,\n"
 	  "  `inode` bigint(20) NOT NULL, `pos` bigint(20) NOT NULL,\n"
-	  "  `updated` bigint(20) NOT NULL,\n"
+	  "  `updated` bigint(20) NOT NULL, `state` mediumtext NOT NULL,\n"
 	  "  PRIMARY KEY (`mta`, `path`)\n" MY_TAIL,
-	  "SELECT mta, path, inode, pos, updated FROM tlspolicy_tlsrpt_offsets LIMIT 0" },
+	  "SELECT mta, path, inode, pos, updated, state FROM tlspolicy_tlsrpt_offsets LIMIT 0" },
 	{ STORE_TLSRPT_SENT,
 	  "CREATE TABLE tlspolicy_tlsrpt_sent (\n"
 	  "  domain TEXT NOT NULL COLLATE NOCASE, day TEXT NOT NULL, rua TEXT NOT NULL,\n"

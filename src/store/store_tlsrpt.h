@@ -10,9 +10,10 @@
  *   tlspolicy_tlsrpt_policies  (domain, day, mta, policy_key) -> type,
  *        strings, mx, result, count: the decision journal, which policy
  *        the daemon answered (policy_key = SHA-256 of type, strings, mx).
- *   tlspolicy_tlsrpt_offsets   (mta, path) -> inode, pos: how far
- *        `collect` read each log; written in the transaction of the
- *        session counts it read, so a crash never counts twice.
+ *   tlspolicy_tlsrpt_offsets   (mta, path) -> inode, pos, state: how far
+ *        `collect` read each log and what was left open there; written in
+ *        the transaction of the session counts it read, so a crash never
+ *        counts twice.
  *   tlspolicy_tlsrpt_sent      (domain, day, rua) -> report_id, state,
  *        owner, updated, detail: one report per domain, day and
  *        destination, claimed before sending (the claim is the primary

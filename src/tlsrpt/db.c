@@ -18,6 +18,7 @@
 
 struct got_offset {
 	long long inode, offset;
+	char *state;
 	int found;
 };
 
@@ -28,29 +29,35 @@ static int offset_row(void *arg, char *const *c, int n)
 	(void)n;
 	g->inode = strtoll(c[0], NULL, 10);
 	g->offset = strtoll(c[1], NULL, 10);
+	free(g->state);
+	g->state = strdup(c[2]);
 	g->found = 1;
 	return 0;
 }
 
 int tlsrpt_db_offset(struct store *st, const char *mta, const char *path,
-		     long long *inode, long long *offset, struct errbuf *why)
+		     long long *inode, long long *offset, char **state, struct errbuf *why)
 {
 	struct store_tlsrpt_val v[] = { TV_S(mta), TV_S(path) };
-	struct got_offset g = { 0, 0, 0 };
+	struct got_offset g = { 0, 0, NULL, 0 };
 
+	*state = NULL;
 	if (store_tlsrpt_exec(st, OFFS, "read the log offset",
-			      "SELECT inode, pos FROM tlspolicy_tlsrpt_offsets "
-			      "WHERE mta = ? AND path = ?", NULL, v, 2, 2, offset_row, &g, NULL,
-			      why) < 0)
+			      "SELECT inode, pos, state FROM tlspolicy_tlsrpt_offsets "
+			      "WHERE mta = ? AND path = ?", NULL, v, 2, 3, offset_row, &g, NULL,
+			      why) < 0) {
+		free(g.state);
 		return -1;
+	}
 	*inode = g.inode;
 	*offset = g.offset;
+	*state = g.state;
 	return g.found;
 }
 
 int tlsrpt_db_add_sessions(struct store *st, const char *mta, const char *mta_ip,
 			   const struct tally *t, const char *path, long long inode,
-			   long long offset, struct errbuf *why)
+			   long long offset, const char *state, struct errbuf *why)
 {
 	if (store_tlsrpt_begin(st, why) < 0)
 		return -1;
@@ -86,18 +93,18 @@ int tlsrpt_db_add_sessions(struct store *st, const char *mta, const char *mta_ip
 	}
 	if (path) {
 		struct store_tlsrpt_val v[] = { TV_S(mta), TV_S(path), TV_I(inode), TV_I(offset),
-						TV_I((long long)time(NULL)) };
+						TV_I((long long)time(NULL)), TV_S(state ? state : "") };
 
 		if (store_tlsrpt_exec(
 			    st, OFFS, "save the log offset",
-			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated) "
-			    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (mta, path) DO UPDATE SET "
+			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated, state) "
+			    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (mta, path) DO UPDATE SET "
 			    "inode = excluded.inode, pos = excluded.pos, "
-			    "updated = excluded.updated",
-			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated) "
-			    "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE inode = VALUES(inode), "
-			    "pos = VALUES(pos), updated = VALUES(updated)",
-			    v, 5, 0, NULL, NULL, NULL, why) < 0)
+			    "updated = excluded.updated, state = excluded.state",
+			    "INSERT INTO tlspolicy_tlsrpt_offsets (mta, path, inode, pos, updated, state) "
+			    "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE inode = VALUES(inode), "
+			    "pos = VALUES(pos), updated = VALUES(updated), state = VALUES(state)",
+			    v, 6, 0, NULL, NULL, NULL, why) < 0)
 			goto fail;
 	}
 	return store_tlsrpt_commit(st, why) < 0 ? (store_tlsrpt_rollback(st), -1) : 0;

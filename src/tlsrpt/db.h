@@ -18,15 +18,17 @@ enum { TS_DOMAIN, TS_DAY, TS_MX_HOST, TS_MX_IP, TS_RESULT, TS_NFIELDS };
 /* Journal key fields. */
 enum { TJ_DOMAIN, TJ_DAY, TJ_TYPE, TJ_STRINGS, TJ_MX, TJ_RESULT, TJ_NFIELDS };
 
-/* The saved position of (mta, path): 1 and *inode, *offset; 0 none. */
+/* The saved position of (mta, path): 1 and *inode, *offset and *state
+ * (malloc'ed: the collector's state, tlsrpt_collector_save()); 0 none. */
 int tlsrpt_db_offset(struct store *st, const char *mta, const char *path,
-		     long long *inode, long long *offset, struct errbuf *why);
+		     long long *inode, long long *offset, char **state, struct errbuf *why);
 
 /* In one transaction: adds the sessions of t (TS_* keys) for mta (its IP
- * mta_ip, may be "") and, when path is not NULL, saves (inode, offset). */
+ * mta_ip, may be "") and, when path is not NULL, saves (inode, offset,
+ * state). */
 int tlsrpt_db_add_sessions(struct store *st, const char *mta, const char *mta_ip,
 			   const struct tally *t, const char *path, long long inode,
-			   long long offset, struct errbuf *why);
+			   long long offset, const char *state, struct errbuf *why);
 
 /* In one transaction: adds the journal entries of t (TJ_* keys). */
 int tlsrpt_db_add_policies(struct store *st, const char *mta, const struct tally *t,

@@ -6,6 +6,7 @@
 #include "tlsrpt/outcome.h"
 
 #include "logscan/logline.h"
+#include "util/buf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +101,7 @@ struct proc {
 	/* non-final failures waiting for their delivery record */
 	struct pending pend[TLSRPT_PROC_PENDING];
 	unsigned npend;
+	time_t last_t; /* log time of its last line (state saved when recent) */
 };
 
 struct tlsrpt_collector {
@@ -111,6 +113,8 @@ struct tlsrpt_collector {
 	char guard_from[TLSRPT_NAME_MAX * 2 + 1];
 	char guard_qid[TLSRPT_GUARD_QIDS][QID_MAX + 1];
 	unsigned guard_next;
+	time_t newest; /* log time of the newest line */
+	time_t now_t;  /* of the line being read */
 };
 
 struct tlsrpt_collector *tlsrpt_collector_new(tlsrpt_outcome_fn fn, void *arg)
@@ -205,6 +209,7 @@ static struct proc *proc_get(struct tlsrpt_collector *c, const struct logline *l
 		memset(p, 0, sizeof(*p));
 		p->key = h;
 	}
+	p->last_t = c->now_t;
 	return p;
 }
 
@@ -237,10 +242,9 @@ static void relay_key(char *dst, const struct logline_smtp *ev)
 	snprintf(dst, RELAY_MAX + 1, "%s[%s]", h, a);
 }
 
-static void utc_day(const struct tlsrpt_collector *c, const struct logline *ll, char *day)
+static time_t line_time(const struct tlsrpt_collector *c, const struct logline *ll)
 {
 	struct tm tm = { 0 };
-	time_t t;
 	int year = ll->year;
 
 	if (year == 0) {
@@ -254,12 +258,17 @@ static void utc_day(const struct tlsrpt_collector *c, const struct logline *ll, 
 	tm.tm_hour = ll->hour;
 	tm.tm_min = ll->min;
 	tm.tm_sec = ll->sec;
-	if (ll->has_zone) {
-		t = timegm(&tm) - ll->zone_off;
-	} else {
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-	}
+	if (ll->has_zone)
+		return timegm(&tm) - ll->zone_off;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+static void utc_day(const struct tlsrpt_collector *c, const struct logline *ll, char *day)
+{
+	struct tm tm;
+	time_t t = line_time(c, ll);
+
 	gmtime_r(&t, &tm);
 	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
 		tm.tm_year = 0 - 1900;
@@ -363,6 +372,8 @@ static void on_delivery(struct tlsrpt_collector *c, const struct logline *ll,
 		    strcmp(p->det_relay, relay) == 0 &&
 		    (f == LOGLINE_FAIL_UNVERIFIED || f == LOGLINE_FAIL_UNTRUSTED))
 			result = map_fail(p->det_fail);
+		if (p->det_fail != LOGLINE_FAIL_NONE && strcmp(p->det_relay, relay) == 0)
+			p->det_fail = LOGLINE_FAIL_NONE; /* used */
 		if (result < 0) {
 			if (same_sess)
 				result = TLSRPT_SUCCESS; /* TLS worked; SMTP said no */
@@ -415,9 +426,11 @@ static void on_qid_fail(struct proc *p, const struct logline_smtp *ev)
 	else
 		memcpy(relay, p->sess_relay, sizeof(relay));
 	split_relay(relay, pd->host, pd->ip);
-	if (p->det_fail != LOGLINE_FAIL_NONE && strcmp(p->det_relay, relay) == 0 &&
-	    (ev->fail == LOGLINE_FAIL_UNVERIFIED || ev->fail == LOGLINE_FAIL_UNTRUSTED))
-		result = map_fail(p->det_fail);
+	if (p->det_fail != LOGLINE_FAIL_NONE && strcmp(p->det_relay, relay) == 0) {
+		if (ev->fail == LOGLINE_FAIL_UNVERIFIED || ev->fail == LOGLINE_FAIL_UNTRUSTED)
+			result = map_fail(p->det_fail);
+		p->det_fail = LOGLINE_FAIL_NONE; /* used */
+	}
 	pd->result = result;
 	p->npend++;
 }
@@ -445,6 +458,13 @@ void tlsrpt_collector_line(struct tlsrpt_collector *c, const char *line, size_t 
 	if (prog != LOGLINE_PROG_SMTP && prog != LOGLINE_PROG_LMTP)
 		return;
 	c->n.smtp_lines++;
+	{
+		time_t t = line_time(c, &ll);
+
+		if (t > c->newest)
+			c->newest = t;
+		c->now_t = t;
+	}
 	switch (logline_smtp(&ll, &ev)) {
 	case LOGLINE_TLS:
 		p = proc_get(c, &ll);
@@ -471,5 +491,115 @@ void tlsrpt_collector_line(struct tlsrpt_collector *c, const char *line, size_t 
 		break;
 	default:
 		break;
+	}
+}
+
+/* ---- state between runs -------------------------------------------------- */
+
+/*
+ * Text, one line per item, fields separated by TAB (names never hold
+ * one: copy_name() takes printable ASCII without spaces only):
+ *   G QID                                   a loop-guard queue id
+ *   P KEY LAST_T OPEN RELAY QID DETFAIL DETRELAY WARNFAIL WARNHOST LASTQID LASTRELAY
+ *   F KEY QID HOST IP RESULT                a pending failure of process KEY
+ * Empty fields are written as "-".
+ */
+static const char *f_(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+static void unf(char *dst, size_t cap, const char *s)
+{
+	snprintf(dst, cap, "%s", strcmp(s, "-") == 0 ? "" : s);
+}
+
+int tlsrpt_collector_save(const struct tlsrpt_collector *c, struct buf *out)
+{
+	for (unsigned i = 0; i < TLSRPT_GUARD_QIDS; i++)
+		if (c->guard_qid[i][0] && buf_printf(out, "G\t%s\n", c->guard_qid[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < TLSRPT_PROCS; i++) {
+		const struct proc *p = &c->procs[i];
+
+		if (p->key == 0 || p->last_t + TLSRPT_STATE_MAX_AGE < c->newest)
+			continue;
+		if (!p->sess_open && p->npend == 0 && p->det_fail == LOGLINE_FAIL_NONE &&
+		    p->warn_fail == LOGLINE_FAIL_NONE && p->last_qid[0] == '\0')
+			continue;
+		if (buf_printf(out, "P\t%llu\t%lld\t%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n",
+			       (unsigned long long)p->key, (long long)p->last_t, p->sess_open,
+			       f_(p->sess_relay), f_(p->sess_qid), (int)p->det_fail,
+			       f_(p->det_relay), (int)p->warn_fail, f_(p->warn_host),
+			       f_(p->last_qid), f_(p->last_relay)) < 0)
+			return -1;
+		for (unsigned k = 0; k < p->npend; k++)
+			if (buf_printf(out, "F\t%llu\t%s\t%s\t%s\t%d\n", (unsigned long long)p->key,
+				       p->pend[k].qid, f_(p->pend[k].host), f_(p->pend[k].ip),
+				       p->pend[k].result) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static struct proc *proc_by_key(struct tlsrpt_collector *c, uint64_t key)
+{
+	struct proc *p;
+
+	if (key == 0)
+		return NULL;
+	p = &c->procs[key % TLSRPT_PROCS];
+	if (p->key != key) {
+		memset(p, 0, sizeof(*p));
+		p->key = key;
+	}
+	return p;
+}
+
+void tlsrpt_collector_load(struct tlsrpt_collector *c, const char *text)
+{
+	char line[2048], *f[12], *save;
+	const char *s = text;
+
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s), k = 0;
+		struct proc *p;
+
+		if (n < sizeof(line)) {
+			memcpy(line, s, n);
+			line[n] = '\0';
+			for (char *w = strtok_r(line, "\t", &save); w && k < 12;
+			     w = strtok_r(NULL, "\t", &save))
+				f[k++] = w;
+			if (k == 2 && strcmp(f[0], "G") == 0 && strlen(f[1]) <= QID_MAX) {
+				snprintf(c->guard_qid[c->guard_next], QID_MAX + 1, "%s", f[1]);
+				c->guard_next = (c->guard_next + 1) % TLSRPT_GUARD_QIDS;
+			} else if (k == 12 && strcmp(f[0], "P") == 0 &&
+				   (p = proc_by_key(c, strtoull(f[1], NULL, 10))) != NULL) {
+				p->last_t = (time_t)strtoll(f[2], NULL, 10);
+				p->sess_open = atoi(f[3]) != 0;
+				unf(p->sess_relay, sizeof(p->sess_relay), f[4]);
+				unf(p->sess_qid, sizeof(p->sess_qid), f[5]);
+				p->det_fail = (enum logline_fail)(atoi(f[6]) % LOGLINE_FAIL_COUNT);
+				unf(p->det_relay, sizeof(p->det_relay), f[7]);
+				p->warn_fail = (enum logline_fail)(atoi(f[8]) % LOGLINE_FAIL_COUNT);
+				unf(p->warn_host, sizeof(p->warn_host), f[9]);
+				unf(p->last_qid, sizeof(p->last_qid), f[10]);
+				unf(p->last_relay, sizeof(p->last_relay), f[11]);
+			} else if (k == 6 && strcmp(f[0], "F") == 0 &&
+				   (p = &c->procs[strtoull(f[1], NULL, 10) % TLSRPT_PROCS])->key ==
+					   strtoull(f[1], NULL, 10) &&
+				   p->npend < TLSRPT_PROC_PENDING && strlen(f[2]) <= QID_MAX) {
+				struct pending *pd = &p->pend[p->npend++];
+				int r = atoi(f[5]);
+
+				snprintf(pd->qid, sizeof(pd->qid), "%s", f[2]);
+				unf(pd->host, sizeof(pd->host), f[3]);
+				unf(pd->ip, sizeof(pd->ip), f[4]);
+				pd->result = r >= 0 && r < TLSRPT_RESULT_COUNT ? r : TLSRPT_VALIDATION_FAILURE;
+			}
+		}
+		s = nl ? nl + 1 : NULL;
 	}
 }

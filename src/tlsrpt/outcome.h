@@ -40,13 +40,18 @@
  * Our own TLS engine failing ("TLS engine unavailable") is not the
  * receiver's fault and is not counted.
  *
+ * State between runs: tlsrpt_collector_save() writes what a process
+ * still has open (a TLS session not yet bound to a delivery, pending
+ * failures, the last certificate detail, the loop guard's queue ids) and
+ * tlsrpt_collector_load() restores it, so a session whose TLS line is
+ * read by one `collect` and its delivery by the next counts right.
+ * Process states whose last line is more than TLSRPT_STATE_MAX_AGE older
+ * than the newest line are not saved.
+ *
  * LIMITS: TLSRPT_PROCS process states (direct-mapped, a collision drops
  * the older one), TLSRPT_PROC_PENDING pending failures per process,
  * names cut at TLSRPT_NAME_MAX; lines longer than TLSRPT_LINE_MAX are
- * skipped.  State does not survive between runs: a session whose TLS
- * line was read in one `collect` and its delivery in the next counts as
- * clear text (collect reads only complete lines, so this needs a run in
- * the few milliseconds between the two lines).
+ * skipped.
  *
  * SECURITY: log content is untrusted; names are kept only when they are
  * printable ASCII without spaces (others are dropped, the outcome too).
@@ -62,6 +67,7 @@
 #define TLSRPT_PROCS 1024
 #define TLSRPT_PROC_PENDING 4
 #define TLSRPT_LINE_MAX (64 * 1024)
+#define TLSRPT_STATE_MAX_AGE 3600 /* seconds of log time */
 
 enum tlsrpt_result {
 	TLSRPT_SUCCESS = 0,
@@ -110,6 +116,12 @@ void tlsrpt_collector_reftime(struct tlsrpt_collector *c, time_t ref);
 void tlsrpt_collector_ignore_sender(struct tlsrpt_collector *c, const char *addr);
 /* Feeds one line without its newline. */
 void tlsrpt_collector_line(struct tlsrpt_collector *c, const char *line, size_t len);
+
+/* State between runs (above): appended to out as text; 0 or -1 (limit). */
+struct buf;
+int tlsrpt_collector_save(const struct tlsrpt_collector *c, struct buf *out);
+/* Restores what save wrote (bad lines are skipped). */
+void tlsrpt_collector_load(struct tlsrpt_collector *c, const char *text);
 
 struct tlsrpt_collect_counts {
 	unsigned long lines, smtp_lines, sessions, skipped, guarded;

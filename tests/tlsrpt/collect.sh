@@ -60,6 +60,17 @@ check "a failed run counts nothing" 14
 sqlite3 "$T/t.db" "DROP TRIGGER nope"
 col >/dev/null || fail "collect after the failure"
 check "the next run counts those lines once" 16
+# a session split over two runs (the TLS line in one, its delivery in the
+# next) counts as what it was, not as clear text
+rm -f "$L.1"
+sed -n 16p "$FIX" > "$L"             # Verified TLS connection ... dane-ee
+touch -d 2026-12-03 "$L"
+TZ=UTC "$TLSPOLICY" -c "$T/t.cf" tlsrpt collect --from-start "$L" >/dev/null
+sed -n 17p "$FIX" >> "$L"            # ... its delivery, status=sent
+col >/dev/null
+got=$(sqlite3 "$T/t.db" "SELECT result || ' ' || count FROM tlspolicy_tlsrpt_sessions WHERE domain = 'dane-ee.example' ORDER BY result")
+[ "$got" = "success 2" ] && echo "ok: a session split over two runs is a success" ||
+	fail "split session: '$got', want 'success 2' (one from the first runs, one now)"
 # a log that does not exist: an error naming it
 out=$(TZ=UTC "$TLSPOLICY" -c "$T/t.cf" tlsrpt collect "$T/nope.log" 2>&1) && fail "missing log accepted"
 [[ "$out" == *"nope.log: No such file or directory"* ]] && echo "ok: missing log: $out" || fail "missing log: $out"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tlsrpt/outcome.h"
+#include "util/buf.h"
 
 struct out {
 	char text[8192];
@@ -179,6 +180,45 @@ static void test_loop_guard(void **state)
 	tlsrpt_collector_free(c);
 }
 
+/* A session whose TLS line and delivery fall into two runs: the state
+ * saved after the first is loaded by the second. */
+static void test_state_between_runs(void **state)
+{
+	struct out out;
+	struct tlsrpt_collector *c = mk(&out), *c2;
+	struct buf b;
+
+	(void)state;
+	tlsrpt_collector_ignore_sender(c, "tlsrpt-noreply@lab.example");
+	feed(c,
+	     "Dec 03 12:35:20 sender postfix/qmgr[8313]: 1EAF6A72807: from=<tlsrpt-noreply@lab.example>, size=2080, nrcpt=1 (queue active)\n"
+	     "Dec 03 12:12:21 sender postfix/smtp[17482]: certificate verification failed for mx.s.example[127.0.3.22]:25: self-signed certificate\n"
+	     "Dec 03 12:12:21 sender postfix/smtp[17482]: Untrusted TLS connection established to mx.s.example[127.0.3.22]:25: TLSv1.3 with cipher X (256/256 bits)\n"
+	     "Dec 03 12:12:22 sender postfix/smtp[17483]: 4Q1MMz3yz13: TLS is required, but was not offered by host mx1.n.example[192.0.2.70]\n"
+	     "Dec 03 12:12:22 sender postfix/smtp[17484]: Verified TLS connection established to mx.v.example[192.0.2.5]:25: TLSv1.3 with cipher X (256/256 bits)\n");
+	assert_string_equal(out.text, "");
+	buf_init(&b, 65536);
+	assert_int_equal(tlsrpt_collector_save(c, &b), 0);
+	tlsrpt_collector_free(c);
+	c2 = tlsrpt_collector_new(collect, &out);
+	tlsrpt_collector_reftime(c2, 1798718400);
+	tlsrpt_collector_ignore_sender(c2, "tlsrpt-noreply@lab.example");
+	tlsrpt_collector_load(c2, b.data);
+	feed(c2,
+	     "Dec 03 12:12:23 sender postfix/smtp[17482]: BDFCAA7281B: to=<a@s.example>, relay=mx.s.example[127.0.3.22]:25, delay=0.02, delays=0.01/0/0.01/0, dsn=4.7.5, status=deferred (Server certificate not verified)\n"
+	     "Dec 03 12:12:23 sender postfix/smtp[17483]: 4Q1MMz3yz13: to=<b@n.example>, relay=mx2.n.example[192.0.2.71]:25, delay=0.5, delays=0.01/0.01/0.4/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx2.n.example[192.0.2.71])\n"
+	     "Dec 03 12:12:23 sender postfix/smtp[17484]: 1EAF6A72807: to=<tlsrpt@rua.example>, relay=mx.v.example[192.0.2.5]:25, delay=0.01, delays=0.01/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+	assert_string_equal(out.text,
+		"s.example 2026-12-03 sender mx.s.example 127.0.3.22 certificate-not-trusted\n"
+		"n.example 2026-12-03 sender mx1.n.example 192.0.2.70 starttls-not-supported\n"
+		"n.example 2026-12-03 sender mx2.n.example 192.0.2.71 starttls-not-supported\n");
+	assert_int_equal(tlsrpt_collector_counts(c2)->guarded, 1);
+	/* garbage state is ignored */
+	tlsrpt_collector_load(c2, "P\tx\ny\tz\tq\nF\t1\n\n\t\t\t");
+	buf_free(&b);
+	tlsrpt_collector_free(c2);
+}
+
 static void test_result_names(void **state)
 {
 	(void)state;
@@ -196,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_nonfinal_failure),
 		cmocka_unit_test(test_day_and_skips),
 		cmocka_unit_test(test_loop_guard),
+		cmocka_unit_test(test_state_between_runs),
 		cmocka_unit_test(test_result_names),
 	};
 
