@@ -17,7 +17,5 @@ struct dane_facts;
 void check_facts_text(struct buf *b, const struct dane_facts *f, int secure_mx);
 /* The same as JSON members ("mx":...,"hosts":[...]) without braces. */
 void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx);
-/* A JSON string literal of s (NULL: ""). */
-void check_json_str(struct buf *b, const char *s);
 
 #endif

@@ -9,6 +9,7 @@
  * caller's buffer maximum bounds the output.
  */
 #include "cli/check.h"
+#include "util/json.h"
 #include "dane/dane.h"
 #include "util/buf.h"
 
@@ -138,22 +139,6 @@ void check_facts_text(struct buf *b, const struct dane_facts *f, int secure_mx)
 	buf_free(&tmp);
 }
 
-/* ---- JSON report ---- */
-
-void check_json_str(struct buf *b, const char *s)
-{
-	buf_puts(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_printf(b, "%c", *p);
-	}
-	buf_puts(b, "\"");
-}
-
 static void json_rrset(struct buf *b, const struct dane_rrset *r)
 {
 	if (!r->done) {
@@ -161,13 +146,13 @@ static void json_rrset(struct buf *b, const struct dane_rrset *r)
 		return;
 	}
 	buf_puts(b, "{\"name\":");
-	check_json_str(b, r->qname);
+	json_buf_str(b, r->qname, JSON_LATIN1);
 	buf_puts(b, ",\"canonical\":");
-	check_json_str(b, r->canon[0] ? r->canon : r->qname);
+	json_buf_str(b, r->canon[0] ? r->canon : r->qname, JSON_LATIN1);
 	buf_printf(b, ",\"status\":\"%s\",\"dnssec\":\"%s\",\"ttl\":%u,\"why\":",
 		   dns_status_name(r->status), dns_sec_name(r->sec), r->ttl);
 	if (r->why[0])
-		check_json_str(b, r->why);
+		json_buf_str(b, r->why, JSON_LATIN1);
 	else
 		buf_puts(b, "null");
 	buf_puts(b, "}");
@@ -185,11 +170,11 @@ void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
 		const struct dane_host *h = &f->hosts[i];
 
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		check_json_str(b, h->name);
+		json_buf_str(b, h->name, JSON_LATIN1);
 		buf_printf(b, ",\"preference\":%u,\"looked_up\":%s,\"state\":", h->pref,
 			   secure_mx && !f->null_mx ? "true" : "false");
 		if (secure_mx && !f->null_mx)
-			check_json_str(b, dane_host_state_name(dane_host_state(h)));
+			json_buf_str(b, dane_host_state_name(dane_host_state(h)), JSON_LATIN1);
 		else
 			buf_puts(b, "null");
 		buf_puts(b, ",\"a\":");
@@ -200,7 +185,7 @@ void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
 		for (size_t j = 0; j < h->naddrs; j++) {
 			if (j)
 				buf_puts(b, ",");
-			check_json_str(b, h->addrs[j]);
+			json_buf_str(b, h->addrs[j], JSON_LATIN1);
 		}
 		buf_puts(b, "],\"tlsa_lookups\":[");
 		if (h->tlsa_canon.done) {
@@ -217,7 +202,7 @@ void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
 			if (t->malformed) {
 				buf_puts(b, j ? ",{\"malformed\":true,\"usable\":false,\"why\":"
 					      : "{\"malformed\":true,\"usable\":false,\"why\":");
-				check_json_str(b, t->why_unusable);
+				json_buf_str(b, t->why_unusable, JSON_LATIN1);
 				buf_puts(b, "}");
 				continue;
 			}
@@ -227,7 +212,7 @@ void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
 			hex(b, t->rr.data, t->rr.len);
 			buf_printf(b, "\",\"usable\":%s,\"why\":", t->usable ? "true" : "false");
 			if (t->why_unusable)
-				check_json_str(b, t->why_unusable);
+				json_buf_str(b, t->why_unusable, JSON_LATIN1);
 			else
 				buf_puts(b, "null");
 			buf_puts(b, "}");

@@ -29,6 +29,38 @@ int cli_common_opt(struct cli *cli, int opt, const char *arg)
 	return 0;
 }
 
+int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, void (*usage)(FILE *out), int *code)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (cli_common_opt(cli, opt, optarg))
+			continue;
+		if (opt == 'h') {
+			usage(stdout);
+			*code = EXIT_OK;
+			return CLI_OPT_EXIT;
+		}
+		if (opt == '?' || opt == ':') {
+			usage(stderr);
+			*code = EXIT_USAGE;
+			return CLI_OPT_EXIT;
+		}
+		return opt;
+	}
+	return CLI_OPT_END;
+}
+
+const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
+					   const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
 struct config *cli_config(struct cli *cli)
 {
 	struct errbuf why;
@@ -91,36 +123,3 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/*
- * Valid UTF-8 goes out as it is; any other byte >= 0x80 (stored text
- * need not be UTF-8: the MariaDB table is latin1) as \u00XX, its
- * Latin-1 reading, so the output is always valid JSON.
- */
-void cli_json_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p), k;
-
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (p[i] < 0x20) {
-				fprintf(out, "\\u%04x", p[i]);
-			} else if (p[i] < 0x80) {
-				fputc(p[i], out);
-			} else if ((k = text_utf8_seq(p + i, n - i)) != 0) {
-				fwrite(p + i, 1, k, out);
-				i += k - 1;
-			} else {
-				fprintf(out, "\\u%04x", p[i]);
-			}
-		}
-	}
-	fputc('"', out);
-}

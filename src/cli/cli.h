@@ -44,6 +44,38 @@ enum { CLI_OPT_BASE = 0x1000, CLI_OPT_JSON, CLI_OPT_DB, CLI_OPT_CONFIG };
  * the command's short options include "c:v"). Returns 1 if handled. */
 int cli_common_opt(struct cli *cli, int opt, const char *arg);
 
+/*
+ * The one subcommand table: `tlspolicy COMMAND` (main.c) and the words
+ * after a command (policy set, sts refresh, provider match, db init)
+ * are looked up in arrays of these.  fn gets the command's argc/argv
+ * (NULL when the caller dispatches on id itself, having parsed options
+ * the words share).
+ */
+struct cli_command {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *summary;   /* one line for the help text, or NULL */
+	int id;
+};
+#define CLI_NCOMMANDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The entry of table[0..n) called name, or NULL. */
+const struct cli_command *cli_command_find(const struct cli_command *table, size_t n,
+					   const char *name);
+
+/*
+ * The one option loop of the commands: getopt_long with the common
+ * options (--json, --db, -c/--config, -v) handled, -h/--help printing
+ * usage(stdout) and an unknown option or missing argument printing
+ * usage(stderr).  Returns the next option of the command's own, or
+ * CLI_OPT_END after the last option, or CLI_OPT_EXIT when the command
+ * must return *code (EXIT_OK after --help, EXIT_USAGE after an error).
+ * shortopts must contain "h" (and "c:v" for -c and -v).
+ */
+enum { CLI_OPT_END = -1, CLI_OPT_EXIT = -2 };
+int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
+		 const struct option *longopts, void (*usage)(FILE *out), int *code);
+
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */
 struct config *cli_config(struct cli *cli);
@@ -58,10 +90,6 @@ struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 /* Prints "tlspolicy COMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* JSON string output with escaping. */
-#include <stdio.h>
-void cli_json_string(FILE *out, const char *s);
 
 /* Subcommands. */
 int cmd_config(struct cli *cli, int argc, char **argv);

@@ -45,6 +45,7 @@
  * per line of --from-file.
  */
 #include "cli/check.h"
+#include "util/json.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
 #include "dane/dns.h"
@@ -65,6 +66,7 @@
 #include "util/config.h"
 #include "util/log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -101,7 +103,7 @@ struct check_mx {
 	enum probe_status status;
 	enum probe_tls tls;
 	char why[ERRBUF_MAX];
-	char addr[46];
+	char addr[INET6_ADDRSTRLEN];
 	int verified, host_match;
 	char verify_why[256];
 	char fp[CHECK_FP_MAX], pkey_fp[CHECK_FP_MAX];
@@ -745,9 +747,55 @@ static void policy_cols(const struct check_item *it, char **level, char **params
 static void json_nullstr(struct buf *b, const char *s)
 {
 	if (s)
-		check_json_str(b, s);
+		json_buf_str(b, s, JSON_LATIN1);
 	else
 		buf_puts(b, "null");
+}
+
+/* The "probe" member's value: null, or the MX servers probed. */
+static void json_probe(struct buf *b, const struct check *chk, const struct check_item *it)
+{
+	if (!chk->probe) {
+		buf_puts(b, "null");
+	} else {
+		buf_puts(b, "[");
+		for (size_t i = 0; i < it->nmx; i++) {
+			const struct check_mx *m = &it->mx[i];
+
+			buf_puts(b, i ? ",{\"host\":" : "{\"host\":");
+			json_buf_str(b, m->host, JSON_LATIN1);
+			buf_printf(b, ",\"status\":\"%s\",\"tls\":\"%s\",\"address\":",
+				   probe_status_name(m->status), probe_tls_name(m->tls));
+			json_nullstr(b, m->addr[0] ? m->addr : NULL);
+			buf_printf(b, ",\"verified\":%s,\"host_match\":%s,\"verify_error\":",
+				   m->verified ? "true" : "false", m->host_match ? "true" : "false");
+			json_nullstr(b, m->verify_why[0] && !m->verified ? m->verify_why : NULL);
+			buf_puts(b, ",\"why\":");
+			json_nullstr(b, m->why[0] ? m->why : NULL);
+			buf_puts(b, ",\"fingerprint\":");
+			json_nullstr(b, m->fp[0] ? m->fp : NULL);
+			buf_puts(b, ",\"pkey_fingerprint\":");
+			json_nullstr(b, m->pkey_fp[0] ? m->pkey_fp : NULL);
+			buf_puts(b, ",\"dane\":");
+			json_nullstr(b, m->dane);
+			buf_puts(b, ",\"policies\":[");
+			for (int c = 0, n = 0; c < CAND_COUNT; c++) {
+				if (m->cand_text[c][0] == '\0')
+					continue;
+				buf_puts(b, n++ ? ",{\"role\":" : "{\"role\":");
+				json_buf_str(b, cand_name[c], JSON_LATIN1);
+				buf_puts(b, ",\"policy\":");
+				json_buf_str(b, m->cand_text[c], JSON_LATIN1);
+				buf_printf(b, ",\"delivers\":%s,\"verdict\":\"%s\",\"why\":",
+					   m->v[c] == NAMEMATCH_DELIVERS ? "true" : "false",
+					   namematch_verdict_name(m->v[c]));
+				json_buf_str(b, m->vwhy[c], JSON_LATIN1);
+				buf_puts(b, "}");
+			}
+			buf_puts(b, "]}");
+		}
+		buf_puts(b, "]");
+	}
 }
 
 static void print_json(struct check *chk, struct check_item *it)
@@ -758,18 +806,18 @@ static void print_json(struct check *chk, struct check_item *it)
 
 	buf_init(&b, CHECK_MAX_OUTPUT + 65536);
 	buf_puts(&b, "{\"domain\":");
-	check_json_str(&b, it->domain);
+	json_buf_str(&b, it->domain, JSON_LATIN1);
 	buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
 		   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
 	json_nullstr(&b, it->d.level);
 	buf_puts(&b, ",\"reason\":");
-	check_json_str(&b, it->d.reason);
+	json_buf_str(&b, it->d.reason, JSON_LATIN1);
 	buf_printf(&b, ",\"ttl\":%u},\"answer\":{\"status\":\"%s\",\"source\":\"%s\","
 		   "\"text\":", it->d.ttl, status_word(it->status),
 		   chk->eng ? answer_source_name(it->source)
 			    : (it->source == ANSWER_DANE ? "dane" :
 			       it->source == ANSWER_ERROR ? "dane" : "none"));
-	check_json_str(&b, it->answer_text ? it->answer_text : "");
+	json_buf_str(&b, it->answer_text ? it->answer_text : "", JSON_LATIN1);
 	buf_printf(&b, ",\"table_read\":%s,\"note\":", chk->eng ? "true" : "false");
 	json_nullstr(&b, chk->eng ? NULL : chk->table_why);
 	buf_puts(&b, "},\"mta_sts\":");
@@ -788,7 +836,7 @@ static void print_json(struct check *chk, struct check_item *it)
 		buf_puts(&b, "}");
 	}
 	buf_puts(&b, ",\"provider\":{\"column\":");
-	check_json_str(&b, provider_col(it));
+	json_buf_str(&b, provider_col(it), JSON_LATIN1);
 	buf_puts(&b, ",\"id\":");
 	json_nullstr(&b, it->prov ? it->prov->id : NULL);
 	buf_puts(&b, ",\"name\":");
@@ -798,12 +846,12 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, ",\"why_not\":");
 	json_nullstr(&b, it->prov || it->nmx == 0 ? NULL : it->prov_why);
 	buf_puts(&b, "},\"published\":");
-	check_json_str(&b, published(it, pub, sizeof(pub)));
+	json_buf_str(&b, published(it, pub, sizeof(pub)), JSON_LATIN1);
 	policy_cols(it, &level, &params);
 	buf_puts(&b, ",\"policy\":");
-	check_json_str(&b, level);
+	json_buf_str(&b, level, JSON_LATIN1);
 	buf_puts(&b, ",\"parameter\":");
-	check_json_str(&b, params);
+	json_buf_str(&b, params, JSON_LATIN1);
 	free(level);
 	free(params);
 	buf_puts(&b, ",\"table\":");
@@ -811,60 +859,20 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, ",\"recommendation\":");
 	if (it->recommend) {
 		buf_puts(&b, "{\"policy\":");
-		check_json_str(&b, it->recommend);
+		json_buf_str(&b, it->recommend, JSON_LATIN1);
 		buf_puts(&b, ",\"source\":");
-		check_json_str(&b, it->recommend_src);
+		json_buf_str(&b, it->recommend_src, JSON_LATIN1);
 		buf_puts(&b, "}");
 	} else {
 		buf_puts(&b, "null");
 	}
 	buf_puts(&b, ",\"probe\":");
-	if (!chk->probe) {
-		buf_puts(&b, "null");
-	} else {
-		buf_puts(&b, "[");
-		for (size_t i = 0; i < it->nmx; i++) {
-			const struct check_mx *m = &it->mx[i];
-
-			buf_puts(&b, i ? ",{\"host\":" : "{\"host\":");
-			check_json_str(&b, m->host);
-			buf_printf(&b, ",\"status\":\"%s\",\"tls\":\"%s\",\"address\":",
-				   probe_status_name(m->status), probe_tls_name(m->tls));
-			json_nullstr(&b, m->addr[0] ? m->addr : NULL);
-			buf_printf(&b, ",\"verified\":%s,\"host_match\":%s,\"verify_error\":",
-				   m->verified ? "true" : "false", m->host_match ? "true" : "false");
-			json_nullstr(&b, m->verify_why[0] && !m->verified ? m->verify_why : NULL);
-			buf_puts(&b, ",\"why\":");
-			json_nullstr(&b, m->why[0] ? m->why : NULL);
-			buf_puts(&b, ",\"fingerprint\":");
-			json_nullstr(&b, m->fp[0] ? m->fp : NULL);
-			buf_puts(&b, ",\"pkey_fingerprint\":");
-			json_nullstr(&b, m->pkey_fp[0] ? m->pkey_fp : NULL);
-			buf_puts(&b, ",\"dane\":");
-			json_nullstr(&b, m->dane);
-			buf_puts(&b, ",\"policies\":[");
-			for (int c = 0, n = 0; c < CAND_COUNT; c++) {
-				if (m->cand_text[c][0] == '\0')
-					continue;
-				buf_puts(&b, n++ ? ",{\"role\":" : "{\"role\":");
-				check_json_str(&b, cand_name[c]);
-				buf_puts(&b, ",\"policy\":");
-				check_json_str(&b, m->cand_text[c]);
-				buf_printf(&b, ",\"delivers\":%s,\"verdict\":\"%s\",\"why\":",
-					   m->v[c] == NAMEMATCH_DELIVERS ? "true" : "false",
-					   namematch_verdict_name(m->v[c]));
-				check_json_str(&b, m->vwhy[c]);
-				buf_puts(&b, "}");
-			}
-			buf_puts(&b, "]}");
-		}
-		buf_puts(&b, "]");
-	}
+	json_probe(&b, chk, it);
 	buf_puts(&b, ",\"notes\":[");
 	for (size_t i = 0; i < it->nnotes; i++) {
 		buf_printf(&b, "%s{\"warning\":%s,\"text\":", i ? "," : "",
 			   it->notes[i].warn ? "true" : "false");
-		check_json_str(&b, it->notes[i].text);
+		json_buf_str(&b, it->notes[i].text, JSON_LATIN1);
 		buf_puts(&b, "}");
 	}
 	buf_printf(&b, "],\"warning\":%s}", it->warning ? "true" : "false");
@@ -979,6 +987,119 @@ static void save_evidence(const struct check_item *it, char *out, size_t len)
 		snprintf(out + o, len - o, ")");
 }
 
+struct save_counts {
+	size_t added, replaced, kept, served, refused;
+};
+
+/* Judges and saves one recommendation; -1 after an error message. */
+static int save_one(struct store *st, struct save_item *si,
+		    struct published_force *fw, int force, FILE *out, struct save_counts *sc)
+{
+	struct check_item *it = si->it;
+	struct store_row row;
+	struct policy *p = NULL;
+	char *params = NULL, *old = NULL, change = 0, why[1024], ev[STORE_PROV_EVIDENCE_MAX];
+	enum published_verdict v;
+	struct errbuf eb;
+	int found, forced = 0, rc = 0;
+
+	errbuf_clear(&eb);
+	memset(&row, 0, sizeof(row));
+	v = si->have ? published_judge(&si->pub, it->domain, it->recommend, why,
+					 sizeof(why))
+		       : PUBLISHED_NOT_KNOWN;
+	if (!si->have)
+		snprintf(why, sizeof(why), "cannot tell what %s publishes: no answer",
+			 it->domain);
+	if (v == PUBLISHED_SERVED) {
+		fprintf(out, "not saved %s: %s\n", it->domain, why);
+		sc->served++;
+		return 0;
+	}
+	if (v == PUBLISHED_WEAKER || v == PUBLISHED_NOT_KNOWN) {
+		if (!published_forced(fw, it->domain)) {
+			fprintf(out, "not saved %s: %s (--force-weaker %s saves it)\n",
+				it->domain, why, it->domain);
+			sc->refused++;
+			return 0;
+		}
+		forced = 1;
+	}
+	if ((found = store_get(st, it->domain, &row, &eb)) < 0) {
+		cli_error("check", "%s: %s", it->domain, eb.msg);
+		return -1;
+	}
+	if (found) {
+		struct policy *op = NULL;
+
+		if (store_row_policy(&row, NULL, &op, &eb) == 0) {
+			old = policy_format(op);
+			policy_free(op);
+		} else {
+			old = xstrdup(row.policy);
+		}
+		store_row_free(&row);
+	}
+	if (policy_parse(it->recommend, NULL, &p, &eb) < 0) {
+		cli_error("check", "%s: %s", it->domain, eb.msg);
+		free(old);
+		return -1;
+	}
+	if (old && strcmp(old, it->recommend) == 0) {
+		policy_free(p);
+		free(old);
+		return 0;
+	}
+	if (old && !force) {
+		fprintf(out, "kept %s: %s (recommended %s; --force replaces it)\n",
+			it->domain, old, it->recommend);
+		sc->kept++;
+		policy_free(p);
+		free(old);
+		return 0;
+	}
+	save_evidence(it, ev, sizeof(ev));
+	if (forced) {
+		size_t o = strlen(ev);
+
+		snprintf(ev + o, sizeof(ev) - o, "; forced (--force-weaker): %.600s", why);
+	}
+	params = policy_format_params(p);
+	if (params == NULL) {
+		cli_error("check", "%s: out of memory", it->domain);
+		rc = -1;
+	} else {
+		struct store_provenance prov = { "check --save", ev, 0, NULL };
+		struct store_counts c;
+		struct store_put_item item = { it->domain, policy_level_name(p->level),
+					       params[0] ? params : NULL, &prov };
+
+		if (store_put_many(st, &item, 1, &c, &eb) < 0) {
+			cli_error("check", "%s: %s", it->domain, eb.msg);
+			rc = -1;
+		} else {
+			change = c.added ? 'a' : 'c';
+			if (c.provenance_missing && sc->added + sc->replaced == 0)
+				cli_error("check", "warning: provenance not recorded: the "
+					  "database has no table %s yet (tlspolicy db init "
+					  "adds it)", STORE_PROV_TABLE);
+		}
+	}
+	if (change == 'c') {
+		fprintf(out, "replaced %s: %s -> %s%s\n", it->domain, old, it->recommend,
+			forced ? " (--force-weaker)" : "");
+		sc->replaced++;
+	} else if (change == 'a') {
+		fprintf(out, "added %s: %s%s\n", it->domain, it->recommend,
+			forced ? " (--force-weaker)" : "");
+		sc->added++;
+	}
+	free(params);
+	free(old);
+	policy_free(p);
+	return rc;
+}
+
 /*
  * Writes the recommendations, only what discovery cannot give: every
  * recommended domain is looked up again with the daemon's discovery
@@ -996,8 +1117,9 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 	struct save_item *si;
 	struct store *st;
 	struct errbuf eb;
+	struct save_counts sc = { 0, 0, 0, 0, 0 };
 	int rc = 0;
-	size_t added = 0, replaced = 0, kept = 0, served = 0, refused = 0, n = 0;
+	size_t n = 0;
 
 	if ((st = cli_store_open(chk->cli, "check", 0)) == NULL)
 		return -1;
@@ -1020,116 +1142,14 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 		n++;
 	}
 	published_wait(pc);
-	for (size_t i = 0; i < n; i++) {
-		struct check_item *it = si[i].it;
-		struct store_row row;
-		struct policy *p = NULL;
-		char *params = NULL, *old = NULL, change = 0, why[1024], ev[STORE_PROV_EVIDENCE_MAX];
-		enum published_verdict v;
-		int found, forced = 0;
-
-		errbuf_clear(&eb);
-		memset(&row, 0, sizeof(row));
-		v = si[i].have ? published_judge(&si[i].pub, it->domain, it->recommend, why,
-						 sizeof(why))
-			       : PUBLISHED_NOT_KNOWN;
-		if (!si[i].have)
-			snprintf(why, sizeof(why), "cannot tell what %s publishes: no answer",
-				 it->domain);
-		if (v == PUBLISHED_SERVED) {
-			fprintf(out, "not saved %s: %s\n", it->domain, why);
-			served++;
-			continue;
-		}
-		if (v == PUBLISHED_WEAKER || v == PUBLISHED_NOT_KNOWN) {
-			if (!published_forced(fw, it->domain)) {
-				fprintf(out, "not saved %s: %s (--force-weaker %s saves it)\n",
-					it->domain, why, it->domain);
-				refused++;
-				continue;
-			}
-			forced = 1;
-		}
-		if ((found = store_get(st, it->domain, &row, &eb)) < 0) {
-			cli_error("check", "%s: %s", it->domain, eb.msg);
+	for (size_t i = 0; i < n; i++)
+		if (save_one(st, &si[i], fw, force, out, &sc) < 0)
 			rc = -1;
-			continue;
-		}
-		if (found) {
-			struct policy *op = NULL;
-
-			if (store_row_policy(&row, NULL, &op, &eb) == 0) {
-				old = policy_format(op);
-				policy_free(op);
-			} else {
-				old = xstrdup(row.policy);
-			}
-			store_row_free(&row);
-		}
-		if (policy_parse(it->recommend, NULL, &p, &eb) < 0) {
-			cli_error("check", "%s: %s", it->domain, eb.msg);
-			free(old);
-			rc = -1;
-			continue;
-		}
-		if (old && strcmp(old, it->recommend) == 0) {
-			policy_free(p);
-			free(old);
-			continue;
-		}
-		if (old && !force) {
-			fprintf(out, "kept %s: %s (recommended %s; --force replaces it)\n",
-				it->domain, old, it->recommend);
-			kept++;
-			policy_free(p);
-			free(old);
-			continue;
-		}
-		save_evidence(it, ev, sizeof(ev));
-		if (forced) {
-			size_t o = strlen(ev);
-
-			snprintf(ev + o, sizeof(ev) - o, "; forced (--force-weaker): %.600s", why);
-		}
-		params = policy_format_params(p);
-		if (params == NULL) {
-			cli_error("check", "%s: out of memory", it->domain);
-			rc = -1;
-		} else {
-			struct store_provenance prov = { "check --save", ev, 0, NULL };
-			struct store_counts c;
-			struct store_put_item item = { it->domain, policy_level_name(p->level),
-						       params[0] ? params : NULL, &prov };
-
-			if (store_put_many(st, &item, 1, &c, &eb) < 0) {
-				cli_error("check", "%s: %s", it->domain, eb.msg);
-				rc = -1;
-			} else {
-				change = c.added ? 'a' : 'c';
-				if (c.provenance_missing && added + replaced == 0)
-					cli_error("check", "warning: provenance not recorded: the "
-						  "database has no table %s yet (tlspolicy db init "
-						  "adds it)", STORE_PROV_TABLE);
-			}
-		}
-		if (change == 'c') {
-			fprintf(out, "replaced %s: %s -> %s%s\n", it->domain, old, it->recommend,
-				forced ? " (--force-weaker)" : "");
-			replaced++;
-		} else if (change == 'a') {
-			fprintf(out, "added %s: %s%s\n", it->domain, it->recommend,
-				forced ? " (--force-weaker)" : "");
-			added++;
-		}
-		free(params);
-		free(old);
-		policy_free(p);
-	}
 	for (size_t i = 0; i < fw->n; i++)
 		if (!fw->used[i])
 			cli_error("check", "--force-weaker %s: no recommendation needed it", fw->key[i]);
 	fprintf(out, "saved: %zu added, %zu replaced, %zu kept, %zu served automatically, "
-		"%zu not saved\n", added, replaced, kept, served, refused);
+		"%zu not saved\n", sc.added, sc.replaced, sc.kept, sc.served, sc.refused);
 	published_free(pc);
 	free(si);
 	store_close(st);
@@ -1200,7 +1220,40 @@ fail:
 enum { OPT_PROBE = 0x2000, OPT_PIN, OPT_SAVE, OPT_FORCE, OPT_FROM_FILE, OPT_DETAILS,
        OPT_FORCE_WEAKER };
 
-int cmd_check(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct check_cmd {
+	int do_probe, pin, details, save, force;
+	struct published_force force_weaker;
+	const char *from_file;
+	char **names;        /* the domains (argv, or read from --from-file) */
+	size_t nnames;
+	int names_owned;
+};
+
+/* The domains from --from-file or the command line. */
+static int check_names(struct check_cmd *o, int argc, char **argv)
+{
+	if (o->from_file) {
+		if (read_domains(o->from_file, &o->names, &o->nnames) < 0)
+			return EXIT_FAIL;
+		o->names_owned = 1;
+		if (o->nnames == 0) {
+			cli_error("check", "%s: no domains", o->from_file);
+			return EXIT_FAIL;
+		}
+		return -1;
+	}
+	if (argc - optind > CHECK_MAX_DOMAINS) {
+		cli_error("check", "more than %d domains", CHECK_MAX_DOMAINS);
+		return EXIT_USAGE;
+	}
+	o->names = argv + optind;
+	o->nnames = (size_t)(argc - optind);
+	return -1;
+}
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int check_parse(struct cli *cli, int argc, char **argv, struct check_cmd *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -1214,156 +1267,129 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct check chk;
-	struct config *cfg;
-	struct dane_service *dsvc;
-	struct provider_service *psvc;
 	struct errbuf why;
-	int opt, rc = EXIT_OK, save = 0, force = 0;
-	struct published_force force_weaker;
-	const char *from_file = NULL;
-	char **names = NULL;
-	size_t nnames = 0;
-	int names_owned = 0;
-	long conc;
+	int opt, ec = EXIT_OK;
 
-	memset(&chk, 0, sizeof(chk));
-	memset(&force_weaker, 0, sizeof(force_weaker));
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	memset(o, 0, sizeof(*o));
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, check_usage,
+				    &ec)) > 0) {
 		switch (opt) {
-		case OPT_PROBE: chk.do_probe = 1; break;
-		case OPT_PIN: chk.pin = 1; break;
-		case OPT_SAVE: save = 1; break;
-		case OPT_FORCE: force = 1; break;
-		case OPT_DETAILS: chk.details = 1; break;
-		case OPT_FROM_FILE: from_file = optarg; break;
+		case OPT_PROBE: o->do_probe = 1; break;
+		case OPT_PIN: o->pin = 1; break;
+		case OPT_SAVE: o->save = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_DETAILS: o->details = 1; break;
+		case OPT_FROM_FILE: o->from_file = optarg; break;
 		case OPT_FORCE_WEAKER:
 			errbuf_clear(&why);
-			if (published_force_add(&force_weaker, optarg, &why) < 0) {
+			if (published_force_add(&o->force_weaker, optarg, &why) < 0) {
 				cli_error("check", "%s", why.msg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'h':
-			check_usage(stdout);
-			return EXIT_OK;
 		default:
-			check_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
-	if ((from_file == NULL) == (optind >= argc) || ((force || force_weaker.n) && !save) ||
-	    (chk.pin && !chk.do_probe)) {
-		if (from_file && optind < argc)
+	if (opt == CLI_OPT_EXIT)
+		return ec;
+	if ((o->from_file == NULL) == (optind >= argc) ||
+	    ((o->force || o->force_weaker.n) && !o->save) || (o->pin && !o->do_probe)) {
+		if (o->from_file && optind < argc)
 			cli_error("check", "give domains or --from-file, not both");
-		else if (force && !save)
+		else if (o->force && !o->save)
 			cli_error("check", "--force needs --save");
-		else if (force_weaker.n && !save)
+		else if (o->force_weaker.n && !o->save)
 			cli_error("check", "--force-weaker needs --save");
-		else if (chk.pin && !chk.do_probe)
+		else if (o->pin && !o->do_probe)
 			cli_error("check", "--pin needs --probe");
 		check_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (from_file) {
-		if (read_domains(from_file, &names, &nnames) < 0)
-			return EXIT_FAIL;
-		names_owned = 1;
-		if (nnames == 0) {
-			cli_error("check", "%s: no domains", from_file);
-			return EXIT_FAIL;
-		}
-	} else {
-		if (argc - optind > CHECK_MAX_DOMAINS) {
-			cli_error("check", "more than %d domains", CHECK_MAX_DOMAINS);
-			return EXIT_USAGE;
-		}
-		names = argv + optind;
-		nnames = (size_t)(argc - optind);
-	}
-	cfg = cli_config(cli);
-	if (cli->verbose)
-		log_set_verbose(cli->verbose);
-	chk.cli = cli;
-	chk.cfg = cfg;
-	chk.provider_on = config_get_bool(cfg, "provider_policies") &&
-			  config_get_bool(cfg, "discovery");
-	conc = config_get_int(cfg, "check_concurrency");
-	chk.concurrency = conc < 1 ? 1 : (size_t)conc;
-	chk.nitems = nnames;
-	chk.progress = isatty(STDERR_FILENO) && nnames > CHECK_PROGRESS_MIN;
-	if ((chk.items = calloc(chk.nitems, sizeof(*chk.items))) == NULL) {
-		cli_error("check", "out of memory");
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < chk.nitems; i++) {
-		struct check_item *it = &chk.items[i];
+	return check_names(o, argc, argv);
+}
 
-		it->chk = &chk;
+/* One item per domain (invalid names reported and marked). */
+static int check_items_new(struct check *chk, const struct check_cmd *o, int *rc)
+{
+	struct errbuf why;
+
+	if ((chk->items = calloc(chk->nitems, sizeof(*chk->items))) == NULL) {
+		cli_error("check", "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < chk->nitems; i++) {
+		struct check_item *it = &chk->items[i];
+
+		it->chk = chk;
 		buf_init(&it->out, CHECK_MAX_OUTPUT);
 		errbuf_clear(&why);
-		if (rr_domain_normalize(names[i], it->domain, sizeof(it->domain), &why) < 0) {
+		if (rr_domain_normalize(o->names[i], it->domain, sizeof(it->domain), &why) < 0) {
 			cli_error("check", "%s", why.msg);
 			it->invalid = 1;
-			rc = EXIT_FAIL;
+			*rc = EXIT_FAIL;
 		}
 	}
+	return 0;
+}
+
+/* Loop, engine (the admin's table), the daemon's sources, the prober. */
+static int check_services(struct check *chk)
+{
+	struct dane_service *dsvc;
+	struct provider_service *psvc;
+	struct errbuf why;
+
 	errbuf_clear(&why);
-	if ((chk.base = event_base_new()) == NULL) {
+	if ((chk->base = event_base_new()) == NULL) {
 		cli_error("check", "cannot create an event loop");
-		rc = EXIT_FAIL;
-		goto out;
+		return -1;
 	}
-	if ((chk.eng = engine_new(chk.base, cfg, cli->db_url, &why)) == NULL) {
-		snprintf(chk.table_why, sizeof(chk.table_why), "%s", why.msg);
+	if ((chk->eng = engine_new(chk->base, chk->cfg, chk->cli->db_url, &why)) == NULL) {
+		snprintf(chk->table_why, sizeof(chk->table_why), "%s", why.msg);
 		cli_error("check", "the admin's table was not read (%s); answers are "
 			  "the DANE verdict alone", why.msg);
 	}
 	/* The daemon's sources behind the engine (or none, without it); the
 	 * facts shown come from the same services and DNS context. */
 	errbuf_clear(&why);
-	if (engine_sources_new(chk.base, cfg, chk.eng, cli->db_url, STS_PERSIST_LOAD,
-			       &chk.srcs, &why) < 0) {
+	if (engine_sources_new(chk->base, chk->cfg, chk->eng, chk->cli->db_url,
+			       STS_PERSIST_LOAD, &chk->srcs, &why) < 0) {
 		cli_error("check", "%s", why.msg);
-		rc = EXIT_FAIL;
-		goto out;
+		return -1;
 	}
-	if ((dsvc = engine_sources_dane(chk.srcs)) == NULL) {
+	if ((dsvc = engine_sources_dane(chk->srcs)) == NULL) {
 		cli_error("check", "DNSSEC validation is off (dns_trust_anchor_file is "
 			  "empty): nothing to check");
-		rc = EXIT_FAIL;
-		goto out;
+		return -1;
 	}
-	chk.dane = dane_service_dane(dsvc);
-	if (engine_sources_sts(chk.srcs))
-		chk.sts = sts_cache_of(engine_sources_sts(chk.srcs));
-	if ((psvc = engine_sources_provider(chk.srcs)) != NULL)
-		chk.cat = provider_service_catalog(psvc);
-	if (chk.do_probe) {
-		signal(SIGPIPE, SIG_IGN);
-		errbuf_clear(&why);
-		chk.probe = probe_new_cfg(chk.base, dane_service_dns(dsvc), cfg,
-					  &(struct probe_opts){
-						  .max_parallel = (unsigned)(chk.concurrency * 2 <
-							PROBE_MAX_PARALLEL ? chk.concurrency * 2
-									   : PROBE_MAX_PARALLEL) },
-					  &why);
-		if (chk.probe == NULL) {
-			cli_error("check", "%s", why.msg);
-			rc = EXIT_FAIL;
-			goto out;
-		}
+	chk->dane = dane_service_dane(dsvc);
+	if (engine_sources_sts(chk->srcs))
+		chk->sts = sts_cache_of(engine_sources_sts(chk->srcs));
+	if ((psvc = engine_sources_provider(chk->srcs)) != NULL)
+		chk->cat = provider_service_catalog(psvc);
+	if (!chk->do_probe)
+		return 0;
+	signal(SIGPIPE, SIG_IGN);
+	errbuf_clear(&why);
+	chk->probe = probe_new_cfg(chk->base, dane_service_dns(dsvc), chk->cfg,
+				   &(struct probe_opts){
+					   .max_parallel = (unsigned)(chk->concurrency * 2 <
+						PROBE_MAX_PARALLEL ? chk->concurrency * 2
+								   : PROBE_MAX_PARALLEL) },
+				   &why);
+	if (chk->probe == NULL) {
+		cli_error("check", "%s", why.msg);
+		return -1;
 	}
-	check_start_more(&chk);
-	if (chk.running > 0)
-		event_base_dispatch(chk.base);
-	if (chk.progress)
-		fprintf(stderr, "\r%*s\r", 40, "");
-	for (size_t i = 0; i < chk.nitems; i++) {
-		struct check_item *it = &chk.items[i];
+	return 0;
+}
+
+/* Every result printed (JSON lines or the table); the exit code. */
+static int check_print(struct check *chk, int rc)
+{
+	for (size_t i = 0; i < chk->nitems; i++) {
+		struct check_item *it = &chk->items[i];
 
 		if (it->invalid)
 			continue;
@@ -1372,27 +1398,29 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 			rc = EXIT_FAIL;
 			continue;
 		}
-		if (chk.eng == NULL)
+		if (chk->eng == NULL)
 			verdict_answer(it);
 		if (it->failed || it->warning)
 			rc = EXIT_FAIL;
-		if (cli->json)
-			print_json(&chk, it);
+		if (chk->cli->json)
+			print_json(chk, it);
 	}
-	if (!cli->json)
-		print_table(&chk);
-	if (save && save_recommendations(&chk, force, &force_weaker) < 0)
-		rc = EXIT_FAIL;
-out:
-	for (size_t i = 0; chk.items && i < chk.nitems; i++) {
-		struct check_item *it = &chk.items[i];
+	if (!chk->cli->json)
+		print_table(chk);
+	return rc;
+}
+
+static void check_free(struct check *chk)
+{
+	for (size_t i = 0; chk->items && i < chk->nitems; i++) {
+		struct check_item *it = &chk->items[i];
 
 		if (it->lk)
 			dane_lookup_cancel(it->lk);
 		if (it->req)
 			engine_cancel(it->req);
 		if (it->sts_handle)
-			sts_cache_cancel(chk.sts, it->sts_handle);
+			sts_cache_cancel(chk->sts, it->sts_handle);
 		for (size_t j = 0; j < it->nmx; j++)
 			if (it->mx[j].req)
 				probe_cancel(it->mx[j].req);
@@ -1403,18 +1431,64 @@ out:
 		free(it->template);
 		free(it->recommend);
 	}
-	free(chk.items);
-	if (chk.probe)
-		probe_free(chk.probe);
-	if (chk.eng)
-		engine_free(chk.eng);
-	engine_sources_free(chk.srcs);
-	if (chk.base)
-		event_base_free(chk.base);
-	if (names_owned) {
-		for (size_t i = 0; i < nnames; i++)
-			free(names[i]);
-		free(names);
+	free(chk->items);
+	if (chk->probe)
+		probe_free(chk->probe);
+	if (chk->eng)
+		engine_free(chk->eng);
+	engine_sources_free(chk->srcs);
+	if (chk->base)
+		event_base_free(chk->base);
+}
+
+static int check_run(struct cli *cli, struct check_cmd *o)
+{
+	struct check chk;
+	int rc = EXIT_OK;
+	long conc;
+
+	memset(&chk, 0, sizeof(chk));
+	chk.do_probe = o->do_probe;
+	chk.pin = o->pin;
+	chk.details = o->details;
+	chk.cfg = cli_config(cli);
+	if (cli->verbose)
+		log_set_verbose(cli->verbose);
+	chk.cli = cli;
+	chk.provider_on = config_get_bool(chk.cfg, "provider_policies") &&
+			  config_get_bool(chk.cfg, "discovery");
+	conc = config_get_int(chk.cfg, "check_concurrency");
+	chk.concurrency = conc < 1 ? 1 : (size_t)conc;
+	chk.nitems = o->nnames;
+	chk.progress = isatty(STDERR_FILENO) && o->nnames > CHECK_PROGRESS_MIN;
+	if (check_items_new(&chk, o, &rc) < 0 || check_services(&chk) < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	check_start_more(&chk);
+	if (chk.running > 0)
+		event_base_dispatch(chk.base);
+	if (chk.progress)
+		fprintf(stderr, "\r%*s\r", 40, "");
+	rc = check_print(&chk, rc);
+	if (o->save && save_recommendations(&chk, o->force, &o->force_weaker) < 0)
+		rc = EXIT_FAIL;
+out:
+	check_free(&chk);
+	return rc;
+}
+
+int cmd_check(struct cli *cli, int argc, char **argv)
+{
+	struct check_cmd o;
+	int rc = check_parse(cli, argc, argv, &o);
+
+	if (rc < 0)
+		rc = check_run(cli, &o);
+	if (o.names_owned) {
+		for (size_t i = 0; i < o.nnames; i++)
+			free(o.names[i]);
+		free(o.names);
 	}
 	return rc;
 }

@@ -25,23 +25,20 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config *cfg;
-	int opt, only_nondefault = 0, rc = EXIT_OK;
+	int opt, ec = EXIT_OK, only_nondefault = 0, rc = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "nc:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "nc:vh", longopts, config_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case 'n':
 			only_nondefault = 1;
 			break;
-		case 'h':
-			config_usage(stdout);
-			return EXIT_OK;
 		default:
-			config_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	cfg = cli_config(cli);
 	if (optind >= argc) {
 		config_print(cfg, stdout, only_nondefault);

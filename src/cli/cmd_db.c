@@ -65,6 +65,13 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	enum { DB_HELP = 1, DB_INIT, DB_CHECK };
+	static const struct cli_command subs[] = {
+		{ "help", NULL, NULL, DB_HELP },
+		{ "init", NULL, NULL, DB_INIT },
+		{ "check", NULL, NULL, DB_CHECK },
+	};
+	const struct cli_command *c;
 	struct store *st;
 	struct errbuf why;
 	const char *sub;
@@ -87,20 +94,20 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	sub = argv[optind];
-	if (strcmp(sub, "help") == 0) {
-		fputs(db_help, stdout);
-		return EXIT_OK;
-	}
-	if (strcmp(sub, "init") != 0 && strcmp(sub, "check") != 0) {
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
 		return EXIT_USAGE;
 	}
+	if (c->id == DB_HELP) {
+		fputs(db_help, stdout);
+		return EXIT_OK;
+	}
 	/* check reads only: it creates no SQLite file */
-	if ((st = cli_store_open(cli, "db", strcmp(sub, "init") == 0 ? STORE_OPEN_CREATE :
+	if ((st = cli_store_open(cli, "db", c->id == DB_INIT ? STORE_OPEN_CREATE :
 				 STORE_OPEN_EXISTING)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
-	if (strcmp(sub, "init") == 0) {
+	if (c->id == DB_INIT) {
 		rc = store_init_ex(st, &created, &sts_created, &why);
 		if (rc == 0)
 			rc = store_prov_init(st, &prov_created, &why);

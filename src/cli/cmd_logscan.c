@@ -758,9 +758,9 @@ static int live_run(struct cli *cli, const struct logscan *ls, struct logscan_ro
 	}
 	if (discover) {
 		if (engine_sources_dane(lv.srcs) == NULL)
-			fprintf(stderr, "tlspolicy logscan: DNSSEC validation is off "
-				"(dns_trust_anchor_file is empty): DANE is not discovered, "
-				"so no suggestion is safe to write\n");
+			cli_error("logscan", "DNSSEC validation is off "
+				  "(dns_trust_anchor_file is empty): DANE is not discovered, "
+				  "so no suggestion is safe to write");
 		if ((lv.pc = published_new(lv.base, cfg, lv.srcs, &why)) == NULL) {
 			cli_error("logscan", "%s", why.msg);
 			goto out;
@@ -831,7 +831,93 @@ static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-int cmd_logscan(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct logscan_cmd {
+	struct logscan_opts opts;
+	const char *filters[LOGSCAN_MAX_FILTERS];
+	const char *format;             /* --format: "postmap", "sql" or NULL */
+	unsigned long min;              /* --min-deliveries or the setting */
+	int have_min, do_apply, force, discover, do_probe;
+	struct published_force force_weaker;
+	const char *const *files;
+	int nfiles;
+};
+
+/* One option of getopt_long into *o; -1 to go on, else the exit code. */
+static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t now)
+{
+	struct errbuf why;
+	unsigned long year;
+
+	switch (opt) {
+	case OPT_SINCE:
+	case OPT_UNTIL:
+		if (logscan_parse_time(arg, now,
+				       opt == OPT_SINCE ? &o->opts.since : &o->opts.until) < 0) {
+			cli_error("logscan", "invalid time \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		if (opt == OPT_SINCE)
+			o->opts.has_since = 1;
+		else
+			o->opts.has_until = 1;
+		return -1;
+	case OPT_DOMAIN: {
+		char key[POLICY_KEY_MAX];
+		enum policy_key_kind kind;
+
+		if (o->opts.ndomains == LOGSCAN_MAX_FILTERS) {
+			cli_error("logscan", "too many --domain options (max %d)",
+				  LOGSCAN_MAX_FILTERS);
+			return EXIT_USAGE;
+		}
+		if (policy_key_normalize(arg, key, sizeof(key), &kind, &why) < 0 ||
+		    kind != POLICY_KEY_DOMAIN) {
+			cli_error("logscan", "invalid domain \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		o->filters[o->opts.ndomains++] = arg;
+		return -1;
+	}
+	case OPT_MIN:
+		if (parse_ulong(arg, 1000000000UL, &o->min) < 0) {
+			cli_error("logscan", "invalid --min-deliveries \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		o->have_min = 1;
+		return -1;
+	case OPT_FORMAT:
+		if (strcmp(arg, "postmap") != 0 && strcmp(arg, "sql") != 0) {
+			cli_error("logscan", "--format must be postmap or sql");
+			return EXIT_USAGE;
+		}
+		o->format = arg;
+		return -1;
+	case OPT_APPLY: o->do_apply = 1; return -1;
+	case OPT_FORCE: o->force = 1; return -1;
+	case OPT_DISCOVER: o->discover = 1; return -1;
+	case OPT_PROBE: o->do_probe = 1; return -1;
+	case OPT_FORCE_WEAKER:
+		errbuf_clear(&why);
+		if (published_force_add(&o->force_weaker, arg, &why) < 0) {
+			cli_error("logscan", "%s", why.msg);
+			return EXIT_USAGE;
+		}
+		return -1;
+	case OPT_YEAR:
+		if (parse_ulong(arg, 9999, &year) < 0 || year < 1970) {
+			cli_error("logscan", "invalid --year \"%s\"", arg);
+			return EXIT_USAGE;
+		}
+		o->opts.year = (int)year;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int logscan_parse(struct cli *cli, int argc, char **argv, struct logscan_cmd *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -849,152 +935,69 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *filters[LOGSCAN_MAX_FILTERS];
-	struct logscan_opts opts;
-	struct logscan *ls = NULL;
-	struct logscan_row *rows = NULL;
-	struct table table;
-	struct store *st = NULL;
-	struct progress pg;
-	struct errbuf why;
-	struct timespec t0, t1;
-	const char *format = NULL, *url;
-	const char *stdin_only[] = { "-" };
-	const char *const *files;
-	unsigned long min = 0, year;
-	int have_min = 0, do_apply = 0, force = 0, opt, rc = EXIT_FAIL, nfiles;
-	int discover = 0, do_probe = 0;
-	struct published_force force_weaker;
-	size_t nrows = 0;
+	static const char *const stdin_only[] = { "-" };
 	time_t now = time(NULL);
-	double secs;
+	int opt, rc = EXIT_OK;
 
-	memset(&opts, 0, sizeof(opts));
-	memset(&table, 0, sizeof(table));
-	memset(&force_weaker, 0, sizeof(force_weaker));
-	memset(&pg, 0, sizeof(pg));
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			if (logscan_parse_time(optarg, now,
-					       opt == OPT_SINCE ? &opts.since : &opts.until) < 0) {
-				cli_error("logscan", "invalid time \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			if (opt == OPT_SINCE)
-				opts.has_since = 1;
-			else
-				opts.has_until = 1;
-			break;
-		case OPT_DOMAIN: {
-			char key[POLICY_KEY_MAX];
-			enum policy_key_kind kind;
-
-			if (opts.ndomains == LOGSCAN_MAX_FILTERS) {
-				cli_error("logscan", "too many --domain options (max %d)",
-					  LOGSCAN_MAX_FILTERS);
-				return EXIT_USAGE;
-			}
-			if (policy_key_normalize(optarg, key, sizeof(key), &kind, &why) < 0 ||
-			    kind != POLICY_KEY_DOMAIN) {
-				cli_error("logscan", "invalid domain \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			filters[opts.ndomains++] = optarg;
-			break;
-		}
-		case OPT_MIN:
-			if (parse_ulong(optarg, 1000000000UL, &min) < 0) {
-				cli_error("logscan", "invalid --min-deliveries \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			have_min = 1;
-			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "postmap") != 0 && strcmp(optarg, "sql") != 0) {
-				cli_error("logscan", "--format must be postmap or sql");
-				return EXIT_USAGE;
-			}
-			format = optarg;
-			break;
-		case OPT_APPLY:
-			do_apply = 1;
-			break;
-		case OPT_FORCE:
-			force = 1;
-			break;
-		case OPT_DISCOVER:
-			discover = 1;
-			break;
-		case OPT_PROBE:
-			do_probe = 1;
-			break;
-		case OPT_FORCE_WEAKER:
-			errbuf_clear(&why);
-			if (published_force_add(&force_weaker, optarg, &why) < 0) {
-				cli_error("logscan", "%s", why.msg);
-				return EXIT_USAGE;
-			}
-			break;
-		case OPT_YEAR:
-			if (parse_ulong(optarg, 9999, &year) < 0 || year < 1970) {
-				cli_error("logscan", "invalid --year \"%s\"", optarg);
-				return EXIT_USAGE;
-			}
-			opts.year = (int)year;
-			break;
-		case 'h':
-			logscan_usage(stdout);
-			return EXIT_OK;
-		default:
-			logscan_usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (format && cli->json) {
+	memset(o, 0, sizeof(*o));
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, logscan_usage,
+				    &rc)) > 0)
+		if ((rc = logscan_opt(o, opt, optarg, now)) >= 0)
+			return rc;
+	if (opt == CLI_OPT_EXIT)
+		return rc;
+	if (o->format && cli->json) {
 		cli_error("logscan", "--json and --format exclude each other");
 		return EXIT_USAGE;
 	}
-	if (force && !do_apply && !(format && strcmp(format, "sql") == 0)) {
+	if (o->force && !o->do_apply && !(o->format && strcmp(o->format, "sql") == 0)) {
 		cli_error("logscan", "--force needs --apply or --format sql");
 		return EXIT_USAGE;
 	}
-	if (force_weaker.n && !do_apply && !format) {
+	if (o->force_weaker.n && !o->do_apply && !o->format) {
 		cli_error("logscan", "--force-weaker needs --apply or --format");
 		return EXIT_USAGE;
 	}
 	/* Commands that write rows (or print rows to be written) always ask
 	 * discovery: nothing weaker than what a domain publishes. */
-	if (do_apply || format)
-		discover = 1;
-	if (opts.has_since && opts.has_until && opts.until <= opts.since) {
+	if (o->do_apply || o->format)
+		o->discover = 1;
+	if (o->opts.has_since && o->opts.has_until && o->opts.until <= o->opts.since) {
 		cli_error("logscan", "--until is not after --since");
 		return EXIT_USAGE;
 	}
-	if (!have_min) {
+	if (!o->have_min) {
 		long v = config_get_int(cli_config(cli), "logscan_min_deliveries");
 
-		min = v > 0 ? (unsigned long)v : 0;
+		o->min = v > 0 ? (unsigned long)v : 0;
 	} else {
 		(void)cli_config(cli);
 	}
-	opts.domains = filters;
+	o->opts.domains = o->filters;
 	if (optind < argc) {
-		files = (const char *const *)(argv + optind);
-		nfiles = argc - optind;
+		o->files = (const char *const *)(argv + optind);
+		o->nfiles = argc - optind;
 	} else {
-		files = stdin_only;
-		nfiles = 1;
+		o->files = stdin_only;
+		o->nfiles = 1;
 	}
+	return -1;
+}
 
-	/* The table first: with --apply a database problem must stop us
-	 * before the (maybe long) scan. */
-	url = cli->db_url ? cli->db_url : config_get(cli->cfg, "database");
+/*
+ * The admin's table (CURRENT), read before the (maybe long) scan: with
+ * --apply a database problem stops us here.  Returns -1 to go on (*st
+ * may be NULL: no table), else the exit code.
+ */
+static int logscan_read_table(struct cli *cli, const struct logscan_cmd *o,
+			      struct store **stp, struct table *table)
+{
+	const char *url = cli->db_url ? cli->db_url : config_get(cli->cfg, "database");
+	struct store *st = NULL;
+	struct errbuf why;
+
 	errbuf_clear(&why);
-	if (do_apply) {
+	if (o->do_apply) {
 		if (sqlite_missing(url)) {
 			cli_error("logscan", "no policy table at %s (tlspolicy db init creates it)", url);
 			return EXIT_FAIL;
@@ -1002,55 +1005,57 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		if ((st = cli_store(cli)) == NULL)
 			return EXIT_FAIL;
 	} else if (sqlite_missing(url)) {
-		fprintf(stderr, "tlspolicy logscan: no policy table at %s; CURRENT left empty\n", url);
-	} else {
-		if (store_open(url, &st, &why) < 0) {
-			fprintf(stderr, "tlspolicy logscan: policy table not read (%s); "
-				"CURRENT left empty\n", why.msg);
-			st = NULL;
-		}
+		cli_error("logscan", "no policy table at %s; CURRENT left empty", url);
+	} else if (store_open(url, &st, &why) < 0) {
+		cli_error("logscan", "policy table not read (%s); CURRENT left empty", why.msg);
+		st = NULL;
 	}
-	if (st && store_list(st, table_add, &table, &why) < 0) {
-		if (do_apply) {
+	*stp = st;
+	if (st && store_list(st, table_add, table, &why) < 0) {
+		if (o->do_apply) {
 			cli_error("logscan", "database: %s", why.msg);
-			goto out;
+			return EXIT_FAIL;
 		}
-		fprintf(stderr, "tlspolicy logscan: policy table not read (%s); "
-			"CURRENT left empty\n", why.msg);
-		table_free(&table);
-		memset(&table, 0, sizeof(table));
+		cli_error("logscan", "policy table not read (%s); CURRENT left empty", why.msg);
+		table_free(table);
+		memset(table, 0, sizeof(*table));
 	}
-	if (table.n)
-		qsort(table.e, table.n, sizeof(*table.e), entry_cmp);
-	if (table.invalid)
-		fprintf(stderr, "tlspolicy logscan: %lu table rows with an invalid key or "
-			"level ignored\n", table.invalid);
+	if (table->n)
+		qsort(table->e, table->n, sizeof(*table->e), entry_cmp);
+	if (table->invalid)
+		cli_error("logscan", "%lu table rows with an invalid key or level ignored",
+			  table->invalid);
+	return -1;
+}
 
-	if ((ls = logscan_new(&opts)) == NULL) {
-		cli_error("logscan", "out of memory");
-		goto out;
-	}
+/* Feeds every file to the scanner, with progress on a terminal; *secs:
+ * the time it took.  0, or -1 after the error message. */
+static int logscan_scan_files(struct logscan *ls, const struct logscan_cmd *o, double *secs)
+{
+	struct progress pg;
+	struct timespec t0, t1;
+	struct errbuf why;
+
+	memset(&pg, 0, sizeof(pg));
 	pg.on = isatty(STDERR_FILENO);
-	if (pg.on) {
-		for (int i = 0; i < nfiles; i++) {
-			struct stat sb;
+	for (int i = 0; pg.on && i < o->nfiles; i++) {
+		struct stat sb;
 
-			if (strcmp(files[i], "-") == 0 || stat(files[i], &sb) < 0 ||
-			    !S_ISREG(sb.st_mode)) {
-				pg.total = 0;
-				break;
-			}
-			pg.total += (unsigned long long)sb.st_size;
+		if (strcmp(o->files[i], "-") == 0 || stat(o->files[i], &sb) < 0 ||
+		    !S_ISREG(sb.st_mode)) {
+			pg.total = 0;
+			break;
 		}
+		pg.total += (unsigned long long)sb.st_size;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < nfiles; i++) {
+	for (int i = 0; i < o->nfiles; i++) {
 		errbuf_clear(&why);
 		pg.cur = 0;
-		if (logscan_file(ls, files[i], pg.on ? progress_cb : NULL, &pg, &why) < 0) {
+		if (logscan_file(ls, o->files[i], pg.on ? progress_cb : NULL, &pg, &why) < 0) {
 			progress_clear(&pg);
 			cli_error("logscan", "%s", why.msg);
-			goto out;
+			return -1;
 		}
 		pg.done += pg.cur;
 	}
@@ -1060,62 +1065,107 @@ int cmd_logscan(struct cli *cli, int argc, char **argv)
 		progress_draw(&pg, 1);
 		progress_clear(&pg);
 	}
+	*secs = (double)elapsed_ns(&t0, &t1) / 1e9;
+	return 0;
+}
+
+/* The summary line on stderr (with -v the other counters too). */
+static void logscan_summary(const struct cli *cli, const struct logscan *ls, double secs)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	cli_error("logscan", "%lu lines, %lu Postfix lines, %lu deliveries, "
+		  "%zu domains, %.2f s, %.1f MB/s",
+		  c->lines, c->postfix_lines, c->deliveries, logscan_ndomains(ls), secs,
+		  secs > 0 ? (double)c->bytes / 1e6 / secs : 0.0);
+	if (cli->verbose)
+		cli_error("logscan", "%lu other lines, %lu unknown smtp/lmtp "
+			  "lines, %lu long lines, %lu out of range, %lu TLS sessions, %lu "
+			  "delivery records, %lu without domain, %lu filtered, %lu evicted "
+			  "process states, %lu dropped (limits)",
+			  c->other_lines, c->unknown_lines, c->long_lines, c->out_of_range,
+			  c->tls_sessions, c->delivery_records, c->no_domain, c->filtered,
+			  c->evicted, c->dropped);
+}
+
+/* Suggestions, discovery, the report and --apply.  Returns -1 after
+ * a failure that ends the run (no summary), else the exit code. */
+static int logscan_report(struct cli *cli, struct logscan_cmd *o, struct logscan *ls,
+			  struct store *st, const struct table *table,
+			  struct logscan_row **rowsp, size_t *nrowsp)
+{
+	struct logscan_row *rows = NULL;
+	size_t nrows;
+	int rc;
 
 	if (logscan_counts(ls)->deliveries && logscan_counts(ls)->tls_sessions == 0)
-		fprintf(stderr, "tlspolicy logscan: warning: %lu deliveries but not one TLS "
-			"session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
-			"deliveries look like plaintext: set smtp_tls_loglevel = 1\n",
-			logscan_counts(ls)->deliveries);
+		cli_error("logscan", "warning: %lu deliveries but not one TLS "
+			  "session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
+			  "deliveries look like plaintext: set smtp_tls_loglevel = 1",
+			  logscan_counts(ls)->deliveries);
 	nrows = logscan_rows(ls, &rows);
+	*rowsp = rows;
+	*nrowsp = nrows;
 	if (rows == NULL && logscan_ndomains(ls)) {
 		cli_error("logscan", "out of memory");
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < nrows; i++) {
-		row_current(&table, &rows[i]);
-		logscan_suggest(&rows[i], min);
+		row_current(table, &rows[i]);
+		logscan_suggest(&rows[i], o->min);
 	}
-	if ((discover || do_probe) &&
-	    live_run(cli, ls, rows, nrows, discover, do_probe, st != NULL, &force_weaker) < 0)
-		goto out;
-	for (size_t i = 0; i < force_weaker.n; i++)
-		if (!force_weaker.used[i])
-			fprintf(stderr, "tlspolicy logscan: --force-weaker %s: no suggestion for it "
-				"needed it\n", force_weaker.key[i]);
-	if (format && strcmp(format, "postmap") == 0)
-		logscan_print_postmap(stdout, rows, nrows, min);
-	else if (format)
-		logscan_print_sql(stdout, rows, nrows, force);
+	if ((o->discover || o->do_probe) &&
+	    live_run(cli, ls, rows, nrows, o->discover, o->do_probe, st != NULL,
+		     &o->force_weaker) < 0)
+		return -1;
+	for (size_t i = 0; i < o->force_weaker.n; i++)
+		if (!o->force_weaker.used[i])
+			cli_error("logscan", "--force-weaker %s: no suggestion for it needed it",
+				  o->force_weaker.key[i]);
+	if (o->format && strcmp(o->format, "postmap") == 0)
+		logscan_print_postmap(stdout, rows, nrows, o->min);
+	else if (o->format)
+		logscan_print_sql(stdout, rows, nrows, o->force);
 	else if (cli->json)
-		logscan_print_json(stdout, ls, rows, nrows, min);
+		logscan_print_json(stdout, ls, rows, nrows, o->min);
 	else
 		logscan_print_table(stdout, ls, rows, nrows);
 	rc = EXIT_OK;
-	if (do_apply) {
+	if (o->do_apply) {
 		fflush(stdout);
-		rc = apply(st, rows, nrows, force, cli->json || format ? stderr : stdout,
-			   files, nfiles);
-	} else if (format) {
+		rc = apply(st, rows, nrows, o->force, cli->json || o->format ? stderr : stdout,
+			   o->files, o->nfiles);
+	} else if (o->format) {
 		not_written(rows, nrows, stderr, "tlspolicy logscan: ");
 	}
+	return rc;
+}
 
-	{
-		const struct logscan_counts *c = logscan_counts(ls);
+static int logscan_run(struct cli *cli, struct logscan_cmd *o)
+{
+	struct logscan *ls = NULL;
+	struct logscan_row *rows = NULL;
+	struct table table;
+	struct store *st = NULL;
+	size_t nrows = 0;
+	double secs = 0;
+	int rc;
 
-		secs = (double)elapsed_ns(&t0, &t1) / 1e9;
-		fprintf(stderr, "tlspolicy logscan: %lu lines, %lu Postfix lines, %lu deliveries, "
-			"%zu domains, %.2f s, %.1f MB/s\n",
-			c->lines, c->postfix_lines, c->deliveries, logscan_ndomains(ls), secs,
-			secs > 0 ? (double)c->bytes / 1e6 / secs : 0.0);
-		if (cli->verbose)
-			fprintf(stderr, "tlspolicy logscan: %lu other lines, %lu unknown smtp/lmtp "
-				"lines, %lu long lines, %lu out of range, %lu TLS sessions, %lu "
-				"delivery records, %lu without domain, %lu filtered, %lu evicted "
-				"process states, %lu dropped (limits)\n",
-				c->other_lines, c->unknown_lines, c->long_lines, c->out_of_range,
-				c->tls_sessions, c->delivery_records, c->no_domain, c->filtered,
-				c->evicted, c->dropped);
+	memset(&table, 0, sizeof(table));
+	if ((rc = logscan_read_table(cli, o, &st, &table)) >= 0)
+		goto out;
+	rc = EXIT_FAIL;
+	if ((ls = logscan_new(&o->opts)) == NULL) {
+		cli_error("logscan", "out of memory");
+		goto out;
 	}
+	if (logscan_scan_files(ls, o, &secs) < 0)
+		goto out;
+	if ((rc = logscan_report(cli, o, ls, st, &table, &rows, &nrows)) < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	logscan_summary(cli, ls, secs);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("logscan", "write error: %s", strerror(errno));
 		rc = EXIT_FAIL;
@@ -1127,4 +1177,12 @@ out:
 	if (st)
 		store_close(st);
 	return rc;
+}
+
+int cmd_logscan(struct cli *cli, int argc, char **argv)
+{
+	struct logscan_cmd o;
+	int rc = logscan_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : logscan_run(cli, &o);
 }

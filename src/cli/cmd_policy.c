@@ -21,6 +21,8 @@
  * LIMITS: import files up to POLICY_IMPORT_MAX bytes.
  */
 #include "cli/cli.h"
+#include "util/json.h"
+#include "util/file.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
 #include "store/store.h"
@@ -533,6 +535,162 @@ static void prov_time(char *out, size_t len, long long t)
 		snprintf(out, len, "-");
 }
 
+/* What list shows: the rows, their validity and (-v) provenance. */
+struct list_view {
+	struct rowvec v;
+	struct provvec pv;
+	char *valid, **errors;
+	int verbose;
+};
+
+/* The provenance member of one JSON row. */
+static void list_json_prov(const struct provrec *p, const struct store_row *r)
+{
+	fputs(", \"provenance\": ", stdout);
+	if (p == NULL) {
+		fputs("null", stdout);
+		return;
+	}
+	fputs("{\"command\": ", stdout);
+	json_fput_str(stdout, p->command, JSON_LATIN1);
+	printf(", \"written\": %lld, \"written_by\": ", p->written);
+	json_fput_str(stdout, p->by, JSON_LATIN1);
+	fputs(", \"policy\": ", stdout);
+	json_fput_str(stdout, p->policy, JSON_LATIN1);
+	fputs(", \"evidence\": ", stdout);
+	json_fput_str(stdout, p->evidence, JSON_LATIN1);
+	printf(", \"current\": %s}", prov_current(p, r) ? "true" : "false");
+}
+
+static void list_json(const struct list_view *lv)
+{
+	fputc('[', stdout);
+	for (size_t i = 0; i < lv->v.n; i++) {
+		struct store_row *r = &lv->v.rows[i];
+
+		printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
+		json_fput_str(stdout, r->domain, JSON_LATIN1);
+		fputs(", \"policy\": ", stdout);
+		json_fput_str(stdout, r->policy, JSON_LATIN1);
+		fputs(", \"params\": ", stdout);
+		if (r->params && *r->params)
+			json_fput_str(stdout, r->params, JSON_LATIN1);
+		else
+			fputs("null", stdout);
+		printf(", \"valid\": %s", lv->valid[i] ? "true" : "false");
+		if (!lv->valid[i] && lv->errors[i]) {
+			fputs(", \"error\": ", stdout);
+			json_fput_str(stdout, lv->errors[i], JSON_LATIN1);
+		}
+		if (lv->verbose)
+			list_json_prov(provvec_find(&lv->pv, r->domain), r);
+		fputc('}', stdout);
+	}
+	fputs(lv->v.n ? "\n]\n" : "]\n", stdout);
+}
+
+struct list_widths {
+	size_t d, p, q, t, b;   /* DOMAIN POLICY PARAMS WRITTEN BY */
+};
+
+static void pad(size_t from, size_t to)
+{
+	for (size_t n = from; n < to; n++)
+		fputc(' ', stdout);
+}
+
+/* The WRITTEN, BY and EVIDENCE columns of one row (-v). */
+static void list_text_prov(const struct list_view *lv, const struct list_widths *w,
+			   const struct store_row *r, size_t q)
+{
+	const struct provrec *p = provvec_find(&lv->pv, r->domain);
+	char when[32], by[STORE_PROV_COMMAND_MAX + STORE_PROV_BY_MAX + 8];
+
+	pad(q, w->q + 2);
+	prov_time(when, sizeof(when), p ? p->written : 0);
+	snprintf(by, sizeof(by), "%s%s%s%s", p ? p->command : "-",
+		 p ? " (" : "", p ? p->by : "", p ? ")" : "");
+	printf("%-*s  ", (int)w->t, when);
+	put_safe(stdout, by);
+	pad(strlen(by), w->b + 2);
+	if (p == NULL) {
+		fputs(lv->pv.missing ? "(no provenance table)"
+			 : "(no provenance: written by another tool, or "
+			   "before tlspolicy recorded it)", stdout);
+		return;
+	}
+	if (!prov_current(p, r)) {
+		fputs("changed since by another tool; tlspolicy wrote \"", stdout);
+		put_safe(stdout, p->policy);
+		fputs("\": ", stdout);
+	}
+	put_safe(stdout, p->evidence);
+}
+
+/* Column widths and the header line. */
+static void list_text_header(const struct list_view *lv, struct list_widths *w)
+{
+	*w = (struct list_widths){ 6, 6, 6, 16, 2 };
+	for (size_t i = 0; i < lv->v.n; i++) {
+		if (strlen(lv->v.rows[i].domain) > w->d)
+			w->d = strlen(lv->v.rows[i].domain);
+		if (strlen(lv->v.rows[i].policy) > w->p)
+			w->p = strlen(lv->v.rows[i].policy);
+	}
+	if (!lv->verbose) {
+		printf("%-*s  %-*s  %s\n", (int)w->d, "DOMAIN", (int)w->p, "POLICY", "PARAMS");
+		return;
+	}
+	for (size_t i = 0; i < lv->v.n; i++) {
+		const struct provrec *p = provvec_find(&lv->pv, lv->v.rows[i].domain);
+		size_t q = (lv->v.rows[i].params ? strlen(lv->v.rows[i].params) : 0) +
+			   (lv->valid[i] ? 0 : 24);
+
+		if (q > w->q)
+			w->q = q;
+		if (p && strlen(p->command) + strlen(p->by) + 3 > w->b)
+			w->b = strlen(p->command) + strlen(p->by) + 3;
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w->d, "DOMAIN", (int)w->p,
+	       "POLICY", (int)w->q, "PARAMS", (int)w->t, "WRITTEN", (int)w->b, "BY",
+	       "EVIDENCE");
+}
+
+static void list_text(const struct list_view *lv)
+{
+	struct list_widths w;
+
+	list_text_header(lv, &w);
+	for (size_t i = 0; i < lv->v.n; i++) {
+		struct store_row *r = &lv->v.rows[i];
+		size_t q;
+
+		put_safe(stdout, r->domain);
+		pad(strlen(r->domain), w.d + 2);
+		put_safe(stdout, r->policy);
+		if ((r->params && *r->params) || !lv->valid[i] || lv->verbose)
+			pad(strlen(r->policy), w.p + 2);
+		put_safe(stdout, r->params ? r->params : "");
+		q = r->params ? strlen(r->params) : 0;
+		if (!lv->valid[i])
+			q += (size_t)printf("%s(INVALID, row id %lu)",
+					    r->params && *r->params ? "  " : "", r->id);
+		if (lv->verbose)
+			list_text_prov(lv, &w, r, q);
+		fputc('\n', stdout);
+	}
+}
+
+static void list_view_free(struct list_view *lv)
+{
+	for (size_t i = 0; lv->errors && i < lv->v.n; i++)
+		free(lv->errors[i]);
+	free(lv->errors);
+	free(lv->valid);
+	rowvec_free(&lv->v);
+	provvec_free(&lv->pv);
+}
+
 static int policy_list(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
@@ -546,162 +704,43 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		"       user@host) and from what evidence tlspolicy wrote the row (table\n"
 		"       tlspolicy_provenance; JSON: a provenance member); a row changed\n"
 		"       since by another tool says so\n" };
-	struct rowvec v;
-	struct provvec pv;
+	struct list_view lv;
 	struct store *st;
-	char *valid, **errors;
-	size_t wd = 6, wp = 6, wq = 6, wt = 16, wb = 2;
-	int rc, verbose;
+	int rc;
 
-	memset(&pv, 0, sizeof(pv));
+	memset(&lv, 0, sizeof(lv));
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
 	if (argc != optind) {
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
-	verbose = cli->verbose > 0;
+	lv.verbose = cli->verbose > 0;
 	if ((st = open_store(cli)) == NULL)
 		return EXIT_FAIL;
-	rc = rowvec_load(st, &v);
-	if (rc == 0 && verbose && provvec_load(st, &pv) < 0) {
-		rowvec_free(&v);
+	rc = rowvec_load(st, &lv.v);
+	if (rc == 0 && lv.verbose && provvec_load(st, &lv.pv) < 0) {
+		rowvec_free(&lv.v);
 		rc = -1;
 	}
 	store_close(st);
 	if (rc < 0)
 		return EXIT_FAIL;
-	if (v.n > 1)
-		qsort(v.rows, v.n, sizeof(*v.rows), row_cmp);
-	valid = calloc(v.n + 1, 1);
-	errors = calloc(v.n + 1, sizeof(*errors));
-	if (valid == NULL || errors == NULL) {
+	if (lv.v.n > 1)
+		qsort(lv.v.rows, lv.v.n, sizeof(*lv.v.rows), row_cmp);
+	lv.valid = calloc(lv.v.n + 1, 1);
+	lv.errors = calloc(lv.v.n + 1, sizeof(*lv.errors));
+	if (lv.valid == NULL || lv.errors == NULL) {
 		cli_error("policy", "out of memory");
-		free(valid);
-		free(errors);
-		rowvec_free(&v);
-		provvec_free(&pv);
+		list_view_free(&lv);
 		return EXIT_FAIL;
 	}
-	validate_rows(cli, &v, valid, errors, NULL);
-	if (cli->json) {
-		fputc('[', stdout);
-		for (size_t i = 0; i < v.n; i++) {
-			struct store_row *r = &v.rows[i];
-
-			printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
-			cli_json_string(stdout, r->domain);
-			fputs(", \"policy\": ", stdout);
-			cli_json_string(stdout, r->policy);
-			fputs(", \"params\": ", stdout);
-			if (r->params && *r->params)
-				cli_json_string(stdout, r->params);
-			else
-				fputs("null", stdout);
-			printf(", \"valid\": %s", valid[i] ? "true" : "false");
-			if (!valid[i] && errors[i]) {
-				fputs(", \"error\": ", stdout);
-				cli_json_string(stdout, errors[i]);
-			}
-			if (verbose) {
-				const struct provrec *p = provvec_find(&pv, r->domain);
-
-				fputs(", \"provenance\": ", stdout);
-				if (p == NULL) {
-					fputs("null", stdout);
-				} else {
-					fputs("{\"command\": ", stdout);
-					cli_json_string(stdout, p->command);
-					printf(", \"written\": %lld, \"written_by\": ", p->written);
-					cli_json_string(stdout, p->by);
-					fputs(", \"policy\": ", stdout);
-					cli_json_string(stdout, p->policy);
-					fputs(", \"evidence\": ", stdout);
-					cli_json_string(stdout, p->evidence);
-					printf(", \"current\": %s}",
-					       prov_current(p, r) ? "true" : "false");
-				}
-			}
-			fputc('}', stdout);
-		}
-		fputs(v.n ? "\n]\n" : "]\n", stdout);
-	} else {
-		for (size_t i = 0; i < v.n; i++) {
-			if (strlen(v.rows[i].domain) > wd)
-				wd = strlen(v.rows[i].domain);
-			if (strlen(v.rows[i].policy) > wp)
-				wp = strlen(v.rows[i].policy);
-		}
-		if (verbose) {
-			for (size_t i = 0; i < v.n; i++) {
-				const struct provrec *p = provvec_find(&pv, v.rows[i].domain);
-				size_t q = (v.rows[i].params ? strlen(v.rows[i].params) : 0) +
-					   (valid[i] ? 0 : 24);
-
-				if (q > wq)
-					wq = q;
-				if (p && strlen(p->command) + strlen(p->by) + 3 > wb)
-					wb = strlen(p->command) + strlen(p->by) + 3;
-			}
-			printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp,
-			       "POLICY", (int)wq, "PARAMS", (int)wt, "WRITTEN", (int)wb, "BY",
-			       "EVIDENCE");
-		} else {
-			printf("%-*s  %-*s  %s\n", (int)wd, "DOMAIN", (int)wp, "POLICY", "PARAMS");
-		}
-		for (size_t i = 0; i < v.n; i++) {
-			struct store_row *r = &v.rows[i];
-			const struct provrec *p = verbose ? provvec_find(&pv, r->domain) : NULL;
-			size_t n, q = 0;
-
-			put_safe(stdout, r->domain);
-			for (n = strlen(r->domain); n < wd + 2; n++)
-				fputc(' ', stdout);
-			put_safe(stdout, r->policy);
-			if ((r->params && *r->params) || !valid[i] || verbose)
-				for (n = strlen(r->policy); n < wp + 2; n++)
-					fputc(' ', stdout);
-			put_safe(stdout, r->params ? r->params : "");
-			q = r->params ? strlen(r->params) : 0;
-			if (!valid[i]) {
-				q += (size_t)printf("%s(INVALID, row id %lu)",
-						    r->params && *r->params ? "  " : "", r->id);
-			}
-			if (verbose) {
-				char when[32], by[STORE_PROV_COMMAND_MAX + STORE_PROV_BY_MAX + 8];
-
-				for (n = q; n < wq + 2; n++)
-					fputc(' ', stdout);
-				prov_time(when, sizeof(when), p ? p->written : 0);
-				snprintf(by, sizeof(by), "%s%s%s%s", p ? p->command : "-",
-					 p ? " (" : "", p ? p->by : "", p ? ")" : "");
-				printf("%-*s  ", (int)wt, when);
-				put_safe(stdout, by);
-				for (n = strlen(by); n < wb + 2; n++)
-					fputc(' ', stdout);
-				if (p == NULL) {
-					fputs(pv.missing ? "(no provenance table)"
-						 : "(no provenance: written by another tool, or "
-						   "before tlspolicy recorded it)", stdout);
-				} else {
-					if (!prov_current(p, r)) {
-						fputs("changed since by another tool; tlspolicy "
-						      "wrote \"", stdout);
-						put_safe(stdout, p->policy);
-						fputs("\": ", stdout);
-					}
-					put_safe(stdout, p->evidence);
-				}
-			}
-			fputc('\n', stdout);
-		}
-	}
-	for (size_t i = 0; i < v.n; i++)
-		free(errors[i]);
-	free(errors);
-	free(valid);
-	rowvec_free(&v);
-	provvec_free(&pv);
+	validate_rows(cli, &lv.v, lv.valid, lv.errors, NULL);
+	if (cli->json)
+		list_json(&lv);
+	else
+		list_text(&lv);
+	list_view_free(&lv);
 	return EXIT_OK;
 }
 
@@ -781,13 +820,13 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 			sp = strchr(texts[i], ' ');
 			printf("%s\n  {\"domain\": ", first ? "" : ",");
 			first = 0;
-			cli_json_string(stdout, r->domain);
+			json_fput_str(stdout, r->domain, JSON_LATIN1);
 			fputs(", \"policy\": ", stdout);
-			cli_json_string(stdout, r->policy);
+			json_fput_str(stdout, r->policy, JSON_LATIN1);
 			fputs(", \"params\": ", stdout);
-			cli_json_string(stdout, sp ? sp + 1 : "");
+			json_fput_str(stdout, sp ? sp + 1 : "", JSON_LATIN1);
 			fputs(", \"text\": ", stdout);
-			cli_json_string(stdout, texts[i]);
+			json_fput_str(stdout, texts[i], JSON_LATIN1);
 			fputc('}', stdout);
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
@@ -824,56 +863,32 @@ done:
 /* Reads all of path ("-": stdin) up to POLICY_IMPORT_MAX bytes. */
 static char *read_all(const char *path, size_t *lenp)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *data = NULL;
-	size_t len = 0, cap = 0, n;
+	int is_stdin = strcmp(path, "-") == 0, err = 0;
+	FILE *fp = is_stdin ? stdin : fopen(path, "r");
+	char *data;
 
 	if (fp == NULL) {
 		cli_error("policy", "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		if (cap - len < 65536) {
-			size_t ncap = cap ? cap * 2 : 65536 * 2;
-			char *nd;
-
-			if (ncap > POLICY_IMPORT_MAX + 2)
-				ncap = POLICY_IMPORT_MAX + 2;
-			if (ncap <= len + 1) {
-				cli_error("policy", "%s: larger than %u bytes", path,
-					  POLICY_IMPORT_MAX);
-				goto fail;
-			}
-			if ((nd = realloc(data, ncap)) == NULL) {
-				cli_error("policy", "%s: out of memory", path);
-				goto fail;
-			}
-			data = nd;
-			cap = ncap;
-		}
-		n = fread(data + len, 1, cap - len - 1, fp);
-		len += n;
-		if (len > POLICY_IMPORT_MAX) {
-			cli_error("policy", "%s: larger than %u bytes", path, POLICY_IMPORT_MAX);
-			goto fail;
-		}
-		if (n == 0)
-			break;
+	errno = 0;
+	switch (file_read_stream(fp, POLICY_IMPORT_MAX, &data, lenp, &err)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_TOO_LARGE:
+		cli_error("policy", "%s: larger than %u bytes", path, POLICY_IMPORT_MAX);
+		break;
+	case FILE_ERR_NOMEM:
+		cli_error("policy", "%s: out of memory", path);
+		break;
+	case FILE_ERR_READ:
+	case FILE_ERR_OPEN:
+		cli_error("policy", "%s: read error: %s", path, strerror(err));
+		break;
 	}
-	if (ferror(fp)) {
-		cli_error("policy", "%s: read error: %s", path, strerror(errno));
-		goto fail;
-	}
-	if (fp != stdin)
+	if (!is_stdin)
 		fclose(fp);
-	data[len] = '\0';
-	*lenp = len;
 	return data;
-fail:
-	if (fp != stdin)
-		fclose(fp);
-	free(data);
-	return NULL;
 }
 
 /* What the table can hold, checked per line of an import. */
@@ -1011,14 +1026,12 @@ done:
 
 int cmd_policy(struct cli *cli, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, int, char **);
-	} subs[] = {
-		{ "set", policy_set },       { "get", policy_get },
-		{ "delete", policy_delete }, { "list", policy_list },
-		{ "import", policy_import }, { "export", policy_export },
+	static const struct cli_command subs[] = {
+		{ "set", policy_set, NULL, 0 },       { "get", policy_get, NULL, 0 },
+		{ "delete", policy_delete, NULL, 0 }, { "list", policy_list, NULL, 0 },
+		{ "import", policy_import, NULL, 0 }, { "export", policy_export, NULL, 0 },
 	};
+	const struct cli_command *c;
 
 	if (argc < 2) {
 		fputs(policy_help, stderr);
@@ -1029,9 +1042,8 @@ int cmd_policy(struct cli *cli, int argc, char **argv)
 		fputs(policy_help, stdout);
 		return EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(cli, argc - 1, argv + 1);
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), argv[1])) != NULL)
+		return c->fn(cli, argc - 1, argv + 1);
 	cli_error("policy", "unknown command \"%s\"; see tlspolicy policy --help",
 		  argv[1]);
 	return EXIT_USAGE;

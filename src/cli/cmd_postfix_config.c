@@ -24,6 +24,8 @@
 #include "cli/cli.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "util/errbuf.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,43 +125,21 @@ static int cf_value_ok(const char *what, const char *v)
 static int write_file(const char *dir, const char *name, const char *text,
 		      char *path, size_t pathlen)
 {
-	char tmp[PATH_MAX];
 	struct group *gr;
-	size_t len = strlen(text);
-	int fd;
+	gid_t gid = (gid_t)-1;
+	struct errbuf why;
 
-	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp%ld", dir, name,
-			     (long)getpid()) >= sizeof(tmp)) {
+	if ((size_t)snprintf(path, pathlen, "%s/%s", dir, name) >= pathlen) {
 		cli_error("postfix-config", "%s: path too long", dir);
 		return -1;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		cli_error("postfix-config", "cannot create %s: %s", tmp, strerror(errno));
+	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL)
+		gid = gr->gr_gid;
+	if (file_write_atomic(path, text, strlen(text), 0640, gid, &why) < 0) {
+		cli_error("postfix-config", "%s", why.msg);
 		return -1;
 	}
-	if (fchmod(fd, 0640) < 0)
-		goto fail;
-	if (geteuid() == 0 && (gr = getgrnam("postfix")) != NULL &&
-	    fchown(fd, 0, gr->gr_gid) < 0)
-		goto fail;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
 	return 0;
-fail:
-	cli_error("postfix-config", "cannot write %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 /* Writes the Postfix table file for the database; its type:path into
@@ -317,7 +297,15 @@ static void unix_socket_lines(const struct config *cfg)
 	       "private/tlspolicy:NAME)\n");
 }
 
-int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct pfconf_opts {
+	const char *role;   /* --role: mx or mta */
+	const char *dir;    /* --write-maps DIR, or NULL */
+	int direct;         /* --direct */
+};
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -327,10 +315,11 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *role = "mx", *dir = NULL;
-	char level[32], note[160], sockmap[600], map[PATH_MAX + 16];
-	int opt, direct = 0;
+	int opt;
 
+	o->role = "mx";
+	o->dir = NULL;
+	o->direct = 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
@@ -340,13 +329,13 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 			fputs(pfconf_help, stdout);
 			return EXIT_OK;
 		case OPT_ROLE:
-			role = optarg;
+			o->role = optarg;
 			break;
 		case OPT_WRITE_MAPS:
-			dir = optarg;
+			o->dir = optarg;
 			break;
 		case OPT_DIRECT:
-			direct = 1;
+			o->direct = 1;
 			break;
 		default:
 			cli_error("postfix-config", "unknown option or missing argument: %s",
@@ -359,14 +348,23 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 		fputs(pfconf_help, stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(role, "mx") != 0 && strcmp(role, "mta") != 0) {
-		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", role);
+	if (strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
+		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", o->role);
 		return EXIT_USAGE;
 	}
-	if (direct && dir == NULL) {
+	if (o->direct && o->dir == NULL) {
 		cli_error("postfix-config", "--direct needs --write-maps DIR");
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+static int pfconf_run(struct cli *cli, const struct pfconf_opts *o)
+{
+	const char *role = o->role, *dir = o->dir;
+	char level[32], note[160], sockmap[600], map[PATH_MAX + 16];
+	int direct = o->direct;
+
 	if (socketmap_of(cli_config(cli), sockmap, sizeof(sockmap)) < 0)
 		return EXIT_FAIL;
 	if (default_level(cli, role, level, sizeof(level), note, sizeof(note)) < 0)
@@ -400,4 +398,12 @@ int cmd_postfix_config(struct cli *cli, int argc, char **argv)
 	if (strncmp(sockmap, "socketmap:unix:", 15) == 0)
 		unix_socket_lines(cli_config(cli));
 	return EXIT_OK;
+}
+
+int cmd_postfix_config(struct cli *cli, int argc, char **argv)
+{
+	struct pfconf_opts o;
+	int rc = pfconf_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : pfconf_run(cli, &o);
 }

@@ -21,6 +21,7 @@
  * policy would deliver to each); 1 otherwise; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "dane/dns.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
@@ -159,10 +160,10 @@ static void done_cb(void *arg, const struct probe_result *res)
 		if (run->policy) {
 			/* the probe object, with the verdict added in front */
 			fprintf(mem, "{\"policy\":");
-			cli_json_string(mem, run->policy_text);
+			json_fput_str(mem, run->policy_text, JSON_LATIN1);
 			fprintf(mem, ",\"verdict\":\"%s\",\"verdict_why\":",
 				namematch_verdict_name(nr.verdict));
-			cli_json_string(mem, nr.why);
+			json_fput_str(mem, nr.why, JSON_LATIN1);
 			fprintf(mem, ",\"probe\":");
 			probe_report_json(mem, res);
 			fseek(mem, -1, SEEK_CUR);   /* drop the newline */
@@ -182,7 +183,18 @@ static void done_cb(void *arg, const struct probe_result *res)
 	run->pending--;
 }
 
-int cmd_probe(struct cli *cli, int argc, char **argv)
+/* What the command line asks for (the --policy/--nexthop part goes
+ * into the run). */
+struct probe_cmd {
+	struct probe_opts o;
+	const char *sni;
+	char **hosts;
+	size_t n;
+};
+
+/* The command line into *pc and *run; -1 to go on, else the exit code. */
+static int probe_parse(struct cli *cli, int argc, char **argv, struct probe_cmd *pc,
+		       struct probe_cli *run)
 {
 	enum { O_SNI = 1, O_CA, O_TIMEOUT, O_HELO, O_POLICY, O_NEXTHOP };
 	static const struct option longopts[] = {
@@ -196,49 +208,35 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct probe_cli run;
-	struct probe_opts o;
-	struct config *cfg;
-	struct event_base *base = NULL;
-	struct dns *dns = NULL;
-	struct probe_ctx *ctx = NULL;
-	struct probe_item *items = NULL;
-	struct errbuf why;
-	const char *sni = NULL, *timeout = NULL;
-	size_t n;
-	int opt, rc = EXIT_OK, need_dns = 0;
+	const char *timeout = NULL;
+	int opt, ec = EXIT_OK;
 
-	memset(&run, 0, sizeof(run));
-	memset(&o, 0, sizeof(o));
-	run.cli = cli;
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, probe_usage,
+				    &ec)) > 0) {
 		switch (opt) {
-		case O_SNI: sni = optarg; break;
-		case O_CA: o.ca_file = optarg; break;
+		case O_SNI: pc->sni = optarg; break;
+		case O_CA: pc->o.ca_file = optarg; break;
 		case O_TIMEOUT: timeout = optarg; break;
-		case O_HELO: o.helo = optarg; break;
-		case O_POLICY: run.policy_text = optarg; break;
-		case O_NEXTHOP: run.nexthop = optarg; break;
-		case 'h':
-			probe_usage(stdout);
-			return EXIT_OK;
+		case O_HELO: pc->o.helo = optarg; break;
+		case O_POLICY: run->policy_text = optarg; break;
+		case O_NEXTHOP: run->nexthop = optarg; break;
 		default:
-			probe_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		probe_usage(stderr);
 		return EXIT_USAGE;
 	}
-	n = (size_t)(argc - optind);
-	if (n > PROBE_CLI_MAX_HOSTS) {
+	pc->hosts = argv + optind;
+	pc->n = (size_t)(argc - optind);
+	if (pc->n > PROBE_CLI_MAX_HOSTS) {
 		cli_error("probe", "more than %d hosts", PROBE_CLI_MAX_HOSTS);
 		return EXIT_USAGE;
 	}
-	if (run.nexthop && !run.policy_text) {
+	if (run->nexthop && !run->policy_text) {
 		cli_error("probe", "--nexthop needs --policy");
 		return EXIT_USAGE;
 	}
@@ -249,82 +247,69 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 			cli_error("probe", "--timeout: \"%s\" is not a time of 1s..1h", timeout);
 			return EXIT_USAGE;
 		}
-		o.timeout_ms = s * 1000;
+		pc->o.timeout_ms = s * 1000;
 	}
-	cfg = cli_config(cli);
-	if (cli->verbose)
-		log_set_verbose(cli->verbose);
-	if (run.policy_text) {
-		struct policy_opts po = { config_get_version(cfg, "postfix_compatibility") };
+	return -1;
+}
 
-		errbuf_clear(&why);
-		if (policy_parse(run.policy_text, &po, &run.policy, &why) < 0) {
-			cli_error("probe", "--policy: %s", why.msg);
-			return EXIT_FAIL;
-		}
-	}
-	if ((items = calloc(n, sizeof(*items))) == NULL) {
+/* One item per HOST argument; *need_dns: a name to resolve (or a
+ * servername's TLSA).  -1 to go on, else the exit code. */
+static int probe_items_new(const struct probe_cmd *pc, struct probe_cli *run,
+			   struct probe_item **out, int *need_dns)
+{
+	struct probe_item *items;
+
+	if ((*out = items = calloc(pc->n, sizeof(*items))) == NULL) {
 		cli_error("probe", "out of memory");
-		rc = EXIT_FAIL;
-		goto out;
+		return EXIT_FAIL;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < pc->n; i++) {
 		unsigned char b[16];
 
-		items[i].run = &run;
-		if (split_host(argv[optind + (int)i], items[i].host, sizeof(items[i].host),
+		items[i].run = run;
+		if (split_host(pc->hosts[i], items[i].host, sizeof(items[i].host),
 			       &items[i].port) < 0) {
 			cli_error("probe", "\"%s\" is not HOST, HOST:PORT or [ADDRESS]:PORT",
-				  argv[optind + (int)i]);
-			rc = EXIT_USAGE;
-			goto out;
+				  pc->hosts[i]);
+			return EXIT_USAGE;
 		}
 		if (inet_pton(AF_INET, items[i].host, b) != 1 &&
 		    inet_pton(AF_INET6, items[i].host, b) != 1)
-			need_dns = 1;
+			*need_dns = 1;
 	}
-	if (sni)
-		need_dns = 1;           /* TLSA for the servername */
-	signal(SIGPIPE, SIG_IGN);
-	if ((base = event_base_new()) == NULL) {
-		cli_error("probe", "cannot create an event loop");
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (need_dns) {
-		errbuf_clear(&why);
-		dns = dns_new(base, cfg, &why);
-		if (dns == NULL) {
-			struct dns_opts d = { NULL, config_get(cfg, "dns_resolvers"),
-					      config_get_time(cfg, "dns_timeout") * 1000 };
+	if (pc->sni)
+		*need_dns = 1;           /* TLSA for the servername */
+	return -1;
+}
 
-			log_debug("probe: no DNSSEC resolver (%s); trying without validation",
-				  why.msg);
-			errbuf_clear(&why);
-			dns = dns_new_opts(base, &d, &why);
-			if (dns == NULL)
-				log_debug("probe: no resolver (%s); using getaddrinfo", why.msg);
-		}
-	}
+/* The validating resolver, else one without validation, else none
+ * (getaddrinfo). */
+static struct dns *probe_dns(struct event_base *base, const struct config *cfg)
+{
+	struct errbuf why;
+	struct dns *dns;
+
 	errbuf_clear(&why);
-	if ((ctx = probe_new_cfg(base, dns, cfg, &o, &why)) == NULL) {
-		cli_error("probe", "%s", why.msg);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct probe_target t;
+	if ((dns = dns_new(base, cfg, &why)) == NULL) {
+		struct dns_opts d = { NULL, config_get(cfg, "dns_resolvers"),
+				      config_get_time(cfg, "dns_timeout") * 1000 };
 
-		memset(&t, 0, sizeof(t));
-		t.host = items[i].host;
-		t.port = items[i].port;
-		t.servername = sni;
-		run.pending++;
-		probe_start(ctx, &t, done_cb, &items[i]);
+		log_debug("probe: no DNSSEC resolver (%s); trying without validation",
+			  why.msg);
+		errbuf_clear(&why);
+		dns = dns_new_opts(base, &d, &why);
+		if (dns == NULL)
+			log_debug("probe: no resolver (%s); using getaddrinfo", why.msg);
 	}
-	while (run.pending > 0)
-		if (event_base_loop(base, EVLOOP_ONCE) < 0)
-			break;
+	return dns;
+}
+
+/* Every report in the order of the arguments; the exit code. */
+static int probe_print(const struct cli *cli, const struct probe_cli *run,
+		       const struct probe_item *items, size_t n)
+{
+	int rc = EXIT_OK;
+
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].done) {
 			cli_error("probe", "%s: no result", items[i].host);
@@ -334,18 +319,85 @@ int cmd_probe(struct cli *cli, int argc, char **argv)
 		if (i > 0 && !cli->json)
 			putchar('\n');
 		fwrite(items[i].text, 1, items[i].textlen, stdout);
-		if (!items[i].ok || (run.policy && !items[i].delivers))
+		if (!items[i].ok || (run->policy && !items[i].delivers))
 			rc = EXIT_FAIL;
 	}
+	return rc;
+}
+
+static int probe_run(struct cli *cli, struct probe_cmd *pc, struct probe_cli *run)
+{
+	struct config *cfg = cli_config(cli);
+	struct event_base *base = NULL;
+	struct dns *dns = NULL;
+	struct probe_ctx *ctx = NULL;
+	struct probe_item *items = NULL;
+	struct errbuf why;
+	int rc, need_dns = 0;
+
+	if (cli->verbose)
+		log_set_verbose(cli->verbose);
+	if (run->policy_text) {
+		struct policy_opts po = { config_get_version(cfg, "postfix_compatibility") };
+
+		errbuf_clear(&why);
+		if (policy_parse(run->policy_text, &po, &run->policy, &why) < 0) {
+			cli_error("probe", "--policy: %s", why.msg);
+			return EXIT_FAIL;
+		}
+	}
+	if ((rc = probe_items_new(pc, run, &items, &need_dns)) >= 0)
+		goto out;
+	rc = EXIT_FAIL;
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL) {
+		cli_error("probe", "cannot create an event loop");
+		goto out;
+	}
+	if (need_dns)
+		dns = probe_dns(base, cfg);
+	errbuf_clear(&why);
+	if ((ctx = probe_new_cfg(base, dns, cfg, &pc->o, &why)) == NULL) {
+		cli_error("probe", "%s", why.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < pc->n; i++) {
+		struct probe_target t;
+
+		memset(&t, 0, sizeof(t));
+		t.host = items[i].host;
+		t.port = items[i].port;
+		t.servername = pc->sni;
+		run->pending++;
+		probe_start(ctx, &t, done_cb, &items[i]);
+	}
+	while (run->pending > 0)
+		if (event_base_loop(base, EVLOOP_ONCE) < 0)
+			break;
+	rc = probe_print(cli, run, items, pc->n);
 out:
 	probe_free(ctx);
 	if (dns)
 		dns_free(dns);
 	if (base)
 		event_base_free(base);
-	for (size_t i = 0; items && i < n; i++)
+	for (size_t i = 0; items && i < pc->n; i++)
 		free(items[i].text);
 	free(items);
+	return rc;
+}
+
+int cmd_probe(struct cli *cli, int argc, char **argv)
+{
+	struct probe_cli run;
+	struct probe_cmd pc;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	memset(&pc, 0, sizeof(pc));
+	run.cli = cli;
+	if ((rc = probe_parse(cli, argc, argv, &pc, &run)) < 0)
+		rc = probe_run(cli, &pc, &run);
 	policy_free(run.policy);
 	return rc;
 }

@@ -24,6 +24,8 @@
  * --check found problems, or input is invalid; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
+#include "util/file.h"
 #include "dane/rr.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
@@ -83,27 +85,27 @@ static int provider_list(struct cli *cli)
 
 		if (cli->json) {
 			printf("{\"id\":");
-			cli_json_string(stdout, p->id);
+			json_fput_str(stdout, p->id, JSON_LATIN1);
 			printf(",\"name\":");
-			cli_json_string(stdout, p->name);
+			json_fput_str(stdout, p->name, JSON_LATIN1);
 			printf(",\"origin\":\"%s\",\"file\":", p->origin);
-			cli_json_string(stdout, p->file);
+			json_fput_str(stdout, p->file, JSON_LATIN1);
 			printf(",\"mx\":[");
 			for (size_t k = 0; k < p->nmx; k++) {
 				printf("%s", k ? "," : "");
-				cli_json_string(stdout, p->mx[k]);
+				json_fput_str(stdout, p->mx[k], JSON_LATIN1);
 			}
 			printf("],\"policy\":");
 			if (p->policy)
-				cli_json_string(stdout, p->policy);
+				json_fput_str(stdout, p->policy, JSON_LATIN1);
 			else
 				printf("null");
 			printf(",\"pin\":");
-			cli_json_string(stdout, p->pin ? p->pin : p->policy ? p->policy : "");
+			json_fput_str(stdout, p->pin ? p->pin : p->policy ? p->policy : "", JSON_LATIN1);
 			printf(",\"sources\":[");
 			for (size_t k = 0; k < p->nsources; k++) {
 				printf("%s", k ? "," : "");
-				cli_json_string(stdout, p->sources[k]);
+				json_fput_str(stdout, p->sources[k], JSON_LATIN1);
 			}
 			printf("]}\n");
 		} else {
@@ -230,28 +232,40 @@ static const char *verdict_name(enum source_verdict v)
 	return "?";
 }
 
+/* The DOMAIN arguments as items (invalid ones reported: *rc) and the
+ * lookups' services; -1 to go on, else the exit code. */
+static int domains_open(struct cli *cli, int argc, char **argv, struct mx_item **items,
+			struct lookups *lk, int *rc)
+{
+	size_t n = (size_t)argc;
+
+	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
+		provider_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((*items = calloc(n, sizeof(**items))) == NULL) {
+		cli_error("provider", "out of memory");
+		return EXIT_FAIL;
+	}
+	if (normalize_domains(argv, n, *items))
+		*rc = EXIT_FAIL;
+	if (lookups_open(cli, lk) < 0) {
+		free(*items);
+		return EXIT_FAIL;
+	}
+	return -1;
+}
+
 static int provider_match(struct cli *cli, int argc, char **argv)
 {
 	struct lookups lk;
 	struct mx_item *items;
 	struct engine_source es;
 	size_t n = (size_t)argc;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, ec;
 
-	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
-		provider_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((items = calloc(n, sizeof(*items))) == NULL) {
-		cli_error("provider", "out of memory");
-		return EXIT_FAIL;
-	}
-	if (normalize_domains(argv, n, items))
-		rc = EXIT_FAIL;
-	if (lookups_open(cli, &lk) < 0) {
-		free(items);
-		return EXIT_FAIL;
-	}
+	if ((ec = domains_open(cli, argc, argv, &items, &lk, &rc)) >= 0)
+		return ec;
 	provider_source_init(provider_service_src(lk.svc), &es);
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].invalid)
@@ -271,7 +285,7 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 			continue;
 		if (cli->json) {
 			printf("{\"domain\":");
-			cli_json_string(stdout, it->domain);
+			json_fput_str(stdout, it->domain, JSON_LATIN1);
 			printf(",\"mx_status\":\"%s\",\"mx_dnssec\":\"%s\",\"null_mx\":%s,"
 			       "\"implicit_mx\":%s,\"mx\":[", dns_status_name(it->mx.status),
 			       dns_sec_name(it->mx.sec), it->mx.null_mx ? "true" : "false",
@@ -280,21 +294,21 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 				const struct provider *p = catalog_match_host(cat, it->mx.hosts[k], NULL);
 
 				printf("%s{\"host\":", k ? "," : "");
-				cli_json_string(stdout, it->mx.hosts[k]);
+				json_fput_str(stdout, it->mx.hosts[k], JSON_LATIN1);
 				printf(",\"pref\":%u,\"provider\":", it->mx.pref[k]);
 				if (p)
-					cli_json_string(stdout, p->id);
+					json_fput_str(stdout, p->id, JSON_LATIN1);
 				else
 					printf("null");
 				printf("}");
 			}
 			printf("],\"verdict\":\"%s\",\"answer\":", verdict_name(it->verdict));
 			if (it->answer)
-				cli_json_string(stdout, it->answer);
+				json_fput_str(stdout, it->answer, JSON_LATIN1);
 			else
 				printf("null");
 			printf(",\"reason\":");
-			cli_json_string(stdout, it->reason);
+			json_fput_str(stdout, it->reason, JSON_LATIN1);
 			printf(",\"ttl\":%u}\n", it->ttl);
 		} else {
 			printf("%s\n", it->domain);
@@ -324,31 +338,57 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
-/* Writes text to path via a temporary file and rename. */
-static int write_file(const char *path, const char *text, size_t len)
+/* 1 when every MX host of the domain belongs to provider p, else 0
+ * after saying why it is not pinned. */
+static int template_fits(const struct catalog *cat, const struct provider *p,
+			 const struct mx_item *it)
 {
-	char tmp[4096];
-	FILE *fp;
-	int fd;
+	if (it->mx.status != DNS_STATUS_DATA || it->mx.null_mx || it->mx.nhosts == 0) {
+		cli_error("provider", "%s: no usable MX (%s%s%s); not pinned", it->domain,
+			  it->mx.null_mx ? "null MX" : dns_status_name(it->mx.status),
+			  it->mx.why[0] ? ": " : "", it->mx.why);
+		return 0;
+	}
+	for (size_t k = 0; k < it->mx.nhosts; k++) {
+		const char *pat = NULL;
+		const struct provider *q = catalog_match_host(cat, it->mx.hosts[k], &pat);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -1;
-	if ((fd = mkstemp(tmp)) < 0)
-		return -1;
-	if ((fp = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
+		if (q != p) {
+			cli_error("provider", "%s: MX host %s does not belong to %s%s%s; "
+				  "not pinned", it->domain, it->mx.hosts[k], p->id,
+				  q ? " but to " : "", q ? q->id : "");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The transport and tls_policy texts of the template for the MX sets. */
+static int template_render(struct cli *cli, const struct provider *p,
+			   const struct provider_mxset **sets, size_t nsets,
+			   char **tbuf, size_t *tlen, char **pbuf, size_t *plen)
+{
+	struct errbuf why;
+	FILE *tf, *pf = NULL;
+
+	if ((tf = open_memstream(tbuf, tlen)) == NULL ||
+	    (pf = open_memstream(pbuf, plen)) == NULL) {
+		if (tf)
+			fclose(tf);
+		cli_error("provider", "out of memory");
 		return -1;
 	}
-	if (fwrite(text, 1, len, fp) != len || fflush(fp) != 0 || fsync(fd) != 0) {
-		fclose(fp);
-		unlink(tmp);
+	errbuf_clear(&why);
+	if (provider_template_write(tf, pf, p, sets, nsets,
+				    config_get_version(cli_config(cli), "postfix_compatibility"),
+				    &why) < 0) {
+		fclose(tf);
+		fclose(pf);
+		cli_error("provider", "%s", why.msg);
 		return -1;
 	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
-	}
+	fclose(tf);
+	fclose(pf);
 	return 0;
 }
 
@@ -362,25 +402,14 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	size_t n = (size_t)argc, nsets = 0;
 	char *tbuf = NULL, *pbuf = NULL;
 	size_t tlen = 0, plen = 0;
-	FILE *tf, *pf;
-	struct errbuf why;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, ec;
 
-	if (n == 0 || n > PROVIDER_CLI_MAX_DOMAINS) {
-		provider_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if ((items = calloc(n, sizeof(*items))) == NULL ||
-	    (sets = calloc(n, sizeof(*sets))) == NULL) {
-		free(items);
+	if ((ec = domains_open(cli, argc, argv, &items, &lk, &rc)) >= 0)
+		return ec;
+	if ((sets = calloc(n, sizeof(*sets))) == NULL) {
 		cli_error("provider", "out of memory");
-		return EXIT_FAIL;
-	}
-	if (normalize_domains(argv, n, items))
-		rc = EXIT_FAIL;
-	if (lookups_open(cli, &lk) < 0) {
+		lookups_close(&lk);
 		free(items);
-		free(sets);
 		return EXIT_FAIL;
 	}
 	if ((p = catalog_find(provider_service_catalog(lk.svc), name)) == NULL) {
@@ -403,31 +432,10 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	lookups_run(&lk);
 	for (size_t i = 0; i < n; i++) {
 		struct mx_item *it = &items[i];
-		int all = 1;
 
 		if (it->invalid)
 			continue;
-		if (it->mx.status != DNS_STATUS_DATA || it->mx.null_mx || it->mx.nhosts == 0) {
-			cli_error("provider", "%s: no usable MX (%s%s%s); not pinned", it->domain,
-				  it->mx.null_mx ? "null MX" : dns_status_name(it->mx.status),
-				  it->mx.why[0] ? ": " : "", it->mx.why);
-			rc = EXIT_FAIL;
-			continue;
-		}
-		for (size_t k = 0; k < it->mx.nhosts; k++) {
-			const char *pat = NULL;
-			const struct provider *q = catalog_match_host(provider_service_catalog(lk.svc),
-								      it->mx.hosts[k], &pat);
-
-			if (q != p) {
-				cli_error("provider", "%s: MX host %s does not belong to %s%s%s; "
-					  "not pinned", it->domain, it->mx.hosts[k], p->id,
-					  q ? " but to " : "", q ? q->id : "");
-				all = 0;
-				break;
-			}
-		}
-		if (!all) {
+		if (!template_fits(provider_service_catalog(lk.svc), p, it)) {
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -435,29 +443,16 @@ static int provider_template(struct cli *cli, const char *name, int argc, char *
 	}
 	if (nsets == 0 || (rc != EXIT_OK && (tfile || pfile)))
 		goto out;       /* nothing to write; files stay as they were */
-	if ((tf = open_memstream(&tbuf, &tlen)) == NULL ||
-	    (pf = open_memstream(&pbuf, &plen)) == NULL) {
-		cli_error("provider", "out of memory");
+	if (template_render(cli, p, sets, nsets, &tbuf, &tlen, &pbuf, &plen) < 0) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	errbuf_clear(&why);
-	if (provider_template_write(tf, pf, p, sets, nsets,
-				    config_get_version(cli_config(cli), "postfix_compatibility"),
-				    &why) < 0) {
-		fclose(tf);
-		fclose(pf);
-		cli_error("provider", "%s", why.msg);
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	fclose(tf);
-	fclose(pf);
 	if (tfile) {
-		if (write_file(tfile, tbuf, tlen) < 0) {
+		/* mode 0600, as mkstemp left it before util/file */
+		if (file_write_atomic(tfile, tbuf, tlen, 0600, (gid_t)-1, NULL) < 0) {
 			cli_error("provider", "%s: %s", tfile, strerror(errno));
 			rc = EXIT_FAIL;
-		} else if (write_file(pfile, pbuf, plen) < 0) {
+		} else if (file_write_atomic(pfile, pbuf, plen, 0600, (gid_t)-1, NULL) < 0) {
 			cli_error("provider", "%s: %s", pfile, strerror(errno));
 			rc = EXIT_FAIL;
 		}
@@ -481,31 +476,15 @@ out:
 
 static int read_all(const char *path, char **text, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	enum file_status st;
+	struct errbuf why;
+	int err = 0;
 
-	if (fp == NULL) {
-		cli_error("provider", "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((buf = malloc(PROVIDER_CLI_MAX_FILE + 1)) == NULL) {
-		fclose(fp);
-		cli_error("provider", "out of memory");
-		return -1;
-	}
-	n = fread(buf, 1, PROVIDER_CLI_MAX_FILE + 1, fp);
-	if (ferror(fp) || n > PROVIDER_CLI_MAX_FILE) {
-		cli_error("provider", "%s: %s", path, ferror(fp) ? "read error" : "too large");
-		fclose(fp);
-		free(buf);
-		return -1;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	return 0;
+	if ((st = file_read(path, PROVIDER_CLI_MAX_FILE, text, len, &err)) == FILE_OK)
+		return 0;
+	file_read_why(st, path, PROVIDER_CLI_MAX_FILE, err, &why);
+	cli_error("provider", "%s", why.msg);
+	return -1;
 }
 
 struct finding {
@@ -530,15 +509,84 @@ static void report(struct finding *f, const char *kind, const char *domain,
 		f->count++;
 	if (f->json) {
 		printf("{\"kind\":\"%s\",\"domain\":", kind);
-		cli_json_string(stdout, domain ? domain : "");
+		json_fput_str(stdout, domain ? domain : "", JSON_LATIN1);
 		printf(",\"host\":");
-		cli_json_string(stdout, host ? host : "");
+		json_fput_str(stdout, host ? host : "", JSON_LATIN1);
 		printf(",\"message\":");
-		cli_json_string(stdout, msg);
+		json_fput_str(stdout, msg, JSON_LATIN1);
 		printf("}\n");
 	} else {
 		printf("%-10s %s\n", kind, msg);
 	}
+}
+
+/* The findings of one transport pin: its hosts against the MX hosts,
+ * and its tls_policy lines against the provider's template. */
+static void check_pin(struct finding *f, const struct provider_pin *pin,
+		      const struct provider_mxset *mx, const struct catalog *cat,
+		      const struct provider *prov, const struct policyfile_entry *pe,
+		      size_t npe, int *used, const char *tpath, const char *ppath)
+{
+	const char *pol = prov ? (prov->pin ? prov->pin : prov->policy) : NULL;
+	size_t before = f->count;
+
+	if (mx->status != DNS_STATUS_DATA || mx->null_mx) {
+		report(f, "no-mx", pin->domain, NULL, "%s (%s:%u): MX lookup: %s%s",
+		       pin->domain, tpath, pin->line,
+		       mx->null_mx ? "null MX" : dns_status_name(mx->status),
+		       mx->status == DNS_STATUS_SERVFAIL || mx->status == DNS_STATUS_TIMEOUT ||
+		       mx->status == DNS_STATUS_ERROR ? " (not judged)" : "");
+		return;
+	}
+	for (size_t k = 0; k < pin->nhosts; k++) {
+		int found = 0;
+
+		for (size_t m = 0; m < mx->nhosts; m++)
+			found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
+		if (!found)
+			report(f, "stale", pin->domain, pin->hosts[k], "%s: pinned [%s] is no "
+			       "longer an MX host (MX now:%s%s)", pin->domain, pin->hosts[k],
+			       mx->nhosts ? " " : " none", mx->nhosts ? mx->hosts[0] : "");
+	}
+	for (size_t m = 0; m < mx->nhosts; m++) {
+		int found = 0;
+
+		for (size_t k = 0; k < pin->nhosts; k++)
+			found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
+		if (!found)
+			report(f, "missing", pin->domain, mx->hosts[m], "%s: MX host %s is not "
+			       "pinned", pin->domain, mx->hosts[m]);
+		if (prov && catalog_match_host(cat,
+					       mx->hosts[m], NULL) != prov)
+			report(f, "elsewhere", pin->domain, mx->hosts[m], "%s: MX host %s "
+			       "does not belong to %s", pin->domain, mx->hosts[m], prov->id);
+	}
+	for (size_t k = 0; k < pin->nhosts; k++) {
+		char key[PROVIDER_HOST_MAX + 2];
+		size_t e;
+
+		snprintf(key, sizeof(key), "[%.*s]", PROVIDER_HOST_MAX - 3, pin->hosts[k]);
+		for (e = 0; e < npe; e++)
+			if (strcasecmp(pe[e].key, key) == 0)
+				break;
+		if (e == npe) {
+			report(f, "no-policy", pin->domain, pin->hosts[k], "%s: no tls_policy "
+			       "line for %s in %s", pin->domain, key, ppath);
+			continue;
+		}
+		used[e] = 1;
+		if (pol) {
+			char *have = policy_format(pe[e].policy);
+
+			if (have && strcmp(have, pol) != 0)
+				report(f, "differs", pin->domain, pin->hosts[k], "%s (%s:%u): "
+				       "\"%s\", %s's template is \"%s\"", key, ppath, pe[e].line,
+				       have, prov->id, pol);
+			free(have);
+		}
+	}
+	if (f->count == before)
+		report(f, "ok", pin->domain, NULL, "%s: pins match the MX hosts", pin->domain);
 }
 
 static int provider_check(struct cli *cli, const char *tpath, const char *ppath,
@@ -588,70 +636,9 @@ static int provider_check(struct cli *cli, const char *tpath, const char *ppath,
 		provider_mx_lookup(provider_service_dns(lk.svc), items[i].domain, mx_done, &items[i]);
 	}
 	lookups_run(&lk);
-	for (size_t i = 0; i < npins; i++) {
-		const struct provider_pin *pin = &pins[i];
-		const struct provider_mxset *mx = &items[i].mx;
-		const char *pol = prov ? (prov->pin ? prov->pin : prov->policy) : NULL;
-		size_t before = f.count;
-
-		if (mx->status != DNS_STATUS_DATA || mx->null_mx) {
-			report(&f, "no-mx", pin->domain, NULL, "%s (%s:%u): MX lookup: %s%s",
-			       pin->domain, tpath, pin->line,
-			       mx->null_mx ? "null MX" : dns_status_name(mx->status),
-			       mx->status == DNS_STATUS_SERVFAIL || mx->status == DNS_STATUS_TIMEOUT ||
-			       mx->status == DNS_STATUS_ERROR ? " (not judged)" : "");
-			continue;
-		}
-		for (size_t k = 0; k < pin->nhosts; k++) {
-			int found = 0;
-
-			for (size_t m = 0; m < mx->nhosts; m++)
-				found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
-			if (!found)
-				report(&f, "stale", pin->domain, pin->hosts[k], "%s: pinned [%s] is no "
-				       "longer an MX host (MX now:%s%s)", pin->domain, pin->hosts[k],
-				       mx->nhosts ? " " : " none", mx->nhosts ? mx->hosts[0] : "");
-		}
-		for (size_t m = 0; m < mx->nhosts; m++) {
-			int found = 0;
-
-			for (size_t k = 0; k < pin->nhosts; k++)
-				found |= strcasecmp(mx->hosts[m], pin->hosts[k]) == 0;
-			if (!found)
-				report(&f, "missing", pin->domain, mx->hosts[m], "%s: MX host %s is not "
-				       "pinned", pin->domain, mx->hosts[m]);
-			if (prov && catalog_match_host(provider_service_catalog(lk.svc),
-						       mx->hosts[m], NULL) != prov)
-				report(&f, "elsewhere", pin->domain, mx->hosts[m], "%s: MX host %s "
-				       "does not belong to %s", pin->domain, mx->hosts[m], prov->id);
-		}
-		for (size_t k = 0; k < pin->nhosts; k++) {
-			char key[PROVIDER_HOST_MAX + 2];
-			size_t e;
-
-			snprintf(key, sizeof(key), "[%.*s]", PROVIDER_HOST_MAX - 3, pin->hosts[k]);
-			for (e = 0; e < npe; e++)
-				if (strcasecmp(pe[e].key, key) == 0)
-					break;
-			if (e == npe) {
-				report(&f, "no-policy", pin->domain, pin->hosts[k], "%s: no tls_policy "
-				       "line for %s in %s", pin->domain, key, ppath);
-				continue;
-			}
-			used[e] = 1;
-			if (pol) {
-				char *have = policy_format(pe[e].policy);
-
-				if (have && strcmp(have, pol) != 0)
-					report(&f, "differs", pin->domain, pin->hosts[k], "%s (%s:%u): "
-					       "\"%s\", %s's template is \"%s\"", key, ppath, pe[e].line,
-					       have, prov->id, pol);
-				free(have);
-			}
-		}
-		if (f.count == before)
-			report(&f, "ok", pin->domain, NULL, "%s: pins match the MX hosts", pin->domain);
-	}
+	for (size_t i = 0; i < npins; i++)
+		check_pin(&f, &pins[i], &items[i].mx, provider_service_catalog(lk.svc), prov,
+			  pe, npe, used, tpath, ppath);
 	for (size_t e = 0; e < npe; e++)
 		if (!used[e] && pe[e].kind == POLICY_KEY_HOST && pe[e].key[0] == '[')
 			report(&f, "unused", NULL, pe[e].key, "%s (%s:%u) is pinned by no transport "
@@ -682,27 +669,31 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum { P_LIST = 1, P_MATCH, P_TEMPLATE };
+	static const struct cli_command subs[] = {
+		{ "list", NULL, NULL, P_LIST },
+		{ "match", NULL, NULL, P_MATCH },
+		{ "template", NULL, NULL, P_TEMPLATE },
+	};
+	const struct cli_command *c;
 	const char *tfile = NULL, *pfile = NULL, *sub;
-	int opt, check = 0, rest;
+	int opt, ec = EXIT_OK, check = 0, rest;
 	char **args;
 
 	/* GNU getopt permutes: options may come anywhere, the words stay in
 	 * order after optind. */
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, provider_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case O_CHECK: check = 1; break;
 		case O_TRANSPORT: tfile = optarg; break;
 		case O_TLSPOLICY: pfile = optarg; break;
-		case 'h':
-			provider_usage(stdout);
-			return EXIT_OK;
 		default:
-			provider_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		provider_usage(stderr);
 		return EXIT_USAGE;
@@ -713,21 +704,21 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 	(void)cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
-	if (strcmp(sub, "list") == 0) {
+	c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub);
+	switch (c ? c->id : 0) {
+	case P_LIST:
 		if (rest != 0 || check || tfile || pfile) {
 			provider_usage(stderr);
 			return EXIT_USAGE;
 		}
 		return provider_list(cli);
-	}
-	if (strcmp(sub, "match") == 0) {
+	case P_MATCH:
 		if (check || tfile || pfile) {
 			provider_usage(stderr);
 			return EXIT_USAGE;
 		}
 		return provider_match(cli, rest, args);
-	}
-	if (strcmp(sub, "template") == 0) {
+	case P_TEMPLATE:
 		if (check) {
 			if (rest < 2 || rest > 3 || tfile || pfile) {
 				provider_usage(stderr);
@@ -740,6 +731,8 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		return provider_template(cli, args[0], rest - 1, args + 1, tfile, pfile);
+	default:
+		break;
 	}
 	cli_error("provider", "unknown subcommand \"%s\" (list, match, template)", sub);
 	return EXIT_USAGE;

@@ -14,6 +14,7 @@
  * 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
@@ -66,13 +67,13 @@ static void print_reply(const struct cli *cli, const char *key, const char *sour
 		char *d = strndup(data, dlen), *r = strndup(reply, rlen);
 
 		printf("{\"key\":");
-		cli_json_string(stdout, key);
+		json_fput_str(stdout, key, JSON_LATIN1);
 		printf(",\"status\":\"%s\",\"source\":", kinds[k]);
-		cli_json_string(stdout, source);
+		json_fput_str(stdout, source, JSON_LATIN1);
 		printf(",\"data\":");
-		cli_json_string(stdout, d ? d : "");
+		json_fput_str(stdout, d ? d : "", JSON_LATIN1);
 		printf(",\"reply\":");
-		cli_json_string(stdout, r ? r : "");
+		json_fput_str(stdout, r ? r : "", JSON_LATIN1);
 		printf("}\n");
 		free(d);
 		free(r);
@@ -221,7 +222,16 @@ static int query_server(struct cli *cli, const char *spec, const char *name,
 	return rc;
 }
 
-int cmd_query(struct cli *cli, int argc, char **argv)
+/* What the command line asks for. */
+struct query_opts {
+	const char *server;   /* --server: ask a running daemon, else in-process */
+	const char *name;     /* --name: the map name */
+	char **keys;
+	int nkeys;
+};
+
+/* The command line into *o; -1 to go on, else the exit code. */
+static int query_parse(struct cli *cli, int argc, char **argv, struct query_opts *o)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -230,39 +240,52 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *server = NULL, *name = SOCKMAP_DEFAULT_NAME;
-	int opt;
+	int opt, ec = EXIT_OK;
 
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	memset(o, 0, sizeof(*o));
+	o->name = SOCKMAP_DEFAULT_NAME;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, query_usage,
+				    &ec)) > 0) {
 		switch (opt) {
 		case 's':
-			server = optarg;
+			o->server = optarg;
 			break;
 		case 'n':
-			name = optarg;
+			o->name = optarg;
 			break;
-		case 'h':
-			query_usage(stdout);
-			return EXIT_OK;
 		default:
-			query_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		query_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (*name == '\0' || strchr(name, ' ')) {
+	if (*o->name == '\0' || strchr(o->name, ' ')) {
 		cli_error("query", "--name: a map name has no spaces and is not empty");
 		return EXIT_USAGE;
 	}
-	if (server)
-		return query_server(cli, server, name, argc - optind, argv + optind);
+	o->keys = argv + optind;
+	o->nkeys = argc - optind;
+	return -1;
+}
+
+static int query_run(struct cli *cli, const struct query_opts *o)
+{
+	if (o->server)
+		return query_server(cli, o->server, o->name, o->nkeys, o->keys);
 	/* Settings errors surface here (cli_config exits on them). */
 	cli_config(cli);
 	log_set_verbose(cli->verbose > 1 ? cli->verbose - 1 : 0);
-	return query_local(cli, argc - optind, argv + optind);
+	return query_local(cli, o->nkeys, o->keys);
+}
+
+int cmd_query(struct cli *cli, int argc, char **argv)
+{
+	struct query_opts o = { NULL, NULL, NULL, 0 };
+	int rc = query_parse(cli, argc, argv, &o);
+
+	return rc >= 0 ? rc : query_run(cli, &o);
 }

@@ -33,6 +33,7 @@
  * failed; 2 usage.
  */
 #include "cli/cli.h"
+#include "util/json.h"
 #include "dane/rr.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
@@ -101,16 +102,16 @@ static void print_view(const struct cli *cli, const struct sts_view *v)
 
 	if (cli->json) {
 		printf("{\"domain\":");
-		cli_json_string(stdout, v->domain);
+		json_fput_str(stdout, v->domain, JSON_LATIN1);
 		printf(",\"status\":\"%s\"", v->status);
 		if (pol) {
 			printf(",\"id\":");
-			cli_json_string(stdout, v->id);
+			json_fput_str(stdout, v->id, JSON_LATIN1);
 			printf(",\"mode\":\"%s\",\"max_age\":%lu,\"mx\":[",
 			       sts_mode_name(pol->mode), pol->max_age);
 			for (size_t i = 0; i < pol->nmx; i++) {
 				printf("%s", i ? "," : "");
-				cli_json_string(stdout, pol->mx[i]);
+				json_fput_str(stdout, pol->mx[i], JSON_LATIN1);
 			}
 			printf("],\"fetched\":%lld,\"expires\":%lld",
 			       (long long)v->fetched, (long long)v->expires);
@@ -121,11 +122,11 @@ static void print_view(const struct cli *cli, const struct sts_view *v)
 		}
 		printf(",\"answer\":");
 		if (v->answer)
-			cli_json_string(stdout, v->answer);
+			json_fput_str(stdout, v->answer, JSON_LATIN1);
 		else
 			printf("null");
 		printf(",\"reason\":");
-		cli_json_string(stdout, v->reason ? v->reason : "");
+		json_fput_str(stdout, v->reason ? v->reason : "", JSON_LATIN1);
 		printf("}\n");
 		return;
 	}
@@ -480,29 +481,51 @@ out:
 	return rc;
 }
 
+static int sts_show(struct cli *cli, int argc, char **argv)
+{
+	return sts_show_flush(cli, 0, argc, argv);
+}
+
+static int sts_flush(struct cli *cli, int argc, char **argv)
+{
+	return sts_show_flush(cli, 1, argc, argv);
+}
+
+static int sts_refresh_cmd(struct cli *cli, int argc, char **argv)
+{
+	if (argc == 0) {
+		cli_error("sts", "refresh needs at least one DOMAIN");
+		return EXIT_USAGE;
+	}
+	return sts_refresh(cli, argc, argv);
+}
+
 int cmd_sts(struct cli *cli, int argc, char **argv)
 {
+	static const struct cli_command subs[] = {
+		{ "refresh", sts_refresh_cmd, NULL, 0 },
+		{ "show", sts_show, NULL, 0 },
+		{ "flush", sts_flush, NULL, 0 },
+	};
+	const struct cli_command *c;
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub;
-	int opt, n;
+	int opt, ec = EXIT_OK, n;
 
 	/* options may come before or after the subcommand and domains */
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, sts_usage,
+				    &ec)) > 0) {
 		switch (opt) {
-		case 'h':
-			sts_usage(stdout);
-			return EXIT_OK;
 		default:
-			sts_usage(stderr);
-			return EXIT_USAGE;
+			break;
 		}
 	}
+	if (opt == CLI_OPT_EXIT)
+		return ec;
 	if (optind >= argc) {
 		sts_usage(stderr);
 		return EXIT_USAGE;
@@ -515,17 +538,8 @@ int cmd_sts(struct cli *cli, int argc, char **argv)
 		cli_error("sts", "more than %d domains", STS_CLI_MAX_DOMAINS);
 		return EXIT_USAGE;
 	}
-	if (strcmp(sub, "refresh") == 0) {
-		if (n == 0) {
-			cli_error("sts", "refresh needs at least one DOMAIN");
-			return EXIT_USAGE;
-		}
-		return sts_refresh(cli, n, argv + optind + 1);
-	}
-	if (strcmp(sub, "show") == 0)
-		return sts_show_flush(cli, 0, n, argv + optind + 1);
-	if (strcmp(sub, "flush") == 0)
-		return sts_show_flush(cli, 1, n, argv + optind + 1);
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) != NULL)
+		return c->fn(cli, n, argv + optind + 1);
 	cli_error("sts", "unknown subcommand \"%s\" (refresh, show, flush)", sub);
 	return EXIT_USAGE;
 }

@@ -35,6 +35,7 @@
 #include "tlsrpt/tally.h"
 #include "tlsrpt/txt.h"
 #include "util/config.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <curl/curl.h>
@@ -835,7 +836,7 @@ static int status_row(void *arg, char *const *c, int n)
 			if (i == 6)
 				printf("%s", c[i]);
 			else
-				cli_json_string(stdout, c[i]);
+				json_fput_str(stdout, c[i], JSON_LATIN1);
 		}
 		printf("}\n");
 	} else {

@@ -28,6 +28,8 @@
 #include "tlsrpt/db.h"
 #include "tlsrpt/intake.h"
 #include "util/config.h"
+#include "util/file.h"
+#include "util/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -39,46 +41,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static int read_all(int fd, char **out, size_t *len, struct errbuf *why)
-{
-	size_t cap = 65536, n = 0;
-	char *b = malloc(cap);
-
-	if (b == NULL)
-		return errbuf_set(why, "out of memory");
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > TLSRPT_INTAKE_MAX) {
-				free(b);
-				return errbuf_set(why, "input larger than %d bytes", TLSRPT_INTAKE_MAX);
-			}
-			if ((nb = realloc(b, cap * 2)) == NULL) {
-				free(b);
-				return errbuf_set(why, "out of memory");
-			}
-			b = nb;
-			cap *= 2;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(b);
-			return errbuf_set(why, "read: %s", strerror(errno));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = b;
-	*len = n;
-	return 0;
-}
 
 static int own_domain(const char *list, const char *d)
 {
@@ -141,23 +103,40 @@ static void print_result(const char *name, int rc, const struct tlsrpt_rx *rx,
 	}
 }
 
-static int do_fd(struct store *st, const struct config *cfg, const char *name, int fd)
+/* One input from fp (util/file's reader: at most TLSRPT_INTAKE_MAX). */
+static int do_stream(struct store *st, const struct config *cfg, const char *name, FILE *fp)
 {
 	struct errbuf why = { 0 };
 	struct tlsrpt_rx rx;
 	char *data = NULL;
 	size_t len = 0;
-	int rc;
+	int rc, err = 0;
+	enum file_status fs;
 
 	memset(&rx, 0, sizeof(rx));
-	if (read_all(fd, &data, &len, &why) < 0) {
-		cli_error("tlsrpt intake", "%s: %s (nothing stored)", name, why.msg);
+	if ((fs = file_read_stream(fp, TLSRPT_INTAKE_MAX, &data, &len, &err)) != FILE_OK) {
+		file_read_why(fs, name, TLSRPT_INTAKE_MAX, err, &why);
+		cli_error("tlsrpt intake", "%s (nothing stored)", why.msg);
 		return -1;
 	}
 	rc = intake_one(st, cfg, data, len, &rx, &why);
 	print_result(name, rc, &rx, &why);
 	tlsrpt_rx_free(&rx);
 	free(data);
+	return rc;
+}
+
+static int do_path(struct store *st, const struct config *cfg, const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	int rc;
+
+	if (fp == NULL) {
+		cli_error("tlsrpt intake", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = do_stream(st, cfg, path, fp);
+	fclose(fp);
 	return rc;
 }
 
@@ -175,18 +154,12 @@ static int do_maildir(struct store *st, const struct config *cfg, const char *di
 		return EXIT_FAIL;
 	}
 	while ((de = readdir(d)) != NULL) {
-		int fd, rc;
+		int rc;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/new/%s", dir, de->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			cli_error("tlsrpt intake", "%s: %s", path, strerror(errno));
-			bad++;
-			continue;
-		}
-		rc = do_fd(st, cfg, path, fd);
-		close(fd);
+		rc = do_path(st, cfg, path);
 		if (rc == -2) {
 			bad++;
 			continue; /* database: leave it in new/ for the next run */
@@ -211,11 +184,11 @@ static int summary_row(void *arg, char *const *c, int n)
 	(void)n;
 	if (cli->json) {
 		printf("{\"domain\":");
-		cli_json_string(stdout, c[0]);
+		json_fput_str(stdout, c[0], JSON_LATIN1);
 		printf(",\"mx\":");
-		cli_json_string(stdout, c[1]);
+		json_fput_str(stdout, c[1], JSON_LATIN1);
 		printf(",\"result\":");
-		cli_json_string(stdout, c[2]);
+		json_fput_str(stdout, c[2], JSON_LATIN1);
 		printf(",\"sessions\":%s,\"organizations\":%s}\n", c[3], c[4]);
 	} else {
 		printf("%-30s  %-36s  %-26s  %10s  %5s\n", c[0], c[1][0] ? c[1] : "-", c[2], c[3],
@@ -281,22 +254,13 @@ int cmd_tlsrpt_intake(struct cli *cli, int argc, char **argv)
 	} else if (maildir) {
 		rc = do_maildir(st, cfg, maildir);
 	} else if (optind >= argc || (argc - optind == 1 && strcmp(argv[optind], "-") == 0)) {
-		int r = do_fd(st, cfg, "stdin", 0);
+		int r = do_stream(st, cfg, "stdin", stdin);
 
 		rc = r >= 0 ? EXIT_OK : r == -2 ? 75 /* EX_TEMPFAIL: retried */ : EXIT_FAIL;
 	} else {
-		for (int i = optind; i < argc; i++) {
-			int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
-
-			if (fd < 0) {
-				cli_error("tlsrpt intake", "%s: %s", argv[i], strerror(errno));
+		for (int i = optind; i < argc; i++)
+			if (do_path(st, cfg, argv[i]) < 0)
 				rc = EXIT_FAIL;
-				continue;
-			}
-			if (do_fd(st, cfg, argv[i], fd) < 0)
-				rc = EXIT_FAIL;
-			close(fd);
-		}
 	}
 	store_close(st);
 	return rc;

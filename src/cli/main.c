@@ -11,26 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct command {
-	const char *name;
-	int (*fn)(struct cli *, int, char **);
-	const char *summary;
-};
-
 /* One line per subcommand (keep in the order of the help text). */
-static const struct command commands[] = {
-	{ "config", cmd_config, "print effective settings (like postconf)" },
-	{ "db", cmd_db, "create or check the policy table (db init, db check)" },
-	{ "policy", cmd_policy, "set/get/delete/list/import/export table rows" },
-	{ "postfix-config", cmd_postfix_config, "main.cf lines and Postfix table files" },
-	{ "serve", cmd_serve, "run the socketmap daemon Postfix queries" },
-	{ "query", cmd_query, "print the daemon's reply for keys (in-process or --server)" },
-	{ "logscan", cmd_logscan, "learn from Postfix logs which destinations take stronger TLS" },
-	{ "check", cmd_check, "DANE facts of domains and the answer the daemon would give" },
-	{ "sts", cmd_sts, "MTA-STS policy cache: refresh (discover now), show, flush" },
-	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA" },
-	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)" },
-	{ "tlsrpt", cmd_tlsrpt, "TLS reports (RFC 8460): collect, report, status, intake" },
+static const struct cli_command commands[] = {
+	{ "config", cmd_config, "print effective settings (like postconf)", 0 },
+	{ "db", cmd_db, "create or check the policy table (db init, db check)", 0 },
+	{ "policy", cmd_policy, "set/get/delete/list/import/export table rows", 0 },
+	{ "postfix-config", cmd_postfix_config, "main.cf lines and Postfix table files", 0 },
+	{ "serve", cmd_serve, "run the socketmap daemon Postfix queries", 0 },
+	{ "query", cmd_query, "print the daemon's reply for keys (in-process or --server)", 0 },
+	{ "logscan", cmd_logscan, "learn from Postfix logs which destinations take stronger TLS", 0 },
+	{ "check", cmd_check, "DANE facts of domains and the answer the daemon would give", 0 },
+	{ "sts", cmd_sts, "MTA-STS policy cache: refresh (discover now), show, flush", 0 },
+	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA", 0 },
+	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)", 0 },
+	{ "tlsrpt", cmd_tlsrpt, "TLS reports (RFC 8460): collect, report, status, intake", 0 },
 	/* COMMANDS: add new subcommands above this line */
 };
 
@@ -44,7 +38,7 @@ static void usage(FILE *out)
 		"socketmap.\n"
 		"\n"
 		"Commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < CLI_NCOMMANDS(commands); i++)
 		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out,
 		"\n"
@@ -62,6 +56,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	const struct cli_command *cmd;
 	struct cli cli;
 	int i, rc;
 
@@ -99,13 +94,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (strcmp(argv[i], commands[c].name) == 0) {
-			optind = 1;
-			rc = commands[c].fn(&cli, argc - i, argv + i);
-			config_free(cli.cfg);
-			return rc;
-		}
+	if ((cmd = cli_command_find(commands, CLI_NCOMMANDS(commands), argv[i])) != NULL) {
+		optind = 1;
+		rc = cmd->fn(&cli, argc - i, argv + i);
+		config_free(cli.cfg);
+		return rc;
 	}
 	fprintf(stderr, "tlspolicy: unknown command \"%s\"; see tlspolicy --help\n", argv[i]);
 	return EXIT_USAGE;

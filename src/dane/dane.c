@@ -13,6 +13,7 @@
 #include "dane/dane.h"
 #include "dane/dns.h"
 #include "engine/engine.h"
+#include "util/text.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -100,17 +101,6 @@ const char *dane_verdict_name(enum dane_verdict v)
 	case DANE_FAILED: return "lookup failed";
 	}
 	return "?";
-}
-
-/* Copies with truncation (names are checked for length before). */
-static void copystr(char *dst, size_t dstlen, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 static int failed_status(enum dns_status st)
@@ -572,7 +562,7 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 			continue;
 		}
 		items[n].pref = pref;
-		copystr(items[n].host, sizeof(items[n].host), name);
+		text_copy(items[n].host, sizeof(items[n].host), name);
 		n++;
 	}
 	qsort(items, n, sizeof(*items), mx_cmp);

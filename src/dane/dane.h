@@ -45,6 +45,7 @@
 #ifndef TP_DANE_DANE_H
 #define TP_DANE_DANE_H
 
+#include <netinet/in.h>  /* INET6_ADDRSTRLEN */
 #include <stddef.h>
 #include "dane/dns.h"
 #include "dane/rr.h"
@@ -88,7 +89,7 @@ struct dane_host {
 	unsigned pref;
 	struct dane_rrset a, aaaa;
 	size_t naddrs;
-	char addrs[DANE_MAX_ADDRS][46];
+	char addrs[DANE_MAX_ADDRS][INET6_ADDRSTRLEN];
 	/* TLSA at the expanded name (only when the host is a CNAME) and at
 	 * the original name; `tlsa` is the one whose records count. */
 	struct dane_rrset tlsa_canon, tlsa_orig;

@@ -17,6 +17,7 @@
  */
 #include "dane/dns.h"
 #include "util/config.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
@@ -201,35 +202,15 @@ out:
 /* Reads the whole file (at most max bytes) into a NUL-terminated buffer. */
 static char *slurp(const char *path, size_t max, struct errbuf *why)
 {
-	FILE *fp = fopen(path, "r");
 	char *text;
 	size_t n;
+	int err = 0;
 
-	if (fp == NULL) {
-		errbuf_set(why, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if ((text = malloc(max + 1)) == NULL) {
-		fclose(fp);
-		errbuf_set(why, "%s: out of memory", path);
-		return NULL;
-	}
-	n = fread(text, 1, max + 1, fp);
-	if (ferror(fp)) {
-		errbuf_set(why, "%s: read error", path);
-		goto fail;
-	}
-	if (n > max) {
-		errbuf_set(why, "%s: larger than %d bytes", path, DNS_TA_MAX_FILE);
-		goto fail;
-	}
-	fclose(fp);
-	text[n] = '\0';
+	enum file_status st = file_read(path, max, &text, &n, &err);
+
+	if (st != FILE_OK)
+		file_read_why(st, path, max, err, why);
 	return text;
-fail:
-	fclose(fp);
-	free(text);
-	return NULL;
 }
 
 /* 1 when the record text has a DS or DNSKEY type field. */

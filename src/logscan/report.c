@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json.h"
 #include "util/log.h"
 
 #define TABLE_NAME_MAX 48    /* widest DOMAIN column */
@@ -332,58 +333,6 @@ void logscan_print_table(FILE *out, const struct logscan *ls,
 
 /* ---- JSON ------------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at p (of n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	if (n < len)
-		return 0;
-	cp = p[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k;
-
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\r': fputs("\\r", out); break;
-		default:
-			if (p[i] < 0x20 || p[i] == 0x7f) {
-				fprintf(out, "\\u%04x", p[i]);
-			} else if (p[i] < 0x80) {
-				fputc(p[i], out);
-			} else if ((k = utf8_len(p + i, n - i)) != 0) {
-				fwrite(p + i, 1, k, out);
-				i += k - 1;
-			} else {
-				fputs("\\ufffd", out);
-			}
-		}
-	}
-	fputc('"', out);
-}
-
 static void json_time(FILE *out, time_t t)
 {
 	struct tm tm;
@@ -427,7 +376,7 @@ static void json_names(FILE *out, const struct logscan *ls, const uint16_t *ids,
 	fputc('{', out);
 	for (int i = 0; i < n && counts[i]; i++) {
 		fputs(first ? "" : ", ", out);
-		json_str(out, logscan_tls_name(ls, ids[i]));
+		json_fput_str(out, logscan_tls_name(ls, ids[i]), 0);
 		fprintf(out, ": %lu", counts[i]);
 		first = 0;
 	}
@@ -470,7 +419,7 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 
 		fputs(i ? ",\n    {\n" : "\n    {\n", out);
 		fputs("      \"domain\": ", out);
-		json_str(out, d->name);
+		json_fput_str(out, d->name, 0);
 		fputs(",\n", out);
 		json_tally(out, &d->t, "      ");
 		fputs(",\n      \"share\": {\"verified\": ", out);
@@ -492,7 +441,7 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 			const struct logscan_mx *mx = logscan_mx(ls, m);
 
 			fputs(first ? "\n        {\"host\": " : ",\n        {\"host\": ", out);
-			json_str(out, logscan_host_name(ls, mx->host));
+			json_fput_str(out, logscan_host_name(ls, mx->host), 0);
 			fputs(",\n", out);
 			json_tally(out, &mx->t, "         ");
 			fputs("}", out);
@@ -501,26 +450,26 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		fputs(first ? "],\n" : "\n      ],\n", out);
 		fputs("      \"current_policy\": ", out);
 		if (r->has_current) {
-			json_str(out, r->current_text ? r->current_text : "");
+			json_fput_str(out, r->current_text ? r->current_text : "", 0);
 			fputs(",\n      \"current_key\": ", out);
-			json_str(out, r->current_key);
+			json_fput_str(out, r->current_key, 0);
 		} else {
 			fputs("null,\n      \"current_key\": null", out);
 		}
 		if (r->published[0]) {
 			fputs(",\n      \"published\": ", out);
-			json_str(out, r->published);
+			json_fput_str(out, r->published, 0);
 		}
 		fputs(",\n      \"suggestion\": ", out);
 		if (r->has_suggestion) {
 			char tmp[POLICY_MAX_TEXT];
 
-			json_str(out, logscan_suggestion_text(r, tmp, sizeof(tmp)));
+			json_fput_str(out, logscan_suggestion_text(r, tmp, sizeof(tmp)), 0);
 		} else {
 			fputs("null", out);
 		}
 		fputs(",\n      \"reason\": ", out);
-		json_str(out, r->reason);
+		json_fput_str(out, r->reason, 0);
 		fputs("\n    }", out);
 	}
 	fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);

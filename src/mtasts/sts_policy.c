@@ -5,6 +5,7 @@
  */
 #include "mtasts/sts_policy.h"
 #include "mtasts/sts_util.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,38 +23,6 @@ const char *sts_mode_name(enum sts_mode mode)
 		return "none";
 	}
 	return "?";
-}
-
-/* Length of the valid RFC 3629 multi-byte sequence at s (2..4), else 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 static int is_wsp(unsigned char c)
@@ -78,7 +47,7 @@ static int check_value(unsigned lineno, const unsigned char *v, size_t n,
 			i++;
 		} else if (c == ' ') {
 			i++; /* never first or last: the caller stripped WSP */
-		} else if (c >= 0x80 && (k = utf8_seq_len(v + i, n - i)) > 0) {
+		} else if (c >= 0x80 && (k = text_utf8_seq(v + i, n - i)) > 0) {
 			i += k;
 		} else if (c >= 0x80) {
 			return errbuf_set(why, "line %u: invalid UTF-8 at byte 0x%02x",

@@ -226,6 +226,91 @@ void policyfile_report_free(struct policyfile_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
+/* The logical line being joined from its physical lines. */
+struct joiner {
+	char *logical;
+	size_t llen;
+	unsigned lstart;   /* its first physical line, 0: none */
+	int lbad;          /* the current logical line already failed */
+};
+
+/* One physical line (line[0..plen), without its newline); 1 when the
+ * reader failed fatally. */
+static int join_line(struct reader *r, struct joiner *j, const char *line, size_t plen,
+		     unsigned lineno)
+{
+	char reason[128];
+	size_t skip;
+	const char *nul;
+	int cont;
+
+	for (skip = 0; skip < plen && (line[skip] == ' ' || line[skip] == '\t' ||
+				       line[skip] == '\r'); skip++)
+		;
+	cont = skip > 0 && skip < plen && line[skip] != '#';
+	if (!cont && skip < plen && line[skip] != '#' && j->lstart != 0) {
+		/* a new logical line ends the previous one */
+		j->logical[j->llen] = '\0';
+		if (!j->lbad)
+			add_entry(r, j->lstart, j->logical);
+		j->lstart = 0;
+		if (r->fatal)
+			return 1;
+	}
+	if ((nul = memchr(line, '\0', plen)) != NULL) {
+		snprintf(reason, sizeof(reason), "NUL byte at column %zu",
+			 (size_t)(nul - line) + 1);
+		fail(r, lineno, reason);
+		if (skip < plen && line[skip] == '#')
+			return 0;       /* a comment: nothing else lost */
+		if (!cont)
+			j->lstart = 0;  /* this line is dropped */
+		j->lbad = 1;            /* with its continuation lines */
+		return 0;
+	}
+	while (plen > 0 && (line[plen - 1] == '\r' || line[plen - 1] == ' ' ||
+			    line[plen - 1] == '\t'))
+		plen--;
+	if (skip >= plen || line[skip] == '#')
+		return 0;               /* blank or comment */
+	if (cont) {
+		if (j->lstart == 0) {
+			if (j->lbad)
+				return 0;   /* part of a line already reported */
+			fail(r, lineno, "continuation line (starts with "
+			     "whitespace) without a preceding line");
+			j->lbad = 1;        /* its own continuation lines: once */
+			return 0;
+		}
+		if (j->lbad)
+			return 0;
+		if (j->llen + 1 + (plen - skip) > POLICYFILE_MAX_LINE) {
+			snprintf(reason, sizeof(reason), "logical line longer "
+				 "than %d bytes", POLICYFILE_MAX_LINE);
+			fail(r, j->lstart, reason);
+			j->lbad = 1;
+			return 0;
+		}
+		j->logical[j->llen++] = ' ';
+		memcpy(j->logical + j->llen, line + skip, plen - skip);
+		j->llen += plen - skip;
+		return 0;
+	}
+	j->lbad = 0;
+	if (plen > POLICYFILE_MAX_LINE) {
+		snprintf(reason, sizeof(reason), "logical line longer than %d "
+			 "bytes", POLICYFILE_MAX_LINE);
+		fail(r, lineno, reason);
+		j->lbad = 1;
+		j->lstart = lineno;
+		return 0;
+	}
+	memcpy(j->logical, line, plen);
+	j->llen = plen;
+	j->lstart = lineno;
+	return 0;
+}
+
 int policyfile_parse_report(const char *text, size_t len, const char *origin,
 			    const struct policyfile_opts *opts,
 			    struct policyfile_entry **out, size_t *n,
@@ -233,16 +318,16 @@ int policyfile_parse_report(const char *text, size_t len, const char *origin,
 {
 	static const struct policyfile_opts no_opts;
 	struct reader r;
-	char *logical = NULL;
-	size_t llen = 0, pos = 0;
-	unsigned lineno = 0, lstart = 0;
-	int lbad = 0;      /* the current logical line already failed */
+	struct joiner j;
+	size_t pos = 0;
+	unsigned lineno = 0;
 	char reason[128];
 
 	*out = NULL;
 	*n = 0;
 	memset(rep, 0, sizeof(*rep));
 	memset(&r, 0, sizeof(r));
+	memset(&j, 0, sizeof(j));
 	r.origin = origin ? origin : "-";
 	r.opts = opts ? opts : &no_opts;
 	r.rep = rep;
@@ -252,94 +337,25 @@ int policyfile_parse_report(const char *text, size_t len, const char *origin,
 		fatal(&r, 0, reason);
 		goto done;
 	}
-	if ((logical = malloc(POLICYFILE_MAX_LINE + 1)) == NULL) {
+	if ((j.logical = malloc(POLICYFILE_MAX_LINE + 1)) == NULL) {
 		fatal(&r, 0, "out of memory");
 		goto done;
 	}
-
 	while (pos < len && !r.fatal) {
 		const char *line = text + pos;
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t plen = nl ? (size_t)(nl - line) : len - pos;
-		size_t skip;
-		const char *nul;
-		int cont;
 
 		pos += plen + (nl != NULL);
-		lineno++;
-		for (skip = 0; skip < plen && (line[skip] == ' ' ||
-					       line[skip] == '\t' ||
-					       line[skip] == '\r'); skip++)
-			;
-		cont = skip > 0 && skip < plen && line[skip] != '#';
-		if (!cont && skip < plen && line[skip] != '#' && lstart != 0) {
-			/* a new logical line ends the previous one */
-			logical[llen] = '\0';
-			if (!lbad)
-				add_entry(&r, lstart, logical);
-			lstart = 0;
-			if (r.fatal)
-				break;
-		}
-		if ((nul = memchr(line, '\0', plen)) != NULL) {
-			snprintf(reason, sizeof(reason), "NUL byte at column %zu",
-				 (size_t)(nul - line) + 1);
-			fail(&r, lineno, reason);
-			if (skip < plen && line[skip] == '#')
-				continue;       /* a comment: nothing else lost */
-			if (!cont)
-				lstart = 0;     /* this line is dropped */
-			lbad = 1;               /* with its continuation lines */
-			continue;
-		}
-		while (plen > 0 && (line[plen - 1] == '\r' ||
-				    line[plen - 1] == ' ' ||
-				    line[plen - 1] == '\t'))
-			plen--;
-		if (skip >= plen || line[skip] == '#')
-			continue;               /* blank or comment */
-		if (cont) {
-			if (lstart == 0) {
-				if (lbad)
-					continue;   /* part of a line already reported */
-				fail(&r, lineno, "continuation line (starts with "
-				     "whitespace) without a preceding line");
-				lbad = 1;   /* its own continuation lines: once */
-				continue;
-			}
-			if (lbad)
-				continue;
-			if (llen + 1 + (plen - skip) > POLICYFILE_MAX_LINE) {
-				snprintf(reason, sizeof(reason), "logical line longer "
-					 "than %d bytes", POLICYFILE_MAX_LINE);
-				fail(&r, lstart, reason);
-				lbad = 1;
-				continue;
-			}
-			logical[llen++] = ' ';
-			memcpy(logical + llen, line + skip, plen - skip);
-			llen += plen - skip;
-			continue;
-		}
-		lbad = 0;
-		if (plen > POLICYFILE_MAX_LINE) {
-			snprintf(reason, sizeof(reason), "logical line longer than %d "
-				 "bytes", POLICYFILE_MAX_LINE);
-			fail(&r, lineno, reason);
-			lbad = 1;
-			lstart = lineno;
-			continue;
-		}
-		memcpy(logical, line, plen);
-		llen = plen;
-		lstart = lineno;
+		if (join_line(&r, &j, line, plen, ++lineno))
+			break;
 	}
-	if (lstart != 0 && !lbad && !r.fatal) {
-		logical[llen] = '\0';
-		add_entry(&r, lstart, logical);
+	if (j.lstart != 0 && !j.lbad && !r.fatal) {
+		j.logical[j.llen] = '\0';
+		add_entry(&r, j.lstart, j.logical);
 	}
 done:
-	free(logical);
+	free(j.logical);
 	free(r.hash);
 	if (rep->errors > 0) {
 		policyfile_free(r.e, r.n);

@@ -102,13 +102,130 @@ static int digest(const unsigned char *d, size_t n, unsigned char out[FPRINT_SHA
 		? 0 : -1;
 }
 
+/* The subject alternative names (DNS, IP) and the subject CNs; -1 when
+ * memory ran out. */
+static int cert_names(X509 *x, struct cert_info *out)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	const X509_NAME *subj;
+	int idx;
+
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+
+		if (gn->type == GEN_DNS) {
+			if (out->ndns >= CERT_MAX_NAMES) {
+				out->nbad++;
+				continue;
+			}
+			if ((out->dns[out->ndns] = name_copy(ASN1_STRING_get0_data(gn->d.dNSName),
+							     ASN1_STRING_length(gn->d.dNSName),
+							     &out->nbad)) == NULL) {
+				GENERAL_NAMES_free(gens);
+				return -1;
+			}
+			out->ndns++;
+		} else if (gn->type == GEN_IPADD && out->nip < CERT_MAX_NAMES) {
+			const unsigned char *a = ASN1_STRING_get0_data(gn->d.iPAddress);
+			int alen = ASN1_STRING_length(gn->d.iPAddress);
+			char buf[INET6_ADDRSTRLEN] = "?";
+
+			if (alen == 4)
+				inet_ntop(AF_INET, a, buf, sizeof(buf));
+			else if (alen == 16)
+				inet_ntop(AF_INET6, a, buf, sizeof(buf));
+			if ((out->ip[out->nip] = strdup(buf)) == NULL) {
+				GENERAL_NAMES_free(gens);
+				return -1;
+			}
+			out->nip++;
+		}
+	}
+	if (gens)
+		GENERAL_NAMES_free(gens);
+	subj = X509_get_subject_name(x);
+	for (idx = -1; (idx = X509_NAME_get_index_by_NID(subj, NID_commonName, idx)) >= 0;) {
+		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+		unsigned char *u = NULL;
+		int ulen = ASN1_STRING_to_UTF8(&u, s);
+
+		if (ulen < 0 || out->ncn >= CERT_MAX_NAMES) {
+			out->nbad++;
+			continue;
+		}
+		out->cn[out->ncn] = name_copy(u, ulen, &out->nbad);
+		OPENSSL_free(u);
+		if (out->cn[out->ncn] == NULL)
+			return -1;
+		out->ncn++;
+	}
+	return 0;
+}
+
+/* Key type, size and (EC) curve. */
+static void cert_key(X509 *x, struct cert_info *out)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	const char *t;
+	int id;
+
+	if (pk == NULL)
+		return;
+	switch ((id = EVP_PKEY_get_base_id(pk))) {
+	case EVP_PKEY_RSA: t = "RSA"; break;
+	case EVP_PKEY_EC: t = "EC"; break;
+	case EVP_PKEY_DSA: t = "DSA"; break;
+	case EVP_PKEY_ED25519: t = "ED25519"; break;
+	case EVP_PKEY_ED448: t = "ED448"; break;
+	default: t = "other"; break;
+	}
+	snprintf(out->key_type, sizeof(out->key_type), "%s", t);
+	out->key_bits = EVP_PKEY_get_bits(pk);
+	if (id == EVP_PKEY_EC) {
+		char curve[sizeof(out->key_curve)];
+		size_t cl = 0;
+
+		if (EVP_PKEY_get_utf8_string_param(pk, "group", curve, sizeof(curve), &cl) == 1)
+			snprintf(out->key_curve, sizeof(out->key_curve), "%s", curve);
+	}
+}
+
+/* The DER of the certificate and of its public key, and their SHA-256
+ * digests. */
+static int cert_encode(X509 *x, struct cert_info *out, struct errbuf *why)
+{
+	unsigned char *p;
+	int len = i2d_X509(x, NULL);
+
+	if (len <= 0 || len > CERT_MAX_DER)
+		return errbuf_set(why, "certificate cannot be encoded (%d bytes)", len);
+	if ((out->der = malloc((size_t)len)) == NULL)
+		return errbuf_set(why, "out of memory");
+	p = out->der;
+	if (i2d_X509(x, &p) != len)
+		goto encfail;
+	out->derlen = (size_t)len;
+
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL);
+	if (len <= 0 || len > CERT_MAX_DER)
+		goto encfail;
+	if ((out->spki = malloc((size_t)len)) == NULL)
+		return errbuf_set(why, "out of memory");
+	p = out->spki;
+	if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p) != len)
+		goto encfail;
+	out->spkilen = (size_t)len;
+
+	if (digest(out->der, out->derlen, out->cert_sha256) < 0 ||
+	    digest(out->spki, out->spkilen, out->pkey_sha256) < 0)
+		return errbuf_set(why, "SHA-256 digest failed");
+	return 0;
+encfail:
+	return errbuf_set(why, "certificate or public key cannot be encoded");
+}
+
 int cert_info_from_x509(X509 *x, struct cert_info *out, struct errbuf *why)
 {
-	GENERAL_NAMES *gens;
-	const X509_NAME *subj;
-	EVP_PKEY *pk;
-	int len, idx;
-	unsigned char *p;
 	const ASN1_INTEGER *serial;
 	BIGNUM *bn;
 
@@ -136,113 +253,14 @@ int cert_info_from_x509(X509 *x, struct cert_info *out, struct errbuf *why)
 
 		snprintf(out->sig_alg, sizeof(out->sig_alg), "%s", sn ? sn : "unknown");
 	}
-
-	gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-	if (gens) {
-		for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
-			const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
-
-			if (gn->type == GEN_DNS) {
-				if (out->ndns >= CERT_MAX_NAMES) {
-					out->nbad++;
-					continue;
-				}
-				if ((out->dns[out->ndns] = name_copy(ASN1_STRING_get0_data(gn->d.dNSName),
-								     ASN1_STRING_length(gn->d.dNSName),
-								     &out->nbad)) == NULL)
-					goto nomem;
-				out->ndns++;
-			} else if (gn->type == GEN_IPADD && out->nip < CERT_MAX_NAMES) {
-				const unsigned char *a = ASN1_STRING_get0_data(gn->d.iPAddress);
-				int alen = ASN1_STRING_length(gn->d.iPAddress);
-				char buf[INET6_ADDRSTRLEN] = "?";
-
-				if (alen == 4)
-					inet_ntop(AF_INET, a, buf, sizeof(buf));
-				else if (alen == 16)
-					inet_ntop(AF_INET6, a, buf, sizeof(buf));
-				if ((out->ip[out->nip] = strdup(buf)) == NULL) {
-					GENERAL_NAMES_free(gens);
-					goto nomem;
-				}
-				out->nip++;
-			}
-		}
-		GENERAL_NAMES_free(gens);
-	}
-	subj = X509_get_subject_name(x);
-	for (idx = -1; (idx = X509_NAME_get_index_by_NID(subj, NID_commonName, idx)) >= 0;) {
-		const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
-		unsigned char *u = NULL;
-		int ulen = ASN1_STRING_to_UTF8(&u, s);
-
-		if (ulen < 0 || out->ncn >= CERT_MAX_NAMES) {
-			out->nbad++;
-			continue;
-		}
-		out->cn[out->ncn] = name_copy(u, ulen, &out->nbad);
-		OPENSSL_free(u);
-		if (out->cn[out->ncn] == NULL)
-			goto nomem;
-		out->ncn++;
-	}
-
-	if ((pk = X509_get0_pubkey(x)) != NULL) {
-		int id = EVP_PKEY_get_base_id(pk);
-		const char *t;
-
-		switch (id) {
-		case EVP_PKEY_RSA: t = "RSA"; break;
-		case EVP_PKEY_EC: t = "EC"; break;
-		case EVP_PKEY_DSA: t = "DSA"; break;
-		case EVP_PKEY_ED25519: t = "ED25519"; break;
-		case EVP_PKEY_ED448: t = "ED448"; break;
-		default: t = "other"; break;
-		}
-		snprintf(out->key_type, sizeof(out->key_type), "%s", t);
-		out->key_bits = EVP_PKEY_get_bits(pk);
-		if (id == EVP_PKEY_EC) {
-			char curve[sizeof(out->key_curve)];
-			size_t cl = 0;
-
-			if (EVP_PKEY_get_utf8_string_param(pk, "group", curve, sizeof(curve), &cl) == 1)
-				snprintf(out->key_curve, sizeof(out->key_curve), "%s", curve);
-		}
-	}
-
-	len = i2d_X509(x, NULL);
-	if (len <= 0 || len > CERT_MAX_DER) {
-		errbuf_set(why, "certificate cannot be encoded (%d bytes)", len);
+	if (cert_names(x, out) < 0) {
+		errbuf_set(why, "out of memory");
 		goto fail;
 	}
-	if ((out->der = malloc((size_t)len)) == NULL)
-		goto nomem;
-	p = out->der;
-	if (i2d_X509(x, &p) != len)
-		goto encfail;
-	out->derlen = (size_t)len;
-
-	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), NULL);
-	if (len <= 0 || len > CERT_MAX_DER)
-		goto encfail;
-	if ((out->spki = malloc((size_t)len)) == NULL)
-		goto nomem;
-	p = out->spki;
-	if (i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &p) != len)
-		goto encfail;
-	out->spkilen = (size_t)len;
-
-	if (digest(out->der, out->derlen, out->cert_sha256) < 0 ||
-	    digest(out->spki, out->spkilen, out->pkey_sha256) < 0) {
-		errbuf_set(why, "SHA-256 digest failed");
+	cert_key(x, out);
+	if (cert_encode(x, out, why) < 0)
 		goto fail;
-	}
 	return 0;
-encfail:
-	errbuf_set(why, "certificate or public key cannot be encoded");
-	goto fail;
-nomem:
-	errbuf_set(why, "out of memory");
 fail:
 	cert_info_free(out);
 	return -1;

@@ -12,6 +12,7 @@
  */
 #include "probe/probe.h"
 #include "probe/smtp_reply.h"
+#include "util/text.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -77,7 +78,7 @@ struct probe_req {
 	int dns_pending;
 	enum dns_sec sec_a, sec_aaaa;
 	int have_a, have_aaaa;
-	char addrs[PROBE_MAX_ADDRS][46];
+	char addrs[PROBE_MAX_ADDRS][INET6_ADDRSTRLEN];
 	size_t naddrs, next_addr;
 	int had_session;
 
@@ -131,19 +132,6 @@ static unsigned ms_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (long long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 	return ms < 0 ? 0 : (unsigned)ms;
-}
-
-/* Copies s into dst (size n), cut to fit. */
-static void scopy(char *dst, size_t n, const char *s)
-{
-	size_t l = strlen(s);
-
-	if (n == 0)
-		return;
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, s, l);
-	dst[l] = '\0';
 }
 
 static char *xstrdup(const char *s)
@@ -212,7 +200,7 @@ struct probe_ctx *probe_new(struct event_base *base, struct dns *dns,
 	if (ctx->max_parallel > PROBE_MAX_PARALLEL)
 		ctx->max_parallel = PROBE_MAX_PARALLEL;
 	if (opts && opts->helo && *opts->helo)
-		scopy(ctx->helo, sizeof(ctx->helo), opts->helo);
+		text_copy(ctx->helo, sizeof(ctx->helo), opts->helo);
 	else if (gethostname(ctx->helo, sizeof(ctx->helo) - 1) < 0 || ctx->helo[0] == '\0')
 		snprintf(ctx->helo, sizeof(ctx->helo), "localhost");
 	ctx->helo[sizeof(ctx->helo) - 1] = '\0';
@@ -406,21 +394,21 @@ struct probe_req *probe_start(struct probe_ctx *ctx,
 	buf_init(&req->in, PROBE_INBUF_MAX);
 	buf_init(&req->out, PROBE_OUTBUF_MAX);
 
-	scopy(res->host, sizeof(res->host), t->host ? t->host : "");
+	text_copy(res->host, sizeof(res->host), t->host ? t->host : "");
 	res->port = t->port ? t->port : 25;
 	if (t->servername)
-		scopy(res->servername, sizeof(res->servername), t->servername);
+		text_copy(res->servername, sizeof(res->servername), t->servername);
 	res->tlsa_sec = DNS_SEC_INDETERMINATE;
 	res->addr_sec = DNS_SEC_INDETERMINATE;
 	res->dane = "not-checked";
 	req->is_name = res->host[0] && !is_address(res->host);
 	if (req->is_name)
-		scopy(req->tlsa_base, sizeof(req->tlsa_base), res->host);
+		text_copy(req->tlsa_base, sizeof(req->tlsa_base), res->host);
 	else if (res->servername[0])
-		scopy(req->tlsa_base, sizeof(req->tlsa_base), res->servername);
+		text_copy(req->tlsa_base, sizeof(req->tlsa_base), res->servername);
 	for (size_t i = 0; t->addrs && i < t->naddrs && req->naddrs < PROBE_MAX_ADDRS; i++)
 		if (is_address(t->addrs[i]))
-			scopy(req->addrs[req->naddrs++], 46, t->addrs[i]);
+			text_copy(req->addrs[req->naddrs++], 46, t->addrs[i]);
 
 	req->prev = ctx->tail;
 	if (ctx->tail)
@@ -455,11 +443,11 @@ static enum dns_sec weaker(enum dns_sec a, enum dns_sec b)
 static void addr_answer(struct probe_req *req, const struct dns_answer *ans)
 {
 	for (size_t i = 0; i < ans->count && req->naddrs < PROBE_MAX_ADDRS; i++) {
-		char a[46];
+		char a[INET6_ADDRSTRLEN];
 
 		if (rr_addr(ans->qtype, ans->records[i].data, ans->records[i].len, a,
 			    sizeof(a), NULL) == 0)
-			scopy(req->addrs[req->naddrs++], 46, a);
+			text_copy(req->addrs[req->naddrs++], 46, a);
 	}
 }
 
@@ -474,7 +462,7 @@ static void dns_a_cb(void *arg, const struct dns_answer *ans)
 	req->sec_a = ans->sec;
 	if (ans->status == DNS_STATUS_DATA) {
 		/* A first: keep them ahead of AAAA records that came earlier */
-		char keep[PROBE_MAX_ADDRS][46];
+		char keep[PROBE_MAX_ADDRS][INET6_ADDRSTRLEN];
 		size_t nkeep = req->naddrs;
 
 		memcpy(keep, req->addrs, sizeof(keep));
@@ -569,7 +557,7 @@ static void begin(struct probe_req *req)
 		return;
 	}
 	if (req->naddrs == 0 && !req->is_name)
-		scopy(req->addrs[req->naddrs++], 46, res->host);
+		text_copy(req->addrs[req->naddrs++], 46, res->host);
 	if (ctx->dns) {
 		if (req->tlsa_base[0]) {
 			snprintf(res->tlsa_name, sizeof(res->tlsa_name), "_%u._tcp.%s",
@@ -603,7 +591,7 @@ static void begin(struct probe_req *req)
 		}
 		for (int fam = 0; fam < 2; fam++) {
 			for (p = ai; p && req->naddrs < PROBE_MAX_ADDRS; p = p->ai_next) {
-				char a[46];
+				char a[INET6_ADDRSTRLEN];
 				const void *src;
 				int dup = 0;
 
@@ -617,7 +605,7 @@ static void begin(struct probe_req *req)
 				for (size_t i = 0; i < req->naddrs; i++)
 					dup |= strcmp(req->addrs[i], a) == 0;
 				if (!dup)
-					scopy(req->addrs[req->naddrs++], 46, a);
+					text_copy(req->addrs[req->naddrs++], 46, a);
 			}
 		}
 		freeaddrinfo(ai);
@@ -880,9 +868,9 @@ static void tls_facts(struct probe_req *req)
 
 	res->tls = PROBE_TLS_OK;
 	res->ms_tls = ms_since(&req->t_step);
-	scopy(res->tls_version, sizeof(res->tls_version), SSL_get_version(req->ssl));
+	text_copy(res->tls_version, sizeof(res->tls_version), SSL_get_version(req->ssl));
 	if (c) {
-		scopy(res->cipher, sizeof(res->cipher), SSL_CIPHER_get_name(c));
+		text_copy(res->cipher, sizeof(res->cipher), SSL_CIPHER_get_name(c));
 		res->cipher_bits = SSL_CIPHER_get_bits(c, &alg);
 	}
 	res->nchain_sent = chain ? (size_t)sk_X509_num(chain) : 0;
@@ -910,12 +898,12 @@ static void tls_facts(struct probe_req *req)
 
 		cert_info_names(&res->chain[0], &names);
 		res->host_checked = 1;
-		scopy(res->host_checked_name, sizeof(res->host_checked_name),
+		text_copy(res->host_checked_name, sizeof(res->host_checked_name),
 		      req->is_name ? res->host : res->servername);
 		if (namematch_expand(w, 1, NULL, res->host_checked_name, &refs, NULL) == 0 &&
 		    namematch_check(&names, &refs, &cn, NULL)) {
 			res->host_match = 1;
-			scopy(res->host_match_name, sizeof(res->host_match_name), cn);
+			text_copy(res->host_match_name, sizeof(res->host_match_name), cn);
 		}
 	}
 
@@ -974,7 +962,7 @@ static void do_handshake(struct probe_req *req)
 			      : "handshake failed");
 		res->tls = PROBE_TLS_FAILED;
 		res->ms_tls = ms_since(&req->t_step);
-		scopy(res->tls_why, sizeof(res->tls_why), e);
+		text_copy(res->tls_why, sizeof(res->tls_why), e);
 		attempt_end(req, PROBE_OK, "TLS handshake failed");
 	}
 	}
@@ -1177,7 +1165,7 @@ static void next_address(struct probe_req *req)
 	a = req->addrs[req->next_addr++];
 	at = &res->attempts[res->nattempts++];
 	memset(at, 0, sizeof(*at));
-	scopy(at->addr, sizeof(at->addr), a);
+	text_copy(at->addr, sizeof(at->addr), a);
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, a, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		fam = AF_INET;

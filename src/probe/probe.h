@@ -39,6 +39,7 @@
 #ifndef TP_PROBE_PROBE_H
 #define TP_PROBE_PROBE_H
 
+#include <netinet/in.h>  /* INET6_ADDRSTRLEN */
 #include <stddef.h>
 #include "dane/dns.h"
 #include "dane/rr.h"
@@ -106,7 +107,7 @@ enum probe_tls {
 };
 
 struct probe_attempt {
-	char addr[46];
+	char addr[INET6_ADDRSTRLEN];
 	enum probe_status status;
 	char why[256];
 };
@@ -126,7 +127,7 @@ struct probe_result {
 	char servername[PROBE_HOST_MAX];   /* "" when no SNI */
 	enum probe_status status;
 	char why[ERRBUF_MAX];              /* status != OK: one line */
-	char addr[46];                     /* address of the session */
+	char addr[INET6_ADDRSTRLEN];       /* address of the session */
 	size_t nattempts;
 	struct probe_attempt attempts[PROBE_MAX_ADDRS];
 

@@ -6,6 +6,7 @@
  * UTF-8 by U+FFFD, so a hostile banner cannot break either output.
  */
 #include "probe/probe.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -13,76 +14,6 @@
 #include <time.h>
 
 #define REPORT_TEXT_MAX 300   /* bytes of one peer string shown in text */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need;
-}
-
-static void jstr(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-
-	fputc('"', out);
-	while (n > 0) {
-		size_t k;
-
-		switch (*p) {
-		case '"': fputs("\\\"", out); p++; n--; continue;
-		case '\\': fputs("\\\\", out); p++; n--; continue;
-		case '\n': fputs("\\n", out); p++; n--; continue;
-		case '\r': fputs("\\r", out); p++; n--; continue;
-		case '\t': fputs("\\t", out); p++; n--; continue;
-		default:
-			break;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(out, "\\u%04x", *p);
-			p++;
-			n--;
-			continue;
-		}
-		if ((k = utf8_len(p, n)) == 0) {
-			fputs("\\ufffd", out);
-			p++;
-			n--;
-			continue;
-		}
-		fwrite(p, 1, k, out);
-		p += k;
-		n -= k;
-	}
-	fputc('"', out);
-}
 
 static const char *show(char *buf, size_t len, const char *s)
 {
@@ -249,7 +180,7 @@ static void jlines(FILE *out, char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc(',', out);
-		jstr(out, v[i]);
+		json_fput_str(out, v[i], 0);
 	}
 	fputc(']', out);
 }
@@ -260,48 +191,48 @@ void probe_report_json(FILE *out, const struct probe_result *r)
 	time_t now = time(NULL);
 
 	fprintf(out, "{\"host\":");
-	jstr(out, r->host);
+	json_fput_str(out, r->host, 0);
 	fprintf(out, ",\"port\":%u,\"servername\":", r->port);
-	jstr(out, r->servername);
+	json_fput_str(out, r->servername, 0);
 	fprintf(out, ",\"status\":\"%s\",\"why\":", probe_status_name(r->status));
-	jstr(out, r->why);
+	json_fput_str(out, r->why, 0);
 	fprintf(out, ",\"address\":");
-	jstr(out, r->addr);
+	json_fput_str(out, r->addr, 0);
 	fprintf(out, ",\"attempts\":[");
 	for (size_t i = 0; i < r->nattempts; i++) {
 		fprintf(out, "%s{\"address\":", i ? "," : "");
-		jstr(out, r->attempts[i].addr);
+		json_fput_str(out, r->attempts[i].addr, 0);
 		fprintf(out, ",\"status\":\"%s\",\"why\":", probe_status_name(r->attempts[i].status));
-		jstr(out, r->attempts[i].why);
+		json_fput_str(out, r->attempts[i].why, 0);
 		fputc('}', out);
 	}
 	fprintf(out, "],\"address_dnssec\":\"%s\"", r->resolved_by_dns ? dns_sec_word(r->addr_sec) : "");
 	fprintf(out, ",\"banner_code\":%d,\"banner\":", r->banner_code);
 	jlines(out, r->banner, r->nbanner);
 	fprintf(out, ",\"ehlo_code\":%d,\"ehlo_greeting\":", r->ehlo_code);
-	jstr(out, r->ehlo_greeting);
+	json_fput_str(out, r->ehlo_greeting, 0);
 	fprintf(out, ",\"extensions\":");
 	jlines(out, r->ext, r->next);
 	fprintf(out, ",\"starttls_offered\":%s,\"tls\":\"%s\",\"tls_why\":",
 		r->starttls_offered ? "true" : "false", probe_tls_name(r->tls));
-	jstr(out, r->tls_why);
+	json_fput_str(out, r->tls_why, 0);
 	fprintf(out, ",\"extensions_tls\":");
 	jlines(out, r->ext_tls, r->next_tls);
 	fprintf(out, ",\"tls_version\":");
-	jstr(out, r->tls_version);
+	json_fput_str(out, r->tls_version, 0);
 	fprintf(out, ",\"cipher\":");
-	jstr(out, r->cipher);
+	json_fput_str(out, r->cipher, 0);
 	fprintf(out, ",\"cipher_bits\":%d,\"chain_sent\":%zu,\"chain\":[", r->cipher_bits,
 		r->nchain_sent);
 	for (size_t i = 0; i < r->nchain; i++) {
 		const struct cert_info *c = &r->chain[i];
 
 		fprintf(out, "%s{\"subject\":", i ? "," : "");
-		jstr(out, c->subject);
+		json_fput_str(out, c->subject, 0);
 		fprintf(out, ",\"issuer\":");
-		jstr(out, c->issuer);
+		json_fput_str(out, c->issuer, 0);
 		fprintf(out, ",\"serial\":");
-		jstr(out, c->serial);
+		json_fput_str(out, c->serial, 0);
 		fprintf(out, ",\"dns_names\":");
 		jlines(out, c->dns, c->ndns);
 		fprintf(out, ",\"common_names\":");
@@ -312,9 +243,9 @@ void probe_report_json(FILE *out, const struct probe_result *r)
 		fprintf(out, ",\"not_after\":\"%s\"", cert_time_format(c->not_after, t1, sizeof(t1)));
 		fprintf(out, ",\"validity\":\"%s\",\"key_type\":\"%s\",\"key_bits\":%d,\"key_curve\":",
 			validity_word(c, now), c->key_type, c->key_bits);
-		jstr(out, c->key_curve);
+		json_fput_str(out, c->key_curve, 0);
 		fprintf(out, ",\"signature\":");
-		jstr(out, c->sig_alg);
+		json_fput_str(out, c->sig_alg, 0);
 		fprintf(out, ",\"self_issued\":%s,\"ca\":%s", c->self_issued ? "true" : "false",
 			c->is_ca ? "true" : "false");
 		fprintf(out, ",\"sha256\":\"%s\"", (fp(c->cert_sha256, f1), f1));
@@ -322,7 +253,7 @@ void probe_report_json(FILE *out, const struct probe_result *r)
 	}
 	fprintf(out, "],\"verified\":%s,\"verify_error\":%ld,\"verify_why\":",
 		r->verified ? "true" : "false", r->verify_error);
-	jstr(out, r->tls == PROBE_TLS_OK ? r->verify_why : "");
+	json_fput_str(out, r->tls == PROBE_TLS_OK ? r->verify_why : "", 0);
 	fprintf(out, ",\"valid_for\":");
 	if (r->nchain > 0) {
 		const struct cert_info *c = &r->chain[0];
@@ -333,11 +264,11 @@ void probe_report_json(FILE *out, const struct probe_result *r)
 	}
 	fprintf(out, ",\"host_checked\":%s,\"host_checked_name\":",
 		r->host_checked ? "true" : "false");
-	jstr(out, r->host_checked_name);
+	json_fput_str(out, r->host_checked_name, 0);
 	fprintf(out, ",\"host_match\":%s,\"host_match_name\":", r->host_match ? "true" : "false");
-	jstr(out, r->host_match_name);
+	json_fput_str(out, r->host_match_name, 0);
 	fprintf(out, ",\"tlsa_name\":");
-	jstr(out, r->tlsa_name);
+	json_fput_str(out, r->tlsa_name, 0);
 	fprintf(out, ",\"tlsa_status\":\"%s\",\"tlsa_dnssec\":\"%s\",\"dane\":\"%s\",\"tlsa\":[",
 		r->tlsa_looked_up ? dns_status_name(r->tlsa_status) : "",
 		r->tlsa_looked_up ? dns_sec_word(r->tlsa_sec) : "", r->dane);
@@ -348,7 +279,7 @@ void probe_report_json(FILE *out, const struct probe_result *r)
 			t->rr.usage, t->rr.selector, t->rr.mtype);
 		hex(out, t->rr.data, t->rr.len);
 		fprintf(out, "\",\"usable\":%s,\"why_unusable\":", t->usable ? "true" : "false");
-		jstr(out, t->usable ? "" : t->why_unusable);
+		json_fput_str(out, t->usable ? "" : t->why_unusable, 0);
 		fprintf(out, ",\"match\":\"%s\",\"depth\":%d}",
 			r->tls != PROBE_TLS_OK ? "" :
 			t->match == TLSA_CHAIN_MATCH ? "match" :

@@ -9,6 +9,7 @@
 #include "provider/catalog.h"
 #include "policy/policy.h"
 #include "util/config.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -500,29 +501,17 @@ int catalog_load_file(struct catalog *cat, const char *path, int admin,
 		      int missing_ok, const struct policy_opts *popts,
 		      struct errbuf *why)
 {
-	FILE *fp = fopen(path, "rb");
 	char *text;
 	size_t n;
-	int rc;
+	int rc, err = 0;
 
-	if (fp == NULL) {
-		if (errno == ENOENT && missing_ok)
-			return 0;
-		return errbuf_set(why, "%s: %s", path, strerror(errno));
-	}
-	if ((text = malloc(CATALOG_MAX_FILE + 1)) == NULL) {
-		fclose(fp);
-		return errbuf_set(why, "out of memory");
-	}
-	n = fread(text, 1, CATALOG_MAX_FILE + 1, fp);
-	if (ferror(fp)) {
-		rc = errbuf_set(why, "%s: read error", path);
-	} else if (n > CATALOG_MAX_FILE) {
-		rc = errbuf_set(why, "%s: larger than %d bytes", path, CATALOG_MAX_FILE);
-	} else {
-		rc = catalog_parse(cat, text, n, path, admin, popts, why);
-	}
-	fclose(fp);
+	enum file_status st = file_read(path, CATALOG_MAX_FILE, &text, &n, &err);
+
+	if (st == FILE_ERR_OPEN && err == ENOENT && missing_ok)
+		return 0;
+	if (st != FILE_OK)
+		return file_read_why(st, path, CATALOG_MAX_FILE, err, why);
+	rc = catalog_parse(cat, text, n, path, admin, popts, why);
 	free(text);
 	return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "provider/provider.h"
 #include "dane/rr.h"
+#include "util/text.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -23,32 +24,20 @@ struct provider_mxq {
 	char domain[PROVIDER_HOST_MAX];
 };
 
-static void copy_str(char *dst, size_t n, const char *s)
-{
-	size_t l = strlen(s);
-
-	if (n == 0)
-		return;
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, s, l);
-	dst[l] = '\0';
-}
-
 void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain,
 				struct provider_mxset *out)
 {
 	memset(out, 0, sizeof(*out));
-	copy_str(out->domain, sizeof(out->domain), domain);
+	text_copy(out->domain, sizeof(out->domain), domain);
 	out->status = ans->status;
 	out->sec = ans->sec;
 	out->ttl = ans->ttl;
 	if (ans->why)
-		copy_str(out->why, sizeof(out->why), ans->why);
+		text_copy(out->why, sizeof(out->why), ans->why);
 	if (ans->status == DNS_STATUS_NODATA) {
 		out->implicit = 1;
 		out->nhosts = 1;
-		copy_str(out->hosts[0], sizeof(out->hosts[0]), domain);
+		text_copy(out->hosts[0], sizeof(out->hosts[0]), domain);
 		return;
 	}
 	if (ans->status != DNS_STATUS_DATA)
@@ -80,7 +69,7 @@ void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain
 			memcpy(out->hosts[k], out->hosts[k - 1], PROVIDER_HOST_MAX);
 			out->pref[k] = out->pref[k - 1];
 		}
-		copy_str(out->hosts[k], PROVIDER_HOST_MAX, host);
+		text_copy(out->hosts[k], PROVIDER_HOST_MAX, host);
 		out->pref[k] = pref;
 		out->nhosts++;
 	}
@@ -108,7 +97,7 @@ struct provider_mxq *provider_mx_lookup(struct dns *dns, const char *domain,
 		log_fatal("provider: out of memory");
 	q->cb = cb;
 	q->arg = arg;
-	copy_str(q->domain, sizeof(q->domain), domain);
+	text_copy(q->domain, sizeof(q->domain), domain);
 	q->q = dns_resolve(dns, domain, DNS_TYPE_MX, mx_cb, q);
 	return q;
 }

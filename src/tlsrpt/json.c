@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* json.c - the TLSRPT JSON writer (json.h; to be replaced by util/json). */
+/* json.c - the TLSRPT report's JSON structure (json.h); strings go through util/json. */
 #include "tlsrpt/json.h"
 
-#include "util/text.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -67,36 +67,11 @@ void tjw_end_arr(struct tjw *w)
 	put(w, "]", 1);
 }
 
+/* Strings through util/json, the project's one escaper. */
 static void quoted(struct tjw *w, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	char esc[8];
-
-	put(w, "\"", 1);
-	while (*p) {
-		size_t n;
-
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			put(w, esc, 2);
-			p++;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			put(w, esc, 6);
-			p++;
-		} else if (*p < 0x80) {
-			put(w, (const char *)p, 1);
-			p++;
-		} else if ((n = text_utf8_seq(p, strlen((const char *)p))) > 0) {
-			put(w, (const char *)p, n);
-			p += n;
-		} else {
-			put(w, "\\ufffd", 6); /* not UTF-8: the replacement character */
-			p++;
-		}
-	}
-	put(w, "\"", 1);
+	if (!w->err && json_buf_str(w->b, s, 0) < 0)
+		w->err = 1;
 }
 
 void tjw_key(struct tjw *w, const char *k)

@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * json - a small JSON writer for the TLSRPT report (RFC 8259 output:
- * strings escaped, UTF-8 passed through only when valid, control
- * characters as \u00XX).
- *
- * MERGE NOTE (issue 11): private to src/tlsrpt until util/json (the one
- * JSON writer of the project, h11edge) is on main; then every caller here
- * moves onto it and this file goes.
+ * json - the structure of the TLSRPT report's JSON (objects, arrays,
+ * commas, numbers); every string goes through util/json (json_buf_str),
+ * the project's one JSON string writer.  util/json has no structure
+ * writer; if it grows one, this file goes.
  */
 #ifndef TP_TLSRPT_JSON_H
 #define TP_TLSRPT_JSON_H

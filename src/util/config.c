@@ -3,6 +3,7 @@
  * config.c - settings in Postfix main.cf syntax (see config.h).
  */
 #include "util/config.h"
+#include "util/file.h"
 #include "util/log.h"
 
 #include <ctype.h>
@@ -343,33 +344,29 @@ int config_load_string(struct config *cfg, const char *text, const char *origin,
 int config_load_file(struct config *cfg, const char *path, int missing_ok,
 		     struct errbuf *why)
 {
-	FILE *fp;
 	char *text;
 	size_t n;
-	int rc;
+	int rc, err = 0;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT && missing_ok)
+	switch (file_read(path, CONFIG_MAX_FILE, &text, &n, &err)) {
+	case FILE_OK:
+		break;
+	case FILE_ERR_OPEN:
+		if (err == ENOENT && missing_ok)
 			return 0;
-		return errbuf_set(why, "cannot open %s: %s", path, strerror(errno));
-	}
-	if ((text = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
-		fclose(fp);
+		return errbuf_set(why, "cannot open %s: %s", path, strerror(err));
+	case FILE_ERR_READ:
+		return errbuf_set(why, "cannot read %s: %s", path, strerror(err));
+	case FILE_ERR_TOO_LARGE:
+		return errbuf_set(why, "%s: file larger than %d bytes", path, CONFIG_MAX_FILE);
+	case FILE_ERR_NOMEM:
 		return errbuf_set(why, "out of memory");
 	}
-	n = fread(text, 1, CONFIG_MAX_FILE + 1, fp);
-	if (ferror(fp)) {
-		rc = errbuf_set(why, "cannot read %s: %s", path, strerror(errno));
-	} else if (n > CONFIG_MAX_FILE) {
-		rc = errbuf_set(why, "%s: file larger than %d bytes", path, CONFIG_MAX_FILE);
-	} else if (memchr(text, '\0', n) != NULL) {
+	if (memchr(text, '\0', n) != NULL)
 		rc = errbuf_set(why, "%s: file contains a NUL byte", path);
-	} else {
-		text[n] = '\0';
+	else
 		rc = config_load_string(cfg, text, path, why);
-	}
 	free(text);
-	fclose(fp);
 	return rc;
 }
 

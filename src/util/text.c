@@ -19,6 +19,22 @@ char *text_dupn(const void *p, size_t n)
 	return s;
 }
 
+int text_copy(char *dst, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+	int cut = 0;
+
+	if (n == 0)
+		return l > 0;
+	if (l >= n) {
+		l = n - 1;
+		cut = 1;
+	}
+	memcpy(dst, s, l);
+	dst[l] = '\0';
+	return cut;
+}
+
 size_t text_utf8_seq(const unsigned char *p, size_t n)
 {
 	size_t len, i;

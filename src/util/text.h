@@ -14,6 +14,11 @@
  * NULs included); NULL on ENOMEM. */
 char *text_dupn(const void *p, size_t n);
 
+/* Copies the string s into dst (of size n > 0), cut to fit, always
+ * NUL-terminated; returns 1 when it was cut, else 0.  For values whose
+ * length was checked before, or where a cut copy is what is wanted. */
+int text_copy(char *dst, size_t n, const char *s);
+
 /* Length (2..4) of the valid multi-byte UTF-8 sequence that starts at
  * p, of which n bytes may be read; 0 when none starts there (an ASCII
  * byte, a stray continuation byte, a truncated or invalid sequence). */

@@ -24,7 +24,20 @@
 #     entry failing on today's certificate, a provider template that does
 #     not fit the MX;
 #  7. bad input.
-# CHECK_UPDATE_GOLDEN=1 rewrites the golden files.
+# `lab-check.sh --update-golden` (what scripts/update-golden check runs)
+# rewrites the golden files of step 2 instead of comparing them and ends
+# with status 3 after step 2: never a passing test run.  The environment
+# never switches the mode.
+update_golden=0
+case ${1:-} in
+--update-golden) update_golden=1 ;;
+'') ;;
+*) echo "usage: lab-check.sh [--update-golden]" >&2; exit 2 ;;
+esac
+if [ -n "${CHECK_UPDATE_GOLDEN:-}" ]; then
+	echo "FAIL: CHECK_UPDATE_GOLDEN is not read any more: scripts/update-golden check rewrites the references"
+	exit 1
+fi
 
 # shellcheck source=tests/dane/lab-lib.sh
 . "${SRCDIR:-.}/tests/dane/lab-lib.sh"
@@ -143,9 +156,11 @@ for l in sys.stdin:
 # shellcheck disable=SC2086
 TP check --probe $domains >"$T_DIR/out.txt" 2>"$T_DIR/err"
 mask_json <"$T_DIR/out.json" >"$T_DIR/out.json.masked"
-if [ -n "${CHECK_UPDATE_GOLDEN:-}" ]; then
+if [ $update_golden = 1 ]; then
 	cp "$T_DIR/out.txt" "$GOLDEN/table.ref"
 	cp "$T_DIR/out.json.masked" "$GOLDEN/json.ref"
+	echo "rewrote $GOLDEN/table.ref and $GOLDEN/json.ref; not a test run (status 3)"
+	exit 3
 fi
 if diff -u "$GOLDEN/table.ref" "$T_DIR/out.txt"; then ok "golden table"; else fail "table differs from golden/table.ref"; fi
 if diff -u "$GOLDEN/json.ref" "$T_DIR/out.json.masked" >"$T_DIR/json.diff"; then

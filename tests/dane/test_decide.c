@@ -284,6 +284,7 @@ static void test_table(void **state)
 	struct dane_decision d;
 
 	(void)state;
+	assert_int_equal(sizeof(rows) / sizeof(rows[0]), 41);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 
@@ -316,6 +317,7 @@ static void test_partial(void **state)
 	struct dane_decision d;
 
 	(void)state;
+	assert_int_equal(sizeof(partial_rows) / sizeof(partial_rows[0]), 11);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(partial_rows) / sizeof(partial_rows[0]); i++) {
 		struct row r = { partial_rows[i].name, DATA, SEC, 0, partial_rows[i].truncated,
 				 { partial_rows[i].hosts[0], partial_rows[i].hosts[1],
@@ -419,6 +421,7 @@ static void test_host_states(void **state)
 	struct dane_host h;
 
 	(void)state;
+	assert_int_equal(sizeof(map) / sizeof(map[0]), 11);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		build_host(&h, 0, map[i].in, 10);
 		if (dane_host_state(&h) != map[i].want)

@@ -132,30 +132,58 @@ static void test_envelope(void **state)
 
 /* The parser must not read past the given length: parse every prefix of
  * a line from a heap copy of exactly that size (ASan catches overreads). */
+/* 1 when piece lies inside [base, base + len) (an empty one may sit at
+ * its end). */
+static int inside(struct logline_str piece, const char *base, size_t len)
+{
+	return piece.p >= base && piece.len <= len && piece.p - base <= (ptrdiff_t)(len - piece.len);
+}
+
 static void test_envelope_prefixes(void **state)
 {
-	const char *lines[] = {
-		"2024-11-28T12:00:00.123456+01:00 mail postfix/smtp[8]: c",
-		"<22>Nov 28 2024 12:00:00.5 mail postfix/smtp[11]: f",
-		"2024 Nov  2 12:00:00 mail postfix/smtp-out/smtp[13]: h",
+	static const struct {
+		const char *line;
+		const char *msg;   /* of the whole line */
+	} lines[] = {
+		{ "2024-11-28T12:00:00.123456+01:00 mail postfix/smtp[8]: c", "c" },
+		{ "<22>Nov 28 2024 12:00:00.5 mail postfix/smtp[11]: f", "f" },
+		{ "2024 Nov  2 12:00:00 mail postfix/smtp-out/smtp[13]: h", "h" },
 	};
 
 	(void)state;
+	assert_int_equal(sizeof(lines) / sizeof(lines[0]), 3);
 	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
-		size_t n = strlen(lines[k]);
+		size_t n = strlen(lines[k].line), accepted = 0;
+		/* no envelope without the "]:" that ends the tag */
+		size_t tag_end = (size_t)(strstr(lines[k].line, "]:") - lines[k].line) + 2;
 
 		for (size_t len = 0; len <= n; len++) {
 			char *copy = test_malloc(len ? len : 1);
 			struct logline ll;
 
-			memcpy(copy, lines[k], len);
+			memcpy(copy, lines[k].line, len);
 			if (logline_envelope(copy, len, &ll) == 0) {
 				struct logline_smtp ev;
 
+				accepted++;
+				if (len < tag_end)
+					fail_msg("line %zu: accepted a prefix of %zu bytes, cut in the tag",
+						 k, len);
+				if (!inside(ll.host, copy, len) || !inside(ll.tag, copy, len) ||
+				    !inside(ll.prog, copy, len) || !inside(ll.msg, copy, len))
+					fail_msg("line %zu, prefix %zu: a piece lies outside the line", k, len);
+				assert_int_equal(logline_program(&ll), LOGLINE_PROG_SMTP);
+				if (len == n)
+					assert_str(ll.msg, lines[k].msg);
 				(void)logline_smtp(&ll, &ev);
+			} else if (len == n) {
+				fail_msg("line %zu: the whole line was rejected", k);
 			}
 			test_free(copy);
 		}
+		/* the whole line, and at most the prefixes from the tag on */
+		assert_true(accepted >= 1);
+		assert_true(accepted <= n - tag_end + 2);
 	}
 }
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # fetch-nginx.sh - the MTA-STS fetcher (src/mtasts/sts_fetch.c) against a
-# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +14, default 28461), a
+# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +14, by default 15
+# consecutive free ports from tests/lib/free-port), a
 # dripping server and a CONNECT proxy (python3), with a test CA made here
 # by openssl.
 #
@@ -19,7 +20,7 @@
 set -u
 TOOL=${1:?usage: fetch-nginx.sh FETCH_TOOL}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BASE=${STS_TEST_PORT:-28461}
+BASE=${STS_TEST_PORT:-$("$SRCDIR/tests/lib/free-port" --block 15)} || { echo "FAIL: no 15 free ports"; exit 1; }
 fails=0
 checks=0
 

@@ -157,6 +157,7 @@ static void describe(const struct sts_policy *p, char *out, size_t outlen)
 static void test_parse_table(void **state)
 {
 	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]), 85);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct pol_case *c = &cases[i];
 		size_t len = c->len ? c->len : strlen(c->body);
@@ -308,6 +309,7 @@ static void test_mx_match(void **state)
 
 	(void)state;
 	assert_int_equal(sts_policy_parse(body, sizeof(body) - 1, &p, &why), 0);
+	assert_int_equal(sizeof(m) / sizeof(m[0]), 14);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 		if (sts_policy_mx_match(p, m[i].host) != m[i].want)
 			fail_msg("%s: want %d", m[i].host, m[i].want);

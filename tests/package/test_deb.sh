@@ -35,7 +35,7 @@ done
 if dpkg-query -W -f='${Status}' tlspolicy 2>/dev/null | grep -q "installed"; then
     skip_or_fail "the tlspolicy package is installed here; this test installs and purges its own"
 fi
-PORT=18383
+PORT=$("$SRCDIR/tests/lib/free-port")
 T=$(mktemp -d /tmp/tlspolicy-deb.XXXXXX)
 chmod 755 "$T"
 FAILS=0 SUP_PID="" SINK_PID="" USER_CREATED=0

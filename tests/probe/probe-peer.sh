@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # probe-peer.sh - `tlspolicy probe` against servers that misbehave:
 # tests/probe/smtp_peer.py (Python's ssl, i.e. OpenSSL, on 127.0.0.1 and
-# ::1, ports 18600-18613) plays one broken server per port: 5xx banner,
+# ::1, 14 consecutive free ports from tests/lib/free-port) plays one broken server per port: 5xx banner,
 # refused EHLO or STARTTLS, a close or plaintext where the TLS handshake
 # should be, silence (timeouts per step), HTTP instead of SMTP, an
 # overlong line, an EHLO reply that stalls or has too many lines, bytes
@@ -16,7 +16,8 @@
 set -u
 : "${TLSPOLICY:?TLSPOLICY (path of the binary) must be set; run through meson test}"
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BASE=18600
+BASE=$("$SRCDIR/tests/lib/free-port" --block 14) || { echo "FAIL: no 14 free ports"; exit 1; }
+CLOSED=$("$SRCDIR/tests/lib/free-port")   # nobody listens there
 fails=0
 checks=0
 T=$(mktemp -d /tmp/tlspolicy-probe-peer.XXXXXX)
@@ -134,7 +135,7 @@ case_ untrusted 0 0 1500 "j['tls']=='ok' and not j['verified'] and j['verify_why
 tp probe --json --timeout 2s --ca-file "$T/ca.crt" "[::1]:$BASE" > "$T/v6.json" 2>&1 &&
     pycheck "$T/v6.json" "j['address']=='::1' and j['tls']=='ok' and j['verified']" &&
     ok "IPv6 [::1]:$BASE: TLS verified" || notok "IPv6: $(head -c 300 "$T/v6.json")"
-tp probe --json --timeout 2s "127.0.0.1:$((BASE + 50))" > "$T/closed.json" 2>&1
+tp probe --json --timeout 2s "127.0.0.1:$CLOSED" > "$T/closed.json" 2>&1
 rc=$?
 [ $rc = 1 ] && pycheck "$T/closed.json" "j['status']=='connect-failed' and 'refused' in j['why']" &&
     ok "closed port: connect-failed, exit 1" || notok "closed port: exit $rc"

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || skip_or_fail "python3 not installed"
-PORT=18462
+PORT=$(free_port)
 db_init
 seed example.com secure
 write_config <<EOF2

@@ -15,7 +15,7 @@
 [ "$(id -u)" = 0 ] || skip_or_fail "needs root (network namespace lab)"
 LAB_SRC=$SRCDIR/tests/lab
 [ -r "$LAB_SRC/README.md" ] || skip_or_fail "tests/lab is missing"
-PORT=18470
+PORT=$(free_port)
 OWN_LAB=0
 if [ -n "${LAB_DIR:-}" ] && [ -r "$LAB_DIR/env" ]; then
     echo "using the lab in $LAB_DIR"

@@ -11,7 +11,7 @@ command -v python3 >/dev/null || skip_or_fail "python3 not installed"
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
 mkdir -p "$T/postfix"
 printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"
-PORT=18463
+PORT=$(free_port)
 N=10000
 db_init
 seed example.com secure

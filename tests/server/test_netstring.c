@@ -93,6 +93,7 @@ static enum netstring_status decode(const char *in, size_t len, size_t limit,
 static void test_decoder_table(void **state)
 {
 	(void)state;
+	assert_int_equal(sizeof(dec_cases) / sizeof(dec_cases[0]), 22);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(dec_cases) / sizeof(dec_cases[0]); i++) {
 		const struct dec_case *c = &dec_cases[i];
 		size_t len = c->inlen ? c->inlen : strlen(c->in);
@@ -188,6 +189,37 @@ static void test_encoder(void **state)
 	buf_free(&b);
 }
 
+/* SOCKMAP_MAX_REPLY: a reply of exactly the limit goes out; one byte
+ * more becomes "TEMP reply too long" (Postfix's socketmap client refuses
+ * longer replies anyway, and a TEMP keeps the mail queued). */
+static void test_reply_limit(void **state)
+{
+	size_t tlen = SOCKMAP_MAX_REPLY - strlen("OK ");
+	char *text = malloc(tlen + 2), hdr[32];
+	struct buf b;
+	int hlen;
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, 'a', tlen + 1);
+	text[tlen] = '\0';
+	buf_init(&b, SOCKMAP_MAX_REPLY + 64);
+	assert_int_equal(sockmap_put_reply(&b, LOOKUP_OK, text), 0);
+	hlen = snprintf(hdr, sizeof(hdr), "%d:OK ", SOCKMAP_MAX_REPLY);
+	assert_int_equal(b.len, (size_t)hlen + tlen + 1);
+	assert_memory_equal(b.data, hdr, (size_t)hlen);
+	assert_memory_equal(b.data + hlen, text, tlen);
+	assert_int_equal(b.data[b.len - 1], ',');
+
+	buf_reset(&b);
+	text[tlen] = 'a';
+	text[tlen + 1] = '\0';
+	assert_int_equal(sockmap_put_reply(&b, LOOKUP_OK, text), 0);
+	assert_string_equal(b.data, "19:TEMP reply too long,");
+	buf_free(&b);
+	free(text);
+}
+
 struct req_case {
 	const char *in;
 	size_t len;
@@ -213,6 +245,7 @@ static void test_request_parse(void **state)
 	};
 
 	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]), 12);  /* an emptied table fails */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sockmap_request r;
 		const char *why = NULL;
@@ -257,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_decoder_idle_and_sticky),
 		cmocka_unit_test(test_decoder_large_copy_freed),
 		cmocka_unit_test(test_encoder),
+		cmocka_unit_test(test_reply_limit),
 		cmocka_unit_test(test_request_parse),
 		cmocka_unit_test(test_reply_parse),
 	};

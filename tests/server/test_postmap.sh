@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
-PORT=18461
+PORT=$(free_port)
 SOCK=$T/s.sock
 mkdir -p "$T/postfix"
 # postmap needs a config directory; a minimal main.cf keeps it quiet.

@@ -414,6 +414,50 @@ static void test_cap_busy_refuses(void **state)
 	close(busy);
 }
 
+/*
+ * Back-pressure: with SERVER_MAX_PENDING requests of one connection
+ * unanswered, the server stops reading it; the rest stays in the socket
+ * until answers go out, then is read and answered in order.
+ */
+static void test_max_pending_stops_reading(void **state)
+{
+	struct fx *fx = *state;
+	const char *req = "19:tlspolicy slow.test,";
+	size_t rlen = strlen(req), extra = 10, total = SERVER_MAX_PENDING + extra;
+	size_t cap = total * 10 + 1, have = 0;
+	char *chunk = malloc(SERVER_MAX_PENDING * rlen + 1), *buf = malloc(cap);
+	struct server_stats ss;
+	int fd = client(fx);
+
+	assert_non_null(chunk);
+	assert_non_null(buf);
+	chunk[0] = '\0';
+	for (size_t i = 0; i < SERVER_MAX_PENDING; i++)
+		strcat(chunk, req);
+	send_all(fd, chunk);
+	pump_nothing(fx, fd, buf, cap, &have);
+	server_stats(fx->srv, &ss);
+	assert_int_equal(ss.requests, SERVER_MAX_PENDING);  /* all read, all waiting */
+	/* more requests: not read while SERVER_MAX_PENDING are unanswered */
+	for (size_t i = 0; i < extra; i++)
+		send_all(fd, req);
+	pump_nothing(fx, fd, buf, cap, &have);
+	server_stats(fx->srv, &ss);
+	assert_int_equal(ss.requests, SERVER_MAX_PENDING);
+	assert_int_equal(fx->slow.calls, 1);
+	/* answers go out: the server reads on, every request answered */
+	slow_finish(&fx->slow, "dane");
+	pump(fx, fd, buf, cap, &have, total * 10, NULL);
+	assert_int_equal(have, total * 10);                 /* "7:OK dane," each */
+	for (size_t i = 0; i < total; i++)
+		assert_memory_equal(buf + i * 10, "7:OK dane,", 10);
+	server_stats(fx->srv, &ss);
+	assert_int_equal(ss.requests, total);
+	close(fd);
+	free(chunk);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_names, setup_names, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_pending_stops_reading, setup, teardown),
 	};
 
 	log_init("test_server", LOG_DEST_STDERR, NULL);

@@ -19,7 +19,7 @@ command -v systemd-socket-activate >/dev/null ||
     skip_or_fail "systemd-socket-activate (Debian systemd) not installed"
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
 "$TLSPOLICY" serve --help | grep -q LISTEN_FDS || fail "serve --help does not mention socket activation"
-P_SA=18380 P_OWN=18381 P_DGRAM=18382
+read -r P_SA P_OWN P_DGRAM <<<"$(free_port 3 | paste -sd " ")"
 
 mkdir -p "$T/postfix"
 printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"

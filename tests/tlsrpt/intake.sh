@@ -125,7 +125,7 @@ PY
 expect "a 10 MB report" 1 "report larger than 5242880 bytes" -- tp "$T/big.json"
 expect "a gzip bomb" 1 "decompressed report larger than 5242880 bytes \(a gzip bomb\?\)" -- tp "$T/bomb.json.gz"
 head -c $((21 * 1024 * 1024)) /dev/zero > "$T/huge.eml"
-expect "input over 20 MiB" 1 "input larger than 20971520 bytes" -- tp "$T/huge.eml"
+expect "input over 20 MiB" 1 "huge.eml: larger than 20971520 bytes \(nothing stored\)" -- tp "$T/huge.eml"
 after=$(rows)
 [ "$after" = "$before" ] && echo "ok: bad input changed nothing ($after rows)" || fail "rows $before -> $after"
 

@@ -48,6 +48,7 @@ static const struct {
 static void test_utf8_seq(void **state)
 {
 	(void)state;
+	assert_int_equal(sizeof(seqs) / sizeof(seqs[0]), 24);  /* the table is all there */
 	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
 		size_t got = text_utf8_seq((const unsigned char *)seqs[i].in,
 					   seqs[i].len);
@@ -91,12 +92,31 @@ static void test_dupn(void **state)
 	free(s);
 }
 
+static void test_copy(void **state)
+{
+	char d[4];
+
+	(void)state;
+	assert_int_equal(text_copy(d, sizeof(d), "abc"), 0);
+	assert_string_equal(d, "abc");
+	assert_int_equal(text_copy(d, sizeof(d), "abcd"), 1);   /* cut to fit */
+	assert_string_equal(d, "abc");
+	assert_int_equal(text_copy(d, sizeof(d), ""), 0);
+	assert_string_equal(d, "");
+	assert_int_equal(text_copy(d, 1, "x"), 1);
+	assert_string_equal(d, "");
+	memcpy(d, "zzz", 4);
+	assert_int_equal(text_copy(d, 0, "x"), 1);              /* nothing written */
+	assert_string_equal(d, "zzz");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_utf8_seq),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_dupn),
+		cmocka_unit_test(test_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

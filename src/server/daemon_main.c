@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon_main.c - the daemon's start-up order (see daemon_main.h).
+ */
+#include "server/daemon_main.h"
+
+#include "engine/engine.h"
+#include "engine/sources.h"
+#include "mtasts/sts.h"
+#include "server/daemon.h"
+#include "server/listener.h"
+#include "server/server.h"
+#include "tlsrpt/journal.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+/* File descriptors beyond max_connections: listeners, log, database,
+ * reload pipe, resolver sockets. */
+#define DAEMON_FD_RESERVE 64
+
+static const int daemon_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+#define DAEMON_NSIGS (sizeof(daemon_sigs) / sizeof(daemon_sigs[0]))
+
+struct daemon_run {
+	const struct daemon_opts *o;
+	const struct config *cfg;
+	struct event_base *base;
+	struct server *srv;
+	struct engine *eng;
+	struct engine_sources *srcs;
+	struct tlsrpt_journal *journal; /* issue 15: TLSRPT decision journal */
+	struct listener_set *set;
+	struct daemon_user du;
+	struct event *sigev[DAEMON_NSIGS];
+	const char *listen[DAEMON_MAX_LISTEN];
+	size_t nlisten;
+	char *storage;              /* of the split setting listen */
+	const char *facility, *pidfile;
+	int pidfd, inherited, exposed, stopping;
+};
+
+static void stopped_cb(void *arg)
+{
+	struct daemon_run *r = arg;
+
+	event_base_loopexit(r->base, NULL);
+}
+
+void daemon_stop(struct daemon_run *r)
+{
+	if (r->stopping)
+		return;
+	r->stopping = 1;
+	daemon_notify("STOPPING=1");
+	server_shutdown(r->srv, stopped_cb, r);
+}
+
+struct event_base *daemon_run_base(struct daemon_run *r)
+{
+	return r->base;
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon_run *r = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (r->stopping)
+			return;
+		log_info("stopping (signal %d): finishing in-flight replies", (int)sig);
+		daemon_stop(r);
+		break;
+	case SIGHUP:
+		if (!r->o->foreground) {
+			closelog();
+			log_init("tlspolicy", LOG_DEST_SYSLOG, r->facility);
+		}
+		log_info("SIGHUP: reloading the policy table");
+		engine_reload(r->eng);
+		break;
+	case SIGUSR1:
+		server_log_stats(r->srv);
+		break;
+	}
+}
+
+/* What to listen on: systemd's sockets, else --listen, else the setting. */
+static int choose_listeners(struct daemon_run *r, struct errbuf *why)
+{
+	char *words[DAEMON_MAX_LISTEN];
+
+	if ((r->set = calloc(1, sizeof(*r->set))) == NULL)
+		return errbuf_set(why, "out of memory");
+	/* Socket activation: systemd's sockets replace listen/--listen. */
+	if ((r->inherited = listener_inherit(r->set, why)) < 0)
+		return -1;
+	if (r->inherited > DAEMON_MAX_LISTEN)
+		return errbuf_set(why, "socket activation: more than %d sockets passed",
+				  DAEMON_MAX_LISTEN);
+	if (r->inherited > 0) {
+		for (size_t i = 0; i < r->set->n; i++)
+			r->listen[r->nlisten++] = r->set->l[i].name;
+		return 0;
+	}
+	for (size_t i = 0; i < r->o->nlisten && i < DAEMON_MAX_LISTEN; i++)
+		r->listen[r->nlisten++] = r->o->listen[i];
+	if (r->nlisten == 0) {
+		size_t n = config_split_list(config_get(r->cfg, "listen"), words,
+					     DAEMON_MAX_LISTEN, &r->storage);
+
+		for (size_t i = 0; i < n; i++)
+			r->listen[r->nlisten++] = words[i];
+	}
+	if (r->nlisten == 0)
+		return errbuf_set(why, "nothing to listen on (setting listen is empty)");
+	return 0;
+}
+
+/* Pid file lock, open-files limit, the listeners bound (as root). */
+static int open_listeners(struct daemon_run *r, struct errbuf *why)
+{
+	struct listener_unix_opts uo;
+	long nofile, maxconn;
+
+	daemon_cloexec_inherited();
+	/* The pid file lock first: a second instance says so (instead of
+	 * "address in use").  The lock survives the fork below. */
+	r->pidfile = config_get(r->cfg, "pidfile");
+	if (*r->pidfile && (!r->o->foreground || !config_is_default(r->cfg, "pidfile")) &&
+	    (r->pidfd = daemon_pidfile_open(r->pidfile, why)) < 0)
+		return -1;
+	nofile = daemon_raise_nofile();
+	maxconn = config_get_int(r->cfg, "max_connections");
+	/* (no maxconn + RESERVE: max_connections may be LONG_MAX) */
+	if (nofile > 0 && maxconn > nofile - DAEMON_FD_RESERVE)
+		log_warnx("open files limit %ld is too low for max_connections = %ld; "
+			  "connections beyond the limit will wait", nofile, maxconn);
+	if (listener_unix_opts_parse(config_get(r->cfg, "unix_socket_mode"),
+				     config_get(r->cfg, "unix_socket_owner"), &uo, why) < 0)
+		return -1;
+	for (size_t i = 0; i < r->nlisten && !r->inherited; i++) {
+		if (listener_open(r->set, r->listen[i], &uo, why) < 0) {
+			char msg[ERRBUF_MAX];
+
+			if (why == NULL)
+				return -1;
+			memcpy(msg, why->msg, sizeof(msg));
+			return errbuf_set(why, "listen %.*s", ERRBUF_MAX - 8, msg);
+		}
+	}
+	for (size_t i = 0; i < r->set->n; i++)
+		r->exposed |= r->set->l[i].exposed;
+	return 0;
+}
+
+/* Background, pid file, loop, engine, sources, privilege drop, server,
+ * signals. */
+static int start_services(struct daemon_run *r, struct errbuf *why)
+{
+	if (!r->o->foreground && daemon_background(why) < 0)
+		return -1;
+	/* Foreground: a pid file only when configured explicitly. */
+	if (r->pidfd >= 0 && daemon_pidfile_write(r->pidfd, why) < 0)
+		return -1;
+	if ((r->base = event_base_new()) == NULL)
+		return errbuf_set(why, "cannot create the event loop");
+	if ((r->eng = engine_new(r->base, r->cfg, r->o->db_url, why)) == NULL)
+		return -1;
+	/* Discovery sources (DANE, ...): shared with query. */
+	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
+			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
+		return -1;
+	if (daemon_drop_privileges(&r->du, why) < 0)
+		return -1;
+	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h) */
+	if (config_get_bool(r->cfg, "tlsrpt_journal") &&
+	    (r->journal = tlsrpt_journal_new(r->base, r->cfg, r->o->db_url, r->eng, why)) == NULL)
+		return -1;
+	if ((r->srv = server_new(r->base, r->eng, r->cfg, r->set, why)) == NULL)
+		return -1;
+	for (size_t i = 0; i < DAEMON_NSIGS; i++) {
+		r->sigev[i] = evsignal_new(r->base, daemon_sigs[i], signal_cb, r);
+		if (r->sigev[i] == NULL || evsignal_add(r->sigev[i], NULL) < 0)
+			return errbuf_set(why, "cannot handle signal %d", daemon_sigs[i]);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Syslog, readiness, the start-up log lines. */
+static int announce(struct daemon_run *r, struct errbuf *why)
+{
+	struct engine_stats es;
+
+	if (!r->o->foreground) {
+		if (log_init("tlspolicy", LOG_DEST_SYSLOG, r->facility) < 0)
+			return errbuf_set(why, "unknown syslog_facility \"%s\"", r->facility);
+		daemon_ready();
+	}
+	engine_stats(r->eng, &es);
+	log_info("tlspolicy %s ready: %lu table rows, %zu listening sockets%s%s",
+		 TLSPOLICY_VERSION, es.table_rows, r->nlisten,
+		 r->du.drop ? ", running as " : "", r->du.drop ? r->du.name : "");
+	/* systemd Type=notify: the sockets accept from here on. */
+	daemon_notify("READY=1\nSTATUS=answering: %lu table rows", es.table_rows);
+	for (size_t i = 0; i < r->nlisten; i++)
+		log_info("listening on %s%s", r->listen[i],
+			 r->inherited ? " (socket activation: setting listen not used)" : "");
+	if (r->exposed)
+		log_warnx("listening on a non-loopback address: socketmap has no "
+			  "authentication; restrict access with a firewall");
+	if (geteuid() == 0)
+		log_warnx("running as root (setting user = root)");
+	return 0;
+}
+
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon_run *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->o->on_ready(r->o->arg, r);
+}
+
+static void cleanup(struct daemon_run *r, int ok)
+{
+	int had_loop = r->base != NULL;
+
+	for (size_t i = 0; i < DAEMON_NSIGS; i++)
+		if (r->sigev[i])
+			event_free(r->sigev[i]);
+	server_free(r->srv);
+	tlsrpt_journal_free(r->journal); /* issue 15: writes what is left */
+	engine_free(r->eng);
+	engine_sources_free(r->srcs); /* after the engine: it may cancel discoveries */
+	if (r->base)
+		event_base_free(r->base);
+	if (r->set) {
+		listener_close_all(r->set, 1);
+		free(r->set);
+	}
+	if (r->pidfd >= 0) {
+		/* Only a pid file we wrote; may fail after the privilege drop
+		 * (the lock is what counts). */
+		if (ok || had_loop) {
+			(void)!ftruncate(r->pidfd, 0);
+			unlink(r->pidfile);
+		}
+		close(r->pidfd);
+	}
+	free(r->storage);
+}
+
+int daemon_main(const struct daemon_opts *o, struct errbuf *why)
+{
+	struct daemon_run r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.cfg = o->cfg;
+	r.pidfd = -1;
+	r.facility = config_get(r.cfg, "syslog_facility");
+	errbuf_clear(why);
+	if (daemon_user_resolve(config_get(r.cfg, "user"), &r.du, why) < 0)
+		return -1;
+	if (choose_listeners(&r, why) < 0 || open_listeners(&r, why) < 0 ||
+	    start_services(&r, why) < 0 || announce(&r, why) < 0)
+		goto out;
+	/* Libraries (libunbound, the database client) open descriptors of
+	 * their own during set-up; none of them may leak into a child. */
+	daemon_cloexec_inherited();
+	if (o->on_ready)
+		event_base_once(r.base, -1, EV_TIMEOUT, ready_cb, &r, NULL);
+	event_base_dispatch(r.base);
+	log_info("stopped");
+	rc = 0;
+out:
+	cleanup(&r, rc == 0);
+	return rc;
+}
