@@ -12,10 +12,10 @@ struct dane_facts;
 
 #define CHECK_COL_LABEL 10
 
-/* Text block of the DANE facts (--details); secure_mx: the MX RRset is
+/* Text block of the DANE facts (--details); looked_up: the MX RRset is
  * DNSSEC-secure (else the hosts were not looked up). */
-void check_facts_text(struct buf *b, const struct dane_facts *f, int secure_mx);
+void check_facts_text(struct buf *b, const struct dane_facts *f, int looked_up);
 /* The same as JSON members ("mx":...,"hosts":[...]) without braces. */
-void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx);
+void check_facts_json(struct buf *b, const struct dane_facts *f, int looked_up);
 
 #endif

@@ -95,7 +95,7 @@ static void addr_list(struct buf *b, const struct dane_host *h, int v6)
 	}
 }
 
-void check_facts_text(struct buf *b, const struct dane_facts *f, int secure_mx)
+void check_facts_text(struct buf *b, const struct dane_facts *f, int looked_up)
 {
 	struct buf tmp;
 
@@ -116,8 +116,8 @@ void check_facts_text(struct buf *b, const struct dane_facts *f, int secure_mx)
 	for (size_t i = 0; i < f->nhosts; i++) {
 		const struct dane_host *h = &f->hosts[i];
 
-		if (!secure_mx || f->null_mx) {
-			buf_printf(b, "  %-*s%s: not looked up (MX RRset not secure)\n",
+		if (!looked_up || f->null_mx) {
+			buf_printf(b, "  %-*s%s: not looked up (MX RRset not validated)\n",
 				   COL_LABEL, "host", h->name);
 			continue;
 		}
@@ -158,7 +158,7 @@ static void json_rrset(struct buf *b, const struct dane_rrset *r)
 	buf_puts(b, "}");
 }
 
-void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
+void check_facts_json(struct buf *b, const struct dane_facts *f, int looked_up)
 {
 	buf_puts(b, "\"mx\":");
 	json_rrset(b, &f->mx);
@@ -172,8 +172,8 @@ void check_facts_json(struct buf *b, const struct dane_facts *f, int secure_mx)
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
 		json_buf_str(b, h->name, JSON_LATIN1);
 		buf_printf(b, ",\"preference\":%u,\"looked_up\":%s,\"state\":", h->pref,
-			   secure_mx && !f->null_mx ? "true" : "false");
-		if (secure_mx && !f->null_mx)
+			   looked_up && !f->null_mx ? "true" : "false");
+		if (looked_up && !f->null_mx)
 			json_buf_str(b, dane_host_state_name(dane_host_state(h)), JSON_LATIN1);
 		else
 			buf_puts(b, "null");

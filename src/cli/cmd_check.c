@@ -48,7 +48,7 @@
 #include "util/json.h"
 #include "cli/cli.h"
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
@@ -372,18 +372,18 @@ static void facts_cb(void *arg, const struct dane_facts *f)
 {
 	struct check_item *it = arg;
 	struct check *chk = it->chk;
-	int secure_mx = f->mx.sec == DNS_SEC_SECURE;
+	int looked_up = f->hosts_looked_up;
 	const char *hosts[DANE_MAX_HOSTS];
 	struct provider_mxset *mxs;
 
 	it->lk = NULL;
 	dane_decide(f, dane_mode(chk->dane), &it->d);
-	if (it->d.verdict == DANE_FAILED)
+	if (it->d.verdict == SOURCE_FAILED)
 		it->failed = 1;
 	if (chk->cli->json)
-		check_facts_json(&it->out, f, secure_mx);
+		check_facts_json(&it->out, f, looked_up);
 	else if (chk->details)
-		check_facts_text(&it->out, f, secure_mx);
+		check_facts_text(&it->out, f, looked_up);
 	it->null_mx = f->null_mx;
 	it->nxdomain = f->mx.status == DNS_STATUS_NXDOMAIN;
 	it->mx_failed = f->mx.status != DNS_STATUS_DATA && f->mx.status != DNS_STATUS_NODATA &&
@@ -472,7 +472,7 @@ static void sts_done(void *arg, const struct source_result *res)
 
 static const char *published(const struct check_item *it, char *buf, size_t len)
 {
-	int dane = it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND;
+	int dane = it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND;
 	int sts = it->sts_found && it->sts_mode != STS_MODE_NONE;
 
 	if (dane && sts)
@@ -481,7 +481,7 @@ static const char *published(const struct check_item *it, char *buf, size_t len)
 		snprintf(buf, len, "DANE");
 	else if (sts)
 		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
-	else if (it->d.verdict == DANE_TEMP)
+	else if (it->d.verdict == SOURCE_TEMP)
 		snprintf(buf, len, "DNSSEC bogus");
 	else
 		snprintf(buf, len, "none");
@@ -490,8 +490,8 @@ static const char *published(const struct check_item *it, char *buf, size_t len)
 
 static int publishes(const struct check_item *it)
 {
-	return it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND ||
-	       it->d.verdict == DANE_TEMP ||
+	return it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND ||
+	       it->d.verdict == SOURCE_TEMP ||
 	       (it->sts_found && it->sts_mode != STS_MODE_NONE);
 }
 
@@ -537,7 +537,7 @@ static void weaker_check(struct check_item *it)
 
 	if (!answer_is_policy(it) || it->source != ANSWER_TABLE)
 		return;
-	if (it->d.verdict == DANE_APPLIES || it->d.verdict == DANE_NOTFOUND) {
+	if (it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND) {
 		reftext = it->d.level ? it->d.level : "dane";
 		what = "DANE";
 	} else if (it->sts_done && it->sts_verdict == SOURCE_APPLIES && it->sts_answer) {
@@ -691,12 +691,12 @@ static void check_start_more(struct check *chk)
 /* Without the engine: the answer the DANE verdict alone gives. */
 static void verdict_answer(struct check_item *it)
 {
-	if (it->d.verdict == DANE_APPLIES) {
+	if (it->d.verdict == SOURCE_APPLIES) {
 		it->status = LOOKUP_OK;
 		it->source = ANSWER_DANE;
 		free(it->answer_text);
 		it->answer_text = xstrdup(it->d.level);
-	} else if (it->d.verdict == DANE_TEMP) {
+	} else if (it->d.verdict == SOURCE_TEMP) {
 		it->status = LOOKUP_TEMP;
 		it->source = ANSWER_ERROR;
 		free(it->answer_text);
@@ -808,7 +808,7 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_puts(&b, "{\"domain\":");
 	json_buf_str(&b, it->domain, JSON_LATIN1);
 	buf_printf(&b, ",%s,\"dane\":{\"verdict\":\"%s\",\"level\":",
-		   it->out.data ? it->out.data : "", dane_verdict_name(it->d.verdict));
+		   it->out.data ? it->out.data : "", source_verdict_name(it->d.verdict));
 	json_nullstr(&b, it->d.level);
 	buf_puts(&b, ",\"reason\":");
 	json_buf_str(&b, it->d.reason, JSON_LATIN1);
@@ -909,8 +909,8 @@ static void print_table(struct check *chk)
 		if (chk->details) {
 			printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
 			printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
-			       it->d.verdict == DANE_APPLIES ? it->d.level
-							     : dane_verdict_name(it->d.verdict),
+			       it->d.verdict == SOURCE_APPLIES ? it->d.level
+							     : source_verdict_name(it->d.verdict),
 			       it->d.reason);
 			printf("  %-*s%s%s%s  (source %s%s)\n\n", CHECK_COL_LABEL, "answer",
 			       status_word(it->status),

@@ -22,7 +22,7 @@
  */
 #include "cli/cli.h"
 #include "util/json.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "policy/policy.h"
 #include "probe/probe.h"
 #include "util/config.h"

@@ -26,7 +26,8 @@
 #include "cli/cli.h"
 #include "util/json.h"
 #include "util/file.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
 #include "provider/provider.h"
@@ -150,6 +151,7 @@ static void mx_done(void *arg, const struct provider_mxset *mx)
 struct lookups {
 	struct event_base *base;
 	struct provider_service *svc;
+	struct dns *dns;
 	size_t pending;
 };
 
@@ -163,8 +165,11 @@ static int lookups_open(struct cli *cli, struct lookups *lk)
 		cli_error("provider", "cannot create an event loop");
 		return -1;
 	}
-	if (provider_service_new(lk->base, cli_config(cli), NULL, NULL, &lk->svc, &why) < 0) {
+	if ((lk->dns = dns_new(lk->base, cli_config(cli), &why)) == NULL ||
+	    provider_service_new(lk->base, cli_config(cli), lk->dns, &lk->svc, &why) < 0) {
 		cli_error("provider", "%s", why.msg);
+		dns_free(lk->dns);
+		lk->dns = NULL;
 		event_base_free(lk->base);
 		lk->base = NULL;
 		return -1;
@@ -175,6 +180,7 @@ static int lookups_open(struct cli *cli, struct lookups *lk)
 static void lookups_close(struct lookups *lk)
 {
 	provider_service_free(lk->svc);
+	dns_free(lk->dns);
 	if (lk->base)
 		event_base_free(lk->base);
 }

@@ -34,7 +34,9 @@
  */
 #include "cli/cli.h"
 #include "util/json.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "util/worker.h"
+#include "dns/rr.h"
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
 #include "store/store.h"
@@ -235,6 +237,8 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	struct sts_cli run = { 0 };
 	struct sts_item *items;
 	struct sts *sts = NULL;
+	struct dns *dns = NULL;
+	struct worker *wk = NULL;
 	struct errbuf why;
 	size_t n = (size_t)argc;
 	int rc = EXIT_OK;
@@ -249,7 +253,9 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FAIL;
 	errbuf_clear(&why);
 	if ((run.base = event_base_new()) == NULL
-	    || sts_service_new(run.base, cfg, NULL, NULL, db_url_of(cli, cfg),
+	    || (dns = dns_new(run.base, cfg, &why)) == NULL
+	    || (wk = worker_new(run.base, "sts", STS_STORE_QUEUE_MAX, &why)) == NULL
+	    || sts_service_new(run.base, cfg, dns, wk, db_url_of(cli, cfg),
 			       STS_PERSIST_SAVE, &sts, &why) < 0) {
 		cli_error("sts", "%s", why.msg[0] ? why.msg : "cannot create an event loop");
 		rc = EXIT_FAIL;
@@ -297,6 +303,8 @@ static int sts_refresh(struct cli *cli, int argc, char **argv)
 	}
 out:
 	sts_free(sts); /* writes what was fetched */
+	worker_free(wk);
+	dns_free(dns);
 	if (run.base)
 		event_base_free(run.base);
 	for (size_t i = 0; i < n; i++) {

@@ -23,8 +23,8 @@
  * failed to go out: retried by the next run); 2 usage.
  */
 #include "cli/cli.h"
-#include "dane/dns.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
 #include "mtasts/sts_txt.h"
 #include "store/store.h"
 #include "store/store_tlsrpt.h"

@@ -11,11 +11,12 @@
  * complete and the callback is made.
  */
 #include "dane/dane.h"
-#include "dane/dns.h"
-#include "engine/engine.h"
+#include "dns/dns.h"
 #include "util/text.h"
 #include "util/config.h"
+#include "util/hostname.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -91,18 +92,6 @@ const char *dane_host_state_name(enum dane_host_state st)
 	return "?";
 }
 
-const char *dane_verdict_name(enum dane_verdict v)
-{
-	switch (v) {
-	case DANE_APPLIES: return "applies";
-	case DANE_NOT_APPLICABLE: return "not applicable";
-	case DANE_NOTFOUND: return "applies (answered NOTFOUND)";
-	case DANE_TEMP: return "temporary failure";
-	case DANE_FAILED: return "lookup failed";
-	}
-	return "?";
-}
-
 static int failed_status(enum dns_status st)
 {
 	return st == DNS_STATUS_SERVFAIL || st == DNS_STATUS_TIMEOUT ||
@@ -145,18 +134,19 @@ static const char *or_unknown(const char *why)
 	return why && *why ? why : "no reason given";
 }
 
+static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
+			 struct dane_decision *out);
+static void insecure_mx(const struct dane_facts *f, struct dane_decision *out);
+
 void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 		 struct dane_decision *out)
 {
 	const struct dane_rrset *mx = &f->mx;
-	size_t considered = 0, usable = 0, unusable = 0, bogus = 0, failed = 0;
-	size_t tlsa_failed = 0, weak = 0;
-	const struct dane_host *first_bogus = NULL, *first_failed = NULL;
 	unsigned ttl = UINT_MAX;
 
 	memset(out, 0, sizeof(*out));
 	if (!mx->done) {
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "MX of %s not looked up",
 			 f->domain);
 		return;
@@ -164,7 +154,7 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 	if (mx->sec == DNS_SEC_BOGUS) {
 		/* What Postfix's dane level does: the domain's signed data is
 		 * broken, so mail waits rather than going out unprotected. */
-		out->verdict = DANE_TEMP;
+		out->verdict = SOURCE_TEMP;
 		out->ttl = 0;
 		snprintf(out->reason, sizeof(out->reason),
 			 "DNSSEC validation failure for MX %s: %s", mx->qname,
@@ -172,24 +162,121 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 		return;
 	}
 	if (failed_status(mx->status)) {
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "MX lookup for %s failed: %s",
 			 mx->qname, or_unknown(mx->why));
 		return;
 	}
 	ttl_min(&ttl, mx);
 	out->ttl = ttl;
-	out->verdict = DANE_NOT_APPLICABLE;
+	out->verdict = SOURCE_NOT_APPLICABLE;
 	if (mx->status == DNS_STATUS_NXDOMAIN) {
 		snprintf(out->reason, sizeof(out->reason), "%s does not exist (%s)",
 			 f->domain, dns_sec_name(mx->sec));
 		return;
 	}
-	if (mx->sec != DNS_SEC_SECURE) {
+	if (mx->sec != DNS_SEC_SECURE && mx->sec != DNS_SEC_INSECURE) {
 		snprintf(out->reason, sizeof(out->reason), "MX RRset of %s is %s",
 			 f->domain, dns_sec_name(mx->sec));
 		return;
 	}
+	if (mx->sec == DNS_SEC_INSECURE) {
+		decide_hosts(f, mode, out);
+		insecure_mx(f, out);
+		return;
+	}
+	decide_hosts(f, mode, out);
+}
+
+/* RFC 7672 section 2.2.1: "MAY proceed to use DANE TLS even with MX
+ * hosts obtained via an insecure MX RRset", as Postfix's own dane level
+ * does (it logs such a match as Trusted, not Verified).  The host names
+ * were not obtained securely, so the answer is at most "dane" (never
+ * dane-only, never dane_answer = notfound) and always partial: an
+ * MTA-STS enforce policy, which authenticates every MX host, answers
+ * instead. */
+static void insecure_mx(const struct dane_facts *f, struct dane_decision *out)
+{
+	char why[DANE_REASON_MAX];
+	int n;
+
+	if (out->verdict == SOURCE_NOTFOUND)
+		out->verdict = SOURCE_APPLIES;
+	if (out->verdict == SOURCE_APPLIES) {
+		out->level = "dane";
+		out->partial = 1;
+	}
+	memcpy(why, out->reason, sizeof(why));
+	n = snprintf(out->reason, sizeof(out->reason), "MX RRset of %s is insecure; ",
+		     f->domain);
+	if (n > 0 && (size_t)n < sizeof(out->reason)) {
+		size_t room = sizeof(out->reason) - (size_t)n - 1;
+		size_t len = strnlen(why, room);
+
+		memcpy(out->reason + n, why, len);
+		out->reason[(size_t)n + len] = '\0';
+	}
+}
+
+/* The verdict from the MX hosts' facts, below a validated (secure or
+ * insecure) MX RRset. */
+/* What decide_hosts() counts over the MX hosts. */
+struct host_counts {
+	size_t considered, usable, unusable, bogus, failed, tlsa_failed, weak;
+	const struct dane_host *first_bogus, *first_failed;
+	unsigned ttl;
+};
+
+static void count_hosts(const struct dane_facts *f, struct host_counts *c)
+{
+	for (size_t i = 0; i < f->nhosts; i++) {
+		const struct dane_host *h = &f->hosts[i];
+		enum dane_host_state st = dane_host_state(h);
+
+		ttl_min(&c->ttl, &h->a);
+		ttl_min(&c->ttl, &h->aaaa);
+		ttl_min(&c->ttl, &h->tlsa_canon);
+		ttl_min(&c->ttl, &h->tlsa_orig);
+		if (st == DANE_HOST_NOADDR)
+			continue;
+		c->considered++;
+		switch (st) {
+		case DANE_HOST_TLSA_USABLE:
+			c->usable++;
+			break;
+		case DANE_HOST_TLSA_UNUSABLE:
+			c->unusable++;
+			c->weak++;
+			break;
+		case DANE_HOST_NO_TLSA:
+		case DANE_HOST_INSECURE:
+			c->weak++;
+			break;
+		case DANE_HOST_ADDR_BOGUS:
+		case DANE_HOST_TLSA_BOGUS:
+			if (!c->first_bogus)
+				c->first_bogus = h;
+			c->bogus++;
+			break;
+		case DANE_HOST_TLSA_FAILED:
+			c->tlsa_failed++;
+			/* FALLTHROUGH */
+		case DANE_HOST_ADDR_FAILED:
+			if (!c->first_failed)
+				c->first_failed = h;
+			c->failed++;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void decide_hosts(const struct dane_facts *f, enum dane_answer_mode mode,
+			 struct dane_decision *out)
+{
+	struct host_counts c;
+
 	if (f->null_mx) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "null MX: %s accepts no mail (RFC 7505)", f->domain);
@@ -199,122 +286,84 @@ void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
 		snprintf(out->reason, sizeof(out->reason), "no usable MX host name");
 		return;
 	}
-	for (size_t i = 0; i < f->nhosts; i++) {
-		const struct dane_host *h = &f->hosts[i];
-		enum dane_host_state st = dane_host_state(h);
-
-		ttl_min(&ttl, &h->a);
-		ttl_min(&ttl, &h->aaaa);
-		ttl_min(&ttl, &h->tlsa_canon);
-		ttl_min(&ttl, &h->tlsa_orig);
-		if (st == DANE_HOST_NOADDR)
-			continue;
-		considered++;
-		switch (st) {
-		case DANE_HOST_TLSA_USABLE:
-			usable++;
-			break;
-		case DANE_HOST_TLSA_UNUSABLE:
-			unusable++;
-			weak++;
-			break;
-		case DANE_HOST_NO_TLSA:
-		case DANE_HOST_INSECURE:
-			weak++;
-			break;
-		case DANE_HOST_ADDR_BOGUS:
-		case DANE_HOST_TLSA_BOGUS:
-			if (!first_bogus)
-				first_bogus = h;
-			bogus++;
-			break;
-		case DANE_HOST_TLSA_FAILED:
-			tlsa_failed++;
-			/* FALLTHROUGH */
-		case DANE_HOST_ADDR_FAILED:
-			if (!first_failed)
-				first_failed = h;
-			failed++;
-			break;
-		default:
-			break;
-		}
-	}
-	out->ttl = ttl;
-	if (considered == 0) {
+	memset(&c, 0, sizeof(c));
+	c.ttl = out->ttl;
+	count_hosts(f, &c);
+	out->ttl = c.ttl;
+	if (c.considered == 0) {
 		snprintf(out->reason, sizeof(out->reason), "no MX host of %s has an address",
 			 f->domain);
 		return;
 	}
-	if (bogus == considered) {
+	if (c.bogus == c.considered) {
 		const struct dane_rrset *r;
 		const char *type;
 
-		if (dane_host_state(first_bogus) == DANE_HOST_ADDR_BOGUS) {
-			int is_a = first_bogus->a.sec == DNS_SEC_BOGUS;
+		if (dane_host_state(c.first_bogus) == DANE_HOST_ADDR_BOGUS) {
+			int is_a = c.first_bogus->a.sec == DNS_SEC_BOGUS;
 
-			r = is_a ? &first_bogus->a : &first_bogus->aaaa;
+			r = is_a ? &c.first_bogus->a : &c.first_bogus->aaaa;
 			type = is_a ? "A" : "AAAA";
 		} else {
-			r = first_bogus->tlsa;
+			r = c.first_bogus->tlsa;
 			type = "TLSA";
 		}
-		out->verdict = DANE_TEMP;
+		out->verdict = SOURCE_TEMP;
 		out->ttl = 0;
 		snprintf(out->reason, sizeof(out->reason),
 			 "DNSSEC validation failure for %s %s: %s", type, r->qname,
 			 or_unknown(r->why));
 		return;
 	}
-	if (usable == considered && !f->truncated) {
-		out->verdict = mode == DANE_ANSWER_NOTFOUND ? DANE_NOTFOUND : DANE_APPLIES;
+	if (c.usable == c.considered && !f->truncated) {
+		out->verdict = mode == DANE_ANSWER_NOTFOUND ? SOURCE_NOTFOUND : SOURCE_APPLIES;
 		out->level = mode == DANE_ANSWER_DANE ? "dane" : "dane-only";
 		snprintf(out->reason, sizeof(out->reason),
 			 "every MX host of %s has usable TLSA (%zu host%s)", f->domain,
-			 considered, considered == 1 ? "" : "s");
+			 c.considered, c.considered == 1 ? "" : "s");
 		return;
 	}
-	if (usable > 0 || unusable > 0 || bogus > 0 || tlsa_failed > 0) {
-		out->verdict = DANE_APPLIES;
+	if (c.usable > 0 || c.unusable > 0 || c.bogus > 0 || c.tlsa_failed > 0) {
+		out->verdict = SOURCE_APPLIES;
 		out->level = "dane";
-		out->partial = weak > 0 || f->truncated;
-		if (usable > 0)
+		out->partial = c.weak > 0 || f->truncated;
+		if (c.usable > 0)
 			snprintf(out->reason, sizeof(out->reason),
-				 "%zu of %zu%s MX hosts of %s have usable TLSA", usable,
-				 considered, f->truncated ? "+" : "", f->domain);
-		else if (unusable > 0)
+				 "%zu of %zu%s MX hosts of %s have usable TLSA", c.usable,
+				 c.considered, f->truncated ? "+" : "", f->domain);
+		else if (c.unusable > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "TLSA published at %zu MX host%s of %s but none usable",
-				 unusable, unusable == 1 ? "" : "s", f->domain);
-		else if (bogus > 0)
+				 c.unusable, c.unusable == 1 ? "" : "s", f->domain);
+		else if (c.bogus > 0)
 			snprintf(out->reason, sizeof(out->reason),
 				 "DNSSEC validation failure at %zu of %zu MX hosts of %s "
-				 "(Postfix skips those)", bogus, considered, f->domain);
+				 "(Postfix skips those)", c.bogus, c.considered, f->domain);
 		else
 			/* A secure host whose TLSA RRset cannot be had: what
 			 * resists a downgrade is Postfix's own dane level,
 			 * which defers it ("TLSA lookup error"). */
 			snprintf(out->reason, sizeof(out->reason),
 				 "TLSA lookup failed at %zu of %zu MX hosts (%s: %.160s); "
-				 "Postfix defers those", tlsa_failed, considered,
-				 first_failed->tlsa && first_failed->tlsa->done
-					 ? first_failed->tlsa->qname : first_failed->name,
-				 first_failed->tlsa ? or_unknown(first_failed->tlsa->why)
+				 "Postfix defers those", c.tlsa_failed, c.considered,
+				 c.first_failed->tlsa && c.first_failed->tlsa->done
+					 ? c.first_failed->tlsa->qname : c.first_failed->name,
+				 c.first_failed->tlsa ? or_unknown(c.first_failed->tlsa->why)
 						    : "not looked up");
 		return;
 	}
-	if (failed > 0) {
-		const struct dane_rrset *r = dane_host_state(first_failed) ==
+	if (c.failed > 0) {
+		const struct dane_rrset *r = dane_host_state(c.first_failed) ==
 							 DANE_HOST_ADDR_FAILED
-						     ? (failed_status(first_failed->a.status) ||
-							!first_failed->a.done
-							    ? &first_failed->a
-							    : &first_failed->aaaa)
-						     : first_failed->tlsa;
+						     ? (failed_status(c.first_failed->a.status) ||
+							!c.first_failed->a.done
+							    ? &c.first_failed->a
+							    : &c.first_failed->aaaa)
+						     : c.first_failed->tlsa;
 
-		out->verdict = DANE_FAILED;
+		out->verdict = SOURCE_FAILED;
 		snprintf(out->reason, sizeof(out->reason), "lookup of %s failed: %s",
-			 r && r->done ? r->qname : first_failed->name,
+			 r && r->done ? r->qname : c.first_failed->name,
 			 r ? or_unknown(r->why) : "not looked up");
 		return;
 	}
@@ -422,8 +471,7 @@ static void tlsa_cb(void *arg, const struct dns_answer *a)
 			const struct dns_record *rec = &a->records[i];
 
 			memset(t, 0, sizeof(*t));
-			if ((t->data = malloc(rec->len ? rec->len : 1)) == NULL)
-				log_fatal("dane");
+			t->data = xmalloc(rec->len);
 			if (rec->len)
 				memcpy(t->data, rec->data, rec->len);
 			h->ntlsa++;
@@ -469,7 +517,7 @@ static void addr_done(struct hostq *hq)
 	/* Secure with addresses.  The expanded name of a CNAME'd host is
 	 * the first TLSA base domain when it is a proper host name. */
 	canon = h->a.status == DNS_STATUS_DATA ? h->a.canon : h->aaaa.canon;
-	if (strcmp(canon, h->name) != 0 && rr_hostname_valid(canon)) {
+	if (strcmp(canon, h->name) != 0 && hostname_valid(canon)) {
 		start_tlsa(hq, canon);
 	} else {
 		hq->tlsa_stage = 1;
@@ -534,16 +582,14 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 
 	if (a->status == DNS_STATUS_NODATA) {
 		f->implicit_mx = 1;
-		if ((f->hosts = calloc(1, sizeof(*f->hosts))) == NULL)
-			log_fatal("dane");
+		f->hosts = xcalloc(1, sizeof(*f->hosts));
 		snprintf(f->hosts[0].name, sizeof(f->hosts[0].name), "%s", f->domain);
 		f->nhosts = 1;
 		return;
 	}
 	if (a->status != DNS_STATUS_DATA || a->count == 0)
 		return;
-	if ((items = calloc(a->count, sizeof(*items))) == NULL)
-		log_fatal("dane");
+	items = xcalloc(a->count, sizeof(*items));
 	for (size_t i = 0; i < a->count; i++) {
 		char name[DNS_NAME_BUF];
 		unsigned pref;
@@ -557,7 +603,7 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 			f->null_mx = 1;
 			break;
 		}
-		if (!rr_hostname_valid(name)) {
+		if (!hostname_valid(name)) {
 			f->nbad_mx++;
 			continue;
 		}
@@ -566,9 +612,8 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 		n++;
 	}
 	qsort(items, n, sizeof(*items), mx_cmp);
-	if ((f->hosts = calloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
-			       sizeof(*f->hosts))) == NULL)
-		log_fatal("dane");
+	f->hosts = xcalloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
+			   sizeof(*f->hosts));
 	for (size_t i = 0; i < n; i++) {
 		int dup = 0;
 
@@ -598,10 +643,12 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 	lk->outstanding--;
 	rrset_fill(&f->mx, a);
 	hosts_from_mx(f, a);
-	/* Addresses and TLSA matter only below a secure MX RRset. */
-	if (a->sec == DNS_SEC_SECURE && !f->null_mx && f->nhosts > 0) {
-		if ((lk->hq = calloc(f->nhosts, sizeof(*lk->hq))) == NULL)
-			log_fatal("dane");
+	/* Addresses and TLSA matter below a secure MX RRset, and below an
+	 * insecure one (RFC 7672 section 2.2.1, see dane_decide()). */
+	if ((a->sec == DNS_SEC_SECURE || a->sec == DNS_SEC_INSECURE) && !f->null_mx &&
+	    f->nhosts > 0) {
+		f->hosts_looked_up = 1;
+		lk->hq = xcalloc(f->nhosts, sizeof(*lk->hq));
 		for (size_t i = 0; i < f->nhosts; i++) {
 			struct hostq *hq = &lk->hq[i];
 
@@ -621,11 +668,9 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 struct dane_lookup *dane_lookup(struct dane *dane, const char *domain,
 				dane_cb cb, void *arg)
 {
-	struct dane_lookup *lk = calloc(1, sizeof(*lk));
+	struct dane_lookup *lk = xcalloc(1, sizeof(*lk));
 	char norm[DANE_NAME_BUF];
 
-	if (lk == NULL)
-		log_fatal("dane_lookup");
 	lk->dane = dane;
 	lk->cb = cb;
 	lk->arg = arg;
@@ -676,31 +721,17 @@ static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 	memset(&res, 0, sizeof(res));
 	res.ttl = d->ttl;
 	res.reason = d->reason;
-	switch (d->verdict) {
-	case DANE_APPLIES:
-		res.verdict = SOURCE_APPLIES;
+	/* SOURCE_NOTFOUND: DANE applies and the admin wants Postfix's own
+	 * dane level to decide (dane_answer = notfound), and no later source
+	 * (MTA-STS, provider) may answer instead. */
+	res.verdict = d->verdict;
+	if (d->verdict == SOURCE_APPLIES) {
 		res.policy_text = d->level;
 		if (d->partial)
 			res.flags |= SOURCE_F_PARTIAL;
-		break;
-	case DANE_NOTFOUND:
-		/* DANE applies and the admin wants Postfix's own dane level
-		 * to decide (dane_answer = notfound): NOTFOUND, and no later
-		 * source (MTA-STS, provider) may answer instead. */
-		res.verdict = SOURCE_NOTFOUND;
-		break;
-	case DANE_NOT_APPLICABLE:
-		res.verdict = SOURCE_NOT_APPLICABLE;
-		break;
-	case DANE_TEMP:
-		res.verdict = SOURCE_TEMP;
-		break;
-	case DANE_FAILED:
-		res.verdict = SOURCE_FAILED;
-		break;
 	}
 	if (log_get_verbose() > 0)
-		log_debug("dane %s: %s: %s", req->domain, dane_verdict_name(d->verdict),
+		log_debug("dane %s: %s: %s", req->domain, source_verdict_name(d->verdict),
 			  d->reason);
 	req->done(req->done_arg, &res);
 	free(req);
@@ -730,7 +761,7 @@ static void root_apply(struct dane *dane, struct dane_src_req *req)
 		memmove(req->d.reason + p, req->d.reason, n);
 		memcpy(req->d.reason, prefix, p);
 		req->d.reason[p + n] = '\0';
-		req->d.verdict = DANE_FAILED;
+		req->d.verdict = SOURCE_FAILED;
 	}
 	src_finish(req, &req->d);
 }
@@ -784,7 +815,7 @@ static void src_cb(void *arg, const struct dane_facts *f)
 	req->lk = NULL; /* freed by the caller after this */
 	snprintf(req->domain, sizeof(req->domain), "%s", f->domain);
 	dane_decide(f, req->dane->mode, &req->d);
-	if (req->d.verdict == DANE_TEMP) {
+	if (req->d.verdict == SOURCE_TEMP) {
 		root_check(req->dane, req);
 		return;
 	}
@@ -794,10 +825,8 @@ static void src_cb(void *arg, const struct dane_facts *f)
 static void *src_discover(void *ctx, const char *domain, source_done_fn done,
 			  void *done_arg)
 {
-	struct dane_src_req *req = calloc(1, sizeof(*req));
+	struct dane_src_req *req = xcalloc(1, sizeof(*req));
 
-	if (req == NULL)
-		log_fatal("dane");
 	req->dane = ctx;
 	req->done = done;
 	req->done_arg = done_arg;
@@ -843,11 +872,9 @@ struct dane_service {
 };
 
 int dane_service_new(struct event_base *base, const struct config *cfg,
-		     struct engine *eng, struct dane_service **out,
-		     struct errbuf *why)
+		     struct dns *dns, struct dane_service **out, struct errbuf *why)
 {
 	struct dane_service *svc;
-	struct engine_source src;
 
 	*out = NULL;
 	if (*config_get(cfg, "dns_trust_anchor_file") == '\0') {
@@ -856,17 +883,11 @@ int dane_service_new(struct event_base *base, const struct config *cfg,
 	}
 	if ((svc = calloc(1, sizeof(*svc))) == NULL)
 		return errbuf_set(why, "out of memory");
-	if ((svc->dns = dns_new(base, cfg, why)) == NULL ||
-	    (svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
+	(void)base;
+	svc->dns = dns;
+	if ((svc->dane = dane_new(svc->dns, cfg, why)) == NULL) {
 		dane_service_free(svc);
 		return -1;
-	}
-	if (eng) {
-		dane_source_init(svc->dane, &src);
-		if (engine_add_source(eng, &src) < 0) {
-			dane_service_free(svc);
-			return errbuf_set(why, "cannot add the DANE source to the engine");
-		}
 	}
 	*out = svc;
 	return 0;
@@ -887,6 +908,5 @@ void dane_service_free(struct dane_service *svc)
 	if (svc == NULL)
 		return;
 	dane_free(svc->dane);
-	dns_free(svc->dns);
 	free(svc);
 }

@@ -17,7 +17,10 @@
  * row):
  *   MX lookup failed (timeout, SERVFAIL; not bogus)   -> FAILED
  *   MX bogus                                          -> TEMP, naming MX
- *   domain does not exist, MX insecure, null MX       -> NOT_APPLICABLE
+ *   domain does not exist, MX indeterminate, null MX  -> NOT_APPLICABLE
+ *   MX insecure: the rows below, but at most "dane"
+ *   and always partial (RFC 7672 §2.2.1 MAY; what
+ *   Postfix's own dane level does)                   -> APPLIES "dane"
  *   every usable MX host secure with usable TLSA      -> APPLIES dane_answer
  *   some MX hosts with usable TLSA, TLSA present but
  *   none usable, or some hosts bogus (Postfix skips
@@ -47,9 +50,11 @@
 
 #include <netinet/in.h>  /* INET6_ADDRSTRLEN */
 #include <stddef.h>
-#include "dane/dns.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
+#include "engine/source.h"
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define DANE_MAX_HOSTS 16
 #define DANE_MAX_TLSA 32
@@ -57,8 +62,8 @@
 #define DANE_REASON_MAX 768
 /* seconds the outcome of the root check (engine source) holds */
 #define DANE_ROOT_CHECK_TTL 30
-/* "_25._tcp." + a 253-character host name, and the NUL */
-#define DANE_NAME_BUF 264
+/* "_25._tcp." + a host name, and the NUL */
+#define DANE_NAME_BUF (sizeof("_25._tcp.") - 1 + HOSTNAME_BUF)
 
 struct config;
 struct engine_source;
@@ -117,24 +122,21 @@ struct dane_facts {
 	int implicit_mx;             /* no MX: the domain itself is the host */
 	int truncated;               /* more than DANE_MAX_HOSTS hosts */
 	size_t nbad_mx;              /* MX records that were not usable names */
+	int hosts_looked_up;         /* addresses (and TLSA) were looked up */
 	size_t nhosts;
 	struct dane_host *hosts;     /* nhosts entries, preference order */
 };
 
 enum dane_answer_mode { DANE_ANSWER_DANE_ONLY, DANE_ANSWER_DANE, DANE_ANSWER_NOTFOUND };
 
-enum dane_verdict {
-	DANE_APPLIES,          /* level is the answer */
-	DANE_NOT_APPLICABLE,   /* nothing for DANE: later sources decide */
-	DANE_NOTFOUND,         /* DANE applies but dane_answer = notfound */
-	DANE_TEMP,             /* the domain's DNSSEC data is broken */
-	DANE_FAILED,           /* our own failure (timeout, SERVFAIL) */
-};
-
 struct dane_decision {
-	enum dane_verdict verdict;
-	const char *level;     /* DANE_APPLIES: "dane-only" or "dane" */
-	int partial;           /* DANE_APPLIES "dane" leaving MX hosts unauthenticated */
+	/* the source verdict (engine/source.h): SOURCE_APPLIES (level is
+	 * the answer), SOURCE_NOT_APPLICABLE, SOURCE_NOTFOUND (applies, but
+	 * dane_answer = notfound), SOURCE_TEMP (the domain's DNSSEC data is
+	 * broken), SOURCE_FAILED (our own failure: timeout, SERVFAIL) */
+	enum source_verdict verdict;
+	const char *level;     /* SOURCE_APPLIES: "dane-only" or "dane" */
+	int partial;           /* SOURCE_APPLIES "dane" leaving MX hosts unauthenticated */
 	char reason[DANE_REASON_MAX];
 	unsigned ttl;          /* smallest TTL of the records used */
 };
@@ -144,7 +146,6 @@ int dane_answer_parse(const char *s, enum dane_answer_mode *mode);
 
 enum dane_host_state dane_host_state(const struct dane_host *h);
 const char *dane_host_state_name(enum dane_host_state st);
-const char *dane_verdict_name(enum dane_verdict v);
 
 /* The decision table (pure; see the top of this file). */
 void dane_decide(const struct dane_facts *f, enum dane_answer_mode mode,
@@ -169,7 +170,7 @@ void dane_lookup_cancel(struct dane_lookup *lk);
 
 /*
  * The DANE discovery source for the engine (engine.h): discover() runs
- * dane_lookup() + dane_decide().  DANE_NOTFOUND is SOURCE_NOTFOUND (no
+ * dane_lookup() + dane_decide().  SOURCE_NOTFOUND is SOURCE_NOTFOUND (no
  * later source answers); a partial APPLIES carries SOURCE_F_PARTIAL.  A TEMP verdict stands only when the root
  * zone's DNSKEY validates as secure through the same dns context
  * (checked at most every DANE_ROOT_CHECK_TTL seconds); otherwise
@@ -180,19 +181,18 @@ void dane_lookup_cancel(struct dane_lookup *lk);
 int dane_source_init(struct dane *dane, struct engine_source *out);
 
 /*
- * The set-up the daemon and CLI commands share: the dns context on
- * base, the DANE layer and, when eng is not NULL, the DANE source added
- * to eng.  With dns_trust_anchor_file empty DANE is off: a warning is
- * logged, 0 returned and *out set to NULL.  Errors (unreadable trust
+ * The set-up the daemon and CLI commands share: the DANE layer on the
+ * caller's dns context (engine/sources.c makes the one of the daemon;
+ * the service does not free it); the source (dane_source_init()) is
+ * registered by engine/sources.c, first.  With dns_trust_anchor_file
+ * empty DANE is off: a warning is logged, 0 returned and *out set to NULL.  Errors (unreadable trust
  * anchor, bad dns_resolvers, bad dane_answer) return -1 naming the
  * setting.  Free it after the engine (engine_free may cancel
  * discoveries).
  */
-struct engine;
 struct dane_service;
 int dane_service_new(struct event_base *base, const struct config *cfg,
-		     struct engine *eng, struct dane_service **out,
-		     struct errbuf *why);
+		     struct dns *dns, struct dane_service **out, struct errbuf *why);
 struct dns *dane_service_dns(const struct dane_service *svc);
 struct dane *dane_service_dane(const struct dane_service *svc);
 void dane_service_free(struct dane_service *svc);

@@ -47,11 +47,14 @@
  * which our own sources failed (SOURCE_FAILED, the discovery limit) and
  * none decided leaves the old entry as it is until its expiry.
  *
- * Reload: a worker thread reads the table into a new snapshot with its
- * own use of the store handle (one reload at a time) and passes the
- * result to the loop through a pipe; the loop swaps it in whole.  A
- * failed reload keeps the old snapshot; the first failure of an outage
- * and the recovery are logged, nothing in between.
+ * Reload: a job of the worker (util/worker.h; the engine's store handle
+ * is used only by the worker thread after engine_new()) reads the table
+ * into a new snapshot, one reload at a time; its completion on the loop
+ * swaps it in whole.  A failed reload keeps the old snapshot; the first
+ * failure of an outage, a change between a temporary failure
+ * (STORE_ERR_RETRY: a MariaDB handle reconnects next time) and a
+ * configuration error (STORE_ERR_CONFIG: logged as such, nothing
+ * reopened), and the recovery are logged, nothing in between.
  *
  * Invalid keys: a key that policy_key_normalize() rejects is answered
  * like a key that is not in the table (`_default`, else NOTFOUND; a key
@@ -65,10 +68,11 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/worker.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +152,8 @@ struct engine_req {
 
 struct reload_job {
 	struct engine *eng;
-	pthread_t thread;
 	struct snapshot *snap;
+	int err;                           /* STORE_ERR_* when snap is NULL */
 	struct errbuf why;
 };
 
@@ -162,11 +166,11 @@ struct engine {
 	struct snapshot *snap;
 	time_t snap_time;
 	size_t last_invalid;
-	/* reload */
-	int pipefd[2];
-	struct event pipe_ev, reload_ev;
-	struct reload_job *job;            /* running */
-	int reload_again, db_down;
+	/* reload, on the worker (util/worker.h) */
+	struct worker *worker;
+	struct event reload_ev;
+	struct reload_job *job;            /* submitted, not done */
+	int reload_again, db_down, db_config_error;
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -181,15 +185,6 @@ struct engine {
 	engine_observer observer;          /* issue 15: TLSRPT journal */
 	void *observer_arg;
 };
-
-const char *answer_source_name(enum answer_source src)
-{
-	static const char *const names[ANSWER_SOURCE_COUNT] = {
-		"table", "default", "dane", "sts", "provider", "none", "error",
-	};
-
-	return (unsigned)src < ANSWER_SOURCE_COUNT ? names[src] : "?";
-}
 
 static time_t engine_now(struct engine *eng)
 {
@@ -376,10 +371,8 @@ static void cache_remove(struct engine *eng, struct centry *e)
 static int cache_grow(struct engine *eng)
 {
 	size_t nb = eng->nbuckets ? eng->nbuckets * 2 : 1024;
-	struct centry **b = calloc(nb, sizeof(*b));
+	struct centry **b = xcalloc(nb, sizeof(*b));
 
-	if (b == NULL)
-		return -1;
 	for (size_t i = 0; i < eng->nbuckets; i++) {
 		struct centry *e = eng->buckets[i], *next;
 
@@ -416,15 +409,11 @@ static struct centry *cache_insert(struct engine *eng, const char *d, size_t n,
 
 	if (eng->nentries >= ENGINE_CACHE_MAX)
 		cache_evict(eng);
-	if (eng->nentries >= eng->nbuckets && cache_grow(eng) < 0)
-		return NULL;
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
+	if (eng->nentries >= eng->nbuckets)
+		cache_grow(eng);
+	e = xcalloc(1, sizeof(*e));
 	e->failed_src = ANSWER_NONE; /* issue 15 */
-	if ((e->domain = malloc(n + 1)) == NULL) {
-		free(e);
-		return NULL;
-	}
+	e->domain = xmalloc(n + 1);
 	memcpy(e->domain, d, n);
 	e->domain[n] = '\0';
 	e->hash = h;
@@ -506,12 +495,8 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 			  e->domain);
 		entry_set_expiry(e, now, eng->failed_ttl);
 	} else {
-		char *t = NULL;
+		char *t = text ? xstrdup(text) : NULL;
 
-		if (text && (t = strdup(text)) == NULL) {
-			kind = RES_NONE; /* ENOMEM: no answer rather than a wrong one */
-			ttl = eng->failed_ttl;
-		}
 		free(e->text);
 		e->text = t;
 		e->kind = kind;
@@ -614,7 +599,7 @@ static void disc_advance(struct discovery *d)
 				if (!d->any_failed) { /* issue 15: for the journal */
 					d->failed_src = src->answer;
 					free(d->e->failed_reason);
-					d->e->failed_reason = strdup(d->reason);
+					d->e->failed_reason = xstrdup(d->reason);
 				}
 				d->any_failed = 1;
 				break;
@@ -694,13 +679,11 @@ static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
 		disc_finish(d, RES_UNKNOWN, ANSWER_NONE, NULL, d->eng->failed_ttl);
 }
 
-static int disc_start(struct engine *eng, struct centry *e, int refresh)
+static void disc_start(struct engine *eng, struct centry *e, int refresh)
 {
-	struct discovery *d = calloc(1, sizeof(*d));
+	struct discovery *d = xcalloc(1, sizeof(*d));
 	struct timeval tv = { ENGINE_DISCOVERY_LIMIT, 0 };
 
-	if (d == NULL)
-		return -1;
 	d->eng = eng;
 	d->e = e;
 	d->neg_ttl = eng->negative_ttl;
@@ -718,7 +701,6 @@ static int disc_start(struct engine *eng, struct centry *e, int refresh)
 	e->busy++;
 	disc_advance(d);
 	e->busy--;
-	return 0;
 }
 
 static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -803,23 +785,15 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		e->busy--;
 		if (refresh && e->disc == NULL && !e->refresh_tried) {
 			e->refresh_tried = 1;
-			if (disc_start(eng, e, 1) < 0)
-				log_warnx("engine: %s: out of memory; not refreshed",
-					  e->domain);
+			disc_start(eng, e, 1);
 		}
 		return NULL;
 	}
-	if (e == NULL && (e = cache_insert(eng, norm, len, h)) == NULL) {
-		log_warnx("engine: out of memory; answering NOTFOUND without discovery");
-		answer_notfound(eng, cb, arg);
-		return NULL;
-	}
+	if (e == NULL)
+		e = cache_insert(eng, norm, len, h);
 	lru_front(eng, e);
 	if (e->disc == NULL) {
-		if (disc_start(eng, e, 0) < 0) {
-			answer_notfound(eng, cb, arg);
-			return NULL;
-		}
+		disc_start(eng, e, 0);
 		if (e->disc == NULL) {
 			/* Finished before returning. */
 			answer_entry(eng, e, cb, arg);
@@ -828,10 +802,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	} else {
 		eng->st.coalesced++;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		answer_notfound(eng, cb, arg);
-		return NULL;
-	}
+	r = xcalloc(1, sizeof(*r));
 	r->eng = eng;
 	r->e = e;
 	r->cb = cb;
@@ -880,6 +851,7 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
 	out->db_down = eng->db_down;
+	out->db_config_error = eng->db_config_error;
 }
 
 /* --- reload ------------------------------------------------------ */
@@ -905,35 +877,33 @@ static void log_invalid_rows(const struct snapshot *s)
 		log_warnx("policy table: %zu invalid rows skipped in all", n);
 }
 
-static void *reload_main(void *arg)
+/* worker thread: the blocking part (util/worker.h).  The engine's
+ * store handle is used by the worker thread only, after engine_new(). */
+static void reload_run(void *arg)
 {
 	struct reload_job *job = arg;
 	struct engine *eng = job->eng;
-	ssize_t n;
 
-	if (engine_store_open(eng, &job->why) == 0) {
-		job->snap = snapshot_load(eng->store, &eng->popts, &job->why);
-		if (job->snap == NULL && strcmp(store_backend(eng->store), "sqlite") != 0) {
+	if ((job->err = engine_store_open(eng, &job->why)) == 0) {
+		job->snap = snapshot_load(eng->store, &eng->popts, &job->err, &job->why);
+		if (job->snap == NULL && job->err == STORE_ERR_RETRY &&
+		    strcmp(store_backend(eng->store), "sqlite") != 0) {
 			/* Reconnect next time (the MariaDB server may have
 			 * gone).  An SQLite handle stays: it was opened before
 			 * the privilege drop, a new one might not be allowed
-			 * the -wal/-shm files. */
+			 * the -wal/-shm files.  A configuration error is not
+			 * cured by reconnecting. */
 			store_close(eng->store);
 			eng->store = NULL;
 		}
 	}
-	do
-		n = write(eng->pipefd[1], &job, sizeof(job));
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(job))
-		log_panic("engine: reload pipe: %s", strerror(errno));
-	return NULL;
 }
+
+static void reload_done(void *arg);
 
 static void reload_start(struct engine *eng)
 {
 	struct reload_job *job;
-	int rc;
 
 	if (eng->no_table)
 		return;
@@ -941,31 +911,23 @@ static void reload_start(struct engine *eng)
 		eng->reload_again = 1;
 		return;
 	}
-	if ((job = calloc(1, sizeof(*job))) == NULL) {
-		log_warnx("engine: reload: out of memory");
-		return;
-	}
+	job = xcalloc(1, sizeof(*job));
 	job->eng = eng;
 	errbuf_clear(&job->why);
 	eng->job = job;
-	if ((rc = pthread_create(&job->thread, NULL, reload_main, job)) != 0) {
-		log_warnx("engine: reload: cannot start a thread: %s", strerror(rc));
+	if (worker_submit(eng->worker, reload_run, reload_done, job) < 0) {
+		log_warnx("engine: reload: the worker queue is full");
 		eng->job = NULL;
 		free(job);
 	}
 }
 
-static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
+/* loop thread */
+static void reload_done(void *arg)
 {
-	struct engine *eng = arg;
-	struct reload_job *job;
-	ssize_t n;
+	struct reload_job *job = arg;
+	struct engine *eng = job->eng;
 
-	(void)what;
-	n = read(fd, &job, sizeof(job));
-	if (n != (ssize_t)sizeof(job))
-		return;
-	pthread_join(job->thread, NULL);
 	eng->job = NULL;
 	if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
@@ -978,19 +940,33 @@ static void reload_done_cb(evutil_socket_t fd, short what, void *arg)
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		eng->db_down = 0;
+		eng->db_config_error = 0;
 		eng->last_invalid = inv;
 		snapshot_free(eng->snap);
 		eng->snap = job->snap;
 		eng->snap_time = engine_now(eng);
 		eng->st.reloads++;
 	} else {
+		int config = job->err == STORE_ERR_CONFIG;
+
 		eng->st.reload_failures++;
-		log_debug("policy table reload failed: %s", job->why.msg);
-		if (!eng->db_down)
-			log_warnx("policy table unavailable (%s); serving the last snapshot "
-				  "(%zu rows) until it is back", job->why.msg,
-				  snapshot_rows(eng->snap));
+		log_debug("policy table reload failed (%s): %s", store_err_name(job->err),
+			  job->why.msg);
+		/* the first failure of an outage, and a change of its kind */
+		if (!eng->db_down || config != eng->db_config_error) {
+			if (config)
+				log_warnx("policy table unavailable (%s): a configuration "
+					  "error, retrying does not help - fix the "
+					  "database or its grants (tlspolicy db init); "
+					  "serving the last snapshot (%zu rows)",
+					  job->why.msg, snapshot_rows(eng->snap));
+			else
+				log_warnx("policy table unavailable (%s); serving the last "
+					  "snapshot (%zu rows) until it is back",
+					  job->why.msg, snapshot_rows(eng->snap));
+		}
 		eng->db_down = 1;
+		eng->db_config_error = config;
 	}
 	free(job);
 	if (eng->reload_again) {
@@ -1011,6 +987,11 @@ void engine_reload(struct engine *eng)
 	reload_start(eng);
 }
 
+struct worker *engine_worker(struct engine *eng)
+{
+	return eng->worker;
+}
+
 /* --- life cycle -------------------------------------------------- */
 
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
@@ -1025,6 +1006,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	static int store_inited;
 	struct engine *eng = calloc(1, sizeof(*eng));
 	unsigned interval;
+	int err;
 
 	if (eng == NULL) {
 		errbuf_set(why, "out of memory");
@@ -1032,7 +1014,6 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	}
 	eng->base = base;
 	eng->cfg = cfg;
-	eng->pipefd[0] = eng->pipefd[1] = -1;
 	eng->popts.postfix_compat = config_get_version(cfg, "postfix_compatibility");
 	eng->cache_min_ttl = config_get_time(cfg, "cache_min_ttl");
 	eng->cache_max_ttl = config_get_time(cfg, "cache_max_ttl");
@@ -1062,7 +1043,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 		}
 		if (engine_store_open(eng, why) < 0)
 			goto fail;
-		if ((eng->snap = snapshot_load(eng->store, &eng->popts, why)) == NULL) {
+		if ((eng->snap = snapshot_load(eng->store, &eng->popts, &err, why)) == NULL) {
 			errbuf_prefix(why, "policy table");
 			goto fail;
 		}
@@ -1070,13 +1051,8 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
 	eng->snap_time = time(NULL);
-	if (pipe2(eng->pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
-		errbuf_set(why, "pipe: %s", strerror(errno));
+	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
-	}
-	event_assign(&eng->pipe_ev, base, eng->pipefd[0], EV_READ | EV_PERSIST,
-		     reload_done_cb, eng);
-	event_add(&eng->pipe_ev, NULL);
 	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
 	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table) {
 		struct timeval tv = { (time_t)interval, 0 };
@@ -1096,17 +1072,12 @@ void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
-	if (eng->job) {
-		/* Wait for the worker; its result is dropped. */
-		struct reload_job *job = eng->job;
-
-		pthread_join(job->thread, NULL);
-		snapshot_free(job->snap);
-		free(job);
-		eng->job = NULL;
-	}
-	event_del(&eng->pipe_ev);
+	/* a reload still running finishes (its done() runs from here); the
+	 * worker stays for its other users (the MTA-STS store) */
 	event_del(&eng->reload_ev);
+	eng->no_table = 1;      /* no reload_again restart */
+	eng->reload_again = 0;
+	worker_free(eng->worker);
 	for (size_t i = 0; i < eng->nbuckets; i++) {
 		while (eng->buckets[i]) {
 			struct centry *e = eng->buckets[i];
@@ -1126,10 +1097,6 @@ void engine_free(struct engine *eng)
 		}
 	}
 	free(eng->buckets);
-	if (eng->pipefd[0] >= 0)
-		close(eng->pipefd[0]);
-	if (eng->pipefd[1] >= 0)
-		close(eng->pipefd[1]);
 	if (eng->store)
 		store_close(eng->store);
 	snapshot_free(eng->snap);

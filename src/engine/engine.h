@@ -21,11 +21,12 @@
  * answered from the table, else `_default`.
  * tlspolicy's own failures answer like Postfix alone: a lookup that runs
  * past `lookup_deadline`, or whose discovery failed by our own fault
- * (SOURCE_FAILED and nothing decided, the discovery limit, out of
- * memory), is answered from the last decision of the domain (stale, at
+ * (SOURCE_FAILED and nothing decided, the discovery limit), is answered
+ * from the last decision of the domain (stale, at
  * most cache_max_ttl past its expiry) when there is one, else NOTFOUND
  * (Postfix applies main.cf) - never `_default`, never TEMP.  A TEMP
- * decision is only ever answered while fresh.
+ * decision is only ever answered while fresh.  Out of memory ends the
+ * process (util/xalloc.h, docs/ARCHITECTURE.md "Out of memory").
  * Concurrent lookups of one domain share one discovery.  Refresh-ahead:
  * a lookup answered from a cached decision in the last 10% of its TTL
  * (at least its last second; TTLs under 2 s excepted) starts one
@@ -42,6 +43,7 @@
 #define TP_ENGINE_ENGINE_H
 
 #include <stddef.h>
+#include "engine/source.h"
 #include "util/errbuf.h"
 
 struct event_base;
@@ -49,19 +51,6 @@ struct config;
 
 /* Mirrors the socketmap reply kinds (Postfix dict_sockmap). */
 enum lookup_status { LOOKUP_OK, LOOKUP_NOTFOUND, LOOKUP_TEMP, LOOKUP_PERM };
-
-/* Where an answer came from (statistics, logs, `query -v`). */
-enum answer_source {
-	ANSWER_TABLE,    /* the admin's table (exact or parent) */
-	ANSWER_DEFAULT,  /* the _default row */
-	ANSWER_DANE,
-	ANSWER_STS,
-	ANSWER_PROVIDER,
-	ANSWER_NONE,     /* NOTFOUND */
-	ANSWER_ERROR,    /* TEMP / PERM */
-	ANSWER_SOURCE_COUNT
-};
-const char *answer_source_name(enum answer_source src);
 
 struct engine_answer {
 	enum lookup_status status;
@@ -104,55 +93,17 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 /* The callback of req will not be made (client went away). */
 void engine_cancel(struct engine_req *req);
 
-/* Reloads the table snapshot off the loop (worker thread); the new
- * snapshot is swapped in whole.  When the database is down the old
- * snapshot keeps serving. */
+/* Reloads the table snapshot off the loop (a job of the engine's
+ * worker); the new snapshot is swapped in whole.  When the database is
+ * down the old snapshot keeps serving. */
 void engine_reload(struct engine *eng);
 
-/*
- * Discovery sources.  discover() starts finding out what `domain` (a
- * normalised bare domain) publishes and calls done() exactly once,
- * possibly before discover() returns, always on the engine's loop.
- * cancel() (may be NULL) abandons a discovery whose deadline passed;
- * done() must then not be called.
- */
-enum source_verdict {
-	SOURCE_APPLIES,        /* policy_text is the answer */
-	SOURCE_NOT_APPLICABLE, /* nothing published: next source decides */
-	SOURCE_TEMP,           /* the domain's own data is broken (DNSSEC bogus): answer TEMP */
-	SOURCE_FAILED,         /* our own failure: the next source decides; when none
-				* does, NOTFOUND (not `_default`), cached briefly */
-	SOURCE_NOTFOUND,       /* applies, but the answer is NOTFOUND (e.g. dane_answer =
-				* notfound: Postfix's own level decides); stops the chain
-				* and is cached like SOURCE_APPLIES; `_default` is not used */
-};
-
-/* source_result.flags (SOURCE_APPLIES only) */
-#define SOURCE_F_PARTIAL  0x1 /* the answer leaves some MX hosts unauthenticated
-			       * (partial DANE: "dane" with hosts without usable
-			       * TLSA); a later source's SOURCE_F_EVERY_MX answer
-			       * replaces it, any other outcome keeps it */
-#define SOURCE_F_EVERY_MX 0x2 /* the answer authenticates every MX host
-			       * (MTA-STS enforce) */
-
-struct source_result {
-	enum source_verdict verdict;
-	const char *policy_text; /* SOURCE_APPLIES */
-	const char *reason;      /* SOURCE_TEMP / SOURCE_FAILED; for logs */
-	unsigned ttl;            /* seconds the verdict may be cached */
-	unsigned flags;          /* SOURCE_F_* */
-};
-
-typedef void (*source_done_fn)(void *done_arg, const struct source_result *res);
-
-struct engine_source {
-	const char *name;            /* "dane", "sts", "provider" */
-	enum answer_source answer;   /* ANSWER_DANE, ... */
-	void *ctx;
-	void *(*discover)(void *ctx, const char *domain, source_done_fn done,
-			  void *done_arg);  /* returns a handle for cancel, or NULL */
-	void (*cancel)(void *ctx, void *handle);
-};
+/* The daemon's one worker (util/worker.h), made by engine_new(): table
+ * reloads, and the MTA-STS store's writes and purges (engine/sources.c
+ * hands it over; holders take worker_hold()). */
+#define ENGINE_WORKER_QUEUE 10016
+struct worker;
+struct worker *engine_worker(struct engine *eng);
 
 /* Adds a source; precedence is the order of addition.  The engine copies
  * the struct; ctx must outlive the engine.  With the setting
@@ -191,6 +142,7 @@ struct engine_stats {
 	unsigned long cache_entries;
 	long long snapshot_time;            /* when the snapshot was loaded (time_t) */
 	int db_down;                        /* the last reload failed */
+	int db_config_error;                /* ... with STORE_ERR_CONFIG */
 	/* refresh-ahead (not counted in discoveries): */
 	unsigned long long refreshes_started;
 	unsigned long long refreshes_completed; /* new decision swapped in */

@@ -239,12 +239,13 @@ static int load_row(const struct store_row *row, void *arg)
 }
 
 struct snapshot *snapshot_load(struct store *st, const struct policy_opts *opts,
-			       struct errbuf *why)
+			       int *err, struct errbuf *why)
 {
 	struct load_ctx lc;
 	int rc;
 
 	memset(&lc, 0, sizeof(lc));
+	*err = STORE_ERR_RETRY;
 	if ((lc.s = snapshot_empty()) == NULL) {
 		errbuf_set(why, "out of memory");
 		return NULL;
@@ -252,11 +253,14 @@ struct snapshot *snapshot_load(struct store *st, const struct policy_opts *opts,
 	lc.opts = opts;
 	rc = store_list(st, load_row, &lc, why);
 	if (rc != 0 || lc.oom) {
+		*err = rc < 0 ? rc : STORE_ERR_RETRY;
 		if (lc.oom)
 			errbuf_set(why, "out of memory loading the policy table");
-		else if (rc == 2)
+		else if (rc == 2) {
 			errbuf_set(why, "policy table has more than %d rows",
 				   SNAPSHOT_MAX_ROWS);
+			*err = STORE_ERR_CONFIG;
+		}
 		snapshot_free(lc.s);
 		return NULL;
 	}

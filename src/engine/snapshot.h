@@ -27,10 +27,12 @@ struct store;
 struct policy_opts;
 struct snapshot;
 
-/* Reads every row of st.  Returns a new snapshot or NULL with why.
- * Runs in any thread; logs nothing (see snapshot_invalid_reason). */
+/* Reads every row of st.  Returns a new snapshot or NULL with why and
+ * *err (STORE_ERR_RETRY, or STORE_ERR_CONFIG: also a table over
+ * SNAPSHOT_MAX_ROWS).  Runs in any thread; logs nothing (see
+ * snapshot_invalid_reason). */
 struct snapshot *snapshot_load(struct store *st, const struct policy_opts *opts,
-			       struct errbuf *why);
+			       int *err, struct errbuf *why);
 /* An empty snapshot (no rows); NULL on ENOMEM. */
 struct snapshot *snapshot_empty(void);
 void snapshot_free(struct snapshot *s);

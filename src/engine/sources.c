@@ -4,6 +4,7 @@
  */
 #include "engine/sources.h"
 #include "dane/dane.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "mtasts/sts.h"
 #include "provider/provider.h"
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 
 struct engine_sources {
+	struct dns *dns;        /* the one DNS context every source uses */
+	struct dns *own_dns;    /* dns when made here (freed here) */
 	struct dane_service *dane;
 	struct sts *sts;
 	struct provider_service *provider;
@@ -40,8 +43,15 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 		       unsigned persist_flags, struct engine_sources **out,
 		       struct errbuf *why)
 {
+	return engine_sources_new_dns(base, cfg, eng, NULL, db_url, persist_flags, out, why);
+}
+
+int engine_sources_new_dns(struct event_base *base, const struct config *cfg,
+			   struct engine *eng, struct dns *dns, const char *db_url,
+			   unsigned persist_flags, struct engine_sources **out,
+			   struct errbuf *why)
+{
 	struct engine_sources *s = calloc(1, sizeof(*s));
-	struct dns *dns;
 
 	*out = NULL;
 	if (s == NULL)
@@ -49,17 +59,22 @@ int engine_sources_new(struct event_base *base, const struct config *cfg,
 	/* The services first, then their sources in precedence order, the
 	 * same list engine_sources_list() gives other engines. */
 	s->provider_on = config_get_bool(cfg, "provider_policies");
-	/* 1. DANE */
-	if (dane_service_new(base, cfg, NULL, &s->dane, why) < 0)
+	/* 0. one DNS context, validating unless dns_trust_anchor_file is
+	 * empty (then DANE is off and the others get unvalidated answers) */
+	if (dns != NULL)
+		s->dns = dns;
+	else if ((s->dns = s->own_dns = dns_new(base, cfg, why)) == NULL)
 		goto fail;
-	dns = s->dane ? dane_service_dns(s->dane) : NULL;
+	/* 1. DANE */
+	if (dane_service_new(base, cfg, s->dns, &s->dane, why) < 0)
+		goto fail;
 	/* 2. MTA-STS (cache persisted in the policy database) */
-	if (sts_service_new(base, cfg, NULL, dns,
+	if (sts_service_new(base, cfg, s->dns, eng ? engine_worker(eng) : NULL,
 			    db_url ? db_url : config_get(cfg, "database"),
 			    persist_flags, &s->sts, why) < 0)
 		goto fail;
 	/* 3. provider templates (a source only with provider_policies = yes) */
-	if (provider_service_new(base, cfg, NULL, dns, &s->provider, why) < 0)
+	if (provider_service_new(base, cfg, s->dns, &s->provider, why) < 0)
 		goto fail;
 	if (eng) {
 		struct engine_source list[ENGINE_SOURCES_MAX];
@@ -87,7 +102,13 @@ void engine_sources_free(struct engine_sources *s)
 	provider_service_free(s->provider);
 	sts_free(s->sts);
 	dane_service_free(s->dane);
+	dns_free(s->own_dns);
 	free(s);
+}
+
+struct dns *engine_sources_dns(const struct engine_sources *s)
+{
+	return s ? s->dns : NULL;
 }
 
 struct dane_service *engine_sources_dane(const struct engine_sources *s)

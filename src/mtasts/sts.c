@@ -9,10 +9,11 @@
  */
 #include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +29,13 @@
 struct sts {
 	struct event_base *base;
 	struct dns *dns;
-	struct dns *own_dns;       /* made by sts_service_new(): freed with us */
 	struct sts_store *store;   /* the writer, sts_service_new() with db_url */
 	struct sts_fetcher *fetcher;
 	struct sts_cache *cache;
 	struct sts_persist persist;
 	struct event tick;
+	struct event purge_ev;     /* with store: every STS_PURGE_INTERVAL */
+	int purge_on;
 	/* TXT records of one answer, strings concatenated */
 	char (*txt)[STS_TXT_MAX_LEN];
 };
@@ -112,11 +114,10 @@ static void txt_cb(void *arg, const struct dns_answer *ans)
 static void *io_txt_start(void *ctx, const char *domain, void *op)
 {
 	struct sts *sts = ctx;
-	struct sts_txtq *t = calloc(1, sizeof(*t));
+	struct sts_txtq *t = xcalloc(1, sizeof(*t));
 	char qname[STS_DOMAIN_MAX + 16];
 
-	if (t == NULL)
-		log_fatalx("sts: out of memory");
+
 	t->sts = sts;
 	t->op = op;
 	snprintf(qname, sizeof(qname), "_mta-sts.%s", domain);
@@ -147,10 +148,9 @@ static void fetch_cb(void *arg, const struct sts_fetch_result *res)
 static void *io_fetch_start(void *ctx, const char *domain, void *op)
 {
 	struct sts *sts = ctx;
-	struct sts_fetchq *f = calloc(1, sizeof(*f));
+	struct sts_fetchq *f = xcalloc(1, sizeof(*f));
 
-	if (f == NULL)
-		log_fatalx("sts: out of memory");
+
 	f->sts = sts;
 	f->op = op;
 	f->x = sts_fetch_start(sts->fetcher, domain, fetch_cb, f);
@@ -269,10 +269,11 @@ void sts_free(struct sts *sts)
 	if (sts == NULL)
 		return;
 	event_del(&sts->tick);
+	if (sts->purge_on)
+		event_del(&sts->purge_ev);
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
 	sts_store_free(sts->store);   /* after the cache: writes what is queued */
-	dns_free(sts->own_dns);
 	free(sts->txt);
 	free(sts);
 }
@@ -327,43 +328,52 @@ static int load_persisted(struct sts *sts, const char *db_url)
 	return 0;
 }
 
+/* Removes the rows of tlspolicy_sts that expired (nobody else does:
+ * a domain not asked for again is never rewritten). */
+static void purge_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts *sts = arg;
+
+	(void)fd;
+	(void)what;
+	sts_store_purge(sts->store, (long long)time(NULL));
+}
+
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct engine *eng, struct dns *dns, const char *db_url,
-		    unsigned persist_flags, struct sts **out,
-		    struct errbuf *why)
+		    struct dns *dns, struct worker *worker, const char *db_url,
+		    unsigned persist_flags, struct sts **out, struct errbuf *why)
 {
 	struct sts_store *store = NULL;
 	struct sts_persist persist;
-	struct dns *own = NULL;
-	struct engine_source src;
 	struct sts *sts;
 
 	*out = NULL;
 	memset(&persist, 0, sizeof(persist));
 	if (db_url != NULL && (persist_flags & STS_PERSIST_SAVE)) {
-		if ((store = sts_store_new(db_url, why)) == NULL)
+		if (worker == NULL)
+			return errbuf_set(why, "MTA-STS: persistence without a worker");
+		if ((store = sts_store_new(db_url, worker, why)) == NULL)
 			return -1;
 		sts_store_persist(store, &persist);
 	}
-	if (dns == NULL && (dns = own = dns_new(base, cfg, why)) == NULL) {
+	if (dns == NULL) {
 		sts_store_free(store);
-		return -1;
+		return errbuf_set(why, "MTA-STS: no DNS context");
 	}
 	if ((sts = sts_new(base, dns, cfg, NULL, &persist, why)) == NULL) {
-		dns_free(own);
 		sts_store_free(store);
 		return -1;
 	}
-	sts->own_dns = own;
 	sts->store = store;
 	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
 		load_persisted(sts, db_url);
-	if (eng != NULL) {
-		sts_source_init(sts, &src);
-		if (engine_add_source(eng, &src) < 0) {
-			sts_free(sts);
-			return errbuf_set(why, "cannot add the MTA-STS source to the engine");
-		}
+	if (store != NULL) {
+		struct timeval tv = { STS_PURGE_INTERVAL, 0 };
+
+		event_assign(&sts->purge_ev, base, -1, EV_PERSIST, purge_cb, sts);
+		event_add(&sts->purge_ev, &tv);
+		sts->purge_on = 1;
+		sts_store_purge(store, (long long)time(NULL)); /* once at start */
 	}
 	*out = sts;
 	return 0;

@@ -16,7 +16,7 @@
 #ifndef TP_MTASTS_STS_H
 #define TP_MTASTS_STS_H
 
-#include "engine/engine.h"
+#include "engine/source.h"
 #include "mtasts/sts_cache.h"
 #include "mtasts/sts_fetch.h"
 #include "util/errbuf.h"
@@ -58,24 +58,23 @@ struct sts_store *sts_store_of(struct sts *sts);
 
 /*
  * The set-up the daemon and CLI commands share: sts_new() on dns (the
- * DANE layer's context, dane_service_dns(); NULL when DANE is off: then
- * a context of its own is made from the dns_* settings, without DNSSEC
- * validation when dns_trust_anchor_file is empty) and, when eng is not
- * NULL, the source added to eng (after those already there: DANE
- * first).  With db_url (NULL: no persistence) and flags
+ * one context engine/sources.c or the CLI command made; required); the
+ * source (sts_source_init()) is registered by engine/sources.c, after
+ * DANE.  With db_url (NULL: no persistence) and flags
  * STS_PERSIST_LOAD the cached policies are loaded from that database's
  * tlspolicy_sts table (blocking; a database that cannot be read is
  * logged and the source starts empty); with STS_PERSIST_SAVE what is
- * fetched later is written there by a thread (sts_store.h).  The daemon
+ * fetched later is written there by jobs of worker (util/worker.h; may
+ * be NULL without STS_PERSIST_SAVE), which also purges the expired rows
+ * at start and every STS_PURGE_INTERVAL (sts_store.h).  The daemon
  * uses both.  Free it with sts_free() after the engine and before the
  * DNS context it was given.
  */
 #define STS_PERSIST_LOAD 1
 #define STS_PERSIST_SAVE 2
-struct engine;
+struct worker;
 int sts_service_new(struct event_base *base, const struct config *cfg,
-		    struct engine *eng, struct dns *dns, const char *db_url,
-		    unsigned persist_flags, struct sts **out,
-		    struct errbuf *why);
+		    struct dns *dns, struct worker *worker, const char *db_url,
+		    unsigned persist_flags, struct sts **out, struct errbuf *why);
 
 #endif

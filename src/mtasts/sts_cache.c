@@ -12,6 +12,7 @@
  */
 #include "mtasts/sts_cache.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,10 +333,9 @@ static void finish_op(struct sts_op *op, enum source_verdict verdict,
 static void start_op(struct sts_cache *c, struct sts_entry *e, int background,
 		     int force)
 {
-	struct sts_op *op = calloc(1, sizeof(*op));
+	struct sts_op *op = xcalloc(1, sizeof(*op));
 
-	if (op == NULL)
-		log_fatalx("sts: out of memory");
+
 	queue_remove(c, e);
 	op->c = c;
 	op->e = e;
@@ -398,8 +398,7 @@ void *sts_cache_lookup(struct sts_cache *c, const char *domain,
 		done(done_arg, &res);
 		return NULL;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		log_fatalx("sts: out of memory");
+	w = xcalloc(1, sizeof(*w));
 	w->done = done;
 	w->arg = done_arg;
 	if (e->op != NULL) {

@@ -46,15 +46,16 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "engine/engine.h"
+#include "engine/source.h"
 #include "mtasts/sts_policy.h"
 #include "mtasts/sts_txt.h"
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define STS_RETRY_MIN 300          /* seconds between fetches of one id */
 #define STS_CACHE_MAX 100000       /* domains */
 #define STS_CACHE_MAX_WAITERS 1024 /* lookups waiting on one domain */
-#define STS_DOMAIN_MAX 253
+#define STS_DOMAIN_MAX HOSTNAME_MAX
 #define STS_REASON_MAX 256
 
 struct sts_cache;

@@ -2,43 +2,20 @@
 /*
  * sts_store - persistence of the MTA-STS cache (see sts_store.h).
  *
- * The loop thread only appends to a queue under a mutex; the writer
- * thread takes the operations in order and runs the (blocking) store
- * calls with a handle of its own.
+ * The loop submits each write as a job to the daemon's worker
+ * (util/worker.h): the worker runs the blocking store call with this
+ * store's own handle, the loop counts and logs the outcome.
  */
 #include "mtasts/sts_store.h"
 #include "store/store.h"
 #include "store/store_sts.h"
 #include "util/log.h"
+#include "util/xalloc.h"
+#include "util/worker.h"
 
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum wop_kind { WOP_PUT, WOP_DELETE };
-
-struct wop {
-	struct wop *next;
-	enum wop_kind kind;
-	char *domain, *id, *policy;
-	long long fetched, expires;
-};
-
-struct sts_store {
-	char *url;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* work queued or stop */
-	pthread_cond_t done_cv;  /* an operation finished */
-	struct wop *head, *tail;
-	size_t queued;
-	unsigned long long enqueued, finished;
-	int stop;
-	struct sts_store_stats st;
-	/* writer thread only */
-	struct store *db;
-	int outage;
-};
 
 /* ---- loading --------------------------------------------------------- */
 
@@ -84,6 +61,39 @@ int sts_store_load(struct store *st, struct sts_cache *c, size_t *loaded,
 
 /* ---- the writer ---------------------------------------------------------- */
 
+/*
+ * One rule for database handles across the privilege drop (daemon.c):
+ * every handle is opened at set-up, before the drop, and used only by
+ * the worker thread afterwards.  On STORE_ERR_RETRY a MariaDB handle
+ * reconnects by itself (store_mysql.c: a new connection needs no files);
+ * a SQLite handle is kept (a new one might not be allowed the -wal/-shm
+ * files after the drop).  A handle that could not be opened at set-up
+ * (MariaDB down) is opened at first use.  On STORE_ERR_CONFIG nothing is
+ * reopened: the write is dropped and logged, the admin must act.
+ */
+
+enum wop_kind { WOP_PUT, WOP_DELETE, WOP_PURGE };
+
+struct wop {
+	struct sts_store *s;
+	enum wop_kind kind;
+	char *domain, *id, *policy;
+	long long fetched, expires;  /* WOP_PURGE: expires is "now" */
+	/* outcome (run on the worker, read in done on the loop) */
+	int rc;
+	unsigned long purged;
+	char why[ERRBUF_MAX];
+};
+
+struct sts_store {
+	char *url;
+	struct worker *w;            /* held (worker_hold) */
+	struct sts_store_stats st;   /* loop thread only */
+	int outage;                  /* loop thread only */
+	/* worker thread only (and set-up / free) */
+	struct store *db;
+};
+
 static void wop_free(struct wop *w)
 {
 	free(w->domain);
@@ -92,108 +102,94 @@ static void wop_free(struct wop *w)
 	free(w);
 }
 
-static int apply(struct sts_store *s, const struct wop *w, struct errbuf *why)
+/* worker thread */
+static void wop_run(void *arg)
 {
-	int rc;
+	struct wop *w = arg;
+	struct sts_store *s = w->s;
+	struct errbuf why;
 
-	if (s->db == NULL && store_open(s->url, &s->db, why) < 0)
-		return -1;
+	errbuf_clear(&why);
+	if (s->db == NULL && (w->rc = store_open(s->url, &s->db, &why)) < 0) {
+		snprintf(w->why, sizeof(w->why), "%s", why.msg);
+		return;
+	}
 	if (w->kind == WOP_PUT) {
 		struct store_sts_row row = { w->domain, w->id, w->policy, w->fetched,
 					     w->expires };
 
-		rc = store_sts_put(s->db, &row, why);
+		w->rc = store_sts_put(s->db, &row, &why);
+	} else if (w->kind == WOP_DELETE) {
+		w->rc = store_sts_delete(s->db, w->domain, &why);
+		if (w->rc > 0)
+			w->rc = 0;
 	} else {
-		rc = store_sts_delete(s->db, w->domain, why) < 0 ? -1 : 0;
+		w->rc = store_sts_purge(s->db, w->expires, &w->purged, &why);
 	}
-	if (rc < 0) { /* a fresh handle next time */
-		store_close(s->db);
-		s->db = NULL;
-	}
-	return rc;
+	if (w->rc < 0)
+		snprintf(w->why, sizeof(w->why), "%s", why.msg);
 }
 
-static void *writer(void *arg)
+static const char *wop_verb(const struct wop *w)
 {
-	struct sts_store *s = arg;
+	return w->kind == WOP_PUT ? "save" : w->kind == WOP_DELETE ? "delete" : "purge";
+}
 
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		struct wop *w;
-		struct errbuf why;
-		int rc;
+/* loop thread */
+static void wop_done(void *arg)
+{
+	struct wop *w = arg;
+	struct sts_store *s = w->s;
 
-		while (s->head == NULL && !s->stop)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->head == NULL)
-			break;
-		w = s->head;
-		s->head = w->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		s->queued--;
-		pthread_mutex_unlock(&s->mu);
-
-		errbuf_clear(&why);
-		rc = apply(s, w, &why);
-		if (rc < 0 && !s->outage) {
+	if (w->rc < 0) {
+		s->st.failed++;
+		if (w->rc == STORE_ERR_CONFIG)
+			log_warnx("sts store: cannot %s %s: %s (a configuration error: "
+				  "this write is dropped; fix the database, e.g. "
+				  "'tlspolicy db init')", wop_verb(w),
+				  w->domain ? w->domain : "expired rows", w->why);
+		else if (!s->outage)
 			log_warnx("sts store: cannot %s %s: %s (writes are dropped "
-				  "until the database works again)",
-				  w->kind == WOP_PUT ? "save" : "delete", w->domain,
-				  why.msg);
+				  "until the database works again)", wop_verb(w),
+				  w->domain ? w->domain : "expired rows", w->why);
+		if (w->rc != STORE_ERR_CONFIG)
 			s->outage = 1;
-		} else if (rc == 0 && s->outage) {
+	} else {
+		if (s->outage)
 			log_info("sts store: writes work again");
-			s->outage = 0;
-		}
-
-		pthread_mutex_lock(&s->mu);
-		if (rc < 0)
-			s->st.failed++;
-		else if (w->kind == WOP_PUT)
+		s->outage = 0;
+		if (w->kind == WOP_PUT)
 			s->st.puts++;
-		else
+		else if (w->kind == WOP_DELETE)
 			s->st.deletes++;
-		s->finished++;
-		pthread_cond_broadcast(&s->done_cv);
-		wop_free(w);
+		else {
+			s->st.purges++;
+			s->st.purged += w->purged;
+			if (w->purged)
+				log_debug("sts store: %lu expired rows purged", w->purged);
+		}
 	}
-	pthread_mutex_unlock(&s->mu);
-	store_close(s->db);
-	s->db = NULL;
-	return NULL;
+	wop_free(w);
 }
 
 static void enqueue(struct sts_store *s, struct wop *w)
 {
-	pthread_mutex_lock(&s->mu);
-	if (s->queued >= STS_STORE_QUEUE_MAX) {
+	w->s = s;
+	if (worker_submit(s->w, wop_run, wop_done, w) < 0) {
 		if (s->st.dropped++ % 1000 == 0)
 			log_warnx("sts store: write queue full (%d); %llu writes "
 				  "dropped so far", STS_STORE_QUEUE_MAX, s->st.dropped);
-		pthread_mutex_unlock(&s->mu);
 		wop_free(w);
-		return;
 	}
-	if (s->tail)
-		s->tail->next = w;
-	else
-		s->head = w;
-	s->tail = w;
-	s->queued++;
-	s->enqueued++;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
 }
 
 static void persist_save(void *ctx, const struct sts_record *rec)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL || (w->domain = strdup(rec->domain)) == NULL
-	    || (w->id = strdup(rec->id)) == NULL
-	    || (w->policy = strdup(rec->policy_text)) == NULL)
-		log_fatalx("sts store: out of memory");
+	w->domain = xstrdup(rec->domain);
+	w->id = xstrdup(rec->id);
+	w->policy = xstrdup(rec->policy_text);
 	w->kind = WOP_PUT;
 	w->fetched = (long long)rec->fetched;
 	w->expires = (long long)rec->expires;
@@ -202,35 +198,38 @@ static void persist_save(void *ctx, const struct sts_record *rec)
 
 static void persist_remove(void *ctx, const char *domain)
 {
-	struct wop *w = calloc(1, sizeof(*w));
+	struct wop *w = xcalloc(1, sizeof(*w));
 
-	if (w == NULL || (w->domain = strdup(domain)) == NULL)
-		log_fatalx("sts store: out of memory");
+	w->domain = xstrdup(domain);
 	w->kind = WOP_DELETE;
 	enqueue(ctx, w);
 }
 
-struct sts_store *sts_store_new(const char *url, struct errbuf *why)
+void sts_store_purge(struct sts_store *s, long long now)
+{
+	struct wop *w = xcalloc(1, sizeof(*w));
+
+	w->kind = WOP_PURGE;
+	w->expires = now;
+	enqueue(s, w);
+}
+
+struct sts_store *sts_store_new(const char *url, struct worker *wk, struct errbuf *why)
 {
 	struct sts_store *s = calloc(1, sizeof(*s));
+	struct errbuf ignore;
 
 	if (s == NULL || (s->url = strdup(url)) == NULL) {
 		free(s);
 		errbuf_set(why, "out of memory");
 		return NULL;
 	}
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
-	pthread_cond_init(&s->done_cv, NULL);
-	if (pthread_create(&s->thread, NULL, writer, s) != 0) {
-		errbuf_set(why, "cannot start the MTA-STS store writer thread");
-		pthread_cond_destroy(&s->done_cv);
-		pthread_cond_destroy(&s->cv);
-		pthread_mutex_destroy(&s->mu);
-		free(s->url);
-		free(s);
-		return NULL;
-	}
+	s->w = worker_hold(wk);
+	/* the handle now, before the privilege drop (the rule above); a
+	 * database that is down is opened at first use instead */
+	errbuf_clear(&ignore);
+	if (store_open(url, &s->db, &ignore) < 0)
+		s->db = NULL;
 	return s;
 }
 
@@ -244,31 +243,21 @@ void sts_store_persist(struct sts_store *s, struct sts_persist *out)
 
 void sts_store_sync(struct sts_store *s)
 {
-	pthread_mutex_lock(&s->mu);
-	while (s->finished < s->enqueued)
-		pthread_cond_wait(&s->done_cv, &s->mu);
-	pthread_mutex_unlock(&s->mu);
+	worker_sync(s->w);
 }
 
 void sts_store_stats(struct sts_store *s, struct sts_store_stats *out)
 {
-	pthread_mutex_lock(&s->mu);
 	*out = s->st;
-	pthread_mutex_unlock(&s->mu);
 }
 
 void sts_store_free(struct sts_store *s)
 {
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->mu);
-	s->stop = 1;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->done_cv);
-	pthread_cond_destroy(&s->cv);
-	pthread_mutex_destroy(&s->mu);
+	/* every queued write of ours is done before the handle goes */
+	worker_free(s->w);
+	store_close(s->db);
 	free(s->url);
 	free(s);
 }

@@ -6,13 +6,15 @@
  *
  * sts_store_load() reads every row into a cache (blocking: at start-up,
  * like the engine's first snapshot, and in the CLI).  sts_store_new()
- * starts a writer thread with its own store handle that applies the
- * cache's saves and removals in order, so the daemon's loop never waits
- * for the database (ARCHITECTURE.md: blocking work off the loop).
+ * opens a store handle of its own and applies the cache's saves and
+ * removals, and the purges of expired rows, in order as jobs of the
+ * worker it is given (util/worker.h), so the daemon's loop never waits
+ * for the database (ARCHITECTURE.md "Background work").
  *
  * Best effort: a write that fails is dropped and logged (the first
- * failure of an outage and the recovery, nothing in between); the
- * policy is then fetched again after a restart, as without persistence.
+ * failure of an outage and the recovery, nothing in between; every
+ * configuration error, STORE_ERR_CONFIG); the policy is then fetched
+ * again after a restart, as without persistence.
  *
  * LIMITS: STS_STORE_QUEUE_MAX writes queued (more are dropped, counted
  * and logged).
@@ -25,6 +27,7 @@
 #include "util/errbuf.h"
 
 #define STS_STORE_QUEUE_MAX 10000
+#define STS_PURGE_INTERVAL 3600   /* seconds between purges of expired rows */
 
 struct store;
 struct sts_store;
@@ -37,20 +40,26 @@ struct sts_store;
 int sts_store_load(struct store *st, struct sts_cache *c, size_t *loaded,
 		   size_t *skipped, struct errbuf *why);
 
-/* Starts the writer for the database at url (its handle is opened by
- * the thread, on first use and again after an error). */
-struct sts_store *sts_store_new(const char *url, struct errbuf *why);
+/* The writer for the database at url on worker w (which must outlive
+ * it).  Its handle is opened now (before the privilege drop), or at
+ * first use when the database is down now. */
+struct worker;
+struct sts_store *sts_store_new(const char *url, struct worker *w, struct errbuf *why);
 /* The callbacks to hand to sts_new()/sts_service_new(). */
 void sts_store_persist(struct sts_store *s, struct sts_persist *out);
-/* Writes what is queued, stops the thread, frees. */
+/* Queues the removal of the rows that expired before now (store_sts.h
+ * store_sts_purge); sts.c does it every STS_PURGE_INTERVAL. */
+void sts_store_purge(struct sts_store *s, long long now);
+/* Writes what is queued, frees (the worker stays). */
 void sts_store_free(struct sts_store *s);
 
 struct sts_store_stats {
-	unsigned long long puts, deletes, failed, dropped;
+	unsigned long long puts, deletes, failed, dropped, purges, purged;
 };
-/* Counters so far (thread-safe). */
+/* Counters so far (loop thread: counted when a write is done). */
 void sts_store_stats(struct sts_store *s, struct sts_store_stats *out);
-/* Blocks until everything queued so far is written (tests, CLI). */
+/* Blocks until everything queued so far is written (tests, CLI); runs
+ * the worker's completions. */
 void sts_store_sync(struct sts_store *s);
 
 #endif

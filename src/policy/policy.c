@@ -52,6 +52,7 @@
  * replies); error messages quote it escaped and cut (policy_escape()).
  */
 #include "policy/policy.h"
+#include "util/hostname.h"
 #include "util/text.h"
 
 #include <arpa/inet.h>
@@ -64,8 +65,6 @@
 #include <strings.h>
 
 #define POLICY_DEFAULT_COMPAT 307
-#define POLICY_HOST_MAX 253      /* DNS name without trailing dot */
-#define POLICY_LABEL_MAX 63
 #define POLICY_FPRINT_MAX 64     /* EVP_MAX_MD_SIZE */
 #define POLICY_QUOTE_MAX 80      /* bytes of input quoted in errors */
 #define POLICY_SEPS ", \t\r\n"   /* Postfix CHARS_COMMA_SP */
@@ -176,68 +175,50 @@ int policy_level_parse(const char *name, enum policy_level *level,
 }
 
 /* ------------------------------------------------------------------ */
-/* Host names (Postfix valid_hostname(), plus A-label conversion)      */
+/* Host names (util/hostname.h, plus A-label conversion)              */
 /* ------------------------------------------------------------------ */
 
 /*
  * Checks an ASCII host name in place and lower-cases it.  what names the
- * thing for messages ("servername", "match pattern", ...).  A name of
- * digits and dots only is refused like Postfix's valid_hostname().
+ * thing for messages ("servername", "match pattern", ...); the rule is
+ * util/hostname.h's.
  */
 static int host_check(char *name, const char *what, struct errbuf *why)
 {
 	char q[POLICY_QUOTE_MAX * 4 + 8], cn[8];
-	size_t len = strlen(name), label = 0, i;
-	int numeric = 1;
+	size_t len = strlen(name), at = 0;
 
-	if (len == 0)
+	for (size_t i = 0; i < len; i++)
+		if (name[i] >= 'A' && name[i] <= 'Z')
+			name[i] = (char)(name[i] + ('a' - 'A'));
+	switch (hostname_check(name, len, &at)) {
+	case HOSTNAME_OK:
+		return 0;
+	case HOSTNAME_EMPTY:
 		return errbuf_set(why, "%s: empty host name", what);
-	if (len > POLICY_HOST_MAX)
-		return errbuf_set(why, "%s: host name longer than %d bytes",
-				  what, POLICY_HOST_MAX);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '.') {
-			if (label == 0 || name[i - 1] == '-')
-				return errbuf_set(why, "%s: misplaced '%s' in "
-						  "host name \"%s\"", what,
-						  label == 0 ? "." : "-",
-						  Q(q, name));
-			label = 0;
-			continue;
-		}
-		/* ASCII classes, not ctype: no locale, and this is the
-		 * daemon's hot path. */
-		if (c >= 'A' && c <= 'Z') {
-			name[i] = (char)(c + ('a' - 'A'));
-			numeric = 0;
-		} else if ((c >= 'a' && c <= 'z') || c == '_') {
-			numeric = 0;
-		} else if (c >= '0' && c <= '9') {
-			/* digits */
-		} else if (c == '-') {
-			if (label == 0)
-				return errbuf_set(why, "%s: misplaced '-' in "
-						  "host name \"%s\"", what,
-						  Q(q, name));
-		} else {
-			return errbuf_set(why, "%s: invalid character '%s' "
-					  "in host name \"%s\"", what,
-					  char_name(c, cn), Q(q, name));
-		}
-		if (++label > POLICY_LABEL_MAX)
-			return errbuf_set(why, "%s: label longer than %d bytes "
-					  "in host name \"%s\"", what,
-					  POLICY_LABEL_MAX, Q(q, name));
-	}
-	if (label == 0 || name[len - 1] == '-')
-		return errbuf_set(why, "%s: misplaced '%s' in host name \"%s\"",
-				  what, label == 0 ? "." : "-", Q(q, name));
-	if (numeric)
-		return errbuf_set(why, "%s: numeric host name \"%s\"", what,
+	case HOSTNAME_TOO_LONG:
+		return errbuf_set(why, "%s: host name longer than %d bytes", what,
+				  HOSTNAME_MAX);
+	case HOSTNAME_LABEL_LONG:
+		return errbuf_set(why, "%s: label longer than %d bytes in host name \"%s\"",
+				  what, HOSTNAME_LABEL_MAX, Q(q, name));
+	case HOSTNAME_BAD_DOT:
+		return errbuf_set(why, "%s: misplaced '.' in host name \"%s\"", what,
 				  Q(q, name));
-	return 0;
+	case HOSTNAME_BAD_HYPHEN:
+		return errbuf_set(why, "%s: misplaced '-' in host name \"%s\"", what,
+				  Q(q, name));
+	case HOSTNAME_BAD_CHAR:
+		return errbuf_set(why, "%s: invalid character '%s' in host name \"%s\"",
+				  what, char_name((unsigned char)name[at], cn), Q(q, name));
+	case HOSTNAME_NUMERIC:
+		if (strspn(name, "0123456789.") == len)
+			return errbuf_set(why, "%s: numeric host name \"%s\"", what,
+					  Q(q, name));
+		return errbuf_set(why, "%s: numeric top-level label in host name \"%s\"",
+				  what, Q(q, name));
+	}
+	return errbuf_set(why, "%s: invalid host name", what);
 }
 
 /*
@@ -276,7 +257,7 @@ static int alabels_check(const char *s, const char *what, struct errbuf *why)
 /*
  * A host name that may be internationalised, in[0..n): writes the
  * A-label form, lower case and checked, into out (size outlen, at
- * least POLICY_HOST_MAX + 1).  Allocates nothing for an ASCII name
+ * least HOSTNAME_MAX + 1).  Allocates nothing for an ASCII name
  * without "xn--" labels (the daemon's lookup path).
  */
 static int host_normalize_into(const char *in, size_t n, int allow_underscore,
@@ -302,9 +283,9 @@ static int host_normalize_into(const char *in, size_t n, int allow_underscore,
 			return errbuf_set(why, "%s: invalid UTF-8 in host name "
 					  "\"%s\"", what,
 					  policy_escape(q, sizeof(q), in, n));
-		if (n > POLICY_HOST_MAX * 4)
+		if (n > HOSTNAME_MAX * 4)
 			return errbuf_set(why, "%s: host name longer than %d "
-					  "bytes", what, POLICY_HOST_MAX);
+					  "bytes", what, HOSTNAME_MAX);
 		if ((u = text_dupn(in, n)) == NULL)
 			return nomem(why);
 		rc = idn2_to_ascii_8z(u, &a, IDN2_NFC_INPUT |
@@ -318,17 +299,17 @@ static int host_normalize_into(const char *in, size_t n, int allow_underscore,
 		}
 		free(u);
 		n = strlen(a);
-		if (n > POLICY_HOST_MAX || n >= outlen) {
+		if (n > HOSTNAME_MAX || n >= outlen) {
 			idn2_free(a);
 			return errbuf_set(why, "%s: host name longer than %d "
-					  "bytes", what, POLICY_HOST_MAX);
+					  "bytes", what, HOSTNAME_MAX);
 		}
 		memcpy(out, a, n + 1);
 		idn2_free(a);
 	} else {
-		if (n > POLICY_HOST_MAX || n >= outlen)
+		if (n > HOSTNAME_MAX || n >= outlen)
 			return errbuf_set(why, "%s: host name longer than %d "
-					  "bytes", what, POLICY_HOST_MAX);
+					  "bytes", what, HOSTNAME_MAX);
 		memcpy(out, in, n);
 		out[n] = '\0';
 	}
@@ -345,7 +326,7 @@ static int host_normalize(const char *in, size_t n, int allow_underscore,
 			  const char *what, const char *prefix, char **out,
 			  struct errbuf *why)
 {
-	char h[POLICY_HOST_MAX + 1];
+	char h[HOSTNAME_MAX + 1];
 	size_t plen = strlen(prefix), hlen;
 
 	if (host_normalize_into(in, n, allow_underscore, what, h, sizeof(h),
@@ -1351,12 +1332,21 @@ static int key_domain(const char *in, size_t n, const char *key, char *out,
 		      size_t outlen, struct errbuf *why)
 {
 	char q[POLICY_QUOTE_MAX * 4 + 8];
-	char h[POLICY_HOST_MAX + 1];
+	char h[HOSTNAME_MAX + 1];
 	const char *dot;
 	size_t hlen;
 
 	if (n > 1 && in[n - 1] == '.')
 		n--;                        /* one trailing dot */
+	/* A last label of digits only (and not an all-numeric name, which
+	 * host_check() names): an address without brackets. */
+	for (dot = in + n; dot > in && dot[-1] != '.'; dot--)
+		;
+	if (dot < in + n && (size_t)(in + n - dot) == strspn(dot, "0123456789") &&
+	    strspn(in, "0123456789.") < n)
+		return errbuf_set(why, "invalid key \"%s\": numeric top-level "
+				  "label (write an IP address as [address])",
+				  Q(q, key));
 	if (host_normalize_into(in, n, 0, "key", h, sizeof(h), why) < 0) {
 		/* Rephrase "key: ..." to name the whole key. */
 		char reason[ERRBUF_MAX];
@@ -1370,13 +1360,6 @@ static int key_domain(const char *in, size_t n, const char *key, char *out,
 		}
 		return -1;
 	}
-	/* A last label of digits only is an address without brackets. */
-	dot = strrchr(h, '.');
-	dot = dot ? dot + 1 : h;
-	if (strspn(dot, "0123456789") == strlen(dot))
-		return errbuf_set(why, "invalid key \"%s\": numeric top-level "
-				  "label (write an IP address as [address])",
-				  Q(q, key));
 	hlen = strlen(h);
 	if (strlen(out) + hlen + 1 > outlen)
 		return errbuf_set(why, "key too long");

@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 #include <time.h>
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "probe/namematch.h"
 #include "util/errbuf.h"
 

@@ -41,8 +41,8 @@
 
 #include <netinet/in.h>  /* INET6_ADDRSTRLEN */
 #include <stddef.h>
-#include "dane/dns.h"
-#include "dane/rr.h"
+#include "dns/dns.h"
+#include "dns/rr.h"
 #include "probe/certinfo.h"
 #include "probe/namematch.h"
 #include "util/errbuf.h"

@@ -10,6 +10,7 @@
 #include "policy/policy.h"
 #include "util/config.h"
 #include "util/file.h"
+#include "util/hostname.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -80,35 +81,6 @@ const char *catalog_builtin_path(void)
 /* Patterns                                                           */
 /* ------------------------------------------------------------------ */
 
-static int ldh(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* Validates a host name (lower case already); 0 or -1. */
-static int host_ok(const char *s, size_t n)
-{
-	size_t lab = 0;
-
-	if (n == 0 || n > 253)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return -1;
-			lab = 0;
-		} else if (ldh((unsigned char)s[i])) {
-			if (lab == 0 && s[i] == '-')
-				return -1;
-			if (++lab > 63)
-				return -1;
-		} else {
-			return -1;
-		}
-	}
-	return lab == 0 || s[n - 1] == '-' ? -1 : 0;
-}
-
 /* Lower-cases and validates a pattern into out; 0 or -1. */
 static int pattern_normalize(const char *in, size_t n, char *out, size_t outlen)
 {
@@ -130,7 +102,7 @@ static int pattern_normalize(const char *in, size_t n, char *out, size_t outlen)
 		skip = 2;
 	else
 		skip = 0;
-	if (host_ok(out + skip, n - skip) < 0)
+	if (hostname_check(out + skip, n - skip, NULL) != HOSTNAME_OK)
 		return -1;
 	/* a suffix pattern must keep at least two labels */
 	if (skip && strchr(out + skip, '.') == NULL)

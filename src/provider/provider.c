@@ -4,10 +4,11 @@
  * transport-map method (see provider.h).
  */
 #include "provider/provider.h"
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "util/text.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +79,9 @@ void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain
 static void mx_cb(void *arg, const struct dns_answer *ans)
 {
 	struct provider_mxq *q = arg;
-	struct provider_mxset *set = malloc(sizeof(*set));
+	struct provider_mxset *set = xmalloc(sizeof(*set));
 
-	if (set == NULL)
-		log_fatal("provider: out of memory");
+
 	provider_mxset_from_answer(ans, q->domain, set);
 	q->cb(q->arg, set);
 	free(set);
@@ -91,10 +91,9 @@ static void mx_cb(void *arg, const struct dns_answer *ans)
 struct provider_mxq *provider_mx_lookup(struct dns *dns, const char *domain,
 					provider_mx_cb cb, void *arg)
 {
-	struct provider_mxq *q = calloc(1, sizeof(*q));
+	struct provider_mxq *q = xcalloc(1, sizeof(*q));
 
-	if (q == NULL)
-		log_fatal("provider: out of memory");
+
 	q->cb = cb;
 	q->arg = arg;
 	text_copy(q->domain, sizeof(q->domain), domain);
@@ -220,10 +219,9 @@ static void job_cb(void *arg, const struct provider_mxset *mx)
 static void *src_discover(void *ctx, const char *domain, source_done_fn done,
 			  void *done_arg)
 {
-	struct src_job *j = calloc(1, sizeof(*j));
+	struct src_job *j = xcalloc(1, sizeof(*j));
 
-	if (j == NULL)
-		log_fatal("provider: out of memory");
+
 	j->src = ctx;
 	j->done = done;
 	j->done_arg = done_arg;
@@ -258,14 +256,13 @@ int provider_source_init(struct provider_src *src, struct engine_source *out)
 
 struct provider_service {
 	struct catalog *cat;
-	struct dns *own_dns;
 	struct dns *dns;
 	struct provider_src *src;
 };
 
 int provider_service_new(struct event_base *base, const struct config *cfg,
-			 struct engine *eng, struct dns *dns,
-			 struct provider_service **out, struct errbuf *why)
+			 struct dns *dns, struct provider_service **out,
+			 struct errbuf *why)
 {
 	struct provider_service *svc = calloc(1, sizeof(*svc));
 
@@ -274,34 +271,15 @@ int provider_service_new(struct event_base *base, const struct config *cfg,
 		return errbuf_set(why, "out of memory");
 	if ((svc->cat = catalog_load(cfg, why)) == NULL)
 		goto fail;
+	(void)base;
 	if (dns == NULL) {
-		const char *ta = config_get(cfg, "dns_trust_anchor_file");
-
-		if (ta && *ta)
-			svc->own_dns = dns_new(base, cfg, why);
-		else {
-			struct dns_opts o = { NULL, config_get(cfg, "dns_resolvers"),
-					      config_get_time(cfg, "dns_timeout") * 1000 };
-
-			svc->own_dns = dns_new_opts(base, &o, why);
-		}
-		if (svc->own_dns == NULL)
-			goto fail;
-		dns = svc->own_dns;
+		errbuf_set(why, "provider: no DNS context");
+		goto fail;
 	}
 	svc->dns = dns;
 	if ((svc->src = provider_src_new(dns, svc->cat)) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;
-	}
-	if (eng && config_get_bool(cfg, "provider_policies")) {
-		struct engine_source es;
-
-		provider_source_init(svc->src, &es);
-		if (engine_add_source(eng, &es) < 0) {
-			errbuf_set(why, "cannot add the provider source");
-			goto fail;
-		}
 	}
 	*out = svc;
 	return 0;
@@ -330,8 +308,6 @@ void provider_service_free(struct provider_service *svc)
 	if (svc == NULL)
 		return;
 	provider_src_free(svc->src);
-	if (svc->own_dns)
-		dns_free(svc->own_dns);
 	catalog_free(svc->cat);
 	free(svc);
 }
@@ -436,6 +412,45 @@ static int pins_from_value(const char *v, struct provider_pin *pin, const char *
 	return 0;
 }
 
+/* One logical line "KEY VALUE..." (k, NUL-terminated, modified) into
+ * (*pins)[*npins]; an entry without hosts is not kept.  0 or -1. */
+static int pin_entry(char *k, struct provider_pin **pins, size_t *npins, size_t *cap,
+		     const char *origin, unsigned start, struct errbuf *why)
+{
+	struct provider_pin *p;
+	size_t kl = strcspn(k, " \t");
+	char *v = k + kl;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (*v == '\0')
+		return errbuf_set(why, "%.200s:%u: \"%.80s\" has no value", origin, start, k);
+	k[kl] = '\0';
+	if (kl >= PROVIDER_HOST_MAX)
+		return errbuf_set(why, "%.200s:%u: key too long", origin, start);
+	if (*npins >= PROVIDER_MAX_PINS)
+		return errbuf_set(why, "%.200s: more than %d entries", origin, PROVIDER_MAX_PINS);
+	if (*npins == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct provider_pin *np = realloc(*pins, nc * sizeof(*np));
+
+		if (np == NULL)
+			return errbuf_set(why, "out of memory");
+		*pins = np;
+		*cap = nc;
+	}
+	p = &(*pins)[*npins];
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i <= kl; i++)
+		p->domain[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
+	p->line = start;
+	if (pins_from_value(v, p, origin, start, why) < 0)
+		return -1;
+	if (p->nhosts > 0)
+		(*npins)++;
+	return 0;
+}
+
 int provider_pins_parse(const char *text, size_t len, const char *origin,
 			struct provider_pin **out, size_t *n, struct errbuf *why)
 {
@@ -497,48 +512,9 @@ int provider_pins_parse(const char *text, size_t len, const char *origin,
 		}
 		/* a new logical line starts (or EOF): finish the previous one */
 		if (ll > 0) {
-			char *k = logical, *v;
-			struct provider_pin *p;
-			size_t kl;
-
 			logical[ll] = '\0';
-			kl = strcspn(k, " \t");
-			v = k + kl;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (*v == '\0') {
-				errbuf_set(why, "%.200s:%u: \"%.80s\" has no value", origin, start, k);
+			if (pin_entry(logical, &pins, &npins, &cap, origin, start, why) < 0)
 				goto out;
-			}
-			k[kl] = '\0';
-			if (kl >= PROVIDER_HOST_MAX) {
-				errbuf_set(why, "%.200s:%u: key too long", origin, start);
-				goto out;
-			}
-			if (npins >= PROVIDER_MAX_PINS) {
-				errbuf_set(why, "%.200s: more than %d entries", origin, PROVIDER_MAX_PINS);
-				goto out;
-			}
-			if (npins == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct provider_pin *np = realloc(pins, nc * sizeof(*np));
-
-				if (np == NULL) {
-					errbuf_set(why, "out of memory");
-					goto out;
-				}
-				pins = np;
-				cap = nc;
-			}
-			p = &pins[npins];
-			memset(p, 0, sizeof(*p));
-			for (size_t i = 0; i <= kl; i++)
-				p->domain[i] = (k[i] >= 'A' && k[i] <= 'Z') ? (char)(k[i] + 32) : k[i];
-			p->line = start;
-			if (pins_from_value(v, p, origin, start, why) < 0)
-				goto out;
-			if (p->nhosts > 0)
-				npins++;
 			ll = 0;
 		}
 		if (eof)

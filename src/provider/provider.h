@@ -30,10 +30,11 @@
 #define TP_PROVIDER_PROVIDER_H
 
 #include <stdio.h>
-#include "dane/dns.h"
-#include "engine/engine.h"
+#include "dns/dns.h"
+#include "engine/source.h"
 #include "provider/catalog.h"
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define PROVIDER_MAX_HOSTS 32
 #define PROVIDER_HOST_MAX 256
@@ -42,7 +43,6 @@
 
 struct config;
 struct event_base;
-struct engine;
 
 /* The MX RRset of a domain, as found. */
 struct provider_mxset {
@@ -94,15 +94,14 @@ int provider_source_init(struct provider_src *src, struct engine_source *out);
 
 /*
  * The set-up the daemon and CLI share: the catalogue (catalog_load()),
- * the source on dns (NULL: a resolver of its own from the dns_*
- * settings, validating when dns_trust_anchor_file is set), and, when
- * eng is not NULL and provider_policies = yes, the source added to eng
- * (after those already there: DANE, MTA-STS).  Free it after the
+ * the source on dns (the caller's one context; required).  The source
+ * (provider_source_init()) is registered by engine/sources.c, with
+ * provider_policies = yes, after DANE and MTA-STS.  Free it after the
  * engine and before the dns context it was given.
  */
 struct provider_service;
 int provider_service_new(struct event_base *base, const struct config *cfg,
-			 struct engine *eng, struct dns *dns,
+			 struct dns *dns,
 			 struct provider_service **out, struct errbuf *why);
 const struct catalog *provider_service_catalog(const struct provider_service *svc);
 struct dns *provider_service_dns(const struct provider_service *svc);

@@ -181,11 +181,12 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
 		return -1;
-	if (daemon_drop_privileges(&r->du, why) < 0)
-		return -1;
-	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h) */
+	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h); its
+	 * database handle is opened before the privilege drop */
 	if (config_get_bool(r->cfg, "tlsrpt_journal") &&
 	    (r->journal = tlsrpt_journal_new(r->base, r->cfg, r->o->db_url, r->eng, why)) == NULL)
+		return -1;
+	if (daemon_drop_privileges(&r->du, why) < 0)
 		return -1;
 	if ((r->srv = server_new(r->base, r->eng, r->cfg, r->set, why)) == NULL)
 		return -1;

@@ -319,6 +319,18 @@ char *store_url_describe(const struct store_url *u)
 
 /* ---- handles --------------------------------------------------------- */
 
+const char *store_err_name(int err)
+{
+	return err == STORE_ERR_CONFIG ? "configuration" : "temporary";
+}
+
+int store_classed(struct store *st, int rc)
+{
+	if (rc >= 0)
+		return rc;
+	return st->err == STORE_ERR_CONFIG ? STORE_ERR_CONFIG : STORE_ERR_RETRY;
+}
+
 int store_open(const char *url, struct store **out, struct errbuf *why)
 {
 	return store_open_ex(url, 0, out, why);
@@ -333,11 +345,12 @@ int store_open_ex(const char *url, int flags, struct store **out,
 
 	*out = NULL;
 	if (store_url_parse(url, &u, why) < 0)
-		return -1;
+		return STORE_ERR_CONFIG;
 	desc = store_url_describe(&u);
 	if (desc == NULL) {
 		store_url_free(&u);
-		return errbuf_set(why, "out of memory");
+		errbuf_set(why, "out of memory");
+		return STORE_ERR_RETRY;
 	}
 	if (u.kind == STORE_SQLITE)
 		rc = store_sqlite_open(&u, flags, out, why);
@@ -346,7 +359,7 @@ int store_open_ex(const char *url, int flags, struct store **out,
 	store_url_free(&u);
 	if (rc < 0) {
 		free(desc);
-		return -1;
+		return rc == STORE_ERR_CONFIG ? STORE_ERR_CONFIG : STORE_ERR_RETRY;
 	}
 	(*out)->desc = desc;
 	return 0;
@@ -403,10 +416,12 @@ int store_init(struct store *st, int *created, struct errbuf *why)
 {
 	/* every table: tlspolicies, tlspolicy_sts (store_sts.c) and
 	 * tlspolicy_provenance */
-	if (store_init_ex(st, created, NULL, why) < 0)
-		return -1;
-	if (store_prov_init(st, NULL, why) < 0)
-		return -1;
+	int rc;
+
+	if ((rc = store_init_ex(st, created, NULL, why)) < 0)
+		return rc;
+	if ((rc = store_prov_init(st, NULL, why)) < 0)
+		return rc;
 	/* issue 15: the TLSRPT tables (store_tlsrpt.h) */
 	return store_tlsrpt_init(st, why);
 }
@@ -415,13 +430,15 @@ int store_prov_init(struct store *st, int *created, struct errbuf *why)
 {
 	int dummy;
 
-	return st->ops->prov_init(st, created ? created : &dummy, why);
+	st->err = 0;
+	return store_classed(st, st->ops->prov_init(st, created ? created : &dummy, why));
 }
 
 int store_prov_list(struct store *st, store_prov_fn fn, void *arg,
 		    struct errbuf *why)
 {
-	return st->ops->prov_list(st, fn, arg, why);
+	st->err = 0;
+	return store_classed(st, st->ops->prov_list(st, fn, arg, why));
 }
 
 /* ---- provenance values ------------------------------------------------ */
@@ -532,8 +549,9 @@ int store_get(struct store *st, const char *domain, struct store_row *row,
 {
 	memset(row, 0, sizeof(*row));
 	if (check_domain(domain, why) < 0)
-		return -1;
-	return st->ops->get(st, domain, row, why);
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->get(st, domain, row, why));
 }
 
 int store_put_many_ex(struct store *st, const struct store_put_item *items,
@@ -552,20 +570,23 @@ int store_put_many_ex(struct store *st, const struct store_put_item *items,
 	memset(counts, 0, sizeof(*counts));
 	for (size_t i = 0; i < n; i++) {
 		if (check_item(&items[i], why) < 0)
-			return -1;
+			return STORE_ERR_CONFIG;
 		nprov += items[i].prov != NULL;
 	}
 	if (n == 0)
 		return 0;
-	if (nprov == 0)
-		return st->ops->put_many(st, items, n, flags, counts, why);
+	if (nprov == 0) {
+		st->err = 0;
+		return store_classed(st, st->ops->put_many(st, items, n, flags, counts, why));
+	}
 	/* the backends get checked copies of the provenance values */
 	copy = calloc(n, sizeof(*copy));
 	pc = calloc(nprov, sizeof(*pc));
 	if (copy == NULL || pc == NULL) {
 		free(copy);
 		free(pc);
-		return errbuf_set(why, "out of memory");
+		errbuf_set(why, "out of memory");
+		return STORE_ERR_RETRY;
 	}
 	prov_who(who, sizeof(who));
 	nprov = 0;
@@ -576,11 +597,12 @@ int store_put_many_ex(struct store *st, const struct store_put_item *items,
 		if (prov_check(items[i].prov, &pc[nprov], who, why) < 0) {
 			free(copy);
 			free(pc);
-			return -1;
+			return STORE_ERR_CONFIG;
 		}
 		copy[i].prov = &pc[nprov++].p;
 	}
-	rc = st->ops->put_many(st, copy, n, flags, counts, why);
+	st->err = 0;
+	rc = store_classed(st, st->ops->put_many(st, copy, n, flags, counts, why));
 	free(copy);
 	free(pc);
 	return rc;
@@ -604,9 +626,10 @@ int store_put_prov(struct store *st, const char *domain, const char *policy,
 {
 	struct store_put_item it = { domain, policy, params, prov };
 	struct store_counts c;
+	int rc;
 
-	if (store_put_many_ex(st, &it, 1, 0, &c, why) < 0)
-		return -1;
+	if ((rc = store_put_many_ex(st, &it, 1, 0, &c, why)) < 0)
+		return rc;
 	if (change)
 		*change = c.added ? 'a' : c.changed ? 'c' : 'u';
 	return 0;
@@ -615,14 +638,16 @@ int store_put_prov(struct store *st, const char *domain, const char *policy,
 int store_delete(struct store *st, const char *domain, struct errbuf *why)
 {
 	if (check_domain(domain, why) < 0)
-		return -1;
-	return st->ops->del(st, domain, why);
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->del(st, domain, why));
 }
 
 int store_list(struct store *st, store_row_fn fn, void *arg,
 	       struct errbuf *why)
 {
-	return st->ops->list(st, fn, arg, why);
+	st->err = 0;
+	return store_classed(st, st->ops->list(st, fn, arg, why));
 }
 
 /* ---- stored rows ----------------------------------------------------- */

@@ -61,6 +61,25 @@ void store_row_free(struct store_row *row);
 
 struct store;
 
+/*
+ * Errors.  Every function below that "returns -1 on error" returns one
+ * of these two (both < 0, so `< 0` tests still hold), like Postfix's
+ * DICT_ERR_RETRY and DICT_ERR_CONFIG:
+ *   STORE_ERR_RETRY   a temporary failure: the server went away or is
+ *                     unreachable, a lock wait timed out, out of memory;
+ *                     the same call may work later (reconnect, retry);
+ *   STORE_ERR_CONFIG  retrying does not help until the admin acts: a bad
+ *                     URL, a missing database file or table, access
+ *                     denied, an unknown database, a table of another
+ *                     shape, a value the table cannot hold.
+ * A failure the backend cannot classify is STORE_ERR_RETRY (what the
+ * callers did before the distinction existed).
+ */
+#define STORE_ERR_RETRY (-1)
+#define STORE_ERR_CONFIG (-2)
+/* "temporary" / "configuration" (for messages). */
+const char *store_err_name(int err);
+
 /* Opens an existing database: nothing is created -- a missing SQLite
  * file is the error "database FILE does not exist (run 'tlspolicy db
  * init')", a missing table an error of the first query naming it. */

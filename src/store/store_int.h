@@ -44,7 +44,16 @@ struct store_ops {
 struct store {
 	const struct store_ops *ops;
 	char *desc; /* store_url_describe() of the URL it was opened with */
+	int err;    /* class of the last backend error (STORE_ERR_*), 0: none
+		     * classified; set by store_sqlite_fail/store_mysql_fail */
 };
+
+/* rc of a backend operation -> the public return value: rc when >= 0,
+ * else st->err, or STORE_ERR_RETRY when the backend did not classify. */
+int store_classed(struct store *st, int rc);
+/* The classes of a backend's own error numbers. */
+int store_sqlite_err_class(int sqlite_rc);
+int store_mysql_err_class(unsigned mysql_errno);
 
 /* flags: STORE_OPEN_* (store.h) */
 int store_sqlite_open(const struct store_url *u, int flags, struct store **out,

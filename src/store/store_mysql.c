@@ -95,12 +95,44 @@ int store_mysql_fail(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		no = mysql_errno(conn);
 		msg = mysql_error(conn);
 	}
+	st->err = store_mysql_err_class(no);
 	if (no == ER_NO_SUCH_TABLE_)
 		return errbuf_set(why, "%s: table %s does not exist in %s "
 				  "(run 'tlspolicy db init')", what, table,
 				  store_describe(st));
 	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
 			  msg && *msg ? msg : "unknown error", no);
+}
+
+int store_mysql_err_class(unsigned no)
+{
+	switch (no) {
+	case 1044: /* ER_DBACCESS_DENIED_ERROR */
+	case 1045: /* ER_ACCESS_DENIED_ERROR */
+	case 1046: /* ER_NO_DB_ERROR */
+	case 1049: /* ER_BAD_DB_ERROR */
+	case 1054: /* ER_BAD_FIELD_ERROR: a table of another shape */
+	case 1064: /* ER_PARSE_ERROR */
+	case 1142: /* ER_TABLEACCESS_DENIED_ERROR */
+	case 1143: /* ER_COLUMNACCESS_DENIED_ERROR */
+	case 1146: /* ER_NO_SUCH_TABLE */
+	case 1227: /* ER_SPECIFIC_ACCESS_DENIED_ERROR */
+	case 1264: /* ER_WARN_DATA_OUT_OF_RANGE (strict mode) */
+	case 1265: /* WARN_DATA_TRUNCATED (strict mode) */
+	case 1366: /* ER_TRUNCATED_WRONG_VALUE_FOR_FIELD */
+	case 1406: /* ER_DATA_TOO_LONG */
+	case 1644: /* ER_SIGNAL_EXCEPTION: a trigger refused the row */
+	case 4025: /* ER_CONSTRAINT_FAILED (CHECK) */
+	case 1062: /* ER_DUP_ENTRY */
+	case 1698: /* ER_ACCESS_DENIED_NO_PASSWORD_ERROR */
+	case 2005: /* CR_UNKNOWN_HOST */
+		return STORE_ERR_CONFIG;
+	default:
+		/* 2002/2003 not reachable, 2006/2013 server gone/lost, 1205
+		 * lock wait timeout, 1213 deadlock, 1040 too many connections,
+		 * 1927 connection killed, and whatever is not listed */
+		return STORE_ERR_RETRY;
+	}
 }
 
 MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
@@ -616,7 +648,8 @@ static int my_connect(struct mysql_store *m, struct errbuf *why)
 		free(desc);
 		mysql_close(m->conn);
 		m->conn = NULL;
-		return -1;
+		m->base.err = store_mysql_err_class(no);
+		return m->base.err;
 	}
 	return 0;
 }
@@ -662,6 +695,7 @@ int store_mysql_open(const struct store_url *u, struct store **out,
 		     struct errbuf *why)
 {
 	struct mysql_store *m;
+	int rc;
 
 	*out = NULL;
 	m = calloc(1, sizeof(*m));
@@ -670,10 +704,10 @@ int store_mysql_open(const struct store_url *u, struct store **out,
 		return errbuf_set(why, "out of memory");
 	}
 	m->base.ops = &mysql_ops;
-	if (my_connect(m, why) < 0) {
+	if ((rc = my_connect(m, why)) < 0) {
 		store_url_free(&m->url);
 		free(m);
-		return -1;
+		return rc;
 	}
 	*out = &m->base;
 	return 0;

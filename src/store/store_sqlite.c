@@ -54,10 +54,32 @@ struct sqlite_store {
 	"UPDATE tlspolicies SET policy = ?2, params = ?3 WHERE id = ?1"
 #define SQL_DELETE "DELETE FROM tlspolicies WHERE domain = ?1"
 
+int store_sqlite_err_class(int rc)
+{
+	switch (rc & 0xff) { /* the primary result code */
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_INTERRUPT:
+	case SQLITE_PROTOCOL:
+		return STORE_ERR_RETRY;
+	default:
+		/* SQLITE_ERROR (no such table, SQL of another table shape),
+		 * SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_CORRUPT,
+		 * SQLITE_READONLY, SQLITE_PERM, SQLITE_AUTH, SQLITE_CONSTRAINT,
+		 * SQLITE_TOOBIG, SQLITE_MISMATCH: the admin must act */
+		return STORE_ERR_CONFIG;
+	}
+}
+
 int store_sqlite_fail(struct store *st, const char *table, const char *what,
 		      struct errbuf *why)
 {
 	const char *msg = sqlite3_errmsg(store_sqlite_db(st));
+
+	st->err = store_sqlite_err_class(sqlite3_extended_errcode(store_sqlite_db(st)));
 
 	if (strstr(msg, "no such table"))
 		return errbuf_set(why, "%s: table %s does not exist in %s "
@@ -460,11 +482,13 @@ int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 	*out = NULL;
 	if (!(flags & STORE_OPEN_CREATE)) {
 		/* Nothing is created: no directory, no empty file. */
-		if (stat(u->path, &sb) < 0 && errno == ENOENT)
-			return errbuf_set(why, "database %s does not exist (run "
-					  "tlspolicy db init)", u->path);
+		if (stat(u->path, &sb) < 0 && errno == ENOENT) {
+			errbuf_set(why, "database %s does not exist (run "
+				   "tlspolicy db init)", u->path);
+			return STORE_ERR_CONFIG;
+		}
 	} else if (make_parent(u->path, why) < 0) {
-		return -1;
+		return STORE_ERR_CONFIG;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -479,7 +503,7 @@ int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 			   s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		sqlite3_close(s->db);
 		free(s);
-		return -1;
+		return store_sqlite_err_class(rc);
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
@@ -492,7 +516,7 @@ int store_sqlite_open(const struct store_url *u, int flags, struct store **out,
 		errbuf_set(why, "cannot open sqlite:%s: %s", u->path, sqlite3_errmsg(s->db));
 		sqlite3_close(s->db);
 		free(s);
-		return -1;
+		return store_sqlite_err_class(rc);
 	}
 	*out = &s->base;
 	return 0;

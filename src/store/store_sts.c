@@ -123,33 +123,41 @@ int store_init_ex(struct store *st, int *created, int *sts_created,
 	if (sts_created == NULL)
 		sts_created = &dummy_sts;
 	*sts_created = 0;
+	st->err = 0;
 	if (st->ops->init(st, created, why) < 0)
-		return -1;
-	return st->ops->sts_init(st, sts_created, why);
+		return store_classed(st, -1);
+	return store_classed(st, st->ops->sts_init(st, sts_created, why));
 }
 
 int store_sts_get(struct store *st, const char *domain,
 		  struct store_sts_row *row, struct errbuf *why)
 {
 	memset(row, 0, sizeof(*row));
-	if (check_domain(domain, why) < 0)
-		return errbuf_prefix(why, "sts get");
-	return st->ops->sts_get(st, domain, row, why);
+	if (check_domain(domain, why) < 0) {
+		errbuf_prefix(why, "sts get");
+		return STORE_ERR_CONFIG;
+	}
+	st->err = 0;
+	return store_classed(st, st->ops->sts_get(st, domain, row, why));
 }
 
 int store_sts_put(struct store *st, const struct store_sts_row *row,
 		  struct errbuf *why)
 {
 	if (check_row(row, why) < 0)
-		return -1;
-	return st->ops->sts_put(st, row, why);
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->sts_put(st, row, why));
 }
 
 int store_sts_delete(struct store *st, const char *domain, struct errbuf *why)
 {
-	if (check_domain(domain, why) < 0)
-		return errbuf_prefix(why, "sts delete");
-	return st->ops->sts_del(st, domain, why);
+	if (check_domain(domain, why) < 0) {
+		errbuf_prefix(why, "sts delete");
+		return STORE_ERR_CONFIG;
+	}
+	st->err = 0;
+	return store_classed(st, st->ops->sts_del(st, domain, why));
 }
 
 int store_sts_purge(struct store *st, long long now, unsigned long *deleted,
@@ -160,11 +168,13 @@ int store_sts_purge(struct store *st, long long now, unsigned long *deleted,
 	if (deleted == NULL)
 		deleted = &dummy;
 	*deleted = 0;
-	return st->ops->sts_purge(st, now, deleted, why);
+	st->err = 0;
+	return store_classed(st, st->ops->sts_purge(st, now, deleted, why));
 }
 
 int store_sts_list(struct store *st, store_sts_fn fn, void *arg,
 		   struct errbuf *why)
 {
-	return st->ops->sts_list(st, fn, arg, why);
+	st->err = 0;
+	return store_classed(st, st->ops->sts_list(st, fn, arg, why));
 }

@@ -143,6 +143,9 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		return 0;
 	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
 		return sts_err(st, conn, stmt, what, why);
+	/* past here every failure is a row the table should not hold: the
+	 * admin's to fix, retrying does not help */
+	st->err = STORE_ERR_CONFIG;
 	for (int i = 0; i < 3; i++) {
 		int c = store_mysql_column(col[i], cap[i], r->len[i], r->is_null[i]);
 
@@ -170,6 +173,7 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 	v->expires = r->is_null[4] ? -1 : r->expires;
 	if (store_sts_row_check(v, why) < 0)
 		return errbuf_prefix(why, "%s", what);
+	st->err = 0;
 	return 1;
 }
 

@@ -105,9 +105,12 @@ int store_sts_sqlite_get(struct store *st, const char *domain,
 		return -1;
 	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		ret = row_view(stmt, &v, "sts get", why) < 0 ||
 		      store_sts_row_copy(&v, row, why) < 0 ? -1 : 1;
+		if (ret < 0) /* a row the table should not hold: the admin's */
+			st->err = STORE_ERR_CONFIG;
+	}
 	else if (rc == SQLITE_DONE)
 		ret = 0;
 	else
@@ -169,6 +172,7 @@ int store_sts_sqlite_list(struct store *st, store_sts_fn fn, void *arg,
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (row_view(stmt, &v, "sts list", why) < 0) {
+			st->err = STORE_ERR_CONFIG;
 			ret = -1;
 			break;
 		}

@@ -9,8 +9,8 @@
 #include "tlsrpt/tally.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/worker.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +26,9 @@ struct tlsrpt_journal {
 	char mta[256];
 	struct tally t;
 	struct event *timer;
+	struct worker *worker; /* the daemon's (engine_worker), held */
+	struct store *st;      /* opened at set-up (before the privilege drop),
+				* then used by the worker thread only */
 	atomic_int flushing;
 	unsigned long long noted;
 	atomic_ullong written, dropped;
@@ -116,8 +119,11 @@ static void write_tally(struct tlsrpt_journal *j, struct tally *t)
 			n += t->ent[i].count;
 	if (n == 0)
 		return;
-	if (store_open(j->db_url, &st, &why) < 0 ||
-	    tlsrpt_db_add_policies(st, j->mta, t, &why) < 0) {
+	/* a database down at set-up is opened at first use */
+	if (j->st == NULL && store_open(j->db_url, &j->st, &why) < 0)
+		j->st = NULL;
+	st = j->st;
+	if (st == NULL || tlsrpt_db_add_policies(st, j->mta, t, &why) < 0) {
 		/* once per distinct reason, not every flush */
 		if (strcmp(why.msg, j->last_error) != 0)
 			log_warnx("tlsrpt journal: %s: %llu answers not recorded (logged once "
@@ -130,27 +136,30 @@ static void write_tally(struct tlsrpt_journal *j, struct tally *t)
 		j->last_error[0] = '\0';
 		j->written += n;
 	}
-	if (st)
-		store_close(st);
 }
 
-static void *flush_thread(void *arg)
+/* On the worker thread: the database write. */
+static void flush_run(void *arg)
 {
 	struct flush_job *job = arg;
 
 	write_tally(job->j, &job->t);
+}
+
+/* Back on the loop. */
+static void flush_done(void *arg)
+{
+	struct flush_job *job = arg;
+
 	tally_free(&job->t);
 	atomic_store(&job->j->flushing, 0);
 	free(job);
-	return NULL;
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tlsrpt_journal *j = arg;
 	struct flush_job *job;
-	pthread_t th;
-	pthread_attr_t attr;
 
 	(void)fd;
 	(void)what;
@@ -162,15 +171,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	job->t = j->t;
 	tally_init(&j->t, TLSRPT_JOURNAL_KEYS);
 	atomic_store(&j->flushing, 1);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, flush_thread, job) != 0) {
-		/* put the counts back */
+	if (worker_submit(j->worker, flush_run, flush_done, job) < 0) {
+		/* the queue is full: keep the counts for the next flush */
+		tally_free(&j->t);
 		j->t = job->t;
 		free(job);
 		atomic_store(&j->flushing, 0);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 struct tlsrpt_journal *tlsrpt_journal_new(struct event_base *base, const struct config *cfg,
@@ -197,6 +204,12 @@ struct tlsrpt_journal *tlsrpt_journal_new(struct event_base *base, const struct 
 	else if (gethostname(j->mta, sizeof(j->mta) - 1) < 0 || j->mta[0] == '\0')
 		snprintf(j->mta, sizeof(j->mta), "localhost");
 	tally_init(&j->t, TLSRPT_JOURNAL_KEYS);
+	if (store_open(j->db_url, &j->st, why) < 0) {
+		log_warnx("tlsrpt journal: %s; opened at the first flush", why->msg);
+		j->st = NULL;
+		errbuf_clear(why);
+	}
+	j->worker = worker_hold(engine_worker(eng));
 	if ((j->timer = event_new(base, -1, EV_PERSIST, flush_cb, j)) == NULL ||
 	    event_add(j->timer, &tv) < 0) {
 		errbuf_set(why, "tlsrpt journal: cannot start the flush timer");
@@ -213,10 +226,12 @@ void tlsrpt_journal_free(struct tlsrpt_journal *j)
 		return;
 	if (j->timer)
 		event_free(j->timer);
-	while (atomic_load(&j->flushing))
-		usleep(10000);
+	if (j->worker)
+		worker_free(j->worker); /* worker_sync(): a flush in flight finishes */
 	write_tally(j, &j->t);
 	tally_free(&j->t);
+	if (j->st)
+		store_close(j->st);
 	free(j->db_url);
 	free(j);
 }

@@ -15,12 +15,12 @@
  *   anything else      no-policy-found
  *
  * Cost on the loop: one hash-table add per lookup (engine observer); the
- * counts are written every tlsrpt_journal_flush by a thread of its own
- * with its own database handle (counts of a flush still running wait for
- * the next one), and once more, blocking, at shutdown.
- *
- * MERGE NOTE (issue 11): the flush thread moves onto util/worker (the job
- * queue with a completion pipe) when that is on main.
+ * counts are written every tlsrpt_journal_flush as a job on the daemon's
+ * worker (util/worker, engine_worker()) with a database handle of its own,
+ * opened by tlsrpt_journal_new() before the privilege drop and then used
+ * by the worker thread only (a database down then is opened at the first
+ * flush); counts of a flush still running wait for the next one; once
+ * more, blocking, at shutdown.
  *
  * LIMITS: TLSRPT_JOURNAL_KEYS distinct (domain, day, policy) keys between
  * flushes; more are counted as dropped and logged once per flush.
@@ -38,7 +38,8 @@ struct engine;
 struct engine_observation;
 struct tlsrpt_journal;
 
-/* NULL with why on error; the journal observes eng from now on. */
+/* NULL with why on error; the journal observes eng from now on.  Call it
+ * before the privilege drop (it opens its database handle). */
 struct tlsrpt_journal *tlsrpt_journal_new(struct event_base *base, const struct config *cfg,
 					  const char *db_url, struct engine *eng,
 					  struct errbuf *why);

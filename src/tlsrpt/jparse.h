@@ -9,8 +9,7 @@
  * LIMITS: JP_MAX_DEPTH nesting, JP_MAX_NODES values, the input length
  * the caller allows.  Errors name the byte offset.
  *
- * MERGE NOTE (issue 11): util/json (h11edge) is a writer; if it grows a
- * parser, this one moves there.
+ * util/json is a writer only; if it grows a parser, this one moves there.
  */
 #ifndef TP_TLSRPT_JPARSE_H
 #define TP_TLSRPT_JPARSE_H

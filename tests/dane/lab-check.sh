@@ -89,7 +89,13 @@ check("DNSSEC validation failure for MX dane-bogus.example" in by["dane-bogus.ex
 check(by["dane-expired.example"]["mx"]["dnssec"] == "bogus", "dane-expired MX not bogus")
 check(host("dane-mxinsecure.example")["a"]["dnssec"] == "insecure", "insecure host A not insecure")
 check(host("dane-mxinsecure.example")["tlsa_lookups"] == [], "TLSA looked up below insecure addresses")
-check(host("dane-insecure.example")["looked_up"] is False, "hosts of an insecure MX looked up")
+# behind an insecure MX RRset the hosts are looked up (RFC 7672 2.2.1, issue
+# 11 item 0); this one's addresses are insecure too: no TLSA lookup
+check(host("dane-insecure.example")["looked_up"] is True, "hosts of an insecure MX not looked up")
+check(host("dane-insecure.example")["a"]["dnssec"] == "insecure", "dane-insecure host A not insecure")
+check(host("dane-insecure.example")["tlsa_lookups"] == [], "TLSA looked up below insecure addresses")
+check(host("dane-insecure.example")["state"] == "address insecure",
+      "dane-insecure host state %s" % host("dane-insecure.example")["state"])
 # TLSA records, usable or not and why
 t = host("dane-ee.example")["tlsa"]
 check(len(t) == 1 and t[0]["usage"] == 3 and t[0]["selector"] == 1 and t[0]["matching_type"] == 1

@@ -40,7 +40,7 @@ struct row {
 	int null_mx, truncated;
 	enum hs hosts[3];
 	enum dane_answer_mode mode;
-	enum dane_verdict want;
+	enum source_verdict want;
 	const char *want_level;   /* APPLIES only */
 	const char *want_reason;  /* substring */
 };
@@ -55,102 +55,120 @@ struct row {
 static const struct row rows[] = {
 	/* the MX lookup */
 	{ "MX timeout (unsigned or not)", DNS_STATUS_TIMEOUT, INDET, 0, 0, { H_NONE },
-	  ONLY, DANE_FAILED, NULL, "MX lookup for d.test failed" },
+	  ONLY, SOURCE_FAILED, NULL, "MX lookup for d.test failed" },
 	{ "MX SERVFAIL, not bogus: never TEMP", DNS_STATUS_SERVFAIL, INDET, 0, 0,
-	  { H_NONE }, ONLY, DANE_FAILED, NULL, "failed" },
-	{ "MX local error", DNS_STATUS_ERROR, INDET, 0, 0, { H_NONE }, ONLY, DANE_FAILED,
+	  { H_NONE }, ONLY, SOURCE_FAILED, NULL, "failed" },
+	{ "MX local error", DNS_STATUS_ERROR, INDET, 0, 0, { H_NONE }, ONLY, SOURCE_FAILED,
 	  NULL, "failed" },
 	{ "MX bogus -> TEMP naming the record", DNS_STATUS_SERVFAIL, BOGUS, 0, 0,
-	  { H_NONE }, ONLY, DANE_TEMP, NULL, "DNSSEC validation failure for MX d.test" },
-	{ "MX bogus with data -> TEMP", DATA, BOGUS, 0, 0, { H_USABLE }, ONLY, DANE_TEMP,
+	  { H_NONE }, ONLY, SOURCE_TEMP, NULL, "DNSSEC validation failure for MX d.test" },
+	{ "MX bogus with data -> TEMP", DATA, BOGUS, 0, 0, { H_USABLE }, ONLY, SOURCE_TEMP,
 	  NULL, "MX d.test" },
 	{ "NXDOMAIN", DNS_STATUS_NXDOMAIN, SEC, 0, 0, { H_NONE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "does not exist" },
-	{ "MX insecure, even with TLSA below", DATA, INSEC, 0, 0, { H_USABLE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "MX RRset of d.test is insecure" },
+	  SOURCE_NOT_APPLICABLE, NULL, "does not exist" },
+	/* RFC 7672 section 2.2.1 MAY, as Postfix's own dane level does: the
+	 * TLSA of secure hosts behind an insecure MX RRset is used, the
+	 * answer is "dane" (never dane-only, never NOTFOUND: the host names
+	 * were not obtained securely) */
+	{ "MX insecure, secure host with TLSA -> dane", DATA, INSEC, 0, 0, { H_USABLE },
+	  ONLY, SOURCE_APPLIES, "dane", "MX RRset of d.test is insecure" },
+	{ "MX insecure, dane_answer=dane -> dane", DATA, INSEC, 0, 0, { H_USABLE },
+	  DANE_ANSWER_DANE, SOURCE_APPLIES, "dane", "insecure" },
+	{ "MX insecure, dane_answer=notfound -> still dane", DATA, INSEC, 0, 0,
+	  { H_USABLE, H_USABLE }, DANE_ANSWER_NOTFOUND, SOURCE_APPLIES, "dane", "insecure" },
+	{ "MX insecure, one of two hosts with TLSA -> dane", DATA, INSEC, 0, 0,
+	  { H_NOTLSA, H_USABLE }, ONLY, SOURCE_APPLIES, "dane", "1 of 2" },
+	{ "MX insecure, TLSA unusable -> dane", DATA, INSEC, 0, 0, { H_UNUSABLE }, ONLY,
+	  SOURCE_APPLIES, "dane", "none usable" },
+	{ "MX insecure, hosts insecure too", DATA, INSEC, 0, 0, { H_INSECURE, H_INSECURE },
+	  ONLY, SOURCE_NOT_APPLICABLE, NULL, "no TLSA" },
+	{ "MX insecure, secure host without TLSA", DATA, INSEC, 0, 0, { H_NOTLSA }, ONLY,
+	  SOURCE_NOT_APPLICABLE, NULL, "no TLSA" },
 	{ "MX indeterminate", DATA, INDET, 0, 0, { H_USABLE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "indeterminate" },
-	{ "implicit MX insecure", DNS_STATUS_NODATA, INSEC, 0, 0, { H_USABLE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "insecure" },
-	{ "null MX", DATA, SEC, 1, 0, { H_NONE }, ONLY, DANE_NOT_APPLICABLE, NULL,
+	  SOURCE_NOT_APPLICABLE, NULL, "indeterminate" },
+	{ "implicit MX insecure, host secure (CNAME) -> dane", DNS_STATUS_NODATA, INSEC, 0,
+	  0, { H_USABLE }, ONLY, SOURCE_APPLIES, "dane", "insecure" },
+	{ "implicit MX insecure, host insecure", DNS_STATUS_NODATA, INSEC, 0, 0,
+	  { H_INSECURE }, ONLY, SOURCE_NOT_APPLICABLE, NULL, "no TLSA" },
+	{ "null MX", DATA, SEC, 1, 0, { H_NONE }, ONLY, SOURCE_NOT_APPLICABLE, NULL,
 	  "null MX" },
 	{ "secure MX without usable host names", DATA, SEC, 0, 0, { H_NONE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "no usable MX host name" },
+	  SOURCE_NOT_APPLICABLE, NULL, "no usable MX host name" },
 
 	/* every MX host secure with usable TLSA */
 	{ "one host usable -> dane-only", DATA, SEC, 0, 0, { H_USABLE }, ONLY,
-	  DANE_APPLIES, "dane-only", "every MX host" },
+	  SOURCE_APPLIES, "dane-only", "every MX host" },
 	{ "two hosts usable -> dane-only", DATA, SEC, 0, 0, { H_USABLE, H_USABLE }, ONLY,
-	  DANE_APPLIES, "dane-only", "2 hosts" },
+	  SOURCE_APPLIES, "dane-only", "2 hosts" },
 	{ "implicit MX usable -> dane-only", DNS_STATUS_NODATA, SEC, 0, 0, { H_USABLE },
-	  ONLY, DANE_APPLIES, "dane-only", NULL },
+	  ONLY, SOURCE_APPLIES, "dane-only", NULL },
 	{ "dane_answer=dane", DATA, SEC, 0, 0, { H_USABLE }, DANE_ANSWER_DANE,
-	  DANE_APPLIES, "dane", "every MX host" },
+	  SOURCE_APPLIES, "dane", "every MX host" },
 	{ "dane_answer=notfound", DATA, SEC, 0, 0, { H_USABLE }, DANE_ANSWER_NOTFOUND,
-	  DANE_NOTFOUND, NULL, "every MX host" },
+	  SOURCE_NOTFOUND, NULL, "every MX host" },
 	{ "host without address left out", DATA, SEC, 0, 0, { H_USABLE, H_NOADDR }, ONLY,
-	  DANE_APPLIES, "dane-only", "1 host" },
+	  SOURCE_APPLIES, "dane-only", "1 host" },
 	{ "more hosts than looked at -> at most dane", DATA, SEC, 0, 1,
-	  { H_USABLE, H_USABLE }, ONLY, DANE_APPLIES, "dane", "2+" },
+	  { H_USABLE, H_USABLE }, ONLY, SOURCE_APPLIES, "dane", "2+" },
 
 	/* some, or present but unusable -> dane */
 	{ "one of two usable -> dane", DATA, SEC, 0, 0, { H_USABLE, H_NOTLSA }, ONLY,
-	  DANE_APPLIES, "dane", "1 of 2" },
+	  SOURCE_APPLIES, "dane", "1 of 2" },
 	{ "usable + insecure host -> dane", DATA, SEC, 0, 0, { H_INSECURE, H_USABLE },
-	  ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	  ONLY, SOURCE_APPLIES, "dane", "1 of 2" },
 	{ "TLSA present, none usable -> dane", DATA, SEC, 0, 0, { H_UNUSABLE }, ONLY,
-	  DANE_APPLIES, "dane", "none usable" },
+	  SOURCE_APPLIES, "dane", "none usable" },
 	{ "unusable + no TLSA -> dane", DATA, SEC, 0, 0, { H_NOTLSA, H_UNUSABLE }, ONLY,
-	  DANE_APPLIES, "dane", "none usable" },
+	  SOURCE_APPLIES, "dane", "none usable" },
 	{ "usable + unusable -> dane", DATA, SEC, 0, 0, { H_USABLE, H_UNUSABLE }, ONLY,
-	  DANE_APPLIES, "dane", "1 of 2" },
+	  SOURCE_APPLIES, "dane", "1 of 2" },
 	{ "usable + bogus TLSA host -> dane", DATA, SEC, 0, 0, { H_USABLE, H_TLSA_BOGUS },
-	  ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	  ONLY, SOURCE_APPLIES, "dane", "1 of 2" },
 	{ "no TLSA + bogus host -> dane (Postfix skips it)", DATA, SEC, 0, 0,
-	  { H_NOTLSA, H_ADDR_BOGUS }, ONLY, DANE_APPLIES, "dane", "1 of 2 MX hosts" },
+	  { H_NOTLSA, H_ADDR_BOGUS }, ONLY, SOURCE_APPLIES, "dane", "1 of 2 MX hosts" },
 	{ "usable + failed host -> dane", DATA, SEC, 0, 0, { H_USABLE, H_TLSA_TIMEOUT },
-	  ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	  ONLY, SOURCE_APPLIES, "dane", "1 of 2" },
 
 	/* bogus for the TLSA / address lookups of a signed domain */
 	{ "TLSA bogus -> TEMP naming TLSA", DATA, SEC, 0, 0, { H_TLSA_BOGUS }, ONLY,
-	  DANE_TEMP, NULL, "DNSSEC validation failure for TLSA _25._tcp.mx0.d.test" },
-	{ "A bogus -> TEMP naming A", DATA, SEC, 0, 0, { H_ADDR_BOGUS }, ONLY, DANE_TEMP,
+	  SOURCE_TEMP, NULL, "DNSSEC validation failure for TLSA _25._tcp.mx0.d.test" },
+	{ "A bogus -> TEMP naming A", DATA, SEC, 0, 0, { H_ADDR_BOGUS }, ONLY, SOURCE_TEMP,
 	  NULL, "for A mx0.d.test" },
 	{ "every host bogus -> TEMP", DATA, SEC, 0, 0, { H_TLSA_BOGUS, H_ADDR_BOGUS },
-	  ONLY, DANE_TEMP, NULL, "TLSA _25._tcp.mx0.d.test" },
+	  ONLY, SOURCE_TEMP, NULL, "TLSA _25._tcp.mx0.d.test" },
 	{ "bogus + no-address host -> TEMP", DATA, SEC, 0, 0, { H_NOADDR, H_TLSA_BOGUS },
-	  ONLY, DANE_TEMP, NULL, "mx1.d.test" },
+	  ONLY, SOURCE_TEMP, NULL, "mx1.d.test" },
 
 	/* not applicable */
 	{ "no TLSA anywhere", DATA, SEC, 0, 0, { H_NOTLSA, H_NOTLSA }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "no TLSA records" },
+	  SOURCE_NOT_APPLICABLE, NULL, "no TLSA records" },
 	{ "signed domain, hosts in unsigned zone", DATA, SEC, 0, 0,
-	  { H_INSECURE, H_INSECURE }, ONLY, DANE_NOT_APPLICABLE, NULL, "no TLSA" },
+	  { H_INSECURE, H_INSECURE }, ONLY, SOURCE_NOT_APPLICABLE, NULL, "no TLSA" },
 	{ "TLSA only insecure", DATA, SEC, 0, 0, { H_TLSA_INSECURE }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "no TLSA" },
+	  SOURCE_NOT_APPLICABLE, NULL, "no TLSA" },
 	{ "no host has an address", DATA, SEC, 0, 0, { H_NOADDR, H_NOADDR }, ONLY,
-	  DANE_NOT_APPLICABLE, NULL, "has an address" },
+	  SOURCE_NOT_APPLICABLE, NULL, "has an address" },
 
 	/* failures below a secure MX: never TEMP.  An address lookup that
 	 * failed tells nothing (FAILED: the next source decides); a TLSA
 	 * lookup that failed at a secure host is what Postfix's own dane
 	 * level defers ("TLSA lookup error"), so the answer is "dane" and
 	 * Postfix decides per host as it would alone (issue 10, item 5) */
-	{ "address lookup failed", DATA, SEC, 0, 0, { H_ADDR_FAIL }, ONLY, DANE_FAILED,
+	{ "address lookup failed", DATA, SEC, 0, 0, { H_ADDR_FAIL }, ONLY, SOURCE_FAILED,
 	  NULL, "lookup of mx0.d.test failed" },
 	{ "TLSA SERVFAIL (not bogus) -> dane", DATA, SEC, 0, 0, { H_TLSA_FAIL }, ONLY,
-	  DANE_APPLIES, "dane", "TLSA lookup failed at 1 of 1 MX hosts (_25._tcp.mx0.d.test" },
+	  SOURCE_APPLIES, "dane", "TLSA lookup failed at 1 of 1 MX hosts (_25._tcp.mx0.d.test" },
 	{ "TLSA timeout -> dane", DATA, SEC, 0, 0, { H_TLSA_TIMEOUT }, ONLY,
-	  DANE_APPLIES, "dane", "_25._tcp.mx0.d.test" },
+	  SOURCE_APPLIES, "dane", "_25._tcp.mx0.d.test" },
 	{ "TLSA SERVFAIL + timeout on every host -> dane", DATA, SEC, 0, 0,
-	  { H_TLSA_FAIL, H_TLSA_TIMEOUT }, ONLY, DANE_APPLIES, "dane",
+	  { H_TLSA_FAIL, H_TLSA_TIMEOUT }, ONLY, SOURCE_APPLIES, "dane",
 	  "TLSA lookup failed at 2 of 2" },
 	{ "TLSA timeout + no TLSA -> dane", DATA, SEC, 0, 0, { H_NOTLSA, H_TLSA_TIMEOUT },
-	  ONLY, DANE_APPLIES, "dane", "_25._tcp.mx1.d.test" },
+	  ONLY, SOURCE_APPLIES, "dane", "_25._tcp.mx1.d.test" },
 	{ "TLSA timeout + address failed -> dane", DATA, SEC, 0, 0,
-	  { H_ADDR_FAIL, H_TLSA_TIMEOUT }, ONLY, DANE_APPLIES, "dane", "1 of 2" },
+	  { H_ADDR_FAIL, H_TLSA_TIMEOUT }, ONLY, SOURCE_APPLIES, "dane", "1 of 2" },
 	{ "TLSA SERVFAIL with dane_answer=notfound -> still dane", DATA, SEC, 0, 0,
-	  { H_TLSA_FAIL }, DANE_ANSWER_NOTFOUND, DANE_APPLIES, "dane", "TLSA lookup failed" },
+	  { H_TLSA_FAIL }, DANE_ANSWER_NOTFOUND, SOURCE_APPLIES, "dane", "TLSA lookup failed" },
 };
 
 /* Which "dane" answers are partial: some MX host gets no DANE
@@ -284,7 +302,7 @@ static void test_table(void **state)
 	struct dane_decision d;
 
 	(void)state;
-	assert_int_equal(sizeof(rows) / sizeof(rows[0]), 41);  /* an emptied table fails */
+	assert_int_equal(sizeof(rows) / sizeof(rows[0]), 48);  /* an emptied table fails (41 + the 7 insecure-MX rows of issue 11 item 0) */
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 
@@ -292,13 +310,13 @@ static void test_table(void **state)
 		dane_decide(&f, r->mode, &d);
 		if (d.verdict != r->want)
 			fail_msg("row %zu \"%s\": verdict %s (%s), want %s", i, r->name,
-				 dane_verdict_name(d.verdict), d.reason,
-				 dane_verdict_name(r->want));
+				 source_verdict_name(d.verdict), d.reason,
+				 source_verdict_name(r->want));
 		if (r->want_level) {
 			if (d.level == NULL || strcmp(d.level, r->want_level) != 0)
 				fail_msg("row %zu \"%s\": level %s, want %s", i, r->name,
 					 d.level ? d.level : "(none)", r->want_level);
-		} else if (r->want == DANE_APPLIES) {
+		} else if (r->want == SOURCE_APPLIES) {
 			fail_msg("row %zu: APPLIES row without a level", i);
 		}
 		if (r->want_reason && strstr(d.reason, r->want_reason) == NULL)
@@ -322,21 +340,33 @@ static void test_partial(void **state)
 		struct row r = { partial_rows[i].name, DATA, SEC, 0, partial_rows[i].truncated,
 				 { partial_rows[i].hosts[0], partial_rows[i].hosts[1],
 				   partial_rows[i].hosts[2] },
-				 DANE_ANSWER_DANE, DANE_APPLIES, "dane", NULL };
+				 DANE_ANSWER_DANE, SOURCE_APPLIES, "dane", NULL };
 
 		build_facts(&f, hosts, &r);
 		dane_decide(&f, DANE_ANSWER_DANE, &d);
-		if (d.verdict != DANE_APPLIES)
+		if (d.verdict != SOURCE_APPLIES)
 			fail_msg("\"%s\": verdict %s (%s), want applies", r.name,
-				 dane_verdict_name(d.verdict), d.reason);
+				 source_verdict_name(d.verdict), d.reason);
 		if (d.partial != partial_rows[i].want_partial)
 			fail_msg("\"%s\": partial %d, want %d (%s)", r.name, d.partial,
 				 partial_rows[i].want_partial, d.reason);
 	}
+	/* behind an insecure MX RRset every "dane" answer is partial: no MX
+	 * host name is authenticated, so MTA-STS enforce answers instead */
+	{
+		struct row r = { "insecure MX, all usable", DATA, INSEC, 0, 0,
+				 { H_USABLE, H_USABLE }, ONLY, SOURCE_APPLIES, "dane", NULL };
+
+		build_facts(&f, hosts, &r);
+		dane_decide(&f, ONLY, &d);
+		assert_int_equal(d.verdict, SOURCE_APPLIES);
+		assert_string_equal(d.level, "dane");
+		assert_int_equal(d.partial, 1);
+	}
 	/* never partial outside "dane" answers */
 	{
 		struct row r = { "all usable", DATA, SEC, 0, 0, { H_USABLE, H_USABLE },
-				 ONLY, DANE_APPLIES, "dane-only", NULL };
+				 ONLY, SOURCE_APPLIES, "dane-only", NULL };
 
 		build_facts(&f, hosts, &r);
 		dane_decide(&f, ONLY, &d);
@@ -352,7 +382,7 @@ static void test_ttl(void **state)
 	struct dane_facts f;
 	struct dane_decision d;
 	struct row r = { "ttl", DATA, SEC, 0, 0, { H_USABLE, H_USABLE }, ONLY,
-			 DANE_APPLIES, "dane-only", NULL };
+			 SOURCE_APPLIES, "dane-only", NULL };
 
 	(void)state;
 	build_facts(&f, hosts, &r);
@@ -366,12 +396,22 @@ static void test_ttl(void **state)
 	dane_decide(&f, ONLY, &d);
 	assert_int_equal(d.ttl, 7);
 
-	/* insecure MX: only the MX record was used */
+	/* insecure MX with TLSA below: the host records count too */
 	r.mx_sec = INSEC;
 	build_facts(&f, hosts, &r);
 	f.mx.ttl = 3600;
 	dane_decide(&f, ONLY, &d);
-	assert_int_equal(d.verdict, DANE_NOT_APPLICABLE);
+	assert_int_equal(d.verdict, SOURCE_APPLIES);
+	assert_int_equal(d.ttl, 101);
+	/* insecure MX, nothing below: only the MX record was used */
+	r.hosts[0] = H_INSECURE;
+	r.hosts[1] = H_INSECURE;
+	build_facts(&f, hosts, &r);
+	f.mx.ttl = 3600;
+	for (size_t i = 0; i < f.nhosts; i++)
+		hosts[i].a.ttl = hosts[i].aaaa.ttl = 5000;
+	dane_decide(&f, ONLY, &d);
+	assert_int_equal(d.verdict, SOURCE_NOT_APPLICABLE);
 	assert_int_equal(d.ttl, 3600);
 }
 

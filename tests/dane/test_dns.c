@@ -23,7 +23,7 @@
 #include <event2/event.h>
 
 #include "dane/dane.h"
-#include "dane/dns.h"
+#include "dns/dns.h"
 #include "util/config.h"
 
 static char tmpdir[64];
@@ -305,8 +305,8 @@ static void test_dane_dead_forwarder(void **state)
 	assert_int_equal(s1.calls, 1);
 	assert_int_equal(s2.calls, 0);
 	assert_int_equal(s3.calls, 1);
-	assert_int_equal(s1.d.verdict, DANE_FAILED);
-	assert_int_equal(s3.d.verdict, DANE_FAILED);
+	assert_int_equal(s1.d.verdict, SOURCE_FAILED);
+	assert_int_equal(s3.d.verdict, SOURCE_FAILED);
 	dane_free(dane);
 	dns_free(dns);
 	event_base_free(base);

@@ -16,7 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "dane/rr.h"
+#include "dns/rr.h"
+#include "util/hostname.h"
 
 /* ---- helpers ---- */
 
@@ -356,24 +357,27 @@ static void test_hostnames(void **state)
 		{ "", 0 }, { ".", 0 }, { "a..b", 0 }, { ".a", 0 }, { "a.", 0 },
 		{ "1.2.3.4", 0 }, { "mx.123", 0 }, { "123.mx", 1 }, { "a b", 0 },
 		{ "a\\046b", 0 }, { "ex\xc3\xa4mple.com", 0 },
+		/* RFC 1123 section 2.1: no label begins or ends with a hyphen */
+		{ "-a.example", 0 }, { "a-.example", 0 }, { "a.-b.example", 0 },
+		{ "a.b-", 0 }, { "a-b.example", 1 }, { "xn--bcher-kva.example", 1 },
 	};
 	char big[300], out[300];
 	struct errbuf why;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		if (rr_hostname_valid(rows[i].in) != rows[i].valid)
+		if (hostname_valid(rows[i].in) != rows[i].valid)
 			fail_msg("\"%s\": want %d", rows[i].in, rows[i].valid);
 	memset(big, 'a', 64);
 	big[64] = '\0';
-	assert_int_equal(rr_hostname_valid(big), 0); /* label > 63 */
+	assert_int_equal(hostname_valid(big), 0); /* label > 63 */
 	for (int i = 0; i < 254; i++)
 		big[i] = (i % 2) ? '.' : 'a';
 	big[253] = '\0';
-	assert_int_equal(rr_hostname_valid(big), 1);
+	assert_int_equal(hostname_valid(big), 1);
 	big[253] = 'a';
 	big[254] = '\0';
-	assert_int_equal(rr_hostname_valid(big), 0); /* 254 characters */
+	assert_int_equal(hostname_valid(big), 0); /* 254 characters */
 
 	assert_int_equal(rr_domain_normalize("Example.COM.", out, sizeof(out), &why), 0);
 	assert_string_equal(out, "example.com");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_tlsa.c - libFuzzer harness for the parsers of DNS data that
- * libunbound hands back (src/dane/rr.c): TLSA rdata and its usability
+ * libunbound hands back (src/dns/rr.c): TLSA rdata and its usability
  * rules (including the DER parse of full certificates / SPKI), domain
  * names in wire form, MX rdata, A/AAAA rdata, and the host name checks
  * applied to what they return.
@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dane/rr.h"
+#include "dns/rr.h"
+#include "util/hostname.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,14 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rr_name(data + 1, size - 1, &used, name, sizeof(name), &why) == 0) {
 			if (used > size - 1)
 				__builtin_trap();
-			(void)rr_hostname_valid(name);
+			(void)hostname_valid(name);
 		}
 		/* a short output buffer must fail cleanly, never overflow */
 		(void)rr_name(data + 1, size - 1, &used, small, sizeof(small), &why);
 		break;
 	case 2:
 		if (rr_mx(data + 1, size - 1, &pref, name, sizeof(name), &why) == 0)
-			(void)rr_hostname_valid(name);
+			(void)hostname_valid(name);
 		break;
 	case 3:
 		(void)rr_addr((data[0] / 5) & 1 ? DNS_TYPE_AAAA : DNS_TYPE_A, data + 1, size - 1,

@@ -418,7 +418,7 @@ def build(g):
                 n += 1
                 spec = "%s-%s%s" % (tlsa, srv, addr)
                 g.dest("unsigned1", "u%02d" % n, "mu.example", spec,
-                       ci=spec in ("ee-ok", "ee-pl", "none-pl-i", "none-ss"))
+                       ci=spec in ("ee-ok", "ee-ss", "ee-ex", "ee-pl", "none-pl-i", "none-ss"))
     # F3: two or three MX hosts, signed domain
     layouts = [
         ("ee-ok ee-ok", True), ("ee-ok ta-ok", False), ("ee-ok ta-ok ee-ss", False),

@@ -143,12 +143,17 @@ def host_dane(h):
 
 def dane_verdict(d):
     """NA (DANE does not apply), FULL (every MX usable), ERR (every MX usable
-    or failing, at least one failing), PARTIAL (some MX has TLSA, not all)."""
-    if d["dnssec"] != "secure" or d["mx"] == "null":
+    or failing, at least one failing), PARTIAL (some MX has TLSA, not all),
+    INSECURE_MX (TLSA at secure hosts behind an insecure MX RRset: RFC 7672
+    section 2.2.1 "MAY proceed to use DANE TLS even with MX hosts obtained
+    via an insecure MX RRset", as Postfix's dane level does)."""
+    if d["dnssec"] not in ("secure", "insecure") or d["mx"] == "null":
         return "NA"
     st = [host_dane(h) for h in d["hosts"]]
     if all(x == "none" for x in st):
         return "NA"
+    if d["dnssec"] == "insecure":
+        return "INSECURE_MX"
     if all(x == "usable" for x in st):
         return "FULL"
     if all(x in ("usable", "error") for x in st):
@@ -233,6 +238,15 @@ def first_key(d, model, setting):
         # broken) TEMP defers exactly the same mail.
         also = [TEMP] if all(h["tlsa"] == "bg" for h in d["hosts"]) else []
         return ok("dane"), also, "DANE: TLSA lookup failure (issue 10 item 5)"
+    if dv == "INSECURE_MX":
+        # answered "dane", never dane-only (the MX host names are not
+        # authenticated); like partial DANE, MTA-STS enforce (which
+        # authenticates every MX host) answers instead
+        if sv == "enforce":
+            return sts_policy_answer(d["sts"], cfg), [], "DANE behind an insecure MX + MTA-STS enforce"
+        # every TLSA RRset bogus: TEMP defers the same mail (as above)
+        also = [TEMP] if all(h["addr_secure"] and h["tlsa"] == "bg" for h in d["hosts"]) else []
+        return ok("dane"), also, "DANE behind an insecure MX RRset (RFC 7672 section 2.2.1)"
     if dv == "PARTIAL":
         if sv == "enforce":
             return sts_policy_answer(d["sts"], cfg), [], "partial DANE + MTA-STS enforce (issue 10 item 4)"
@@ -319,8 +333,10 @@ def name_match(patterns, host, nexthop, names):
     return False
 
 
-def host_attempt(d, h, level, attrs, model):
-    """One MX host: ('sent', grade) or ('fail', why)."""
+def host_attempt(d, h, level, attrs, model, sender_level="may"):
+    """One MX host: ('sent', grade) or ('fail', why).  sender_level is the
+    sender's main.cf smtp_tls_security_level (for the default of
+    smtp_tls_dane_insecure_mx_policy)."""
     srv = model["servers"][h["server"]]
     if not srv["listening"]:
         return ("fail", "connection refused")
@@ -333,13 +349,19 @@ def host_attempt(d, h, level, attrs, model):
         return ("sent", grade) if srv["starttls"] else ("fail", "TLS required, not offered")
     if level in ("dane", "dane-only"):
         # tls_policy(5), TLS_README "Mandatory/Opportunistic DANE TLS".
-        # With an insecure MX RRset Postfix's dane still uses the TLSA of
-        # hosts whose address records are secure (RFC 7672 section 2.2.1
-        # allows it) and logs a match as Trusted, not Verified: the host
-        # name was not obtained securely.  dane-only wants a secure MX.
+        # With an insecure MX RRset Postfix's dane uses the TLSA of hosts
+        # whose address records are secure (RFC 7672 section 2.2.1 allows
+        # it) as smtp_tls_dane_insecure_mx_policy says: its default
+        # (Postfix >= 3.6) is dane only when main.cf's
+        # smtp_tls_security_level is dane, else may (the TLSA is ignored,
+        # whatever the policy table said).  A match is logged as Trusted,
+        # not Verified: the host name was not obtained securely.
+        # dane-only wants a secure MX.
         mx_secure = d["dnssec"] == "secure"
         if not mx_secure and level == "dane-only":
             return ("fail", "dane-only: MX RRset not DNSSEC-validated")
+        if not mx_secure and sender_level != "dane":
+            return host_attempt(d, h, "may", {}, model, sender_level)
         st = host_dane(h)
         verified = "Verified" if mx_secure else "Trusted"
         if st == "error":
@@ -390,7 +412,7 @@ def postfix_delivery(d, answer, sender_level, model):
     level, attrs = parse_policy(answer, sender_level)
     why = []
     for h in sorted(d["hosts"], key=lambda x: x["pref"]):
-        r = host_attempt(d, h, level, attrs, model)
+        r = host_attempt(d, h, level, attrs, model, sender_level)
         if r[0] == "sent":
             return {"status": "sent", "grade": r[1], "relay": h["name"]}
         why.append("%s: %s" % (h["name"], r[1]))
@@ -437,19 +459,10 @@ def expectations(model, setting):
              "keys": [{"key": k, "want": w, "also": a, "why": y} for k, w, a, y in keys],
              "effective": eff,
              "delivery": postfix_delivery(d, eff, sender_level, model)}
-        if keys[0][3].startswith(("MTA-STS enforce", "partial DANE")):
+        if keys[0][3].startswith(("MTA-STS enforce", "partial DANE", "DANE behind an insecure MX +")):
             rfc = rfc_sts_delivery(d, model)
             if not same_delivery(rfc, e["delivery"]):
                 e["limit"] = {"rfc": "RFC 8461 sections 4.1/4.2 alone", "delivery": rfc}
-        if eff == NOTFOUND and d["dnssec"] == "insecure" and d["mx"] != "null" and \
-                any(host_dane(h) != "none" for h in d["hosts"]):
-            # RFC 7672 section 2.2.1: DANE MAY be used with an insecure MX
-            # RRset; tlspolicy does not (docs/ARCHITECTURE.md), Postfix's
-            # own dane level does
-            alone = postfix_delivery(d, NOTFOUND, "dane", model)
-            if not same_delivery(alone, e["delivery"]):
-                e["limit"] = {"rfc": "RFC 7672 section 2.2.1 MAY (Postfix alone at level dane)",
-                              "delivery": alone}
         out.append(e)
     return out
 

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "dane/dane.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
 #include "mtasts/sts.h"
 #include "util/config.h"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 	struct event_base *base;
 	struct engine *eng;
 	struct dane_service *dane = NULL;
+	struct dns *dns = NULL;
 	struct sts *sts = NULL;
 	struct errbuf why;
 	struct job *jobs;
@@ -73,12 +75,25 @@ int main(int argc, char **argv)
 	errbuf_clear(&why);
 	if ((base = event_base_new()) == NULL
 	    || (eng = engine_new(base, cfg, NULL, &why)) == NULL
-	    || dane_service_new(base, cfg, eng, &dane, &why) < 0
-	    || sts_service_new(base, cfg, eng, dane ? dane_service_dns(dane) : NULL,
-			       config_get(cfg, "database"),
+	    || (dns = dns_new(base, cfg, &why)) == NULL
+	    || dane_service_new(base, cfg, dns, &dane, &why) < 0
+	    || sts_service_new(base, cfg, dns, engine_worker(eng), config_get(cfg, "database"),
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &sts, &why) < 0) {
 		fprintf(stderr, "sts_engine_tool: %s\n", why.msg);
 		return 1;
+	}
+	/* DANE (when on) then MTA-STS, as engine/sources.c stacks them */
+	if (dane) {
+		struct engine_source es;
+
+		dane_source_init(dane_service_dane(dane), &es);
+		engine_add_source(eng, &es);
+	}
+	{
+		struct engine_source es;
+
+		sts_source_init(sts, &es);
+		engine_add_source(eng, &es);
 	}
 	for (int i = 0; i < n; i++) {
 		jobs[i].domain = argv[optind + i];
@@ -95,6 +110,7 @@ int main(int argc, char **argv)
 	engine_free(eng);
 	sts_free(sts);          /* writes the fetched policies */
 	dane_service_free(dane);
+	dns_free(dns);
 	event_base_free(base);
 	config_free(cfg);
 	free(jobs);

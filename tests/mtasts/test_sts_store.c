@@ -17,13 +17,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+#include <time.h>
+
+#include "dns/dns.h"
+#include "dns/replay.h"
+#include "mtasts/sts.h"
 #include "mtasts/sts_store.h"
 #include "store/store.h"
 #include "store/store_sts.h"
+#include "util/config.h"
+#include "util/worker.h"
 
 #define NOW 1700000000
 
-static char dir[64], url[128];
+static char dir[64], url[600];
+static int is_mysql;
+static struct event_base *base;
+static struct worker *wk;
 
 static time_t t_now(void *ctx)
 {
@@ -83,12 +94,15 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/tlspolicy-sts-store.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
-	snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
+	if (!is_mysql)
+		snprintf(url, sizeof(url), "sqlite:%s/t.db", dir);
 	if (store_open_ex(url, STORE_OPEN_CREATE, &st, &why) < 0 || store_init(st, &created, &why) < 0) {
 		fprintf(stderr, "%s\n", why.msg);
 		return -1;
 	}
 	store_close(st);
+	if ((base = event_base_new()) == NULL || (wk = worker_new(base, "test", 100000, &why)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -97,6 +111,8 @@ static int teardown(void **state)
 	char path[160];
 
 	(void)state;
+	worker_free(wk);
+	event_base_free(base);
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/t.db-wal", dir);
@@ -135,7 +151,7 @@ static void test_write_and_load(void **state)
 	size_t loaded, skipped;
 
 	(void)state;
-	assert_non_null(s = sts_store_new(url, &why));
+	assert_non_null(s = sts_store_new(url, wk, &why));
 	sts_store_persist(s, &p);
 	save(&p, "a.example", "id1", ENF("mx.a.example", "86400"), NOW - 100, NOW - 100 + 86400);
 	save(&p, "a.example", "id2", ENF("*.a.example", "86400"), NOW - 50, NOW - 50 + 86400);
@@ -189,7 +205,7 @@ static void test_failing_database(void **state)
 	assert_non_null(fp = fopen(file, "w"));
 	fclose(fp);
 	snprintf(bad, sizeof(bad), "sqlite:%s/x/y.db", file);
-	assert_non_null(s = sts_store_new(bad, &why));
+	assert_non_null(s = sts_store_new(bad, wk, &why));
 	sts_store_persist(s, &p);
 	save(&p, "a.example", "id1", ENF("mx.a.example", "60"), NOW, NOW + 60);
 	p.remove(p.ctx, "a.example");
@@ -201,12 +217,108 @@ static void test_failing_database(void **state)
 	unlink(file);
 }
 
-int main(void)
+/* Expired rows go away (issue 11 item 4: store_sts_purge existed in
+ * both backends and was never called): sts_store_purge() as the purge
+ * timer of sts.c calls it. */
+static void test_purge(void **state)
+{
+	struct sts_store *s;
+	struct sts_persist p;
+	struct sts_store_stats stt;
+	struct store *st;
+	struct store_sts_row row;
+	struct errbuf why;
+	unsigned long long base_purged;
+
+	(void)state;
+	assert_non_null(s = sts_store_new(url, wk, &why));
+	sts_store_persist(s, &p);
+	/* what earlier tests left expired goes first */
+	sts_store_purge(s, NOW);
+	sts_store_sync(s);
+	sts_store_stats(s, &stt);
+	assert_int_equal(stt.purges, 1);
+	base_purged = stt.purged;
+	save(&p, "old1.purge.example", "o1", ENF("mx.a.example", "60"), NOW - 200, NOW - 100);
+	save(&p, "old2.purge.example", "o2", ENF("mx.a.example", "60"), NOW - 61, NOW - 1);
+	save(&p, "keep.purge.example", "k1", ENF("mx.a.example", "600"), NOW - 100, NOW + 500);
+	sts_store_purge(s, NOW);
+	sts_store_sync(s);
+	sts_store_stats(s, &stt);
+	assert_int_equal(stt.purges, 2);
+	assert_int_equal(stt.purged - base_purged, 2);
+	assert_int_equal(stt.failed, 0);
+	sts_store_free(s);
+	assert_int_equal(store_open(url, &st, &why), 0);
+	assert_int_equal(store_sts_get(st, "old1.purge.example", &row, &why), 0);
+	assert_int_equal(store_sts_get(st, "old2.purge.example", &row, &why), 0);
+	assert_int_equal(store_sts_get(st, "keep.purge.example", &row, &why), 1);
+	store_sts_row_free(&row);
+	assert_int_equal(store_sts_delete(st, "keep.purge.example", &why), 1);
+	store_close(st);
+}
+
+/* The daemon's set-up purges at start (and every STS_PURGE_INTERVAL). */
+static void test_service_purges_at_start(void **state)
+{
+	struct store *st;
+	struct store_sts_row row = { "gone.purge.example", "g1",
+				     ENF("mx.a.example", "60"), 1000, 2000 };
+	struct store_sts_row keep = { "kept.purge.example", "k1",
+				      ENF("mx.a.example", "86400"), 0, 0 };
+	struct errbuf why;
+	struct config *cfg = config_new();
+	struct replay *r = replay_parse("", 0, "empty", &why);
+	struct dns *dns;
+	struct sts *sts;
+
+	(void)state;
+	keep.fetched = (long long)time(NULL);
+	keep.expires = keep.fetched + 86400;
+	assert_non_null(cfg);
+	assert_non_null(r);
+	assert_non_null(dns = dns_new_replay(base, r));
+	assert_int_equal(store_open(url, &st, &why), 0);
+	assert_int_equal(store_sts_put(st, &row, &why), 0);
+	assert_int_equal(store_sts_put(st, &keep, &why), 0);
+	if (sts_service_new(base, cfg, dns, wk, url, STS_PERSIST_LOAD | STS_PERSIST_SAVE,
+			    &sts, &why) < 0)
+		fail_msg("sts_service_new: %s", why.msg);
+	worker_sync(wk);
+	assert_int_equal(store_sts_get(st, "gone.purge.example", &row, &why), 0);
+	assert_int_equal(store_sts_get(st, "kept.purge.example", &row, &why), 1);
+	store_sts_row_free(&row);
+	assert_int_equal(store_sts_delete(st, "kept.purge.example", &why), 1);
+	store_close(st);
+	sts_free(sts);
+	dns_free(dns);
+	config_free(cfg);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_and_load),
 		cmocka_unit_test(test_failing_database),
+		cmocka_unit_test(test_purge),
+		cmocka_unit_test(test_service_purges_at_start),
 	};
+	const struct CMUnitTest mysql_tests[] = {
+		cmocka_unit_test(test_purge),
+		cmocka_unit_test(test_service_purges_at_start),
+	};
+	const char *env;
 
+	if (argc == 2 && strcmp(argv[1], "mysql") == 0) {
+		/* the MariaDB server of tests/lib/mariadb-start */
+		env = getenv("TLSPOLICY_TEST_MYSQL_URL");
+		if (env == NULL || *env == '\0') {
+			printf("TLSPOLICY_TEST_MYSQL_URL not set (run tests/lib/mariadb-start)\n");
+			return getenv("CI") && *getenv("CI") ? 1 : 77;
+		}
+		is_mysql = 1;
+		snprintf(url, sizeof(url), "%s", env);
+		return cmocka_run_group_tests_name("sts_store mysql", mysql_tests, setup, teardown);
+	}
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,7 +16,9 @@
 #include <event2/event.h>
 
 #include "dane/dane.h"
+#include "dns/dns.h"
 #include "engine/engine.h"
+#include "engine/sources.h"
 #include "mtasts/sts.h"
 #include "provider/provider.h"
 #include "util/config.h"
@@ -39,9 +41,7 @@ int main(int argc, char **argv)
 	struct errbuf why;
 	struct event_base *base;
 	struct engine *eng;
-	struct dane_service *dane = NULL;
-	struct sts *sts = NULL;
-	struct provider_service *prov = NULL;
+	struct engine_sources *srcs = NULL;
 
 	log_init("provider_engine", LOG_DEST_STDERR, NULL);
 	if (argc < 4) {
@@ -51,11 +51,7 @@ int main(int argc, char **argv)
 	errbuf_clear(&why);
 	if (config_load_file(cfg, argv[1], 0, &why) < 0 || (base = event_base_new()) == NULL ||
 	    (eng = engine_new(base, cfg, argv[2], &why)) == NULL ||
-	    dane_service_new(base, cfg, eng, &dane, &why) < 0 ||
-	    sts_service_new(base, cfg, eng, dane ? dane_service_dns(dane) : NULL, NULL, 0, &sts,
-			    &why) < 0 ||
-	    provider_service_new(base, cfg, eng, dane ? dane_service_dns(dane) : NULL, &prov,
-				 &why) < 0) {
+	    engine_sources_new(base, cfg, eng, NULL, 0, &srcs, &why) < 0) {
 		fprintf(stderr, "provider_engine: %s\n", why.msg);
 		return 1;
 	}
@@ -67,9 +63,7 @@ int main(int argc, char **argv)
 		if (event_base_loop(base, EVLOOP_ONCE) < 0)
 			break;
 	engine_free(eng);
-	provider_service_free(prov);
-	sts_free(sts);
-	dane_service_free(dane);
+	engine_sources_free(srcs);
 	event_base_free(base);
 	config_free(cfg);
 	return 0;

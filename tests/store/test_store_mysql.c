@@ -169,7 +169,7 @@ static void test_put_many(void **state)
 		       "IF NEW.domain = 'fail.example' THEN SIGNAL SQLSTATE '45000' "
 		       "SET MESSAGE_TEXT = 'rejected by trigger'; END IF");
 	items[0].policy = "dane"; /* a change before the failing row */
-	assert_int_equal(store_put_many(st, items, 4, &c, &why), -1);
+	assert_int_equal(store_put_many(st, items, 4, &c, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "rejected by trigger"));
 	n = 0;
 	assert_int_equal(store_list(st, count_fn, &n, &why), 0);
@@ -216,13 +216,13 @@ static void test_connect_errors(void **state)
 	(void)state;
 	snprintf(bad, sizeof(bad), "mysql://%s:not-the-password@%s:%u/%s", base.user,
 		 base.host, base.port, TDB);
-	assert_int_equal(store_open(bad, &st, &why), -1);
+	assert_int_equal(store_open(bad, &st, &why), STORE_ERR_CONFIG);
 	assert_null(st);
 	assert_non_null(strstr(why.msg, "Access denied for user"));
 	assert_null(strstr(why.msg, "not-the-password"));
 	snprintf(bad, sizeof(bad), "mysql://%s:%s@127.0.0.1:1/%s?timeout=2", base.user,
 		 base.password, TDB);
-	assert_int_equal(store_open(bad, &st, &why), -1);
+	assert_int_equal(store_open(bad, &st, &why), STORE_ERR_RETRY);
 	assert_non_null(strstr(why.msg, "server not reachable"));
 	assert_null(strstr(why.msg, base.password));
 	/* no table: a clear message */
@@ -230,7 +230,7 @@ static void test_connect_errors(void **state)
 	assert_int_equal(store_open(url, &st, &why), 0);
 	{
 		struct store_row row;
-		assert_int_equal(store_get(st, "a.example", &row, &why), -1);
+		assert_int_equal(store_get(st, "a.example", &row, &why), STORE_ERR_CONFIG);
 		assert_non_null(strstr(why.msg, "table tlspolicies does not exist"));
 	}
 	store_close(st);

@@ -169,17 +169,17 @@ static void test_put_checks(void **state)
 	struct errbuf why;
 	char longd[300], longp[300];
 
-	assert_int_equal(store_put(st, "", "may", NULL, NULL, &why), -1);
+	assert_int_equal(store_put(st, "", "may", NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "empty domain");
-	assert_int_equal(store_put(st, "x.example", "maybe", NULL, NULL, &why), -1);
+	assert_int_equal(store_put(st, "x.example", "maybe", NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "x.example: "));
 	memset(longd, 'a', 256);
 	longd[256] = '\0';
-	assert_int_equal(store_put(st, longd, "may", NULL, NULL, &why), -1);
+	assert_int_equal(store_put(st, longd, "may", NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "domain longer than 255 bytes");
 	memset(longp, 'p', 256);
 	longp[256] = '\0';
-	assert_int_equal(store_put(st, "x.example", "may", longp, NULL, &why), -1);
+	assert_int_equal(store_put(st, "x.example", "may", longp, NULL, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "x.example: params longer than the table's 255 bytes (256)");
 	/* nothing was written */
 	{
@@ -281,7 +281,7 @@ static void test_put_many_rollback(void **state)
 	raw_sql(f, "CREATE TRIGGER boom BEFORE INSERT ON tlspolicies "
 		   "WHEN NEW.domain = 'fail.example' "
 		   "BEGIN SELECT RAISE(ABORT, 'rejected by trigger'); END");
-	assert_int_equal(store_put_many(st, items, 4, &c, &why), -1);
+	assert_int_equal(store_put_many(st, items, 4, &c, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "rejected by trigger"));
 	assert_int_equal(c.added + c.changed + c.unchanged, 0);
 	memset(&col, 0, sizeof(col));
@@ -389,13 +389,13 @@ static void test_errors(void **state)
 
 	/* no table yet (an empty file db init would have filled) */
 	assert_int_equal(store_open_ex(f->url, STORE_OPEN_CREATE, &st, &why), 0);
-	assert_int_equal(store_get(st, "a.example", &row, &why), -1);
+	assert_int_equal(store_get(st, "a.example", &row, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "table tlspolicies does not exist in sqlite:"));
 	assert_non_null(strstr(why.msg, "(run 'tlspolicy db init')"));
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(store_list(st, collect_fn, &col, &why), -1);
+	assert_int_equal(store_list(st, collect_fn, &col, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "list: table tlspolicies does not exist"));
-	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), -1);
+	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "does not exist"));
 	store_close(st);
 
@@ -407,14 +407,14 @@ static void test_errors(void **state)
 	fclose(fp);
 	snprintf(junk, sizeof(junk), "sqlite:%s/junk.db", f->dir);
 	st = (struct store *)1;
-	assert_int_equal(store_open(junk, &st, &why), -1);
+	assert_int_equal(store_open(junk, &st, &why), STORE_ERR_CONFIG);
 	assert_null(st);
 	assert_non_null(strstr(why.msg, "file is not a database"));
 
 	/* a directory that cannot be created */
 	st = (struct store *)1;
 	assert_int_equal(store_open_ex("sqlite:/proc/nonexistent/dir/x.db", STORE_OPEN_CREATE,
-				       &st, &why), -1);
+				       &st, &why), STORE_ERR_CONFIG);
 	assert_null(st);
 	assert_non_null(strstr(why.msg, "cannot create directory /proc/nonexistent"));
 }
@@ -437,7 +437,7 @@ static void test_open_existing(void **state)
 		st = (struct store *)1;
 		assert_int_equal(k == 0 ? store_open(f->url, &st, &why)
 				 : store_open_ex(f->url, k == 1 ? 0 : STORE_OPEN_EXISTING,
-						 &st, &why), -1);
+						 &st, &why), STORE_ERR_CONFIG);
 		assert_null(st);
 		assert_string_equal(why.msg, want);
 		assert_int_equal(stat(sub, &sb), -1);            /* no directory made */
@@ -464,7 +464,7 @@ static void test_nul_row(void **state)
 
 	/* a NULL level is refused before any SQL, with a reason */
 	errbuf_clear(&why);
-	assert_int_equal(store_put(st, "n.example", NULL, NULL, NULL, &why), -1);
+	assert_int_equal(store_put(st, "n.example", NULL, NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "n.example: empty TLS security level");
 	store_close(st);
 	raw_sql(f, "INSERT INTO tlspolicies (domain, policy, params) VALUES "

@@ -258,20 +258,20 @@ static void check_missing(struct store *st)
 
 	snprintf(want, sizeof(want), "table tlspolicy_sts does not exist in %s "
 		 "(run 'tlspolicy db init')", store_describe(st));
-	assert_int_equal(store_sts_get(st, "a.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "a.example", &row, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
 	assert_non_null(strstr(why.msg, "sts get: "));
 	assert_null(row.domain);
 	{
 		struct store_sts_row r = { "a.example", "id1", "version: STSv1\n", 1, 2 };
-		assert_int_equal(store_sts_put(st, &r, &why), -1);
+		assert_int_equal(store_sts_put(st, &r, &why), STORE_ERR_CONFIG);
 		assert_non_null(strstr(why.msg, want));
 	}
-	assert_int_equal(store_sts_delete(st, "a.example", &why), -1);
+	assert_int_equal(store_sts_delete(st, "a.example", &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
-	assert_int_equal(store_sts_list(st, NULL, NULL, &why), -1);
+	assert_int_equal(store_sts_list(st, NULL, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
-	assert_int_equal(store_sts_purge(st, 10, NULL, &why), -1);
+	assert_int_equal(store_sts_purge(st, 10, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, want));
 }
 
@@ -477,7 +477,7 @@ static void test_limits(void **state)
 	put_ok(st, "keep.example", "id1", "version: STSv1\nmode: none\n", 100, 200);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		errbuf_clear(&why);
-		if (store_sts_put(st, &bad[i].r, &why) != -1)
+		if (store_sts_put(st, &bad[i].r, &why) != STORE_ERR_CONFIG)
 			fail_msg("case %zu: put accepted", i);
 		if (strcmp(why.msg, bad[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why.msg, bad[i].want);
@@ -491,9 +491,9 @@ static void test_limits(void **state)
 	store_sts_row_free(&row);
 	assert_int_equal(store_sts_get(st, "new.example", &row, &why), 0);
 	/* get / delete check the domain too */
-	assert_int_equal(store_sts_get(st, "", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: empty domain");
-	assert_int_equal(store_sts_delete(st, longd, &why), -1);
+	assert_int_equal(store_sts_delete(st, longd, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts delete: domain longer than 255 bytes");
 	free(over);
 	store_close(st);
@@ -604,30 +604,30 @@ static void test_bad_rows(void **state)
 				  "('long.example', 'x', '%s', 1, 2)", over) > 0);
 	raw_sql(sql);
 	free(sql);
-	assert_int_equal(store_sts_get(st, "long.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "long.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"long.example\": "
 			    "policy longer than 65536 bytes");
 	assert_null(row.policy);
 	memset(&col, 0, sizeof(col));
-	assert_int_equal(store_sts_list(st, collect_fn, &col, &why), -1);
+	assert_int_equal(store_sts_list(st, collect_fn, &col, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "row \"long.example\": policy longer than 65536 bytes"));
 	assert_int_equal(col.n, 1); /* good.example came first */
 	assert_int_equal(store_sts_delete(st, "long.example", &why), 1);
 
 	raw_sql("INSERT INTO tlspolicy_sts VALUES ('id.example', 'a-b', 'p', 1, 2)");
-	assert_int_equal(store_sts_get(st, "id.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "id.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"id.example\": "
 			    "policy id may contain only letters and digits");
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 'id.example'");
 	raw_sql("INSERT INTO tlspolicy_sts VALUES ('t.example', 'a', 'p', 5, 4)");
-	assert_int_equal(store_sts_get(st, "t.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "t.example", &row, &why), STORE_ERR_CONFIG);
 	assert_string_equal(why.msg, "sts get: table tlspolicy_sts, row \"t.example\": "
 			    "expiry 4 before the fetch time 5");
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 't.example'");
 	raw_sql(is_mysql ? "INSERT INTO tlspolicy_sts VALUES ('nul.example', 'a', 'p\\0q', 1, 2)"
 			 : "INSERT INTO tlspolicy_sts VALUES ('nul.example', 'a', "
 			   "CAST(x'70007100' AS TEXT), 1, 2)");
-	assert_int_equal(store_sts_get(st, "nul.example", &row, &why), -1);
+	assert_int_equal(store_sts_get(st, "nul.example", &row, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "NUL byte in a value"));
 	raw_sql("DELETE FROM tlspolicy_sts WHERE domain = 'nul.example'");
 	memset(&col, 0, sizeof(col));
@@ -650,7 +650,7 @@ static void test_wrong_shape(void **state)
 			   "policy text) ENGINE=InnoDB"
 			 : "CREATE TABLE tlspolicy_sts (domain TEXT PRIMARY KEY, policy TEXT)");
 	st = open_st();
-	assert_int_equal(store_init_ex(st, &created, &sts_created, &why), -1);
+	assert_int_equal(store_init_ex(st, &created, &sts_created, &why), STORE_ERR_CONFIG);
 	assert_int_equal(sts_created, 0);
 	assert_non_null(strstr(why.msg, "init: existing table tlspolicy_sts: "));
 	assert_non_null(strstr(why.msg, "policy_id"));
@@ -759,7 +759,7 @@ static void test_provenance(void **state)
 	assert_string_equal(out + STORE_PROV_EVIDENCE_MAX - 3, "...");
 	/* no command: refused before any SQL */
 	p2.command = "";
-	assert_int_equal(store_put_prov(st, "e.example", "may", NULL, &p2, NULL, &why), -1);
+	assert_int_equal(store_put_prov(st, "e.example", "may", NULL, &p2, NULL, &why), STORE_ERR_CONFIG);
 	assert_non_null(strstr(why.msg, "provenance without a command"));
 	/* delete takes the provenance with the row */
 	assert_int_equal(store_delete(st, "a.example", &why), 1);

@@ -193,7 +193,7 @@ static void test_open_bad_url(void **state)
 	struct errbuf why;
 
 	(void)state;
-	assert_int_equal(store_open("mysql://u:secret@h:0/d", &st, &why), -1);
+	assert_int_equal(store_open("mysql://u:secret@h:0/d", &st, &why), STORE_ERR_CONFIG);
 	assert_null(st);
 	assert_string_equal(why.msg, "invalid database URL: port must be a number 1-65535");
 }

@@ -15,10 +15,12 @@
  * not by libunbound at its first query, so errors show at once and a
  * later chroot or privilege drop cannot break it.
  */
-#include "dane/dns.h"
+#include "dns/dns.h"
+#include "dns/replay.h"
 #include "util/config.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -58,12 +60,15 @@ struct dns_query {
 	enum dns_status forced;       /* with forced_set: TIMEOUT or ERROR */
 	int forced_set;
 	char forced_why[160];
+	const struct replay_entry *rep; /* replay: the entry, NULL for a miss */
 };
 
 TAILQ_HEAD(query_list, dns_query);
 
 struct dns {
-	struct ub_ctx *ctx;
+	struct ub_ctx *ctx;           /* NULL for a replay context */
+	struct replay *replay;        /* answers from a file (replay.h) */
+	unsigned long long replay_misses;
 	struct event_base *base;
 	struct event *ev;
 	int ev_added;
@@ -403,6 +408,28 @@ fail:
 	return NULL;
 }
 
+struct dns *dns_new_replay(struct event_base *base, struct replay *replay)
+{
+	struct dns *dns = calloc(1, sizeof(*dns));
+
+	if (dns == NULL) {
+		replay_free(replay);
+		return NULL;
+	}
+	dns->base = base;
+	dns->replay = replay;
+	dns->validating = 1;
+	dns->timeout_ms = DNS_DEFAULT_TIMEOUT_MS;
+	TAILQ_INIT(&dns->queries);
+	TAILQ_INIT(&dns->done);
+	return dns;
+}
+
+unsigned long long dns_replay_misses(const struct dns *dns)
+{
+	return dns->replay_misses;
+}
+
 struct dns *dns_new(struct event_base *base, const struct config *cfg,
 		    struct errbuf *why)
 {
@@ -451,7 +478,9 @@ void dns_free(struct dns *dns)
 		dns_cancel(q);
 	if (dns->ev)
 		event_free(dns->ev);
-	ub_ctx_delete(dns->ctx);
+	if (dns->ctx)
+		ub_ctx_delete(dns->ctx);
+	replay_free(dns->replay);
 	free(dns);
 }
 
@@ -499,6 +528,12 @@ static void dns_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (q->state != Q_PENDING)
 		return;
+	if (q->dns->replay) {
+		/* the answer is due now (replay answers never wait) */
+		query_done(q);
+		dns_deliver(q->dns);
+		return;
+	}
 	if (!q->forced_set) {
 		q->forced_set = 1;
 		q->forced = DNS_STATUS_TIMEOUT;
@@ -539,6 +574,47 @@ static void name_canon(char *out, size_t outlen, const char *in)
 	out[n] = '\0';
 }
 
+/* The answer of a replay query: the file's entry, or an error naming
+ * the missing one. */
+static void replay_answer(struct dns_query *q, struct dns_answer *a,
+			  struct dns_record *recs)
+{
+	const struct replay_entry *e = q->rep;
+
+	if (e == NULL) {
+		a->status = DNS_STATUS_ERROR;
+		snprintf(q->forced_why, sizeof(q->forced_why),
+			 "no replay entry for %.100s %s", q->name, dns_type_name(q->qtype));
+		a->why = q->forced_why;
+		q->dns->stats.errors++;
+		return;
+	}
+	a->status = e->status;
+	a->sec = e->sec;
+	a->ttl = e->ttl;
+	a->canonname = e->canon;
+	a->why = e->why;
+	if (e->status == DNS_STATUS_SERVFAIL)
+		a->rcode = 2;
+	else if (e->status == DNS_STATUS_NXDOMAIN)
+		a->rcode = 3;
+	if (e->status == DNS_STATUS_TIMEOUT)
+		q->dns->stats.timeouts++;
+	if (a->why == NULL && e->sec == DNS_SEC_BOGUS)
+		a->why = "DNSSEC validation failed";
+	else if (a->why == NULL && e->status == DNS_STATUS_SERVFAIL)
+		a->why = "SERVFAIL";
+	else if (a->why == NULL && e->status == DNS_STATUS_TIMEOUT)
+		a->why = "no answer (replay)";
+	for (size_t i = 0; e->status == DNS_STATUS_DATA && i < e->count &&
+			   i < DNS_MAX_RECORDS; i++) {
+		recs[i].data = e->records[i].data;
+		recs[i].len = e->records[i].len;
+		a->count = i + 1;
+	}
+	q->dns->stats.answers++;
+}
+
 /* Builds the answer of q and makes the callback. */
 static void query_answer(struct dns_query *q)
 {
@@ -557,6 +633,8 @@ static void query_answer(struct dns_query *q)
 	if (q->forced_set) {
 		a.status = q->forced;
 		a.why = q->forced_why;
+	} else if (dns->replay) {
+		replay_answer(q, &a, recs);
 	} else if (q->ub_err != 0 || r == NULL) {
 		a.status = DNS_STATUS_ERROR;
 		snprintf(q->forced_why, sizeof(q->forced_why), "libunbound: %s",
@@ -615,13 +693,13 @@ static void dns_deliver(struct dns *dns)
 struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 			      dns_cb cb, void *arg)
 {
-	struct dns_query *q = calloc(1, sizeof(*q));
+	struct dns_query *q = xcalloc(1, sizeof(*q));
 	char canon[DNS_NAME_BUF];
 	struct timeval tv;
 	int err, ok = 1;
 
-	if (q == NULL || (q->timer = evtimer_new(dns->base, dns_timer_cb, q)) == NULL)
-		log_fatal("dns_resolve");
+	if ((q->timer = evtimer_new(dns->base, dns_timer_cb, q)) == NULL)
+		log_fatalx("dns_resolve: out of memory");
 	q->dns = dns;
 	q->qtype = qtype;
 	q->cb = cb;
@@ -633,15 +711,14 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 	} else {
 		name_canon(canon, sizeof(canon), name);
 	}
-	if ((q->name = strdup(canon)) == NULL)
-		log_fatal("dns_resolve");
+	q->name = xstrdup(canon);
 	TAILQ_INSERT_TAIL(&dns->queries, q, all);
 	dns->pending++;
 	dns->stats.queries++;
 	for (const char *p = canon; ok && *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			ok = 0;
-	if (!ok || canon[0] == '\0' || strlen(canon) > 253 * 4) {
+	if (!ok || canon[0] == '\0' || strlen(canon) > HOSTNAME_MAX * 4) {
 		q->forced_set = 1;
 		q->forced = DNS_STATUS_ERROR;
 		snprintf(q->forced_why, sizeof(q->forced_why), "invalid name");
@@ -650,6 +727,9 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 		q->forced = DNS_STATUS_ERROR;
 		snprintf(q->forced_why, sizeof(q->forced_why),
 			 "more than %d queries pending", DNS_MAX_PENDING);
+	} else if (dns->replay) {
+		if ((q->rep = replay_find(dns->replay, q->name, qtype)) == NULL)
+			dns->replay_misses++;
 	} else if ((err = ub_resolve_async(dns->ctx, q->name, qtype, 1, q,
 					   dns_ub_cb, &q->async_id)) != 0) {
 		q->forced_set = 1;
@@ -661,6 +741,9 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 	}
 	if (q->forced_set) {
 		dns->stats.errors++;
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+	} else if (dns->replay) {
 		tv.tv_sec = 0;
 		tv.tv_usec = 0;
 	} else {
@@ -690,34 +773,19 @@ void dns_cancel(struct dns_query *q)
 
 /* ---- copies and the synchronous path ---- */
 
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	if (d == NULL)
-		log_fatal("dns");
-	return d;
-}
-
 struct dns_answer *dns_answer_dup(const struct dns_answer *ans)
 {
-	struct dns_answer *d = calloc(1, sizeof(*d));
+	struct dns_answer *d = xcalloc(1, sizeof(*d));
 	struct dns_record *recs;
 
-	if (d == NULL)
-		log_fatal("dns_answer_dup");
 	*d = *ans;
-	d->qname = xstrdup(ans->qname);
-	d->canonname = xstrdup(ans->canonname);
+	d->qname = xstrdup(ans->qname ? ans->qname : "");
+	d->canonname = xstrdup(ans->canonname ? ans->canonname : "");
 	d->why = ans->why ? xstrdup(ans->why) : NULL;
-	recs = calloc(ans->count ? ans->count : 1, sizeof(*recs));
-	if (recs == NULL)
-		log_fatal("dns_answer_dup");
+	recs = xcalloc(ans->count ? ans->count : 1, sizeof(*recs));
 	for (size_t i = 0; i < ans->count; i++) {
-		unsigned char *p = malloc(ans->records[i].len ? ans->records[i].len : 1);
+		unsigned char *p = xmalloc(ans->records[i].len);
 
-		if (p == NULL)
-			log_fatal("dns_answer_dup");
 		if (ans->records[i].len)
 			memcpy(p, ans->records[i].data, ans->records[i].len);
 		recs[i].data = p;

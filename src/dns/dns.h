@@ -23,11 +23,11 @@
  * DNS_STATUS_ERROR), DNS_MAX_RESOLVERS forwarders, DNS_MAX_RECORDS
  * records per answer (the rest are ignored).
  */
-#ifndef TP_DANE_DNS_H
-#define TP_DANE_DNS_H
+#ifndef TP_DNS_DNS_H
+#define TP_DNS_DNS_H
 
 #include <stddef.h>
-#include "dane/rr.h"
+#include "dns/rr.h"
 #include "util/errbuf.h"
 
 /* libunbound's num-queries-per-thread is set to this too: past it, it
@@ -98,6 +98,13 @@ struct dns *dns_new(struct event_base *base, const struct config *cfg,
 		    struct errbuf *why);
 struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 			 struct errbuf *why);
+/* A context that answers from replay (dns/replay.h) instead of
+ * libunbound; takes replay (freed with the context, also on error).
+ * NULL on ENOMEM. */
+struct replay;
+struct dns *dns_new_replay(struct event_base *base, struct replay *replay);
+/* Replay queries the file had no entry for (answered DNS_STATUS_ERROR). */
+unsigned long long dns_replay_misses(const struct dns *dns);
 /* Cancels every pending query (their callbacks are not made). */
 void dns_free(struct dns *dns);
 

@@ -8,7 +8,8 @@
  * Reads go through struct cursor; a failed bounds check sets a sticky
  * error and every later read fails too.
  */
-#include "dane/rr.h"
+#include "dns/rr.h"
+#include "util/hostname.h"
 #include "util/log.h"
 
 #include <arpa/inet.h>
@@ -273,35 +274,6 @@ const char *tlsa_usage_name(unsigned usage)
 	return usage < 4 ? names[usage] : NULL;
 }
 
-int rr_hostname_valid(const char *name)
-{
-	size_t n = strlen(name), lab = 0;
-	int digits_only = 1;
-
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i <= n; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		if (ch == '.' || ch == '\0') {
-			if (lab == 0 || lab > DNS_LABEL_MAX)
-				return 0;
-			if (ch == '\0')
-				break;
-			lab = 0;
-			digits_only = 1;
-			continue;
-		}
-		if (!isalnum(ch) && ch != '-' && ch != '_')
-			return 0;
-		if (!isdigit(ch))
-			digits_only = 0;
-		lab++;
-	}
-	/* An all-numeric last label reads as an address, not a name. */
-	return !digits_only;
-}
-
 int rr_domain_normalize(const char *in, char *out, size_t outlen,
 			struct errbuf *why)
 {
@@ -310,13 +282,13 @@ int rr_domain_normalize(const char *in, char *out, size_t outlen,
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;
-	if (n == 0 || n > 253 || n >= outlen)
+	if (n == 0 || n > HOSTNAME_MAX || n >= outlen)
 		return errbuf_set(why, "invalid domain name \"%s\"",
 				  printable(shown, sizeof(shown), in, strlen(in)));
 	for (size_t i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)in[i]);
 	out[n] = '\0';
-	if (!rr_hostname_valid(out)) {
+	if (!hostname_valid(out)) {
 		out[0] = '\0';
 		return errbuf_set(why, "invalid domain name \"%s\"",
 				  printable(shown, sizeof(shown), in, strlen(in)));

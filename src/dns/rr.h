@@ -17,12 +17,13 @@
  * LIMITS: DNS_NAME_MAX wire octets (RFC 1035), DNS_LABEL_MAX per label,
  * so DNS_NAME_BUF bytes hold any name in presentation form.
  */
-#ifndef TP_DANE_RR_H
-#define TP_DANE_RR_H
+#ifndef TP_DNS_RR_H
+#define TP_DNS_RR_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include "util/errbuf.h"
+#include "util/hostname.h"
 
 #define DNS_NAME_MAX 255   /* wire octets including the root label */
 #define DNS_LABEL_MAX 63
@@ -90,15 +91,8 @@ int tlsa_usable(const struct tlsa_rr *rr, const char **why);
 const char *tlsa_usage_name(unsigned usage);
 
 /*
- * A host name as Postfix accepts it for an MX exchange: LDH labels (and
- * '_'), each 1..63 bytes, at most 253 characters, not all-numeric TLD.
- * Takes presentation form as returned by rr_name(); escaped names fail.
- */
-int rr_hostname_valid(const char *name);
-
-/*
  * Normalises a domain given by a user or Postfix: lower case, trailing
- * dot removed, syntax as rr_hostname_valid().  Returns 0 or -1 with why.
+ * dot removed, syntax as util/hostname.h (hostname_valid()).  Returns 0 or -1 with why.
  */
 int rr_domain_normalize(const char *in, char *out, size_t outlen,
 			struct errbuf *why);

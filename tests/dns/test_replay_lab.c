@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_replay_lab.c - the lab's DNS scenarios (tests/lab/README.md:
+ * DANE, MTA-STS TXT, providers) answered by the real engine and the
+ * real DANE, MTA-STS and provider sources, on DNS answers replayed from
+ * tests/dns/lab.rpl (src/dns/replay.h) instead of libunbound and the
+ * netns lab: no root, no namespace, `unit` suite.  The same cases run
+ * against the real resolver in tests/dane/lab-answers.sh and friends.
+ *
+ * The admin's table holds only `_default encrypt`, so "nothing
+ * published" (answered `_default`) and "our own failure" (NOTFOUND,
+ * never `_default`) are told apart.  Every query the sources make must
+ * be in the file (dns_replay_misses() == 0): a source asking for
+ * something the lab would not have been asked is a failure too.
+ *
+ * Usage (meson): test_replay_lab LAB.RPL
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dane/dane.h"
+#include "dns/dns.h"
+#include "dns/replay.h"
+#include "engine/engine.h"
+#include "mtasts/sts.h"
+#include "mtasts/sts_fetch.h"
+#include "provider/provider.h"
+#include "store/store.h"
+#include "util/config.h"
+#include "util/errbuf.h"
+#include "util/log.h"
+
+#define TEST_DIR "/tmp/tlspolicy-replay-test"
+
+static const char *rpl_path;
+
+/* key, expected answer line ("OK policy", "NOTFOUND", "TEMP <substring>"),
+ * expected source, why (docs/ARCHITECTURE.md "Flow of one lookup") */
+static const struct {
+	const char *key, *want;
+	enum answer_source src;
+} cases[] = {
+	/* DANE (tests/dane/lab-answers.sh) */
+	{ "dane-ee.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-ta.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-mismatch.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-insecure.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "dane-bogus.example", "TEMP DNSSEC validation failure for MX dane-bogus.example",
+	  ANSWER_ERROR },
+	{ "dane-expired.example", "TEMP DNSSEC validation failure for MX dane-expired.example",
+	  ANSWER_ERROR },
+	{ "dane-mxinsecure.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "dane-partial.example", "OK dane", ANSWER_DANE },
+	{ "dane-mxcname.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-tlsacname.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-nullmx.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "dane-nomx.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-usage01.example", "OK dane", ANSWER_DANE },
+	{ "dane-ipv6.example", "OK dane-only", ANSWER_DANE },
+	{ "dane-notlsa.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "dane-tlsafail.example", "OK dane", ANSWER_DANE },
+	{ "nonexistent.example", "OK encrypt", ANSWER_DEFAULT },
+	/* issue 11 item 0: secure host with TLSA behind an insecure MX */
+	{ "dane-insecmx.example", "OK dane", ANSWER_DANE },
+	/* MTA-STS TXT (RFC 8461 3.1) */
+	{ "none.sts.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "spf.sts.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "twotxt.sts.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "txtfail.sts.example", "NOTFOUND", ANSWER_NONE },
+	{ "txtslow.sts.example", "NOTFOUND", ANSWER_NONE },
+	{ "nopolicy.sts.example", "NOTFOUND", ANSWER_NONE },
+	{ "txtwsp.sts.example", "NOTFOUND", ANSWER_NONE },
+	/* providers (issue 7) */
+	{ "gmail-hosted.example", "OK secure match=mx.google.com", ANSWER_PROVIDER },
+	{ "m365-hosted.example", "OK secure match=.mail.protection.outlook.com",
+	  ANSWER_PROVIDER },
+	{ "mixed-hosted.example", "OK encrypt", ANSWER_DEFAULT },
+	{ "mxfail.example", "NOTFOUND", ANSWER_NONE },
+};
+
+struct got {
+	int done;
+	enum lookup_status status;
+	enum answer_source src;
+	char text[512];
+};
+
+static void cb(const struct engine_answer *a, void *arg)
+{
+	struct got *g = arg;
+
+	g->done = 1;
+	g->status = a->status;
+	g->src = a->source;
+	snprintf(g->text, sizeof(g->text), "%s", a->text ? a->text : "");
+}
+
+static void answer_line(const struct got *g, char *out, size_t outlen)
+{
+	static const char *const st[] = { "OK", "NOTFOUND", "TEMP", "PERM" };
+
+	if (g->status == LOOKUP_NOTFOUND)
+		snprintf(out, outlen, "NOTFOUND");
+	else
+		snprintf(out, outlen, "%s %s", st[g->status], g->text);
+}
+
+struct fx {
+	char dbpath[256], url[300];
+	struct config *cfg;
+	struct event_base *base;
+	struct engine *eng;
+	struct dns *dns;
+	struct dane_service *dane;
+	struct sts *sts;
+	struct provider_service *prov;
+};
+
+static void setup_fx(struct fx *fx, const char *dane_answer)
+{
+	struct store *st;
+	struct errbuf why;
+	struct replay *r;
+	struct engine_source es;
+	struct sts_fetch_opts fo;
+	int created;
+
+	memset(fx, 0, sizeof(*fx));
+	errbuf_clear(&why);
+	mkdir(TEST_DIR, 0755);
+	snprintf(fx->dbpath, sizeof(fx->dbpath), TEST_DIR "/t-%ld.db", (long)getpid());
+	unlink(fx->dbpath);
+	snprintf(fx->url, sizeof(fx->url), "sqlite:%s", fx->dbpath);
+	if (store_open_ex(fx->url, STORE_OPEN_CREATE, &st, &why) < 0 ||
+	    store_init(st, &created, &why) < 0 ||
+	    store_put(st, "_default", "encrypt", NULL, NULL, &why) < 0)
+		fail_msg("store: %s", why.msg);
+	store_close(st);
+	fx->cfg = config_new();
+	assert_non_null(fx->cfg);
+	/* DANE is on with a trust anchor; the replay context never reads it */
+	assert_int_equal(config_set(fx->cfg, "dns_trust_anchor_file", "/replay/anchor", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "reload_interval", "0", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "lookup_deadline", "20s", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "dane_answer", dane_answer, NULL), 0);
+	assert_non_null(fx->base = event_base_new());
+	if ((r = replay_load(rpl_path, &why)) == NULL)
+		fail_msg("%s", why.msg);
+	assert_non_null(fx->dns = dns_new_replay(fx->base, r));
+	/* the stack of engine/sources.c, by hand for the fetch options:
+	 * DANE, MTA-STS, provider templates */
+	if ((fx->eng = engine_new(fx->base, fx->cfg, fx->url, &why)) == NULL ||
+	    dane_service_new(fx->base, fx->cfg, fx->dns, &fx->dane, &why) < 0 || fx->dane == NULL)
+		fail_msg("%s", why.msg);
+	assert_int_equal(dane_source_init(dane_service_dane(fx->dane), &es), 0);
+	assert_int_equal(engine_add_source(fx->eng, &es), 0);
+	/* MTA-STS with policy fetches sent to a closed loopback port of
+	 * this test's range: a published TXT record whose policy cannot be
+	 * fetched (no traffic leaves the machine) */
+	memset(&fo, 0, sizeof(fo));
+	fo.timeout_ms = 5000;
+	fo.connect_to = "::127.0.0.1:18499";
+	if ((fx->sts = sts_new(fx->base, fx->dns, fx->cfg, &fo, NULL, &why)) == NULL)
+		fail_msg("sts_new: %s", why.msg);
+	sts_source_init(fx->sts, &es);
+	assert_int_equal(engine_add_source(fx->eng, &es), 0);
+	if (provider_service_new(fx->base, fx->cfg, fx->dns, &fx->prov, &why) < 0)
+		fail_msg("provider: %s", why.msg);
+	assert_int_equal(provider_source_init(provider_service_src(fx->prov), &es), 0);
+	assert_int_equal(engine_add_source(fx->eng, &es), 0);
+}
+
+static void teardown_fx(struct fx *fx)
+{
+	engine_free(fx->eng);
+	provider_service_free(fx->prov);
+	sts_free(fx->sts);
+	dane_service_free(fx->dane);
+	dns_free(fx->dns);
+	event_base_free(fx->base);
+	config_free(fx->cfg);
+	unlink(fx->dbpath);
+}
+
+static void run(struct fx *fx, const char *key, struct got *g)
+{
+	memset(g, 0, sizeof(*g));
+	engine_lookup(fx->eng, key, cb, g);
+	while (!g->done)
+		if (event_base_loop(fx->base, EVLOOP_ONCE) < 0)
+			fail_msg("event loop failed");
+}
+
+static void test_lab_cases(void **state)
+{
+	struct fx fx;
+	size_t nfail = 0;
+
+	(void)state;
+	setup_fx(&fx, "dane-only");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct got g;
+		char line[600];
+		int ok;
+
+		run(&fx, cases[i].key, &g);
+		answer_line(&g, line, sizeof(line));
+		if (strncmp(cases[i].want, "TEMP ", 5) == 0)
+			ok = g.status == LOOKUP_TEMP && strstr(line, cases[i].want + 5) != NULL;
+		else
+			ok = strcmp(line, cases[i].want) == 0;
+		if (!ok || g.src != cases[i].src) {
+			print_error("%s: got \"%s\" from %s, want \"%s\" from %s\n", cases[i].key,
+				    line, answer_source_name(g.src), cases[i].want,
+				    answer_source_name(cases[i].src));
+			nfail++;
+		}
+	}
+	if (dns_replay_misses(fx.dns) != 0)
+		fail_msg("%llu queries not in %s (see the answers' reasons)",
+			 dns_replay_misses(fx.dns), rpl_path);
+	teardown_fx(&fx);
+	if (nfail)
+		fail_msg("%zu of %zu cases wrong", nfail, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* dane_answer = dane: every-MX-usable answers dane too (lab-answers.sh,
+ * second part); dane_answer = notfound leaves them to Postfix. */
+static void test_dane_answer_settings(void **state)
+{
+	struct fx fx;
+	struct got g;
+
+	(void)state;
+	setup_fx(&fx, "dane");
+	run(&fx, "dane-ee.example", &g);
+	assert_int_equal(g.status, LOOKUP_OK);
+	assert_string_equal(g.text, "dane");
+	run(&fx, "dane-partial.example", &g);
+	assert_string_equal(g.text, "dane");
+	run(&fx, "dane-insecmx.example", &g);
+	assert_string_equal(g.text, "dane");
+	teardown_fx(&fx);
+
+	setup_fx(&fx, "notfound");
+	run(&fx, "dane-ee.example", &g);
+	assert_int_equal(g.status, LOOKUP_NOTFOUND);
+	assert_int_equal(g.src, ANSWER_DANE);
+	/* behind an insecure MX: dane whatever dane_answer says */
+	run(&fx, "dane-insecmx.example", &g);
+	assert_int_equal(g.status, LOOKUP_OK);
+	assert_string_equal(g.text, "dane");
+	teardown_fx(&fx);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lab_cases),
+		cmocka_unit_test(test_dane_answer_settings),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_replay_lab LAB.RPL\n");
+		return 2;
+	}
+	rpl_path = argv[1];
+	log_init("test_replay_lab", LOG_DEST_STDERR, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
