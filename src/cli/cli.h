@@ -103,6 +103,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_sts(struct cli *cli, int argc, char **argv);
 int cmd_probe(struct cli *cli, int argc, char **argv);
 int cmd_provider(struct cli *cli, int argc, char **argv);
+int cmd_own(struct cli *cli, int argc, char **argv);
 int cmd_tlsrpt(struct cli *cli, int argc, char **argv); /* cmd_tlsrpt.c, issue 15 */
 
 #endif

@@ -8,7 +8,7 @@
  * lines keyed by those next hops, and a check that pins still match
  * the domains' current MX).
  *
- * MX lookups use the dane layer's resolver (dane/dns.h: dns_resolve()
+ * MX lookups use the dns layer's resolver (dns/dns.h: dns_resolve()
  * of type MX, rr_mx() for the records); dane_lookup() would also do
  * but needs the DANE layer, which is off without a trust anchor.
  *

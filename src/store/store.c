@@ -414,11 +414,13 @@ int store_same(const char *pa, const char *qa, const char *pb, const char *qb)
 
 int store_init(struct store *st, int *created, struct errbuf *why)
 {
-	/* every table: tlspolicies, tlspolicy_sts (store_sts.c) and
-	 * tlspolicy_provenance */
+	/* every table: tlspolicies, tlspolicy_sts (store_sts.c),
+	 * tlspolicy_own (store_own.c) and tlspolicy_provenance */
 	int rc;
 
 	if ((rc = store_init_ex(st, created, NULL, why)) < 0)
+		return rc;
+	if ((rc = store_own_init(st, NULL, why)) < 0)
 		return rc;
 	if ((rc = store_prov_init(st, NULL, why)) < 0)
 		return rc;

@@ -9,6 +9,7 @@
 #include "store/store.h"
 #include "store/store_prov.h"
 #include "store/store_sts.h"
+#include "store/store_own.h"
 
 struct store_ops {
 	const char *name; /* "sqlite", "mysql" */
@@ -38,6 +39,16 @@ struct store_ops {
 	int (*prov_init)(struct store *st, int *created, struct errbuf *why);
 	int (*prov_list)(struct store *st, store_prov_fn fn, void *arg,
 			 struct errbuf *why);
+	/* tlspolicy_own (store_own.h; store_own_sqlite.c, store_own_mysql.c) */
+	int (*own_init)(struct store *st, int *created, struct errbuf *why);
+	int (*own_get)(struct store *st, const char *subject, const char *fact,
+		       struct store_own_row *row, struct errbuf *why);
+	int (*own_put)(struct store *st, const struct store_own_row *row,
+		       struct errbuf *why);
+	int (*own_del)(struct store *st, const char *subject, const char *fact,
+		       struct errbuf *why);
+	int (*own_list)(struct store *st, const char *subject, store_own_fn fn,
+			void *arg, struct errbuf *why);
 };
 
 /* Every backend's handle starts with this (Postfix DICT style). */
@@ -170,6 +181,24 @@ int store_prov_mysql_del(struct store *st, struct st_mysql *conn,
 /* The policy text "LEVEL params" of a row, cut to STORE_PROV_POLICY_MAX. */
 void store_prov_policy_text(char *out, size_t outlen, const char *policy,
 			    const char *params);
+
+/* tlspolicy_own, per backend (store_own.h) */
+#define STORE_OWN_DECL(b)                                                      \
+	int store_own_##b##_init(struct store *st, int *created, struct errbuf *why); \
+	int store_own_##b##_get(struct store *st, const char *subject,          \
+				const char *fact, struct store_own_row *row,    \
+				struct errbuf *why);                            \
+	int store_own_##b##_put(struct store *st, const struct store_own_row *row, \
+				struct errbuf *why);                            \
+	int store_own_##b##_del(struct store *st, const char *subject,          \
+				const char *fact, struct errbuf *why);          \
+	int store_own_##b##_list(struct store *st, const char *subject,         \
+				 store_own_fn fn, void *arg, struct errbuf *why);
+STORE_OWN_DECL(sqlite)
+STORE_OWN_DECL(mysql)
+int store_own_row_check(const struct store_own_row *row, struct errbuf *why);
+int store_own_row_copy(const struct store_own_row *view,
+		       struct store_own_row *out, struct errbuf *why);
 
 /* Checks a row read back against the limits; -1 with why naming it. */
 int store_sts_row_check(const struct store_sts_row *row, struct errbuf *why);

@@ -594,6 +594,11 @@ static const struct store_ops mysql_ops = {
 	.sts_purge = store_sts_mysql_purge,
 	.prov_init = store_prov_mysql_init,
 	.prov_list = store_prov_mysql_list,
+	.own_init = store_own_mysql_init,
+	.own_get = store_own_mysql_get,
+	.own_put = store_own_mysql_put,
+	.own_del = store_own_mysql_del,
+	.own_list = store_own_mysql_list,
 };
 
 int store_mysql_global_init(struct errbuf *why)

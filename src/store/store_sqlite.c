@@ -465,6 +465,11 @@ static const struct store_ops sqlite_ops = {
 	.sts_purge = store_sts_sqlite_purge,
 	.prov_init = store_prov_sqlite_init,
 	.prov_list = store_prov_sqlite_list,
+	.own_init = store_own_sqlite_init,
+	.own_get = store_own_sqlite_get,
+	.own_put = store_own_sqlite_put,
+	.own_del = store_own_sqlite_del,
+	.own_list = store_own_sqlite_list,
 };
 
 struct sqlite3 *store_sqlite_db(struct store *st)

@@ -40,6 +40,7 @@ SHAPE=$(shape)
 expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC
 created table tlspolicy_sts in $DESC
 created table tlspolicy_provenance in $DESC
+created table tlspolicy_own in $DESC
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 expect "get existing row" 0 "secure match=nexthop" "" -- t policy get legacy.example
 expect "get row with NULL params" 0 "may" "" -- t policy get plain.example
@@ -206,6 +207,7 @@ expect "missing table" 1 "" "table tlspolicies does not exist in $DESC (run 'tls
 expect "db init creates" 0 "created table tlspolicies in $DESC
 using the existing table tlspolicy_sts in $DESC
 using the existing table tlspolicy_provenance in $DESC
+using the existing table tlspolicy_own in $DESC
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 same "db init made exactly the documented table" "$(shape)" "$SHAPE"
 
