@@ -1095,14 +1095,16 @@ static int logscan_report(struct cli *cli, struct logscan_cmd *o, struct logscan
 			  struct logscan_row **rowsp, size_t *nrowsp)
 {
 	struct logscan_row *rows = NULL;
+	char msg[ERRBUF_MAX];
 	size_t nrows;
 	int rc;
 
-	if (logscan_counts(ls)->deliveries && logscan_counts(ls)->tls_sessions == 0)
-		cli_error("logscan", "warning: %lu deliveries but not one TLS "
-			  "session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
-			  "deliveries look like plaintext: set smtp_tls_loglevel = 1",
-			  logscan_counts(ls)->deliveries);
+	if (logscan_input_check(ls, msg, sizeof(msg)) < 0) {
+		cli_error("logscan", "%s", msg);
+		return -1;
+	}
+	if (logscan_input_warning(ls, msg, sizeof(msg)))
+		cli_error("logscan", "%s", msg);
 	nrows = logscan_rows(ls, &rows);
 	*rowsp = rows;
 	*nrowsp = nrows;

@@ -77,6 +77,7 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 		enum policy_key_kind kind;
 
 		r[i].d = logscan_domain(ls, i);
+		r[i].tls_unlogged = (unsigned char)logscan_tls_unlogged(ls);
 		if (policy_key_normalize(r[i].d->name, r[i].key, sizeof(r[i].key), &kind, NULL) < 0 ||
 		    kind != POLICY_KEY_DOMAIN)
 			r[i].key[0] = '\0';
@@ -84,6 +85,46 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 	qsort(r, n, sizeof(*r), row_cmp);
 	*rows = r;
 	return n;
+}
+
+int logscan_input_check(const struct logscan *ls, char *msg, size_t n)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	if (c->lines == 0) {
+		snprintf(msg, n, "empty input: no log line to read (is this Postfix's mail "
+			 "log? e.g. /var/log/mail.log, or journalctl -o short-iso -t "
+			 "postfix/smtp | tlspolicy logscan -)");
+		return -1;
+	}
+	if (c->postfix_lines == 0) {
+		snprintf(msg, n, "not one Postfix log line in %lu line%s (is this Postfix's "
+			 "mail log? e.g. /var/log/mail.log, or journalctl -o short-iso -t "
+			 "postfix/smtp | tlspolicy logscan -)", c->lines, c->lines == 1 ? "" : "s");
+		return -1;
+	}
+	return 0;
+}
+
+int logscan_tls_unlogged(const struct logscan *ls)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	return c->deliveries > 0 && c->tls_sessions == 0;
+}
+
+const char *logscan_input_warning(const struct logscan *ls, char *msg, size_t n)
+{
+	if (!logscan_tls_unlogged(ls))
+		return NULL;
+	snprintf(msg, n, "warning: %lu deliveries but not one \"TLS connection "
+		 "established\" line in the whole input: Postfix logs them only with "
+		 "smtp_tls_loglevel = 1 or more (its default is 0), so TLS and plaintext "
+		 "deliveries cannot be told apart; TLS shown as unknown (?), nothing "
+		 "suggested. Set smtp_tls_loglevel = 1 (postconf -e smtp_tls_loglevel=1; "
+		 "postfix reload) and scan the log written after that",
+		 logscan_counts(ls)->deliveries);
+	return msg;
 }
 
 void logscan_rows_free(struct logscan_row *rows, size_t n)
@@ -175,6 +216,11 @@ void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries)
 		snprintf(row->reason, sizeof(row->reason), "no deliveries");
 		return;
 	}
+	if (row->tls_unlogged) {
+		snprintf(row->reason, sizeof(row->reason), "TLS not logged (smtp_tls_loglevel "
+			 "= 0?): %lu deliver%s, TLS unknown", sent, sent == 1 ? "y" : "ies");
+		return;
+	}
 	if (plain) {
 		snprintf(row->reason, sizeof(row->reason), "%lu of %lu deliver%s in plaintext",
 			 plain, sent, sent == 1 ? "y" : "ies");
@@ -252,9 +298,17 @@ static void table_cells(const struct logscan_row *r, struct table_cells *c)
 
 	printable(c->domain, sizeof(c->domain), r->d->name, strlen(r->d->name));
 	snprintf(c->deliveries, sizeof(c->deliveries), "%lu", sent);
-	percent(c->verified, sizeof(c->verified), t->tls[LOGLINE_VERIFIED], sent);
-	percent(c->encrypted, sizeof(c->encrypted), sent - t->tls[LOGLINE_PLAINTEXT], sent);
-	percent(c->plaintext, sizeof(c->plaintext), t->tls[LOGLINE_PLAINTEXT], sent);
+	if (r->tls_unlogged && t->tls[LOGLINE_PLAINTEXT]) {
+		/* no TLS line anywhere: those deliveries are unknown, not plaintext */
+		snprintf(c->verified, sizeof(c->verified), "?");
+		snprintf(c->encrypted, sizeof(c->encrypted), "?");
+		snprintf(c->plaintext, sizeof(c->plaintext), "?");
+	} else {
+		percent(c->verified, sizeof(c->verified), t->tls[LOGLINE_VERIFIED], sent);
+		percent(c->encrypted, sizeof(c->encrypted), sent - t->tls[LOGLINE_PLAINTEXT],
+			sent);
+		percent(c->plaintext, sizeof(c->plaintext), t->tls[LOGLINE_PLAINTEXT], sent);
+	}
 	if (fails)
 		snprintf(c->failures, sizeof(c->failures), "%lu %s", fails,
 			 logline_fail_name(top_failure(t, FAIL_ANY, NULL)));
@@ -346,15 +400,24 @@ static void json_time(FILE *out, time_t t)
 	fprintf(out, "\"%s\"", buf);
 }
 
-static void json_tally(FILE *out, const struct logscan_tally *t, const char *indent)
+/* unlogged: no TLS line in the input; "plaintext" is then null and the
+ * deliveries without a TLS line are "tls_unknown". */
+static void json_tally(FILE *out, const struct logscan_tally *t, const char *indent,
+		       int unlogged)
 {
 	unsigned long sent = logscan_sent(t);
 	int first = 1;
 
 	fprintf(out, "%s\"deliveries\": %lu,\n", indent, sent);
-	for (int i = 0; i < LOGLINE_TRUST_COUNT; i++)
+	for (int i = 0; i < LOGLINE_TRUST_COUNT; i++) {
+		if (unlogged && i == LOGLINE_PLAINTEXT) {
+			fprintf(out, "%s\"%s\": null,\n%s\"tls_unknown\": %lu,\n", indent,
+				logline_trust_name((enum logline_trust)i), indent, t->tls[i]);
+			continue;
+		}
 		fprintf(out, "%s\"%s\": %lu,\n", indent, logline_trust_name((enum logline_trust)i),
 			t->tls[i]);
+	}
 	fprintf(out, "%s\"deferred\": %lu,\n%s\"bounced\": %lu,\n", indent, t->deferred, indent,
 		t->bounced);
 	fprintf(out, "%s\"failures\": {\"total\": %lu", indent, logscan_failures(t));
@@ -409,6 +472,8 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		c->files, c->bytes, c->lines, c->postfix_lines, c->smtp_lines, c->other_lines,
 		c->unknown_lines, c->long_lines, c->out_of_range, c->tls_sessions,
 		c->delivery_records, c->deliveries, c->no_domain, c->filtered, c->dropped, n);
+	if (logscan_tls_unlogged(ls))
+		fputs("  \"tls_logged\": false,\n", out);
 	fprintf(out, "  \"min_deliveries\": %lu,\n  \"domains\": [", min_deliveries);
 	for (size_t i = 0; i < n; i++) {
 		const struct logscan_row *r = &rows[i];
@@ -421,13 +486,13 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		fputs("      \"domain\": ", out);
 		json_fput_str(out, d->name, 0);
 		fputs(",\n", out);
-		json_tally(out, &d->t, "      ");
+		json_tally(out, &d->t, "      ", r->tls_unlogged);
 		fputs(",\n      \"share\": {\"verified\": ", out);
-		json_share(out, d->t.tls[LOGLINE_VERIFIED], sent);
+		json_share(out, d->t.tls[LOGLINE_VERIFIED], r->tls_unlogged ? 0 : sent);
 		fputs(", \"encrypted\": ", out);
-		json_share(out, sent - d->t.tls[LOGLINE_PLAINTEXT], sent);
+		json_share(out, sent - d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
 		fputs(", \"plaintext\": ", out);
-		json_share(out, d->t.tls[LOGLINE_PLAINTEXT], sent);
+		json_share(out, d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
 		fputs("},\n      \"tls_versions\": ", out);
 		json_names(out, ls, d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, d->proto_other);
 		fputs(",\n      \"ciphers\": ", out);
@@ -443,7 +508,7 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 			fputs(first ? "\n        {\"host\": " : ",\n        {\"host\": ", out);
 			json_fput_str(out, logscan_host_name(ls, mx->host), 0);
 			fputs(",\n", out);
-			json_tally(out, &mx->t, "         ");
+			json_tally(out, &mx->t, "         ", r->tls_unlogged);
 			fputs("}", out);
 			first = 0;
 		}
