@@ -36,6 +36,7 @@
 #include "store/store.h"
 #include "util/errbuf.h"
 #include "util/file.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,9 @@ static const char *const pfconf_help =
 	"  smtp_tls_CAfile          when answers may be verify or secure (MTA-STS,\n"
 	"                           provider templates, such table rows)\n"
 	"  smtp_tls_loglevel = 1    the TLS lines tlspolicy logscan reads\n"
+	"  smtp_tls_dane_insecure_mx_policy = dane\n"
+	"                           when the level is below dane: Postfix then\n"
+	"                           enforces dane answers behind an unsigned MX\n"
 	"Postfix's current settings are read with postconf (MAIL_CONFIG honoured)\n"
 	"where available: lines already right are shown as such, and a unix:\n"
 	"listener that a chrooted smtp(8) cannot reach is warned about.\n"
@@ -331,6 +335,7 @@ struct postfix_facts {
 	char cafile[PATH_MAX], capath[PATH_MAX];
 	long loglevel;
 	int smtp_chroot;               /* a unix smtp(8) service is chrooted */
+	char insecure_mx[16];          /* smtp_tls_dane_insecure_mx_policy, if set */
 };
 
 /* Runs a fixed postconf command line (no caller input reaches the
@@ -371,6 +376,10 @@ static void postfix_facts(struct postfix_facts *pf)
 	snprintf(pf->cafile, sizeof(pf->cafile), "%s", lines[1]);
 	snprintf(pf->capath, sizeof(pf->capath), "%s", lines[2]);
 	pf->loglevel = strtol(lines[3], NULL, 10);
+	/* main.cf's own value only: the default follows the current level */
+	if (run_postconf("postconf -n -h smtp_tls_dane_insecure_mx_policy 2>/dev/null",
+			 lines, 1) == 1)
+		(void)text_copy(pf->insecure_mx, sizeof(pf->insecure_mx), lines[0]);
 	/* master.cf: service type private unpriv chroot wakeup maxproc command */
 	n = run_postconf("postconf -M 2>/dev/null", lines, 64);
 	for (int i = 0; i < n; i++) {
@@ -623,6 +632,27 @@ static void pfconf_ca_lines(const struct pfconf_opts *o, const struct config *cf
 		       PFCONF_CA_BUNDLE);
 }
 
+/*
+ * tlspolicy answers dane for a domain whose MX RRset is not DNSSEC-signed
+ * but whose hosts publish TLSA (RFC 7672 section 2.2.1).  Postfix enforces
+ * such an answer only when smtp_tls_dane_insecure_mx_policy is dane, and
+ * its default is dane only when the global level is dane.
+ */
+static void pfconf_insecure_mx_lines(const struct pfconf_out *out,
+				     const struct postfix_facts *pf)
+{
+	if (strcmp(out->level, "dane") == 0 || strcmp(out->level, "dane-only") == 0)
+		return;
+	if (pf->have && strcmp(pf->insecure_mx, "dane") == 0) {
+		printf("# smtp_tls_dane_insecure_mx_policy = dane: set already (DANE "
+		       "behind an MX RRset without DNSSEC)\n");
+		return;
+	}
+	printf("# DANE behind an MX RRset without DNSSEC (RFC 7672 section 2.2.1): "
+	       "tlspolicy answers dane there, which Postfix enforces only with:\n");
+	printf("smtp_tls_dane_insecure_mx_policy = dane\n");
+}
+
 static void pfconf_print(const struct pfconf_opts *o, const struct config *cfg,
 			 const struct table_facts *tf, const struct postfix_facts *pf,
 			 const struct pfconf_out *out)
@@ -632,6 +662,7 @@ static void pfconf_print(const struct pfconf_opts *o, const struct config *cfg,
 	printf("%s\n", out->note);
 	printf("smtp_tls_security_level = %s\n", out->level);
 	printf("smtp_dns_support_level = dnssec\n");
+	pfconf_insecure_mx_lines(out, pf);
 	if (o->dir == NULL) {
 		printf("smtp_tls_policy_maps = %s\n", out->sockmap);
 	} else if (!o->direct) {

@@ -76,6 +76,20 @@ expect "_default may, no role: asks" 2 "" "(MX lookups for any domain): the _def
     -- t postfix-config
 same "_default may, mx: may" "$(t postfix-config --role mx | grep '^smtp_tls_security_level')" \
     "smtp_tls_security_level = may"
+# at level may Postfix ignores a dane answer behind an unsigned MX RRset
+# unless smtp_tls_dane_insecure_mx_policy = dane (its default follows the level)
+out=$(t postfix-config --role mx)
+grep -qx "smtp_tls_dane_insecure_mx_policy = dane" <<<"$out" &&
+    ok "level may: smtp_tls_dane_insecure_mx_policy = dane printed" ||
+    notok "level may: no insecure MX line [$out]"
+postconf -c "$PF" -e smtp_tls_dane_insecure_mx_policy=dane
+out=$(t postfix-config --role mx)
+grep -q "^# smtp_tls_dane_insecure_mx_policy = dane: set already" <<<"$out" &&
+    ! grep -qx "smtp_tls_dane_insecure_mx_policy = dane" <<<"$out" &&
+    ok "insecure MX policy set in main.cf: shown as set" || notok "insecure MX set: [$out]"
+postconf -c "$PF" -X smtp_tls_dane_insecure_mx_policy
+same "level dane: no insecure MX line (Postfix's default is dane then)" \
+    "$(t postfix-config --role mta | grep -c 'insecure_mx')" "0"
 # an mta relays to the own DANE MX servers: dane-only whatever the shared
 # table's _default says, and how to make the daemon answer that too
 out=$(t postfix-config --role mta)
