@@ -112,5 +112,6 @@ int cmd_probe(struct cli *cli, int argc, char **argv);
 int cmd_provider(struct cli *cli, int argc, char **argv);
 int cmd_own(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_tlsrpt(struct cli *cli, int argc, char **argv); /* cmd_tlsrpt.c, issue 15 */
 
 #endif

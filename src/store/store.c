@@ -9,6 +9,7 @@
  * SECURITY: the URL may hold a password; no message repeats it.
  */
 #include "store/store_int.h"
+#include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -424,7 +425,10 @@ int store_init(struct store *st, int *created, struct errbuf *why)
 		return rc;
 	if ((rc = store_prov_init(st, NULL, why)) < 0)
 		return rc;
-	return store_report_init(st, NULL, why);
+	if ((rc = store_report_init(st, NULL, why)) < 0)
+		return rc;
+	/* issue 15: the TLSRPT tables (store_tlsrpt.h) */
+	return store_tlsrpt_init(st, why);
 }
 
 int store_report_init(struct store *st, int *created, struct errbuf *why)
