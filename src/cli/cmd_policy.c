@@ -27,7 +27,7 @@
 #include "mtasts/sts.h"
 #include <event2/event.h>
 #include <arpa/inet.h>
-#include "util/jsonread.h"
+#include "tlsrpt/jparse.h"
 #include "util/buf.h"
 #include "util/file.h"
 #include "policy/policy.h"
@@ -968,67 +968,61 @@ static char *read_all(const char *path, size_t *lenp)
 /*
  * An `export --format json` (or `list --json`) file as the postmap text
  * policyfile_parse_report() reads: "DOMAIN POLICY PARAMS" for each
- * policy row object, on the line where the object starts in the JSON
- * file (blank lines before it), so messages name FILE:LINE of the JSON.
- * Returns the new text, or NULL after printing every bad element.
+ * policy row object, element N of the array on line N, so messages name
+ * FILE:N with N the element's number.  Parsed by the strict JSON parser
+ * (tlsrpt/jparse.h).  Returns the new text, or NULL after printing every
+ * bad element.
  */
-static int json_str_ok(const struct json_value *v, int may_be_null)
+static int json_str_ok(const struct jp_node *v, int may_be_null)
 {
-	if (v == NULL)
+	if (v == NULL || v->type == JP_NULL)
 		return may_be_null;
-	if (v->type == JSON_NULL)
-		return may_be_null;
-	return v->type == JSON_STRING && strlen(v->str) == v->len &&
-	       strpbrk(v->str, "\n\r#") == NULL;
+	return v->type == JP_STRING && strpbrk(v->str, "\n\r#") == NULL;
 }
 
 static char *json_to_postmap(const char *data, size_t len, const char *origin, size_t *outlen)
 {
-	struct json_value *doc = NULL;
+	struct jp_node *doc;
 	struct errbuf why;
 	struct buf b;
-	unsigned line = 1, bad = 0;
+	unsigned bad = 0, k = 0;
 	int err = 0;
 	char *out = NULL;
 
 	errbuf_clear(&why);
-	if (json_read(data, len, &doc, &why) < 0) {
+	if ((doc = jp_parse(data, len, &why)) == NULL) {
 		cli_error("policy", "%s: not valid JSON: %s; nothing imported", origin, why.msg);
 		return NULL;
 	}
-	if (doc->type != JSON_ARRAY) {
-		cli_error("policy", "%s:%u: a JSON import is an array of policy row objects "
-			  "(docs/json.md); nothing imported", origin, doc->line);
-		json_value_free(doc);
+	if (doc->type != JP_ARRAY) {
+		cli_error("policy", "%s: a JSON import is an array of policy row objects "
+			  "(docs/json.md); nothing imported", origin);
+		jp_free(doc);
 		return NULL;
 	}
 	buf_init(&b, POLICY_IMPORT_MAX * 2);
-	for (size_t i = 0; i < doc->n; i++) {
-		const struct json_value *e = &doc->items[i];
-		const struct json_value *d = json_get(e, "domain"), *pol = json_get(e, "policy"),
-					*par = json_get(e, "params"), *txt = json_get(e, "text");
+	for (const struct jp_node *e = doc->child; e; e = e->next) {
+		const struct jp_node *d = jp_get(e, "domain"), *pol = jp_get(e, "policy"),
+				     *par = jp_get(e, "params"), *txt = jp_get(e, "text");
+		int has_par = par && par->type == JP_STRING;
 
-		if (e->type != JSON_OBJECT || !json_str_ok(d, 0) ||
+		k++;
+		if (e->type != JP_OBJECT || !json_str_ok(d, 0) ||
 		    !(pol ? json_str_ok(pol, 0) && json_str_ok(par, 1) : json_str_ok(txt, 0))) {
-			cli_error("policy", "%s:%u: element %zu is not a policy row object: it "
+			cli_error("policy", "%s:%u: element %u is not a policy row object: it "
 				  "needs \"domain\" and \"policy\" (with \"params\", a string or "
-				  "null) or \"text\", strings on one line", origin, e->line, i + 1);
+				  "null) or \"text\", strings on one line", origin, k, k);
 			bad++;
-			continue;
-		}
-		while (line < e->line) {
 			err |= buf_puts(&b, "\n") < 0;
-			line++;
+			continue;
 		}
 		if (pol)
 			err |= buf_printf(&b, "%s %s%s%s\n", d->str, pol->str,
-				   par && par->type == JSON_STRING && *par->str ? " " : "",
-				   par && par->type == JSON_STRING ? par->str : "") < 0;
+					  has_par && *par->str ? " " : "", has_par ? par->str : "") < 0;
 		else
 			err |= buf_printf(&b, "%s %s\n", d->str, txt->str) < 0;
-		line++;
 	}
-	json_value_free(doc);
+	jp_free(doc);
 	if (bad) {
 		cli_error("policy", "%s: %u invalid element%s; nothing imported", origin, bad,
 			  bad == 1 ? "" : "s");
@@ -1405,7 +1399,8 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
 		"starting with whitespace continue the previous one), or of a JSON file\n"
 		"written by 'policy export --format json' (a file that starts with '['\n"
-		"and '{' or ']', white space aside; docs/json.md).  All or nothing: every\n"
+		"and '{' or ']', white space aside; docs/json.md; FILE:N below is then\n"
+		"element N).  All or nothing: every\n"
 		"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
 		"repeated with the same policy is a warning and the first line is kept\n"
 		"(as postmap does); repeated with another policy it is an error.  Rows\n"

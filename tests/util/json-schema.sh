@@ -144,7 +144,7 @@ t policy import --force-weaker a.example "$T/new" >/dev/null 2>"$T/err"; rc=$?
 [ $rc = 2 ] && grep -q -- "--force-weaker needs --sync" "$T/err" && ok "--force-weaker without --sync: usage" \
     || notok "force-weaker alone: $rc $(cat "$T/err")"
 
-# ---- a bad JSON file: every bad element, with its line; nothing imported
+# ---- a bad JSON file: every bad element by its number; nothing imported
 cat >"$T/bad.json" <<'E'
 [
   {"domain": "a.example", "policy": "secure", "params": null},
@@ -155,17 +155,21 @@ cat >"$T/bad.json" <<'E'
 E
 before=$(t policy export)
 t policy import "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
-[ $rc = 1 ] && grep -q "$T/bad.json:3: element 2 is not a policy row object" "$T/err" \
-    && grep -q "$T/bad.json:5: element 4" "$T/err" && grep -q "2 invalid elements; nothing imported" "$T/err" \
+[ $rc = 1 ] && grep -q "$T/bad.json:2: element 2 is not a policy row object" "$T/err" \
+    && grep -q "$T/bad.json:4: element 4" "$T/err" && grep -q "2 invalid elements; nothing imported" "$T/err" \
     && [ "$before" = "$(t policy export)" ] \
-    && ok "bad JSON elements: each named with its line, nothing imported" || notok "bad json: $rc $(cat "$T/err")"
+    && ok "bad JSON elements: each named by its number, nothing imported" || notok "bad json: $rc $(cat "$T/err")"
 printf '[\n  {"domain": "a.example", "policy": "secure", "params": null},\n  {"domain": "c.example", "policy": "fingerprint", "params": null}\n]\n' >"$T/bad.json"
 t policy import "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
-[ $rc = 1 ] && grep -q "$T/bad.json:3: " "$T/err" \
-    && ok "a row Postfix would refuse: its JSON line named" || notok "bad row json: $rc $(cat "$T/err")"
+[ $rc = 1 ] && grep -q "$T/bad.json:2: " "$T/err" && grep -q "fingerprint" "$T/err" \
+    && ok "a row Postfix would refuse: its element named" || notok "bad row json: $rc $(cat "$T/err")"
 printf '[{"domain": "a.example", "policy": "secure"' >"$T/trunc.json"
 t policy import "$T/trunc.json" >/dev/null 2>"$T/err"; rc=$?
-[ $rc = 1 ] && grep -q "not valid JSON: line 1" "$T/err" && ok "truncated JSON refused" || notok "trunc: $rc $(cat "$T/err")"
+[ $rc = 1 ] && grep -q "not valid JSON: " "$T/err" && grep -q "nothing imported" "$T/err" \
+    && ok "truncated JSON refused" || notok "trunc: $rc $(cat "$T/err")"
+printf '[]\n' >"$T/empty.json"
+t policy import --dry-run "$T/empty.json" >"$T/out" 2>"$T/err" && grep -q ': 0 added, 0 changed, 0 unchanged' "$T/out" \
+    && ok "an empty JSON array imports nothing" || notok "empty json: $(cat "$T/out" "$T/err")"
 
 echo "# $fails failed"
 [ "$fails" = 0 ]
