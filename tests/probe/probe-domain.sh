@@ -76,6 +76,13 @@ tp probe --policy 'secure match=nexthop:dot-nexthop' tls.example >"$T/out" 2>&1;
 [ $rc = 0 ] && grep -q 'would deliver' "$T/out" && ok "--policy with DOMAIN: the next hop is the domain" \
     || notok "--policy DOMAIN (rc $rc): $(grep policy: "$T/out")"
 
+# check --json: the same MX host shape (docs/json.md), one line per domain
+ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$T/lab.cf" --db "sqlite:$T/none.db" check --json \
+    dane-partial.example tls.example >"$T/c.json" 2>/dev/null
+"$SRCDIR/tests/lib/json-schema-check" "$SRCDIR/docs/json.md" check_result --lines <"$T/c.json" 2>"$T/chk" \
+    && [ "$(wc -l <"$T/c.json")" = 2 ] && ok "check --json: hosts[] of MX host objects, JSON Lines" \
+    || notok "check schema: $(cat "$T/chk")"
+
 # ---- check --probe: certificates that expire soon --------------------
 ck() { # CF_LINES...: check --probe DOMAIN with these settings added
     local dom=$1
