@@ -38,7 +38,8 @@
  * replaced row listed), each with its provenance (store_prov.h).
  *
  * Exit: 0 all checked, no warning; 1 a warning, an invalid name, a DNS
- * failure or a --save error; 2 usage.
+ * failure or a --save error; 2 usage; 3 an answer would defer mail
+ * (TEMP), whatever else.
  *
  * LIMITS: CHECK_MAX_DOMAINS domains, CHECK_MAX_OUTPUT bytes of output
  * per domain, CHECK_MAX_NOTES notes per domain, CHECK_MAX_LINE bytes
@@ -85,6 +86,7 @@
 #define CHECK_MAX_LINE 1024
 #define CHECK_PROGRESS_MIN 5   /* domains before a progress line is shown */
 #define CHECK_FP_MAX 100       /* "AA:BB:..." of SHA-256 */
+#define CHECK_EXIT_DEFERS 3    /* an answer would defer mail (TEMP) */
 
 /* Candidate policies judged per MX. */
 enum cand { CAND_ANSWER, CAND_PROVIDER, CAND_VERIFY, CAND_ENCRYPT, CAND_PIN, CAND_COUNT };
@@ -200,8 +202,11 @@ static void check_usage(FILE *out)
 		"               publishes (repeatable)\n"
 		"  --from-file FILE  domains one per line (# comments)\n"
 		"Domains are checked concurrently (check_concurrency).\n"
-		"Exit 0 all fine, 1 when a domain has a warning or could not be checked,\n"
-		"2 usage.\n");
+		"  -v           also the informational lines (MTA-STS cache loaded, ...)\n"
+		"Exit status: 0 every domain checked, no warning; 1 a warning (a policy\n"
+		"weaker than published or failing on an MX, ...), an invalid name, a domain\n"
+		"that could not be checked, a --save error; 2 usage; 3 mail to a domain\n"
+		"would defer: the daemon answers TEMP (DNSSEC bogus, ...), before 1.\n");
 }
 
 static void check_start_more(struct check *chk);
@@ -633,7 +638,8 @@ static void item_finish(struct check_item *it)
 		     it->answer_text, bad->host, bad->vwhy[CAND_ANSWER]);
 	recommend(it);
 	if (it->status == LOOKUP_TEMP)
-		note(it, 0, "daemon answers TEMP: %s", it->answer_text ? it->answer_text : "");
+		note(it, 1, "mail to %s defers: the daemon answers TEMP (%s)", it->domain,
+		     it->answer_text && *it->answer_text ? it->answer_text : "no reason");
 	if (answer_is_policy(it) && it->source == ANSWER_STS)
 		note(it, 0, "served by MTA-STS");
 	if (it->null_mx)
@@ -1400,7 +1406,9 @@ static int check_print(struct check *chk, int rc)
 		}
 		if (chk->eng == NULL)
 			verdict_answer(it);
-		if (it->failed || it->warning)
+		if (it->status == LOOKUP_TEMP)
+			rc = CHECK_EXIT_DEFERS;
+		else if ((it->failed || it->warning) && rc != CHECK_EXIT_DEFERS)
 			rc = EXIT_FAIL;
 		if (chk->cli->json)
 			print_json(chk, it);
@@ -1454,6 +1462,7 @@ static int check_run(struct cli *cli, struct check_cmd *o)
 	chk.cfg = cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
+	log_set_info(cli->verbose > 0);  /* informational lines only with -v */
 	chk.cli = cli;
 	chk.provider_on = config_get_bool(chk.cfg, "provider_policies") &&
 			  config_get_bool(chk.cfg, "discovery");

@@ -49,7 +49,8 @@ static void query_usage(FILE *out)
 		"  --server SPEC  ask a running daemon (inet:HOST:PORT or unix:PATH)\n"
 		"                 instead of answering in-process from the database\n"
 		"  --name NAME    socketmap name sent with --server (default %s)\n"
-		"  -v             prefix each line with KEY and the answer's source\n"
+		"  -v             prefix each line with KEY and the answer's source (and\n"
+		"                 show the informational lines, e.g. the MTA-STS cache loaded)\n"
 		"  --json         one JSON object per key\n"
 		"Exit 0 when every reply is OK, 1 otherwise.\n",
 		SOCKMAP_DEFAULT_NAME);
@@ -279,6 +280,7 @@ static int query_run(struct cli *cli, const struct query_opts *o)
 	/* Settings errors surface here (cli_config exits on them). */
 	cli_config(cli);
 	log_set_verbose(cli->verbose > 1 ? cli->verbose - 1 : 0);
+	log_set_info(cli->verbose > 0);  /* informational lines only with -v */
 	return query_local(cli, o->nkeys, o->keys);
 }
 

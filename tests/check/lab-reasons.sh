@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# lab-reasons.sh - CLI transcripts of `tlspolicy check`, `query` and
+# `policy get` against the lab (issue 17 items 6-9):
+#  9. exit codes and noise: a TEMP answer (DNSSEC bogus: mail would
+#     defer) exits 3 with a warning naming the domain; check, query and
+#     logscan print nothing on stderr when all is well, the informational
+#     lines (the MTA-STS cache loaded) only with -v; the codes are in
+#     --help and the man page.
+. "${SRCDIR:-.}/tests/dane/lab-lib.sh"
+
+TP() { in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" "$@"; }
+cat >"$T_DIR/check.cf" <<CF
+database = sqlite:$T_DIR/t.db
+dns_trust_anchor_file = $LAB_TRUST_ANCHOR
+smtp_ca_file = $LAB_CA_FILE
+https_ca_file = $LAB_CA_FILE
+CF
+"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" db init >/dev/null || exit 1
+
+# ---- 9. exit codes and noise
+TP check dane-bogus.example >"$T_DIR/out" 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 3 ] || fail "check dane-bogus.example: exit $rc, want 3 (mail defers)"
+grep -Eq '^dane-bogus\.example .*WARNING: mail to dane-bogus\.example defers: the daemon answers TEMP \(DNSSEC validation failure' \
+	"$T_DIR/out" || fail "TEMP note: $(cat "$T_DIR/out")"
+# TEMP wins over a plain warning; a fine domain alone exits 0
+TP policy set dane-ee.example may >/dev/null || fail "policy set"
+TP check dane-ee.example dane-bogus.example >/dev/null 2>&1
+rc=$?
+[ "$rc" = 3 ] || fail "warning + TEMP: exit $rc, want 3"
+TP check dane-ee.example >/dev/null 2>&1
+rc=$?
+[ "$rc" = 1 ] || fail "warning alone: exit $rc, want 1"
+TP policy delete dane-ee.example >/dev/null
+TP check dane-ee.example >/dev/null 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 0 ] || fail "dane-ee.example: exit $rc, want 0"
+[ -s "$T_DIR/err" ] && fail "check printed on stderr: $(cat "$T_DIR/err")"
+TP check -v dane-ee.example >/dev/null 2>"$T_DIR/err"
+grep -q '^tlspolicy: sts: [0-9]* cached MTA-STS policies loaded' "$T_DIR/err" ||
+	fail "check -v: no informational line: $(cat "$T_DIR/err")"
+TP query enforce.sts.example >"$T_DIR/out" 2>"$T_DIR/err"
+[ "$(cat "$T_DIR/out")" = "OK secure match=mx.enforce.sts.example servername=hostname" ] ||
+	fail "query: $(cat "$T_DIR/out")"
+[ -s "$T_DIR/err" ] && fail "query printed on stderr: $(cat "$T_DIR/err")"
+TP query -v enforce.sts.example >/dev/null 2>"$T_DIR/err"
+grep -q '^tlspolicy: sts: [0-9]* cached MTA-STS policies loaded' "$T_DIR/err" ||
+	fail "query -v: no informational line: $(cat "$T_DIR/err")"
+LOG=${SRCDIR:-.}/tests/logscan/fixtures/classic.log
+TP logscan --discover --year 2024 "$LOG" >/dev/null 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 0 ] || fail "logscan: exit $rc: $(cat "$T_DIR/err")"
+[ -s "$T_DIR/err" ] && fail "logscan printed on stderr: $(cat "$T_DIR/err")"
+TP logscan -v --discover --year 2024 "$LOG" >/dev/null 2>"$T_DIR/err"
+grep -q '^tlspolicy: sts: [0-9]* cached MTA-STS policies loaded' "$T_DIR/err" ||
+	fail "logscan -v: no informational line: $(cat "$T_DIR/err")"
+grep -Eq '^tlspolicy logscan: 77 lines, 74 Postfix lines' "$T_DIR/err" ||
+	fail "logscan -v: no summary line: $(cat "$T_DIR/err")"
+"$TLSPOLICY" check --help | tr '\n' ' ' | grep -Eq '3 mail to a domain +would defer' ||
+	fail "check --help does not document exit 3"
+grep -q 'mail to a domain would defer (the daemon answers TEMP)' "${SRCDIR:-.}/docs/man/tlspolicy.8" ||
+	fail "the man page does not document exit 3"
+[ "$T_FAILS" = 0 ] && ok "item 9: exit 3 on TEMP, quiet stderr, informational lines with -v"
+
+finish
