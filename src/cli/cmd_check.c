@@ -12,7 +12,8 @@
  *  - PROVIDER: the catalogue provider owning every MX host, "self" when
  *    the domain has MX hosts outside the catalogue, "none" (no MX, null
  *    MX, no such domain);
- *  - PUBLISHED: DANE, MTA-STS (mode), both, none;
+ *  - PUBLISHED: DANE, MTA-STS (mode), both, none; unknown, MTA-STS
+ *    (failed) when discovery failed (the reason in NOTE and JSON);
  *  - POLICY / PARAMETER: the daemon's answer; when nothing is published
  *    a recommendation: the provider template, else with --probe
  *    "verify" (every MX has a trusted certificate for its name),
@@ -137,6 +138,7 @@ struct check_item {
 	enum sts_mode sts_mode;
 	char sts_id[80];
 	char *sts_answer;
+	char *sts_reason;        /* SOURCE_FAILED / SOURCE_TEMP: why */
 	/* the daemon */
 	enum lookup_status status;
 	enum answer_source source;
@@ -183,7 +185,9 @@ static void check_usage(FILE *out)
 		"\n"
 		"For each DOMAIN: who hosts its mail (PROVIDER), what it publishes\n"
 		"(DANE, MTA-STS), the policy the daemon answers and, for domains that\n"
-		"publish nothing, a recommended policy.\n"
+		"publish nothing, a recommended policy.  A discovery that failed shows\n"
+		"as PUBLISHED unknown or MTA-STS (failed), with the reason in NOTE\n"
+		"(JSON: \"reason\").\n"
 		"  --probe      connect to every MX (STARTTLS, certificates) and judge\n"
 		"               each policy with Postfix's rules; recommend verify/encrypt\n"
 		"  --pin        with --probe: recommend fingerprint match=... when the\n"
@@ -469,27 +473,69 @@ static void sts_done(void *arg, const struct source_result *res)
 	it->sts_verdict = res->verdict;
 	if (res->verdict == SOURCE_APPLIES)
 		it->sts_answer = xstrdup(res->policy_text);
+	else if ((res->verdict == SOURCE_FAILED || res->verdict == SOURCE_TEMP))
+		it->sts_reason = xstrdup(res->reason && *res->reason ? res->reason
+					 : "MTA-STS lookup failed");
 	sts_cache_walk(it->chk->sts, sts_find_fn, &sf);
 	step_done(it);
 }
 
 /* ---- the result: recommendation and notes ---- */
 
+/* MTA-STS could not be found out: the TXT lookup failed, or a policy is
+ * published (TXT record) but cannot be fetched (certificate, redirect,
+ * ...). */
+static int sts_failed(const struct check_item *it)
+{
+	return it->sts_done && (it->sts_verdict == SOURCE_FAILED ||
+				it->sts_verdict == SOURCE_TEMP);
+}
+
+/*
+ * PUBLISHED: DANE, MTA-STS (mode), both, none; "DNSSEC bogus"; "unknown"
+ * when a lookup failed (our resolver, a timeout) so nothing can be said;
+ * "MTA-STS (failed)" when a policy is announced but cannot be fetched,
+ * "DANE, MTA-STS failed" with DANE.  Never "none" unless every source
+ * ran to its end.
+ */
 static const char *published(const struct check_item *it, char *buf, size_t len)
 {
 	int dane = it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND;
-	int sts = it->sts_found && it->sts_mode != STS_MODE_NONE;
+	int sts = it->sts_found;
 
-	if (dane && sts)
+	if (dane && sts && it->sts_mode != STS_MODE_NONE)
 		snprintf(buf, len, "both");
+	else if (dane && sts_failed(it))
+		snprintf(buf, len, "DANE, MTA-STS failed");
+	else if (dane && sts)
+		snprintf(buf, len, "DANE, MTA-STS (none)");
 	else if (dane)
 		snprintf(buf, len, "DANE");
-	else if (sts)
-		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
 	else if (it->d.verdict == SOURCE_TEMP)
 		snprintf(buf, len, "DNSSEC bogus");
+	else if (it->d.verdict == SOURCE_FAILED)
+		snprintf(buf, len, "unknown");
+	else if (sts)
+		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
+	else if (sts_failed(it))
+		snprintf(buf, len, "MTA-STS (failed)");
 	else
 		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* Why discovery could not tell what the domain publishes (JSON
+ * "reason", the NOTE's warning), into buf; "" when it could. */
+static const char *discovery_reason(const struct check_item *it, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (it->d.verdict == SOURCE_FAILED || it->d.verdict == SOURCE_TEMP)
+		o = (size_t)snprintf(buf, len, "DANE: %s",
+				     it->d.reason[0] ? it->d.reason : "lookup failed");
+	if (sts_failed(it) && o < len)
+		snprintf(buf + o, len - o, "%sMTA-STS: %s", o ? "; " : "", it->sts_reason);
 	return buf;
 }
 
@@ -504,6 +550,8 @@ static const char *provider_col(const struct check_item *it)
 {
 	if (it->prov)
 		return it->prov->name;
+	if (it->mx_failed)
+		return "unknown";       /* the MX lookup failed */
 	return it->nmx > 0 ? "self" : "none";
 }
 
@@ -618,6 +666,19 @@ static void recommend(struct check_item *it)
 	}
 }
 
+/* Each discovery failure with its reason (a TEMP answer has its own
+ * note); MTA-STS mode none said as such. */
+static void discovery_notes(struct check_item *it)
+{
+	if (it->d.verdict == SOURCE_FAILED)
+		note(it, 1, "DANE unknown: %s", it->d.reason[0] ? it->d.reason : "lookup failed");
+	if (sts_failed(it))
+		note(it, 1, "MTA-STS failed: %s", it->sts_reason);
+	else if (it->sts_found && it->sts_mode == STS_MODE_NONE)
+		note(it, 0, "MTA-STS mode none: the domain withdrew its policy, nothing "
+		     "is enforced");
+}
+
 static void item_finish(struct check_item *it)
 {
 	struct check *chk = it->chk;
@@ -637,6 +698,7 @@ static void item_finish(struct check_item *it)
 		     it->source == ANSWER_TABLE ? "table" : answer_source_name(it->source),
 		     it->answer_text, bad->host, bad->vwhy[CAND_ANSWER]);
 	recommend(it);
+	discovery_notes(it);
 	if (it->status == LOOKUP_TEMP)
 		note(it, 1, "mail to %s defers: the daemon answers TEMP (%s)", it->domain,
 		     it->answer_text && *it->answer_text ? it->answer_text : "no reason");
@@ -807,7 +869,7 @@ static void json_probe(struct buf *b, const struct check *chk, const struct chec
 static void print_json(struct check *chk, struct check_item *it)
 {
 	struct buf b;
-	char pub[64];
+	char pub[64], why[1200];
 	char *level, *params;
 
 	buf_init(&b, CHECK_MAX_OUTPUT + 65536);
@@ -839,6 +901,8 @@ static void print_json(struct check *chk, struct check_item *it)
 		json_nullstr(&b, it->sts_found ? it->sts_id : NULL);
 		buf_puts(&b, ",\"policy\":");
 		json_nullstr(&b, it->sts_answer);
+		buf_puts(&b, ",\"reason\":");
+		json_nullstr(&b, it->sts_reason);
 		buf_puts(&b, "}");
 	}
 	buf_puts(&b, ",\"provider\":{\"column\":");
@@ -853,6 +917,8 @@ static void print_json(struct check *chk, struct check_item *it)
 	json_nullstr(&b, it->prov || it->nmx == 0 ? NULL : it->prov_why);
 	buf_puts(&b, "},\"published\":");
 	json_buf_str(&b, published(it, pub, sizeof(pub)), JSON_LATIN1);
+	buf_puts(&b, ",\"reason\":");
+	json_nullstr(&b, discovery_reason(it, why, sizeof(why))[0] ? why : NULL);
 	policy_cols(it, &level, &params);
 	buf_puts(&b, ",\"policy\":");
 	json_buf_str(&b, level, JSON_LATIN1);
@@ -1436,6 +1502,7 @@ static void check_free(struct check *chk)
 		buf_free(&it->out);
 		free(it->answer_text);
 		free(it->sts_answer);
+		free(it->sts_reason);
 		free(it->template);
 		free(it->recommend);
 	}

@@ -7,6 +7,11 @@
 #     logscan print nothing on stderr when all is well, the informational
 #     lines (the MTA-STS cache loaded) only with -v; the codes are in
 #     --help and the man page.
+#  6. every discovery failure with its reason, in the table (PUBLISHED
+#     unknown / MTA-STS (failed), a WARNING in NOTE, exit 1) and as
+#     "reason" in JSON: the resolver unreachable (dns_resolvers = an
+#     unused lab address), an MTA-STS policy behind a self-signed
+#     certificate or a 301; MTA-STS mode none shown as such.
 . "${SRCDIR:-.}/tests/dane/lab-lib.sh"
 
 TP() { in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" "$@"; }
@@ -62,5 +67,51 @@ grep -Eq '^tlspolicy logscan: 77 lines, 74 Postfix lines' "$T_DIR/err" ||
 grep -q 'mail to a domain would defer (the daemon answers TEMP)' "${SRCDIR:-.}/docs/man/tlspolicy.8" ||
 	fail "the man page does not document exit 3"
 [ "$T_FAILS" = 0 ] && ok "item 9: exit 3 on TEMP, quiet stderr, informational lines with -v"
+
+# ---- 6. discovery failures with their reasons
+# the resolver unreachable: 127.0.9.9 is no lab address
+sed "s|^dns_trust_anchor_file|dns_resolvers = 127.0.9.9\ndns_trust_anchor_file|" "$T_DIR/check.cf" >"$T_DIR/dead.cf"
+DEAD() { in_ns "$TLSPOLICY" -c "$T_DIR/dead.cf" "$@"; }
+DEAD check dane-ee.example >"$T_DIR/out" 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 1 ] || fail "dead resolver: exit $rc, want 1"
+grep -Eq '^dane-ee\.example +unknown +unknown .*WARNING: DANE unknown: MX lookup for dane-ee\.example failed: no answer within [0-9]+ ms; WARNING: MTA-STS failed: TXT lookup failed: timeout' \
+	"$T_DIR/out" || fail "dead resolver, table: $(cat "$T_DIR/out")"
+grep -Eq '^dane-ee\.example .* none ' "$T_DIR/out" && fail "dead resolver: shown as publishing none"
+DEAD check --json dane-ee.example >"$T_DIR/out.json" 2>"$T_DIR/err"
+python3 - "$T_DIR/out.json" <<'PY' || fail "dead resolver, JSON"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+assert r["published"] == "unknown", r["published"]
+assert r["reason"].startswith("DANE: MX lookup for dane-ee.example failed: no answer within"), r["reason"]
+assert "; MTA-STS: TXT lookup failed: timeout" in r["reason"], r["reason"]
+assert r["mta_sts"]["reason"].startswith("TXT lookup failed"), r["mta_sts"]
+assert r["warning"] is True and r["answer"]["status"] == "NOTFOUND", r
+PY
+# MTA-STS: self-signed certificate, 301 redirect, mode none, enforce
+TP check untrusted.sts.example redirect.sts.example none.sts.example enforce.sts.example \
+	>"$T_DIR/out" 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 1 ] || fail "MTA-STS failures: exit $rc, want 1"
+grep -Eq '^untrusted\.sts\.example +self +MTA-STS \(failed\) .*WARNING: MTA-STS failed: policy fetch failed: certificate not accepted: SSL certificate problem' \
+	"$T_DIR/out" || fail "untrusted certificate: $(cat "$T_DIR/out")"
+grep -Eq '^redirect\.sts\.example +self +MTA-STS \(failed\) .*WARNING: MTA-STS failed: policy fetch failed: HTTP status 301' \
+	"$T_DIR/out" || fail "redirect: $(cat "$T_DIR/out")"
+grep -Eq '^none\.sts\.example +self +MTA-STS \(none\) .*MTA-STS mode none: the domain withdrew its policy' \
+	"$T_DIR/out" || fail "mode none: $(cat "$T_DIR/out")"
+grep -q '^none\.sts\.example .*WARNING' "$T_DIR/out" && fail "mode none is no failure"
+TP check --json untrusted.sts.example redirect.sts.example none.sts.example enforce.sts.example \
+	>"$T_DIR/out.json" 2>"$T_DIR/err"
+python3 - "$T_DIR/out.json" <<'PY' || fail "MTA-STS failures, JSON"
+import json, sys
+by = {r["domain"]: r for r in map(json.loads, open(sys.argv[1]))}
+u, rd, n, e = (by[d + ".sts.example"] for d in ("untrusted", "redirect", "none", "enforce"))
+assert u["published"] == "MTA-STS (failed)" and "certificate not accepted" in u["reason"], u["reason"]
+assert u["reason"].startswith("MTA-STS: policy fetch failed"), u["reason"]
+assert rd["published"] == "MTA-STS (failed)" and "HTTP status 301" in rd["reason"], rd["reason"]
+assert n["published"] == "MTA-STS (none)" and n["reason"] is None and n["mta_sts"]["mode"] == "none", n
+assert e["published"] == "MTA-STS (enforce)" and e["reason"] is None, e
+PY
+[ "$T_FAILS" = 0 ] && ok "item 6: discovery failures with their reasons (dead resolver, certificate, 301, mode none)"
 
 finish
