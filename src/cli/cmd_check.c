@@ -143,6 +143,7 @@ struct check_item {
 	enum lookup_status status;
 	enum answer_source source;
 	char *answer_text;
+	char *answer_row;        /* the table row that matched (exact, .parent, _default) */
 	/* provider */
 	const struct provider *prov;
 	const char *prov_why;
@@ -441,6 +442,7 @@ static void answer_cb(const struct engine_answer *ans, void *arg)
 	it->status = ans->status;
 	it->source = ans->source;
 	it->answer_text = xstrdup(ans->text);
+	it->answer_row = ans->key ? xstrdup(ans->key) : NULL;
 	step_done(it);
 }
 
@@ -577,6 +579,17 @@ static const struct check_mx *first_failure(const struct check_item *it, enum ca
 	return NULL;
 }
 
+/* "parent row .example: " when the table answer comes from a parent
+ * row (it overrides DANE, MTA-STS, ... for every child), else "": the
+ * notes about the table's answer name the row. */
+static const char *row_prefix(const struct check_item *it, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (it->source == ANSWER_TABLE && it->answer_row && it->answer_row[0] == '.')
+		snprintf(buf, len, "parent row %s: ", it->answer_row);
+	return buf;
+}
+
 /* A table row weaker than what the daemon's discovery would answer for
  * the domain (policy/compare.h, the rule of the writing commands): DANE,
  * else MTA-STS, else a provider template the daemon serves. */
@@ -607,15 +620,18 @@ static void weaker_check(struct check_item *it)
 		return;
 	}
 	if (policy_weaker(p, ref, it->domain, how, sizeof(how))) {
+		char pre[POLICY_KEY_MAX + 16];
+
+		row_prefix(it, pre, sizeof(pre));
 		if (strcmp(what, "DANE") == 0)
-			note(it, 1, "table policy %s is weaker than the published DANE (%s): %s",
-			     policy_level_name(p->level), reftext, how);
+			note(it, 1, "%stable policy %s is weaker than the published DANE (%s): %s",
+			     pre, policy_level_name(p->level), reftext, how);
 		else if (strcmp(what, "MTA-STS") == 0)
-			note(it, 1, "table policy %s is weaker than the published MTA-STS enforce "
-			     "(%s): %s", policy_level_name(p->level), reftext, how);
+			note(it, 1, "%stable policy %s is weaker than the published MTA-STS "
+			     "enforce (%s): %s", pre, policy_level_name(p->level), reftext, how);
 		else
-			note(it, 1, "table policy %s is weaker than the %s provider template "
-			     "(%s) the daemon would answer: %s", policy_level_name(p->level),
+			note(it, 1, "%stable policy %s is weaker than the %s provider template "
+			     "(%s) the daemon would answer: %s", pre, policy_level_name(p->level),
 			     it->prov ? it->prov->name : "catalogue", reftext, how);
 	}
 	policy_free(p);
@@ -683,18 +699,20 @@ static void item_finish(struct check_item *it)
 {
 	struct check *chk = it->chk;
 	const struct check_mx *bad;
+	char pre[POLICY_KEY_MAX + 16];
 
 	/* unreachable MX hosts */
 	for (size_t i = 0; chk->probe && i < it->nmx; i++)
 		if (it->mx[i].done && it->mx[i].status != PROBE_OK)
 			note(it, 1, "MX %s: %s", it->mx[i].host, it->mx[i].why);
 	weaker_check(it);
+	row_prefix(it, pre, sizeof(pre));
 	if (it->table_prov && it->nmx > 0 && it->prov != it->table_prov)
-		note(it, 1, "table holds the %s template but the MX hosts are not %s's",
-		     it->table_prov->name, it->table_prov->name);
+		note(it, 1, "%stable holds the %s template but the MX hosts are not %s's",
+		     pre, it->table_prov->name, it->table_prov->name);
 	if (chk->probe && answer_is_policy(it) &&
 	    (bad = first_failure(it, CAND_ANSWER)) != NULL)
-		note(it, 1, "%s policy \"%s\" would fail on %s: %s",
+		note(it, 1, "%s%s policy \"%s\" would fail on %s: %s", pre,
 		     it->source == ANSWER_TABLE ? "table" : answer_source_name(it->source),
 		     it->answer_text, bad->host, bad->vwhy[CAND_ANSWER]);
 	recommend(it);
@@ -1501,6 +1519,7 @@ static void check_free(struct check *chk)
 		free(it->mx);
 		buf_free(&it->out);
 		free(it->answer_text);
+		free(it->answer_row);
 		free(it->sts_answer);
 		free(it->sts_reason);
 		free(it->template);

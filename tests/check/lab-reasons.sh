@@ -12,6 +12,9 @@
 #     "reason" in JSON: the resolver unreachable (dns_resolvers = an
 #     unused lab address), an MTA-STS policy behind a self-signed
 #     certificate or a 301; MTA-STS mode none shown as such.
+#  8. a parent row (.example verify) that overrides DANE and MTA-STS for
+#     its children gets a warning naming the row, like an exact row;
+#     query -v and policy get name the row that matched.
 . "${SRCDIR:-.}/tests/dane/lab-lib.sh"
 
 TP() { in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" "$@"; }
@@ -113,5 +116,31 @@ assert n["published"] == "MTA-STS (none)" and n["reason"] is None and n["mta_sts
 assert e["published"] == "MTA-STS (enforce)" and e["reason"] is None, e
 PY
 [ "$T_FAILS" = 0 ] && ok "item 6: discovery failures with their reasons (dead resolver, certificate, 301, mode none)"
+
+# ---- 8. parent rows
+TP policy set .example verify >/dev/null 2>"$T_DIR/err" || fail "policy set .example"
+grep -q 'note: the parent row .example outranks DANE, MTA-STS and provider templates for every domain under example' \
+	"$T_DIR/err" || fail "policy set .parent: no note: $(cat "$T_DIR/err")"
+TP policy set dane-ta.example verify >/dev/null 2>&1 || fail "policy set dane-ta.example"
+TP check dane-ee.example enforce.sts.example dane-ta.example >"$T_DIR/out" 2>"$T_DIR/err"
+rc=$?
+[ "$rc" = 1 ] || fail "parent row: exit $rc, want 1"
+for pat in '^dane-ee\.example .*WARNING: parent row \.example: table policy verify is weaker than the published DANE \(dane-only\)' \
+	'^enforce\.sts\.example .*WARNING: parent row \.example: table policy verify is weaker than the published MTA-STS enforce' \
+	'^dane-ta\.example .*WARNING: table policy verify is weaker than the published DANE'; do
+	grep -Eq "$pat" "$T_DIR/out" || fail "parent row: no /$pat/: $(cat "$T_DIR/out")"
+done
+grep -q '^dane-ta\.example .*parent row' "$T_DIR/out" && fail "the exact row named as a parent row"
+TP query -v dane-ee.example dane-ta.example .example >"$T_DIR/out" 2>"$T_DIR/err"
+printf 'dane-ee.example\ttable:.example\tOK verify\ndane-ta.example\ttable:dane-ta.example\tOK verify\n.example\ttable:.example\tOK verify\n' >"$T_DIR/want"
+diff -u "$T_DIR/want" "$T_DIR/out" || fail "query -v does not name the row"
+out=$(TP policy get dane-ee.example 2>"$T_DIR/err")
+[ "$out" = verify ] || fail "policy get through the parent row: $out"
+grep -qx 'tlspolicy policy: dane-ee.example has no row of its own: the parent row .example matches it' "$T_DIR/err" ||
+	fail "policy get does not name the parent row: $(cat "$T_DIR/err")"
+[ "$(TP policy get -v dane-ee.example 2>/dev/null)" = "$(printf '.example\tverify')" ] || fail "policy get -v"
+TP policy delete .example >/dev/null
+TP policy delete dane-ta.example >/dev/null
+[ "$T_FAILS" = 0 ] && ok "item 8: parent rows named in check warnings, query -v, policy get"
 
 finish
