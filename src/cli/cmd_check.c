@@ -14,10 +14,13 @@
  *    MX, no such domain);
  *  - PUBLISHED: DANE, MTA-STS (mode), both, none; unknown, MTA-STS
  *    (failed) when discovery failed (the reason in NOTE and JSON);
- *  - POLICY / PARAMETER: the daemon's answer; when nothing is published
- *    a recommendation: the provider template, else with --probe
- *    "verify" (every MX has a trusted certificate for its name),
- *    "fingerprint match=..." (--pin), "encrypt" (every MX does TLS);
+ *  - ANSWER / SOURCE: the daemon's answer ("-" NOTFOUND, TEMP) and where
+ *    it comes from: "table KEY" (the row that matched: the domain's own
+ *    or a .parent row), DANE, MTA-STS, provider, default (_default);
+ *  - RECOMMENDATION, when nothing is published: the provider template,
+ *    else with --probe "verify" (every MX has a trusted certificate for
+ *    its name), "fingerprint match=..." (--pin), "encrypt" (every MX
+ *    does TLS), whatever the answer (a `_default` row included);
  *  - with --probe every MX is probed (probe/) and every candidate policy
  *    judged against the live certificates with Postfix's rules
  *    (namematch_policy(); dane levels from the TLSA match), so a policy
@@ -25,7 +28,10 @@
  *  - NOTE: warnings (table policy weaker than what is published, a
  *    table entry or discovered answer that would fail on an MX, a
  *    provider template that does not fit the MX, an MX that cannot be
- *    reached) and information (served by MTA-STS, recommended).
+ *    reached, a discovery failure, a TEMP answer) and information (MTA-STS
+ *    mode none, null MX, no such domain).
+ * --details adds the DANE facts, the MTA-STS state and, with --probe,
+ * each MX's probe (certificate, TLSA, every candidate's verdict).
  * "Weaker than published" is policy_weaker() (policy/compare.h), the
  * rule of the writing commands: against DANE every level but dane and
  * dane-only; against MTA-STS enforce or a provider template the daemon
@@ -185,8 +191,10 @@ static void check_usage(FILE *out)
 		"                       DOMAIN... | --from-file FILE\n"
 		"\n"
 		"For each DOMAIN: who hosts its mail (PROVIDER), what it publishes\n"
-		"(DANE, MTA-STS), the policy the daemon answers and, for domains that\n"
-		"publish nothing, a recommended policy.  A discovery that failed shows\n"
+		"(DANE, MTA-STS), the policy the daemon answers (ANSWER) and where it\n"
+		"comes from (SOURCE: table KEY -- the row that matched, DANE, MTA-STS,\n"
+		"provider, default) and, for domains that publish nothing, a\n"
+		"RECOMMENDATION.  A discovery that failed shows\n"
 		"as PUBLISHED unknown or MTA-STS (failed), with the reason in NOTE\n"
 		"(JSON: \"reason\").\n"
 		"  --probe      connect to every MX (STARTTLS, certificates) and judge\n"
@@ -194,7 +202,8 @@ static void check_usage(FILE *out)
 		"  --pin        with --probe: recommend fingerprint match=... when the\n"
 		"               certificates do not verify\n"
 		"  --json       one JSON object per domain per line, with all the facts\n"
-		"  --details    the DANE facts (MX, A/AAAA, TLSA) before the table\n"
+		"  --details    the facts before the table: DANE (MX, A/AAAA, TLSA),\n"
+		"               MTA-STS, with --probe each MX's certificate and verdicts\n"
 		"  --save       write the recommendations into the table, only what the\n"
 		"               daemon's discovery cannot give: a domain it already serves\n"
 		"               (DANE, MTA-STS, a provider template) is not saved, nor one\n"
@@ -720,18 +729,10 @@ static void item_finish(struct check_item *it)
 	if (it->status == LOOKUP_TEMP)
 		note(it, 1, "mail to %s defers: the daemon answers TEMP (%s)", it->domain,
 		     it->answer_text && *it->answer_text ? it->answer_text : "no reason");
-	if (answer_is_policy(it) && it->source == ANSWER_STS)
-		note(it, 0, "served by MTA-STS");
 	if (it->null_mx)
 		note(it, 0, "null MX: accepts no mail");
 	else if (it->nxdomain)
 		note(it, 0, "no such domain");
-	if (it->recommend && !(answer_is_policy(it) && strcmp(it->answer_text, it->recommend) == 0)) {
-		if (answer_is_policy(it) && it->source == ANSWER_TABLE)
-			note(it, 0, "recommended: %s", it->recommend);
-		else
-			note(it, 0, "recommended (%s), not in the table", it->recommend_src);
-	}
 	it->done = 1;
 	chk->running--;
 	chk->finished++;
@@ -904,6 +905,8 @@ static void print_json(struct check *chk, struct check_item *it)
 			    : (it->source == ANSWER_DANE ? "dane" :
 			       it->source == ANSWER_ERROR ? "dane" : "none"));
 	json_buf_str(&b, it->answer_text ? it->answer_text : "", JSON_LATIN1);
+	buf_puts(&b, ",\"row\":");
+	json_nullstr(&b, it->answer_row);
 	buf_printf(&b, ",\"table_read\":%s,\"note\":", chk->eng ? "true" : "false");
 	json_nullstr(&b, chk->eng ? NULL : chk->table_why);
 	buf_puts(&b, "},\"mta_sts\":");
@@ -970,75 +973,155 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_free(&b);
 }
 
+/* ANSWER: the daemon's answer ("-": NOTFOUND, Postfix's own level
+ * decides; "TEMP": mail defers). */
+static const char *answer_col(const struct check_item *it)
+{
+	if (answer_is_policy(it))
+		return it->answer_text;
+	return it->status == LOOKUP_TEMP ? "TEMP" : it->status == LOOKUP_PERM ? "PERM" : "-";
+}
+
+/* SOURCE: where the answer comes from: "table KEY" (the row that
+ * matched: the domain's own, a .parent row), DANE, MTA-STS, provider,
+ * default (the _default row), "-" (nothing), "DNSSEC" (TEMP). */
+static const char *source_col(const struct check_item *it, char *buf, size_t len)
+{
+	switch (it->source) {
+	case ANSWER_TABLE:
+		snprintf(buf, len, "table %s", it->answer_row ? it->answer_row : it->domain);
+		return buf;
+	case ANSWER_DEFAULT: return "default";
+	case ANSWER_DANE: return "DANE";
+	case ANSWER_STS: return "MTA-STS";
+	case ANSWER_PROVIDER: return "provider";
+	case ANSWER_ERROR: return it->d.verdict == SOURCE_TEMP ? "DNSSEC" : "error";
+	default: return "-";
+	}
+}
+
+/* --details: the MTA-STS state and, with --probe, each MX's facts. */
+static void details_text(const struct check *chk, const struct check_item *it)
+{
+	printf("  %-*s", CHECK_COL_LABEL, "MTA-STS");
+	if (!it->sts_done)
+		printf("not looked up\n");
+	else if (sts_failed(it))
+		printf("failed: %s\n", it->sts_reason);
+	else if (it->sts_found)
+		printf("mode %s, id %s%s%s\n", sts_mode_name(it->sts_mode), it->sts_id,
+		       it->sts_answer ? ": " : "", it->sts_answer ? it->sts_answer : "");
+	else
+		printf("none published\n");
+	for (size_t i = 0; chk->probe && i < it->nmx; i++) {
+		const struct check_mx *m = &it->mx[i];
+
+		printf("  %-*s%s [%s]: %s", CHECK_COL_LABEL, "probe", m->host,
+		       m->addr[0] ? m->addr : "-", m->done ? probe_status_name(m->status)
+							   : "not probed");
+		if (m->done && m->status == PROBE_OK)
+			printf(", TLS %s, certificate %s%s%s%s, TLSA %s", probe_tls_name(m->tls),
+			       m->verified ? "trusted" : "not trusted",
+			       !m->verified && m->verify_why[0] ? " (" : "",
+			       !m->verified && m->verify_why[0] ? m->verify_why : "",
+			       !m->verified && m->verify_why[0] ? ")" : "",
+			       m->dane ? m->dane : "-");
+		if (m->done && m->why[0])
+			printf(" (%s)", m->why);
+		printf("\n");
+		for (int c = 0; c < CAND_COUNT; c++)
+			if (m->cand_text[c][0])
+				printf("  %-*s  %-11s %-8s %s: %s\n", CHECK_COL_LABEL, "",
+				       cand_name[c], namematch_verdict_name(m->v[c]),
+				       m->cand_text[c], m->vwhy[c]);
+	}
+}
+
+static void details_print(const struct check *chk, const struct check_item *it)
+{
+	char src[POLICY_KEY_MAX + 8];
+
+	printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
+	printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
+	       it->d.verdict == SOURCE_APPLIES ? it->d.level : source_verdict_name(it->d.verdict),
+	       it->d.reason);
+	details_text(chk, it);
+	printf("  %-*s%s%s%s  (source %s%s)\n", CHECK_COL_LABEL, "answer",
+	       status_word(it->status), it->answer_text && *it->answer_text ? " " : "",
+	       it->answer_text ? it->answer_text : "", source_col(it, src, sizeof(src)),
+	       chk->eng ? "" : "; DANE verdict only, table not read");
+	if (it->recommend)
+		printf("  %-*s%s  (from %s)\n\n", CHECK_COL_LABEL, "recommend", it->recommend,
+		       it->recommend_src);
+	else
+		printf("  %-*s-\n\n", CHECK_COL_LABEL, "recommend");
+}
+
+#define CHECK_NCOLS 7
+
 struct row {
-	const char *cols[6];
-	char *own[6];
+	const char *cols[CHECK_NCOLS];
+	char *own[CHECK_NCOLS];
 };
+
+/* One table row for it into r. */
+static void table_row(const struct check_item *it, struct row *r)
+{
+	char pub[64], src[POLICY_KEY_MAX + 8];
+	struct buf nb;
+
+	r->cols[0] = it->domain;
+	r->cols[1] = provider_col(it);
+	r->cols[2] = r->own[2] = xstrdup(published(it, pub, sizeof(pub)));
+	r->cols[3] = answer_col(it);
+	r->cols[4] = r->own[4] = xstrdup(source_col(it, src, sizeof(src)));
+	r->cols[5] = it->recommend ? it->recommend : "-";
+	buf_init(&nb, 64 * 1024);
+	for (size_t k = 0; k < it->nnotes; k++)
+		buf_printf(&nb, "%s%s%s", k ? "; " : "",
+			   it->notes[k].warn ? "WARNING: " : "", it->notes[k].text);
+	r->cols[6] = r->own[6] = xstrdup(nb.data ? nb.data : "");
+	buf_free(&nb);
+}
 
 static void print_table(struct check *chk)
 {
-	static const char *const head[6] = {
-		"DOMAIN", "PROVIDER", "PUBLISHED", "POLICY", "PARAMETER", "NOTE"
+	static const char *const head[CHECK_NCOLS] = {
+		"DOMAIN", "PROVIDER", "PUBLISHED", "ANSWER", "SOURCE", "RECOMMENDATION", "NOTE"
 	};
-	size_t w[6] = { 0 }, n = 0;
+	size_t w[CHECK_NCOLS] = { 0 }, n = 0;
 	struct row *rows = calloc(chk->nitems + 1, sizeof(*rows));
 
 	if (rows == NULL)
 		log_fatal("check");
-	for (int c = 0; c < 6; c++)
+	for (int c = 0; c < CHECK_NCOLS; c++)
 		rows[0].cols[c] = head[c];
 	n = 1;
 	for (size_t i = 0; i < chk->nitems; i++) {
 		struct check_item *it = &chk->items[i];
-		struct row *r = &rows[n];
-		char pub[64];
-		struct buf nb;
 
 		if (!it->done)
 			continue;
-		if (chk->details) {
-			printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
-			printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
-			       it->d.verdict == SOURCE_APPLIES ? it->d.level
-							     : source_verdict_name(it->d.verdict),
-			       it->d.reason);
-			printf("  %-*s%s%s%s  (source %s%s)\n\n", CHECK_COL_LABEL, "answer",
-			       status_word(it->status),
-			       it->answer_text && *it->answer_text ? " " : "",
-			       it->answer_text ? it->answer_text : "",
-			       answer_source_name(it->source),
-			       chk->eng ? "" : "; DANE verdict only, table not read");
-		}
-		r->cols[0] = it->domain;
-		r->cols[1] = provider_col(it);
-		r->cols[2] = r->own[2] = xstrdup(published(it, pub, sizeof(pub)));
-		policy_cols(it, &r->own[3], &r->own[4]);
-		r->cols[3] = r->own[3];
-		r->cols[4] = r->own[4];
-		buf_init(&nb, 64 * 1024);
-		for (size_t k = 0; k < it->nnotes; k++)
-			buf_printf(&nb, "%s%s%s", k ? "; " : "",
-				   it->notes[k].warn ? "WARNING: " : "", it->notes[k].text);
-		r->cols[5] = r->own[5] = xstrdup(nb.data ? nb.data : "");
-		buf_free(&nb);
-		n++;
+		if (chk->details)
+			details_print(chk, it);
+		table_row(it, &rows[n++]);
 	}
 	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < 5; c++)
+		for (int c = 0; c < CHECK_NCOLS - 1; c++)
 			if (strlen(rows[i].cols[c]) > w[c])
 				w[c] = strlen(rows[i].cols[c]);
 	for (size_t i = 0; i < n; i++) {
 		struct buf line;
 
 		buf_init(&line, 128 * 1024);
-		for (int c = 0; c < 6; c++)
-			buf_printf(&line, "%-*s%s", c < 5 ? (int)w[c] : 0, rows[i].cols[c],
-				   c < 5 ? "  " : "");
+		for (int c = 0; c < CHECK_NCOLS; c++)
+			buf_printf(&line, "%-*s%s", c < CHECK_NCOLS - 1 ? (int)w[c] : 0,
+				   rows[i].cols[c], c < CHECK_NCOLS - 1 ? "  " : "");
 		while (line.len > 0 && line.data[line.len - 1] == ' ')
 			line.data[--line.len] = '\0';
 		printf("%s\n", line.data ? line.data : "");
 		buf_free(&line);
-		for (int c = 0; c < 6; c++)
+		for (int c = 0; c < CHECK_NCOLS; c++)
 			free(rows[i].own[c]);
 	}
 	free(rows);

@@ -12,6 +12,11 @@
 #     "reason" in JSON: the resolver unreachable (dns_resolvers = an
 #     unused lab address), an MTA-STS policy behind a self-signed
 #     certificate or a 301; MTA-STS mode none shown as such.
+#  7. ANSWER with its SOURCE (table row and the key that matched, DANE,
+#     MTA-STS, provider, default) apart from RECOMMENDATION: with
+#     `_default dane` an unpublished domain's recommendation is the real
+#     one (verify, encrypt) in the table, JSON and --save; --details shows
+#     the MTA-STS state and the probe facts.
 #  8. a parent row (.example verify) that overrides DANE and MTA-STS for
 #     its children gets a warning naming the row, like an exact row;
 #     query -v and policy get name the row that matched.
@@ -116,6 +121,57 @@ assert n["published"] == "MTA-STS (none)" and n["reason"] is None and n["mta_sts
 assert e["published"] == "MTA-STS (enforce)" and e["reason"] is None, e
 PY
 [ "$T_FAILS" = 0 ] && ok "item 6: discovery failures with their reasons (dead resolver, certificate, 301, mode none)"
+
+# ---- 7. ANSWER / SOURCE / RECOMMENDATION
+TP policy set _default dane >/dev/null || fail "policy set _default"
+TP policy set mismatch.example may >/dev/null || fail "policy set mismatch.example"
+TP check --probe tls.example selfsigned.example mismatch.example enforce.sts.example dane-ee.example \
+	gmail-hosted.example >"$T_DIR/out" 2>"$T_DIR/err"
+head -1 "$T_DIR/out" | grep -Eq '^DOMAIN +PROVIDER +PUBLISHED +ANSWER +SOURCE +RECOMMENDATION +NOTE$' ||
+	fail "columns: $(head -1 "$T_DIR/out")"
+for pat in '^tls\.example +self +none +dane +default +verify$' \
+	'^selfsigned\.example +self +none +dane +default +encrypt$' \
+	'^mismatch\.example +self +none +may +table mismatch\.example +encrypt$' \
+	'^enforce\.sts\.example +self +MTA-STS \(enforce\) +secure match=mx\.enforce\.sts\.example servername=hostname +MTA-STS +-$' \
+	'^dane-ee\.example +self +DANE +dane-only +DANE +-$' \
+	'^gmail-hosted\.example +Google.* +none +secure match=mx\.google\.com +provider +secure match=mx\.google\.com$'; do
+	grep -Eq "$pat" "$T_DIR/out" || fail "table lacks /$pat/: $(cat "$T_DIR/out")"
+done
+grep -q 'recommended (probe)\|(automatic)' "$T_DIR/out" && fail "old mixed POLICY column: $(cat "$T_DIR/out")"
+TP check --probe --json tls.example selfsigned.example mismatch.example >"$T_DIR/out.json" 2>"$T_DIR/err"
+python3 - "$T_DIR/out.json" <<'PY' || fail "ANSWER/RECOMMENDATION in JSON"
+import json, sys
+by = {r["domain"]: r for r in map(json.loads, open(sys.argv[1]))}
+for d, rec in (("tls.example", "verify"), ("selfsigned.example", "encrypt"), ("mismatch.example", "encrypt")):
+    assert by[d]["recommendation"]["policy"] == rec, (d, by[d]["recommendation"])
+for d in ("tls.example", "selfsigned.example"):
+    a = by[d]["answer"]
+    assert a["source"] == "default" and a["text"] == "dane" and a["row"] == "_default", a
+a = by["mismatch.example"]["answer"]
+assert a["source"] == "table" and a["row"] == "mismatch.example" and a["text"] == "may", a
+PY
+TP check --probe --save tls.example selfsigned.example >"$T_DIR/out" 2>"$T_DIR/err"
+grep -q '^added tls.example: verify$' "$T_DIR/out" && grep -q '^added selfsigned.example: encrypt$' "$T_DIR/out" ||
+	fail "--save with _default dane: $(cat "$T_DIR/out" "$T_DIR/err")"
+[ "$(TP policy get tls.example)" = verify ] || fail "--save did not write verify"
+TP check --probe --details selfsigned.example enforce.sts.example untrusted.sts.example >"$T_DIR/out" 2>"$T_DIR/err"
+for pat in '^  MTA-STS   none published$' \
+	'^  MTA-STS   mode enforce, id enforce1: secure match=mx\.enforce\.sts\.example servername=hostname$' \
+	'^  MTA-STS   failed: policy fetch failed: certificate not accepted' \
+	'^  probe     mx\.selfsigned\.example \[127\.0\.3\.22\]: ok, TLS ok, certificate not trusted \(self-signed certificate\), TLSA none$' \
+	'^              verify +fails +verify: certificate not trusted' \
+	'^              encrypt +delivers +encrypt: ' \
+	'^  probe     mx\.enforce\.sts\.example \[127\.0\.3\.40\]: ok, TLS ok, certificate trusted' \
+	'^  answer    OK secure match=mx\.enforce\.sts\.example servername=hostname  \(source MTA-STS\)$' \
+	'^  answer    OK encrypt  \(source table selfsigned\.example\)$' \
+	'^  recommend encrypt  \(from probe\)$'; do
+	grep -Eq "$pat" "$T_DIR/out" || fail "--details lacks /$pat/: $(cat "$T_DIR/out")"
+done
+TP policy delete _default >/dev/null
+TP policy delete mismatch.example >/dev/null
+TP policy delete tls.example >/dev/null
+TP policy delete selfsigned.example >/dev/null
+[ "$T_FAILS" = 0 ] && ok "item 7: ANSWER/SOURCE apart from RECOMMENDATION; _default dane; --details"
 
 # ---- 8. parent rows
 TP policy set .example verify >/dev/null 2>"$T_DIR/err" || fail "policy set .example"
