@@ -822,12 +822,8 @@ static void src_cancel(void *ctx, void *handle)
 
 int dane_source_init(struct dane *dane, struct engine_source *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->name = "dane";
-	out->answer = ANSWER_DANE;
-	out->ctx = dane;
-	out->discover = src_discover;
-	out->cancel = src_cancel;
+	*out = (struct engine_source){ .name = "dane", .answer = ANSWER_DANE, .ctx = dane,
+				       .discover = src_discover, .cancel = src_cancel };
 	return 0;
 }
 

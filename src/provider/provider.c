@@ -241,12 +241,8 @@ static void src_cancel(void *ctx, void *handle)
 
 int provider_source_init(struct provider_src *src, struct engine_source *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->name = "provider";
-	out->answer = ANSWER_PROVIDER;
-	out->ctx = src;
-	out->discover = src_discover;
-	out->cancel = src_cancel;
+	*out = (struct engine_source){ .name = "provider", .answer = ANSWER_PROVIDER, .ctx = src,
+				       .discover = src_discover, .cancel = src_cancel };
 	return 0;
 }
 
