@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_config.c - tlspolicy config [-n] [NAME...]: effective settings,
- * printed like postconf(1).
+ * cmd_config.c - tlspolicy config [-n|-d] [NAME...]: effective settings,
+ * printed like postconf(1).  Reading the file (cli_config()) checks
+ * every value, so `tlspolicy config` is also the check of a changed
+ * tlspolicy.cf: exit 1 and FILE:LINE for the first bad line.
  */
 #include "cli/cli.h"
 
@@ -10,11 +12,16 @@
 static void config_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tlspolicy config [-n] [-c FILE] [NAME...]\n"
+		"usage: tlspolicy config [-n | -d] [-c FILE] [NAME...]\n"
 		"\n"
-		"Prints the effective settings as 'name = value' lines, like postconf.\n"
-		"  -n         only settings that differ from the built-in default\n"
-		"  NAME...    only these settings (exit 1 for an unknown name)\n");
+		"Prints the effective settings as 'name = value' lines, like postconf;\n"
+		"every value is checked (exit 1 with FILE:LINE for the first bad one).\n"
+		"  -n         only the settings the file sets (postconf -n)\n"
+		"  -d         the built-in defaults instead of the effective values\n"
+		"             (postconf -d)\n"
+		"  NAME...    only these settings, their values alone, one a line\n"
+		"             (as postconf -h NAME; exit 1 for an unknown name)\n"
+		"tlspolicy.cf(5) describes every setting.\n");
 }
 
 int cmd_config(struct cli *cli, int argc, char **argv)
@@ -25,13 +32,18 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config *cfg;
-	int opt, ec = EXIT_OK, only_nondefault = 0, rc = EXIT_OK;
+	int opt, ec = EXIT_OK, which = 0, rc = EXIT_OK;
 
-	while ((opt = cli_next_opt(cli, argc, argv, "nc:vh", longopts, config_usage,
+	while ((opt = cli_next_opt(cli, argc, argv, "ndc:vh", longopts, config_usage,
 				    &ec)) > 0) {
 		switch (opt) {
 		case 'n':
-			only_nondefault = 1;
+		case 'd':
+			if (which != 0) {
+				cli_error("config", "-n and -d exclude each other");
+				return EXIT_USAGE;
+			}
+			which = opt == 'n' ? CONFIG_PRINT_NONDEFAULT : CONFIG_PRINT_DEFAULTS;
 			break;
 		default:
 			break;
@@ -39,14 +51,21 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	}
 	if (opt == CLI_OPT_EXIT)
 		return ec;
+	if (which == CONFIG_PRINT_NONDEFAULT && optind < argc) {
+		cli_error("config", "-n lists what the file sets; with NAME use no option");
+		return EXIT_USAGE;
+	}
+	/* -d needs no file, but a bad file is still reported: it is the
+	 * configuration every other command would refuse */
 	cfg = cli_config(cli);
 	if (optind >= argc) {
-		config_print(cfg, stdout, only_nondefault);
+		config_print(cfg, stdout, which);
 		return EXIT_OK;
 	}
 	for (int i = optind; i < argc; i++) {
-		if (config_print_one(cfg, stdout, argv[i]) < 0) {
-			cli_error("config", "unknown setting \"%s\"", argv[i]);
+		if (config_print_one(cfg, stdout, argv[i], CONFIG_PRINT_BARE | which) < 0) {
+			cli_error("config", "unknown setting \"%s\" (tlspolicy config lists them)",
+				  argv[i]);
 			rc = EXIT_FAIL;
 		}
 	}

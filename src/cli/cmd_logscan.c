@@ -816,21 +816,6 @@ enum {
 	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER
 };
 
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* What the command line asks for. */
 struct logscan_cmd {
 	struct logscan_opts opts;
@@ -880,7 +865,7 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 		return -1;
 	}
 	case OPT_MIN:
-		if (parse_ulong(arg, 1000000000UL, &o->min) < 0) {
+		if (cli_parse_ulong(arg, 1000000000UL, &o->min) < 0) {
 			cli_error("logscan", "invalid --min-deliveries \"%s\"", arg);
 			return EXIT_USAGE;
 		}
@@ -905,7 +890,7 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 		}
 		return -1;
 	case OPT_YEAR:
-		if (parse_ulong(arg, 9999, &year) < 0 || year < 1970) {
+		if (cli_parse_ulong(arg, 9999, &year) < 0 || year < 1970) {
 			cli_error("logscan", "invalid --year \"%s\"", arg);
 			return EXIT_USAGE;
 		}
@@ -1095,14 +1080,16 @@ static int logscan_report(struct cli *cli, struct logscan_cmd *o, struct logscan
 			  struct logscan_row **rowsp, size_t *nrowsp)
 {
 	struct logscan_row *rows = NULL;
+	char msg[ERRBUF_MAX];
 	size_t nrows;
 	int rc;
 
-	if (logscan_counts(ls)->deliveries && logscan_counts(ls)->tls_sessions == 0)
-		cli_error("logscan", "warning: %lu deliveries but not one TLS "
-			  "session line; with smtp_tls_loglevel = 0 (Postfix's default) TLS "
-			  "deliveries look like plaintext: set smtp_tls_loglevel = 1",
-			  logscan_counts(ls)->deliveries);
+	if (logscan_input_check(ls, msg, sizeof(msg)) < 0) {
+		cli_error("logscan", "%s", msg);
+		return -1;
+	}
+	if (logscan_input_warning(ls, msg, sizeof(msg)))
+		cli_error("logscan", "%s", msg);
 	nrows = logscan_rows(ls, &rows);
 	*rowsp = rows;
 	*nrowsp = nrows;

@@ -81,6 +81,30 @@ struct subopt {
 
 enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT };
 
+/* getopt refused a word: name it; one that looks like a key ("-foo.com":
+ * getopt saw options -f -o ...) gets the key's own error as well. */
+static int bad_option(int argc, char **argv, struct subopt *so)
+{
+	const char *bad = argv[optind - 1];
+	char norm[POLICY_KEY_MAX];
+	struct errbuf why;
+
+	/* inside a cluster of short options optind has not moved on */
+	if (optopt && optind < argc && argv[optind][0] == '-' &&
+	    argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
+		bad = argv[optind];
+	errbuf_clear(&why);
+	if (bad[0] == '-' && bad[1] != '-' && strlen(bad) > 2 &&
+	    policy_key_normalize(bad, norm, sizeof(norm), NULL, &why) < 0)
+		cli_error("policy", "%s: \"%s\" is not an option, and not a valid key "
+			  "either: %s", argv[0], bad, why.msg);
+	else
+		cli_error("policy", "%s: unknown option or missing argument: %s",
+			  argv[0], bad);
+	fputs(so->usage, stderr);
+	return EXIT_USAGE;
+}
+
 static int parse_subopts(struct cli *cli, int argc, char **argv,
 			 struct subopt *so)
 {
@@ -110,10 +134,7 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 			so->format = optarg;
 			break;
 		default:
-			cli_error("policy", "%s: unknown option or missing argument: %s",
-				  argv[0], argv[optind - 1]);
-			fputs(so->usage, stderr);
-			return EXIT_USAGE;
+			return bad_option(argc, argv, so);
 		}
 	}
 	return -1;

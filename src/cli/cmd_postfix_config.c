@@ -6,13 +6,23 @@
  * lookup-table files (mysql_table(5), sqlite_table(5)) that read the
  * same policy table directly.
  *
- * smtp_tls_security_level comes from the `_default` row, else from the
- * role (mta: dane-only, mx: dane); with dane_answer = notfound it is at
- * least dane (the daemon then leaves DANE domains to Postfix's own dane
- * level: a weaker main.cf level would drop DANE).  smtp_tls_policy_maps
- * points at the first `listen` address (socketmap:inet:HOST:PORT:NAME);
- * for a unix: listener the tlspolicy.cf lines that let Postfix's smtp(8)
- * (user postfix) connect follow as comments.  The table
+ * Roles (the design document): an mx delivers to the internet (MX
+ * lookups for any domain) and gets dane; an mta relays only to the own MX
+ * servers, which publish DANE, and gets dane-only, whatever the _default
+ * row says (in a table shared with the mx servers it is the internet's
+ * default).  For an mx smtp_tls_security_level comes from the `_default`
+ * row, else dane (an mx never gets dane-only, it would defer mail to
+ * every domain without DANE); the role must be given; with dane_answer =
+ * notfound it is at least dane (the daemon then leaves DANE domains to
+ * Postfix's own dane level: a weaker main.cf level would drop DANE).
+ * smtp_tls_policy_maps points at the first `listen` address
+ * (socketmap:inet:HOST:PORT:NAME); for a unix: listener the tlspolicy.cf
+ * lines that let Postfix's smtp(8) (user postfix) connect follow as
+ * comments, the path relative to queue_directory when it is below it, and
+ * a warning when it is outside while smtp(8) runs chrooted.  Postfix's
+ * settings come from postconf(1) when it runs (MAIL_CONFIG honoured):
+ * smtp_tls_CAfile (for verify/secure answers) and smtp_tls_loglevel = 1
+ * (for logscan) are printed unless already set.  The table
  * files select CONCAT(policy, ' ', params), without the space when
  * params is NULL or empty, so Postfix receives exactly what
  * `tlspolicy policy get` prints for rows stored in canonical form.
@@ -26,6 +36,7 @@
 #include "store/store.h"
 #include "util/errbuf.h"
 #include "util/file.h"
+#include "util/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,12 +45,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PFCONF_MYSQL_FILE "tlspolicy-mysql.cf"
 #define PFCONF_SQLITE_FILE "tlspolicy-sqlite.cf"
 #define PFCONF_MAP_NAME "tlspolicy"
+/* Debian's bundle of the system's CA certificates (ca-certificates);
+ * smtp(8) reads smtp_tls_CAfile before it enters the chroot. */
+#define PFCONF_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 /* What Postfix runs for each lookup; '%s' is the key, escaped by Postfix. */
 #define PFCONF_MYSQL_QUERY                                              \
@@ -52,12 +68,31 @@
 static const char *const pfconf_help =
 	"usage: tlspolicy postfix-config [--role mx|mta] [--write-maps DIR [--direct]]\n"
 	"\n"
-	"Prints the main.cf lines for Postfix's SMTP client:\n"
-	"  smtp_tls_security_level  the _default row's level, else by role:\n"
-	"                           mx: dane (default), mta: dane-only\n"
+	"Prints the main.cf lines for Postfix's SMTP client (postconf -e each, then\n"
+	"postfix reload):\n"
+	"  smtp_tls_security_level  the level Postfix applies where tlspolicy answers\n"
+	"                           nothing: the _default row's level, else the role's\n"
 	"  smtp_dns_support_level   dnssec (needed for DANE)\n"
 	"  smtp_tls_policy_maps     socketmap:inet:HOST:PORT:NAME (from 'listen')\n"
+	"  smtp_tls_CAfile          when answers may be verify or secure (MTA-STS,\n"
+	"                           provider templates, such table rows)\n"
+	"  smtp_tls_loglevel = 1    the TLS lines tlspolicy logscan reads\n"
+	"  smtp_tls_dane_insecure_mx_policy = dane\n"
+	"                           when the level is below dane: Postfix then\n"
+	"                           enforces dane answers behind an unsigned MX\n"
+	"Postfix's current settings are read with postconf (MAIL_CONFIG honoured)\n"
+	"where available: lines already right are shown as such, and a unix:\n"
+	"listener that a chrooted smtp(8) cannot reach is warned about.\n"
 	"\n"
+	"  --role mx     a server that delivers to the internet (looks up the MX of\n"
+	"                any domain): global level dane - DANE where published,\n"
+	"                else opportunistic TLS; never dane-only, which would defer\n"
+	"                mail to every domain without DANE\n"
+	"  --role mta    a server that relays only to your own MX servers, which\n"
+	"                publish DANE TLSA records (relayhost): global level dane-only,\n"
+	"                whatever the _default row (the internet's default) says\n"
+	"  One of the two must be given: the role decides the level (an mx takes\n"
+	"  the _default row's level, else dane).\n"
 	"  --write-maps DIR  also write DIR/" PFCONF_MYSQL_FILE " or DIR/" PFCONF_SQLITE_FILE "\n"
 	"                    (the database in use), a Postfix lookup table reading\n"
 	"                    the policy table directly, and print its line\n"
@@ -232,10 +267,28 @@ done:
 	return rc;
 }
 
-/* The level for smtp_tls_security_level: the _default row's, else the
- * role's.  note gets a comment about where it came from. */
-static int default_level(struct cli *cli, const char *role, char *level,
-			 size_t levellen, char *note, size_t notelen)
+/* What the table says that matters here: the _default row's level,
+ * and how many rows need CA certificates (verify, secure). */
+struct table_facts {
+	int have_default;          /* a valid _default row */
+	int default_invalid;       /* a _default row Postfix would refuse */
+	int default_attrs;         /* it has attributes (not set in main.cf) */
+	char default_level[32];
+	unsigned long pkix_rows;   /* verify and secure rows */
+	unsigned compat;
+};
+
+static int count_pkix(const struct store_row *row, void *arg)
+{
+	struct table_facts *tf = arg;
+
+	if (row->policy && (strcasecmp(row->policy, "verify") == 0 ||
+			    strcasecmp(row->policy, "secure") == 0))
+		tf->pkix_rows++;
+	return 0;
+}
+
+static int table_facts(struct cli *cli, struct table_facts *tf)
 {
 	struct policy_opts opts;
 	struct store_row row;
@@ -244,42 +297,121 @@ static int default_level(struct cli *cli, const char *role, char *level,
 	struct errbuf why;
 	int rc;
 
+	memset(tf, 0, sizeof(*tf));
 	if ((st = cli_store_open(cli, "postfix-config", STORE_OPEN_EXISTING)) == NULL)
 		return -1;
 	errbuf_clear(&why);
 	rc = store_get(st, "_default", &row, &why);
+	if (rc >= 0 && store_list(st, count_pkix, tf, &why) < 0)
+		rc = -1;
 	store_close(st);
 	if (rc < 0) {
 		cli_error("postfix-config", "%s", why.msg);
 		return -1;
 	}
-	snprintf(level, levellen, "%s", strcmp(role, "mta") == 0 ? "dane-only" : "dane");
-	snprintf(note, notelen, "# smtp_tls_security_level: role %s (no _default row)", role);
 	if (rc == 0)
 		return 0;
 	memset(&opts, 0, sizeof(opts));
 	opts.postfix_compat = config_get_version(cli_config(cli), "postfix_compatibility");
 	if (store_row_policy(&row, &opts, &p, &why) < 0) {
-		cli_error("postfix-config", "warning: %s; using the role's level", why.msg);
-		snprintf(note, notelen, "# smtp_tls_security_level: role %s "
-			 "(the _default row is invalid)", role);
+		cli_error("postfix-config", "warning: the _default row is invalid: %s; "
+			  "using the role's level", why.msg);
+		tf->default_invalid = 1;
 	} else {
-		snprintf(level, levellen, "%s", policy_level_name(p->level));
-		if (p->nattrs)
-			snprintf(note, notelen, "# smtp_tls_security_level: from the _default row "
-				 "(its attributes are not set here)");
-		else
-			snprintf(note, notelen, "# smtp_tls_security_level: from the _default row");
+		tf->have_default = 1;
+		tf->default_attrs = p->nattrs > 0;
+		snprintf(tf->default_level, sizeof(tf->default_level), "%s",
+			 policy_level_name(p->level));
 		policy_free(p);
 	}
 	store_row_free(&row);
 	return 0;
 }
 
+/* Postfix's own settings, read with postconf(1) when it runs here. */
+struct postfix_facts {
+	int have;                      /* postconf answered */
+	char queue_directory[PATH_MAX];
+	char cafile[PATH_MAX], capath[PATH_MAX];
+	long loglevel;
+	int smtp_chroot;               /* a unix smtp(8) service is chrooted */
+	char insecure_mx[16];          /* smtp_tls_dane_insecure_mx_policy, if set */
+};
+
+/* Runs a fixed postconf command line (no caller input reaches the
+ * shell); up to max lines of its output into lines (newlines cut). */
+static int run_postconf(const char *cmdline, char lines[][PATH_MAX], int max)
+{
+	char buf[4096];
+	FILE *fp;
+	int n = 0, more = 0, st;
+
+	if ((fp = popen(cmdline, "r")) == NULL)
+		return -1;
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (n < max)
+			snprintf(lines[n++], PATH_MAX, "%s", buf);
+		else
+			more = 1;
+	}
+	st = pclose(fp);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return more ? max : n;
+}
+
+static void postfix_facts(struct postfix_facts *pf)
+{
+	static char lines[64][PATH_MAX];
+	int n;
+
+	memset(pf, 0, sizeof(*pf));
+	n = run_postconf("postconf -h -x queue_directory smtp_tls_CAfile smtp_tls_CApath "
+			 "smtp_tls_loglevel 2>/dev/null", lines, 4);
+	if (n != 4)
+		return;
+	pf->have = 1;
+	snprintf(pf->queue_directory, sizeof(pf->queue_directory), "%s", lines[0]);
+	snprintf(pf->cafile, sizeof(pf->cafile), "%s", lines[1]);
+	snprintf(pf->capath, sizeof(pf->capath), "%s", lines[2]);
+	pf->loglevel = strtol(lines[3], NULL, 10);
+	/* main.cf's own value only: the default follows the current level */
+	if (run_postconf("postconf -n -h smtp_tls_dane_insecure_mx_policy 2>/dev/null",
+			 lines, 1) == 1)
+		(void)text_copy(pf->insecure_mx, sizeof(pf->insecure_mx), lines[0]);
+	/* master.cf: service type private unpriv chroot wakeup maxproc command */
+	n = run_postconf("postconf -M 2>/dev/null", lines, 64);
+	for (int i = 0; i < n; i++) {
+		char svc[64], type[16], priv[8], unpriv[8], chroot[8], wake[16], maxp[16],
+		     cmd[64];
+
+		if (sscanf(lines[i], "%63s %15s %7s %7s %7s %15s %15s %63s", svc, type, priv,
+			   unpriv, chroot, wake, maxp, cmd) == 8 &&
+		    strcmp(type, "unix") == 0 && strcmp(cmd, "smtp") == 0 &&
+		    strcmp(chroot, "y") == 0)
+			pf->smtp_chroot = 1;
+	}
+}
+
+/* path below dir/ ?  Returns the part after "dir/", else NULL. */
+static const char *below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 0 || strncmp(path, dir, n) != 0 || path[n] != '/')
+		return NULL;
+	return path + n + 1;
+}
+
 /* For a unix: listener: the tlspolicy.cf lines that let Postfix's
  * smtp(8) (user postfix, group postfix) connect, as comments; whether
- * the current settings already do. */
-static void unix_socket_lines(const struct config *cfg)
+ * the current settings already do; and whether a chrooted smtp(8) can
+ * reach the path at all. */
+static void unix_socket_lines(const struct config *cfg, const char *path,
+			      const struct postfix_facts *pf)
 {
 	const char *mode = config_get(cfg, "unix_socket_mode");
 	const char *owner = config_get(cfg, "unix_socket_owner");
@@ -292,14 +424,28 @@ static void unix_socket_lines(const struct config *cfg)
 	       "the unix: listener%s:\n", ok ? " (set already)" : "");
 	printf("#   unix_socket_mode = 0660\n");
 	printf("#   unix_socket_owner = tlspolicy:postfix\n");
-	printf("# (a chrooted smtp(8) reaches only paths under the queue directory, "
-	       "e.g. unix:/var/spool/postfix/private/tlspolicy as socketmap:unix:"
-	       "private/tlspolicy:NAME)\n");
+	if (!pf->have) {
+		printf("# (a chrooted smtp(8) reaches only paths under the queue directory, "
+		       "e.g. unix:/var/spool/postfix/private/tlspolicy as socketmap:unix:"
+		       "private/tlspolicy:NAME; postconf did not run here to check)\n");
+		return;
+	}
+	if (below(path, pf->queue_directory) == NULL && pf->smtp_chroot) {
+		printf("# WARNING: %s is outside queue_directory = %s, and smtp(8) runs "
+		       "chrooted there (master.cf): it cannot reach the socket\n",
+		       path, pf->queue_directory);
+		cli_error("postfix-config", "warning: the unix: listener %s is outside "
+			  "Postfix's queue_directory %s, where the chrooted smtp(8) "
+			  "(master.cf) lives: Postfix cannot connect. Listen on "
+			  "unix:%s/private/tlspolicy (tlspolicy.cf: listen), or use an "
+			  "inet: listener, or run smtp(8) without chroot",
+			  path, pf->queue_directory, pf->queue_directory);
+	}
 }
 
 /* What the command line asks for. */
 struct pfconf_opts {
-	const char *role;   /* --role: mx or mta */
+	const char *role;   /* --role: mx or mta; NULL: not given */
 	const char *dir;    /* --write-maps DIR, or NULL */
 	int direct;         /* --direct */
 };
@@ -317,7 +463,7 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 	};
 	int opt;
 
-	o->role = "mx";
+	o->role = NULL;
 	o->dir = NULL;
 	o->direct = 0;
 	opterr = 0;
@@ -348,7 +494,7 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 		fputs(pfconf_help, stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
+	if (o->role && strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
 		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", o->role);
 		return EXIT_USAGE;
 	}
@@ -359,44 +505,217 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 	return -1;
 }
 
-static int pfconf_run(struct cli *cli, const struct pfconf_opts *o)
+/* What pfconf_run() prints, worked out before anything is printed. */
+struct pfconf_out {
+	char level[32], note[300];
+	char sockmap[600], map[PATH_MAX + 16];
+	char upath[600];     /* the unix: listener's path, "" for inet: */
+	int relative;        /* sockmap holds upath relative to queue_directory */
+	int mta_note;        /* an mta with a _default row that is not dane-only */
+};
+
+/* The role decides the level: an mta gets dane-only whatever the table
+ * says, an mx the _default row's level (never dane-only), else dane.
+ * Never guessed: without --role, the refusal says what each would get. */
+static int pfconf_level(const struct pfconf_opts *o, const struct table_facts *tf,
+			const struct config *cfg, struct pfconf_out *out)
 {
-	const char *role = o->role, *dir = o->dir;
-	char level[32], note[160], sockmap[600], map[PATH_MAX + 16];
-	int direct = o->direct;
-
-	if (socketmap_of(cli_config(cli), sockmap, sizeof(sockmap)) < 0)
-		return EXIT_FAIL;
-	if (default_level(cli, role, level, sizeof(level), note, sizeof(note)) < 0)
-		return EXIT_FAIL;
-	if (strcmp(config_get(cli_config(cli), "dane_answer"), "notfound") == 0 &&
-	    strcmp(level, "dane") != 0 && strcmp(level, "dane-only") != 0) {
-		snprintf(note, sizeof(note), "# smtp_tls_security_level: dane, not %s: with "
-			 "dane_answer = notfound Postfix's own dane level decides for DANE "
-			 "domains", level);
-		snprintf(level, sizeof(level), "dane");
+	if (o->role == NULL) {
+		cli_error("postfix-config", "say which role this Postfix server has, it "
+			  "decides smtp_tls_security_level:\n"
+			  "  --role mx   it delivers to the internet (MX lookups for any "
+			  "domain): %s\n"
+			  "  --role mta  it relays only to your own MX servers, which publish "
+			  "DANE: dane-only",
+			  !tf->have_default ? "dane (there is no _default row)" :
+			  strcmp(tf->default_level, "dane-only") == 0 ?
+			  "dane (not the _default row's dane-only)" :
+			  "the _default row's level");
+		return -1;
 	}
-	if (dir && write_maps(cli, dir, map, sizeof(map)) < 0)
-		return EXIT_FAIL;
+	if (strcmp(o->role, "mta") == 0) {
+		/* the design's mta relays only to the own DANE MX servers: its
+		 * level whatever the _default row (in a table shared with the
+		 * mx servers, the internet's default) says */
+		out->mta_note = tf->have_default && strcmp(tf->default_level, "dane-only") != 0;
+		snprintf(out->level, sizeof(out->level), "dane-only");
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: role mta%s",
+			 out->mta_note ? " (not the _default row's level: that is the answer "
+			 "for destinations without a row of their own)" : "");
+	} else if (tf->have_default) {
+		snprintf(out->level, sizeof(out->level), "%s", tf->default_level);
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: from the "
+			 "_default row%s", tf->default_attrs ?
+			 " (its attributes are not set here)" : "");
+	} else {
+		snprintf(out->level, sizeof(out->level), "dane");
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: role mx (%s)",
+			 tf->default_invalid ? "the _default row is invalid" : "no _default row");
+	}
+	if (strcmp(o->role, "mx") == 0 && strcmp(out->level, "dane-only") == 0) {
+		/* a server that delivers to the internet must not defer mail to
+		 * every domain without DANE where tlspolicy answers nothing */
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: dane, not "
+			 "the _default row's dane-only: a server that delivers to the "
+			 "internet would defer mail to every domain without DANE");
+		snprintf(out->level, sizeof(out->level), "dane");
+		cli_error("postfix-config", "warning: the _default row is dane-only: tlspolicy "
+			  "answers it for every domain that publishes nothing, so this mx "
+			  "defers mail to all of them; if the table is shared with your mta, "
+			  "give the mta its own rows ([relay.host] dane-only) and set "
+			  "_default to dane or may (tlspolicy policy set _default dane)");
+	}
+	if (strcmp(config_get(cfg, "dane_answer"), "notfound") == 0 &&
+	    strcmp(out->level, "dane") != 0 && strcmp(out->level, "dane-only") != 0) {
+		snprintf(out->note, sizeof(out->note), "# smtp_tls_security_level: dane, not "
+			 "%s: with dane_answer = notfound Postfix's own dane level decides "
+			 "for DANE domains", out->level);
+		snprintf(out->level, sizeof(out->level), "dane");
+	}
+	return 0;
+}
 
-	printf("# main.cf lines for tlspolicy (postconf -e 'LINE' for each)\n");
-	printf("%s\n", note);
-	printf("smtp_tls_security_level = %s\n", level);
+/* A unix: listener: its path into out->upath, and the map relative to
+ * queue_directory when the path is below it (smtp(8) runs there,
+ * chrooted or not). */
+static void pfconf_unix_path(const struct postfix_facts *pf, struct pfconf_out *out)
+{
+	const char *name, *rel;
+	char tmp[sizeof(out->sockmap)];
+
+	if (strncmp(out->sockmap, "socketmap:unix:", 15) != 0)
+		return;
+	name = strrchr(out->sockmap, ':') + 1;
+	snprintf(out->upath, sizeof(out->upath), "%.*s",
+		 (int)(name - 1 - (out->sockmap + 15)), out->sockmap + 15);
+	if (pf->have && (rel = below(out->upath, pf->queue_directory)) != NULL) {
+		snprintf(tmp, sizeof(tmp), "socketmap:unix:%s:%s", rel, name);
+		memcpy(out->sockmap, tmp, sizeof(out->sockmap));
+		out->relative = 1;
+	}
+}
+
+/* smtp_tls_CAfile when answers may be verify or secure: MTA-STS enforce
+ * and provider templates (discovery answers bare domains; an mta asks
+ * only for its relayhost, [host]: table rows), the table's rows, the
+ * level itself.  Shown as set when Postfix has a CA file or directory. */
+static void pfconf_ca_lines(const struct pfconf_opts *o, const struct config *cfg,
+			    const struct table_facts *tf, const struct postfix_facts *pf,
+			    const struct pfconf_out *out)
+{
+	int sts_ca = !o->direct && config_get_bool(cfg, "discovery") &&
+		     strcmp(o->role, "mta") != 0;
+	char why[160];
+
+	if (!sts_ca && tf->pkix_rows == 0 && strcmp(out->level, "verify") != 0 &&
+	    strcmp(out->level, "secure") != 0)
+		return;
+	if (tf->pkix_rows > 0)
+		snprintf(why, sizeof(why), "%s%lu verify/secure table row%s",
+			 sts_ca ? "MTA-STS and provider answers, " : "",
+			 tf->pkix_rows, tf->pkix_rows == 1 ? "" : "s");
+	else
+		snprintf(why, sizeof(why), "%s", sts_ca ? "MTA-STS and provider answers" :
+			 "the level above");
+	if (pf->have && (*pf->cafile || *pf->capath)) {
+		printf("# CA certificates for verify and secure answers (%s): set already "
+		       "(smtp_tls_CAfile = %s, smtp_tls_CApath = %s)\n", why,
+		       pf->cafile, pf->capath);
+		return;
+	}
+	printf("# CA certificates for verify and secure answers (%s); without "
+	       "them Postfix defers those deliveries:\n", why);
+	if (access(PFCONF_CA_BUNDLE, R_OK) == 0)
+		printf("smtp_tls_CAfile = %s\n", PFCONF_CA_BUNDLE);
+	else
+		printf("#smtp_tls_CAfile = /path/to/ca-bundle.pem (%s not found)\n",
+		       PFCONF_CA_BUNDLE);
+}
+
+/*
+ * tlspolicy answers dane for a domain whose MX RRset is not DNSSEC-signed
+ * but whose hosts publish TLSA (RFC 7672 section 2.2.1).  Postfix enforces
+ * such an answer only when smtp_tls_dane_insecure_mx_policy is dane, and
+ * its default is dane only when the global level is dane.
+ */
+static void pfconf_insecure_mx_lines(const struct pfconf_out *out,
+				     const struct postfix_facts *pf)
+{
+	if (strcmp(out->level, "dane") == 0 || strcmp(out->level, "dane-only") == 0)
+		return;
+	if (pf->have && strcmp(pf->insecure_mx, "dane") == 0) {
+		printf("# smtp_tls_dane_insecure_mx_policy = dane: set already (DANE "
+		       "behind an MX RRset without DNSSEC)\n");
+		return;
+	}
+	printf("# DANE behind an MX RRset without DNSSEC (RFC 7672 section 2.2.1): "
+	       "tlspolicy answers dane there, which Postfix enforces only with:\n");
+	printf("smtp_tls_dane_insecure_mx_policy = dane\n");
+}
+
+static void pfconf_print(const struct pfconf_opts *o, const struct config *cfg,
+			 const struct table_facts *tf, const struct postfix_facts *pf,
+			 const struct pfconf_out *out)
+{
+	printf("# main.cf lines for tlspolicy, role %s (postconf -e 'LINE' for each, then "
+	       "postfix reload)\n", o->role);
+	printf("%s\n", out->note);
+	printf("smtp_tls_security_level = %s\n", out->level);
 	printf("smtp_dns_support_level = dnssec\n");
-	if (dir == NULL) {
-		printf("smtp_tls_policy_maps = %s\n", sockmap);
-	} else if (!direct) {
-		printf("smtp_tls_policy_maps = %s\n", sockmap);
+	pfconf_insecure_mx_lines(out, pf);
+	if (o->dir == NULL) {
+		printf("smtp_tls_policy_maps = %s\n", out->sockmap);
+	} else if (!o->direct) {
+		printf("smtp_tls_policy_maps = %s\n", out->sockmap);
 		printf("# without the tlspolicy daemon (table rows only, no discovery):\n");
-		printf("#smtp_tls_policy_maps = %s\n", map);
+		printf("#smtp_tls_policy_maps = %s\n", out->map);
 	} else {
 		printf("# Postfix reads the policy table itself (no discovery):\n");
-		printf("smtp_tls_policy_maps = %s\n", map);
+		printf("smtp_tls_policy_maps = %s\n", out->map);
 		printf("# with the tlspolicy daemon instead:\n");
-		printf("#smtp_tls_policy_maps = %s\n", sockmap);
+		printf("#smtp_tls_policy_maps = %s\n", out->sockmap);
 	}
-	if (strncmp(sockmap, "socketmap:unix:", 15) == 0)
-		unix_socket_lines(cli_config(cli));
+	if (out->relative)
+		printf("# (the unix: listener %s relative to queue_directory = %s, where "
+		       "smtp(8) runs, chrooted or not; postmap -q needs cd %s first)\n",
+		       out->upath, pf->queue_directory, pf->queue_directory);
+	if (*out->upath && !o->direct)
+		unix_socket_lines(cfg, out->upath, pf);
+	if (out->mta_note)
+		printf("# tlspolicy answers the _default row (%s) for the relayhost unless "
+		       "the table has a row for it:\n#   tlspolicy policy set "
+		       "'[mx.example.com]' dane-only   (your relayhost)\n",
+		       tf->default_level);
+	pfconf_ca_lines(o, cfg, tf, pf, out);
+	if (pf->have && pf->loglevel >= 1) {
+		printf("# smtp_tls_loglevel = %ld: set already (tlspolicy logscan reads the "
+		       "TLS lines of level 1)\n", pf->loglevel);
+	} else {
+		printf("# the TLS lines tlspolicy logscan reads (Postfix's default 0 logs none):\n");
+		printf("smtp_tls_loglevel = 1\n");
+	}
+	printf("# then: postfix reload\n");
+}
+
+static int pfconf_run(struct cli *cli, const struct pfconf_opts *o)
+{
+	struct config *cfg = cli_config(cli);
+	struct postfix_facts pf;
+	struct table_facts tf;
+	struct pfconf_out out;
+
+	memset(&out, 0, sizeof(out));
+	if (socketmap_of(cfg, out.sockmap, sizeof(out.sockmap)) < 0)
+		return EXIT_FAIL;
+	if (table_facts(cli, &tf) < 0)
+		return EXIT_FAIL;
+	if (pfconf_level(o, &tf, cfg, &out) < 0)
+		return EXIT_USAGE;
+	if (o->dir && write_maps(cli, o->dir, out.map, sizeof(out.map)) < 0)
+		return EXIT_FAIL;
+	postfix_facts(&pf);
+	pfconf_unix_path(&pf, &out);
+	pfconf_print(o, cfg, &tf, &pf, &out);
 	return EXIT_OK;
 }
 

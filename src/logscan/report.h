@@ -4,6 +4,8 @@
  * and the suggestions as tls_policy (postmap) lines or SQL.
  *
  * Suggestion rules (per recipient domain, from status=sent records):
+ *   - no TLS session line in the whole input (smtp_tls_loglevel = 0):
+ *     no suggestion, TLS unknown (logscan_tls_unlogged());
  *   - any plaintext delivery, or TLS failures that a required level
  *     would turn into deferrals (STARTTLS not offered or refused,
  *     handshake failures): no suggestion;
@@ -64,7 +66,29 @@ struct logscan_row {
 	 * publishes or that is unknown (refused); kept although weaker or
 	 * unknown because --force-weaker names the domain (forced) */
 	unsigned char served, refused, forced;
+	/* the whole input has deliveries but not one TLS session line
+	 * (logscan_tls_unlogged()): its "plaintext" deliveries are unknown */
+	unsigned char tls_unlogged;
 };
+
+/*
+ * Input that says nothing: no line at all, or not one Postfix line
+ * (/etc/passwd, the wrong log).  Returns 0, or -1 with the reason in msg
+ * (the caller prints it and fails).
+ */
+int logscan_input_check(const struct logscan *ls, char *msg, size_t n);
+/*
+ * Deliveries (status=sent) but not one "TLS connection established"
+ * line in the whole input: Postfix logs those only with
+ * smtp_tls_loglevel >= 1, and its default is 0.  Plaintext cannot be
+ * told from TLS then, so no delivery counts as plaintext: the table and
+ * JSON show the TLS share as unknown and nothing is suggested.  A log
+ * that really has only plaintext deliveries looks the same, and is
+ * reported the same way (never inferred from missing lines).
+ */
+int logscan_tls_unlogged(const struct logscan *ls);
+/* The warning for logscan_tls_unlogged() input, or NULL. */
+const char *logscan_input_warning(const struct logscan *ls, char *msg, size_t n);
 
 /* Rows for every domain, sorted by deliveries (descending), then name;
  * key normalised.  Returns the count; *rows is malloc'ed (free with

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sts - the MTA-STS discovery source: sts_cache driven by the shared
- * DNS context (TXT at _mta-sts.<domain>, dane/dns.h) and sts_fetch
+ * DNS context (TXT at _mta-sts.<domain>, dns/dns.h) and sts_fetch
  * (libcurl) on the caller's libevent loop, with a timer for proactive
  * refresh.  sts_source_init() fills the engine_source the engine asks
  * after DANE.

@@ -171,7 +171,9 @@ int policy_level_parse(const char *name, enum policy_level *level,
 	}
 	if (name == NULL || *name == '\0')
 		return errbuf_set(why, "empty TLS security level");
-	return errbuf_set(why, "unknown TLS security level \"%s\"", Q(q, name));
+	return errbuf_set(why, "unknown TLS security level \"%s\" (valid: none, "
+			  "may, encrypt, dane, dane-only, fingerprint, verify, "
+			  "secure)", Q(q, name));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1035,15 +1037,52 @@ static void sort_attrs(struct policy *p, size_t *ranks)
 	}
 }
 
+/* An unknown attribute: the ones valid at this level, or for names an
+ * admin tries for TLSRPT, where TLSRPT is configured. */
+static int unknown_attr(enum policy_level level, unsigned compat,
+			const char *name, struct errbuf *why)
+{
+	char q[POLICY_QUOTE_MAX * 4 + 8], list[256];
+	size_t i, o = 0;
+
+	Q(q, name);
+	if (strncmp(name, "tlsrpt", 6) == 0 || strncmp(name, "rpt", 3) == 0)
+		return errbuf_set(why, "unknown attribute \"%s\" (TLSRPT is not "
+				  "switched on per policy: Postfix 3.10 or later "
+				  "reports with smtp_tlsrpt_enable = yes in main.cf, "
+				  "and with postfix_compatibility = 3.10 in "
+				  "tlspolicy.cf the answers carry the policy_type, "
+				  "policy_domain, ... attributes it needs)", q);
+	list[0] = '\0';
+	for (i = 0; i < NDEFS; i++) {
+		const struct attr_def *d = &attr_defs[i];
+		int n;
+
+		if (!(d->levels & LV(level)) || compat < d->since)
+			continue;
+		n = snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
+			     d->name);
+		if (n < 0 || (size_t)n >= sizeof(list) - o)
+			break;
+		o += (size_t)n;
+	}
+	if (o == 0)
+		return errbuf_set(why, "unknown attribute \"%s\" (level %s takes "
+				  "no attributes)", q, level_names[level]);
+	return errbuf_set(why, "unknown attribute \"%s\" (valid at level %s: "
+			  "%s)", q, level_names[level], list);
+}
+
 static int parse_attrs(struct policy *p, char *s, unsigned compat,
 		       struct errbuf *why)
 {
-	char q[POLICY_QUOTE_MAX * 4 + 8];
 	size_t ranks[POLICY_MAX_ATTRS];
 	unsigned seen[NDEFS];
 	const char *level = level_names[p->level];
 	char *tok;
 	size_t i;
+
+	const char *prev_multi = NULL; /* previous attribute takes ':' lists */
 
 	memset(seen, 0, sizeof(seen));
 	while ((tok = next_token(&s)) != NULL) {
@@ -1058,26 +1097,43 @@ static int parse_attrs(struct policy *p, char *s, unsigned compat,
 			return errbuf_set(why, "malformed attribute \"%s\": the "
 					  "{ name = value } form requires "
 					  "Postfix %u.%u or later "
-					  "(postfix_compat is %u.%u)", saved,
+					  "(postfix_compatibility is %u.%u; set "
+					  "it in tlspolicy.cf when Postfix is "
+					  "newer)", saved,
 					  POLICY_BRACE_SINCE / 100,
 					  POLICY_BRACE_SINCE % 100,
 					  compat / 100, compat % 100);
 		if (tok[0] == '{' && (err = extract_braces(&tok)) != NULL)
 			return errbuf_set(why, "malformed attribute \"%s\": %s",
 					  saved, err);
-		if ((err = split_nameval(tok, &name, &value)) != NULL)
+		if ((err = split_nameval(tok, &name, &value)) != NULL) {
+			/* "protocols=!SSLv2,!SSLv3": the ',' ended the
+			 * attribute, the rest looks like a second one */
+			if (prev_multi != NULL && strchr(orig, '=') == NULL)
+				return errbuf_set(why, "malformed attribute \"%s\": "
+						  "%s (',' and white space separate "
+						  "attributes; separate the values of "
+						  "one attribute with ':', e.g. %s)",
+						  saved, err, prev_multi);
 			return errbuf_set(why, "malformed attribute \"%s\": %s",
 					  saved, err);
+		}
 		lower(name);
 		if ((d = attr_find(name, &rank)) == NULL)
-			return errbuf_set(why, "unknown attribute \"%s\"",
-					  Q(q, name));
+			return unknown_attr(p->level, compat, name, why);
 		if (compat < d->since)
 			return errbuf_set(why, "%s requires Postfix %u.%u or "
-					  "later (postfix_compat is %u.%u)",
-					  d->name, d->since / 100,
+					  "later (postfix_compatibility is %u.%u; "
+					  "set it in tlspolicy.cf when Postfix is "
+					  "newer)", d->name, d->since / 100,
 					  d->since % 100, compat / 100,
 					  compat % 100);
+		prev_multi = strcmp(d->name, "protocols") == 0 ?
+				     "protocols=!SSLv2:!SSLv3" :
+			     strcmp(d->name, "exclude") == 0 ? "exclude=aNULL:MD5" :
+			     strcmp(d->name, "match") == 0 &&
+				     p->level != POLICY_FINGERPRINT ?
+				     "match=nexthop:dot-nexthop" : NULL;
 		if (!(d->levels & LV(p->level)))
 			return errbuf_set(why, "%s is not allowed at level %s",
 					  d->name, level);

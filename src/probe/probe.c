@@ -219,6 +219,12 @@ struct probe_ctx *probe_new(struct event_base *base, struct dns *dns,
 	SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_verify_depth(ctx->ssl_ctx, 9);
+	if (opts && opts->sigalgs && SSL_CTX_set1_sigalgs_list(ctx->ssl_ctx, opts->sigalgs) != 1) {
+		errbuf_set(why, "signature algorithms \"%s\" not supported", opts->sigalgs);
+		SSL_CTX_free(ctx->ssl_ctx);
+		free(ctx);
+		return NULL;
+	}
 	if (opts && opts->ca_file && *opts->ca_file) {
 		if (SSL_CTX_load_verify_locations(ctx->ssl_ctx, opts->ca_file, NULL) != 1) {
 			char e[256];

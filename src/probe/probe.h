@@ -15,7 +15,7 @@
  * STARTTLS, handshake, QUIT) has its own timeout (setting probe_timeout).
  * Callbacks are made from the loop, never from within probe_start().
  *
- * Names are resolved with the dane layer's resolver (dane/dns.h) when
+ * Names are resolved with the dns layer's resolver (dns/dns.h) when
  * the context has one: A and AAAA (tried in that order, IPv4 first) and
  * TLSA at _PORT._tcp.HOST, each with its DNSSEC status; TLSA records
  * only count, as in Postfix, when the address records and the TLSA
@@ -65,6 +65,10 @@ struct probe_opts {
 	const char *ca_file;     /* NULL or "": OpenSSL's default paths */
 	const char *helo;        /* EHLO name; NULL: this host's name */
 	unsigned max_parallel;   /* 0: PROBE_DEFAULT_PARALLEL */
+	/* TLS signature algorithms offered (SSL_CTX_set1_sigalgs_list), so
+	 * that a server with an RSA and an ECDSA certificate shows either;
+	 * NULL: OpenSSL's default */
+	const char *sigalgs;
 };
 
 /* Creates a context on base; dns (may be NULL) must outlive it.

@@ -5,8 +5,9 @@
  * `name = value` lines; whole-line comments start with '#'; a line that
  * starts with whitespace continues the previous one; blank lines are
  * ignored.  Every setting is declared in settings.def with its type and
- * default; an unknown name or an invalid value is an error naming
- * file:line.  LIMITS: CONFIG_MAX_LINE bytes per logical line.
+ * default; an unknown name or an invalid value (by type: a time, a
+ * number in its range, one of an enum's words, listener syntax, ...) is
+ * an error naming file:line, and nothing of that text is applied.  LIMITS: CONFIG_MAX_LINE bytes per logical line.
  */
 #ifndef TP_UTIL_CONFIG_H
 #define TP_UTIL_CONFIG_H
@@ -15,6 +16,10 @@
 #include "util/errbuf.h"
 
 #define CONFIG_MAX_LINE 8192
+#define CONFIG_MAX_LISTEN 32     /* words of listen */
+#define CONFIG_MAX_RESOLVERS 8   /* words of dns_resolvers */
+#define CONFIG_MAX_NAMES 64      /* words of map_names */
+#define CONFIG_UNIX_PATH_MAX 108 /* sizeof sun_path */
 #define CONFIG_DEFAULT_FILE TLSPOLICY_SYSCONFDIR "/tlspolicy.cf"
 
 struct config;
@@ -57,9 +62,28 @@ int config_parse_version(const char *s, unsigned *v);
 size_t config_split_list(const char *value, char **words, size_t max,
 			 char **storage);
 
-/* Prints settings like postconf: all, or only the non-default ones. */
-void config_print(const struct config *cfg, FILE *out, int only_nondefault);
-/* Prints one setting (name = value); -1 for an unknown name. */
-int config_print_one(const struct config *cfg, FILE *out, const char *name);
+/* Where a setting's value came from, "FILE:LINE", or NULL when it is
+ * the default or was set by config_set(). For messages about a value
+ * that is valid but does not work (an unknown user, a port in use). */
+const char *config_where(const struct config *cfg, const char *name);
+
+/* Checks one listener word: inet:HOST:PORT, inet:[IPv6]:PORT (HOST may
+ * be empty: every address) or unix:/PATH. */
+int config_listen_check(const char *spec, struct errbuf *why);
+/* 1 when s is a resolver address as dns_resolvers takes it: IP or IP@PORT. */
+int config_resolver_ok(const char *s);
+
+/* Prints settings like postconf: all (0), only those a file set
+ * (CONFIG_PRINT_NONDEFAULT, postconf -n) or the built-in defaults
+ * (CONFIG_PRINT_DEFAULTS, postconf -d). */
+#define CONFIG_PRINT_NONDEFAULT 1
+#define CONFIG_PRINT_DEFAULTS 2
+#define CONFIG_PRINT_BARE 4   /* config_print_one: the value alone */
+void config_print(const struct config *cfg, FILE *out, int which);
+/* Prints one setting ("name = value", or the value alone with
+ * CONFIG_PRINT_BARE; its default with CONFIG_PRINT_DEFAULTS); -1 for
+ * an unknown name. */
+int config_print_one(const struct config *cfg, FILE *out, const char *name,
+		     int flags);
 
 #endif

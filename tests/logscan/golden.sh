@@ -226,6 +226,38 @@ check "no table" "$F/classic.notable.ref" -- \
 checks=$((checks + 1))
 [ ! -e "$T/missing.db" ] || fail "a missing sqlite table file was created"
 
+# 7. a log written with smtp_tls_loglevel = 0 (Postfix's default): the
+# same deliveries without the TLS session lines and certificate details
+# Postfix logs only at level 1 (issue 17 item 10).  Never plaintext: TLS
+# unknown, nothing suggested, a warning; nothing written by --apply.
+grep -Ev 'TLS connection (established|reused)|certificate verification failed for' "$C" >"$T/level0.log"
+check "loglevel 0 table" "$F/loglevel0.ref" -- scan "$T/level0.log"
+check "loglevel 0 json" "$F/loglevel0.json.ref" -- scan --json "$T/level0.log"
+checks=$((checks + 1))
+scan "$T/level0.log" 2>"$T/err" >"$T/out"
+grep -q '^tlspolicy logscan: warning: 25 deliveries but not one "TLS connection established" line in the whole input: Postfix logs them only with smtp_tls_loglevel = 1 or more' "$T/err" ||
+	fail "loglevel 0: no warning: $(cat "$T/err")"
+checks=$((checks + 1))
+! grep -Eq '[0-9]%' <(awk 'NR > 1 && $2 > 0 { print $4, $5 }' "$T/out") ||
+	fail "loglevel 0: an ENCRYPTED/PLAINTEXT share shown: $(cat "$T/out")"
+checks=$((checks + 1))
+scan --apply $FW "$T/level0.log" >/dev/null 2>&1
+cmp -s "$T/policy.db" "$T/pristine.db" || fail "loglevel 0: --apply wrote rows"
+cp "$T/pristine.db" "$T/policy.db"
+# and the classic log, with its TLS lines, still says the opposite
+checks=$((checks + 1))
+scan --json "$C" 2>/dev/null | grep -q '"tls_logged"' && fail "tls_logged in a log with TLS lines"
+# input without one Postfix line: exit 1, one line, nothing on stdout
+printf 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n' >"$T/passwd"
+expect_fail "no Postfix lines" 1 '^tlspolicy logscan: not one Postfix log line in 2 lines \(is this Postfix.s mail log\?' -- scan "$T/passwd"
+expect_fail "no Postfix lines, json" 1 'not one Postfix log line' -- scan --json "$T/passwd"
+expect_fail "/etc/passwd" 1 'not one Postfix log line' -- scan /etc/passwd
+: >"$T/empty.log"
+expect_fail "empty input" 1 '^tlspolicy logscan: empty input' -- scan "$T/empty.log"
+expect_fail "empty stdin" 1 'empty input' -- sh -c '"$TLSPOLICY" -c "$2" --db "$1" logscan </dev/null' _ "$DB" "$OFF"
+checks=$((checks + 1))
+cmp -s "$T/policy.db" "$T/pristine.db" || fail "the table changed after no-Postfix input"
+
 echo "logscan golden: $checks checks, $fails failed"
 if [ $update = 1 ]; then
 	echo "logscan golden: --update rewrote $updated reference files; not a test run (status 3)"

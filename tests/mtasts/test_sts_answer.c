@@ -247,9 +247,12 @@ static void test_opts_from_config(void **state)
 	assert_int_equal(o.testing_may, 1);
 	assert_int_equal(o.servername, 0);
 	assert_int_equal(o.postfix_compat, 310);
-	assert_int_equal(config_set(cfg, "sts_testing", "maybe", &why), 0);
-	assert_int_equal(sts_answer_opts_from_config(cfg, &o, &why), -1);
-	assert_string_equal(why.msg, "sts_testing = maybe: must be ignore or may");
+	/* a bad value no longer reaches this layer: the configuration
+	 * refuses it (issue 17 item 11), and the setting keeps its value */
+	assert_int_equal(config_set(cfg, "sts_testing", "maybe", &why), -1);
+	assert_string_equal(why.msg, "sts_testing: invalid value \"maybe\" (use ignore or may)");
+	assert_int_equal(sts_answer_opts_from_config(cfg, &o, &why), 0);
+	assert_int_equal(o.testing_may, 1);
 	config_free(cfg);
 }
 

@@ -47,5 +47,19 @@ sed 's/^#\(idle_timeout =\).*/\1 7s/' "$CF" > "$T/changed.cf"
 expect=$("$TLSPOLICY" -c "$T/changed.cf" config -n)
 [ "$expect" = "idle_timeout = 7s" ] && ok "an uncommented change is applied" ||
     fail "changed idle_timeout: [$expect]"
+# meson install puts it beside the man pages (the Debian package moves
+# it to /etc/tlspolicy, tests/package/test_deb.sh).
+if meson install -C "$BUILDDIR" --destdir "$T/inst" --no-rebuild --quiet >"$T/install.log" 2>&1; then
+    prefix=$(meson introspect "$BUILDDIR" --buildoptions |
+        python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
+    for f in share/tlspolicy/tlspolicy.cf share/man/man5/tlspolicy.cf.5 share/man/man8/tlspolicy.8; do
+        [ -s "$T/inst$prefix/$f" ] && ok "meson install: $prefix/$f" || fail "meson install: no $prefix/$f"
+    done
+    cmp -s "$T/inst$prefix/share/tlspolicy/tlspolicy.cf" "$CF" &&
+        ok "installed tlspolicy.cf = the generated one" || fail "installed tlspolicy.cf differs"
+else
+    cat "$T/install.log" >&2
+    fail "meson install --destdir"
+fi
 [ "$fails" = 0 ] || exit 1
 echo "all checks passed"

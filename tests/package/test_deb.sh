@@ -165,8 +165,8 @@ expect_eq "user's shell" "$(getent passwd tlspolicy | cut -d: -f7)" /usr/sbin/no
 expect_eq "/var/lib/tlspolicy owner and mode" "$(stat -c '%U:%G %a' /var/lib/tlspolicy)" \
     "tlspolicy:tlspolicy 750"
 expect_eq "installed configuration sets nothing (config -n)" "$(/usr/sbin/tlspolicy config -n)" ""
-expect_eq "database setting" "$(/usr/sbin/tlspolicy config database)" \
-    "database = sqlite:/var/lib/tlspolicy/tlspolicy.db"
+expect_eq "database setting (config NAME: the bare value)" "$(/usr/sbin/tlspolicy config database)" \
+    "sqlite:/var/lib/tlspolicy/tlspolicy.db"
 [ ! -e /var/lib/tlspolicy/tlspolicy.db ] && ok "no database before the first start" ||
     fail "database exists before the first start"
 

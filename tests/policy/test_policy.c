@@ -143,19 +143,22 @@ static const struct ok_case ok_cases[] = {
 	 "may policy_type=sts policy_failure=validation-failure"},
 };
 
+#define LEVELS " (valid: none, may, encrypt, dane, dane-only, fingerprint, " \
+	"verify, secure)"
+
 static const struct bad_case bad_cases[] = {
 	{"", 0, "empty policy"},
 	{" , ", 0, "empty policy"},
-	{"bogus", 0, "unknown TLS security level \"bogus\""},
-	{"dane_only", 0, "unknown TLS security level \"dane_only\""},
-	{"{secure}", 0, "unknown TLS security level \"{secure}\""},
-	{"half-dane", 0, "unknown TLS security level \"half-dane\""},
+	{"bogus", 0, "unknown TLS security level \"bogus\"" LEVELS},
+	{"dane_only", 0, "unknown TLS security level \"dane_only\"" LEVELS},
+	{"{secure}", 0, "unknown TLS security level \"{secure}\"" LEVELS},
+	{"half-dane", 0, "unknown TLS security level \"half-dane\"" LEVELS},
 	{"secure {match=nexthop}", 0, "malformed attribute \"{match=nexthop}\": "
 	 "the { name = value } form requires Postfix 3.10 or later "
-	 "(postfix_compat is 3.7)"},
+	 "(postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)"},
 	{"may { ciphers = high }", 309, "malformed attribute \"{ ciphers = high }\": "
 	 "the { name = value } form requires Postfix 3.10 or later "
-	 "(postfix_compat is 3.9)"},
+	 "(postfix_compatibility is 3.9; set it in tlspolicy.cf when Postfix is newer)"},
 	{"none ciphers=high", 0, "ciphers is not allowed at level none "
 	 "(Postfix ignores all attributes with TLS disabled)"},
 	{"none {match = x}", 0, "match is not allowed at level none "
@@ -169,9 +172,30 @@ static const struct bad_case bad_cases[] = {
 	 "tafile is not allowed at level fingerprint"},
 	{"dane tafile=/x", 0, "tafile is not allowed at level dane"},
 	{"encrypt tafile=/x", 0, "tafile is not allowed at level encrypt"},
-	{"may foo=bar", 0, "unknown attribute \"foo\""},
-	{"may policy_ttl=10", 310, "unknown attribute \"policy_ttl\""},
-	{"may level=secure", 0, "unknown attribute \"level\""},
+	{"may foo=bar", 0, "unknown attribute \"foo\" (valid at level may: "
+	 "ciphers, exclude, protocols, servername, connection_reuse)"},
+	{"may policy_ttl=10", 310, "unknown attribute \"policy_ttl\" (valid at "
+	 "level may: ciphers, exclude, protocols, servername, connection_reuse, "
+	 "enable_rpk, policy_type, policy_domain, policy_string, mx_host_pattern, "
+	 "policy_failure)"},
+	{"may level=secure", 0, "unknown attribute \"level\" (valid at level "
+	 "may: ciphers, exclude, protocols, servername, connection_reuse)"},
+	/* issue 17 item 15: messages that say what to do */
+	{"secure tlsrpt=yes", 0, "unknown attribute \"tlsrpt\" (TLSRPT is not "
+	 "switched on per policy: Postfix 3.10 or later reports with "
+	 "smtp_tlsrpt_enable = yes in main.cf, and with postfix_compatibility = "
+	 "3.10 in tlspolicy.cf the answers carry the policy_type, policy_domain, "
+	 "... attributes it needs)"},
+	{"secure protocols=!SSLv2,!SSLv3", 0, "malformed attribute \"!SSLv3\": "
+	 "missing '=' after attribute name (',' and white space separate "
+	 "attributes; separate the values of one attribute with ':', e.g. "
+	 "protocols=!SSLv2:!SSLv3)"},
+	{"secure match=nexthop,dot-nexthop", 0, "malformed attribute "
+	 "\"dot-nexthop\": missing '=' after attribute name (',' and white "
+	 "space separate attributes; separate the values of one attribute with "
+	 "':', e.g. match=nexthop:dot-nexthop)"},
+	{"may ciphers=high,medium", 0, "malformed attribute \"medium\": missing "
+	 "'=' after attribute name"},
 	{"may =bar", 0, "malformed attribute \"=bar\": missing attribute name"},
 	{"may ciphers", 0, "malformed attribute \"ciphers\": missing '=' "
 	 "after attribute name"},
@@ -195,12 +219,12 @@ static const struct bad_case bad_cases[] = {
 	 "connection_reuse must be yes or no, not \"maybe\""},
 	{"may connection_reuse=", 0, "connection_reuse has an empty value"},
 	{"may enable_rpk=yes", 0,
-	 "enable_rpk requires Postfix 3.9 or later (postfix_compat is 3.7)"},
+	 "enable_rpk requires Postfix 3.9 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)"},
 	{"may enable_rpk=1", 309, "enable_rpk must be yes or no, not \"1\""},
 	{"may policy_type=sts", 0,
-	 "policy_type requires Postfix 3.10 or later (postfix_compat is 3.7)"},
+	 "policy_type requires Postfix 3.10 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)"},
 	{"may policy_domain=example.com", 307, "policy_domain requires "
-	 "Postfix 3.10 or later (postfix_compat is 3.7)"},
+	 "Postfix 3.10 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)"},
 	{"may policy_domain=example.com", 310,
 	 "policy_domain requires policy_type"},
 	{"may { policy_string = mode: enforce }", 310,
@@ -427,7 +451,8 @@ static void test_attr_matrix(void **state)
 			else if (compats[compat] < a->since)
 				snprintf(want, sizeof(want), "%s requires "
 					 "Postfix %u.%u or later "
-					 "(postfix_compat is %u.%u)", a->name,
+					 "(postfix_compatibility is %u.%u; set it in "
+					 "tlspolicy.cf when Postfix is newer)", a->name,
 					 a->since / 100, a->since % 100,
 					 compats[compat] / 100,
 					 compats[compat] % 100);

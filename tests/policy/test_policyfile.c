@@ -74,7 +74,8 @@ struct bad_file {
 
 static const struct bad_file bad_files[] = {
 	{"a.example may\n  bogus=1\n", 0,
-	 "f:1: a.example: unknown attribute \"bogus\""},
+	 "f:1: a.example: unknown attribute \"bogus\" (valid at level may: "
+	 "ciphers, exclude, protocols, servername, connection_reuse)"},
 	{"# c\n\n  may\n", 0, "f:3: continuation line (starts with whitespace) "
 	 "without a preceding line"},
 	{"a.example may\nb.example\n", 0,
@@ -85,14 +86,15 @@ static const struct bad_file bad_files[] = {
 	 "(\"dane\" here, \"may\" there): keep one of the two lines"},
 	{"a.example may\nb.ex\0mple may\n", 26, "f:2: NUL byte at column 5"},
 	{"a b.example may\n", 0,
-	 "f:1: a: unknown TLS security level \"b.example\""},
+	 "f:1: a: unknown TLS security level \"b.example\" (valid: none, may, "
+	 "encrypt, dane, dane-only, fingerprint, verify, secure)"},
 	{"[x.example:25 may\n", 0, "f:1: missing ']' in key \"[x.example:25\""},
 	{"x.example encrypt match=nexthop\n", 0,
 	 "f:1: x.example: match is not allowed at level encrypt"},
 	{"ok.example may\nx.example secure\n  { match = a b }\n", 0,
 	 "f:2: x.example: malformed attribute \"{ match = a b }\": the "
 	 "{ name = value } "
-	 "form requires Postfix 3.10 or later (postfix_compat is 3.7)"},
+	 "form requires Postfix 3.10 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)"},
 };
 
 static void test_bad(void **state)

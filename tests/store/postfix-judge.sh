@@ -71,13 +71,13 @@ fi
 
 # 2. the table file postfix-config writes
 mkdir "$TMP/maps"
-out=$(t postfix-config --write-maps "$TMP/maps" 2>"$TMP/err") && ok "postfix-config --write-maps" \
+out=$(t postfix-config --role mx --write-maps "$TMP/maps" 2>"$TMP/err") && ok "postfix-config --write-maps" \
     || notok "postfix-config --write-maps: $(cat "$TMP/err")"
 mapfile_=$TMP/maps/tlspolicy-$maptype.cf
 grep -qx "#smtp_tls_policy_maps = $maptype:$mapfile_" <<<"$out" \
     && ok "prints the $maptype: line" || notok "prints the $maptype: line: $out"
 same "table file mode" "$(stat -c '%a %G' "$mapfile_")" "640 postfix"
-out=$(t postfix-config --write-maps "$TMP/maps" --direct 2>/dev/null)
+out=$(t postfix-config --role mx --write-maps "$TMP/maps" --direct 2>/dev/null)
 grep -qx "smtp_tls_policy_maps = $maptype:$mapfile_" <<<"$out" \
     && ok "--direct makes it the active line" || notok "--direct: $out"
 

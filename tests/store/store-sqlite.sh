@@ -54,10 +54,16 @@ done
     || notok "writing commands created $(find "$TMP/var")"
 expect "db init creates" 0 "created table tlspolicies in $DB
 created table tlspolicy_sts in $DB
-created table tlspolicy_provenance in $DB" "" -- t db init
+created table tlspolicy_provenance in $DB
+created table tlspolicy_own in $DB
+created table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
-using the existing table tlspolicy_provenance in $DB" "" -- t db init
+using the existing table tlspolicy_provenance in $DB
+using the existing table tlspolicy_own in $DB
+using the existing table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
 expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
@@ -107,6 +113,22 @@ expect "attribute not allowed at level" 1 "" \
     -- t policy set example.com encrypt match=nexthop
 expect "unknown level" 1 "" 'tlspolicy policy: unknown TLS security level "bogus"' \
     -- t policy set example.com bogus
+# messages that say what to do (issue 17 item 15)
+expect "invalid level lists the levels" 1 "" \
+    'tlspolicy policy: unknown TLS security level "securee" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)' \
+    -- t policy set example.com securee
+expect "',' inside protocols: values are separated by ':'" 1 "" \
+    "tlspolicy policy: malformed attribute \"!SSLv3\": missing '=' after attribute name (',' and white space separate attributes; separate the values of one attribute with ':', e.g. protocols=!SSLv2:!SSLv3)" \
+    -- t policy set example.com secure 'protocols=!SSLv2,!SSLv3'
+expect "a key that looks like an option is named" 2 "*" \
+    'tlspolicy policy: set: "-foo.com" is not an option, and not a valid key either: invalid key "-foo.com": misplaced '"'-'"' in host name "-foo.com"' \
+    -- t policy set -foo.com secure
+expect "tlsrpt=yes points to postfix_compatibility" 1 "" \
+    'with postfix_compatibility = 3.10 in tlspolicy.cf' \
+    -- t policy set example.com secure tlsrpt=yes
+expect "too new an attribute names postfix_compatibility" 1 "" \
+    'tlspolicy policy: policy_type requires Postfix 3.10 or later (postfix_compatibility is 3.7; set it in tlspolicy.cf when Postfix is newer)' \
+    -- t policy set example.com may policy_type=sts
 expect "empty match" 1 "" "tlspolicy policy: match has an empty value" \
     -- t policy set example.com secure match=
 expect "key with space" 1 "" "tlspolicy policy: invalid character ' ' in key" \
@@ -166,7 +188,7 @@ tlspolicy policy: $TMP/corrupt.txt: 1 invalid line; nothing imported" \
 same "corrupt import changed nothing" "$(t policy list)" "$before"
 printf 'ok.example may\nbad key.example may\n' >"$TMP/corrupt2.txt"
 expect_err "corrupt import: bad key" 1 \
-    "tlspolicy policy: $TMP/corrupt2.txt:2: bad: unknown TLS security level \"key.example\"
+    "tlspolicy policy: $TMP/corrupt2.txt:2: bad: unknown TLS security level \"key.example\" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)
 tlspolicy policy: $TMP/corrupt2.txt: 1 invalid line; nothing imported" \
     -- t policy import "$TMP/corrupt2.txt"
 # every bad line in one run (issue 17 item 5), in line order, still all
@@ -182,7 +204,7 @@ new1.example   may
 new1.example   encrypt
 EOF
 expect_err "import: every bad line" 1 \
-    "tlspolicy policy: $TMP/corrupt3.txt:2: new2.example: unknown TLS security level \"securee\"
+    "tlspolicy policy: $TMP/corrupt3.txt:2: new2.example: unknown TLS security level \"securee\" (valid: none, may, encrypt, dane, dane-only, fingerprint, verify, secure)
 tlspolicy policy: $TMP/corrupt3.txt:3: \"[192.0.2.9]\" has no value (expected \"KEY LEVEL [ATTR=VALUE ...]\")
 tlspolicy policy: $TMP/corrupt3.txt:4: new3.example: fingerprint needs match=DIGEST[|DIGEST...] (the SHA-256 fingerprint of the server's certificate or public key, e.g. from tlspolicy probe); without it Postfix uses smtp_tls_fingerprint_cert_match, empty by default, and defers the mail
 tlspolicy policy: $TMP/corrupt3.txt:5: new4.example: match is not allowed at level encrypt
@@ -269,37 +291,62 @@ grep -q '"key":"bücher.example"' "$TMP/out" && ok "JSON keeps valid UTF-8 as it
 sqlite3 "$DBFILE" "DELETE FROM tlspolicies WHERE id = $nulid OR domain = 'latin1.example'"
 
 # ---- postfix-config --------------------------------------------------
-expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy (postconf -e 'LINE' for each)
+# No Postfix configuration to read (postconf fails): every line printed.
+# tests/store/postfix-config.sh covers roles against a Postfix
+# configuration; here the table's _default row and the listener.
+export MAIL_CONFIG=$TMP/no-postfix
+printf 'discovery = no\n' >"$TMP/nodisc.cf"
+npkix=$(sqlite3 "$DBFILE" "SELECT count(*) FROM tlspolicies WHERE policy IN ('verify', 'secure')")
+if [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+    cafile="smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt"
+else
+    cafile="#smtp_tls_CAfile = /path/to/ca-bundle.pem (/etc/ssl/certs/ca-certificates.crt not found)"
+fi
+expect "postfix-config from _default" 0 "# main.cf lines for tlspolicy, role mx (postconf -e 'LINE' for each, then postfix reload)
 # smtp_tls_security_level: from the _default row
 smtp_tls_security_level = dane
 smtp_dns_support_level = dnssec
-smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy" "" -- t postfix-config --role mta
+smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:tlspolicy
+# CA certificates for verify and secure answers ($npkix verify/secure table rows); without them Postfix defers those deliveries:
+$cafile
+# the TLS lines tlspolicy logscan reads (Postfix's default 0 logs none):
+smtp_tls_loglevel = 1
+# then: postfix reload" "" -- t -c "$TMP/nodisc.cf" postfix-config --role mx
+# the role decides the level, and must be given (issue 17 item 12)
+expect "postfix-config: no role" 2 "" \
+    "tlspolicy postfix-config: say which role this Postfix server has, it decides smtp_tls_security_level:
+  --role mx   it delivers to the internet (MX lookups for any domain): the _default row's level" \
+    -- t postfix-config
 t policy delete _default >/dev/null
+expect "postfix-config without role nor _default" 2 "" \
+    "  --role mx   it delivers to the internet (MX lookups for any domain): dane (there is no _default row)" \
+    -- t postfix-config
 expect "postfix-config role mta" 0 "*" "" -- t postfix-config --role mta
 t postfix-config --role mta | grep -qx 'smtp_tls_security_level = dane-only' \
     && ok "role mta: dane-only" || notok "role mta: dane-only"
 t postfix-config --role mx | grep -qx 'smtp_tls_security_level = dane' \
     && ok "role mx: dane" || notok "role mx: dane"
 printf 'listen = unix:/run/tlspolicy/sock inet:127.0.0.1:1\nmap_names = tp\n' >"$TMP/tp.cf"
-t -c "$TMP/tp.cf" postfix-config | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
+t -c "$TMP/tp.cf" postfix-config --role mx | grep -qx 'smtp_tls_policy_maps = socketmap:unix:/run/tlspolicy/sock:tp' \
     && ok "postfix-config follows listen" || notok "postfix-config follows listen"
 # a unix: listener: the tlspolicy.cf lines for Postfix's group
-out=$(t -c "$TMP/tp.cf" postfix-config)
+out=$(t -c "$TMP/tp.cf" postfix-config --role mx)
 grep -qx '#   unix_socket_owner = tlspolicy:postfix' <<<"$out" &&
     grep -q 'may connect to the unix: listener:$' <<<"$out" \
     && ok "postfix-config: unix_socket_owner line" || notok "postfix-config: unix_socket_owner line [$out]"
 printf 'unix_socket_owner = tlspolicy:postfix\n' >>"$TMP/tp.cf"
-t -c "$TMP/tp.cf" postfix-config | grep -q 'may connect to the unix: listener (set already):$' \
+t -c "$TMP/tp.cf" postfix-config --role mx | grep -q 'may connect to the unix: listener (set already):$' \
     && ok "postfix-config: unix socket settings already right" || notok "postfix-config: (set already)"
 # dane_answer = notfound: main.cf must do DANE itself, whatever _default says
 t policy set _default may >/dev/null
 printf 'dane_answer = notfound\n' >"$TMP/nf.cf"
-out=$(t -c "$TMP/nf.cf" postfix-config)
+out=$(t -c "$TMP/nf.cf" postfix-config --role mx)
 grep -qx 'smtp_tls_security_level = dane' <<<"$out" && grep -q 'dane_answer = notfound' <<<"$out" \
     && ok "postfix-config: dane_answer = notfound -> dane, not may" || notok "postfix-config notfound [$out]"
-t postfix-config | grep -qx 'smtp_tls_security_level = may' \
+t postfix-config --role mx | grep -qx 'smtp_tls_security_level = may' \
     && ok "postfix-config: _default may otherwise" || notok "postfix-config: _default may"
 t policy delete _default >/dev/null
+unset MAIL_CONFIG
 
 # ---- provenance (issue 17 item 2): who wrote each row, list -v ----------
 prov() { sqlite3 -separator '|' "$DBFILE" "SELECT command, written_by, policy, evidence FROM tlspolicy_provenance WHERE domain = '$1'"; }
@@ -342,7 +389,10 @@ expect "list -v without provenance table" 0 "*" "no table tlspolicy_provenance" 
 expect "delete without provenance table" 0 "prov3.example: deleted" "" -- t policy delete prov3.example
 expect "db init adds it" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
-created table tlspolicy_provenance in $DB" "" -- t db init
+created table tlspolicy_provenance in $DB
+using the existing table tlspolicy_own in $DB
+using the existing table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 t policy delete prov2.example >/dev/null
 
 # ---- database errors -------------------------------------------------
