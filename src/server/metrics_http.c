@@ -237,6 +237,10 @@ struct metrics_http *metrics_http_new(struct event_base *base, const char *spec,
 	char *end;
 	long p;
 
+	if (strpbrk(spec, " \t,") != NULL) {
+		errbuf_set(why, "metrics_listen: one inet:HOST:PORT only");
+		return NULL;
+	}
 	if (listener_spec_parse(spec, host, sizeof(host), port, sizeof(port),
 				path, sizeof(path), why) != 0) {
 		if (why && !why->msg[0])

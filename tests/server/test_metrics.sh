@@ -53,6 +53,14 @@ out=$("$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f 2>&1) && rc=0 || rc=$?
 [ "$rc" != 0 ] && echo "$out" | grep -q "metrics_listen" &&
     ok "metrics_listen unix: refused ($rc)" || fail "metrics_listen unix: rc=$rc [$out]"
 
+write_config <<EOF2
+listen = inet:127.0.0.1:$PORT
+metrics_listen = inet:127.0.0.1:$MPORT inet:127.0.0.1:$PPORT
+EOF2
+out=$("$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f 2>&1) && rc=0 || rc=$?
+[ "$rc" != 0 ] && echo "$out" | grep -q "metrics_listen: one inet:HOST:PORT only" &&
+    ok "metrics_listen with two addresses: refused ($rc)" || fail "metrics_listen two: rc=$rc [$out]"
+
 # --- on --------------------------------------------------------------
 write_config <<EOF2
 listen = inet:127.0.0.1:$PORT
