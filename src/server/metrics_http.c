@@ -43,22 +43,12 @@ static const char *const source_label[ANSWER_SOURCE_COUNT] = {
 };
 static const char *const reply_label[4] = { "OK", "NOTFOUND", "TEMP", "PERM" };
 
-int metrics_render(struct buf *b, struct engine *eng, struct server *srv)
+/* Lookups by source and reply kind, discovery. */
+static int render_lookups(struct buf *b, const struct engine_stats *es)
 {
-	struct engine_stats *es = xcalloc(1, sizeof(*es));
 	char lab[96];
-	unsigned long long hits, disc;
 	int rc = 0;
 
-	engine_stats(eng, es);
-	if (srv) {
-		struct server_stats ss;
-
-		/* PERM replies the server gives itself (malformed request,
-		 * unknown map name) count as source "error" too */
-		server_stats(srv, &ss);
-		es->by_source_status[ANSWER_ERROR][LOOKUP_PERM] += ss.perm_replies;
-	}
 	rc |= metrics_family(b, "tlspolicy_build_info", "gauge",
 			     "Version of the running daemon (always 1).");
 	rc |= metrics_sample(b, "tlspolicy_build_info",
@@ -107,6 +97,16 @@ int metrics_render(struct buf *b, struct engine *eng, struct server *srv)
 			     es->deadline_stale);
 	rc |= metrics_sample(b, "tlspolicy_deadline_answers_total", "answer=\"notfound\"",
 			     es->deadline_notfound);
+
+	return rc;
+}
+
+/* Cache, MTA-STS fetches, DNSSEC, the table snapshot. */
+static int render_state(struct buf *b, const struct engine_stats *es)
+{
+	unsigned long long hits, disc;
+	char lab[96];
+	int rc = 0;
 
 	rc |= metrics_family(b, "tlspolicy_cache_entries", "gauge",
 			     "Domains in the discovery cache.");
@@ -161,35 +161,56 @@ int metrics_render(struct buf *b, struct engine *eng, struct server *srv)
 			     "1 when the last table reload read the database, else 0.");
 	rc |= metrics_sample(b, "tlspolicy_database_up", "", es->db_down ? 0 : 1);
 
-	if (srv) {
-		struct server_stats ss;
+	return rc;
+}
 
+static int render_server(struct buf *b, const struct server_stats *ss)
+{
+	int rc = 0;
+
+	rc |= metrics_family(b, "tlspolicy_connections", "gauge",
+			     "Socketmap client connections open.");
+	rc |= metrics_sample(b, "tlspolicy_connections", "", ss->connections);
+	rc |= metrics_family(b, "tlspolicy_connections_accepted_total", "counter",
+			     "Socketmap client connections accepted.");
+	rc |= metrics_sample(b, "tlspolicy_connections_accepted_total", "", ss->accepted);
+	rc |= metrics_family(b, "tlspolicy_connections_refused_total", "counter",
+			     "Connections refused at max_connections (all waiting for answers).");
+	rc |= metrics_sample(b, "tlspolicy_connections_refused_total", "", ss->refused_cap);
+	rc |= metrics_family(b, "tlspolicy_connections_closed_total", "counter",
+			     "Connections closed by the daemon, by reason.");
+	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"idle\"",
+			     ss->closed_idle);
+	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"slow\"",
+			     ss->closed_slow);
+	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"unread\"",
+			     ss->closed_unread);
+	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"malformed\"",
+			     ss->closed_malformed);
+	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"evicted\"",
+			     ss->evicted_idle);
+	rc |= metrics_family(b, "tlspolicy_requests_total", "counter",
+			     "Socketmap requests read (including malformed ones).");
+	rc |= metrics_sample(b, "tlspolicy_requests_total", "", ss->requests);
+	return rc;
+}
+
+int metrics_render(struct buf *b, struct engine *eng, struct server *srv)
+{
+	struct engine_stats *es = xcalloc(1, sizeof(*es));
+	struct server_stats ss;
+	int rc;
+
+	engine_stats(eng, es);
+	if (srv) {
+		/* PERM replies the server gives itself (malformed request,
+		 * unknown map name) count as source "error" too */
 		server_stats(srv, &ss);
-		rc |= metrics_family(b, "tlspolicy_connections", "gauge",
-				     "Socketmap client connections open.");
-		rc |= metrics_sample(b, "tlspolicy_connections", "", ss.connections);
-		rc |= metrics_family(b, "tlspolicy_connections_accepted_total", "counter",
-				     "Socketmap client connections accepted.");
-		rc |= metrics_sample(b, "tlspolicy_connections_accepted_total", "", ss.accepted);
-		rc |= metrics_family(b, "tlspolicy_connections_refused_total", "counter",
-				     "Connections refused at max_connections (all waiting for answers).");
-		rc |= metrics_sample(b, "tlspolicy_connections_refused_total", "", ss.refused_cap);
-		rc |= metrics_family(b, "tlspolicy_connections_closed_total", "counter",
-				     "Connections closed by the daemon, by reason.");
-		rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"idle\"",
-				     ss.closed_idle);
-		rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"slow\"",
-				     ss.closed_slow);
-		rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"unread\"",
-				     ss.closed_unread);
-		rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"malformed\"",
-				     ss.closed_malformed);
-		rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"evicted\"",
-				     ss.evicted_idle);
-		rc |= metrics_family(b, "tlspolicy_requests_total", "counter",
-				     "Socketmap requests read (including malformed ones).");
-		rc |= metrics_sample(b, "tlspolicy_requests_total", "", ss.requests);
+		es->by_source_status[ANSWER_ERROR][LOOKUP_PERM] += ss.perm_replies;
 	}
+	rc = render_lookups(b, es) | render_state(b, es);
+	if (srv)
+		rc |= render_server(b, &ss);
 	free(es);
 	return rc ? -1 : 0;
 }
