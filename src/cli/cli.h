@@ -91,6 +91,11 @@ struct store *cli_store(struct cli *cli);
  * that only read); errors as "tlspolicy CMD: message". */
 struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 
+/* For commands whose output is no data (db, serve, postfix-config,
+ * policy set/delete, sts flush): with --json prints the usage error and
+ * returns 1 (the command returns EXIT_USAGE), else 0. */
+int cli_refuse_json(const struct cli *cli, const char *cmd);
+
 /* Prints "tlspolicy COMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
