@@ -64,6 +64,7 @@
  */
 #include "engine/engine.h"
 #include "engine/snapshot.h"
+#include "engine/snapshot_file.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -86,6 +87,9 @@
 #define ENGINE_CACHE_MAX 100000        /* cached domains */
 #define ENGINE_DISCOVERY_LIMIT 60      /* seconds a discovery may run */
 #define ENGINE_FAILED_TTL_MAX 60       /* cache time of a failed discovery */
+/* retry interval of a start from the persisted snapshot with
+ * reload_interval = 0 */
+#define ENGINE_DB_RETRY 10
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
@@ -155,6 +159,8 @@ struct reload_job {
 	struct snapshot *snap;
 	int err;                           /* STORE_ERR_* when snap is NULL */
 	struct errbuf why;
+	int persisted;                     /* 1: written, -1: write failed */
+	struct errbuf persist_why;
 };
 
 struct engine {
@@ -171,6 +177,12 @@ struct engine {
 	struct event reload_ev;
 	struct reload_job *job;            /* submitted, not done */
 	int reload_again, db_down, db_config_error;
+	/* the persisted snapshot (ENGINE_PERSIST): path, digest of the rows
+	 * last written (worker thread after engine_new) */
+	char *persist_path;
+	unsigned char persist_digest[SNAPSHOT_DIGEST_LEN];
+	int persist_written, persist_failing, from_persisted;
+	unsigned reload_interval;
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -850,6 +862,7 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->table_invalid_rows = (unsigned long)snapshot_invalid_rows(eng->snap);
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
+	out->from_persisted = eng->from_persisted;
 	out->db_down = eng->db_down;
 	out->db_config_error = eng->db_config_error;
 }
@@ -877,6 +890,54 @@ static void log_invalid_rows(const struct snapshot *s)
 		log_warnx("policy table: %zu invalid rows skipped in all", n);
 }
 
+/* Writes snap to the setting table_snapshot when its rows differ from
+ * what was written last.  Returns 1 written, 0 unchanged, -1 failed
+ * (why).  Worker thread, or engine_new before the worker runs. */
+static int persist_snapshot(struct engine *eng, const struct snapshot *snap,
+			    struct errbuf *why)
+{
+	unsigned char digest[SNAPSHOT_DIGEST_LEN];
+	size_t len;
+	char *data;
+	int rc;
+
+	if (eng->persist_path == NULL)
+		return 0;
+	if ((data = snapshot_file_format(snap, time(NULL), &len, digest)) == NULL) {
+		errbuf_set(why, "out of memory");
+		return -1;
+	}
+	if (eng->persist_written && memcmp(digest, eng->persist_digest, sizeof(digest)) == 0) {
+		free(data);
+		return 0;
+	}
+	rc = snapshot_file_write(eng->persist_path, data, len, why);
+	free(data);
+	if (rc < 0)
+		return -1;
+	memcpy(eng->persist_digest, digest, sizeof(digest));
+	eng->persist_written = 1;
+	return 1;
+}
+
+static void log_persist(struct engine *eng, int rc, const struct snapshot *snap,
+			const struct errbuf *why)
+{
+	if (rc > 0) {
+		log_debug("policy table snapshot written to %s (%zu rows)",
+			  eng->persist_path, snapshot_rows(snap));
+		if (eng->persist_failing)
+			log_info("policy table snapshot %s written again", eng->persist_path);
+		eng->persist_failing = 0;
+	} else if (rc < 0 && !eng->persist_failing) {
+		log_warnx("cannot keep the policy table snapshot (%s): a restart while "
+			  "the database is down will have no table; check the setting "
+			  "table_snapshot and that its directory is writable by the daemon's user",
+			  why->msg);
+		eng->persist_failing = 1;
+	}
+}
+
 /* worker thread: the blocking part (util/worker.h).  The engine's
  * store handle is used by the worker thread only, after engine_new(). */
 static void reload_run(void *arg)
@@ -895,6 +956,10 @@ static void reload_run(void *arg)
 			 * cured by reconnecting. */
 			store_close(eng->store);
 			eng->store = NULL;
+		}
+		if (job->snap) {
+			errbuf_clear(&job->persist_why);
+			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
 		}
 	}
 }
@@ -933,12 +998,17 @@ static void reload_done(void *arg)
 		size_t inv = snapshot_invalid_rows(job->snap);
 
 		if (eng->db_down)
-			log_info("policy table available again: %zu rows", snapshot_rows(job->snap));
+			log_info("policy table available again: %zu rows%s", snapshot_rows(job->snap),
+				 eng->from_persisted ? " (no longer serving the persisted snapshot)" : "");
 		else if (snapshot_rows(job->snap) != snapshot_rows(eng->snap) ||
 			 inv != eng->last_invalid)
 			log_info("policy table reloaded: %zu rows", snapshot_rows(job->snap));
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
+		log_persist(eng, job->persisted, job->snap, &job->persist_why);
+		if (eng->from_persisted && eng->reload_interval == 0)
+			event_del(&eng->reload_ev);  /* the retry timer of a start without it */
+		eng->from_persisted = 0;
 		eng->db_down = 0;
 		eng->db_config_error = 0;
 		eng->last_invalid = inv;
@@ -954,7 +1024,11 @@ static void reload_done(void *arg)
 			  job->why.msg);
 		/* the first failure of an outage, and a change of its kind */
 		if (!eng->db_down || config != eng->db_config_error) {
-			if (config)
+			if (eng->from_persisted)
+				log_warnx("policy table still unavailable (%s); serving the "
+					  "persisted snapshot %s (%zu rows) until it is back",
+					  job->why.msg, eng->persist_path, snapshot_rows(eng->snap));
+			else if (config)
 				log_warnx("policy table unavailable (%s): a configuration "
 					  "error, retrying does not help - fix the "
 					  "database or its grants (tlspolicy db init); "
@@ -993,6 +1067,44 @@ struct worker *engine_worker(struct engine *eng)
 }
 
 /* --- life cycle -------------------------------------------------- */
+
+/* engine_new: the database could not be read (why); serve the persisted
+ * snapshot instead, or fail with both reasons. */
+static int start_from_persisted(struct engine *eng, struct errbuf *why)
+{
+	struct errbuf pw;
+	time_t written = 0;
+	char when[32];
+	struct tm tm;
+
+	errbuf_prefix(why, "policy table");
+	if (eng->persist_path == NULL)
+		return -1;
+	errbuf_clear(&pw);
+	if ((eng->snap = snapshot_file_read(eng->persist_path, &eng->popts, &written, &pw)) == NULL) {
+		char db[ERRBUF_MAX];
+
+		memcpy(db, why->msg, sizeof(db));
+		return errbuf_set(why, "%.*s; the persisted snapshot cannot be used either "
+				  "(%.*s): not starting - make the database readable "
+				  "(nothing is served until it is)", ERRBUF_MAX / 2, db,
+				  ERRBUF_MAX / 3, pw.msg);
+	}
+	if (eng->store && strcmp(store_backend(eng->store), "sqlite") != 0) {
+		store_close(eng->store);  /* reconnect on the next reload */
+		eng->store = NULL;
+	}
+	gmtime_r(&written, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_warnx("%s; serving the persisted snapshot %s (%zu rows, written %s) "
+		  "until the database answers again", why->msg, eng->persist_path,
+		  snapshot_rows(eng->snap), when);
+	errbuf_clear(why);
+	eng->from_persisted = 1;
+	eng->db_down = 1;
+	eng->snap_time = written;
+	return 0;
+}
 
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
 			  const char *db_url, struct errbuf *why)
@@ -1041,20 +1153,35 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 				goto fail;
 			store_inited = 1;
 		}
-		if (engine_store_open(eng, why) < 0)
-			goto fail;
-		if ((eng->snap = snapshot_load(eng->store, &eng->popts, &err, why)) == NULL) {
-			errbuf_prefix(why, "policy table");
+		const char *pp = config_get(cfg, "table_snapshot");
+
+		if ((flags & ENGINE_PERSIST) && pp && *pp &&
+		    (eng->persist_path = strdup(pp)) == NULL) {
+			errbuf_set(why, "out of memory");
 			goto fail;
 		}
+		if (engine_store_open(eng, why) == 0)
+			eng->snap = snapshot_load(eng->store, &eng->popts, &err, why);
+		if (eng->snap == NULL && start_from_persisted(eng, why) < 0)
+			goto fail;
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
-	eng->snap_time = time(NULL);
+	if (!eng->from_persisted) {
+		struct errbuf pw;
+
+		eng->snap_time = time(NULL);
+		errbuf_clear(&pw);
+		log_persist(eng, persist_snapshot(eng, eng->snap, &pw), eng->snap, &pw);
+	}
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
 	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
-	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table) {
+	interval = eng->reload_interval = config_get_time(cfg, "reload_interval");
+	/* started from the persisted snapshot: retry even without reloads */
+	if (interval == 0 && eng->from_persisted)
+		interval = ENGINE_DB_RETRY;
+	if (interval > 0 && !eng->no_table) {
 		struct timeval tv = { (time_t)interval, 0 };
 
 		event_add(&eng->reload_ev, &tv);
@@ -1063,6 +1190,8 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 fail:
 	if (eng->store)
 		store_close(eng->store);
+	snapshot_free(eng->snap);
+	free(eng->persist_path);
 	free(eng->db_url);
 	free(eng);
 	return NULL;
@@ -1100,6 +1229,7 @@ void engine_free(struct engine *eng)
 	if (eng->store)
 		store_close(eng->store);
 	snapshot_free(eng->snap);
+	free(eng->persist_path);
 	free(eng->db_url);
 	free(eng);
 }

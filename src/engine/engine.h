@@ -79,6 +79,12 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
  * opened, the table is empty (so no `_default` either) and never
  * reloaded; db_url may be NULL. */
 #define ENGINE_NO_TABLE 0x1
+/* ENGINE_PERSIST (the daemon): keep the last good table in the file of
+ * the setting table_snapshot (engine/snapshot_file.h), rewritten after
+ * each load that changed it, and start from it when the database cannot
+ * be read at start (reloads keep retrying; the first that succeeds
+ * replaces it). */
+#define ENGINE_PERSIST 0x2
 struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
@@ -148,6 +154,7 @@ struct engine_stats {
 	unsigned long long refreshes_completed; /* new decision swapped in */
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
+	int from_persisted;                 /* serving the table_snapshot file */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 

@@ -118,7 +118,7 @@ static const char *entry_dup(struct snapshot *s, const char *key, size_t keylen,
 }
 
 /* Inserts or replaces; key and text are copied. */
-static int snapshot_put(struct snapshot *s, const char *key, const char *text)
+int snapshot_put(struct snapshot *s, const char *key, const char *text)
 {
 	size_t keylen = strlen(key), j;
 	uint64_t h = snapshot_hash(key, keylen);
@@ -164,6 +164,20 @@ const char *snapshot_get(const struct snapshot *s, const char *key, size_t keyle
 			return o->key + keylen + 1;
 	}
 	return NULL;
+}
+
+int snapshot_each(const struct snapshot *s,
+		  int (*fn)(const char *key, const char *text, void *arg), void *arg)
+{
+	int rc;
+
+	for (size_t j = 0; s && s->slots && j <= s->mask; j++) {
+		const struct slot *o = &s->slots[j];
+
+		if (o->tag && (rc = fn(o->key, o->key + o->keylen + 1, arg)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 struct snapshot *snapshot_empty(void)
