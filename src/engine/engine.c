@@ -65,6 +65,7 @@
 #include "engine/engine.h"
 #include "engine/snapshot.h"
 #include "engine/snapshot_file.h"
+#include "store/store_bypass.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -154,8 +155,24 @@ struct engine_req {
 	struct event deadline_ev;
 };
 
+/* An emergency bypass (store_bypass.h) as the daemon holds it. */
+struct bypass {
+	char key[STORE_BYPASS_KEY_MAX + 1];
+	char level[STORE_BYPASS_LEVEL_MAX + 1];
+	char reason[STORE_BYPASS_REASON_MAX + 1];
+	long long expires;
+	int expired_logged;
+};
+
+struct bypass_set {
+	struct bypass *v;
+	size_t n;
+};
+
 struct reload_job {
 	struct engine *eng;
+	struct bypass_set bypass;          /* read with the table */
+	int bypass_ok;                     /* 0: the table could not be read */
 	struct snapshot *snap;
 	int err;                           /* STORE_ERR_* when snap is NULL */
 	struct errbuf why;
@@ -183,6 +200,7 @@ struct engine {
 	unsigned char persist_digest[SNAPSHOT_DIGEST_LEN];
 	int persist_written, persist_failing, from_persisted;
 	unsigned reload_interval;
+	struct bypass_set bypass;          /* issue 13 item 5 */
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -198,7 +216,7 @@ struct engine {
 	void *observer_arg;
 };
 
-static time_t engine_now(struct engine *eng)
+static time_t engine_now(const struct engine *eng)
 {
 	struct timeval tv;
 
@@ -738,6 +756,8 @@ static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- lookups ----------------------------------------------------- */
 
+static const char *bypass_answer(struct engine *eng, const char *key);
+
 struct engine_req *engine_lookup(struct engine *eng, const char *key,
 				 engine_cb cb, void *arg)
 {
@@ -765,6 +785,12 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	len = strlen(norm);
 	if (kind == POLICY_KEY_PARENT)
 		eng->st.parent_keys++;
+	/* the admin's emergency bypass: above everything */
+	if (kind == POLICY_KEY_DOMAIN && (t = bypass_answer(eng, norm)) != NULL) {
+		eng->st.bypass_answers++;
+		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
+		return NULL;
+	}
 	if ((t = table_find(eng, norm, len, kind)) != NULL) {
 		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
 		return NULL;
@@ -863,8 +889,110 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
 	out->from_persisted = eng->from_persisted;
+	out->bypass_answers = eng->st.bypass_answers;
+	{
+		long long now = (long long)engine_now(eng);
+
+		out->bypass_active = 0;
+		for (size_t i = 0; i < eng->bypass.n; i++)
+			out->bypass_active += eng->bypass.v[i].expires > now;
+	}
 	out->db_down = eng->db_down;
 	out->db_config_error = eng->db_config_error;
+}
+
+/* --- emergency bypass (issue 13 item 5) --------------------------- */
+
+static int bypass_collect(const struct store_bypass_row *r, void *arg)
+{
+	struct bypass_set *bs = arg;
+	struct bypass *nv = realloc(bs->v, (bs->n + 1) * sizeof(*nv));
+	struct bypass *b;
+
+	if (nv == NULL)
+		return -1;
+	bs->v = nv;
+	b = &nv[bs->n];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->key, sizeof(b->key), "%s", r->domain);
+	snprintf(b->level, sizeof(b->level), "%s", r->level);
+	snprintf(b->reason, sizeof(b->reason), "%s", r->reason);
+	b->expires = r->expires;
+	bs->n++;
+	return 0;
+}
+
+static struct bypass *bypass_find(const struct bypass_set *bs, const char *key)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		if (strcmp(bs->v[i].key, key) == 0)
+			return &bs->v[i];
+	return NULL;
+}
+
+static void bypass_when(long long t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void bypass_log_expired(struct bypass *b)
+{
+	if (b->expired_logged)
+		return;
+	b->expired_logged = 1;
+	log_info("bypass for %s expired: answering its policy as before", b->key);
+}
+
+/* Loop thread: the bypasses just read replace the old ones; logs each
+ * new one (or a new expiry), each gone while active, each expired. */
+static void bypass_swap(struct engine *eng, struct bypass_set *nb)
+{
+	long long now = (long long)engine_now(eng);
+	char when[32];
+
+	for (size_t i = 0; i < nb->n; i++) {
+		struct bypass *b = &nb->v[i], *o = bypass_find(&eng->bypass, b->key);
+
+		if (o && o->expires == b->expires && strcmp(o->level, b->level) == 0) {
+			b->expired_logged = o->expired_logged;
+		} else if (b->expires > now) {
+			bypass_when(b->expires, when, sizeof(when));
+			log_warnx("bypass for %s: answering %s until %s, above the table and "
+				  "discovery (reason: %s)", b->key, b->level, when,
+				  b->reason[0] ? b->reason : "none given");
+		} else {
+			b->expired_logged = 1;  /* expired before we saw it */
+		}
+		if (b->expires <= now)
+			bypass_log_expired(b);
+	}
+	for (size_t i = 0; i < eng->bypass.n; i++) {
+		struct bypass *o = &eng->bypass.v[i];
+
+		if (bypass_find(nb, o->key) == NULL && o->expires > now)
+			log_info("bypass for %s deleted: answering its policy as before", o->key);
+	}
+	free(eng->bypass.v);
+	eng->bypass = *nb;
+	nb->v = NULL;
+	nb->n = 0;
+}
+
+/* The bypass level for a normalised domain key, or NULL. */
+static const char *bypass_answer(struct engine *eng, const char *key)
+{
+	struct bypass *b;
+
+	if (eng->bypass.n == 0 || (b = bypass_find(&eng->bypass, key)) == NULL)
+		return NULL;
+	if ((long long)engine_now(eng) < b->expires)
+		return b->level;
+	bypass_log_expired(b);
+	return NULL;
 }
 
 /* --- reload ------------------------------------------------------ */
@@ -958,6 +1086,14 @@ static void reload_run(void *arg)
 			eng->store = NULL;
 		}
 		if (job->snap) {
+			struct errbuf bw;
+
+			/* a missing tlspolicy_bypass table (no db init yet): none */
+			errbuf_clear(&bw);
+			job->bypass_ok = store_bypass_list(eng->store, bypass_collect,
+							   &job->bypass, &bw) == 0;
+			if (!job->bypass_ok)
+				log_debug("bypass table not read: %s", bw.msg);
 			errbuf_clear(&job->persist_why);
 			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
 		}
@@ -1006,6 +1142,8 @@ static void reload_done(void *arg)
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		log_persist(eng, job->persisted, job->snap, &job->persist_why);
+		if (job->bypass_ok)
+			bypass_swap(eng, &job->bypass);
 		if (eng->from_persisted && eng->reload_interval == 0)
 			event_del(&eng->reload_ev);  /* the retry timer of a start without it */
 		eng->from_persisted = 0;
@@ -1042,6 +1180,7 @@ static void reload_done(void *arg)
 		eng->db_down = 1;
 		eng->db_config_error = config;
 	}
+	free(job->bypass.v);
 	free(job);
 	if (eng->reload_again) {
 		eng->reload_again = 0;
@@ -1167,6 +1306,15 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
+	if (eng->store && !eng->from_persisted) {
+		struct bypass_set nb = { NULL, 0 };
+		struct errbuf bw;
+
+		errbuf_clear(&bw);
+		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) == 0)
+			bypass_swap(eng, &nb);
+		free(nb.v);
+	}
 	if (!eng->from_persisted) {
 		struct errbuf pw;
 
@@ -1229,6 +1377,7 @@ void engine_free(struct engine *eng)
 	if (eng->store)
 		store_close(eng->store);
 	snapshot_free(eng->snap);
+	free(eng->bypass.v);
 	free(eng->persist_path);
 	free(eng->db_url);
 	free(eng);

@@ -155,6 +155,8 @@ struct engine_stats {
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
 	int from_persisted;                 /* serving the table_snapshot file */
+	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
+	unsigned long bypass_active;        /* bypasses not expired */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 
