@@ -262,7 +262,7 @@ struct snapshot *snapshot_file_read(const char *path, const struct policy_opts *
 	s = snapshot_file_parse(text, len, opts, written, why);
 	free(text);
 	if (s == NULL)
-		errbuf_prefix(why, path);
+		errbuf_prefix(why, "%s", path);
 	return s;
 }
 
