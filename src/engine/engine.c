@@ -995,6 +995,23 @@ static const char *bypass_answer(struct engine *eng, const char *key)
 	return NULL;
 }
 
+int engine_bypass(struct engine *eng, const char *domain, const char **level,
+		  long long *expires, const char **reason)
+{
+	char norm[POLICY_KEY_MAX];
+	struct bypass *b;
+	struct errbuf why;
+
+	if (policy_key_normalize(domain, norm, sizeof(norm), NULL, &why) < 0 ||
+	    (b = bypass_find(&eng->bypass, norm)) == NULL ||
+	    (long long)engine_now(eng) >= b->expires)
+		return 0;
+	*level = b->level;
+	*expires = b->expires;
+	*reason = b->reason;
+	return 1;
+}
+
 /* --- reload ------------------------------------------------------ */
 
 static int engine_store_open(struct engine *eng, struct errbuf *why)
@@ -1311,8 +1328,17 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 		struct errbuf bw;
 
 		errbuf_clear(&bw);
-		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) == 0)
-			bypass_swap(eng, &nb);
+		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) == 0) {
+			if (flags & ENGINE_PERSIST) {
+				bypass_swap(eng, &nb);   /* the daemon logs them */
+			} else {
+				/* query, check: they say so in their own words */
+				for (size_t i = 0; i < nb.n; i++)
+					nb.v[i].expired_logged = 1;
+				eng->bypass = nb;
+				nb.v = NULL;
+			}
+		}
 		free(nb.v);
 	}
 	if (!eng->from_persisted) {

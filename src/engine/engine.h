@@ -89,6 +89,12 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
 
+/* issue 13: the active emergency bypass (table tlspolicy_bypass) of a
+ * domain: 1 with its level, expiry (unix time) and reason (valid until
+ * the next reload), 0 when there is none or it expired. */
+int engine_bypass(struct engine *eng, const char *domain, const char **level,
+		  long long *expires, const char **reason);
+
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
  * the callback has already been made.  A key policy_key_normalize()
  * refuses is answered like an unlisted key (`_default`, else NOTFOUND;

@@ -38,6 +38,18 @@ qid1=$(lab send "test@lab.example" "you@$D" "bypass test 1")
 wait_for "without bypass: deferred" \
 	"$qid1: to=<you@$D>.*status=deferred \\(Server certificate not verified"
 
+# check flags a bypass (a warning: exit 1); on another domain, so that
+# the short one above is not spent waiting for check
+"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" bypass dane-ee.example --for 1h --reason "lab: check" >/dev/null
+out=$(in_ns "$TLSPOLICY" -c "$T_DIR/tp.cf" check dane-ee.example 2>&1) && rc=0 || rc=$?
+[ "$rc" = 1 ] && ok "check: exit 1 (a warning)" || fail "check: exit $rc"
+grep -q "WARNING: emergency bypass: the daemon answers may until .* (lab: check); end it with tlspolicy bypass delete dane-ee.example" <<<"$out" &&
+	ok "check: flags the bypass" || fail "check: [$out]"
+"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" bypass delete dane-ee.example >/dev/null
+out=$(in_ns "$TLSPOLICY" -c "$T_DIR/tp.cf" check dane-ee.example 2>&1) || true
+grep -q "emergency bypass" <<<"$out" && fail "check: bypass flagged after delete" ||
+	ok "check: no flag after bypass delete"
+
 # the bypass
 "$TLSPOLICY" --db "sqlite:$T_DIR/t.db" bypass "$D" --for 6s --reason "lab: TLSA mismatch" >/dev/null ||
 	fail "bypass command failed"
