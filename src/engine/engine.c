@@ -1316,10 +1316,14 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			errbuf_set(why, "out of memory");
 			goto fail;
 		}
-		if (engine_store_open(eng, why) == 0)
+		if ((err = engine_store_open(eng, why)) == 0)
 			eng->snap = snapshot_load(eng->store, &eng->popts, &err, why);
-		if (eng->snap == NULL && start_from_persisted(eng, why) < 0)
-			goto fail;
+		if (eng->snap == NULL) {
+			if (start_from_persisted(eng, why) < 0)
+				goto fail;
+			/* the reloads log a change of the failure's kind only */
+			eng->db_config_error = err == STORE_ERR_CONFIG;
+		}
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);

@@ -92,6 +92,8 @@ stop_daemon
 mv "$T/policy.db" "$T/policy.db.saved"
 start_daemon
 served_from_snapshot "SQLite missing"
+sleep 2.5   # a few failed reloads (reload_interval = 1s): not logged again
+expect_eq "SQLite missing: outage logged once" "$(grep -c 'unavailable' "$T/daemon.log")" 1
 # the database comes back with a change: reloads keep retrying
 mv "$T/policy.db.saved" "$T/policy.db"
 seed example.com dane-only
