@@ -145,6 +145,59 @@ static void print_list(struct list_ctx *lc)
 	}
 }
 
+static int bypass_list(struct cli *cli)
+{
+	struct list_ctx lc;
+	struct store *st;
+	struct errbuf why;
+	int rc;
+
+	errbuf_clear(&why);
+	memset(&lc, 0, sizeof(lc));
+	lc.now = (long long)time(NULL);
+	lc.json = cli->json;
+	if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
+		return EXIT_FAIL;
+	rc = store_bypass_list(st, collect, &lc, &why);
+	store_close(st);
+	if (rc != 0) {
+		free_rows(&lc);
+		cli_error("bypass", "%s", why.msg[0] ? why.msg : "out of memory");
+		return EXIT_FAIL;
+	}
+	print_list(&lc);
+	free_rows(&lc);
+	return EXIT_OK;
+}
+
+static int bypass_delete(struct cli *cli, const char *domain)
+{
+	char key[POLICY_KEY_MAX];
+	struct store *st;
+	struct errbuf why;
+	int rc;
+
+	errbuf_clear(&why);
+	if (policy_key_normalize(domain, key, sizeof(key), NULL, &why) < 0) {
+		cli_error("bypass", "%s", why.msg);
+		return EXIT_USAGE;
+	}
+	if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
+		return EXIT_FAIL;
+	rc = store_bypass_delete(st, key, &why);
+	store_close(st);
+	if (rc < 0) {
+		cli_error("bypass", "%s", why.msg);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		cli_error("bypass", "no bypass for %s", key);
+		return EXIT_FAIL;
+	}
+	printf("%s: bypass deleted (the daemon answers as before from its next reload)\n", key);
+	return EXIT_OK;
+}
+
 int cmd_bypass(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -181,51 +234,18 @@ int cmd_bypass(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[optind], "list") == 0) {
-		struct list_ctx lc;
-
 		if (optind + 1 != argc) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
-		memset(&lc, 0, sizeof(lc));
-		lc.now = (long long)time(NULL);
-		lc.json = cli->json;
-		if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
-			return EXIT_FAIL;
-		rc = store_bypass_list(st, collect, &lc, &why);
-		store_close(st);
-		if (rc != 0) {
-			free_rows(&lc);
-			cli_error("bypass", "%s", why.msg[0] ? why.msg : "out of memory");
-			return EXIT_FAIL;
-		}
-		print_list(&lc);
-		free_rows(&lc);
-		return EXIT_OK;
+		return bypass_list(cli);
 	}
 	if (strcmp(argv[optind], "delete") == 0) {
 		if (optind + 2 != argc) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
-		if (policy_key_normalize(argv[optind + 1], key, sizeof(key), NULL, &why) < 0) {
-			cli_error("bypass", "%s", why.msg);
-			return EXIT_USAGE;
-		}
-		if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
-			return EXIT_FAIL;
-		rc = store_bypass_delete(st, key, &why);
-		store_close(st);
-		if (rc < 0) {
-			cli_error("bypass", "%s", why.msg);
-			return EXIT_FAIL;
-		}
-		if (rc == 0) {
-			cli_error("bypass", "no bypass for %s", key);
-			return EXIT_FAIL;
-		}
-		printf("%s: bypass deleted (the daemon answers as before from its next reload)\n", key);
-		return EXIT_OK;
+		return bypass_delete(cli, argv[optind + 1]);
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);
