@@ -70,7 +70,8 @@ static char *arena_dup(struct snapshot *s, const char *p, size_t n)
 		s->bytes += sizeof(*c) + size;
 	}
 	out = c->data + c->used;
-	memcpy(out, p, n);
+	if (p)   /* NULL: the caller fills the n bytes */
+		memcpy(out, p, n);
 	out[n] = '\0';
 	c->used += n + 1;
 	return out;
@@ -108,10 +109,12 @@ static const char *entry_dup(struct snapshot *s, const char *key, size_t keylen,
 			     const char *text)
 {
 	size_t tlen = strlen(text);
-	char *e = arena_dup(s, key, keylen + 1 + tlen);
+	/* (not arena_dup(key, ...): key holds only keylen + 1 bytes) */
+	char *e = arena_dup(s, NULL, keylen + 1 + tlen);
 
 	if (e == NULL)
 		return NULL;
+	memcpy(e, key, keylen);
 	e[keylen] = '\0';
 	memcpy(e + keylen + 1, text, tlen + 1);
 	return e;
