@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 #include "engine/source.h"
+#include "metrics/metrics.h"
 #include "util/errbuf.h"
 
 struct event_base;
@@ -92,6 +93,12 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
+/* The clock of the engine's time and timers (the cache's expiries and
+ * refreshes, lookup_deadline, the discovery limit, reload_interval):
+ * NULL, the default, is the real one; tests pass a fake one
+ * (util/timer.h) and move it forward.  Before the first lookup. */
+struct timer_clock;
+void engine_set_clock(struct engine *eng, struct timer_clock *clk);
 
 /* issue 13: the active emergency bypass (table tlspolicy_bypass) of a
  * domain: 1 with its level, expiry (unix time) and reason (valid until
@@ -167,6 +174,9 @@ struct engine_stats {
 	int from_persisted;                 /* serving the table_snapshot file */
 	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
 	unsigned long bypass_active;        /* bypasses not expired */
+	/* issue 13 (Prometheus metrics, server/metrics_http.c): */
+	unsigned long long by_source_status[ANSWER_SOURCE_COUNT][4];
+	struct metrics_hist disc_latency[ANSWER_SOURCE_COUNT]; /* per source asked */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 
