@@ -107,6 +107,7 @@ int cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
 int cmd_policy(struct cli *cli, int argc, char **argv);
+int cmd_bypass(struct cli *cli, int argc, char **argv); /* issue 13 */
 int cmd_postfix_config(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_query(struct cli *cli, int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "store/store.h"
+#include "store/store_bypass.h"
 #include "store/store_prov.h"
 #include "store/store_own.h"
 #include "store/store_report.h"
@@ -29,8 +30,9 @@ static const char *const db_help =
 	"Commands:\n"
 	"  init    create the database (an SQLite file: also its directory) and\n"
 	"          the tables tlspolicies (the policy table), tlspolicy_sts (the\n"
-	"          MTA-STS cache) and tlspolicy_provenance (who wrote each row\n"
-	"          and why) when they are missing (an existing table is used as\n"
+	"          MTA-STS cache), tlspolicy_provenance (who wrote each row\n"
+	"          and why), tlspolicy_bypass (emergency bypasses) and more when\n"
+	"          they are missing (an existing table is used as\n"
 	"          it is, never altered).  No other command creates any of them.\n"
 	"  check   validate every row; report invalid rows by id (exit 1 if any)\n"
 	"\n"
@@ -77,7 +79,8 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 	struct store *st;
 	struct errbuf why;
 	const char *sub;
-	int opt, created, sts_created, prov_created = 0, own_created = 0, report_created = 0, rc;
+	int opt, created, sts_created, prov_created = 0, own_created = 0, report_created = 0;
+	int bypass_created = 0, rc;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
@@ -119,6 +122,8 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 			rc = store_own_init(st, &own_created, &why);
 		if (rc == 0)
 			rc = store_report_init(st, &report_created, &why);
+		if (rc == 0) /* issue 13: emergency bypasses (store_bypass.h) */
+			rc = store_bypass_init(st, &bypass_created, &why);
 		if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
 			rc = store_tlsrpt_init(st, &why);
 		if (rc == 0) {
@@ -132,6 +137,8 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 			       "using the existing", STORE_OWN_TABLE, store_describe(st));
 			printf("%s table %s in %s\n", report_created ? "created" :
 			       "using the existing", STORE_REPORT_TABLE, store_describe(st));
+			printf("%s table %s in %s\n", bypass_created ? "created" :
+			       "using the existing", STORE_BYPASS_TABLE, store_describe(st));
 			printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
 		}
 	} else {

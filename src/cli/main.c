@@ -27,6 +27,7 @@ static const struct cli_command commands[] = {
 	{ "own", cmd_own, "our own domains: TLSA records, rollover guard, MTA-STS/TLSRPT checks", 0 },
 	{ "report", cmd_report, "one HTML page: TLS coverage, destinations, findings, changes", 0 },
 	{ "tlsrpt", cmd_tlsrpt, "TLS reports (RFC 8460): collect, report, status, intake", 0 },
+	{ "bypass", cmd_bypass, "emergency: answer may (or a level) for a domain for a while", 0 },
 	/* COMMANDS: add new subcommands above this line */
 };
 

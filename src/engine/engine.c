@@ -64,6 +64,8 @@
  */
 #include "engine/engine.h"
 #include "engine/snapshot.h"
+#include "engine/snapshot_file.h"
+#include "store/store_bypass.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -87,6 +89,9 @@
 #define ENGINE_CACHE_MAX 100000        /* cached domains */
 #define ENGINE_DISCOVERY_LIMIT 60      /* seconds a discovery may run */
 #define ENGINE_FAILED_TTL_MAX 60       /* cache time of a failed discovery */
+/* retry interval of a start from the persisted snapshot with
+ * reload_interval = 0 */
+#define ENGINE_DB_RETRY 10
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
@@ -152,11 +157,29 @@ struct engine_req {
 	struct timer deadline_t;
 };
 
+/* An emergency bypass (store_bypass.h) as the daemon holds it. */
+struct bypass {
+	char key[STORE_BYPASS_KEY_MAX + 1];
+	char level[STORE_BYPASS_LEVEL_MAX + 1];
+	char reason[STORE_BYPASS_REASON_MAX + 1];
+	long long expires;
+	int expired_logged;
+};
+
+struct bypass_set {
+	struct bypass *v;
+	size_t n;
+};
+
 struct reload_job {
 	struct engine *eng;
+	struct bypass_set bypass;          /* read with the table */
+	int bypass_ok;                     /* 0: the table could not be read */
 	struct snapshot *snap;
 	int err;                           /* STORE_ERR_* when snap is NULL */
 	struct errbuf why;
+	int persisted;                     /* 1: written, -1: write failed */
+	struct errbuf persist_why;
 };
 
 struct engine {
@@ -175,6 +198,13 @@ struct engine {
 	unsigned reload_interval;          /* seconds, 0: no timer */
 	struct reload_job *job;            /* submitted, not done */
 	int reload_again, db_down, db_config_error;
+	/* the persisted snapshot (ENGINE_PERSIST): path, digest of the rows
+	 * last written (worker thread after engine_new) */
+	char *persist_path;
+	unsigned char persist_digest[SNAPSHOT_DIGEST_LEN];
+	int persist_written, persist_failing, from_persisted;
+	int retry_only;                    /* reload_interval is ENGINE_DB_RETRY */
+	struct bypass_set bypass;          /* issue 13 item 5 */
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -190,7 +220,7 @@ struct engine {
 	void *observer_arg;
 };
 
-static time_t engine_now(struct engine *eng)
+static time_t engine_now(const struct engine *eng)
 {
 	return timer_now(eng->clk, eng->base);
 }
@@ -744,6 +774,8 @@ static void req_deadline_cb(void *arg)
 
 /* --- lookups ----------------------------------------------------- */
 
+static const char *bypass_answer(struct engine *eng, const char *key);
+
 struct engine_req *engine_lookup(struct engine *eng, const char *key,
 				 engine_cb cb, void *arg)
 {
@@ -770,6 +802,12 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	len = strlen(norm);
 	if (kind == POLICY_KEY_PARENT)
 		eng->st.parent_keys++;
+	/* the admin's emergency bypass: above everything */
+	if (kind == POLICY_KEY_DOMAIN && (t = bypass_answer(eng, norm)) != NULL) {
+		eng->st.bypass_answers++;
+		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
+		return NULL;
+	}
 	if ((t = table_find(eng, norm, len, kind, &matched)) != NULL) {
 		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
 		return NULL;
@@ -865,8 +903,128 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->table_invalid_rows = (unsigned long)snapshot_invalid_rows(eng->snap);
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
+	out->from_persisted = eng->from_persisted;
+	out->bypass_answers = eng->st.bypass_answers;
+	{
+		long long now = (long long)engine_now(eng);
+
+		out->bypass_active = 0;
+		for (size_t i = 0; i < eng->bypass.n; i++)
+			out->bypass_active += eng->bypass.v[i].expires > now;
+	}
 	out->db_down = eng->db_down;
 	out->db_config_error = eng->db_config_error;
+}
+
+/* --- emergency bypass (issue 13 item 5) --------------------------- */
+
+static int bypass_collect(const struct store_bypass_row *r, void *arg)
+{
+	struct bypass_set *bs = arg;
+	struct bypass *nv = realloc(bs->v, (bs->n + 1) * sizeof(*nv));
+	struct bypass *b;
+
+	if (nv == NULL)
+		return -1;
+	bs->v = nv;
+	b = &nv[bs->n];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->key, sizeof(b->key), "%s", r->domain);
+	snprintf(b->level, sizeof(b->level), "%s", r->level);
+	snprintf(b->reason, sizeof(b->reason), "%s", r->reason);
+	b->expires = r->expires;
+	bs->n++;
+	return 0;
+}
+
+static struct bypass *bypass_find(const struct bypass_set *bs, const char *key)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		if (strcmp(bs->v[i].key, key) == 0)
+			return &bs->v[i];
+	return NULL;
+}
+
+static void bypass_when(long long t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void bypass_log_expired(struct bypass *b)
+{
+	if (b->expired_logged)
+		return;
+	b->expired_logged = 1;
+	log_info("bypass for %s expired: answering its policy as before", b->key);
+}
+
+/* Loop thread: the bypasses just read replace the old ones; logs each
+ * new one (or a new expiry), each gone while active, each expired. */
+static void bypass_swap(struct engine *eng, struct bypass_set *nb)
+{
+	long long now = (long long)engine_now(eng);
+	char when[32];
+
+	for (size_t i = 0; i < nb->n; i++) {
+		struct bypass *b = &nb->v[i], *o = bypass_find(&eng->bypass, b->key);
+
+		if (o && o->expires == b->expires && strcmp(o->level, b->level) == 0) {
+			b->expired_logged = o->expired_logged;
+		} else if (b->expires > now) {
+			bypass_when(b->expires, when, sizeof(when));
+			log_warnx("bypass for %s: answering %s until %s, above the table and "
+				  "discovery (reason: %s)", b->key, b->level, when,
+				  b->reason[0] ? b->reason : "none given");
+		} else {
+			b->expired_logged = 1;  /* expired before we saw it */
+		}
+		if (b->expires <= now)
+			bypass_log_expired(b);
+	}
+	for (size_t i = 0; i < eng->bypass.n; i++) {
+		struct bypass *o = &eng->bypass.v[i];
+
+		if (bypass_find(nb, o->key) == NULL && o->expires > now)
+			log_info("bypass for %s deleted: answering its policy as before", o->key);
+	}
+	free(eng->bypass.v);
+	eng->bypass = *nb;
+	nb->v = NULL;
+	nb->n = 0;
+}
+
+/* The bypass level for a normalised domain key, or NULL. */
+static const char *bypass_answer(struct engine *eng, const char *key)
+{
+	struct bypass *b;
+
+	if (eng->bypass.n == 0 || (b = bypass_find(&eng->bypass, key)) == NULL)
+		return NULL;
+	if ((long long)engine_now(eng) < b->expires)
+		return b->level;
+	bypass_log_expired(b);
+	return NULL;
+}
+
+int engine_bypass(struct engine *eng, const char *domain, const char **level,
+		  long long *expires, const char **reason)
+{
+	char norm[POLICY_KEY_MAX];
+	struct bypass *b;
+	struct errbuf why;
+
+	if (policy_key_normalize(domain, norm, sizeof(norm), NULL, &why) < 0 ||
+	    (b = bypass_find(&eng->bypass, norm)) == NULL ||
+	    (long long)engine_now(eng) >= b->expires)
+		return 0;
+	*level = b->level;
+	*expires = b->expires;
+	*reason = b->reason;
+	return 1;
 }
 
 /* --- reload ------------------------------------------------------ */
@@ -892,6 +1050,54 @@ static void log_invalid_rows(const struct snapshot *s)
 		log_warnx("policy table: %zu invalid rows skipped in all", n);
 }
 
+/* Writes snap to the setting table_snapshot when its rows differ from
+ * what was written last.  Returns 1 written, 0 unchanged, -1 failed
+ * (why).  Worker thread, or engine_new before the worker runs. */
+static int persist_snapshot(struct engine *eng, const struct snapshot *snap,
+			    struct errbuf *why)
+{
+	unsigned char digest[SNAPSHOT_DIGEST_LEN];
+	size_t len;
+	char *data;
+	int rc;
+
+	if (eng->persist_path == NULL)
+		return 0;
+	if ((data = snapshot_file_format(snap, time(NULL), &len, digest)) == NULL) {
+		errbuf_set(why, "out of memory");
+		return -1;
+	}
+	if (eng->persist_written && memcmp(digest, eng->persist_digest, sizeof(digest)) == 0) {
+		free(data);
+		return 0;
+	}
+	rc = snapshot_file_write(eng->persist_path, data, len, why);
+	free(data);
+	if (rc < 0)
+		return -1;
+	memcpy(eng->persist_digest, digest, sizeof(digest));
+	eng->persist_written = 1;
+	return 1;
+}
+
+static void log_persist(struct engine *eng, int rc, const struct snapshot *snap,
+			const struct errbuf *why)
+{
+	if (rc > 0) {
+		log_debug("policy table snapshot written to %s (%zu rows)",
+			  eng->persist_path, snapshot_rows(snap));
+		if (eng->persist_failing)
+			log_info("policy table snapshot %s written again", eng->persist_path);
+		eng->persist_failing = 0;
+	} else if (rc < 0 && !eng->persist_failing) {
+		log_warnx("cannot keep the policy table snapshot (%s): a restart while "
+			  "the database is down will have no table; check the setting "
+			  "table_snapshot and that its directory is writable by the daemon's user",
+			  why->msg);
+		eng->persist_failing = 1;
+	}
+}
+
 /* worker thread: the blocking part (util/worker.h).  The engine's
  * store handle is used by the worker thread only, after engine_new(). */
 static void reload_run(void *arg)
@@ -910,6 +1116,18 @@ static void reload_run(void *arg)
 			 * cured by reconnecting. */
 			store_close(eng->store);
 			eng->store = NULL;
+		}
+		if (job->snap) {
+			struct errbuf bw;
+
+			/* a missing tlspolicy_bypass table (no db init yet): none */
+			errbuf_clear(&bw);
+			job->bypass_ok = store_bypass_list(eng->store, bypass_collect,
+							   &job->bypass, &bw) == 0;
+			if (!job->bypass_ok)
+				log_debug("bypass table not read: %s", bw.msg);
+			errbuf_clear(&job->persist_why);
+			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
 		}
 	}
 }
@@ -948,12 +1166,23 @@ static void reload_done(void *arg)
 		size_t inv = snapshot_invalid_rows(job->snap);
 
 		if (eng->db_down)
-			log_info("policy table available again: %zu rows", snapshot_rows(job->snap));
+			log_info("policy table available again: %zu rows%s", snapshot_rows(job->snap),
+				 eng->from_persisted ? " (no longer serving the persisted snapshot)" : "");
 		else if (snapshot_rows(job->snap) != snapshot_rows(eng->snap) ||
 			 inv != eng->last_invalid)
 			log_info("policy table reloaded: %zu rows", snapshot_rows(job->snap));
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
+		log_persist(eng, job->persisted, job->snap, &job->persist_why);
+		if (job->bypass_ok)
+			bypass_swap(eng, &job->bypass);
+		if (eng->retry_only) {
+			/* the retry timer of a start with reload_interval = 0 */
+			timer_stop(&eng->reload_t);
+			eng->reload_interval = 0;
+			eng->retry_only = 0;
+		}
+		eng->from_persisted = 0;
 		eng->db_down = 0;
 		eng->db_config_error = 0;
 		eng->last_invalid = inv;
@@ -969,7 +1198,11 @@ static void reload_done(void *arg)
 			  job->why.msg);
 		/* the first failure of an outage, and a change of its kind */
 		if (!eng->db_down || config != eng->db_config_error) {
-			if (config)
+			if (eng->from_persisted)
+				log_warnx("policy table still unavailable (%s); serving the "
+					  "persisted snapshot %s (%zu rows) until it is back",
+					  job->why.msg, eng->persist_path, snapshot_rows(eng->snap));
+			else if (config)
 				log_warnx("policy table unavailable (%s): a configuration "
 					  "error, retrying does not help - fix the "
 					  "database or its grants (tlspolicy db init); "
@@ -983,6 +1216,7 @@ static void reload_done(void *arg)
 		eng->db_down = 1;
 		eng->db_config_error = config;
 	}
+	free(job->bypass.v);
 	free(job);
 	if (eng->reload_again) {
 		eng->reload_again = 0;
@@ -1009,6 +1243,44 @@ struct worker *engine_worker(struct engine *eng)
 }
 
 /* --- life cycle -------------------------------------------------- */
+
+/* engine_new: the database could not be read (why); serve the persisted
+ * snapshot instead, or fail with both reasons. */
+static int start_from_persisted(struct engine *eng, struct errbuf *why)
+{
+	struct errbuf pw;
+	time_t written = 0;
+	char when[32];
+	struct tm tm;
+
+	errbuf_prefix(why, "policy table");
+	if (eng->persist_path == NULL)
+		return -1;
+	errbuf_clear(&pw);
+	if ((eng->snap = snapshot_file_read(eng->persist_path, &eng->popts, &written, &pw)) == NULL) {
+		char db[ERRBUF_MAX];
+
+		memcpy(db, why->msg, sizeof(db));
+		return errbuf_set(why, "%.*s; the persisted snapshot cannot be used either "
+				  "(%.*s): not starting - make the database readable "
+				  "(nothing is served until it is)", ERRBUF_MAX / 2, db,
+				  ERRBUF_MAX / 3, pw.msg);
+	}
+	if (eng->store && strcmp(store_backend(eng->store), "sqlite") != 0) {
+		store_close(eng->store);  /* reconnect on the next reload */
+		eng->store = NULL;
+	}
+	gmtime_r(&written, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_warnx("%s; serving the persisted snapshot %s (%zu rows, written %s) "
+		  "until the database answers again", why->msg, eng->persist_path,
+		  snapshot_rows(eng->snap), when);
+	errbuf_clear(why);
+	eng->from_persisted = 1;
+	eng->db_down = 1;
+	eng->snap_time = written;
+	return 0;
+}
 
 struct engine *engine_new(struct event_base *base, const struct config *cfg,
 			  const char *db_url, struct errbuf *why)
@@ -1057,25 +1329,65 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 				goto fail;
 			store_inited = 1;
 		}
-		if (engine_store_open(eng, why) < 0)
+		const char *pp = config_get(cfg, "table_snapshot");
+
+		if ((flags & ENGINE_PERSIST) && pp && *pp &&
+		    (eng->persist_path = strdup(pp)) == NULL) {
+			errbuf_set(why, "out of memory");
 			goto fail;
-		if ((eng->snap = snapshot_load(eng->store, &eng->popts, &err, why)) == NULL) {
-			errbuf_prefix(why, "policy table");
-			goto fail;
+		}
+		if ((err = engine_store_open(eng, why)) == 0)
+			eng->snap = snapshot_load(eng->store, &eng->popts, &err, why);
+		if (eng->snap == NULL) {
+			if (start_from_persisted(eng, why) < 0)
+				goto fail;
+			/* the reloads log a change of the failure's kind only */
+			eng->db_config_error = err == STORE_ERR_CONFIG;
 		}
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
-	eng->snap_time = engine_now(eng);
+	if (eng->store && !eng->from_persisted) {
+		struct bypass_set nb = { NULL, 0 };
+		struct errbuf bw;
+
+		errbuf_clear(&bw);
+		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) == 0) {
+			if (flags & ENGINE_PERSIST) {
+				bypass_swap(eng, &nb);   /* the daemon logs them */
+			} else {
+				/* query, check: they say so in their own words */
+				for (size_t i = 0; i < nb.n; i++)
+					nb.v[i].expired_logged = 1;
+				eng->bypass = nb;
+				nb.v = NULL;
+			}
+		}
+		free(nb.v);
+	}
+	if (!eng->from_persisted) {
+		struct errbuf pw;
+
+		eng->snap_time = engine_now(eng);
+		errbuf_clear(&pw);
+		log_persist(eng, persist_snapshot(eng, eng->snap, &pw), eng->snap, &pw);
+	}
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
 	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table)
 		eng->reload_interval = interval;
+	/* started from the persisted snapshot: retry even without reloads */
+	if (eng->reload_interval == 0 && eng->from_persisted) {
+		eng->reload_interval = ENGINE_DB_RETRY;
+		eng->retry_only = 1;
+	}
 	engine_set_clock(eng, NULL);
 	return eng;
 fail:
 	if (eng->store)
 		store_close(eng->store);
+	snapshot_free(eng->snap);
+	free(eng->persist_path);
 	free(eng->db_url);
 	free(eng);
 	return NULL;
@@ -1122,6 +1434,8 @@ void engine_free(struct engine *eng)
 	if (eng->store)
 		store_close(eng->store);
 	snapshot_free(eng->snap);
+	free(eng->bypass.v);
+	free(eng->persist_path);
 	free(eng->db_url);
 	free(eng);
 }

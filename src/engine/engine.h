@@ -84,6 +84,12 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
  * opened, the table is empty (so no `_default` either) and never
  * reloaded; db_url may be NULL. */
 #define ENGINE_NO_TABLE 0x1
+/* ENGINE_PERSIST (the daemon): keep the last good table in the file of
+ * the setting table_snapshot (engine/snapshot_file.h), rewritten after
+ * each load that changed it, and start from it when the database cannot
+ * be read at start (reloads keep retrying; the first that succeeds
+ * replaces it). */
+#define ENGINE_PERSIST 0x2
 struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
@@ -93,6 +99,12 @@ void engine_free(struct engine *eng);
  * (util/timer.h) and move it forward.  Before the first lookup. */
 struct timer_clock;
 void engine_set_clock(struct engine *eng, struct timer_clock *clk);
+
+/* issue 13: the active emergency bypass (table tlspolicy_bypass) of a
+ * domain: 1 with its level, expiry (unix time) and reason (valid until
+ * the next reload), 0 when there is none or it expired. */
+int engine_bypass(struct engine *eng, const char *domain, const char **level,
+		  long long *expires, const char **reason);
 
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
  * the callback has already been made.  A key policy_key_normalize()
@@ -159,6 +171,9 @@ struct engine_stats {
 	unsigned long long refreshes_completed; /* new decision swapped in */
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
+	int from_persisted;                 /* serving the table_snapshot file */
+	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
+	unsigned long bypass_active;        /* bypasses not expired */
 	/* issue 13 (Prometheus metrics, server/metrics_http.c): */
 	unsigned long long by_source_status[ANSWER_SOURCE_COUNT][4];
 	struct metrics_hist disc_latency[ANSWER_SOURCE_COUNT]; /* per source asked */

@@ -70,7 +70,8 @@ static char *arena_dup(struct snapshot *s, const char *p, size_t n)
 		s->bytes += sizeof(*c) + size;
 	}
 	out = c->data + c->used;
-	memcpy(out, p, n);
+	if (p)   /* NULL: the caller fills the n bytes */
+		memcpy(out, p, n);
 	out[n] = '\0';
 	c->used += n + 1;
 	return out;
@@ -108,17 +109,19 @@ static const char *entry_dup(struct snapshot *s, const char *key, size_t keylen,
 			     const char *text)
 {
 	size_t tlen = strlen(text);
-	char *e = arena_dup(s, key, keylen + 1 + tlen);
+	/* (not arena_dup(key, ...): key holds only keylen + 1 bytes) */
+	char *e = arena_dup(s, NULL, keylen + 1 + tlen);
 
 	if (e == NULL)
 		return NULL;
+	memcpy(e, key, keylen);
 	e[keylen] = '\0';
 	memcpy(e + keylen + 1, text, tlen + 1);
 	return e;
 }
 
 /* Inserts or replaces; key and text are copied. */
-static int snapshot_put(struct snapshot *s, const char *key, const char *text)
+int snapshot_put(struct snapshot *s, const char *key, const char *text)
 {
 	size_t keylen = strlen(key), j;
 	uint64_t h = snapshot_hash(key, keylen);
@@ -164,6 +167,20 @@ const char *snapshot_get(const struct snapshot *s, const char *key, size_t keyle
 			return o->key + keylen + 1;
 	}
 	return NULL;
+}
+
+int snapshot_each(const struct snapshot *s,
+		  int (*fn)(const char *key, const char *text, void *arg), void *arg)
+{
+	int rc;
+
+	for (size_t j = 0; s && s->slots && j <= s->mask; j++) {
+		const struct slot *o = &s->slots[j];
+
+		if (o->tag && (rc = fn(o->key, o->key + o->keylen + 1, arg)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 struct snapshot *snapshot_empty(void)

@@ -48,6 +48,15 @@ const char *snapshot_invalid_reason(const struct snapshot *s, size_t i);
 /* Bytes held (arena + table), for statistics. */
 size_t snapshot_bytes(const struct snapshot *s);
 
+/* Inserts key (normalised) -> text, both copied; a key already there
+ * is replaced.  Returns 0, or -1 on ENOMEM.  Only while building (before
+ * the snapshot is shared). */
+int snapshot_put(struct snapshot *s, const char *key, const char *text);
+/* Calls fn(key, text, arg) for every row in no particular order; stops
+ * at fn's first non-zero return, which it returns (0 when all ran). */
+int snapshot_each(const struct snapshot *s,
+		  int (*fn)(const char *key, const char *text, void *arg), void *arg);
+
 /* 64-bit FNV-1a, also used by the cache. */
 unsigned long long snapshot_hash(const char *p, size_t n);
 

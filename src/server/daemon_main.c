@@ -177,7 +177,7 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 		return -1;
 	if ((r->base = event_base_new()) == NULL)
 		return errbuf_set(why, "cannot create the event loop");
-	if ((r->eng = engine_new(r->base, r->cfg, r->o->db_url, why)) == NULL)
+	if ((r->eng = engine_new_ex(r->base, r->cfg, r->o->db_url, ENGINE_PERSIST, why)) == NULL)
 		return -1;
 	/* Discovery sources (DANE, ...): shared with query. */
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
@@ -218,8 +218,10 @@ static int announce(struct daemon_run *r, struct errbuf *why)
 		daemon_ready();
 	}
 	engine_stats(r->eng, &es);
-	log_info("tlspolicy %s ready: %lu table rows, %zu listening sockets%s%s",
-		 TLSPOLICY_VERSION, es.table_rows, r->nlisten,
+	log_info("tlspolicy %s ready: %lu table rows%s, %zu listening sockets%s%s",
+		 TLSPOLICY_VERSION, es.table_rows,
+		 es.from_persisted ? " (from the persisted snapshot: database unavailable)" : "",
+		 r->nlisten,
 		 r->du.drop ? ", running as " : "", r->du.drop ? r->du.name : "");
 	/* systemd Type=notify: the sockets accept from here on. */
 	daemon_notify("READY=1\nSTATUS=answering: %lu table rows", es.table_rows);

@@ -423,6 +423,9 @@ int store_init(struct store *st, int *created, struct errbuf *why)
 		return rc;
 	if ((rc = store_own_init(st, NULL, why)) < 0)
 		return rc;
+	/* issue 13: the emergency bypasses (store_bypass.h) */
+	if ((rc = store_bypass_init(st, NULL, why)) < 0)
+		return rc;
 	if ((rc = store_prov_init(st, NULL, why)) < 0)
 		return rc;
 	if ((rc = store_report_init(st, NULL, why)) < 0)

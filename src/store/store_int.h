@@ -11,6 +11,7 @@
 #include "store/store_report.h"
 #include "store/store_sts.h"
 #include "store/store_own.h"
+#include "store/store_bypass.h"
 
 struct store_ops {
 	const char *name; /* "sqlite", "mysql" */
@@ -50,6 +51,14 @@ struct store_ops {
 		       struct errbuf *why);
 	int (*own_list)(struct store *st, const char *subject, store_own_fn fn,
 			void *arg, struct errbuf *why);
+	/* tlspolicy_bypass (store_bypass.h; store_bypass_sqlite.c,
+	 * store_bypass_mysql.c) */
+	int (*bypass_init)(struct store *st, int *created, struct errbuf *why);
+	int (*bypass_put)(struct store *st, const struct store_bypass_row *row,
+			  struct errbuf *why);
+	int (*bypass_del)(struct store *st, const char *domain, struct errbuf *why);
+	int (*bypass_list)(struct store *st, store_bypass_fn fn, void *arg,
+			   struct errbuf *why);
 	/* tlspolicy_report (store_report.h; store_report_sqlite.c,
 	 * store_report_mysql.c) */
 	int (*report_init)(struct store *st, int *created, struct errbuf *why);
@@ -224,6 +233,18 @@ void store_prov_policy_text(char *out, size_t outlen, const char *policy,
 				 store_own_fn fn, void *arg, struct errbuf *why);
 STORE_OWN_DECL(sqlite)
 STORE_OWN_DECL(mysql)
+
+/* tlspolicy_bypass, per backend (store_bypass.h) */
+#define STORE_BYPASS_DECL(b)                                                   \
+	int store_bypass_##b##_init(struct store *st, int *created, struct errbuf *why); \
+	int store_bypass_##b##_put(struct store *st, const struct store_bypass_row *row, \
+				   struct errbuf *why);                          \
+	int store_bypass_##b##_del(struct store *st, const char *domain,        \
+				   struct errbuf *why);                          \
+	int store_bypass_##b##_list(struct store *st, store_bypass_fn fn, void *arg, \
+				    struct errbuf *why);
+STORE_BYPASS_DECL(sqlite)
+STORE_BYPASS_DECL(mysql)
 int store_own_row_check(const struct store_own_row *row, struct errbuf *why);
 int store_own_row_copy(const struct store_own_row *view,
 		       struct store_own_row *out, struct errbuf *why);

@@ -72,6 +72,8 @@ write_config() {
         echo "pidfile = $T/tlspolicy.pid"
         # These tests are about the server: table answers only, no DNS.
         echo "discovery = no"
+        # the persisted table of this test only (not the state directory)
+        echo "table_snapshot = $T/table.snapshot"
         cat
     } > "$T/tlspolicy.cf"
 }

@@ -32,7 +32,7 @@
 #define TEST_DIR "/tmp/tlspolicy-server-test"
 
 struct fx {
-	char dbpath[256], url[300], listen[64];
+	char dbpath[256], snappath[256], url[300], listen[64];
 	int port;
 	struct config *cfg;
 	/* what the client thread saw */
@@ -85,6 +85,11 @@ static int setup(void **state)
 	assert_int_equal(config_set(fx->cfg, "discovery", "no", NULL), 0);
 	assert_int_equal(config_set(fx->cfg, "reload_interval", "0", NULL), 0);
 	assert_int_equal(config_set(fx->cfg, "listen", fx->listen, NULL), 0);
+	/* this test's own persisted table, not the state directory's */
+	snprintf(fx->snappath, sizeof(fx->snappath), TEST_DIR "/daemon-main-%ld.snapshot",
+		 (long)getpid());
+	unlink(fx->snappath);
+	assert_int_equal(config_set(fx->cfg, "table_snapshot", fx->snappath, NULL), 0);
 	*state = fx;
 	return 0;
 }
@@ -95,6 +100,7 @@ static int teardown(void **state)
 
 	config_free(fx->cfg);
 	unlink(fx->dbpath);
+	unlink(fx->snappath);
 	free(fx);
 	return 0;
 }

@@ -42,6 +42,7 @@ created table tlspolicy_sts in $DESC
 created table tlspolicy_provenance in $DESC
 created table tlspolicy_own in $DESC
 created table tlspolicy_report in $DESC
+created table tlspolicy_bypass in $DESC
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 expect "get existing row" 0 "secure match=nexthop" "" -- t policy get legacy.example
 expect "get row with NULL params" 0 "may" "" -- t policy get plain.example
@@ -225,6 +226,7 @@ using the existing table tlspolicy_sts in $DESC
 using the existing table tlspolicy_provenance in $DESC
 using the existing table tlspolicy_own in $DESC
 using the existing table tlspolicy_report in $DESC
+using the existing table tlspolicy_bypass in $DESC
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 same "db init made exactly the documented table" "$(shape)" "$SHAPE"
 

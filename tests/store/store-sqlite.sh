@@ -57,12 +57,14 @@ created table tlspolicy_sts in $DB
 created table tlspolicy_provenance in $DB
 created table tlspolicy_own in $DB
 created table tlspolicy_report in $DB
+created table tlspolicy_bypass in $DB
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
 using the existing table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB
+using the existing table tlspolicy_bypass in $DB
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
@@ -410,6 +412,7 @@ using the existing table tlspolicy_sts in $DB
 created table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB
+using the existing table tlspolicy_bypass in $DB
 TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 t policy delete prov2.example >/dev/null
 

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * snapshot_file - the last good policy table snapshot on local disk
+ * (setting table_snapshot), so that the daemon starts and answers the
+ * admin's rows while the database cannot be read (issue 13 item 6).
+ *
+ * Format (text, one record per line, "\n" line ends):
+ *
+ *   tlspolicy-table-snapshot 1
+ *   written UNIXTIME
+ *   rows N
+ *   KEY POLICY-TEXT            (N lines, sorted by key)
+ *   sha256 HEX                 (of every byte before this line)
+ *
+ * KEY is a normalised table key (policy_key_normalize), POLICY-TEXT the
+ * canonical text Postfix receives (policy_format).  The reader refuses
+ * the whole file on any defect (a checksum mismatch, a truncation, a
+ * row count that does not match, an invalid key or policy, a duplicate
+ * key, bytes after the checksum): nothing is ever served from a bad
+ * file.  Every row is parsed again as a policy, so a file edited by hand
+ * (with a recomputed checksum) still cannot make the daemon answer
+ * text Postfix would not accept.
+ *
+ * LIMITS: SNAPSHOT_FILE_MAX bytes, SNAPSHOT_MAX_ROWS rows.
+ */
+#ifndef TP_ENGINE_SNAPSHOT_FILE_H
+#define TP_ENGINE_SNAPSHOT_FILE_H
+
+#include <stddef.h>
+#include <time.h>
+#include "util/errbuf.h"
+
+#define SNAPSHOT_FILE_MAGIC "tlspolicy-table-snapshot 1"
+#define SNAPSHOT_FILE_MAX ((size_t)1 << 30)   /* 1 GiB */
+#define SNAPSHOT_DIGEST_LEN 32
+
+struct snapshot;
+struct policy_opts;
+
+/* The file's bytes for s (malloc'ed, *len bytes) and, in rows_digest,
+ * the SHA-256 of its rows alone (equal digests: the same table).  NULL
+ * on ENOMEM. */
+char *snapshot_file_format(const struct snapshot *s, time_t written, size_t *len,
+			   unsigned char rows_digest[SNAPSHOT_DIGEST_LEN]);
+
+/* Parses data[0..len) (need not be NUL-terminated).  Returns a new
+ * snapshot and *written, or NULL with why. */
+struct snapshot *snapshot_file_parse(const char *data, size_t len,
+				     const struct policy_opts *opts, time_t *written,
+				     struct errbuf *why);
+
+/* Reads path (at most SNAPSHOT_FILE_MAX bytes) with snapshot_file_parse;
+ * why names the path. */
+struct snapshot *snapshot_file_read(const char *path, const struct policy_opts *opts,
+				    time_t *written, struct errbuf *why);
+
+/* Writes s to path atomically (util/file.h), mode 0640. Returns 0, or -1
+ * with why. */
+int snapshot_file_write(const char *path, const char *data, size_t len,
+			struct errbuf *why);
+
+#endif
