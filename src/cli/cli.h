@@ -87,6 +87,18 @@ struct store *cli_store(struct cli *cli);
  * that only read); errors as "tlspolicy CMD: message". */
 struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 
+/*
+ * Tells the running daemon about a change the command made: signal sig
+ * (SIGHUP: reload the table and configuration; SIGUSR2: forget the
+ * MTA-STS policies no longer in the database) to the pid in the setting
+ * pidfile, when a daemon holds its lock.  Prints what happened on
+ * stderr (stdout stays the command's result): "tlspolicy: the running
+ * daemon (pid N) was told to WHAT", or why not and when the daemon sees
+ * the change anyway (when no daemon holds the pid file: only with -v).
+ * Returns 1 when told.
+ */
+int cli_tell_daemon(struct cli *cli, int sig, const char *what);
+
 /* Prints "tlspolicy COMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

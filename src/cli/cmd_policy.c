@@ -30,6 +30,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,6 +320,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	}
 	printf("%s: %s: %s\n", key,
 	       change == 'a' ? "added" : change == 'c' ? "changed" : "unchanged", full);
+	if (change != 'u')
+		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	rc = EXIT_OK;
 done:
 	store_close(st);
@@ -413,6 +416,7 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
+	cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	return EXIT_OK;
 }
 
@@ -1027,6 +1031,8 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	       c.added, c.changed, c.unchanged);
 	if (!so.dry_run)
 		prov_note(&c);
+	if (!so.dry_run && (c.added || c.changed))
+		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	rc = EXIT_OK;
 done:
 	store_close(st);

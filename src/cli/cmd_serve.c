@@ -100,6 +100,8 @@ static int serve_run(struct cli *cli, const struct serve_opts *o)
 	d.listen = o->listen;
 	d.nlisten = o->nlisten;
 	d.foreground = o->foreground;
+	d.config_path = cli->config_path ? cli->config_path : CONFIG_DEFAULT_FILE;
+	d.config_missing_ok = cli->config_path == NULL;
 	if (daemon_main(&d, &why) < 0) {
 		cli_error("serve", "%s", why.msg);
 		return EXIT_FAIL;

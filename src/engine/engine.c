@@ -873,12 +873,15 @@ static void reload_done(void *arg)
 	eng->job = NULL;
 	if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
+		struct snapshot_diff d;
 
+		snapshot_diff(eng->snap, job->snap, &d);
 		if (eng->db_down)
 			log_info("policy table available again: %zu rows", snapshot_rows(job->snap));
-		else if (snapshot_rows(job->snap) != snapshot_rows(eng->snap) ||
-			 inv != eng->last_invalid)
-			log_info("policy table reloaded: %zu rows", snapshot_rows(job->snap));
+		if (d.added || d.changed || d.removed || inv != eng->last_invalid)
+			log_info("policy table reloaded: %zu rows (%zu added, %zu changed, "
+				 "%zu removed%s%s)", snapshot_rows(job->snap), d.added,
+				 d.changed, d.removed, d.names[0] ? ": " : "", d.names);
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		eng->db_down = 0;
@@ -932,6 +935,42 @@ void engine_reload(struct engine *eng)
 struct worker *engine_worker(struct engine *eng)
 {
 	return eng->worker;
+}
+
+size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forget)
+{
+	unsigned interval = config_get_time(cfg, "reload_interval");
+	size_t n = 0;
+
+	eng->cfg = cfg;
+	eng->cache_min_ttl = config_get_time(cfg, "cache_min_ttl");
+	eng->cache_max_ttl = config_get_time(cfg, "cache_max_ttl");
+	if (eng->cache_max_ttl < eng->cache_min_ttl)
+		eng->cache_max_ttl = eng->cache_min_ttl;
+	eng->negative_ttl = config_get_time(cfg, "negative_cache_ttl");
+	eng->failed_ttl = eng->cache_min_ttl < ENGINE_FAILED_TTL_MAX
+				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
+	eng->deadline = config_get_time(cfg, "lookup_deadline");
+	eng->discovery = config_get_bool(cfg, "discovery");
+	event_del(&eng->reload_ev);
+	if (interval > 0 && !eng->no_table) {
+		struct timeval tv = { (time_t)interval, 0 };
+
+		event_add(&eng->reload_ev, &tv);
+	}
+	/* decisions made under the old settings; those in use finish */
+	for (size_t i = 0; forget && i < eng->nbuckets; i++) {
+		struct centry *e = eng->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			if (e->disc == NULL && e->wait_head == NULL && !e->busy) {
+				cache_remove(eng, e);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 /* --- life cycle -------------------------------------------------- */

@@ -71,6 +71,11 @@ const char *config_where(const struct config *cfg, const char *name);
  * be empty: every address) or unix:/PATH. */
 int config_listen_check(const char *spec, struct errbuf *why);
 
+/* The declared settings, in settings.def order: config_name(i) for
+ * i < config_count() (NULL beyond). */
+size_t config_count(void);
+const char *config_name(size_t i);
+
 /* Prints settings like postconf: all (0), only those a file set
  * (CONFIG_PRINT_NONDEFAULT, postconf -n) or the built-in defaults
  * (CONFIG_PRINT_DEFAULTS, postconf -d). */

@@ -17,6 +17,9 @@ enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG };
 int log_init(const char *progname, enum log_dest dest, const char *facility);
 void log_set_verbose(int level);
 int log_get_verbose(void);
+/* stderr lines begin with the local time (ISO 8601, milliseconds) and
+ * the pid, as syslog would add them: the foreground daemon. */
+void log_set_timestamps(int on);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
