@@ -114,6 +114,7 @@ struct centry {
 	struct discovery *disc;
 	struct engine_req *wait_head, *wait_tail;
 	int busy;                          /* answering waiters: no eviction */
+	time_t fail_logged;                /* last source failure logged (info) */
 };
 
 struct discovery {
@@ -176,6 +177,7 @@ struct engine {
 	unsigned refreshing;               /* refreshes in flight */
 	int discovery;                     /* setting discovery */
 	int no_table;                      /* ENGINE_NO_TABLE */
+	int log_failures;                  /* engine_log_failures() */
 	struct engine_stats st;
 };
 
@@ -474,6 +476,25 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 
 static void disc_done(void *arg, const struct source_result *res);
 
+/* A source's failure for a domain (MTA-STS fetch, DNSSEC bogus, DNS
+ * errors): at info level, at most once per ENGINE_FAIL_LOG_INTERVAL per
+ * domain (debug lines in between). */
+#define ENGINE_FAIL_LOG_INTERVAL 600
+static void fail_log(struct engine *eng, struct centry *e, const char *src,
+		     const char *what, const char *reason)
+{
+	time_t now = engine_now(eng);
+
+	if (eng->log_failures &&
+	    (e->fail_logged == 0 || now - e->fail_logged >= ENGINE_FAIL_LOG_INTERVAL)) {
+		e->fail_logged = now;
+		log_info("%s %s: %s: %s (logged once per %d s for the domain)", src,
+			 e->domain, what, reason, ENGINE_FAIL_LOG_INTERVAL);
+	} else {
+		log_debug("%s %s: %s: %s", src, e->domain, what, reason);
+	}
+}
+
 /* Ends a discovery that kept a partial answer aside with that answer. */
 static void disc_finish_partial(struct discovery *d)
 {
@@ -534,7 +555,7 @@ static void disc_advance(struct discovery *d)
 						      eng->cache_max_ttl));
 				return;
 			case SOURCE_TEMP:
-				log_info("engine: %s: %s: %s", d->e->domain, src->name,
+				fail_log(eng, d->e, src->name, "TEMP (the domain's DNSSEC is broken)",
 					 d->reason[0] ? d->reason : "temporary failure");
 				disc_finish(d, RES_TEMP, ANSWER_ERROR,
 					    d->reason[0] ? d->reason : "temporary failure",
@@ -542,8 +563,8 @@ static void disc_advance(struct discovery *d)
 						      eng->negative_ttl));
 				return;
 			case SOURCE_FAILED:
-				log_debug("engine: %s: %s failed: %s", d->e->domain,
-					  src->name, d->reason);
+				fail_log(eng, d->e, src->name, "failed (the next source decides)",
+					 d->reason);
 				d->any_failed = 1;
 				break;
 			case SOURCE_NOT_APPLICABLE:
@@ -935,6 +956,11 @@ void engine_reload(struct engine *eng)
 struct worker *engine_worker(struct engine *eng)
 {
 	return eng->worker;
+}
+
+void engine_log_failures(struct engine *eng, int on)
+{
+	eng->log_failures = on;
 }
 
 size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forget)

@@ -105,6 +105,11 @@ void engine_reload(struct engine *eng);
 struct worker;
 struct worker *engine_worker(struct engine *eng);
 
+/* on: source failures of a domain (MTA-STS fetch, DNSSEC bogus, DNS
+ * errors) are logged at info level, once per 10 minutes per domain (the
+ * daemon); off (commands, which report them themselves): debug only. */
+void engine_log_failures(struct engine *eng, int on);
+
 /* Takes the live settings of cfg (SIGHUP; cfg must outlive the engine):
  * the cache TTLs, lookup_deadline, discovery, reload_interval.  forget:
  * also drops the cached decisions not in use (the settings that make

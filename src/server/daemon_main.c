@@ -310,6 +310,7 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 		return errbuf_set(why, "cannot create the event loop");
 	if ((r->eng = engine_new(r->base, r->cfg, r->o->db_url, why)) == NULL)
 		return -1;
+	engine_log_failures(r->eng, 1);
 	/* Discovery sources (DANE, ...): shared with query. */
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)

@@ -26,7 +26,8 @@
 . "$(dirname "$0")/../dane/lab-lib.sh"
 
 T_SERVE_OPTS=-v
-SETTINGS=("dns_resolvers=$LAB_RESOLVER" "https_ca_file=$LAB_CA_FILE" "reload_interval=1h")
+SETTINGS=("dns_resolvers=$LAB_RESOLVER" "https_ca_file=$LAB_CA_FILE" "reload_interval=1h"
+	"cache_min_ttl=1s")
 CF="$T_DIR/tp.cf"
 CLI=("$TLSPOLICY" -c "$CF")
 
@@ -120,6 +121,21 @@ grep -Eq "answer testing.sts.example: OK encrypt \(source table\)" "$T_DIR/serve
 	&& ok "-v: table answer line" || fail "-v: no table answer line"
 grep -Eq "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3} tlspolicy\[[0-9]+\]: listening on" \
 	"$T_DIR/serve.log" && ok "foreground lines carry a time stamp" || fail "no time stamp"
+
+# MTA-STS fetch failures and DNSSEC failures: info, once per domain (a
+# second discovery 2 s later, failed_ttl = cache_min_ttl = 1 s, logs at
+# debug only)
+expect untrusted.sts.example "NOTFOUND"
+sleep 2
+expect untrusted.sts.example "NOTFOUND"
+n_info=$(grep -c "tlspolicy\[[0-9]*\]: sts untrusted.sts.example: failed .*policy fetch failed: certificate not accepted.*(logged once per" "$T_DIR/serve.log")
+n_debug=$(grep -c "debug: sts untrusted.sts.example: failed" "$T_DIR/serve.log")
+[ "$n_info" = 1 ] && [ "$n_debug" -ge 1 ] \
+	&& ok "MTA-STS fetch failure: 1 info line, then debug ($n_debug)" \
+	|| fail "MTA-STS fetch failure lines: info $n_info, debug $n_debug (want 1 and >= 1)"
+expect dane-bogus.example "TEMP"
+grep -q "tlspolicy\[[0-9]*\]: dane dane-bogus.example: TEMP (the domain's DNSSEC is broken)" "$T_DIR/serve.log" \
+	&& ok "DNSSEC failure logged at info" || fail "DNSSEC failure not logged at info"
 
 # --- 6. SIGTERM when idle -------------------------------------------------
 sleep 1
