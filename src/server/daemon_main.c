@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
+#include "mtasts/sts_store.h"
 #include "server/daemon.h"
 #include "server/listener.h"
 #include "server/server.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,7 +27,7 @@
  * reload pipe, resolver sockets. */
 #define DAEMON_FD_RESERVE 64
 
-static const int daemon_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+static const int daemon_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
 #define DAEMON_NSIGS (sizeof(daemon_sigs) / sizeof(daemon_sigs[0]))
 
 struct daemon_run {
@@ -47,6 +49,7 @@ struct daemon_run {
 	char *storage;              /* of the split setting listen */
 	const char *facility, *pidfile;
 	int pidfd, inherited, exposed, stopping;
+	struct timespec stop_t;     /* when stopping began */
 };
 
 static void stopped_cb(void *arg)
@@ -61,6 +64,7 @@ void daemon_stop(struct daemon_run *r)
 	if (r->stopping)
 		return;
 	r->stopping = 1;
+	clock_gettime(CLOCK_MONOTONIC, &r->stop_t);
 	daemon_notify("STOPPING=1");
 	server_shutdown(r->srv, stopped_cb, r);
 }
@@ -220,6 +224,20 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR1:
 		server_log_stats(r->srv);
 		break;
+	case SIGUSR2: {
+		/* `tlspolicy sts flush`: forget the MTA-STS policies the table
+		 * no longer holds, and the decisions made from them */
+		struct sts *sts = engine_sources_sts(r->srcs);
+		size_t n;
+
+		if (sts == NULL || sts_store_of(sts) == NULL)
+			break;
+		n = engine_reconfigure(r->eng, r->cfg, 1);
+		log_info("SIGUSR2: forgetting flushed MTA-STS policies (%zu cached "
+			 "decisions dropped)", n);
+		sts_store_forget_flushed(sts_store_of(sts), sts_cache_of(sts));
+		break;
+	}
 	}
 }
 
@@ -423,7 +441,14 @@ int daemon_main(const struct daemon_opts *o, struct errbuf *why)
 	if (o->on_ready)
 		event_base_once(r.base, -1, EV_TIMEOUT, ready_cb, &r, NULL);
 	event_base_dispatch(r.base);
-	log_info("stopped");
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		log_info("stopped (%ld ms after the stop request)",
+			 (long)((now.tv_sec - r.stop_t.tv_sec) * 1000 +
+				(now.tv_nsec - r.stop_t.tv_nsec) / 1000000));
+	}
 	rc = 0;
 out:
 	cleanup(&r, rc == 0);

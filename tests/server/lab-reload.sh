@@ -17,6 +17,8 @@
 #      CLI's signal can make it prompt): the CLI says it told the daemon
 #      (pid), the answer changes within a few seconds, the log names the
 #      rows added / changed / removed;
+#      `sts flush DOMAIN`: the daemon forgets that MTA-STS policy (USR2)
+#      and fetches it again;
 #   5. -v: one log line per answer with its source; foreground lines carry
 #      a time stamp;
 #   6. SIGTERM when idle: the daemon exits (the time is printed, not
@@ -113,6 +115,34 @@ grep -q "(0 added, 0 changed, 1 removed: -testing.sts.example)" "$T_DIR/serve.lo
 out=$("$TLSPOLICY" --db "sqlite:$T_DIR/t.db" -c /dev/null -v policy set x.example encrypt 2>&1)
 echo "$out" | grep -Eq "no running daemon|no pid file|could not be told" \
 	&& ok "without the daemon's pid file: ${out##*$'\n'}" || fail "no word without a daemon: $out"
+
+# sts flush reaches the daemon (SIGUSR2): it forgets the flushed policy
+expect enforce.sts.example "OK secure match=mx.enforce.sts.example servername=hostname"
+for _ in $(seq 1 30); do
+	"${CLI[@]}" sts show enforce.sts.example >/dev/null 2>&1 && break
+	sleep 0.1
+done
+out=$("${CLI[@]}" sts flush enforce.sts.example 2>&1)
+echo "$out" | grep -q "the running daemon (pid $T_PID) was told to forget the flushed MTA-STS policies" \
+	&& ok "sts flush: says it told the daemon" || fail "sts flush: $out"
+for _ in $(seq 1 50); do
+	grep -q "MTA-STS: forgot 1 cached policy flushed from the database: enforce.sts.example" \
+		"$T_DIR/serve.log" && break
+	sleep 0.1
+done
+grep -q "MTA-STS: forgot 1 cached policy flushed from the database: enforce.sts.example" \
+	"$T_DIR/serve.log" && ok "sts flush: the daemon forgot the policy" \
+	|| fail "sts flush: the daemon did not forget the policy"
+# fetched again (nginx still serves it): the same answer
+expect enforce.sts.example "OK secure match=mx.enforce.sts.example servername=hostname"
+# ... and persisted again by the daemon (the flush had deleted the row)
+for _ in $(seq 1 30); do
+	"${CLI[@]}" sts show enforce.sts.example >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"${CLI[@]}" sts show enforce.sts.example >/dev/null 2>&1 \
+	&& ok "sts flush: the daemon fetched and saved the policy again" \
+	|| fail "sts flush: the policy was not fetched again"
 
 # --- 5. log lines ---------------------------------------------------------
 grep -Eq "answer dane-ee.example: OK dane-only \(source dane\)" "$T_DIR/serve.log" \
