@@ -13,7 +13,8 @@
  * SIGHUP reads the configuration file again (the settings that can
  * change live take effect, the others are logged as needing a restart
  * and keep their value, a file with an error changes nothing), reloads
- * the table and reopens the log; SIGUSR1 logs statistics.
+ * the table and reopens the log; SIGUSR2 forgets the MTA-STS policies
+ * `sts flush` deleted from the database; SIGUSR1 logs statistics.
  */
 #ifndef TP_SERVER_DAEMON_MAIN_H
 #define TP_SERVER_DAEMON_MAIN_H
