@@ -181,4 +181,8 @@ echo "info: SIGTERM to exit: $((t1 - t0)) ms (idle daemon)"
 wait "$T_PID" 2>/dev/null
 grep -q "stopped" "$T_DIR/serve.log" && ok "SIGTERM: clean stop" || fail "SIGTERM: no clean stop"
 T_PID=
+if grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR/serve.log"; then
+	fail "sanitizer report in the daemon log"
+	grep -E -A12 "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR/serve.log" | head -40 >&2
+fi
 finish
