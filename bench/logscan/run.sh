@@ -8,6 +8,11 @@
 # env:   LOG   log file (default /tmp/tlspolicy-bench/mail.log; generated
 #              with loggen when missing)
 #        SIZE  size to generate (default 1100M)
+#        DOMAINS  recipient domains of a generated log (loggen -d; default
+#              loggen's 5000; issue 20 measures 50000)
+#        JSON=1  tlspolicy logscan --json (the report for every domain)
+#              instead of the table
+#        Also timed, as a floor: grep -c status= on the same file.
 #        RUNS  runs of tlspolicy logscan, best is reported (default 3)
 #        CPU   core to pin both tools to (default 0)
 #        NICE  nice value for both tools (e.g. -20 on a shared, busy machine,
@@ -30,8 +35,10 @@ trap 'rm -rf "$T"' EXIT
 [ -x /usr/bin/time ] || { echo "run.sh: needs GNU time (/usr/bin/time)" >&2; exit 1; }
 if [ ! -s "$LOG" ]; then
 	mkdir -p "$(dirname "$LOG")"
-	echo "generating $SIZE log: $GEN -s $SIZE -o $LOG"
-	"$GEN" -s "$SIZE" -o "$LOG"
+	dopt=()
+	[ -n "${DOMAINS:-}" ] && dopt=(-d "$DOMAINS")
+	echo "generating $SIZE log: $GEN -s $SIZE ${dopt[*]} -o $LOG"
+	"$GEN" -s "$SIZE" "${dopt[@]}" -o "$LOG"
 fi
 bytes=$(stat -c %s "$LOG")
 lines=$(wc -l <"$LOG")
@@ -59,7 +66,9 @@ report() { # NAME WALL USER SYS RSS_KB
 
 best=""
 for i in $(seq "$RUNS"); do
-	r=$(measure logscan "$TP" --db "sqlite:$T/no-table.db" logscan "$LOG")
+	jopt=()
+	[ "${JSON:-}" = 1 ] && jopt=(--json)
+	r=$(measure logscan "$TP" --db "sqlite:$T/no-table.db" logscan "${jopt[@]}" "$LOG")
 	grep -h '^tlspolicy logscan: [0-9]' "$T/logscan.time" | sed 's/^/  /'
 	report "tlspolicy logscan #$i" $r
 	if [ -z "$best" ] || awk -v a="${r%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
@@ -67,8 +76,12 @@ for i in $(seq "$RUNS"); do
 	fi
 done
 report "tlspolicy logscan best" $best
-lrows=$(($(wc -l <"$T/logscan.out") - 1))
-echo "  domains in the table: $lrows"
+if [ "${JSON:-}" != 1 ]; then
+	lrows=$(($(wc -l <"$T/logscan.out") - 1))
+	echo "  domains in the table: $lrows"
+fi
+g=$(measure grep grep -c status= "$LOG")
+report "grep -c status=" $g
 
 if [ "${SKIP_PFLOGSUMM:-}" != 1 ]; then
 	command -v pflogsumm >/dev/null || { echo "run.sh: pflogsumm not installed (scripts/install-deps)" >&2; exit 1; }

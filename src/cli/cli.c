@@ -3,6 +3,7 @@
 #include "store/store.h"
 #include "util/text.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,4 +197,19 @@ int cli_tell_daemon(struct cli *cli, int sig, const char *what)
 		fprintf(tell_out(cli), "daemons on other servers sharing this database "
 			"see it within reload_interval (%us)\n", interval);
 	return 1;
+}
+
+int cli_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }

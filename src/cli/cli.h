@@ -23,6 +23,7 @@
 #define EXIT_USAGE 2
 
 struct store;
+struct check_sink;
 
 struct cli {
 	const char *config_path; /* -c; NULL: CONFIG_DEFAULT_FILE if present */
@@ -30,6 +31,9 @@ struct cli {
 	int json;                /* --json */
 	int verbose;             /* -v (repeatable) */
 	struct config *cfg;      /* loaded by cli_config() */
+	/* cmd_check(): hand each domain to this instead of printing it
+	 * (cli/check.h; used by `report`) */
+	const struct check_sink *check_sink;
 };
 
 /* Long options every command accepts; use as the first entries of a
@@ -103,6 +107,9 @@ int cli_tell_daemon(struct cli *cli, int sig, const char *what);
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A decimal number 0..max (digits only) into *out; 0, or -1. */
+int cli_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
 /* Subcommands. */
 int cmd_config(struct cli *cli, int argc, char **argv);
 int cmd_db(struct cli *cli, int argc, char **argv);
@@ -116,5 +123,7 @@ int cmd_sts(struct cli *cli, int argc, char **argv);
 int cmd_probe(struct cli *cli, int argc, char **argv);
 int cmd_provider(struct cli *cli, int argc, char **argv);
 int cmd_own(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_tlsrpt(struct cli *cli, int argc, char **argv); /* cmd_tlsrpt.c, issue 15 */
 
 #endif

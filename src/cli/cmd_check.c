@@ -107,6 +107,7 @@ struct check_mx {
 	int verified, host_match;
 	char verify_why[256];
 	char fp[CHECK_FP_MAX], pkey_fp[CHECK_FP_MAX];
+	time_t not_after;        /* the leaf certificate's; 0 unknown */
 	const char *dane;
 	char cand_text[CAND_COUNT][POLICY_MAX_TEXT];   /* "" not judged */
 	enum namematch_verdict v[CAND_COUNT];
@@ -153,6 +154,7 @@ struct check_item {
 	size_t nnotes;
 	struct check_note notes[CHECK_MAX_NOTES];
 	int warning;
+	int weaker_note;         /* index+1 of the "weaker than published" note */
 };
 
 struct check {
@@ -305,6 +307,7 @@ static void check_probe_cb(void *arg, const struct probe_result *res)
 	if (res->nchain > 0) {
 		fprint_format(res->chain[0].cert_sha256, 32, m->fp, sizeof(m->fp));
 		fprint_format(res->chain[0].pkey_sha256, 32, m->pkey_fp, sizeof(m->pkey_fp));
+		m->not_after = res->chain[0].not_after;
 		snprintf(m->cand_text[CAND_PIN], POLICY_MAX_TEXT, "fingerprint match=%s", m->fp);
 	}
 	probe_result_peer(res, &peer);
@@ -554,6 +557,8 @@ static void weaker_check(struct check_item *it)
 		return;
 	}
 	if (policy_weaker(p, ref, it->domain, how, sizeof(how))) {
+		if (it->nnotes < CHECK_MAX_NOTES)
+			it->weaker_note = (int)it->nnotes + 1;
 		if (strcmp(what, "DANE") == 0)
 			note(it, 1, "table policy %s is weaker than the published DANE (%s): %s",
 			     policy_level_name(p->level), reftext, how);
@@ -776,6 +781,16 @@ static void json_probe(struct buf *b, const struct check *chk, const struct chec
 			json_nullstr(b, m->fp[0] ? m->fp : NULL);
 			buf_puts(b, ",\"pkey_fingerprint\":");
 			json_nullstr(b, m->pkey_fp[0] ? m->pkey_fp : NULL);
+			buf_puts(b, ",\"not_after\":");
+			if (m->not_after) {
+				char tb[32];
+
+				strftime(tb, sizeof(tb), "\"%Y-%m-%dT%H:%M:%SZ\"",
+					 gmtime_r(&m->not_after, &(struct tm){ 0 }));
+				buf_puts(b, tb);
+			} else {
+				buf_puts(b, "null");
+			}
 			buf_puts(b, ",\"dane\":");
 			json_nullstr(b, m->dane);
 			buf_puts(b, ",\"policies\":[");
@@ -878,6 +893,58 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_printf(&b, "],\"warning\":%s}", it->warning ? "true" : "false");
 	printf("%s\n", b.data ? b.data : "");
 	buf_free(&b);
+}
+
+/* One domain to cli->check_sink (cli/check.h): the columns and facts
+ * print_json() and print_table() show, from the same functions. */
+static void emit_row(struct check *chk, struct check_item *it)
+{
+	struct check_row r;
+	struct check_row_mx *mx = calloc(it->nmx + 1, sizeof(*mx));
+	struct check_row_note notes[CHECK_MAX_NOTES];
+	char pub[64], *level, *params;
+
+	if (mx == NULL)
+		log_fatal("check");
+	memset(&r, 0, sizeof(r));
+	r.domain = it->domain;
+	r.provider = provider_col(it);
+	r.published = published(it, pub, sizeof(pub));
+	policy_cols(it, &level, &params);
+	r.policy = level;
+	r.parameter = params;
+	r.answer_status = status_word(it->status);
+	r.answer_text = it->answer_text ? it->answer_text : "";
+	r.table = answer_is_policy(it) && it->source == ANSWER_TABLE ? it->answer_text : NULL;
+	r.recommend = it->recommend;
+	r.recommend_src = it->recommend_src;
+	r.warning = it->warning;
+	r.failed = it->failed;
+	r.probed = chk->probe != NULL;
+	for (size_t i = 0; i < it->nnotes; i++) {
+		notes[i].warn = it->notes[i].warn;
+		notes[i].text = it->notes[i].text;
+	}
+	r.notes = notes;
+	r.nnotes = it->nnotes;
+	r.weaker = it->weaker_note ? it->notes[it->weaker_note - 1].text : NULL;
+	for (size_t i = 0; chk->probe && i < it->nmx; i++) {
+		const struct check_mx *m = &it->mx[i];
+
+		mx[i].host = m->host;
+		mx[i].status = probe_status_name(m->status);
+		mx[i].tls = probe_tls_name(m->tls);
+		mx[i].why = m->why[0] ? m->why : NULL;
+		mx[i].not_after = m->not_after;
+		if (m->done && m->cand_text[CAND_ANSWER][0] && m->v[CAND_ANSWER] == NAMEMATCH_FAILS)
+			mx[i].answer_fails = m->vwhy[CAND_ANSWER];
+	}
+	r.mx = mx;
+	r.nmx = chk->probe ? it->nmx : 0;
+	chk->cli->check_sink->row(chk->cli->check_sink->arg, &r);
+	free(level);
+	free(params);
+	free(mx);
 }
 
 struct row {
@@ -1160,7 +1227,7 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 
 /* ---- domains from the command line or a file ---- */
 
-static int read_domains(const char *path, char ***out, size_t *n)
+int check_read_domains(const char *cmd, const char *path, size_t max, char ***out, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	char line[CHECK_MAX_LINE + 2];
@@ -1169,7 +1236,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 	*n = 0;
 	if (f == NULL) {
-		cli_error("check", "cannot open %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -1177,7 +1244,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			cli_error("check", "%s:%zu: line too long", path, lineno);
+			cli_error(cmd, "%s:%zu: line too long", path, lineno);
 			goto fail;
 		}
 		if ((e = strchr(s, '#')) != NULL)
@@ -1189,8 +1256,8 @@ static int read_domains(const char *path, char ***out, size_t *n)
 			*--e = '\0';
 		if (*s == '\0')
 			continue;
-		if (*n >= CHECK_MAX_DOMAINS) {
-			cli_error("check", "%s: more than %d domains", path, CHECK_MAX_DOMAINS);
+		if (*n >= max) {
+			cli_error(cmd, "%s: more than %zu domains", path, max);
 			goto fail;
 		}
 		if (*n == cap) {
@@ -1204,7 +1271,7 @@ static int read_domains(const char *path, char ***out, size_t *n)
 		v[(*n)++] = xstrdup(s);
 	}
 	if (ferror(f)) {
-		cli_error("check", "cannot read %s: %s", path, strerror(errno));
+		cli_error(cmd, "cannot read %s: %s", path, strerror(errno));
 		goto fail;
 	}
 	fclose(f);
@@ -1236,7 +1303,7 @@ struct check_cmd {
 static int check_names(struct check_cmd *o, int argc, char **argv)
 {
 	if (o->from_file) {
-		if (read_domains(o->from_file, &o->names, &o->nnames) < 0)
+		if (check_read_domains("check", o->from_file, CHECK_MAX_DOMAINS, &o->names, &o->nnames) < 0)
 			return EXIT_FAIL;
 		o->names_owned = 1;
 		if (o->nnames == 0) {
@@ -1404,10 +1471,12 @@ static int check_print(struct check *chk, int rc)
 			verdict_answer(it);
 		if (it->failed || it->warning)
 			rc = EXIT_FAIL;
-		if (chk->cli->json)
+		if (chk->cli->check_sink)
+			emit_row(chk, it);
+		else if (chk->cli->json)
 			print_json(chk, it);
 	}
-	if (!chk->cli->json)
+	if (!chk->cli->json && !chk->cli->check_sink)
 		print_table(chk);
 	return rc;
 }

@@ -12,10 +12,12 @@
  * reports each invalid row by its id (exit 1 when there is one).
  */
 #include "cli/cli.h"
+#include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "store/store_prov.h"
 #include "store/store_own.h"
+#include "store/store_report.h"
 #include "store/store_sts.h"
 
 #include <stdio.h>
@@ -75,7 +77,7 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 	struct store *st;
 	struct errbuf why;
 	const char *sub;
-	int opt, created, sts_created, prov_created = 0, own_created = 0, rc;
+	int opt, created, sts_created, prov_created = 0, own_created = 0, report_created = 0, rc;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
@@ -113,6 +115,10 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 			rc = store_prov_init(st, &prov_created, &why);
 		if (rc == 0)
 			rc = store_own_init(st, &own_created, &why);
+		if (rc == 0)
+			rc = store_report_init(st, &report_created, &why);
+		if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
+			rc = store_tlsrpt_init(st, &why);
 		if (rc == 0) {
 			printf("%s table tlspolicies in %s\n",
 			       created ? "created" : "using the existing", store_describe(st));
@@ -122,6 +128,9 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 			       "using the existing", STORE_PROV_TABLE, store_describe(st));
 			printf("%s table %s in %s\n", own_created ? "created" :
 			       "using the existing", STORE_OWN_TABLE, store_describe(st));
+			printf("%s table %s in %s\n", report_created ? "created" :
+			       "using the existing", STORE_REPORT_TABLE, store_describe(st));
+			printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
 		}
 	} else {
 		struct check_state cs;

@@ -817,21 +817,6 @@ enum {
 	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER
 };
 
-static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* What the command line asks for. */
 struct logscan_cmd {
 	struct logscan_opts opts;
@@ -881,7 +866,7 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 		return -1;
 	}
 	case OPT_MIN:
-		if (parse_ulong(arg, 1000000000UL, &o->min) < 0) {
+		if (cli_parse_ulong(arg, 1000000000UL, &o->min) < 0) {
 			cli_error("logscan", "invalid --min-deliveries \"%s\"", arg);
 			return EXIT_USAGE;
 		}
@@ -906,7 +891,7 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 		}
 		return -1;
 	case OPT_YEAR:
-		if (parse_ulong(arg, 9999, &year) < 0 || year < 1970) {
+		if (cli_parse_ulong(arg, 9999, &year) < 0 || year < 1970) {
 			cli_error("logscan", "invalid --year \"%s\"", arg);
 			return EXIT_USAGE;
 		}

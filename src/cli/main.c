@@ -25,6 +25,8 @@ static const struct cli_command commands[] = {
 	{ "probe", cmd_probe, "STARTTLS probe of SMTP servers: certificates, fingerprints, TLSA", 0 },
 	{ "provider", cmd_provider, "provider catalogue and templates (list, match, template)", 0 },
 	{ "own", cmd_own, "our own domains: TLSA records, rollover guard, MTA-STS/TLSRPT checks", 0 },
+	{ "report", cmd_report, "one HTML page: TLS coverage, destinations, findings, changes", 0 },
+	{ "tlsrpt", cmd_tlsrpt, "TLS reports (RFC 8460): collect, report, status, intake", 0 },
 	/* COMMANDS: add new subcommands above this line */
 };
 

@@ -124,39 +124,6 @@ const char *dns_type_name(int qtype)
 
 /* ---- set-up ---- */
 
-/* "IP" or "IP@port" with a valid address and port. */
-static int resolver_valid(const char *s)
-{
-	char ip[INET6_ADDRSTRLEN + 1];
-	unsigned char addr[16];
-	const char *at = strchr(s, '@');
-	size_t n = at ? (size_t)(at - s) : strlen(s);
-
-	if (n == 0 || n >= sizeof(ip))
-		return 0;
-	memcpy(ip, s, n);
-	ip[n] = '\0';
-	if (inet_pton(AF_INET, ip, addr) != 1 && inet_pton(AF_INET6, ip, addr) != 1)
-		return 0;
-	if (at) {
-		unsigned long port = 0;
-		const char *p = at + 1;
-
-		if (*p == '\0')
-			return 0;
-		for (; *p; p++) {
-			if (!isdigit((unsigned char)*p))
-				return 0;
-			port = port * 10 + (unsigned long)(*p - '0');
-			if (port > 65535)
-				return 0;
-		}
-		if (port == 0)
-			return 0;
-	}
-	return 1;
-}
-
 static int setup_resolvers(struct ub_ctx *ctx, const char *value,
 			   struct errbuf *why)
 {
@@ -183,7 +150,7 @@ static int setup_resolvers(struct ub_ctx *ctx, const char *value,
 	for (size_t i = 0; i < n; i++) {
 		char shown[80];
 
-		if (!resolver_valid(words[i])) {
+		if (!config_resolver_ok(words[i])) {
 			rc = errbuf_set(why, "dns_resolvers: \"%s\" is not IP or IP@port"
 					"%s", printable(shown, sizeof(shown), words[i],
 							strlen(words[i])),

@@ -290,12 +290,18 @@ static int parse_query(struct rp *p, char *line)
 			errno = 0;
 			v = strtoul(tok[i] + 4, &end, 10);
 			if (errno || *end || tok[i][4] < '0' || tok[i][4] > '9' ||
-			    v > 2147483647UL)
+			    v > 2147483647UL) {
+				free(e.canon);
 				return rp_err(p, "invalid ttl \"%s\"", tok[i] + 4);
+			}
 			e.ttl = (unsigned)v;
 		} else if (strncmp(tok[i], "canon=", 6) == 0) {
 			char cn[DNS_NAME_BUF];
 
+			if (e.canon != NULL) {
+				free(e.canon);
+				return rp_err(p, "%s given twice", "canon=");
+			}
 			if (!name_ok(tok[i] + 6, 0) || name_norm(tok[i] + 6, cn, sizeof(cn)) < 0)
 				return rp_err(p, "invalid canon name \"%s\"", tok[i] + 6);
 			if ((e.canon = xstrdup(cn)) == NULL)

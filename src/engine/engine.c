@@ -115,6 +115,10 @@ struct centry {
 	struct engine_req *wait_head, *wait_tail;
 	int busy;                          /* answering waiters: no eviction */
 	time_t fail_logged;                /* last source failure logged (info) */
+	/* issue 15: the source that failed in the discovery behind the
+	 * answer, for the TLSRPT journal (engine_set_observer) */
+	enum answer_source failed_src;
+	char *failed_reason;               /* NULL when none failed */
 };
 
 struct discovery {
@@ -123,6 +127,7 @@ struct discovery {
 	size_t idx;                        /* current source */
 	void *handle;
 	int in_discover, have_verdict, any_failed;
+	enum answer_source failed_src;     /* issue 15: first failed source */
 	int refresh;                       /* started ahead of expiry by a hit */
 	unsigned neg_ttl;
 	struct source_result res;          /* copied verdict */
@@ -179,6 +184,8 @@ struct engine {
 	int no_table;                      /* ENGINE_NO_TABLE */
 	int log_failures;                  /* engine_log_failures() */
 	struct engine_stats st;
+	engine_observer observer;          /* issue 15: TLSRPT journal */
+	void *observer_arg;
 };
 
 static time_t engine_now(struct engine *eng)
@@ -221,9 +228,47 @@ static void answer_notfound(struct engine *eng, engine_cb cb, void *arg)
 	answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
 }
 
+static void observe(struct engine *eng, struct centry *e, enum lookup_status st,
+		    enum answer_source src, const char *text)
+{
+	struct engine_answer ans = { st, src, text ? text : "" };
+	struct engine_observation o = { e->domain, &ans, e->failed_src,
+					e->failed_reason ? e->failed_reason : "" };
+
+	eng->observer(eng->observer_arg, &o);
+}
+
+void engine_set_observer(struct engine *eng, engine_observer fn, void *arg)
+{
+	eng->observer = fn;
+	eng->observer_arg = arg;
+}
+
 static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			 void *arg)
 {
+	if (eng->observer) { /* issue 15: TLSRPT journal */
+		const char *dt = e->kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+
+		switch (e->kind) {
+		case RES_APPLIES:
+			observe(eng, e, LOOKUP_OK, e->src, e->text);
+			break;
+		case RES_TEMP:
+			observe(eng, e, LOOKUP_TEMP, ANSWER_ERROR, e->text);
+			break;
+		case RES_NOTFOUND:
+			observe(eng, e, LOOKUP_NOTFOUND, e->src, NULL);
+			break;
+		case RES_NONE:
+			observe(eng, e, dt ? LOOKUP_OK : LOOKUP_NOTFOUND,
+				dt ? ANSWER_DEFAULT : ANSWER_NONE, dt);
+			break;
+		default:
+			observe(eng, e, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+			break;
+		}
+	}
 	switch (e->kind) {
 	case RES_APPLIES:
 		answer(eng, cb, arg, LOOKUP_OK, e->src, e->text);
@@ -321,6 +366,7 @@ static void cache_remove(struct engine *eng, struct centry *e)
 	eng->nentries--;
 	free(e->domain);
 	free(e->text);
+	free(e->failed_reason);
 	free(e);
 }
 
@@ -368,6 +414,7 @@ static struct centry *cache_insert(struct engine *eng, const char *d, size_t n,
 	if (eng->nentries >= eng->nbuckets)
 		cache_grow(eng);
 	e = xcalloc(1, sizeof(*e));
+	e->failed_src = ANSWER_NONE; /* issue 15 */
 	e->domain = xmalloc(n + 1);
 	memcpy(e->domain, d, n);
 	e->domain[n] = '\0';
@@ -457,6 +504,11 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 		e->kind = kind;
 		e->src = src;
 		e->have_result = 1;
+		e->failed_src = d->failed_src; /* issue 15 */
+		if (d->failed_src == ANSWER_NONE) {
+			free(e->failed_reason);
+			e->failed_reason = NULL;
+		}
 		entry_set_expiry(e, now, ttl);
 		e->stale_until = e->expires + eng->cache_max_ttl;
 		if (d->refresh)
@@ -565,6 +617,11 @@ static void disc_advance(struct discovery *d)
 			case SOURCE_FAILED:
 				fail_log(eng, d->e, src->name, "failed (the next source decides)",
 					 d->reason);
+				if (!d->any_failed) { /* issue 15: for the journal */
+					d->failed_src = src->answer;
+					free(d->e->failed_reason);
+					d->e->failed_reason = xstrdup(d->reason);
+				}
 				d->any_failed = 1;
 				break;
 			case SOURCE_NOT_APPLICABLE:
@@ -651,6 +708,7 @@ static void disc_start(struct engine *eng, struct centry *e, int refresh)
 	d->eng = eng;
 	d->e = e;
 	d->neg_ttl = eng->negative_ttl;
+	d->failed_src = ANSWER_NONE;
 	evtimer_assign(&d->limit_ev, eng->base, disc_limit_cb, d);
 	evtimer_add(&d->limit_ev, &tv);
 	e->disc = d;

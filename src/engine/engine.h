@@ -122,6 +122,21 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
  * the engine answers from the table and `_default` only. */
 int engine_add_source(struct engine *eng, const struct engine_source *src);
 
+/* issue 15 (TLSRPT decision journal): an observer told of every answer
+ * the engine gives for a bare domain from discovery or its cache (not
+ * for table rows, parent keys or explicit next hops), on the loop.
+ * failed_src is the source that failed by our own fault during the
+ * discovery behind the answer (ANSWER_NONE: none) and failed_reason
+ * why (or "").  It must be cheap: it runs once per lookup. */
+struct engine_observation {
+	const char *domain;
+	const struct engine_answer *ans;
+	enum answer_source failed_src;
+	const char *failed_reason;
+};
+typedef void (*engine_observer)(void *arg, const struct engine_observation *o);
+void engine_set_observer(struct engine *eng, engine_observer fn, void *arg);
+
 /* Counters by reply kind and source, for SIGUSR1 and benchmarks. */
 struct engine_stats {
 	unsigned long long by_status[4];

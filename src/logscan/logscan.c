@@ -289,9 +289,17 @@ struct logscan {
 	long cache_key;
 	time_t cache_base;
 
+	/* per-day tally, sorted by date; [day_lo, day_hi) is the local
+	 * day of days[day_last], the one used last */
+	struct logscan_day *days;
+	size_t ndays, days_cap, day_last;
+	time_t day_lo, day_hi;
+
 	char *buf;   /* LOGSCAN_BLOCK line buffer */
 	unsigned char *zin;
 };
+
+static struct logscan_day *day_get(struct logscan *ls, time_t t);
 
 struct logscan *logscan_new(const struct logscan_opts *opts)
 {
@@ -349,6 +357,7 @@ void logscan_free(struct logscan *ls)
 	strtab_free(&ls->hosts);
 	strtab_free(&ls->names);
 	free(ls->doms);
+	free(ls->days);
 	free(ls->pairs);
 	free(ls->pair_dom);
 	free(ls->pair_slots);
@@ -910,6 +919,14 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	case LOGLINE_STATUS_SENT:
 		ls->c.deliveries++;
 		d->t.tls[trust]++;
+		{
+			struct logscan_day *day = t ? day_get(ls, t) : NULL;
+
+			if (day)
+				day->tls[trust]++;
+			else
+				ls->c.undated++;
+		}
 		if (mx)
 			mx->t.tls[trust]++;
 		if (trust != LOGLINE_PLAINTEXT) {
@@ -944,6 +961,78 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		if (t > d->last)
 			d->last = t;
 	}
+}
+
+/* The day of t in ls->days (inserted in order), NULL when the table is
+ * full or out of memory.  One localtime_r() per new day boundary. */
+static struct logscan_day *day_get(struct logscan *ls, time_t t)
+{
+	struct logscan_day *d;
+	struct tm tm, lo;
+	size_t a = 0, b = ls->ndays;
+	long key;
+
+	if (ls->ndays && t >= ls->day_lo && t < ls->day_hi)
+		return &ls->days[ls->day_last];
+	if (localtime_r(&t, &tm) == NULL)
+		return NULL;
+	key = ((long)tm.tm_year * 13 + tm.tm_mon) * 32 + tm.tm_mday;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		long k = ((long)(ls->days[m].year - 1900) * 13 + ls->days[m].mon - 1) * 32 +
+			 ls->days[m].mday;
+
+		if (k < key)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a == ls->ndays || ls->days[a].year != tm.tm_year + 1900 ||
+	    ls->days[a].mon != tm.tm_mon + 1 || ls->days[a].mday != tm.tm_mday) {
+		if (ls->ndays >= LOGSCAN_MAX_DAYS)
+			return NULL;
+		if (ls->ndays == ls->days_cap) {
+			size_t cap = ls->days_cap ? ls->days_cap * 2 : 32;
+			struct logscan_day *nd = realloc(ls->days, cap * sizeof(*nd));
+
+			if (nd == NULL)
+				return NULL;
+			ls->days = nd;
+			ls->days_cap = cap;
+		}
+		memmove(&ls->days[a + 1], &ls->days[a], (ls->ndays - a) * sizeof(*ls->days));
+		ls->ndays++;
+		d = &ls->days[a];
+		memset(d, 0, sizeof(*d));
+		d->year = tm.tm_year + 1900;
+		d->mon = tm.tm_mon + 1;
+		d->mday = tm.tm_mday;
+	}
+	/* the local day's bounds: midnight to the next midnight */
+	lo = tm;
+	lo.tm_hour = lo.tm_min = lo.tm_sec = 0;
+	lo.tm_isdst = -1;
+	ls->day_lo = mktime(&lo);
+	lo = tm;
+	lo.tm_mday++;
+	lo.tm_hour = lo.tm_min = lo.tm_sec = 0;
+	lo.tm_isdst = -1;
+	ls->day_hi = mktime(&lo);
+	if (ls->day_lo == (time_t)-1 || ls->day_hi == (time_t)-1 || t < ls->day_lo ||
+	    t >= ls->day_hi)
+		ls->day_lo = ls->day_hi = 0;  /* no cache for this one */
+	ls->day_last = a;
+	return &ls->days[a];
+}
+
+size_t logscan_ndays(const struct logscan *ls)
+{
+	return ls->ndays;
+}
+
+const struct logscan_day *logscan_day(const struct logscan *ls, size_t i)
+{
+	return i < ls->ndays ? &ls->days[i] : NULL;
 }
 
 void logscan_line(struct logscan *ls, const char *line, size_t len)

@@ -54,6 +54,7 @@
 #define LOGSCAN_NAME_MAX 255             /* longest domain/host kept */
 #define LOGSCAN_DOMAIN_PROTOS 4
 #define LOGSCAN_DOMAIN_CIPHERS 8
+#define LOGSCAN_MAX_DAYS 3660            /* days of the per-day tally */
 
 struct logscan_opts {
 	time_t since, until;   /* [since, until) when has_since/has_until */
@@ -92,6 +93,13 @@ struct logscan_domain {
 	uint32_t last_host, last_mx; /* internal: the pair used last */
 };
 
+/* Sent deliveries of one calendar day (local time of the log's time
+ * stamps), by trust class. */
+struct logscan_day {
+	int year, mon, mday;
+	unsigned long tls[LOGLINE_TRUST_COUNT];
+};
+
 struct logscan_counts {
 	unsigned long long bytes;       /* uncompressed bytes read */
 	unsigned long lines;
@@ -108,6 +116,9 @@ struct logscan_counts {
 	unsigned long filtered;         /* records of other domains (--domain) */
 	unsigned long evicted;          /* process states evicted */
 	unsigned long dropped;          /* records lost to a LOGSCAN_MAX_* cap */
+	unsigned long undated;          /* deliveries without a usable time
+	                                   stamp, or past LOGSCAN_MAX_DAYS:
+	                                   in no day of logscan_day() */
 	unsigned long files;
 };
 
@@ -140,6 +151,10 @@ const struct logscan_counts *logscan_counts(const struct logscan *ls);
 /* Domains in the order first seen; index 0 .. n-1. */
 size_t logscan_ndomains(const struct logscan *ls);
 const struct logscan_domain *logscan_domain(const struct logscan *ls, size_t i);
+/* Days with sent deliveries, oldest first; index 0 .. n-1.  Their sum
+ * plus counts->undated equals counts->deliveries. */
+size_t logscan_ndays(const struct logscan *ls);
+const struct logscan_day *logscan_day(const struct logscan *ls, size_t i);
 /* Pair by index (from domain->mx_first / mx->next); NULL for 0. */
 const struct logscan_mx *logscan_mx(const struct logscan *ls, uint32_t idx);
 const char *logscan_host_name(const struct logscan *ls, uint32_t host);

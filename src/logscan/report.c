@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -53,13 +54,20 @@ int logscan_rank(enum policy_level level)
 	}
 }
 
-static int row_cmp(const void *a, const void *b)
-{
-	const struct logscan_row *x = a, *y = b;
-	unsigned long sx = logscan_sent(&x->d->t), sy = logscan_sent(&y->d->t);
+/* Sorting: by a 16-byte key per domain, not the 1 KB rows (qsort would
+ * copy them, and glibc's merge sort takes a temporary array as large as
+ * all the rows). */
+struct row_order {
+	unsigned long sent;
+	const struct logscan_domain *d;
+};
 
-	if (sx != sy)
-		return sx > sy ? -1 : 1;
+static int order_cmp(const void *a, const void *b)
+{
+	const struct row_order *x = a, *y = b;
+
+	if (x->sent != y->sent)
+		return x->sent > y->sent ? -1 : 1;
 	return strcmp(x->d->name, y->d->name);
 }
 
@@ -67,22 +75,32 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 {
 	size_t n = logscan_ndomains(ls);
 	struct logscan_row *r;
+	struct row_order *o;
 
 	*rows = NULL;
 	if (n == 0)
 		return 0;
-	if ((r = calloc(n, sizeof(*r))) == NULL)
+	if ((o = malloc(n * sizeof(*o))) == NULL)
 		return 0;
+	for (size_t i = 0; i < n; i++) {
+		o[i].d = logscan_domain(ls, i);
+		o[i].sent = logscan_sent(&o[i].d->t);
+	}
+	qsort(o, n, sizeof(*o), order_cmp);
+	if ((r = calloc(n, sizeof(*r))) == NULL) {
+		free(o);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		enum policy_key_kind kind;
 
-		r[i].d = logscan_domain(ls, i);
+		r[i].d = o[i].d;
 		r[i].tls_unlogged = (unsigned char)logscan_tls_unlogged(ls);
 		if (policy_key_normalize(r[i].d->name, r[i].key, sizeof(r[i].key), &kind, NULL) < 0 ||
 		    kind != POLICY_KEY_DOMAIN)
 			r[i].key[0] = '\0';
 	}
-	qsort(r, n, sizeof(*r), row_cmp);
+	free(o);
 	*rows = r;
 	return n;
 }
@@ -387,94 +405,250 @@ void logscan_print_table(FILE *out, const struct logscan *ls,
 
 /* ---- JSON ------------------------------------------------------------- */
 
-static void json_time(FILE *out, time_t t)
+/*
+ * JSON output through an own buffer: a report for 50,000 domains is
+ * ~60 MB, and stdio's per-call locking and format parsing made printing
+ * it cost a third of a whole logscan run.  The bytes are exactly what
+ * the fprintf() calls wrote before (the golden tests compare them).
+ */
+struct jout {
+	FILE *out;
+	struct buf b;
+};
+
+#define JOUT_FLUSH (64u * 1024)        /* write out from this many bytes */
+#define JOUT_MAX (16u * 1024 * 1024)   /* one string may be this long */
+
+static void jflush(struct jout *j)
+{
+	if (j->b.len)
+		fwrite(j->b.data, 1, j->b.len, j->out);
+	buf_reset(&j->b);
+}
+
+static void jmaybe_flush(struct jout *j)
+{
+	if (j->b.len >= JOUT_FLUSH)
+		jflush(j);
+}
+
+static void jput(struct jout *j, const char *s, size_t n)
+{
+	if (buf_append(&j->b, s, n) < 0) { /* over JOUT_MAX: straight out */
+		jflush(j);
+		fwrite(s, 1, n, j->out);
+	}
+	jmaybe_flush(j);
+}
+
+#define JLIT(j, s) jput((j), (s), sizeof(s) - 1)
+
+static void jputs(struct jout *j, const char *s)
+{
+	jput(j, s, strlen(s));
+}
+
+static void jchar(struct jout *j, char c)
+{
+	jput(j, &c, 1);
+}
+
+/* %lu / %llu / %zu */
+static void jnum(struct jout *j, unsigned long long v)
+{
+	char tmp[24];
+	size_t k = sizeof(tmp);
+
+	do {
+		tmp[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jput(j, tmp + k, sizeof(tmp) - k);
+}
+
+/* The one JSON string writer (util/json), into the buffer. */
+static void json_str(struct jout *j, const char *s)
+{
+	if (json_buf_str(&j->b, s, 0) < 0) { /* a string over JOUT_MAX */
+		buf_reset(&j->b);
+		json_fput_str(j->out, s, 0);
+	}
+	jmaybe_flush(j);
+}
+
+static void json_time(struct jout *j, time_t t)
 {
 	struct tm tm;
 	char buf[32];
+	size_t n;
 
 	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
-		fputs("null", out);
+		JLIT(j, "null");
 		return;
 	}
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(out, "\"%s\"", buf);
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	jchar(j, '"');
+	jput(j, buf, n);
+	jchar(j, '"');
 }
 
 /* unlogged: no TLS line in the input; "plaintext" is then null and the
  * deliveries without a TLS line are "tls_unknown". */
-static void json_tally(FILE *out, const struct logscan_tally *t, const char *indent,
+static void json_tally(struct jout *j, const struct logscan_tally *t, const char *indent,
 		       int unlogged)
 {
-	unsigned long sent = logscan_sent(t);
-	int first = 1;
+	size_t il = strlen(indent);
 
-	fprintf(out, "%s\"deliveries\": %lu,\n", indent, sent);
+	jput(j, indent, il);
+	JLIT(j, "\"deliveries\": ");
+	jnum(j, logscan_sent(t));
+	JLIT(j, ",\n");
 	for (int i = 0; i < LOGLINE_TRUST_COUNT; i++) {
+		jput(j, indent, il);
+		jchar(j, '"');
+		jputs(j, logline_trust_name((enum logline_trust)i));
 		if (unlogged && i == LOGLINE_PLAINTEXT) {
-			fprintf(out, "%s\"%s\": null,\n%s\"tls_unknown\": %lu,\n", indent,
-				logline_trust_name((enum logline_trust)i), indent, t->tls[i]);
-			continue;
+			JLIT(j, "\": null,\n");
+			jput(j, indent, il);
+			JLIT(j, "\"tls_unknown\": ");
+		} else {
+			JLIT(j, "\": ");
 		}
-		fprintf(out, "%s\"%s\": %lu,\n", indent, logline_trust_name((enum logline_trust)i),
-			t->tls[i]);
+		jnum(j, t->tls[i]);
+		JLIT(j, ",\n");
 	}
-	fprintf(out, "%s\"deferred\": %lu,\n%s\"bounced\": %lu,\n", indent, t->deferred, indent,
-		t->bounced);
-	fprintf(out, "%s\"failures\": {\"total\": %lu", indent, logscan_failures(t));
+	jput(j, indent, il);
+	JLIT(j, "\"deferred\": ");
+	jnum(j, t->deferred);
+	JLIT(j, ",\n");
+	jput(j, indent, il);
+	JLIT(j, "\"bounced\": ");
+	jnum(j, t->bounced);
+	JLIT(j, ",\n");
+	jput(j, indent, il);
+	JLIT(j, "\"failures\": {\"total\": ");
+	jnum(j, logscan_failures(t));
 	for (int i = 1; i < LOGLINE_FAIL_COUNT; i++) {
 		if (t->fail[i] == 0)
 			continue;
-		fprintf(out, ", \"%s\": %lu", logline_fail_name((enum logline_fail)i), t->fail[i]);
-		first = 0;
+		JLIT(j, ", \"");
+		jputs(j, logline_fail_name((enum logline_fail)i));
+		JLIT(j, "\": ");
+		jnum(j, t->fail[i]);
 	}
-	(void)first;
-	fputs("}", out);
+	jchar(j, '}');
 }
 
-static void json_names(FILE *out, const struct logscan *ls, const uint16_t *ids,
+static void json_names(struct jout *j, const struct logscan *ls, const uint16_t *ids,
 		       const unsigned long *counts, int n, unsigned long other)
 {
 	int first = 1;
 
-	fputc('{', out);
+	jchar(j, '{');
 	for (int i = 0; i < n && counts[i]; i++) {
-		fputs(first ? "" : ", ", out);
-		json_fput_str(out, logscan_tls_name(ls, ids[i]), 0);
-		fprintf(out, ": %lu", counts[i]);
+		if (!first)
+			JLIT(j, ", ");
+		json_str(j, logscan_tls_name(ls, ids[i]));
+		JLIT(j, ": ");
+		jnum(j, counts[i]);
 		first = 0;
 	}
 	if (other) {
-		fputs(first ? "" : ", ", out);
-		fprintf(out, "\"other\": %lu", other);
+		if (!first)
+			JLIT(j, ", ");
+		JLIT(j, "\"other\": ");
+		jnum(j, other);
 	}
-	fputc('}', out);
+	jchar(j, '}');
 }
 
-static void json_share(FILE *out, unsigned long part, unsigned long whole)
+static void json_share(struct jout *j, unsigned long part, unsigned long whole)
 {
-	if (whole == 0)
-		fputs("null", out);
+	char buf[64];
+	int n;
+
+	if (whole == 0) {
+		JLIT(j, "null");
+		return;
+	}
+	if (part == whole) { /* the common cases, as %.4f prints them */
+		JLIT(j, "1.0000");
+		return;
+	}
+	if (part == 0) {
+		JLIT(j, "0.0000");
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%.4f", (double)part / (double)whole);
+	if (n > 0)
+		jput(j, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* The report up to the domains: summary, days, min_deliveries. */
+static void json_head(struct jout *j, const struct logscan *ls, size_t n,
+		      unsigned long min_deliveries)
+{
+	const struct logscan_counts *c = logscan_counts(ls);
+
+	JLIT(j, "{\n  \"summary\": {\"files\": "); jnum(j, c->files);
+	JLIT(j, ", \"bytes\": "); jnum(j, c->bytes);
+	JLIT(j, ", \"lines\": "); jnum(j, c->lines);
+	JLIT(j, ", \"postfix_lines\": "); jnum(j, c->postfix_lines);
+	JLIT(j, ", \"smtp_lines\": "); jnum(j, c->smtp_lines);
+	JLIT(j, ", \"other_lines\": "); jnum(j, c->other_lines);
+	JLIT(j, ", \"unknown_lines\": "); jnum(j, c->unknown_lines);
+	JLIT(j, ", \"long_lines\": "); jnum(j, c->long_lines);
+	JLIT(j, ", \"out_of_range\": "); jnum(j, c->out_of_range);
+	JLIT(j, ", \"tls_sessions\": "); jnum(j, c->tls_sessions);
+	JLIT(j, ", \"delivery_records\": "); jnum(j, c->delivery_records);
+	JLIT(j, ", \"deliveries\": "); jnum(j, c->deliveries);
+	JLIT(j, ", \"no_domain\": "); jnum(j, c->no_domain);
+	JLIT(j, ", \"filtered\": "); jnum(j, c->filtered);
+	JLIT(j, ", \"dropped\": "); jnum(j, c->dropped);
+	JLIT(j, ", \"undated\": "); jnum(j, c->undated);
+	JLIT(j, ", \"domains\": "); jnum(j, n);
+	JLIT(j, "},\n  \"days\": [");
+	for (size_t i = 0; i < logscan_ndays(ls); i++) {
+		const struct logscan_day *day = logscan_day(ls, i);
+		unsigned long total = 0;
+		char date[40];
+		int dn;
+
+		dn = snprintf(date, sizeof(date), "%s{\"date\": \"%04d-%02d-%02d\"",
+			      i ? ",\n    " : "\n    ", day->year, day->mon, day->mday);
+		if (dn > 0)
+			jput(j, date, (size_t)dn < sizeof(date) ? (size_t)dn : sizeof(date) - 1);
+		for (int k = 0; k < LOGLINE_TRUST_COUNT; k++) {
+			JLIT(j, ", \"");
+			jputs(j, logline_trust_name((enum logline_trust)k));
+			JLIT(j, "\": ");
+			jnum(j, day->tls[k]);
+			total += day->tls[k];
+		}
+		JLIT(j, ", \"deliveries\": ");
+		jnum(j, total);
+		jchar(j, '}');
+	}
+	if (logscan_ndays(ls))
+		JLIT(j, "\n  ],\n");
 	else
-		fprintf(out, "%.4f", (double)part / (double)whole);
+		JLIT(j, "],\n");
+	if (logscan_tls_unlogged(ls))
+		JLIT(j, "  \"tls_logged\": false,\n");
+	JLIT(j, "  \"min_deliveries\": "); jnum(j, min_deliveries);
+	JLIT(j, ",\n  \"domains\": [");
 }
 
 void logscan_print_json(FILE *out, const struct logscan *ls,
 			const struct logscan_row *rows, size_t n,
 			unsigned long min_deliveries)
 {
-	const struct logscan_counts *c = logscan_counts(ls);
+	struct jout jo, *j = &jo;
 
-	fprintf(out, "{\n  \"summary\": {\"files\": %lu, \"bytes\": %llu, \"lines\": %lu, "
-		"\"postfix_lines\": %lu, \"smtp_lines\": %lu, \"other_lines\": %lu, "
-		"\"unknown_lines\": %lu, \"long_lines\": %lu, \"out_of_range\": %lu, "
-		"\"tls_sessions\": %lu, \"delivery_records\": %lu, \"deliveries\": %lu, "
-		"\"no_domain\": %lu, \"filtered\": %lu, \"dropped\": %lu, \"domains\": %zu},\n",
-		c->files, c->bytes, c->lines, c->postfix_lines, c->smtp_lines, c->other_lines,
-		c->unknown_lines, c->long_lines, c->out_of_range, c->tls_sessions,
-		c->delivery_records, c->deliveries, c->no_domain, c->filtered, c->dropped, n);
-	if (logscan_tls_unlogged(ls))
-		fputs("  \"tls_logged\": false,\n", out);
-	fprintf(out, "  \"min_deliveries\": %lu,\n  \"domains\": [", min_deliveries);
+	j->out = out;
+	buf_init(&j->b, JOUT_MAX);
+	fflush(out); /* what the caller printed before stays in front */
+	json_head(j, ls, n, min_deliveries);
 	for (size_t i = 0; i < n; i++) {
 		const struct logscan_row *r = &rows[i];
 		const struct logscan_domain *d = r->d;
@@ -482,62 +656,76 @@ void logscan_print_json(FILE *out, const struct logscan *ls,
 		uint32_t m;
 		int first = 1;
 
-		fputs(i ? ",\n    {\n" : "\n    {\n", out);
-		fputs("      \"domain\": ", out);
-		json_fput_str(out, d->name, 0);
-		fputs(",\n", out);
-		json_tally(out, &d->t, "      ", r->tls_unlogged);
-		fputs(",\n      \"share\": {\"verified\": ", out);
-		json_share(out, d->t.tls[LOGLINE_VERIFIED], r->tls_unlogged ? 0 : sent);
-		fputs(", \"encrypted\": ", out);
-		json_share(out, sent - d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
-		fputs(", \"plaintext\": ", out);
-		json_share(out, d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
-		fputs("},\n      \"tls_versions\": ", out);
-		json_names(out, ls, d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, d->proto_other);
-		fputs(",\n      \"ciphers\": ", out);
-		json_names(out, ls, d->cipher, d->cipher_n, LOGSCAN_DOMAIN_CIPHERS, d->cipher_other);
-		fputs(",\n      \"first_seen\": ", out);
-		json_time(out, d->first);
-		fputs(",\n      \"last_seen\": ", out);
-		json_time(out, d->last);
-		fputs(",\n      \"mx\": [", out);
+		if (i)
+			JLIT(j, ",\n    {\n");
+		else
+			JLIT(j, "\n    {\n");
+		JLIT(j, "      \"domain\": ");
+		json_str(j, d->name);
+		JLIT(j, ",\n");
+		json_tally(j, &d->t, "      ", r->tls_unlogged);
+		JLIT(j, ",\n      \"share\": {\"verified\": ");
+		json_share(j, d->t.tls[LOGLINE_VERIFIED], r->tls_unlogged ? 0 : sent);
+		JLIT(j, ", \"encrypted\": ");
+		json_share(j, sent - d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
+		JLIT(j, ", \"plaintext\": ");
+		json_share(j, d->t.tls[LOGLINE_PLAINTEXT], r->tls_unlogged ? 0 : sent);
+		JLIT(j, "},\n      \"tls_versions\": ");
+		json_names(j, ls, d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, d->proto_other);
+		JLIT(j, ",\n      \"ciphers\": ");
+		json_names(j, ls, d->cipher, d->cipher_n, LOGSCAN_DOMAIN_CIPHERS, d->cipher_other);
+		JLIT(j, ",\n      \"first_seen\": ");
+		json_time(j, d->first);
+		JLIT(j, ",\n      \"last_seen\": ");
+		json_time(j, d->last);
+		JLIT(j, ",\n      \"mx\": [");
 		for (m = d->mx_first; m; m = logscan_mx(ls, m)->next) {
 			const struct logscan_mx *mx = logscan_mx(ls, m);
 
-			fputs(first ? "\n        {\"host\": " : ",\n        {\"host\": ", out);
-			json_fput_str(out, logscan_host_name(ls, mx->host), 0);
-			fputs(",\n", out);
-			json_tally(out, &mx->t, "         ", r->tls_unlogged);
-			fputs("}", out);
+			if (first)
+				JLIT(j, "\n        {\"host\": ");
+			else
+				JLIT(j, ",\n        {\"host\": ");
+			json_str(j, logscan_host_name(ls, mx->host));
+			JLIT(j, ",\n");
+			json_tally(j, &mx->t, "         ", r->tls_unlogged);
+			jchar(j, '}');
 			first = 0;
 		}
-		fputs(first ? "],\n" : "\n      ],\n", out);
-		fputs("      \"current_policy\": ", out);
+		if (first)
+			JLIT(j, "],\n");
+		else
+			JLIT(j, "\n      ],\n");
+		JLIT(j, "      \"current_policy\": ");
 		if (r->has_current) {
-			json_fput_str(out, r->current_text ? r->current_text : "", 0);
-			fputs(",\n      \"current_key\": ", out);
-			json_fput_str(out, r->current_key, 0);
+			json_str(j, r->current_text ? r->current_text : "");
+			JLIT(j, ",\n      \"current_key\": ");
+			json_str(j, r->current_key);
 		} else {
-			fputs("null,\n      \"current_key\": null", out);
+			JLIT(j, "null,\n      \"current_key\": null");
 		}
 		if (r->published[0]) {
-			fputs(",\n      \"published\": ", out);
-			json_fput_str(out, r->published, 0);
+			JLIT(j, ",\n      \"published\": ");
+			json_str(j, r->published);
 		}
-		fputs(",\n      \"suggestion\": ", out);
+		JLIT(j, ",\n      \"suggestion\": ");
 		if (r->has_suggestion) {
 			char tmp[POLICY_MAX_TEXT];
 
-			json_fput_str(out, logscan_suggestion_text(r, tmp, sizeof(tmp)), 0);
+			json_str(j, logscan_suggestion_text(r, tmp, sizeof(tmp)));
 		} else {
-			fputs("null", out);
+			JLIT(j, "null");
 		}
-		fputs(",\n      \"reason\": ", out);
-		json_fput_str(out, r->reason, 0);
-		fputs("\n    }", out);
+		JLIT(j, ",\n      \"reason\": ");
+		json_str(j, r->reason);
+		JLIT(j, "\n    }");
 	}
-	fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);
+	if (n)
+		JLIT(j, "\n  ]\n}\n");
+	else
+		JLIT(j, "]\n}\n");
+	jflush(j);
+	buf_free(&j->b);
 }
 
 /* ---- postmap / SQL ---------------------------------------------------- */

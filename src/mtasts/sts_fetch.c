@@ -11,31 +11,80 @@
  * callback, so a user callback may start or cancel transfers freely.
  * Errors before a transfer starts are delivered through a zero-delay
  * timer, never from within sts_fetch_start().
+ *
+ * TLS set-up (issue 20): libcurl builds a new SSL_CTX for every
+ * connection, and, with Debian's default CA path, parses the whole CA
+ * file into it each time (~36 ms for the ~140 CAs of the system bundle
+ * with OpenSSL 3).  So the fetcher builds one X509_STORE at start
+ * (trust_load) and hands it to every connection's SSL_CTX in
+ * CURLOPT_SSL_CTX_FUNCTION (a reference, not a copy); libcurl is told
+ * to load nothing itself (CAINFO and CAPATH NULL, its own CA cache
+ * off).  The store is rebuilt when its file changes (checked at most
+ * every STS_TRUST_RECHECK_S, and by sts_fetcher_reload_trust()); a
+ * rebuild that fails keeps the old store.  Peer and host name
+ * verification stay libcurl's (VERIFYPEER, VERIFYHOST 2), against this
+ * store.  TLS sessions are shared by every transfer of the fetcher
+ * (CURLSH, CURL_LOCK_DATA_SSL_SESSION: libcurl keeps the last few,
+ * keyed by host, port and TLS settings), so fetching the same policy
+ * host again resumes its session instead of a full handshake.
  */
 #include "mtasts/sts_fetch.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <sys/stat.h>
+#include <time.h>
+
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 
 #define STS_FETCH_DEFAULT_TIMEOUT_MS 10000
 #define STS_FETCH_USER_AGENT "tlspolicy/" TLSPOLICY_VERSION " (MTA-STS)"
 
+/* The trust store shared by every transfer (see the top of the file). */
+struct sts_trust {
+	X509_STORE *store;
+	const char *file;       /* https_ca_file, or libcurl's default bundle */
+	const char *dir;        /* NULL, or libcurl's default CA path (hashed) */
+	struct stat st;         /* of file when it was loaded */
+	time_t checked;         /* last stat of file (monotonic seconds) */
+	char error[ERRBUF_MAX]; /* why the last load failed; "" when it did not */
+};
+
+/* TLS sessions of the transfers since the last trust (re)load: a new
+ * store starts a new generation, so that no session verified against
+ * the old store is resumed.  An old one is freed with its last user. */
+struct sts_share {
+	CURLSH *sh;
+	unsigned users;         /* transfers created with it */
+	struct sts_share *next; /* older generations still in use */
+};
+
 struct sts_fetcher {
 	struct event_base *base;
 	CURLM *multi;
+	struct sts_share *share;       /* the current generation */
+	struct sts_share *old_shares;
 	struct event timer;
+	struct sts_trust trust;
 	char *ca_file;
 	char *connect_to;
+	/* Built once, used by every transfer (libcurl keeps the pointers;
+	 * every easy handle is gone before the fetcher is freed). */
+	struct curl_slist *headers, *connect_to_list;
 	unsigned timeout_ms;
 	unsigned max_parallel, running;
 	size_t pending;
@@ -46,8 +95,8 @@ struct sts_fetcher {
 struct sts_fetch {
 	struct sts_fetcher *f;
 	struct sts_fetch *prev, *next;
+	struct sts_share *share;  /* NULL until the easy handle uses one */
 	CURL *easy;
-	struct curl_slist *headers, *connect_to;
 	sts_fetch_cb cb;
 	void *arg;
 	struct buf body;
@@ -136,6 +185,7 @@ static void fetch_unlink(struct sts_fetch *x)
 }
 
 static void start_waiting(struct sts_fetcher *f);
+static void share_release(struct sts_fetcher *f, struct sts_share *s);
 
 static void fetch_free(struct sts_fetch *x)
 {
@@ -147,10 +197,9 @@ static void fetch_free(struct sts_fetch *x)
 			curl_multi_remove_handle(f->multi, x->easy);
 		curl_easy_cleanup(x->easy);
 	}
+	share_release(f, x->share);
 	if (x->deferred)
 		event_del(&x->deferred_ev);
-	curl_slist_free_all(x->headers);
-	curl_slist_free_all(x->connect_to);
 	buf_free(&x->body);
 	free(x);
 	if (was_running) {
@@ -268,9 +317,11 @@ static void check_done(struct sts_fetcher *f)
 		switch (msg->data.result) {
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
-			snprintf(why, sizeof(why), "certificate not accepted: %s",
-				 x->curl_err[0] ? x->curl_err
-						: curl_easy_strerror(msg->data.result));
+			snprintf(why, sizeof(why), "certificate not accepted: %.400s",
+				 msg->data.result == CURLE_SSL_CACERT_BADFILE && f->trust.error[0]
+					 ? f->trust.error
+				 : x->curl_err[0] ? x->curl_err
+						  : curl_easy_strerror(msg->data.result));
 			break;
 		case CURLE_FILESIZE_EXCEEDED:
 			snprintf(why, sizeof(why), "body larger than %d bytes "
@@ -368,6 +419,176 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return evtimer_add(&f->timer, &tv) < 0 ? -1 : 0;
 }
 
+static struct sts_share *share_new(void)
+{
+	struct sts_share *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	if ((s->sh = curl_share_init()) == NULL
+	    || curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		if (s->sh)
+			curl_share_cleanup(s->sh);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void share_free(struct sts_share *s)
+{
+	if (s == NULL)
+		return;
+	curl_share_cleanup(s->sh);
+	free(s);
+}
+
+/* A transfer's easy handle is gone: drops its use of an old generation. */
+static void share_release(struct sts_fetcher *f, struct sts_share *s)
+{
+	struct sts_share **pp;
+
+	if (s == NULL)
+		return;
+	s->users--;
+	if (s == f->share || s->users > 0)
+		return;
+	for (pp = &f->old_shares; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			share_free(s);
+			return;
+		}
+}
+
+/* After a new trust store: new transfers get a new session cache. */
+static void share_renew(struct sts_fetcher *f)
+{
+	struct sts_share *s = share_new();
+
+	if (s == NULL) { /* keep resuming nothing rather than old sessions */
+		log_warnx("MTA-STS: out of memory for a TLS session cache");
+		return;
+	}
+	if (f->share && f->share->users > 0) {
+		f->share->next = f->old_shares;
+		f->old_shares = f->share;
+	} else {
+		share_free(f->share);
+	}
+	f->share = s;
+}
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* A new store from t->file (and t->dir); NULL with why set. */
+static X509_STORE *trust_build(const struct sts_trust *t, struct errbuf *why)
+{
+	X509_STORE *st = X509_STORE_new();
+	unsigned long e;
+	char msg[256];
+
+	if (st == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	ERR_clear_error();
+	if (X509_STORE_load_file(st, t->file) != 1) {
+		e = ERR_get_error();
+		ERR_error_string_n(e, msg, sizeof(msg));
+		errbuf_set(why, "CA file %s: %s", t->file, e ? msg : "cannot load");
+		ERR_clear_error();
+		X509_STORE_free(st);
+		return NULL;
+	}
+	/* libcurl's default CA path: looked up by hash only for an issuer
+	 * that is not in the file (as libcurl did with its defaults). */
+	if (t->dir && X509_STORE_load_path(st, t->dir) != 1)
+		ERR_clear_error();
+	/* What libcurl sets on the stores it builds. */
+	X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN);
+	return st;
+}
+
+/* Loads t->file into t->store (replacing it on success). */
+static int trust_load(struct sts_trust *t, struct errbuf *why)
+{
+	X509_STORE *st;
+	struct stat sb;
+
+	t->checked = mono_now();
+	if (stat(t->file, &sb) < 0) {
+		errbuf_set(why, "CA file %s: %s", t->file, strerror(errno));
+		snprintf(t->error, sizeof(t->error), "%s", why->msg);
+		return -1;
+	}
+	if ((st = trust_build(t, why)) == NULL) {
+		snprintf(t->error, sizeof(t->error), "%s", why->msg);
+		return -1;
+	}
+	X509_STORE_free(t->store);
+	t->store = st;
+	t->st = sb;
+	t->error[0] = '\0';
+	return 0;
+}
+
+/* Reloads the store when its file was replaced or changed; a failure
+ * keeps the old one (logged).  A new store starts a new generation of
+ * TLS sessions. */
+static void trust_recheck(struct sts_fetcher *f, int force)
+{
+	struct sts_trust *t = &f->trust;
+	struct stat sb;
+	struct errbuf why;
+	time_t now = mono_now();
+
+	if (!force && now - t->checked < STS_TRUST_RECHECK_S)
+		return;
+	t->checked = now;
+	if (!force && t->store && stat(t->file, &sb) == 0 && sb.st_ino == t->st.st_ino
+	    && sb.st_dev == t->st.st_dev && sb.st_size == t->st.st_size
+	    && sb.st_mtim.tv_sec == t->st.st_mtim.tv_sec
+	    && sb.st_mtim.tv_nsec == t->st.st_mtim.tv_nsec)
+		return;
+	errbuf_clear(&why);
+	if (trust_load(t, &why) < 0) {
+		if (t->store)
+			log_warnx("MTA-STS: keeping the CA store loaded before: %s", why.msg);
+		return;
+	}
+	share_renew(f);
+	if (!force)
+		log_info("MTA-STS: CA file %s changed, reloaded", t->file);
+}
+
+void sts_fetcher_reload_trust(struct sts_fetcher *f)
+{
+	trust_recheck(f, 1);
+}
+
+/* Every connection's SSL_CTX gets the shared store (a reference). */
+static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
+{
+	struct sts_fetcher *f = arg;
+
+	(void)easy;
+	if (f->trust.store == NULL || X509_STORE_up_ref(f->trust.store) != 1)
+		return CURLE_SSL_CACERT_BADFILE; /* fails the transfer */
+	SSL_CTX_set_cert_store(ssl_ctx, f->trust.store); /* takes the reference */
+	/* libcurl turns TLS 1.2 session tickets off (it resumes by session
+	 * id only, which most servers, nginx by default among them, do not
+	 * cache): allow them, so that a repeat fetch can resume. */
+	SSL_CTX_clear_options(ssl_ctx, SSL_OP_NO_TICKET);
+	return CURLE_OK;
+}
+
 struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				    const struct sts_fetch_opts *opts,
 				    struct errbuf *why)
@@ -394,6 +615,51 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 		errbuf_set(why, "out of memory");
 		goto fail;
 	}
+	if (f->ca_file) {
+		f->trust.file = f->ca_file;
+	} else {
+		const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+		/* The system store: what libcurl would have loaded. */
+		f->trust.file = v->cainfo ? v->cainfo : X509_get_default_cert_file();
+		f->trust.dir = v->capath;
+	}
+	/* A CA file that cannot be loaded fails every fetch (NOTFOUND, as
+	 * for any failed fetch), not the daemon: it is tried again when
+	 * due, so it may appear later. */
+	if (trust_load(&f->trust, why) < 0) {
+		log_warnx("MTA-STS: %s: every policy fetch fails until it can be loaded",
+			  why->msg);
+		errbuf_clear(why);
+	}
+	if ((f->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL) {
+		errbuf_set(why, "out of memory");
+		goto fail;
+	}
+	if (f->connect_to) {
+		const char *p = f->connect_to;
+
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			char item[STS_FETCH_URL_MAX];
+			struct curl_slist *l;
+
+			if (n > 0 && n < sizeof(item)) {
+				memcpy(item, p, n);
+				item[n] = '\0';
+				if ((l = curl_slist_append(f->connect_to_list, item)) == NULL) {
+					errbuf_set(why, "out of memory");
+					goto fail;
+				}
+				f->connect_to_list = l;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	if ((f->share = share_new()) == NULL) {
+		errbuf_set(why, "libcurl: cannot share TLS sessions");
+		goto fail;
+	}
 	evtimer_assign(&f->timer, base, timer_event_cb, f);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
@@ -401,6 +667,12 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
 	return f;
 fail:
+	share_free(f->share);
+	if (f->multi)
+		curl_multi_cleanup(f->multi);
+	curl_slist_free_all(f->headers);
+	curl_slist_free_all(f->connect_to_list);
+	X509_STORE_free(f->trust.store);
 	free(f->ca_file);
 	free(f->connect_to);
 	free(f);
@@ -420,6 +692,16 @@ void sts_fetcher_free(struct sts_fetcher *f)
 	}
 	evtimer_del(&f->timer);
 	curl_multi_cleanup(f->multi); /* calls socket_cb REMOVE for open sockets */
+	share_free(f->share); /* after every easy handle is gone */
+	curl_slist_free_all(f->headers);
+	curl_slist_free_all(f->connect_to_list);
+	while (f->old_shares) {
+		struct sts_share *o = f->old_shares;
+
+		f->old_shares = o->next;
+		share_free(o);
+	}
+	X509_STORE_free(f->trust.store);
 	free(f->ca_file);
 	free(f->connect_to);
 	free(f);
@@ -481,29 +763,9 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 	memcpy(x->url, url, strlen(url) + 1);
 	if (strncasecmp(url, "https://", 8) != 0)
 		return fail_later(x, "not an https URL: %s", url);
+	trust_recheck(f, 0);
 	if ((x->easy = e = curl_easy_init()) == NULL)
 		return fail_later(x, "libcurl: cannot create a transfer%s", "");
-	if ((x->headers = curl_slist_append(NULL, "Cache-Control: no-cache")) == NULL)
-		return fail_later(x, "out of memory%s", "");
-	if (f->connect_to) {
-		const char *p = f->connect_to;
-
-		while (*p) {
-			size_t n = strcspn(p, ",");
-			char item[STS_FETCH_URL_MAX];
-			struct curl_slist *l;
-
-			if (n > 0 && n < sizeof(item)) {
-				memcpy(item, p, n);
-				item[n] = '\0';
-				if ((l = curl_slist_append(x->connect_to, item)) == NULL)
-					return fail_later(x, "out of memory%s", "");
-				x->connect_to = l;
-			}
-			p += n + (p[n] == ',');
-		}
-	}
-
 	curl_easy_setopt(e, CURLOPT_URL, x->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->curl_err);
@@ -517,17 +779,24 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (f->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, f->ca_file);
+	/* The trust store is the fetcher's (ssl_ctx_cb): libcurl loads none. */
+	curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+	curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, f);
+	curl_easy_setopt(e, CURLOPT_SHARE, f->share->sh);
+	x->share = f->share;
+	x->share->users++;
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)f->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)STS_FETCH_MAX_BODY);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, STS_FETCH_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (x->connect_to)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, x->connect_to);
+	if (f->connect_to_list)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, f->connect_to_list);
 	if (f->running >= f->max_parallel) {
 		x->waiting = 1;
 		if (f->wtail)

@@ -14,6 +14,15 @@
  * as the curl tool does.  Names are resolved by libcurl's threaded
  * resolver (the system's resolver configuration).
  *
+ * TLS: one trust store (https_ca_file, or the system store libcurl
+ * was built with) is loaded when the fetcher is created and shared by
+ * every transfer; it is loaded again when its file changes (checked at
+ * most every STS_TRUST_RECHECK_S) or on sts_fetcher_reload_trust().
+ * One that cannot be loaded is logged and fails every fetch (with the
+ * reason), never the fetcher's creation.
+ * TLS sessions are shared by the fetcher's transfers (resumed when the
+ * same host is fetched again).
+ *
  * Callbacks are always made from the loop, never from within
  * sts_fetch_start().  At most max_parallel transfers run at once (each
  * has its own connection and, in libcurl's resolver, its own thread);
@@ -37,6 +46,7 @@
 #define STS_FETCH_PATH "/.well-known/mta-sts.txt"
 #define STS_FETCH_URL_MAX 320  /* "https://mta-sts." + 253 + path */
 #define STS_FETCH_PARALLEL 32  /* transfers at once, by default */
+#define STS_TRUST_RECHECK_S 60 /* stat the CA file at most this often */
 
 struct event_base;
 struct config;
@@ -74,6 +84,9 @@ typedef void (*sts_fetch_cb)(void *arg, const struct sts_fetch_result *res);
 struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				    const struct sts_fetch_opts *opts,
 				    struct errbuf *why);
+/* Loads the trust store again now (SIGHUP); on failure the old store
+ * stays in use and a warning is logged. */
+void sts_fetcher_reload_trust(struct sts_fetcher *f);
 /* Cancels every transfer (no callbacks) and frees the fetcher. */
 void sts_fetcher_free(struct sts_fetcher *f);
 /* Transfers started and not finished or cancelled (running or

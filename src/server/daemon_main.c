@@ -11,6 +11,7 @@
 #include "server/daemon.h"
 #include "server/listener.h"
 #include "server/server.h"
+#include "tlsrpt/journal.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -41,6 +42,7 @@ struct daemon_run {
 	struct server *srv;
 	struct engine *eng;
 	struct engine_sources *srcs;
+	struct tlsrpt_journal *journal; /* issue 15: TLSRPT decision journal */
 	struct listener_set *set;
 	struct daemon_user du;
 	struct event *sigev[DAEMON_NSIGS];
@@ -333,6 +335,11 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
 		return -1;
+	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h); its
+	 * database handle is opened before the privilege drop */
+	if (config_get_bool(r->cfg, "tlsrpt_journal") &&
+	    (r->journal = tlsrpt_journal_new(r->base, r->cfg, r->o->db_url, r->eng, why)) == NULL)
+		return -1;
 	if (daemon_drop_privileges(&r->du, why) < 0)
 		return -1;
 	if ((r->srv = server_new(r->base, r->eng, r->cfg, r->set, why)) == NULL)
@@ -390,6 +397,7 @@ static void cleanup(struct daemon_run *r, int ok)
 		if (r->sigev[i])
 			event_free(r->sigev[i]);
 	server_free(r->srv);
+	tlsrpt_journal_free(r->journal); /* issue 15: writes what is left */
 	engine_free(r->eng);
 	engine_sources_free(r->srcs); /* after the engine: it may cancel discoveries */
 	if (r->base)

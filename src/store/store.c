@@ -9,6 +9,7 @@
  * SECURITY: the URL may hold a password; no message repeats it.
  */
 #include "store/store_int.h"
+#include "store/store_tlsrpt.h"
 #include "policy/policy.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -414,14 +415,69 @@ int store_same(const char *pa, const char *qa, const char *pb, const char *qb)
 int store_init(struct store *st, int *created, struct errbuf *why)
 {
 	/* every table: tlspolicies, tlspolicy_sts (store_sts.c),
-	 * tlspolicy_own (store_own.c) and tlspolicy_provenance */
+	 * tlspolicy_own (store_own.c), tlspolicy_provenance and
+	 * tlspolicy_report */
 	int rc;
 
 	if ((rc = store_init_ex(st, created, NULL, why)) < 0)
 		return rc;
 	if ((rc = store_own_init(st, NULL, why)) < 0)
 		return rc;
-	return store_prov_init(st, NULL, why);
+	if ((rc = store_prov_init(st, NULL, why)) < 0)
+		return rc;
+	if ((rc = store_report_init(st, NULL, why)) < 0)
+		return rc;
+	/* issue 15: the TLSRPT tables (store_tlsrpt.h) */
+	return store_tlsrpt_init(st, why);
+}
+
+int store_report_init(struct store *st, int *created, struct errbuf *why)
+{
+	int dummy;
+
+	return st->ops->report_init(st, created ? created : &dummy, why);
+}
+
+int store_report_list(struct store *st, store_report_fn fn, void *arg,
+		      struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->report_list(st, fn, arg, why));
+}
+
+int store_report_replace(struct store *st, const struct store_report_row *rows,
+			 size_t n, struct errbuf *why)
+{
+	if (n > STORE_REPORT_MAX_ROWS) {
+		errbuf_set(why, "keep report snapshot: more than %d rows", STORE_REPORT_MAX_ROWS);
+		return STORE_ERR_CONFIG;
+	}
+	st->err = 0;
+	return store_classed(st, st->ops->report_replace(st, rows, n, why));
+}
+
+void store_report_text(char *out, size_t outlen, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = 0, len = strlen((const char *)p), j;
+
+	if (outlen == 0)
+		return;
+	for (; n < len && n + 1 < outlen; n++)
+		out[n] = p[n] < 0x20 || p[n] == 0x7f ? '?' : (char)p[n];
+	if (n < len) {
+		/* cut: drop a UTF-8 sequence the cut left incomplete */
+		j = n;
+		while (j > 0 && (p[j - 1] & 0xC0) == 0x80)
+			j--;
+		if (j > 0 && p[j - 1] >= 0xC0) {
+			size_t need = p[j - 1] >= 0xF0 ? 4 : p[j - 1] >= 0xE0 ? 3 : 2;
+
+			if (j - 1 + need > n)
+				n = j - 1;
+		}
+	}
+	out[n] = '\0';
 }
 
 int store_prov_init(struct store *st, int *created, struct errbuf *why)

@@ -8,6 +8,7 @@
 
 #include "store/store.h"
 #include "store/store_prov.h"
+#include "store/store_report.h"
 #include "store/store_sts.h"
 #include "store/store_own.h"
 
@@ -49,6 +50,13 @@ struct store_ops {
 		       struct errbuf *why);
 	int (*own_list)(struct store *st, const char *subject, store_own_fn fn,
 			void *arg, struct errbuf *why);
+	/* tlspolicy_report (store_report.h; store_report_sqlite.c,
+	 * store_report_mysql.c) */
+	int (*report_init)(struct store *st, int *created, struct errbuf *why);
+	int (*report_list)(struct store *st, store_report_fn fn, void *arg,
+			   struct errbuf *why);
+	int (*report_replace)(struct store *st, const struct store_report_row *rows,
+			      size_t n, struct errbuf *why);
 };
 
 /* Every backend's handle starts with this (Postfix DICT style). */
@@ -100,6 +108,16 @@ int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
 /* Runs sql to its end (rows are dropped). */
 int store_sqlite_exec(struct store *st, const char *table, const char *sql,
 		      const char *what, struct errbuf *why);
+/* 1 when the table exists, 0 when not, -1 with why. */
+int store_sqlite_table_exists(struct store *st, const char *table, const char *what,
+			      struct errbuf *why);
+/* store_mysql_prepare(), but NULL with *missing = 1 (and no message)
+ * when the table does not exist (error 1146: "record nothing" for
+ * tlspolicy's own tables); missing NULL: that is an error too. */
+struct st_mysql_stmt *store_mysql_prepare_opt(struct store *st, struct st_mysql *conn,
+					      const char *table, const char *sql,
+					      const char *what, int *missing,
+					      struct errbuf *why);
 int store_mysql_fail(struct store *st, struct st_mysql *conn,
 		     struct st_mysql_stmt *stmt, const char *table,
 		     const char *what, struct errbuf *why);
@@ -154,6 +172,16 @@ int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 			 struct errbuf *why);
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
+int store_report_sqlite_init(struct store *st, int *created, struct errbuf *why);
+int store_report_sqlite_list(struct store *st, store_report_fn fn, void *arg,
+			     struct errbuf *why);
+int store_report_sqlite_replace(struct store *st, const struct store_report_row *rows,
+				size_t n, struct errbuf *why);
+int store_report_mysql_init(struct store *st, int *created, struct errbuf *why);
+int store_report_mysql_list(struct store *st, store_report_fn fn, void *arg,
+			    struct errbuf *why);
+int store_report_mysql_replace(struct store *st, const struct store_report_row *rows,
+			       size_t n, struct errbuf *why);
 int store_prov_sqlite_init(struct store *st, int *created, struct errbuf *why);
 int store_prov_sqlite_list(struct store *st, store_prov_fn fn, void *arg,
 			   struct errbuf *why);

@@ -135,22 +135,35 @@ int store_mysql_err_class(unsigned no)
 	}
 }
 
-MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
-				const char *sql, const char *what,
-				struct errbuf *why)
+MYSQL_STMT *store_mysql_prepare_opt(struct store *st, MYSQL *conn, const char *table,
+				    const char *sql, const char *what, int *missing,
+				    struct errbuf *why)
 {
 	MYSQL_STMT *stmt = mysql_stmt_init(conn);
 
+	if (missing)
+		*missing = 0;
 	if (stmt == NULL) {
 		store_mysql_fail(st, conn, NULL, table, what, why);
 		return NULL;
 	}
 	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		store_mysql_fail(st, conn, stmt, table, what, why);
+		if (missing && (mysql_stmt_errno(stmt) == ER_NO_SUCH_TABLE_ ||
+				mysql_errno(conn) == ER_NO_SUCH_TABLE_))
+			*missing = 1;
+		else
+			store_mysql_fail(st, conn, stmt, table, what, why);
 		mysql_stmt_close(stmt);
 		return NULL;
 	}
 	return stmt;
+}
+
+MYSQL_STMT *store_mysql_prepare(struct store *st, MYSQL *conn, const char *table,
+				const char *sql, const char *what,
+				struct errbuf *why)
+{
+	return store_mysql_prepare_opt(st, conn, table, sql, what, NULL, why);
 }
 
 int store_mysql_run(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
@@ -599,6 +612,9 @@ static const struct store_ops mysql_ops = {
 	.own_put = store_own_mysql_put,
 	.own_del = store_own_mysql_del,
 	.own_list = store_own_mysql_list,
+	.report_init = store_report_mysql_init,
+	.report_list = store_report_mysql_list,
+	.report_replace = store_report_mysql_replace,
 };
 
 int store_mysql_global_init(struct errbuf *why)

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ER_NO_SUCH_TABLE_ 1146
-
 #define SQL_CREATE                                                              \
 	"CREATE TABLE IF NOT EXISTS `tlspolicy_provenance` (\n"                 \
 	"  `domain` varchar(255) NOT NULL,\n"                                   \
@@ -68,28 +66,10 @@ static void param_str(struct prov_params *p, int i, const char *v)
 	p->b[i].length = &p->len[i];
 }
 
-/* Prepares sql on the table; NULL with *missing = 1 when the table does
- * not exist, NULL with why on another error. */
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, int *missing, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = mysql_stmt_init(conn);
-
-	*missing = 0;
-	if (stmt == NULL) {
-		store_mysql_fail(st, conn, NULL, STORE_PROV_TABLE, what, why);
-		return NULL;
-	}
-	if (mysql_stmt_prepare(stmt, sql, (unsigned long)strlen(sql)) != 0) {
-		if (mysql_stmt_errno(stmt) == ER_NO_SUCH_TABLE_ ||
-		    mysql_errno(conn) == ER_NO_SUCH_TABLE_)
-			*missing = 1;
-		else
-			store_mysql_fail(st, conn, stmt, STORE_PROV_TABLE, what, why);
-		mysql_stmt_close(stmt);
-		return NULL;
-	}
-	return stmt;
+	return store_mysql_prepare_opt(st, conn, STORE_PROV_TABLE, sql, what, missing, why);
 }
 
 int store_prov_mysql_init(struct store *st, int *created, struct errbuf *why)

@@ -30,8 +30,6 @@
 	")"
 #define SQL_COLS "domain, command, written, written_by, policy, evidence"
 #define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_provenance LIMIT 0"
-#define SQL_EXISTS \
-	"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tlspolicy_provenance'"
 #define SQL_LIST "SELECT " SQL_COLS " FROM tlspolicy_provenance ORDER BY domain"
 #define SQL_PUT                                                                \
 	"INSERT INTO tlspolicy_provenance (" SQL_COLS ")\n"                    \
@@ -53,21 +51,9 @@ int store_prov_sqlite_init(struct store *st, int *created, struct errbuf *why)
 				       created, why);
 }
 
-/* 1 when the table exists, 0 when not, -1 on error. */
 static int exists(struct store *st, const char *what, struct errbuf *why)
 {
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if (store_sqlite_prepare(st, STORE_PROV_TABLE, SQL_EXISTS, &stmt, what, why) < 0)
-		return -1;
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	return prov_err(st, what, why);
+	return store_sqlite_table_exists(st, STORE_PROV_TABLE, what, why);
 }
 
 int store_prov_sqlite_prepare(struct store *st, sqlite3_stmt **put, struct errbuf *why)

@@ -449,6 +449,25 @@ static int sq_list(struct store *st, store_row_fn fn, void *arg,
 	return ret;
 }
 
+int store_sqlite_table_exists(struct store *st, const char *table, const char *what,
+			      struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_sqlite_prepare(st, table, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+				 "AND name = ?1", &stmt, what, why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_sqlite_fail(st, table, what, why);
+}
+
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -470,6 +489,9 @@ static const struct store_ops sqlite_ops = {
 	.own_put = store_own_sqlite_put,
 	.own_del = store_own_sqlite_del,
 	.own_list = store_own_sqlite_list,
+	.report_init = store_report_sqlite_init,
+	.report_list = store_report_sqlite_list,
+	.report_replace = store_report_sqlite_replace,
 };
 
 struct sqlite3 *store_sqlite_db(struct store *st)

@@ -397,7 +397,7 @@ static int name_ok(const char *s, const char *extra)
 }
 
 /* IP or IP@PORT, as unbound's forward-addr takes it. */
-static int resolver_ok(const char *s)
+int config_resolver_ok(const char *s)
 {
 	char ip[INET6_ADDRSTRLEN + 1];
 	unsigned char addr[16];
@@ -444,7 +444,7 @@ static int each_word(const struct setting_decl *d, const char *value,
 		case T_RESOLVERS:
 			if (strcmp(words[i], "recursive") == 0 && n == 1)
 				break;
-			rc = resolver_ok(words[i]) ? 0 :
+			rc = config_resolver_ok(words[i]) ? 0 :
 			     errbuf_set(why, "%s: \"%s\" is not IP or IP@PORT%s", d->name,
 					shown(q, sizeof(q), words[i]),
 					strcmp(words[i], "recursive") == 0 ?

@@ -70,6 +70,8 @@ const char *config_where(const struct config *cfg, const char *name);
 /* Checks one listener word: inet:HOST:PORT, inet:[IPv6]:PORT (HOST may
  * be empty: every address) or unix:/PATH. */
 int config_listen_check(const char *spec, struct errbuf *why);
+/* 1 when s is a resolver address as dns_resolvers takes it: IP or IP@PORT. */
+int config_resolver_ok(const char *s);
 
 /* The declared settings, in settings.def order: config_name(i) for
  * i < config_count() (NULL beyond). */

@@ -8,8 +8,9 @@
  * (database reads and writes); done() must not.  Nothing else crosses
  * threads: a job's arg is touched by run() and then by done(), never by
  * both at once, so jobs need no locks of their own.  Users: the engine's
- * table reloads, the MTA-STS cache writes and the periodic purge of
- * expired tlspolicy_sts rows (ARCHITECTURE.md "Background work").
+ * table reloads, the MTA-STS cache writes, the periodic purge of
+ * expired tlspolicy_sts rows and the TLSRPT journal's flushes
+ * (tlsrpt/journal.c) (ARCHITECTURE.md "Background work").
  *
  * LIMITS: max_queued jobs waiting (worker_submit() refuses more: the
  * caller drops or retries, counted by the caller).

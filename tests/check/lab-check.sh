@@ -143,7 +143,7 @@ def m(o, k=None):
         return [m(v) for v in o]
     if k in ("ttl",) and isinstance(o, int):
         return 0
-    if k in ("data", "fingerprint", "pkey_fingerprint") and isinstance(o, str):
+    if k in ("data", "fingerprint", "pkey_fingerprint", "not_after") and isinstance(o, str):
         return "MASKED"
     if isinstance(o, str):
         o = re.sub(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", "FP", o)

@@ -79,6 +79,10 @@ daemon_start() {
 	if [ ! -f "$T_DIR/t.db" ]; then
 		"$TLSPOLICY" --db "sqlite:$T_DIR/t.db" db init >/dev/null || return 1
 	fi
+	# The log is emptied here, not only by the redirection below: that runs
+	# in the background child, and the wait loop could otherwise still
+	# find the previous daemon's "listening on" and query too early.
+	: >"$T_DIR/serve.log"
 	# directly (not through a shell function) so that $! is the daemon
 	# shellcheck disable=SC2086  # T_SERVE_OPTS: words
 	ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$T_DIR/tp.cf" serve -f $T_SERVE_OPTS >"$T_DIR/serve.log" 2>&1 &

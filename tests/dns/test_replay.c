@@ -127,6 +127,13 @@ static void test_parse_errors(void **state)
 		  "x.rpl:2: generic record: LENGTH 2 does not match the hex" },
 		{ "query a.example MX secure nodata\nquery A.example. MX secure nxdomain\n",
 		  "x.rpl:2: second entry for a.example of this type" },
+		/* errors after canon=: nothing leaks (ASan, valgrind) */
+		{ "query a.example MX secure nodata canon=b.example canon=c.example\n",
+		  "x.rpl:1: canon= given twice" },
+		{ "query a.example MX secure nodata canon=b.example ttl=x\n",
+		  "x.rpl:1: invalid ttl \"x\"" },
+		{ "query a.example MX secure nodata canon=b.example canon=..\n",
+		  "x.rpl:1: canon= given twice" },
 	};
 	char longline[REPLAY_MAX_LINE + 16];
 	struct errbuf why;

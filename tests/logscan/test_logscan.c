@@ -271,6 +271,62 @@ static void test_time_and_filter(void **state)
 	assert_int_equal(logscan_counts(ls)->filtered, 1);
 }
 
+/* Feeds "MON DD HH:MM:SS mail postfix/smtp[PID]: MSG" (year from opts). */
+static void feed_day(const char *when, int pid, const char *msg)
+{
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "%s mail postfix/smtp[%d]: %s", when, pid, msg);
+
+	logscan_line(ls, line, (size_t)n);
+}
+
+/* Sent deliveries per local calendar day, oldest first, whatever order
+ * the lines come in; the day boundary is local midnight (also across a
+ * 25-hour day); deferred records count in no day. */
+static void test_days(void **state)
+{
+	struct logscan_opts o;
+	const struct logscan_day *d;
+	unsigned long sum = 0;
+
+	(void)state;
+	logscan_free(ls);
+	memset(&o, 0, sizeof(o));
+	o.year = 2024;
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	ls = logscan_new(&o);
+	assert_non_null(ls);
+	feed_day("Oct 28 00:00:00", 1, TLS("Verified", "established", R1));
+	feed_day("Oct 28 00:00:00", 1, DLV("DDDD1", "a@a.example", R1, "sent (ok)"));
+	feed_day("Oct 27 23:59:59", 2, DLV("DDDD2", "a@a.example", R1, "sent (ok)"));
+	feed_day("Oct 27 00:00:00", 3, TLS("Trusted", "established", R1));
+	feed_day("Oct 27 00:00:00", 3, DLV("DDDD3", "a@a.example", R1, "sent (ok)"));
+	feed_day("Oct 27 02:30:00", 4, DLV("DDDD4", "a@a.example", R1, "sent (ok)"));
+	feed_day("Oct 26 23:59:59", 5, DLV("DDDD5", "a@a.example", R1, "sent (ok)"));
+	feed_day("Oct 27 12:00:00", 6, DLV("DDDD6", "a@a.example", R1, "deferred (x)"));
+	assert_int_equal(logscan_ndays(ls), 3);
+	d = logscan_day(ls, 0);
+	assert_int_equal(d->year * 10000 + d->mon * 100 + d->mday, 20241026);
+	assert_int_equal(d->tls[P], 1);
+	d = logscan_day(ls, 1);
+	assert_int_equal(d->year * 10000 + d->mon * 100 + d->mday, 20241027);
+	assert_int_equal(d->tls[T], 1);
+	assert_int_equal(d->tls[P], 2);
+	assert_int_equal(d->tls[V], 0);
+	d = logscan_day(ls, 2);
+	assert_int_equal(d->year * 10000 + d->mon * 100 + d->mday, 20241028);
+	assert_int_equal(d->tls[V], 1);
+	assert_null(logscan_day(ls, 3));
+	for (size_t i = 0; i < logscan_ndays(ls); i++)
+		for (int k = 0; k < LOGLINE_TRUST_COUNT; k++)
+			sum += logscan_day(ls, i)->tls[k];
+	assert_int_equal(sum + logscan_counts(ls)->undated, logscan_counts(ls)->deliveries);
+	assert_int_equal(logscan_counts(ls)->undated, 0);
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
 static void test_parse_time(void **state)
 {
 	time_t t;
@@ -529,6 +585,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policy_warning_and_handshake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_and_filter, setup, teardown),
 		cmocka_unit_test(test_parse_time),
+		cmocka_unit_test_setup_teardown(test_days, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_inference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),

@@ -9,8 +9,12 @@
  *   URL fail STATUS REASON                        (not fetched)
  *
  * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-p PARALLEL]
- *                       [-x CONNECT_TO] URL...
+ *                       [-x CONNECT_TO] [-s] URL...
  * A URL "domain:NAME" fetches the policy of NAME (sts_fetch_start).
+ * -s: one after the other on the same fetcher (each starts when the one
+ * before finished); then "trust:FILE" replaces the contents of CAFILE
+ * with FILE's and calls sts_fetcher_reload_trust() (printing
+ * "trust:FILE reloaded").
  * Exit: 0 when every line was printed, 2 on usage errors.
  */
 #include <stdio.h>
@@ -29,6 +33,56 @@ struct job {
 	int done;
 };
 
+static struct {
+	struct sts_fetcher *f;
+	struct job *jobs;
+	int n, next;
+	const char *ca_file;
+} seq;
+
+static void start_job(struct sts_fetcher *f, struct job *j);
+
+/* -s: "trust:FILE" copies FILE over the CA file (a new inode, as a
+ * package update does) and reloads. */
+static void trust_swap(struct job *j)
+{
+	char tmp[4096], buf[8192];
+	FILE *in, *out;
+	size_t n;
+
+	j->done = 1;
+	snprintf(tmp, sizeof(tmp), "%s.new", seq.ca_file);
+	if (seq.ca_file == NULL || (in = fopen(j->url + 6, "rb")) == NULL
+	    || (out = fopen(tmp, "wb")) == NULL) {
+		snprintf(j->line, sizeof(j->line), "%s cannot copy", j->url);
+		return;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	if (fclose(out) != 0 || rename(tmp, seq.ca_file) != 0) {
+		snprintf(j->line, sizeof(j->line), "%s cannot copy", j->url);
+		return;
+	}
+	sts_fetcher_reload_trust(seq.f);
+	snprintf(j->line, sizeof(j->line), "%s reloaded", j->url);
+}
+
+/* -s: the next job, once the one before finished. */
+static void start_next(void)
+{
+	while (seq.next < seq.n) {
+		struct job *j = &seq.jobs[seq.next++];
+
+		if (strncmp(j->url, "trust:", 6) == 0) {
+			trust_swap(j);
+			continue;
+		}
+		start_job(seq.f, j);
+		return;
+	}
+}
+
 static void done_cb(void *arg, const struct sts_fetch_result *res)
 {
 	struct job *j = arg;
@@ -36,6 +90,8 @@ static void done_cb(void *arg, const struct sts_fetch_result *res)
 	struct errbuf why;
 
 	j->done = 1;
+	if (seq.f)
+		start_next(); /* from the loop, as the daemon would */
 	if (!res->ok) {
 		snprintf(j->line, sizeof(j->line), "%s fail %ld %s", j->url,
 			 res->http_status, res->error);
@@ -59,6 +115,14 @@ static void done_cb(void *arg, const struct sts_fetch_result *res)
 	sts_policy_free(p);
 }
 
+static void start_job(struct sts_fetcher *f, struct job *j)
+{
+	if (strncmp(j->url, "domain:", 7) == 0)
+		sts_fetch_start(f, j->url + 7, done_cb, j);
+	else
+		sts_fetch_url(f, j->url, done_cb, j);
+}
+
 int main(int argc, char **argv)
 {
 	struct sts_fetch_opts opts = { 0 };
@@ -66,9 +130,9 @@ int main(int argc, char **argv)
 	struct sts_fetcher *f;
 	struct errbuf why;
 	struct job *jobs;
-	int c, n;
+	int c, n, sequential = 0;
 
-	while ((c = getopt(argc, argv, "C:p:t:x:")) != -1) {
+	while ((c = getopt(argc, argv, "C:p:st:x:")) != -1) {
 		switch (c) {
 		case 'C':
 			opts.ca_file = optarg;
@@ -82,9 +146,12 @@ int main(int argc, char **argv)
 		case 'p':
 			opts.max_parallel = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 's':
+			sequential = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
-				"[-p PARALLEL] [-x CONNECT_TO] URL...\n");
+				"[-p PARALLEL] [-x CONNECT_TO] [-s] URL...\n");
 			return 2;
 		}
 	}
@@ -102,14 +169,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sts_fetch_tool: %s\n", why.msg);
 		return 1;
 	}
-	for (int i = 0; i < n; i++) {
-		const char *u = argv[optind + i];
-
-		jobs[i].url = u;
-		if (strncmp(u, "domain:", 7) == 0)
-			sts_fetch_start(f, u + 7, done_cb, &jobs[i]);
-		else
-			sts_fetch_url(f, u, done_cb, &jobs[i]);
+	for (int i = 0; i < n; i++)
+		jobs[i].url = argv[optind + i];
+	if (sequential) {
+		seq.f = f;
+		seq.jobs = jobs;
+		seq.n = n;
+		seq.ca_file = opts.ca_file;
+		start_next();
+	} else {
+		for (int i = 0; i < n; i++)
+			start_job(f, &jobs[i]);
 	}
 	event_base_dispatch(base);
 	for (int i = 0; i < n; i++)

@@ -50,10 +50,24 @@ openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreate
 cat "$T/leaf.crt" "$T/ca.crt" > "$T/chain.crt"
 [ -s "$T/leaf.crt" ] || { echo "FAIL: openssl could not make the test certificates"; exit 1; }
 
-python3 "$SRCDIR/tests/probe/smtp_peer.py" "$T/chain.crt" "$T/leaf.key" $BASE "$T/peer.pid" \
-    > "$T/peer.log" 2>&1 &
-PEER_PID=$!
-for _ in $(seq 100); do [ -s "$T/peer.pid" ] && break; sleep 0.1; done
+# The block is free when free-port looks, but another process (an
+# outgoing connection takes an ephemeral port) may bind one of its ports
+# before the peer does: then a new block, a few times.
+for try in 1 2 3 4 5; do
+    python3 "$SRCDIR/tests/probe/smtp_peer.py" "$T/chain.crt" "$T/leaf.key" $BASE "$T/peer.pid" \
+        > "$T/peer.log" 2>&1 &
+    PEER_PID=$!
+    for _ in $(seq 100); do
+        [ -s "$T/peer.pid" ] && break
+        kill -0 "$PEER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -s "$T/peer.pid" ] && break
+    wait "$PEER_PID" 2>/dev/null
+    grep -q "Address already in use" "$T/peer.log" && [ "$try" -lt 5 ] || break
+    echo "# port block $BASE taken meanwhile (try $try): another block"
+    BASE=$("$SRCDIR/tests/lib/free-port" --block 14) || { echo "FAIL: no 14 free ports"; exit 1; }
+done
 [ -s "$T/peer.pid" ] || { echo "FAIL: smtp_peer.py did not start: $(cat "$T/peer.log")"; exit 1; }
 
 pycheck() {

@@ -78,6 +78,9 @@ write_config() {
 
 # start_daemon [args]: foreground daemon; waits until it is ready
 start_daemon() {
+    # emptied here: the redirection below runs in the background child,
+    # and an earlier daemon's " ready: " must not satisfy the wait
+    : > "$T/daemon.log"
     "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f "$@" > "$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
     for _ in $(seq 1 100); do

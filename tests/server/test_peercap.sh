@@ -33,6 +33,7 @@ ns_daemon() {
 listen = inet:192.0.2.1:$PORT inet:127.0.0.1:$PORT
 max_connections_per_peer = $1
 EOF2
+    : > "$T/daemon.log"   # not only in the background child: see tests/server/lib.sh
     ip netns exec "$NS" "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f > "$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
     for _ in $(seq 1 100); do

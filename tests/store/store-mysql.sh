@@ -40,7 +40,9 @@ SHAPE=$(shape)
 expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC
 created table tlspolicy_sts in $DESC
 created table tlspolicy_provenance in $DESC
-created table tlspolicy_own in $DESC" "" -- t db init
+created table tlspolicy_own in $DESC
+created table tlspolicy_report in $DESC
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 expect "get existing row" 0 "secure match=nexthop" "" -- t policy get legacy.example
 expect "get row with NULL params" 0 "may" "" -- t policy get plain.example
 expect "get row with empty params" 0 "dane" "" -- t policy get empty.example
@@ -206,7 +208,9 @@ expect "missing table" 1 "" "table tlspolicies does not exist in $DESC (run 'tls
 expect "db init creates" 0 "created table tlspolicies in $DESC
 using the existing table tlspolicy_sts in $DESC
 using the existing table tlspolicy_provenance in $DESC
-using the existing table tlspolicy_own in $DESC" "" -- t db init
+using the existing table tlspolicy_own in $DESC
+using the existing table tlspolicy_report in $DESC
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DESC" "" -- t db init
 same "db init made exactly the documented table" "$(shape)" "$SHAPE"
 
 # ---- a wider table of another tool: values longer than any valid one,

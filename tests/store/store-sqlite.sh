@@ -55,11 +55,15 @@ done
 expect "db init creates" 0 "created table tlspolicies in $DB
 created table tlspolicy_sts in $DB
 created table tlspolicy_provenance in $DB
-created table tlspolicy_own in $DB" "" -- t db init
+created table tlspolicy_own in $DB
+created table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
 using the existing table tlspolicy_provenance in $DB
-using the existing table tlspolicy_own in $DB" "" -- t db init
+using the existing table tlspolicy_own in $DB
+using the existing table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
 expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
@@ -386,7 +390,9 @@ expect "delete without provenance table" 0 "prov3.example: deleted" "" -- t poli
 expect "db init adds it" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
 created table tlspolicy_provenance in $DB
-using the existing table tlspolicy_own in $DB" "" -- t db init
+using the existing table tlspolicy_own in $DB
+using the existing table tlspolicy_report in $DB
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
 t policy delete prov2.example >/dev/null
 
 # ---- database errors -------------------------------------------------

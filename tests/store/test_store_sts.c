@@ -43,6 +43,7 @@
 
 #include "store/store.h"
 #include "store/store_prov.h"
+#include "store/store_report.h"
 #include "store/store_sts.h"
 
 #define TDB "tlspolicy_test_csts"
@@ -831,6 +832,90 @@ static void test_reconnect(void **state)
 	store_close(st);
 }
 
+/* ---- tlspolicy_report: the snapshot of `tlspolicy report` ---- */
+
+struct snap_seen {
+	size_t n;
+	char line[8][700];
+};
+
+static int snap_cb(const struct store_report_row *r, void *arg)
+{
+	struct snap_seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->line[s->n], sizeof(s->line[0]), "%s|%s|%s|%lu|%lu|%lld", r->domain,
+			 r->policy, r->published, r->sent, r->verified, r->taken);
+	s->n++;
+	return 0;
+}
+
+static void test_report_snapshot(void **state)
+{
+	struct store *st = open_init();
+	struct snap_seen seen;
+	struct errbuf why;
+	char longp[700], want[800];
+	const struct store_report_row rows[3] = {
+		{ "b.example", "verify", "none", 10, 9, 1733400000 },
+		{ "<a&\">.example", "secure match=.x\x01y", "MTA-STS (enforce)", 5, 0, 1733400000 },
+		{ "c.example", longp, "DANE", 4000000000UL, 3, 1733400000 },
+	};
+
+	(void)state;
+	assert_int_equal(table_exists("tlspolicy_report"), 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 0);
+	/* a policy past the limit, cut before a 2-byte character */
+	memset(longp, 'x', sizeof(longp));
+	memcpy(longp + STORE_REPORT_POLICY_MAX - 1, "\xc3\xa9", 2);
+	longp[sizeof(longp) - 1] = '\0';
+	if (store_report_replace(st, rows, 3, &why) != 0)
+		fail_msg("replace: %s", why.msg);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.line[0], "<a&\">.example|secure match=.x?y|MTA-STS (enforce)|5|0|1733400000");
+	assert_string_equal(seen.line[1], "b.example|verify|none|10|9|1733400000");
+	snprintf(want, sizeof(want), "c.example|%.*s|DANE|4000000000|3|1733400000",
+		 STORE_REPORT_POLICY_MAX - 1, longp);
+	assert_string_equal(seen.line[2], want);
+	/* replaced as a whole */
+	if (store_report_replace(st, rows + 1, 1, &why) != 0)
+		fail_msg("replace: %s", why.msg);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(store_report_replace(st, NULL, 0, &why), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), 0);
+	assert_int_equal(seen.n, 0);
+	store_close(st);
+}
+
+static void test_report_missing(void **state)
+{
+	struct store *st = open_init();
+	struct snap_seen seen;
+	struct errbuf why;
+	const struct store_report_row row = { "a.example", "may", "none", 1, 0, 1 };
+	int created = 0;
+
+	(void)state;
+	raw_sql("DROP TABLE tlspolicy_report");
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_report_list(st, snap_cb, &seen, &why), STORE_REPORT_NO_TABLE);
+	assert_int_equal(store_report_replace(st, &row, 1, &why), STORE_REPORT_NO_TABLE);
+	assert_int_equal(table_exists("tlspolicy_report"), 0);
+	/* the policy table works as before; db init adds the table */
+	assert_int_equal(store_put(st, "a.example", "may", NULL, NULL, &why), 0);
+	assert_int_equal(store_report_init(st, &created, &why), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(store_report_replace(st, &row, 1, &why), 0);
+	store_close(st);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -843,6 +928,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_wrong_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provenance, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provenance_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_missing, setup, teardown),
 	};
 	const struct CMUnitTest mysql_only[] = {
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),

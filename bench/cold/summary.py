@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""summary.py - the table of bench/cold/run from its results.jsonl
+(medians per trust store and daemon, ratios mta-sts-daemon / tlspolicy).
+
+Usage: summary.py RESULTS.jsonl NSYS N M CONC
+"""
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+nsys, n, m, conc = sys.argv[2:6]
+med = lambda v: statistics.median(v) if v else float("nan")
+whos = []
+for r in rows:
+    if r["who"] not in whos:
+        whos.append(r["who"])
+tps = [w for w in whos if w != "mta-sts-daemon"]
+nruns = max([len([r for r in rows if r["who"] == w and r["kind"] == "sts" and r["store"] == s])
+             for w in whos for s in ("lab", "system")] + [0])
+print("cold discovery, %s MTA-STS + %s no-policy domains (DANE: %s), %s parallel clients, %d runs each" %
+      (n, m, n, conc, nruns))
+print()
+print("| trust store | daemon | wall (runs) | wall median | daemon CPU (runs) | CPU median | CPU/domain | OK / NOTFOUND |")
+print("|---|---|---|---:|---|---:|---:|---|")
+def line(store, who, kind):
+    rs = [r for r in rows if r["store"] == store and r["who"] == who and r["kind"] == kind]
+    if not rs:
+        return None
+    w, c = med([r["wall_s"] for r in rs]), med([r["cpu_s"] for r in rs])
+    rep = sorted({"%d / %d" % (r["replies"].get("OK", 0), r["replies"].get("NOTFOUND", 0)) for r in rs})
+    name = {"lab": "lab CA (1)", "system": "system (%s) + lab CA" % nsys}[store]
+    print("| %s | %s%s | %s | %.2f s | %s | %.2f s | %.2f ms | %s |" % (
+        name, who, " (DANE)" if kind == "dane" else "",
+        ", ".join("%.2f" % r["wall_s"] for r in rs), w,
+        ", ".join("%.2f" % r["cpu_s"] for r in rs), c, c * 1000 / rs[0]["keys"], ", ".join(rep)))
+    return w, c / rs[0]["keys"]
+ratios = []
+for store in ("lab", "system"):
+    b = None
+    got = {}
+    for w in tps:
+        got[w] = line(store, w, "sts")
+    b = line(store, "mta-sts-daemon", "sts")
+    for w in tps:
+        if got[w] and b:
+            ratios.append((store, w, b[1] / got[w][1], b[0] / got[w][0]))
+for w in tps:
+    line("lab", w, "dane")
+print()
+for store, w, cr, wr in ratios:
+    print("%s: mta-sts-daemon / %s: CPU per domain %.2fx, wall %.2fx (targets: >= 6x, >= 3x)" % (store, w, cr, wr))
