@@ -438,6 +438,13 @@ int daemon_main(const struct daemon_opts *o, struct errbuf *why)
 		log_set_timestamps(1);
 	apply_verbosity(&r);
 	errbuf_clear(why);
+	/* The CLI signals a daemon by its pid file (cli_tell_daemon()), which
+	 * exists before the loop's handlers do: until then these signals
+	 * must not end the process (the first table load comes after the
+	 * pid file, so no change is lost but one made during start-up). */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	if (daemon_user_resolve(config_get(r.cfg, "user"), &r.du, why) < 0)
 		return -1;
 	if (choose_listeners(&r, why) < 0 || open_listeners(&r, why) < 0 ||

@@ -22,7 +22,9 @@
 #   5. -v: one log line per answer with its source; foreground lines carry
 #      a time stamp;
 #   6. SIGTERM when idle: the daemon exits (the time is printed, not
-#      asserted; 10 s is only a hang guard).
+#      asserted; 10 s is only a hang guard);
+#   7. SIGHUPs sent while the daemon starts (the pid file exists before
+#      the loop's handlers) do not end it.
 
 # shellcheck source=tests/dane/lab-lib.sh
 . "$(dirname "$0")/../dane/lab-lib.sh"
@@ -181,6 +183,28 @@ echo "info: SIGTERM to exit: $((t1 - t0)) ms (idle daemon)"
 wait "$T_PID" 2>/dev/null
 grep -q "stopped" "$T_DIR/serve.log" && ok "SIGTERM: clean stop" || fail "SIGTERM: no clean stop"
 T_PID=
+
+# --- 7. a CLI write while the daemon starts: the pid file exists before the
+# loop's signal handlers; a SIGHUP then must not end the daemon (it did).
+: >"$T_DIR/serve.log"
+rm -f "$T_DIR/tlspolicy.pid"
+ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$CF" serve -f >"$T_DIR/serve.log" 2>&1 &
+T_PID=$!
+nhup=0
+for _ in $(seq 1 5000); do
+	grep -q "listening on" "$T_DIR/serve.log" && break
+	kill -0 "$T_PID" 2>/dev/null || break
+	if [ -s "$T_DIR/tlspolicy.pid" ]; then
+		kill -HUP "$(cat "$T_DIR/tlspolicy.pid")" 2>/dev/null && nhup=$((nhup + 1))
+	fi
+done
+if daemon_alive && grep -q "listening on" "$T_DIR/serve.log"; then
+	ok "SIGHUP during start-up ($nhup sent after the pid file appeared): the daemon runs"
+else
+	fail "SIGHUP during start-up ended the daemon ($nhup sent)"
+fi
+expect dane-ee.example "OK dane"
+daemon_stop
 if grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR/serve.log"; then
 	fail "sanitizer report in the daemon log"
 	grep -E -A12 "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR/serve.log" | head -40 >&2
