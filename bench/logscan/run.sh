@@ -68,8 +68,9 @@ best=""
 for i in $(seq "$RUNS"); do
 	jopt=()
 	[ "${JSON:-}" = 1 ] && jopt=(--json)
-	r=$(measure logscan "$TP" --db "sqlite:$T/no-table.db" logscan "${jopt[@]}" "$LOG")
-	grep -h '^tlspolicy logscan: [0-9]' "$T/logscan.time" | sed 's/^/  /'
+	# -v: the summary line goes to stderr only with -v (or on a terminal)
+	r=$(measure logscan "$TP" --db "sqlite:$T/no-table.db" logscan -v "${jopt[@]}" "$LOG")
+	grep -h '^tlspolicy logscan: [0-9]* lines,' "$T/logscan.time" | sed 's/^/  /'
 	report "tlspolicy logscan #$i" $r
 	if [ -z "$best" ] || awk -v a="${r%% *}" -v b="${best%% *}" 'BEGIN { exit !(a < b) }'; then
 		best=$r

@@ -34,6 +34,10 @@ struct check_row_mx {
 struct check_row {
 	const char *domain, *provider, *published, *policy, *parameter;
 	const char *answer_status, *answer_text;
+	const char *answer_source;       /* SOURCE: "table KEY" (the row that
+					  * matched), DANE, MTA-STS, provider,
+					  * default, - */
+	const char *reason;              /* why discovery failed, NULL */
 	const char *table;               /* the admin's row, NULL */
 	const char *recommend, *recommend_src; /* NULL: none */
 	const char *weaker;              /* the "weaker than published" note */

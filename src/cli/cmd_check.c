@@ -12,11 +12,15 @@
  *  - PROVIDER: the catalogue provider owning every MX host, "self" when
  *    the domain has MX hosts outside the catalogue, "none" (no MX, null
  *    MX, no such domain);
- *  - PUBLISHED: DANE, MTA-STS (mode), both, none;
- *  - POLICY / PARAMETER: the daemon's answer; when nothing is published
- *    a recommendation: the provider template, else with --probe
- *    "verify" (every MX has a trusted certificate for its name),
- *    "fingerprint match=..." (--pin), "encrypt" (every MX does TLS);
+ *  - PUBLISHED: DANE, MTA-STS (mode), both, none; unknown, MTA-STS
+ *    (failed) when discovery failed (the reason in NOTE and JSON);
+ *  - ANSWER / SOURCE: the daemon's answer ("-" NOTFOUND, TEMP) and where
+ *    it comes from: "table KEY" (the row that matched: the domain's own
+ *    or a .parent row), DANE, MTA-STS, provider, default (_default);
+ *  - RECOMMENDATION, when nothing is published: the provider template,
+ *    else with --probe "verify" (every MX has a trusted certificate for
+ *    its name), "fingerprint match=..." (--pin), "encrypt" (every MX
+ *    does TLS), whatever the answer (a `_default` row included);
  *  - with --probe every MX is probed (probe/) and every candidate policy
  *    judged against the live certificates with Postfix's rules
  *    (namematch_policy(); dane levels from the TLSA match), so a policy
@@ -24,7 +28,10 @@
  *  - NOTE: warnings (table policy weaker than what is published, a
  *    table entry or discovered answer that would fail on an MX, a
  *    provider template that does not fit the MX, an MX that cannot be
- *    reached) and information (served by MTA-STS, recommended).
+ *    reached, a discovery failure, a TEMP answer) and information (MTA-STS
+ *    mode none, null MX, no such domain).
+ * --details adds the DANE facts, the MTA-STS state and, with --probe,
+ * each MX's probe (certificate, TLSA, every candidate's verdict).
  * "Weaker than published" is policy_weaker() (policy/compare.h), the
  * rule of the writing commands: against DANE every level but dane and
  * dane-only; against MTA-STS enforce or a provider template the daemon
@@ -38,7 +45,8 @@
  * replaced row listed), each with its provenance (store_prov.h).
  *
  * Exit: 0 all checked, no warning; 1 a warning, an invalid name, a DNS
- * failure or a --save error; 2 usage.
+ * failure or a --save error; 2 usage; 3 an answer would defer mail
+ * (TEMP), whatever else.
  *
  * LIMITS: CHECK_MAX_DOMAINS domains, CHECK_MAX_OUTPUT bytes of output
  * per domain, CHECK_MAX_NOTES notes per domain, CHECK_MAX_LINE bytes
@@ -85,6 +93,7 @@
 #define CHECK_MAX_LINE 1024
 #define CHECK_PROGRESS_MIN 5   /* domains before a progress line is shown */
 #define CHECK_FP_MAX 100       /* "AA:BB:..." of SHA-256 */
+#define CHECK_EXIT_DEFERS 3    /* an answer would defer mail (TEMP) */
 
 /* Candidate policies judged per MX. */
 enum cand { CAND_ANSWER, CAND_PROVIDER, CAND_VERIFY, CAND_ENCRYPT, CAND_PIN, CAND_COUNT };
@@ -136,10 +145,12 @@ struct check_item {
 	enum sts_mode sts_mode;
 	char sts_id[80];
 	char *sts_answer;
+	char *sts_reason;        /* SOURCE_FAILED / SOURCE_TEMP: why */
 	/* the daemon */
 	enum lookup_status status;
 	enum answer_source source;
 	char *answer_text;
+	char *answer_row;        /* the table row that matched (exact, .parent, _default) */
 	/* provider */
 	const struct provider *prov;
 	const char *prov_why;
@@ -182,14 +193,19 @@ static void check_usage(FILE *out)
 		"                       DOMAIN... | --from-file FILE\n"
 		"\n"
 		"For each DOMAIN: who hosts its mail (PROVIDER), what it publishes\n"
-		"(DANE, MTA-STS), the policy the daemon answers and, for domains that\n"
-		"publish nothing, a recommended policy.\n"
+		"(DANE, MTA-STS), the policy the daemon answers (ANSWER) and where it\n"
+		"comes from (SOURCE: table KEY -- the row that matched, DANE, MTA-STS,\n"
+		"provider, default) and, for domains that publish nothing, a\n"
+		"RECOMMENDATION.  A discovery that failed shows\n"
+		"as PUBLISHED unknown or MTA-STS (failed), with the reason in NOTE\n"
+		"(JSON: \"reason\").\n"
 		"  --probe      connect to every MX (STARTTLS, certificates) and judge\n"
 		"               each policy with Postfix's rules; recommend verify/encrypt\n"
 		"  --pin        with --probe: recommend fingerprint match=... when the\n"
 		"               certificates do not verify\n"
 		"  --json       one JSON object per domain per line, with all the facts\n"
-		"  --details    the DANE facts (MX, A/AAAA, TLSA) before the table\n"
+		"  --details    the facts before the table: DANE (MX, A/AAAA, TLSA),\n"
+		"               MTA-STS, with --probe each MX's certificate and verdicts\n"
 		"  --save       write the recommendations into the table, only what the\n"
 		"               daemon's discovery cannot give: a domain it already serves\n"
 		"               (DANE, MTA-STS, a provider template) is not saved, nor one\n"
@@ -202,8 +218,11 @@ static void check_usage(FILE *out)
 		"               publishes (repeatable)\n"
 		"  --from-file FILE  domains one per line (# comments)\n"
 		"Domains are checked concurrently (check_concurrency).\n"
-		"Exit 0 all fine, 1 when a domain has a warning or could not be checked,\n"
-		"2 usage.\n");
+		"  -v           also the informational lines (MTA-STS cache loaded, ...)\n"
+		"Exit status: 0 every domain checked, no warning; 1 a warning (a policy\n"
+		"weaker than published or failing on an MX, ...), an invalid name, a domain\n"
+		"that could not be checked, a --save error; 2 usage; 3 mail to a domain\n"
+		"would defer: the daemon answers TEMP (DNSSEC bogus, ...), before 1.\n");
 }
 
 static void check_start_more(struct check *chk);
@@ -435,6 +454,7 @@ static void answer_cb(const struct engine_answer *ans, void *arg)
 	it->status = ans->status;
 	it->source = ans->source;
 	it->answer_text = xstrdup(ans->text);
+	it->answer_row = ans->key ? xstrdup(ans->key) : NULL;
 	step_done(it);
 }
 
@@ -467,27 +487,69 @@ static void sts_done(void *arg, const struct source_result *res)
 	it->sts_verdict = res->verdict;
 	if (res->verdict == SOURCE_APPLIES)
 		it->sts_answer = xstrdup(res->policy_text);
+	else if ((res->verdict == SOURCE_FAILED || res->verdict == SOURCE_TEMP))
+		it->sts_reason = xstrdup(res->reason && *res->reason ? res->reason
+					 : "MTA-STS lookup failed");
 	sts_cache_walk(it->chk->sts, sts_find_fn, &sf);
 	step_done(it);
 }
 
 /* ---- the result: recommendation and notes ---- */
 
+/* MTA-STS could not be found out: the TXT lookup failed, or a policy is
+ * published (TXT record) but cannot be fetched (certificate, redirect,
+ * ...). */
+static int sts_failed(const struct check_item *it)
+{
+	return it->sts_done && (it->sts_verdict == SOURCE_FAILED ||
+				it->sts_verdict == SOURCE_TEMP);
+}
+
+/*
+ * PUBLISHED: DANE, MTA-STS (mode), both, none; "DNSSEC bogus"; "unknown"
+ * when a lookup failed (our resolver, a timeout) so nothing can be said;
+ * "MTA-STS (failed)" when a policy is announced but cannot be fetched,
+ * "DANE, MTA-STS failed" with DANE.  Never "none" unless every source
+ * ran to its end.
+ */
 static const char *published(const struct check_item *it, char *buf, size_t len)
 {
 	int dane = it->d.verdict == SOURCE_APPLIES || it->d.verdict == SOURCE_NOTFOUND;
-	int sts = it->sts_found && it->sts_mode != STS_MODE_NONE;
+	int sts = it->sts_found;
 
-	if (dane && sts)
+	if (dane && sts && it->sts_mode != STS_MODE_NONE)
 		snprintf(buf, len, "both");
+	else if (dane && sts_failed(it))
+		snprintf(buf, len, "DANE, MTA-STS failed");
+	else if (dane && sts)
+		snprintf(buf, len, "DANE, MTA-STS (none)");
 	else if (dane)
 		snprintf(buf, len, "DANE");
-	else if (sts)
-		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
 	else if (it->d.verdict == SOURCE_TEMP)
 		snprintf(buf, len, "DNSSEC bogus");
+	else if (it->d.verdict == SOURCE_FAILED)
+		snprintf(buf, len, "unknown");
+	else if (sts)
+		snprintf(buf, len, "MTA-STS (%s)", sts_mode_name(it->sts_mode));
+	else if (sts_failed(it))
+		snprintf(buf, len, "MTA-STS (failed)");
 	else
 		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* Why discovery could not tell what the domain publishes (JSON
+ * "reason", the NOTE's warning), into buf; "" when it could. */
+static const char *discovery_reason(const struct check_item *it, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (it->d.verdict == SOURCE_FAILED || it->d.verdict == SOURCE_TEMP)
+		o = (size_t)snprintf(buf, len, "DANE: %s",
+				     it->d.reason[0] ? it->d.reason : "lookup failed");
+	if (sts_failed(it) && o < len)
+		snprintf(buf + o, len - o, "%sMTA-STS: %s", o ? "; " : "", it->sts_reason);
 	return buf;
 }
 
@@ -502,6 +564,8 @@ static const char *provider_col(const struct check_item *it)
 {
 	if (it->prov)
 		return it->prov->name;
+	if (it->mx_failed)
+		return "unknown";       /* the MX lookup failed */
 	return it->nmx > 0 ? "self" : "none";
 }
 
@@ -525,6 +589,17 @@ static const struct check_mx *first_failure(const struct check_item *it, enum ca
 		    it->mx[i].v[c] == NAMEMATCH_FAILS)
 			return &it->mx[i];
 	return NULL;
+}
+
+/* "parent row .example: " when the table answer comes from a parent
+ * row (it overrides DANE, MTA-STS, ... for every child), else "": the
+ * notes about the table's answer name the row. */
+static const char *row_prefix(const struct check_item *it, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (it->source == ANSWER_TABLE && it->answer_row && it->answer_row[0] == '.')
+		snprintf(buf, len, "parent row %s: ", it->answer_row);
+	return buf;
 }
 
 /* A table row weaker than what the daemon's discovery would answer for
@@ -557,17 +632,20 @@ static void weaker_check(struct check_item *it)
 		return;
 	}
 	if (policy_weaker(p, ref, it->domain, how, sizeof(how))) {
+		char pre[POLICY_KEY_MAX + 16];
+
+		row_prefix(it, pre, sizeof(pre));
 		if (it->nnotes < CHECK_MAX_NOTES)
 			it->weaker_note = (int)it->nnotes + 1;
 		if (strcmp(what, "DANE") == 0)
-			note(it, 1, "table policy %s is weaker than the published DANE (%s): %s",
-			     policy_level_name(p->level), reftext, how);
+			note(it, 1, "%stable policy %s is weaker than the published DANE (%s): %s",
+			     pre, policy_level_name(p->level), reftext, how);
 		else if (strcmp(what, "MTA-STS") == 0)
-			note(it, 1, "table policy %s is weaker than the published MTA-STS enforce "
-			     "(%s): %s", policy_level_name(p->level), reftext, how);
+			note(it, 1, "%stable policy %s is weaker than the published MTA-STS "
+			     "enforce (%s): %s", pre, policy_level_name(p->level), reftext, how);
 		else
-			note(it, 1, "table policy %s is weaker than the %s provider template "
-			     "(%s) the daemon would answer: %s", policy_level_name(p->level),
+			note(it, 1, "%stable policy %s is weaker than the %s provider template "
+			     "(%s) the daemon would answer: %s", pre, policy_level_name(p->level),
 			     it->prov ? it->prov->name : "catalogue", reftext, how);
 	}
 	policy_free(p);
@@ -618,39 +696,48 @@ static void recommend(struct check_item *it)
 	}
 }
 
+/* Each discovery failure with its reason (a TEMP answer has its own
+ * note); MTA-STS mode none said as such. */
+static void discovery_notes(struct check_item *it)
+{
+	if (it->d.verdict == SOURCE_FAILED)
+		note(it, 1, "DANE unknown: %s", it->d.reason[0] ? it->d.reason : "lookup failed");
+	if (sts_failed(it))
+		note(it, 1, "MTA-STS failed: %s", it->sts_reason);
+	else if (it->sts_found && it->sts_mode == STS_MODE_NONE)
+		note(it, 0, "MTA-STS mode none: the domain withdrew its policy, nothing "
+		     "is enforced");
+}
+
 static void item_finish(struct check_item *it)
 {
 	struct check *chk = it->chk;
 	const struct check_mx *bad;
+	char pre[POLICY_KEY_MAX + 16];
 
 	/* unreachable MX hosts */
 	for (size_t i = 0; chk->probe && i < it->nmx; i++)
 		if (it->mx[i].done && it->mx[i].status != PROBE_OK)
 			note(it, 1, "MX %s: %s", it->mx[i].host, it->mx[i].why);
 	weaker_check(it);
+	row_prefix(it, pre, sizeof(pre));
 	if (it->table_prov && it->nmx > 0 && it->prov != it->table_prov)
-		note(it, 1, "table holds the %s template but the MX hosts are not %s's",
-		     it->table_prov->name, it->table_prov->name);
+		note(it, 1, "%stable holds the %s template but the MX hosts are not %s's",
+		     pre, it->table_prov->name, it->table_prov->name);
 	if (chk->probe && answer_is_policy(it) &&
 	    (bad = first_failure(it, CAND_ANSWER)) != NULL)
-		note(it, 1, "%s policy \"%s\" would fail on %s: %s",
+		note(it, 1, "%s%s policy \"%s\" would fail on %s: %s", pre,
 		     it->source == ANSWER_TABLE ? "table" : answer_source_name(it->source),
 		     it->answer_text, bad->host, bad->vwhy[CAND_ANSWER]);
 	recommend(it);
+	discovery_notes(it);
 	if (it->status == LOOKUP_TEMP)
-		note(it, 0, "daemon answers TEMP: %s", it->answer_text ? it->answer_text : "");
-	if (answer_is_policy(it) && it->source == ANSWER_STS)
-		note(it, 0, "served by MTA-STS");
+		note(it, 1, "mail to %s defers: the daemon answers TEMP (%s)", it->domain,
+		     it->answer_text && *it->answer_text ? it->answer_text : "no reason");
 	if (it->null_mx)
 		note(it, 0, "null MX: accepts no mail");
 	else if (it->nxdomain)
 		note(it, 0, "no such domain");
-	if (it->recommend && !(answer_is_policy(it) && strcmp(it->answer_text, it->recommend) == 0)) {
-		if (answer_is_policy(it) && it->source == ANSWER_TABLE)
-			note(it, 0, "recommended: %s", it->recommend);
-		else
-			note(it, 0, "recommended (%s), not in the table", it->recommend_src);
-	}
 	it->done = 1;
 	chk->running--;
 	chk->finished++;
@@ -816,7 +903,7 @@ static void json_probe(struct buf *b, const struct check *chk, const struct chec
 static void print_json(struct check *chk, struct check_item *it)
 {
 	struct buf b;
-	char pub[64];
+	char pub[64], why[1200];
 	char *level, *params;
 
 	buf_init(&b, CHECK_MAX_OUTPUT + 65536);
@@ -833,6 +920,8 @@ static void print_json(struct check *chk, struct check_item *it)
 			    : (it->source == ANSWER_DANE ? "dane" :
 			       it->source == ANSWER_ERROR ? "dane" : "none"));
 	json_buf_str(&b, it->answer_text ? it->answer_text : "", JSON_LATIN1);
+	buf_puts(&b, ",\"row\":");
+	json_nullstr(&b, it->answer_row);
 	buf_printf(&b, ",\"table_read\":%s,\"note\":", chk->eng ? "true" : "false");
 	json_nullstr(&b, chk->eng ? NULL : chk->table_why);
 	buf_puts(&b, "},\"mta_sts\":");
@@ -848,6 +937,8 @@ static void print_json(struct check *chk, struct check_item *it)
 		json_nullstr(&b, it->sts_found ? it->sts_id : NULL);
 		buf_puts(&b, ",\"policy\":");
 		json_nullstr(&b, it->sts_answer);
+		buf_puts(&b, ",\"reason\":");
+		json_nullstr(&b, it->sts_reason);
 		buf_puts(&b, "}");
 	}
 	buf_puts(&b, ",\"provider\":{\"column\":");
@@ -862,6 +953,8 @@ static void print_json(struct check *chk, struct check_item *it)
 	json_nullstr(&b, it->prov || it->nmx == 0 ? NULL : it->prov_why);
 	buf_puts(&b, "},\"published\":");
 	json_buf_str(&b, published(it, pub, sizeof(pub)), JSON_LATIN1);
+	buf_puts(&b, ",\"reason\":");
+	json_nullstr(&b, discovery_reason(it, why, sizeof(why))[0] ? why : NULL);
 	policy_cols(it, &level, &params);
 	buf_puts(&b, ",\"policy\":");
 	json_buf_str(&b, level, JSON_LATIN1);
@@ -895,6 +988,8 @@ static void print_json(struct check *chk, struct check_item *it)
 	buf_free(&b);
 }
 
+static const char *source_col(const struct check_item *it, char *buf, size_t len);
+
 /* One domain to cli->check_sink (cli/check.h): the columns and facts
  * print_json() and print_table() show, from the same functions. */
 static void emit_row(struct check *chk, struct check_item *it)
@@ -902,11 +997,13 @@ static void emit_row(struct check *chk, struct check_item *it)
 	struct check_row r;
 	struct check_row_mx *mx = calloc(it->nmx + 1, sizeof(*mx));
 	struct check_row_note notes[CHECK_MAX_NOTES];
-	char pub[64], *level, *params;
+	char pub[64], src[POLICY_KEY_MAX + 8], why[1200], *level, *params;
 
 	if (mx == NULL)
 		log_fatal("check");
 	memset(&r, 0, sizeof(r));
+	r.answer_source = source_col(it, src, sizeof(src));
+	r.reason = discovery_reason(it, why, sizeof(why))[0] ? why : NULL;
 	r.domain = it->domain;
 	r.provider = provider_col(it);
 	r.published = published(it, pub, sizeof(pub));
@@ -947,75 +1044,155 @@ static void emit_row(struct check *chk, struct check_item *it)
 	free(mx);
 }
 
+/* ANSWER: the daemon's answer ("-": NOTFOUND, Postfix's own level
+ * decides; "TEMP": mail defers). */
+static const char *answer_col(const struct check_item *it)
+{
+	if (answer_is_policy(it))
+		return it->answer_text;
+	return it->status == LOOKUP_TEMP ? "TEMP" : it->status == LOOKUP_PERM ? "PERM" : "-";
+}
+
+/* SOURCE: where the answer comes from: "table KEY" (the row that
+ * matched: the domain's own, a .parent row), DANE, MTA-STS, provider,
+ * default (the _default row), "-" (nothing), "DNSSEC" (TEMP). */
+static const char *source_col(const struct check_item *it, char *buf, size_t len)
+{
+	switch (it->source) {
+	case ANSWER_TABLE:
+		snprintf(buf, len, "table %s", it->answer_row ? it->answer_row : it->domain);
+		return buf;
+	case ANSWER_DEFAULT: return "default";
+	case ANSWER_DANE: return "DANE";
+	case ANSWER_STS: return "MTA-STS";
+	case ANSWER_PROVIDER: return "provider";
+	case ANSWER_ERROR: return it->d.verdict == SOURCE_TEMP ? "DNSSEC" : "error";
+	default: return "-";
+	}
+}
+
+/* --details: the MTA-STS state and, with --probe, each MX's facts. */
+static void details_text(const struct check *chk, const struct check_item *it)
+{
+	printf("  %-*s", CHECK_COL_LABEL, "MTA-STS");
+	if (!it->sts_done)
+		printf("not looked up\n");
+	else if (sts_failed(it))
+		printf("failed: %s\n", it->sts_reason);
+	else if (it->sts_found)
+		printf("mode %s, id %s%s%s\n", sts_mode_name(it->sts_mode), it->sts_id,
+		       it->sts_answer ? ": " : "", it->sts_answer ? it->sts_answer : "");
+	else
+		printf("none published\n");
+	for (size_t i = 0; chk->probe && i < it->nmx; i++) {
+		const struct check_mx *m = &it->mx[i];
+
+		printf("  %-*s%s [%s]: %s", CHECK_COL_LABEL, "probe", m->host,
+		       m->addr[0] ? m->addr : "-", m->done ? probe_status_name(m->status)
+							   : "not probed");
+		if (m->done && m->status == PROBE_OK)
+			printf(", TLS %s, certificate %s%s%s%s, TLSA %s", probe_tls_name(m->tls),
+			       m->verified ? "trusted" : "not trusted",
+			       !m->verified && m->verify_why[0] ? " (" : "",
+			       !m->verified && m->verify_why[0] ? m->verify_why : "",
+			       !m->verified && m->verify_why[0] ? ")" : "",
+			       m->dane ? m->dane : "-");
+		if (m->done && m->why[0])
+			printf(" (%s)", m->why);
+		printf("\n");
+		for (int c = 0; c < CAND_COUNT; c++)
+			if (m->cand_text[c][0])
+				printf("  %-*s  %-11s %-8s %s: %s\n", CHECK_COL_LABEL, "",
+				       cand_name[c], namematch_verdict_name(m->v[c]),
+				       m->cand_text[c], m->vwhy[c]);
+	}
+}
+
+static void details_print(const struct check *chk, const struct check_item *it)
+{
+	char src[POLICY_KEY_MAX + 8];
+
+	printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
+	printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
+	       it->d.verdict == SOURCE_APPLIES ? it->d.level : source_verdict_name(it->d.verdict),
+	       it->d.reason);
+	details_text(chk, it);
+	printf("  %-*s%s%s%s  (source %s%s)\n", CHECK_COL_LABEL, "answer",
+	       status_word(it->status), it->answer_text && *it->answer_text ? " " : "",
+	       it->answer_text ? it->answer_text : "", source_col(it, src, sizeof(src)),
+	       chk->eng ? "" : "; DANE verdict only, table not read");
+	if (it->recommend)
+		printf("  %-*s%s  (from %s)\n\n", CHECK_COL_LABEL, "recommend", it->recommend,
+		       it->recommend_src);
+	else
+		printf("  %-*s-\n\n", CHECK_COL_LABEL, "recommend");
+}
+
+#define CHECK_NCOLS 7
+
 struct row {
-	const char *cols[6];
-	char *own[6];
+	const char *cols[CHECK_NCOLS];
+	char *own[CHECK_NCOLS];
 };
+
+/* One table row for it into r. */
+static void table_row(const struct check_item *it, struct row *r)
+{
+	char pub[64], src[POLICY_KEY_MAX + 8];
+	struct buf nb;
+
+	r->cols[0] = it->domain;
+	r->cols[1] = provider_col(it);
+	r->cols[2] = r->own[2] = xstrdup(published(it, pub, sizeof(pub)));
+	r->cols[3] = answer_col(it);
+	r->cols[4] = r->own[4] = xstrdup(source_col(it, src, sizeof(src)));
+	r->cols[5] = it->recommend ? it->recommend : "-";
+	buf_init(&nb, 64 * 1024);
+	for (size_t k = 0; k < it->nnotes; k++)
+		buf_printf(&nb, "%s%s%s", k ? "; " : "",
+			   it->notes[k].warn ? "WARNING: " : "", it->notes[k].text);
+	r->cols[6] = r->own[6] = xstrdup(nb.data ? nb.data : "");
+	buf_free(&nb);
+}
 
 static void print_table(struct check *chk)
 {
-	static const char *const head[6] = {
-		"DOMAIN", "PROVIDER", "PUBLISHED", "POLICY", "PARAMETER", "NOTE"
+	static const char *const head[CHECK_NCOLS] = {
+		"DOMAIN", "PROVIDER", "PUBLISHED", "ANSWER", "SOURCE", "RECOMMENDATION", "NOTE"
 	};
-	size_t w[6] = { 0 }, n = 0;
+	size_t w[CHECK_NCOLS] = { 0 }, n = 0;
 	struct row *rows = calloc(chk->nitems + 1, sizeof(*rows));
 
 	if (rows == NULL)
 		log_fatal("check");
-	for (int c = 0; c < 6; c++)
+	for (int c = 0; c < CHECK_NCOLS; c++)
 		rows[0].cols[c] = head[c];
 	n = 1;
 	for (size_t i = 0; i < chk->nitems; i++) {
 		struct check_item *it = &chk->items[i];
-		struct row *r = &rows[n];
-		char pub[64];
-		struct buf nb;
 
 		if (!it->done)
 			continue;
-		if (chk->details) {
-			printf("%s\n%s", it->domain, it->out.data ? it->out.data : "");
-			printf("  %-*s%-18s %s\n", CHECK_COL_LABEL, "DANE",
-			       it->d.verdict == SOURCE_APPLIES ? it->d.level
-							     : source_verdict_name(it->d.verdict),
-			       it->d.reason);
-			printf("  %-*s%s%s%s  (source %s%s)\n\n", CHECK_COL_LABEL, "answer",
-			       status_word(it->status),
-			       it->answer_text && *it->answer_text ? " " : "",
-			       it->answer_text ? it->answer_text : "",
-			       answer_source_name(it->source),
-			       chk->eng ? "" : "; DANE verdict only, table not read");
-		}
-		r->cols[0] = it->domain;
-		r->cols[1] = provider_col(it);
-		r->cols[2] = r->own[2] = xstrdup(published(it, pub, sizeof(pub)));
-		policy_cols(it, &r->own[3], &r->own[4]);
-		r->cols[3] = r->own[3];
-		r->cols[4] = r->own[4];
-		buf_init(&nb, 64 * 1024);
-		for (size_t k = 0; k < it->nnotes; k++)
-			buf_printf(&nb, "%s%s%s", k ? "; " : "",
-				   it->notes[k].warn ? "WARNING: " : "", it->notes[k].text);
-		r->cols[5] = r->own[5] = xstrdup(nb.data ? nb.data : "");
-		buf_free(&nb);
-		n++;
+		if (chk->details)
+			details_print(chk, it);
+		table_row(it, &rows[n++]);
 	}
 	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < 5; c++)
+		for (int c = 0; c < CHECK_NCOLS - 1; c++)
 			if (strlen(rows[i].cols[c]) > w[c])
 				w[c] = strlen(rows[i].cols[c]);
 	for (size_t i = 0; i < n; i++) {
 		struct buf line;
 
 		buf_init(&line, 128 * 1024);
-		for (int c = 0; c < 6; c++)
-			buf_printf(&line, "%-*s%s", c < 5 ? (int)w[c] : 0, rows[i].cols[c],
-				   c < 5 ? "  " : "");
+		for (int c = 0; c < CHECK_NCOLS; c++)
+			buf_printf(&line, "%-*s%s", c < CHECK_NCOLS - 1 ? (int)w[c] : 0,
+				   rows[i].cols[c], c < CHECK_NCOLS - 1 ? "  " : "");
 		while (line.len > 0 && line.data[line.len - 1] == ' ')
 			line.data[--line.len] = '\0';
 		printf("%s\n", line.data ? line.data : "");
 		buf_free(&line);
-		for (int c = 0; c < 6; c++)
+		for (int c = 0; c < CHECK_NCOLS; c++)
 			free(rows[i].own[c]);
 	}
 	free(rows);
@@ -1469,7 +1646,9 @@ static int check_print(struct check *chk, int rc)
 		}
 		if (chk->eng == NULL)
 			verdict_answer(it);
-		if (it->failed || it->warning)
+		if (it->status == LOOKUP_TEMP)
+			rc = CHECK_EXIT_DEFERS;
+		else if ((it->failed || it->warning) && rc != CHECK_EXIT_DEFERS)
 			rc = EXIT_FAIL;
 		if (chk->cli->check_sink)
 			emit_row(chk, it);
@@ -1498,7 +1677,9 @@ static void check_free(struct check *chk)
 		free(it->mx);
 		buf_free(&it->out);
 		free(it->answer_text);
+		free(it->answer_row);
 		free(it->sts_answer);
+		free(it->sts_reason);
 		free(it->template);
 		free(it->recommend);
 	}
@@ -1525,6 +1706,7 @@ static int check_run(struct cli *cli, struct check_cmd *o)
 	chk.cfg = cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
+	log_set_info(cli->verbose > 0);  /* informational lines only with -v */
 	chk.cli = cli;
 	chk.provider_on = config_get_bool(chk.cfg, "provider_policies") &&
 			  config_get_bool(chk.cfg, "discovery");

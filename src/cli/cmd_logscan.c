@@ -99,8 +99,11 @@ static void logscan_usage(FILE *out)
 		"                         would deliver to every one of them\n"
 		"  --db URL, -c FILE      policy table, configuration file\n"
 		"\n"
+		"  -v                     also the summary line and the informational lines\n"
+		"\n"
 		"A summary line (lines, Postfix lines, deliveries, domains, seconds, MB/s)\n"
-		"goes to stderr, with a progress bar when stderr is a terminal.\n"
+		"goes to stderr when stderr is a terminal (with a progress bar) or with -v;\n"
+		"a cron run prints nothing on stderr when all is well.\n"
 		"\n"
 		"Postfix logs TLS sessions only with smtp_tls_loglevel >= 1.  At level may a\n"
 		"valid certificate logs as Trusted (names are checked only at verify, secure\n"
@@ -1055,11 +1058,14 @@ static int logscan_scan_files(struct logscan *ls, const struct logscan_cmd *o, d
 	return 0;
 }
 
-/* The summary line on stderr (with -v the other counters too). */
+/* The summary line on stderr, only with -v or on a terminal (a cron run
+ * mails nothing when all is well); with -v the other counters too. */
 static void logscan_summary(const struct cli *cli, const struct logscan *ls, double secs)
 {
 	const struct logscan_counts *c = logscan_counts(ls);
 
+	if (!cli->verbose && !isatty(STDERR_FILENO))
+		return;
 	cli_error("logscan", "%lu lines, %lu Postfix lines, %lu deliveries, "
 		  "%zu domains, %.2f s, %.1f MB/s",
 		  c->lines, c->postfix_lines, c->deliveries, logscan_ndomains(ls), secs,
@@ -1143,6 +1149,8 @@ static int logscan_run(struct cli *cli, struct logscan_cmd *o)
 	double secs = 0;
 	int rc;
 
+	/* informational lines (sts: ... loaded) only with -v */
+	log_set_info(cli->verbose > 0);
 	memset(&table, 0, sizeof(table));
 	if ((rc = logscan_read_table(cli, o, &st, &table)) >= 0)
 		goto out;

@@ -322,6 +322,11 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	       change == 'a' ? "added" : change == 'c' ? "changed" : "unchanged", full);
 	if (change != 'u')
 		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
+	if (key[0] == '.')
+		cli_error("policy", "note: the parent row %s outranks DANE, MTA-STS and "
+			  "provider templates for every domain under %s without a row of "
+			  "its own (tlspolicy check DOMAIN warns where it is weaker)", key,
+			  key + 1);
 	rc = EXIT_OK;
 done:
 	store_close(st);
@@ -333,14 +338,41 @@ done:
 }
 
 /*
+ * The row the daemon's table answers for a bare domain key without a row
+ * of its own: the nearest ".parent" row (a.b.c: .b.c, then .c), as the
+ * engine walks (engine/engine.c table_find()).  Its key into matched;
+ * returns store_get()'s result for the last key tried.
+ */
+static int parent_row(struct store *st, const char *key, char *matched, size_t len,
+		      struct store_row *row, struct errbuf *why)
+{
+	const char *dot;
+	int rc = 0;
+
+	for (dot = strchr(key, '.'); dot && dot[1]; dot = strchr(dot + 1, '.')) {
+		if ((rc = store_get(st, dot, row, why)) != 0) {
+			if (rc > 0)
+				snprintf(matched, len, "%s", dot);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/*
  * get and delete: one KEY, an existing table.  Runs store_get() (row
  * not NULL) or store_delete() on the normalised key.  Returns -1 when
- * the row was there, else the exit code (the error printed).
+ * the row was there, else the exit code (the error printed).  get
+ * (matched not NULL): a bare domain without a row of its own gets its
+ * nearest parent row, as the daemon answers it; matched is the key of
+ * the row found.
  */
 static int policy_key_op(struct cli *cli, int argc, char **argv,
 			 struct subopt *so, char *key, size_t keylen,
-			 struct store_row *row)
+			 struct store_row *row, char *matched, size_t mlen)
 {
+	enum policy_key_kind kind;
+	char tmp[POLICY_KEY_MAX];
 	struct store *st;
 	struct errbuf why;
 	int rc;
@@ -357,6 +389,16 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	rc = row ? store_get(st, key, row, &why) : store_delete(st, key, &why);
+	if (matched)
+		snprintf(matched, mlen, "%s", key);
+	if (matched && rc == 0) {
+		struct errbuf kwhy;
+
+		errbuf_clear(&kwhy);
+		if (policy_key_normalize(key, tmp, sizeof(tmp), &kind, &kwhy) == 0 &&
+		    kind == POLICY_KEY_DOMAIN)
+			rc = parent_row(st, key, matched, mlen, row, &why);
+	}
 	store_close(st);
 	if (rc < 0) {
 		cli_error("policy", "%s", why.msg);
@@ -372,18 +414,22 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 static int policy_get(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
-		"usage: tlspolicy policy get KEY\n"
+		"usage: tlspolicy policy get [-v] KEY\n"
 		"\n"
 		"Prints KEY's policy on one line exactly as Postfix receives it\n"
-		"(LEVEL attr=value ...).  Exit 1 when KEY has no row or the row is invalid.\n" };
+		"(LEVEL attr=value ...).  A domain without a row of its own gets its\n"
+		"nearest parent row (.example.com, .com), as the daemon answers it; the\n"
+		"row's key is named on stderr.  -v: \"ROW<TAB>POLICY\", ROW the key of the\n"
+		"row that matched.  Exit 1 when no row matches KEY or the row is invalid.\n" };
 	struct policy_opts opts;
-	char key[POLICY_KEY_MAX], *text;
+	char key[POLICY_KEY_MAX], matched[POLICY_KEY_MAX], *text;
 	struct store_row row;
 	struct policy *p;
 	struct errbuf why;
 	int rc;
 
-	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), &row)) >= 0)
+	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), &row, matched,
+				sizeof(matched))) >= 0)
 		return rc;
 	opts = policy_opts_of(cli);
 	errbuf_clear(&why);
@@ -399,7 +445,13 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 		cli_error("policy", "out of memory");
 		return EXIT_FAIL;
 	}
-	printf("%s\n", text);
+	if (cli->verbose)
+		printf("%s\t%s\n", matched, text);
+	else
+		printf("%s\n", text);
+	if (strcmp(matched, key) != 0)
+		cli_error("policy", "%s has no row of its own: the parent row %s matches "
+			  "it", key, matched);
 	free(text);
 	return EXIT_OK;
 }
@@ -413,7 +465,7 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 	char key[POLICY_KEY_MAX];
 	int rc;
 
-	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL)) >= 0)
+	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL, NULL, 0)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
 	cli_tell_daemon(cli, SIGHUP, "reload the policy table");

@@ -7,7 +7,9 @@
  * Without --server the same engine the daemon uses runs in-process on
  * the configured database; with --server a running daemon is asked over
  * the socket.  With -v each line is "KEY<TAB>SOURCE<TAB>REPLY" (source:
- * table, default, dane, sts, provider, none, error; "-" with --server).
+ * table:ROW (ROW the key of the row that matched: the key itself or a
+ * ".parent" row), default, dane, sts, provider, none, error; "-" with
+ * --server).
  *
  * Exit: 0 when every reply is OK; 1 when any is NOTFOUND, TEMP,
  * TIMEOUT, PERM, or the lookup failed (no database, no server);
@@ -17,6 +19,7 @@
 #include "util/json.h"
 #include "engine/engine.h"
 #include "engine/sources.h"
+#include "policy/policy.h"
 #include "mtasts/sts.h"
 #include "server/sockmap.h"
 #include "server/sockmap_client.h"
@@ -35,6 +38,7 @@ struct query_result {
 	int done;
 	enum lookup_status status;
 	enum answer_source source;
+	char row[POLICY_KEY_MAX];    /* the table row that matched, or "" */
 	struct buf reply;
 	struct event_base *base;
 };
@@ -49,14 +53,18 @@ static void query_usage(FILE *out)
 		"  --server SPEC  ask a running daemon (inet:HOST:PORT or unix:PATH)\n"
 		"                 instead of answering in-process from the database\n"
 		"  --name NAME    socketmap name sent with --server (default %s)\n"
-		"  -v             prefix each line with KEY and the answer's source\n"
+		"  -v             prefix each line with KEY and the answer's source, for\n"
+		"                 the table with the row that matched (table:.example.com;\n"
+		"                 in-process only), and show the informational lines\n"
+		"                 (e.g. the MTA-STS cache loaded)\n"
 		"  --json         one JSON object per key\n"
 		"Exit 0 when every reply is OK, 1 otherwise.\n",
 		SOCKMAP_DEFAULT_NAME);
 }
 
+/* row: the table row that matched (-v shows "table:ROW"), or NULL */
 static void print_reply(const struct cli *cli, const char *key, const char *source,
-			const char *reply, size_t rlen)
+			const char *row, const char *reply, size_t rlen)
 {
 	if (cli->json) {
 		const char *data;
@@ -79,7 +87,9 @@ static void print_reply(const struct cli *cli, const char *key, const char *sour
 		free(r);
 		return;
 	}
-	if (cli->verbose)
+	if (cli->verbose && row && strcmp(source, "table") == 0)
+		printf("%s\t%s:%s\t", key, source, row);
+	else if (cli->verbose)
 		printf("%s\t%s\t", key, source);
 	fwrite(reply, 1, rlen, stdout);
 	putchar('\n');
@@ -92,6 +102,7 @@ static void query_cb(const struct engine_answer *ans, void *arg)
 	qr->done = 1;
 	qr->status = ans->status;
 	qr->source = ans->source;
+	snprintf(qr->row, sizeof(qr->row), "%s", ans->key ? ans->key : "");
 	buf_reset(&qr->reply);
 	sockmap_put_reply(&qr->reply, ans->status, ans->text);
 	if (qr->base)
@@ -162,7 +173,7 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 			buf_reset(&qr.reply);
 			sockmap_put_reply(&qr.reply, LOOKUP_PERM, bad);
 			p = unframe(&qr.reply, &len);
-			print_reply(cli, keys[i], answer_source_name(ANSWER_ERROR), p, len);
+			print_reply(cli, keys[i], answer_source_name(ANSWER_ERROR), NULL, p, len);
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -182,7 +193,8 @@ static int query_local(struct cli *cli, int nkeys, char **keys)
 			}
 		}
 		p = unframe(&qr.reply, &len);
-		print_reply(cli, keys[i], answer_source_name(qr.source), p, len);
+		print_reply(cli, keys[i], answer_source_name(qr.source),
+			    qr.row[0] ? qr.row : NULL, p, len);
 		if (qr.status != LOOKUP_OK)
 			rc = EXIT_FAIL;
 	}
@@ -214,7 +226,7 @@ static int query_server(struct cli *cli, const char *spec, const char *name,
 			rc = EXIT_FAIL;
 			break;
 		}
-		print_reply(cli, keys[i], "-", reply, rlen);
+		print_reply(cli, keys[i], "-", NULL, reply, rlen);
 		if (sockmap_reply_parse(reply, rlen, &data, &dlen) != SOCKMAP_OK)
 			rc = EXIT_FAIL;
 	}
@@ -279,6 +291,7 @@ static int query_run(struct cli *cli, const struct query_opts *o)
 	/* Settings errors surface here (cli_config exits on them). */
 	cli_config(cli);
 	log_set_verbose(cli->verbose > 1 ? cli->verbose - 1 : 0);
+	log_set_info(cli->verbose > 0);  /* informational lines only with -v */
 	return query_local(cli, o->nkeys, o->keys);
 }
 

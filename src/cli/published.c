@@ -310,7 +310,7 @@ void published_lookup(struct published_ctx *pc, const char *domain, published_cb
 
 	if (!pc->have_dane) {
 		/* nothing to ask: DANE, first in precedence, cannot be known */
-		struct engine_answer none = { LOOKUP_NOTFOUND, ANSWER_NONE, "" };
+		struct engine_answer none = { LOOKUP_NOTFOUND, ANSWER_NONE, "", NULL };
 		struct published res;
 
 		result_of(pc, domain, &none, &res);

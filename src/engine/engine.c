@@ -197,8 +197,10 @@ static time_t engine_now(struct engine *eng)
 	return tv.tv_sec;
 }
 
-static void answer(struct engine *eng, engine_cb cb, void *arg,
-		   enum lookup_status st, enum answer_source src, const char *text)
+/* key: the table row that matched (ANSWER_TABLE, ANSWER_DEFAULT), else NULL */
+static void answer_row(struct engine *eng, engine_cb cb, void *arg,
+		       enum lookup_status st, enum answer_source src, const char *text,
+		       const char *key)
 {
 	struct engine_answer ans;
 
@@ -207,7 +209,14 @@ static void answer(struct engine *eng, engine_cb cb, void *arg,
 	ans.status = st;
 	ans.source = src;
 	ans.text = text ? text : "";
+	ans.key = key;
 	cb(&ans, arg);
+}
+
+static void answer(struct engine *eng, engine_cb cb, void *arg,
+		   enum lookup_status st, enum answer_source src, const char *text)
+{
+	answer_row(eng, cb, arg, st, src, text, NULL);
 }
 
 /* Step 4, nothing published: `_default`, else NOTFOUND. */
@@ -216,7 +225,7 @@ static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
 	const char *t = snapshot_get(eng->snap, "_default", 8);
 
 	if (t)
-		answer(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t);
+		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t, "_default");
 	else
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
 }
@@ -231,7 +240,7 @@ static void answer_notfound(struct engine *eng, engine_cb cb, void *arg)
 static void observe(struct engine *eng, struct centry *e, enum lookup_status st,
 		    enum answer_source src, const char *text)
 {
-	struct engine_answer ans = { st, src, text ? text : "" };
+	struct engine_answer ans = { st, src, text ? text : "", NULL };
 	struct engine_observation o = { e->domain, &ans, e->failed_src,
 					e->failed_reason ? e->failed_reason : "" };
 
@@ -291,12 +300,14 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 
 /* --- table ------------------------------------------------------- */
 
-/* The table's policy for a normalised key, or NULL. */
+/* The table's policy for a normalised key (NUL-terminated), or NULL;
+ * *matched: the row's key (key itself or a ".parent" suffix of it). */
 static const char *table_find(struct engine *eng, const char *key, size_t len,
-			      enum policy_key_kind kind)
+			      enum policy_key_kind kind, const char **matched)
 {
 	const char *t = snapshot_get(eng->snap, key, len), *dot;
 
+	*matched = key;
 	if (t || kind != POLICY_KEY_DOMAIN)
 		return t;
 	/* ".parent" entries, nearest first: a.b.c -> .b.c, .c (each a
@@ -307,8 +318,10 @@ static const char *table_find(struct engine *eng, const char *key, size_t len,
 
 		if (n <= 1)
 			break;
-		if ((t = snapshot_get(eng->snap, dot, n)) != NULL)
+		if ((t = snapshot_get(eng->snap, dot, n)) != NULL) {
+			*matched = dot;
 			return t;
+		}
 	}
 	return NULL;
 }
@@ -753,7 +766,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	char norm[POLICY_KEY_MAX];
 	enum policy_key_kind kind;
 	struct errbuf why;
-	const char *t;
+	const char *t, *matched;
 	size_t len;
 	uint64_t h;
 	struct centry *e;
@@ -774,8 +787,8 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	len = strlen(norm);
 	if (kind == POLICY_KEY_PARENT)
 		eng->st.parent_keys++;
-	if ((t = table_find(eng, norm, len, kind)) != NULL) {
-		answer(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t);
+	if ((t = table_find(eng, norm, len, kind, &matched)) != NULL) {
+		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
 		return NULL;
 	}
 	if (kind == POLICY_KEY_PARENT) {

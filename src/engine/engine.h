@@ -58,6 +58,10 @@ struct engine_answer {
 	/* OK: the policy text "LEVEL attr=value ..."; TEMP/PERM: the reason;
 	 * NOTFOUND: "".  Valid only during the callback. */
 	const char *text;
+	/* ANSWER_TABLE: the key of the row that matched (the key asked, or a
+	 * ".parent" row for a bare domain); ANSWER_DEFAULT: "_default"; else
+	 * NULL.  Valid only during the callback. */
+	const char *key;
 };
 
 typedef void (*engine_cb)(const struct engine_answer *ans, void *arg);

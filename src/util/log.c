@@ -16,6 +16,7 @@ static enum log_dest log_dest = LOG_DEST_STDERR;
 static const char *log_prog = "tlspolicy";
 static int log_verbose;
 static int log_stamp;
+static int log_info_on = 1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -52,6 +53,7 @@ int log_init(const char *progname, enum log_dest dest, const char *facility)
 void log_set_verbose(int level) { log_verbose = level; }
 void log_set_timestamps(int on) { log_stamp = on; }
 int log_get_verbose(void) { return log_verbose; }
+void log_set_info(int on) { log_info_on = on; }
 
 static void log_emit(int prio, const char *prefix, const char *fmt, va_list ap,
 		     int with_errno, int saved_errno)
@@ -102,7 +104,12 @@ void log_debug(const char *fmt, ...)
 	LOG_BODY(LOG_DEBUG, "debug: ", 0);
 }
 
-void log_info(const char *fmt, ...) { LOG_BODY(LOG_INFO, "", 0); }
+void log_info(const char *fmt, ...)
+{
+	if (!log_info_on)
+		return;
+	LOG_BODY(LOG_INFO, "", 0);
+}
 void log_warn(const char *fmt, ...) { LOG_BODY(LOG_WARNING, "warning: ", 1); }
 void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARNING, "warning: ", 0); }
 

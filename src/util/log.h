@@ -20,6 +20,9 @@ int log_get_verbose(void);
 /* stderr lines begin with the local time (ISO 8601, milliseconds) and
  * the pid, as syslog would add them: the foreground daemon. */
 void log_set_timestamps(int on);
+/* on = 0: log_info() lines are dropped (the report commands: informational
+ * lines only with -v, so cron mails only what matters); default on. */
+void log_set_info(int on);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -25,7 +25,8 @@ domains="dane-ee.example dane-ta.example dane-mismatch.example dane-insecure.exa
 # shellcheck disable=SC2086
 in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check --json $domains >"$T_DIR/out.json" 2>"$T_DIR/err"
 rc=$?
-[ "$rc" = 0 ] || fail "check --json exit $rc: $(cat "$T_DIR/err")"
+# 3: mail to dane-bogus.example defers (TEMP), issue 17 item 9
+[ "$rc" = 3 ] || fail "check --json exit $rc, want 3: $(cat "$T_DIR/err")"
 
 python3 - "$T_DIR/out.json" <<'EOF' || T_FAILS=$((T_FAILS + 1))
 import json, sys
@@ -135,7 +136,7 @@ in_ns "$TLSPOLICY" -c "$T_DIR/check.cf" check --details dane-partial.example dan
 for pat in '^dane-partial.example$' '^  MX        secure +ttl [0-9]+ +10 mx1.dane-partial.example, 20 mx2' \
 	'^  host      mx1.dane-partial.example: TLSA usable$' '^    TLSA    secure ' \
 	'^            usable +3 1 1 [0-9a-f]{64}$' '^  DANE      dane +1 of 2 MX hosts' \
-	'^  answer    OK dane  \(source dane\)$' '^            unusable +0 1 1 [0-9a-f]{64}  \(usage PKIX'; do
+	'^  answer    OK dane  \(source DANE\)$' '^            unusable +0 1 1 [0-9a-f]{64}  \(usage PKIX'; do
 	grep -Eq "$pat" "$T_DIR/out.txt" || fail "text output lacks /$pat/"
 done
 [ "$T_FAILS" = 0 ] && ok "check text output"

@@ -216,9 +216,14 @@ expect_fail "apply, bad 2nd file" 1 'nonexistent' -- scan --apply "$C" "$T/nonex
 checks=$((checks + 1))
 cmp -s "$T/policy.db" "$T/pristine.db" || fail "the table changed after failed runs"
 
-# 6. the summary line on stderr; the table without a database
+# 6. the summary line on stderr only with -v (or on a terminal: cron
+# mails nothing when all is well, issue 17 item 9); the table without a
+# database
 checks=$((checks + 1))
 scan "$C" 2>"$T/err" >/dev/null
+[ -s "$T/err" ] && fail "stderr without -v: $(cat "$T/err")"
+checks=$((checks + 1))
+scan -v "$C" 2>"$T/err" >/dev/null
 grep -Eq '^tlspolicy logscan: 77 lines, 74 Postfix lines, 25 deliveries, 18 domains, [0-9.]+ s, [0-9.]+ MB/s$' "$T/err" ||
 	fail "summary line: $(cat "$T/err")"
 check "no table" "$F/classic.notable.ref" -- \

@@ -176,6 +176,7 @@ struct ans {
 	enum lookup_status st;
 	enum answer_source src;
 	char text[512];
+	char key[256];           /* the row that matched, "" for none */
 };
 
 static void ans_cb(const struct engine_answer *a, void *arg)
@@ -187,6 +188,7 @@ static void ans_cb(const struct engine_answer *a, void *arg)
 	x->st = a->status;
 	x->src = a->source;
 	snprintf(x->text, sizeof(x->text), "%s", a->text);
+	snprintf(x->key, sizeof(x->key), "%s", a->key ? a->key : "");
 }
 
 static void run_until(struct event_base *base, int *flag)
@@ -326,17 +328,22 @@ static void test_table(void **state)
 	assert_int_equal(a.st, LOOKUP_OK);
 	assert_int_equal(a.src, ANSWER_TABLE);
 	assert_string_equal(a.text, "secure match=.example.com");
+	assert_string_equal(a.key, "example.com");            /* the row that matched */
 	a = lookup_now(fx->eng, "EXAMPLE.com.");              /* normalised */
 	assert_string_equal(a.text, "secure match=.example.com");
+	assert_string_equal(a.key, "example.com");
 	/* a manual .parent entry beats discovery for the child */
 	a = lookup_now(fx->eng, "sub.example.org");
 	assert_int_equal(a.src, ANSWER_TABLE);
 	assert_string_equal(a.text, "encrypt");
+	assert_string_equal(a.key, ".example.org");
 	a = lookup_now(fx->eng, "a.b.deep.example.org");       /* walking up */
 	assert_string_equal(a.text, "encrypt");
+	assert_string_equal(a.key, ".example.org");
 	a = lookup_now(fx->eng, "example.org");               /* .example.org: children only */
 	assert_string_equal(a.text, "may");                   /* from .org */
 	assert_int_equal(a.src, ANSWER_TABLE);
+	assert_string_equal(a.key, ".org");
 	assert_int_equal(fx->a.calls, 0);                     /* sources never asked */
 
 	/* [host]:port and IP literals: table only, then _default */
@@ -344,6 +351,7 @@ static void test_table(void **state)
 	assert_string_equal(a.text, "verify");
 	a = lookup_now(fx->eng, "[other.example.net]:25");
 	assert_int_equal(a.src, ANSWER_DEFAULT);
+	assert_string_equal(a.key, "_default");
 	assert_string_equal(a.text, "may protocols=>=TLSv1.2");
 	a = lookup_now(fx->eng, "[192.0.2.1]");
 	assert_int_equal(a.src, ANSWER_DEFAULT);

@@ -79,7 +79,8 @@ expect "set replace" 0 "example.com: changed: secure match=nexthop" "" \
 expect "set host:port" 0 "[mx.example.net]:25: added: verify match=hostname:.example.net" "" \
     -- t policy set '[MX.example.net]:25' verify match=hostname:.example.net
 expect "set _default" 0 "_default: added: dane" "" -- t policy set _default dane
-expect "set .parent" 0 ".example.org: added: encrypt protocols=>=TLSv1.2" "" \
+expect "set .parent" 0 ".example.org: added: encrypt protocols=>=TLSv1.2" \
+    "note: the parent row .example.org outranks DANE, MTA-STS and provider templates for every domain under example.org" \
     -- t policy set .example.org encrypt 'protocols=>=TLSv1.2'
 expect "set IDN key" 0 "xn--bcher-kva.example: added: may" "" -- t policy set bücher.example may
 expect "get" 0 "secure match=nexthop" "" -- t policy get example.com
@@ -87,6 +88,17 @@ expect "get normalises the key" 0 "secure match=nexthop" "" -- t policy get EXAM
 expect "get _default" 0 "dane" "" -- t policy get _default
 expect "get host:port" 0 "verify match=hostname:.example.net" "" -- t policy get '[mx.example.net]:25'
 expect "get missing" 1 "" "tlspolicy policy: no entry for nope.example" -- t policy get nope.example
+# a domain without a row of its own: the parent row the daemon answers,
+# named (issue 17 item 8); a parent key itself only its own row
+expect "get through the parent row" 0 "encrypt protocols=>=TLSv1.2" \
+    "tlspolicy policy: mx.sub.example.org has no row of its own: the parent row .example.org matches it" \
+    -- t policy get MX.sub.example.org
+expect "get -v names the row" 0 "$(printf '.example.org\tencrypt protocols=>=TLSv1.2')" "the parent row .example.org matches it" \
+    -- t policy get -v sub.example.org
+expect "get -v exact row" 0 "$(printf 'example.com\tsecure match=nexthop')" "" \
+    -- t policy get -v example.com
+expect "get .parent without its row" 1 "" "tlspolicy policy: no entry for .sub.example.org" \
+    -- t policy get .sub.example.org
 
 LIST="DOMAIN                 POLICY   PARAMS
 .example.org           encrypt  protocols=>=TLSv1.2
