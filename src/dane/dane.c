@@ -12,6 +12,7 @@
  */
 #include "dane/dane.h"
 #include "dns/dns.h"
+#include "dns/mx.h"
 #include "util/text.h"
 #include "util/config.h"
 #include "util/hostname.h"
@@ -560,25 +561,14 @@ static void aaaa_cb(void *arg, const struct dns_answer *a)
 	addr_cb_common(hq, &hq->lk->f.hosts[hq->idx].aaaa, a);
 }
 
-struct mx_item {
-	unsigned pref;
-	char host[DANE_NAME_BUF];
-};
-
-static int mx_cmp(const void *a, const void *b)
-{
-	const struct mx_item *x = a, *y = b;
-
-	if (x->pref != y->pref)
-		return x->pref < y->pref ? -1 : 1;
-	return strcmp(x->host, y->host);
-}
-
-/* Fills f->hosts from the MX answer (or the domain itself). */
+/* Fills f->hosts from the MX answer (or the domain itself).  DANE's
+ * rule (dns/mx.h): the usable hosts by preference, a repeated host once
+ * (with its best preference), at most DANE_MAX_HOSTS; a lone "." is the
+ * null MX whatever its preference; other bad records are counted. */
 static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 {
-	struct mx_item *items;
-	size_t n = 0;
+	struct dns_mx mx;
+	size_t n;
 
 	if (a->status == DNS_STATUS_NODATA) {
 		f->implicit_mx = 1;
@@ -589,49 +579,26 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 	}
 	if (a->status != DNS_STATUS_DATA || a->count == 0)
 		return;
-	items = xcalloc(a->count, sizeof(*items));
-	for (size_t i = 0; i < a->count; i++) {
-		char name[DNS_NAME_BUF];
-		unsigned pref;
-
-		if (rr_mx(a->records[i].data, a->records[i].len, &pref, name,
-			  sizeof(name), NULL) < 0) {
-			f->nbad_mx++;
-			continue;
-		}
-		if (strcmp(name, ".") == 0 && a->count == 1) {
-			f->null_mx = 1;
-			break;
-		}
-		if (!hostname_valid(name)) {
-			f->nbad_mx++;
-			continue;
-		}
-		items[n].pref = pref;
-		text_copy(items[n].host, sizeof(items[n].host), name);
-		n++;
-	}
-	qsort(items, n, sizeof(*items), mx_cmp);
+	dns_mx_parse(a, &mx);
+	f->null_mx = mx.null_mx;
+	f->nbad_mx = mx.nbad;
+	n = mx.nusable - mx.ndup;
 	f->hosts = xcalloc(n < DANE_MAX_HOSTS ? (n ? n : 1) : DANE_MAX_HOSTS,
 			   sizeof(*f->hosts));
-	for (size_t i = 0; i < n; i++) {
-		int dup = 0;
+	for (size_t k = 0; k < mx.nusable; k++) {
+		const struct dns_mx_rec *r = &mx.rec[mx.order[k]];
 
-		/* sorted by preference: a repeated host keeps its best one */
-		for (size_t j = 0; j < f->nhosts && !dup; j++)
-			dup = strcmp(f->hosts[j].name, items[i].host) == 0;
-		if (dup)
+		if (r->flags & DNS_MX_DUP)
 			continue;
 		if (f->nhosts == DANE_MAX_HOSTS) {
 			f->truncated = 1;
 			break;
 		}
-		snprintf(f->hosts[f->nhosts].name, sizeof(f->hosts[0].name), "%s",
-			 items[i].host);
-		f->hosts[f->nhosts].pref = items[i].pref;
+		text_copy(f->hosts[f->nhosts].name, sizeof(f->hosts[0].name), r->host);
+		f->hosts[f->nhosts].pref = r->pref;
 		f->nhosts++;
 	}
-	free(items);
+	dns_mx_free(&mx);
 }
 
 static void mx_cb(void *arg, const struct dns_answer *a)
@@ -855,12 +822,8 @@ static void src_cancel(void *ctx, void *handle)
 
 int dane_source_init(struct dane *dane, struct engine_source *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->name = "dane";
-	out->answer = ANSWER_DANE;
-	out->ctx = dane;
-	out->discover = src_discover;
-	out->cancel = src_cancel;
+	*out = (struct engine_source){ .name = "dane", .answer = ANSWER_DANE, .ctx = dane,
+				       .discover = src_discover, .cancel = src_cancel };
 	return 0;
 }
 

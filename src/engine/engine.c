@@ -68,6 +68,7 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/timer.h"
 #include "util/worker.h"
 #include "util/xalloc.h"
 
@@ -139,7 +140,7 @@ struct discovery {
 	unsigned partial_ttl;
 	char partial_text[ENGINE_TEXT_MAX + 1];
 	char partial_reason[256];
-	struct event limit_ev;
+	struct timer limit_t;
 };
 
 struct engine_req {
@@ -148,7 +149,7 @@ struct engine_req {
 	struct centry *e;
 	engine_cb cb;
 	void *arg;
-	struct event deadline_ev;
+	struct timer deadline_t;
 };
 
 struct reload_job {
@@ -160,6 +161,7 @@ struct reload_job {
 
 struct engine {
 	struct event_base *base;
+	struct timer_clock *clk;           /* NULL: the real clock */
 	const struct config *cfg;
 	char *db_url;
 	struct store *store;               /* used by one thread at a time */
@@ -169,7 +171,8 @@ struct engine {
 	size_t last_invalid;
 	/* reload, on the worker (util/worker.h) */
 	struct worker *worker;
-	struct event reload_ev;
+	struct timer reload_t;
+	unsigned reload_interval;          /* seconds, 0: no timer */
 	struct reload_job *job;            /* submitted, not done */
 	int reload_again, db_down, db_config_error;
 	/* sources and cache */
@@ -190,11 +193,7 @@ struct engine {
 
 static time_t engine_now(struct engine *eng)
 {
-	struct timeval tv;
-
-	if (event_base_gettimeofday_cached(eng->base, &tv) < 0)
-		return time(NULL);
-	return tv.tv_sec;
+	return timer_now(eng->clk, eng->base);
 }
 
 /* key: the table row that matched (ANSWER_TABLE, ANSWER_DEFAULT), else NULL */
@@ -467,7 +466,7 @@ static void disc_free(struct discovery *d)
 {
 	if (d->refresh)
 		d->eng->refreshing--;
-	event_del(&d->limit_ev);
+	timer_stop(&d->limit_t);
 	free(d);
 }
 
@@ -532,7 +531,7 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 	e->busy++;
 	while ((r = e->wait_head) != NULL) {
 		waiter_unlink(e, r);
-		event_del(&r->deadline_ev);
+		timer_stop(&r->deadline_t);
 		answer_entry(eng, e, r->cb, r->arg);
 		free(r);
 	}
@@ -694,13 +693,11 @@ static void disc_done(void *arg, const struct source_result *res)
 		disc_advance(d);
 }
 
-static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
+static void disc_limit_cb(void *arg)
 {
 	struct discovery *d = arg;
 	const struct engine_source *src = &d->eng->sources[d->idx];
 
-	(void)fd;
-	(void)what;
 	log_warnx("engine: %s: source %s still busy after %ds; cancelled",
 		  d->e->domain, src->name, ENGINE_DISCOVERY_LIMIT);
 	if (src->cancel && d->handle)
@@ -716,14 +713,13 @@ static void disc_limit_cb(evutil_socket_t fd, short what, void *arg)
 static void disc_start(struct engine *eng, struct centry *e, int refresh)
 {
 	struct discovery *d = xcalloc(1, sizeof(*d));
-	struct timeval tv = { ENGINE_DISCOVERY_LIMIT, 0 };
 
 	d->eng = eng;
 	d->e = e;
 	d->neg_ttl = eng->negative_ttl;
 	d->failed_src = ANSWER_NONE;
-	evtimer_assign(&d->limit_ev, eng->base, disc_limit_cb, d);
-	evtimer_add(&d->limit_ev, &tv);
+	timer_init(&d->limit_t, eng->clk, eng->base, disc_limit_cb, d);
+	timer_start(&d->limit_t, ENGINE_DISCOVERY_LIMIT);
 	e->disc = d;
 	if (refresh) {
 		d->refresh = 1;
@@ -737,14 +733,12 @@ static void disc_start(struct engine *eng, struct centry *e, int refresh)
 	e->busy--;
 }
 
-static void req_deadline_cb(evutil_socket_t fd, short what, void *arg)
+static void req_deadline_cb(void *arg)
 {
 	struct engine_req *r = arg;
 	struct engine *eng = r->eng;
 	struct centry *e = r->e;
 
-	(void)fd;
-	(void)what;
 	waiter_unlink(e, r);
 	if (e->have_result && e->kind != RES_TEMP && engine_now(eng) < e->stale_until) {
 		/* the last decision, stale (a TEMP one only ever fresh) */
@@ -771,7 +765,6 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	uint64_t h;
 	struct centry *e;
 	struct engine_req *r;
-	struct timeval tv;
 	time_t now;
 
 	errbuf_clear(&why);
@@ -847,10 +840,8 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 	else
 		e->wait_head = r;
 	e->wait_tail = r;
-	evtimer_assign(&r->deadline_ev, eng->base, req_deadline_cb, r);
-	tv.tv_sec = eng->deadline;
-	tv.tv_usec = 0;
-	evtimer_add(&r->deadline_ev, &tv);
+	timer_init(&r->deadline_t, eng->clk, eng->base, req_deadline_cb, r);
+	timer_start(&r->deadline_t, eng->deadline);
 	return r;
 }
 
@@ -859,7 +850,7 @@ void engine_cancel(struct engine_req *r)
 	if (r == NULL)
 		return;
 	waiter_unlink(r->e, r);
-	event_del(&r->deadline_ev);
+	timer_stop(&r->deadline_t);
 	free(r);
 }
 
@@ -1012,11 +1003,12 @@ static void reload_done(void *arg)
 	}
 }
 
-static void reload_timer_cb(evutil_socket_t fd, short what, void *arg)
+static void reload_timer_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
-	reload_start(arg);
+	struct engine *eng = arg;
+
+	timer_start(&eng->reload_t, eng->reload_interval);
+	reload_start(eng);
 }
 
 void engine_reload(struct engine *eng)
@@ -1128,15 +1120,12 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 	}
 	eng->last_invalid = snapshot_invalid_rows(eng->snap);
 	log_invalid_rows(eng->snap);
-	eng->snap_time = time(NULL);
+	eng->snap_time = engine_now(eng);
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
-	event_assign(&eng->reload_ev, base, -1, EV_PERSIST, reload_timer_cb, eng);
-	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table) {
-		struct timeval tv = { (time_t)interval, 0 };
-
-		event_add(&eng->reload_ev, &tv);
-	}
+	if ((interval = config_get_time(cfg, "reload_interval")) > 0 && !eng->no_table)
+		eng->reload_interval = interval;
+	engine_set_clock(eng, NULL);
 	return eng;
 fail:
 	if (eng->store)
@@ -1146,13 +1135,22 @@ fail:
 	return NULL;
 }
 
+void engine_set_clock(struct engine *eng, struct timer_clock *clk)
+{
+	timer_stop(&eng->reload_t);
+	eng->clk = clk;
+	timer_init(&eng->reload_t, clk, eng->base, reload_timer_cb, eng);
+	if (eng->reload_interval > 0)
+		timer_start(&eng->reload_t, eng->reload_interval);
+}
+
 void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
 	/* a reload still running finishes (its done() runs from here); the
 	 * worker stays for its other users (the MTA-STS store) */
-	event_del(&eng->reload_ev);
+	timer_stop(&eng->reload_t);
 	eng->no_table = 1;      /* no reload_again restart */
 	eng->reload_again = 0;
 	worker_free(eng->worker);

@@ -86,6 +86,12 @@ struct engine *engine_new(struct event_base *base, const struct config *cfg,
 struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			     const char *db_url, unsigned flags, struct errbuf *why);
 void engine_free(struct engine *eng);
+/* The clock of the engine's time and timers (the cache's expiries and
+ * refreshes, lookup_deadline, the discovery limit, reload_interval):
+ * NULL, the default, is the real one; tests pass a fake one
+ * (util/timer.h) and move it forward.  Before the first lookup. */
+struct timer_clock;
+void engine_set_clock(struct engine *eng, struct timer_clock *clk);
 
 /* Starts a lookup.  Returns a handle for engine_cancel(), or NULL when
  * the callback has already been made.  A key policy_key_normalize()

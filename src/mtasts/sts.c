@@ -295,12 +295,8 @@ static void src_cancel(void *ctx, void *handle)
 
 void sts_source_init(struct sts *sts, struct engine_source *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->name = "sts";
-	out->answer = ANSWER_STS;
-	out->ctx = sts;
-	out->discover = src_discover;
-	out->cancel = src_cancel;
+	*out = (struct engine_source){ .name = "sts", .answer = ANSWER_STS, .ctx = sts,
+				       .discover = src_discover, .cancel = src_cancel };
 }
 
 struct sts_cache *sts_cache_of(struct sts *sts)

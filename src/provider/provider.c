@@ -4,6 +4,7 @@
  * transport-map method (see provider.h).
  */
 #include "provider/provider.h"
+#include "dns/mx.h"
 #include "dns/rr.h"
 #include "util/text.h"
 #include "util/config.h"
@@ -28,6 +29,8 @@ struct provider_mxq {
 void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain,
 				struct provider_mxset *out)
 {
+	struct dns_mx mx;
+
 	memset(out, 0, sizeof(*out));
 	text_copy(out->domain, sizeof(out->domain), domain);
 	out->status = ans->status;
@@ -43,20 +46,16 @@ void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain
 	}
 	if (ans->status != DNS_STATUS_DATA)
 		return;
-	for (size_t i = 0; i < ans->count; i++) {
-		char host[DNS_NAME_BUF];
-		unsigned pref;
+	dns_mx_parse(ans, &mx);
+	/* the provider's rule (dns/mx.h): "MX 0 ." alone is the null MX;
+	 * every other record but bad and "." ones, in answer order, at most
+	 * PROVIDER_MAX_HOSTS (more: truncated), repeated hosts kept */
+	out->null_mx = mx.null_mx && mx.rec[0].pref == 0;
+	for (size_t i = 0; i < mx.count; i++) {
+		const struct dns_mx_rec *r = &mx.rec[i];
 		size_t k;
 
-		if (rr_mx(ans->records[i].data, ans->records[i].len, &pref, host,
-			  sizeof(host), NULL) < 0)
-			continue;
-		if (strcmp(host, ".") == 0) {
-			if (ans->count == 1 && pref == 0)
-				out->null_mx = 1;
-			continue;
-		}
-		if (strlen(host) >= PROVIDER_HOST_MAX)
+		if ((r->flags & (DNS_MX_BAD | DNS_MX_ROOT)) || strlen(r->host) >= PROVIDER_HOST_MAX)
 			continue;
 		if (out->nhosts >= PROVIDER_MAX_HOSTS) {
 			out->truncated = 1;
@@ -64,16 +63,17 @@ void provider_mxset_from_answer(const struct dns_answer *ans, const char *domain
 		}
 		/* insertion by preference, then name (stable output) */
 		for (k = out->nhosts; k > 0; k--) {
-			if (out->pref[k - 1] < pref ||
-			    (out->pref[k - 1] == pref && strcmp(out->hosts[k - 1], host) <= 0))
+			if (out->pref[k - 1] < r->pref ||
+			    (out->pref[k - 1] == r->pref && strcmp(out->hosts[k - 1], r->host) <= 0))
 				break;
 			memcpy(out->hosts[k], out->hosts[k - 1], PROVIDER_HOST_MAX);
 			out->pref[k] = out->pref[k - 1];
 		}
-		text_copy(out->hosts[k], PROVIDER_HOST_MAX, host);
-		out->pref[k] = pref;
+		text_copy(out->hosts[k], PROVIDER_HOST_MAX, r->host);
+		out->pref[k] = r->pref;
 		out->nhosts++;
 	}
+	dns_mx_free(&mx);
 }
 
 static void mx_cb(void *arg, const struct dns_answer *ans)
@@ -241,12 +241,8 @@ static void src_cancel(void *ctx, void *handle)
 
 int provider_source_init(struct provider_src *src, struct engine_source *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->name = "provider";
-	out->answer = ANSWER_PROVIDER;
-	out->ctx = src;
-	out->discover = src_discover;
-	out->cancel = src_cancel;
+	*out = (struct engine_source){ .name = "provider", .answer = ANSWER_PROVIDER, .ctx = src,
+				       .discover = src_discover, .cancel = src_cancel };
 	return 0;
 }
 

@@ -8,9 +8,11 @@
  * lines keyed by those next hops, and a check that pins still match
  * the domains' current MX).
  *
- * MX lookups use the dns layer's resolver (dns/dns.h: dns_resolve()
- * of type MX, rr_mx() for the records); dane_lookup() would also do
- * but needs the DANE layer, which is off without a trust anchor.
+ * MX lookups use the one DNS context it is given (dns/dns.h:
+ * dns_resolve() of type MX, dns/mx.h dns_mx_parse() for the RRset, with
+ * the provider's own rule applied in provider_mxset_from_answer());
+ * dane_lookup() would also do but needs the DANE layer, which is off
+ * without a trust anchor.
  *
  * Verdicts (provider_decide(), pure):
  *   MX lookup timed out / SERVFAIL / bogus   -> SOURCE_FAILED

@@ -23,6 +23,7 @@
  * defective: reported by id, never used (store.h).
  */
 #include "store/store_int.h"
+#include "store/store_mysql_bind.h"
 #include "util/log.h"
 
 #include <mysql.h>
@@ -196,6 +197,64 @@ int store_mysql_column(char *buf, size_t cap, unsigned long len, int is_null)
 	return rc;
 }
 
+int store_mysql_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+		      const char *table, int *truncated, const char *what,
+		      struct errbuf *why)
+{
+	int rc = mysql_stmt_fetch(stmt);
+
+	*truncated = rc == MYSQL_DATA_TRUNCATED;
+	if (rc == MYSQL_NO_DATA)
+		return 0;
+	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
+		return store_mysql_fail(st, conn, stmt, table, what, why);
+	return 1;
+}
+
+void store_mysql_param_str(MYSQL_BIND *b, unsigned long *len, const char *v)
+{
+	memset(b, 0, sizeof(*b));
+	*len = (unsigned long)strlen(v);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = (void *)v;
+	b->buffer_length = *len;
+	b->length = len;
+}
+
+void store_mysql_param_null(MYSQL_BIND *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_NULL;
+}
+
+void store_mysql_param_ll(MYSQL_BIND *b, void *v, int is_unsigned)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+	b->is_unsigned = is_unsigned ? 1 : 0;
+}
+
+void store_mysql_bind_results(MYSQL_BIND *b, const struct store_mysql_col *cols,
+			      size_t n, unsigned long *len, my_bool *is_null,
+			      my_bool *error)
+{
+	memset(b, 0, n * sizeof(*b));
+	for (size_t i = 0; i < n; i++) {
+		b[i].buffer = cols[i].buf;
+		if (cols[i].cap > 0) {
+			b[i].buffer_type = MYSQL_TYPE_STRING;
+			b[i].buffer_length = (unsigned long)cols[i].cap;
+		} else {
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].is_unsigned = cols[i].is_unsigned ? 1 : 0;
+		}
+		b[i].length = &len[i];
+		b[i].is_null = &is_null[i];
+		b[i].error = &error[i];
+	}
+}
+
 int store_mysql_init_table(struct store *st, const char *table,
 			   const char *sql_create, const char *sql_shape,
 			   int *created, struct errbuf *why)
@@ -261,49 +320,31 @@ static MYSQL_STMT *my_prepare(struct mysql_store *m, const char *sql,
 	return store_mysql_prepare(&m->base, m->conn, STORE_TABLE, sql, what, why);
 }
 
+/* An empty or missing value is SQL NULL in tlspolicies (params). */
 static void param_str(struct my_params *p, int i, const char *v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
-	if (v == NULL || *v == '\0') {
-		p->b[i].buffer_type = MYSQL_TYPE_NULL;
-		return;
-	}
-	p->len[i] = (unsigned long)strlen(v);
-	p->b[i].buffer_type = MYSQL_TYPE_STRING;
-	p->b[i].buffer = (void *)v;
-	p->b[i].buffer_length = p->len[i];
-	p->b[i].length = &p->len[i];
+	if (v == NULL || *v == '\0')
+		store_mysql_param_null(&p->b[i]);
+	else
+		store_mysql_param_str(&p->b[i], &p->len[i], v);
 }
 
 static void param_id(struct my_params *p, int i, unsigned long long id)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
 	p->id = id;
-	p->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-	p->b[i].buffer = &p->id;
-	p->b[i].is_unsigned = 1;
+	store_mysql_param_ll(&p->b[i], &p->id, 1);
 }
 
 static void result_bind(struct my_result *r)
 {
-	memset(r->b, 0, sizeof(r->b));
-	r->b[0].buffer_type = MYSQL_TYPE_LONGLONG;
-	r->b[0].buffer = &r->id;
-	r->b[0].is_unsigned = 1;
-	r->b[1].buffer_type = MYSQL_TYPE_STRING;
-	r->b[1].buffer = r->domain;
-	r->b[1].buffer_length = sizeof(r->domain);
-	r->b[2].buffer_type = MYSQL_TYPE_STRING;
-	r->b[2].buffer = r->policy;
-	r->b[2].buffer_length = sizeof(r->policy);
-	r->b[3].buffer_type = MYSQL_TYPE_STRING;
-	r->b[3].buffer = r->params;
-	r->b[3].buffer_length = sizeof(r->params);
-	for (int i = 0; i < 4; i++) {
-		r->b[i].length = &r->len[i];
-		r->b[i].is_null = &r->is_null[i];
-		r->b[i].error = &r->error[i];
-	}
+	const struct store_mysql_col cols[4] = {
+		{ &r->id, 0, 1 },
+		{ r->domain, sizeof(r->domain), 0 },
+		{ r->policy, sizeof(r->policy), 0 },
+		{ r->params, sizeof(r->params), 0 },
+	};
+
+	store_mysql_bind_results(r->b, cols, 4, r->len, r->is_null, r->error);
 }
 
 /* Executes stmt with params bound and results bound to r (either may be
@@ -328,14 +369,14 @@ static int my_fetch(struct mysql_store *m, MYSQL_STMT *stmt,
 {
 	char *col[3] = { r->domain, r->policy, r->params };
 	size_t cap[3] = { sizeof(r->domain), sizeof(r->policy), sizeof(r->params) };
-	int rc = mysql_stmt_fetch(stmt);
+	int truncated;
+	int rc = store_mysql_fetch(&m->base, m->conn, stmt, STORE_TABLE, &truncated,
+				   what, why);
 
-	if (rc == MYSQL_NO_DATA)
-		return 0;
-	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
-		return my_err(m, stmt, what, why);
+	if (rc <= 0)
+		return rc;
 	memset(row, 0, sizeof(*row));
-	if (rc == MYSQL_DATA_TRUNCATED && r->error[0])
+	if (truncated && r->error[0])
 		return errbuf_set(why, "%s: an id does not fit", what);
 	for (int i = 0; i < 3; i++) {
 		switch (store_mysql_column(col[i], cap[i], r->len[i + 1],

@@ -12,6 +12,7 @@
  * SECURITY: every statement is a MYSQL_STMT with bound values.
  */
 #include "store/store_int.h"
+#include "store/store_mysql_bind.h"
 
 #include <mysql.h>
 #include <stdlib.h>
@@ -56,14 +57,10 @@ struct prov_result {
 	my_bool is_null[6], error[6];
 };
 
+/* A missing value is an empty string (the columns are NOT NULL). */
 static void param_str(struct prov_params *p, int i, const char *v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
-	p->len[i] = (unsigned long)strlen(v ? v : "");
-	p->b[i].buffer_type = MYSQL_TYPE_STRING;
-	p->b[i].buffer = (void *)(v ? v : "");
-	p->b[i].buffer_length = p->len[i];
-	p->b[i].length = &p->len[i];
+	store_mysql_param_str(&p->b[i], &p->len[i], v ? v : "");
 }
 
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
@@ -128,24 +125,16 @@ int store_prov_mysql_del(struct store *st, MYSQL *conn, const char *domain,
 
 static void result_bind(struct prov_result *r)
 {
-	char *bufs[6] = { r->domain, r->command, NULL, r->by, r->policy, r->evidence };
-	size_t caps[6] = { sizeof(r->domain), sizeof(r->command), 0, sizeof(r->by),
-			   sizeof(r->policy), sizeof(r->evidence) };
+	const struct store_mysql_col cols[6] = {
+		{ r->domain, sizeof(r->domain), 0 },
+		{ r->command, sizeof(r->command), 0 },
+		{ &r->written, 0, 0 },
+		{ r->by, sizeof(r->by), 0 },
+		{ r->policy, sizeof(r->policy), 0 },
+		{ r->evidence, sizeof(r->evidence), 0 },
+	};
 
-	memset(r->b, 0, sizeof(r->b));
-	for (int i = 0; i < 6; i++) {
-		if (bufs[i]) {
-			r->b[i].buffer_type = MYSQL_TYPE_STRING;
-			r->b[i].buffer = bufs[i];
-			r->b[i].buffer_length = caps[i];
-		} else {
-			r->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-			r->b[i].buffer = &r->written;
-		}
-		r->b[i].length = &r->len[i];
-		r->b[i].is_null = &r->is_null[i];
-		r->b[i].error = &r->error[i];
-	}
+	store_mysql_bind_results(r->b, cols, 6, r->len, r->is_null, r->error);
 }
 
 int store_prov_mysql_list(struct store *st, store_prov_fn fn, void *arg,

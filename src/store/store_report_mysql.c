@@ -8,6 +8,7 @@
  * SECURITY: every statement is a MYSQL_STMT with bound values.
  */
 #include "store/store_int.h"
+#include "store/store_mysql_bind.h"
 
 #include <mysql.h>
 #include <stdlib.h>
@@ -51,16 +52,6 @@ int store_report_mysql_init(struct store *st, int *created, struct errbuf *why)
 				      created, why);
 }
 
-static void bind_col(MYSQL_BIND *b, struct rep_result *r, int i, void *buf, size_t cap)
-{
-	b->buffer_type = cap ? MYSQL_TYPE_STRING : MYSQL_TYPE_LONGLONG;
-	b->buffer = buf;
-	b->buffer_length = cap;
-	b->length = &r->len[i];
-	b->is_null = &r->is_null[i];
-	b->error = &r->error[i];
-}
-
 int store_report_mysql_list(struct store *st, store_report_fn fn, void *arg,
 			    struct errbuf *why)
 {
@@ -77,12 +68,18 @@ int store_report_mysql_list(struct store *st, store_report_fn fn, void *arg,
 		mysql_stmt_close(stmt);
 		return errbuf_set(why, "out of memory");
 	}
-	bind_col(&r->b[0], r, 0, r->domain, sizeof(r->domain));
-	bind_col(&r->b[1], r, 1, &r->taken, 0);
-	bind_col(&r->b[2], r, 2, r->policy, sizeof(r->policy));
-	bind_col(&r->b[3], r, 3, r->published, sizeof(r->published));
-	bind_col(&r->b[4], r, 4, &r->sent, 0);
-	bind_col(&r->b[5], r, 5, &r->verified, 0);
+	{
+		const struct store_mysql_col cols[6] = {
+			{ r->domain, sizeof(r->domain), 0 },
+			{ &r->taken, 0, 0 },
+			{ r->policy, sizeof(r->policy), 0 },
+			{ r->published, sizeof(r->published), 0 },
+			{ &r->sent, 0, 0 },
+			{ &r->verified, 0, 0 },
+		};
+
+		store_mysql_bind_results(r->b, cols, 6, r->len, r->is_null, r->error);
+	}
 	if (store_mysql_run(st, conn, stmt, NULL, r->b, STORE_REPORT_TABLE, "report snapshot",
 			    why) < 0)
 		goto done;
@@ -110,19 +107,13 @@ done:
 	return ret;
 }
 
+/* A string s, else the number *num. */
 static void param(MYSQL_BIND *b, unsigned long *len, const char *s, long long *num)
 {
-	memset(b, 0, sizeof(*b));
-	if (s) {
-		*len = (unsigned long)strlen(s);
-		b->buffer_type = MYSQL_TYPE_STRING;
-		b->buffer = (void *)s;
-		b->buffer_length = *len;
-		b->length = len;
-	} else {
-		b->buffer_type = MYSQL_TYPE_LONGLONG;
-		b->buffer = num;
-	}
+	if (s)
+		store_mysql_param_str(b, len, s);
+	else
+		store_mysql_param_ll(b, num, 0);
 }
 
 int store_report_mysql_replace(struct store *st, const struct store_report_row *rows,

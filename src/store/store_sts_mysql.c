@@ -19,6 +19,7 @@
  * SECURITY: every statement is a MYSQL_STMT with bound values.
  */
 #include "store/store_int.h"
+#include "store/store_mysql_bind.h"
 #include "util/log.h"
 
 #include <mysql.h>
@@ -64,12 +65,6 @@ struct sts_params {
 	long long num[5];
 };
 
-static int sts_err(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		   const char *what, struct errbuf *why)
-{
-	return store_mysql_fail(st, conn, stmt, STORE_STS_TABLE, what, why);
-}
-
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, struct errbuf *why)
 {
@@ -78,43 +73,26 @@ static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 
 static void param_str(struct sts_params *p, int i, const char *v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
-	p->len[i] = (unsigned long)strlen(v);
-	p->b[i].buffer_type = MYSQL_TYPE_STRING;
-	p->b[i].buffer = (void *)v;
-	p->b[i].buffer_length = p->len[i];
-	p->b[i].length = &p->len[i];
+	store_mysql_param_str(&p->b[i], &p->len[i], v);
 }
 
 static void param_num(struct sts_params *p, int i, long long v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
 	p->num[i] = v;
-	p->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-	p->b[i].buffer = &p->num[i];
+	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
 }
 
 static void result_bind(struct sts_result *r)
 {
-	memset(r->b, 0, sizeof(r->b));
-	r->b[0].buffer_type = MYSQL_TYPE_STRING;
-	r->b[0].buffer = r->domain;
-	r->b[0].buffer_length = sizeof(r->domain);
-	r->b[1].buffer_type = MYSQL_TYPE_STRING;
-	r->b[1].buffer = r->id;
-	r->b[1].buffer_length = sizeof(r->id);
-	r->b[2].buffer_type = MYSQL_TYPE_STRING;
-	r->b[2].buffer = r->policy;
-	r->b[2].buffer_length = sizeof(r->policy);
-	r->b[3].buffer_type = MYSQL_TYPE_LONGLONG;
-	r->b[3].buffer = &r->fetched;
-	r->b[4].buffer_type = MYSQL_TYPE_LONGLONG;
-	r->b[4].buffer = &r->expires;
-	for (int i = 0; i < 5; i++) {
-		r->b[i].length = &r->len[i];
-		r->b[i].is_null = &r->is_null[i];
-		r->b[i].error = &r->error[i];
-	}
+	const struct store_mysql_col cols[5] = {
+		{ r->domain, sizeof(r->domain), 0 },
+		{ r->id, sizeof(r->id), 0 },
+		{ r->policy, sizeof(r->policy), 0 },
+		{ &r->fetched, 0, 0 },
+		{ &r->expires, 0, 0 },
+	};
+
+	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
 }
 
 /* Executes stmt with params p and results bound to r (either may be
@@ -137,12 +115,12 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 {
 	char *col[3] = { r->domain, r->id, r->policy };
 	size_t cap[3] = { sizeof(r->domain), sizeof(r->id), sizeof(r->policy) };
-	int rc = mysql_stmt_fetch(stmt);
+	int truncated;
+	int rc = store_mysql_fetch(st, conn, stmt, STORE_STS_TABLE, &truncated,
+				   what, why);
 
-	if (rc == MYSQL_NO_DATA)
-		return 0;
-	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
-		return sts_err(st, conn, stmt, what, why);
+	if (rc <= 0)
+		return rc;
 	/* past here every failure is a row the table should not hold: the
 	 * admin's to fix, retrying does not help */
 	st->err = STORE_ERR_CONFIG;
@@ -163,7 +141,7 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 			return errbuf_set(why, "%s: table " STORE_STS_TABLE
 					  ": NUL byte in a value", what);
 	}
-	if (rc == MYSQL_DATA_TRUNCATED) /* a number out of range */
+	if (truncated) /* a number out of range */
 		return errbuf_set(why, "%s: table " STORE_STS_TABLE ": a value "
 				  "does not fit", what);
 	v->domain = r->domain;

@@ -9,9 +9,11 @@
  * discovery fails, refresh-ahead of entries near expiry, cancel, reload
  * and a database outage.
  *
- * The engine runs on real time: the refresh tests use 3 s TTLs (refresh
- * window: the last second) and poll; they assert what happened, never
- * how long it took.
+ * The engine runs on a fake clock (util/timer.h, engine_set_clock):
+ * time moves only when a test moves it, one second at a time where it
+ * waits for a deadline or an expiry, so the tests take no real time and
+ * every second is exact (the refresh tests: 3 s TTLs, refresh window the
+ * last second).  They assert what happened, never how long it took.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,9 +34,11 @@
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/timer.h"
 
 #define TEST_DIR "/tmp/tlspolicy-server-test"
 #define LOOP_MAX_SECONDS 10
+#define CLOCK_START ((time_t)1700000000)
 
 /* --- fake source ------------------------------------------------- */
 
@@ -191,13 +195,15 @@ static void ans_cb(const struct engine_answer *a, void *arg)
 	snprintf(x->key, sizeof(x->key), "%s", a->key ? a->key : "");
 }
 
-static void run_until(struct event_base *base, int *flag)
+/* Runs the loop and moves the fake clock on, a second at a time, until
+ * *flag is set (at most LOOP_MAX_SECONDS of fake time). */
+static void run_until(struct event_base *base, struct timer_clock *clk, int *flag)
 {
-	time_t start = time(NULL);
-
-	while (!*flag && time(NULL) - start < LOOP_MAX_SECONDS)
-		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK),
-			usleep(1000);
+	for (int s = 0; !*flag && s <= LOOP_MAX_SECONDS; s++) {
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		if (!*flag)
+			timer_fake_advance(clk, 1);
+	}
 	assert_true(*flag);
 }
 
@@ -215,22 +221,25 @@ static struct ans lookup_now(struct engine *eng, const char *key)
 /* A lookup that waits for discovery, answered by the loop (the deadline
  * or the discovery, whichever comes first). */
 static struct ans lookup_wait(struct engine *eng, struct event_base *base,
-			      const char *key)
+			      struct timer_clock *clk, const char *key)
 {
 	struct ans a;
 
 	memset(&a, 0, sizeof(a));
 	assert_non_null(engine_lookup(eng, key, ans_cb, &a));
-	run_until(base, &a.done);
+	run_until(base, clk, &a.done);
 	return a;
 }
 
 /* --- fixture ----------------------------------------------------- */
 
+static struct timer_clock *test_clk;   /* the fixture's, for now_sec() */
+
 struct fx {
 	char dbpath[256], url[300];
 	struct config *cfg;
 	struct event_base *base;
+	struct timer_clock *clk;
 	struct engine *eng;
 	struct fake a, b, c;
 };
@@ -291,6 +300,9 @@ static int setup(void **state)
 	fx->eng = engine_new(fx->base, fx->cfg, fx->url, &why);
 	if (fx->eng == NULL)
 		fail_msg("engine_new: %s", why.msg);
+	fx->clk = timer_fake_new(CLOCK_START);
+	engine_set_clock(fx->eng, fx->clk);
+	test_clk = fx->clk;
 	fake_add(fx->eng, &fx->a, "dane", ANSWER_DANE);
 	fake_add(fx->eng, &fx->b, "sts", ANSWER_STS);
 	fake_add(fx->eng, &fx->c, "provider", ANSWER_PROVIDER);
@@ -303,6 +315,7 @@ static int teardown(void **state)
 	struct fx *fx = *state;
 
 	engine_free(fx->eng);
+	timer_fake_free(fx->clk);        /* aborts if a timer is still armed */
 	/* every pending discovery was cancelled by engine_free */
 	assert_null(fx->a.pend);
 	assert_null(fx->b.pend);
@@ -524,7 +537,7 @@ static void test_deadline(void **state)
 	memset(&a, 0, sizeof(a));
 	fake_rule(&fx->a, "never.test", SOURCE_APPLIES, "dane-only", 300, 1);
 	assert_non_null(engine_lookup(fx->eng, "never.test", ans_cb, &a));
-	run_until(fx->base, &a.done);
+	run_until(fx->base, fx->clk, &a.done);
 	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	assert_int_equal(a.src, ANSWER_NONE);
 	engine_stats(fx->eng, &es);
@@ -539,7 +552,7 @@ static void test_deadline(void **state)
 	s = lookup_now(fx->eng, "stale.test");
 	assert_string_equal(s.text, "dane-only");
 	fake_rule(&fx->a, "stale.test", SOURCE_APPLIES, "dane", 300, 1);
-	a = lookup_wait(fx->eng, fx->base, "stale.test");
+	a = lookup_wait(fx->eng, fx->base, fx->clk, "stale.test");
 	assert_int_equal(a.src, ANSWER_DANE);
 	assert_string_equal(a.text, "dane-only");          /* the stale one */
 	engine_stats(fx->eng, &es);
@@ -554,7 +567,7 @@ static void test_deadline(void **state)
 	s = lookup_now(fx->eng, "temp.test");
 	assert_int_equal(s.st, LOOKUP_TEMP);
 	fake_rule(&fx->a, "temp.test", SOURCE_TEMP, NULL, 300, 1);
-	a = lookup_wait(fx->eng, fx->base, "temp.test");
+	a = lookup_wait(fx->eng, fx->base, fx->clk, "temp.test");
 	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	assert_int_equal(a.src, ANSWER_NONE);
 	engine_stats(fx->eng, &es);
@@ -570,9 +583,9 @@ static void test_deadline(void **state)
 	fake_rule(&fx->c, "none.test", SOURCE_NOT_APPLICABLE, NULL, 1, 0);
 	s = lookup_now(fx->eng, "none.test");
 	assert_int_equal(s.src, ANSWER_DEFAULT);
-	usleep(1100000);                                    /* the 1 s TTL expires */
+	timer_fake_advance(fx->clk, 1);                     /* the 1 s TTL expires */
 	fake_rule(&fx->a, "none.test", SOURCE_NOT_APPLICABLE, NULL, 300, 1);
-	a = lookup_wait(fx->eng, fx->base, "none.test");
+	a = lookup_wait(fx->eng, fx->base, fx->clk, "none.test");
 	assert_int_equal(a.src, ANSWER_DEFAULT);
 	fake_complete(&fx->a, "none.test");
 }
@@ -634,7 +647,7 @@ static void test_partial(void **state)
 	fake_rule_flags(&fx->a, "v.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
 	fake_rule_flags(&fx->b, "v.test", SOURCE_APPLIES, "secure match=mx.v.test", 300, 1,
 			SOURCE_F_EVERY_MX);
-	a = lookup_wait(fx->eng, fx->base, "v.test");
+	a = lookup_wait(fx->eng, fx->base, fx->clk, "v.test");
 	assert_int_equal(a.st, LOOKUP_NOTFOUND);
 	fake_complete(&fx->b, "v.test");
 	a = lookup_now(fx->eng, "v.test");
@@ -676,10 +689,14 @@ static void test_failure_keeps_answer(void **state)
 
 static time_t now_sec(void)
 {
-	struct timeval tv;
+	return timer_now(test_clk, NULL);
+}
 
-	gettimeofday(&tv, NULL);
-	return tv.tv_sec;
+/* Moves the fake clock on until now_sec() is past t. */
+static void advance_past(struct fx *fx, time_t t)
+{
+	if (now_sec() <= t)
+		timer_fake_advance(fx->clk, (unsigned)(t + 1 - now_sec()));
 }
 
 static unsigned long long refreshes_started(struct fx *fx)
@@ -698,10 +715,13 @@ static time_t hit_until_refresh(struct fx *fx, const char *key,
 	unsigned long long before = refreshes_started(fx);
 	time_t start = now_sec(), t;
 	struct ans a;
+	int first = 1;
 
 	do {
 		assert_true(now_sec() - start < LOOP_MAX_SECONDS);
-		usleep(10000);
+		if (!first)
+			timer_fake_advance(fx->clk, 1);
+		first = 0;
 		t = now_sec();
 		a = lookup_now(fx->eng, key);
 		assert_int_equal(a.st, LOOKUP_OK);
@@ -763,8 +783,7 @@ static void test_refresh_ahead(void **state)
 	assert_int_equal(fx->a.calls, 3);
 
 	/* cold.test was not asked for: no refresh, it just expires */
-	while (now_sec() <= t0 + 4)
-		usleep(20000);
+	advance_past(fx, t0 + 4);
 	event_base_loop(fx->base, EVLOOP_NONBLOCK);
 	assert_int_equal(fx->a.calls, 3);
 	a = lookup_now(fx->eng, "cold.test");      /* rediscovered, not refreshed */
@@ -801,8 +820,7 @@ static void test_refresh_failed(void **state)
 	}
 	/* the refresh that failed changed nothing; a success afterwards does */
 	fake_rule(&fx->a, "keep.test", SOURCE_APPLIES, "dane", 300, 0);
-	while (now_sec() <= t + 1)
-		usleep(20000);
+	advance_past(fx, t + 1);
 	a = lookup_now(fx->eng, "keep.test");
 	assert_string_equal(a.text, "dane");
 }

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_mysql_bind - MYSQL_BIND set-up shared by the MariaDB files of
+ * the store (store_mysql.c, store_sts_mysql.c, store_prov_mysql.c):
+ * statement parameters and result columns.  Internal to store/.
+ */
+#ifndef TP_STORE_MYSQL_BIND_H
+#define TP_STORE_MYSQL_BIND_H
+
+#include <stddef.h>
+#include <mysql.h>
+
+struct store;
+struct errbuf;
+
+/* Parameter b: the string v (not NULL; "" is an empty string), its
+ * length kept in *len; SQL NULL; a BIGINT read from *v (long long, or
+ * unsigned long long with is_unsigned). */
+void store_mysql_param_str(MYSQL_BIND *b, unsigned long *len, const char *v);
+void store_mysql_param_null(MYSQL_BIND *b);
+void store_mysql_param_ll(MYSQL_BIND *b, void *v, int is_unsigned);
+
+/* One result column: a string buffer of cap bytes, or (cap 0) a BIGINT
+ * into buf (long long, or unsigned long long with is_unsigned). */
+struct store_mysql_col {
+	void *buf;
+	size_t cap;
+	int is_unsigned;
+};
+/* Binds the n columns of a result to b, with their lengths, NULL and
+ * truncation flags in len, is_null, error (n of each). */
+void store_mysql_bind_results(MYSQL_BIND *b, const struct store_mysql_col *cols,
+			      size_t n, unsigned long *len, my_bool *is_null,
+			      my_bool *error);
+
+/* The next row of stmt: 1 (with *truncated when a value did not fit its
+ * buffer), 0 at the end, -1 on error (store_mysql_fail() on table). */
+int store_mysql_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+		      const char *table, int *truncated, const char *what,
+		      struct errbuf *why);
+
+#endif
