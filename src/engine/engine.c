@@ -1041,12 +1041,10 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
-	event_del(&eng->reload_ev);
-	if (interval > 0 && !eng->no_table) {
-		struct timeval tv = { (time_t)interval, 0 };
-
-		event_add(&eng->reload_ev, &tv);
-	}
+	timer_stop(&eng->reload_t);
+	eng->reload_interval = eng->no_table ? 0 : interval;
+	if (eng->reload_interval > 0)
+		timer_start(&eng->reload_t, eng->reload_interval);
 	/* decisions made under the old settings; those in use finish */
 	for (size_t i = 0; forget && i < eng->nbuckets; i++) {
 		struct centry *e = eng->buckets[i], *next;
