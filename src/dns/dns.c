@@ -16,6 +16,7 @@
  * later chroot or privilege drop cannot break it.
  */
 #include "dns/dns.h"
+#include "metrics/metrics.h"
 #include "dns/replay.h"
 #include "util/config.h"
 #include "util/file.h"
@@ -567,6 +568,8 @@ static void replay_answer(struct dns_query *q, struct dns_answer *a,
 		a->rcode = 3;
 	if (e->status == DNS_STATUS_TIMEOUT)
 		q->dns->stats.timeouts++;
+	if (e->sec == DNS_SEC_BOGUS)
+		metrics_count(&metrics_g.dnssec_bogus); /* issue 13 */
 	if (a->why == NULL && e->sec == DNS_SEC_BOGUS)
 		a->why = "DNSSEC validation failed";
 	else if (a->why == NULL && e->status == DNS_STATUS_SERVFAIL)
@@ -621,8 +624,10 @@ static void query_answer(struct dns_query *q)
 			a.status = DNS_STATUS_SERVFAIL;
 		if (r->secure)
 			a.sec = DNS_SEC_SECURE;
-		else if (r->bogus)
+		else if (r->bogus) {
 			a.sec = DNS_SEC_BOGUS;
+			metrics_count(&metrics_g.dnssec_bogus); /* issue 13 */
+		}
 		else if (dns->validating && a.status != DNS_STATUS_SERVFAIL)
 			a.sec = DNS_SEC_INSECURE;
 		if (r->bogus)

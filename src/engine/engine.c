@@ -131,6 +131,7 @@ struct discovery {
 	enum answer_source failed_src;     /* issue 15: first failed source */
 	int refresh;                       /* started ahead of expiry by a hit */
 	unsigned neg_ttl;
+	struct timespec src_t0;            /* issue 13: the current source's start */
 	struct source_result res;          /* copied verdict */
 	char text[ENGINE_TEXT_MAX + 1];
 	char reason[256];
@@ -205,6 +206,7 @@ static void answer_row(struct engine *eng, engine_cb cb, void *arg,
 
 	eng->st.by_status[st]++;
 	eng->st.by_source[src]++;
+	eng->st.by_source_status[src][st]++; /* issue 13: metrics */
 	ans.status = st;
 	ans.source = src;
 	ans.text = text ? text : "";
@@ -655,6 +657,7 @@ static void disc_advance(struct discovery *d)
 				disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->neg_ttl);
 			return;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &d->src_t0); /* issue 13 */
 		d->in_discover = 1;
 		d->handle = eng->sources[d->idx].discover(eng->sources[d->idx].ctx,
 							  d->e->domain, disc_done, d);
@@ -672,6 +675,14 @@ static void disc_done(void *arg, const struct source_result *res)
 	if (d->have_verdict)
 		log_panic("engine: source %s answered twice",
 			  d->eng->sources[d->idx].name);
+	{ /* issue 13: discovery latency per source */
+		struct timespec t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_hist_observe(&d->eng->st.disc_latency[d->eng->sources[d->idx].answer],
+				     (double)(t1.tv_sec - d->src_t0.tv_sec) +
+				     (t1.tv_nsec - d->src_t0.tv_nsec) / 1e9);
+	}
 	d->res = *res;
 	d->text[0] = d->reason[0] = '\0';
 	if (res->verdict == SOURCE_APPLIES) {

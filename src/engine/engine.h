@@ -44,6 +44,7 @@
 
 #include <stddef.h>
 #include "engine/source.h"
+#include "metrics/metrics.h"
 #include "util/errbuf.h"
 
 struct event_base;
@@ -169,6 +170,9 @@ struct engine_stats {
 	unsigned long long refreshes_completed; /* new decision swapped in */
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
+	/* issue 13 (Prometheus metrics, server/metrics_http.c): */
+	unsigned long long by_source_status[ANSWER_SOURCE_COUNT][4];
+	struct metrics_hist disc_latency[ANSWER_SOURCE_COUNT]; /* per source asked */
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
 

@@ -29,6 +29,7 @@
  * host again resumes its session instead of a full handshake.
  */
 #include "mtasts/sts_fetch.h"
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -102,6 +103,7 @@ struct sts_fetch {
 	struct buf body;
 	char url[STS_FETCH_URL_MAX];
 	char curl_err[CURL_ERROR_SIZE];
+	enum metrics_sts_fetch kind; /* issue 13: of error (0: a refused response) */
 	char error[ERRBUF_MAX];   /* set by the write callback on abort */
 	int checked;              /* status/type checked at the first write */
 	int deferred;             /* failed before start: deferred_ev pending */
@@ -210,12 +212,13 @@ static void fetch_free(struct sts_fetch *x)
 
 /* Delivers the result and frees the transfer. */
 static void fetch_finish(struct sts_fetch *x, int ok, long status,
-			 const char *error, double secs)
+			 const char *error, double secs, enum metrics_sts_fetch kind)
 {
 	struct sts_fetch_result res;
 	sts_fetch_cb cb = x->cb;
 	void *arg = x->arg;
 
+	metrics_count(&metrics_g.sts_fetch[ok ? METRICS_STS_OK : kind]); /* issue 13 */
 	memset(&res, 0, sizeof(res));
 	res.ok = ok;
 	res.http_status = status;
@@ -276,6 +279,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	if (buf_append(&x->body, ptr, n) < 0) {
 		snprintf(x->error, sizeof(x->error), "body larger than %d bytes",
 			 STS_FETCH_MAX_BODY);
+		x->kind = METRICS_STS_TOO_LARGE;
 		return 0;
 	}
 	return n;
@@ -292,6 +296,7 @@ static void check_done(struct sts_fetcher *f)
 		long status = 0;
 		double secs = 0;
 		char why[ERRBUF_MAX];
+		enum metrics_sts_fetch kind;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
@@ -301,22 +306,25 @@ static void check_done(struct sts_fetcher *f)
 			if (!x->checked) { /* empty body: no write callback */
 				x->checked = 1;
 				if (check_response(x, &status) < 0) {
-					fetch_finish(x, 0, status, x->error, secs);
+					fetch_finish(x, 0, status, x->error, secs, METRICS_STS_HTTP);
 					continue;
 				}
 			}
 			curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-			fetch_finish(x, 1, status, NULL, secs);
+			fetch_finish(x, 1, status, NULL, secs, METRICS_STS_OK);
 			continue;
 		}
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 		if (x->error[0]) {
-			fetch_finish(x, 0, status, x->error, secs);
+			fetch_finish(x, 0, status, x->error, secs,
+				     x->kind ? x->kind : METRICS_STS_HTTP);
 			continue;
 		}
+		kind = METRICS_STS_NETWORK;
 		switch (msg->data.result) {
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
+			kind = METRICS_STS_TLS;
 			snprintf(why, sizeof(why), "certificate not accepted: %.400s",
 				 msg->data.result == CURLE_SSL_CACERT_BADFILE && f->trust.error[0]
 					 ? f->trust.error
@@ -324,10 +332,12 @@ static void check_done(struct sts_fetcher *f)
 						  : curl_easy_strerror(msg->data.result));
 			break;
 		case CURLE_FILESIZE_EXCEEDED:
+			kind = METRICS_STS_TOO_LARGE;
 			snprintf(why, sizeof(why), "body larger than %d bytes "
 				 "(Content-Length)", STS_FETCH_MAX_BODY);
 			break;
 		case CURLE_OPERATION_TIMEDOUT:
+			kind = METRICS_STS_TIMEOUT;
 			snprintf(why, sizeof(why), "timed out after %u ms (%s)",
 				 f->timeout_ms, x->curl_err[0] ? x->curl_err : "no detail");
 			break;
@@ -337,7 +347,7 @@ static void check_done(struct sts_fetcher *f)
 				 x->curl_err[0] ? ": " : "", x->curl_err);
 			break;
 		}
-		fetch_finish(x, 0, status, why, secs);
+		fetch_finish(x, 0, status, why, secs, kind);
 	}
 }
 
@@ -719,7 +729,7 @@ static void deferred_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	x->deferred = 0;
-	fetch_finish(x, 0, 0, x->error, 0);
+	fetch_finish(x, 0, 0, x->error, 0, METRICS_STS_NETWORK);
 }
 
 /* Reports a failure to start from the loop. */

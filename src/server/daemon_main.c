@@ -10,6 +10,7 @@
 #include "mtasts/sts_store.h"
 #include "server/daemon.h"
 #include "server/listener.h"
+#include "server/metrics_http.h"
 #include "server/server.h"
 #include "tlsrpt/journal.h"
 #include "util/config.h"
@@ -44,6 +45,7 @@ struct daemon_run {
 	struct engine_sources *srcs;
 	struct tlsrpt_journal *journal; /* issue 15: TLSRPT decision journal */
 	struct listener_set *set;
+	struct metrics_http *metrics; /* issue 13: metrics_listen, or NULL */
 	struct daemon_user du;
 	struct event *sigev[DAEMON_NSIGS];
 	const char *listen[DAEMON_MAX_LISTEN];
@@ -340,10 +342,16 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 	if (config_get_bool(r->cfg, "tlsrpt_journal") &&
 	    (r->journal = tlsrpt_journal_new(r->base, r->cfg, r->o->db_url, r->eng, why)) == NULL)
 		return -1;
+	/* issue 13: the metrics listener, bound before the privilege drop */
+	if (*config_get(r->cfg, "metrics_listen") &&
+	    (r->metrics = metrics_http_new(r->base, config_get(r->cfg, "metrics_listen"),
+					   r->eng, why)) == NULL)
+		return -1;
 	if (daemon_drop_privileges(&r->du, why) < 0)
 		return -1;
 	if ((r->srv = server_new(r->base, r->eng, r->cfg, r->set, why)) == NULL)
 		return -1;
+	metrics_http_set_server(r->metrics, r->srv);
 	for (size_t i = 0; i < DAEMON_NSIGS; i++) {
 		r->sigev[i] = evsignal_new(r->base, daemon_sigs[i], signal_cb, r);
 		if (r->sigev[i] == NULL || evsignal_add(r->sigev[i], NULL) < 0)
@@ -375,6 +383,11 @@ static int announce(struct daemon_run *r, struct errbuf *why)
 	if (r->exposed)
 		log_warnx("listening on a non-loopback address: socketmap has no "
 			  "authentication; restrict access with a firewall");
+	if (r->metrics) /* issue 13 */
+		log_info("metrics on http://%s/metrics (metrics_listen)%s",
+			 config_get(r->cfg, "metrics_listen") + 5,
+			 metrics_http_exposed(r->metrics) ? "; non-loopback: no "
+			 "authentication, restrict access with a firewall" : "");
 	if (geteuid() == 0)
 		log_warnx("running as root (setting user = root)");
 	return 0;
@@ -396,6 +409,7 @@ static void cleanup(struct daemon_run *r, int ok)
 	for (size_t i = 0; i < DAEMON_NSIGS; i++)
 		if (r->sigev[i])
 			event_free(r->sigev[i]);
+	metrics_http_free(r->metrics); /* issue 13: before the server it reads */
 	server_free(r->srv);
 	tlsrpt_journal_free(r->journal); /* issue 15: writes what is left */
 	engine_free(r->eng);

@@ -16,6 +16,7 @@
 #include "dns/dns.h"
 #include "dns/replay.h"
 #include "dns/rr.h"
+#include "metrics/metrics.h"
 #include "util/errbuf.h"
 
 static const char good[] =
@@ -191,6 +192,7 @@ static void test_context(void **state)
 	struct dns *dns;
 	struct got a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	struct dns_query *q;
+	unsigned long long bogus0 = metrics_read(&metrics_g.dnssec_bogus);
 
 	(void)state;
 	assert_non_null(base);
@@ -212,6 +214,8 @@ static void test_context(void **state)
 	assert_int_equal(b.status, DNS_STATUS_SERVFAIL);
 	assert_int_equal(b.sec, DNS_SEC_BOGUS);
 	assert_string_equal(b.why, "signature expired: RRSIG");
+	/* issue 13: tlspolicy_dnssec_failures_total counts the bogus one only */
+	assert_int_equal(metrics_read(&metrics_g.dnssec_bogus) - bogus0, 1);
 	assert_int_equal(c.status, DNS_STATUS_ERROR);
 	assert_string_equal(c.why, "no replay entry for missing.example MX");
 	assert_int_equal(d.n, 0);

@@ -293,6 +293,15 @@ done <<< "$all"
 if [ $good_all = 1 ] && [ $i = ${#want[@]} ]; then ok "8 fetches at once"
 else notok "8 fetches at once: $all"; fi
 
+# issue 13: the Prometheus counter of fetch results by error type
+# (tlspolicy_mtasts_fetches_total{result}) sees each of these once
+got=$(fetch -m -t $T "$(u untrusted)" "$(u redirect)" "$(u drip)" "$(u big)" "$(u crlf)" \
+      "$(u notfound)" "$(u exact)" "$(u bigchunked)" "$(u ctype)" \
+      https://mta-sts.closed.test/.well-known/mta-sts.txt 2>"$TMP/stderr" | tail -n 1)
+want="metrics ok=2 http=3 tls=1 timeout=1 too_large=2 network=1"
+if [ "$got" = "$want" ]; then ok "fetch results by error type: $got"
+else notok "fetch results by error type: got \"$got\", want \"$want\""; fi
+
 # One transfer at a time: the drip holds the only slot, the others wait
 # for it (their timeout starts when they start) and all succeed.
 t0=$(date +%s%N)

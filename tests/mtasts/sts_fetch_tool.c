@@ -9,7 +9,9 @@
  *   URL fail STATUS REASON                        (not fetched)
  *
  * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-p PARALLEL]
- *                       [-x CONNECT_TO] [-s] URL...
+ *                       [-x CONNECT_TO] [-s] [-m] URL...
+ * -m: a last line "metrics ok=N http=N ..." with the fetch results the
+ * Prometheus counters saw (metrics/metrics.h, issue 13).
  * A URL "domain:NAME" fetches the policy of NAME (sts_fetch_start).
  * -s: one after the other on the same fetcher (each starts when the one
  * before finished); then "trust:FILE" replaces the contents of CAFILE
@@ -26,6 +28,7 @@
 
 #include "mtasts/sts_fetch.h"
 #include "mtasts/sts_policy.h"
+#include "metrics/metrics.h"
 
 struct job {
 	const char *url;
@@ -130,9 +133,9 @@ int main(int argc, char **argv)
 	struct sts_fetcher *f;
 	struct errbuf why;
 	struct job *jobs;
-	int c, n, sequential = 0;
+	int c, n, sequential = 0, metrics = 0;
 
-	while ((c = getopt(argc, argv, "C:p:st:x:")) != -1) {
+	while ((c = getopt(argc, argv, "C:p:st:x:m")) != -1) {
 		switch (c) {
 		case 'C':
 			opts.ca_file = optarg;
@@ -143,6 +146,9 @@ int main(int argc, char **argv)
 		case 'x':
 			opts.connect_to = optarg;
 			break;
+		case 'm':
+			metrics = 1;
+			break;
 		case 'p':
 			opts.max_parallel = (unsigned)strtoul(optarg, NULL, 10);
 			break;
@@ -151,7 +157,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
-				"[-p PARALLEL] [-x CONNECT_TO] [-s] URL...\n");
+				"[-p PARALLEL] [-x CONNECT_TO] [-s] [-m] URL...\n");
 			return 2;
 		}
 	}
@@ -186,6 +192,13 @@ int main(int argc, char **argv)
 		printf("%s\n", jobs[i].done ? jobs[i].line : "(no callback)");
 	if (sts_fetcher_pending(f) != 0)
 		printf("pending %zu\n", sts_fetcher_pending(f));
+	if (metrics) {
+		printf("metrics");
+		for (int i = 0; i < METRICS_STS_COUNT; i++)
+			printf(" %s=%llu", metrics_sts_fetch_name(i),
+			       metrics_read(&metrics_g.sts_fetch[i]));
+		printf("\n");
+	}
 	sts_fetcher_free(f);
 	event_base_free(base);
 	free(jobs);

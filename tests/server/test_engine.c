@@ -31,6 +31,8 @@
 #include <sqlite3.h>
 
 #include "engine/engine.h"
+#include "server/metrics_http.h"
+#include "util/buf.h"
 #include "store/store.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -908,6 +910,66 @@ static void test_first_load_fails(void **state)
 	config_free(cfg);
 }
 
+/* issue 13: the counters behind the Prometheus endpoint (server/metrics_http.c):
+ * lookups by source x reply kind, discovery latency per source */
+static void test_metrics_counts(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats *es = calloc(1, sizeof(*es));
+	struct ans a;
+	struct buf b;
+	unsigned long long le10ms;
+
+	assert_non_null(es);
+	fake_rule(&fx->a, "slow.test", SOURCE_APPLIES, "dane-only", 300, 1);
+	memset(&a, 0, sizeof(a));
+	assert_non_null(engine_lookup(fx->eng, "slow.test", ans_cb, &a));
+	usleep(30 * 1000);                        /* the source takes >= 30 ms */
+	fake_complete(&fx->a, "slow.test");
+	assert_true(a.done);
+	a = lookup_now(fx->eng, "slow.test");      /* cached: no new observation */
+	fake_rule(&fx->a, "bogus.test", SOURCE_TEMP, NULL, 300, 0);
+	a = lookup_now(fx->eng, "bogus.test");
+	assert_int_equal(a.st, LOOKUP_TEMP);
+	a = lookup_now(fx->eng, "nothing.test");   /* dane, sts, provider: n/a -> _default */
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+
+	engine_stats(fx->eng, es);
+	assert_int_equal(es->by_source_status[ANSWER_DANE][LOOKUP_OK], 2);
+	assert_int_equal(es->by_source_status[ANSWER_ERROR][LOOKUP_TEMP], 1);
+	assert_int_equal(es->by_source_status[ANSWER_DEFAULT][LOOKUP_OK], 1);
+	assert_int_equal(es->by_source_status[ANSWER_DANE][LOOKUP_NOTFOUND], 0);
+	/* dane asked 3 times (slow, bogus, nothing), sts once (nothing) */
+	assert_int_equal(es->disc_latency[ANSWER_DANE].count, 3);
+	assert_int_equal(es->disc_latency[ANSWER_STS].count, 1);
+	assert_true(es->disc_latency[ANSWER_DANE].sum >= 0.03);
+	/* the slow one is above the 25 ms bound (index 4), the others below 10 ms */
+	le10ms = 0;
+	for (int i = 0; i <= 3; i++)
+		le10ms += es->disc_latency[ANSWER_DANE].bucket[i];
+	assert_int_equal(le10ms, 2);
+	assert_int_equal(es->disc_latency[ANSWER_DANE].bucket[4], 0);
+
+	/* the exposition, as the endpoint serves it (no server: no connections) */
+	buf_init(&b, 256 * 1024);
+	assert_int_equal(metrics_render(&b, fx->eng, NULL), 0);
+	assert_non_null(strstr(b.data, "# TYPE tlspolicy_lookups_total counter\n"));
+	assert_non_null(strstr(b.data,
+		"tlspolicy_lookups_total{source=\"dane\",reply=\"OK\"} 2\n"));
+	assert_non_null(strstr(b.data,
+		"tlspolicy_lookups_total{source=\"error\",reply=\"TEMP\"} 1\n"));
+	assert_non_null(strstr(b.data, "tlspolicy_discovery_duration_seconds_bucket"
+		"{source=\"dane\",le=\"0.01\"} 2\n"));
+	assert_non_null(strstr(b.data, "tlspolicy_discovery_duration_seconds_bucket"
+		"{source=\"dane\",le=\"+Inf\"} 3\n"));
+	assert_non_null(strstr(b.data,
+		"tlspolicy_discovery_duration_seconds_count{source=\"mtasts\"} 1\n"));
+	assert_non_null(strstr(b.data, "tlspolicy_cache_hits_total 1\n"));
+	assert_null(strstr(b.data, "tlspolicy_connections "));
+	buf_free(&b);
+	free(es);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -923,6 +985,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_and_outage, setup, teardown),
 		cmocka_unit_test(test_first_load_fails),
+		cmocka_unit_test_setup_teardown(test_metrics_counts, setup, teardown),
 	};
 
 	log_init("test_engine", LOG_DEST_STDERR, NULL);
