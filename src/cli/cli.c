@@ -118,6 +118,15 @@ struct store *cli_store_open(struct cli *cli, const char *cmd, int flags)
 	return st;
 }
 
+int cli_refuse_json(const struct cli *cli, const char *cmd)
+{
+	if (!cli->json)
+		return 0;
+	cli_error(cmd, "--json: this command prints no data, only what it did "
+		  "(docs/json.md lists the commands with JSON output)");
+	return 1;
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -103,6 +103,11 @@ struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
  */
 int cli_tell_daemon(struct cli *cli, int sig, const char *what);
 
+/* For commands whose output is no data (db, serve, postfix-config,
+ * policy set/delete, sts flush): with --json prints the usage error and
+ * returns 1 (the command returns EXIT_USAGE), else 0. */
+int cli_refuse_json(const struct cli *cli, const char *cmd);
+
 /* Prints "tlspolicy COMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

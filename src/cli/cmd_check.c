@@ -304,6 +304,26 @@ static enum namematch_verdict judge(const char *text, const struct probe_result 
 
 static void item_finish(struct check_item *it);
 
+/* check_cert_expiry_days: a warning for an MX certificate that expires
+ * within that many days (a verify/secure answer would then defer, a
+ * fingerprint pin change); one that has expired is left to the failed
+ * verification, which already decides the recommendation. */
+static void cert_expiry_note(struct check_item *it, const char *host, time_t not_after)
+{
+	long days = config_get_int(cli_config(it->chk->cli), "check_cert_expiry_days");
+	time_t now = time(NULL);
+	char when[32];
+
+	if (days <= 0 || not_after == 0 || not_after - now >= (time_t)days * 86400)
+		return;
+	strftime(when, sizeof(when), "%Y-%m-%d", gmtime_r(&not_after, &(struct tm){ 0 }));
+	if (not_after <= now)   /* expired: its failed verification tells */
+		return;
+	note(it, 1, "%s: certificate expires in %ld day%s (%s; check_cert_expiry_days = %ld)",
+	     host, (long)((not_after - now) / 86400), (not_after - now) / 86400 == 1 ? "" : "s",
+	     when, days);
+}
+
 static void check_probe_cb(void *arg, const struct probe_result *res)
 {
 	struct check_mx *m = arg;
@@ -328,6 +348,7 @@ static void check_probe_cb(void *arg, const struct probe_result *res)
 		fprint_format(res->chain[0].pkey_sha256, 32, m->pkey_fp, sizeof(m->pkey_fp));
 		m->not_after = res->chain[0].not_after;
 		snprintf(m->cand_text[CAND_PIN], POLICY_MAX_TEXT, "fingerprint match=%s", m->fp);
+		cert_expiry_note(it, m->host, res->chain[0].not_after);
 	}
 	probe_result_peer(res, &peer);
 	for (int c = 0; c < CAND_COUNT; c++) {

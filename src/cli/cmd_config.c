@@ -12,7 +12,7 @@
 static void config_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: tlspolicy config [-n | -d] [-c FILE] [NAME...]\n"
+		"usage: tlspolicy config [-n | -d] [--json] [-c FILE] [NAME...]\n"
 		"\n"
 		"Prints the effective settings as 'name = value' lines, like postconf;\n"
 		"every value is checked (exit 1 with FILE:LINE for the first bad one).\n"
@@ -21,6 +21,8 @@ static void config_usage(FILE *out)
 		"             (postconf -d)\n"
 		"  NAME...    only these settings, their values alone, one a line\n"
 		"             (as postconf -h NAME; exit 1 for an unknown name)\n"
+		"  --json     one JSON object {\"name\": \"value\", ...} of the same settings\n"
+		"             (docs/json.md)\n"
 		"tlspolicy.cf(5) describes every setting.\n");
 }
 
@@ -58,6 +60,17 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 	/* -d needs no file, but a bad file is still reported: it is the
 	 * configuration every other command would refuse */
 	cfg = cli_config(cli);
+	if (cli->json) {
+		int bad = config_print_json(cfg, stdout, which, argv + optind,
+					    (size_t)(argc - optind));
+
+		if (bad >= 0) {
+			cli_error("config", "unknown setting \"%s\" (tlspolicy config lists them)",
+				  argv[optind + bad]);
+			return EXIT_FAIL;
+		}
+		return EXIT_OK;
+	}
 	if (optind >= argc) {
 		config_print(cfg, stdout, which);
 		return EXIT_OK;

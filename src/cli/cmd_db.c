@@ -95,6 +95,8 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		fputs(db_help, stderr);
 		return EXIT_USAGE;
 	}
+	if (cli_refuse_json(cli, "db"))
+		return EXIT_USAGE;
 	sub = argv[optind];
 	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);

@@ -22,6 +22,13 @@
  */
 #include "cli/cli.h"
 #include "util/json.h"
+#include "cli/published.h"
+#include "engine/sources.h"
+#include "mtasts/sts.h"
+#include <event2/event.h>
+#include <arpa/inet.h>
+#include "tlsrpt/jparse.h"
+#include "util/buf.h"
 #include "util/file.h"
 #include "policy/policy.h"
 #include "policy/policyfile.h"
@@ -51,7 +58,8 @@ static const char *const policy_help =
 	"  delete KEY                       remove KEY's row (exit 1 when none)\n"
 	"  list [-v] [--json]               all rows: DOMAIN POLICY PARAMS; -v adds\n"
 	"                                   who wrote each row, when and why\n"
-	"  import [--dry-run] FILE|-        rows from a Postfix tls_policy source file\n"
+	"  import [--dry-run] [--sync] FILE|-  rows from a Postfix tls_policy source file\n"
+	"                                   or a JSON export; --sync: the table = FILE\n"
 	"  export [--format postmap|json]   the table as a postmap(1) source (sorted)\n"
 	"\n"
 	"KEY: domain, .domain (its subdomains), [host], [host]:port, [ipv4],\n"
@@ -76,11 +84,12 @@ static struct policy_opts policy_opts_of(struct cli *cli)
  * extra (NULL-terminated like getopt's table) handled by cb. */
 struct subopt {
 	const char *usage;
-	int dry_run;
+	int dry_run, sync;
 	const char *format;
+	struct published_force *force;   /* import: --force-weaker */
 };
 
-enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT };
+enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT, OPT_SYNC, OPT_FORCE_WEAKER };
 
 /* getopt refused a word: name it; one that looks like a key ("-foo.com":
  * getopt saw options -f -o ...) gets the key's own error as well. */
@@ -114,6 +123,8 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		{ "help", no_argument, NULL, 'h' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "sync", no_argument, NULL, OPT_SYNC },
+		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt;
@@ -134,6 +145,23 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		case OPT_FORMAT:
 			so->format = optarg;
 			break;
+		case OPT_SYNC:
+			so->sync = 1;
+			break;
+		case OPT_FORCE_WEAKER: {
+			struct errbuf why;
+
+			errbuf_clear(&why);
+			if (so->force == NULL) {
+				cli_error("policy", "%s: unknown option --force-weaker", argv[0]);
+				return EXIT_USAGE;
+			}
+			if (published_force_add(so->force, optarg, &why) < 0) {
+				cli_error("policy", "--force-weaker: %s", why.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		default:
 			return bad_option(argc, argv, so);
 		}
@@ -241,6 +269,9 @@ static int row_cmp(const void *a, const void *b)
 	return strcmp(x->domain, y->domain);
 }
 
+static void row_json(FILE *out, const struct store_row *r, int valid, const char *error,
+		     const char *text);
+
 /* ---- set / get / delete ---------------------------------------------- */
 
 static int policy_set(struct cli *cli, int argc, char **argv)
@@ -267,6 +298,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		fputs(so.usage, stderr);
 		return EXIT_USAGE;
 	}
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
 	/* after the options: -c FILE may follow the command */
 	opts = policy_opts_of(cli);
 	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
@@ -414,17 +447,18 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 static int policy_get(struct cli *cli, int argc, char **argv)
 {
 	struct subopt so = { .usage =
-		"usage: tlspolicy policy get [-v] KEY\n"
+		"usage: tlspolicy policy get [-v] [--json] KEY\n"
 		"\n"
 		"Prints KEY's policy on one line exactly as Postfix receives it\n"
 		"(LEVEL attr=value ...).  A domain without a row of its own gets its\n"
 		"nearest parent row (.example.com, .com), as the daemon answers it; the\n"
 		"row's key is named on stderr.  -v: \"ROW<TAB>POLICY\", ROW the key of the\n"
-		"row that matched.  Exit 1 when no row matches KEY or the row is invalid.\n" };
+		"row that matched.  --json: that row as one policy row object\n"
+		"(docs/json.md).  Exit 1 when no row matches KEY or the row is invalid.\n" };
 	struct policy_opts opts;
-	char key[POLICY_KEY_MAX], matched[POLICY_KEY_MAX], *text;
+	char key[POLICY_KEY_MAX], matched[POLICY_KEY_MAX], *text = NULL;
 	struct store_row row;
-	struct policy *p;
+	struct policy *p = NULL;
 	struct errbuf why;
 	int rc;
 
@@ -434,26 +468,26 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 	opts = policy_opts_of(cli);
 	errbuf_clear(&why);
 	rc = store_row_policy(&row, &opts, &p, &why);
-	store_row_free(&row);
-	if (rc < 0) {
+	if (rc < 0)
 		cli_error("policy", "warning: %s", why.msg);
-		return EXIT_FAIL;
-	}
-	text = policy_format(p);
-	policy_free(p);
-	if (text == NULL) {
+	else if ((text = policy_format(p)) == NULL)
 		cli_error("policy", "out of memory");
-		return EXIT_FAIL;
-	}
-	if (cli->verbose)
+	policy_free(p);
+	if (cli->json && (rc < 0 || text)) {
+		row_json(stdout, &row, rc == 0, why.msg, text);
+		fputs("}\n", stdout);
+	} else if (text && cli->verbose) {
 		printf("%s\t%s\n", matched, text);
-	else
+	} else if (text) {
 		printf("%s\n", text);
+	}
+	store_row_free(&row);
 	if (strcmp(matched, key) != 0)
 		cli_error("policy", "%s has no row of its own: the parent row %s matches "
 			  "it", key, matched);
+	rc = text ? EXIT_OK : EXIT_FAIL;
 	free(text);
-	return EXIT_OK;
+	return rc;
 }
 
 static int policy_delete(struct cli *cli, int argc, char **argv)
@@ -465,6 +499,10 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 	char key[POLICY_KEY_MAX];
 	int rc;
 
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
 	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL, NULL, 0)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
@@ -616,7 +654,7 @@ static void prov_time(char *out, size_t len, long long t)
 struct list_view {
 	struct rowvec v;
 	struct provvec pv;
-	char *valid, **errors;
+	char *valid, **errors, **texts;
 	int verbose;
 };
 
@@ -639,26 +677,44 @@ static void list_json_prov(const struct provrec *p, const struct store_row *r)
 	printf(", \"current\": %s}", prov_current(p, r) ? "true" : "false");
 }
 
+/*
+ * One policy row as JSON: the "policy row" object of docs/json.md, the
+ * same for list, get and export (and what import reads back):
+ * {"id", "domain", "policy", "params" (null when none), "valid",
+ *  "text" (LEVEL attr=value ... as Postfix receives it; null when the
+ *  row is invalid)[, "error"][, "provenance"]}.
+ */
+static void row_json(FILE *out, const struct store_row *r, int valid, const char *error,
+		     const char *text)
+{
+	fprintf(out, "{\"id\": %lu, \"domain\": ", r->id);
+	json_fput_str(out, r->domain, JSON_LATIN1);
+	fputs(", \"policy\": ", out);
+	json_fput_str(out, r->policy, JSON_LATIN1);
+	fputs(", \"params\": ", out);
+	if (r->params && *r->params)
+		json_fput_str(out, r->params, JSON_LATIN1);
+	else
+		fputs("null", out);
+	fprintf(out, ", \"valid\": %s, \"text\": ", valid ? "true" : "false");
+	if (valid && text)
+		json_fput_str(out, text, JSON_LATIN1);
+	else
+		fputs("null", out);
+	if (!valid && error) {
+		fputs(", \"error\": ", out);
+		json_fput_str(out, error, JSON_LATIN1);
+	}
+}
+
 static void list_json(const struct list_view *lv)
 {
 	fputc('[', stdout);
 	for (size_t i = 0; i < lv->v.n; i++) {
 		struct store_row *r = &lv->v.rows[i];
 
-		printf("%s\n  {\"id\": %lu, \"domain\": ", i ? "," : "", r->id);
-		json_fput_str(stdout, r->domain, JSON_LATIN1);
-		fputs(", \"policy\": ", stdout);
-		json_fput_str(stdout, r->policy, JSON_LATIN1);
-		fputs(", \"params\": ", stdout);
-		if (r->params && *r->params)
-			json_fput_str(stdout, r->params, JSON_LATIN1);
-		else
-			fputs("null", stdout);
-		printf(", \"valid\": %s", lv->valid[i] ? "true" : "false");
-		if (!lv->valid[i] && lv->errors[i]) {
-			fputs(", \"error\": ", stdout);
-			json_fput_str(stdout, lv->errors[i], JSON_LATIN1);
-		}
+		fputs(i ? ",\n  " : "\n  ", stdout);
+		row_json(stdout, r, lv->valid[i], lv->errors[i], lv->texts[i]);
 		if (lv->verbose)
 			list_json_prov(provvec_find(&lv->pv, r->domain), r);
 		fputc('}', stdout);
@@ -762,7 +818,10 @@ static void list_view_free(struct list_view *lv)
 {
 	for (size_t i = 0; lv->errors && i < lv->v.n; i++)
 		free(lv->errors[i]);
+	for (size_t i = 0; lv->texts && i < lv->v.n; i++)
+		free(lv->texts[i]);
 	free(lv->errors);
+	free(lv->texts);
 	free(lv->valid);
 	rowvec_free(&lv->v);
 	provvec_free(&lv->pv);
@@ -774,7 +833,8 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		"usage: tlspolicy policy list [-v] [--json]\n"
 		"\n"
 		"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
-		"with --json an array of {id, domain, policy, params, valid[, error]}.\n"
+		"with --json an array of policy row objects (docs/json.md): {id, domain,\n"
+		"policy, params, valid, text[, error]}.\n"
 		"Rows that no longer validate are reported on stderr by their id and\n"
 		"marked INVALID.\n"
 		"  -v   also WRITTEN, BY and EVIDENCE: when, by which command (and\n"
@@ -807,12 +867,13 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		qsort(lv.v.rows, lv.v.n, sizeof(*lv.v.rows), row_cmp);
 	lv.valid = calloc(lv.v.n + 1, 1);
 	lv.errors = calloc(lv.v.n + 1, sizeof(*lv.errors));
-	if (lv.valid == NULL || lv.errors == NULL) {
+	lv.texts = calloc(lv.v.n + 1, sizeof(*lv.texts));
+	if (lv.valid == NULL || lv.errors == NULL || lv.texts == NULL) {
 		cli_error("policy", "out of memory");
 		list_view_free(&lv);
 		return EXIT_FAIL;
 	}
-	validate_rows(cli, &lv.v, lv.valid, lv.errors, NULL);
+	validate_rows(cli, &lv.v, lv.valid, lv.errors, lv.texts);
 	if (cli->json)
 		list_json(&lv);
 	else
@@ -828,7 +889,8 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		"\n"
 		"Writes the table to stdout, sorted by key.  postmap (default): a Postfix\n"
 		"tls_policy source file, 'KEY LEVEL attr=value ...', for\n"
-		"'postmap hash:FILE'.  json: [{domain, policy, params, text}].\n"
+		"'postmap hash:FILE'.  json (or --json): an array of the policy row\n"
+		"objects of policy list --json (docs/json.md), which policy import reads.\n"
 		"Rows that do not validate are left out and reported by their id\n"
 		"(exit 1).\n" };
 	struct rowvec v;
@@ -889,21 +951,11 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 
 		fputc('[', stdout);
 		for (size_t i = 0; i < v.n; i++) {
-			struct store_row *r = &v.rows[i];
-			const char *sp;
-
 			if (!valid[i])
 				continue;
-			sp = strchr(texts[i], ' ');
-			printf("%s\n  {\"domain\": ", first ? "" : ",");
+			fputs(first ? "\n  " : ",\n  ", stdout);
 			first = 0;
-			json_fput_str(stdout, r->domain, JSON_LATIN1);
-			fputs(", \"policy\": ", stdout);
-			json_fput_str(stdout, r->policy, JSON_LATIN1);
-			fputs(", \"params\": ", stdout);
-			json_fput_str(stdout, sp ? sp + 1 : "", JSON_LATIN1);
-			fputs(", \"text\": ", stdout);
-			json_fput_str(stdout, texts[i], JSON_LATIN1);
+			row_json(stdout, &v.rows[i], 1, NULL, texts[i]);
 			fputc('}', stdout);
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
@@ -968,6 +1020,79 @@ static char *read_all(const char *path, size_t *lenp)
 	return data;
 }
 
+/*
+ * An `export --format json` (or `list --json`) file as the postmap text
+ * policyfile_parse_report() reads: "DOMAIN POLICY PARAMS" for each
+ * policy row object, element N of the array on line N, so messages name
+ * FILE:N with N the element's number.  Parsed by the strict JSON parser
+ * (tlsrpt/jparse.h).  Returns the new text, or NULL after printing every
+ * bad element.
+ */
+static int json_str_ok(const struct jp_node *v, int may_be_null)
+{
+	if (v == NULL || v->type == JP_NULL)
+		return may_be_null;
+	return v->type == JP_STRING && strpbrk(v->str, "\n\r#") == NULL;
+}
+
+static char *json_to_postmap(const char *data, size_t len, const char *origin, size_t *outlen)
+{
+	struct jp_node *doc;
+	struct errbuf why;
+	struct buf b;
+	unsigned bad = 0, k = 0;
+	int err = 0;
+	char *out = NULL;
+
+	errbuf_clear(&why);
+	if ((doc = jp_parse(data, len, &why)) == NULL) {
+		cli_error("policy", "%s: not valid JSON: %s; nothing imported", origin, why.msg);
+		return NULL;
+	}
+	if (doc->type != JP_ARRAY) {
+		cli_error("policy", "%s: a JSON import is an array of policy row objects "
+			  "(docs/json.md); nothing imported", origin);
+		jp_free(doc);
+		return NULL;
+	}
+	buf_init(&b, POLICY_IMPORT_MAX * 2);
+	for (const struct jp_node *e = doc->child; e; e = e->next) {
+		const struct jp_node *d = jp_get(e, "domain"), *pol = jp_get(e, "policy"),
+				     *par = jp_get(e, "params"), *txt = jp_get(e, "text");
+		int has_par = par && par->type == JP_STRING;
+
+		k++;
+		if (e->type != JP_OBJECT || !json_str_ok(d, 0) ||
+		    !(pol ? json_str_ok(pol, 0) && json_str_ok(par, 1) : json_str_ok(txt, 0))) {
+			cli_error("policy", "%s:%u: element %u is not a policy row object: it "
+				  "needs \"domain\" and \"policy\" (with \"params\", a string or "
+				  "null) or \"text\", strings on one line", origin, k, k);
+			bad++;
+			err |= buf_puts(&b, "\n") < 0;
+			continue;
+		}
+		if (pol)
+			err |= buf_printf(&b, "%s %s%s%s\n", d->str, pol->str,
+					  has_par && *par->str ? " " : "", has_par ? par->str : "") < 0;
+		else
+			err |= buf_printf(&b, "%s %s\n", d->str, txt->str) < 0;
+	}
+	jp_free(doc);
+	if (bad) {
+		cli_error("policy", "%s: %u invalid element%s; nothing imported", origin, bad,
+			  bad == 1 ? "" : "s");
+	} else if (err || (out = malloc(b.len + 1)) == NULL) {
+		cli_error("policy", "%s: out of memory", origin);
+	} else {
+		if (b.len)
+			memcpy(out, b.data, b.len);
+		out[b.len] = '\0';
+		*outlen = b.len;
+	}
+	buf_free(&b);
+	return out;
+}
+
 /* What the table can hold, checked per line of an import. */
 static int import_check(const struct policyfile_entry *e, void *arg, struct errbuf *why)
 {
@@ -990,114 +1115,420 @@ static int import_check(const struct policyfile_entry *e, void *arg, struct errb
 	return 0;
 }
 
-static int policy_import(struct cli *cli, int argc, char **argv)
+/* One line of an import's diff. */
+struct import_change {
+	const char *change;   /* "added", "changed", "removed", "kept" */
+	const char *domain;
+	char *old, *new;      /* LEVEL attr=value ..., NULL: none */
+};
+
+static char *row_text(const struct store_row *r)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy import [--dry-run] FILE|-\n"
-		"\n"
-		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
-		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
-		"starting with whitespace continue the previous one).  All or nothing:\n"
-		"every invalid line is named as FILE:LINE and nothing is imported.  A key\n"
-		"repeated with the same policy is a warning and the first line is kept\n"
-		"(as postmap does); repeated with another policy it is an error.  Rows\n"
-		"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
-		"  -n, --dry-run   check and count, write nothing\n" };
-	struct policy_opts opts;
+	char *t;
+
+	if (asprintf(&t, "%s%s%s", r->policy, r->params && *r->params ? " " : "",
+		     r->params ? r->params : "") < 0)
+		return NULL;
+	return t;
+}
+
+static const struct store_row *rowvec_find(const struct rowvec *v, const char *key)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcasecmp(v->rows[i].domain, key) == 0)
+			return &v->rows[i];
+	return NULL;
+}
+
+static int entry_in(const struct store_put_item *items, size_t n, const char *domain)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(items[i].domain, domain) == 0)
+			return 1;
+	return 0;
+}
+
+static void import_print(const char *origin, int dry_run, int sync, const struct store_counts *c,
+			 const struct import_change *ch, size_t nch, int json)
+{
+	size_t wc = 6, wd = 6, wo = 3;
+
+	if (json) {
+		printf("{\"file\": ");
+		json_fput_str(stdout, origin, 0);
+		printf(", \"dry_run\": %s, \"sync\": %s, \"added\": %lu, \"changed\": %lu, "
+		       "\"removed\": %lu, \"unchanged\": %lu, \"changes\": [",
+		       dry_run ? "true" : "false", sync ? "true" : "false", c->added, c->changed,
+		       c->removed, c->unchanged);
+		for (size_t i = 0; i < nch; i++) {
+			printf("%s\n  {\"change\": \"%s\", \"domain\": ", i ? "," : "", ch[i].change);
+			json_fput_str(stdout, ch[i].domain, JSON_LATIN1);
+			fputs(", \"old\": ", stdout);
+			if (ch[i].old)
+				json_fput_str(stdout, ch[i].old, JSON_LATIN1);
+			else
+				fputs("null", stdout);
+			fputs(", \"new\": ", stdout);
+			if (ch[i].new)
+				json_fput_str(stdout, ch[i].new, JSON_LATIN1);
+			else
+				fputs("null", stdout);
+			fputc('}', stdout);
+		}
+		fputs(nch ? "\n]}\n" : "]}\n", stdout);
+		return;
+	}
+	printf("%s%s: %lu added, %lu changed, ", dry_run ? "dry run, nothing written: " : "",
+	       origin, c->added, c->changed);
+	if (sync)
+		printf("%lu removed, ", c->removed);
+	printf("%lu unchanged\n", c->unchanged);
+	if (!dry_run || nch == 0)
+		return;
+	for (size_t i = 0; i < nch; i++) {
+		if (strlen(ch[i].change) > wc)
+			wc = strlen(ch[i].change);
+		if (strlen(ch[i].domain) > wd)
+			wd = strlen(ch[i].domain);
+		if (ch[i].old && strlen(ch[i].old) > wo)
+			wo = strlen(ch[i].old);
+	}
+	printf("%-*s  %-*s  %-*s  %s\n", (int)wc, "CHANGE", (int)wd, "DOMAIN", (int)wo, "OLD", "NEW");
+	for (size_t i = 0; i < nch; i++) {
+		printf("%-*s  ", (int)wc, ch[i].change);
+		put_safe(stdout, ch[i].domain);
+		pad(strlen(ch[i].domain), wd + 2);
+		put_safe(stdout, ch[i].old ? ch[i].old : "-");
+		pad(ch[i].old ? strlen(ch[i].old) : 1, wo + 2);
+		put_safe(stdout, ch[i].new ? ch[i].new : "-");
+		fputc('\n', stdout);
+	}
+}
+
+/* ---- import --sync: never weaker than published ------------------- */
+
+struct judge_dom {
+	const struct import_change *ch;
+	struct published pub;
+	int have;
+};
+
+static void judge_cb(void *arg, const struct published *res)
+{
+	struct judge_dom *d = arg;
+
+	d->pub = *res;
+	d->have = 1;
+}
+
+/* A bare domain: the keys discovery answers (not _default, .parent,
+ * [host], addresses). */
+static int key_is_domain(const char *k)
+{
+	unsigned char b[16];
+
+	return k[0] != '.' && k[0] != '[' && strcmp(k, "_default") != 0 &&
+	       inet_pton(AF_INET, k, b) != 1 && inet_pton(AF_INET6, k, b) != 1;
+}
+
+/*
+ * Every added or changed row of a bare domain against what the domain
+ * publishes (cli/published.h, the daemon's discovery without the
+ * table): a row weaker than that, or for a domain whose publication
+ * cannot be found out, is refused unless --force-weaker names it.
+ * Returns the number refused (each printed), or -1 on a setup error.
+ */
+static long import_judge(struct cli *cli, const struct import_change *ch, size_t nch,
+			 struct published_force *force)
+{
+	const struct config *cfg = cli_config(cli);
+	struct event_base *base = NULL;
+	struct engine_sources *srcs = NULL;
+	struct published_ctx *pc = NULL;
+	struct judge_dom *d = calloc(nch + 1, sizeof(*d));
+	struct errbuf why;
+	size_t nd = 0;
+	long refused = -1;
+
+	errbuf_clear(&why);
+	if (d == NULL || (base = event_base_new()) == NULL) {
+		cli_error("policy", "out of memory");
+		goto out;
+	}
+	if (engine_sources_new(base, cfg, NULL, cli->db_url, STS_PERSIST_LOAD, &srcs, &why) < 0 ||
+	    (pc = published_new(base, cfg, srcs, &why)) == NULL) {
+		cli_error("policy", "cannot find out what the domains publish: %s", why.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].new == NULL || strcmp(ch[i].change, "kept") == 0 ||
+		    !key_is_domain(ch[i].domain))
+			continue;
+		d[nd].ch = &ch[i];
+		published_lookup(pc, ch[i].domain, judge_cb, &d[nd]);
+		nd++;
+	}
+	published_wait(pc);
+	refused = 0;
+	for (size_t i = 0; i < nd; i++) {
+		char w[1024];
+		enum published_verdict v;
+
+		if (!d[i].have)
+			d[i].pub.kind = PUBLISHED_UNKNOWN;
+		v = published_judge(&d[i].pub, d[i].ch->domain, d[i].ch->new, w, sizeof(w));
+		if (v != PUBLISHED_WEAKER && v != PUBLISHED_NOT_KNOWN)
+			continue;
+		if (published_forced(force, d[i].ch->domain)) {
+			cli_error("policy", "%s: written although %s (--force-weaker)",
+				  d[i].ch->domain, w);
+			continue;
+		}
+		cli_error("policy", "%s: \"%s\" refused: %s (--force-weaker %s writes it)",
+			  d[i].ch->domain, d[i].ch->new, w, d[i].ch->domain);
+		refused++;
+	}
+	for (size_t i = 0; i < force->n; i++)
+		if (!force->used[i])
+			cli_error("policy", "warning: --force-weaker %s: no row of the file needed it",
+				  force->key[i]);
+out:
+	published_free(pc);
+	engine_sources_free(srcs);
+	if (base)
+		event_base_free(base);
+	free(d);
+	return refused;
+}
+
+/* What an import writes: the items for store_put_many_ex() and the
+ * diff it prints. */
+struct import_plan {
+	struct policyfile_entry *ents;
+	size_t n;                       /* entries of the file */
+	char *text;                     /* the file (as postmap text) */
+	struct rowvec cur;              /* the table before */
+	struct store_put_item *items;
+	size_t nitems;
+	struct store_provenance *provs;
+	char **params, **evidence;
+	struct import_change *ch;
+	size_t nch;
+};
+
+static void import_plan_free(struct import_plan *pl)
+{
+	for (size_t i = 0; pl->ch && i < pl->nch; i++) {
+		free(pl->ch[i].old);
+		free(pl->ch[i].new);
+	}
+	free(pl->ch);
+	rowvec_free(&pl->cur);
+	for (size_t i = 0; pl->params && i < pl->n; i++)
+		free(pl->params[i]);
+	for (size_t i = 0; pl->evidence && i < pl->n; i++)
+		free(pl->evidence[i]);
+	free(pl->evidence);
+	free(pl->provs);
+	free(pl->params);
+	free(pl->items);
+	policyfile_free(pl->ents, pl->n);
+	free(pl->text);
+}
+
+/* Reads and parses path (postmap source, or a JSON export) into
+ * pl->ents; 0, or -1 after printing every bad line. */
+static int import_read(struct cli *cli, const char *path, const char *origin,
+		       struct import_plan *pl)
+{
+	struct policy_opts opts = policy_opts_of(cli);
 	struct policyfile_opts fopts;
 	struct policyfile_report rep;
-	struct policyfile_entry *ents = NULL;
-	struct store_put_item *items = NULL;
-	struct store_provenance *provs = NULL;
-	char **params = NULL, **evidence = NULL;
-	struct store_counts c;
-	struct store *st = NULL;
-	struct errbuf why;
-	const char *path, *origin;
-	char *text;
-	size_t len, n = 0, i;
+	size_t len, i;
+	char *conv;
 	int rc;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (argc - optind != 1) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
+	if ((pl->text = read_all(path, &len)) == NULL)
+		return -1;
+	/* JSON: '[' then '{' or ']' (a postmap line may start "[host]") */
+	i = strspn(pl->text, " \t\r\n");
+	if (i < len && pl->text[i] == '[' &&
+	    (i += 1 + strspn(pl->text + i + 1, " \t\r\n")) < len &&
+	    (pl->text[i] == '{' || pl->text[i] == ']')) {
+		conv = json_to_postmap(pl->text, len, origin, &len);
+		free(pl->text);
+		if ((pl->text = conv) == NULL)
+			return -1;
 	}
-	opts = policy_opts_of(cli); /* after the options (-c FILE) */
-	path = argv[optind];
-	origin = strcmp(path, "-") == 0 ? "stdin" : path;
-	if ((text = read_all(path, &len)) == NULL)
-		return EXIT_FAIL;
-	rc = EXIT_FAIL;
-	errbuf_clear(&why);
 	memset(&fopts, 0, sizeof(fopts));
 	fopts.policy = &opts;
 	fopts.check = import_check;
-	rc = policyfile_parse_report(text, len, origin, &fopts, &ents, &n, &rep);
+	rc = policyfile_parse_report(pl->text, len, origin, &fopts, &pl->ents, &pl->n, &rep);
 	for (i = 0; i < rep.n; i++)
 		cli_error("policy", "%s", rep.msg[i].text);
 	if (rep.errors + rep.warnings > rep.n)
 		cli_error("policy", "%s: %zu more messages not shown", origin,
 			  rep.errors + rep.warnings - rep.n);
-	if (rc < 0) {
+	if (rc < 0)
 		cli_error("policy", "%s: %zu invalid line%s; nothing imported", origin,
 			  rep.errors, rep.errors == 1 ? "" : "s");
-		policyfile_report_free(&rep);
-		rc = EXIT_FAIL;
-		goto done;
-	}
 	policyfile_report_free(&rep);
-	rc = EXIT_FAIL;
-	items = calloc(n + 1, sizeof(*items));
-	params = calloc(n + 1, sizeof(*params));
-	provs = calloc(n + 1, sizeof(*provs));
-	evidence = calloc(n + 1, sizeof(*evidence));
-	if (items == NULL || params == NULL || provs == NULL || evidence == NULL) {
-		cli_error("policy", "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		if ((params[i] = policy_format_params(ents[i].policy)) == NULL ||
-		    asprintf(&evidence[i], "%s:%u", origin, ents[i].line) < 0) {
-			evidence[i] = NULL;
-			cli_error("policy", "out of memory");
-			goto done;
+	return rc < 0 ? -1 : 0;
+}
+
+/* The items and the diff against pl->cur: every entry (added, changed
+ * or unchanged), with sync also the removal of every other row but
+ * _default ("kept").  0, or -1 (out of memory, printed). */
+static int import_plan_build(struct import_plan *pl, const char *origin, int sync)
+{
+	size_t n = pl->n, m = pl->cur.n;
+
+	pl->items = calloc(n + m + 1, sizeof(*pl->items));
+	pl->ch = calloc(n + m + 1, sizeof(*pl->ch));
+	pl->params = calloc(n + 1, sizeof(*pl->params));
+	pl->provs = calloc(n + 1, sizeof(*pl->provs));
+	pl->evidence = calloc(n + 1, sizeof(*pl->evidence));
+	if (!pl->items || !pl->ch || !pl->params || !pl->provs || !pl->evidence)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_row *old = rowvec_find(&pl->cur, pl->ents[i].key);
+		struct store_put_item *it = &pl->items[i];
+		struct import_change *c = &pl->ch[pl->nch];
+
+		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) == NULL ||
+		    asprintf(&pl->evidence[i], "%s:%u", origin, pl->ents[i].line) < 0) {
+			pl->evidence[i] = NULL;
+			goto nomem;
 		}
-		provs[i].command = "policy import";
-		provs[i].evidence = evidence[i];
-		items[i].domain = ents[i].key;
-		items[i].policy = policy_level_name(ents[i].policy->level);
-		items[i].params = params[i];
-		items[i].prov = &provs[i];
+		pl->provs[i].command = "policy import";
+		pl->provs[i].evidence = pl->evidence[i];
+		it->domain = pl->ents[i].key;
+		it->policy = policy_level_name(pl->ents[i].policy->level);
+		it->params = pl->params[i];
+		it->prov = &pl->provs[i];
+		if (old && strcasecmp(old->policy, it->policy) == 0 &&
+		    strcmp(old->params ? old->params : "", it->params) == 0)
+			continue;
+		c->change = old ? "changed" : "added";
+		c->domain = it->domain;
+		c->old = old ? row_text(old) : NULL;
+		if (asprintf(&c->new, "%s%s%s", it->policy, *it->params ? " " : "", it->params) < 0)
+			c->new = NULL;
+		pl->nch++;
 	}
-	if ((st = open_store(cli)) == NULL)
+	pl->nitems = n;
+	for (size_t i = 0; sync && i < m; i++) {
+		const struct store_row *r = &pl->cur.rows[i];
+		struct import_change *c = &pl->ch[pl->nch];
+
+		if (entry_in(pl->items, n, r->domain))
+			continue;
+		c->domain = r->domain;
+		c->old = row_text(r);
+		pl->nch++;
+		if (strcasecmp(r->domain, "_default") == 0) {
+			c->change = "kept";
+			c->new = row_text(r);
+			cli_error("policy", "--sync: %s has no _default row; the table's "
+				  "(_default %s) is kept (tlspolicy policy delete _default removes it)",
+				  origin, c->old ? c->old : "");
+			continue;
+		}
+		c->change = "removed";
+		pl->items[pl->nitems].domain = r->domain;
+		pl->items[pl->nitems].policy = NULL;
+		pl->nitems++;
+	}
+	return 0;
+nomem:
+	cli_error("policy", "out of memory");
+	return -1;
+}
+
+static int policy_import(struct cli *cli, int argc, char **argv)
+{
+	struct subopt so = { .usage =
+		"usage: tlspolicy policy import [--dry-run] [--sync] [--json] FILE|-\n"
+		"\n"
+		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
+		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
+		"starting with whitespace continue the previous one), or of a JSON file\n"
+		"written by 'policy export --format json' (a file that starts with '['\n"
+		"and '{' or ']', white space aside; docs/json.md; FILE:N below is then\n"
+		"element N).  All or nothing: every\n"
+		"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
+		"repeated with the same policy is a warning and the first line is kept\n"
+		"(as postmap does); repeated with another policy it is an error.  Rows\n"
+		"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
+		"  -n, --dry-run   check and count, write nothing; prints the diff:\n"
+		"                  CHANGE DOMAIN OLD NEW, one line per added, changed or\n"
+		"                  removed row\n"
+		"  --sync          make the table the file: rows not in the file are\n"
+		"                  removed too, in the same transaction.  _default is never\n"
+		"                  removed this way: when the file has no _default the row\n"
+		"                  is kept and reported as \"kept\" (remove it with\n"
+		"                  'policy delete _default')\n"
+		"                  (and never weaker: each added or changed row of a domain is\n"
+		"                  compared with what the domain publishes, as logscan --apply\n"
+		"                  does; a weaker row, or one for a domain whose publication\n"
+		"                  cannot be found out, refuses the whole import)\n"
+		"  --force-weaker DOMAIN  with --sync: write DOMAIN's row anyway (repeatable)\n"
+		"  --json          the counts and the diff as one JSON object (docs/json.md)\n" };
+	static struct published_force force;
+	struct import_plan pl;
+	struct store_counts c;
+	struct store *st = NULL;
+	struct errbuf why;
+	const char *origin;
+	long refused = 0;
+	int rc;
+
+	memset(&pl, 0, sizeof(pl));
+	so.force = &force;
+	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
+		return rc;
+	if (force.n && !so.sync) {
+		cli_error("policy", "--force-weaker needs --sync");
+		return EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		fputs(so.usage, stderr);
+		return EXIT_USAGE;
+	}
+	origin = strcmp(argv[optind], "-") == 0 ? "stdin" : argv[optind];
+	rc = EXIT_FAIL;
+	errbuf_clear(&why);
+	/* the options first: -c FILE may follow the command */
+	if (import_read(cli, argv[optind], origin, &pl) < 0 || (st = open_store(cli)) == NULL ||
+	    rowvec_load(st, &pl.cur) < 0 || import_plan_build(&pl, origin, so.sync) < 0)
 		goto done;
-	if (store_put_many_ex(st, items, n, so.dry_run ? STORE_DRY_RUN : 0, &c,
+	if (so.sync && (refused = import_judge(cli, pl.ch, pl.nch, &force)) != 0) {
+		if (refused > 0)
+			cli_error("policy", "%s: %ld row%s weaker than published or for a "
+				  "domain whose publication is unknown; nothing %s", origin,
+				  refused, refused == 1 ? "" : "s",
+				  so.dry_run ? "would be imported" : "imported");
+		if (refused < 0 || !so.dry_run)
+			goto done;
+	}
+	if (store_put_many_ex(st, pl.items, pl.nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
 		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
 		goto done;
 	}
-	printf("%s%s: %lu added, %lu changed, %lu unchanged\n",
-	       so.dry_run ? "dry run, nothing written: " : "", origin,
-	       c.added, c.changed, c.unchanged);
+	if (pl.nitems == 0)
+		memset(&c, 0, sizeof(c));
+	import_print(origin, so.dry_run, so.sync, &c, pl.ch, pl.nch, cli->json);
 	if (!so.dry_run)
 		prov_note(&c);
-	if (!so.dry_run && (c.added || c.changed))
+	/* (with --sync also rows removed: a reload that changed nothing
+	 * logs nothing) */
+	if (!so.dry_run)
 		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
-	rc = EXIT_OK;
+	rc = refused ? EXIT_FAIL : EXIT_OK;
 done:
 	store_close(st);
-	for (i = 0; params && i < n; i++)
-		free(params[i]);
-	for (i = 0; evidence && i < n; i++)
-		free(evidence[i]);
-	free(evidence);
-	free(provs);
-	free(params);
-	free(items);
-	policyfile_free(ents, n);
-	free(text);
+	import_plan_free(&pl);
 	return rc;
 }
 

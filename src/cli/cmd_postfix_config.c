@@ -494,6 +494,8 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 		fputs(pfconf_help, stderr);
 		return EXIT_USAGE;
 	}
+	if (cli_refuse_json(cli, "postfix-config"))
+		return EXIT_USAGE;
 	if (o->role && strcmp(o->role, "mx") != 0 && strcmp(o->role, "mta") != 0) {
 		cli_error("postfix-config", "unknown role \"%s\" (mx or mta)", o->role);
 		return EXIT_USAGE;

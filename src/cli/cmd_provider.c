@@ -293,15 +293,16 @@ static int provider_match(struct cli *cli, int argc, char **argv)
 			printf("{\"domain\":");
 			json_fput_str(stdout, it->domain, JSON_LATIN1);
 			printf(",\"mx_status\":\"%s\",\"mx_dnssec\":\"%s\",\"null_mx\":%s,"
-			       "\"implicit_mx\":%s,\"mx\":[", dns_status_name(it->mx.status),
+			       "\"implicit_mx\":%s,\"hosts\":[", dns_status_name(it->mx.status),
 			       dns_sec_name(it->mx.sec), it->mx.null_mx ? "true" : "false",
 			       it->mx.implicit ? "true" : "false");
 			for (size_t k = 0; k < it->mx.nhosts; k++) {
 				const struct provider *p = catalog_match_host(cat, it->mx.hosts[k], NULL);
 
-				printf("%s{\"host\":", k ? "," : "");
+				/* the MX host object of docs/json.md */
+				printf("%s{\"name\":", k ? "," : "");
 				json_fput_str(stdout, it->mx.hosts[k], JSON_LATIN1);
-				printf(",\"pref\":%u,\"provider\":", it->mx.pref[k]);
+				printf(",\"preference\":%u,\"provider\":", it->mx.pref[k]);
 				if (p)
 					json_fput_str(stdout, p->id, JSON_LATIN1);
 				else

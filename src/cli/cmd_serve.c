@@ -92,6 +92,8 @@ static int serve_parse(struct cli *cli, int argc, char **argv, struct serve_opts
 		serve_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (cli_refuse_json(cli, "serve"))
+		return EXIT_USAGE;
 	return -1;
 }
 

@@ -408,6 +408,8 @@ static int sts_show_flush(struct cli *cli, int flush, int argc, char **argv)
 	struct errbuf why;
 	int rc = EXIT_OK, lrc;
 
+	if (flush && cli_refuse_json(cli, "sts"))
+		return EXIT_USAGE;
 	memset(&la, 0, sizeof(la));
 	la.cli = cli;
 	la.n = (size_t)argc;

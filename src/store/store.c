@@ -587,6 +587,8 @@ static int check_item(const struct store_put_item *it, struct errbuf *why)
 
 	if (check_domain(it->domain, why) < 0)
 		return -1;
+	if (it->policy == NULL)   /* a removal */
+		return 0;
 	/* policy_level_parse() names a NULL level "empty" too */
 	if (policy_level_parse(it->policy, &level, why) < 0)
 		return errbuf_prefix(why, "%s", printable(d, sizeof(d), it->domain,
@@ -680,8 +682,18 @@ int store_put_prov(struct store *st, const char *domain, const char *policy,
 {
 	struct store_put_item it = { domain, policy, params, prov };
 	struct store_counts c;
+	enum policy_level level;
+	char d[80];
 	int rc;
 
+	/* a put, never a removal (policy NULL is one only in put_many) */
+	if (policy == NULL) {
+		if (check_domain(domain, why) < 0)
+			return STORE_ERR_CONFIG;
+		policy_level_parse(NULL, &level, why);   /* "empty ..." */
+		errbuf_prefix(why, "%s", printable(d, sizeof(d), domain, strlen(domain)));
+		return STORE_ERR_CONFIG;
+	}
 	if ((rc = store_put_many_ex(st, &it, 1, 0, &c, why)) < 0)
 		return rc;
 	if (change)

@@ -134,11 +134,14 @@ int store_list(struct store *st, store_row_fn fn, void *arg,
  * transaction. */
 struct store_provenance;
 struct store_put_item {
-	const char *domain, *policy, *params;
+	const char *domain;
+	const char *policy, *params;  /* policy NULL: remove domain's row (and
+				       * its provenance) in the same transaction */
 	const struct store_provenance *prov; /* NULL: nothing recorded */
 };
 struct store_counts {
 	unsigned long added, changed, unchanged;
+	unsigned long removed;      /* items with policy NULL that had a row */
 	unsigned long provenance;   /* provenance rows written */
 	int provenance_missing;     /* no tlspolicy_provenance table (run db
 				     * init): rows written, provenance not */

@@ -473,6 +473,20 @@ static int my_put_one(struct mysql_store *m, MYSQL_STMT *find,
 	struct store_row view;
 	int rc;
 
+	if (it->policy == NULL) {
+		MYSQL_STMT *del = my_prepare(m, SQL_DELETE, "delete", why);
+
+		if (del == NULL)
+			return -1;
+		param_str(&p, 0, it->domain);
+		rc = my_execute(m, del, &p, NULL, it->domain, why);
+		if (rc == 0 && mysql_stmt_affected_rows(del) > 0) {
+			c->removed++;
+			rc = store_prov_mysql_del(&m->base, m->conn, it->domain, why) < 0 ? -1 : 0;
+		}
+		mysql_stmt_close(del);
+		return rc;
+	}
 	param_str(&p, 0, it->domain);
 	if (my_execute(m, find, &p, r, it->domain, why) < 0)
 		return -1;

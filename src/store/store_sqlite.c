@@ -309,6 +309,22 @@ static int sq_put_one(struct sqlite_store *s, sqlite3_stmt *find,
 {
 	int rc;
 
+	if (it->policy == NULL) {
+		sqlite3_stmt *del;
+
+		if (sq_prepare(s, SQL_DELETE, &del, "delete", why) < 0)
+			return -1;
+		sqlite3_bind_text(del, 1, it->domain, -1, SQLITE_STATIC);
+		rc = sqlite3_step(del);
+		sqlite3_finalize(del);
+		if (rc != SQLITE_DONE)
+			return sq_err(s, why, it->domain);
+		if (sqlite3_changes(s->db) > 0) {
+			c->removed++;
+			return store_prov_sqlite_del(&s->base, it->domain, why);
+		}
+		return 0;
+	}
 	sqlite3_reset(find);
 	sqlite3_bind_text(find, 1, it->domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(find);

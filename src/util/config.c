@@ -3,6 +3,7 @@
  * config.c - settings in Postfix main.cf syntax (see config.h).
  */
 #include "util/config.h"
+#include "util/json.h"
 #include "util/file.h"
 #include "util/log.h"
 
@@ -871,6 +872,33 @@ void config_print(const struct config *cfg, FILE *out, int which)
 		fprintf(out, "%s = %s\n", decls[i].name, which == CONFIG_PRINT_DEFAULTS ?
 			decls[i].def : value_of(cfg, (int)i));
 	}
+}
+
+int config_print_json(const struct config *cfg, FILE *out, int which,
+		      char *const *names, size_t n)
+{
+	int first = 1;
+
+	for (size_t k = 0; k < n; k++)
+		if (decl_find(names[k]) < 0)
+			return (int)k;
+	fputc('{', out);
+	for (size_t i = 0; i < NDECLS; i++) {
+		int want = n == 0;
+
+		for (size_t k = 0; k < n && !want; k++)
+			want = decl_find(names[k]) == (int)i;
+		if (!want || (which == CONFIG_PRINT_NONDEFAULT && cfg->value[i] == NULL))
+			continue;
+		fputs(first ? "\n  " : ",\n  ", out);
+		first = 0;
+		json_fput_str(out, decls[i].name, 0);
+		fputs(": ", out);
+		json_fput_str(out, which == CONFIG_PRINT_DEFAULTS ? decls[i].def
+			      : value_of(cfg, (int)i), 0);
+	}
+	fputs(first ? "}\n" : "\n}\n", out);
+	return -1;
 }
 
 int config_print_one(const struct config *cfg, FILE *out, const char *name,

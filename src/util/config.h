@@ -90,5 +90,11 @@ void config_print(const struct config *cfg, FILE *out, int which);
  * an unknown name. */
 int config_print_one(const struct config *cfg, FILE *out, const char *name,
 		     int flags);
+/* The same settings as one JSON object {"name": "value", ...} (values
+ * as strings, as config_print prints them): all of them (n = 0) or the
+ * names[0..n) ones, which (0, NONDEFAULT or DEFAULTS) as config_print.
+ * Returns -1, or the index of the first unknown name (nothing printed). */
+int config_print_json(const struct config *cfg, FILE *out, int which,
+		      char *const *names, size_t n);
 
 #endif

@@ -67,10 +67,10 @@ import json, sys
 r = {j["domain"]: j for j in map(json.loads, open(sys.argv[1]))}
 g = r["gmail-hosted.example"]
 assert g["verdict"] == "applies" and g["answer"] == "secure match=mx.google.com", g
-assert g["mx"] == [{"host": "aspmx.l.google.com", "pref": 5, "provider": "google"}], g
+assert g["hosts"] == [{"name": "aspmx.l.google.com", "preference": 5, "provider": "google"}], g
 m = r["m365-hosted.example"]
 assert m["answer"] == "secure match=.mail.protection.outlook.com", m
-assert m["mx"][0]["provider"] == "microsoft365"
+assert m["hosts"][0]["provider"] == "microsoft365"
 t = r["tls.example"]
 assert t["verdict"] == "not-applicable" and t["answer"] is None
 assert "no catalogued provider" in t["reason"], t

@@ -87,12 +87,27 @@ example.com       secure match=hostname
 [192.0.2.1]:2525  none
 legacy.example    verify match=hostname:nexthop
 EOF
-expect "import --dry-run" 0 "dry run, nothing written: $TMP/policy.txt: 2 added, 1 changed, 1 unchanged" "" \
+# --dry-run also prints the diff, aligned (issue 17 item 17)
+expect "import --dry-run" 0 "dry run, nothing written: $TMP/policy.txt: 2 added, 1 changed, 1 unchanged
+CHANGE   DOMAIN            OLD                   NEW
+added    .example.org      -                     encrypt protocols=>=TLSv1.2
+added    [192.0.2.1]:2525  -                     none
+changed  legacy.example    secure match=nexthop  verify match=hostname:nexthop" "" \
     -- t policy import -n "$TMP/policy.txt"
 expect "import" 0 "$TMP/policy.txt: 2 added, 1 changed, 1 unchanged" "" \
     -- t policy import "$TMP/policy.txt"
 expect "import again" 0 "$TMP/policy.txt: 0 added, 0 changed, 4 unchanged" "" \
     -- t policy import "$TMP/policy.txt"
+# --sync --dry-run on MariaDB: the removals run in the transaction and
+# roll back (no domain row added or changed, so nothing is looked up)
+before=$(t policy export)
+printf '.example.org encrypt protocols=>=TLSv1.2\n[192.0.2.1]:2525 none\n' >"$TMP/sync.txt"
+out=$(t policy import --sync --dry-run --json "$TMP/sync.txt" 2>/dev/null)
+n=$(printf '%s\n' "$before" | grep -vc '^#')
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); n=int(sys.argv[2]); k=[c for c in d["changes"] if c["change"]=="kept"]
+assert (d["added"], d["changed"], d["unchanged"]) == (0, 0, 2) and d["removed"] == n - 2 - len(k), d' "$out" "$n" \
+    && [ "$before" = "$(t policy export)" ] && ok "sync --dry-run on MariaDB: removals counted, nothing written" \
+    || notok "sync dry run on MariaDB: $out"
 out=$(t policy export)
 same "export" "$out" "# Postfix TLS policy table (smtp_tls_policy_maps), exported by
 # tlspolicy $("$TLSPOLICY" --version | cut -d' ' -f2) from $DESC.

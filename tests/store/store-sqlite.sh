@@ -108,11 +108,11 @@ example.com            secure   match=nexthop
 xn--bcher-kva.example  may"
 expect "list" 0 "$LIST" "" -- t policy list
 JSON='[
-  {"id": 4, "domain": ".example.org", "policy": "encrypt", "params": "protocols=>=TLSv1.2", "valid": true},
-  {"id": 2, "domain": "[mx.example.net]:25", "policy": "verify", "params": "match=hostname:.example.net", "valid": true},
-  {"id": 3, "domain": "_default", "policy": "dane", "params": null, "valid": true},
-  {"id": 1, "domain": "example.com", "policy": "secure", "params": "match=nexthop", "valid": true},
-  {"id": 5, "domain": "xn--bcher-kva.example", "policy": "may", "params": null, "valid": true}
+  {"id": 4, "domain": ".example.org", "policy": "encrypt", "params": "protocols=>=TLSv1.2", "valid": true, "text": "encrypt protocols=>=TLSv1.2"},
+  {"id": 2, "domain": "[mx.example.net]:25", "policy": "verify", "params": "match=hostname:.example.net", "valid": true, "text": "verify match=hostname:.example.net"},
+  {"id": 3, "domain": "_default", "policy": "dane", "params": null, "valid": true, "text": "dane"},
+  {"id": 1, "domain": "example.com", "policy": "secure", "params": "match=nexthop", "valid": true, "text": "secure match=nexthop"},
+  {"id": 5, "domain": "xn--bcher-kva.example", "policy": "may", "params": null, "valid": true, "text": "may"}
 ]'
 expect "list --json" 0 "$JSON" "" -- t policy list --json
 same "stored params NULL when none" \
@@ -171,8 +171,13 @@ example.net     verify
 [192.0.2.25]:587 encrypt protocols=>=TLSv1.2 ciphers=high
 EOF
 before=$(t policy list)
+# issue 17 item 17: --dry-run also prints the diff, aligned
 expect "import --dry-run" 0 \
-    "dry run, nothing written: $TMP/policy.txt: 3 added, 0 changed, 1 unchanged" "" \
+    "dry run, nothing written: $TMP/policy.txt: 3 added, 0 changed, 1 unchanged
+CHANGE  DOMAIN            OLD  NEW
+added   example.net       -    verify match=hostname:dot-nexthop tafile=/etc/ssl/ca.pem
+added   .example.net      -    dane-only
+added   [192.0.2.25]:587  -    encrypt ciphers=high protocols=>=TLSv1.2" "" \
     -- t policy import --dry-run "$TMP/policy.txt"
 same "dry run wrote nothing" "$(t policy list)" "$before"
 expect "import" 0 "$TMP/policy.txt: 3 added, 0 changed, 1 unchanged" "" \
@@ -253,7 +258,8 @@ t policy export >"$TMP/export.txt"
 expect "export re-imports unchanged" 0 "$TMP/export.txt: 0 added, 0 changed, $n unchanged" "" \
     -- t policy import "$TMP/export.txt"
 expect "export json" 0 "*" "" -- t policy export --format json
-t policy export --format json | grep -q '{"domain": "_default", "policy": "dane", "params": "", "text": "dane"}' \
+# the policy row object of docs/json.md, as list --json prints it (issue 17 item 16)
+t policy export --format json | grep -q '{"id": [0-9]*, "domain": "_default", "policy": "dane", "params": null, "valid": true, "text": "dane"}' \
     && ok "export json row" || notok "export json row"
 
 # ---- rows written by another tool -------------------------------------
@@ -269,7 +275,7 @@ grep -q "^bad.example .*(INVALID, row id $badid)$" <<<"$out" && ok "list marks i
 grep -q "warning: row id $badid (bad.example)" "$TMP/err" && ok "list warns with row id" \
     || notok "list warns with row id"
 out=$(t policy list --json 2>/dev/null)
-grep -q "\"id\": $badid, \"domain\": \"bad.example\".*\"valid\": false, \"error\": " <<<"$out" \
+grep -q "\"id\": $badid, \"domain\": \"bad.example\".*\"valid\": false, \"text\": null, \"error\": " <<<"$out" \
     && ok "list --json marks invalid row" || notok "list --json marks invalid row"
 out=$(t policy export 2>"$TMP/err") && rc=0 || rc=$?
 same "export with invalid row: exit 1" "$rc" 1
