@@ -115,8 +115,11 @@ CF_HEADER = """\
 # change the value to set one.  tlspolicy.cf(5) describes them;
 # "tlspolicy config -n" prints the settings this file sets, and every
 # command checks every value (an error names FILE:LINE).
-# After a change: systemctl restart tlspolicy (the table itself is reloaded
-# every reload_interval and on systemctl reload).
+# After a change: systemctl reload tlspolicy (SIGHUP, like postfix reload):
+# settings that can change live take effect, the daemon logs the others
+# ("needs a restart": listen, database, user, ...) and keeps their old
+# value until systemctl restart tlspolicy; a file with an error is refused
+# (FILE:LINE in the log) and the running configuration stays.
 #
 # Generated from tlspolicy's settings.def at build time.
 """

@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include "util/config.h"
 
 int cli_common_opt(struct cli *cli, int opt, const char *arg)
 {
@@ -131,6 +136,76 @@ void cli_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+
+/* Where the tell goes: stderr, so that stdout stays the command's
+ * result (scripts, --json). */
+static FILE *tell_out(const struct cli *cli)
+{
+	(void)cli;
+	fputs("tlspolicy: ", stderr);
+	return stderr;
+}
+
+int cli_tell_daemon(struct cli *cli, int sig, const char *what)
+{
+	struct config *cfg = cli_config(cli);
+	const char *pidfile = config_get(cfg, "pidfile");
+	const char *url = cli->db_url ? cli->db_url : config_get(cfg, "database");
+	unsigned interval = config_get_time(cfg, "reload_interval");
+	char buf[32], later[160];
+	ssize_t n;
+	long pid;
+	int fd;
+
+	if (sig == SIGHUP)
+		snprintf(later, sizeof(later), "within reload_interval (%us)", interval);
+	else
+		snprintf(later, sizeof(later), "when it restarts");
+	/* No daemon found: said only with -v (cron runs stay quiet). */
+	if (*pidfile == '\0') {
+		if (cli->verbose)
+			fprintf(tell_out(cli), "no pid file (setting pidfile is empty): a running "
+			"daemon sees the change %s\n", later);
+		return 0;
+	}
+	if ((fd = open(pidfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (cli->verbose)
+			fprintf(tell_out(cli), "no running daemon found (pid file %s: %s): a daemon "
+			"started without a pid file sees the change %s\n", pidfile,
+			strerror(errno), later);
+		return 0;
+	}
+	/* The daemon holds an exclusive lock for its lifetime
+	 * (server/daemon.c); a file nobody locks is left over. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		close(fd);
+		if (cli->verbose)
+			fprintf(tell_out(cli), "no running daemon (pid file %s is not locked)\n",
+			pidfile);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1) {
+		fprintf(tell_out(cli), "the running daemon's pid file %s holds no pid: it "
+			"sees the change %s\n", pidfile, later);
+		return 0;
+	}
+	if (kill((pid_t)pid, sig) < 0) {
+		fprintf(tell_out(cli), "the running daemon (pid %ld) could not be told "
+			"(%s; run this as root or as the daemon's user): it sees the change %s\n",
+			pid, strerror(errno), later);
+		return 0;
+	}
+	fprintf(tell_out(cli), "the running daemon (pid %ld) was told to %s\n", pid, what);
+	if (strncmp(url, "mysql:", 6) == 0 && sig == SIGHUP)
+		fprintf(tell_out(cli), "daemons on other servers sharing this database "
+			"see it within reload_interval (%us)\n", interval);
+	return 1;
 }
 
 int cli_parse_ulong(const char *s, unsigned long max, unsigned long *out)

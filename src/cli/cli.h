@@ -91,6 +91,18 @@ struct store *cli_store(struct cli *cli);
  * that only read); errors as "tlspolicy CMD: message". */
 struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
 
+/*
+ * Tells the running daemon about a change the command made: signal sig
+ * (SIGHUP: reload the table and configuration; SIGUSR2: forget the
+ * MTA-STS policies no longer in the database) to the pid in the setting
+ * pidfile, when a daemon holds its lock.  Prints what happened on
+ * stderr (stdout stays the command's result): "tlspolicy: the running
+ * daemon (pid N) was told to WHAT", or why not and when the daemon sees
+ * the change anyway (when no daemon holds the pid file: only with -v).
+ * Returns 1 when told.
+ */
+int cli_tell_daemon(struct cli *cli, int sig, const char *what);
+
 /* For commands whose output is no data (db, serve, postfix-config,
  * policy set/delete, sts flush): with --json prints the usage error and
  * returns 1 (the command returns EXIT_USAGE), else 0. */

@@ -1431,6 +1431,8 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 			cli_error("check", "--force-weaker %s: no recommendation needed it", fw->key[i]);
 	fprintf(out, "saved: %zu added, %zu replaced, %zu kept, %zu served automatically, "
 		"%zu not saved\n", sc.added, sc.replaced, sc.kept, sc.served, sc.refused);
+	if (sc.added + sc.replaced > 0)
+		cli_tell_daemon(chk->cli, SIGHUP, "reload the policy table");
 	published_free(pc);
 	free(si);
 	store_close(st);

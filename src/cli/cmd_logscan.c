@@ -313,7 +313,7 @@ static void files_text(char *out, size_t len, const char *const *files, int nfil
 /* Writes the suggestions (see the file header); reports each change on
  * rep (stdout after a table, stderr after JSON or --format output). */
 static int apply(struct store *st, struct logscan_row *rows, size_t n, int force, FILE *rep,
-		 const char *const *files, int nfiles)
+		 const char *const *files, int nfiles, int *changed)
 {
 	struct store_put_item *items;
 	struct store_provenance *provs;
@@ -386,6 +386,7 @@ static int apply(struct store *st, struct logscan_row *rows, size_t n, int force
 	fprintf(rep, "logscan --apply: %lu added, %lu changed, %lu unchanged, %lu kept, "
 		"%lu served automatically, %lu not written\n", counts.added, counts.changed,
 		counts.unchanged, kept, served, refused);
+	*changed = counts.added || counts.changed;
 	if (counts.provenance_missing)
 		cli_error("logscan", "warning: provenance not recorded: the database has no table "
 			  "%s yet (tlspolicy db init adds it)", STORE_PROV_TABLE);
@@ -1126,8 +1127,12 @@ static int logscan_report(struct cli *cli, struct logscan_cmd *o, struct logscan
 	rc = EXIT_OK;
 	if (o->do_apply) {
 		fflush(stdout);
+		int changed = 0;
+
 		rc = apply(st, rows, nrows, o->force, cli->json || o->format ? stderr : stdout,
-			   o->files, o->nfiles);
+			   o->files, o->nfiles, &changed);
+		if (rc == EXIT_OK && changed)
+			cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	} else if (o->format) {
 		not_written(rows, nrows, stderr, "tlspolicy logscan: ");
 	}

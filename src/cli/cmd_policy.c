@@ -37,6 +37,7 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	}
 	printf("%s: %s: %s\n", key,
 	       change == 'a' ? "added" : change == 'c' ? "changed" : "unchanged", full);
+	if (change != 'u')
+		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	if (key[0] == '.')
 		cli_error("policy", "note: the parent row %s outranks DANE, MTA-STS and "
 			  "provider templates for every domain under %s without a row of "
@@ -503,6 +506,7 @@ static int policy_delete(struct cli *cli, int argc, char **argv)
 	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL, NULL, 0)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
+	cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	return EXIT_OK;
 }
 
@@ -1517,6 +1521,10 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	import_print(origin, so.dry_run, so.sync, &c, pl.ch, pl.nch, cli->json);
 	if (!so.dry_run)
 		prov_note(&c);
+	/* (with --sync also rows removed: a reload that changed nothing
+	 * logs nothing) */
+	if (!so.dry_run)
+		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	rc = refused ? EXIT_FAIL : EXIT_OK;
 done:
 	store_close(st);

@@ -8,7 +8,9 @@
  * start-up order; each failure is a one-line error and exit 1, printed
  * to the terminal also in background mode).
  * Signals: SIGTERM/SIGINT finish in-flight replies and exit; SIGHUP
- * reloads the table and reopens the log; SIGUSR1 logs statistics.
+ * re-reads the configuration file (server/daemon_main.h), reloads the
+ * table and reopens the log; SIGUSR2 forgets flushed MTA-STS policies;
+ * SIGUSR1 logs statistics.
  *
  * Under systemd (tlspolicy.service, Type=notify): readiness and stop
  * are reported with sd_notify; with tlspolicy.socket the listening
@@ -44,9 +46,14 @@ static void serve_usage(FILE *out)
 		"                     repeatable; replaces the setting listen\n"
 		"                     (sockets passed by systemd socket activation,\n"
 		"                     LISTEN_FDS, replace both)\n"
-		"  -v                 log every lookup (debug)\n"
-		"Signals: TERM stop after in-flight replies, HUP reload the table and\n"
-		"reopen the log, USR1 log statistics.\n");
+		"  -v                 one log line per answer with its source, and\n"
+		"                     debug lines (as log_verbosity = 1)\n"
+		"Signals: TERM stop after in-flight replies; HUP re-read tlspolicy.cf\n"
+		"(live settings take effect, the others are logged as needing a\n"
+		"restart; a bad file changes nothing), reload the table, reopen the log;\n"
+		"USR2 forget MTA-STS policies `sts flush` deleted; USR1 log statistics.\n"
+		"policy set/delete/import and sts flush signal the daemon themselves\n"
+		"(pid file: setting pidfile).\n");
 }
 
 /* Parses argv into *o; returns -1 to go on, else the exit code. */
@@ -102,6 +109,8 @@ static int serve_run(struct cli *cli, const struct serve_opts *o)
 	d.listen = o->listen;
 	d.nlisten = o->nlisten;
 	d.foreground = o->foreground;
+	d.config_path = cli->config_path ? cli->config_path : CONFIG_DEFAULT_FILE;
+	d.config_missing_ok = cli->config_path == NULL;
 	if (daemon_main(&d, &why) < 0) {
 		cli_error("serve", "%s", why.msg);
 		return EXIT_FAIL;

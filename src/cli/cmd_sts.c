@@ -44,6 +44,7 @@
 #include "util/config.h"
 #include "util/log.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +482,8 @@ static int sts_show_flush(struct cli *cli, int flush, int argc, char **argv)
 		}
 	}
 out:
+	if (flush && rc == EXIT_OK)
+		cli_tell_daemon(cli, SIGUSR2, "forget the flushed MTA-STS policies");
 	if (la.st)
 		store_close(la.st);
 	for (size_t i = 0; i < la.nall; i++)

@@ -834,6 +834,16 @@ struct dane_service {
 	struct dane *dane;
 };
 
+int dane_service_reconfigure(struct dane_service *svc, const struct config *cfg)
+{
+	enum dane_answer_mode mode;
+
+	if (svc == NULL || dane_answer_parse(config_get(cfg, "dane_answer"), &mode) < 0)
+		return -1;
+	svc->dane->mode = mode;
+	return 0;
+}
+
 int dane_service_new(struct event_base *base, const struct config *cfg,
 		     struct dns *dns, struct dane_service **out, struct errbuf *why)
 {

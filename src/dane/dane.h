@@ -196,5 +196,7 @@ int dane_service_new(struct event_base *base, const struct config *cfg,
 struct dns *dane_service_dns(const struct dane_service *svc);
 struct dane *dane_service_dane(const struct dane_service *svc);
 void dane_service_free(struct dane_service *svc);
+/* Takes dane_answer from cfg (SIGHUP), for the next decisions. */
+int dane_service_reconfigure(struct dane_service *svc, const struct config *cfg);
 
 #endif

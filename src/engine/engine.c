@@ -120,6 +120,7 @@ struct centry {
 	struct discovery *disc;
 	struct engine_req *wait_head, *wait_tail;
 	int busy;                          /* answering waiters: no eviction */
+	time_t fail_logged;                /* last source failure logged (info) */
 	/* issue 15: the source that failed in the discovery behind the
 	 * answer, for the TLSRPT journal (engine_set_observer) */
 	enum answer_source failed_src;
@@ -215,6 +216,7 @@ struct engine {
 	unsigned refreshing;               /* refreshes in flight */
 	int discovery;                     /* setting discovery */
 	int no_table;                      /* ENGINE_NO_TABLE */
+	int log_failures;                  /* engine_log_failures() */
 	struct engine_stats st;
 	engine_observer observer;          /* issue 15: TLSRPT journal */
 	void *observer_arg;
@@ -570,6 +572,25 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 
 static void disc_done(void *arg, const struct source_result *res);
 
+/* A source's failure for a domain (MTA-STS fetch, DNSSEC bogus, DNS
+ * errors): at info level, at most once per ENGINE_FAIL_LOG_INTERVAL per
+ * domain (debug lines in between). */
+#define ENGINE_FAIL_LOG_INTERVAL 600
+static void fail_log(struct engine *eng, struct centry *e, const char *src,
+		     const char *what, const char *reason)
+{
+	time_t now = engine_now(eng);
+
+	if (eng->log_failures &&
+	    (e->fail_logged == 0 || now - e->fail_logged >= ENGINE_FAIL_LOG_INTERVAL)) {
+		e->fail_logged = now;
+		log_info("%s %s: %s: %s (logged once per %d s for the domain)", src,
+			 e->domain, what, reason, ENGINE_FAIL_LOG_INTERVAL);
+	} else {
+		log_debug("%s %s: %s: %s", src, e->domain, what, reason);
+	}
+}
+
 /* Ends a discovery that kept a partial answer aside with that answer. */
 static void disc_finish_partial(struct discovery *d)
 {
@@ -630,7 +651,7 @@ static void disc_advance(struct discovery *d)
 						      eng->cache_max_ttl));
 				return;
 			case SOURCE_TEMP:
-				log_info("engine: %s: %s: %s", d->e->domain, src->name,
+				fail_log(eng, d->e, src->name, "TEMP (the domain's DNSSEC is broken)",
 					 d->reason[0] ? d->reason : "temporary failure");
 				disc_finish(d, RES_TEMP, ANSWER_ERROR,
 					    d->reason[0] ? d->reason : "temporary failure",
@@ -638,8 +659,8 @@ static void disc_advance(struct discovery *d)
 						      eng->negative_ttl));
 				return;
 			case SOURCE_FAILED:
-				log_debug("engine: %s: %s failed: %s", d->e->domain,
-					  src->name, d->reason);
+				fail_log(eng, d->e, src->name, "failed (the next source decides)",
+					 d->reason);
 				if (!d->any_failed) { /* issue 15: for the journal */
 					d->failed_src = src->answer;
 					free(d->e->failed_reason);
@@ -1164,13 +1185,16 @@ static void reload_done(void *arg)
 	eng->job = NULL;
 	if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
+		struct snapshot_diff d;
 
+		snapshot_diff(eng->snap, job->snap, &d);
 		if (eng->db_down)
 			log_info("policy table available again: %zu rows%s", snapshot_rows(job->snap),
 				 eng->from_persisted ? " (no longer serving the persisted snapshot)" : "");
-		else if (snapshot_rows(job->snap) != snapshot_rows(eng->snap) ||
-			 inv != eng->last_invalid)
-			log_info("policy table reloaded: %zu rows", snapshot_rows(job->snap));
+		if (d.added || d.changed || d.removed || inv != eng->last_invalid)
+			log_info("policy table reloaded: %zu rows (%zu added, %zu changed, "
+				 "%zu removed%s%s)", snapshot_rows(job->snap), d.added,
+				 d.changed, d.removed, d.names[0] ? ": " : "", d.names);
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		log_persist(eng, job->persisted, job->snap, &job->persist_why);
@@ -1240,6 +1264,49 @@ void engine_reload(struct engine *eng)
 struct worker *engine_worker(struct engine *eng)
 {
 	return eng->worker;
+}
+
+void engine_log_failures(struct engine *eng, int on)
+{
+	eng->log_failures = on;
+}
+
+size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forget)
+{
+	unsigned interval = config_get_time(cfg, "reload_interval");
+	size_t n = 0;
+
+	eng->cfg = cfg;
+	eng->cache_min_ttl = config_get_time(cfg, "cache_min_ttl");
+	eng->cache_max_ttl = config_get_time(cfg, "cache_max_ttl");
+	if (eng->cache_max_ttl < eng->cache_min_ttl)
+		eng->cache_max_ttl = eng->cache_min_ttl;
+	eng->negative_ttl = config_get_time(cfg, "negative_cache_ttl");
+	eng->failed_ttl = eng->cache_min_ttl < ENGINE_FAILED_TTL_MAX
+				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
+	eng->deadline = config_get_time(cfg, "lookup_deadline");
+	eng->discovery = config_get_bool(cfg, "discovery");
+	timer_stop(&eng->reload_t);
+	eng->reload_interval = eng->no_table ? 0 : interval;
+	if (eng->retry_only && eng->reload_interval == 0)
+		eng->reload_interval = ENGINE_DB_RETRY; /* still retrying a dead database */
+	else
+		eng->retry_only = 0;
+	if (eng->reload_interval > 0)
+		timer_start(&eng->reload_t, eng->reload_interval);
+	/* decisions made under the old settings; those in use finish */
+	for (size_t i = 0; forget && i < eng->nbuckets; i++) {
+		struct centry *e = eng->buckets[i], *next;
+
+		for (; e; e = next) {
+			next = e->hnext;
+			if (e->disc == NULL && e->wait_head == NULL && !e->busy) {
+				cache_remove(eng, e);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 /* --- life cycle -------------------------------------------------- */

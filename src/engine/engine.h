@@ -128,6 +128,17 @@ void engine_reload(struct engine *eng);
 struct worker;
 struct worker *engine_worker(struct engine *eng);
 
+/* on: source failures of a domain (MTA-STS fetch, DNSSEC bogus, DNS
+ * errors) are logged at info level, once per 10 minutes per domain (the
+ * daemon); off (commands, which report them themselves): debug only. */
+void engine_log_failures(struct engine *eng, int on);
+
+/* Takes the live settings of cfg (SIGHUP; cfg must outlive the engine):
+ * the cache TTLs, lookup_deadline, discovery, reload_interval.  forget:
+ * also drops the cached decisions not in use (the settings that make
+ * answers changed); returns how many. */
+size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forget);
+
 /* Adds a source; precedence is the order of addition.  The engine copies
  * the struct; ctx must outlive the engine.  With the setting
  * `discovery = no` the source is accepted (returns 0) but never asked:

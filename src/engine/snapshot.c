@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ARENA_CHUNK (256 * 1024)
@@ -181,6 +182,43 @@ int snapshot_each(const struct snapshot *s,
 			return rc;
 	}
 	return 0;
+}
+
+/* The rows of a that b lacks (removed: a = old), or holds with another
+ * policy (changed, counted only when changed != NULL). */
+static void diff_one(const struct snapshot *a, const struct snapshot *b,
+		     size_t *missing, size_t *changed, char *names, size_t nlen,
+		     const char *mark)
+{
+	for (size_t j = 0; a->slots && j <= a->mask; j++) {
+		const struct slot *o = &a->slots[j];
+		const char *t;
+		size_t n;
+
+		if (!o->tag)
+			continue;
+		t = snapshot_get(b, o->key, o->keylen);
+		if (t == NULL)
+			(*missing)++;
+		else if (changed && strcmp(t, o->key + o->keylen + 1) != 0)
+			(*changed)++;
+		else
+			continue;
+		n = strlen(names);
+		if (n + o->keylen + 8 < nlen)
+			snprintf(names + n, nlen - n, "%s%s%.*s", n ? " " : "",
+				 t == NULL ? mark : "~", (int)o->keylen, o->key);
+		else if (n >= 3 && n + 4 < nlen && strcmp(names + n - 3, "...") != 0)
+			snprintf(names + n, nlen - n, " ...");
+	}
+}
+
+void snapshot_diff(const struct snapshot *old, const struct snapshot *new,
+		   struct snapshot_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	diff_one(new, old, &d->added, &d->changed, d->names, sizeof(d->names), "+");
+	diff_one(old, new, &d->removed, NULL, d->names, sizeof(d->names), "-");
 }
 
 struct snapshot *snapshot_empty(void)

@@ -45,6 +45,15 @@ size_t snapshot_invalid_rows(const struct snapshot *s);
 /* Why the i-th skipped row was skipped (i < SNAPSHOT_LOG_INVALID and
  * < snapshot_invalid_rows), else NULL. */
 const char *snapshot_invalid_reason(const struct snapshot *s, size_t i);
+/* What a reload changed: rows added, changed (another policy), removed,
+ * and the first keys ("+key", "~key", "-key", cut with "..."). */
+struct snapshot_diff {
+	size_t added, changed, removed;
+	char names[256];
+};
+void snapshot_diff(const struct snapshot *old, const struct snapshot *new,
+		   struct snapshot_diff *d);
+
 /* Bytes held (arena + table), for statistics. */
 size_t snapshot_bytes(const struct snapshot *s);
 

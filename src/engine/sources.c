@@ -7,6 +7,8 @@
 #include "dns/dns.h"
 #include "engine/engine.h"
 #include "mtasts/sts.h"
+#include "mtasts/sts_cache.h"
+#include "mtasts/sts_policy.h"
 #include "provider/provider.h"
 #include "util/config.h"
 
@@ -92,6 +94,21 @@ int engine_sources_new_dns(struct event_base *base, const struct config *cfg,
 fail:
 	engine_sources_free(s);
 	return -1;
+}
+
+int engine_sources_reconfigure(struct engine_sources *s, const struct config *cfg,
+			       struct errbuf *why)
+{
+	struct sts_answer_opts ao;
+
+	if (s->dane)
+		dane_service_reconfigure(s->dane, cfg);
+	if (s->sts) {
+		if (sts_answer_opts_from_config(cfg, &ao, why) < 0)
+			return -1;
+		sts_cache_set_answer_opts(sts_cache_of(s->sts), &ao);
+	}
+	return 0;
 }
 
 void engine_sources_free(struct engine_sources *s)

@@ -44,6 +44,12 @@ struct engine_source;
 size_t engine_sources_list(const struct engine_sources *srcs,
 			   struct engine_source *out, size_t max);
 
+/* Takes the live settings of the sources from cfg (SIGHUP): dane_answer,
+ * sts_testing, sts_servername (cached MTA-STS answers are made again).
+ * The others need a restart (server/daemon_main.c says which). */
+int engine_sources_reconfigure(struct engine_sources *srcs, const struct config *cfg,
+			       struct errbuf *why);
+
 /* After engine_free() (the engine may cancel discoveries). */
 void engine_sources_free(struct engine_sources *srcs);
 

@@ -641,6 +641,23 @@ static void flush_entry(struct sts_cache *c, struct sts_entry *e)
 	entry_destroy(e);
 }
 
+void sts_cache_set_answer_opts(struct sts_cache *c, const struct sts_answer_opts *opts)
+{
+	c->opts.answer = *opts;
+	for (struct sts_entry *e = c->all; e; e = e->next) {
+		struct errbuf why;
+
+		if (e->pol == NULL)
+			continue;
+		free(e->ans_text);
+		e->ans_text = NULL;
+		errbuf_clear(&why);
+		e->ans_rc = sts_policy_answer(e->pol, e->domain, &c->opts.answer,
+					      &e->ans_text, &why);
+		snprintf(e->ans_why, sizeof(e->ans_why), "%s", why.msg);
+	}
+}
+
 size_t sts_cache_flush(struct sts_cache *c, const char *domain)
 {
 	struct sts_entry *e;

@@ -148,6 +148,9 @@ int sts_cache_load(struct sts_cache *c, const struct sts_record *rec,
 /* Forgets domain (NULL: all) and tells persistence; waiting lookups get
  * SOURCE_FAILED.  Returns the number of domains forgotten. */
 size_t sts_cache_flush(struct sts_cache *c, const char *domain);
+/* New answer options (SIGHUP: sts_testing, sts_servername): every
+ * cached policy's answer is made again. */
+void sts_cache_set_answer_opts(struct sts_cache *c, const struct sts_answer_opts *opts);
 /* Starts a refresh of domain now that refetches the policy even when
  * the id is unchanged and ignores the retry limit.  Returns 0, or -1
  * when one is already running. */

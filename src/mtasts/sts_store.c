@@ -13,6 +13,7 @@
 #include "util/xalloc.h"
 #include "util/worker.h"
 
+#include "mtasts/sts_cache.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,4 +261,108 @@ void sts_store_free(struct sts_store *s)
 	store_close(s->db);
 	free(s->url);
 	free(s);
+}
+
+/* ---- forgetting what `sts flush` deleted -------------------------------- */
+
+struct forget_job {
+	struct sts_store *s;
+	struct sts_cache *c;
+	char **names;                /* domains in the table (worker) */
+	size_t n, cap;
+	int rc;
+	char why[256];
+	char **gone;                 /* cached, not in the table (loop) */
+	size_t ngone, capgone;
+};
+
+static int push_name(char ***v, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+
+		*v = xrealloc(*v, nc * sizeof(**v));
+		*cap = nc;
+	}
+	(*v)[(*n)++] = xstrdup(name);
+	return 0;
+}
+
+static int forget_row(const struct store_sts_row *row, void *arg)
+{
+	struct forget_job *j = arg;
+
+	return push_name(&j->names, &j->n, &j->cap, row->domain);
+}
+
+/* worker thread */
+static void forget_run(void *arg)
+{
+	struct forget_job *j = arg;
+	struct sts_store *s = j->s;
+	struct errbuf why;
+
+	errbuf_clear(&why);
+	if (s->db == NULL && (j->rc = store_open(s->url, &s->db, &why)) < 0) {
+		snprintf(j->why, sizeof(j->why), "%s", why.msg);
+		return;
+	}
+	if ((j->rc = store_sts_list(s->db, forget_row, j, &why)) != 0)
+		snprintf(j->why, sizeof(j->why), "%s", j->rc < 0 ? why.msg : "out of memory");
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int forget_walk(const struct sts_record *rec, void *arg)
+{
+	struct forget_job *j = arg;
+	const char *key = rec->domain;
+
+	if (rec->policy_text == NULL || *rec->policy_text == '\0')
+		return 0;   /* nothing cached that the table could hold */
+	if (bsearch(&key, j->names, j->n, sizeof(*j->names), cmp_name) == NULL)
+		push_name(&j->gone, &j->ngone, &j->capgone, rec->domain);
+	return 0;
+}
+
+/* loop thread */
+static void forget_done(void *arg)
+{
+	struct forget_job *j = arg;
+
+	if (j->rc != 0) {
+		log_warnx("MTA-STS: cannot read tlspolicy_sts to forget flushed policies "
+			  "(%s); the cached ones stay until they expire or a restart", j->why);
+	} else {
+		qsort(j->names, j->n, sizeof(*j->names), cmp_name);
+		sts_cache_walk(j->c, forget_walk, j);
+		for (size_t i = 0; i < j->ngone; i++)
+			sts_cache_flush(j->c, j->gone[i]);
+		log_info("MTA-STS: forgot %zu cached polic%s flushed from the database%s%s",
+			 j->ngone, j->ngone == 1 ? "y" : "ies", j->ngone ? ": " : "",
+			 j->ngone ? j->gone[0] : "");
+	}
+	for (size_t i = 0; i < j->n; i++)
+		free(j->names[i]);
+	for (size_t i = 0; i < j->ngone; i++)
+		free(j->gone[i]);
+	free(j->names);
+	free(j->gone);
+	free(j);
+}
+
+void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c)
+{
+	struct forget_job *j = xcalloc(1, sizeof(*j));
+
+	j->s = s;
+	j->c = c;
+	if (worker_submit(s->w, forget_run, forget_done, j) < 0) {
+		log_warnx("MTA-STS: the worker queue is full; flushed policies are "
+			  "forgotten at the next signal or restart");
+		free(j);
+	}
 }

@@ -50,6 +50,10 @@ void sts_store_persist(struct sts_store *s, struct sts_persist *out);
 /* Queues the removal of the rows that expired before now (store_sts.h
  * store_sts_purge); sts.c does it every STS_PURGE_INTERVAL. */
 void sts_store_purge(struct sts_store *s, long long now);
+/* `tlspolicy sts flush` reaching the daemon (SIGUSR2): reads the domains
+ * of tlspolicy_sts on the worker, then forgets every policy of c the
+ * table no longer holds (sts_cache_flush), and logs how many. */
+void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c);
 /* Writes what is queued, frees (the worker stays). */
 void sts_store_free(struct sts_store *s);
 

@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "engine/sources.h"
 #include "mtasts/sts.h"
+#include "mtasts/sts_store.h"
 #include "server/daemon.h"
 #include "server/listener.h"
 #include "server/metrics_http.h"
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,12 +29,16 @@
  * reload pipe, resolver sockets. */
 #define DAEMON_FD_RESERVE 64
 
-static const int daemon_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+static const int daemon_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 };
 #define DAEMON_NSIGS (sizeof(daemon_sigs) / sizeof(daemon_sigs[0]))
 
 struct daemon_run {
 	const struct daemon_opts *o;
-	const struct config *cfg;
+	const struct config *cfg;   /* the running configuration */
+	struct config **owned;      /* configurations read on SIGHUP: kept
+				     * until exit (modules hold pointers) */
+	size_t nowned;
+	int cli_verbose;            /* -v */
 	struct event_base *base;
 	struct server *srv;
 	struct engine *eng;
@@ -47,6 +53,7 @@ struct daemon_run {
 	char *storage;              /* of the split setting listen */
 	const char *facility, *pidfile;
 	int pidfd, inherited, exposed, stopping;
+	struct timespec stop_t;     /* when stopping began */
 };
 
 static void stopped_cb(void *arg)
@@ -61,6 +68,7 @@ void daemon_stop(struct daemon_run *r)
 	if (r->stopping)
 		return;
 	r->stopping = 1;
+	clock_gettime(CLOCK_MONOTONIC, &r->stop_t);
 	daemon_notify("STOPPING=1");
 	server_shutdown(r->srv, stopped_cb, r);
 }
@@ -68,6 +76,131 @@ void daemon_stop(struct daemon_run *r)
 struct event_base *daemon_run_base(struct daemon_run *r)
 {
 	return r->base;
+}
+
+/* Settings a SIGHUP applies (engine_reconfigure, engine_sources_reconfigure,
+ * server_reconfigure, the log); the first four change answers, so the
+ * cached decisions are dropped when one of them changed. */
+static const char *const live_settings[] = {
+	"dane_answer", "sts_testing", "sts_servername", "discovery",
+	"lookup_deadline", "cache_min_ttl", "cache_max_ttl", "negative_cache_ttl",
+	"reload_interval", "idle_timeout", "request_timeout", "max_connections",
+	"log_verbosity", "syslog_facility",
+};
+#define ANSWER_SETTINGS 4
+/* Settings only commands use (check, probe, own, logscan). */
+static const char *const cli_settings[] = {
+	"smtp_ca_file", "probe_timeout", "check_concurrency", "own_domains",
+	"own_mx_hosts", "own_cert_files", "own_next_files", "own_sts_testing_max",
+	"own_web_cert_days", "logscan_min_deliveries",
+};
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int list_index(const char *const *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void apply_verbosity(struct daemon_run *r)
+{
+	long v = config_get_int(r->cfg, "log_verbosity");
+
+	log_set_verbose(r->cli_verbose > v ? r->cli_verbose : (int)v);
+}
+
+/* Appends "name old -> new" (values of database never: a password). */
+static void note_change(char *buf, size_t len, const char *name, const char *old,
+			const char *new)
+{
+	size_t n = strlen(buf);
+
+	if (strcmp(name, "database") == 0)
+		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
+	else
+		snprintf(buf + n, len - n, "%s%s = %s (was %s)", n ? ", " : "", name,
+			 *new ? new : "\"\"", *old ? old : "\"\"");
+}
+
+/*
+ * SIGHUP, like `postfix reload`: reads the configuration file again.
+ * A file with an error changes nothing (FILE:LINE logged); settings that
+ * need a restart keep their running value and are logged.
+ */
+static void reload_config(struct daemon_run *r)
+{
+	struct config *n, **owned;
+	struct errbuf why;
+	char live[2048] = "", other[1024] = "";
+	int forget = 0, nlive = 0;
+
+	if (r->o->config_path == NULL)
+		return;
+	n = config_new();
+	errbuf_clear(&why);
+	if (config_load_file(n, r->o->config_path, r->o->config_missing_ok, &why) < 0) {
+		log_warnx("configuration not reloaded: %s; still running with the "
+			  "configuration read before", why.msg);
+		config_free(n);
+		return;
+	}
+	for (size_t i = 0; i < config_count(); i++) {
+		const char *name = config_name(i), *old = config_get(r->cfg, name);
+		const char *new = config_get(n, name), *where = config_where(n, name);
+		int li;
+
+		if (strcmp(old, new) == 0)
+			continue;
+		if ((li = list_index(live_settings, NELEM(live_settings), name)) >= 0) {
+			note_change(live, sizeof(live), name, old, new);
+			forget |= li < ANSWER_SETTINGS;
+			nlive++;
+		} else if (list_index(cli_settings, NELEM(cli_settings), name) >= 0) {
+			note_change(other, sizeof(other), name, old, new);
+		} else {
+			char msg[512] = "";
+
+			note_change(msg, sizeof(msg), name, old, new);
+			log_warnx("%s%s%s needs a restart (tlspolicy keeps the running "
+				  "value until then)", where ? where : "", where ? ": " : "", msg);
+			if (config_set(n, name, old, &why) < 0)
+				log_panic("reload: %s", why.msg);
+		}
+	}
+	if (other[0])
+		log_info("configuration: changed settings the daemon does not use: %s", other);
+	if (nlive == 0) {
+		log_info("configuration %s reloaded: no setting the daemon uses changed",
+			 r->o->config_path);
+		config_free(n);
+		return;
+	}
+	owned = realloc(r->owned, (r->nowned + 1) * sizeof(*owned));
+	if (owned == NULL) {
+		log_warnx("configuration not reloaded: out of memory");
+		config_free(n);
+		return;
+	}
+	r->owned = owned;
+	r->owned[r->nowned++] = n;
+	r->cfg = n;
+	r->facility = config_get(n, "syslog_facility");
+	apply_verbosity(r);
+	server_reconfigure(r->srv, n);
+	if (engine_sources_reconfigure(r->srcs, n, &why) < 0)
+		log_warnx("configuration: %s", why.msg);
+	{
+		size_t dropped = engine_reconfigure(r->eng, n, forget);
+
+		if (forget)
+			log_info("configuration %s reloaded: %s; %zu cached decisions "
+				 "dropped (made with the old settings)", r->o->config_path,
+				 live, dropped);
+		else
+			log_info("configuration %s reloaded: %s", r->o->config_path, live);
+	}
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -88,12 +221,27 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 			closelog();
 			log_init("tlspolicy", LOG_DEST_SYSLOG, r->facility);
 		}
-		log_info("SIGHUP: reloading the policy table");
+		log_info("SIGHUP: reloading the configuration and the policy table");
+		reload_config(r);
 		engine_reload(r->eng);
 		break;
 	case SIGUSR1:
 		server_log_stats(r->srv);
 		break;
+	case SIGUSR2: {
+		/* `tlspolicy sts flush`: forget the MTA-STS policies the table
+		 * no longer holds, and the decisions made from them */
+		struct sts *sts = engine_sources_sts(r->srcs);
+		size_t n;
+
+		if (sts == NULL || sts_store_of(sts) == NULL)
+			break;
+		n = engine_reconfigure(r->eng, r->cfg, 1);
+		log_info("SIGUSR2: forgetting flushed MTA-STS policies (%zu cached "
+			 "decisions dropped)", n);
+		sts_store_forget_flushed(sts_store_of(sts), sts_cache_of(sts));
+		break;
+	}
 	}
 }
 
@@ -139,7 +287,12 @@ static int open_listeners(struct daemon_run *r, struct errbuf *why)
 	/* The pid file lock first: a second instance says so (instead of
 	 * "address in use").  The lock survives the fork below. */
 	r->pidfile = config_get(r->cfg, "pidfile");
-	if (*r->pidfile && (!r->o->foreground || !config_is_default(r->cfg, "pidfile")) &&
+	/* Foreground: only a pid file set explicitly, or under systemd
+	 * (INVOCATION_ID), where the default's directory is the unit's
+	 * RuntimeDirectory: CLI writes find the daemon by it
+	 * (cli_tell_daemon()). */
+	if (*r->pidfile && (!r->o->foreground || !config_is_default(r->cfg, "pidfile") ||
+			    getenv("INVOCATION_ID") != NULL) &&
 	    (r->pidfd = daemon_pidfile_open(r->pidfile, why)) < 0)
 		return -1;
 	nofile = daemon_raise_nofile();
@@ -179,6 +332,7 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 		return errbuf_set(why, "cannot create the event loop");
 	if ((r->eng = engine_new_ex(r->base, r->cfg, r->o->db_url, ENGINE_PERSIST, why)) == NULL)
 		return -1;
+	engine_log_failures(r->eng, 1);
 	/* Discovery sources (DANE, ...): shared with query. */
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
 			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
@@ -278,6 +432,9 @@ static void cleanup(struct daemon_run *r, int ok)
 		close(r->pidfd);
 	}
 	free(r->storage);
+	for (size_t i = 0; i < r->nowned; i++)
+		config_free(r->owned[i]);
+	free(r->owned);
 }
 
 int daemon_main(const struct daemon_opts *o, struct errbuf *why)
@@ -290,7 +447,20 @@ int daemon_main(const struct daemon_opts *o, struct errbuf *why)
 	r.cfg = o->cfg;
 	r.pidfd = -1;
 	r.facility = config_get(r.cfg, "syslog_facility");
+	r.cli_verbose = log_get_verbose();
+	/* Foreground lines get a time stamp, unless stderr goes to the
+	 * journal (systemd sets JOURNAL_STREAM), which stamps them itself. */
+	if (o->foreground && getenv("JOURNAL_STREAM") == NULL)
+		log_set_timestamps(1);
+	apply_verbosity(&r);
 	errbuf_clear(why);
+	/* The CLI signals a daemon by its pid file (cli_tell_daemon()), which
+	 * exists before the loop's handlers do: until then these signals
+	 * must not end the process (the first table load comes after the
+	 * pid file, so no change is lost but one made during start-up). */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	if (daemon_user_resolve(config_get(r.cfg, "user"), &r.du, why) < 0)
 		return -1;
 	if (choose_listeners(&r, why) < 0 || open_listeners(&r, why) < 0 ||
@@ -302,7 +472,14 @@ int daemon_main(const struct daemon_opts *o, struct errbuf *why)
 	if (o->on_ready)
 		event_base_once(r.base, -1, EV_TIMEOUT, ready_cb, &r, NULL);
 	event_base_dispatch(r.base);
-	log_info("stopped");
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		log_info("stopped (%ld ms after the stop request)",
+			 (long)((now.tv_sec - r.stop_t.tv_sec) * 1000 +
+				(now.tv_nsec - r.stop_t.tv_nsec) / 1000000));
+	}
 	rc = 0;
 out:
 	cleanup(&r, rc == 0);

@@ -10,7 +10,11 @@
  *   and loads the first snapshot), discovery sources, privilege drop,
  *   server, signals, ready (syslog, sd_notify, log lines), event loop.
  * Signals: SIGTERM/SIGINT finish in-flight replies and return;
- * SIGHUP reloads the table and reopens the log; SIGUSR1 logs statistics.
+ * SIGHUP reads the configuration file again (the settings that can
+ * change live take effect, the others are logged as needing a restart
+ * and keep their value, a file with an error changes nothing), reloads
+ * the table and reopens the log; SIGUSR2 forgets the MTA-STS policies
+ * `sts flush` deleted from the database; SIGUSR1 logs statistics.
  */
 #ifndef TP_SERVER_DAEMON_MAIN_H
 #define TP_SERVER_DAEMON_MAIN_H
@@ -30,6 +34,10 @@ struct daemon_opts {
 	const char *const *listen;  /* listen specs replacing the setting */
 	size_t nlisten;             /* (0: the setting listen) */
 	int foreground;             /* 0: fork, pid file, syslog */
+	/* The file SIGHUP reads again (NULL: SIGHUP reloads the table
+	 * only); config_missing_ok: a missing file means the defaults. */
+	const char *config_path;
+	int config_missing_ok;
 	/* Called once in the loop after "ready" (tests): arg, and the run
 	 * for daemon_stop(). */
 	void (*on_ready)(void *arg, struct daemon_run *run);

@@ -72,6 +72,7 @@ struct pending {
 	int done;
 	enum lookup_status status;
 	char *text;
+	char *key;                     /* with log_verbosity/-v: for the answer line */
 };
 
 struct conn {
@@ -253,6 +254,7 @@ static void conn_flush(struct conn *c)
 		c->npending--;
 		conn_put_reply(c, p->status, p->text);
 		free(p->text);
+		free(p->key);
 		free(p);
 	}
 	if (c->dead)
@@ -285,11 +287,27 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- answers ----------------------------------------------------- */
 
+/* -v / log_verbosity = 1: one line per answer, with its source. */
+static void conn_log_answer(const struct conn *c, const char *key,
+			    const struct engine_answer *ans)
+{
+	static const char *const kinds[] = { "OK", "NOTFOUND", "TEMP", "PERM" };
+	char kb[200], tb[300];
+
+	if (log_get_verbose() < 1)
+		return;
+	printable(kb, sizeof(kb), key ? key : "?", key ? strlen(key) : 1);
+	printable(tb, sizeof(tb), ans->text ? ans->text : "", ans->text ? strlen(ans->text) : 0);
+	log_info("%s: answer %s: %s%s%s (source %s)", c->peer, kb, kinds[ans->status],
+		 tb[0] ? " " : "", tb, answer_source_name(ans->source));
+}
+
 static void pending_cb(const struct engine_answer *ans, void *arg)
 {
 	struct pending *p = arg;
 	struct conn *c = p->conn;
 
+	conn_log_answer(c, p->key ? p->key : c->srv->keybuf, ans);
 	p->req = NULL;
 	p->done = 1;
 	p->status = ans->status;
@@ -312,6 +330,7 @@ static void direct_cb(const struct engine_answer *ans, void *arg)
 	struct conn *c = arg;
 
 	if (c->in_lookup && c->head == NULL) {
+		conn_log_answer(c, c->srv->keybuf, ans);
 		conn_put_reply(c, ans->status, ans->text);
 		return;
 	}
@@ -416,6 +435,8 @@ static void conn_request(struct conn *c, const char *payload, size_t plen)
 		}
 		p->conn = c;
 		p->req = req;
+		if (log_get_verbose() >= 1)
+			p->key = strdup(srv->keybuf);
 		c->head = c->tail = p;
 		c->npending = 1;
 		return;
@@ -429,6 +450,8 @@ static void conn_request(struct conn *c, const char *payload, size_t plen)
 		return;
 	}
 	p->conn = c;
+	if (log_get_verbose() >= 1)
+		p->key = strdup(srv->keybuf);
 	c->tail->next = p;
 	c->tail = p;
 	c->npending++;
@@ -721,6 +744,7 @@ static void conn_close(struct conn *c)
 		if (p->req)
 			engine_cancel(p->req);
 		free(p->text);
+		free(p->key);
 		free(p);
 	}
 	c->tail = NULL;
@@ -998,6 +1022,18 @@ void server_shutdown(struct server *srv, void (*done)(void *), void *arg)
 	evtimer_add(&srv->drain_ev, &tv);
 	/* done() is called from the reaper once no connection is left. */
 	event_active(&srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+void server_reconfigure(struct server *srv, const struct config *cfg)
+{
+	srv->idle_timeout = config_get_time(cfg, "idle_timeout");
+	srv->request_timeout = config_get_time(cfg, "request_timeout");
+	if (srv->idle_timeout == 0)
+		srv->idle_timeout = 1;
+	if (srv->request_timeout == 0)
+		srv->request_timeout = 1;
+	srv->max_conns = config_get_int(cfg, "max_connections");
+	srv->cfg = cfg;
 }
 
 void server_free(struct server *srv)

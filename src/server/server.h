@@ -52,6 +52,11 @@ struct server *server_new(struct event_base *base, struct engine *eng,
  * written (at most SERVER_DRAIN_TIMEOUT seconds), then calls done. */
 void server_shutdown(struct server *srv, void (*done)(void *), void *arg);
 
+/* Takes the live settings of cfg (SIGHUP): idle_timeout, request_timeout
+ * (from the next timer of each connection), max_connections (from the
+ * next accept).  cfg must outlive the server. */
+void server_reconfigure(struct server *srv, const struct config *cfg);
+
 void server_free(struct server *srv);
 
 struct server_stats {

@@ -854,6 +854,16 @@ size_t config_split_list(const char *value, char **words, size_t max,
 	return n;
 }
 
+size_t config_count(void)
+{
+	return NDECLS;
+}
+
+const char *config_name(size_t i)
+{
+	return i < NDECLS ? decls[i].name : NULL;
+}
+
 void config_print(const struct config *cfg, FILE *out, int which)
 {
 	for (size_t i = 0; i < NDECLS; i++) {

@@ -73,6 +73,11 @@ int config_listen_check(const char *spec, struct errbuf *why);
 /* 1 when s is a resolver address as dns_resolvers takes it: IP or IP@PORT. */
 int config_resolver_ok(const char *s);
 
+/* The declared settings, in settings.def order: config_name(i) for
+ * i < config_count() (NULL beyond). */
+size_t config_count(void);
+const char *config_name(size_t i);
+
 /* Prints settings like postconf: all (0), only those a file set
  * (CONFIG_PRINT_NONDEFAULT, postconf -n) or the built-in defaults
  * (CONFIG_PRINT_DEFAULTS, postconf -d). */

@@ -10,10 +10,12 @@
 #include <syslog.h>
 #include <time.h>
 #include <pthread.h>
+#include <unistd.h>
 
 static enum log_dest log_dest = LOG_DEST_STDERR;
 static const char *log_prog = "tlspolicy";
 static int log_verbose;
+static int log_stamp;
 static int log_info_on = 1;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -49,6 +51,7 @@ int log_init(const char *progname, enum log_dest dest, const char *facility)
 }
 
 void log_set_verbose(int level) { log_verbose = level; }
+void log_set_timestamps(int on) { log_stamp = on; }
 int log_get_verbose(void) { return log_verbose; }
 void log_set_info(int on) { log_info_on = on; }
 
@@ -68,7 +71,19 @@ static void log_emit(int prio, const char *prefix, const char *fmt, va_list ap,
 		return;
 	}
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s: %s%s\n", log_prog, prefix, msg);
+	if (log_stamp) {
+		struct timespec ts;
+		struct tm tm;
+		char tb[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld %s[%ld]: %s%s\n", tb, ts.tv_nsec / 1000000L,
+			log_prog, (long)getpid(), prefix, msg);
+	} else {
+		fprintf(stderr, "%s: %s%s\n", log_prog, prefix, msg);
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 

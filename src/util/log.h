@@ -17,6 +17,9 @@ enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG };
 int log_init(const char *progname, enum log_dest dest, const char *facility);
 void log_set_verbose(int level);
 int log_get_verbose(void);
+/* stderr lines begin with the local time (ISO 8601, milliseconds) and
+ * the pid, as syslog would add them: the foreground daemon. */
+void log_set_timestamps(int on);
 /* on = 0: log_info() lines are dropped (the report commands: informational
  * lines only with -v, so cron mails only what matters); default on. */
 void log_set_info(int on);

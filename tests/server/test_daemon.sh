@@ -137,7 +137,7 @@ grep -q "policy table available again: 2 rows" "$T/daemon.log" && ok "recovery l
     fail "no recovery line"
 expect_eq "outage: still one outage line" "$(grep -c 'policy table unavailable' "$T/daemon.log")" 1
 stop_daemon
-grep -q "^tlspolicy: stopped" "$T/daemon.log" && ok "SIGTERM: clean stop" || fail "no clean stop"
+grep -Eq "^[0-9T:.-]+ tlspolicy\[[0-9]+\]: stopped" "$T/daemon.log" && ok "SIGTERM: clean stop" || fail "no clean stop"
 
 # --- IPv6 and a non-loopback address, in a private network namespace --
 cat > "$T/ns.sh" <<SCRIPT
