@@ -71,6 +71,7 @@ daemon_start() {
 		echo "listen = inet:$DANE_TEST_ADDR:$DANE_TEST_PORT"
 		echo "user = root"
 		echo "pidfile = $T_DIR/tlspolicy.pid"
+		echo "table_snapshot = $T_DIR/table.snapshot"
 		echo "dns_trust_anchor_file = $LAB_TRUST_ANCHOR"
 		for s in "$@"; do
 			echo "${s%%=*} = ${s#*=}"

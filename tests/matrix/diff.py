@@ -82,6 +82,7 @@ class Daemon:
             f.write("database = sqlite:%s\n" % db)
             f.write("listen = inet:127.0.0.1:%d\n" % self.port)
             f.write("user = root\npidfile = %s/tlspolicy.pid\n" % self.work)
+            f.write("table_snapshot = %s/table.snapshot\n" % self.work)
             f.write("dns_trust_anchor_file = %s\n" % LAB["LAB_TRUST_ANCHOR"])
             f.write("https_ca_file = %s\n" % LAB["LAB_CA_FILE"])
             f.write("provider_file = %s\n" % self.providers)

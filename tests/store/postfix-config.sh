@@ -142,6 +142,7 @@ postconf -c "$PF" -F 'smtp/unix/chroot = y'
 cat >"$TMP/in.cf" <<EOF
 listen = unix:$Q/private/tlspolicy
 user = root
+table_snapshot = $TMP/table.snapshot
 unix_socket_mode = 0666
 discovery = no
 EOF
