@@ -38,8 +38,17 @@ int cli_common_opt(struct cli *cli, int opt, const char *arg)
 int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts, void (*usage)(FILE *out), int *code)
 {
+	return cli_next_opt_cmd(cli, NULL, argc, argv, shortopts, longopts, usage, code);
+}
+
+int cli_next_opt_cmd(struct cli *cli, const char *cmd, int argc, char **argv,
+		     const char *shortopts, const struct option *longopts,
+		     void (*usage)(FILE *out), int *code)
+{
 	int opt;
 
+	if (cmd)
+		opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
 			continue;
@@ -49,6 +58,9 @@ int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 			return CLI_OPT_EXIT;
 		}
 		if (opt == '?' || opt == ':') {
+			if (cmd)
+				cli_error(cmd, "unknown option or missing argument: %s",
+					  argv[optind - 1]);
 			usage(stderr);
 			*code = EXIT_USAGE;
 			return CLI_OPT_EXIT;

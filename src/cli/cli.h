@@ -79,6 +79,12 @@ const struct cli_command *cli_command_find(const struct cli_command *table, size
 enum { CLI_OPT_END = -1, CLI_OPT_EXIT = -2 };
 int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts, void (*usage)(FILE *out), int *code);
+/* The same, with getopt's own message replaced by "tlspolicy CMD:
+ * unknown option or missing argument: ARG" before usage(stderr) (the
+ * commands db and policy print that one). */
+int cli_next_opt_cmd(struct cli *cli, const char *cmd, int argc, char **argv,
+		     const char *shortopts, const struct option *longopts,
+		     void (*usage)(FILE *out), int *code);
 
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */

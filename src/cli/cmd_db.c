@@ -62,85 +62,109 @@ static int check_row(const struct store_row *row, void *arg)
 	return 0;
 }
 
-int cmd_db(struct cli *cli, int argc, char **argv)
+enum { DB_HELP = 1, DB_INIT, DB_CHECK };
+
+struct db_opts {
+	int sub;        /* DB_INIT or DB_CHECK */
+};
+
+static void db_usage(FILE *out)
+{
+	fputs(db_help, out);
+}
+
+/* Fills *o from the command line; -1 when the command must return *code. */
+static int parse_db(struct cli *cli, int argc, char **argv, struct db_opts *o, int *code)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum { DB_HELP = 1, DB_INIT, DB_CHECK };
 	static const struct cli_command subs[] = {
 		{ "help", NULL, NULL, DB_HELP },
 		{ "init", NULL, NULL, DB_INIT },
 		{ "check", NULL, NULL, DB_CHECK },
 	};
 	const struct cli_command *c;
-	struct store *st;
-	struct errbuf why;
 	const char *sub;
-	int opt, created, sts_created, prov_created = 0, own_created = 0, report_created = 0;
-	int bypass_created = 0, rc;
+	int opt;
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
-		if (opt == 'h') {
-			fputs(db_help, stdout);
-			return EXIT_OK;
-		}
-		cli_error("db", "unknown option or missing argument: %s", argv[optind - 1]);
-		fputs(db_help, stderr);
-		return EXIT_USAGE;
-	}
+	/* "c:vh": every option is common, -h or an error */
+	while ((opt = cli_next_opt_cmd(cli, "db", argc, argv, "c:vh", longopts, db_usage,
+					code)) > 0)
+		;
+	if (opt == CLI_OPT_EXIT)
+		return -1;
+	*code = EXIT_USAGE;
 	if (argc - optind != 1) {
 		fputs(db_help, stderr);
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (cli_refuse_json(cli, "db"))
-		return EXIT_USAGE;
+		return -1;
 	sub = argv[optind];
 	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (c->id == DB_HELP) {
 		fputs(db_help, stdout);
-		return EXIT_OK;
+		*code = EXIT_OK;
+		return -1;
 	}
+	o->sub = c->id;
+	return 0;
+}
+
+/* db init: every table; prints what it created or found. */
+static int db_init(struct store *st, struct errbuf *why)
+{
+	int created, sts_created, prov_created = 0, own_created = 0, report_created = 0;
+	int bypass_created = 0, rc;
+
+	rc = store_init_ex(st, &created, &sts_created, why);
+	if (rc == 0)
+		rc = store_prov_init(st, &prov_created, why);
+	if (rc == 0)
+		rc = store_own_init(st, &own_created, why);
+	if (rc == 0)
+		rc = store_report_init(st, &report_created, why);
+	if (rc == 0) /* issue 13: emergency bypasses (store_bypass.h) */
+		rc = store_bypass_init(st, &bypass_created, why);
+	if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
+		rc = store_tlsrpt_init(st, why);
+	if (rc == 0) {
+		printf("%s table tlspolicies in %s\n",
+		       created ? "created" : "using the existing", store_describe(st));
+		printf("%s table %s in %s\n", sts_created ? "created" :
+		       "using the existing", STORE_STS_TABLE, store_describe(st));
+		printf("%s table %s in %s\n", prov_created ? "created" :
+		       "using the existing", STORE_PROV_TABLE, store_describe(st));
+		printf("%s table %s in %s\n", own_created ? "created" :
+		       "using the existing", STORE_OWN_TABLE, store_describe(st));
+		printf("%s table %s in %s\n", report_created ? "created" :
+		       "using the existing", STORE_REPORT_TABLE, store_describe(st));
+		printf("%s table %s in %s\n", bypass_created ? "created" :
+		       "using the existing", STORE_BYPASS_TABLE, store_describe(st));
+		printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
+	}
+	return rc;
+}
+
+static int run_db(struct cli *cli, const struct db_opts *o)
+{
+	struct store *st;
+	struct errbuf why;
+	int rc;
+
 	/* check reads only: it creates no SQLite file */
-	if ((st = cli_store_open(cli, "db", c->id == DB_INIT ? STORE_OPEN_CREATE :
+	if ((st = cli_store_open(cli, "db", o->sub == DB_INIT ? STORE_OPEN_CREATE :
 				 STORE_OPEN_EXISTING)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
-	if (c->id == DB_INIT) {
-		rc = store_init_ex(st, &created, &sts_created, &why);
-		if (rc == 0)
-			rc = store_prov_init(st, &prov_created, &why);
-		if (rc == 0)
-			rc = store_own_init(st, &own_created, &why);
-		if (rc == 0)
-			rc = store_report_init(st, &report_created, &why);
-		if (rc == 0) /* issue 13: emergency bypasses (store_bypass.h) */
-			rc = store_bypass_init(st, &bypass_created, &why);
-		if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
-			rc = store_tlsrpt_init(st, &why);
-		if (rc == 0) {
-			printf("%s table tlspolicies in %s\n",
-			       created ? "created" : "using the existing", store_describe(st));
-			printf("%s table %s in %s\n", sts_created ? "created" :
-			       "using the existing", STORE_STS_TABLE, store_describe(st));
-			printf("%s table %s in %s\n", prov_created ? "created" :
-			       "using the existing", STORE_PROV_TABLE, store_describe(st));
-			printf("%s table %s in %s\n", own_created ? "created" :
-			       "using the existing", STORE_OWN_TABLE, store_describe(st));
-			printf("%s table %s in %s\n", report_created ? "created" :
-			       "using the existing", STORE_REPORT_TABLE, store_describe(st));
-			printf("%s table %s in %s\n", bypass_created ? "created" :
-			       "using the existing", STORE_BYPASS_TABLE, store_describe(st));
-			printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
-		}
+	if (o->sub == DB_INIT) {
+		rc = db_init(st, &why);
 	} else {
 		struct check_state cs;
 
@@ -163,4 +187,14 @@ int cmd_db(struct cli *cli, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+int cmd_db(struct cli *cli, int argc, char **argv)
+{
+	struct db_opts o;
+	int code = EXIT_OK;
+
+	if (parse_db(cli, argc, argv, &o, &code) < 0)
+		return code;
+	return run_db(cli, &o);
 }
