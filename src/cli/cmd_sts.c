@@ -408,8 +408,7 @@ static int sts_show_flush(struct cli *cli, int flush, int argc, char **argv)
 	struct errbuf why;
 	int rc = EXIT_OK, lrc;
 
-	if (flush && cli_refuse_json(cli, "sts"))
-		return EXIT_USAGE;
+	/* parse_sts() refused flush with --json */
 	memset(&la, 0, sizeof(la));
 	la.cli = cli;
 	la.n = (size_t)argc;
@@ -494,31 +493,21 @@ out:
 	return rc;
 }
 
-static int sts_show(struct cli *cli, int argc, char **argv)
-{
-	return sts_show_flush(cli, 0, argc, argv);
-}
+enum { STS_REFRESH = 1, STS_SHOW, STS_FLUSH };
 
-static int sts_flush(struct cli *cli, int argc, char **argv)
-{
-	return sts_show_flush(cli, 1, argc, argv);
-}
+struct sts_opts {
+	int sub;        /* STS_REFRESH, STS_SHOW or STS_FLUSH */
+	char **domains; /* DOMAIN... */
+	int n;
+};
 
-static int sts_refresh_cmd(struct cli *cli, int argc, char **argv)
-{
-	if (argc == 0) {
-		cli_error("sts", "refresh needs at least one DOMAIN");
-		return EXIT_USAGE;
-	}
-	return sts_refresh(cli, argc, argv);
-}
-
-int cmd_sts(struct cli *cli, int argc, char **argv)
+/* Fills *o from the command line; -1 when the command must return *code. */
+static int parse_sts(struct cli *cli, int argc, char **argv, struct sts_opts *o, int *code)
 {
 	static const struct cli_command subs[] = {
-		{ "refresh", sts_refresh_cmd, NULL, 0 },
-		{ "show", sts_show, NULL, 0 },
-		{ "flush", sts_flush, NULL, 0 },
+		{ "refresh", NULL, NULL, STS_REFRESH },
+		{ "show", NULL, NULL, STS_SHOW },
+		{ "flush", NULL, NULL, STS_FLUSH },
 	};
 	const struct cli_command *c;
 	static const struct option longopts[] = {
@@ -527,32 +516,56 @@ int cmd_sts(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *sub;
-	int opt, ec = EXIT_OK, n;
+	int opt;
 
-	/* options may come before or after the subcommand and domains */
+	/* options may come before or after the subcommand and domains;
+	 * "c:vh": every option is common, -h or an error */
 	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, sts_usage,
-				    &ec)) > 0) {
-		switch (opt) {
-		default:
-			break;
-		}
-	}
+				    code)) > 0)
+		;
 	if (opt == CLI_OPT_EXIT)
-		return ec;
+		return -1;
+	*code = EXIT_USAGE;
 	if (optind >= argc) {
 		sts_usage(stderr);
-		return EXIT_USAGE;
+		return -1;
 	}
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
 	sub = argv[optind];
-	n = argc - optind - 1;
-	if (n > STS_CLI_MAX_DOMAINS) {
+	o->n = argc - optind - 1;
+	o->domains = argv + optind + 1;
+	if (o->n > STS_CLI_MAX_DOMAINS) {
 		cli_error("sts", "more than %d domains", STS_CLI_MAX_DOMAINS);
-		return EXIT_USAGE;
+		return -1;
 	}
-	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) != NULL)
-		return c->fn(cli, n, argv + optind + 1);
-	cli_error("sts", "unknown subcommand \"%s\" (refresh, show, flush)", sub);
-	return EXIT_USAGE;
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
+		cli_error("sts", "unknown subcommand \"%s\" (refresh, show, flush)", sub);
+		return -1;
+	}
+	o->sub = c->id;
+	if (o->sub == STS_REFRESH && o->n == 0) {
+		cli_error("sts", "refresh needs at least one DOMAIN");
+		return -1;
+	}
+	if (o->sub == STS_FLUSH && cli_refuse_json(cli, "sts"))
+		return -1;
+	return 0;
+}
+
+static int run_sts(struct cli *cli, const struct sts_opts *o)
+{
+	if (o->sub == STS_REFRESH)
+		return sts_refresh(cli, o->n, o->domains);
+	return sts_show_flush(cli, o->sub == STS_FLUSH, o->n, o->domains);
+}
+
+int cmd_sts(struct cli *cli, int argc, char **argv)
+{
+	struct sts_opts o;
+	int code = EXIT_OK;
+
+	if (parse_sts(cli, argc, argv, &o, &code) < 0)
+		return code;
+	return run_sts(cli, &o);
 }
