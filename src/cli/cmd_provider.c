@@ -665,7 +665,20 @@ out_nolk:
 
 /* ------------------------------------------------------------------ */
 
-int cmd_provider(struct cli *cli, int argc, char **argv)
+enum { P_LIST = 1, P_MATCH, P_TEMPLATE, P_CHECK };
+
+struct provider_opts {
+	int sub;                /* P_LIST, P_MATCH, P_TEMPLATE or P_CHECK
+				 * (template --check) */
+	const char *tfile;      /* --transport */
+	const char *pfile;      /* --tls-policy */
+	char **args;            /* the words after the subcommand */
+	int rest;
+};
+
+/* Fills *o from the command line; -1 when the command must return *code. */
+static int parse_provider(struct cli *cli, int argc, char **argv, struct provider_opts *o,
+			  int *code)
 {
 	enum { O_CHECK = 1, O_TRANSPORT, O_TLSPOLICY };
 	static const struct option longopts[] = {
@@ -676,71 +689,93 @@ int cmd_provider(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum { P_LIST = 1, P_MATCH, P_TEMPLATE };
 	static const struct cli_command subs[] = {
 		{ "list", NULL, NULL, P_LIST },
 		{ "match", NULL, NULL, P_MATCH },
 		{ "template", NULL, NULL, P_TEMPLATE },
 	};
 	const struct cli_command *c;
-	const char *tfile = NULL, *pfile = NULL, *sub;
-	int opt, ec = EXIT_OK, check = 0, rest;
-	char **args;
+	const char *sub;
+	int opt, check = 0, ok;
 
+	o->tfile = o->pfile = NULL;
 	/* GNU getopt permutes: options may come anywhere, the words stay in
 	 * order after optind. */
 	while ((opt = cli_next_opt(cli, argc, argv, "c:vh", longopts, provider_usage,
-				    &ec)) > 0) {
+				    code)) > 0) {
 		switch (opt) {
 		case O_CHECK: check = 1; break;
-		case O_TRANSPORT: tfile = optarg; break;
-		case O_TLSPOLICY: pfile = optarg; break;
+		case O_TRANSPORT: o->tfile = optarg; break;
+		case O_TLSPOLICY: o->pfile = optarg; break;
 		default:
 			break;
 		}
 	}
 	if (opt == CLI_OPT_EXIT)
-		return ec;
+		return -1;
+	*code = EXIT_USAGE;
 	if (optind >= argc) {
 		provider_usage(stderr);
-		return EXIT_USAGE;
+		return -1;
 	}
 	sub = argv[optind++];
-	args = argv + optind;
-	rest = argc - optind;
+	o->args = argv + optind;
+	o->rest = argc - optind;
+	/* before the checks below, as always: a bad configuration file is
+	 * reported (exit 1) ahead of a usage error */
 	(void)cli_config(cli);
 	if (cli->verbose)
 		log_set_verbose(cli->verbose);
-	c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub);
-	switch (c ? c->id : 0) {
+	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
+		cli_error("provider", "unknown subcommand \"%s\" (list, match, template)", sub);
+		return -1;
+	}
+	o->sub = c->id;
+	switch (o->sub) {
 	case P_LIST:
-		if (rest != 0 || check || tfile || pfile) {
-			provider_usage(stderr);
-			return EXIT_USAGE;
-		}
-		return provider_list(cli);
+		ok = o->rest == 0 && !check && !o->tfile && !o->pfile;
+		break;
 	case P_MATCH:
-		if (check || tfile || pfile) {
-			provider_usage(stderr);
-			return EXIT_USAGE;
-		}
-		return provider_match(cli, rest, args);
-	case P_TEMPLATE:
+		ok = !check && !o->tfile && !o->pfile;
+		break;
+	default: /* P_TEMPLATE */
 		if (check) {
-			if (rest < 2 || rest > 3 || tfile || pfile) {
-				provider_usage(stderr);
-				return EXIT_USAGE;
-			}
-			return provider_check(cli, args[0], args[1], rest == 3 ? args[2] : NULL);
+			o->sub = P_CHECK;
+			ok = o->rest >= 2 && o->rest <= 3 && !o->tfile && !o->pfile;
+		} else {
+			ok = o->rest >= 2 && (!o->tfile) == (!o->pfile);
 		}
-		if (rest < 2 || (!tfile) != (!pfile)) {
-			provider_usage(stderr);
-			return EXIT_USAGE;
-		}
-		return provider_template(cli, args[0], rest - 1, args + 1, tfile, pfile);
-	default:
 		break;
 	}
-	cli_error("provider", "unknown subcommand \"%s\" (list, match, template)", sub);
-	return EXIT_USAGE;
+	if (!ok) {
+		provider_usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_provider(struct cli *cli, const struct provider_opts *o)
+{
+	switch (o->sub) {
+	case P_LIST:
+		return provider_list(cli);
+	case P_MATCH:
+		return provider_match(cli, o->rest, o->args);
+	case P_CHECK:
+		return provider_check(cli, o->args[0], o->args[1],
+				      o->rest == 3 ? o->args[2] : NULL);
+	default: /* P_TEMPLATE */
+		return provider_template(cli, o->args[0], o->rest - 1, o->args + 1, o->tfile,
+					 o->pfile);
+	}
+}
+
+int cmd_provider(struct cli *cli, int argc, char **argv)
+{
+	struct provider_opts o;
+	int code = EXIT_OK;
+
+	if (parse_provider(cli, argc, argv, &o, &code) < 0)
+		return code;
+	return run_provider(cli, &o);
 }
