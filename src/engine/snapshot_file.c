@@ -82,7 +82,8 @@ char *snapshot_file_format(const struct snapshot *s, time_t written, size_t *len
 	buf_init(&b, SNAPSHOT_FILE_MAX);
 	if (snapshot_each(s, collect_row, &c) != 0 || c.oom)
 		goto out;
-	qsort(c.keys, c.n, sizeof(*c.keys), cmp_key);
+	if (c.n > 1) /* qsort wants a non-null array, even of none */
+		qsort(c.keys, c.n, sizeof(*c.keys), cmp_key);
 	bad |= buf_printf(&b, "%s\nwritten %" PRIdMAX "\nrows %zu\n", SNAPSHOT_FILE_MAGIC,
 			  (intmax_t)written, c.n);
 	rows_at = b.len;
