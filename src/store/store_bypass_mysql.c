@@ -6,6 +6,7 @@
  * SECURITY: every statement is a MYSQL_STMT with bound values.
  */
 #include "store/store_int.h"
+#include "store/store_mysql_bind.h"
 
 #include <mysql.h>
 #include <stdlib.h>
@@ -47,42 +48,26 @@ struct bp_params {
 
 static void param_str(struct bp_params *p, int i, const char *v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
-	p->len[i] = (unsigned long)strlen(v);
-	p->b[i].buffer_type = MYSQL_TYPE_STRING;
-	p->b[i].buffer = (void *)v;
-	p->b[i].buffer_length = p->len[i];
-	p->b[i].length = &p->len[i];
+	store_mysql_param_str(&p->b[i], &p->len[i], v);
 }
 
 static void param_num(struct bp_params *p, int i, long long v)
 {
-	memset(&p->b[i], 0, sizeof(p->b[i]));
 	p->num[i] = v;
-	p->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
-	p->b[i].buffer = &p->num[i];
+	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
 }
 
 static void result_bind(struct bp_result *r)
 {
-	char *s[3] = { r->domain, r->level, r->reason };
-	size_t cap[3] = { sizeof(r->domain), sizeof(r->level), sizeof(r->reason) };
+	const struct store_mysql_col cols[5] = {
+		{ r->domain, sizeof(r->domain), 0 },
+		{ r->level, sizeof(r->level), 0 },
+		{ r->reason, sizeof(r->reason), 0 },
+		{ &r->created, 0, 0 },
+		{ &r->expires, 0, 0 },
+	};
 
-	memset(r->b, 0, sizeof(r->b));
-	for (int i = 0; i < 3; i++) {
-		r->b[i].buffer_type = MYSQL_TYPE_STRING;
-		r->b[i].buffer = s[i];
-		r->b[i].buffer_length = cap[i];
-	}
-	r->b[3].buffer_type = MYSQL_TYPE_LONGLONG;
-	r->b[3].buffer = &r->created;
-	r->b[4].buffer_type = MYSQL_TYPE_LONGLONG;
-	r->b[4].buffer = &r->expires;
-	for (int i = 0; i < 5; i++) {
-		r->b[i].length = &r->len[i];
-		r->b[i].is_null = &r->is_null[i];
-		r->b[i].error = &r->error[i];
-	}
+	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
 }
 
 static int run(struct store *st, MYSQL *conn, const char *sql, struct bp_params *p,
