@@ -28,12 +28,14 @@
 #include "mtasts/sts_txt.h"
 #include "own/report.h"
 #include "own/roll.h"
+#include "own/rx.h"
 #include "own/stspub.h"
 #include "own/tlsa.h"
 #include "own/webcert.h"
 #include "probe/probe.h"
 #include "store/store.h"
 #include "store/store_own.h"
+#include "tlsrpt/db.h"
 #include "util/config.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -728,6 +730,80 @@ static void tlsrpt_domain(struct own_run *r, const char *domain)
 	free(bufs);
 }
 
+/* The received TLSRPT reports for domain (own/rx.h): over own_tlsrpt_days,
+ * beside the live MX hosts. */
+struct rx_rows {
+	struct own_rx_row *rows;
+	size_t n, cap;
+};
+
+static int rx_row(void *arg, char *const *c, int n)
+{
+	struct rx_rows *x = arg;
+	struct own_rx_row *r;
+
+	(void)n;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 16;
+		struct own_rx_row *nr = realloc(x->rows, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return 1;
+		x->rows = nr;
+		x->cap = cap;
+	}
+	r = &x->rows[x->n++];
+	snprintf(r->mx, sizeof(r->mx), "%s", c[0]);
+	snprintf(r->result, sizeof(r->result), "%s", c[1]);
+	r->sessions = strtoull(c[2], NULL, 10);
+	snprintf(r->orgs, sizeof(r->orgs), "%s", c[3]);
+	return 0;
+}
+
+static void rx_domain(struct own_run *r, const char *domain, const char *const *live,
+		      size_t nlive)
+{
+	struct rx_rows x = { NULL, 0, 0 };
+	struct own_rx_in in;
+	struct errbuf why;
+	char *orgs = NULL, day[16] = "";
+	long long last = 0;
+	unsigned long long reports = 0;
+	unsigned days = (unsigned)config_get_int(r->cfg, "own_tlsrpt_days");
+
+	errbuf_clear(&why);
+	if (r->st == NULL)
+		return;
+	if (tlsrpt_db_received_domain(r->st, domain, r->now - (long long)days * 86400, rx_row,
+				      &x, &reports, &orgs, &last, &why) < 0) {
+		own_report_add(&r->rep, domain, "tlsrpt-rx", domain, OWN_UNKNOWN, NULL,
+			       "could not read the received reports: %s", why.msg);
+		free(x.rows);
+		return;
+	}
+	if (last > 0) {
+		time_t t = (time_t)last;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	}
+	memset(&in, 0, sizeof(in));
+	in.domain = domain;
+	in.rows = x.rows;
+	in.nrows = x.n;
+	in.reports = reports;
+	in.orgs = orgs ? orgs : "";
+	in.last_day = day;
+	in.live_mx = live;
+	in.nlive = nlive;
+	in.days = days;
+	in.error_percent = (unsigned)config_get_int(r->cfg, "own_tlsrpt_error_percent");
+	own_rx_check(&in, &r->rep);
+	free(x.rows);
+	free(orgs);
+}
+
 /* ---- set-up ----------------------------------------------------------- */
 
 static void own_usage(FILE *out)
@@ -1112,8 +1188,10 @@ static int own_check(struct own_run *r, int argc, char **argv)
 		}
 		if (r->only & ONLY_STS)
 			sts_domain(r, norm, (const char *const *)hp, nh);
-		if (r->only & ONLY_TLSRPT)
+		if (r->only & ONLY_TLSRPT) {
 			tlsrpt_domain(r, norm);
+			rx_domain(r, norm, (const char *const *)hp, nh);
+		}
 	}
 	if (ndoms == 0)
 		for (size_t i = 0; i < r->nmx; i++)

@@ -246,6 +246,36 @@ for e in sys.argv[2:]:
 if got != want:
     print("FAIL: intake summary %r, want %r" % (got, want)); sys.exit(1)
 PY
+# own check links the received reports to the own-domain checks (these
+# lab domains taken as ours): plain.example's MX failed every session
+# (error, at the MX, with where to look), tls.example's reports are clean,
+# and 30 days on nothing is in the window any more.
+echo "dns_trust_anchor_file = $LAB_TRUST_ANCHOR" >> "$T_DIR/in/in.cf"
+in_ns "$TLSPOLICY" -c "$T_DIR/in/in.cf" --json own check --only tlsrpt --no-save \
+	plain.example tls.example > "$T_DIR/in/own.json"
+rc=$?
+in_ns "$TLSPOLICY" -c "$T_DIR/in/in.cf" --json own check --only tlsrpt --no-save --now +30d \
+	tls.example > "$T_DIR/in/own-later.json"
+python3 - "$T_DIR/in/own.json" "$rc" "$T_DIR/in/own-later.json" <<'PY' && ok "own check shows the received reports per own domain and MX" || fail "own check with received reports"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 2 and sys.argv[2] == "2", (r["exit"], sys.argv[2])
+dom = {d["domain"]: d for d in r["domains"]}
+rx = lambda d: {c["subject"]: c for c in dom[d]["checks"] if c["check"] == "tlsrpt-rx"}
+p, t = rx("plain.example"), rx("tls.example")
+assert p["plain.example"]["verdict"] == "error", p
+assert "0 sessions ok, 1 failed (100%)" in p["plain.example"]["message"], p
+m = p["mx.plain.example"]
+assert m["verdict"] == "error" and "starttls-not-supported 1 (Lab Org (SQLite))" in m["message"] and "offer STARTTLS" in m["message"], m
+assert "not a current MX" not in m["message"], m
+assert list(t) == ["tls.example"] and t["tls.example"]["verdict"] == "ok", t
+assert "1 reports in 7 days" in t["tls.example"]["message"] and "2 sessions ok, 0 failed" in t["tls.example"]["message"], t
+# the record check still runs beside it
+assert [c["verdict"] for c in dom["tls.example"]["checks"] if c["check"] == "tlsrpt"] == ["ok"], dom["tls.example"]
+later = json.load(open(sys.argv[3]))
+c = [c for c in later["domains"][0]["checks"] if c["check"] == "tlsrpt-rx"]
+assert len(c) == 1 and "no TLSRPT report received in the last 7 days" in c[0]["message"], c
+PY
 # the policies as the lab publishes them: TLSA records, the MTA-STS policy
 python3 - "$T_DIR/https" <<'PY' && ok "policy-string and mx-host of the tlsa and sts reports" || fail "policy strings"
 import glob, gzip, json, sys
