@@ -66,9 +66,10 @@ void own_rx_check(const struct own_rx_in *in, struct own_report *rep)
 	}
 	v = verdict(failed, ok + failed, in->error_percent);
 	own_report_add(rep, in->domain, "tlsrpt-rx", in->domain, v, NULL,
-		       "%llu reports in %u days (to %s, from %s): %llu sessions ok, %llu failed "
-		       "(%llu%%)", in->reports, in->days, in->last_day, in->orgs, ok, failed,
-		       ok + failed ? failed * 100 / (ok + failed) : 0);
+		       "%llu report%s in the last %u days (newest for %s; from %s): %llu sessions "
+		       "ok, %llu failed (%.1f%%)", in->reports, in->reports == 1 ? "" : "s",
+		       in->days, in->last_day, in->orgs, ok, failed,
+		       ok + failed ? (double)failed * 100.0 / (double)(ok + failed) : 0.0);
 	/* one finding per MX with failures (rows come ordered by MX) */
 	for (size_t i = 0; i < in->nrows;) {
 		const char *mx = in->rows[i].mx;
@@ -91,8 +92,8 @@ void own_rx_check(const struct own_rx_in *in, struct own_report *rep)
 				look = hint(r->result);
 		}
 		if (f > 0) {
-			int is_live = mx[0] && strchr(mx, '*') == NULL && strchr(mx, ' ') == NULL
-					      ? live(in, mx) : 1;
+			int is_live = !in->live_known || !mx[0] || strchr(mx, '*') ||
+				      strchr(mx, ' ') || live(in, mx);
 
 			snprintf(sub, sizeof(sub), "%s", mx[0] ? mx : in->domain);
 			own_report_add(rep, in->domain, "tlsrpt-rx", sub,

@@ -39,7 +39,7 @@ struct own_rx_row {
 	char mx[OWN_REPORT_NAME_MAX];     /* "" when the report named none */
 	char result[64];
 	unsigned long long sessions;
-	char orgs[OWN_RX_ORGS_MAX];       /* organisations, comma-separated */
+	char orgs[OWN_RX_ORGS_MAX];       /* organisations, ", "-separated */
 };
 
 struct own_rx_in {
@@ -47,10 +47,11 @@ struct own_rx_in {
 	const struct own_rx_row *rows;
 	size_t nrows;
 	unsigned long long reports;       /* distinct reports in the window */
-	const char *orgs;                 /* every reporting organisation */
+	const char *orgs;                 /* every reporting organisation, ", "-separated */
 	const char *last_day;             /* YYYY-MM-DD the newest report ends, or "" */
 	const char *const *live_mx;       /* the domain's MX hosts now */
 	size_t nlive;
+	int live_known;                   /* 0: the MX lookup failed */
 	unsigned days, error_percent;
 };
 

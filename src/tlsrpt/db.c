@@ -587,7 +587,6 @@ int tlsrpt_db_received_summary(struct store *st, long long since,
 
 struct rx_totals {
 	unsigned long long reports;
-	char *orgs;
 	long long last;
 };
 
@@ -597,52 +596,40 @@ static int rx_totals_row(void *arg, char *const *c, int n)
 
 	(void)n;
 	t->reports = strtoull(c[0], NULL, 10);
-	free(t->orgs);
-	t->orgs = strdup(c[1]);
-	t->last = strtoll(c[2], NULL, 10);
+	t->last = strtoll(c[1], NULL, 10);
 	return 0;
 }
 
 int tlsrpt_db_received_domain(struct store *st, const char *domain, long long since,
 			      int (*fn)(void *, char *const *, int), void *arg,
-			      unsigned long long *reports, char **orgs, long long *last_end,
+			      unsigned long long *reports, long long *last_end,
 			      struct errbuf *why)
 {
 	struct store_tlsrpt_val v[] = { TV_S(domain), TV_I(since) };
-	struct rx_totals t = { 0, NULL, 0 };
+	struct rx_totals t = { 0, 0 };
 
 	*reports = 0;
-	*orgs = NULL;
 	*last_end = 0;
 	if (store_tlsrpt_exec(
 		    st, STORE_TLSRPT_RECEIVED, "summarise received reports",
 		    "SELECT CASE WHEN receiving_mx <> '' THEN lower(receiving_mx) ELSE "
-		    "lower(mx_host) END AS mx, result, SUM(count), group_concat(DISTINCT "
-		    "organization) FROM tlspolicy_tlsrpt_received WHERE lower(policy_domain) "
-		    "= lower(?) AND end_time >= ? GROUP BY mx, result ORDER BY mx, result",
-		    "SELECT CASE WHEN receiving_mx <> '' THEN lower(receiving_mx) ELSE "
-		    "lower(mx_host) END AS mx, result, SUM(count), GROUP_CONCAT(DISTINCT "
-		    "organization ORDER BY organization SEPARATOR ',') FROM "
+		    "lower(mx_host) END AS mx, result, organization, SUM(count) FROM "
 		    "tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
-		    "end_time >= ? GROUP BY mx, result ORDER BY mx, result",
-		    v, 2, 4, fn, arg, NULL, why) < 0)
+		    "end_time >= ? GROUP BY mx, result, organization "
+		    "ORDER BY mx, result, organization",
+		    NULL, v, 2, 4, fn, arg, NULL, why) < 0)
 		return -1;
 	if (store_tlsrpt_exec(
 		    st, STORE_TLSRPT_RECEIVED, "summarise received reports",
-		    "SELECT COUNT(DISTINCT organization || char(10) || report_id), "
-		    "group_concat(DISTINCT organization), MAX(end_time) FROM "
+		    "SELECT COUNT(DISTINCT organization || char(10) || report_id), MAX(end_time) "
+		    "FROM tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
+		    "end_time >= ?",
+		    "SELECT COUNT(DISTINCT organization, report_id), MAX(end_time) FROM "
 		    "tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
 		    "end_time >= ?",
-		    "SELECT COUNT(DISTINCT organization, report_id), GROUP_CONCAT(DISTINCT "
-		    "organization ORDER BY organization SEPARATOR ','), MAX(end_time) FROM "
-		    "tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
-		    "end_time >= ?",
-		    v, 2, 3, rx_totals_row, &t, NULL, why) < 0) {
-		free(t.orgs);
+		    v, 2, 2, rx_totals_row, &t, NULL, why) < 0)
 		return -1;
-	}
 	*reports = t.reports;
-	*orgs = t.orgs;
 	*last_end = t.last;
 	return 0;
 }

@@ -104,13 +104,12 @@ int tlsrpt_db_add_received(struct store *st, const struct tlsrpt_rx *rx, long lo
 /* Summary rows (policy_domain, receiving MX or mx-host, result, sum,
  * reports) per own domain, MX and result, over received reports whose
  * range ends at or after since. */
-/* For one own domain (own check): rows (mx, result, sum, organisations
- * comma-separated) per MX and result, ordered by MX; then *reports, *orgs
- * (malloc'ed, comma-separated) and *last_end over its reports whose
- * range ends at or after since. */
+/* For one own domain (own check): rows (mx, result, organization, sum)
+ * ordered by MX, result and organization; then *reports (distinct) and
+ * *last_end over its reports whose range ends at or after since. */
 int tlsrpt_db_received_domain(struct store *st, const char *domain, long long since,
 			      int (*fn)(void *, char *const *, int), void *arg,
-			      unsigned long long *reports, char **orgs, long long *last_end,
+			      unsigned long long *reports, long long *last_end,
 			      struct errbuf *why);
 int tlsrpt_db_received_summary(struct store *st, long long since,
 			       int (*fn)(void *, char *const *, int), void *arg,

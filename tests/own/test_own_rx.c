@@ -26,10 +26,11 @@ static void base(struct own_rx_in *in, const struct own_rx_row *rows, size_t n)
 	in->rows = rows;
 	in->nrows = n;
 	in->reports = 3;
-	in->orgs = "Google LLC,Microsoft Corporation";
+	in->orgs = "Google LLC, Microsoft Corporation";
 	in->last_day = "2026-12-02";
 	in->live_mx = LIVE;
 	in->nlive = 2;
+	in->live_known = 1;
 	in->days = 7;
 	in->error_percent = 10;
 }
@@ -73,8 +74,9 @@ static void test_all_ok(void **state)
 	own_rx_check(&in, &rep);
 	assert_int_equal(rep.n, 1);
 	assert_int_equal(rep.f[0].verdict, OWN_OK);
-	assert_non_null(strstr(rep.f[0].msg, "3 reports in 7 days (to 2026-12-02, from Google LLC,"
-					     "Microsoft Corporation): 340 sessions ok, 0 failed (0%)"));
+	assert_non_null(strstr(rep.f[0].msg, "3 reports in the last 7 days (newest for 2026-12-02; "
+					     "from Google LLC, Microsoft Corporation): 340 sessions "
+					     "ok, 0 failed (0.0%)"));
 	assert_int_equal(own_report_exit(&rep), 0);
 	own_report_free(&rep);
 }
@@ -101,7 +103,7 @@ static void test_failures(void **state)
 	f = find(&rep, "example.org"); /* 26 of 116 failed: 22% */
 	assert_non_null(f);
 	assert_int_equal(f->verdict, OWN_ERROR);
-	assert_non_null(strstr(f->msg, "90 sessions ok, 26 failed (22%)"));
+	assert_non_null(strstr(f->msg, "90 sessions ok, 26 failed (22.4%)"));
 	f = find(&rep, "mx1.example.org"); /* 5 of 116: a warning */
 	assert_non_null(f);
 	assert_int_equal(f->verdict, OWN_WARNING);
@@ -118,6 +120,15 @@ static void test_failures(void **state)
 	assert_int_equal(f->verdict, OWN_WARNING);
 	assert_non_null(strstr(f->msg, "not a current MX of the domain"));
 	assert_int_equal(own_report_exit(&rep), 2);
+	own_report_free(&rep);
+	/* the MX lookup failed: no claim about which MX is current */
+	own_report_init(&rep);
+	in.live_known = 0;
+	in.nlive = 0;
+	own_rx_check(&in, &rep);
+	f = find(&rep, "old.example.org");
+	assert_non_null(f);
+	assert_null(strstr(f->msg, "not a current MX"));
 	own_report_free(&rep);
 }
 

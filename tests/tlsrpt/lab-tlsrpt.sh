@@ -264,12 +264,12 @@ dom = {d["domain"]: d for d in r["domains"]}
 rx = lambda d: {c["subject"]: c for c in dom[d]["checks"] if c["check"] == "tlsrpt-rx"}
 p, t = rx("plain.example"), rx("tls.example")
 assert p["plain.example"]["verdict"] == "error", p
-assert "0 sessions ok, 1 failed (100%)" in p["plain.example"]["message"], p
+assert "0 sessions ok, 1 failed (100.0%)" in p["plain.example"]["message"], p
 m = p["mx.plain.example"]
 assert m["verdict"] == "error" and "starttls-not-supported 1 (Lab Org (SQLite))" in m["message"] and "offer STARTTLS" in m["message"], m
 assert "not a current MX" not in m["message"], m
 assert list(t) == ["tls.example"] and t["tls.example"]["verdict"] == "ok", t
-assert "1 reports in 7 days" in t["tls.example"]["message"] and "2 sessions ok, 0 failed" in t["tls.example"]["message"], t
+assert "1 report in the last 7 days" in t["tls.example"]["message"] and "2 sessions ok, 0 failed" in t["tls.example"]["message"], t
 # the record check still runs beside it
 assert [c["verdict"] for c in dom["tls.example"]["checks"] if c["check"] == "tlsrpt"] == ["ok"], dom["tls.example"]
 later = json.load(open(sys.argv[3]))
