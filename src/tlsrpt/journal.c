@@ -111,7 +111,8 @@ void tlsrpt_journal_observe(void *arg, const struct engine_observation *o)
 		f[TJ_TYPE] = "no-policy-found";
 	}
 	j->noted++;
-	if (tally_key(key, sizeof(key), f, TJ_NFIELDS) < 0 || tally_add_at(&j->t, key, 1, (long long)now) < 0)
+	if (tally_key(key, sizeof(key), f, TJ_NFIELDS) < 0 ||
+	    tally_add_at(&j->t, key, 1, (long long)now) < 0)
 		j->dropped++;
 }
 
