@@ -93,6 +93,8 @@
  * reload_interval = 0 */
 #define ENGINE_DB_RETRY 10
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
+/* issue 15: the longest report_strings / report_mx kept (longer: none) */
+#define ENGINE_REPORT_MAX (16 * 1024)
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
 #define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
@@ -125,6 +127,9 @@ struct centry {
 	 * answer, for the TLSRPT journal (engine_set_observer) */
 	enum answer_source failed_src;
 	char *failed_reason;               /* NULL when none failed */
+	/* issue 15: the policy as the source decided it (source_result's
+	 * report_strings / report_mx), NULL when none */
+	char *rep_strings, *rep_mx;
 };
 
 struct discovery {
@@ -146,6 +151,8 @@ struct discovery {
 	unsigned partial_ttl;
 	char partial_text[ENGINE_TEXT_MAX + 1];
 	char partial_reason[256];
+	char *rep_strings, *rep_mx;         /* issue 15: the current verdict's */
+	char *partial_rep_strings, *partial_rep_mx;
 	struct timer limit_t;
 };
 
@@ -273,7 +280,9 @@ static void observe(struct engine *eng, struct centry *e, enum lookup_status st,
 {
 	struct engine_answer ans = { st, src, text ? text : "", NULL };
 	struct engine_observation o = { e->domain, &ans, e->failed_src,
-					e->failed_reason ? e->failed_reason : "" };
+					e->failed_reason ? e->failed_reason : "",
+					e->rep_strings ? e->rep_strings : "",
+					e->rep_mx ? e->rep_mx : "" };
 
 	eng->observer(eng->observer_arg, &o);
 }
@@ -411,6 +420,8 @@ static void cache_remove(struct engine *eng, struct centry *e)
 	free(e->domain);
 	free(e->text);
 	free(e->failed_reason);
+	free(e->rep_strings);
+	free(e->rep_mx);
 	free(e);
 }
 
@@ -499,6 +510,10 @@ static void disc_free(struct discovery *d)
 	if (d->refresh)
 		d->eng->refreshing--;
 	timer_stop(&d->limit_t);
+	free(d->rep_strings);
+	free(d->rep_mx);
+	free(d->partial_rep_strings);
+	free(d->partial_rep_mx);
 	free(d);
 }
 
@@ -549,6 +564,14 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 		e->src = src;
 		e->have_result = 1;
 		e->failed_src = d->failed_src; /* issue 15 */
+		free(e->rep_strings);
+		free(e->rep_mx);
+		e->rep_strings = e->rep_mx = NULL;
+		if (kind == RES_APPLIES || kind == RES_NOTFOUND) {
+			e->rep_strings = d->rep_strings;
+			e->rep_mx = d->rep_mx;
+			d->rep_strings = d->rep_mx = NULL;
+		}
 		if (d->failed_src == ANSWER_NONE) {
 			free(e->failed_reason);
 			e->failed_reason = NULL;
@@ -594,6 +617,11 @@ static void fail_log(struct engine *eng, struct centry *e, const char *src,
 /* Ends a discovery that kept a partial answer aside with that answer. */
 static void disc_finish_partial(struct discovery *d)
 {
+	free(d->rep_strings);
+	free(d->rep_mx);
+	d->rep_strings = d->partial_rep_strings;
+	d->rep_mx = d->partial_rep_mx;
+	d->partial_rep_strings = d->partial_rep_mx = NULL;
 	disc_finish(d, RES_APPLIES, d->partial_src, d->partial_text, d->partial_ttl);
 }
 
@@ -641,6 +669,11 @@ static void disc_advance(struct discovery *d)
 					d->partial_ttl = ttl;
 					memcpy(d->partial_text, d->text, sizeof(d->text));
 					memcpy(d->partial_reason, d->reason, sizeof(d->reason));
+					free(d->partial_rep_strings);
+					free(d->partial_rep_mx);
+					d->partial_rep_strings = d->rep_strings;
+					d->partial_rep_mx = d->rep_mx;
+					d->rep_strings = d->rep_mx = NULL;
 					break;
 				}
 				disc_finish(d, RES_APPLIES, src->answer, d->text, ttl);
@@ -727,8 +760,18 @@ static void disc_done(void *arg, const struct source_result *res)
 	}
 	if (res->reason)
 		printable(d->reason, sizeof(d->reason), res->reason, strlen(res->reason));
+	free(d->rep_strings);
+	free(d->rep_mx);
+	d->rep_strings = d->rep_mx = NULL;
+	if ((d->res.verdict == SOURCE_APPLIES || d->res.verdict == SOURCE_NOTFOUND) &&
+	    res->report_strings && strlen(res->report_strings) <= ENGINE_REPORT_MAX &&
+	    (res->report_mx == NULL || strlen(res->report_mx) <= ENGINE_REPORT_MAX)) {
+		d->rep_strings = xstrdup(res->report_strings);
+		d->rep_mx = xstrdup(res->report_mx ? res->report_mx : "");
+	}
 	d->res.policy_text = NULL;
 	d->res.reason = NULL;
+	d->res.report_strings = d->res.report_mx = NULL;
 	d->have_verdict = 1;
 	if (!d->in_discover)
 		disc_advance(d);

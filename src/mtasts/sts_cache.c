@@ -266,6 +266,27 @@ static void forget_persisted(struct sts_cache *c, const char *domain)
 		c->io.remove(c->io.ctx, domain);
 }
 
+/* The policy's mx patterns, one a line (malloc'ed). */
+static char *mx_lines(const struct sts_policy *p)
+{
+	size_t n = 1, k = 0;
+	char *out;
+
+	for (size_t i = 0; i < p->nmx; i++)
+		n += strlen(p->mx[i]) + 1;
+	out = xmalloc(n);
+	for (size_t i = 0; i < p->nmx; i++) {
+		size_t l = strlen(p->mx[i]);
+
+		if (k)
+			out[k++] = '\n';
+		memcpy(out + k, p->mx[i], l);
+		k += l;
+	}
+	out[k] = '\0';
+	return out;
+}
+
 /*
  * Answers one lookup from the entry when its policy is usable, else
  * with verdict/reason.
@@ -275,6 +296,7 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		   enum source_verdict verdict, const char *reason)
 {
 	struct source_result res;
+	char *mx = NULL;
 
 	memset(&res, 0, sizeof(res));
 	if (e != NULL && (usable(e, now) || (fresh && e->pol != NULL))) {
@@ -286,6 +308,10 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		if (e->ans_rc > 0) {
 			res.verdict = SOURCE_APPLIES;
 			res.policy_text = e->ans_text;
+			/* issue 15 (TLSRPT): the policy lines and mx patterns
+			 * behind this answer, as the report names them */
+			res.report_strings = e->pol->text;
+			res.report_mx = mx = mx_lines(e->pol);
 			/* enforce: every MX host authenticated (replaces a
 			 * partial DANE answer, engine.h) */
 			if (e->pol->mode == STS_MODE_ENFORCE)
@@ -303,6 +329,7 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		res.reason = reason;
 	}
 	done(arg, &res);
+	free(mx);
 }
 
 static void start_op(struct sts_cache *c, struct sts_entry *e, int background,

@@ -92,7 +92,8 @@ static const char *const live_settings[] = {
 static const char *const cli_settings[] = {
 	"smtp_ca_file", "probe_timeout", "check_concurrency", "own_domains",
 	"own_mx_hosts", "own_cert_files", "own_next_files", "own_sts_testing_max",
-	"own_web_cert_days", "logscan_min_deliveries",
+	"own_web_cert_days", "own_tlsrpt_days", "own_tlsrpt_error_percent",
+	"logscan_min_deliveries",
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
