@@ -38,6 +38,7 @@ struct tio {
 	size_t np;
 	unsigned saves, removes;
 	char last_saved[256], last_saved_id[40], last_removed[256];
+	time_t last_removed_fetched;
 	time_t last_fetched, last_expires;
 };
 
@@ -86,11 +87,12 @@ static void t_save(void *ctx, const struct sts_record *r)
 	assert_non_null(strstr(r->policy_text, "version: STSv1\n"));
 }
 
-static void t_remove(void *ctx, const char *domain)
+static void t_remove(void *ctx, const char *domain, time_t fetched)
 {
 	struct tio *t = ctx;
 
 	t->removes++;
+	t->last_removed_fetched = fetched;
 	snprintf(t->last_removed, sizeof(t->last_removed), "%s", domain);
 }
 

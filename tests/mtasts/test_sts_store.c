@@ -158,8 +158,8 @@ static void test_write_and_load(void **state)
 	save(&p, "b.example", "b1", ENF("mx.b.example", "600"), NOW - 1000, NOW - 400);  /* expired */
 	save(&p, "c.example", "c1", "not a policy", NOW, NOW + 600);                   /* invalid */
 	save(&p, "d.example", "d1", ENF("mx.d.example", "86400"), NOW, NOW + 86400);
-	p.remove(p.ctx, "d.example");
-	p.remove(p.ctx, "never.example");
+	p.remove(p.ctx, "d.example", 0);
+	p.remove(p.ctx, "never.example", 0);
 	sts_store_sync(s);
 	sts_store_stats(s, &stt);
 	assert_int_equal(stt.puts, 5);
@@ -208,7 +208,7 @@ static void test_failing_database(void **state)
 	assert_non_null(s = sts_store_new(bad, wk, &why));
 	sts_store_persist(s, &p);
 	save(&p, "a.example", "id1", ENF("mx.a.example", "60"), NOW, NOW + 60);
-	p.remove(p.ctx, "a.example");
+	p.remove(p.ctx, "a.example", 0);
 	sts_store_sync(s);
 	sts_store_stats(s, &stt);
 	assert_int_equal(stt.failed, 2);
