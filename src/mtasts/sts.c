@@ -194,6 +194,7 @@ struct sts_shareq {
 	struct event timer;        /* the next poll */
 	int timer_on;
 	int fallback;              /* the timer ends the wait: fetch */
+	int waited;                /* logged that we wait */
 	struct timespec started;   /* CLOCK_MONOTONIC: immune to clock skew */
 	char domain[STS_DOMAIN_MAX + 1];
 	char id[STS_TXT_ID_MAX + 1];
@@ -236,13 +237,20 @@ static void share_arm(struct sts_shareq *q, unsigned ms)
 	q->timer_on = 1;
 }
 
-static void share_cb(void *arg, int result, const struct sts_record *rec)
+static void share_cb(void *arg, int result, const struct sts_record *rec,
+		     const char *holder)
 {
 	struct sts_shareq *q = arg;
 	struct sts *sts = q->sts;
 	void *op = q->op;
 
 	q->job = NULL;
+	if (result == STS_SHARE_WAIT && !q->waited) {
+		q->waited = 1;
+		log_info("sts %s: %s is fetching policy id %s; waiting for its "
+			 "result (at most %us)", q->domain, holder ? holder : "another server",
+			 q->id, sts->lease_secs);
+	}
 	if (result == STS_SHARE_WAIT) {
 		if (share_elapsed(q) < (double)sts->lease_secs) {
 			share_arm(q, STS_SHARE_POLL_MS);

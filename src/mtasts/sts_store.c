@@ -467,6 +467,7 @@ struct sts_share {
 	int rc;                      /* < 0: the database failed */
 	char why[ERRBUF_MAX];
 	struct store_sts_row row;    /* STS_SHARED_USE */
+	char holder[STORE_STS_OWNER_MAX + 1];   /* STS_SHARE_WAIT */
 };
 
 static void share_free(struct sts_share *j)
@@ -525,6 +526,7 @@ static void share_run(void *arg)
 	if ((rc = store_sts_claim(s->db, &want, now, &held, &why)) < 0)
 		goto failrc;
 	if (rc == 0) {
+		snprintf(j->holder, sizeof(j->holder), "%s", held.owner);
 		j->result = STS_SHARE_WAIT;
 		return;
 	}
@@ -584,7 +586,8 @@ static void share_done(void *arg)
 		r.fetched = (time_t)j->row.fetched;
 		r.expires = (time_t)j->row.expires;
 	}
-	j->fn(j->arg, j->result, j->result == STS_SHARED_USE ? &r : NULL);
+	j->fn(j->arg, j->result, j->result == STS_SHARED_USE ? &r : NULL,
+	      j->result == STS_SHARE_WAIT ? j->holder : NULL);
 	share_free(j);
 }
 

@@ -75,7 +75,9 @@ void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c);
  * is released).
  */
 #define STS_SHARE_WAIT 3
-typedef void (*sts_share_fn)(void *arg, int result, const struct sts_record *rec);
+/* holder: STS_SHARE_WAIT only, the lease owner's name (else NULL) */
+typedef void (*sts_share_fn)(void *arg, int result, const struct sts_record *rec,
+			     const char *holder);
 struct sts_share;
 struct sts_share *sts_store_share(struct sts_store *s, const char *domain,
 				  const char *id, unsigned refresh_interval,

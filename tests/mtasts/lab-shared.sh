@@ -192,6 +192,11 @@ run_pass() {
 	expect_d "$label a (lease of a dead daemon)" 8481 "modefirst.$D" "$MODEFIRST"
 	expect_d "$label b" 8482 "modefirst.$D" "$MODEFIRST"
 	count_is "$label modefirst.$D (after the dead lease expired)" $ADDR_MODEFIRST "$m0" 1
+	if grep -q "modefirst.$D: dead-mx:1:0 is fetching policy id modefirst1; waiting" "$T_DIR/a.log"; then
+		ok "$label: a waited for the dead daemon's lease before fetching"
+	else
+		fail "$label: a did not wait for the dead daemon's lease"
+	fi
 
 	# 4. the shared cache fails: each daemon fetches itself, same answers
 	x0=$(fetches $ADDR_TXTWSP)
