@@ -195,6 +195,7 @@ struct sts_shareq {
 	int timer_on;
 	int fallback;              /* the timer ends the wait: fetch */
 	int waited;                /* logged that we wait */
+	unsigned max_wait;         /* seconds */
 	struct timespec started;   /* CLOCK_MONOTONIC: immune to clock skew */
 	char domain[STS_DOMAIN_MAX + 1];
 	char id[STS_TXT_ID_MAX + 1];
@@ -249,17 +250,17 @@ static void share_cb(void *arg, int result, const struct sts_record *rec,
 		q->waited = 1;
 		log_info("sts %s: %s is fetching policy id %s; waiting for its "
 			 "result (at most %us)", q->domain, holder ? holder : "another server",
-			 q->id, sts->lease_secs);
+			 q->id, q->max_wait);
 	}
 	if (result == STS_SHARE_WAIT) {
-		if (share_elapsed(q) < (double)sts->lease_secs) {
+		if (share_elapsed(q) < (double)q->max_wait) {
 			share_arm(q, STS_SHARE_POLL_MS);
 			return;
 		}
-		/* a lease that outlives its own term (a peer's clock ahead):
-		 * our own fetch, never an endless wait */
+		/* lookups waiting, or a lease that outlives its own term (a
+		 * peer's clock ahead): our own fetch, never an endless wait */
 		log_info("sts %s: waited %us for another server's fetch; fetching",
-			 q->domain, sts->lease_secs);
+			 q->domain, q->max_wait);
 		result = STS_SHARED_FETCH;
 	}
 	free(q);
@@ -278,13 +279,16 @@ static void share_ask(struct sts_shareq *q)
 	}
 }
 
-static void *io_shared_start(void *ctx, const char *domain, const char *id, void *op)
+static void *io_shared_start(void *ctx, const char *domain, const char *id,
+			     int urgent, void *op)
 {
 	struct sts *sts = ctx;
 	struct sts_shareq *q = xcalloc(1, sizeof(*q));
 
 	q->sts = sts;
 	q->op = op;
+	q->max_wait = urgent && sts->lease_secs > STS_SHARE_WAIT_URGENT
+			      ? STS_SHARE_WAIT_URGENT : sts->lease_secs;
 	clock_gettime(CLOCK_MONOTONIC, &q->started);
 	snprintf(q->domain, sizeof(q->domain), "%s", domain);
 	snprintf(q->id, sizeof(q->id), "%s", id);

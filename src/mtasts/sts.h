@@ -77,12 +77,15 @@ struct sts_store *sts_store_of(struct sts *sts);
 /* With STS_PERSIST_SAVE: share the cache with the other daemons on the
  * same database (sts_store.h "Sharing"): before fetching a policy, use
  * the row another daemon wrote, or wait (polling every
- * STS_SHARE_POLL_MS, at most STS_SHARE_LEASE_EXTRA + https_timeout) while
- * another daemon holds the fetch lease; every failure of the database
+ * STS_SHARE_POLL_MS) while another daemon holds the fetch lease: at most
+ * one lease (STS_SHARE_LEASE_EXTRA + https_timeout) when a cached policy
+ * answers meanwhile, at most STS_SHARE_WAIT_URGENT seconds when lookups
+ * wait (nothing cached), then fetch; every failure of the database
  * falls back to fetching.  The daemon uses it; `sts refresh` does not
  * (it is asked to fetch). */
 #define STS_PERSIST_SHARE 4
 #define STS_SHARE_POLL_MS 200
+#define STS_SHARE_WAIT_URGENT 2    /* seconds */
 #define STS_SHARE_LEASE_EXTRA 10   /* seconds of lease beyond https_timeout */
 struct worker;
 int sts_service_new(struct event_base *base, const struct config *cfg,

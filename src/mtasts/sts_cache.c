@@ -521,7 +521,8 @@ void sts_cache_txt_done(struct sts_cache *c, void *opv, enum sts_txt_status stat
 	if (c->share && c->io.shared_start != NULL && !op->force) {
 		/* another daemon may have it, or be fetching it */
 		op->stage = OP_SHARED;
-		op->io = c->io.shared_start(c->io.ctx, e->domain, id, op);
+		op->io = c->io.shared_start(c->io.ctx, e->domain, id,
+					    !usable(e, now), op);
 		return;
 	}
 	start_fetch(c, op);

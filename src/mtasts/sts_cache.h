@@ -95,7 +95,8 @@ struct sts_record {
  * Sharing (off until sts_cache_set_sharing()): before a fetch that is not forced,
  * shared_start asks the policies shared with other daemons (the store's
  * tlspolicy_sts, sts_store.h) whether one of them already has policy
- * `id` fresh, or is fetching it (a lease); it completes, never from
+ * `id` fresh, or is fetching it (a lease; urgent: no usable policy is
+ * cached, lookups wait, so wait only briefly); it completes, never from
  * within the call, with sts_cache_shared_done(): STS_SHARED_USE with
  * the record (installed as if fetched now: no fetch, no save),
  * STS_SHARED_LEASED (we fetch and hold the lease: release() is called
@@ -115,7 +116,7 @@ struct sts_io {
 	void (*save)(void *ctx, const struct sts_record *rec);
 	void (*remove)(void *ctx, const char *domain, time_t fetched);
 	void *(*shared_start)(void *ctx, const char *domain, const char *id,
-			      void *op);
+			      int urgent, void *op);
 	void (*shared_cancel)(void *ctx, void *handle);
 	void (*release)(void *ctx, const char *domain);
 };

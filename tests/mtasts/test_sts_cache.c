@@ -40,6 +40,7 @@ struct tio {
 	char last_saved[256], last_saved_id[40], last_removed[256];
 	time_t last_removed_fetched;
 	unsigned releases;
+	int last_urgent;
 	char last_shared_id[40];
 	time_t last_fetched, last_expires;
 };
@@ -71,10 +72,12 @@ static void *t_fetch(void *ctx, const char *domain, void *op)
 	return t_start(ctx, K_FETCH, domain, op);
 }
 
-static void *t_shared(void *ctx, const char *domain, const char *id, void *op)
+static void *t_shared(void *ctx, const char *domain, const char *id, int urgent,
+		      void *op)
 {
 	struct tio *t = ctx;
 
+	t->last_urgent = urgent;
 	snprintf(t->last_shared_id, sizeof(t->last_shared_id), "%s", id);
 	return t_start(ctx, K_SHARED, domain, op);
 }
@@ -754,6 +757,7 @@ static void test_shared(void **state)
 	assert_int_equal(open_io(&f->t, K_SHARED, "a.example"), 1);
 	assert_int_equal(open_io(&f->t, K_FETCH, NULL), 0);
 	assert_string_equal(f->t.last_shared_id, "id1");
+	assert_int_equal(f->t.last_urgent, 1);   /* nothing cached: lookups wait */
 	assert_int_equal(g.called, 0);
 	memset(&rec, 0, sizeof(rec));
 	rec.domain = "a.example";
@@ -809,6 +813,26 @@ static void test_shared(void **state)
 	fetch_ok(&f->t, f->c, "d.example", POL("enforce", "mx.d.example", "86400"));
 	want(&g, SOURCE_APPLIES, ANS("mx.d.example"));
 
+	/* a refresh of a cached policy (new id) is not urgent: it answers */
+	f->t.now += 60;
+	assert_int_equal(open_io(&f->t, K_SHARED, NULL), 0);
+	{
+		struct got g2;
+		time_t due = f->t.now + REFRESH;
+
+		f->t.now = due;
+		assert_null(lookup(f, "d.example", &g2));
+		want(&g2, SOURCE_APPLIES, ANS("mx.d.example"));
+		txt_found(&f->t, f->c, "d.example", "d2");
+		assert_int_equal(open_io(&f->t, K_SHARED, "d.example"), 1);
+		assert_int_equal(f->t.last_urgent, 0);
+		/* another lookup meanwhile: answered from the cache at once */
+		assert_null(lookup(f, "d.example", &g2));
+		want(&g2, SOURCE_APPLIES, ANS("mx.d.example"));
+		sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "d.example")->op,
+				      STS_SHARED_FETCH, NULL);
+		fetch_ok(&f->t, f->c, "d.example", POL("enforce", "mx.d.example", "86400"));
+	}
 	/* a forced refresh (sts refresh, admin) fetches without asking */
 	assert_int_equal(sts_cache_refresh(f->c, "d.example"), 0);
 	txt_found(&f->t, f->c, "d.example", "d1");
