@@ -46,6 +46,7 @@ ORIG_WILDCARD=$(cat "$LAB_DIR/www/mta-sts.wildcard.$D.txt")
 printf '%s\n' "$ORIG_WILDCARD" > "$T_DIR/wildcard.orig"
 
 declare -A PID=()
+# shellcheck disable=SC2317  # run through T_CLEANUP_EXTRA (eval)
 undo() {
 	local n
 	for n in "${!PID[@]}"; do stop_d "$n"; done
@@ -66,6 +67,7 @@ start_d() {
 		for s in "${SETTINGS[@]}"; do echo "${s%%=*} = ${s#*=}"; done
 	} > "$T_DIR/$n.cf"
 	: > "$T_DIR/$n.log"
+	# shellcheck disable=SC2086  # TLSPOLICY_WRAP: words (valgrind ...)
 	ip netns exec "$LAB_NS" ${TLSPOLICY_WRAP:-} "$TLSPOLICY" -c "$T_DIR/$n.cf" serve -f \
 		> "$T_DIR/$n.log" 2>&1 &
 	PID[$n]=$!
