@@ -336,7 +336,8 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 	engine_log_failures(r->eng, 1);
 	/* Discovery sources (DANE, ...): shared with query. */
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
-			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
+			       STS_PERSIST_LOAD | STS_PERSIST_SAVE | STS_PERSIST_SHARE,
+			       &r->srcs, why) < 0)
 		return -1;
 	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h); its
 	 * database handle is opened before the privilege drop */
