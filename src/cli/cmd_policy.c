@@ -282,6 +282,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
 		"(postfix_compatibility) would accept it and stored in canonical form;\n"
 		"fingerprint needs match= (Postfix would defer the mail without it).\n"
+		"The word testing among the attributes shadows the row: the daemon\n"
+		"answers NOTFOUND for it and logs what it would answer (shadow mode).\n"
 		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
 	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
@@ -290,7 +292,7 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	struct errbuf why;
 	size_t len = 0;
 	char change;
-	int rc;
+	int rc, shadowed;
 
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
@@ -322,12 +324,26 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	}
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
+	/* the shadow marker (issue 13) is stored, never parsed as an attribute */
+	shadowed = policy_strip_testing(text, text, len + 1) == 1;
 	if (policy_parse(text, &opts, &p, &why) < 0 || policy_check_row(p, &why) < 0) {
 		cli_error("policy", "%s", why.msg);
 		goto done;
 	}
 	params = policy_format_params(p);
 	full = policy_format(p);
+	if (shadowed && params && full) {
+		char *sp = NULL, *sf = NULL;
+
+		if (asprintf(&sp, "%s%s" POLICY_SHADOW_WORD, params, *params ? " " : "") < 0)
+			sp = NULL;
+		if (asprintf(&sf, "%s " POLICY_SHADOW_WORD, full) < 0)
+			sf = NULL;
+		free(params);
+		free(full);
+		params = sp;
+		full = sf;
+	}
 	if (params == NULL || full == NULL) {
 		cli_error("policy", "out of memory");
 		goto done;

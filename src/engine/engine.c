@@ -96,6 +96,7 @@
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
 #define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
+#define ENGINE_SHADOW_SEEN 16384       /* shadow mode: domains logged per day */
 
 /* RES_NONE: nothing published (`_default`, else NOTFOUND);
  * RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`);
@@ -206,6 +207,13 @@ struct engine {
 	int persist_written, persist_failing, from_persisted;
 	int retry_only;                    /* reload_interval is ENGINE_DB_RETRY */
 	struct bypass_set bypass;          /* issue 13 item 5 */
+	/* shadow mode (issue 13 item 4): the setting, and what was logged
+	 * on the UTC day shadow_day (hashes of the domain and its answer;
+	 * open addressing, emptied at ENGINE_SHADOW_SEEN / 2 entries) */
+	int shadow;
+	long long shadow_day;
+	size_t shadow_n;
+	struct { uint64_t dom, ans; } shadow_seen[ENGINE_SHADOW_SEEN];
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -250,12 +258,84 @@ static void answer(struct engine *eng, engine_cb cb, void *arg,
 	answer_row(eng, cb, arg, st, src, text, NULL);
 }
 
-/* Step 4, nothing published: `_default`, else NOTFOUND. */
-static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
+/* --- shadow mode (issue 13 item 4) ------------------------------ */
+
+static uint64_t shadow_hash(const char *p, uint64_t h)
+{
+	for (; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+/* Logs, once per domain, answer and UTC day, that a shadowed answer
+ * (from: "dane", "table .example.com", ...; temp: a TEMP answer with
+ * its reason) was replaced by NOTFOUND.  The set of what was logged is
+ * bounded: when it is half full it starts again (a domain may then be
+ * logged twice that day; never left out). */
+static void shadow_log(struct engine *eng, const char *domain, const char *from,
+		       int temp, const char *text)
+{
+	long long day = (long long)engine_now(eng) / 86400;
+	uint64_t dh = shadow_hash(domain, 0xcbf29ce484222325ULL);
+	uint64_t ah = shadow_hash(from, shadow_hash(text, (uint64_t)temp + 7));
+	size_t mask = ENGINE_SHADOW_SEEN - 1, j;
+
+	eng->st.shadow_answers++;
+	if (day != eng->shadow_day || eng->shadow_n >= ENGINE_SHADOW_SEEN / 2) {
+		memset(eng->shadow_seen, 0, sizeof(eng->shadow_seen));
+		eng->shadow_n = 0;
+		eng->shadow_day = day;
+	}
+	for (j = dh & mask; eng->shadow_seen[j].dom; j = (j + 1) & mask)
+		if (eng->shadow_seen[j].dom == dh)
+			break;
+	if (eng->shadow_seen[j].dom == dh && eng->shadow_seen[j].ans == ah)
+		return;
+	if (eng->shadow_seen[j].dom == 0)
+		eng->shadow_n++;
+	eng->shadow_seen[j].dom = dh;
+	eng->shadow_seen[j].ans = ah;
+	log_info("shadow: %s would answer %s\"%s\" (from %s); answered NOTFOUND",
+		 domain, temp ? "TEMP " : "", text, from);
+}
+
+/* The global setting `shadow` applies to discovery answers. */
+static int shadowed_source(const struct engine *eng, enum answer_source src)
+{
+	return eng->shadow && (src == ANSWER_DANE || src == ANSWER_STS ||
+			       src == ANSWER_PROVIDER);
+}
+
+/* A table row's text: NULL when the row is shadowed (`testing`); then
+ * the lookup of domain (NULL: not logged, e.g. a ".parent" key) is
+ * logged and must be answered NOTFOUND. */
+static const char *row_text(struct engine *eng, const char *t, const char *domain,
+			    const char *row)
+{
+	char from[POLICY_KEY_MAX + 8];
+
+	if (t == NULL || t[0] != SNAPSHOT_SHADOW_MARK)
+		return t;
+	if (domain) {
+		snprintf(from, sizeof(from), "table %s", row);
+		shadow_log(eng, domain, from, 0, t + 1);
+	}
+	return NULL;
+}
+
+/* Step 4, nothing published: `_default`, else NOTFOUND.  domain: the
+ * key asked (for the shadow log; NULL: none). */
+static void answer_fallback(struct engine *eng, engine_cb cb, void *arg,
+			    const char *domain)
 {
 	const char *t = snapshot_get(eng->snap, "_default", 8);
 
-	if (t)
+	if (t && t[0] == SNAPSHOT_SHADOW_MARK) {
+		row_text(eng, t, domain, "_default");
+		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+	} else if (t)
 		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t, "_default");
 	else
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
@@ -287,10 +367,22 @@ void engine_set_observer(struct engine *eng, engine_observer fn, void *arg)
 static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			 void *arg)
 {
-	if (eng->observer) { /* issue 15: TLSRPT journal */
-		const char *dt = e->kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+	int kind = e->kind;
 
-		switch (e->kind) {
+	/* shadow mode: what discovery decided is logged, Postfix gets
+	 * NOTFOUND (main.cf: what it would do alone) */
+	if ((kind == RES_APPLIES && shadowed_source(eng, e->src)) ||
+	    (kind == RES_TEMP && eng->shadow)) {
+		shadow_log(eng, e->domain, kind == RES_TEMP ? "dnssec" : answer_source_name(e->src),
+			   kind == RES_TEMP, e->text ? e->text : "");
+		kind = RES_UNKNOWN;
+	}
+	if (eng->observer) { /* issue 15: TLSRPT journal */
+		const char *dt = kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+
+		if (dt && dt[0] == SNAPSHOT_SHADOW_MARK)
+			dt = NULL;
+		switch (kind) {
 		case RES_APPLIES:
 			observe(eng, e, LOOKUP_OK, e->src, e->text);
 			break;
@@ -309,7 +401,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			break;
 		}
 	}
-	switch (e->kind) {
+	switch (kind) {
 	case RES_APPLIES:
 		answer(eng, cb, arg, LOOKUP_OK, e->src, e->text);
 		break;
@@ -324,7 +416,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 		break;
 	case RES_NONE:
 	default:
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, e->domain);
 		break;
 	}
 }
@@ -817,7 +909,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		if (key[0] == '.')
 			answer_notfound(eng, cb, arg); /* a parent key: never `_default` */
 		else
-			answer_fallback(eng, cb, arg);
+			answer_fallback(eng, cb, arg, NULL);
 		return NULL;
 	}
 	len = strlen(norm);
@@ -830,7 +922,12 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if ((t = table_find(eng, norm, len, kind, &matched)) != NULL) {
-		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
+		/* a shadowed row (`testing`): NOTFOUND, also for the
+		 * ".parent" keys of Postfix's walk after it */
+		if ((t = row_text(eng, t, kind == POLICY_KEY_PARENT ? NULL : norm, matched)) == NULL)
+			answer_notfound(eng, cb, arg);
+		else
+			answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
 		return NULL;
 	}
 	if (kind == POLICY_KEY_PARENT) {
@@ -842,7 +939,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if (kind != POLICY_KEY_DOMAIN || eng->nsources == 0) {
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, norm);
 		return NULL;
 	}
 
@@ -1286,6 +1383,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	timer_stop(&eng->reload_t);
 	eng->reload_interval = eng->no_table ? 0 : interval;
 	if (eng->retry_only && eng->reload_interval == 0)
@@ -1379,6 +1477,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	if ((eng->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;

@@ -196,6 +196,7 @@ struct snapshot *snapshot_file_parse(const char *data, size_t len,
 		const char *sp;
 		char *canon;
 		size_t kl;
+		int shadowed;
 
 		if ((line = next_line(data, body, &off, &n)) == NULL) {
 			errbuf_set(why, "truncated: %ju of %ju rows", i, rows);
@@ -222,13 +223,14 @@ struct snapshot *snapshot_file_parse(const char *data, size_t len,
 			errbuf_set(why, "line %ju: duplicate key %s", i + 4, key);
 			goto fail;
 		}
-		if (policy_parse(text, opts, &p, &pw) < 0) {
+		shadowed = text[0] == SNAPSHOT_SHADOW_MARK;
+		if (policy_parse(text + shadowed, opts, &p, &pw) < 0) {
 			errbuf_set(why, "line %ju: %s", i + 4, pw.msg);
 			goto fail;
 		}
 		canon = policy_format(p);
 		policy_free(p);
-		if (canon == NULL || snapshot_put(s, key, canon) < 0) {
+		if (canon == NULL || snapshot_put_row(s, key, canon, shadowed) < 0) {
 			free(canon);
 			goto oom;
 		}

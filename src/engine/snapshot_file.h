@@ -13,7 +13,8 @@
  *   sha256 HEX                 (of every byte before this line)
  *
  * KEY is a normalised table key (policy_key_normalize), POLICY-TEXT the
- * canonical text Postfix receives (policy_format).  The reader refuses
+ * canonical text Postfix receives (policy_format), after the mark
+ * SNAPSHOT_SHADOW_MARK for a shadowed row (snapshot.h).  The reader refuses
  * the whole file on any defect (a checksum mismatch, a truncation, a
  * row count that does not match, an invalid key or policy, a duplicate
  * key, bytes after the checksum): nothing is ever served from a bad
