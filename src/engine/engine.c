@@ -1172,16 +1172,28 @@ static void log_invalid_rows(const struct snapshot *s)
  * what was written last.  Returns 1 written, 0 unchanged, -1 failed
  * (why).  Worker thread, or engine_new before the worker runs. */
 static int persist_snapshot(struct engine *eng, const struct snapshot *snap,
-			    struct errbuf *why)
+			    const struct bypass_set *bs, struct errbuf *why)
 {
 	unsigned char digest[SNAPSHOT_DIGEST_LEN];
+	struct store_bypass_row *bp = NULL;
 	size_t len;
 	char *data;
 	int rc;
 
 	if (eng->persist_path == NULL)
 		return 0;
-	if ((data = snapshot_file_format(snap, time(NULL), &len, digest)) == NULL) {
+	/* the bypasses too: a start from the file answers them (issue 13) */
+	if (bs->n > 0)
+		bp = xcalloc(bs->n, sizeof(*bp));
+	for (size_t i = 0; i < bs->n; i++) {
+		bp[i].domain = bs->v[i].key;
+		bp[i].level = bs->v[i].level;
+		bp[i].reason = bs->v[i].reason;
+		bp[i].expires = bs->v[i].expires;
+	}
+	data = snapshot_file_format_bp(snap, bp, bs->n, time(NULL), &len, digest);
+	free(bp);
+	if (data == NULL) {
 		errbuf_set(why, "out of memory");
 		return -1;
 	}
@@ -1245,7 +1257,8 @@ static void reload_run(void *arg)
 			if (!job->bypass_ok)
 				log_debug("bypass table not read: %s", bw.msg);
 			errbuf_clear(&job->persist_why);
-			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
+			job->persisted = persist_snapshot(eng, job->snap, &job->bypass,
+							  &job->persist_why);
 		}
 	}
 }
@@ -1413,6 +1426,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
  * snapshot instead, or fail with both reasons. */
 static int start_from_persisted(struct engine *eng, struct errbuf *why)
 {
+	struct bypass_set nb = { NULL, 0 };
 	struct errbuf pw;
 	time_t written = 0;
 	char when[32];
@@ -1422,9 +1436,11 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	if (eng->persist_path == NULL)
 		return -1;
 	errbuf_clear(&pw);
-	if ((eng->snap = snapshot_file_read(eng->persist_path, &eng->popts, &written, &pw)) == NULL) {
+	if ((eng->snap = snapshot_file_read_bp(eng->persist_path, &eng->popts, &written,
+					       bypass_collect, &nb, &pw)) == NULL) {
 		char db[ERRBUF_MAX];
 
+		free(nb.v);
 		memcpy(db, why->msg, sizeof(db));
 		return errbuf_set(why, "%.*s; the persisted snapshot cannot be used either "
 				  "(%.*s): not starting - make the database readable "
@@ -1437,9 +1453,10 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	}
 	gmtime_r(&written, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	log_warnx("%s; serving the persisted snapshot %s (%zu rows, written %s) "
+	log_warnx("%s; serving the persisted snapshot %s (%zu rows, %zu bypasses, written %s) "
 		  "until the database answers again", why->msg, eng->persist_path,
-		  snapshot_rows(eng->snap), when);
+		  snapshot_rows(eng->snap), nb.n, when);
+	bypass_swap(eng, &nb);   /* logs each one, as when read from the table */
 	errbuf_clear(why);
 	eng->from_persisted = 1;
 	eng->db_down = 1;
@@ -1536,7 +1553,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 
 		eng->snap_time = engine_now(eng);
 		errbuf_clear(&pw);
-		log_persist(eng, persist_snapshot(eng, eng->snap, &pw), eng->snap, &pw);
+		log_persist(eng, persist_snapshot(eng, eng->snap, &eng->bypass, &pw), eng->snap, &pw);
 	}
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;
