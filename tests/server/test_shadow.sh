@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
-PORT=$(free_port)
+read -r PORT MPORT <<<"$(free_port 2 | tr '\n' ' ')"
 MAP="socketmap:inet:127.0.0.1:$PORT:tlspolicy"
 mkdir -p "$T/postfix"
 printf 'compatibility_level = 3.6\n' > "$T/postfix/main.cf"
@@ -64,6 +64,7 @@ seed _default dane testing
 write_config <<EOF2
 listen = inet:127.0.0.1:$PORT
 shadow = yes
+metrics_listen = inet:127.0.0.1:$MPORT
 EOF2
 start_daemon
 expect_eq "shadow = yes: a row without the marker" "$(pm plain.example)" may
@@ -71,6 +72,13 @@ expect_eq "shadowed _default: NOTFOUND" "$(pm nothing.example)" NOTFOUND
 expect_eq "shadowed _default: explicit next hop" "$(pm '[mx.nothing.example]:25')" NOTFOUND
 expect_eq "log: the shadowed _default" \
     "$(nlog 'shadow: nothing.example would answer "dane" (from table _default); answered NOTFOUND')" 1
+if command -v curl >/dev/null; then
+    # this daemon shadowed the _default row twice (nothing.example, [mx...]:25)
+    expect_eq "metrics: shadow answers" \
+        "$(curl -s "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "tlspolicy_shadow_answers_total" {print $2}')" 2
+else
+    skip_part "curl not installed: metrics not checked"
+fi
 # removing the marker enforces the row at the next reload
 seed example.com secure match=.example.com:example.com
 kill -HUP "$DAEMON_PID"
