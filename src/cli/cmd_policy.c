@@ -976,6 +976,15 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
 	} else {
+		size_t shadowed = 0;
+
+		/* a shadowed row (testing) is NOTFOUND in the daemon: left out */
+		for (size_t i = 0; i < v.n; i++)
+			if (valid[i] && store_row_shadowed(&v.rows[i])) {
+				valid[i] = 0;
+				good--;
+				shadowed++;
+			}
 		printf("# Postfix TLS policy table (smtp_tls_policy_maps), exported by\n"
 		       "# tlspolicy %s from %s.\n"
 		       "# %zu entries, sorted.  Build with: postmap hash:FILE\n"
@@ -983,6 +992,9 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		       TLSPOLICY_VERSION, store_describe(st), good);
 		if (bad)
 			printf("# %zu invalid row(s) left out; see tlspolicy policy list.\n", bad);
+		if (shadowed)
+			printf("# %zu shadowed row(s) (params: testing) left out: the daemon "
+			       "answers NOTFOUND for them.\n", shadowed);
 		for (size_t i = 0; i < v.n; i++)
 			if (valid[i])
 				printf("%-*s %s\n", (int)w, v.rows[i].domain, texts[i]);

@@ -8,7 +8,8 @@
 # the marker never reaches Postfix; a shadowed `_default` is NOTFOUND
 # too; rows without the marker answer as before, also with shadow = yes
 # (the global setting shadows discovery answers only: the lab test
-# dane-lab-shadow shows that with real deliveries).
+# dane-lab-shadow shows that with real deliveries); `policy export`
+# (postmap) leaves shadowed rows out.
 . "$(dirname "$0")/lib.sh"
 
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
@@ -37,6 +38,11 @@ assert rows["example.com"]["valid"] is True
 assert rows[".example.org"]["params"] == "testing", rows[".example.org"]
 PY
 
+exp=$("$TLSPOLICY" --db "$DB" policy export)
+grep -q "^# 3 shadowed row(s) (params: testing) left out" <<<"$exp" &&
+    ! grep -Eq "^(example.com|\.example\.org|\.example\.net) " <<<"$exp" &&
+    grep -q "^plain.example  *may$" <<<"$exp" &&
+    ok "policy export (postmap): shadowed rows left out, said so" || fail "policy export: [$exp]"
 write_config <<EOF2
 listen = inet:127.0.0.1:$PORT
 EOF2
