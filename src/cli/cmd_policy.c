@@ -1423,7 +1423,17 @@ static int import_plan_build(struct import_plan *pl, const char *origin, int syn
 		struct store_put_item *it = &pl->items[i];
 		struct import_change *c = &pl->ch[pl->nch];
 
-		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) == NULL ||
+		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) != NULL &&
+		    pl->ents[i].shadowed) {
+			char *sp = NULL;
+
+			if (asprintf(&sp, "%s%s" POLICY_SHADOW_WORD, pl->params[i],
+				     *pl->params[i] ? " " : "") < 0)
+				sp = NULL;
+			free(pl->params[i]);
+			pl->params[i] = sp;
+		}
+		if (pl->params[i] == NULL ||
 		    asprintf(&pl->evidence[i], "%s:%u", origin, pl->ents[i].line) < 0) {
 			pl->evidence[i] = NULL;
 			goto nomem;

@@ -38,6 +38,13 @@ assert rows["example.com"]["valid"] is True
 assert rows[".example.org"]["params"] == "testing", rows[".example.org"]
 PY
 
+"$TLSPOLICY" --db "$DB" policy export --format json > "$T/export.json"
+"$TLSPOLICY" --db "sqlite:$T/copy.db" db init >/dev/null
+"$TLSPOLICY" --db "sqlite:$T/copy.db" policy import "$T/export.json" >/dev/null 2>&1 ||
+    fail "policy import of a JSON export with shadowed rows failed"
+expect_eq "JSON export + import keeps the marker" \
+    "$("$TLSPOLICY" --db "sqlite:$T/copy.db" --json policy get example.com | python3 -c 'import json,sys; print(json.load(sys.stdin)["params"])')" \
+    "match=.example.com:example.com testing"
 exp=$("$TLSPOLICY" --db "$DB" policy export)
 grep -q "^# 3 shadowed row(s) (params: testing) left out" <<<"$exp" &&
     ! grep -Eq "^(example.com|\.example\.org|\.example\.net) " <<<"$exp" &&
