@@ -98,6 +98,7 @@
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
 #define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
+#define ENGINE_SHADOW_SEEN 16384       /* shadow mode: domains logged per day */
 
 /* RES_NONE: nothing published (`_default`, else NOTFOUND);
  * RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`);
@@ -213,6 +214,13 @@ struct engine {
 	int persist_written, persist_failing, from_persisted;
 	int retry_only;                    /* reload_interval is ENGINE_DB_RETRY */
 	struct bypass_set bypass;          /* issue 13 item 5 */
+	/* shadow mode (issue 13 item 4): the setting, and what was logged
+	 * on the UTC day shadow_day (hashes of the domain and its answer;
+	 * open addressing, emptied at ENGINE_SHADOW_SEEN / 2 entries) */
+	int shadow;
+	long long shadow_day;
+	size_t shadow_n;
+	struct { uint64_t dom, ans; } shadow_seen[ENGINE_SHADOW_SEEN];
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -257,12 +265,84 @@ static void answer(struct engine *eng, engine_cb cb, void *arg,
 	answer_row(eng, cb, arg, st, src, text, NULL);
 }
 
-/* Step 4, nothing published: `_default`, else NOTFOUND. */
-static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
+/* --- shadow mode (issue 13 item 4) ------------------------------ */
+
+static uint64_t shadow_hash(const char *p, uint64_t h)
+{
+	for (; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+/* Logs, once per domain, answer and UTC day, that a shadowed answer
+ * (from: "dane", "table .example.com", ...; temp: a TEMP answer with
+ * its reason) was replaced by NOTFOUND.  The set of what was logged is
+ * bounded: when it is half full it starts again (a domain may then be
+ * logged twice that day; never left out). */
+static void shadow_log(struct engine *eng, const char *domain, const char *from,
+		       int temp, const char *text)
+{
+	long long day = (long long)engine_now(eng) / 86400;
+	uint64_t dh = shadow_hash(domain, 0xcbf29ce484222325ULL);
+	uint64_t ah = shadow_hash(from, shadow_hash(text, (uint64_t)temp + 7));
+	size_t mask = ENGINE_SHADOW_SEEN - 1, j;
+
+	eng->st.shadow_answers++;
+	if (day != eng->shadow_day || eng->shadow_n >= ENGINE_SHADOW_SEEN / 2) {
+		memset(eng->shadow_seen, 0, sizeof(eng->shadow_seen));
+		eng->shadow_n = 0;
+		eng->shadow_day = day;
+	}
+	for (j = dh & mask; eng->shadow_seen[j].dom; j = (j + 1) & mask)
+		if (eng->shadow_seen[j].dom == dh)
+			break;
+	if (eng->shadow_seen[j].dom == dh && eng->shadow_seen[j].ans == ah)
+		return;
+	if (eng->shadow_seen[j].dom == 0)
+		eng->shadow_n++;
+	eng->shadow_seen[j].dom = dh;
+	eng->shadow_seen[j].ans = ah;
+	log_info("shadow: %s would answer %s\"%s\" (from %s); answered NOTFOUND",
+		 domain, temp ? "TEMP " : "", text, from);
+}
+
+/* The global setting `shadow` applies to discovery answers. */
+static int shadowed_source(const struct engine *eng, enum answer_source src)
+{
+	return eng->shadow && (src == ANSWER_DANE || src == ANSWER_STS ||
+			       src == ANSWER_PROVIDER);
+}
+
+/* A table row's text: NULL when the row is shadowed (`testing`); then
+ * the lookup of domain (NULL: not logged, e.g. a ".parent" key) is
+ * logged and must be answered NOTFOUND. */
+static const char *row_text(struct engine *eng, const char *t, const char *domain,
+			    const char *row)
+{
+	char from[POLICY_KEY_MAX + 8];
+
+	if (t == NULL || t[0] != SNAPSHOT_SHADOW_MARK)
+		return t;
+	if (domain) {
+		snprintf(from, sizeof(from), "table %s", row);
+		shadow_log(eng, domain, from, 0, t + 1);
+	}
+	return NULL;
+}
+
+/* Step 4, nothing published: `_default`, else NOTFOUND.  domain: the
+ * key asked (for the shadow log; NULL: none). */
+static void answer_fallback(struct engine *eng, engine_cb cb, void *arg,
+			    const char *domain)
 {
 	const char *t = snapshot_get(eng->snap, "_default", 8);
 
-	if (t)
+	if (t && t[0] == SNAPSHOT_SHADOW_MARK) {
+		row_text(eng, t, domain, "_default");
+		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+	} else if (t)
 		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t, "_default");
 	else
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
@@ -296,10 +376,22 @@ void engine_set_observer(struct engine *eng, engine_observer fn, void *arg)
 static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			 void *arg)
 {
-	if (eng->observer) { /* issue 15: TLSRPT journal */
-		const char *dt = e->kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+	int kind = e->kind;
 
-		switch (e->kind) {
+	/* shadow mode: what discovery decided is logged, Postfix gets
+	 * NOTFOUND (main.cf: what it would do alone) */
+	if ((kind == RES_APPLIES && shadowed_source(eng, e->src)) ||
+	    (kind == RES_TEMP && eng->shadow)) {
+		shadow_log(eng, e->domain, kind == RES_TEMP ? "dnssec" : answer_source_name(e->src),
+			   kind == RES_TEMP, e->text ? e->text : "");
+		kind = RES_UNKNOWN;
+	}
+	if (eng->observer) { /* issue 15: TLSRPT journal */
+		const char *dt = kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+
+		if (dt && dt[0] == SNAPSHOT_SHADOW_MARK)
+			dt = NULL;
+		switch (kind) {
 		case RES_APPLIES:
 			observe(eng, e, LOOKUP_OK, e->src, e->text);
 			break;
@@ -318,7 +410,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			break;
 		}
 	}
-	switch (e->kind) {
+	switch (kind) {
 	case RES_APPLIES:
 		answer(eng, cb, arg, LOOKUP_OK, e->src, e->text);
 		break;
@@ -333,7 +425,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 		break;
 	case RES_NONE:
 	default:
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, e->domain);
 		break;
 	}
 }
@@ -860,7 +952,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		if (key[0] == '.')
 			answer_notfound(eng, cb, arg); /* a parent key: never `_default` */
 		else
-			answer_fallback(eng, cb, arg);
+			answer_fallback(eng, cb, arg, NULL);
 		return NULL;
 	}
 	len = strlen(norm);
@@ -873,7 +965,12 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if ((t = table_find(eng, norm, len, kind, &matched)) != NULL) {
-		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
+		/* a shadowed row (`testing`): NOTFOUND, also for the
+		 * ".parent" keys of Postfix's walk after it */
+		if ((t = row_text(eng, t, kind == POLICY_KEY_PARENT ? NULL : norm, matched)) == NULL)
+			answer_notfound(eng, cb, arg);
+		else
+			answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
 		return NULL;
 	}
 	if (kind == POLICY_KEY_PARENT) {
@@ -885,7 +982,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if (kind != POLICY_KEY_DOMAIN || eng->nsources == 0) {
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, norm);
 		return NULL;
 	}
 
@@ -1118,16 +1215,28 @@ static void log_invalid_rows(const struct snapshot *s)
  * what was written last.  Returns 1 written, 0 unchanged, -1 failed
  * (why).  Worker thread, or engine_new before the worker runs. */
 static int persist_snapshot(struct engine *eng, const struct snapshot *snap,
-			    struct errbuf *why)
+			    const struct bypass_set *bs, struct errbuf *why)
 {
 	unsigned char digest[SNAPSHOT_DIGEST_LEN];
+	struct store_bypass_row *bp = NULL;
 	size_t len;
 	char *data;
 	int rc;
 
 	if (eng->persist_path == NULL)
 		return 0;
-	if ((data = snapshot_file_format(snap, time(NULL), &len, digest)) == NULL) {
+	/* the bypasses too: a start from the file answers them (issue 13) */
+	if (bs->n > 0)
+		bp = xcalloc(bs->n, sizeof(*bp));
+	for (size_t i = 0; i < bs->n; i++) {
+		bp[i].domain = bs->v[i].key;
+		bp[i].level = bs->v[i].level;
+		bp[i].reason = bs->v[i].reason;
+		bp[i].expires = bs->v[i].expires;
+	}
+	data = snapshot_file_format_bp(snap, bp, bs->n, time(NULL), &len, digest);
+	free(bp);
+	if (data == NULL) {
 		errbuf_set(why, "out of memory");
 		return -1;
 	}
@@ -1191,7 +1300,8 @@ static void reload_run(void *arg)
 			if (!job->bypass_ok)
 				log_debug("bypass table not read: %s", bw.msg);
 			errbuf_clear(&job->persist_why);
-			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
+			job->persisted = persist_snapshot(eng, job->snap, &job->bypass,
+							  &job->persist_why);
 		}
 	}
 }
@@ -1329,6 +1439,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	timer_stop(&eng->reload_t);
 	eng->reload_interval = eng->no_table ? 0 : interval;
 	if (eng->retry_only && eng->reload_interval == 0)
@@ -1358,6 +1469,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
  * snapshot instead, or fail with both reasons. */
 static int start_from_persisted(struct engine *eng, struct errbuf *why)
 {
+	struct bypass_set nb = { NULL, 0 };
 	struct errbuf pw;
 	time_t written = 0;
 	char when[32];
@@ -1367,9 +1479,11 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	if (eng->persist_path == NULL)
 		return -1;
 	errbuf_clear(&pw);
-	if ((eng->snap = snapshot_file_read(eng->persist_path, &eng->popts, &written, &pw)) == NULL) {
+	if ((eng->snap = snapshot_file_read_bp(eng->persist_path, &eng->popts, &written,
+					       bypass_collect, &nb, &pw)) == NULL) {
 		char db[ERRBUF_MAX];
 
+		free(nb.v);
 		memcpy(db, why->msg, sizeof(db));
 		return errbuf_set(why, "%.*s; the persisted snapshot cannot be used either "
 				  "(%.*s): not starting - make the database readable "
@@ -1382,9 +1496,10 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	}
 	gmtime_r(&written, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	log_warnx("%s; serving the persisted snapshot %s (%zu rows, written %s) "
+	log_warnx("%s; serving the persisted snapshot %s (%zu rows, %zu bypasses, written %s) "
 		  "until the database answers again", why->msg, eng->persist_path,
-		  snapshot_rows(eng->snap), when);
+		  snapshot_rows(eng->snap), nb.n, when);
+	bypass_swap(eng, &nb);   /* logs each one, as when read from the table */
 	errbuf_clear(why);
 	eng->from_persisted = 1;
 	eng->db_down = 1;
@@ -1422,6 +1537,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	if ((eng->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;
@@ -1480,7 +1596,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 
 		eng->snap_time = engine_now(eng);
 		errbuf_clear(&pw);
-		log_persist(eng, persist_snapshot(eng, eng->snap, &pw), eng->snap, &pw);
+		log_persist(eng, persist_snapshot(eng, eng->snap, &eng->bypass, &pw), eng->snap, &pw);
 	}
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;

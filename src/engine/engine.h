@@ -189,6 +189,7 @@ struct engine_stats {
 	int from_persisted;                 /* serving the table_snapshot file */
 	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
 	unsigned long bypass_active;        /* bypasses not expired */
+	unsigned long long shadow_answers;  /* shadow mode: answers made NOTFOUND */
 	/* issue 13 (Prometheus metrics, server/metrics_http.c): */
 	unsigned long long by_source_status[ANSWER_SOURCE_COUNT][4];
 	struct metrics_hist disc_latency[ANSWER_SOURCE_COUNT]; /* per source asked */

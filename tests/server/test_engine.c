@@ -998,6 +998,87 @@ static void test_first_load_fails(void **state)
 
 /* issue 13: the counters behind the Prometheus endpoint (server/metrics_http.c):
  * lookups by source x reply kind, discovery latency per source */
+/* stderr (the log) into a file while fn runs; returns how many lines
+ * of it hold needle. */
+static int count_log(const char *path, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Shadow mode (issue 13 item 4): shadow = yes makes discovery answers
+ * (and TEMP) NOTFOUND, logged once per domain, answer and UTC day;
+ * table rows and `_default` are not touched; shadow = no enforces. */
+static void test_shadow(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	char logf[300];
+	struct ans a;
+	int saved;
+
+	snprintf(logf, sizeof(logf), "%s.log", fx->dbpath);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(freopen(logf, "w", stderr) != NULL);
+	setvbuf(stderr, NULL, _IONBF, 0);
+	log_set_info(1);
+
+	assert_int_equal(config_set(fx->cfg, "shadow", "yes", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "cache_min_ttl", "60s", NULL), 0);
+	engine_reconfigure(fx->eng, fx->cfg, 1);
+	fake_rule(&fx->a, "d.test", SOURCE_APPLIES, "dane-only", 300, 0);
+	fake_rule(&fx->b, "s.test", SOURCE_APPLIES, "secure match=mx.s.test", 300, 0);
+	fake_rule(&fx->a, "bogus.test", SOURCE_TEMP, NULL, 300, 0);
+	for (int i = 0; i < 3; i++) {   /* discovery, then the cache */
+		a = lookup_now(fx->eng, "d.test");
+		assert_int_equal(a.st, LOOKUP_NOTFOUND);
+		assert_int_equal(a.src, ANSWER_NONE);
+	}
+	a = lookup_now(fx->eng, "s.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	a = lookup_now(fx->eng, "bogus.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	/* the admin's rows answer as before */
+	a = lookup_now(fx->eng, "example.com");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_string_equal(a.text, "secure match=.example.com");
+	a = lookup_now(fx->eng, "nothing.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.shadow_answers, 5);
+	assert_int_equal(count_log(logf, "shadow: d.test would answer \"dane-only\" (from dane); "
+				   "answered NOTFOUND"), 1);
+	assert_int_equal(count_log(logf, "shadow: s.test would answer \"secure match=mx.s.test\" "
+				   "(from sts)"), 1);
+	assert_int_equal(count_log(logf, "shadow: bogus.test would answer TEMP \"fake reason\" "
+				   "(from dnssec)"), 1);
+	/* the next UTC day: logged again */
+	advance_past(fx, (now_sec() / 86400 + 1) * 86400);
+	a = lookup_now(fx->eng, "d.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(count_log(logf, "shadow: d.test would answer"), 2);
+	/* shadow = no: enforced */
+	assert_int_equal(config_set(fx->cfg, "shadow", "no", NULL), 0);
+	engine_reconfigure(fx->eng, fx->cfg, 0);
+	a = lookup_now(fx->eng, "d.test");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_string_equal(a.text, "dane-only");
+	assert_int_equal(count_log(logf, "shadow: d.test would answer"), 2);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	unlink(logf);
+}
+
 static void test_metrics_counts(void **state)
 {
 	struct fx *fx = *state;
@@ -1073,6 +1154,7 @@ int main(void)
 		cmocka_unit_test(test_first_load_fails),
 		cmocka_unit_test_setup_teardown(test_observer_report_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow, setup, teardown),
 	};
 
 	log_init("test_engine", LOG_DEST_STDERR, NULL);
