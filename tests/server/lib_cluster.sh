@@ -3,7 +3,8 @@
 # replication and Galera tests (sourced after lib.sh).
 #
 # Servers: tests/lib/mariadb-start, one directory and port each
-# (my_start NAME PORT [mariadbd options...]), every server with the
+# (my_start NAME PORT [mariadbd options...]; as the user MY_RUN_USER,
+# default root), every server with the
 # same test user and password ($MYPASS); my_stop NAME stops one (by its
 # pid file), all are stopped at exit.  my_sql NAME [mariadb options]:
 # SQL as root on its socket.
@@ -27,6 +28,7 @@ my_start() {
     local name=$1 port=$2
     shift 2
     MYSQL_TEST_DIR=$T/$name MYSQL_TEST_PORT=$port MYSQL_TEST_PASSWORD=$MYPASS \
+        MYSQL_TEST_USER=${MY_RUN_USER:-root} \
         MYSQL_TEST_ARGS="$*" "$LIB/mariadb-start" > "$T/$name.start.log" 2>&1 || {
         cat "$T/$name.start.log" >&2
         return 1
