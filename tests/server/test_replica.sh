@@ -19,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_cluster.sh"
 
-read -r PPORT RPORT D1 D2 <<<"$(free_port 4 | tr '\n' ' ')"
+read -r PPORT RPORT D1 D2 M1 <<<"$(free_port 5 | tr '\n' ' ')"
 my_start primary "$PPORT" --log-bin="$T/primary/binlog" --server-id=1 \
     --binlog-format=ROW || skip_or_fail "cannot start the primary MariaDB"
 my_start replica "$RPORT" --server-id=2 --read-only --relay-log="$T/replica/relay" \
@@ -43,8 +43,16 @@ for n in 1 2; do
     d_config $n "$(eval echo \$D$n)" <<EOF2
 database = $REPLICA
 database_write = $PRIMARY
+$([ $n = 1 ] && echo "metrics_listen = inet:127.0.0.1:$M1")
 EOF2
 done
+# metric NAME: daemon 1's sample of NAME ("" when it has none)
+metric() { curl -s "http://127.0.0.1:$M1/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+# wait_metric NAME WANT: up to 20 s
+wait_metric() {
+    for _ in $(seq 1 200); do [ "$(metric "$1")" = "$2" ] && return 0; sleep 0.1; done
+    return 1
+}
 # the admin's CLI: the same two URLs, no pid file: no daemon is told
 # (a SIGHUP would reload at once); the daemons see changes by reloading
 { grep '^database' "$T/d1/tlspolicy.cf"; echo "pidfile ="; } > "$T/cli.cf"
@@ -120,7 +128,17 @@ PY
 out=$("$TLSPOLICY" --db "$PRIMARY" db check 2>&1) || true
 grep -qF "replication: none" <<<"$out" && grep -q "read_only OFF" <<<"$out" &&
     ok "db check on the primary: no replication" || fail "db check primary: $out"
+wait_metric tlspolicy_database_replication_running 1 &&
+    ok "metrics: replication running 1" || fail "metrics: running [$(metric tlspolicy_database_replication_running)]"
+[[ "$(metric tlspolicy_database_replica_lag_seconds)" =~ ^[0-9]+$ ]] &&
+    ok "metrics: replica lag" || fail "metrics: lag [$(metric tlspolicy_database_replica_lag_seconds)]"
 my_sql replica -e "STOP SLAVE SQL_THREAD"
+wait_metric tlspolicy_database_replication_running 0 &&
+    ok "metrics: replication stopped: running 0" || fail "metrics: stopped [$(metric tlspolicy_database_replication_running)]"
+expect_eq "metrics: replication stopped: no lag sample" "$(metric tlspolicy_database_replica_lag_seconds)" ""
+grep -qF "replication stopped on mysql://tlspolicy@127.0.0.1:$RPORT/tlspolicy_test (IO thread Yes, SQL thread No)" \
+    "$T/d1/daemon.log" && ok "the daemon logs the stopped replication" ||
+    fail "no log line for the stopped replication"
 rc=0
 out=$(tpc db check 2>&1) || rc=$?
 expect_eq "db check, SQL thread stopped: exit 1" "$rc" 1
@@ -129,6 +147,10 @@ grep -qF "replication stopped on" <<<"$out" && grep -qF "SQL thread No" <<<"$out
 [ "$(tpc --json db check 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["replication"]["stopped"])')" = True ] &&
     ok "db check --json: stopped true" || fail "db check --json stopped"
 my_sql replica -e "START SLAVE SQL_THREAD"
+wait_metric tlspolicy_database_replication_running 1 &&
+    ok "metrics: replication running again" || fail "metrics: not running again"
+grep -qF "replication running again on mysql://tlspolicy@127.0.0.1:$RPORT/" "$T/d1/daemon.log" &&
+    ok "the daemon logs replication running again" || fail "no log line: running again"
 
 # ---- the primary down ----------------------------------------------------
 my_stop primary
