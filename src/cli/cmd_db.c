@@ -170,6 +170,9 @@ static void replica_print(const struct store *st, const struct store_replica *r)
 		else
 			printf("lag unknown (a thread is not running)");
 		printf(", read_only %s\n", r->read_only ? "ON" : "OFF");
+	} else if (r->denied) {
+		printf("replication: state not readable by this user (GRANT SLAVE MONITOR ON *.* "
+		       "shows it), read_only %s\n", r->read_only ? "ON" : "OFF");
 	} else if (!r->galera) {
 		printf("replication: none (%s replicates from no primary), read_only %s\n",
 		       store_describe(st), r->read_only ? "ON" : "OFF");
@@ -198,9 +201,12 @@ static void check_json(const struct store *st, unsigned long rows, unsigned long
 	json_fput_str(stdout, store_describe(st), 0);
 	printf(", \"backend\": \"%s\", \"rows\": %lu, \"invalid\": %lu, ",
 	       store_backend(st), rows, bad);
-	if (rc_rep < 0) {
+	if (rc_rep < 0 || r->denied) {
 		printf("\"replication\": null, \"replication_error\": ");
-		json_fput_str(stdout, rep_err, JSON_LATIN1);
+		json_fput_str(stdout, rc_rep < 0 ? rep_err : "the user may not read the "
+			      "replication state (GRANT SLAVE MONITOR ON *.*)", JSON_LATIN1);
+		if (rc_rep == 0)
+			printf(", \"read_only\": %s", r->read_only ? "true" : "false");
 	} else {
 		printf("\"read_only\": %s, \"replication\": ", r->read_only ? "true" : "false");
 		if (r->is_replica) {
@@ -253,8 +259,7 @@ static int db_check(struct cli *cli, struct store *st, struct errbuf *why)
 			replica_print(st, &r);
 	}
 	if (rc_rep < 0)
-		cli_error("db", "warning: replication state not read: %s (GRANT SLAVE "
-			  "MONITOR ON *.* to the database user shows it)", rwhy.msg);
+		cli_error("db", "warning: replication state not read: %s", rwhy.msg);
 	if (rc_rep == 0 && store_replica_stopped(&r)) {
 		cli_error("db", "replication stopped on %s (IO thread %s, SQL thread %s%s%s): "
 			  "this server no longer receives the primary's changes; daemons "

@@ -173,12 +173,14 @@ int store_row_policy(const struct store_row *row,
  * check): MariaDB's SHOW REPLICA STATUS (the user needs the privilege
  * SLAVE MONITOR, or REPLICA MONITOR / SUPER) and @@read_only, and for a
  * Galera node its wsrep status.  SQLite, or a server that replicates
- * from nobody: is_replica 0.  Returns 0, or < 0 with why (the status
- * could not be read: no privilege, server gone).
+ * from nobody: is_replica 0; a user without the privilege: denied 1.
+ * Returns 0, or < 0 with why (the server went away, an SQL error).
  */
 struct store_replica {
 	int is_replica;            /* replication from a primary is configured */
 	int read_only;             /* @@read_only is ON */
+	int denied;                /* the user may not read the replication
+				    * threads (no SLAVE MONITOR): unknown */
 	char primary[300];         /* Master_Host:Master_Port */
 	char io_running[16];       /* Slave_IO_Running: Yes, No, Connecting */
 	char sql_running[16];      /* Slave_SQL_Running: Yes, No */

@@ -858,8 +858,14 @@ static int my_replica_threads(struct mysql_store *m, struct store_replica *r,
 	const char *v;
 
 	/* SHOW SLAVE STATUS: also MariaDB before 10.5 */
-	if (my_query(m, "SHOW SLAVE STATUS", &q, why) < 0)
-		return -1;
+	if (my_query(m, "SHOW SLAVE STATUS", &q, why) < 0) {
+		if (mysql_errno(m->conn) != 1227) /* ER_SPECIFIC_ACCESS_DENIED_ERROR */
+			return -1;
+		r->denied = 1;
+		errbuf_clear(why);
+		m->base.err = 0;
+		return 0;
+	}
 	if (q.row != NULL) {
 		const char *host = my_col(&q, "Master_Host"), *port = my_col(&q, "Master_Port");
 

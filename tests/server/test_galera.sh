@@ -74,6 +74,8 @@ out=$("$TLSPOLICY" -c "$T/d1/tlspolicy.cf" db check 2>&1) && ok "db check on nod
 grep -qx "galera: node Synced, ready, cluster size 3" <<<"$out" &&
     ok "db check shows the Galera state" || fail "db check output: $out"
 json=$("$TLSPOLICY" -c "$T/d2/tlspolicy.cf" --json db check)
+"$LIB/json-schema-check" "$SRCDIR/docs/json.md" db_check <<<"$json" &&
+    ok "db check --json of a Galera node: docs/json.md's db_check" || fail "db check --json schema: $json"
 python3 - "$json" <<'PY' && ok "db check --json: galera" || fail "db check --json: $json"
 import json, sys
 d = json.loads(sys.argv[1])

@@ -116,6 +116,8 @@ out=$(tpc db check 2>&1) && ok "db check on the replica: exit 0" || fail "db che
 grep -Eq "^replication: replica of 127.0.0.1:$PPORT, IO thread Yes, SQL thread Yes, [0-9]+ s behind the primary, read_only ON$" \
     <<<"$out" && ok "db check shows the replica's state" || fail "db check output: $out"
 json=$(tpc --json db check)
+"$LIB/json-schema-check" "$SRCDIR/docs/json.md" db_check <<<"$json" &&
+    ok "db check --json of a replica: docs/json.md's db_check" || fail "db check --json schema: $json"
 python3 - "$json" "$PPORT" <<'PY' && ok "db check --json" || fail "db check --json: $json"
 import json, sys
 d = json.loads(sys.argv[1])
