@@ -39,13 +39,16 @@ my_sql replica -e "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$PPORT,
     MASTER_LOG_POS=$BPOS, MASTER_CONNECT_RETRY=1; START SLAVE;"
 
 # the tables on the primary (the CLI with database_write); they replicate
-for n in 1 2; do
-    d_config $n "$(eval echo \$D$n)" <<EOF2
+# daemon 1 writes (its MTA-STS cache, TLSRPT journal) to the primary;
+# daemon 2 has no database_write: its writes hit the read-only replica
+d_config 1 "$D1" <<EOF2
 database = $REPLICA
 database_write = $PRIMARY
-$([ $n = 1 ] && echo "metrics_listen = inet:127.0.0.1:$M1")
+metrics_listen = inet:127.0.0.1:$M1
 EOF2
-done
+d_config 2 "$D2" <<EOF2
+database = $REPLICA
+EOF2
 # metric NAME: daemon 1's sample of NAME ("" when it has none)
 metric() { curl -s "http://127.0.0.1:$M1/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 # wait_metric NAME WANT: up to 20 s
@@ -56,6 +59,7 @@ wait_metric() {
 # the admin's CLI: the same two URLs, no pid file: no daemon is told
 # (a SIGHUP would reload at once); the daemons see changes by reloading
 { grep '^database' "$T/d1/tlspolicy.cf"; echo "pidfile ="; } > "$T/cli.cf"
+[ "$(grep -c '^database' "$T/cli.cf")" = 2 ] || fail "cli.cf: $(cat "$T/cli.cf")"
 tpc() { "$TLSPOLICY" -c "$T/cli.cf" "$@"; }
 out=$(tpc db init 2>&1) && ok "db init goes to database_write" || fail "db init: $out"
 grep -q "in mysql://tlspolicy@127.0.0.1:$PPORT/" <<<"$out" &&
@@ -90,6 +94,18 @@ sed 's/^database_write = .*/database_write = mysql:\/\/tlspolicy:x@127.0.0.1:1\/
     "$T/cli.cf" > "$T/readonly.cf"
 expect_eq "policy get reads database (the replica)" \
     "$("$TLSPOLICY" -c "$T/readonly.cf" policy get example.com 2>&1)" "dane-only"
+
+# the daemons' own writes (at start the MTA-STS cache purges its expired
+# rows): daemon 1's go to the primary; daemon 2's are refused by the
+# replica with a warning naming database_write, its answers not affected
+for _ in $(seq 1 100); do grep -q "sts store: cannot purge" "$T/d2/daemon.log" && break; sleep 0.1; done
+grep "sts store: cannot purge expired rows: " "$T/d2/daemon.log" | grep -F "is read-only" |
+    grep -qF "database_write" &&
+    ok "daemon 2 (no database_write): its write refused, the warning names database_write" ||
+    fail "daemon 2's log: $(grep 'sts store' "$T/d2/daemon.log")"
+grep -q "sts store: cannot" "$T/d1/daemon.log" &&
+    fail "daemon 1: $(grep 'sts store' "$T/d1/daemon.log")" || ok "daemon 1's writes (database_write) work"
+d_wait 2 example.com dane-only && ok "daemon 2 answers after its refused write" || fail "daemon 2: [$got]"
 
 # ---- a write on the replica itself ---------------------------------------
 before=$(my_sql replica tlspolicy_test -e 'SELECT domain, policy FROM tlspolicies ORDER BY domain')
