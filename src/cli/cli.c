@@ -123,8 +123,13 @@ static struct store *store_of(struct cli *cli, int flags, struct errbuf *why)
 
 struct store *cli_store(struct cli *cli)
 {
+	return cli_store_flags(cli, 0);
+}
+
+struct store *cli_store_flags(struct cli *cli, int flags)
+{
 	struct errbuf why;
-	struct store *st = store_of(cli, 0, &why);
+	struct store *st = store_of(cli, flags, &why);
 
 	if (st == NULL)
 		fprintf(stderr, "tlspolicy: database: %s\n", why.msg);

@@ -93,6 +93,8 @@ struct config *cli_config(struct cli *cli);
 /* Opens the store from --db or the setting; prints a one-line error
  * and returns NULL on failure. */
 struct store *cli_store(struct cli *cli);
+/* The same with flags (CLI_STORE_WRITE below). */
+struct store *cli_store_flags(struct cli *cli, int flags);
 /* The same with store_open_ex() flags (STORE_OPEN_EXISTING for commands
  * that only read); errors as "tlspolicy CMD: message".  With
  * CLI_STORE_WRITE (a command that writes) it opens the setting

@@ -992,10 +992,8 @@ static int logscan_read_table(struct cli *cli, const struct logscan_cmd *o,
 			cli_error("logscan", "no policy table at %s (tlspolicy db init creates it)", url);
 			return EXIT_FAIL;
 		}
-		if (store_open(url, &st, &why) < 0) { /* as cli_store(): the write URL */
-			fprintf(stderr, "tlspolicy: database: %s\n", why.msg);
+		if ((st = cli_store_flags(cli, CLI_STORE_WRITE)) == NULL)
 			return EXIT_FAIL;
-		}
 	} else if (sqlite_missing(url)) {
 		cli_error("logscan", "no policy table at %s; CURRENT left empty", url);
 	} else if (store_open(url, &st, &why) < 0) {

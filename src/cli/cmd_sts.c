@@ -430,8 +430,7 @@ static int sts_show_flush(struct cli *cli, int flush, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if ((la.st = flush ? cli_store_open(cli, "sts", CLI_STORE_WRITE) :
-	     cli_store(cli)) == NULL) {
+	if ((la.st = cli_store_flags(cli, flush ? CLI_STORE_WRITE : 0)) == NULL) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
