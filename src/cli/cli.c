@@ -99,21 +99,37 @@ struct config *cli_config(struct cli *cli)
 	return cli->cfg;
 }
 
+const char *cli_store_url(struct cli *cli, int flags)
+{
+	struct config *cfg = cli_config(cli);
+	const char *w = config_get(cfg, "database_write");
+
+	if (cli->db_url)
+		return cli->db_url;
+	if ((flags & CLI_STORE_WRITE) && w && *w)
+		return w;
+	return config_get(cfg, "database");
+}
+
 /* Opens --db or the setting; NULL with why on failure. */
 static struct store *store_of(struct cli *cli, int flags, struct errbuf *why)
 {
-	struct config *cfg = cli_config(cli);
-	const char *url = cli->db_url ? cli->db_url : config_get(cfg, "database");
+	const char *url = cli_store_url(cli, flags);
 	struct store *st = NULL;
 
 	errbuf_clear(why);
-	return store_open_ex(url, flags, &st, why) < 0 ? NULL : st;
+	return store_open_ex(url, flags & ~CLI_STORE_WRITE, &st, why) < 0 ? NULL : st;
 }
 
 struct store *cli_store(struct cli *cli)
 {
+	return cli_store_flags(cli, 0);
+}
+
+struct store *cli_store_flags(struct cli *cli, int flags)
+{
 	struct errbuf why;
-	struct store *st = store_of(cli, 0, &why);
+	struct store *st = store_of(cli, flags, &why);
 
 	if (st == NULL)
 		fprintf(stderr, "tlspolicy: database: %s\n", why.msg);

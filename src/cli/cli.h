@@ -93,9 +93,17 @@ struct config *cli_config(struct cli *cli);
 /* Opens the store from --db or the setting; prints a one-line error
  * and returns NULL on failure. */
 struct store *cli_store(struct cli *cli);
+/* The same with flags (CLI_STORE_WRITE below). */
+struct store *cli_store_flags(struct cli *cli, int flags);
 /* The same with store_open_ex() flags (STORE_OPEN_EXISTING for commands
- * that only read); errors as "tlspolicy CMD: message". */
+ * that only read); errors as "tlspolicy CMD: message".  With
+ * CLI_STORE_WRITE (a command that writes) it opens the setting
+ * database_write when that is set (the primary, when database is a
+ * read-only replica); --db always wins. */
+#define CLI_STORE_WRITE 0x100
 struct store *cli_store_open(struct cli *cli, const char *cmd, int flags);
+/* The URL cli_store_open opens for flags (never NULL). */
+const char *cli_store_url(struct cli *cli, int flags);
 
 /*
  * Tells the running daemon about a change the command made: signal sig

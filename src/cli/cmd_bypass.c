@@ -182,7 +182,8 @@ static int bypass_delete(struct cli *cli, const char *domain)
 		cli_error("bypass", "%s", why.msg);
 		return EXIT_USAGE;
 	}
-	if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
+	if ((st = cli_store_open(cli, "bypass",
+				 STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL)
 		return EXIT_FAIL;
 	rc = store_bypass_delete(st, key, &why);
 	store_close(st);
@@ -279,7 +280,8 @@ int cmd_bypass(struct cli *cli, int argc, char **argv)
 						now + (long long)secs };
 		char exp[32];
 
-		if ((st = cli_store_open(cli, "bypass", STORE_OPEN_EXISTING)) == NULL)
+		if ((st = cli_store_open(cli, "bypass",
+					 STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL)
 			return EXIT_FAIL;
 		rc = store_bypass_put(st, &row, &why);
 		store_close(st);

@@ -1402,7 +1402,7 @@ static int save_recommendations(struct check *chk, int force, struct published_f
 	int rc = 0;
 	size_t n = 0;
 
-	if ((st = cli_store_open(chk->cli, "check", 0)) == NULL)
+	if ((st = cli_store_open(chk->cli, "check", CLI_STORE_WRITE)) == NULL)
 		return -1;
 	if ((si = calloc(chk->nitems + 1, sizeof(*si))) == NULL)
 		log_fatal("check");

@@ -21,6 +21,8 @@
 #include "store/store_report.h"
 #include "store/store_sts.h"
 
+#include "util/json.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,9 +37,14 @@ static const char *const db_help =
 	"          and why), tlspolicy_bypass (emergency bypasses) and more when\n"
 	"          they are missing (an existing table is used as\n"
 	"          it is, never altered).  No other command creates any of them.\n"
-	"  check   validate every row; report invalid rows by id (exit 1 if any)\n"
+	"  check [--json]  validate every row; report invalid rows by id; on\n"
+	"          MariaDB also the replication state of the server: a replica's\n"
+	"          primary, IO and SQL threads, seconds behind the primary,\n"
+	"          read_only; a Galera node's state and cluster size (exit 1\n"
+	"          on an invalid row or a stopped replication thread)\n"
 	"\n"
-	"The database is --db URL or the setting 'database':\n"
+	"The database is --db URL or the setting 'database' (init: the setting\n"
+	"'database_write' when set, the primary of a replicated database):\n"
 	"  sqlite:/path/file.db\n"
 	"  mysql://user:password@host[:port]/dbname[?socket=/path&timeout=N]\n";
 
@@ -102,8 +109,6 @@ static int parse_db(struct cli *cli, int argc, char **argv, struct db_opts *o, i
 		fputs(db_help, stderr);
 		return -1;
 	}
-	if (cli_refuse_json(cli, "db"))
-		return -1;
 	sub = argv[optind];
 	if ((c = cli_command_find(subs, CLI_NCOMMANDS(subs), sub)) == NULL) {
 		cli_error("db", "unknown command \"%s\"; see tlspolicy db --help", sub);
@@ -115,6 +120,8 @@ static int parse_db(struct cli *cli, int argc, char **argv, struct db_opts *o, i
 		return -1;
 	}
 	o->sub = c->id;
+	if (o->sub == DB_INIT && cli_refuse_json(cli, "db"))
+		return -1;
 	return 0;
 }
 
@@ -157,6 +164,118 @@ static int db_init(struct store *st, struct errbuf *why)
 	return rc;
 }
 
+/* The replication part of db check (text). */
+static void replica_print(const struct store *st, const struct store_replica *r)
+{
+	if (r->is_replica) {
+		printf("replication: replica of %s, IO thread %s, SQL thread %s, ", r->primary,
+		       r->io_running, r->sql_running);
+		if (r->lag >= 0)
+			printf("%lld s behind the primary", r->lag);
+		else
+			printf("lag unknown (a thread is not running)");
+		printf(", read_only %s\n", r->read_only ? "ON" : "OFF");
+	} else if (r->denied) {
+		printf("replication: state not readable by this user (GRANT SLAVE MONITOR ON *.* "
+		       "shows it), read_only %s\n", r->read_only ? "ON" : "OFF");
+	} else if (!r->galera) {
+		printf("replication: none (%s replicates from no primary), read_only %s\n",
+		       store_describe(st), r->read_only ? "ON" : "OFF");
+	}
+	if (r->galera)
+		printf("galera: node %s, %s, cluster size %ld\n", r->galera_state,
+		       r->galera_ready ? "ready" : "NOT ready (it refuses queries)",
+		       r->galera_size);
+}
+
+static void json_opt_str(const char *name, const char *v, int last)
+{
+	printf("\"%s\": ", name);
+	if (v && *v)
+		json_fput_str(stdout, v, JSON_LATIN1);
+	else
+		fputs("null", stdout);
+	fputs(last ? "" : ", ", stdout);
+}
+
+/* db check --json: one object (docs/json.md). rc_rep: the status read. */
+static void check_json(const struct store *st, unsigned long rows, unsigned long bad,
+		       int rc_rep, const struct store_replica *r, const char *rep_err)
+{
+	printf("{\"database\": ");
+	json_fput_str(stdout, store_describe(st), 0);
+	printf(", \"backend\": \"%s\", \"rows\": %lu, \"invalid\": %lu, ",
+	       store_backend(st), rows, bad);
+	if (rc_rep < 0 || r->denied) {
+		printf("\"replication\": null, \"replication_error\": ");
+		json_fput_str(stdout, rc_rep < 0 ? rep_err : "the user may not read the "
+			      "replication state (GRANT SLAVE MONITOR ON *.*)", JSON_LATIN1);
+		if (rc_rep == 0)
+			printf(", \"read_only\": %s", r->read_only ? "true" : "false");
+	} else {
+		printf("\"read_only\": %s, \"replication\": ", r->read_only ? "true" : "false");
+		if (r->is_replica) {
+			putchar('{');
+			json_opt_str("primary", r->primary, 0);
+			json_opt_str("io_running", r->io_running, 0);
+			json_opt_str("sql_running", r->sql_running, 0);
+			if (r->lag >= 0)
+				printf("\"seconds_behind_primary\": %lld, ", r->lag);
+			else
+				printf("\"seconds_behind_primary\": null, ");
+			printf("\"stopped\": %s, ", store_replica_stopped(r) ? "true" : "false");
+			json_opt_str("last_error", r->last_error, 1);
+			putchar('}');
+		} else {
+			fputs("null", stdout);
+		}
+		fputs(", \"galera\": ", stdout);
+		if (r->galera) {
+			putchar('{');
+			json_opt_str("state", r->galera_state, 0);
+			printf("\"ready\": %s, \"cluster_size\": %ld}",
+			       r->galera_ready ? "true" : "false", r->galera_size);
+		} else {
+			fputs("null", stdout);
+		}
+	}
+	puts("}");
+}
+
+/* db check: the rows, then (MariaDB) the replication state. */
+static int db_check(struct cli *cli, struct store *st, struct errbuf *why)
+{
+	struct check_state cs;
+	struct store_replica r;
+	struct errbuf rwhy;
+	int rc, rc_rep, code = EXIT_OK;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.opts.postfix_compat = config_get_version(cli_config(cli), "postfix_compatibility");
+	if ((rc = store_list(st, check_row, &cs, why)) != 0)
+		return -1;
+	errbuf_clear(&rwhy);
+	rc_rep = store_replica_status(st, &r, &rwhy);
+	if (cli->json) {
+		check_json(st, cs.rows, cs.bad, rc_rep, &r, rwhy.msg);
+	} else {
+		printf("%s: %lu rows, %lu invalid\n", store_describe(st), cs.rows, cs.bad);
+		if (rc_rep == 0 && strcmp(store_backend(st), "mysql") == 0)
+			replica_print(st, &r);
+	}
+	if (rc_rep < 0)
+		cli_error("db", "warning: replication state not read: %s", rwhy.msg);
+	if (rc_rep == 0 && store_replica_stopped(&r)) {
+		cli_error("db", "replication stopped on %s (IO thread %s, SQL thread %s%s%s): "
+			  "this server no longer receives the primary's changes; daemons "
+			  "reading it answer an old table until it runs again (START REPLICA)",
+			  store_describe(st), r.io_running, r.sql_running,
+			  r.last_error[0] ? "; last error: " : "", r.last_error);
+		code = EXIT_FAIL;
+	}
+	return cs.bad ? EXIT_FAIL : code;
+}
+
 static int run_db(struct cli *cli, const struct db_opts *o)
 {
 	struct store *st;
@@ -164,27 +283,16 @@ static int run_db(struct cli *cli, const struct db_opts *o)
 	int rc;
 
 	/* check reads only: it creates no SQLite file */
-	if ((st = cli_store_open(cli, "db", o->sub == DB_INIT ? STORE_OPEN_CREATE :
+	if ((st = cli_store_open(cli, "db", o->sub == DB_INIT ?
+				 STORE_OPEN_CREATE | CLI_STORE_WRITE :
 				 STORE_OPEN_EXISTING)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	if (o->sub == DB_INIT) {
 		rc = db_init(st, &why);
-	} else {
-		struct check_state cs;
-
-		memset(&cs, 0, sizeof(cs));
-		cs.opts.postfix_compat =
-			config_get_version(cli_config(cli), "postfix_compatibility");
-		rc = store_list(st, check_row, &cs, &why);
-		if (rc == 0) {
-			printf("%s: %lu rows, %lu invalid\n", store_describe(st), cs.rows,
-			       cs.bad);
-			if (cs.bad) {
-				store_close(st);
-				return EXIT_FAIL;
-			}
-		}
+	} else if ((rc = db_check(cli, st, &why)) >= 0) {
+		store_close(st);
+		return rc;
 	}
 	store_close(st);
 	if (rc != 0) {

@@ -994,7 +994,8 @@ static int logscan_parse(struct cli *cli, int argc, char **argv, struct logscan_
 static int logscan_read_table(struct cli *cli, const struct logscan_cmd *o,
 			      struct store **stp, struct table *table)
 {
-	const char *url = cli->db_url ? cli->db_url : config_get(cli->cfg, "database");
+	/* --apply writes: database_write when set */
+	const char *url = cli_store_url(cli, o->do_apply ? CLI_STORE_WRITE : 0);
 	struct store *st = NULL;
 	struct errbuf why;
 
@@ -1004,7 +1005,7 @@ static int logscan_read_table(struct cli *cli, const struct logscan_cmd *o,
 			cli_error("logscan", "no policy table at %s (tlspolicy db init creates it)", url);
 			return EXIT_FAIL;
 		}
-		if ((st = cli_store(cli)) == NULL)
+		if ((st = cli_store_flags(cli, CLI_STORE_WRITE)) == NULL)
 			return EXIT_FAIL;
 	} else if (sqlite_missing(url)) {
 		cli_error("logscan", "no policy table at %s; CURRENT left empty", url);

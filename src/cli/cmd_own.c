@@ -1006,7 +1006,7 @@ static int run_setup(struct own_run *r, const char *cmd, int need_dns, int need_
 				log_warnx("own: %s: every record counts as first seen now", why.msg);
 				return 0;
 			}
-		} else if ((r->st = cli_store_open(r->cli, cmd, STORE_OPEN_EXISTING)) == NULL) {
+		} else if ((r->st = cli_store_open(r->cli, cmd, STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL) {
 			return -1;
 		}
 		errbuf_clear(&why);

@@ -170,10 +170,11 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 }
 
 /* Every command opens an existing database; only `tlspolicy db init`
- * creates one (or its tables). */
-static struct store *open_store(struct cli *cli)
+ * creates one (or its tables).  write: set, delete, import (also
+ * --dry-run: it writes and rolls back) go to database_write when set. */
+static struct store *open_store(struct cli *cli, int write)
 {
-	return cli_store_open(cli, "policy", 0);
+	return cli_store_open(cli, "policy", write ? CLI_STORE_WRITE : 0);
 }
 
 /* After a write: say when the provenance could not be recorded. */
@@ -353,7 +354,7 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 			  "holds %d", strlen(params), STORE_PARAMS_MAX);
 		goto done;
 	}
-	if ((st = open_store(cli)) == NULL)
+	if ((st = open_store(cli, 1)) == NULL)
 		goto done;
 	{
 		struct store_provenance prov = { "policy set", "set by the admin", 0, NULL };
@@ -434,7 +435,7 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 	}
 	if (normalize_key(argv[optind], key, keylen) < 0)
 		return EXIT_FAIL;
-	if ((st = open_store(cli)) == NULL)
+	if ((st = open_store(cli, row == NULL)) == NULL)
 		return EXIT_FAIL;
 	errbuf_clear(&why);
 	rc = row ? store_get(st, key, row, &why) : store_delete(st, key, &why);
@@ -869,7 +870,7 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	lv.verbose = cli->verbose > 0;
-	if ((st = open_store(cli)) == NULL)
+	if ((st = open_store(cli, 0)) == NULL)
 		return EXIT_FAIL;
 	rc = rowvec_load(st, &lv.v);
 	if (rc == 0 && lv.verbose && provvec_load(st, &lv.pv) < 0) {
@@ -933,7 +934,7 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((st = open_store(cli)) == NULL)
+	if ((st = open_store(cli, 0)) == NULL)
 		return EXIT_FAIL;
 	rc = rowvec_load(st, &v);
 	if (rc < 0) {
@@ -1537,7 +1538,7 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
 	/* the options first: -c FILE may follow the command */
-	if (import_read(cli, argv[optind], origin, &pl) < 0 || (st = open_store(cli)) == NULL ||
+	if (import_read(cli, argv[optind], origin, &pl) < 0 || (st = open_store(cli, 1)) == NULL ||
 	    rowvec_load(st, &pl.cur) < 0 || import_plan_build(&pl, origin, so.sync) < 0)
 		goto done;
 	if (so.sync && (refused = import_judge(cli, pl.ch, pl.nch, &force)) != 0) {

@@ -177,9 +177,11 @@ static int normalize_args(int argc, char **argv, char (*out)[STS_DOMAIN_MAX + 1]
 	return rc;
 }
 
+/* refresh writes the policies it fetched: database_write when set */
 static const char *db_url_of(struct cli *cli, const struct config *cfg)
 {
-	return cli->db_url ? cli->db_url : config_get(cfg, "database");
+	(void)cfg;
+	return cli_store_url(cli, CLI_STORE_WRITE);
 }
 
 /* ---- refresh ----------------------------------------------------------- */
@@ -431,7 +433,7 @@ static int sts_show_flush(struct cli *cli, int flush, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
-	if ((la.st = cli_store(cli)) == NULL) {
+	if ((la.st = cli_store_flags(cli, flush ? CLI_STORE_WRITE : 0)) == NULL) {
 		rc = EXIT_FAIL;
 		goto out;
 	}

@@ -344,7 +344,7 @@ static int tlsrpt_collect(struct cli *cli, int argc, char **argv)
 		free(logs);
 		return EXIT_USAGE;
 	}
-	if ((st = cli_store_open(cli, "tlsrpt collect", STORE_OPEN_EXISTING)) == NULL) {
+	if ((st = cli_store_open(cli, "tlsrpt collect", STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL) {
 		free(logs);
 		return EXIT_FAIL;
 	}
@@ -731,7 +731,7 @@ static int tlsrpt_report(struct cli *cli, int argc, char **argv)
 	snprintf(owner, sizeof(owner), "%s/%ld", mta_name(r.cfg, host, sizeof(host)),
 		 (long)getpid());
 	r.owner = owner;
-	if ((r.st = cli_store_open(cli, "tlsrpt report", STORE_OPEN_EXISTING)) == NULL)
+	if ((r.st = cli_store_open(cli, "tlsrpt report", STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL)
 		return EXIT_FAIL;
 	if (!r.print) {
 		if ((base = event_base_new()) == NULL ||

@@ -238,7 +238,7 @@ int cmd_tlsrpt_intake(struct cli *cli, int argc, char **argv)
 		}
 	}
 	cfg = cli_config(cli);
-	if ((st = cli_store_open(cli, "tlsrpt intake", STORE_OPEN_EXISTING)) == NULL)
+	if ((st = cli_store_open(cli, "tlsrpt intake", STORE_OPEN_EXISTING | CLI_STORE_WRITE)) == NULL)
 		return EXIT_FAIL;
 	if (summary) {
 		struct errbuf why = { 0 };

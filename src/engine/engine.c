@@ -189,6 +189,8 @@ struct reload_job {
 	struct errbuf why;
 	int persisted;                     /* 1: written, -1: write failed */
 	struct errbuf persist_why;
+	int rep_rc;                        /* store_replica_status(): 0 read */
+	struct store_replica rep;
 };
 
 struct engine {
@@ -212,6 +214,9 @@ struct engine {
 	char *persist_path;
 	unsigned char persist_digest[SNAPSHOT_DIGEST_LEN];
 	int persist_written, persist_failing, from_persisted;
+	/* replication of a MariaDB replica, read with each reload (issue 14) */
+	struct store_replica rep;
+	int rep_known, rep_stopped_logged;
 	int retry_only;                    /* reload_interval is ENGINE_DB_RETRY */
 	struct bypass_set bypass;          /* issue 13 item 5 */
 	/* shadow mode (issue 13 item 4): the setting, and what was logged
@@ -1065,6 +1070,9 @@ void engine_stats(const struct engine *eng, struct engine_stats *out)
 	out->cache_entries = (unsigned long)eng->nentries;
 	out->snapshot_time = eng->snap_time;
 	out->from_persisted = eng->from_persisted;
+	out->replica_known = eng->rep_known && eng->rep.is_replica;
+	out->replica_running = out->replica_known && !store_replica_stopped(&eng->rep);
+	out->replica_lag = out->replica_known ? eng->rep.lag : -1;
 	out->bypass_answers = eng->st.bypass_answers;
 	{
 		long long now = (long long)engine_now(eng);
@@ -1271,6 +1279,46 @@ static void log_persist(struct engine *eng, int rc, const struct snapshot *snap,
 	}
 }
 
+/* worker thread, after a load: the replication state (store.h); a user
+ * without the privilege to read it (SLAVE MONITOR): unknown. */
+static void replica_read(struct engine *eng, struct reload_job *job)
+{
+	struct errbuf rw;
+
+	errbuf_clear(&rw);
+	job->rep_rc = -1;
+	if (strcmp(store_backend(eng->store), "mysql") != 0)
+		return;
+	if ((job->rep_rc = store_replica_status(eng->store, &job->rep, &rw)) < 0)
+		log_debug("replication state not read: %s", rw.msg);
+}
+
+/* loop thread: keeps the state for the metrics; logs when a replica's
+ * replication stops (the table no longer follows the primary) and when
+ * it runs again. */
+static void replica_note(struct engine *eng, const struct reload_job *job)
+{
+	int stopped;
+
+	if (job->rep_rc < 0) {
+		eng->rep_known = 0;
+		return;
+	}
+	eng->rep = job->rep;
+	eng->rep_known = 1;
+	stopped = store_replica_stopped(&job->rep);
+	if (stopped && !eng->rep_stopped_logged)
+		log_warnx("replication stopped on %s (IO thread %s, SQL thread %s%s%s): "
+			  "serving its table, which no longer follows the primary %s; "
+			  "tlspolicy db check shows it", store_describe(eng->store),
+			  job->rep.io_running, job->rep.sql_running,
+			  job->rep.last_error[0] ? "; last error: " : "", job->rep.last_error,
+			  job->rep.primary);
+	else if (!stopped && eng->rep_stopped_logged)
+		log_info("replication running again on %s", store_describe(eng->store));
+	eng->rep_stopped_logged = stopped;
+}
+
 /* worker thread: the blocking part (util/worker.h).  The engine's
  * store handle is used by the worker thread only, after engine_new(). */
 static void reload_run(void *arg)
@@ -1302,6 +1350,7 @@ static void reload_run(void *arg)
 			errbuf_clear(&job->persist_why);
 			job->persisted = persist_snapshot(eng, job->snap, &job->bypass,
 							  &job->persist_why);
+			replica_read(eng, job);
 		}
 	}
 }
@@ -1351,6 +1400,7 @@ static void reload_done(void *arg)
 		if (inv != eng->last_invalid)
 			log_invalid_rows(job->snap);
 		log_persist(eng, job->persisted, job->snap, &job->persist_why);
+		replica_note(eng, job);
 		if (job->bypass_ok)
 			bypass_swap(eng, &job->bypass);
 		if (eng->retry_only) {

@@ -187,6 +187,10 @@ struct engine_stats {
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
 	int from_persisted;                 /* serving the table_snapshot file */
+	/* database is a MariaDB replica whose state the last reload read: */
+	int replica_known;
+	int replica_running;                /* IO and SQL threads running */
+	long long replica_lag;              /* Seconds_Behind_Master, -1 unknown */
 	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
 	unsigned long bypass_active;        /* bypasses not expired */
 	unsigned long long shadow_answers;  /* shadow mode: answers made NOTFOUND */

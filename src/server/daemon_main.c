@@ -112,13 +112,14 @@ static void apply_verbosity(struct daemon_run *r)
 	log_set_verbose(r->cli_verbose > v ? r->cli_verbose : (int)v);
 }
 
-/* Appends "name old -> new" (values of database never: a password). */
+/* Appends "name old -> new" (values of database, database_write never:
+ * a password). */
 static void note_change(char *buf, size_t len, const char *name, const char *old,
 			const char *new)
 {
 	size_t n = strlen(buf);
 
-	if (strcmp(name, "database") == 0)
+	if (strcmp(name, "database") == 0 || strcmp(name, "database_write") == 0)
 		snprintf(buf + n, len - n, "%s%s", n ? ", " : "", name);
 	else
 		snprintf(buf + n, len - n, "%s%s = %s (was %s)", n ? ", " : "", name,

@@ -169,6 +169,19 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 	rc |= metrics_family(b, "tlspolicy_database_up", "gauge",
 			     "1 when the last table reload read the database, else 0.");
 	rc |= metrics_sample(b, "tlspolicy_database_up", "", es->db_down ? 0 : 1);
+	/* a MariaDB replica (its state readable: SLAVE MONITOR) */
+	rc |= metrics_family(b, "tlspolicy_database_replication_running", "gauge",
+			     "1 when the database replica's IO and SQL threads run, 0 when "
+			     "one stopped (no sample: not a replica, or not readable).");
+	if (es->replica_known)
+		rc |= metrics_sample(b, "tlspolicy_database_replication_running", "",
+				     (unsigned long long)es->replica_running);
+	rc |= metrics_family(b, "tlspolicy_database_replica_lag_seconds", "gauge",
+			     "Seconds the database replica is behind its primary at the last "
+			     "reload (no sample: not a replica, or a thread stopped).");
+	if (es->replica_known && es->replica_lag >= 0)
+		rc |= metrics_sample(b, "tlspolicy_database_replica_lag_seconds", "",
+				     (unsigned long long)es->replica_lag);
 
 	return rc;
 }

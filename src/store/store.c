@@ -378,6 +378,22 @@ const char *store_backend(const struct store *st)
 	return st->ops->name;
 }
 
+int store_replica_status(struct store *st, struct store_replica *r,
+			 struct errbuf *why)
+{
+	memset(r, 0, sizeof(*r));
+	r->lag = -1;
+	if (strcmp(st->ops->name, "mysql") != 0)
+		return 0; /* SQLite: one file, no replication */
+	return store_classed(st, store_mysql_replica(st, r, why));
+}
+
+int store_replica_stopped(const struct store_replica *r)
+{
+	return r->is_replica && (strcmp(r->io_running, "Yes") != 0 ||
+				 strcmp(r->sql_running, "Yes") != 0);
+}
+
 const char *store_describe(const struct store *st)
 {
 	return st->desc ? st->desc : st->ops->name;

@@ -173,6 +173,35 @@ int store_row_policy(const struct store_row *row,
  * policy): the daemon answers NOTFOUND for the row and logs what it
  * would answer (issue 13, shadow mode). */
 int store_row_shadowed(const struct store_row *row);
+/*
+ * Replication state of the server st is connected to (tlspolicy db
+ * check): MariaDB's SHOW REPLICA STATUS (the user needs the privilege
+ * SLAVE MONITOR, or REPLICA MONITOR / SUPER) and @@read_only, and for a
+ * Galera node its wsrep status.  SQLite, or a server that replicates
+ * from nobody: is_replica 0; a user without the privilege: denied 1.
+ * Returns 0, or < 0 with why (the server went away, an SQL error).
+ */
+struct store_replica {
+	int is_replica;            /* replication from a primary is configured */
+	int read_only;             /* @@read_only is ON */
+	int denied;                /* the user may not read the replication
+				    * threads (no SLAVE MONITOR): unknown */
+	char primary[300];         /* Master_Host:Master_Port */
+	char io_running[16];       /* Slave_IO_Running: Yes, No, Connecting */
+	char sql_running[16];      /* Slave_SQL_Running: Yes, No */
+	long long lag;             /* Seconds_Behind_Master; -1 when NULL
+				    * (a thread is not running) */
+	char last_error[256];      /* Last_IO_Error, else Last_SQL_Error */
+	int galera;                /* a Galera node (wsrep_ready known) */
+	char galera_state[32];     /* wsrep_local_state_comment: Synced ... */
+	long galera_size;          /* wsrep_cluster_size */
+	int galera_ready;          /* wsrep_ready ON */
+};
+int store_replica_status(struct store *st, struct store_replica *r,
+			 struct errbuf *why);
+/* 1 when the replication threads are not both running (the replica
+ * serves a stale table), else 0. */
+int store_replica_stopped(const struct store_replica *r);
 
 /* The URL without the password, e.g. "mysql://tlspolicy@127.0.0.1:13306/db"
  * or "sqlite:/var/lib/tlspolicy/tlspolicy.db".  Owned by st. */

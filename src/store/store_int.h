@@ -109,6 +109,9 @@ struct st_mysql;
 struct st_mysql_stmt;
 struct st_mysql_bind;
 struct sqlite3 *store_sqlite_db(struct store *st);
+/* store_replica_status() of a MariaDB handle (store_mysql.c) */
+int store_mysql_replica(struct store *st, struct store_replica *r,
+			struct errbuf *why);
 struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why);
 
 /*

@@ -33,6 +33,8 @@
 
 #define STORE_MYSQL_COLBUF 1024
 #define ER_NO_SUCH_TABLE_ 1146
+/* "The MariaDB server is running with the --read-only option": a replica */
+#define ER_OPTION_PREVENTS_STATEMENT_ 1290
 #define CR_CONNECTION_ERROR_ 2002 /* socket */
 #define CR_CONN_HOST_ERROR_ 2003  /* TCP */
 
@@ -101,6 +103,12 @@ int store_mysql_fail(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		return errbuf_set(why, "%s: table %s does not exist in %s "
 				  "(run 'tlspolicy db init')", what, table,
 				  store_describe(st));
+	if (no == ER_OPTION_PREVENTS_STATEMENT_)
+		return errbuf_set(why, "%s: %s is read-only (a replica: %s); nothing "
+				  "was changed: writes go to the primary, set "
+				  "database_write = mysql://USER:PASSWORD@PRIMARY/DB in "
+				  "tlspolicy.cf (or --db the primary's URL)", what,
+				  store_describe(st), msg && *msg ? msg : "read_only");
 	return errbuf_set(why, "%s: mysql: %s (error %u)", what,
 			  msg && *msg ? msg : "unknown error", no);
 }
@@ -126,6 +134,7 @@ int store_mysql_err_class(unsigned no)
 	case 4025: /* ER_CONSTRAINT_FAILED (CHECK) */
 	case 1062: /* ER_DUP_ENTRY */
 	case 1698: /* ER_ACCESS_DENIED_NO_PASSWORD_ERROR */
+	case 1290: /* ER_OPTION_PREVENTS_STATEMENT: read_only (a replica) */
 	case 2005: /* CR_UNKNOWN_HOST */
 		return STORE_ERR_CONFIG;
 	default:
@@ -802,4 +811,127 @@ struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why)
 	struct mysql_store *m = (struct mysql_store *)st;
 
 	return my_ready(m, why) < 0 ? NULL : m->conn;
+}
+
+/*
+ * Replication state (store_replica_status).  SHOW REPLICA STATUS has no
+ * prepared form worth having (its columns vary by version: read by
+ * name); the statements are constant text, nothing from input.
+ */
+struct my_query {
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	MYSQL_FIELD *fields;
+	unsigned nfields;
+};
+
+static int my_query(struct mysql_store *m, const char *sql, struct my_query *q,
+		    struct errbuf *why)
+{
+	memset(q, 0, sizeof(*q));
+	if (mysql_real_query(m->conn, sql, strlen(sql)) != 0 ||
+	    (q->res = mysql_store_result(m->conn)) == NULL)
+		return store_mysql_fail(&m->base, m->conn, NULL, "replication",
+					"replication status", why);
+	q->fields = mysql_fetch_fields(q->res);
+	q->nfields = mysql_num_fields(q->res);
+	q->row = mysql_fetch_row(q->res);
+	return 0;
+}
+
+/* The value of column name in q's row; NULL when absent or SQL NULL. */
+static const char *my_col(const struct my_query *q, const char *name)
+{
+	if (q->row == NULL)
+		return NULL;
+	for (unsigned i = 0; i < q->nfields; i++)
+		if (strcmp(q->fields[i].name, name) == 0)
+			return q->row[i];
+	return NULL;
+}
+
+static void my_copy(char *dst, size_t cap, const char *v)
+{
+	snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static int my_replica_threads(struct mysql_store *m, struct store_replica *r,
+			      struct errbuf *why)
+{
+	struct my_query q;
+	const char *v;
+
+	/* SHOW SLAVE STATUS: also MariaDB before 10.5 */
+	if (my_query(m, "SHOW SLAVE STATUS", &q, why) < 0) {
+		if (mysql_errno(m->conn) != 1227) /* ER_SPECIFIC_ACCESS_DENIED_ERROR */
+			return -1;
+		r->denied = 1;
+		errbuf_clear(why);
+		m->base.err = 0;
+		return 0;
+	}
+	if (q.row != NULL) {
+		const char *host = my_col(&q, "Master_Host"), *port = my_col(&q, "Master_Port");
+
+		r->is_replica = 1;
+		snprintf(r->primary, sizeof(r->primary), "%s:%s", host ? host : "?",
+			 port ? port : "?");
+		my_copy(r->io_running, sizeof(r->io_running), my_col(&q, "Slave_IO_Running"));
+		my_copy(r->sql_running, sizeof(r->sql_running),
+			my_col(&q, "Slave_SQL_Running"));
+		r->lag = (v = my_col(&q, "Seconds_Behind_Master")) ? strtoll(v, NULL, 10) : -1;
+		v = my_col(&q, "Last_IO_Error");
+		if (v == NULL || *v == '\0')
+			v = my_col(&q, "Last_SQL_Error");
+		my_copy(r->last_error, sizeof(r->last_error), v);
+	}
+	mysql_free_result(q.res);
+	return 0;
+}
+
+static int my_galera(struct mysql_store *m, struct store_replica *r, struct errbuf *why)
+{
+	struct my_query q;
+
+	if (my_query(m, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', "
+		     "'wsrep_local_state_comment', 'wsrep_cluster_size')", &q, why) < 0)
+		return -1;
+	for (; q.row != NULL; q.row = mysql_fetch_row(q.res)) {
+		const char *name = q.row[0], *v = q.row[1] ? q.row[1] : "";
+
+		if (name == NULL)
+			continue;
+		if (strcmp(name, "wsrep_ready") == 0) {
+			r->galera = 1;
+			r->galera_ready = strcmp(v, "ON") == 0;
+		} else if (strcmp(name, "wsrep_local_state_comment") == 0) {
+			my_copy(r->galera_state, sizeof(r->galera_state), v);
+		} else if (strcmp(name, "wsrep_cluster_size") == 0) {
+			r->galera_size = strtol(v, NULL, 10);
+		}
+	}
+	mysql_free_result(q.res);
+	/* a server without the wsrep provider loaded has these at their
+	 * defaults: OFF, "", 0 */
+	if (r->galera && r->galera_size == 0 && !r->galera_ready)
+		r->galera = 0;
+	return 0;
+}
+
+int store_mysql_replica(struct store *st, struct store_replica *r, struct errbuf *why)
+{
+	struct mysql_store *m = (struct mysql_store *)st;
+	struct my_query q;
+	const char *v;
+
+	if (my_ready(m, why) < 0)
+		return -1;
+	if (my_query(m, "SELECT @@global.read_only", &q, why) < 0)
+		return -1;
+	v = q.row ? q.row[0] : NULL;
+	r->read_only = v && strcmp(v, "0") != 0;
+	mysql_free_result(q.res);
+	if (my_galera(m, r, why) < 0 || my_replica_threads(m, r, why) < 0)
+		return -1;
+	return 0;
 }

@@ -202,7 +202,11 @@ struct tlsrpt_journal *tlsrpt_journal_new(struct event_base *base, const struct 
 		return NULL;
 	}
 	j->base = base;
-	if ((j->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
+	/* the journal only writes: to the primary (database_write) when
+	 * database is a read-only replica */
+	if ((j->db_url = strdup(db_url ? db_url : *config_get(cfg, "database_write") ?
+				config_get(cfg, "database_write") :
+				config_get(cfg, "database"))) == NULL) {
 		free(j);
 		errbuf_set(why, "out of memory");
 		return NULL;

@@ -545,6 +545,8 @@ static int validate(const struct setting_decl *d, const char *value,
 					  shown(q, sizeof(q), value));
 		break;
 	case T_DBURL:
+		if (*value == '\0' && *d->def == '\0') /* database_write: off */
+			break;
 		if (!((strncmp(value, "sqlite:", 7) == 0 && value[7] == '/') ||
 		      (strncmp(value, "mysql://", 8) == 0 && value[8])))
 			/* (not shown: it may hold a password) */

@@ -52,6 +52,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert list(d)==["d
     && ok "config --json NAME: only the names asked" || notok "config --json NAME: $(cat "$T/out")"
 schema "query --json" query_reply --lines -- t query --json _default '[mx.example.net]:25'
 schema "provider list --json" provider --lines -- tp provider list --json
+schema "db check --json" db_check -- t db check --json
 schema "policy import --dry-run --json" import_result -- t policy import --dry-run --json /dev/null
 printf '%s\n' \
   'Dec  3 17:00:00 mx tlspolicy[100]: shadow: d.example would answer "dane-only" (from dane); answered NOTFOUND' \
@@ -75,7 +76,7 @@ out=$(t policy get --json nosuch.example 2>&1); rc=$?
     && ok "get --json of a missing key: exit 1, nothing on stdout" || notok "get --json missing: $rc $out"
 
 # ---- commands without data refuse --json -----------------------------
-for c in "db check" "serve" "postfix-config" "policy set a.example may" \
+for c in "db init" "serve" "postfix-config" "policy set a.example may" \
          "policy delete old.example" "sts flush"; do
     # shellcheck disable=SC2086
     t --json $c >"$T/out" 2>"$T/err"; rc=$?
