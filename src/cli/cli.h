@@ -85,6 +85,22 @@ int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 int cli_next_opt_cmd(struct cli *cli, const char *cmd, int argc, char **argv,
 		     const char *shortopts, const struct option *longopts,
 		     void (*usage)(FILE *out), int *code);
+/*
+ * The general form of both (the commands whose usage text depends on
+ * more than the command, as the words of policy): usage(out, arg) for
+ * --help and after an error; bad(argc, argv, arg), when not NULL,
+ * prints the message for an unknown option or missing argument instead
+ * of getopt's (optind and optopt as getopt left them).
+ */
+struct cli_optspec {
+	const char *shortopts;
+	const struct option *longopts;
+	void (*usage)(FILE *out, const void *arg);
+	void (*bad)(int argc, char **argv, const void *arg);
+	const void *arg;
+};
+int cli_next_opt_spec(struct cli *cli, int argc, char **argv,
+		      const struct cli_optspec *spec, int *code);
 
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */
