@@ -24,6 +24,7 @@
 
 struct store;
 struct check_sink;
+struct own_report;
 
 struct cli {
 	const char *config_path; /* -c; NULL: CONFIG_DEFAULT_FILE if present */
@@ -34,6 +35,9 @@ struct cli {
 	/* cmd_check(): hand each domain to this instead of printing it
 	 * (cli/check.h; used by `report`) */
 	const struct check_sink *check_sink;
+	/* cmd_own() `own check`: move the findings into this report
+	 * (own/report.h) instead of printing them (used by `report --own`) */
+	struct own_report *own_sink;
 };
 
 /* Long options every command accepts; use as the first entries of a

@@ -278,10 +278,18 @@ static int findings(struct buf *b, const struct report *r)
 		if (k == REPORT_F_OWN && !r->own_checks) {
 			rc |= buf_puts(b, "<p class=\"none\">The checks of your own domains "
 				       "(DANE rollover, MTA-STS, TLSRPT) are not part of this report "
-				       "yet: run <code>tlspolicy own check</code>.</p></div>");
+				       "yet: run <code>tlspolicy own check</code>, or give the report "
+				       "<code>--own</code>.</p></div>");
 			continue;
 		}
-		if (!r->checked) {
+		if (k == REPORT_F_OWN && r->nkind[k] == 0) {
+			rc |= buf_puts(b, "<p class=\"none\">");
+			rc |= html_text(b, r->own_note ? r->own_note :
+					"None: own check found nothing that is not ok");
+			rc |= buf_puts(b, ".</p></div>");
+			continue;
+		}
+		if (!r->checked && k != REPORT_F_OWN) {
 			rc |= buf_puts(b, "<p class=\"none\">Not checked: ");
 			rc |= html_text(b, r->check_note ? r->check_note : "--no-check");
 			rc |= buf_puts(b, ".</p></div>");
@@ -299,7 +307,8 @@ static int findings(struct buf *b, const struct report *r)
 		rc |= buf_printf(b, "<table class=\"findings\"><thead><tr><th>domain</th>%s"
 				 "<th>finding</th></tr></thead><tbody>",
 				 k == REPORT_F_WEAKER ? "" : k == REPORT_F_EXPIRY ?
-				 "<th>MX host</th><th>not after</th>" : "<th>MX host</th>");
+				 "<th>MX host</th><th>not after</th>" : k == REPORT_F_OWN ?
+				 "<th>subject</th>" : "<th>MX host</th>");
 		for (size_t i = 0; i < r->nfindings; i++) {
 			const struct report_finding *f = &r->findings[i];
 
