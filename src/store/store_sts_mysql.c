@@ -58,28 +58,10 @@ struct sts_result {
 	my_bool is_null[5], error[5];
 };
 
-/* Bound parameters: up to three strings and two numbers. */
-struct sts_params {
-	MYSQL_BIND b[5];
-	unsigned long len[5];
-	long long num[5];
-};
-
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, struct errbuf *why)
 {
 	return store_mysql_prepare(st, conn, STORE_STS_TABLE, sql, what, why);
-}
-
-static void param_str(struct sts_params *p, int i, const char *v)
-{
-	store_mysql_param_str(&p->b[i], &p->len[i], v);
-}
-
-static void param_num(struct sts_params *p, int i, long long v)
-{
-	p->num[i] = v;
-	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
 }
 
 static void result_bind(struct sts_result *r)
@@ -98,7 +80,7 @@ static void result_bind(struct sts_result *r)
 /* Executes stmt with params p and results bound to r (either may be
  * NULL), the result set buffered client-side. */
 static int execute(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		   struct sts_params *p, struct sts_result *r, const char *what,
+		   struct store_mysql_params *p, struct sts_result *r, const char *what,
 		   struct errbuf *why)
 {
 	if (r)
@@ -165,7 +147,7 @@ int store_sts_mysql_get(struct store *st, const char *domain,
 			struct store_sts_row *row, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
+	struct store_mysql_params p;
 	struct sts_result *r;
 	struct store_sts_row v;
 	MYSQL_STMT *stmt = NULL;
@@ -177,7 +159,7 @@ int store_sts_mysql_get(struct store *st, const char *domain,
 		return errbuf_set(why, "out of memory");
 	if ((stmt = prepare(st, conn, SQL_GET, "sts get", why)) == NULL)
 		goto done;
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	if (execute(st, conn, stmt, &p, r, "sts get", why) < 0)
 		goto done;
 	rc = fetch(st, conn, stmt, r, &v, "sts get", why);
@@ -194,7 +176,7 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 			struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt;
 	int rc;
 
@@ -202,11 +184,11 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 		return -1;
 	if ((stmt = prepare(st, conn, SQL_PUT, "sts put", why)) == NULL)
 		return -1;
-	param_str(&p, 0, row->domain);
-	param_str(&p, 1, row->policy_id);
-	param_str(&p, 2, row->policy);
-	param_num(&p, 3, row->fetched);
-	param_num(&p, 4, row->expires);
+	store_mysql_params_str(&p, 0, row->domain);
+	store_mysql_params_str(&p, 1, row->policy_id);
+	store_mysql_params_str(&p, 2, row->policy);
+	store_mysql_params_num(&p, 3, row->fetched);
+	store_mysql_params_num(&p, 4, row->expires);
 	/* autocommit is on (store_mysql.c): one statement, one transaction */
 	rc = execute(st, conn, stmt, &p, NULL, "sts put", why);
 	mysql_stmt_close(stmt);
@@ -214,7 +196,7 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 }
 
 /* Runs the DELETE sql with params p; *n = rows deleted. */
-static int delete_rows(struct store *st, const char *sql, struct sts_params *p,
+static int delete_rows(struct store *st, const char *sql, struct store_mysql_params *p,
 		       const char *what, unsigned long *n, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
@@ -235,10 +217,10 @@ static int delete_rows(struct store *st, const char *sql, struct sts_params *p,
 int store_sts_mysql_del(struct store *st, const char *domain,
 			struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 	unsigned long n = 0;
 
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	if (delete_rows(st, SQL_DELETE, &p, "sts delete", &n, why) < 0)
 		return -1;
 	return n > 0 ? 1 : 0;
@@ -277,8 +259,8 @@ done:
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 
-	param_num(&p, 0, now);
+	store_mysql_params_num(&p, 0, now);
 	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
 }
