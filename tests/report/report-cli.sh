@@ -9,12 +9,12 @@
 #  2. names with HTML metacharacters from the log and from --domains:
 #     escaped everywhere (the DOM's text is the raw name, one script
 #     element, no img, nothing loaded);
-#  3. an empty log: a page with no bar and the "no deliveries" text;
-#  4. 50,000 domains (log and --domains): the page stays under 5 MB,
-#     the table is capped at --top, the page opens (time: bench/report);
 #  2b. --own: the findings of `own check` (own_domains with HTML
 #     metacharacters) in the findings section, escaped, equal to own
 #     check --json, and in --json; without --own the section says how;
+#  3. an empty log: a page with no bar and the "no deliveries" text;
+#  4. 50,000 domains (log and --domains): the page stays under 5 MB,
+#     the table is capped at --top, the page opens (time: bench/report);
 #  5. the snapshot in the store: reports without check keep none;
 #     without the table (no db init) the page says so;
 #  6. usage errors and exit codes, --help.
