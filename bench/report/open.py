@@ -13,12 +13,20 @@
 3. runs `chromium --headless --dump-dom` of each, in turn (A B A B ...,
    so a drift of the machine hits both), RUNS times after one warm-up,
    every request sent to a dead proxy (nothing leaves the machine), and
-   prints min / median / max wall seconds of each and the median of the
-   pairwise differences: the page's own cost beyond Chromium's start.
+   prints min / median / max wall and CPU seconds (all of Chromium's
+   processes) of each and the median of the pairwise differences: the
+   page's own cost beyond Chromium's start;
+4. the page's own time inside the renderer, which a loaded machine
+   disturbs less than the whole process: a copy of the page without its
+   CSP and with a timing script (navigation timing: the response read,
+   domInteractive = the HTML parsed, the load event, then a forced
+   layout), RUNS times, median and min in milliseconds.
 Never run as a test; results in docs/benchmarks.md.
 """
 import argparse
 import os
+import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,7 +42,20 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>"]
 
 
-def dump(page, ud):
+TIMING = ("<script>addEventListener('load',function(){var a=performance.now();"
+          "document.body.offsetHeight;var b=performance.now();"
+          "var n=performance.getEntriesByType('navigation')[0];"
+          "document.body.setAttribute('data-t',[n.responseEnd,n.domInteractive,a,b]"
+          ".map(function(x){return x.toFixed(0);}).join(' '));});</script>")
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def dump(page, ud, out=None):
+    c0 = cpu()
     t0 = time.monotonic()
     r = subprocess.run(["chromium"] + FLAGS + ["--user-data-dir=" + ud, "--dump-dom",
                                                "file://" + page],
@@ -42,7 +63,9 @@ def dump(page, ud):
     dt = time.monotonic() - t0
     if r.returncode != 0 or b"</html>" not in r.stdout:
         sys.exit("chromium failed on %s (exit %d)" % (page, r.returncode))
-    return dt
+    if out is not None:
+        out.append(r.stdout)
+    return dt, cpu() - c0
 
 
 def main():
@@ -74,19 +97,39 @@ def main():
                     "</head><body><p>reference</p></body></html>\n")
         print("page: %d bytes (50,000 domains, %d rows, 30 days); tlspolicy report made "
               "it in %.2f s" % (os.path.getsize(page), a.top, gen))
-        A, B = [], []
+        with open(page) as f:
+            timed = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", f.read())
+        tpage = os.path.join(T, "timed.html")
+        with open(tpage, "w") as f:
+            f.write(timed.replace("<head>", "<head>" + TIMING, 1))
+        A, B, doms = [], [], []
         with tempfile.TemporaryDirectory(prefix="bench-chromium-") as ud:
             dump(page, ud)
             dump(ref, ud)
             for _ in range(a.n):
                 A.append(dump(page, ud))
                 B.append(dump(ref, ud))
+                dump(tpage, ud, doms)
         for name, v in (("report page", A), ("reference page", B)):
-            print("%-15s wall s: min %.3f  median %.3f  max %.3f  (%d runs)"
-                  % (name, min(v), statistics.median(v), max(v), len(v)))
-        d = [x - y for x, y in zip(A, B)]
-        print("page's own cost beyond Chromium's start (median of pairwise A-B): %.3f s"
-              % statistics.median(d))
+            for k, what in ((0, "wall"), (1, "cpu ")):
+                x = [r[k] for r in v]
+                print("%-15s %s s: min %.3f  median %.3f  max %.3f  (%d runs)"
+                      % (name, what, min(x), statistics.median(x), max(x), len(x)))
+        for k, what in ((0, "wall"), (1, "cpu")):
+            d = [x[k] - y[k] for x, y in zip(A, B)]
+            print("page's own cost beyond Chromium's start (median of pairwise A-B), %s: "
+                  "%.3f s" % (what, statistics.median(d)))
+        t = []
+        for dom in doms:
+            m = re.search(rb'data-t="([0-9]+) ([0-9]+) ([0-9]+) ([0-9]+)"', dom)
+            if m is None:
+                sys.exit("the timing script gave no numbers")
+            t.append([int(x) for x in m.groups()])
+        print("inside the renderer, ms from the navigation's start (median / min):")
+        for i, what in enumerate(("response read", "HTML parsed (domInteractive)",
+                                  "load event", "load + forced layout")):
+            x = [r[i] for r in t]
+            print("  %-30s %6.0f / %6.0f" % (what, statistics.median(x), min(x)))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,24 @@ int cli_common_opt(struct cli *cli, int opt, const char *arg)
 	return 0;
 }
 
+/* cli_next_opt()'s command and usage, for cli_next_opt_spec() */
+struct opt_cmd {
+	const char *cmd;
+	void (*usage)(FILE *out);
+};
+
+static void opt_cmd_usage(FILE *out, const void *arg)
+{
+	((const struct opt_cmd *)arg)->usage(out);
+}
+
+static void opt_cmd_bad(int argc, char **argv, const void *arg)
+{
+	(void)argc;
+	cli_error(((const struct opt_cmd *)arg)->cmd,
+		  "unknown option or missing argument: %s", argv[optind - 1]);
+}
+
 int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 		 const struct option *longopts, void (*usage)(FILE *out), int *code)
 {
@@ -45,23 +63,32 @@ int cli_next_opt_cmd(struct cli *cli, const char *cmd, int argc, char **argv,
 		     const char *shortopts, const struct option *longopts,
 		     void (*usage)(FILE *out), int *code)
 {
+	const struct opt_cmd oc = { cmd, usage };
+	const struct cli_optspec spec = { shortopts, longopts, opt_cmd_usage,
+					  cmd ? opt_cmd_bad : NULL, &oc };
+
+	return cli_next_opt_spec(cli, argc, argv, &spec, code);
+}
+
+int cli_next_opt_spec(struct cli *cli, int argc, char **argv,
+		      const struct cli_optspec *spec, int *code)
+{
 	int opt;
 
-	if (cmd)
+	if (spec->bad)
 		opterr = 0;
-	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, spec->shortopts, spec->longopts, NULL)) != -1) {
 		if (cli_common_opt(cli, opt, optarg))
 			continue;
 		if (opt == 'h') {
-			usage(stdout);
+			spec->usage(stdout, spec->arg);
 			*code = EXIT_OK;
 			return CLI_OPT_EXIT;
 		}
 		if (opt == '?' || opt == ':') {
-			if (cmd)
-				cli_error(cmd, "unknown option or missing argument: %s",
-					  argv[optind - 1]);
-			usage(stderr);
+			if (spec->bad)
+				spec->bad(argc, argv, spec->arg);
+			spec->usage(stderr, spec->arg);
 			*code = EXIT_USAGE;
 			return CLI_OPT_EXIT;
 		}

@@ -24,6 +24,7 @@
 
 struct store;
 struct check_sink;
+struct own_report;
 
 struct cli {
 	const char *config_path; /* -c; NULL: CONFIG_DEFAULT_FILE if present */
@@ -34,6 +35,9 @@ struct cli {
 	/* cmd_check(): hand each domain to this instead of printing it
 	 * (cli/check.h; used by `report`) */
 	const struct check_sink *check_sink;
+	/* cmd_own() `own check`: move the findings into this report
+	 * (own/report.h) instead of printing them (used by `report --own`) */
+	struct own_report *own_sink;
 };
 
 /* Long options every command accepts; use as the first entries of a
@@ -85,6 +89,22 @@ int cli_next_opt(struct cli *cli, int argc, char **argv, const char *shortopts,
 int cli_next_opt_cmd(struct cli *cli, const char *cmd, int argc, char **argv,
 		     const char *shortopts, const struct option *longopts,
 		     void (*usage)(FILE *out), int *code);
+/*
+ * The general form of both (the commands whose usage text depends on
+ * more than the command, as the words of policy): usage(out, arg) for
+ * --help and after an error; bad(argc, argv, arg), when not NULL,
+ * prints the message for an unknown option or missing argument instead
+ * of getopt's (optind and optopt as getopt left them).
+ */
+struct cli_optspec {
+	const char *shortopts;
+	const struct option *longopts;
+	void (*usage)(FILE *out, const void *arg);
+	void (*bad)(int argc, char **argv, const void *arg);
+	const void *arg;
+};
+int cli_next_opt_spec(struct cli *cli, int argc, char **argv,
+		      const struct cli_optspec *spec, int *code);
 
 /* The loaded configuration (-c file, else the default file if it
  * exists).  Prints the error and exits EXIT_FAIL when it is invalid. */

@@ -1224,6 +1224,13 @@ static int own_check(struct own_run *r, int argc, char **argv)
 		for (size_t i = 0; i < r->nmx; i++)
 			roll_host(r, r->mx[i], r->mx[i]);
 	rc = r->deploy ? own_roll_deploy_exit(&r->rep) : own_report_exit(&r->rep);
+	if (r->cli->own_sink) {
+		struct own_report tmp = *r->cli->own_sink;
+
+		*r->cli->own_sink = r->rep;   /* the caller's now; run_free frees tmp */
+		r->rep = tmp;
+		goto out;
+	}
 	if (r->cli->json)
 		own_report_json_exit(stdout, &r->rep, rc);
 	else

@@ -80,25 +80,38 @@ static struct policy_opts policy_opts_of(struct cli *cli)
 	return o;
 }
 
-/* Parses the sub-command's options: only the common ones plus those in
- * extra (NULL-terminated like getopt's table) handled by cb. */
-struct subopt {
+/*
+ * The words of one subcommand, parsed (policy_cmd_parse()): its usage text,
+ * the options (only the common ones plus these), and the arguments
+ * after them.  Each subcommand is policy_cmd_parse() -> struct policy_cmd
+ * -> its run function.
+ */
+struct policy_cmd {
 	const char *usage;
 	int dry_run, sync;
 	const char *format;
 	struct published_force *force;   /* import: --force-weaker */
+	char **args;                     /* the arguments after the options */
+	int nargs;
+	const char *name;                /* argv[0]: set, get, ... */
 };
 
 enum { OPT_DRY_RUN = 0x2000, OPT_FORMAT, OPT_SYNC, OPT_FORCE_WEAKER };
 
+static void policy_usage(FILE *out, const void *arg)
+{
+	fputs(((const struct policy_cmd *)arg)->usage, out);
+}
+
 /* getopt refused a word: name it; one that looks like a key ("-foo.com":
  * getopt saw options -f -o ...) gets the key's own error as well. */
-static int bad_option(int argc, char **argv, struct subopt *so)
+static void bad_option(int argc, char **argv, const void *arg)
 {
 	const char *bad = argv[optind - 1];
 	char norm[POLICY_KEY_MAX];
 	struct errbuf why;
 
+	(void)arg;
 	/* inside a cluster of short options optind has not moved on */
 	if (optopt && optind < argc && argv[optind][0] == '-' &&
 	    argv[optind][1] != '-' && strchr(argv[optind] + 1, optopt))
@@ -111,12 +124,11 @@ static int bad_option(int argc, char **argv, struct subopt *so)
 	else
 		cli_error("policy", "%s: unknown option or missing argument: %s",
 			  argv[0], bad);
-	fputs(so->usage, stderr);
-	return EXIT_USAGE;
 }
 
-static int parse_subopts(struct cli *cli, int argc, char **argv,
-			 struct subopt *so)
+/* The subcommand's options into *pc (pc->usage, pc->force set by the
+ * caller); -1 to go on, else the exit code. */
+static int policy_cmd_parse(struct cli *cli, int argc, char **argv, struct policy_cmd *pc)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -127,46 +139,53 @@ static int parse_subopts(struct cli *cli, int argc, char **argv,
 		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ NULL, 0, NULL, 0 }
 	};
-	int opt;
+	const struct cli_optspec spec = { "c:vhn", longopts, policy_usage, bad_option, pc };
+	struct errbuf why;
+	int opt, code;
 
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:vhn", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	pc->name = argv[0];
+	while ((opt = cli_next_opt_spec(cli, argc, argv, &spec, &code)) != CLI_OPT_END) {
 		switch (opt) {
-		case 'h':
-			fputs(so->usage, stdout);
-			return EXIT_OK;
+		case CLI_OPT_EXIT:
+			return code;
 		case 'n':
 		case OPT_DRY_RUN:
-			so->dry_run = 1;
+			pc->dry_run = 1;
 			break;
 		case OPT_FORMAT:
-			so->format = optarg;
+			pc->format = optarg;
 			break;
 		case OPT_SYNC:
-			so->sync = 1;
+			pc->sync = 1;
 			break;
-		case OPT_FORCE_WEAKER: {
-			struct errbuf why;
-
+		case OPT_FORCE_WEAKER:
 			errbuf_clear(&why);
-			if (so->force == NULL) {
+			if (pc->force == NULL) {
 				cli_error("policy", "%s: unknown option --force-weaker", argv[0]);
 				return EXIT_USAGE;
 			}
-			if (published_force_add(so->force, optarg, &why) < 0) {
+			if (published_force_add(pc->force, optarg, &why) < 0) {
 				cli_error("policy", "--force-weaker: %s", why.msg);
 				return EXIT_USAGE;
 			}
 			break;
-		}
 		default:
-			return bad_option(argc, argv, so);
+			bad_option(argc, argv, pc);
+			fputs(pc->usage, stderr);
+			return EXIT_USAGE;
 		}
 	}
+	pc->args = argv + optind;
+	pc->nargs = argc - optind;
 	return -1;
+}
+
+/* A wrong number of arguments: the usage on stderr. */
+static int policy_usage_error(const struct policy_cmd *pc)
+{
+	fputs(pc->usage, stderr);
+	return EXIT_USAGE;
 }
 
 /* Every command opens an existing database; only `tlspolicy db init`
@@ -275,17 +294,18 @@ static void row_json(FILE *out, const struct store_row *r, int valid, const char
 
 /* ---- set / get / delete ---------------------------------------------- */
 
-static int policy_set(struct cli *cli, int argc, char **argv)
+static const char set_usage[] =
+	"usage: tlspolicy policy set KEY LEVEL [ATTR=VALUE ...]\n"
+	"\n"
+	"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
+	"(postfix_compatibility) would accept it and stored in canonical form;\n"
+	"fingerprint needs match= (Postfix would defer the mail without it).\n"
+	"The word testing among the attributes shadows the row: the daemon\n"
+	"answers NOTFOUND for it and logs what it would answer (shadow mode).\n"
+	"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n";
+
+static int set_run(struct cli *cli, const struct policy_cmd *pc)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy set KEY LEVEL [ATTR=VALUE ...]\n"
-		"\n"
-		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
-		"(postfix_compatibility) would accept it and stored in canonical form;\n"
-		"fingerprint needs match= (Postfix would defer the mail without it).\n"
-		"The word testing among the attributes shadows the row: the daemon\n"
-		"answers NOTFOUND for it and logs what it would answer (shadow mode).\n"
-		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
 	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
 	struct policy *p = NULL;
@@ -295,20 +315,12 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	char change;
 	int rc, shadowed;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (argc - optind < 2) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (cli_refuse_json(cli, "policy"))
-		return EXIT_USAGE;
 	/* after the options: -c FILE may follow the command */
 	opts = policy_opts_of(cli);
-	if (normalize_key(argv[optind], key, sizeof(key)) < 0)
+	if (normalize_key(pc->args[0], key, sizeof(key)) < 0)
 		return EXIT_FAIL;
-	for (int i = optind + 1; i < argc; i++)
-		len += strlen(argv[i]) + 1;
+	for (int i = 1; i < pc->nargs; i++)
+		len += strlen(pc->args[i]) + 1;
 	if (len > POLICY_MAX_TEXT) {
 		cli_error("policy", "policy longer than %d bytes", POLICY_MAX_TEXT);
 		return EXIT_FAIL;
@@ -318,10 +330,10 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		cli_error("policy", "out of memory");
 		return EXIT_FAIL;
 	}
-	for (int i = optind + 1; i < argc; i++) {
-		if (i > optind + 1)
+	for (int i = 1; i < pc->nargs; i++) {
+		if (i > 1)
 			strcat(text, " ");
-		strcat(text, argv[i]);
+		strcat(text, pc->args[i]);
 	}
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
@@ -387,6 +399,20 @@ done:
 	return rc;
 }
 
+static int policy_set(struct cli *cli, int argc, char **argv)
+{
+	struct policy_cmd pc = { .usage = set_usage };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	if (pc.nargs < 2)
+		return policy_usage_error(&pc);
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
+	return set_run(cli, &pc);
+}
+
 /*
  * The row the daemon's table answers for a bare domain key without a row
  * of its own: the nearest ".parent" row (a.b.c: .b.c, then .c), as the
@@ -417,8 +443,8 @@ static int parent_row(struct store *st, const char *key, char *matched, size_t l
  * nearest parent row, as the daemon answers it; matched is the key of
  * the row found.
  */
-static int policy_key_op(struct cli *cli, int argc, char **argv,
-			 struct subopt *so, char *key, size_t keylen,
+static int policy_key_op(struct cli *cli, const struct policy_cmd *pc,
+			 char *key, size_t keylen,
 			 struct store_row *row, char *matched, size_t mlen)
 {
 	enum policy_key_kind kind;
@@ -427,13 +453,9 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 	struct errbuf why;
 	int rc;
 
-	if ((rc = parse_subopts(cli, argc, argv, so)) >= 0)
-		return rc;
-	if (argc - optind != 1) {
-		fputs(so->usage, stderr);
-		return EXIT_USAGE;
-	}
-	if (normalize_key(argv[optind], key, keylen) < 0)
+	if (pc->nargs != 1)
+		return policy_usage_error(pc);
+	if (normalize_key(pc->args[0], key, keylen) < 0)
 		return EXIT_FAIL;
 	if ((st = open_store(cli, row == NULL)) == NULL)
 		return EXIT_FAIL;
@@ -461,17 +483,18 @@ static int policy_key_op(struct cli *cli, int argc, char **argv,
 	return -1;
 }
 
-static int policy_get(struct cli *cli, int argc, char **argv)
+static const char get_usage[] =
+	"usage: tlspolicy policy get [-v] [--json] KEY\n"
+	"\n"
+	"Prints KEY's policy on one line exactly as Postfix receives it\n"
+	"(LEVEL attr=value ...).  A domain without a row of its own gets its\n"
+	"nearest parent row (.example.com, .com), as the daemon answers it; the\n"
+	"row's key is named on stderr.  -v: \"ROW<TAB>POLICY\", ROW the key of the\n"
+	"row that matched.  --json: that row as one policy row object\n"
+	"(docs/json.md).  Exit 1 when no row matches KEY or the row is invalid.\n";
+
+static int get_run(struct cli *cli, const struct policy_cmd *pc)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy get [-v] [--json] KEY\n"
-		"\n"
-		"Prints KEY's policy on one line exactly as Postfix receives it\n"
-		"(LEVEL attr=value ...).  A domain without a row of its own gets its\n"
-		"nearest parent row (.example.com, .com), as the daemon answers it; the\n"
-		"row's key is named on stderr.  -v: \"ROW<TAB>POLICY\", ROW the key of the\n"
-		"row that matched.  --json: that row as one policy row object\n"
-		"(docs/json.md).  Exit 1 when no row matches KEY or the row is invalid.\n" };
 	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], matched[POLICY_KEY_MAX], *text = NULL;
 	struct store_row row;
@@ -479,7 +502,7 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 	struct errbuf why;
 	int rc;
 
-	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), &row, matched,
+	if ((rc = policy_key_op(cli, pc, key, sizeof(key), &row, matched,
 				sizeof(matched))) >= 0)
 		return rc;
 	opts = policy_opts_of(cli);
@@ -507,24 +530,43 @@ static int policy_get(struct cli *cli, int argc, char **argv)
 	return rc;
 }
 
-static int policy_delete(struct cli *cli, int argc, char **argv)
+static int policy_get(struct cli *cli, int argc, char **argv)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy delete KEY\n"
-		"\n"
-		"Removes KEY's row.  Exit 1 when there is none.\n" };
+	struct policy_cmd pc = { .usage = get_usage };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	return get_run(cli, &pc);
+}
+
+static const char delete_usage[] =
+	"usage: tlspolicy policy delete KEY\n"
+	"\n"
+	"Removes KEY's row.  Exit 1 when there is none.\n";
+
+static int delete_run(struct cli *cli, const struct policy_cmd *pc)
+{
 	char key[POLICY_KEY_MAX];
 	int rc;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (cli_refuse_json(cli, "policy"))
-		return EXIT_USAGE;
-	if ((rc = policy_key_op(cli, argc, argv, &so, key, sizeof(key), NULL, NULL, 0)) >= 0)
+	if ((rc = policy_key_op(cli, pc, key, sizeof(key), NULL, NULL, 0)) >= 0)
 		return rc;
 	printf("%s: deleted\n", key);
 	cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	return EXIT_OK;
+}
+
+static int policy_delete(struct cli *cli, int argc, char **argv)
+{
+	struct policy_cmd pc = { .usage = delete_usage };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	if (cli_refuse_json(cli, "policy"))
+		return EXIT_USAGE;
+	return delete_run(cli, &pc);
 }
 
 /* ---- list / export --------------------------------------------------- */
@@ -844,31 +886,27 @@ static void list_view_free(struct list_view *lv)
 	provvec_free(&lv->pv);
 }
 
-static int policy_list(struct cli *cli, int argc, char **argv)
+static const char list_usage[] =
+	"usage: tlspolicy policy list [-v] [--json]\n"
+	"\n"
+	"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
+	"with --json an array of policy row objects (docs/json.md): {id, domain,\n"
+	"policy, params, valid, text[, error]}.\n"
+	"Rows that no longer validate are reported on stderr by their id and\n"
+	"marked INVALID.\n"
+	"  -v   also WRITTEN, BY and EVIDENCE: when, by which command (and\n"
+	"       user@host) and from what evidence tlspolicy wrote the row (table\n"
+	"       tlspolicy_provenance; JSON: a provenance member); a row changed\n"
+	"       since by another tool says so\n";
+
+static int list_run(struct cli *cli, const struct policy_cmd *pc)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy list [-v] [--json]\n"
-		"\n"
-		"All rows ordered by domain: an aligned DOMAIN POLICY PARAMS table, or\n"
-		"with --json an array of policy row objects (docs/json.md): {id, domain,\n"
-		"policy, params, valid, text[, error]}.\n"
-		"Rows that no longer validate are reported on stderr by their id and\n"
-		"marked INVALID.\n"
-		"  -v   also WRITTEN, BY and EVIDENCE: when, by which command (and\n"
-		"       user@host) and from what evidence tlspolicy wrote the row (table\n"
-		"       tlspolicy_provenance; JSON: a provenance member); a row changed\n"
-		"       since by another tool says so\n" };
 	struct list_view lv;
 	struct store *st;
 	int rc;
 
+	(void)pc;
 	memset(&lv, 0, sizeof(lv));
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (argc != optind) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
-	}
 	lv.verbose = cli->verbose > 0;
 	if ((st = open_store(cli, 0)) == NULL)
 		return EXIT_FAIL;
@@ -899,38 +937,45 @@ static int policy_list(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int policy_export(struct cli *cli, int argc, char **argv)
+static int policy_list(struct cli *cli, int argc, char **argv)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy export [--format postmap|json]\n"
-		"\n"
-		"Writes the table to stdout, sorted by key.  postmap (default): a Postfix\n"
-		"tls_policy source file, 'KEY LEVEL attr=value ...', for\n"
-		"'postmap hash:FILE'.  json (or --json): an array of the policy row\n"
-		"objects of policy list --json (docs/json.md), which policy import reads.\n"
-		"Rows that do not validate are left out and reported by their id\n"
-		"(exit 1).\n" };
+	struct policy_cmd pc = { .usage = list_usage };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	if (pc.nargs != 0)
+		return policy_usage_error(&pc);
+	return list_run(cli, &pc);
+}
+
+static const char export_usage[] =
+	"usage: tlspolicy policy export [--format postmap|json]\n"
+	"\n"
+	"Writes the table to stdout, sorted by key.  postmap (default): a Postfix\n"
+	"tls_policy source file, 'KEY LEVEL attr=value ...', for\n"
+	"'postmap hash:FILE'.  json (or --json): an array of the policy row\n"
+	"objects of policy list --json (docs/json.md), which policy import reads.\n"
+	"Rows that do not validate are left out and reported by their id\n"
+	"(exit 1).\n";
+
+static int export_run(struct cli *cli, const struct policy_cmd *pc)
+{
 	struct rowvec v;
 	struct store *st;
 	char *valid, **texts;
 	size_t bad, w = 0, good = 0;
 	int rc, json;
 
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (argc != optind) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
-	}
 	json = cli->json;
-	if (so.format) {
-		if (strcmp(so.format, "json") == 0) {
+	if (pc->format) {
+		if (strcmp(pc->format, "json") == 0) {
 			json = 1;
-		} else if (strcmp(so.format, "postmap") == 0) {
+		} else if (strcmp(pc->format, "postmap") == 0) {
 			json = 0;
 		} else {
 			cli_error("policy", "unknown export format \"%s\" (postmap, json)",
-				  so.format);
+				  pc->format);
 			return EXIT_USAGE;
 		}
 	}
@@ -1014,6 +1059,18 @@ done:
 	free(valid);
 	rowvec_free(&v);
 	return rc;
+}
+
+static int policy_export(struct cli *cli, int argc, char **argv)
+{
+	struct policy_cmd pc = { .usage = export_usage };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	if (pc.nargs != 0)
+		return policy_usage_error(&pc);
+	return export_run(cli, &pc);
 }
 
 /* ---- import ---------------------------------------------------------- */
@@ -1484,36 +1541,36 @@ nomem:
 	return -1;
 }
 
-static int policy_import(struct cli *cli, int argc, char **argv)
+static const char import_usage[] =
+	"usage: tlspolicy policy import [--dry-run] [--sync] [--json] FILE|-\n"
+	"\n"
+	"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
+	"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
+	"starting with whitespace continue the previous one), or of a JSON file\n"
+	"written by 'policy export --format json' (a file that starts with '['\n"
+	"and '{' or ']', white space aside; docs/json.md; FILE:N below is then\n"
+	"element N).  All or nothing: every\n"
+	"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
+	"repeated with the same policy is a warning and the first line is kept\n"
+	"(as postmap does); repeated with another policy it is an error.  Rows\n"
+	"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
+	"  -n, --dry-run   check and count, write nothing; prints the diff:\n"
+	"                  CHANGE DOMAIN OLD NEW, one line per added, changed or\n"
+	"                  removed row\n"
+	"  --sync          make the table the file: rows not in the file are\n"
+	"                  removed too, in the same transaction.  _default is never\n"
+	"                  removed this way: when the file has no _default the row\n"
+	"                  is kept and reported as \"kept\" (remove it with\n"
+	"                  'policy delete _default')\n"
+	"                  (and never weaker: each added or changed row of a domain is\n"
+	"                  compared with what the domain publishes, as logscan --apply\n"
+	"                  does; a weaker row, or one for a domain whose publication\n"
+	"                  cannot be found out, refuses the whole import)\n"
+	"  --force-weaker DOMAIN  with --sync: write DOMAIN's row anyway (repeatable)\n"
+	"  --json          the counts and the diff as one JSON object (docs/json.md)\n";
+
+static int import_run(struct cli *cli, const struct policy_cmd *pc)
 {
-	struct subopt so = { .usage =
-		"usage: tlspolicy policy import [--dry-run] [--sync] [--json] FILE|-\n"
-		"\n"
-		"Adds or replaces the rows of a Postfix tls_policy source file (postmap\n"
-		"syntax: 'KEY LEVEL attr=value ...', # comments, blank lines, lines\n"
-		"starting with whitespace continue the previous one), or of a JSON file\n"
-		"written by 'policy export --format json' (a file that starts with '['\n"
-		"and '{' or ']', white space aside; docs/json.md; FILE:N below is then\n"
-		"element N).  All or nothing: every\n"
-		"invalid line is named as FILE:LINE and nothing is imported.  A key\n"
-		"repeated with the same policy is a warning and the first line is kept\n"
-		"(as postmap does); repeated with another policy it is an error.  Rows\n"
-		"not in the file are kept.  Prints the counts added/changed/unchanged.\n"
-		"  -n, --dry-run   check and count, write nothing; prints the diff:\n"
-		"                  CHANGE DOMAIN OLD NEW, one line per added, changed or\n"
-		"                  removed row\n"
-		"  --sync          make the table the file: rows not in the file are\n"
-		"                  removed too, in the same transaction.  _default is never\n"
-		"                  removed this way: when the file has no _default the row\n"
-		"                  is kept and reported as \"kept\" (remove it with\n"
-		"                  'policy delete _default')\n"
-		"                  (and never weaker: each added or changed row of a domain is\n"
-		"                  compared with what the domain publishes, as logscan --apply\n"
-		"                  does; a weaker row, or one for a domain whose publication\n"
-		"                  cannot be found out, refuses the whole import)\n"
-		"  --force-weaker DOMAIN  with --sync: write DOMAIN's row anyway (repeatable)\n"
-		"  --json          the counts and the diff as one JSON object (docs/json.md)\n" };
-	static struct published_force force;
 	struct import_plan pl;
 	struct store_counts c;
 	struct store *st = NULL;
@@ -1523,52 +1580,58 @@ static int policy_import(struct cli *cli, int argc, char **argv)
 	int rc;
 
 	memset(&pl, 0, sizeof(pl));
-	so.force = &force;
-	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
-		return rc;
-	if (force.n && !so.sync) {
-		cli_error("policy", "--force-weaker needs --sync");
-		return EXIT_USAGE;
-	}
-	if (argc - optind != 1) {
-		fputs(so.usage, stderr);
-		return EXIT_USAGE;
-	}
-	origin = strcmp(argv[optind], "-") == 0 ? "stdin" : argv[optind];
+	origin = strcmp(pc->args[0], "-") == 0 ? "stdin" : pc->args[0];
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
 	/* the options first: -c FILE may follow the command */
-	if (import_read(cli, argv[optind], origin, &pl) < 0 || (st = open_store(cli, 1)) == NULL ||
-	    rowvec_load(st, &pl.cur) < 0 || import_plan_build(&pl, origin, so.sync) < 0)
+	if (import_read(cli, pc->args[0], origin, &pl) < 0 || (st = open_store(cli, 1)) == NULL ||
+	    rowvec_load(st, &pl.cur) < 0 || import_plan_build(&pl, origin, pc->sync) < 0)
 		goto done;
-	if (so.sync && (refused = import_judge(cli, pl.ch, pl.nch, &force)) != 0) {
+	if (pc->sync && (refused = import_judge(cli, pl.ch, pl.nch, pc->force)) != 0) {
 		if (refused > 0)
 			cli_error("policy", "%s: %ld row%s weaker than published or for a "
 				  "domain whose publication is unknown; nothing %s", origin,
 				  refused, refused == 1 ? "" : "s",
-				  so.dry_run ? "would be imported" : "imported");
-		if (refused < 0 || !so.dry_run)
+				  pc->dry_run ? "would be imported" : "imported");
+		if (refused < 0 || !pc->dry_run)
 			goto done;
 	}
-	if (store_put_many_ex(st, pl.items, pl.nitems, so.dry_run ? STORE_DRY_RUN : 0, &c,
+	if (store_put_many_ex(st, pl.items, pl.nitems, pc->dry_run ? STORE_DRY_RUN : 0, &c,
 			      &why) < 0) {
 		cli_error("policy", "%s: nothing imported: %s", origin, why.msg);
 		goto done;
 	}
 	if (pl.nitems == 0)
 		memset(&c, 0, sizeof(c));
-	import_print(origin, so.dry_run, so.sync, &c, pl.ch, pl.nch, cli->json);
-	if (!so.dry_run)
+	import_print(origin, pc->dry_run, pc->sync, &c, pl.ch, pl.nch, cli->json);
+	if (!pc->dry_run)
 		prov_note(&c);
 	/* (with --sync also rows removed: a reload that changed nothing
 	 * logs nothing) */
-	if (!so.dry_run)
+	if (!pc->dry_run)
 		cli_tell_daemon(cli, SIGHUP, "reload the policy table");
 	rc = refused ? EXIT_FAIL : EXIT_OK;
 done:
 	store_close(st);
 	import_plan_free(&pl);
 	return rc;
+}
+
+static int policy_import(struct cli *cli, int argc, char **argv)
+{
+	static struct published_force force;
+	struct policy_cmd pc = { .usage = import_usage, .force = &force };
+	int rc;
+
+	if ((rc = policy_cmd_parse(cli, argc, argv, &pc)) >= 0)
+		return rc;
+	if (force.n && !pc.sync) {
+		cli_error("policy", "--force-weaker needs --sync");
+		return EXIT_USAGE;
+	}
+	if (pc.nargs != 1)
+		return policy_usage_error(&pc);
+	return import_run(cli, &pc);
 }
 
 /* ---- dispatch -------------------------------------------------------- */

@@ -450,6 +450,11 @@ struct pfconf_opts {
 	int direct;         /* --direct */
 };
 
+static void pfconf_usage(FILE *out)
+{
+	fputs(pfconf_help, out);
+}
+
 /* The command line into *o; -1 to go on, else the exit code. */
 static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_opts *o)
 {
@@ -461,19 +466,16 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ NULL, 0, NULL, 0 }
 	};
-	int opt;
+	int opt, code;
 
 	o->role = NULL;
 	o->dir = NULL;
 	o->direct = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
-		if (cli_common_opt(cli, opt, optarg))
-			continue;
+	while ((opt = cli_next_opt_cmd(cli, "postfix-config", argc, argv, "c:vh", longopts,
+				       pfconf_usage, &code)) != CLI_OPT_END) {
 		switch (opt) {
-		case 'h':
-			fputs(pfconf_help, stdout);
-			return EXIT_OK;
+		case CLI_OPT_EXIT:
+			return code;
 		case OPT_ROLE:
 			o->role = optarg;
 			break;
@@ -483,10 +485,8 @@ static int pfconf_parse(struct cli *cli, int argc, char **argv, struct pfconf_op
 		case OPT_DIRECT:
 			o->direct = 1;
 			break;
-		default:
-			cli_error("postfix-config", "unknown option or missing argument: %s",
-				  argv[optind - 1]);
-			fputs(pfconf_help, stderr);
+		default: /* an option of longopts without a case */
+			pfconf_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}

@@ -8,7 +8,9 @@
  * logscan library (logscan_day(), logscan_rows(), logscan_suggest(): what
  * `logscan --json` prints); the destination columns, recommendations and
  * findings from cmd_check() itself, run with cli->check_sink (cli/check.h:
- * the rows `check --json` prints, from the same functions).
+ * the rows `check --json` prints, from the same functions); with --own
+ * the own-domain findings from cmd_own() `own check`, run with
+ * cli->own_sink (the report `own check --json` prints).
  *
  * Destinations: the DOMAINs and --domains FILE when given, else every
  * domain of the logs; the --top N with most deliveries (then in the
@@ -27,6 +29,7 @@
 #include "cli/cli.h"
 #include "logscan/logscan.h"
 #include "logscan/report.h"
+#include "own/report.h"
 #include "policy/policy.h"
 #include "report/report.h"
 #include "store/store.h"
@@ -52,7 +55,7 @@ static void report_usage(FILE *out)
 		"                        [--from-logs FILE...] [--domains FILE] [DOMAIN...]\n"
 		"                        [--probe] [--no-check] [--top N] [--expiry-days N]\n"
 		"                        [--since TIME] [--until TIME] [--year YYYY]\n"
-		"                        [--no-snapshot]\n"
+		"                        [--no-snapshot] [--own]\n"
 		"\n"
 		"One self-contained HTML page (no script or font from the network,\n"
 		"readable without JavaScript): TLS coverage per day from Postfix logs,\n"
@@ -77,6 +80,9 @@ static void report_usage(FILE *out)
 		"  --year YYYY        year of log time stamps without one (as logscan)\n"
 		"  --no-snapshot      do not compare with, nor keep, the snapshot in the\n"
 		"                     store (table %s, made by db init)\n"
+		"  --own              also run `own check` on your own domains (settings\n"
+		"                     own_domains, own_mx_hosts, ...): its findings that\n"
+		"                     are not ok go to the findings\n"
 		"Exit 0 the report was written, 1 it could not be, 2 usage.\n",
 		REPORT_DEFAULT_TOP, REPORT_MAX_DESTS, REPORT_DEFAULT_EXPIRY_DAYS,
 		STORE_REPORT_TABLE);
@@ -438,7 +444,7 @@ static int write_out(const char *path, const struct buf *b)
 }
 
 enum { OPT_HTML = 0x2000, OPT_FROM_LOGS, OPT_DOMAINS, OPT_TOP, OPT_PROBE, OPT_NO_CHECK,
-       OPT_EXPIRY, OPT_YEAR, OPT_NO_SNAPSHOT, OPT_SINCE, OPT_UNTIL };
+       OPT_EXPIRY, OPT_YEAR, OPT_NO_SNAPSHOT, OPT_SINCE, OPT_UNTIL, OPT_OWN };
 
 /* What the command line asks for. */
 struct report_cmd {
@@ -447,7 +453,7 @@ struct report_cmd {
 	const char *html, *domfile;
 	char **names;                   /* DOMAIN... */
 	int nnames;
-	int probe, nocheck, nosnap;
+	int probe, nocheck, nosnap, own;
 	unsigned long top, expiry, year;
 	struct logscan_opts lo;         /* --since, --until, --year */
 };
@@ -461,6 +467,7 @@ static int report_opt(struct report_cmd *o, int opt, const char *arg)
 	case OPT_PROBE: o->probe = 1; return -1;
 	case OPT_NO_CHECK: o->nocheck = 1; return -1;
 	case OPT_NO_SNAPSHOT: o->nosnap = 1; return -1;
+	case OPT_OWN: o->own = 1; return -1;
 	case OPT_FROM_LOGS:
 		if (o->nfiles >= REPORT_MAX_FILES) {
 			cli_error("report", "more than %d log files", REPORT_MAX_FILES);
@@ -518,6 +525,7 @@ static int report_parse(struct cli *cli, int argc, char **argv, struct report_cm
 		{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "own", no_argument, NULL, OPT_OWN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -716,6 +724,39 @@ static int report_check(struct cli *cli, const struct report_cmd *o, struct repo
 	return 0;
 }
 
+/* 3b. --own: `own check` in-process (its settings); the findings that
+ * are not ok into r.  Its messages (no own domain, ...) go to stderr as
+ * own check prints them; the page says when it gave no findings. */
+static void report_own(struct cli *cli, struct report *r)
+{
+	static char *av[] = { "own", "check", NULL };
+	struct own_report rep;
+	char text[OWN_REPORT_MSG_MAX + 64];
+	int json = cli->json;
+
+	own_report_init(&rep);
+	cli->own_sink = &rep;
+	cli->json = 0;
+	optind = 0;           /* glibc: initialise getopt again */
+	cmd_own(cli, 2, av);
+	cli->own_sink = NULL;
+	cli->json = json;
+	r->own_checks = 1;
+	for (size_t i = 0; i < rep.n; i++) {
+		const struct own_finding *f = &rep.f[i];
+
+		if (f->verdict == OWN_OK)
+			continue;
+		snprintf(text, sizeof(text), "%s (%s): %s", own_verdict_name(f->verdict),
+			 f->check, f->msg);
+		if (report_add_finding(r, REPORT_F_OWN, f->domain, f->subject, text, 0) < 0)
+			log_fatal("report");
+	}
+	if (rep.n == 0)
+		r->own_note = xdup("own check gave no result (see its messages)");
+	own_report_free(&rep);
+}
+
 /* The page and/or the JSON.  0, or -1 after the message. */
 static int report_write(struct cli *cli, const struct report_cmd *o, const struct report *r)
 {
@@ -771,6 +812,8 @@ static int report_run(struct cli *cli, const struct report_cmd *o)
 	    report_dests(o, &r, ls, min < 0 ? 0 : (unsigned long)min, &rows, &nrows) < 0 ||
 	    report_check(cli, o, &r) < 0)
 		goto out;
+	if (o->own)
+		report_own(cli, &r);
 	/* 4. changes since the previous report */
 	if (!o->nosnap)
 		snapshot(cli, &r);

@@ -53,6 +53,12 @@ int metrics_sample(struct buf *b, const char *name, const char *labels,
 	return buf_printf(b, "%s %llu\n", name, v);
 }
 
+int metrics_single(struct buf *b, const char *name, const char *type,
+		   const char *help, unsigned long long v)
+{
+	return metrics_family(b, name, type, help) | metrics_sample(b, name, "", v);
+}
+
 int metrics_sample_double(struct buf *b, const char *name, const char *labels,
 			  double v)
 {

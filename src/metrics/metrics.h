@@ -68,6 +68,10 @@ int metrics_sample(struct buf *b, const char *name, const char *labels,
 		   unsigned long long v);
 int metrics_sample_double(struct buf *b, const char *name, const char *labels,
 			  double v);
+/* A family of one sample without labels: metrics_family() and
+ * metrics_sample(name, "", v). */
+int metrics_single(struct buf *b, const char *name, const char *type,
+		   const char *help, unsigned long long v);
 /* name without _bucket/_sum/_count. */
 int metrics_hist_write(struct buf *b, const char *name, const char *labels,
 		       const struct metrics_hist *h);

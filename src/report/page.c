@@ -7,6 +7,14 @@
  * 'none') and allows only the inline style and that one script, by its
  * SHA-256, so even a name that escaped the escaping could not run or
  * fetch anything.
+ *
+ * Opening fast with 1000 rows (bench/report/open.py, docs/benchmarks.md):
+ * Chromium's parser yields to draw a frame every few milliseconds, and
+ * each frame laid the growing table out again; a render-blocking
+ * <link rel="expect" href="#end"> (it fetches nothing) holds the first
+ * frame until the last element is parsed, and content-visibility:auto on
+ * the table's box skips its layout while it is off screen (its height
+ * until then estimated from the row count).
  */
 #include "report/report.h"
 #include "report/html.h"
@@ -24,7 +32,8 @@ static const char css[] =
 	".meta{color:#59636e}nav a{margin-right:14px}"
 	"table{border-collapse:collapse;width:100%;margin:6px 0}"
 	"th,td{border-bottom:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}"
-	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"td.n,th.n,#dests td:nth-child(n+6):nth-child(-n+13){text-align:right;"
+	"font-variant-numeric:tabular-nums}"
 	"th{background:#f6f8fa;cursor:pointer;white-space:nowrap}"
 	"tr.warn td:first-child{border-left:3px solid #cf222e}"
 	".chart{width:100%;height:auto;max-height:340px}"
@@ -39,7 +48,7 @@ static const char css[] =
 	".none{color:#59636e;font-style:italic}"
 	"code{font-size:13px;word-break:break-all}.scroll{overflow-x:auto}";
 
-/* Sorts a table.sortable by the clicked column: numbers (td.n) as
+/* Sorts a table.sortable by the clicked column: numbers (th.n) as
  * numbers, everything else as text; a second click reverses. */
 static const char script[] =
 	"document.querySelectorAll('table.sortable th').forEach(function(th,i){"
@@ -95,6 +104,13 @@ static int td(struct buf *b, const char *cls, const char *s)
 static int td_num(struct buf *b, unsigned long v)
 {
 	return buf_printf(b, "<td class=\"n\">%lu</td>", v);
+}
+
+/* A number cell of the destinations table: right-aligned by its column
+ * (the CSS above), not by a class on each of its up to 8,000 cells. */
+static int td_col_num(struct buf *b, unsigned long v)
+{
+	return buf_printf(b, "<td>%lu</td>", v);
 }
 
 static int pct(char *out, size_t n, unsigned long part, unsigned long all)
@@ -209,7 +225,10 @@ static int destinations(struct buf *b, const struct report *r)
 		rc |= html_text(b, r->check_note);
 		rc |= buf_puts(b, ".");
 	}
-	rc |= buf_puts(b, "</p><div class=\"scroll\"><table id=\"dests\" class=\"sortable\"><thead><tr>"
+	rc |= buf_printf(b, "</p><div class=\"scroll\" id=\"dests-box\" style=\"content-visibility:"
+			 "auto;contain-intrinsic-size:auto %zupx\"><table id=\"dests\" "
+			 "class=\"sortable\"><thead><tr>", 40 + 24 * r->ndests);
+	rc |= buf_puts(b, ""
 		       "<th>domain</th><th>provider</th><th>published</th><th>TLS policy</th>"
 		       "<th>parameter</th><th class=\"n\">deliveries</th>");
 	for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
@@ -228,11 +247,11 @@ static int destinations(struct buf *b, const struct report *r)
 		rc |= td(b, NULL, d->checked ? d->published : na);
 		rc |= td(b, NULL, d->checked ? d->policy : na);
 		rc |= td(b, NULL, d->checked ? d->parameter : na);
-		rc |= td_num(b, d->sent);
+		rc |= td_col_num(b, d->sent);
 		for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
-			rc |= td_num(b, d->n[g]);
-		rc |= td_num(b, d->deferred);
-		rc |= td_num(b, d->failures);
+			rc |= td_col_num(b, d->n[g]);
+		rc |= td_col_num(b, d->deferred);
+		rc |= td_col_num(b, d->failures);
 		rc |= buf_puts(b, "<td>");
 		if (d->recommend) {
 			rc |= buf_puts(b, "<code>");
@@ -278,10 +297,18 @@ static int findings(struct buf *b, const struct report *r)
 		if (k == REPORT_F_OWN && !r->own_checks) {
 			rc |= buf_puts(b, "<p class=\"none\">The checks of your own domains "
 				       "(DANE rollover, MTA-STS, TLSRPT) are not part of this report "
-				       "yet: run <code>tlspolicy own check</code>.</p></div>");
+				       "yet: run <code>tlspolicy own check</code>, or give the report "
+				       "<code>--own</code>.</p></div>");
 			continue;
 		}
-		if (!r->checked) {
+		if (k == REPORT_F_OWN && r->nkind[k] == 0) {
+			rc |= buf_puts(b, "<p class=\"none\">");
+			rc |= html_text(b, r->own_note ? r->own_note :
+					"None: own check found nothing that is not ok");
+			rc |= buf_puts(b, ".</p></div>");
+			continue;
+		}
+		if (!r->checked && k != REPORT_F_OWN) {
 			rc |= buf_puts(b, "<p class=\"none\">Not checked: ");
 			rc |= html_text(b, r->check_note ? r->check_note : "--no-check");
 			rc |= buf_puts(b, ".</p></div>");
@@ -299,7 +326,8 @@ static int findings(struct buf *b, const struct report *r)
 		rc |= buf_printf(b, "<table class=\"findings\"><thead><tr><th>domain</th>%s"
 				 "<th>finding</th></tr></thead><tbody>",
 				 k == REPORT_F_WEAKER ? "" : k == REPORT_F_EXPIRY ?
-				 "<th>MX host</th><th>not after</th>" : "<th>MX host</th>");
+				 "<th>MX host</th><th>not after</th>" : k == REPORT_F_OWN ?
+				 "<th>subject</th>" : "<th>MX host</th>");
 		for (size_t i = 0; i < r->nfindings; i++) {
 			const struct report_finding *f = &r->findings[i];
 
@@ -371,6 +399,7 @@ int report_html(struct buf *b, const struct report *r)
 			 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
 			 "style-src 'unsafe-inline'; script-src %s\">"
 			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+			 "<link rel=\"expect\" href=\"#end\" blocking=\"render\">"
 			 "<title>tlspolicy report ", hash);
 	rc |= html_text(b, r->host);
 	rc |= buf_printf(b, " %s</title><style>%s</style></head>\n<body>"
@@ -387,7 +416,8 @@ int report_html(struct buf *b, const struct report *r)
 	rc |= findings(b, r);
 	rc |= buf_puts(b, "\n");
 	rc |= changes(b, r);
-	rc |= buf_printf(b, "\n<p class=\"meta\">tlspolicy %s</p><script>%s</script></body></html>\n",
+	rc |= buf_printf(b, "\n<p class=\"meta\" id=\"end\">tlspolicy %s</p><script>%s</script>"
+			 "</body></html>\n",
 			 TLSPOLICY_VERSION, script);
 	return rc ? -1 : 0;
 }

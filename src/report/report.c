@@ -61,6 +61,7 @@ void report_free(struct report *r)
 	free(r->host);
 	free(r->snap_note);
 	free(r->check_note);
+	free(r->own_note);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -356,8 +357,10 @@ int report_json(struct buf *b, const struct report *r)
 	rc |= buf_puts(b, r->ndests ? "\n  ],\n  \"findings\": {" : "],\n  \"findings\": {");
 	for (int k = 0; k < REPORT_F_COUNT; k++)
 		rc |= buf_printf(b, "%s\"%s\": %zu", k ? ", " : "", kind_name[k], r->nkind[k]);
-	rc |= buf_printf(b, ", \"own_domain_checks\": %s, \"left_out\": %zu, \"list\": [",
-			 r->own_checks ? "true" : "false", r->findings_left);
+	rc |= buf_printf(b, ", \"own_domain_checks\": %s, \"own_note\": ",
+			 r->own_checks ? "true" : "false");
+	rc |= json_nstr(b, r->own_note);
+	rc |= buf_printf(b, ", \"left_out\": %zu, \"list\": [", r->findings_left);
 	for (size_t i = 0; i < r->nfindings; i++) {
 		const struct report_finding *f = &r->findings[i];
 

@@ -13,8 +13,8 @@
  *      parameters, deliveries by grade, recommendation);
  *   3. findings: table rows weaker than what the domain publishes, the
  *      daemon's answer failing on a probed MX (would defer), leaf
- *      certificates expiring within the warning window, own-domain
- *      checks (none exist yet: the section says so);
+ *      certificates expiring within the warning window, the findings
+ *      of `own check` (report --own) that are not ok;
  *   4. changes since the previous report (report_diff(), from the
  *      snapshot kept in the store, store/store_report.h).
  *
@@ -65,7 +65,7 @@ enum report_finding_kind {
 	REPORT_F_WEAKER,   /* table row weaker than what is published */
 	REPORT_F_DEFER,    /* the daemon's answer fails on an MX */
 	REPORT_F_EXPIRY,   /* leaf certificate expires soon (or did) */
-	REPORT_F_OWN,      /* own-domain publication checks (none yet) */
+	REPORT_F_OWN,      /* own-domain checks (own check): host = subject */
 	REPORT_F_COUNT
 };
 
@@ -103,8 +103,9 @@ struct report {
 	struct report_finding *findings;
 	size_t nfindings, findings_left;
 	size_t nkind[REPORT_F_COUNT];
-	int own_checks;             /* own-domain findings are in the report
-	                               (0 today: `own check` is not run) */
+	int own_checks;             /* `own check` ran (report --own): its
+	                               findings that are not ok are in */
+	char *own_note;             /* why own check gave none, NULL */
 	/* changes */
 	int have_previous;          /* a snapshot was found */
 	time_t previous;            /* when it was taken */

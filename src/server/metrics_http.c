@@ -71,9 +71,9 @@ static int render_lookups(struct buf *b, const struct engine_stats *es)
 			rc |= metrics_sample(b, "tlspolicy_lookups_total", lab,
 					     es->by_source_status[s][k]);
 		}
-	rc |= metrics_family(b, "tlspolicy_invalid_keys_total", "counter",
-			     "Lookup keys refused as malformed (answered like unlisted keys).");
-	rc |= metrics_sample(b, "tlspolicy_invalid_keys_total", "", es->invalid_keys);
+	rc |= metrics_single(b, "tlspolicy_invalid_keys_total", "counter",
+			     "Lookup keys refused as malformed (answered like unlisted keys).",
+			     es->invalid_keys);
 
 	rc |= metrics_family(b, "tlspolicy_discovery_duration_seconds", "histogram",
 			     "Time each discovery source took to decide one domain.");
@@ -82,15 +82,15 @@ static int render_lookups(struct buf *b, const struct engine_stats *es)
 		rc |= metrics_hist_write(b, "tlspolicy_discovery_duration_seconds", lab,
 					 &es->disc_latency[s]);
 	}
-	rc |= metrics_family(b, "tlspolicy_discoveries_total", "counter",
-			     "Discoveries started for lookups (not refresh-ahead).");
-	rc |= metrics_sample(b, "tlspolicy_discoveries_total", "", es->discoveries);
-	rc |= metrics_family(b, "tlspolicy_discoveries_coalesced_total", "counter",
-			     "Lookups that joined a discovery already running for the domain.");
-	rc |= metrics_sample(b, "tlspolicy_discoveries_coalesced_total", "", es->coalesced);
-	rc |= metrics_family(b, "tlspolicy_refreshes_total", "counter",
-			     "Refresh-ahead discoveries started.");
-	rc |= metrics_sample(b, "tlspolicy_refreshes_total", "", es->refreshes_started);
+	rc |= metrics_single(b, "tlspolicy_discoveries_total", "counter",
+			     "Discoveries started for lookups (not refresh-ahead).",
+			     es->discoveries);
+	rc |= metrics_single(b, "tlspolicy_discoveries_coalesced_total", "counter",
+			     "Lookups that joined a discovery already running for the domain.",
+			     es->coalesced);
+	rc |= metrics_single(b, "tlspolicy_refreshes_total", "counter",
+			     "Refresh-ahead discoveries started.",
+			     es->refreshes_started);
 	rc |= metrics_family(b, "tlspolicy_deadline_answers_total", "counter",
 			     "Lookups answered at lookup_deadline, by what was answered.");
 	rc |= metrics_sample(b, "tlspolicy_deadline_answers_total", "answer=\"stale\"",
@@ -108,12 +108,12 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 	char lab[96];
 	int rc = 0;
 
-	rc |= metrics_family(b, "tlspolicy_cache_entries", "gauge",
-			     "Domains in the discovery cache.");
-	rc |= metrics_sample(b, "tlspolicy_cache_entries", "", es->cache_entries);
-	rc |= metrics_family(b, "tlspolicy_cache_hits_total", "counter",
-			     "Lookups answered from a fresh cached discovery decision.");
-	rc |= metrics_sample(b, "tlspolicy_cache_hits_total", "", es->cache_hits);
+	rc |= metrics_single(b, "tlspolicy_cache_entries", "gauge",
+			     "Domains in the discovery cache.",
+			     es->cache_entries);
+	rc |= metrics_single(b, "tlspolicy_cache_hits_total", "counter",
+			     "Lookups answered from a fresh cached discovery decision.",
+			     es->cache_hits);
 	hits = es->cache_hits;
 	disc = es->discoveries + es->coalesced;
 	rc |= metrics_family(b, "tlspolicy_cache_hit_ratio", "gauge",
@@ -128,20 +128,18 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 		rc |= metrics_sample(b, "tlspolicy_mtasts_fetches_total", lab,
 				     metrics_read(&metrics_g.sts_fetch[i]));
 	}
-	rc |= metrics_family(b, "tlspolicy_dnssec_failures_total", "counter",
-			     "DNS answers that failed DNSSEC validation (bogus).");
-	rc |= metrics_sample(b, "tlspolicy_dnssec_failures_total", "",
+	rc |= metrics_single(b, "tlspolicy_dnssec_failures_total", "counter",
+			     "DNS answers that failed DNSSEC validation (bogus).",
 			     metrics_read(&metrics_g.dnssec_bogus));
 
-	rc |= metrics_family(b, "tlspolicy_table_rows", "gauge",
-			     "Rows of the policy table snapshot in use.");
-	rc |= metrics_sample(b, "tlspolicy_table_rows", "", es->table_rows);
-	rc |= metrics_family(b, "tlspolicy_table_invalid_rows", "gauge",
-			     "Rows of the policy table skipped as invalid.");
-	rc |= metrics_sample(b, "tlspolicy_table_invalid_rows", "", es->table_invalid_rows);
-	rc |= metrics_family(b, "tlspolicy_snapshot_timestamp_seconds", "gauge",
-			     "When the table snapshot in use was loaded (Unix time).");
-	rc |= metrics_sample(b, "tlspolicy_snapshot_timestamp_seconds", "",
+	rc |= metrics_single(b, "tlspolicy_table_rows", "gauge",
+			     "Rows of the policy table snapshot in use.",
+			     es->table_rows);
+	rc |= metrics_single(b, "tlspolicy_table_invalid_rows", "gauge",
+			     "Rows of the policy table skipped as invalid.",
+			     es->table_invalid_rows);
+	rc |= metrics_single(b, "tlspolicy_snapshot_timestamp_seconds", "gauge",
+			     "When the table snapshot in use was loaded (Unix time).",
 			     (unsigned long long)(es->snapshot_time > 0 ? es->snapshot_time : 0));
 	rc |= metrics_family(b, "tlspolicy_snapshot_age_seconds", "gauge",
 			     "Seconds since the table snapshot in use was loaded.");
@@ -151,24 +149,24 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 		rc |= metrics_sample(b, "tlspolicy_snapshot_age_seconds", "",
 				     (unsigned long long)(age > 0 ? age : 0));
 	}
-	rc |= metrics_family(b, "tlspolicy_reloads_total", "counter",
-			     "Table reloads that swapped in a new snapshot.");
-	rc |= metrics_sample(b, "tlspolicy_reloads_total", "", es->reloads);
-	rc |= metrics_family(b, "tlspolicy_reload_failures_total", "counter",
-			     "Table reloads that failed (the old snapshot kept serving).");
-	rc |= metrics_sample(b, "tlspolicy_reload_failures_total", "", es->reload_failures);
-	rc |= metrics_family(b, "tlspolicy_shadow_answers_total", "counter",
-			     "Answers made NOTFOUND by shadow mode (setting shadow, rows marked testing).");
-	rc |= metrics_sample(b, "tlspolicy_shadow_answers_total", "", es->shadow_answers);
-	rc |= metrics_family(b, "tlspolicy_bypasses_active", "gauge",
-			     "Emergency bypasses (tlspolicy bypass) not expired.");
-	rc |= metrics_sample(b, "tlspolicy_bypasses_active", "", es->bypass_active);
-	rc |= metrics_family(b, "tlspolicy_bypass_answers_total", "counter",
-			     "Lookups answered from an emergency bypass (also counted as source table).");
-	rc |= metrics_sample(b, "tlspolicy_bypass_answers_total", "", es->bypass_answers);
-	rc |= metrics_family(b, "tlspolicy_database_up", "gauge",
-			     "1 when the last table reload read the database, else 0.");
-	rc |= metrics_sample(b, "tlspolicy_database_up", "", es->db_down ? 0 : 1);
+	rc |= metrics_single(b, "tlspolicy_reloads_total", "counter",
+			     "Table reloads that swapped in a new snapshot.",
+			     es->reloads);
+	rc |= metrics_single(b, "tlspolicy_reload_failures_total", "counter",
+			     "Table reloads that failed (the old snapshot kept serving).",
+			     es->reload_failures);
+	rc |= metrics_single(b, "tlspolicy_shadow_answers_total", "counter",
+			     "Answers made NOTFOUND by shadow mode (setting shadow, rows marked testing).",
+			     es->shadow_answers);
+	rc |= metrics_single(b, "tlspolicy_bypasses_active", "gauge",
+			     "Emergency bypasses (tlspolicy bypass) not expired.",
+			     es->bypass_active);
+	rc |= metrics_single(b, "tlspolicy_bypass_answers_total", "counter",
+			     "Lookups answered from an emergency bypass (also counted as source table).",
+			     es->bypass_answers);
+	rc |= metrics_single(b, "tlspolicy_database_up", "gauge",
+			     "1 when the last table reload read the database, else 0.",
+			     es->db_down ? 0 : 1);
 	/* a MariaDB replica (its state readable: SLAVE MONITOR) */
 	rc |= metrics_family(b, "tlspolicy_database_replication_running", "gauge",
 			     "1 when the database replica's IO and SQL threads run, 0 when "
@@ -190,15 +188,15 @@ static int render_server(struct buf *b, const struct server_stats *ss)
 {
 	int rc = 0;
 
-	rc |= metrics_family(b, "tlspolicy_connections", "gauge",
-			     "Socketmap client connections open.");
-	rc |= metrics_sample(b, "tlspolicy_connections", "", ss->connections);
-	rc |= metrics_family(b, "tlspolicy_connections_accepted_total", "counter",
-			     "Socketmap client connections accepted.");
-	rc |= metrics_sample(b, "tlspolicy_connections_accepted_total", "", ss->accepted);
-	rc |= metrics_family(b, "tlspolicy_connections_refused_total", "counter",
-			     "Connections refused at max_connections (all waiting for answers).");
-	rc |= metrics_sample(b, "tlspolicy_connections_refused_total", "", ss->refused_cap);
+	rc |= metrics_single(b, "tlspolicy_connections", "gauge",
+			     "Socketmap client connections open.",
+			     ss->connections);
+	rc |= metrics_single(b, "tlspolicy_connections_accepted_total", "counter",
+			     "Socketmap client connections accepted.",
+			     ss->accepted);
+	rc |= metrics_single(b, "tlspolicy_connections_refused_total", "counter",
+			     "Connections refused at max_connections (all waiting for answers).",
+			     ss->refused_cap);
 	rc |= metrics_family(b, "tlspolicy_connections_closed_total", "counter",
 			     "Connections closed by the daemon, by reason.");
 	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"idle\"",
@@ -211,9 +209,9 @@ static int render_server(struct buf *b, const struct server_stats *ss)
 			     ss->closed_malformed);
 	rc |= metrics_sample(b, "tlspolicy_connections_closed_total", "reason=\"evicted\"",
 			     ss->evicted_idle);
-	rc |= metrics_family(b, "tlspolicy_requests_total", "counter",
-			     "Socketmap requests read (including malformed ones).");
-	rc |= metrics_sample(b, "tlspolicy_requests_total", "", ss->requests);
+	rc |= metrics_single(b, "tlspolicy_requests_total", "counter",
+			     "Socketmap requests read (including malformed ones).",
+			     ss->requests);
 	return rc;
 }
 

@@ -40,23 +40,6 @@ struct bp_result {
 	my_bool is_null[5], error[5];
 };
 
-struct bp_params {
-	MYSQL_BIND b[5];
-	unsigned long len[5];
-	long long num[5];
-};
-
-static void param_str(struct bp_params *p, int i, const char *v)
-{
-	store_mysql_param_str(&p->b[i], &p->len[i], v);
-}
-
-static void param_num(struct bp_params *p, int i, long long v)
-{
-	p->num[i] = v;
-	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
-}
-
 static void result_bind(struct bp_result *r)
 {
 	const struct store_mysql_col cols[5] = {
@@ -70,20 +53,14 @@ static void result_bind(struct bp_result *r)
 	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
 }
 
-static int run(struct store *st, MYSQL *conn, const char *sql, struct bp_params *p,
-	       struct bp_result *r, const char *what, MYSQL_STMT **out,
-	       struct errbuf *why)
+static int run(struct store *st, MYSQL *conn, const char *sql,
+	       struct store_mysql_params *p, struct bp_result *r, const char *what,
+	       MYSQL_STMT **out, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = store_mysql_prepare(st, conn, STORE_BYPASS_TABLE, sql,
-					       what, why);
-
-	*out = stmt;
-	if (stmt == NULL)
-		return -1;
 	if (r)
 		result_bind(r);
-	return store_mysql_run(st, conn, stmt, p ? p->b : NULL, r ? r->b : NULL,
-			       STORE_BYPASS_TABLE, what, why);
+	return store_mysql_prepare_run(st, conn, STORE_BYPASS_TABLE, sql, p,
+				       r ? r->b : NULL, what, out, why);
 }
 
 int store_bypass_mysql_init(struct store *st, int *created, struct errbuf *why)
@@ -96,17 +73,17 @@ int store_bypass_mysql_put(struct store *st, const struct store_bypass_row *row,
 			   struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct bp_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt = NULL;
 	int rc;
 
 	if (conn == NULL)
 		return -1;
-	param_str(&p, 0, row->domain);
-	param_str(&p, 1, row->level);
-	param_str(&p, 2, row->reason);
-	param_num(&p, 3, row->created);
-	param_num(&p, 4, row->expires);
+	store_mysql_params_str(&p, 0, row->domain);
+	store_mysql_params_str(&p, 1, row->level);
+	store_mysql_params_str(&p, 2, row->reason);
+	store_mysql_params_num(&p, 3, row->created);
+	store_mysql_params_num(&p, 4, row->expires);
 	rc = run(st, conn, SQL_PUT, &p, NULL, "bypass", &stmt, why);
 	if (stmt)
 		mysql_stmt_close(stmt);
@@ -116,13 +93,13 @@ int store_bypass_mysql_put(struct store *st, const struct store_bypass_row *row,
 int store_bypass_mysql_del(struct store *st, const char *domain, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct bp_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt = NULL;
 	int rc;
 
 	if (conn == NULL)
 		return -1;
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	rc = run(st, conn, SQL_DELETE, &p, NULL, "bypass delete", &stmt, why);
 	if (rc == 0)
 		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;

@@ -244,6 +244,31 @@ void store_mysql_param_ll(MYSQL_BIND *b, void *v, int is_unsigned)
 	b->is_unsigned = is_unsigned ? 1 : 0;
 }
 
+void store_mysql_params_str(struct store_mysql_params *p, int i, const char *v)
+{
+	store_mysql_param_str(&p->b[i], &p->len[i], v);
+}
+
+void store_mysql_params_num(struct store_mysql_params *p, int i, long long v)
+{
+	p->num[i] = v;
+	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
+}
+
+int store_mysql_prepare_run(struct store *st, MYSQL *conn, const char *table,
+			    const char *sql, struct store_mysql_params *params,
+			    MYSQL_BIND *results, const char *what, MYSQL_STMT **out,
+			    struct errbuf *why)
+{
+	MYSQL_STMT *stmt = store_mysql_prepare(st, conn, table, sql, what, why);
+
+	*out = stmt;
+	if (stmt == NULL)
+		return -1;
+	return store_mysql_run(st, conn, stmt, params ? params->b : NULL, results, table,
+			       what, why);
+}
+
 void store_mysql_bind_results(MYSQL_BIND *b, const struct store_mysql_col *cols,
 			      size_t n, unsigned long *len, my_bool *is_null,
 			      my_bool *error)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store_mysql_bind - MYSQL_BIND set-up shared by the MariaDB files of
- * the store (store_mysql.c, store_sts_mysql.c, store_prov_mysql.c):
+ * the store (store_mysql.c and the table files store_*_mysql.c):
  * statement parameters and result columns.  Internal to store/.
  */
 #ifndef TP_STORE_MYSQL_BIND_H
@@ -19,6 +19,28 @@ struct errbuf;
 void store_mysql_param_str(MYSQL_BIND *b, unsigned long *len, const char *v);
 void store_mysql_param_null(MYSQL_BIND *b);
 void store_mysql_param_ll(MYSQL_BIND *b, void *v, int is_unsigned);
+
+/* The parameters of one statement (at most STORE_MYSQL_NPARAMS): the
+ * binds with the lengths of their strings and the values of their
+ * numbers, kept together so that they live as long as the statement's
+ * execution.  params_str: parameter i is the string v (not NULL);
+ * params_num: parameter i is the BIGINT v. */
+#define STORE_MYSQL_NPARAMS 5
+struct store_mysql_params {
+	MYSQL_BIND b[STORE_MYSQL_NPARAMS];
+	unsigned long len[STORE_MYSQL_NPARAMS];
+	long long num[STORE_MYSQL_NPARAMS];
+};
+void store_mysql_params_str(struct store_mysql_params *p, int i, const char *v);
+void store_mysql_params_num(struct store_mysql_params *p, int i, long long v);
+
+/* store_mysql_prepare() of sql on table, then store_mysql_run() with
+ * params (may be NULL) and the already bound results (may be NULL);
+ * the statement in *out (NULL when it could not be prepared). */
+int store_mysql_prepare_run(struct store *st, MYSQL *conn, const char *table,
+			    const char *sql, struct store_mysql_params *params,
+			    MYSQL_BIND *results, const char *what, MYSQL_STMT **out,
+			    struct errbuf *why);
 
 /* One result column: a string buffer of cap bytes, or (cap 0) a BIGINT
  * into buf (long long, or unsigned long long with is_unsigned). */

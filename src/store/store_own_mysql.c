@@ -46,23 +46,6 @@ struct own_result {
 	my_bool is_null[5], error[5];
 };
 
-struct own_params {
-	MYSQL_BIND b[5];
-	unsigned long len[5];
-	long long num[5];
-};
-
-static void param_str(struct own_params *p, int i, const char *v)
-{
-	store_mysql_param_str(&p->b[i], &p->len[i], v);
-}
-
-static void param_num(struct own_params *p, int i, long long v)
-{
-	p->num[i] = v;
-	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
-}
-
 static void result_bind(struct own_result *r)
 {
 	const struct store_mysql_col cols[5] = {
@@ -77,19 +60,13 @@ static void result_bind(struct own_result *r)
 }
 
 static int run(struct store *st, MYSQL *conn, const char *sql,
-	       struct own_params *p, struct own_result *r, const char *what,
+	       struct store_mysql_params *p, struct own_result *r, const char *what,
 	       MYSQL_STMT **out, struct errbuf *why)
 {
-	MYSQL_STMT *stmt = store_mysql_prepare(st, conn, STORE_OWN_TABLE, sql,
-					       what, why);
-
-	*out = stmt;
-	if (stmt == NULL)
-		return -1;
 	if (r)
 		result_bind(r);
-	return store_mysql_run(st, conn, stmt, p ? p->b : NULL, r ? r->b : NULL,
-			       STORE_OWN_TABLE, what, why);
+	return store_mysql_prepare_run(st, conn, STORE_OWN_TABLE, sql, p,
+				       r ? r->b : NULL, what, out, why);
 }
 
 static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
@@ -137,7 +114,7 @@ int store_own_mysql_get(struct store *st, const char *subject, const char *fact,
 			struct store_own_row *row, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct own_params p;
+	struct store_mysql_params p;
 	struct own_result *r;
 	struct store_own_row v;
 	MYSQL_STMT *stmt = NULL;
@@ -147,8 +124,8 @@ int store_own_mysql_get(struct store *st, const char *subject, const char *fact,
 		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return errbuf_set(why, "out of memory");
-	param_str(&p, 0, subject);
-	param_str(&p, 1, fact);
+	store_mysql_params_str(&p, 0, subject);
+	store_mysql_params_str(&p, 1, fact);
 	if (run(st, conn, SQL_GET, &p, r, "own get", &stmt, why) == 0) {
 		rc = fetch(st, conn, stmt, r, &v, "own get", why);
 		if (rc == 1 && store_own_row_copy(&v, row, why) < 0)
@@ -164,17 +141,17 @@ int store_own_mysql_put(struct store *st, const struct store_own_row *row,
 			struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct own_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt = NULL;
 	int rc;
 
 	if (conn == NULL)
 		return -1;
-	param_str(&p, 0, row->subject);
-	param_str(&p, 1, row->fact);
-	param_str(&p, 2, row->value);
-	param_num(&p, 3, row->first_seen);
-	param_num(&p, 4, row->last_seen);
+	store_mysql_params_str(&p, 0, row->subject);
+	store_mysql_params_str(&p, 1, row->fact);
+	store_mysql_params_str(&p, 2, row->value);
+	store_mysql_params_num(&p, 3, row->first_seen);
+	store_mysql_params_num(&p, 4, row->last_seen);
 	rc = run(st, conn, SQL_PUT, &p, NULL, "own put", &stmt, why);
 	if (stmt)
 		mysql_stmt_close(stmt);
@@ -185,14 +162,14 @@ int store_own_mysql_del(struct store *st, const char *subject, const char *fact,
 			struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct own_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt = NULL;
 	int rc;
 
 	if (conn == NULL)
 		return -1;
-	param_str(&p, 0, subject);
-	param_str(&p, 1, fact);
+	store_mysql_params_str(&p, 0, subject);
+	store_mysql_params_str(&p, 1, fact);
 	rc = run(st, conn, SQL_DELETE, &p, NULL, "own delete", &stmt, why);
 	if (rc == 0)
 		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;
@@ -205,7 +182,7 @@ int store_own_mysql_list(struct store *st, const char *subject,
 			 store_own_fn fn, void *arg, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct own_params p;
+	struct store_mysql_params p;
 	struct own_result *r;
 	struct store_own_row v;
 	MYSQL_STMT *stmt = NULL;
@@ -215,7 +192,7 @@ int store_own_mysql_list(struct store *st, const char *subject,
 		return -1;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return errbuf_set(why, "out of memory");
-	param_str(&p, 0, subject);
+	store_mysql_params_str(&p, 0, subject);
 	if (run(st, conn, SQL_LIST, &p, r, "own list", &stmt, why) == 0) {
 		ret = 0;
 		while ((rc = fetch(st, conn, stmt, r, &v, "own list", why)) == 1)

@@ -88,28 +88,10 @@ struct sts_result {
 	my_bool is_null[5], error[5];
 };
 
-/* Bound parameters: up to three strings and two numbers. */
-struct sts_params {
-	MYSQL_BIND b[5];
-	unsigned long len[5];
-	long long num[5];
-};
-
 static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
 			   const char *what, struct errbuf *why)
 {
 	return store_mysql_prepare(st, conn, STORE_STS_TABLE, sql, what, why);
-}
-
-static void param_str(struct sts_params *p, int i, const char *v)
-{
-	store_mysql_param_str(&p->b[i], &p->len[i], v);
-}
-
-static void param_num(struct sts_params *p, int i, long long v)
-{
-	p->num[i] = v;
-	store_mysql_param_ll(&p->b[i], &p->num[i], 0);
 }
 
 static void result_bind(struct sts_result *r)
@@ -128,7 +110,7 @@ static void result_bind(struct sts_result *r)
 /* Executes stmt with params p and results bound to r (either may be
  * NULL), the result set buffered client-side. */
 static int execute(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		   struct sts_params *p, struct sts_result *r, const char *what,
+		   struct store_mysql_params *p, struct sts_result *r, const char *what,
 		   struct errbuf *why)
 {
 	if (r)
@@ -195,7 +177,7 @@ int store_sts_mysql_get(struct store *st, const char *domain,
 			struct store_sts_row *row, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
+	struct store_mysql_params p;
 	struct sts_result *r;
 	struct store_sts_row v;
 	MYSQL_STMT *stmt = NULL;
@@ -207,7 +189,7 @@ int store_sts_mysql_get(struct store *st, const char *domain,
 		return errbuf_set(why, "out of memory");
 	if ((stmt = prepare(st, conn, SQL_GET, "sts get", why)) == NULL)
 		goto done;
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	if (execute(st, conn, stmt, &p, r, "sts get", why) < 0)
 		goto done;
 	rc = fetch(st, conn, stmt, r, &v, "sts get", why);
@@ -224,7 +206,7 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 			struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
+	struct store_mysql_params p;
 	MYSQL_STMT *stmt;
 	int rc;
 
@@ -232,11 +214,11 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 		return -1;
 	if ((stmt = prepare(st, conn, SQL_PUT, "sts put", why)) == NULL)
 		return -1;
-	param_str(&p, 0, row->domain);
-	param_str(&p, 1, row->policy_id);
-	param_str(&p, 2, row->policy);
-	param_num(&p, 3, row->fetched);
-	param_num(&p, 4, row->expires);
+	store_mysql_params_str(&p, 0, row->domain);
+	store_mysql_params_str(&p, 1, row->policy_id);
+	store_mysql_params_str(&p, 2, row->policy);
+	store_mysql_params_num(&p, 3, row->fetched);
+	store_mysql_params_num(&p, 4, row->expires);
 	/* autocommit is on (store_mysql.c): one statement, one transaction */
 	rc = execute(st, conn, stmt, &p, NULL, "sts put", why);
 	if (rc == 0 && mysql_stmt_affected_rows(stmt) == 0)
@@ -246,7 +228,7 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 }
 
 /* Runs the DELETE sql with params p; *n = rows deleted. */
-static int delete_rows(struct store *st, const char *sql, struct sts_params *p,
+static int delete_rows(struct store *st, const char *sql, struct store_mysql_params *p,
 		       const char *what, unsigned long *n, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
@@ -267,10 +249,10 @@ static int delete_rows(struct store *st, const char *sql, struct sts_params *p,
 int store_sts_mysql_del(struct store *st, const char *domain,
 			struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 	unsigned long n = 0;
 
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	if (delete_rows(st, SQL_DELETE, &p, "sts delete", &n, why) < 0)
 		return -1;
 	return n > 0 ? 1 : 0;
@@ -309,9 +291,9 @@ done:
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 
-	param_num(&p, 0, now);
+	store_mysql_params_num(&p, 0, now);
 	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
 }
 
@@ -324,7 +306,7 @@ int store_sts_mysql_lease_init(struct store *st, int *created, struct errbuf *wh
 }
 
 /* Runs sql (a write) with p on the lease table; *n affected rows. */
-static int lease_write(struct store *st, const char *sql, struct sts_params *p,
+static int lease_write(struct store *st, const char *sql, struct store_mysql_params *p,
 		       const char *what, unsigned long *n, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
@@ -348,7 +330,7 @@ static int lease_get(struct store *st, const char *domain,
 		     struct store_sts_lease *held, struct errbuf *why)
 {
 	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_params p;
+	struct store_mysql_params p;
 	MYSQL_BIND b[2];
 	unsigned long len[2];
 	my_bool is_null[2], error[2];
@@ -364,7 +346,7 @@ static int lease_get(struct store *st, const char *domain,
 	if ((stmt = store_mysql_prepare(st, conn, STORE_STS_LEASE_TABLE, SQL_LEASE_GET,
 					"sts lease", why)) == NULL)
 		return -1;
-	param_str(&p, 0, domain);
+	store_mysql_params_str(&p, 0, domain);
 	store_mysql_bind_results(b, cols, 2, len, is_null, error);
 	rc = store_mysql_run(st, conn, stmt, p.b, b, STORE_STS_LEASE_TABLE, "sts lease", why);
 	if (rc == 0)
@@ -380,13 +362,13 @@ int store_sts_mysql_claim(struct store *st, const struct store_sts_lease *want,
 			  long long now, struct store_sts_lease *held,
 			  struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 	int rc;
 
-	param_str(&p, 0, want->domain);
-	param_str(&p, 1, want->owner);
-	param_num(&p, 2, want->expires);
-	param_num(&p, 3, now);
+	store_mysql_params_str(&p, 0, want->domain);
+	store_mysql_params_str(&p, 1, want->owner);
+	store_mysql_params_num(&p, 2, want->expires);
+	store_mysql_params_num(&p, 3, now);
 	if (lease_write(st, SQL_LEASE_CLAIM, &p, "sts lease", NULL, why) < 0)
 		return -1;
 	if ((rc = lease_get(st, want->domain, held, why)) < 0)
@@ -402,11 +384,11 @@ int store_sts_mysql_claim(struct store *st, const struct store_sts_lease *want,
 int store_sts_mysql_release(struct store *st, const char *domain, const char *owner,
 			    struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 	unsigned long n = 0;
 
-	param_str(&p, 0, domain);
-	param_str(&p, 1, owner);
+	store_mysql_params_str(&p, 0, domain);
+	store_mysql_params_str(&p, 1, owner);
 	if (lease_write(st, SQL_LEASE_RELEASE, &p, "sts lease release", &n, why) < 0)
 		return -1;
 	return n > 0 ? 1 : 0;
@@ -415,8 +397,8 @@ int store_sts_mysql_release(struct store *st, const char *domain, const char *ow
 int store_sts_mysql_lease_purge(struct store *st, long long now,
 				unsigned long *deleted, struct errbuf *why)
 {
-	struct sts_params p;
+	struct store_mysql_params p;
 
-	param_num(&p, 0, now);
+	store_mysql_params_num(&p, 0, now);
 	return lease_write(st, SQL_LEASE_PURGE, &p, "sts lease purge", deleted, why);
 }

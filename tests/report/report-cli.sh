@@ -9,6 +9,9 @@
 #  2. names with HTML metacharacters from the log and from --domains:
 #     escaped everywhere (the DOM's text is the raw name, one script
 #     element, no img, nothing loaded);
+#  2b. --own: the findings of `own check` (own_domains with HTML
+#     metacharacters) in the findings section, escaped, equal to own
+#     check --json, and in --json; without --own the section says how;
 #  3. an empty log: a page with no bar and the "no deliveries" text;
 #  4. 50,000 domains (log and --domains): the page stays under 5 MB,
 #     the table is capped at --top, the page opens (time: bench/report);
@@ -238,6 +241,63 @@ sys.exit(1 if bad else 0)
 PY
 then ok "metacharacters escaped everywhere, nothing loaded"
 else fail "metacharacters: not escaped"; fi
+checks=$((checks + 1))
+
+# ---- 2b. own-domain findings (--own): own check in-process, escaped ---
+# own_domains with HTML metacharacters: own check reports them as "not a
+# domain name" (could not check) without DNS; a plain own domain left
+# out (it would need the lab's DNS: tests/own).
+OWNCF=$T/own.cf
+printf 'dns_trust_anchor_file =\ndns_resolvers = 127.0.0.1@1\nown_domains = %s %s\n' \
+	'<b>own</b>&amp;.example' '"><img/src=x>.example' >"$OWNCF"
+"$TLSPOLICY" -c "$OWNCF" --db "$DB" own check --json >"$T/own-check.json" 2>/dev/null
+"$TLSPOLICY" -c "$OWNCF" --db "$DB" report --no-check --no-snapshot --own \
+	--year 2026 --from-logs "$T/meta.log" --html "$T/own.html" --json \
+	>"$T/own.json" 2>"$T/err" || fail "--own: report exit $?: $(cat "$T/err")"
+"$TLSPOLICY" -c "$OFF" --db "$DB" report --no-check --no-snapshot --year 2026 \
+	--from-logs "$T/meta.log" --html "$T/noown.html" 2>"$T/err" ||
+	fail "without --own: report exit $?: $(cat "$T/err")"
+if python3 - "$B" "$T" "$ART" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
+import browser
+T, ART = sys.argv[2], sys.argv[3]
+bad = []
+chk = json.load(open(T + "/own-check.json"))
+want = sorted((d["domain"], f["subject"], "%s (%s): %s" % (f["verdict"], f["check"], f["message"]))
+              for d in chk["domains"] for f in d["checks"] if f["verdict"] != "ok")
+dom, reqs, _ = browser.render(T + "/own.html", T + "/own.d", ART + "/own.png")
+root = browser.parse(dom)
+own = root.find("div", id="f-own")[0]
+rows = sorted(tuple(td.all_text() for td in tr.find("td")) for tr in own.find("tr")
+              if tr.find("td"))
+names = {r[0] for r in rows}
+if names != {"<b>own</b>&amp;.example", "\"><img/src=x>.example"}:
+    bad.append("own rows' domains %r" % names)
+if own.attrs.get("data-count") != str(len(rows)) or len(rows) != len(want) or \
+        [r[:2] for r in rows] != [w[:2] for w in want] or \
+        [r[2] for r in rows] != [w[2] for w in want]:
+    bad.append("own rows %r, own check --json %r" % (rows, want))
+if root.find("img") or [n for n in root.find("b") if "own" in n.all_text()]:
+    bad.append("an element made from an own domain's name")
+if reqs or browser.external_refs(dom):
+    bad.append("loads %r %r" % (reqs, browser.external_refs(dom)))
+j = json.load(open(T + "/own.json"))
+jl = sorted((f["domain"], f["host"], f["text"]) for f in j["findings"]["list"]
+            if f["kind"] == "own_domain")
+if not j["findings"]["own_domain_checks"] or jl != [tuple(r) for r in rows]:
+    bad.append("JSON own findings %r" % jl)
+# without --own: the section says how to get them, no rows
+dom, _, _ = browser.render(T + "/noown.html", T + "/noown.d")
+own = browser.parse(dom).find("div", id="f-own")[0]
+if own.attrs.get("data-count") != "0" or own.find("tr") or "--own" not in own.all_text():
+    bad.append("without --own: %r" % own.all_text())
+for b in bad:
+    print("  " + b)
+sys.exit(1 if bad else 0)
+PY
+then ok "--own: own check's findings in the page (escaped) and the JSON, = own check --json"
+else fail "--own findings"; fi
 checks=$((checks + 1))
 
 # ---- 3. an empty log ---------------------------------------------------

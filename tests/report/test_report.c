@@ -256,6 +256,36 @@ static void test_page_escapes_everything(void **state)
 	report_free(&r);
 }
 
+/* report --own: the own-domain findings in their table, escaped like
+ * the rest; the JSON says own check ran */
+static void test_page_own(void **state)
+{
+	struct report r;
+	struct buf b;
+
+	(void)state;
+	fill(&r);
+	r.own_checks = 1;
+	assert_int_equal(report_add_finding(&r, REPORT_F_OWN, "own<i>.example", "mx.own<i>.example",
+					    "error (dane-current): <b>OUTAGE</b>", 0), 0);
+	buf_init(&b, REPORT_MAX_PAGE);
+	assert_int_equal(report_html(&b, &r), 0);
+	assert_non_null(strstr(b.data, "<div id=\"f-own\" data-count=\"1\">"));
+	assert_non_null(strstr(b.data, "<th>subject</th>"));
+	assert_non_null(strstr(b.data, "<td>own&lt;i&gt;.example</td><td>mx.own&lt;i&gt;.example"
+				       "</td><td>error (dane-current): &lt;b&gt;OUTAGE&lt;/b&gt;</td>"));
+	assert_null(strstr(b.data, "<b>OUTAGE"));
+	assert_null(strstr(b.data, "not part of this report yet"));
+	buf_reset(&b);
+	assert_int_equal(report_json(&b, &r), 0);
+	assert_non_null(strstr(b.data, "\"own_domain\": 1, \"own_domain_checks\": true, "
+				       "\"own_note\": null"));
+	assert_non_null(strstr(b.data, "\"kind\": \"own_domain\", \"domain\": \"own<i>.example\", "
+				       "\"host\": \"mx.own<i>.example\""));
+	buf_free(&b);
+	report_free(&r);
+}
+
 static void test_page_empty(void **state)
 {
 	struct report r;
@@ -373,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_tick_step),
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_page_escapes_everything),
+		cmocka_unit_test(test_page_own),
 		cmocka_unit_test(test_page_empty),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_diff),
