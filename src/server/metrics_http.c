@@ -157,6 +157,9 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 	rc |= metrics_family(b, "tlspolicy_reload_failures_total", "counter",
 			     "Table reloads that failed (the old snapshot kept serving).");
 	rc |= metrics_sample(b, "tlspolicy_reload_failures_total", "", es->reload_failures);
+	rc |= metrics_family(b, "tlspolicy_reload_unchanged_total", "counter",
+			     "Timer reloads that read only the change marker: the table had not changed.");
+	rc |= metrics_sample(b, "tlspolicy_reload_unchanged_total", "", es->reload_unchanged);
 	rc |= metrics_family(b, "tlspolicy_database_up", "gauge",
 			     "1 when the last table reload read the database, else 0.");
 	rc |= metrics_sample(b, "tlspolicy_database_up", "", es->db_down ? 0 : 1);
