@@ -17,7 +17,10 @@
 #   - afterwards the checks find nothing again (reloads stay put);
 #   - mysql: a check that fails (SELECT on tlspolicy_meta revoked from
 #     the daemon's own user) is a failed reload: the last snapshot keeps
-#     answering, the failure is logged once, and the recovery too.
+#     answering, the failure is logged once, and the recovery too;
+#   - mysql: a user without the TRIGGER privilege: db init warns and makes
+#     no counter row; the daemon compares CHECKSUM TABLE, still reloads
+#     only on change and serves a plain-SQL change.
 . "$(dirname "$0")/lib.sh"
 
 BACKEND=${1:?usage: test_change.sh sqlite|mysql}
@@ -161,7 +164,7 @@ expect_eq "after the changes: no more reloads" "$(stat reloads)" "$r2"
 
 # ---- a failing check is a failed reload -----------------------------
 if [ "$BACKEND" = mysql ] && [ "$DAEMON_DB" != "$DB" ]; then
-    root() { mariadb --no-defaults -S "$TLSPOLICY_TEST_MYSQL_SOCKET" -uroot -e "$1"; }
+    root() { mariadb --no-defaults -S "$TLSPOLICY_TEST_MYSQL_SOCKET" -uroot -N -B -e "$1"; }
     root "REVOKE SELECT ON $TDB.tlspolicy_meta FROM '$DUSER'@'127.0.0.1'"
     f0=$(stat reload_failures)
     for _ in $(seq 1 60); do
@@ -184,5 +187,31 @@ elif [ "$BACKEND" = mysql ]; then
     skip_part "a failing check (no root socket: TLSPOLICY_TEST_MYSQL_SOCKET)"
 fi
 stop_daemon
+
+# ---- a user that may not create triggers: CHECKSUM TABLE --------------
+if [ "$BACKEND" = mysql ] && [ "$DAEMON_DB" != "$DB" ]; then
+    TDB2=tlspolicy_test_change2
+    root "DROP DATABASE IF EXISTS $TDB2; CREATE DATABASE $TDB2;
+          GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, INDEX ON $TDB2.* TO '$DUSER'@'127.0.0.1'"
+    DB2="mysql://$DUSER:$DPASS@$MY_HOST:$MY_PORT/$TDB2"
+    "$TLSPOLICY" -c "$T/cli.cf" --db "$DB2" db init > "$T/init2.out" 2> "$T/init2.err" &&
+        ok "no TRIGGER privilege: db init succeeds" || fail "db init: $(cat "$T/init2.err")"
+    grep -q "warning: cannot create the triggers of tlspolicy_meta.*TRIGGER privilege" "$T/init2.err" &&
+        ok "no TRIGGER privilege: db init says so" || fail "db init warning: [$(cat "$T/init2.err")]"
+    expect_eq "no TRIGGER privilege: no counter row" \
+        "$(root "SELECT COUNT(*) FROM $TDB2.tlspolicy_meta" -N -B)" 0
+    "$TLSPOLICY" -c "$T/cli.cf" --db "$DB2" policy set c.example encrypt > /dev/null
+    sed -i "s|^database = .*|database = $DB2|" "$T/tlspolicy.cf"
+    start_daemon -v
+    expect_eq "checksum: start" "$(pm c.example)" "encrypt"
+    wait_unchanged 2 && ok "checksum: no change, no reload" || fail "checksum: no unchanged checks"
+    grep -q "change marker: checksum" "$T/daemon.log" && ok "checksum: the marker is CHECKSUM TABLE" ||
+        fail "checksum: marker not logged"
+    expect_eq "checksum: no reload" "$(stat reloads)" 0
+    sqlu "$TDB2" -e "UPDATE tlspolicies SET policy = 'dane-only' WHERE domain = 'c.example'"
+    wait_answer c.example dane-only && ok "checksum: plain SQL change served" || fail "checksum: [$got]"
+    stop_daemon
+    root "DROP DATABASE $TDB2"
+fi
 [ "$BACKEND" = mysql ] && sqlu -e "DROP DATABASE IF EXISTS $TDB" || true
 finish
