@@ -31,7 +31,8 @@ static const char *const db_help =
 	"Commands:\n"
 	"  init    create the database (an SQLite file: also its directory) and\n"
 	"          the tables tlspolicies (the policy table), tlspolicy_sts (the\n"
-	"          MTA-STS cache), tlspolicy_provenance (who wrote each row\n"
+	"          MTA-STS cache) and tlspolicy_sts_lease (who fetches it for\n"
+	"          every server), tlspolicy_provenance (who wrote each row\n"
 	"          and why), tlspolicy_bypass (emergency bypasses) and more when\n"
 	"          they are missing (an existing table is used as\n"
 	"          it is, never altered), and tlspolicy_meta with triggers on\n"
@@ -124,10 +125,12 @@ static int parse_db(struct cli *cli, int argc, char **argv, struct db_opts *o, i
 static int db_init(struct store *st, struct errbuf *why)
 {
 	int created, sts_created, prov_created = 0, own_created = 0, report_created = 0;
-	int bypass_created = 0, meta_created = 0, marker = 0, rc;
+	int bypass_created = 0, lease_created = 0, meta_created = 0, marker = 0, rc;
 	struct errbuf warn;
 
 	rc = store_init_ex(st, &created, &sts_created, why);
+	if (rc == 0) /* issue 14: the shared MTA-STS cache's fetch lease */
+		rc = store_sts_lease_init(st, &lease_created, why);
 	if (rc == 0)
 		rc = store_prov_init(st, &prov_created, why);
 	if (rc == 0)
@@ -146,6 +149,8 @@ static int db_init(struct store *st, struct errbuf *why)
 		       created ? "created" : "using the existing", store_describe(st));
 		printf("%s table %s in %s\n", sts_created ? "created" :
 		       "using the existing", STORE_STS_TABLE, store_describe(st));
+		printf("%s table %s in %s\n", lease_created ? "created" :
+		       "using the existing", STORE_STS_LEASE_TABLE, store_describe(st));
 		printf("%s table %s in %s\n", prov_created ? "created" :
 		       "using the existing", STORE_PROV_TABLE, store_describe(st));
 		printf("%s table %s in %s\n", own_created ? "created" :

@@ -42,6 +42,7 @@
 #include "probe/probe.h"
 #include "store/store.h"
 #include "store/store_prov.h"
+#include "util/json.h"
 #include "util/log.h"
 
 #include <event2/event.h>
@@ -97,6 +98,11 @@ static void logscan_usage(FILE *out)
 		"  --probe                probe every MX host seen for each \"verify\" domain\n"
 		"                         and suggest \"secure match=...\" when that policy\n"
 		"                         would deliver to every one of them\n"
+		"  --shadow               only the shadow-mode report: per domain the daemon\n"
+		"                         shadowed (its \"shadow: ... would answer\" lines in\n"
+		"                         the same log), the deliveries that policy would have\n"
+		"                         deferred (TEMP: all; dane, dane-only, secure, verify,\n"
+		"                         fingerprint: all but Verified; encrypt: plaintext)\n"
 		"  --db URL, -c FILE      policy table, configuration file\n"
 		"\n"
 		"  -v                     also the summary line and the informational lines\n"
@@ -817,7 +823,7 @@ out:
 
 enum {
 	OPT_SINCE = 0x2000, OPT_UNTIL, OPT_DOMAIN, OPT_MIN, OPT_FORMAT, OPT_APPLY,
-	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER
+	OPT_FORCE, OPT_YEAR, OPT_DISCOVER, OPT_PROBE, OPT_FORCE_WEAKER, OPT_SHADOW
 };
 
 /* What the command line asks for. */
@@ -826,7 +832,7 @@ struct logscan_cmd {
 	const char *filters[LOGSCAN_MAX_FILTERS];
 	const char *format;             /* --format: "postmap", "sql" or NULL */
 	unsigned long min;              /* --min-deliveries or the setting */
-	int have_min, do_apply, force, discover, do_probe;
+	int have_min, do_apply, force, discover, do_probe, shadow;
 	struct published_force force_weaker;
 	const char *const *files;
 	int nfiles;
@@ -886,6 +892,7 @@ static int logscan_opt(struct logscan_cmd *o, int opt, const char *arg, time_t n
 	case OPT_FORCE: o->force = 1; return -1;
 	case OPT_DISCOVER: o->discover = 1; return -1;
 	case OPT_PROBE: o->do_probe = 1; return -1;
+	case OPT_SHADOW: o->shadow = 1; return -1;
 	case OPT_FORCE_WEAKER:
 		errbuf_clear(&why);
 		if (published_force_add(&o->force_weaker, arg, &why) < 0) {
@@ -920,6 +927,7 @@ static int logscan_parse(struct cli *cli, int argc, char **argv, struct logscan_
 		{ "year", required_argument, NULL, OPT_YEAR },
 		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		{ "probe", no_argument, NULL, OPT_PROBE },
+		{ "shadow", no_argument, NULL, OPT_SHADOW },
 		{ "force-weaker", required_argument, NULL, OPT_FORCE_WEAKER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -937,6 +945,11 @@ static int logscan_parse(struct cli *cli, int argc, char **argv, struct logscan_
 		return rc;
 	if (o->format && cli->json) {
 		cli_error("logscan", "--json and --format exclude each other");
+		return EXIT_USAGE;
+	}
+	if (o->shadow && (o->format || o->do_apply || o->discover || o->do_probe)) {
+		cli_error("logscan", "--shadow is a report of its own: without --format, "
+			  "--apply, --discover and --probe");
 		return EXIT_USAGE;
 	}
 	if (o->force && !o->do_apply && !(o->format && strcmp(o->format, "sql") == 0)) {
@@ -1080,6 +1093,181 @@ static void logscan_summary(const struct cli *cli, const struct logscan *ls, dou
 			  c->evicted, c->dropped);
 }
 
+/* --shadow: the deliveries the shadowed policies would have deferred. */
+struct shadow_row {
+	const struct logscan_shadow *sh;   /* the domain's last line */
+	unsigned long sent[LOGLINE_TRUST_COUNT], total, would_defer;
+};
+
+static int shadow_cmp(const void *a, const void *b)
+{
+	const struct logscan_shadow *x = *(const struct logscan_shadow *const *)a;
+	const struct logscan_shadow *y = *(const struct logscan_shadow *const *)b;
+	int c = strcmp(x->domain, y->domain);
+
+	/* one domain: input order (the last line wins) */
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+static int row_key_cmp(const void *key, const void *row)
+{
+	return strcmp(key, ((const struct logscan_row *)row)->d->name);
+}
+
+static int row_name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct logscan_row *)a)->d->name,
+		      ((const struct logscan_row *)b)->d->name);
+}
+
+/* Which trust classes the policy text would have refused (1 each). */
+static void shadow_refused(const struct logscan_shadow *sh, int refuse[LOGLINE_TRUST_COUNT])
+{
+	struct policy *p = NULL;
+	struct errbuf why;
+
+	memset(refuse, 0, sizeof(int) * LOGLINE_TRUST_COUNT);
+	if (sh->temp) {   /* TEMP: every delivery deferred */
+		for (int i = 0; i < LOGLINE_TRUST_COUNT; i++)
+			refuse[i] = 1;
+		return;
+	}
+	errbuf_clear(&why);
+	if (policy_parse(sh->text, NULL, &p, &why) < 0)
+		return;   /* not a policy we know: nothing claimed */
+	switch (p->level) {
+	case POLICY_DANE: case POLICY_DANE_ONLY: case POLICY_SECURE:
+	case POLICY_VERIFY: case POLICY_FINGERPRINT:
+		refuse[LOGLINE_TRUSTED] = refuse[LOGLINE_UNTRUSTED] = 1;
+		refuse[LOGLINE_ANONYMOUS] = refuse[LOGLINE_PLAINTEXT] = 1;
+		break;
+	case POLICY_ENCRYPT:
+		refuse[LOGLINE_PLAINTEXT] = 1;
+		break;
+	default:
+		break;
+	}
+	policy_free(p);
+}
+
+static void shadow_json(FILE *out, const struct shadow_row *r, size_t n)
+{
+	static const char *const cls[LOGLINE_TRUST_COUNT] = {
+		"verified", "trusted", "untrusted", "anonymous", "plaintext" };
+
+	fputs("{\"shadow\": [", out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n  {" : "\n  {", out);
+		fputs("\"domain\": ", out);
+		json_fput_str(out, r[i].sh->domain, 0);
+		fputs(", \"would_answer\": ", out);
+		json_fput_str(out, r[i].sh->temp ? "TEMP" : r[i].sh->text, 0);
+		fputs(", \"temp_reason\": ", out);
+		if (r[i].sh->temp)
+			json_fput_str(out, r[i].sh->text, 0);
+		else
+			fputs("null", out);
+		fputs(", \"from\": ", out);
+		json_fput_str(out, r[i].sh->from, 0);
+		fprintf(out, ", \"sent\": %lu, \"would_defer\": %lu, \"sent_by_tls\": {",
+			r[i].total, r[i].would_defer);
+		for (int c = 0; c < LOGLINE_TRUST_COUNT; c++)
+			fprintf(out, "%s\"%s\": %lu", c ? ", " : "", cls[c], r[i].sent[c]);
+		fputs("}}", out);
+	}
+	fputs(n ? "\n]}\n" : "]}\n", out);
+}
+
+static void shadow_table(FILE *out, const struct shadow_row *r, size_t n)
+{
+	int wd = 6, wp = 15, wf = 4;
+	char d[LOGSCAN_NAME_MAX + 1], t[POLICY_MAX_TEXT + 16], f[300];
+
+	for (size_t i = 0; i < n; i++) {
+		int l = (int)strlen(r[i].sh->domain), lt = (int)strlen(r[i].sh->text) + 5 * r[i].sh->temp,
+		    lf = (int)strlen(r[i].sh->from);
+
+		wd = l > wd ? l : wd;
+		wp = lt > wp && lt < 60 ? lt : wp;
+		wf = lf > wf && lf < 40 ? lf : wf;
+	}
+	if (n == 0) {
+		fputs("no shadow-mode lines of tlspolicy in the input (setting shadow, or rows "
+		      "with the word testing)\n", out);
+		return;
+	}
+	fprintf(out, "%-*s  %-*s  %-*s  %6s  %11s  %s\n", wd, "DOMAIN", wp, "SHADOWED POLICY",
+		wf, "FROM", "SENT", "WOULD DEFER", "SENT BY TLS (V/T/U/A/P)");
+	for (size_t i = 0; i < n; i++) {
+		char tt[POLICY_MAX_TEXT + 8];
+
+		printable(d, sizeof(d), r[i].sh->domain, strlen(r[i].sh->domain));
+		printable(tt, sizeof(tt), r[i].sh->text, strlen(r[i].sh->text));
+		snprintf(t, sizeof(t), "%s%s", r[i].sh->temp ? "TEMP " : "", tt);
+		printable(f, sizeof(f), r[i].sh->from, strlen(r[i].sh->from));
+		fprintf(out, "%-*s  %-*s  %-*s  %6lu  %11lu  %lu/%lu/%lu/%lu/%lu\n", wd, d, wp, t,
+			wf, f, r[i].total, r[i].would_defer, r[i].sent[0], r[i].sent[1],
+			r[i].sent[2], r[i].sent[3], r[i].sent[4]);
+	}
+}
+
+/* Joins the daemon's shadow lines with the deliveries per domain. */
+static int logscan_shadow_report(struct cli *cli, struct logscan *ls)
+{
+	const struct logscan_shadow *v;
+	const struct logscan_shadow **idx = NULL;
+	struct logscan_row *rows = NULL;
+	struct shadow_row *out = NULL;
+	size_t n = logscan_shadows(ls, &v), nrows, nout = 0;
+	char msg[ERRBUF_MAX];
+	int rc = -1;
+
+	if (logscan_input_check(ls, msg, sizeof(msg)) < 0) {
+		cli_error("logscan", "%s", msg);
+		return -1;
+	}
+	nrows = logscan_rows(ls, &rows);
+	if ((rows == NULL && logscan_ndomains(ls)) || (n && ((idx = calloc(n, sizeof(*idx))) == NULL ||
+						     (out = calloc(n, sizeof(*out))) == NULL))) {
+		cli_error("logscan", "out of memory");
+		goto done;
+	}
+	if (nrows > 1)
+		qsort(rows, nrows, sizeof(*rows), row_name_cmp);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = &v[i];
+	if (n > 1)
+		qsort(idx, n, sizeof(*idx), shadow_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct logscan_row *row;
+		int refuse[LOGLINE_TRUST_COUNT];
+		struct shadow_row *r;
+
+		if (i + 1 < n && strcmp(idx[i]->domain, idx[i + 1]->domain) == 0)
+			continue;   /* a later line of the domain */
+		r = &out[nout++];
+		r->sh = idx[i];
+		shadow_refused(r->sh, refuse);
+		row = nrows ? bsearch(r->sh->domain, rows, nrows, sizeof(*rows), row_key_cmp) : NULL;
+		for (int c = 0; row && c < LOGLINE_TRUST_COUNT; c++) {
+			r->sent[c] = row->d->t.tls[c];
+			r->total += r->sent[c];
+			if (refuse[c])
+				r->would_defer += r->sent[c];
+		}
+	}
+	if (cli->json)
+		shadow_json(stdout, out, nout);
+	else
+		shadow_table(stdout, out, nout);
+	rc = EXIT_OK;
+done:
+	logscan_rows_free(rows, nrows);
+	free(idx);
+	free(out);
+	return rc;
+}
+
 /* Suggestions, discovery, the report and --apply.  Returns -1 after
  * a failure that ends the run (no summary), else the exit code. */
 static int logscan_report(struct cli *cli, struct logscan_cmd *o, struct logscan *ls,
@@ -1161,6 +1349,13 @@ static int logscan_run(struct cli *cli, struct logscan_cmd *o)
 	}
 	if (logscan_scan_files(ls, o, &secs) < 0)
 		goto out;
+	if (o->shadow) {
+		if ((rc = logscan_shadow_report(cli, ls)) < 0)
+			rc = EXIT_FAIL;
+		else
+			logscan_summary(cli, ls, secs);
+		goto out;
+	}
 	if ((rc = logscan_report(cli, o, ls, st, &table, &rows, &nrows)) < 0) {
 		rc = EXIT_FAIL;
 		goto out;

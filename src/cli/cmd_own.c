@@ -28,12 +28,14 @@
 #include "mtasts/sts_txt.h"
 #include "own/report.h"
 #include "own/roll.h"
+#include "own/rx.h"
 #include "own/stspub.h"
 #include "own/tlsa.h"
 #include "own/webcert.h"
 #include "probe/probe.h"
 #include "store/store.h"
 #include "store/store_own.h"
+#include "tlsrpt/db.h"
 #include "util/config.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -728,6 +730,107 @@ static void tlsrpt_domain(struct own_run *r, const char *domain)
 	free(bufs);
 }
 
+/* The received TLSRPT reports for domain (own/rx.h): over own_tlsrpt_days,
+ * beside the live MX hosts. */
+struct rx_rows {
+	struct own_rx_row *rows;
+	size_t n, cap;
+	char orgs[OWN_RX_ORGS_MAX]; /* every organisation */
+};
+
+/* Adds ", org" to list unless it is there (cut when full). */
+static void org_add(char *list, size_t len, const char *org)
+{
+	size_t n = strlen(org), k = strlen(list);
+
+	for (const char *p = list; *p;) {
+		const char *e = strstr(p, ", ");
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+
+		if (l == n && strncmp(p, org, n) == 0)
+			return;
+		p += l;
+		if (*p)
+			p += 2;
+	}
+	snprintf(list + k, len - k, "%s%s", k ? ", " : "", org);
+}
+
+/* mx, result, organization, sum: one own_rx_row per (mx, result) */
+static int rx_row(void *arg, char *const *c, int n)
+{
+	struct rx_rows *x = arg;
+	struct own_rx_row *r = x->n ? &x->rows[x->n - 1] : NULL;
+
+	(void)n;
+	org_add(x->orgs, sizeof(x->orgs), c[2]);
+	if (r == NULL || strcmp(r->mx, c[0]) != 0 || strcmp(r->result, c[1]) != 0) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 16;
+			struct own_rx_row *nr = realloc(x->rows, cap * sizeof(*nr));
+
+			if (nr == NULL)
+				return 1;
+			x->rows = nr;
+			x->cap = cap;
+		}
+		r = &x->rows[x->n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->mx, sizeof(r->mx), "%s", c[0]);
+		snprintf(r->result, sizeof(r->result), "%s", c[1]);
+	}
+	r->sessions += strtoull(c[3], NULL, 10);
+	org_add(r->orgs, sizeof(r->orgs), c[2]);
+	return 0;
+}
+
+/* The received TLSRPT reports for domain (own/rx.h): over own_tlsrpt_days,
+ * beside the live MX hosts (live_known 0: the MX lookup failed). */
+static void rx_domain(struct own_run *r, const char *domain, const char *const *live,
+		      size_t nlive, int live_known)
+{
+	struct rx_rows x;
+	struct own_rx_in in;
+	struct errbuf why;
+	char day[16] = "";
+	long long last = 0;
+	unsigned long long reports = 0;
+	unsigned days = (unsigned)config_get_int(r->cfg, "own_tlsrpt_days");
+
+	memset(&x, 0, sizeof(x));
+	errbuf_clear(&why);
+	if (r->st == NULL)
+		return;
+	if (tlsrpt_db_received_domain(r->st, domain, r->now - (long long)days * 86400, rx_row,
+				      &x, &reports, &last, &why) < 0) {
+		own_report_add(&r->rep, domain, "tlsrpt-rx", domain, OWN_UNKNOWN, NULL,
+			       "could not read the received reports: %s", why.msg);
+		free(x.rows);
+		return;
+	}
+	if (last > 0) {
+		time_t t = (time_t)last;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	}
+	memset(&in, 0, sizeof(in));
+	in.domain = domain;
+	in.rows = x.rows;
+	in.nrows = x.n;
+	in.reports = reports;
+	in.orgs = x.orgs;
+	in.last_day = day;
+	in.live_mx = live;
+	in.nlive = nlive;
+	in.live_known = live_known;
+	in.days = days;
+	in.error_percent = (unsigned)config_get_int(r->cfg, "own_tlsrpt_error_percent");
+	own_rx_check(&in, &r->rep);
+	free(x.rows);
+}
+
 /* ---- set-up ----------------------------------------------------------- */
 
 static void own_usage(FILE *out)
@@ -1112,8 +1215,10 @@ static int own_check(struct own_run *r, int argc, char **argv)
 		}
 		if (r->only & ONLY_STS)
 			sts_domain(r, norm, (const char *const *)hp, nh);
-		if (r->only & ONLY_TLSRPT)
+		if (r->only & ONLY_TLSRPT) {
 			tlsrpt_domain(r, norm);
+			rx_domain(r, norm, (const char *const *)hp, nh, s != OWN_LOOKUP_FAILED);
+		}
 	}
 	if (ndoms == 0)
 		for (size_t i = 0; i < r->nmx; i++)

@@ -282,6 +282,8 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 		"Adds or replaces KEY's row.  The policy is checked exactly as Postfix\n"
 		"(postfix_compatibility) would accept it and stored in canonical form;\n"
 		"fingerprint needs match= (Postfix would defer the mail without it).\n"
+		"The word testing among the attributes shadows the row: the daemon\n"
+		"answers NOTFOUND for it and logs what it would answer (shadow mode).\n"
 		"Example: tlspolicy policy set example.com secure match=nexthop:dot-nexthop\n" };
 	struct policy_opts opts;
 	char key[POLICY_KEY_MAX], *text = NULL, *params = NULL, *full = NULL;
@@ -290,7 +292,7 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	struct errbuf why;
 	size_t len = 0;
 	char change;
-	int rc;
+	int rc, shadowed;
 
 	if ((rc = parse_subopts(cli, argc, argv, &so)) >= 0)
 		return rc;
@@ -322,12 +324,26 @@ static int policy_set(struct cli *cli, int argc, char **argv)
 	}
 	rc = EXIT_FAIL;
 	errbuf_clear(&why);
+	/* the shadow marker (issue 13) is stored, never parsed as an attribute */
+	shadowed = policy_strip_testing(text, text, len + 1) == 1;
 	if (policy_parse(text, &opts, &p, &why) < 0 || policy_check_row(p, &why) < 0) {
 		cli_error("policy", "%s", why.msg);
 		goto done;
 	}
 	params = policy_format_params(p);
 	full = policy_format(p);
+	if (shadowed && params && full) {
+		char *sp = NULL, *sf = NULL;
+
+		if (asprintf(&sp, "%s%s" POLICY_SHADOW_WORD, params, *params ? " " : "") < 0)
+			sp = NULL;
+		if (asprintf(&sf, "%s " POLICY_SHADOW_WORD, full) < 0)
+			sf = NULL;
+		free(params);
+		free(full);
+		params = sp;
+		full = sf;
+	}
 	if (params == NULL || full == NULL) {
 		cli_error("policy", "out of memory");
 		goto done;
@@ -960,6 +976,15 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		}
 		fputs(good ? "\n]\n" : "]\n", stdout);
 	} else {
+		size_t shadowed = 0;
+
+		/* a shadowed row (testing) is NOTFOUND in the daemon: left out */
+		for (size_t i = 0; i < v.n; i++)
+			if (valid[i] && store_row_shadowed(&v.rows[i])) {
+				valid[i] = 0;
+				good--;
+				shadowed++;
+			}
 		printf("# Postfix TLS policy table (smtp_tls_policy_maps), exported by\n"
 		       "# tlspolicy %s from %s.\n"
 		       "# %zu entries, sorted.  Build with: postmap hash:FILE\n"
@@ -967,6 +992,9 @@ static int policy_export(struct cli *cli, int argc, char **argv)
 		       TLSPOLICY_VERSION, store_describe(st), good);
 		if (bad)
 			printf("# %zu invalid row(s) left out; see tlspolicy policy list.\n", bad);
+		if (shadowed)
+			printf("# %zu shadowed row(s) (params: testing) left out: the daemon "
+			       "answers NOTFOUND for them.\n", shadowed);
 		for (size_t i = 0; i < v.n; i++)
 			if (valid[i])
 				printf("%-*s %s\n", (int)w, v.rows[i].domain, texts[i]);
@@ -1395,7 +1423,17 @@ static int import_plan_build(struct import_plan *pl, const char *origin, int syn
 		struct store_put_item *it = &pl->items[i];
 		struct import_change *c = &pl->ch[pl->nch];
 
-		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) == NULL ||
+		if ((pl->params[i] = policy_format_params(pl->ents[i].policy)) != NULL &&
+		    pl->ents[i].shadowed) {
+			char *sp = NULL;
+
+			if (asprintf(&sp, "%s%s" POLICY_SHADOW_WORD, pl->params[i],
+				     *pl->params[i] ? " " : "") < 0)
+				sp = NULL;
+			free(pl->params[i]);
+			pl->params[i] = sp;
+		}
+		if (pl->params[i] == NULL ||
 		    asprintf(&pl->evidence[i], "%s:%u", origin, pl->ents[i].line) < 0) {
 			pl->evidence[i] = NULL;
 			goto nomem;

@@ -14,7 +14,10 @@
  *   flush [DOMAIN...]  deletes them from the database (all, or the
  *                      domains given).
  * The daemon loads the table when it starts; a running daemon keeps the
- * policies it has in memory.
+ * policies it has in memory, and reads a domain's row before it would
+ * fetch (a domain it has not cached, a new TXT id: sts_store.h
+ * "Sharing"), so a policy `refresh` saved is used without a fetch.
+ * refresh itself always fetches (no sharing).
  *
  * Output per domain (text):
  *   DOMAIN

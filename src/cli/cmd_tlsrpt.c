@@ -112,14 +112,24 @@ static const char *report_from(const struct config *cfg, char *buf, size_t len)
 struct collect_run {
 	struct tally t;
 	int bad_key;
+	struct tlsrpt_timeline *tl; /* which policy each session was under */
+	unsigned long no_policy;    /* timeline errors */
+	char db_error[ERRBUF_MAX];
 };
 
 static void on_outcome(void *arg, const struct tlsrpt_outcome *o)
 {
 	struct collect_run *r = arg;
-	const char *f[TS_NFIELDS];
+	const char *f[TS_NFIELDS], *pk = "";
 	char key[1024];
+	struct errbuf why = { 0 };
 
+	if (r->tl && (pk = tlsrpt_timeline_pick(r->tl, o->domain, o->day, o->when, &why)) == NULL) {
+		pk = "";
+		r->no_policy++;
+		snprintf(r->db_error, sizeof(r->db_error), "%s", why.msg);
+	}
+	f[TS_POLICY] = pk;
 	f[TS_DOMAIN] = o->domain;
 	f[TS_DAY] = o->day;
 	f[TS_MX_HOST] = o->mx_host;
@@ -185,7 +195,7 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 {
 	struct errbuf why = { 0 };
 	struct collect_run run;
-	struct tlsrpt_collector *c;
+	struct tlsrpt_collector *c = NULL;
 	long long inode = 0, offset = 0, end = 0;
 	struct stat sb;
 	int fd, found, rc = EXIT_FAIL;
@@ -196,6 +206,10 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 	(void)cli;
 	memset(&run, 0, sizeof(run));
 	tally_init(&run.t, TLSRPT_CLI_SESSIONS);
+	if ((run.tl = tlsrpt_timeline_new(st, mta)) == NULL) {
+		cli_error("tlsrpt collect", "out of memory");
+		goto out;
+	}
 	if ((c = tlsrpt_collector_new(on_outcome, &run)) == NULL) {
 		cli_error("tlsrpt collect", "out of memory");
 		goto out;
@@ -270,6 +284,10 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 		printf("%s: %lu lines from offset %lld%s, %lu TLS sessions (%zu counters), "
 		       "%lu report mails ignored\n", path, n->lines, offset, where, n->sessions,
 		       run.t.n, n->guarded);
+		if (run.no_policy)
+			log_warnx("tlsrpt collect: %lu sessions not tied to the policy in force "
+				  "(%s); the report counts them under the policy answered most",
+				  run.no_policy, run.db_error);
 		if (run.t.dropped || run.bad_key)
 			log_warnx("tlsrpt collect: %llu sessions not counted (more than %d "
 				 "counters in one run)", run.t.dropped + (unsigned)run.bad_key,
@@ -278,6 +296,7 @@ static int collect_one(struct cli *cli, struct store *st, const char *mta, const
 	rc = EXIT_OK;
 out:
 	tlsrpt_collector_free(c);
+	tlsrpt_timeline_free(run.tl);
 	tally_free(&run.t);
 	buf_free(&saved);
 	free(state);
@@ -509,71 +528,6 @@ static int https_post(const struct config *cfg, const char *url, const struct bu
 	return 0;
 }
 
-/* policy-string of an MTA-STS policy: the lines of the policy the daemon
- * cached (tlspolicy_sts, shared by the servers), without CR. */
-static void fill_sts(struct report_run *r, struct tlsrpt_report *rep)
-{
-	struct store_sts_row row;
-	struct errbuf why = { 0 };
-	char *p, *save = NULL;
-
-	if (rep->nstrings || rep->policy_result >= 0 ||
-	    store_sts_get(r->st, rep->domain, &row, &why) != 1)
-		return;
-	for (p = strtok_r(row.policy, "\r\n", &save); p; p = strtok_r(NULL, "\r\n", &save))
-		if (*p && tlsrpt_report_add_string(rep, p) < 0)
-			break;
-	store_sts_row_free(&row);
-}
-
-/* policy-string of a DANE policy: the TLSA records of every MX host
- * ("_25._tcp.HOST TLSA U S M HEX", as RFC 8460 4.4's example), mx-host
- * the hosts with TLSA records; looked up now. */
-static void fill_tlsa(struct report_run *r, struct tlsrpt_report *rep)
-{
-	struct dns_answer *mx = dns_resolve_sync(r->dns, rep->domain, DNS_TYPE_MX);
-	char hosts[16][DNS_NAME_BUF];
-	size_t nh = 0;
-
-	if (mx->status == DNS_STATUS_DATA) {
-		for (size_t i = 0; i < mx->count && nh < 16; i++) {
-			unsigned pref;
-
-			if (rr_mx(mx->records[i].data, mx->records[i].len, &pref, hosts[nh],
-				  sizeof(hosts[nh]), NULL) == 0 && hosts[nh][0])
-				nh++;
-		}
-	} else if (mx->status == DNS_STATUS_NODATA) {
-		snprintf(hosts[nh++], sizeof(hosts[0]), "%s", rep->domain);
-	}
-	dns_answer_free(mx);
-	for (size_t h = 0; h < nh; h++) {
-		char q[DNS_NAME_BUF + 16];
-		struct dns_answer *ta;
-
-		snprintf(q, sizeof(q), "_25._tcp.%.1000s", hosts[h]);
-		ta = dns_resolve_sync(r->dns, q, DNS_TYPE_TLSA);
-		if (ta->status == DNS_STATUS_DATA) {
-			for (size_t i = 0; i < ta->count; i++) {
-				struct tlsa_rr t;
-				char line[DNS_NAME_BUF + 200];
-				size_t k;
-
-				if (rr_tlsa(ta->records[i].data, ta->records[i].len, &t, NULL) < 0)
-					continue;
-				k = (size_t)snprintf(line, sizeof(line), "%s TLSA %u %u %u ", q,
-						     t.usage, t.selector, t.mtype);
-				for (size_t b = 0; b < t.len && k + 3 < sizeof(line); b++)
-					k += (size_t)snprintf(line + k, sizeof(line) - k, "%02x",
-							      t.data[b]);
-				(void)tlsrpt_report_add_string(rep, line);
-			}
-			(void)tlsrpt_report_add_mx(rep, hosts[h]);
-		}
-		dns_answer_free(ta);
-	}
-}
-
 static int report_day(void *arg, const char *domain, const char *day)
 {
 	struct report_run *r = arg;
@@ -581,7 +535,7 @@ static int report_day(void *arg, const char *domain, const char *day)
 	struct tlsrpt_txt txt;
 	struct errbuf why = { 0 };
 	struct buf json = { 0 }, gz = { 0 };
-	char from[600];
+	char from[600], types[128];
 	int have;
 
 	if (!want_domain(r, domain))
@@ -596,10 +550,7 @@ static int report_day(void *arg, const char *domain, const char *day)
 		r->failures++;
 		goto out;
 	}
-	if (rep.ptype == TLSRPT_P_STS)
-		fill_sts(r, &rep);
-	else if (rep.ptype == TLSRPT_P_TLSA && r->dns)
-		fill_tlsa(r, &rep);
+	tlsrpt_report_types(&rep, types, sizeof(types));
 	if (r->print) {
 		if (tlsrpt_report_json(&rep, &json, &why) < 0) {
 			cli_error("tlsrpt report", "%s", why.msg);
@@ -640,7 +591,7 @@ static int report_day(void *arg, const char *domain, const char *day)
 		}
 		if (r->dry_run) {
 			printf("%s %s: would send to %s (%llu ok, %llu failed, policy %s)\n", domain,
-			       day, u->uri, rep.ok, rep.failed, tlsrpt_ptype_name(rep.ptype));
+			       day, u->uri, rep.ok, rep.failed, types);
 			continue;
 		}
 		claimed = tlsrpt_db_claim(r->st, &rep, u->uri, r->owner, (long long)time(NULL),
@@ -683,7 +634,7 @@ static int report_day(void *arg, const char *domain, const char *day)
 		}
 		r->sent++;
 		printf("%s %s: sent to %s (%llu ok, %llu failed, policy %s)\n", domain, day, u->uri,
-		       rep.ok, rep.failed, tlsrpt_ptype_name(rep.ptype));
+		       rep.ok, rep.failed, types);
 	}
 out:
 	buf_free(&json);

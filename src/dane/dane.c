@@ -15,6 +15,7 @@
 #include "dns/mx.h"
 #include "util/text.h"
 #include "util/config.h"
+#include "util/buf.h"
 #include "util/hostname.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -679,7 +680,47 @@ struct dane_src_req {
 	struct dane_src_req *next;   /* dane->root_wait */
 	char domain[DANE_NAME_BUF];
 	struct dane_decision d;      /* a TEMP waiting for the root check */
+	struct buf rep_strings, rep_mx; /* issue 15: the TLSA records (TLSRPT) */
 };
+
+/* issue 15 (TLSRPT, RFC 8460 4.3): the policy the decision rests on, as a
+ * report names it: "_25._tcp.HOST TLSA U S M HEX" for every TLSA record
+ * of every MX host (policy-string) and those hosts (mx-host), taken from
+ * the facts now, when the decision is made.  Too long (over 16 KB): the
+ * records that fit. */
+static void report_policy(struct dane_src_req *req, const struct dane_facts *f)
+{
+	buf_init(&req->rep_strings, 16 * 1024);
+	buf_init(&req->rep_mx, 16 * 1024);
+	for (size_t h = 0; h < f->nhosts; h++) {
+		const struct dane_host *host = &f->hosts[h];
+		int any = 0;
+
+		for (size_t i = 0; i < host->ntlsa; i++) {
+			const struct dane_tlsa *t = &host->tlsas[i];
+			size_t mark = req->rep_strings.len;
+			int bad = 0;
+
+			if (t->malformed || host->tlsa == NULL)
+				continue;
+			bad |= buf_printf(&req->rep_strings, "%s%s TLSA %u %u %u ",
+					  mark ? "\n" : "", host->tlsa->qname, t->rr.usage,
+					  t->rr.selector, t->rr.mtype) < 0;
+			for (size_t b = 0; !bad && b < t->rr.len; b++)
+				bad |= buf_printf(&req->rep_strings, "%02x", t->rr.data[b]) < 0;
+			if (bad) { /* full: keep what fits, whole lines */
+				req->rep_strings.len = mark;
+				if (req->rep_strings.data)
+					req->rep_strings.data[mark] = '\0';
+				break;
+			}
+			any = 1;
+		}
+		if (any)
+			(void)buf_printf(&req->rep_mx, "%s%s", req->rep_mx.len ? "\n" : "",
+					 host->name);
+	}
+}
 
 static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 {
@@ -697,10 +738,16 @@ static void src_finish(struct dane_src_req *req, const struct dane_decision *d)
 		if (d->partial)
 			res.flags |= SOURCE_F_PARTIAL;
 	}
+	if (d->verdict == SOURCE_APPLIES || d->verdict == SOURCE_NOTFOUND) {
+		res.report_strings = req->rep_strings.data ? req->rep_strings.data : "";
+		res.report_mx = req->rep_mx.data ? req->rep_mx.data : "";
+	}
 	if (log_get_verbose() > 0)
 		log_debug("dane %s: %s: %s", req->domain, source_verdict_name(d->verdict),
 			  d->reason);
 	req->done(req->done_arg, &res);
+	buf_free(&req->rep_strings);
+	buf_free(&req->rep_mx);
 	free(req);
 }
 
@@ -782,6 +829,8 @@ static void src_cb(void *arg, const struct dane_facts *f)
 	req->lk = NULL; /* freed by the caller after this */
 	snprintf(req->domain, sizeof(req->domain), "%s", f->domain);
 	dane_decide(f, req->dane->mode, &req->d);
+	if (req->d.verdict == SOURCE_APPLIES || req->d.verdict == SOURCE_NOTFOUND)
+		report_policy(req, f);
 	if (req->d.verdict == SOURCE_TEMP) {
 		root_check(req->dane, req);
 		return;
@@ -817,6 +866,8 @@ static void src_cancel(void *ctx, void *handle)
 			}
 		}
 	}
+	buf_free(&req->rep_strings);
+	buf_free(&req->rep_mx);
 	free(req);
 }
 

@@ -100,9 +100,12 @@
  * reload_interval = 0 */
 #define ENGINE_DB_RETRY 10
 #define ENGINE_TEXT_MAX POLICY_MAX_TEXT
+/* issue 15: the longest report_strings / report_mx kept (longer: none) */
+#define ENGINE_REPORT_MAX (16 * 1024)
 #define ENGINE_REFRESH_PERCENT 10      /* refresh in the last 10% of a TTL */
 #define ENGINE_REFRESH_MIN_WINDOW 1    /* seconds; window at least this */
 #define ENGINE_REFRESH_MAX 64          /* refreshes in flight at once */
+#define ENGINE_SHADOW_SEEN 16384       /* shadow mode: domains logged per day */
 
 /* RES_NONE: nothing published (`_default`, else NOTFOUND);
  * RES_NOTFOUND: a source applied and decided NOTFOUND (no `_default`);
@@ -132,6 +135,9 @@ struct centry {
 	 * answer, for the TLSRPT journal (engine_set_observer) */
 	enum answer_source failed_src;
 	char *failed_reason;               /* NULL when none failed */
+	/* issue 15: the policy as the source decided it (source_result's
+	 * report_strings / report_mx), NULL when none */
+	char *rep_strings, *rep_mx;
 };
 
 struct discovery {
@@ -153,6 +159,8 @@ struct discovery {
 	unsigned partial_ttl;
 	char partial_text[ENGINE_TEXT_MAX + 1];
 	char partial_reason[256];
+	char *rep_strings, *rep_mx;         /* issue 15: the current verdict's */
+	char *partial_rep_strings, *partial_rep_mx;
 	struct timer limit_t;
 };
 
@@ -220,6 +228,13 @@ struct engine {
 	 * after engine_new; kind NONE: the next check reloads) */
 	struct store_mark mark;
 	struct bypass_set bypass;          /* issue 13 item 5 */
+	/* shadow mode (issue 13 item 4): the setting, and what was logged
+	 * on the UTC day shadow_day (hashes of the domain and its answer;
+	 * open addressing, emptied at ENGINE_SHADOW_SEEN / 2 entries) */
+	int shadow;
+	long long shadow_day;
+	size_t shadow_n;
+	struct { uint64_t dom, ans; } shadow_seen[ENGINE_SHADOW_SEEN];
 	/* sources and cache */
 	struct engine_source sources[ENGINE_MAX_SOURCES];
 	size_t nsources;
@@ -264,12 +279,84 @@ static void answer(struct engine *eng, engine_cb cb, void *arg,
 	answer_row(eng, cb, arg, st, src, text, NULL);
 }
 
-/* Step 4, nothing published: `_default`, else NOTFOUND. */
-static void answer_fallback(struct engine *eng, engine_cb cb, void *arg)
+/* --- shadow mode (issue 13 item 4) ------------------------------ */
+
+static uint64_t shadow_hash(const char *p, uint64_t h)
+{
+	for (; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
+/* Logs, once per domain, answer and UTC day, that a shadowed answer
+ * (from: "dane", "table .example.com", ...; temp: a TEMP answer with
+ * its reason) was replaced by NOTFOUND.  The set of what was logged is
+ * bounded: when it is half full it starts again (a domain may then be
+ * logged twice that day; never left out). */
+static void shadow_log(struct engine *eng, const char *domain, const char *from,
+		       int temp, const char *text)
+{
+	long long day = (long long)engine_now(eng) / 86400;
+	uint64_t dh = shadow_hash(domain, 0xcbf29ce484222325ULL);
+	uint64_t ah = shadow_hash(from, shadow_hash(text, (uint64_t)temp + 7));
+	size_t mask = ENGINE_SHADOW_SEEN - 1, j;
+
+	eng->st.shadow_answers++;
+	if (day != eng->shadow_day || eng->shadow_n >= ENGINE_SHADOW_SEEN / 2) {
+		memset(eng->shadow_seen, 0, sizeof(eng->shadow_seen));
+		eng->shadow_n = 0;
+		eng->shadow_day = day;
+	}
+	for (j = dh & mask; eng->shadow_seen[j].dom; j = (j + 1) & mask)
+		if (eng->shadow_seen[j].dom == dh)
+			break;
+	if (eng->shadow_seen[j].dom == dh && eng->shadow_seen[j].ans == ah)
+		return;
+	if (eng->shadow_seen[j].dom == 0)
+		eng->shadow_n++;
+	eng->shadow_seen[j].dom = dh;
+	eng->shadow_seen[j].ans = ah;
+	log_info("shadow: %s would answer %s\"%s\" (from %s); answered NOTFOUND",
+		 domain, temp ? "TEMP " : "", text, from);
+}
+
+/* The global setting `shadow` applies to discovery answers. */
+static int shadowed_source(const struct engine *eng, enum answer_source src)
+{
+	return eng->shadow && (src == ANSWER_DANE || src == ANSWER_STS ||
+			       src == ANSWER_PROVIDER);
+}
+
+/* A table row's text: NULL when the row is shadowed (`testing`); then
+ * the lookup of domain (NULL: not logged, e.g. a ".parent" key) is
+ * logged and must be answered NOTFOUND. */
+static const char *row_text(struct engine *eng, const char *t, const char *domain,
+			    const char *row)
+{
+	char from[POLICY_KEY_MAX + 8];
+
+	if (t == NULL || t[0] != SNAPSHOT_SHADOW_MARK)
+		return t;
+	if (domain) {
+		snprintf(from, sizeof(from), "table %s", row);
+		shadow_log(eng, domain, from, 0, t + 1);
+	}
+	return NULL;
+}
+
+/* Step 4, nothing published: `_default`, else NOTFOUND.  domain: the
+ * key asked (for the shadow log; NULL: none). */
+static void answer_fallback(struct engine *eng, engine_cb cb, void *arg,
+			    const char *domain)
 {
 	const char *t = snapshot_get(eng->snap, "_default", 8);
 
-	if (t)
+	if (t && t[0] == SNAPSHOT_SHADOW_MARK) {
+		row_text(eng, t, domain, "_default");
+		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
+	} else if (t)
 		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_DEFAULT, t, "_default");
 	else
 		answer(eng, cb, arg, LOOKUP_NOTFOUND, ANSWER_NONE, NULL);
@@ -287,7 +374,9 @@ static void observe(struct engine *eng, struct centry *e, enum lookup_status st,
 {
 	struct engine_answer ans = { st, src, text ? text : "", NULL };
 	struct engine_observation o = { e->domain, &ans, e->failed_src,
-					e->failed_reason ? e->failed_reason : "" };
+					e->failed_reason ? e->failed_reason : "",
+					e->rep_strings ? e->rep_strings : "",
+					e->rep_mx ? e->rep_mx : "" };
 
 	eng->observer(eng->observer_arg, &o);
 }
@@ -301,10 +390,22 @@ void engine_set_observer(struct engine *eng, engine_observer fn, void *arg)
 static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			 void *arg)
 {
-	if (eng->observer) { /* issue 15: TLSRPT journal */
-		const char *dt = e->kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+	int kind = e->kind;
 
-		switch (e->kind) {
+	/* shadow mode: what discovery decided is logged, Postfix gets
+	 * NOTFOUND (main.cf: what it would do alone) */
+	if ((kind == RES_APPLIES && shadowed_source(eng, e->src)) ||
+	    (kind == RES_TEMP && eng->shadow)) {
+		shadow_log(eng, e->domain, kind == RES_TEMP ? "dnssec" : answer_source_name(e->src),
+			   kind == RES_TEMP, e->text ? e->text : "");
+		kind = RES_UNKNOWN;
+	}
+	if (eng->observer) { /* issue 15: TLSRPT journal */
+		const char *dt = kind == RES_NONE ? snapshot_get(eng->snap, "_default", 8) : NULL;
+
+		if (dt && dt[0] == SNAPSHOT_SHADOW_MARK)
+			dt = NULL;
+		switch (kind) {
 		case RES_APPLIES:
 			observe(eng, e, LOOKUP_OK, e->src, e->text);
 			break;
@@ -323,7 +424,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 			break;
 		}
 	}
-	switch (e->kind) {
+	switch (kind) {
 	case RES_APPLIES:
 		answer(eng, cb, arg, LOOKUP_OK, e->src, e->text);
 		break;
@@ -338,7 +439,7 @@ static void answer_entry(struct engine *eng, struct centry *e, engine_cb cb,
 		break;
 	case RES_NONE:
 	default:
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, e->domain);
 		break;
 	}
 }
@@ -425,6 +526,8 @@ static void cache_remove(struct engine *eng, struct centry *e)
 	free(e->domain);
 	free(e->text);
 	free(e->failed_reason);
+	free(e->rep_strings);
+	free(e->rep_mx);
 	free(e);
 }
 
@@ -513,6 +616,10 @@ static void disc_free(struct discovery *d)
 	if (d->refresh)
 		d->eng->refreshing--;
 	timer_stop(&d->limit_t);
+	free(d->rep_strings);
+	free(d->rep_mx);
+	free(d->partial_rep_strings);
+	free(d->partial_rep_mx);
 	free(d);
 }
 
@@ -563,6 +670,14 @@ static void disc_finish(struct discovery *d, enum result_kind kind,
 		e->src = src;
 		e->have_result = 1;
 		e->failed_src = d->failed_src; /* issue 15 */
+		free(e->rep_strings);
+		free(e->rep_mx);
+		e->rep_strings = e->rep_mx = NULL;
+		if (kind == RES_APPLIES || kind == RES_NOTFOUND) {
+			e->rep_strings = d->rep_strings;
+			e->rep_mx = d->rep_mx;
+			d->rep_strings = d->rep_mx = NULL;
+		}
 		if (d->failed_src == ANSWER_NONE) {
 			free(e->failed_reason);
 			e->failed_reason = NULL;
@@ -608,6 +723,11 @@ static void fail_log(struct engine *eng, struct centry *e, const char *src,
 /* Ends a discovery that kept a partial answer aside with that answer. */
 static void disc_finish_partial(struct discovery *d)
 {
+	free(d->rep_strings);
+	free(d->rep_mx);
+	d->rep_strings = d->partial_rep_strings;
+	d->rep_mx = d->partial_rep_mx;
+	d->partial_rep_strings = d->partial_rep_mx = NULL;
 	disc_finish(d, RES_APPLIES, d->partial_src, d->partial_text, d->partial_ttl);
 }
 
@@ -655,6 +775,11 @@ static void disc_advance(struct discovery *d)
 					d->partial_ttl = ttl;
 					memcpy(d->partial_text, d->text, sizeof(d->text));
 					memcpy(d->partial_reason, d->reason, sizeof(d->reason));
+					free(d->partial_rep_strings);
+					free(d->partial_rep_mx);
+					d->partial_rep_strings = d->rep_strings;
+					d->partial_rep_mx = d->rep_mx;
+					d->rep_strings = d->rep_mx = NULL;
 					break;
 				}
 				disc_finish(d, RES_APPLIES, src->answer, d->text, ttl);
@@ -741,8 +866,18 @@ static void disc_done(void *arg, const struct source_result *res)
 	}
 	if (res->reason)
 		printable(d->reason, sizeof(d->reason), res->reason, strlen(res->reason));
+	free(d->rep_strings);
+	free(d->rep_mx);
+	d->rep_strings = d->rep_mx = NULL;
+	if ((d->res.verdict == SOURCE_APPLIES || d->res.verdict == SOURCE_NOTFOUND) &&
+	    res->report_strings && strlen(res->report_strings) <= ENGINE_REPORT_MAX &&
+	    (res->report_mx == NULL || strlen(res->report_mx) <= ENGINE_REPORT_MAX)) {
+		d->rep_strings = xstrdup(res->report_strings);
+		d->rep_mx = xstrdup(res->report_mx ? res->report_mx : "");
+	}
 	d->res.policy_text = NULL;
 	d->res.reason = NULL;
+	d->res.report_strings = d->res.report_mx = NULL;
 	d->have_verdict = 1;
 	if (!d->in_discover)
 		disc_advance(d);
@@ -831,7 +966,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		if (key[0] == '.')
 			answer_notfound(eng, cb, arg); /* a parent key: never `_default` */
 		else
-			answer_fallback(eng, cb, arg);
+			answer_fallback(eng, cb, arg, NULL);
 		return NULL;
 	}
 	len = strlen(norm);
@@ -844,7 +979,12 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if ((t = table_find(eng, norm, len, kind, &matched)) != NULL) {
-		answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
+		/* a shadowed row (`testing`): NOTFOUND, also for the
+		 * ".parent" keys of Postfix's walk after it */
+		if ((t = row_text(eng, t, kind == POLICY_KEY_PARENT ? NULL : norm, matched)) == NULL)
+			answer_notfound(eng, cb, arg);
+		else
+			answer_row(eng, cb, arg, LOOKUP_OK, ANSWER_TABLE, t, matched);
 		return NULL;
 	}
 	if (kind == POLICY_KEY_PARENT) {
@@ -856,7 +996,7 @@ struct engine_req *engine_lookup(struct engine *eng, const char *key,
 		return NULL;
 	}
 	if (kind != POLICY_KEY_DOMAIN || eng->nsources == 0) {
-		answer_fallback(eng, cb, arg);
+		answer_fallback(eng, cb, arg, norm);
 		return NULL;
 	}
 
@@ -1089,16 +1229,28 @@ static void log_invalid_rows(const struct snapshot *s)
  * what was written last.  Returns 1 written, 0 unchanged, -1 failed
  * (why).  Worker thread, or engine_new before the worker runs. */
 static int persist_snapshot(struct engine *eng, const struct snapshot *snap,
-			    struct errbuf *why)
+			    const struct bypass_set *bs, struct errbuf *why)
 {
 	unsigned char digest[SNAPSHOT_DIGEST_LEN];
+	struct store_bypass_row *bp = NULL;
 	size_t len;
 	char *data;
 	int rc;
 
 	if (eng->persist_path == NULL)
 		return 0;
-	if ((data = snapshot_file_format(snap, time(NULL), &len, digest)) == NULL) {
+	/* the bypasses too: a start from the file answers them (issue 13) */
+	if (bs->n > 0)
+		bp = xcalloc(bs->n, sizeof(*bp));
+	for (size_t i = 0; i < bs->n; i++) {
+		bp[i].domain = bs->v[i].key;
+		bp[i].level = bs->v[i].level;
+		bp[i].reason = bs->v[i].reason;
+		bp[i].expires = bs->v[i].expires;
+	}
+	data = snapshot_file_format_bp(snap, bp, bs->n, time(NULL), &len, digest);
+	free(bp);
+	if (data == NULL) {
 		errbuf_set(why, "out of memory");
 		return -1;
 	}
@@ -1169,7 +1321,8 @@ static void reload_run(void *arg)
 			if (!job->bypass_ok)
 				log_debug("bypass table not read: %s", bw.msg);
 			errbuf_clear(&job->persist_why);
-			job->persisted = persist_snapshot(eng, job->snap, &job->persist_why);
+			job->persisted = persist_snapshot(eng, job->snap, &job->bypass,
+							  &job->persist_why);
 		}
 		if (job->snap && job->bypass_ok && job->persisted >= 0)
 			eng->mark = job->mark;
@@ -1333,6 +1486,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	timer_stop(&eng->reload_t);
 	eng->reload_interval = eng->no_table ? 0 : interval;
 	if (eng->retry_only && eng->reload_interval == 0)
@@ -1362,6 +1516,7 @@ size_t engine_reconfigure(struct engine *eng, const struct config *cfg, int forg
  * snapshot instead, or fail with both reasons. */
 static int start_from_persisted(struct engine *eng, struct errbuf *why)
 {
+	struct bypass_set nb = { NULL, 0 };
 	struct errbuf pw;
 	time_t written = 0;
 	char when[32];
@@ -1371,9 +1526,11 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	if (eng->persist_path == NULL)
 		return -1;
 	errbuf_clear(&pw);
-	if ((eng->snap = snapshot_file_read(eng->persist_path, &eng->popts, &written, &pw)) == NULL) {
+	if ((eng->snap = snapshot_file_read_bp(eng->persist_path, &eng->popts, &written,
+					       bypass_collect, &nb, &pw)) == NULL) {
 		char db[ERRBUF_MAX];
 
+		free(nb.v);
 		memcpy(db, why->msg, sizeof(db));
 		return errbuf_set(why, "%.*s; the persisted snapshot cannot be used either "
 				  "(%.*s): not starting - make the database readable "
@@ -1386,9 +1543,10 @@ static int start_from_persisted(struct engine *eng, struct errbuf *why)
 	}
 	gmtime_r(&written, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	log_warnx("%s; serving the persisted snapshot %s (%zu rows, written %s) "
+	log_warnx("%s; serving the persisted snapshot %s (%zu rows, %zu bypasses, written %s) "
 		  "until the database answers again", why->msg, eng->persist_path,
-		  snapshot_rows(eng->snap), when);
+		  snapshot_rows(eng->snap), nb.n, when);
+	bypass_swap(eng, &nb);   /* logs each one, as when read from the table */
 	errbuf_clear(why);
 	eng->from_persisted = 1;
 	eng->db_down = 1;
@@ -1426,6 +1584,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 				  ? eng->cache_min_ttl : ENGINE_FAILED_TTL_MAX;
 	eng->deadline = config_get_time(cfg, "lookup_deadline");
 	eng->discovery = config_get_bool(cfg, "discovery");
+	eng->shadow = config_get_bool(cfg, "shadow");
 	if ((eng->db_url = strdup(db_url ? db_url : config_get(cfg, "database"))) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;
@@ -1489,7 +1648,7 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 
 		eng->snap_time = engine_now(eng);
 		errbuf_clear(&pw);
-		if ((err = persist_snapshot(eng, eng->snap, &pw)) < 0)
+		if ((err = persist_snapshot(eng, eng->snap, &eng->bypass, &pw)) < 0)
 			eng->mark.kind = STORE_MARK_NONE; /* write it at the next check */
 		log_persist(eng, err, eng->snap, &pw);
 	}

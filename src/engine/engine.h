@@ -152,12 +152,16 @@ int engine_add_source(struct engine *eng, const struct engine_source *src);
  * for table rows, parent keys or explicit next hops), on the loop.
  * failed_src is the source that failed by our own fault during the
  * discovery behind the answer (ANSWER_NONE: none) and failed_reason
- * why (or "").  It must be cheap: it runs once per lookup. */
+ * why (or "").  report_strings / report_mx: the policy as the source
+ * gave it when it decided (source_result, "" when none), for RFC 8460's
+ * policy-string and mx-host.  It must be cheap: it runs once per lookup. */
 struct engine_observation {
 	const char *domain;
 	const struct engine_answer *ans;
 	enum answer_source failed_src;
 	const char *failed_reason;
+	const char *report_strings;
+	const char *report_mx;
 };
 typedef void (*engine_observer)(void *arg, const struct engine_observation *o);
 void engine_set_observer(struct engine *eng, engine_observer fn, void *arg);
@@ -190,6 +194,7 @@ struct engine_stats {
 	int from_persisted;                 /* serving the table_snapshot file */
 	unsigned long long bypass_answers;  /* answered from tlspolicy_bypass */
 	unsigned long bypass_active;        /* bypasses not expired */
+	unsigned long long shadow_answers;  /* shadow mode: answers made NOTFOUND */
 	/* issue 13 (Prometheus metrics, server/metrics_http.c): */
 	unsigned long long by_source_status[ANSWER_SOURCE_COUNT][4];
 	struct metrics_hist disc_latency[ANSWER_SOURCE_COUNT]; /* per source asked */

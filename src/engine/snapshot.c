@@ -121,6 +121,19 @@ static const char *entry_dup(struct snapshot *s, const char *key, size_t keylen,
 	return e;
 }
 
+int snapshot_put_row(struct snapshot *s, const char *key, const char *text, int shadowed)
+{
+	char buf[POLICY_MAX_TEXT + 2];
+
+	if (!shadowed)
+		return snapshot_put(s, key, text);
+	if (strlen(text) + 2 > sizeof(buf))
+		return -1;
+	buf[0] = SNAPSHOT_SHADOW_MARK;
+	strcpy(buf + 1, text);
+	return snapshot_put(s, key, buf);
+}
+
 /* Inserts or replaces; key and text are copied. */
 int snapshot_put(struct snapshot *s, const char *key, const char *text)
 {
@@ -284,7 +297,7 @@ static int load_row(const struct store_row *row, void *arg)
 		lc->oom = 1;
 		return 1;
 	}
-	rc = snapshot_put(lc->s, key, text);
+	rc = snapshot_put_row(lc->s, key, text, store_row_shadowed(row));
 	free(text);
 	if (rc < 0) {
 		lc->oom = 1;

@@ -61,6 +61,14 @@ size_t snapshot_bytes(const struct snapshot *s);
  * is replaced.  Returns 0, or -1 on ENOMEM.  Only while building (before
  * the snapshot is shared). */
 int snapshot_put(struct snapshot *s, const char *key, const char *text);
+/* Shadow mode (issue 13): a row whose params hold the marker `testing`
+ * (store_row_shadowed()) is kept as SNAPSHOT_SHADOW_MARK followed by
+ * its policy text; snapshot_get() returns it so, and the engine answers
+ * NOTFOUND for it (logging the text after the mark).  No policy text
+ * begins with the mark. */
+#define SNAPSHOT_SHADOW_MARK '!'
+/* snapshot_put() of a row, marked when shadowed. */
+int snapshot_put_row(struct snapshot *s, const char *key, const char *text, int shadowed);
 /* Calls fn(key, text, arg) for every row in no particular order; stops
  * at fn's first non-zero return, which it returns (0 when all ran). */
 int snapshot_each(const struct snapshot *s,

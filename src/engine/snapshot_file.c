@@ -5,6 +5,7 @@
 #include "engine/snapshot_file.h"
 #include "engine/snapshot.h"
 #include "policy/policy.h"
+#include "store/store_bypass.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -68,8 +69,43 @@ static int cmp_key(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static int cmp_bypass(const void *a, const void *b)
+{
+	return strcmp((*(const struct store_bypass_row *const *)a)->domain,
+		      (*(const struct store_bypass_row *const *)b)->domain);
+}
+
 char *snapshot_file_format(const struct snapshot *s, time_t written, size_t *len,
 			   unsigned char rows_digest[SNAPSHOT_DIGEST_LEN])
+{
+	return snapshot_file_format_bp(s, NULL, 0, written, len, rows_digest);
+}
+
+/* The bypass section (none: nothing, so the file is as before). */
+static int format_bypasses(struct buf *b, const struct store_bypass_row *bp, size_t nb)
+{
+	const struct store_bypass_row **v;
+	int bad = 0;
+
+	if (nb == 0)
+		return 0;
+	if ((v = malloc(nb * sizeof(*v))) == NULL)
+		return -1;
+	for (size_t i = 0; i < nb; i++)
+		v[i] = &bp[i];
+	if (nb > 1)
+		qsort(v, nb, sizeof(*v), cmp_bypass);
+	bad |= buf_printf(b, "bypasses %zu\n", nb);
+	for (size_t i = 0; i < nb && !bad; i++)
+		bad |= buf_printf(b, "%s %s %lld %s\n", v[i]->domain, v[i]->level,
+				  v[i]->expires, v[i]->reason ? v[i]->reason : "");
+	free(v);
+	return bad ? -1 : 0;
+}
+
+char *snapshot_file_format_bp(const struct snapshot *s, const struct store_bypass_row *bp,
+			      size_t nb, time_t written, size_t *len,
+			      unsigned char rows_digest[SNAPSHOT_DIGEST_LEN])
 {
 	struct collect c = { NULL, 0, 0, 0 };
 	struct buf b;
@@ -90,6 +126,8 @@ char *snapshot_file_format(const struct snapshot *s, time_t written, size_t *len
 	for (size_t i = 0; i < c.n && !bad; i++)
 		bad |= buf_printf(&b, "%s %s\n", c.keys[i],
 				  snapshot_get(s, c.keys[i], strlen(c.keys[i])));
+	if (!bad)
+		bad |= format_bypasses(&b, bp, nb);
 	if (bad || sha256(b.data + rows_at, b.len - rows_at, rows_digest) < 0 ||
 	    sha256(b.data, b.len, d) < 0)
 		goto out;
@@ -136,9 +174,104 @@ static int parse_uint(const char *p, size_t n, const char *prefix, uintmax_t max
 	return 0;
 }
 
+/* One bypass line "DOMAIN LEVEL EXPIRES REASON" into row (strings in
+ * the buffers).  prev: the domain of the line before ("" for none). */
+static int parse_bypass(const char *line, size_t n, const char *prev,
+			char key[STORE_BYPASS_KEY_MAX + 1], char level[STORE_BYPASS_LEVEL_MAX + 1],
+			char reason[STORE_BYPASS_REASON_MAX + 1], struct store_bypass_row *row,
+			struct errbuf *why)
+{
+	char norm[POLICY_KEY_MAX];
+	enum policy_key_kind kind;
+	const char *p = line, *end = line + n, *sp;
+	uintmax_t exp;
+	struct errbuf pw;
+	size_t l;
+
+	if (memchr(line, '\0', n) != NULL)
+		return errbuf_set(why, "a NUL byte");
+	/* domain, level: up to a space each */
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL || (l = (size_t)(sp - p)) == 0 ||
+	    l > STORE_BYPASS_KEY_MAX)
+		return errbuf_set(why, "expected \"DOMAIN LEVEL EXPIRES REASON\"");
+	memcpy(key, p, l);
+	key[l] = '\0';
+	p = sp + 1;
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL || (l = (size_t)(sp - p)) == 0 ||
+	    l > STORE_BYPASS_LEVEL_MAX)
+		return errbuf_set(why, "expected \"DOMAIN LEVEL EXPIRES REASON\"");
+	memcpy(level, p, l);
+	level[l] = '\0';
+	p = sp + 1;
+	if ((sp = memchr(p, ' ', (size_t)(end - p))) == NULL ||
+	    parse_uint(p, (size_t)(sp - p), "", (uintmax_t)INT64_MAX / 2, &exp) < 0)
+		return errbuf_set(why, "expected \"DOMAIN LEVEL EXPIRES REASON\"");
+	p = sp + 1;
+	if ((l = (size_t)(end - p)) > STORE_BYPASS_REASON_MAX)
+		return errbuf_set(why, "reason longer than %d bytes", STORE_BYPASS_REASON_MAX);
+	memcpy(reason, p, l);
+	reason[l] = '\0';
+	errbuf_clear(&pw);
+	if (policy_key_normalize(key, norm, sizeof(norm), &kind, &pw) < 0 ||
+	    strcmp(key, norm) != 0 || kind != POLICY_KEY_DOMAIN)
+		return errbuf_set(why, "bad domain %s", key);
+	if (strcmp(prev, key) >= 0)
+		return errbuf_set(why, "%s: not sorted after %s (or a duplicate)", key, prev);
+	row->domain = key;
+	row->level = level;
+	row->reason = reason;
+	row->created = 0;
+	row->expires = (long long)exp;
+	return store_bypass_row_check(row, why);
+}
+
 struct snapshot *snapshot_file_parse(const char *data, size_t len,
 				     const struct policy_opts *opts, time_t *written,
 				     struct errbuf *why)
+{
+	return snapshot_file_parse_bp(data, len, opts, written, NULL, NULL, why);
+}
+
+/* The optional bypass section at data[*off..body), checked whole before
+ * fn sees any row. */
+static int parse_bypasses(const char *data, size_t body, size_t *off, store_bypass_fn fn,
+			  void *arg, struct errbuf *why)
+{
+	struct bp_line { char key[STORE_BYPASS_KEY_MAX + 1], level[STORE_BYPASS_LEVEL_MAX + 1],
+			 reason[STORE_BYPASS_REASON_MAX + 1]; struct store_bypass_row row; } *v;
+	uintmax_t nb;
+	size_t n;
+	const char *line;
+	int rc = 0;
+
+	if (*off == body)
+		return 0;
+	if ((line = next_line(data, body, off, &n)) == NULL ||
+	    parse_uint(line, n, "bypasses ", SNAPSHOT_MAX_BYPASSES, &nb) < 0 || nb == 0)
+		return errbuf_set(why, "after the rows: expected \"bypasses N\" (N 1..%d)",
+				  SNAPSHOT_MAX_BYPASSES);
+	if ((v = calloc((size_t)nb, sizeof(*v))) == NULL)
+		return errbuf_set(why, "out of memory");
+	for (uintmax_t i = 0; i < nb && rc == 0; i++) {
+		struct errbuf bw;
+
+		errbuf_clear(&bw);
+		if ((line = next_line(data, body, off, &n)) == NULL)
+			rc = errbuf_set(why, "truncated: %ju of %ju bypasses", i, nb);
+		else if (parse_bypass(line, n, i ? v[i - 1].key : "", v[i].key, v[i].level,
+				      v[i].reason, &v[i].row, &bw) < 0)
+			rc = errbuf_set(why, "bypass %ju: %s", i + 1, bw.msg);
+	}
+	for (uintmax_t i = 0; i < nb && rc == 0 && fn; i++)
+		if (fn(&v[i].row, arg) != 0)
+			rc = errbuf_set(why, "out of memory");
+	free(v);
+	return rc;
+}
+
+struct snapshot *snapshot_file_parse_bp(const char *data, size_t len,
+					const struct policy_opts *opts, time_t *written,
+					store_bypass_fn fn, void *arg, struct errbuf *why)
 {
 	static const char tag[] = "sha256 ";
 	const size_t trailer = sizeof(tag) - 1 + 2 * SNAPSHOT_DIGEST_LEN + 1;
@@ -196,6 +329,7 @@ struct snapshot *snapshot_file_parse(const char *data, size_t len,
 		const char *sp;
 		char *canon;
 		size_t kl;
+		int shadowed;
 
 		if ((line = next_line(data, body, &off, &n)) == NULL) {
 			errbuf_set(why, "truncated: %ju of %ju rows", i, rows);
@@ -222,20 +356,27 @@ struct snapshot *snapshot_file_parse(const char *data, size_t len,
 			errbuf_set(why, "line %ju: duplicate key %s", i + 4, key);
 			goto fail;
 		}
-		if (policy_parse(text, opts, &p, &pw) < 0) {
+		shadowed = text[0] == SNAPSHOT_SHADOW_MARK;
+		if (policy_parse(text + shadowed, opts, &p, &pw) < 0) {
 			errbuf_set(why, "line %ju: %s", i + 4, pw.msg);
 			goto fail;
 		}
 		canon = policy_format(p);
 		policy_free(p);
-		if (canon == NULL || snapshot_put(s, key, canon) < 0) {
+		if (canon == NULL || snapshot_put_row(s, key, canon, shadowed) < 0) {
 			free(canon);
 			goto oom;
 		}
 		free(canon);
 	}
-	if (off != body) {
+	if (off != body && (body - off < 9 || memcmp(data + off, "bypasses ", 9) != 0)) {
 		errbuf_set(why, "more lines than \"rows %ju\" says", rows);
+		goto fail;
+	}
+	if (parse_bypasses(data, body, &off, fn, arg, why) < 0)
+		goto fail;
+	if (off != body) {
+		errbuf_set(why, "more lines than the bypass count says");
 		goto fail;
 	}
 	*written = (time_t)when;
@@ -250,6 +391,13 @@ fail:
 struct snapshot *snapshot_file_read(const char *path, const struct policy_opts *opts,
 				    time_t *written, struct errbuf *why)
 {
+	return snapshot_file_read_bp(path, opts, written, NULL, NULL, why);
+}
+
+struct snapshot *snapshot_file_read_bp(const char *path, const struct policy_opts *opts,
+				       time_t *written, store_bypass_fn fn, void *arg,
+				       struct errbuf *why)
+{
 	enum file_status st;
 	struct snapshot *s;
 	char *text;
@@ -260,7 +408,7 @@ struct snapshot *snapshot_file_read(const char *path, const struct policy_opts *
 		file_read_why(st, path, SNAPSHOT_FILE_MAX, err, why);
 		return NULL;
 	}
-	s = snapshot_file_parse(text, len, opts, written, why);
+	s = snapshot_file_parse_bp(text, len, opts, written, fn, arg, why);
 	free(text);
 	if (s == NULL)
 		errbuf_prefix(why, "%s", path);

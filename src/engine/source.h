@@ -66,6 +66,15 @@ struct source_result {
 	const char *reason;      /* SOURCE_TEMP / SOURCE_FAILED; for logs */
 	unsigned ttl;            /* seconds the verdict may be cached */
 	unsigned flags;          /* SOURCE_F_* */
+	/* issue 15 (TLSRPT, RFC 8460 4.3): the policy as a report names it,
+	 * taken when the decision is made (SOURCE_APPLIES, SOURCE_NOTFOUND;
+	 * NULL: none): report_strings the policy-string lines (MTA-STS: the
+	 * policy file's lines; DANE: "_25._tcp.HOST TLSA U S M HEX" for every
+	 * TLSA record of every MX host), report_mx the mx-host lines (MTA-STS
+	 * patterns; DANE: the hosts with TLSA records), '\n'-separated.  Valid
+	 * only during done(): the engine copies them. */
+	const char *report_strings;
+	const char *report_mx;
 };
 
 typedef void (*source_done_fn)(void *done_arg, const struct source_result *res);

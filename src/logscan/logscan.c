@@ -297,6 +297,10 @@ struct logscan {
 
 	char *buf;   /* LOGSCAN_BLOCK line buffer */
 	unsigned char *zin;
+
+	/* the daemon's shadow-mode lines, in input order (issue 13) */
+	struct logscan_shadow *shadow;
+	size_t nshadow, shadow_cap;
 };
 
 static struct logscan_day *day_get(struct logscan *ls, time_t t);
@@ -356,6 +360,12 @@ void logscan_free(struct logscan *ls)
 	strtab_free(&ls->domtab);
 	strtab_free(&ls->hosts);
 	strtab_free(&ls->names);
+	for (size_t i = 0; i < ls->nshadow; i++) {
+		free(ls->shadow[i].domain);
+		free(ls->shadow[i].text);
+		free(ls->shadow[i].from);
+	}
+	free(ls->shadow);
 	free(ls->doms);
 	free(ls->days);
 	free(ls->pairs);
@@ -1035,6 +1045,102 @@ const struct logscan_day *logscan_day(const struct logscan *ls, size_t i)
 	return i < ls->ndays ? &ls->days[i] : NULL;
 }
 
+/* p[0..n) as a new string, lower-cased when lower; NULL on ENOMEM. */
+static char *dup_n(const char *p, size_t n, int lower)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		s[i] = lower && p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] - 'A' + 'a') : p[i];
+	s[n] = '\0';
+	return s;
+}
+
+/* The first occurrence of lit in p[0..n), or NULL. */
+static const char *find_lit(const char *p, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	for (size_t i = 0; l <= n && i <= n - l; i++)
+		if (p[i] == lit[0] && memcmp(p + i, lit, l) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* A tlspolicy "shadow:" line (struct logscan_shadow): 1 kept, 0 not one. */
+static int shadow_line(struct logscan *ls, const char *line, size_t len, const struct logline *ll)
+{
+	static const char wa[] = " would answer ", fr[] = "\" (from ", tail[] = "); answered NOTFOUND";
+	const char *tag = find_lit(line, len < 512 ? len : 512, "tlspolicy"), *p, *end = line + len;
+	const char *dom, *sp, *txt, *q, *from;
+	struct logscan_shadow *sh;
+	int temp = 0;
+
+	if (tag == NULL || (p = find_lit(tag, (size_t)(end - tag) < 40 ? (size_t)(end - tag) : 40,
+					 ": shadow: ")) == NULL)
+		return 0;
+	dom = p + 10;
+	if ((sp = memchr(dom, ' ', (size_t)(end - dom))) == NULL || sp == dom ||
+	    (size_t)(sp - dom) > LOGSCAN_NAME_MAX ||
+	    (size_t)(end - sp) < sizeof(wa) - 1 || memcmp(sp, wa, sizeof(wa) - 1) != 0)
+		return 0;
+	txt = sp + sizeof(wa) - 1;
+	if ((size_t)(end - txt) > 5 && memcmp(txt, "TEMP ", 5) == 0) {
+		temp = 1;
+		txt += 5;
+	}
+	if (txt >= end || *txt != '"')
+		return 0;
+	txt++;
+	/* the last "\" (from " of the line: the text may hold anything */
+	for (q = NULL, p = txt; (p = find_lit(p, (size_t)(end - p), fr)) != NULL; p++)
+		q = p;
+	if (q == NULL)
+		return 0;
+	from = q + sizeof(fr) - 1;
+	if ((size_t)(end - from) < sizeof(tail) - 1 ||
+	    memcmp(end - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+		return 0;
+	if (ls->nshadow >= LOGSCAN_MAX_SHADOW) {
+		ls->c.dropped++;
+		return 1;
+	}
+	if (ls->nshadow == ls->shadow_cap) {
+		size_t nc = ls->shadow_cap ? ls->shadow_cap * 2 : 64;
+		struct logscan_shadow *nv = realloc(ls->shadow, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			ls->c.dropped++;
+			return 1;
+		}
+		ls->shadow = nv;
+		ls->shadow_cap = nc;
+	}
+	sh = &ls->shadow[ls->nshadow];
+	sh->domain = dup_n(dom, (size_t)(sp - dom), 1);
+	sh->text = dup_n(txt, (size_t)(q - txt), 0);
+	sh->from = dup_n(from, (size_t)(end - (sizeof(tail) - 1) - from), 0);
+	sh->temp = temp;
+	sh->when = ll ? line_time(ls, ll) : 0;
+	if (sh->domain == NULL || sh->text == NULL || sh->from == NULL) {
+		free(sh->domain);
+		free(sh->text);
+		free(sh->from);
+		ls->c.dropped++;
+		return 1;
+	}
+	ls->nshadow++;
+	return 1;
+}
+
+size_t logscan_shadows(const struct logscan *ls, const struct logscan_shadow **v)
+{
+	*v = ls->shadow;
+	return ls->nshadow;
+}
+
 void logscan_line(struct logscan *ls, const char *line, size_t len)
 {
 	struct logline ll;
@@ -1046,11 +1152,13 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 	ls->c.lines++;
 	if (logline_envelope(line, len, &ll) < 0) {
 		ls->c.other_lines++;
+		shadow_line(ls, line, len, NULL);
 		return;
 	}
 	prog = logline_program(&ll);
 	if (prog == LOGLINE_PROG_OTHER) {
 		ls->c.other_lines++;
+		shadow_line(ls, line, len, &ll);
 		return;
 	}
 	ls->c.postfix_lines++;

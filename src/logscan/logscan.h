@@ -55,6 +55,7 @@
 #define LOGSCAN_DOMAIN_PROTOS 4
 #define LOGSCAN_DOMAIN_CIPHERS 8
 #define LOGSCAN_MAX_DAYS 3660            /* days of the per-day tally */
+#define LOGSCAN_MAX_SHADOW 1000000       /* tlspolicy "shadow:" lines kept */
 
 struct logscan_opts {
 	time_t since, until;   /* [since, until) when has_since/has_until */
@@ -64,6 +65,17 @@ struct logscan_opts {
 	const char *const *domains; /* only these domains and their
 	                               subdomains; NULL: all */
 	size_t ndomains;
+};
+
+/* One line of the tlspolicy daemon in shadow mode (issue 13):
+ *   tlspolicy[PID]: shadow: DOMAIN would answer [TEMP ]"TEXT" (from FROM); answered NOTFOUND
+ * as it logs to syslog (or to stderr with serve -f: "...tlspolicy[PID]: shadow: ..."
+ * or "tlspolicy: shadow: ...").  Strings lower-cased domain, text and
+ * from as logged (untrusted: make printable before display). */
+struct logscan_shadow {
+	char *domain, *text, *from;
+	int temp;
+	time_t when;    /* 0: unknown */
 };
 
 /* Counters of one (domain) or (domain, MX host). */
@@ -150,6 +162,8 @@ const struct logscan_counts *logscan_counts(const struct logscan *ls);
 
 /* Domains in the order first seen; index 0 .. n-1. */
 size_t logscan_ndomains(const struct logscan *ls);
+/* The tlspolicy shadow-mode lines read, in input order (issue 13). */
+size_t logscan_shadows(const struct logscan *ls, const struct logscan_shadow **v);
 const struct logscan_domain *logscan_domain(const struct logscan *ls, size_t i);
 /* Days with sent deliveries, oldest first; index 0 .. n-1.  Their sum
  * plus counts->undated equals counts->deliveries. */

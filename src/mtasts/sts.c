@@ -36,6 +36,8 @@ struct sts {
 	struct event tick;
 	struct event purge_ev;     /* with store: every STS_PURGE_INTERVAL */
 	int purge_on;
+	unsigned refresh_interval; /* sts_refresh_interval */
+	unsigned lease_secs;       /* the fetch lease: https_timeout + extra */
 	/* TXT records of one answer, strings concatenated */
 	char (*txt)[STS_TXT_MAX_LEN];
 };
@@ -174,12 +176,149 @@ static void io_save(void *ctx, const struct sts_record *rec)
 		sts->persist.save(sts->persist.ctx, rec);
 }
 
-static void io_remove(void *ctx, const char *domain)
+static void io_remove(void *ctx, const char *domain, time_t fetched)
 {
 	struct sts *sts = ctx;
 
 	if (sts->persist.remove)
-		sts->persist.remove(sts->persist.ctx, domain);
+		sts->persist.remove(sts->persist.ctx, domain, fetched);
+}
+
+/* ---- sharing (STS_PERSIST_SHARE): ask the store, poll while another
+ * daemon holds the lease, give up after one lease's time ------------- */
+
+struct sts_shareq {
+	struct sts *sts;
+	void *op;
+	struct sts_share *job;     /* the store's request in flight, or NULL */
+	struct event timer;        /* the next poll */
+	int timer_on;
+	int fallback;              /* the timer ends the wait: fetch */
+	int waited;                /* logged that we wait */
+	unsigned max_wait;         /* seconds */
+	struct timespec started;   /* CLOCK_MONOTONIC: immune to clock skew */
+	char domain[STS_DOMAIN_MAX + 1];
+	char id[STS_TXT_ID_MAX + 1];
+};
+
+static void share_ask(struct sts_shareq *q);
+
+static double share_elapsed(const struct sts_shareq *q)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - q->started.tv_sec)
+	       + (double)(now.tv_nsec - q->started.tv_nsec) / 1e9;
+}
+
+static void share_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_shareq *q = arg;
+	struct sts *sts = q->sts;
+	void *op = q->op;
+
+	(void)fd;
+	(void)what;
+	q->timer_on = 0;
+	if (q->fallback) {
+		free(q);
+		sts_cache_shared_done(sts->cache, op, STS_SHARED_FETCH, NULL);
+		return;
+	}
+	share_ask(q);
+}
+
+static void share_arm(struct sts_shareq *q, unsigned ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_assign(&q->timer, q->sts->base, share_timer_cb, q);
+	evtimer_add(&q->timer, &tv);
+	q->timer_on = 1;
+}
+
+static void share_cb(void *arg, int result, const struct sts_record *rec,
+		     const char *holder)
+{
+	struct sts_shareq *q = arg;
+	struct sts *sts = q->sts;
+	void *op = q->op;
+
+	q->job = NULL;
+	if (result == STS_SHARE_WAIT && !q->waited) {
+		q->waited = 1;
+		log_info("sts %s: %s is fetching policy id %s; waiting for its "
+			 "result (at most %us)", q->domain, holder ? holder : "another server",
+			 q->id, q->max_wait);
+	}
+	if (result == STS_SHARE_WAIT) {
+		if (share_elapsed(q) < (double)q->max_wait) {
+			share_arm(q, STS_SHARE_POLL_MS);
+			return;
+		}
+		/* lookups waiting, or a lease that outlives its own term (a
+		 * peer's clock ahead): our own fetch, never an endless wait */
+		log_info("sts %s: waited %us for another server's fetch; fetching",
+			 q->domain, q->max_wait);
+		result = STS_SHARED_FETCH;
+	}
+	free(q);
+	sts_cache_shared_done(sts->cache, op, (enum sts_shared_result)result, rec);
+}
+
+static void share_ask(struct sts_shareq *q)
+{
+	struct sts *sts = q->sts;
+
+	q->job = sts_store_share(sts->store, q->domain, q->id, sts->refresh_interval,
+				 sts->lease_secs, share_cb, q);
+	if (q->job == NULL) {   /* the worker's queue is full */
+		q->fallback = 1;
+		share_arm(q, 0);
+	}
+}
+
+static void *io_shared_start(void *ctx, const char *domain, const char *id,
+			     int urgent, void *op)
+{
+	struct sts *sts = ctx;
+	struct sts_shareq *q = xcalloc(1, sizeof(*q));
+
+	q->sts = sts;
+	q->op = op;
+	q->max_wait = urgent && sts->lease_secs > STS_SHARE_WAIT_URGENT
+			      ? STS_SHARE_WAIT_URGENT : sts->lease_secs;
+	clock_gettime(CLOCK_MONOTONIC, &q->started);
+	snprintf(q->domain, sizeof(q->domain), "%s", domain);
+	snprintf(q->id, sizeof(q->id), "%s", id);
+	if (sts->store == NULL) {   /* cannot happen: sharing needs the store */
+		q->fallback = 1;
+		share_arm(q, 0);
+	} else {
+		share_ask(q);
+	}
+	return q;
+}
+
+static void io_shared_cancel(void *ctx, void *handle)
+{
+	struct sts_shareq *q = handle;
+
+	(void)ctx;
+	if (q->job)
+		sts_store_share_cancel(q->job);
+	if (q->timer_on)
+		event_del(&q->timer);
+	free(q);
+}
+
+static void io_release(void *ctx, const char *domain)
+{
+	struct sts *sts = ctx;
+
+	if (sts->store != NULL)
+		sts_store_release(sts->store, domain);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -230,6 +369,9 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 	}
 	sts->base = base;
 	sts->dns = dns;
+	sts->refresh_interval = copts.refresh_interval;
+	sts->lease_secs = (fopts.timeout_ms ? fopts.timeout_ms : 10000) / 1000
+			  + STS_SHARE_LEASE_EXTRA;
 	if (persist)
 		sts->persist = *persist;
 	if ((sts->fetcher = sts_fetcher_new(base, &fopts, why)) == NULL)
@@ -243,6 +385,9 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 	io.fetch_cancel = io_fetch_cancel;
 	io.save = io_save;
 	io.remove = io_remove;
+	io.shared_start = io_shared_start;
+	io.shared_cancel = io_shared_cancel;
+	io.release = io_release;
 	if ((sts->cache = sts_cache_new(&copts, &io)) == NULL) {
 		errbuf_set(why, "out of memory");
 		goto fail;
@@ -271,6 +416,8 @@ void sts_free(struct sts *sts)
 	event_del(&sts->tick);
 	if (sts->purge_on)
 		event_del(&sts->purge_ev);
+	if (sts->store)   /* completions still queued must not reach the cache */
+		sts_store_set_cache(sts->store, NULL);
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
 	sts_store_free(sts->store);   /* after the cache: writes what is queued */
@@ -361,6 +508,10 @@ int sts_service_new(struct event_base *base, const struct config *cfg,
 		return -1;
 	}
 	sts->store = store;
+	if (store != NULL && (persist_flags & STS_PERSIST_SHARE)) {
+		sts_store_set_cache(store, sts->cache);
+		sts_cache_set_sharing(sts->cache, 1);
+	}
 	if (db_url != NULL && (persist_flags & STS_PERSIST_LOAD))
 		load_persisted(sts, db_url);
 	if (store != NULL) {

@@ -21,6 +21,8 @@
 #include "mtasts/sts_fetch.h"
 #include "util/errbuf.h"
 
+#include <time.h>
+
 #define STS_TICK_MAX 30   /* seconds between proactive refresh scans */
 
 struct event_base;
@@ -33,7 +35,7 @@ struct sts;
 struct sts_persist {
 	void *ctx;
 	void (*save)(void *ctx, const struct sts_record *rec);
-	void (*remove)(void *ctx, const char *domain);
+	void (*remove)(void *ctx, const char *domain, time_t fetched);
 };
 
 /*
@@ -72,6 +74,19 @@ struct sts_store *sts_store_of(struct sts *sts);
  */
 #define STS_PERSIST_LOAD 1
 #define STS_PERSIST_SAVE 2
+/* With STS_PERSIST_SAVE: share the cache with the other daemons on the
+ * same database (sts_store.h "Sharing"): before fetching a policy, use
+ * the row another daemon wrote, or wait (polling every
+ * STS_SHARE_POLL_MS) while another daemon holds the fetch lease: at most
+ * one lease (STS_SHARE_LEASE_EXTRA + https_timeout) when a cached policy
+ * answers meanwhile, at most STS_SHARE_WAIT_URGENT seconds when lookups
+ * wait (nothing cached), then fetch; every failure of the database
+ * falls back to fetching.  The daemon uses it; `sts refresh` does not
+ * (it is asked to fetch). */
+#define STS_PERSIST_SHARE 4
+#define STS_SHARE_POLL_MS 200
+#define STS_SHARE_WAIT_URGENT 2    /* seconds */
+#define STS_SHARE_LEASE_EXTRA 10   /* seconds of lease beyond https_timeout */
 struct worker;
 int sts_service_new(struct event_base *base, const struct config *cfg,
 		    struct dns *dns, struct worker *worker, const char *db_url,

@@ -27,7 +27,7 @@ struct sts_waiter {
 	void *arg;
 };
 
-enum op_stage { OP_TXT, OP_FETCH };
+enum op_stage { OP_TXT, OP_SHARED, OP_FETCH };
 
 struct sts_op {
 	struct sts_cache *c;
@@ -38,6 +38,7 @@ struct sts_op {
 	int force;                 /* refetch even when the id is unchanged */
 	int installed;             /* fetched a policy: answer from it even
 				    * when max_age 0 has it expired already */
+	int leased;                /* we hold the shared fetch lease */
 	char txt_id[STS_TXT_ID_MAX + 1];
 	struct sts_waiter *waiters;
 	size_t nwaiters;
@@ -69,6 +70,7 @@ struct sts_cache {
 	struct sts_entry *all;
 	struct sts_entry *qhead, *qtail;
 	unsigned running_bg;
+	int share;                 /* sts_cache_set_sharing() */
 	struct sts_cache_stats st;
 };
 
@@ -260,10 +262,50 @@ static void install(struct sts_cache *c, struct sts_entry *e, const char *id,
 	c->st.installs++;
 }
 
-static void forget_persisted(struct sts_cache *c, const char *domain)
+static void forget_persisted(struct sts_cache *c, const char *domain,
+			     time_t fetched)
 {
 	if (c->io.remove)
-		c->io.remove(c->io.ctx, domain);
+		c->io.remove(c->io.ctx, domain, fetched);
+}
+
+/* Cancels the I/O of op (the TXT lookup, the shared cache or the fetch);
+ * a lease we hold is released. */
+static void cancel_io(struct sts_cache *c, struct sts_op *op)
+{
+	if (op->io) {
+		if (op->stage == OP_TXT)
+			c->io.txt_cancel(c->io.ctx, op->io);
+		else if (op->stage == OP_SHARED)
+			c->io.shared_cancel(c->io.ctx, op->io);
+		else
+			c->io.fetch_cancel(c->io.ctx, op->io);
+		op->io = NULL;
+	}
+	if (op->leased && c->io.release)
+		c->io.release(c->io.ctx, op->e->domain);
+	op->leased = 0;
+}
+
+/* The policy's mx patterns, one a line (malloc'ed). */
+static char *mx_lines(const struct sts_policy *p)
+{
+	size_t n = 1, k = 0;
+	char *out;
+
+	for (size_t i = 0; i < p->nmx; i++)
+		n += strlen(p->mx[i]) + 1;
+	out = xmalloc(n);
+	for (size_t i = 0; i < p->nmx; i++) {
+		size_t l = strlen(p->mx[i]);
+
+		if (k)
+			out[k++] = '\n';
+		memcpy(out + k, p->mx[i], l);
+		k += l;
+	}
+	out[k] = '\0';
+	return out;
 }
 
 /*
@@ -275,6 +317,7 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		   enum source_verdict verdict, const char *reason)
 {
 	struct source_result res;
+	char *mx = NULL;
 
 	memset(&res, 0, sizeof(res));
 	if (e != NULL && (usable(e, now) || (fresh && e->pol != NULL))) {
@@ -286,6 +329,10 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		if (e->ans_rc > 0) {
 			res.verdict = SOURCE_APPLIES;
 			res.policy_text = e->ans_text;
+			/* issue 15 (TLSRPT): the policy lines and mx patterns
+			 * behind this answer, as the report names them */
+			res.report_strings = e->pol->text;
+			res.report_mx = mx = mx_lines(e->pol);
 			/* enforce: every MX host authenticated (replaces a
 			 * partial DANE answer, engine.h) */
 			if (e->pol->mode == STS_MODE_ENFORCE)
@@ -303,6 +350,7 @@ static void answer(struct sts_cache *c, struct sts_entry *e, time_t now,
 		res.reason = reason;
 	}
 	done(arg, &res);
+	free(mx);
 }
 
 static void start_op(struct sts_cache *c, struct sts_entry *e, int background,
@@ -433,6 +481,13 @@ void sts_cache_cancel(struct sts_cache *c, void *handle)
 	free(w);
 }
 
+static void start_fetch(struct sts_cache *c, struct sts_op *op)
+{
+	op->stage = OP_FETCH;
+	c->st.fetches++;
+	op->io = c->io.fetch_start(c->io.ctx, op->e->domain, op);
+}
+
 void sts_cache_txt_done(struct sts_cache *c, void *opv, enum sts_txt_status status,
 			const char *id, const char *why)
 {
@@ -490,9 +545,54 @@ void sts_cache_txt_done(struct sts_cache *c, void *opv, enum sts_txt_status stat
 		return;
 	}
 	snprintf(op->txt_id, sizeof(op->txt_id), "%s", id);
-	op->stage = OP_FETCH;
-	c->st.fetches++;
-	op->io = c->io.fetch_start(c->io.ctx, e->domain, op);
+	if (c->share && c->io.shared_start != NULL && !op->force) {
+		/* another daemon may have it, or be fetching it */
+		op->stage = OP_SHARED;
+		op->io = c->io.shared_start(c->io.ctx, e->domain, id,
+					    !usable(e, now), op);
+		return;
+	}
+	start_fetch(c, op);
+}
+
+void sts_cache_shared_done(struct sts_cache *c, void *opv,
+			   enum sts_shared_result res, const struct sts_record *rec)
+{
+	struct sts_op *op = opv;
+	struct sts_entry *e = op->e;
+	time_t now = now_of(c);
+	struct sts_policy *pol = NULL;
+	struct errbuf why;
+
+	op->io = NULL;
+	if (res == STS_SHARED_USE && rec != NULL && rec->id != NULL
+	    && strcmp(rec->id, op->txt_id) == 0 && rec->policy_text != NULL
+	    && sts_policy_parse(rec->policy_text, strlen(rec->policy_text), &pol,
+				&why) == 0) {
+		time_t expires = rec->fetched + (time_t)pol->max_age;
+
+		if (rec->expires < expires)
+			expires = rec->expires;
+		if (expires > now) {
+			if (e->pol && strcmp(e->id, op->txt_id) != 0)
+				log_info("sts %s: policy id %s replaces %s (mode %s, "
+					 "from the shared cache)", e->domain, op->txt_id,
+					 e->id, sts_mode_name(pol->mode));
+			else
+				log_info("sts %s: policy id %s from the shared cache",
+					 e->domain, op->txt_id);
+			install(c, e, op->txt_id, pol, rec->fetched, expires, now);
+			op->installed = 1;
+			e->fail_time = 0;
+			e->fail_id[0] = e->fail_why[0] = '\0';
+			c->st.shared_used++;
+			finish_op(op, SOURCE_FAILED, "");
+			return;
+		}
+	}
+	sts_policy_free(pol);
+	op->leased = res == STS_SHARED_LEASED;
+	start_fetch(c, op);
 }
 
 void sts_cache_fetch_done(struct sts_cache *c, void *opv, int ok,
@@ -517,17 +617,23 @@ void sts_cache_fetch_done(struct sts_cache *c, void *opv, int ok,
 		e->fail_id[0] = e->fail_why[0] = '\0';
 		if (e->expires <= now) {
 			/* max_age 0: used once, never kept */
-			forget_persisted(c, e->domain);
+			forget_persisted(c, e->domain, now);
+			if (op->leased && c->io.release)
+				c->io.release(c->io.ctx, e->domain);
 		} else if (c->io.save) {
 			struct sts_record r;
 
 			fill_record(e, &r);
 			c->io.save(c->io.ctx, &r);
 		}
+		op->leased = 0;   /* the save ends it */
 		finish_op(op, SOURCE_FAILED, "");
 		return;
 	}
 	c->st.fetch_failed++;
+	if (op->leased && c->io.release)
+		c->io.release(c->io.ctx, e->domain);
+	op->leased = 0;
 	if (ok)
 		snprintf(e->fail_why, sizeof(e->fail_why), "invalid policy: %.200s",
 			 perr.msg);
@@ -570,7 +676,7 @@ void sts_cache_tick(struct sts_cache *c)
 		if (e->pol != NULL) {
 			c->st.expired++;
 			log_info("sts %s: policy id %s expired", e->domain, e->id);
-			forget_persisted(c, e->domain);
+			forget_persisted(c, e->domain, e->fetched);
 			sts_policy_free(e->pol);
 			e->pol = NULL;
 			free(e->ans_text);
@@ -624,15 +730,9 @@ static void flush_entry(struct sts_cache *c, struct sts_entry *e)
 	/* Out of the table first: a callback below may look the domain up
 	 * again and must get a new entry. */
 	entry_unlink(c, e);
-	forget_persisted(c, e->domain);
+	forget_persisted(c, e->domain, 0);
 	if (op != NULL) {
-		if (op->io) {
-			if (op->stage == OP_TXT)
-				c->io.txt_cancel(c->io.ctx, op->io);
-			else
-				c->io.fetch_cancel(c->io.ctx, op->io);
-			op->io = NULL;
-		}
+		cancel_io(c, op);
 		sts_policy_free(e->pol);
 		e->pol = NULL;
 		op->installed = 0;
@@ -727,6 +827,11 @@ struct sts_cache *sts_cache_new(const struct sts_cache_opts *opts,
 	return c;
 }
 
+void sts_cache_set_sharing(struct sts_cache *c, int on)
+{
+	c->share = on;
+}
+
 void sts_cache_free(struct sts_cache *c)
 {
 	struct sts_entry *e;
@@ -739,12 +844,7 @@ void sts_cache_free(struct sts_cache *c)
 		if (op != NULL) {
 			struct sts_waiter *w;
 
-			if (op->io) {
-				if (op->stage == OP_TXT)
-					c->io.txt_cancel(c->io.ctx, op->io);
-				else
-					c->io.fetch_cancel(c->io.ctx, op->io);
-			}
+			cancel_io(c, op);
 			while ((w = op->waiters) != NULL) {
 				op->waiters = w->next;
 				free(w);
@@ -755,4 +855,27 @@ void sts_cache_free(struct sts_cache *c)
 		entry_free(c, e);
 	}
 	free(c);
+}
+
+int sts_record_fresh(const struct sts_record *rec, const char *id,
+		     unsigned refresh_interval, time_t now)
+{
+	struct sts_policy *pol;
+	struct errbuf why;
+	time_t expires, half, two, margin;
+
+	if (rec->id == NULL || id == NULL || strcmp(rec->id, id) != 0
+	    || rec->policy_text == NULL
+	    || sts_policy_parse(rec->policy_text, strlen(rec->policy_text), &pol,
+				&why) < 0)
+		return 0;
+	expires = rec->fetched + (time_t)pol->max_age;
+	if (rec->expires < expires)
+		expires = rec->expires;
+	/* refresh_margin() of an entry with this policy */
+	half = (time_t)(pol->max_age / 2);
+	two = 2 * (time_t)refresh_interval;
+	margin = half < two ? half : two;
+	sts_policy_free(pol);
+	return now < expires - margin;
 }

@@ -88,8 +88,24 @@ struct sts_record {
  * not complete from within the call.  Completion:
  * sts_cache_txt_done() / sts_cache_fetch_done() with the token.
  * save/remove (may be NULL) persist a fetched policy or forget one (a
- * max_age 0 policy is never saved: it is removed).
+ * max_age 0 policy is never saved: it is removed); remove's fetched is
+ * the newest fetch time the removal covers (a row fetched later, by
+ * another daemon sharing the table, stays), 0: whatever is stored.
+ *
+ * Sharing (off until sts_cache_set_sharing()): before a fetch that is not forced,
+ * shared_start asks the policies shared with other daemons (the store's
+ * tlspolicy_sts, sts_store.h) whether one of them already has policy
+ * `id` fresh, or is fetching it (a lease; urgent: no usable policy is
+ * cached, lookups wait, so wait only briefly); it completes, never from
+ * within the call, with sts_cache_shared_done(): STS_SHARED_USE with
+ * the record (installed as if fetched now: no fetch, no save),
+ * STS_SHARED_LEASED (we fetch and hold the lease: release() is called
+ * when the fetch fails or is cancelled; a save ends it otherwise) or
+ * STS_SHARED_FETCH (fetch without a lease: the shared cache failed or
+ * the wait for another daemon's fetch ran out).  While it runs, a
+ * cached policy keeps answering.
  */
+enum sts_shared_result { STS_SHARED_USE, STS_SHARED_LEASED, STS_SHARED_FETCH };
 struct sts_io {
 	void *ctx;
 	time_t (*now)(void *ctx);
@@ -98,7 +114,11 @@ struct sts_io {
 	void *(*fetch_start)(void *ctx, const char *domain, void *op);
 	void (*fetch_cancel)(void *ctx, void *handle);
 	void (*save)(void *ctx, const struct sts_record *rec);
-	void (*remove)(void *ctx, const char *domain);
+	void (*remove)(void *ctx, const char *domain, time_t fetched);
+	void *(*shared_start)(void *ctx, const char *domain, const char *id,
+			      int urgent, void *op);
+	void (*shared_cancel)(void *ctx, void *handle);
+	void (*release)(void *ctx, const char *domain);
 };
 
 struct sts_cache_opts {
@@ -111,6 +131,7 @@ struct sts_cache_stats {
 	unsigned long long lookups, hits, discoveries, coalesced;
 	unsigned long long txt_lookups, txt_failed, fetches, fetch_failed,
 		fetch_throttled, installs, refreshes, expired;
+	unsigned long long shared_used;   /* installed from the shared cache */
 	size_t entries, busy, queued;
 };
 
@@ -137,6 +158,20 @@ void sts_cache_txt_done(struct sts_cache *c, void *op,
 /* ok: body of len bytes (fetched with status 200, text/plain); else why. */
 void sts_cache_fetch_done(struct sts_cache *c, void *op, int ok,
 			  const char *body, size_t len, const char *why);
+
+/* Turns sharing on (the io's shared_start is used from now on) or off. */
+void sts_cache_set_sharing(struct sts_cache *c, int on);
+/* Sharing completion (see struct sts_io); rec: STS_SHARED_USE only. */
+void sts_cache_shared_done(struct sts_cache *c, void *op,
+			   enum sts_shared_result res, const struct sts_record *rec);
+/*
+ * Whether rec (a stored row) can answer for policy id at now without a
+ * fetch: the same id, a policy that parses, and not within the refresh
+ * margin of its expiry (the rule sts_cache uses for its own entries).
+ * Pure: any thread may call it.
+ */
+int sts_record_fresh(const struct sts_record *rec, const char *id,
+		     unsigned refresh_interval, time_t now);
 
 /* Proactive refresh and expiry; call every few seconds. */
 void sts_cache_tick(struct sts_cache *c);

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- loading --------------------------------------------------------- */
 
@@ -73,15 +75,17 @@ int sts_store_load(struct store *st, struct sts_cache *c, size_t *loaded,
  * reopened: the write is dropped and logged, the admin must act.
  */
 
-enum wop_kind { WOP_PUT, WOP_DELETE, WOP_PURGE };
+enum wop_kind { WOP_PUT, WOP_DELETE, WOP_PURGE, WOP_RELEASE };
 
 struct wop {
 	struct sts_store *s;
 	enum wop_kind kind;
 	char *domain, *id, *policy;
-	long long fetched, expires;  /* WOP_PURGE: expires is "now" */
+	long long fetched, expires;  /* WOP_PURGE: expires is "now";
+				      * WOP_DELETE: fetched is the bound */
 	/* outcome (run on the worker, read in done on the loop) */
 	int rc;
+	struct store_sts_row newer;  /* WOP_PUT kept: the row fetched later */
 	unsigned long purged;
 	char why[ERRBUF_MAX];
 };
@@ -91,6 +95,9 @@ struct sts_store {
 	struct worker *w;            /* held (worker_hold) */
 	struct sts_store_stats st;   /* loop thread only */
 	int outage;                  /* loop thread only */
+	int share_outage;            /* loop thread only */
+	struct sts_cache *cache;     /* loop thread only: sts_store_set_cache */
+	char owner[STORE_STS_OWNER_MAX + 1];   /* constant after set-up */
 	/* worker thread only (and set-up / free) */
 	struct store *db;
 };
@@ -100,6 +107,7 @@ static void wop_free(struct wop *w)
 	free(w->domain);
 	free(w->id);
 	free(w->policy);
+	store_sts_row_free(&w->newer);
 	free(w);
 }
 
@@ -119,13 +127,47 @@ static void wop_run(void *arg)
 		struct store_sts_row row = { w->domain, w->id, w->policy, w->fetched,
 					     w->expires };
 
+		struct errbuf ignore;
+
 		w->rc = store_sts_put(s->db, &row, &why);
+		if (w->rc == STORE_STS_KEPT) {
+			/* another daemon's, fetched later: the cache may want it */
+			errbuf_clear(&ignore);
+			if (store_sts_get(s->db, w->domain, &w->newer, &ignore) != 1)
+				store_sts_row_free(&w->newer);
+		}
+		/* our fetch is written: our lease, if any, ends (a database
+		 * without the lease table has none) */
+		errbuf_clear(&ignore);
+		store_sts_release(s->db, w->domain, s->owner, &ignore);
+	} else if (w->kind == WOP_RELEASE) {
+		struct errbuf ignore;
+
+		errbuf_clear(&ignore);
+		store_sts_release(s->db, w->domain, s->owner, &ignore);
+		w->rc = 0;
 	} else if (w->kind == WOP_DELETE) {
-		w->rc = store_sts_delete(s->db, w->domain, &why);
-		if (w->rc > 0)
+		struct store_sts_row cur;
+		int got = w->fetched > 0 ? store_sts_get(s->db, w->domain, &cur, &why) : 0;
+
+		/* a row fetched after what we forget is another daemon's newer
+		 * policy: it stays */
+		if (got == 1 && cur.fetched > w->fetched)
 			w->rc = 0;
+		else if (got < 0)
+			w->rc = got;
+		else if ((w->rc = store_sts_delete(s->db, w->domain, &why)) > 0)
+			w->rc = 0;
+		if (got == 1)
+			store_sts_row_free(&cur);
 	} else {
+		struct errbuf ignore;
+		unsigned long leases;
+
 		w->rc = store_sts_purge(s->db, w->expires, &w->purged, &why);
+		/* leases of daemons that died (a missing table: none) */
+		errbuf_clear(&ignore);
+		store_sts_lease_purge(s->db, w->expires, &leases, &ignore);
 	}
 	if (w->rc < 0)
 		snprintf(w->why, sizeof(w->why), "%s", why.msg);
@@ -133,7 +175,8 @@ static void wop_run(void *arg)
 
 static const char *wop_verb(const struct wop *w)
 {
-	return w->kind == WOP_PUT ? "save" : w->kind == WOP_DELETE ? "delete" : "purge";
+	return w->kind == WOP_PUT ? "save" : w->kind == WOP_DELETE ? "delete" :
+	       w->kind == WOP_RELEASE ? "release the lease of" : "purge";
 }
 
 /* loop thread */
@@ -159,7 +202,25 @@ static void wop_done(void *arg)
 		if (s->outage)
 			log_info("sts store: writes work again");
 		s->outage = 0;
-		if (w->kind == WOP_PUT)
+		if (w->kind == WOP_PUT && w->rc == STORE_STS_KEPT) {
+			s->st.kept++;
+			log_info("sts store: %s: a policy fetched later by another "
+				 "server is kept (id %s)", w->domain,
+				 w->newer.policy_id ? w->newer.policy_id : "?");
+			if (s->cache != NULL && w->newer.domain != NULL) {
+				struct sts_record r;
+				struct errbuf ignore;
+
+				memset(&r, 0, sizeof(r));
+				r.domain = w->newer.domain;
+				r.id = w->newer.policy_id;
+				r.policy_text = w->newer.policy;
+				r.fetched = (time_t)w->newer.fetched;
+				r.expires = (time_t)w->newer.expires;
+				errbuf_clear(&ignore);
+				sts_cache_load(s->cache, &r, &ignore);
+			}
+		} else if (w->kind == WOP_PUT)
 			s->st.puts++;
 		else if (w->kind == WOP_DELETE)
 			s->st.deletes++;
@@ -197,12 +258,13 @@ static void persist_save(void *ctx, const struct sts_record *rec)
 	enqueue(ctx, w);
 }
 
-static void persist_remove(void *ctx, const char *domain)
+static void persist_remove(void *ctx, const char *domain, time_t fetched)
 {
 	struct wop *w = xcalloc(1, sizeof(*w));
 
 	w->domain = xstrdup(domain);
 	w->kind = WOP_DELETE;
+	w->fetched = (long long)fetched;
 	enqueue(ctx, w);
 }
 
@@ -213,6 +275,29 @@ void sts_store_purge(struct sts_store *s, long long now)
 	w->kind = WOP_PURGE;
 	w->expires = now;
 	enqueue(s, w);
+}
+
+/* "HOST:PID:RANDOM": unique per daemon process, also on one host. */
+static void make_owner(char *buf, size_t size)
+{
+	char host[128];
+	unsigned r = 0;
+	FILE *f;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	for (char *p = host; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '_';
+	if ((f = fopen("/dev/urandom", "rb")) != NULL) {
+		if (fread(&r, sizeof(r), 1, f) != 1)
+			r = 0;
+		fclose(f);
+	}
+	if (r == 0)
+		r = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16);
+	snprintf(buf, size, "%s:%ld:%08x", host, (long)getpid(), r);
 }
 
 struct sts_store *sts_store_new(const char *url, struct worker *wk, struct errbuf *why)
@@ -226,6 +311,7 @@ struct sts_store *sts_store_new(const char *url, struct worker *wk, struct errbu
 		return NULL;
 	}
 	s->w = worker_hold(wk);
+	make_owner(s->owner, sizeof(s->owner));
 	/* the handle now, before the privilege drop (the rule above); a
 	 * database that is down is opened at first use instead */
 	errbuf_clear(&ignore);
@@ -365,4 +451,189 @@ void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c)
 			  "forgotten at the next signal or restart");
 		free(j);
 	}
+}
+
+/* ---- sharing with other daemons (sts_store_share) ---------------------- */
+
+struct sts_share {
+	struct sts_store *s;
+	sts_share_fn fn;
+	void *arg;
+	int cancelled;               /* loop thread */
+	char *domain, *id;
+	unsigned refresh_interval, lease_secs;
+	/* outcome (worker) */
+	int result;
+	int rc;                      /* < 0: the database failed */
+	char why[ERRBUF_MAX];
+	struct store_sts_row row;    /* STS_SHARED_USE */
+	char holder[STORE_STS_OWNER_MAX + 1];   /* STS_SHARE_WAIT */
+};
+
+static void share_free(struct sts_share *j)
+{
+	free(j->domain);
+	free(j->id);
+	store_sts_row_free(&j->row);
+	free(j);
+}
+
+/* worker: 1 when domain's row answers for j->id now (kept in j->row). */
+static int share_row(struct sts_share *j, long long now, struct errbuf *why)
+{
+	struct sts_record r;
+	int rc;
+
+	store_sts_row_free(&j->row);
+	if ((rc = store_sts_get(j->s->db, j->domain, &j->row, why)) != 1)
+		return rc;
+	memset(&r, 0, sizeof(r));
+	r.domain = j->row.domain;
+	r.id = j->row.policy_id;
+	r.policy_text = j->row.policy;
+	r.fetched = (time_t)j->row.fetched;
+	r.expires = (time_t)j->row.expires;
+	if (sts_record_fresh(&r, j->id, j->refresh_interval, (time_t)now))
+		return 1;
+	store_sts_row_free(&j->row);
+	return 0;
+}
+
+/* worker thread */
+static void share_run(void *arg)
+{
+	struct sts_share *j = arg;
+	struct sts_store *s = j->s;
+	struct store_sts_lease want, held;
+	long long now = (long long)time(NULL);
+	struct errbuf why;
+	int rc;
+
+	errbuf_clear(&why);
+	j->result = STS_SHARED_FETCH;
+	if (s->db == NULL && (j->rc = store_open(s->url, &s->db, &why)) < 0)
+		goto fail;
+	if ((rc = share_row(j, now, &why)) != 0) {
+		if (rc < 0)
+			goto failrc;
+		j->result = STS_SHARED_USE;
+		return;
+	}
+	memset(&want, 0, sizeof(want));
+	want.domain = j->domain;
+	snprintf(want.owner, sizeof(want.owner), "%s", s->owner);
+	want.expires = now + (long long)j->lease_secs;
+	if ((rc = store_sts_claim(s->db, &want, now, &held, &why)) < 0)
+		goto failrc;
+	if (rc == 0) {
+		snprintf(j->holder, sizeof(j->holder), "%s", held.owner);
+		j->result = STS_SHARE_WAIT;
+		return;
+	}
+	/* ours: the row may have come meanwhile (written, then released) */
+	if ((rc = share_row(j, now, &why)) == 1) {
+		store_sts_release(s->db, j->domain, s->owner, &why);
+		j->result = STS_SHARED_USE;
+		return;
+	}
+	j->result = STS_SHARED_LEASED;
+	return;
+failrc:
+	j->rc = rc;
+fail:
+	snprintf(j->why, sizeof(j->why), "%s", why.msg);
+	j->result = STS_SHARED_FETCH;
+}
+
+/* loop thread */
+static void share_done(void *arg)
+{
+	struct sts_share *j = arg;
+	struct sts_store *s = j->s;
+	struct sts_record r;
+
+	if (j->rc < 0) {
+		s->st.share_failed++;
+		if (!s->share_outage || j->rc == STORE_ERR_CONFIG)
+			log_warnx("sts store: cannot share MTA-STS policies through the "
+				  "database (%s); fetching them ourselves%s", j->why,
+				  j->rc == STORE_ERR_CONFIG ? " (a configuration "
+				  "error: e.g. run 'tlspolicy db init')" : "");
+		if (j->rc != STORE_ERR_CONFIG)
+			s->share_outage = 1;
+	} else {
+		if (s->share_outage)
+			log_info("sts store: sharing MTA-STS policies works again");
+		s->share_outage = 0;
+	}
+	if (j->result == STS_SHARED_USE)
+		s->st.share_used++;
+	else if (j->result == STS_SHARED_LEASED)
+		s->st.share_leased++;
+	else if (j->result == STS_SHARE_WAIT)
+		s->st.share_waits++;
+	if (j->cancelled) {
+		if (j->result == STS_SHARED_LEASED)
+			sts_store_release(s, j->domain);
+		share_free(j);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	if (j->result == STS_SHARED_USE) {
+		r.domain = j->row.domain;
+		r.id = j->row.policy_id;
+		r.policy_text = j->row.policy;
+		r.fetched = (time_t)j->row.fetched;
+		r.expires = (time_t)j->row.expires;
+	}
+	j->fn(j->arg, j->result, j->result == STS_SHARED_USE ? &r : NULL,
+	      j->result == STS_SHARE_WAIT ? j->holder : NULL);
+	share_free(j);
+}
+
+struct sts_share *sts_store_share(struct sts_store *s, const char *domain,
+				  const char *id, unsigned refresh_interval,
+				  unsigned lease_secs, sts_share_fn fn, void *arg)
+{
+	struct sts_share *j = xcalloc(1, sizeof(*j));
+
+	j->s = s;
+	j->fn = fn;
+	j->arg = arg;
+	j->domain = xstrdup(domain);
+	j->id = xstrdup(id);
+	j->refresh_interval = refresh_interval;
+	j->lease_secs = lease_secs;
+	s->st.shares++;
+	if (worker_submit(s->w, share_run, share_done, j) < 0) {
+		s->st.share_failed++;
+		share_free(j);
+		return NULL;   /* the queue is full: the caller fetches */
+	}
+	return j;
+}
+
+void sts_store_share_cancel(struct sts_share *j)
+{
+	if (j != NULL)
+		j->cancelled = 1;
+}
+
+void sts_store_release(struct sts_store *s, const char *domain)
+{
+	struct wop *w = xcalloc(1, sizeof(*w));
+
+	w->domain = xstrdup(domain);
+	w->kind = WOP_RELEASE;
+	enqueue(s, w);
+}
+
+void sts_store_set_cache(struct sts_store *s, struct sts_cache *c)
+{
+	s->cache = c;
+}
+
+const char *sts_store_owner(const struct sts_store *s)
+{
+	return s->owner;
 }

@@ -4,6 +4,11 @@
  * table (store/store_sts.h), so a restart, or a second mail server on
  * the same MariaDB database, keeps the policies it fetched.
  *
+ * Several daemons on one database share the cache (sts_store_share):
+ * a policy one of them fetched is read by the others instead of fetched
+ * again, a lease lets one of them fetch while the others wait for its
+ * row, and a save never replaces a row fetched later (store_sts_put).
+ *
  * sts_store_load() reads every row into a cache (blocking: at start-up,
  * like the engine's first snapshot, and in the CLI).  sts_store_new()
  * opens a store handle of its own and applies the cache's saves and
@@ -54,11 +59,47 @@ void sts_store_purge(struct sts_store *s, long long now);
  * of tlspolicy_sts on the worker, then forgets every policy of c the
  * table no longer holds (sts_cache_flush), and logs how many. */
 void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c);
+/*
+ * Sharing with other daemons on the same database (sts.c with
+ * STS_PERSIST_SHARE; sts_cache.h "Sharing"): one job on the worker
+ * reads domain's row and, when it cannot answer for id (missing, another
+ * id, near expiry: sts_record_fresh), tries to take the fetch lease
+ * (store_sts_claim, for lease_secs) under this store's owner name, then
+ * reads the row again (another daemon may have written it and released
+ * the lease in between).  fn gets on the loop STS_SHARED_USE with the
+ * row, STS_SHARED_LEASED, STS_SHARE_WAIT (another daemon holds the
+ * lease: ask again later) or STS_SHARED_FETCH (the database failed:
+ * fetch yourself; the first failure of an outage is logged).
+ * NULL when the worker's queue is full (fn is never called: fetch).
+ * sts_store_share_cancel(): fn is not called (a lease taken meanwhile
+ * is released).
+ */
+#define STS_SHARE_WAIT 3
+/* holder: STS_SHARE_WAIT only, the lease owner's name (else NULL) */
+typedef void (*sts_share_fn)(void *arg, int result, const struct sts_record *rec,
+			     const char *holder);
+struct sts_share;
+struct sts_share *sts_store_share(struct sts_store *s, const char *domain,
+				  const char *id, unsigned refresh_interval,
+				  unsigned lease_secs, sts_share_fn fn, void *arg);
+void sts_store_share_cancel(struct sts_share *j);
+/* Queues the end of our lease of domain (a fetch that failed). */
+void sts_store_release(struct sts_store *s, const char *domain);
+/* A save that finds a row fetched later (another daemon's) loads that
+ * row into c (sts_cache_load: only when it is newer than c's). */
+void sts_store_set_cache(struct sts_store *s, struct sts_cache *c);
+/* This daemon's lease owner name: "HOST:PID:RANDOM". */
+const char *sts_store_owner(const struct sts_store *s);
+
 /* Writes what is queued, frees (the worker stays). */
 void sts_store_free(struct sts_store *s);
 
 struct sts_store_stats {
 	unsigned long long puts, deletes, failed, dropped, purges, purged;
+	/* sharing: asked, answered from a row, leases taken, waits, failed;
+	 * saves that kept a row fetched later */
+	unsigned long long shares, share_used, share_leased, share_waits,
+		share_failed, kept;
 };
 /* Counters so far (loop thread: counted when a write is done). */
 void sts_store_stats(struct sts_store *s, struct sts_store_stats *out);

@@ -1260,6 +1260,46 @@ int policy_parse(const char *text, const struct policy_opts *opts,
 	return rc;
 }
 
+int policy_strip_testing(const char *text, char *out, size_t outsz)
+{
+	const size_t wl = sizeof(POLICY_SHADOW_WORD) - 1;
+	const char *p = text ? text : "";
+	size_t o = 0;
+	int found = 0, depth = 0;
+
+	while (*p) {
+		const char *w = p;
+		size_t n;
+
+		if (*p == ' ' || *p == '\t') {
+			p++;
+			continue;
+		}
+		/* one word: up to a blank outside braces */
+		for (; *p && (depth > 0 || (*p != ' ' && *p != '\t')); p++) {
+			if (*p == '{')
+				depth++;
+			else if (*p == '}' && depth > 0)
+				depth--;
+		}
+		n = (size_t)(p - w);
+		if (n == wl && memcmp(w, POLICY_SHADOW_WORD, wl) == 0) {
+			found = 1;
+			continue;
+		}
+		if (o + (o > 0) + n + 1 > outsz)
+			return -1;
+		if (o > 0)
+			out[o++] = ' ';
+		memmove(out + o, w, n); /* out may be text */
+		o += n;
+	}
+	if (outsz == 0)
+		return -1;
+	out[o] = '\0';
+	return found;
+}
+
 int policy_parse_parts(const char *level, const char *params,
 		       const struct policy_opts *opts, struct policy **out,
 		       struct errbuf *why)

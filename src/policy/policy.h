@@ -82,6 +82,18 @@ int policy_parse_parts(const char *level, const char *params,
 		       const struct policy_opts *opts, struct policy **out,
 		       struct errbuf *why);
 
+/*
+ * Shadow mode (issue 13): the word `testing` among a table row's params
+ * (or a policy text's words) marks the row as shadowed - the daemon
+ * answers NOTFOUND for it and logs what it would answer.  It is not a
+ * Postfix attribute and never reaches Postfix.  Copies text to out
+ * (outsz bytes) without that word (words are separated by blanks; one
+ * inside braces {...} is part of a value, never the marker).  Returns
+ * 1 when the word was there, 0 when not, -1 when out is too small.
+ */
+#define POLICY_SHADOW_WORD "testing"
+int policy_strip_testing(const char *text, char *out, size_t outsz);
+
 /* Canonical text "LEVEL attr=value ..." as Postfix receives it.
  * Returns a malloc'ed string (caller frees), NULL on ENOMEM. */
 char *policy_format(const struct policy *p);

@@ -162,9 +162,18 @@ static int add_entry(struct reader *r, unsigned line, char *text)
 	if (policy_key_normalize(key, e->key, sizeof(e->key), &e->kind,
 				 &err) < 0)
 		return fail(r, line, err.msg);
-	if (policy_parse(value, r->opts->policy, &e->policy, &err) < 0) {
-		snprintf(reason, sizeof(reason), "%s: %s", e->key, err.msg);
-		return fail(r, line, reason);
+	/* tlspolicy's shadow marker (a JSON export's params): kept aside */
+	{
+		char stripped[POLICY_MAX_TEXT + 1];
+
+		if (policy_strip_testing(value, stripped, sizeof(stripped)) == 1) {
+			e->shadowed = 1;
+			value = stripped;
+		}
+		if (policy_parse(value, r->opts->policy, &e->policy, &err) < 0) {
+			snprintf(reason, sizeof(reason), "%s: %s", e->key, err.msg);
+			return fail(r, line, reason);
+		}
 	}
 	if ((dup = hash_find(r, e->key)) >= 0) {
 		const struct policyfile_entry *first = &r->e[dup];

@@ -37,6 +37,7 @@ struct policyfile_entry {
 	char key[POLICY_KEY_MAX];   /* normalised */
 	enum policy_key_kind kind;
 	struct policy *policy;
+	int shadowed;               /* the word testing (policy_strip_testing) */
 };
 
 /* One message of a parse, "ORIGIN:LINE: reason". */

@@ -92,7 +92,8 @@ static const char *const live_settings[] = {
 static const char *const cli_settings[] = {
 	"smtp_ca_file", "probe_timeout", "check_concurrency", "own_domains",
 	"own_mx_hosts", "own_cert_files", "own_next_files", "own_sts_testing_max",
-	"own_web_cert_days", "logscan_min_deliveries",
+	"own_web_cert_days", "own_tlsrpt_days", "own_tlsrpt_error_percent",
+	"logscan_min_deliveries",
 };
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -335,7 +336,8 @@ static int start_services(struct daemon_run *r, struct errbuf *why)
 	engine_log_failures(r->eng, 1);
 	/* Discovery sources (DANE, ...): shared with query. */
 	if (engine_sources_new(r->base, r->cfg, r->eng, r->o->db_url,
-			       STS_PERSIST_LOAD | STS_PERSIST_SAVE, &r->srcs, why) < 0)
+			       STS_PERSIST_LOAD | STS_PERSIST_SAVE | STS_PERSIST_SHARE,
+			       &r->srcs, why) < 0)
 		return -1;
 	/* issue 15: the TLSRPT decision journal (tlsrpt/journal.h); its
 	 * database handle is opened before the privilege drop */

@@ -160,6 +160,15 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 	rc |= metrics_family(b, "tlspolicy_reload_unchanged_total", "counter",
 			     "Timer reloads that read only the change marker: the table had not changed.");
 	rc |= metrics_sample(b, "tlspolicy_reload_unchanged_total", "", es->reload_unchanged);
+	rc |= metrics_family(b, "tlspolicy_shadow_answers_total", "counter",
+			     "Answers made NOTFOUND by shadow mode (setting shadow, rows marked testing).");
+	rc |= metrics_sample(b, "tlspolicy_shadow_answers_total", "", es->shadow_answers);
+	rc |= metrics_family(b, "tlspolicy_bypasses_active", "gauge",
+			     "Emergency bypasses (tlspolicy bypass) not expired.");
+	rc |= metrics_sample(b, "tlspolicy_bypasses_active", "", es->bypass_active);
+	rc |= metrics_family(b, "tlspolicy_bypass_answers_total", "counter",
+			     "Lookups answered from an emergency bypass (also counted as source table).");
+	rc |= metrics_sample(b, "tlspolicy_bypass_answers_total", "", es->bypass_answers);
 	rc |= metrics_family(b, "tlspolicy_database_up", "gauge",
 			     "1 when the last table reload read the database, else 0.");
 	rc |= metrics_sample(b, "tlspolicy_database_up", "", es->db_down ? 0 : 1);

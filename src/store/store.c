@@ -728,7 +728,7 @@ int store_row_policy(const struct store_row *row,
 		     const struct policy_opts *opts, struct policy **out,
 		     struct errbuf *why)
 {
-	char key[POLICY_KEY_MAX], d[80];
+	char key[POLICY_KEY_MAX], d[80], params[POLICY_MAX_TEXT + 1];
 	struct errbuf e;
 	const char *dom = row->domain ? row->domain : "";
 
@@ -742,8 +742,18 @@ int store_row_policy(const struct store_row *row,
 	if (strcasecmp(key, dom) != 0)
 		return errbuf_set(why, "row id %lu (%s): key is not in normal form "
 				  "(Postfix looks up \"%s\")", row->id, d, key);
-	if (policy_parse_parts(row->policy ? row->policy : "", row->params, opts,
+	/* the shadow marker is tlspolicy's, not an attribute (issue 13) */
+	if (policy_strip_testing(row->params, params, sizeof(params)) < 0)
+		return errbuf_set(why, "row id %lu (%s): params too long", row->id, d);
+	if (policy_parse_parts(row->policy ? row->policy : "", params, opts,
 			       out, &e) < 0)
 		return errbuf_set(why, "row id %lu (%s): %s", row->id, d, e.msg);
 	return 0;
+}
+
+int store_row_shadowed(const struct store_row *row)
+{
+	char params[POLICY_MAX_TEXT + 1];
+
+	return policy_strip_testing(row->params, params, sizeof(params)) == 1;
 }

@@ -168,6 +168,12 @@ int store_row_policy(const struct store_row *row,
 		     const struct policy_opts *opts, struct policy **out,
 		     struct errbuf *why);
 
+/* 1 when the row's params hold the shadow marker `testing`
+ * (policy_strip_testing(); store_row_policy() leaves it out of the
+ * policy): the daemon answers NOTFOUND for the row and logs what it
+ * would answer (issue 13, shadow mode). */
+int store_row_shadowed(const struct store_row *row);
+
 /* The URL without the password, e.g. "mysql://tlspolicy@127.0.0.1:13306/db"
  * or "sqlite:/var/lib/tlspolicy/tlspolicy.db".  Owned by st. */
 const char *store_describe(const struct store *st);

@@ -37,6 +37,15 @@ struct store_ops {
 			struct errbuf *why);
 	int (*sts_purge)(struct store *st, long long now,
 			 unsigned long *deleted, struct errbuf *why);
+	/* tlspolicy_sts_lease (store_sts.h: who fetches a shared policy) */
+	int (*lease_init)(struct store *st, int *created, struct errbuf *why);
+	int (*lease_claim)(struct store *st, const struct store_sts_lease *want,
+			   long long now, struct store_sts_lease *held,
+			   struct errbuf *why);
+	int (*lease_release)(struct store *st, const char *domain,
+			     const char *owner, struct errbuf *why);
+	int (*lease_purge)(struct store *st, long long now,
+			   unsigned long *deleted, struct errbuf *why);
 	/* tlspolicy_provenance (store_prov.h; store_prov_sqlite.c,
 	 * store_prov_mysql.c); the writes are part of put_many and del */
 	int (*prov_init)(struct store *st, int *created, struct errbuf *why);
@@ -180,6 +189,13 @@ int store_sts_sqlite_del(struct store *st, const char *domain,
 			 struct errbuf *why);
 int store_sts_sqlite_list(struct store *st, store_sts_fn fn, void *arg,
 			  struct errbuf *why);
+int store_sts_sqlite_lease_init(struct store *st, int *created, struct errbuf *why);
+int store_sts_sqlite_claim(struct store *st, const struct store_sts_lease *want,
+		long long now, struct store_sts_lease *held, struct errbuf *why);
+int store_sts_sqlite_release(struct store *st, const char *domain, const char *owner,
+		struct errbuf *why);
+int store_sts_sqlite_lease_purge(struct store *st, long long now,
+		unsigned long *deleted, struct errbuf *why);
 int store_sts_sqlite_purge(struct store *st, long long now,
 			   unsigned long *deleted, struct errbuf *why);
 int store_sts_mysql_init(struct store *st, int *created, struct errbuf *why);
@@ -191,6 +207,13 @@ int store_sts_mysql_del(struct store *st, const char *domain,
 			struct errbuf *why);
 int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 			 struct errbuf *why);
+int store_sts_mysql_lease_init(struct store *st, int *created, struct errbuf *why);
+int store_sts_mysql_claim(struct store *st, const struct store_sts_lease *want,
+		long long now, struct store_sts_lease *held, struct errbuf *why);
+int store_sts_mysql_release(struct store *st, const char *domain, const char *owner,
+		struct errbuf *why);
+int store_sts_mysql_lease_purge(struct store *st, long long now,
+		unsigned long *deleted, struct errbuf *why);
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
 int store_report_sqlite_init(struct store *st, int *created, struct errbuf *why);

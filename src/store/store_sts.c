@@ -178,3 +178,72 @@ int store_sts_list(struct store *st, store_sts_fn fn, void *arg,
 	st->err = 0;
 	return store_classed(st, st->ops->sts_list(st, fn, arg, why));
 }
+
+/* ---- the fetch lease ------------------------------------------------------ */
+
+static int check_owner(const char *owner, struct errbuf *why)
+{
+	size_t n;
+
+	if (owner == NULL || *owner == '\0')
+		return errbuf_set(why, "sts lease: empty owner");
+	if ((n = strnlen(owner, STORE_STS_OWNER_MAX + 1)) > STORE_STS_OWNER_MAX)
+		return errbuf_set(why, "sts lease: owner longer than %d bytes",
+				  STORE_STS_OWNER_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)owner[i] < 0x20 || (unsigned char)owner[i] >= 0x7f)
+			return errbuf_set(why, "sts lease: owner with a control or "
+					  "non-ASCII character");
+	return 0;
+}
+
+int store_sts_lease_init(struct store *st, int *created, struct errbuf *why)
+{
+	int dummy;
+
+	st->err = 0;
+	return store_classed(st, st->ops->lease_init(st, created ? created : &dummy, why));
+}
+
+int store_sts_claim(struct store *st, const struct store_sts_lease *want,
+		    long long now, struct store_sts_lease *held, struct errbuf *why)
+{
+	struct store_sts_lease dummy;
+
+	if (held == NULL)
+		held = &dummy;
+	memset(held, 0, sizeof(*held));
+	if (check_domain(want->domain, why) < 0) {
+		errbuf_prefix(why, "sts lease");
+		return STORE_ERR_CONFIG;
+	}
+	if (check_owner(want->owner, why) < 0)
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->lease_claim(st, want, now, held, why));
+}
+
+int store_sts_release(struct store *st, const char *domain, const char *owner,
+		      struct errbuf *why)
+{
+	if (check_domain(domain, why) < 0) {
+		errbuf_prefix(why, "sts lease");
+		return STORE_ERR_CONFIG;
+	}
+	if (check_owner(owner, why) < 0)
+		return STORE_ERR_CONFIG;
+	st->err = 0;
+	return store_classed(st, st->ops->lease_release(st, domain, owner, why));
+}
+
+int store_sts_lease_purge(struct store *st, long long now,
+			  unsigned long *deleted, struct errbuf *why)
+{
+	unsigned long dummy;
+
+	if (deleted == NULL)
+		deleted = &dummy;
+	*deleted = 0;
+	st->err = 0;
+	return store_classed(st, st->ops->lease_purge(st, now, deleted, why));
+}

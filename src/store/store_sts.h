@@ -68,8 +68,15 @@ int store_sts_get(struct store *st, const char *domain,
 		  struct store_sts_row *row, struct errbuf *why);
 
 /* Inserts or replaces the row of row->domain (all columns, the domain's
- * spelling too), in one transaction.  Returns 0, or -1 with why when a
+ * spelling too), in one statement, only when the table holds no row for
+ * the domain or one fetched before row->fetched: a policy fetched
+ * earlier never replaces one fetched later, whatever their ids (several
+ * daemons share the table; a slow one must not undo a newer fetch).
+ * The comparison is in the statement itself (atomic against another
+ * writer).  Returns 0 when written, STORE_STS_KEPT when a row fetched at
+ * or after row->fetched was kept (nothing written), -1 with why when a
  * limit is broken (nothing written) or the database fails. */
+#define STORE_STS_KEPT 1
 int store_sts_put(struct store *st, const struct store_sts_row *row,
 		  struct errbuf *why);
 
@@ -90,6 +97,44 @@ int store_sts_purge(struct store *st, long long now, unsigned long *deleted,
 typedef int (*store_sts_fn)(const struct store_sts_row *row, void *arg);
 int store_sts_list(struct store *st, store_sts_fn fn, void *arg,
 		   struct errbuf *why);
+
+/*
+ * The fetch lease (table tlspolicy_sts_lease: domain, owner, expires),
+ * so that of several daemons sharing tlspolicy_sts one fetches a policy
+ * and the others read its row:
+ *   MariaDB: CREATE TABLE tlspolicy_sts_lease (
+ *              domain varchar(255) NOT NULL PRIMARY KEY,
+ *              owner varchar(255) NOT NULL,
+ *              expires bigint NOT NULL      -- unix time, owner's clock
+ *            ) ENGINE=InnoDB DEFAULT CHARSET=latin1
+ *   SQLite: the same, domain COLLATE NOCASE, CHECKs for the limits.
+ * A lease ends when released or at `expires`: one held by a daemon that
+ * died is taken over by the next claim after that time.
+ * LIMITS: owner 1..STORE_STS_OWNER_MAX printable ASCII bytes.
+ */
+#define STORE_STS_LEASE_TABLE "tlspolicy_sts_lease"
+#define STORE_STS_OWNER_MAX 255
+struct store_sts_lease {
+	const char *domain;
+	char owner[STORE_STS_OWNER_MAX + 1];
+	long long expires;
+};
+/* db init of the lease table; *created = 1 when made now. */
+int store_sts_lease_init(struct store *st, int *created, struct errbuf *why);
+/* Takes the lease of want->domain for want->owner until want->expires,
+ * when no lease exists, the existing one expired (expires <= now), or
+ * want->owner holds it already (then it is extended); one statement,
+ * atomic against other claimers.  Returns 1 when taken, 0 when another
+ * owner holds it (held, may be NULL, gets its owner and expiry), -1
+ * with why (e.g. the table missing: "run 'tlspolicy db init'"). */
+int store_sts_claim(struct store *st, const struct store_sts_lease *want,
+		    long long now, struct store_sts_lease *held, struct errbuf *why);
+/* Ends owner's lease of domain: 1 when it held one, 0 when not, -1. */
+int store_sts_release(struct store *st, const char *domain, const char *owner,
+		      struct errbuf *why);
+/* Deletes the leases that expired at now; count in *deleted (may be NULL). */
+int store_sts_lease_purge(struct store *st, long long now,
+			  unsigned long *deleted, struct errbuf *why);
 
 /* Like store_init(); *sts_created = 1 when tlspolicy_sts was made now
  * (either pointer may be NULL). */

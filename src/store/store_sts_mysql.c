@@ -39,13 +39,43 @@
 #define SQL_SHAPE "SELECT " SQL_COLS " FROM tlspolicy_sts LIMIT 0"
 #define SQL_GET "SELECT " SQL_COLS " FROM tlspolicy_sts WHERE domain = ?"
 #define SQL_LIST "SELECT " SQL_COLS " FROM tlspolicy_sts ORDER BY domain"
+/* Only a row fetched later replaces one (store_sts.h).  MariaDB
+ * evaluates the assignments left to right, later ones seeing the new
+ * values (the session's sql_mode has no SIMULTANEOUS_ASSIGNMENT), so
+ * fetched, which every condition reads, is assigned last.  Affected
+ * rows: 1 inserted, 2 replaced, 0 kept. */
+#define SQL_NEWER "IF(VALUES(fetched) > fetched, "
 #define SQL_PUT                                                                 \
 	"INSERT INTO tlspolicy_sts (" SQL_COLS ") VALUES (?, ?, ?, ?, ?)\n"     \
-	"  ON DUPLICATE KEY UPDATE domain = VALUES(domain),\n"                  \
-	"  policy_id = VALUES(policy_id), policy = VALUES(policy),\n"           \
-	"  fetched = VALUES(fetched), expires = VALUES(expires)"
+	"  ON DUPLICATE KEY UPDATE\n"                                           \
+	"  domain = " SQL_NEWER "VALUES(domain), domain),\n"                    \
+	"  policy_id = " SQL_NEWER "VALUES(policy_id), policy_id),\n"           \
+	"  policy = " SQL_NEWER "VALUES(policy), policy),\n"                    \
+	"  expires = " SQL_NEWER "VALUES(expires), expires),\n"                 \
+	"  fetched = " SQL_NEWER "VALUES(fetched), fetched)"
 #define SQL_DELETE "DELETE FROM tlspolicy_sts WHERE domain = ?"
 #define SQL_PURGE "DELETE FROM tlspolicy_sts WHERE expires <= ?"
+
+#define SQL_LEASE_CREATE                                                        \
+	"CREATE TABLE IF NOT EXISTS `tlspolicy_sts_lease` (\n"                  \
+	"  `domain` varchar(255) NOT NULL,\n"                                   \
+	"  `owner` varchar(255) NOT NULL,\n"                                    \
+	"  `expires` bigint(20) NOT NULL,\n"                                    \
+	"  PRIMARY KEY (`domain`)\n"                                            \
+	") ENGINE=InnoDB DEFAULT CHARSET=latin1"
+#define SQL_LEASE_SHAPE "SELECT domain, owner, expires FROM tlspolicy_sts_lease LIMIT 0"
+/* Taken when new, expired (expires <= now) or ours: owner first (left to
+ * right, see SQL_PUT), then expires only when the owner is now ours.
+ * Whether it was taken is read back (affected rows are 0 when our own
+ * lease is renewed to the same second). */
+#define SQL_LEASE_CLAIM                                                         \
+	"INSERT INTO tlspolicy_sts_lease (domain, owner, expires) VALUES (?, ?, ?)\n" \
+	"  ON DUPLICATE KEY UPDATE\n"                                           \
+	"  owner = IF(expires <= ? OR owner = VALUES(owner), VALUES(owner), owner),\n" \
+	"  expires = IF(owner = VALUES(owner), VALUES(expires), expires)"
+#define SQL_LEASE_GET "SELECT owner, expires FROM tlspolicy_sts_lease WHERE domain = ?"
+#define SQL_LEASE_RELEASE "DELETE FROM tlspolicy_sts_lease WHERE domain = ? AND owner = ?"
+#define SQL_LEASE_PURGE "DELETE FROM tlspolicy_sts_lease WHERE expires <= ?"
 
 /* Result buffers for SQL_COLS. */
 struct sts_result {
@@ -209,6 +239,8 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 	param_num(&p, 4, row->expires);
 	/* autocommit is on (store_mysql.c): one statement, one transaction */
 	rc = execute(st, conn, stmt, &p, NULL, "sts put", why);
+	if (rc == 0 && mysql_stmt_affected_rows(stmt) == 0)
+		rc = STORE_STS_KEPT;   /* a row fetched at or after this one */
 	mysql_stmt_close(stmt);
 	return rc;
 }
@@ -281,4 +313,110 @@ int store_sts_mysql_purge(struct store *st, long long now,
 
 	param_num(&p, 0, now);
 	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
+}
+
+/* ---- the fetch lease (store_sts.h) ---------------------------------------- */
+
+int store_sts_mysql_lease_init(struct store *st, int *created, struct errbuf *why)
+{
+	return store_mysql_init_table(st, STORE_STS_LEASE_TABLE, SQL_LEASE_CREATE,
+				      SQL_LEASE_SHAPE, created, why);
+}
+
+/* Runs sql (a write) with p on the lease table; *n affected rows. */
+static int lease_write(struct store *st, const char *sql, struct sts_params *p,
+		       const char *what, unsigned long *n, struct errbuf *why)
+{
+	MYSQL *conn = store_mysql_conn(st, why);
+	MYSQL_STMT *stmt;
+	int rc;
+
+	if (conn == NULL)
+		return -1;
+	if ((stmt = store_mysql_prepare(st, conn, STORE_STS_LEASE_TABLE, sql, what,
+					why)) == NULL)
+		return -1;
+	rc = store_mysql_run(st, conn, stmt, p->b, NULL, STORE_STS_LEASE_TABLE, what, why);
+	if (rc == 0 && n != NULL)
+		*n = (unsigned long)mysql_stmt_affected_rows(stmt);
+	mysql_stmt_close(stmt);
+	return rc;
+}
+
+/* The lease row of domain into *held: 1, 0 when none, -1. */
+static int lease_get(struct store *st, const char *domain,
+		     struct store_sts_lease *held, struct errbuf *why)
+{
+	MYSQL *conn = store_mysql_conn(st, why);
+	struct sts_params p;
+	MYSQL_BIND b[2];
+	unsigned long len[2];
+	my_bool is_null[2], error[2];
+	const struct store_mysql_col cols[2] = {
+		{ held->owner, sizeof(held->owner), 0 },
+		{ &held->expires, 0, 0 },
+	};
+	MYSQL_STMT *stmt;
+	int truncated, rc;
+
+	if (conn == NULL)
+		return -1;
+	if ((stmt = store_mysql_prepare(st, conn, STORE_STS_LEASE_TABLE, SQL_LEASE_GET,
+					"sts lease", why)) == NULL)
+		return -1;
+	param_str(&p, 0, domain);
+	store_mysql_bind_results(b, cols, 2, len, is_null, error);
+	rc = store_mysql_run(st, conn, stmt, p.b, b, STORE_STS_LEASE_TABLE, "sts lease", why);
+	if (rc == 0)
+		rc = store_mysql_fetch(st, conn, stmt, STORE_STS_LEASE_TABLE, &truncated,
+				       "sts lease", why);
+	if (rc == 1)
+		store_mysql_column(held->owner, sizeof(held->owner), len[0], is_null[0]);
+	mysql_stmt_close(stmt);
+	return rc;
+}
+
+int store_sts_mysql_claim(struct store *st, const struct store_sts_lease *want,
+			  long long now, struct store_sts_lease *held,
+			  struct errbuf *why)
+{
+	struct sts_params p;
+	int rc;
+
+	param_str(&p, 0, want->domain);
+	param_str(&p, 1, want->owner);
+	param_num(&p, 2, want->expires);
+	param_num(&p, 3, now);
+	if (lease_write(st, SQL_LEASE_CLAIM, &p, "sts lease", NULL, why) < 0)
+		return -1;
+	if ((rc = lease_get(st, want->domain, held, why)) < 0)
+		return -1;
+	if (rc == 1 && strcmp(held->owner, want->owner) == 0
+	    && held->expires == want->expires) {
+		memset(held, 0, sizeof(*held));
+		return 1;
+	}
+	return 0;   /* another owner's (or gone again: released meanwhile) */
+}
+
+int store_sts_mysql_release(struct store *st, const char *domain, const char *owner,
+			    struct errbuf *why)
+{
+	struct sts_params p;
+	unsigned long n = 0;
+
+	param_str(&p, 0, domain);
+	param_str(&p, 1, owner);
+	if (lease_write(st, SQL_LEASE_RELEASE, &p, "sts lease release", &n, why) < 0)
+		return -1;
+	return n > 0 ? 1 : 0;
+}
+
+int store_sts_mysql_lease_purge(struct store *st, long long now,
+				unsigned long *deleted, struct errbuf *why)
+{
+	struct sts_params p;
+
+	param_num(&p, 0, now);
+	return lease_write(st, SQL_LEASE_PURGE, &p, "sts lease purge", deleted, why);
 }

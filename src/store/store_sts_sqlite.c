@@ -15,6 +15,7 @@
 #include "store/store_int.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #define XSTR_(x) #x
@@ -40,9 +41,30 @@
 	"INSERT INTO tlspolicy_sts (" SQL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)\n" \
 	"  ON CONFLICT (domain) DO UPDATE SET domain = excluded.domain,\n"     \
 	"  policy_id = excluded.policy_id, policy = excluded.policy,\n"        \
-	"  fetched = excluded.fetched, expires = excluded.expires"
+	"  fetched = excluded.fetched, expires = excluded.expires\n"           \
+	"  WHERE excluded.fetched > tlspolicy_sts.fetched"
 #define SQL_DELETE "DELETE FROM tlspolicy_sts WHERE domain = ?1"
 #define SQL_PURGE "DELETE FROM tlspolicy_sts WHERE expires <= ?1"
+
+#define SQL_LEASE_CREATE                                                       \
+	"CREATE TABLE IF NOT EXISTS tlspolicy_sts_lease (\n"                   \
+	"  domain VARCHAR(255) NOT NULL COLLATE NOCASE PRIMARY KEY\n"          \
+	"    CHECK (length(domain) BETWEEN 1 AND " XSTR(STORE_DOMAIN_MAX) "),\n" \
+	"  owner VARCHAR(255) NOT NULL\n"                                      \
+	"    CHECK (length(owner) BETWEEN 1 AND " XSTR(STORE_STS_OWNER_MAX) "),\n" \
+	"  expires BIGINT NOT NULL\n"                                          \
+	")"
+#define SQL_LEASE_SHAPE "SELECT domain, owner, expires FROM tlspolicy_sts_lease LIMIT 0"
+/* taken when new, expired, or ours: changes() == 1 */
+#define SQL_LEASE_CLAIM                                                        \
+	"INSERT INTO tlspolicy_sts_lease (domain, owner, expires)\n"           \
+	"  VALUES (?1, ?2, ?3) ON CONFLICT (domain) DO UPDATE\n"               \
+	"  SET owner = excluded.owner, expires = excluded.expires\n"           \
+	"  WHERE tlspolicy_sts_lease.expires <= ?4\n"                          \
+	"     OR tlspolicy_sts_lease.owner = excluded.owner"
+#define SQL_LEASE_GET "SELECT owner, expires FROM tlspolicy_sts_lease WHERE domain = ?1"
+#define SQL_LEASE_RELEASE "DELETE FROM tlspolicy_sts_lease WHERE domain = ?1 AND owner = ?2"
+#define SQL_LEASE_PURGE "DELETE FROM tlspolicy_sts_lease WHERE expires <= ?1"
 
 static int sts_err(struct store *st, const char *what, struct errbuf *why)
 {
@@ -137,7 +159,8 @@ int store_sts_sqlite_put(struct store *st, const struct store_sts_row *row,
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return sts_err(st, "sts put", why);
-	return 0;
+	/* the upsert's WHERE: no change when the row was fetched later */
+	return sqlite3_changes(store_sqlite_db(st)) > 0 ? 0 : STORE_STS_KEPT;
 }
 
 int store_sts_sqlite_del(struct store *st, const char *domain,
@@ -199,6 +222,106 @@ int store_sts_sqlite_purge(struct store *st, long long now,
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return sts_err(st, "sts purge", why);
+	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
+	return 0;
+}
+
+/* ---- the fetch lease (store_sts.h) ---------------------------------------- */
+
+static int lease_err(struct store *st, const char *what, struct errbuf *why)
+{
+	return store_sqlite_fail(st, STORE_STS_LEASE_TABLE, what, why);
+}
+
+int store_sts_sqlite_lease_init(struct store *st, int *created, struct errbuf *why)
+{
+	return store_sqlite_init_table(st, STORE_STS_LEASE_TABLE, SQL_LEASE_CREATE,
+				       SQL_LEASE_SHAPE, created, why);
+}
+
+/* The lease row of domain into *held: 1, 0 when none, -1. */
+static int lease_get(struct store *st, const char *domain,
+		     struct store_sts_lease *held, struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc, ret;
+
+	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_GET, &stmt,
+				 "sts lease", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(stmt, 0);
+
+		snprintf(held->owner, sizeof(held->owner), "%s", o ? o : "");
+		held->expires = (long long)sqlite3_column_int64(stmt, 1);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = lease_err(st, "sts lease", why);
+	}
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
+int store_sts_sqlite_claim(struct store *st, const struct store_sts_lease *want,
+			   long long now, struct store_sts_lease *held,
+			   struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_CLAIM, &stmt,
+				 "sts lease", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, want->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, want->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)want->expires);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return lease_err(st, "sts lease", why);
+	if (sqlite3_changes(store_sqlite_db(st)) > 0)
+		return 1;
+	/* held by another owner: who, until when (gone meanwhile: 0 too) */
+	return lease_get(st, want->domain, held, why) < 0 ? -1 : 0;
+}
+
+int store_sts_sqlite_release(struct store *st, const char *domain, const char *owner,
+			     struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_RELEASE, &stmt,
+				 "sts lease release", why) < 0)
+		return -1;
+	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return lease_err(st, "sts lease release", why);
+	return sqlite3_changes(store_sqlite_db(st)) > 0 ? 1 : 0;
+}
+
+int store_sts_sqlite_lease_purge(struct store *st, long long now,
+				 unsigned long *deleted, struct errbuf *why)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_PURGE, &stmt,
+				 "sts lease purge", why) < 0)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return lease_err(st, "sts lease purge", why);
 	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
 	return 0;
 }

@@ -35,31 +35,36 @@ static const struct tdef tables[] = {
 	  "  domain TEXT NOT NULL COLLATE NOCASE, day TEXT NOT NULL,\n"
 	  "  mta TEXT NOT NULL, mx_host TEXT NOT NULL, mx_ip TEXT NOT NULL,\n"
 	  "  result TEXT NOT NULL, mta_ip TEXT NOT NULL, count INTEGER NOT NULL,\n"
-	  "  PRIMARY KEY (domain, day, mta, mx_host, mx_ip, result))",
+	  "  policy_key TEXT NOT NULL DEFAULT '',\n"
+	  "  PRIMARY KEY (domain, day, mta, mx_host, mx_ip, result, policy_key))",
 	  "CREATE TABLE IF NOT EXISTS `tlspolicy_tlsrpt_sessions` (\n"
 	  "  `domain` varchar(255) NOT NULL, `day` char(10) NOT NULL,\n"
 	  "  `mta` varchar(255) NOT NULL, `mx_host` varchar(255) NOT NULL,\n"
 	  "  `mx_ip` varchar(45) NOT NULL, `result` varchar(32) NOT NULL,\n"
 	  "  `mta_ip` varchar(45) NOT NULL, `count` bigint(20) NOT NULL,\n"
-	  "  PRIMARY KEY (`domain`, `day`, `mta`, `mx_host`, `mx_ip`, `result`)\n" MY_TAIL,
-	  "SELECT domain, day, mta, mx_host, mx_ip, result, mta_ip, count "
+	  "  `policy_key` char(64) NOT NULL DEFAULT '',\n"
+	  "  PRIMARY KEY (`domain`, `day`, `mta`, `mx_host`, `mx_ip`, `result`, `policy_key`)\n"
+	  MY_TAIL,
+	  "SELECT domain, day, mta, mx_host, mx_ip, result, mta_ip, count, policy_key "
 	  "FROM tlspolicy_tlsrpt_sessions LIMIT 0" },
 	{ STORE_TLSRPT_POLICIES,
 	  "CREATE TABLE tlspolicy_tlsrpt_policies (\n"
 	  "  domain TEXT NOT NULL COLLATE NOCASE, day TEXT NOT NULL, mta TEXT NOT NULL,\n"
 	  "  policy_key TEXT NOT NULL, policy_type TEXT NOT NULL,\n"
 	  "  policy_strings TEXT NOT NULL, mx TEXT NOT NULL, result TEXT NOT NULL,\n"
-	  "  count INTEGER NOT NULL,\n"
+	  "  count INTEGER NOT NULL, first_seen INTEGER NOT NULL DEFAULT 0,\n"
+	  "  last_seen INTEGER NOT NULL DEFAULT 0,\n"
 	  "  PRIMARY KEY (domain, day, mta, policy_key))",
 	  "CREATE TABLE IF NOT EXISTS `tlspolicy_tlsrpt_policies` (\n"
 	  "  `domain` varchar(255) NOT NULL, `day` char(10) NOT NULL,\n"
 	  "  `mta` varchar(255) NOT NULL, `policy_key` char(64) NOT NULL,\n"
 	  "  `policy_type` varchar(16) NOT NULL, `policy_strings` mediumtext NOT NULL,\n"
 	  "  `mx` mediumtext NOT NULL, `result` varchar(32) NOT NULL,\n"
-	  "  `count` bigint(20) NOT NULL,\n"
+	  "  `count` bigint(20) NOT NULL, `first_seen` bigint(20) NOT NULL DEFAULT 0,\n"
+	  "  `last_seen` bigint(20) NOT NULL DEFAULT 0,\n"
 	  "  PRIMARY KEY (`domain`, `day`, `mta`, `policy_key`)\n" MY_TAIL,
 	  "SELECT domain, day, mta, policy_key, policy_type, policy_strings, mx, "
-	  "result, count FROM tlspolicy_tlsrpt_policies LIMIT 0" },
+	  "result, count, first_seen, last_seen FROM tlspolicy_tlsrpt_policies LIMIT 0" },
 	{ STORE_TLSRPT_OFFSETS,
 	  "CREATE TABLE tlspolicy_tlsrpt_offsets (\n"
 	  "  mta TEXT NOT NULL, path TEXT NOT NULL, inode INTEGER NOT NULL,\n"

@@ -4,12 +4,16 @@
  * 15), beside the admin's `tlspolicies`, in SQLite or in the MariaDB
  * database several mail servers share:
  *
- *   tlspolicy_tlsrpt_sessions  (domain, day, mta, mx_host, mx_ip, result)
- *        -> mta_ip, count: TLS session outcomes from each server's logs
- *        (`tlsrpt collect`); a report sums the rows of every mta.
+ *   tlspolicy_tlsrpt_sessions  (domain, day, mta, mx_host, mx_ip, result,
+ *        policy_key) -> mta_ip, count: TLS session outcomes from each
+ *        server's logs (`tlsrpt collect`), under the journal policy in
+ *        force at the session's time ("" none); a report sums the rows of
+ *        every mta.
  *   tlspolicy_tlsrpt_policies  (domain, day, mta, policy_key) -> type,
- *        strings, mx, result, count: the decision journal, which policy
- *        the daemon answered (policy_key = SHA-256 of type, strings, mx).
+ *        strings, mx, result, count, first_seen, last_seen: the decision
+ *        journal, which policy the daemon answered, as it was then, and
+ *        when first and last (policy_key = SHA-256 of type, strings, mx,
+ *        result).
  *   tlspolicy_tlsrpt_offsets   (mta, path) -> inode, pos, state: how far
  *        `collect` read each log and what was left open there; written in
  *        the transaction of the session counts it read, so a crash never

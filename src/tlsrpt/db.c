@@ -75,18 +75,18 @@ int tlsrpt_db_add_sessions(struct store *st, const char *mta, const char *mta_ip
 		struct store_tlsrpt_val v[] = { TV_S(f[TS_DOMAIN]), TV_S(f[TS_DAY]), TV_S(mta),
 						TV_S(f[TS_MX_HOST]), TV_S(f[TS_MX_IP]),
 						TV_S(f[TS_RESULT]), TV_S(mta_ip),
-						TV_I((long long)t->ent[i].count) };
+						TV_I((long long)t->ent[i].count), TV_S(f[TS_POLICY]) };
 		int rc = store_tlsrpt_exec(
 			st, SESS, "add sessions",
 			"INSERT INTO tlspolicy_tlsrpt_sessions (domain, day, mta, mx_host, mx_ip, "
-			"result, mta_ip, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-			"ON CONFLICT (domain, day, mta, mx_host, mx_ip, result) DO UPDATE SET "
-			"count = count + excluded.count, mta_ip = excluded.mta_ip",
+			"result, mta_ip, count, policy_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+			"ON CONFLICT (domain, day, mta, mx_host, mx_ip, result, policy_key) DO "
+			"UPDATE SET count = count + excluded.count, mta_ip = excluded.mta_ip",
 			"INSERT INTO tlspolicy_tlsrpt_sessions (domain, day, mta, mx_host, mx_ip, "
-			"result, mta_ip, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+			"result, mta_ip, count, policy_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
 			"ON DUPLICATE KEY UPDATE count = count + VALUES(count), "
 			"mta_ip = VALUES(mta_ip)",
-			v, 8, 0, NULL, NULL, NULL, why);
+			v, 9, 0, NULL, NULL, NULL, why);
 		free(key);
 		if (rc < 0)
 			goto fail;
@@ -115,7 +115,7 @@ fail:
 	return -1;
 }
 
-static void policy_key(const char *type, const char *strings, const char *mx,
+void tlsrpt_db_policy_key(const char *type, const char *strings, const char *mx,
 		       const char *result, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -154,22 +154,29 @@ int tlsrpt_db_add_policies(struct store *st, const char *mta, const struct tally
 			free(key);
 			continue;
 		}
-		policy_key(f[TJ_TYPE], f[TJ_STRINGS], f[TJ_MX], f[TJ_RESULT], pk);
+		tlsrpt_db_policy_key(f[TJ_TYPE], f[TJ_STRINGS], f[TJ_MX], f[TJ_RESULT], pk);
 		struct store_tlsrpt_val v[] = { TV_S(f[TJ_DOMAIN]), TV_S(f[TJ_DAY]), TV_S(mta),
 						TV_S(pk), TV_S(f[TJ_TYPE]), TV_S(f[TJ_STRINGS]),
 						TV_S(f[TJ_MX]), TV_S(f[TJ_RESULT]),
-						TV_I((long long)t->ent[i].count) };
+						TV_I((long long)t->ent[i].count),
+						TV_I(t->ent[i].first), TV_I(t->ent[i].last) };
 		rc = store_tlsrpt_exec(
 			st, POL, "journal",
 			"INSERT INTO tlspolicy_tlsrpt_policies (domain, day, mta, policy_key, "
-			"policy_type, policy_strings, mx, result, count) VALUES "
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (domain, day, mta, policy_key) "
-			"DO UPDATE SET count = count + excluded.count",
+			"policy_type, policy_strings, mx, result, count, first_seen, last_seen) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (domain, day, mta, "
+			"policy_key) DO UPDATE SET count = count + excluded.count, "
+			"first_seen = CASE WHEN first_seen = 0 OR (excluded.first_seen > 0 AND "
+			"excluded.first_seen < first_seen) THEN excluded.first_seen ELSE first_seen END, "
+			"last_seen = MAX(last_seen, excluded.last_seen)",
 			"INSERT INTO tlspolicy_tlsrpt_policies (domain, day, mta, policy_key, "
-			"policy_type, policy_strings, mx, result, count) VALUES "
-			"(?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
-			"count = count + VALUES(count)",
-			v, 9, 0, NULL, NULL, NULL, why);
+			"policy_type, policy_strings, mx, result, count, first_seen, last_seen) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE "
+			"count = count + VALUES(count), "
+			"first_seen = CASE WHEN first_seen = 0 OR (VALUES(first_seen) > 0 AND "
+			"VALUES(first_seen) < first_seen) THEN VALUES(first_seen) ELSE first_seen END, "
+			"last_seen = GREATEST(last_seen, VALUES(last_seen))",
+			v, 11, 0, NULL, NULL, NULL, why);
 		free(key);
 		if (rc < 0)
 			goto fail;
@@ -207,59 +214,81 @@ int tlsrpt_db_days(struct store *st, const char *from, const char *before,
 
 struct fill_arg {
 	struct tlsrpt_report *r;
-	int got_policy;
+	struct tlsrpt_policy *most; /* answered most */
+	unsigned long long most_n;
 	int err;
 };
 
-static int add_lines(struct tlsrpt_report *r, const char *text, int mx)
+static int add_lines(struct tlsrpt_policy *p, const char *text, int mx)
 {
-	const char *p = text;
+	const char *q = text;
 
-	while (*p) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+	while (*q) {
+		const char *nl = strpbrk(q, "\r\n");
+		size_t n = nl ? (size_t)(nl - q) : strlen(q);
 		char line[TLSRPT_NAME_MAX * 4];
 
 		if (n && n < sizeof(line)) {
-			memcpy(line, p, n);
+			memcpy(line, q, n);
 			line[n] = '\0';
-			if ((mx ? tlsrpt_report_add_mx(r, line) : tlsrpt_report_add_string(r, line)) < 0)
+			if ((mx ? tlsrpt_policy_add_mx(p, line) : tlsrpt_policy_add_string(p, line)) < 0)
 				return -1;
 		}
-		p += n;
-		if (*p == '\n')
-			p++;
+		q += n;
+		while (*q == '\r' || *q == '\n')
+			q++;
 	}
 	return 0;
 }
 
+/* policy_key, type, strings, mx, result, SUM(count) */
 static int policy_row(void *arg, char *const *c, int n)
 {
 	struct fill_arg *f = arg;
-	int t = tlsrpt_ptype_parse(c[0]), res;
+	int t = tlsrpt_ptype_parse(c[1]), res;
+	unsigned long long answers = strtoull(c[5], NULL, 10);
+	struct tlsrpt_policy *p;
 
 	(void)n;
-	if (f->got_policy || t < 0)
+	if (t < 0 || tlsrpt_report_find(f->r, c[0]))
 		return 0;
-	f->got_policy = 1;
-	f->r->ptype = (enum tlsrpt_ptype)t;
-	if (add_lines(f->r, c[1], 0) < 0 || add_lines(f->r, c[2], 1) < 0)
+	if ((p = tlsrpt_report_policy(f->r, c[0])) == NULL)
+		return 0; /* more than TLSRPT_REPORT_POLICIES: under the most answered */
+	p->ptype = (enum tlsrpt_ptype)t;
+	p->answers = answers;
+	if (add_lines(p, c[2], 0) < 0 || add_lines(p, c[3], 1) < 0)
 		f->err = 1;
-	if (c[3][0] && (res = tlsrpt_result_parse(c[3])) > 0)
-		f->r->policy_result = res;
+	if (c[4][0] && (res = tlsrpt_result_parse(c[4])) > 0)
+		p->policy_result = res;
+	if (f->most == NULL || answers > f->most_n) {
+		f->most = p;
+		f->most_n = answers;
+	}
 	return 0;
 }
 
+/* policy_key, result, mta_ip, mx_host, mx_ip, SUM(count) */
 static int session_row(void *arg, char *const *c, int n)
 {
 	struct fill_arg *f = arg;
-	int res = tlsrpt_result_parse(c[0]);
+	int res = tlsrpt_result_parse(c[1]);
+	struct tlsrpt_policy *p;
 
 	(void)n;
 	if (res < 0)
 		return 0;
-	if (tlsrpt_report_add(f->r, (enum tlsrpt_result)res, c[1], c[2], c[3],
-			      strtoull(c[4], NULL, 10)) < 0)
+	p = tlsrpt_report_find(f->r, c[0]);
+	if (p == NULL && f->most != NULL)
+		p = f->most;
+	if (p == NULL) { /* no journal: one no-policy-found entry */
+		p = tlsrpt_report_find(f->r, "-");
+		if (p == NULL && (p = tlsrpt_report_policy(f->r, "-")) == NULL) {
+			f->err = 1;
+			return 0;
+		}
+	}
+	if (tlsrpt_report_add(f->r, p, (enum tlsrpt_result)res, c[2], c[3], c[4],
+			      strtoull(c[5], NULL, 10)) < 0)
 		f->err = 1;
 	return 0;
 }
@@ -267,26 +296,132 @@ static int session_row(void *arg, char *const *c, int n)
 int tlsrpt_db_fill(struct store *st, struct tlsrpt_report *r, struct errbuf *why)
 {
 	struct store_tlsrpt_val v[] = { TV_S(r->domain), TV_S(r->day) };
-	struct fill_arg f = { r, 0, 0 };
+	struct fill_arg f = { r, NULL, 0, 0 };
 
+	/* ordered by when each policy was first answered: the day's order */
 	if (store_tlsrpt_exec(st, POL, "read the journal",
-			      "SELECT policy_type, policy_strings, mx, result, SUM(count) AS n "
-			      "FROM tlspolicy_tlsrpt_policies WHERE domain = ? AND day = ? "
-			      "GROUP BY policy_key, policy_type, policy_strings, mx, result "
-			      "ORDER BY n DESC, policy_key",
-			      NULL, v, 2, 5, policy_row, &f, NULL, why) < 0)
+			      "SELECT policy_key, MIN(policy_type), MIN(policy_strings), MIN(mx), "
+			      "MIN(result), SUM(count), MIN(CASE WHEN first_seen > 0 THEN "
+			      "first_seen END) AS t FROM tlspolicy_tlsrpt_policies "
+			      "WHERE domain = ? AND day = ? GROUP BY policy_key "
+			      "ORDER BY t, policy_key",
+			      NULL, v, 2, 7, policy_row, &f, NULL, why) < 0)
 		return -1;
 	if (store_tlsrpt_exec(st, SESS, "read the sessions",
-			      "SELECT result, mta_ip, mx_host, mx_ip, SUM(count) "
+			      "SELECT policy_key, result, mta_ip, mx_host, mx_ip, SUM(count) "
 			      "FROM tlspolicy_tlsrpt_sessions WHERE domain = ? AND day = ? "
-			      "GROUP BY result, mta_ip, mx_host, mx_ip "
-			      "ORDER BY result, mx_host, mx_ip, mta_ip",
-			      NULL, v, 2, 5, session_row, &f, NULL, why) < 0)
+			      "GROUP BY policy_key, result, mta_ip, mx_host, mx_ip "
+			      "ORDER BY result, mx_host, mx_ip, mta_ip, policy_key",
+			      NULL, v, 2, 6, session_row, &f, NULL, why) < 0)
 		return -1;
 	if (f.err)
 		return errbuf_set(why, "report %s %s: out of memory or too many policy lines",
 				  r->domain, r->day);
+	tlsrpt_report_prune(r);
 	return 0;
+}
+
+/* ---- the timeline (which policy a session was under) ------------------ */
+
+struct tl_row {
+	char key[65];
+	int own; /* the asking mta's */
+	long long first, last;
+};
+
+struct tlsrpt_timeline {
+	struct store *st;
+	char *mta;
+	char domain[TLSRPT_NAME_MAX + 1], day[11];
+	int loaded;
+	struct tl_row *rows;
+	size_t n, cap;
+	char pick[65];
+};
+
+struct tlsrpt_timeline *tlsrpt_timeline_new(struct store *st, const char *mta)
+{
+	struct tlsrpt_timeline *tl = calloc(1, sizeof(*tl));
+
+	if (tl == NULL || (tl->mta = strdup(mta)) == NULL) {
+		free(tl);
+		return NULL;
+	}
+	tl->st = st;
+	return tl;
+}
+
+void tlsrpt_timeline_free(struct tlsrpt_timeline *tl)
+{
+	if (tl == NULL)
+		return;
+	free(tl->rows);
+	free(tl->mta);
+	free(tl);
+}
+
+static int tl_row(void *arg, char *const *c, int n)
+{
+	struct tlsrpt_timeline *tl = arg;
+	struct tl_row *r;
+
+	(void)n;
+	if (tl->n == tl->cap) {
+		size_t cap = tl->cap ? tl->cap * 2 : 8;
+		struct tl_row *nr = realloc(tl->rows, cap * sizeof(*nr));
+
+		if (nr == NULL)
+			return 0;
+		tl->rows = nr;
+		tl->cap = cap;
+	}
+	r = &tl->rows[tl->n++];
+	snprintf(r->key, sizeof(r->key), "%s", c[0]);
+	r->own = strcmp(c[1], tl->mta) == 0;
+	r->first = strtoll(c[2], NULL, 10);
+	r->last = strtoll(c[3], NULL, 10);
+	return 0;
+}
+
+const char *tlsrpt_timeline_pick(struct tlsrpt_timeline *tl, const char *domain,
+				 const char *day, long long when, struct errbuf *why)
+{
+	const struct tl_row *in = NULL, *before = NULL, *early = NULL;
+	int own = 0;
+
+	if (!tl->loaded || strcmp(tl->domain, domain) != 0 || strcmp(tl->day, day) != 0) {
+		struct store_tlsrpt_val v[] = { TV_S(domain), TV_S(day) };
+
+		tl->n = 0;
+		tl->loaded = 0;
+		if (store_tlsrpt_exec(tl->st, POL, "read the journal",
+				      "SELECT policy_key, mta, first_seen, last_seen "
+				      "FROM tlspolicy_tlsrpt_policies WHERE domain = ? AND day = ? "
+				      "ORDER BY policy_key, mta",
+				      NULL, v, 2, 4, tl_row, tl, NULL, why) < 0)
+			return NULL;
+		snprintf(tl->domain, sizeof(tl->domain), "%s", domain);
+		snprintf(tl->day, sizeof(tl->day), "%s", day);
+		tl->loaded = 1;
+	}
+	for (size_t i = 0; i < tl->n; i++)
+		own |= tl->rows[i].own;
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct tl_row *r = &tl->rows[i];
+
+		if ((own && !r->own) || r->first == 0)
+			continue;
+		if (r->first <= when && when <= r->last && (in == NULL || r->first > in->first))
+			in = r;
+		if (r->last < when && (before == NULL || r->last > before->last))
+			before = r;
+		if (early == NULL || r->first < early->first)
+			early = r;
+	}
+	if (in == NULL)
+		in = before ? before : early;
+	snprintf(tl->pick, sizeof(tl->pick), "%s", in ? in->key : "");
+	return tl->pick;
 }
 
 int tlsrpt_db_claim(struct store *st, const struct tlsrpt_report *r, const char *rua,
@@ -448,4 +583,53 @@ int tlsrpt_db_received_summary(struct store *st, long long since,
 		"WHERE end_time >= ? GROUP BY lower(policy_domain), mx, result "
 		"ORDER BY lower(policy_domain), mx, result",
 		NULL, v, 1, 7, fn, arg, NULL, why);
+}
+
+struct rx_totals {
+	unsigned long long reports;
+	long long last;
+};
+
+static int rx_totals_row(void *arg, char *const *c, int n)
+{
+	struct rx_totals *t = arg;
+
+	(void)n;
+	t->reports = strtoull(c[0], NULL, 10);
+	t->last = strtoll(c[1], NULL, 10);
+	return 0;
+}
+
+int tlsrpt_db_received_domain(struct store *st, const char *domain, long long since,
+			      int (*fn)(void *, char *const *, int), void *arg,
+			      unsigned long long *reports, long long *last_end,
+			      struct errbuf *why)
+{
+	struct store_tlsrpt_val v[] = { TV_S(domain), TV_I(since) };
+	struct rx_totals t = { 0, 0 };
+
+	*reports = 0;
+	*last_end = 0;
+	if (store_tlsrpt_exec(
+		    st, STORE_TLSRPT_RECEIVED, "summarise received reports",
+		    "SELECT CASE WHEN receiving_mx <> '' THEN lower(receiving_mx) ELSE "
+		    "lower(mx_host) END AS mx, result, organization, SUM(count) FROM "
+		    "tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
+		    "end_time >= ? GROUP BY mx, result, organization "
+		    "ORDER BY mx, result, organization",
+		    NULL, v, 2, 4, fn, arg, NULL, why) < 0)
+		return -1;
+	if (store_tlsrpt_exec(
+		    st, STORE_TLSRPT_RECEIVED, "summarise received reports",
+		    "SELECT COUNT(DISTINCT organization || char(10) || report_id), MAX(end_time) "
+		    "FROM tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
+		    "end_time >= ?",
+		    "SELECT COUNT(DISTINCT organization, report_id), MAX(end_time) FROM "
+		    "tlspolicy_tlsrpt_received WHERE lower(policy_domain) = lower(?) AND "
+		    "end_time >= ?",
+		    v, 2, 2, rx_totals_row, &t, NULL, why) < 0)
+		return -1;
+	*reports = t.reports;
+	*last_end = t.last;
+	return 0;
 }

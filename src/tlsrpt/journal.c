@@ -78,7 +78,7 @@ void tlsrpt_journal_observe(void *arg, const struct engine_observation *o)
 {
 	struct tlsrpt_journal *j = arg;
 	const char *f[TJ_NFIELDS];
-	char key[4096], mx[2048], day[11];
+	char key[40 * 1024], mx[2048], day[11];
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -89,14 +89,21 @@ void tlsrpt_journal_observe(void *arg, const struct engine_observation *o)
 	f[TJ_STRINGS] = "";
 	f[TJ_MX] = "";
 	f[TJ_RESULT] = "";
-	if (o->ans->status == LOOKUP_OK && o->ans->source == ANSWER_DANE) {
+	if ((o->ans->status == LOOKUP_OK || o->ans->status == LOOKUP_NOTFOUND) &&
+	    o->ans->source == ANSWER_DANE) {
+		/* NOTFOUND too: dane_answer = notfound, Postfix's dane level */
 		f[TJ_TYPE] = "tlsa";
-	} else if (o->ans->status == LOOKUP_NOTFOUND && o->ans->source == ANSWER_DANE) {
-		f[TJ_TYPE] = "tlsa"; /* dane_answer = notfound: Postfix's dane level */
+		f[TJ_STRINGS] = o->report_strings ? o->report_strings : "";
+		f[TJ_MX] = o->report_mx ? o->report_mx : "";
 	} else if (o->ans->status == LOOKUP_OK && o->ans->source == ANSWER_STS) {
 		f[TJ_TYPE] = "sts";
-		sts_mx(o->ans->text, mx, sizeof(mx));
-		f[TJ_MX] = mx;
+		f[TJ_STRINGS] = o->report_strings ? o->report_strings : "";
+		if (o->report_mx && o->report_mx[0]) {
+			f[TJ_MX] = o->report_mx;
+		} else {
+			sts_mx(o->ans->text, mx, sizeof(mx));
+			f[TJ_MX] = mx;
+		}
 	} else if (o->failed_src == ANSWER_STS) {
 		f[TJ_TYPE] = "sts";
 		f[TJ_RESULT] = sts_failure(o->failed_reason);
@@ -104,7 +111,8 @@ void tlsrpt_journal_observe(void *arg, const struct engine_observation *o)
 		f[TJ_TYPE] = "no-policy-found";
 	}
 	j->noted++;
-	if (tally_key(key, sizeof(key), f, TJ_NFIELDS) < 0 || tally_add(&j->t, key, 1) < 0)
+	if (tally_key(key, sizeof(key), f, TJ_NFIELDS) < 0 ||
+	    tally_add_at(&j->t, key, 1, (long long)now) < 0)
 		j->dropped++;
 }
 

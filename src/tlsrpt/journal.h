@@ -4,15 +4,20 @@
  * UTC day, which policy it answered and where it came from, for the
  * reports (RFC 8460 4.3: policy-type, policy-string, mx-host):
  *
- *   DANE answer        policy-type tlsa (the TLSA records and MX hosts are
- *                      filled in by `tlsrpt report` from DNS)
- *   MTA-STS answer     sts; mx-host from match= (".x" written "*.x");
- *                      the policy lines from tlspolicy_sts at report time
+ *   DANE answer        policy-type tlsa with the TLSA records of every MX
+ *                      host and those hosts, as the DANE source had them
+ *                      when it decided (engine_observation.report_*)
+ *   MTA-STS answer     sts with the policy's lines and mx patterns as
+ *                      answered (else mx-host from match=, ".x" as "*.x")
  *   MTA-STS failed     sts with the failure (sts-webpki-invalid for a
  *                      policy host certificate, sts-policy-invalid for a
  *                      policy that does not parse, else
  *                      sts-policy-fetch-error)
  *   anything else      no-policy-found
+ *
+ * Each key keeps the earliest and latest time it was answered
+ * (first_seen / last_seen): `collect` ties sessions to the policy in
+ * force at their time (db.h, tlsrpt_timeline_pick).
  *
  * Cost on the loop: one hash-table add per lookup (engine observer); the
  * counts are written every tlsrpt_journal_flush as a job on the daemon's

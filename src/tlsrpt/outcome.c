@@ -264,10 +264,9 @@ static time_t line_time(const struct tlsrpt_collector *c, const struct logline *
 	return mktime(&tm);
 }
 
-static void utc_day(const struct tlsrpt_collector *c, const struct logline *ll, char *day)
+static void utc_day(time_t t, char *day)
 {
 	struct tm tm;
-	time_t t = line_time(c, ll);
 
 	gmtime_r(&t, &tm);
 	if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
@@ -295,7 +294,8 @@ static void emit(struct tlsrpt_collector *c, const struct logline *ll,
 		return;
 	memset(&o, 0, sizeof(o));
 	o.domain = domain;
-	utc_day(c, ll, o.day);
+	o.when = (long long)line_time(c, ll);
+	utc_day((time_t)o.when, o.day);
 	o.mta = mta;
 	o.mx_host = strcmp(host, "none") == 0 ? "" : host;
 	o.mx_ip = ip;

@@ -93,6 +93,7 @@ int tlsrpt_result_parse(const char *s);
 struct tlsrpt_outcome {
 	const char *domain;   /* lower case, no trailing dot */
 	char day[11];         /* YYYY-MM-DD, UTC */
+	long long when;       /* the Unix time of the line that decided it */
 	const char *mta;      /* syslog host of the line */
 	const char *mx_host;  /* lower case; "" when unknown */
 	const char *mx_ip;    /* "" when unknown */

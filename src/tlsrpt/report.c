@@ -31,17 +31,48 @@ void tlsrpt_report_init(struct tlsrpt_report *r, const char *domain, const char 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->domain, sizeof(r->domain), "%s", domain);
 	snprintf(r->day, sizeof(r->day), "%s", day);
-	r->policy_result = -1;
+}
+
+static void policy_free(struct tlsrpt_policy *p)
+{
+	for (size_t i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	for (size_t i = 0; i < p->nmx; i++)
+		free(p->mx[i]);
+	free(p->details);
+	memset(p, 0, sizeof(*p));
 }
 
 void tlsrpt_report_free(struct tlsrpt_report *r)
 {
-	for (size_t i = 0; i < r->nstrings; i++)
-		free(r->strings[i]);
-	for (size_t i = 0; i < r->nmx; i++)
-		free(r->mx[i]);
-	free(r->details);
+	for (size_t i = 0; i < r->npol; i++)
+		policy_free(&r->pol[i]);
+	free(r->pol);
 	memset(r, 0, sizeof(*r));
+}
+
+struct tlsrpt_policy *tlsrpt_report_policy(struct tlsrpt_report *r, const char *key)
+{
+	struct tlsrpt_policy *p;
+
+	if (r->npol == TLSRPT_REPORT_POLICIES)
+		return NULL;
+	/* room for all at once: the entries never move (callers keep pointers) */
+	if (r->pol == NULL && (r->pol = calloc(TLSRPT_REPORT_POLICIES, sizeof(*r->pol))) == NULL)
+		return NULL;
+	p = &r->pol[r->npol++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->key, sizeof(p->key), "%s", key ? key : "");
+	p->policy_result = -1;
+	return p;
+}
+
+struct tlsrpt_policy *tlsrpt_report_find(struct tlsrpt_report *r, const char *key)
+{
+	for (size_t i = 0; key && key[0] && i < r->npol; i++)
+		if (strcmp(r->pol[i].key, key) == 0)
+			return &r->pol[i];
+	return NULL;
 }
 
 static int add_to(char **arr, size_t *n, size_t max, const char *s)
@@ -54,54 +85,61 @@ static int add_to(char **arr, size_t *n, size_t max, const char *s)
 	return 0;
 }
 
-int tlsrpt_report_add_string(struct tlsrpt_report *r, const char *s)
+int tlsrpt_policy_add_string(struct tlsrpt_policy *p, const char *s)
 {
-	return add_to(r->strings, &r->nstrings, TLSRPT_POLICY_STRINGS, s);
+	return add_to(p->strings, &p->nstrings, TLSRPT_POLICY_STRINGS, s);
 }
 
-int tlsrpt_report_add_mx(struct tlsrpt_report *r, const char *s)
+int tlsrpt_policy_add_mx(struct tlsrpt_policy *p, const char *s)
 {
-	for (size_t i = 0; i < r->nmx; i++)
-		if (strcmp(r->mx[i], s) == 0)
+	for (size_t i = 0; i < p->nmx; i++)
+		if (strcmp(p->mx[i], s) == 0)
 			return 0;
-	return add_to(r->mx, &r->nmx, TLSRPT_POLICY_MX, s);
+	return add_to(p->mx, &p->nmx, TLSRPT_POLICY_MX, s);
 }
 
-int tlsrpt_report_add(struct tlsrpt_report *r, enum tlsrpt_result result,
-		      const char *sending_ip, const char *mx_host, const char *mx_ip,
-		      unsigned long long count)
+int tlsrpt_report_add(struct tlsrpt_report *r, struct tlsrpt_policy *p,
+		      enum tlsrpt_result result, const char *sending_ip, const char *mx_host,
+		      const char *mx_ip, unsigned long long count)
 {
 	struct tlsrpt_detail *d;
 
-	if (r->policy_result >= 0) /* the policy could not be applied */
-		result = (enum tlsrpt_result)r->policy_result;
+	if (p == NULL)
+		p = r->npol ? &r->pol[0] : tlsrpt_report_policy(r, "");
+	if (p == NULL)
+		return -1;
+	if (p->policy_result >= 0) /* the policy could not be applied */
+		result = (enum tlsrpt_result)p->policy_result;
 	if (result == TLSRPT_SUCCESS) {
+		p->ok += count;
 		r->ok += count;
 		return 0;
 	}
+	p->failed += count;
 	r->failed += count;
-	for (size_t i = 0; i < r->ndetails; i++) {
-		d = &r->details[i];
+	for (size_t i = 0; i < p->ndetails; i++) {
+		d = &p->details[i];
 		if (d->result == result && strcmp(d->sending_ip, sending_ip) == 0 &&
 		    strcmp(d->mx_host, mx_host) == 0 && strcmp(d->mx_ip, mx_ip) == 0) {
 			d->count += count;
 			return 0;
 		}
 	}
-	if (r->ndetails == TLSRPT_REPORT_DETAILS) {
+	if (p->ndetails == TLSRPT_REPORT_DETAILS) {
+		p->details_dropped += count;
 		r->details_dropped += count;
 		return 0;
 	}
-	if (r->ndetails == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 16;
-		struct tlsrpt_detail *nd = realloc(r->details, cap * sizeof(*nd));
+	if (p->ndetails == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct tlsrpt_detail *nd = realloc(p->details, cap * sizeof(*nd));
 
 		if (nd == NULL)
 			return -1;
-		r->details = nd;
-		r->cap = cap;
+		p->details = nd;
+		p->cap = cap;
 	}
-	d = &r->details[r->ndetails++];
+	d = &p->details[p->ndetails++];
 	memset(d, 0, sizeof(*d));
 	d->result = result;
 	snprintf(d->sending_ip, sizeof(d->sending_ip), "%s", sending_ip);
@@ -109,6 +147,44 @@ int tlsrpt_report_add(struct tlsrpt_report *r, enum tlsrpt_result result,
 	snprintf(d->mx_ip, sizeof(d->mx_ip), "%s", mx_ip);
 	d->count = count;
 	return 0;
+}
+
+void tlsrpt_report_prune(struct tlsrpt_report *r)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->npol; i++) {
+		if (r->pol[i].ok + r->pol[i].failed == 0 && !(k == 0 && i + 1 == r->npol)) {
+			policy_free(&r->pol[i]);
+			continue;
+		}
+		if (k != i) {
+			r->pol[k] = r->pol[i];
+			memset(&r->pol[i], 0, sizeof(r->pol[i]));
+		}
+		k++;
+	}
+	r->npol = k;
+}
+
+void tlsrpt_report_types(const struct tlsrpt_report *r, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < r->npol && k < outlen; i++) {
+		const char *t = tlsrpt_ptype_name(r->pol[i].ptype);
+		int dup = 0;
+
+		for (size_t j = 0; j < i; j++)
+			dup |= r->pol[j].ptype == r->pol[i].ptype;
+		if (!dup)
+			k += (size_t)snprintf(out + k, outlen - k, "%s%s", k ? "+" : "", t);
+	}
+	if (r->npol > 1 && k < outlen)
+		snprintf(out + k, outlen - k, " (%zu policies)", r->npol);
+	if (r->npol == 0)
+		snprintf(out, outlen, "%s", tlsrpt_ptype_name(TLSRPT_P_NONE));
 }
 
 void tlsrpt_report_make_id(struct tlsrpt_report *r)
@@ -131,6 +207,70 @@ long long tlsrpt_day_start(const char *day)
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
 	return (long long)timegm(&tm);
+}
+
+static void policy_json(struct tjw *wp, const struct tlsrpt_report *r,
+			const struct tlsrpt_policy *p)
+{
+	struct tjw *w = wp;
+
+	tjw_obj(w);
+	tjw_key(w, "policy");
+	tjw_obj(w);
+	tjw_key(w, "policy-type");
+	tjw_str(w, tlsrpt_ptype_name(p->ptype));
+	if (p->ptype != TLSRPT_P_NONE) {
+		tjw_key(w, "policy-string");
+		tjw_arr(w);
+		for (size_t i = 0; i < p->nstrings; i++)
+			tjw_str(w, p->strings[i]);
+		tjw_end_arr(w);
+	}
+	tjw_key(w, "policy-domain");
+	tjw_str(w, r->domain);
+	if (p->ptype != TLSRPT_P_NONE && p->nmx) {
+		tjw_key(w, "mx-host");
+		tjw_arr(w);
+		for (size_t i = 0; i < p->nmx; i++)
+			tjw_str(w, p->mx[i]);
+		tjw_end_arr(w);
+	}
+	tjw_end_obj(w);
+	tjw_key(w, "summary");
+	tjw_obj(w);
+	tjw_key(w, "total-successful-session-count");
+	tjw_int(w, p->ok);
+	tjw_key(w, "total-failure-session-count");
+	tjw_int(w, p->failed);
+	tjw_end_obj(w);
+	if (p->ndetails) {
+		tjw_key(w, "failure-details");
+		tjw_arr(w);
+		for (size_t i = 0; i < p->ndetails; i++) {
+			const struct tlsrpt_detail *d = &p->details[i];
+
+			tjw_obj(w);
+			tjw_key(w, "result-type");
+			tjw_str(w, tlsrpt_result_name(d->result));
+			if (d->sending_ip[0]) {
+				tjw_key(w, "sending-mta-ip");
+				tjw_str(w, d->sending_ip);
+			}
+			if (d->mx_host[0]) {
+				tjw_key(w, "receiving-mx-hostname");
+				tjw_str(w, d->mx_host);
+			}
+			if (d->mx_ip[0]) {
+				tjw_key(w, "receiving-ip");
+				tjw_str(w, d->mx_ip);
+			}
+			tjw_key(w, "failed-session-count");
+			tjw_int(w, d->count);
+			tjw_end_obj(w);
+		}
+		tjw_end_arr(w);
+	}
+	tjw_end_obj(w);
 }
 
 int tlsrpt_report_json(const struct tlsrpt_report *r, struct buf *out, struct errbuf *why)
@@ -158,63 +298,15 @@ int tlsrpt_report_json(const struct tlsrpt_report *r, struct buf *out, struct er
 	tjw_str(&w, r->report_id);
 	tjw_key(&w, "policies");
 	tjw_arr(&w);
-	tjw_obj(&w);
-	tjw_key(&w, "policy");
-	tjw_obj(&w);
-	tjw_key(&w, "policy-type");
-	tjw_str(&w, tlsrpt_ptype_name(r->ptype));
-	if (r->ptype != TLSRPT_P_NONE) {
-		tjw_key(&w, "policy-string");
-		tjw_arr(&w);
-		for (size_t i = 0; i < r->nstrings; i++)
-			tjw_str(&w, r->strings[i]);
-		tjw_end_arr(&w);
-	}
-	tjw_key(&w, "policy-domain");
-	tjw_str(&w, r->domain);
-	if (r->ptype != TLSRPT_P_NONE && r->nmx) {
-		tjw_key(&w, "mx-host");
-		tjw_arr(&w);
-		for (size_t i = 0; i < r->nmx; i++)
-			tjw_str(&w, r->mx[i]);
-		tjw_end_arr(&w);
-	}
-	tjw_end_obj(&w);
-	tjw_key(&w, "summary");
-	tjw_obj(&w);
-	tjw_key(&w, "total-successful-session-count");
-	tjw_int(&w, r->ok);
-	tjw_key(&w, "total-failure-session-count");
-	tjw_int(&w, r->failed);
-	tjw_end_obj(&w);
-	if (r->ndetails) {
-		tjw_key(&w, "failure-details");
-		tjw_arr(&w);
-		for (size_t i = 0; i < r->ndetails; i++) {
-			const struct tlsrpt_detail *d = &r->details[i];
+	for (size_t k = 0; k < r->npol; k++)
+		policy_json(&w, r, &r->pol[k]);
+	if (r->npol == 0) { /* no session: one empty no-policy-found entry */
+		struct tlsrpt_policy none;
 
-			tjw_obj(&w);
-			tjw_key(&w, "result-type");
-			tjw_str(&w, tlsrpt_result_name(d->result));
-			if (d->sending_ip[0]) {
-				tjw_key(&w, "sending-mta-ip");
-				tjw_str(&w, d->sending_ip);
-			}
-			if (d->mx_host[0]) {
-				tjw_key(&w, "receiving-mx-hostname");
-				tjw_str(&w, d->mx_host);
-			}
-			if (d->mx_ip[0]) {
-				tjw_key(&w, "receiving-ip");
-				tjw_str(&w, d->mx_ip);
-			}
-			tjw_key(&w, "failed-session-count");
-			tjw_int(&w, d->count);
-			tjw_end_obj(&w);
-		}
-		tjw_end_arr(&w);
+		memset(&none, 0, sizeof(none));
+		none.policy_result = -1;
+		policy_json(&w, r, &none);
 	}
-	tjw_end_obj(&w);
 	tjw_end_arr(&w);
 	tjw_end_obj(&w);
 	if (tjw_done(&w) < 0) {
@@ -300,7 +392,9 @@ int tlsrpt_report_mail(const struct tlsrpt_report *r, const char *from, const ch
 	time_t t = (time_t)now;
 	struct tm tm;
 	const char *sub = r->submitter ? r->submitter : "localhost";
+	char types[128];
 
+	tlsrpt_report_types(r, types, sizeof(types));
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	tlsrpt_report_filename(r, fname, sizeof(fname));
@@ -331,7 +425,7 @@ int tlsrpt_report_mail(const struct tlsrpt_report *r, const char *from, const ch
 		   "TLS sessions under policy type %s.\r\n",
 		   from, to, date, r->domain, sub, r->report_id, r->report_id, r->domain, sub,
 		   boundary, boundary, r->organization ? r->organization : sub, r->domain, r->day,
-		   r->ok, r->failed, tlsrpt_ptype_name(r->ptype));
+		   r->ok, r->failed, types);
 	if (r->details_dropped)
 		buf_printf(out, "%llu failed sessions are counted in the summary only "
 			   "(more than %d failure details).\r\n", r->details_dropped,

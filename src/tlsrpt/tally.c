@@ -53,12 +53,28 @@ static int grow(struct tally *t)
 
 int tally_add(struct tally *t, const char *key, unsigned long long count)
 {
+	return tally_add_at(t, key, count, 0);
+}
+
+static void seen(struct tally_ent *e, long long when)
+{
+	if (when == 0)
+		return;
+	if (e->first == 0 || when < e->first)
+		e->first = when;
+	if (when > e->last)
+		e->last = when;
+}
+
+int tally_add_at(struct tally *t, const char *key, unsigned long long count, long long when)
+{
 	size_t i;
 
 	if (t->cap) {
 		for (i = hash(key) & (t->cap - 1); t->ent[i].key; i = (i + 1) & (t->cap - 1))
 			if (strcmp(t->ent[i].key, key) == 0) {
 				t->ent[i].count += count;
+				seen(&t->ent[i], when);
 				return 0;
 			}
 	}
@@ -77,6 +93,8 @@ int tally_add(struct tally *t, const char *key, unsigned long long count)
 		return -1;
 	}
 	t->ent[i].count = count;
+	t->ent[i].first = t->ent[i].last = 0;
+	seen(&t->ent[i], when);
 	t->n++;
 	return 0;
 }

@@ -18,6 +18,7 @@
 struct tally_ent {
 	char *key;
 	unsigned long long count;
+	long long first, last; /* tally_add_at: earliest / latest `when` (0: none) */
 };
 
 struct tally {
@@ -30,6 +31,9 @@ void tally_init(struct tally *t, size_t max);
 void tally_free(struct tally *t);
 /* Adds count to key's entry (made when new).  0, or -1 (full, ENOMEM). */
 int tally_add(struct tally *t, const char *key, unsigned long long count);
+/* The same, remembering the earliest and latest when (a Unix time, 0:
+ * none) per key (the journal: when a policy was answered). */
+int tally_add_at(struct tally *t, const char *key, unsigned long long count, long long when);
 /* Joins n fields with TALLY_SEP into out; -1 when too long or a field
  * holds the separator. */
 int tally_key(char *out, size_t outlen, const char *const *fields, size_t n);

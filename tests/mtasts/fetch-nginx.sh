@@ -211,12 +211,22 @@ EOF
 python3 eof.py "$(p 11)" "$TMP/bigchunked.crt" "$TMP/bigchunked.key" > "$TMP/eof.log" 2>&1 &
 EOF_PID=$!
 
-for i in 0 11 12; do
-    for _ in $(seq 50); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$(p $i)") 2>/dev/null && break
+# Wait for each server to listen (up to 20 s on a loaded machine); a
+# server that died or never listens fails here, with its log, instead of
+# as a wrong answer of some later check.
+wait_listen() { # PORT-INDEX PID NAME LOG
+    local n
+    for n in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$(p "$1")") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || break
         sleep 0.1
     done
-done
+    echo "FAIL: $3 does not listen on port $(p "$1") (after $n tries):"; cat "$4"
+    exit 1
+}
+wait_listen 0 "$NGINX_PID" nginx "$TMP/nginx-error.log"
+wait_listen 11 "$EOF_PID" "eof.py (bigchunked)" "$TMP/eof.log"
+wait_listen 12 "$DRIP_PID" "drip.py" "$TMP/drip.log"
 
 # CONNECT_TO for every scenario host; port 13 stays closed.
 X=""

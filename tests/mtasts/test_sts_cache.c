@@ -23,7 +23,7 @@
 
 /* ---- the scripted I/O ---------------------------------------------- */
 
-enum kind { K_TXT, K_FETCH };
+enum kind { K_TXT, K_FETCH, K_SHARED };
 
 struct pend {
 	enum kind kind;
@@ -38,6 +38,10 @@ struct tio {
 	size_t np;
 	unsigned saves, removes;
 	char last_saved[256], last_saved_id[40], last_removed[256];
+	time_t last_removed_fetched;
+	unsigned releases;
+	int last_urgent;
+	char last_shared_id[40];
 	time_t last_fetched, last_expires;
 };
 
@@ -68,6 +72,22 @@ static void *t_fetch(void *ctx, const char *domain, void *op)
 	return t_start(ctx, K_FETCH, domain, op);
 }
 
+static void *t_shared(void *ctx, const char *domain, const char *id, int urgent,
+		      void *op)
+{
+	struct tio *t = ctx;
+
+	t->last_urgent = urgent;
+	snprintf(t->last_shared_id, sizeof(t->last_shared_id), "%s", id);
+	return t_start(ctx, K_SHARED, domain, op);
+}
+
+static void t_release(void *ctx, const char *domain)
+{
+	(void)domain;
+	((struct tio *)ctx)->releases++;
+}
+
 static void t_cancel(void *ctx, void *handle)
 {
 	(void)ctx;
@@ -86,11 +106,12 @@ static void t_save(void *ctx, const struct sts_record *r)
 	assert_non_null(strstr(r->policy_text, "version: STSv1\n"));
 }
 
-static void t_remove(void *ctx, const char *domain)
+static void t_remove(void *ctx, const char *domain, time_t fetched)
 {
 	struct tio *t = ctx;
 
 	t->removes++;
+	t->last_removed_fetched = fetched;
 	snprintf(t->last_removed, sizeof(t->last_removed), "%s", domain);
 }
 
@@ -118,7 +139,8 @@ static struct pend *take(struct tio *t, enum kind k, const char *domain)
 			return p;
 		}
 	}
-	fail_msg("no open %s for %s", k == K_TXT ? "TXT lookup" : "fetch", domain);
+	fail_msg("no open %s for %s", k == K_TXT ? "TXT lookup" : k == K_FETCH ? "fetch" :
+		 "shared cache request", domain);
 	return NULL;
 }
 
@@ -187,6 +209,9 @@ static struct fx *fx_new(unsigned concurrency, int testing_may)
 	io.fetch_cancel = t_cancel;
 	io.save = t_save;
 	io.remove = t_remove;
+	io.shared_start = t_shared;
+	io.shared_cancel = t_cancel;
+	io.release = t_release;
 	f->c = sts_cache_new(&o, &io);
 	assert_non_null(f->c);
 	return f;
@@ -708,6 +733,157 @@ static void test_flush_refresh_free(void **state)
 	free(f);
 }
 
+/* Sharing with other daemons (issue 14): a row with the TXT id answers
+ * without a fetch and is not saved again; with the lease we fetch, and a
+ * failed fetch releases it; without (the database failed) we fetch too;
+ * a forced refresh skips the shared cache; a flush while the shared
+ * cache is asked cancels the request. */
+static void test_shared(void **state)
+{
+	struct fx *f = fx_new(8, 0);
+	struct sts_cache_stats st;
+	struct sts_record rec;
+	struct got g;
+
+	(void)state;
+	/* off until turned on: straight to the fetch */
+	discover(f, "plain.example", "p1", POL("enforce", "mx.plain.example", "86400"), &g);
+	want(&g, SOURCE_APPLIES, ANS("mx.plain.example"));
+	sts_cache_set_sharing(f->c, 1);
+
+	/* another daemon's row: used, no fetch, no save */
+	assert_non_null(lookup(f, "a.example", &g));
+	txt_found(&f->t, f->c, "a.example", "id1");
+	assert_int_equal(open_io(&f->t, K_SHARED, "a.example"), 1);
+	assert_int_equal(open_io(&f->t, K_FETCH, NULL), 0);
+	assert_string_equal(f->t.last_shared_id, "id1");
+	assert_int_equal(f->t.last_urgent, 1);   /* nothing cached: lookups wait */
+	assert_int_equal(g.called, 0);
+	memset(&rec, 0, sizeof(rec));
+	rec.domain = "a.example";
+	rec.id = "id1";
+	rec.policy_text = POL("enforce", "mx.a.example", "86400");
+	rec.fetched = T0 - 100;
+	rec.expires = T0 - 100 + 86400;
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "a.example")->op,
+			      STS_SHARED_USE, &rec);
+	want(&g, SOURCE_APPLIES, ANS("mx.a.example"));
+	assert_int_equal(open_io(&f->t, K_FETCH, NULL), 0);
+	assert_int_equal(f->t.saves, 1);   /* plain.example's only */
+	sts_cache_stats(f->c, &st);
+	assert_int_equal(st.shared_used, 1);
+	assert_int_equal(st.fetches, 1);
+
+	/* a row of another id (stale) is not used: fetched */
+	assert_non_null(lookup(f, "b.example", &g));
+	txt_found(&f->t, f->c, "b.example", "new");
+	rec.domain = "b.example";
+	rec.id = "old";
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "b.example")->op,
+			      STS_SHARED_USE, &rec);
+	assert_int_equal(open_io(&f->t, K_FETCH, "b.example"), 1);
+	fetch_ok(&f->t, f->c, "b.example", POL("enforce", "mx.b.example", "86400"));
+	want(&g, SOURCE_APPLIES, ANS("mx.b.example"));
+	assert_int_equal(f->t.releases, 0);
+
+	/* the lease: we fetch; a failure releases it, the answer is ours */
+	assert_non_null(lookup(f, "c.example", &g));
+	txt_found(&f->t, f->c, "c.example", "c1");
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "c.example")->op,
+			      STS_SHARED_LEASED, NULL);
+	fetch_fail(&f->t, f->c, "c.example", "HTTP status 500");
+	want(&g, SOURCE_FAILED, "HTTP status 500");
+	assert_int_equal(f->t.releases, 1);
+	/* the lease and a good fetch: saved (the save ends the lease) */
+	f->t.now += STS_RETRY_MIN;
+	assert_non_null(lookup(f, "c.example", &g));
+	txt_found(&f->t, f->c, "c.example", "c1");
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "c.example")->op,
+			      STS_SHARED_LEASED, NULL);
+	fetch_ok(&f->t, f->c, "c.example", POL("enforce", "mx.c.example", "86400"));
+	want(&g, SOURCE_APPLIES, ANS("mx.c.example"));
+	assert_int_equal(f->t.releases, 1);
+	assert_string_equal(f->t.last_saved, "c.example");
+
+	/* the shared cache failed: fetched all the same */
+	assert_non_null(lookup(f, "d.example", &g));
+	txt_found(&f->t, f->c, "d.example", "d1");
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "d.example")->op,
+			      STS_SHARED_FETCH, NULL);
+	fetch_ok(&f->t, f->c, "d.example", POL("enforce", "mx.d.example", "86400"));
+	want(&g, SOURCE_APPLIES, ANS("mx.d.example"));
+
+	/* a refresh of a cached policy (new id) is not urgent: it answers */
+	f->t.now += 60;
+	assert_int_equal(open_io(&f->t, K_SHARED, NULL), 0);
+	{
+		struct got g2;
+		time_t due = f->t.now + REFRESH;
+
+		f->t.now = due;
+		assert_null(lookup(f, "d.example", &g2));
+		want(&g2, SOURCE_APPLIES, ANS("mx.d.example"));
+		txt_found(&f->t, f->c, "d.example", "d2");
+		assert_int_equal(open_io(&f->t, K_SHARED, "d.example"), 1);
+		assert_int_equal(f->t.last_urgent, 0);
+		/* another lookup meanwhile: answered from the cache at once */
+		assert_null(lookup(f, "d.example", &g2));
+		want(&g2, SOURCE_APPLIES, ANS("mx.d.example"));
+		sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "d.example")->op,
+				      STS_SHARED_FETCH, NULL);
+		fetch_ok(&f->t, f->c, "d.example", POL("enforce", "mx.d.example", "86400"));
+	}
+	/* a forced refresh (sts refresh, admin) fetches without asking */
+	assert_int_equal(sts_cache_refresh(f->c, "d.example"), 0);
+	txt_found(&f->t, f->c, "d.example", "d1");
+	assert_int_equal(open_io(&f->t, K_SHARED, NULL), 0);
+	fetch_ok(&f->t, f->c, "d.example", POL("enforce", "mx.d.example", "86400"));
+
+	/* flushed while asking: the request is cancelled, the lookup fails */
+	assert_non_null(lookup(f, "e.example", &g));
+	txt_found(&f->t, f->c, "e.example", "e1");
+	assert_int_equal(open_io(&f->t, K_SHARED, "e.example"), 1);
+	assert_int_equal(sts_cache_flush(f->c, "e.example"), 1);
+	assert_int_equal(open_io(&f->t, K_SHARED, NULL), 0);
+	want(&g, SOURCE_FAILED, "flushed");
+	/* a lease held while flushed mid-fetch is released */
+	assert_non_null(lookup(f, "g.example", &g));
+	txt_found(&f->t, f->c, "g.example", "g1");
+	sts_cache_shared_done(f->c, take(&f->t, K_SHARED, "g.example")->op,
+			      STS_SHARED_LEASED, NULL);
+	assert_int_equal(sts_cache_flush(f->c, "g.example"), 1);
+	assert_int_equal(f->t.releases, 2);
+	/* freed while asking: cancelled, no callback */
+	assert_non_null(lookup(f, "h.example", &g));
+	txt_found(&f->t, f->c, "h.example", "h1");
+	fx_free(f);
+}
+
+/* sts_record_fresh: the id, a parsable policy, outside the refresh
+ * margin min(max_age/2, 2 * refresh interval) of the expiry. */
+static void test_record_fresh(void **state)
+{
+	struct sts_record r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.domain = "a.example";
+	r.id = "id1";
+	r.policy_text = POL("enforce", "mx.a.example", "86400");
+	r.fetched = T0;
+	r.expires = T0 + 86400;
+	assert_true(sts_record_fresh(&r, "id1", REFRESH, T0));
+	assert_false(sts_record_fresh(&r, "id2", REFRESH, T0));
+	/* margin 2 h: fresh until 22 h */
+	assert_true(sts_record_fresh(&r, "id1", REFRESH, T0 + 86400 - 2 * REFRESH - 1));
+	assert_false(sts_record_fresh(&r, "id1", REFRESH, T0 + 86400 - 2 * REFRESH));
+	/* the stored expiry counts only as far as max_age allows */
+	r.expires = T0 + 10 * 86400;
+	assert_false(sts_record_fresh(&r, "id1", REFRESH, T0 + 86400));
+	r.policy_text = "not a policy";
+	assert_false(sts_record_fresh(&r, "id1", REFRESH, T0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +902,8 @@ int main(void)
 		cmocka_unit_test(test_idle_lapses),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_flush_refresh_free),
+		cmocka_unit_test(test_shared),
+		cmocka_unit_test(test_record_fresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

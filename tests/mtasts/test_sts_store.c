@@ -158,8 +158,8 @@ static void test_write_and_load(void **state)
 	save(&p, "b.example", "b1", ENF("mx.b.example", "600"), NOW - 1000, NOW - 400);  /* expired */
 	save(&p, "c.example", "c1", "not a policy", NOW, NOW + 600);                   /* invalid */
 	save(&p, "d.example", "d1", ENF("mx.d.example", "86400"), NOW, NOW + 86400);
-	p.remove(p.ctx, "d.example");
-	p.remove(p.ctx, "never.example");
+	p.remove(p.ctx, "d.example", 0);
+	p.remove(p.ctx, "never.example", 0);
 	sts_store_sync(s);
 	sts_store_stats(s, &stt);
 	assert_int_equal(stt.puts, 5);
@@ -208,7 +208,7 @@ static void test_failing_database(void **state)
 	assert_non_null(s = sts_store_new(bad, wk, &why));
 	sts_store_persist(s, &p);
 	save(&p, "a.example", "id1", ENF("mx.a.example", "60"), NOW, NOW + 60);
-	p.remove(p.ctx, "a.example");
+	p.remove(p.ctx, "a.example", 0);
 	sts_store_sync(s);
 	sts_store_stats(s, &stt);
 	assert_int_equal(stt.failed, 2);
@@ -295,6 +295,139 @@ static void test_service_purges_at_start(void **state)
 	config_free(cfg);
 }
 
+/* ---- sharing with another daemon (issue 14) ---------------------------- */
+
+struct share_got {
+	int called, result;
+	char id[40], holder[300];
+};
+
+static void share_cb(void *arg, int result, const struct sts_record *rec,
+		     const char *holder)
+{
+	struct share_got *g = arg;
+
+	g->called++;
+	g->result = result;
+	snprintf(g->id, sizeof(g->id), "%s", rec ? rec->id : "");
+	snprintf(g->holder, sizeof(g->holder), "%s", holder ? holder : "");
+}
+
+static void share(struct sts_store *s, const char *domain, const char *id,
+		  struct share_got *g)
+{
+	memset(g, 0, sizeof(*g));
+	assert_non_null(sts_store_share(s, domain, id, 3600, 13, share_cb, g));
+	sts_store_sync(s);
+	assert_int_equal(g->called, 1);
+}
+
+static int find_id(const struct sts_record *r, void *arg)
+{
+	char *out = arg;
+
+	if (strcmp(r->domain, "sh-kept.example") == 0)
+		snprintf(out, 40, "%s", r->id);
+	return 0;
+}
+
+/* Two writers ("two daemons") on one database: an older fetch saved
+ * late never replaces a newer row, and the cache takes the newer row
+ * instead; a removal keeps a row fetched after what it forgets; the
+ * shared lookup answers from a fresh row, else hands out the lease to
+ * one of them and makes the other wait, then answers it from the row. */
+static void test_shared_writers(void **state)
+{
+	struct sts_store *s1, *s2;
+	struct sts_persist p1, p2;
+	struct sts_store_stats stt;
+	struct sts_cache *c = offline_cache();
+	struct store *st;
+	struct store_sts_row row;
+	struct share_got g;
+	struct errbuf why;
+	char id[40] = "";
+	time_t now = time(NULL);
+
+	(void)state;
+	assert_int_equal(store_open(url, &st, &why), 0);
+	assert_int_equal(store_sts_lease_init(st, NULL, &why), 0);
+	/* MariaDB: the test database outlives a run */
+	store_sts_delete(st, "sh-kept.example", &why);
+	store_sts_delete(st, "sh-lease.example", &why);
+	store_sts_delete(st, "sh-cancel.example", &why);
+	assert_int_equal(store_sts_lease_purge(st, 1LL << 62, NULL, &why), 0);
+	assert_non_null(s1 = sts_store_new(url, wk, &why));
+	assert_non_null(s2 = sts_store_new(url, wk, &why));
+	assert_string_not_equal(sts_store_owner(s1), sts_store_owner(s2));
+	sts_store_persist(s1, &p1);
+	sts_store_persist(s2, &p2);
+	sts_store_set_cache(s2, c);
+
+	/* s1 saves the newer fetch; s2's older one, of the old id, comes late */
+	save(&p1, "sh-kept.example", "new2", ENF("mx.new.example", "86400"), NOW, NOW + 86400);
+	sts_store_sync(s1);
+	save(&p2, "sh-kept.example", "old1", ENF("mx.old.example", "86400"), NOW - 60, NOW - 60 + 86400);
+	sts_store_sync(s2);
+	sts_store_stats(s2, &stt);
+	assert_int_equal(stt.kept, 1);
+	assert_int_equal(stt.puts, 0);
+	assert_int_equal(store_sts_get(st, "sh-kept.example", &row, &why), 1);
+	assert_string_equal(row.policy_id, "new2");
+	store_sts_row_free(&row);
+	sts_cache_walk(c, find_id, id);
+	assert_string_equal(id, "new2");   /* the newer row, read back */
+
+	/* s2 forgets what it fetched at NOW - 60: s1's row of NOW stays */
+	p2.remove(p2.ctx, "sh-kept.example", NOW - 60);
+	sts_store_sync(s2);
+	assert_int_equal(store_sts_get(st, "sh-kept.example", &row, &why), 1);
+	store_sts_row_free(&row);
+	p2.remove(p2.ctx, "sh-kept.example", NOW);
+	sts_store_sync(s2);
+	assert_int_equal(store_sts_get(st, "sh-kept.example", &row, &why), 0);
+
+	/* nobody has it: s1 gets the lease, s2 waits (told who holds it) */
+	share(s1, "sh-lease.example", "l1", &g);
+	assert_int_equal(g.result, STS_SHARED_LEASED);
+	share(s2, "sh-lease.example", "l1", &g);
+	assert_int_equal(g.result, STS_SHARE_WAIT);
+	assert_string_equal(g.holder, sts_store_owner(s1));
+	/* s1's fetch is saved (which ends its lease): s2 reads it */
+	save(&p1, "sh-lease.example", "l1", ENF("mx.l.example", "86400"), now, now + 86400);
+	sts_store_sync(s1);
+	share(s2, "sh-lease.example", "l1", &g);
+	assert_int_equal(g.result, STS_SHARED_USE);
+	assert_string_equal(g.id, "l1");
+	/* another id in the TXT record: the row does not answer for it */
+	share(s2, "sh-lease.example", "l2", &g);
+	assert_int_equal(g.result, STS_SHARED_LEASED);
+	/* a failed fetch releases the lease: s1 may take it */
+	sts_store_release(s2, "sh-lease.example");
+	sts_store_sync(s2);
+	share(s1, "sh-lease.example", "l2", &g);
+	assert_int_equal(g.result, STS_SHARED_LEASED);
+	sts_store_release(s1, "sh-lease.example");
+	sts_store_sync(s1);
+	/* a cancelled request calls nothing and keeps no lease */
+	memset(&g, 0, sizeof(g));
+	sts_store_share_cancel(sts_store_share(s1, "sh-cancel.example", "x", 3600, 13,
+					       share_cb, &g));
+	sts_store_sync(s1);
+	sts_store_sync(s1);   /* the release it queued */
+	assert_int_equal(g.called, 0);
+	share(s2, "sh-cancel.example", "x", &g);
+	assert_int_equal(g.result, STS_SHARED_LEASED);
+
+	sts_store_stats(s1, &stt);
+	assert_int_equal(stt.share_failed, 0);
+	assert_int_equal(stt.share_leased, 3);
+	store_close(st);
+	sts_store_free(s2);
+	sts_store_free(s1);
+	sts_cache_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,10 +435,12 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_failing_database),
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_service_purges_at_start),
+		cmocka_unit_test(test_shared_writers),
 	};
 	const struct CMUnitTest mysql_tests[] = {
 		cmocka_unit_test(test_purge),
 		cmocka_unit_test(test_service_purges_at_start),
+		cmocka_unit_test(test_shared_writers),
 	};
 	const char *env;
 

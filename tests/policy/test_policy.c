@@ -562,6 +562,31 @@ static void test_equal(void **state)
 	policy_free(NULL);
 }
 
+/* issue 13: the shadow marker among params / a policy text */
+static void test_strip_testing(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(policy_strip_testing("match=a:b testing", out, sizeof(out)), 1);
+	assert_string_equal(out, "match=a:b");
+	assert_int_equal(policy_strip_testing("testing", out, sizeof(out)), 1);
+	assert_string_equal(out, "");
+	assert_int_equal(policy_strip_testing("secure  testing\tmatch=x", out, sizeof(out)), 1);
+	assert_string_equal(out, "secure match=x");
+	assert_int_equal(policy_strip_testing(NULL, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* inside braces, or part of a word: a value, not the marker */
+	assert_int_equal(policy_strip_testing("match={a testing} testing2 xtesting", out,
+					      sizeof(out)), 0);
+	assert_string_equal(out, "match={a testing} testing2 xtesting");
+	assert_int_equal(policy_strip_testing("match=averylongvalue", out, 8), -1);
+	/* in place */
+	snprintf(out, sizeof(out), "testing may testing");
+	assert_int_equal(policy_strip_testing(out, out, sizeof(out)), 1);
+	assert_string_equal(out, "may");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_parts),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_strip_testing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,7 @@ struct rule {
 	unsigned ttl;
 	int async;
 	unsigned flags;              /* SOURCE_F_* */
+	const char *rep_s, *rep_mx;  /* issue 15: report_strings / report_mx */
 };
 
 struct fake_pending {
@@ -73,18 +74,31 @@ static void fake_rule_flags(struct fake *f, const char *domain, enum source_verd
 {
 	for (size_t i = 0; i < f->nrules; i++) {
 		if (strcmp(f->rules[i].domain, domain) == 0) {
-			f->rules[i] = (struct rule){ domain, v, text, ttl, async, flags };
+			f->rules[i] = (struct rule){ domain, v, text, ttl, async, flags, NULL, NULL };
 			return;
 		}
 	}
 	assert_true(f->nrules < 16);
-	f->rules[f->nrules++] = (struct rule){ domain, v, text, ttl, async, flags };
+	f->rules[f->nrules++] = (struct rule){ domain, v, text, ttl, async, flags, NULL, NULL };
 }
 
 static void fake_rule(struct fake *f, const char *domain, enum source_verdict v,
 		      const char *text, unsigned ttl, int async)
 {
 	fake_rule_flags(f, domain, v, text, ttl, async, 0);
+}
+
+/* issue 15: what the source reports with its verdict for domain */
+static void fake_report(struct fake *f, const char *domain, const char *s, const char *mx)
+{
+	for (size_t i = 0; i < f->nrules; i++) {
+		if (strcmp(f->rules[i].domain, domain) == 0) {
+			f->rules[i].rep_s = s;
+			f->rules[i].rep_mx = mx;
+			return;
+		}
+	}
+	fail_msg("fake_report: no rule for %s", domain);
 }
 
 static const struct rule *fake_find(struct fake *f, const char *domain)
@@ -105,6 +119,8 @@ static void fake_answer(const struct rule *r, source_done_fn done, void *arg)
 	res.reason = r && r->v != SOURCE_APPLIES ? "fake reason" : NULL;
 	res.ttl = r ? r->ttl : 300;
 	res.flags = r ? r->flags : 0;
+	res.report_strings = r ? r->rep_s : NULL;
+	res.report_mx = r ? r->rep_mx : NULL;
 	done(arg, &res);
 }
 
@@ -157,7 +173,7 @@ static void fake_complete(struct fake *f, const char *domain)
 			struct rule sync;
 
 			*pp = p->next;
-			sync = r ? *r : (struct rule){ domain, SOURCE_NOT_APPLICABLE, NULL, 300, 0, 0 };
+			sync = r ? *r : (struct rule){ domain, SOURCE_NOT_APPLICABLE, NULL, 300, 0, 0, NULL, NULL };
 			fake_answer(&sync, p->done, p->arg);
 			free(p);
 			return;
@@ -896,6 +912,76 @@ static void test_reload_and_outage(void **state)
 	assert_string_equal(a.text, "encrypt");
 }
 
+/* issue 15: the TLSRPT journal's observer gets the policy strings the
+ * source gave when it decided (not looked up again later): from the
+ * answer that won (a partial DANE replaced by MTA-STS: MTA-STS's), kept
+ * with the cached decision when the source's data changes, and cleared
+ * by a new decision without any */
+struct seen {
+	int n;
+	char domain[64], strings[256], mx[256];
+	enum answer_source src;
+};
+
+static void observe_cb(void *arg, const struct engine_observation *o)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	snprintf(s->domain, sizeof(s->domain), "%s", o->domain);
+	snprintf(s->strings, sizeof(s->strings), "%s", o->report_strings);
+	snprintf(s->mx, sizeof(s->mx), "%s", o->report_mx);
+	s->src = o->ans->source;
+}
+
+static void test_observer_report_strings(void **state)
+{
+	struct fx *fx = *state;
+	struct seen s;
+	struct ans a;
+
+	memset(&s, 0, sizeof(s));
+	engine_set_observer(fx->eng, observe_cb, &s);
+	/* partial DANE replaced by MTA-STS enforce: MTA-STS's policy */
+	fake_rule_flags(&fx->a, "p.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_report(&fx->a, "p.test", "_25._tcp.mx1.p.test TLSA 3 1 1 aa", "mx1.p.test");
+	fake_rule_flags(&fx->b, "p.test", SOURCE_APPLIES, "secure match=mx1.p.test", 300, 0,
+			SOURCE_F_EVERY_MX);
+	fake_report(&fx->b, "p.test", "version: STSv1\nmode: enforce\nmx: mx1.p.test", "mx1.p.test");
+	a = lookup_now(fx->eng, "p.test");
+	assert_int_equal(a.src, ANSWER_STS);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.strings, "version: STSv1\nmode: enforce\nmx: mx1.p.test");
+	assert_string_equal(s.mx, "mx1.p.test");
+	/* partial DANE that stands: DANE's records */
+	fake_rule_flags(&fx->a, "q.test", SOURCE_APPLIES, "dane", 300, 0, SOURCE_F_PARTIAL);
+	fake_report(&fx->a, "q.test", "_25._tcp.mx.q.test TLSA 3 1 1 bb", "mx.q.test");
+	fake_rule(&fx->b, "q.test", SOURCE_APPLIES, "may", 300, 0);
+	fake_report(&fx->b, "q.test", "version: STSv1\nmode: testing", "mx.q.test");
+	a = lookup_now(fx->eng, "q.test");
+	assert_int_equal(a.src, ANSWER_DANE);
+	assert_string_equal(s.strings, "_25._tcp.mx.q.test TLSA 3 1 1 bb");
+	/* the records change at the source; the cached decision (and what
+	 * the journal records with it) stays the one made */
+	fake_report(&fx->a, "q.test", "_25._tcp.mx.q.test TLSA 3 1 1 cc", "mx.q.test");
+	a = lookup_now(fx->eng, "q.test");
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.strings, "_25._tcp.mx.q.test TLSA 3 1 1 bb");
+	/* DANE NOTFOUND (dane_answer = notfound) reports its records too */
+	fake_rule(&fx->a, "n.test", SOURCE_NOTFOUND, NULL, 300, 0);
+	fake_report(&fx->a, "n.test", "_25._tcp.mx.n.test TLSA 2 0 1 dd", "mx.n.test");
+	a = lookup_now(fx->eng, "n.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_string_equal(s.strings, "_25._tcp.mx.n.test TLSA 2 0 1 dd");
+	assert_string_equal(s.mx, "mx.n.test");
+	/* nothing published: no strings */
+	a = lookup_now(fx->eng, "none.test");
+	assert_string_equal(s.domain, "none.test");
+	assert_string_equal(s.strings, "");
+	assert_string_equal(s.mx, "");
+	engine_set_observer(fx->eng, NULL, NULL);
+}
+
 static void test_first_load_fails(void **state)
 {
 	struct config *cfg = config_new();
@@ -912,6 +998,87 @@ static void test_first_load_fails(void **state)
 
 /* issue 13: the counters behind the Prometheus endpoint (server/metrics_http.c):
  * lookups by source x reply kind, discovery latency per source */
+/* stderr (the log) into a file while fn runs; returns how many lines
+ * of it hold needle. */
+static int count_log(const char *path, const char *needle)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Shadow mode (issue 13 item 4): shadow = yes makes discovery answers
+ * (and TEMP) NOTFOUND, logged once per domain, answer and UTC day;
+ * table rows and `_default` are not touched; shadow = no enforces. */
+static void test_shadow(void **state)
+{
+	struct fx *fx = *state;
+	struct engine_stats es;
+	char logf[300];
+	struct ans a;
+	int saved;
+
+	snprintf(logf, sizeof(logf), "%s.log", fx->dbpath);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(freopen(logf, "w", stderr) != NULL);
+	setvbuf(stderr, NULL, _IONBF, 0);
+	log_set_info(1);
+
+	assert_int_equal(config_set(fx->cfg, "shadow", "yes", NULL), 0);
+	assert_int_equal(config_set(fx->cfg, "cache_min_ttl", "60s", NULL), 0);
+	engine_reconfigure(fx->eng, fx->cfg, 1);
+	fake_rule(&fx->a, "d.test", SOURCE_APPLIES, "dane-only", 300, 0);
+	fake_rule(&fx->b, "s.test", SOURCE_APPLIES, "secure match=mx.s.test", 300, 0);
+	fake_rule(&fx->a, "bogus.test", SOURCE_TEMP, NULL, 300, 0);
+	for (int i = 0; i < 3; i++) {   /* discovery, then the cache */
+		a = lookup_now(fx->eng, "d.test");
+		assert_int_equal(a.st, LOOKUP_NOTFOUND);
+		assert_int_equal(a.src, ANSWER_NONE);
+	}
+	a = lookup_now(fx->eng, "s.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	a = lookup_now(fx->eng, "bogus.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	/* the admin's rows answer as before */
+	a = lookup_now(fx->eng, "example.com");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_string_equal(a.text, "secure match=.example.com");
+	a = lookup_now(fx->eng, "nothing.test");
+	assert_int_equal(a.src, ANSWER_DEFAULT);
+	engine_stats(fx->eng, &es);
+	assert_int_equal(es.shadow_answers, 5);
+	assert_int_equal(count_log(logf, "shadow: d.test would answer \"dane-only\" (from dane); "
+				   "answered NOTFOUND"), 1);
+	assert_int_equal(count_log(logf, "shadow: s.test would answer \"secure match=mx.s.test\" "
+				   "(from sts)"), 1);
+	assert_int_equal(count_log(logf, "shadow: bogus.test would answer TEMP \"fake reason\" "
+				   "(from dnssec)"), 1);
+	/* the next UTC day: logged again */
+	advance_past(fx, (now_sec() / 86400 + 1) * 86400);
+	a = lookup_now(fx->eng, "d.test");
+	assert_int_equal(a.st, LOOKUP_NOTFOUND);
+	assert_int_equal(count_log(logf, "shadow: d.test would answer"), 2);
+	/* shadow = no: enforced */
+	assert_int_equal(config_set(fx->cfg, "shadow", "no", NULL), 0);
+	engine_reconfigure(fx->eng, fx->cfg, 0);
+	a = lookup_now(fx->eng, "d.test");
+	assert_int_equal(a.st, LOOKUP_OK);
+	assert_string_equal(a.text, "dane-only");
+	assert_int_equal(count_log(logf, "shadow: d.test would answer"), 2);
+
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	unlink(logf);
+}
+
 static void test_metrics_counts(void **state)
 {
 	struct fx *fx = *state;
@@ -985,7 +1152,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_and_outage, setup, teardown),
 		cmocka_unit_test(test_first_load_fails),
+		cmocka_unit_test_setup_teardown(test_observer_report_strings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow, setup, teardown),
 	};
 
 	log_init("test_engine", LOG_DEST_STDERR, NULL);

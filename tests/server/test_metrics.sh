@@ -4,7 +4,8 @@
 # off by default (no listener); on, GET /metrics is parsed by
 # `promtool check metrics` without errors or lint warnings, and a real
 # Prometheus (Debian package) scraping the daemon shows the lookups made
-# with postmap -q, by answer source and reply kind, and the connections;
+# with postmap -q, by answer source and reply kind, the emergency bypasses
+# (active gauge, answers counter) and the connections;
 # every PromQL expression of the Grafana dashboard
 # (contrib/grafana/tlspolicy-dashboard.json) is accepted by that
 # Prometheus.
@@ -72,6 +73,8 @@ grep -q "metrics on http://127.0.0.1:$MPORT/metrics" "$T/daemon.log" &&
     ok "on: announced" || fail "on: not announced"
 
 for _ in 1 2 3; do lookup example.com; done        # table OK
+"$TLSPOLICY" --db "$DB" bypass bypassed.example --for 1h --reason metrics >/dev/null
+"$TLSPOLICY" --db "$DB" bypass gone.example --for 1h --reason metrics >/dev/null
 lookup sub.example.org                              # table OK (parent row)
 for _ in 1 2; do lookup nothing.example; done       # notfound NOTFOUND
 lookup example.com "socketmap:inet:127.0.0.1:$PORT:nosuchmap" 2>/dev/null  # PERM (map name)
@@ -85,6 +88,7 @@ done
 expect_eq "_default after SIGHUP" "$out" "may"
 # polls before the reload answered notfound NOTFOUND
 nf=$((CONNS - 7 - 1 + 2))
+for _ in 1 2; do lookup bypassed.example; done     # bypass: table OK
 
 curl -sS --max-time 5 -D "$T/headers" "http://127.0.0.1:$MPORT/metrics" > "$T/metrics.txt" ||
     fail "on: GET /metrics failed"
@@ -93,7 +97,9 @@ grep -qi '^content-type: text/plain; version=0.0.4' "$T/headers" &&
 lint=$(promtool check metrics < "$T/metrics.txt" 2>&1) && rc=0 || rc=$?
 expect_eq "promtool check metrics: exit 0, no lint output" "$rc|$lint" "0|"
 sample() { awk -v k="$1" '$1 == k {print $2}' "$T/metrics.txt"; }
-expect_eq "table OK" "$(sample 'tlspolicy_lookups_total{source="table",reply="OK"}')" 4
+expect_eq "table OK (4 rows, 2 bypass)" "$(sample 'tlspolicy_lookups_total{source="table",reply="OK"}')" 6
+expect_eq "bypass answers" "$(sample tlspolicy_bypass_answers_total)" 2
+expect_eq "bypasses active" "$(sample tlspolicy_bypasses_active)" 2
 expect_eq "notfound NOTFOUND" "$(sample 'tlspolicy_lookups_total{source="notfound",reply="NOTFOUND"}')" "$nf"
 expect_eq "error PERM" "$(sample 'tlspolicy_lookups_total{source="error",reply="PERM"}')" 1
 expect_eq "default OK" "$(sample 'tlspolicy_lookups_total{source="default",reply="OK"}')" 1
@@ -138,30 +144,31 @@ print(r[0]["value"][1] if r else "")'
 got=""
 for _ in $(seq 1 150); do
     got=$(query 'tlspolicy_lookups_total{job="tlspolicy",source="table",reply="OK"}')
-    [ "$got" = 4 ] && break
+    [ "$got" = 6 ] && break
     kill -0 "$PROM_PID" 2>/dev/null || break
     sleep 0.2
 done
-expect_eq "prometheus: table OK lookups" "$got" 4
+expect_eq "prometheus: table OK lookups" "$got" 6
 expect_eq "prometheus: target up" "$(query 'up{job="tlspolicy"}')" 1
 expect_eq "prometheus: notfound NOTFOUND" \
     "$(query 'tlspolicy_lookups_total{source="notfound",reply="NOTFOUND"}')" "$nf"
 expect_eq "prometheus: default OK" "$(query 'tlspolicy_lookups_total{source="default",reply="OK"}')" 1
 expect_eq "prometheus: error PERM" "$(query 'tlspolicy_lookups_total{source="error",reply="PERM"}')" 1
-expect_eq "prometheus: all lookups" "$(query 'sum(tlspolicy_lookups_total)')" $((4 + nf + 1 + 1))
+expect_eq "prometheus: all lookups" "$(query 'sum(tlspolicy_lookups_total)')" $((6 + nf + 1 + 1))
 expect_eq "prometheus: connections accepted" \
     "$(query 'tlspolicy_connections_accepted_total')" "$CONNS"
 expect_eq "prometheus: table rows" "$(query 'tlspolicy_table_rows')" 3
+expect_eq "prometheus: bypasses active" "$(query 'tlspolicy_bypasses_active')" 2
 expect_eq "prometheus: histogram series per source" \
     "$(query 'count(tlspolicy_discovery_duration_seconds_count)')" 3
 # more lookups: Prometheus sees the counter move
 for _ in 1 2 3; do lookup example.com; done
 for _ in $(seq 1 100); do
     got=$(query 'tlspolicy_lookups_total{source="table",reply="OK"}')
-    [ "$got" = 7 ] && break
+    [ "$got" = 9 ] && break
     sleep 0.2
 done
-expect_eq "prometheus: table OK after 3 more" "$got" 7
+expect_eq "prometheus: table OK after 3 more" "$got" 9
 
 # --- the Grafana dashboard: valid JSON, every expr parses -------------
 if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$DASHBOARD" 2>"$T/json.err"; then

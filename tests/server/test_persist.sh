@@ -9,7 +9,9 @@
 # server from tests/lib/mariadb-start on a free port, stopped and started
 # again by this test).  A damaged (checksum mismatch, truncated) or
 # missing snapshot with a dead database: the daemon refuses to start with
-# a message naming both reasons, nothing listens.
+# a message naming both reasons, nothing listens.  Emergency bypasses
+# and shadowed rows (issue 13) are kept in the snapshot and answered
+# from it; a bypass read from it still expires by the daemon's clock.
 . "$(dirname "$0")/lib.sh"
 
 command -v postmap >/dev/null || skip_or_fail "postmap (Debian postfix) not installed"
@@ -129,6 +131,35 @@ echo "table_snapshot =" >> "$T/tlspolicy.cf"
 refused "table_snapshot empty" "policy table"
 cp "$T/policy.db.saved" "$T/policy.db"
 sed -i '$d' "$T/tlspolicy.cf"
+
+# emergency bypasses and shadowed rows are kept in the snapshot too
+# (issue 13): a start from it answers them, and a bypass still expires
+"$TLSPOLICY" --db "$DB" bypass other.example --for 1h --level encrypt --reason "persist test" >/dev/null
+"$TLSPOLICY" --db "$DB" bypass short.example --for 4s --level none >/dev/null
+seed shadow.example dane-only testing
+start_daemon
+for _ in $(seq 1 50); do grep -q '^bypasses 2$' "$SNAP" && break; sleep 0.1; done
+grep -q '^bypasses 2$' "$SNAP" && ok "bypasses: in the snapshot" || fail "bypasses: not in $SNAP"
+grep -q '^shadow.example !dane-only$' "$SNAP" && ok "shadowed row: in the snapshot, marked" ||
+    fail "shadowed row: not in $SNAP"
+stop_daemon
+mv "$T/policy.db" "$T/policy.db.saved2"
+start_daemon
+wait_log "serving the persisted snapshot $SNAP (5 rows, 2 bypasses" &&
+    ok "bypasses: the start from the snapshot counts them" || fail "bypasses: no log line"
+wait_log "bypass for other.example: answering encrypt until" &&
+    ok "bypasses: logged as from the table" || fail "bypasses: not logged"
+expect_eq "bypass served from the snapshot" "$(pm other.example)" "encrypt"
+expect_eq "short bypass served from the snapshot" "$(pm short.example)" "none"
+expect_eq "shadowed row from the snapshot: NOTFOUND" "$(pm shadow.example || echo NOTFOUND)" NOTFOUND
+expect_eq "shadowed row from the snapshot: .shadow.example" "$(pm .shadow.example || echo NOTFOUND)" NOTFOUND
+wait_answer short.example may && ok "short bypass expires while serving the snapshot (_default again)" ||
+    fail "short bypass: [$got]"
+stop_daemon
+mv "$T/policy.db.saved2" "$T/policy.db"
+"$TLSPOLICY" --db "$DB" bypass delete other.example >/dev/null
+"$TLSPOLICY" --db "$DB" bypass delete short.example >/dev/null
+"$TLSPOLICY" --db "$DB" policy delete shadow.example >/dev/null
 
 # ---- MariaDB stopped ---------------------------------------------------
 command -v mariadbd >/dev/null || command -v mysqld >/dev/null || [ -x /usr/sbin/mariadbd ] ||

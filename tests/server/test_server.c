@@ -44,7 +44,7 @@ static void *slow_discover(void *ctx, const char *domain, source_done_fn done,
 			   void *arg)
 {
 	struct slow *s = ctx;
-	struct source_result r = { SOURCE_NOT_APPLICABLE, NULL, NULL, 300, 0 };
+	struct source_result r = { SOURCE_NOT_APPLICABLE, NULL, NULL, 300, 0, NULL, NULL };
 
 	s->calls++;
 	if (strncmp(domain, "slow", 4) != 0) {
@@ -69,7 +69,7 @@ static void slow_cancel(void *ctx, void *h)
 
 static void slow_finish(struct slow *s, const char *text)
 {
-	struct source_result r = { SOURCE_APPLIES, text, NULL, 300, 0 };
+	struct source_result r = { SOURCE_APPLIES, text, NULL, 300, 0, NULL, NULL };
 	source_done_fn done = s->done;
 
 	assert_non_null(done);

@@ -7,7 +7,9 @@
  * (checksum mismatch), and files with a recomputed checksum but a bad
  * policy, a key that is not normalised, a wrong row count, a duplicate
  * key, bytes after the checksum.  Nothing is returned from a refused
- * file.
+ * file.  Issue 13: the bypass section (round trip, sorted, in the
+ * digest; refused when unsorted, a bad level, a parent key, a count
+ * that does not match) and shadowed rows (the mark kept).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -119,6 +121,80 @@ static void test_roundtrip(void **state)
 	snapshot_free(r);
 	free(data);
 	snapshot_free(s);
+}
+
+struct got { char dom[4][64], level[4][20], reason[4][64]; long long exp[4]; size_t n; };
+
+static int got_bypass(const struct store_bypass_row *r, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < 4);
+	snprintf(g->dom[g->n], 64, "%s", r->domain);
+	snprintf(g->level[g->n], 20, "%s", r->level);
+	snprintf(g->reason[g->n], 64, "%s", r->reason);
+	g->exp[g->n++] = r->expires;
+	return 0;
+}
+
+static void test_bypasses(void **state)
+{
+	struct snapshot *s = sample("dane-only"), *r;
+	const struct store_bypass_row bp[2] = {
+		{ "z.example", "encrypt", "", 0, 1800000001 },
+		{ "broken.example", "may", "their DANE is broken, ticket 42", 0, 1800000000 },
+	};
+	unsigned char d0[SNAPSHOT_DIGEST_LEN], d1[SNAPSHOT_DIGEST_LEN], d2[SNAPSHOT_DIGEST_LEN];
+	struct got g = { .n = 0 };
+	struct errbuf why;
+	time_t w = 0;
+	size_t len, l0;
+	char *data, *d;
+
+	(void)state;
+	assert_int_equal(snapshot_put_row(s, "shadow.example", "secure match=.shadow.example", 1), 0);
+	free(snapshot_file_format(s, 7, &l0, d0));
+	data = snapshot_file_format_bp(s, bp, 2, 7, &len, d1);
+	assert_non_null(data);
+	assert_memory_not_equal(d0, d1, sizeof(d0));   /* bypasses are in the digest */
+	assert_non_null(strstr(data, "shadow.example !secure match=.shadow.example\n"
+				     "bypasses 2\nbroken.example may 1800000000 their DANE is "
+				     "broken, ticket 42\nz.example encrypt 1800000001 \nsha256 "));
+	r = snapshot_file_parse_bp(data, len, &opts, &w, got_bypass, &g, &why);
+	assert_non_null(r);
+	assert_string_equal(snapshot_get(r, "shadow.example", 14), "!secure match=.shadow.example");
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.dom[0], "broken.example");
+	assert_string_equal(g.reason[0], "their DANE is broken, ticket 42");
+	assert_int_equal(g.exp[0], 1800000000);
+	assert_string_equal(g.level[1], "encrypt");
+	assert_string_equal(g.reason[1], "");
+	free(snapshot_file_format_bp(r, bp, 2, 8, &len, d2));
+	assert_memory_equal(d1, d2, sizeof(d1));
+	snapshot_free(r);
+	free(data);
+	snapshot_free(s);
+
+#define HEAD "tlspolicy-table-snapshot 1\nwritten 1\nrows 1\n_default may\n"
+	d = seal(HEAD "bypasses 2\nz.example may 5 x\na.example may 5 y\n", &len);
+	refused(d, len, "not sorted");
+	free(d);
+	d = seal(HEAD "bypasses 1\na.example bogus 5 y\n", &len);
+	refused(d, len, "bad level");
+	free(d);
+	d = seal(HEAD "bypasses 1\n.example.com may 5 y\n", &len);
+	refused(d, len, "bad domain");
+	free(d);
+	d = seal(HEAD "bypasses 2\na.example may 5 y\n", &len);
+	refused(d, len, "truncated: 1 of 2 bypasses");
+	free(d);
+	d = seal(HEAD "bypasses 1\na.example may 5 y\nb.example may 5 y\n", &len);
+	refused(d, len, "more lines than the bypass count says");
+	free(d);
+	d = seal(HEAD "bypasses 1\na.example may x y\n", &len);
+	refused(d, len, "expected \"DOMAIN LEVEL EXPIRES REASON\"");
+	free(d);
+#undef HEAD
 }
 
 static void test_digest(void **state)
@@ -279,6 +355,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_bypasses),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_mismatch),
 		cmocka_unit_test(test_sealed_but_bad),

@@ -39,6 +39,7 @@ SHAPE=$(shape)
 # ---- existing table --------------------------------------------------
 expect "db init keeps the existing table" 0 "using the existing table tlspolicies in $DESC
 created table tlspolicy_sts in $DESC
+created table tlspolicy_sts_lease in $DESC
 created table tlspolicy_provenance in $DESC
 created table tlspolicy_own in $DESC
 created table tlspolicy_report in $DESC
@@ -224,6 +225,7 @@ expect "missing table" 1 "" "table tlspolicies does not exist in $DESC (run 'tls
     -- t policy list
 expect "db init creates" 0 "created table tlspolicies in $DESC
 using the existing table tlspolicy_sts in $DESC
+using the existing table tlspolicy_sts_lease in $DESC
 using the existing table tlspolicy_provenance in $DESC
 using the existing table tlspolicy_own in $DESC
 using the existing table tlspolicy_report in $DESC

@@ -54,6 +54,7 @@ done
     || notok "writing commands created $(find "$TMP/var")"
 expect "db init creates" 0 "created table tlspolicies in $DB
 created table tlspolicy_sts in $DB
+created table tlspolicy_sts_lease in $DB
 created table tlspolicy_provenance in $DB
 created table tlspolicy_own in $DB
 created table tlspolicy_report in $DB
@@ -62,6 +63,7 @@ TLSRPT tables tlspolicy_tlsrpt_* ready in $DB
 created table tlspolicy_meta in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
+using the existing table tlspolicy_sts_lease in $DB
 using the existing table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB
@@ -411,6 +413,7 @@ expect "list -v without provenance table" 0 "*" "no table tlspolicy_provenance" 
 expect "delete without provenance table" 0 "prov3.example: deleted" "" -- t policy delete prov3.example
 expect "db init adds it" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
+using the existing table tlspolicy_sts_lease in $DB
 created table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB

@@ -563,6 +563,7 @@ static void test_change_mark(void **state)
 	assert_int_equal(m1.kind, STORE_MARK_DATA_VERSION);
 	mark(st, &m2);
 	assert_true(store_mark_same(&m1, &m2));
+	sts.domain = "sts2.example";
 	assert_int_equal(store_sts_put(other, &sts, &why), 0); /* any commit counts */
 	mark(st, &m2);
 	assert_false(store_mark_same(&m1, &m2));

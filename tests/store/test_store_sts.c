@@ -554,6 +554,119 @@ static void test_two_handles(void **state)
 	store_close(a);
 }
 
+/* Several daemons share the table (issue 14): a policy fetched earlier
+ * never replaces one fetched later, whatever the ids and whichever
+ * handle writes; the fetch lease is one owner's until it is released or
+ * expires (a dead daemon's lease is taken over after its expiry). */
+static void test_newer_wins_and_lease(void **state)
+{
+	struct store *a = open_init(), *b = open_st();
+	struct store_sts_row row;
+	struct store_sts_row r = { "shared.example", "new2", "version: STSv1\nmode: enforce\n",
+				   200, 86600 };
+	struct store_sts_lease want, held;
+	struct errbuf why;
+	int created = -1;
+
+	(void)state;
+	assert_int_equal(store_sts_lease_init(a, &created, &why), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(store_sts_lease_init(a, &created, &why), 0);
+	assert_int_equal(created, 0);
+
+	/* a writes the newer fetch first; b's older one (another id) comes
+	 * late and is kept out */
+	assert_int_equal(store_sts_put(a, &r, &why), 0);
+	r.policy_id = "old1";
+	r.policy = "version: STSv1\nmode: testing\n";
+	r.fetched = 100;
+	r.expires = 86500;
+	assert_int_equal(store_sts_put(b, &r, &why), STORE_STS_KEPT);
+	/* the same fetch time again: kept too (nothing newer) */
+	r.fetched = 200;
+	assert_int_equal(store_sts_put(b, &r, &why), STORE_STS_KEPT);
+	assert_int_equal(store_sts_get(a, "SHARED.example", &row, &why), 1);
+	assert_string_equal(row.policy_id, "new2");
+	assert_string_equal(row.policy, "version: STSv1\nmode: enforce\n");
+	assert_int_equal(row.fetched, 200);
+	assert_int_equal(row.expires, 86600);
+	store_sts_row_free(&row);
+	/* a later fetch replaces it, the same id or another */
+	r.policy_id = "new3";
+	r.fetched = 300;
+	r.expires = 86700;
+	assert_int_equal(store_sts_put(b, &r, &why), 0);
+	assert_int_equal(store_sts_get(a, "shared.example", &row, &why), 1);
+	assert_string_equal(row.policy_id, "new3");
+	assert_int_equal(row.fetched, 300);
+	assert_int_equal(row.expires, 86700);
+	store_sts_row_free(&row);
+
+	/* the lease: a takes it, b cannot until a releases it */
+	memset(&want, 0, sizeof(want));
+	want.domain = "shared.example";
+	snprintf(want.owner, sizeof(want.owner), "mx1:100:aaaa");
+	want.expires = 1030;
+	assert_int_equal(store_sts_claim(a, &want, 1000, &held, &why), 1);
+	snprintf(want.owner, sizeof(want.owner), "mx2:200:bbbb");
+	want.expires = 1031;
+	assert_int_equal(store_sts_claim(b, &want, 1001, &held, &why), 0);
+	assert_string_equal(held.owner, "mx1:100:aaaa");
+	assert_int_equal(held.expires, 1030);
+	/* b may not release a's lease */
+	assert_int_equal(store_sts_release(b, "shared.example", "mx2:200:bbbb", &why), 0);
+	assert_int_equal(store_sts_claim(b, &want, 1029, &held, &why), 0);
+	/* a renews its own */
+	snprintf(want.owner, sizeof(want.owner), "mx1:100:aaaa");
+	want.expires = 1040;
+	assert_int_equal(store_sts_claim(a, &want, 1010, &held, &why), 1);
+	assert_int_equal(store_sts_release(a, "shared.example", "mx1:100:aaaa", &why), 1);
+	snprintf(want.owner, sizeof(want.owner), "mx2:200:bbbb");
+	want.expires = 1041;
+	assert_int_equal(store_sts_claim(b, &want, 1011, &held, &why), 1);
+
+	/* b dies holding it: a cannot take it before its expiry, then can */
+	snprintf(want.owner, sizeof(want.owner), "mx1:100:aaaa");
+	want.expires = 1070;
+	assert_int_equal(store_sts_claim(a, &want, 1040, &held, &why), 0);
+	assert_string_equal(held.owner, "mx2:200:bbbb");
+	assert_int_equal(store_sts_claim(a, &want, 1041, &held, &why), 1);
+	/* expired leases are purged, live ones kept */
+	{
+		unsigned long n = 9;
+
+		assert_int_equal(store_sts_lease_purge(b, 1069, &n, &why), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(store_sts_lease_purge(b, 1070, &n, &why), 0);
+		assert_int_equal(n, 1);
+	}
+	/* limits: checked before SQL */
+	snprintf(want.owner, sizeof(want.owner), "bad\towner");
+	assert_int_equal(store_sts_claim(a, &want, 1, &held, &why), STORE_ERR_CONFIG);
+	store_close(a);
+	store_close(b);
+}
+
+/* A database without the lease table: claims fail with the db init
+ * hint (the daemon then fetches itself), puts work. */
+static void test_lease_missing(void **state)
+{
+	struct store *st = open_init();
+	struct store_sts_lease want;
+	struct errbuf why;
+
+	(void)state;
+	memset(&want, 0, sizeof(want));
+	want.domain = "a.example";
+	snprintf(want.owner, sizeof(want.owner), "mx1");
+	want.expires = 10;
+	assert_int_equal(store_sts_claim(st, &want, 1, NULL, &why), STORE_ERR_CONFIG);
+	assert_non_null(strstr(why.msg, "tlspolicy_sts_lease does not exist"));
+	assert_non_null(strstr(why.msg, "db init"));
+	put_ok(st, "a.example", "i", "version: STSv1\n", 1, 2);
+	store_close(st);
+}
+
 /* purge deletes what expired at `now` (expires <= now), nothing else. */
 static void test_purge(void **state)
 {
@@ -924,6 +1037,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_wins_and_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_provenance, setup, teardown),

@@ -91,6 +91,23 @@ rows = [json.loads(l) for l in sys.stdin]
 assert len(rows) == 7 and sum(r["sessions"] for r in rows) == 2351, rows
 ' && echo "ok: summary --json" || fail "summary --json"
 
+# own check reads them per own domain and MX (check tlsrpt-rx; on both
+# backends).  DNS is a closed port on loopback: the MX and record lookups
+# fail (could not check), the received reports are judged all the same,
+# with no claim about which MX is current.
+printf 'dns_resolvers = 127.0.0.1@9\ndns_timeout = 1s\nown_tlsrpt_days = 30\n' >> "$T/t.cf"
+"$TLSPOLICY" -c "$T/t.cf" own check --only tlsrpt --no-save --now 1796256000 own.example > "$T/own" 2>&1
+rc=$?
+if [ "$rc" = 3 ] &&
+	grep -Eq '^  tlsrpt-rx +own\.example +warning +3 reports in the last 30 days \(newest for 2026-1[12]-[0-9]+; from .*\): 2335 sessions ok, 5 failed \(0\.2%\)$' "$T/own" &&
+	grep -Eq '^  tlsrpt-rx +mx1\.own\.example +warning +senders report 2 failed sessions: starttls-not-supported 2 \(Microsoft Corporation\); make the host offer STARTTLS' "$T/own" &&
+	grep -Eq '^  tlsrpt-rx +mx2\.own\.example +warning +senders report 3 failed sessions: certificate-expired 3 \(Google Inc\.\); check the certificate' "$T/own" &&
+	! grep -q "not a current MX" "$T/own"; then
+	echo "ok: own check: the received reports per own domain and MX"
+else
+	fail "own check (exit $rc): $(cat "$T/own")"
+fi
+
 # ---- bad input: a clear error, nothing stored ------------------------------
 before=$(rows)
 gzip -n -c "$F/google.json" > "$T/g.json.gz"

@@ -18,10 +18,12 @@
 #     section 4, mail headers, attachment) and checks every count against
 #     the deliveries made.  A second run sends nothing (idempotent); the
 #     report mails' own deliveries count nowhere (loop guard).
-#  3. Two daemons (two mail servers: tlsrpt_mta a and b) on one MariaDB:
-#     each delivers part of the mail and collects its part of the log;
-#     `tlsrpt report` run on both servers sends one report per domain with
-#     the summed counts.
+#  3. Two daemons (two mail servers: tlsrpt_mta a and b) on one MariaDB,
+#     running at the same time and both journaling (deliveries through
+#     one while the other answers a stream of lookups, then the other way
+#     round); both collect their part of the log at once; one `tlsrpt
+#     report` run sends one report per domain with the summed counts;
+#     then two report runs racing send every report exactly once.
 #
 # Needs the lab (exit 77 without, unless CI is set) and, for part 3,
 # TLSPOLICY_TEST_MYSQL_URL (tests/lib/mariadb-start; skipped without it
@@ -244,6 +246,36 @@ for e in sys.argv[2:]:
 if got != want:
     print("FAIL: intake summary %r, want %r" % (got, want)); sys.exit(1)
 PY
+# own check links the received reports to the own-domain checks (these
+# lab domains taken as ours): plain.example's MX failed every session
+# (error, at the MX, with where to look), tls.example's reports are clean,
+# and 30 days on nothing is in the window any more.
+echo "dns_trust_anchor_file = $LAB_TRUST_ANCHOR" >> "$T_DIR/in/in.cf"
+in_ns "$TLSPOLICY" -c "$T_DIR/in/in.cf" --json own check --only tlsrpt --no-save \
+	plain.example tls.example > "$T_DIR/in/own.json"
+rc=$?
+in_ns "$TLSPOLICY" -c "$T_DIR/in/in.cf" --json own check --only tlsrpt --no-save --now +30d \
+	tls.example > "$T_DIR/in/own-later.json"
+python3 - "$T_DIR/in/own.json" "$rc" "$T_DIR/in/own-later.json" <<'PY' && ok "own check shows the received reports per own domain and MX" || fail "own check with received reports"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 2 and sys.argv[2] == "2", (r["exit"], sys.argv[2])
+dom = {d["domain"]: d for d in r["domains"]}
+rx = lambda d: {c["subject"]: c for c in dom[d]["checks"] if c["check"] == "tlsrpt-rx"}
+p, t = rx("plain.example"), rx("tls.example")
+assert p["plain.example"]["verdict"] == "error", p
+assert "0 sessions ok, 1 failed (100.0%)" in p["plain.example"]["message"], p
+m = p["mx.plain.example"]
+assert m["verdict"] == "error" and "starttls-not-supported 1 (Lab Org (SQLite))" in m["message"] and "offer STARTTLS" in m["message"], m
+assert "not a current MX" not in m["message"], m
+assert list(t) == ["tls.example"] and t["tls.example"]["verdict"] == "ok", t
+assert "1 report in the last 7 days" in t["tls.example"]["message"] and "2 sessions ok, 0 failed" in t["tls.example"]["message"], t
+# the record check still runs beside it
+assert [c["verdict"] for c in dom["tls.example"]["checks"] if c["check"] == "tlsrpt"] == ["ok"], dom["tls.example"]
+later = json.load(open(sys.argv[3]))
+c = [c for c in later["domains"][0]["checks"] if c["check"] == "tlsrpt-rx"]
+assert len(c) == 1 and "no TLSRPT report received in the last 7 days" in c[0]["message"], c
+PY
 # the policies as the lab publishes them: TLSA records, the MTA-STS policy
 python3 - "$T_DIR/https" <<'PY' && ok "policy-string and mx-host of the tlsa and sts reports" || fail "policy strings"
 import glob, gzip, json, sys
@@ -290,37 +322,86 @@ mysql_root -e "DROP DATABASE IF EXISTS tlspolicy_test_tlsrpt; CREATE DATABASE tl
 "$TLSPOLICY" --db "$MYDB" db init >/dev/null || fail "db init (MariaDB)"
 table_rows "$MYDB"
 find "$T_DIR/rua/new" "$T_DIR/https" -type f -delete
-run_server() { # MTA DOMAIN...: a daemon for this server, its deliveries, its log
-	local mta=$1 cfg
+# Both daemons run at once, each journaling into the one MariaDB every
+# second: the sender's Postfix delivers through mta-a's daemon, then
+# through mta-b's, and all the while the other daemon answers a stream of
+# lookups (postmap -q, a second mail server's Postfix asking).  Then both
+# servers collect their part of the log at the same time.
+PA=$DANE_TEST_PORT
+PB=$((DANE_TEST_PORT + 1))
+MPIDS=()
+mdaemon_start() { # MTA PORT
+	local cfg=$T_DIR/$1.cf
+	{
+		echo "database = $MYDB"
+		echo "listen = inet:$DANE_TEST_ADDR:$2"
+		echo "user = root"
+		echo "pidfile = $T_DIR/$1.pid"
+		echo "table_snapshot = $T_DIR/$1.snapshot"
+		echo "dns_trust_anchor_file = $LAB_TRUST_ANCHOR"
+		settings "Lab Org (MariaDB)" "$1" | sed 's/=/ = /'
+	} > "$cfg"
+	: > "$T_DIR/$1.serve.log"
+	ip netns exec "$LAB_NS" "$TLSPOLICY" -c "$cfg" serve -f > "$T_DIR/$1.serve.log" 2>&1 &
+	MPIDS+=($!)
+	for _ in $(seq 1 100); do
+		grep -q "listening on" "$T_DIR/$1.serve.log" && return 0
+		sleep 0.1
+	done
+	fail "daemon $1 did not start: $(cat "$T_DIR/$1.serve.log")"
+	return 1
+}
+mdaemons_stop() {
+	local p
+	for p in "${MPIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${MPIDS[@]}"; do wait "$p" 2>/dev/null; done
+	MPIDS=()
+	if grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR"/mta-?.serve.log; then
+		fail "sanitizer report in a daemon log: $(grep -h -E -A8 "AddressSanitizer|LeakSanitizer|runtime error:" "$T_DIR"/mta-?.serve.log | head -30)"
+	fi
+}
+T_CLEANUP_EXTRA="mdaemons_stop; $T_CLEANUP_EXTRA"
+hammer() { # PORT DOMAIN...: lookups until $T_DIR/stop-hammer exists
+	local port=$1
 	shift
-	mapfile -t S < <(settings "Lab Org (MariaDB)" "$mta")
-	rm -f "$T_DIR/tp.cf"
-	lab sender-set "smtp_tls_policy_maps = $DANE_TEST_MAP" >/dev/null || fail "sender-set"
-	daemon_start "database=$MYDB" "${S[@]}" || { fail "daemon $mta"; return; }
-	sleep 1
+	while [ ! -e "$T_DIR/stop-hammer" ]; do
+		for d in "$@"; do
+			in_ns postmap -q "$d" "socketmap:inet:$DANE_TEST_ADDR:$port:tlspolicy" >/dev/null
+		done
+	done
+}
+phase() { # MTA PORT OTHER_PORT DOMAIN...: deliveries through MTA's daemon
+	local mta=$1 port=$2 other=$3 hp
+	shift 3
+	rm -f "$T_DIR/stop-hammer"
+	hammer "$other" "$@" &
+	hp=$!
+	lab sender-set "smtp_tls_policy_maps = socketmap:inet:$DANE_TEST_ADDR:$port:tlspolicy" >/dev/null ||
+		fail "sender-set $mta"
 	OFF=$(lab log-offset)
 	for d in "$@"; do deliver "$d"; done
 	lab flush -d >/dev/null
-	daemon_stop
-	lab sender-reset >/dev/null
-	cfg=$T_DIR/$mta.cf
-	cp "$T_DIR/tp.cf" "$cfg"
+	sleep 2 # both journals flush (every second) while the lookups go on
+	touch "$T_DIR/stop-hammer"
+	wait "$hp"
 	tail -c +$((OFF + 1)) "$LAB_DIR/log/sender.log" > "$T_DIR/$mta.log"
-	"$TLSPOLICY" -c "$cfg" tlsrpt collect "$T_DIR/$mta.log" >/dev/null || fail "collect $mta"
 }
-run_server mta-a tls.example tls.example plain.example dane-ee.example enforce.sts.example
-run_server mta-b tls.example plain.example dane-ee.example dane-ee.example untrusted.sts.example
-OFF2=$(lab log-offset)
-outa=$(in_ns "$TLSPOLICY" -c "$T_DIR/mta-a.cf" tlsrpt report --day "$TODAY" --unfinished 2>&1)
-outb=$(in_ns "$TLSPOLICY" -c "$T_DIR/mta-b.cf" tlsrpt report --day "$TODAY" --unfinished 2>&1)
-[[ "$outa" == *"15 sent, 0 already"* && "$outb" == *"0 sent, 15 already"* ]] &&
-	ok "two servers: the first sends 15, the second finds them sent" ||
-	fail "two servers: a: $outa / b: $outb"
-for _ in $(seq 1 60); do
-	[ "$(find "$T_DIR/rua/new" -type f | wc -l)" -ge 5 ] && break
-	sleep 0.5
-done
-sleep 1
+mdaemon_start mta-a "$PA" && mdaemon_start mta-b "$PB" || finish
+phase mta-a "$PA" "$PB" tls.example tls.example plain.example dane-ee.example enforce.sts.example
+phase mta-b "$PB" "$PA" tls.example plain.example dane-ee.example dane-ee.example untrusted.sts.example
+mdaemons_stop
+lab sender-reset >/dev/null
+n=$(mysql_root -N tlspolicy_test_tlsrpt -e "SELECT COUNT(*) FROM tlspolicy_tlsrpt_policies p
+	JOIN tlspolicy_tlsrpt_policies q ON p.domain = q.domain AND p.day = q.day AND p.mta = 'mta-a' AND q.mta = 'mta-b'
+	AND p.first_seen <= q.last_seen AND q.first_seen <= p.last_seen")
+[ "${n:-0}" -ge 1 ] && ok "both daemons journaled the same domains over overlapping times ($n)" ||
+	fail "the two daemons' journals do not overlap in time: ${n:-?}"
+"$TLSPOLICY" -c "$T_DIR/mta-a.cf" tlsrpt collect "$T_DIR/mta-a.log" > "$T_DIR/ca.out" 2>&1 &
+ca=$!
+"$TLSPOLICY" -c "$T_DIR/mta-b.cf" tlsrpt collect "$T_DIR/mta-b.log" > "$T_DIR/cb.out" 2>&1 &
+cb=$!
+wait "$ca" || fail "collect mta-a: $(cat "$T_DIR/ca.out")"
+wait "$cb" || fail "collect mta-b: $(cat "$T_DIR/cb.out")"
 E2=(
 	"tls.example:no-policy-found:3:0"
 	"plain.example:no-policy-found:0:2:starttls-not-supported=2"
@@ -328,8 +409,44 @@ E2=(
 	"enforce.sts.example:sts:1:0"
 	"untrusted.sts.example:sts:0:1:sts-webpki-invalid=1"
 )
+wait_reports() { # N: the rua Maildir holds N mails
+	for _ in $(seq 1 60); do
+		[ "$(find "$T_DIR/rua/new" -type f | wc -l)" -ge "$1" ] && break
+		sleep 0.5
+	done
+	sleep 1
+}
+# one report run: one report per domain, the counts of both servers summed
+outa=$(in_ns "$TLSPOLICY" -c "$T_DIR/mta-a.cf" tlsrpt report --day "$TODAY" --unfinished 2>&1)
+[[ "$outa" == *"15 sent, 0 already"* ]] && ok "two servers: one run sends 15 reports" ||
+	fail "two servers, one run: $outa"
+wait_reports 5
 $CHECK mail "$T_DIR/rua" "Lab Org (MariaDB)" "${E2[@]}" || fail "two servers: the mailed reports"
 $CHECK https "$T_DIR/https" "Lab Org (MariaDB)" "${E2[@]}" || fail "two servers: the POSTed reports"
+# two report runs racing (both servers' cron at the same minute): every
+# report is sent exactly once between them
+mysql_root tlspolicy_test_tlsrpt -e "DELETE FROM tlspolicy_tlsrpt_sent" || fail "reset the sent table"
+find "$T_DIR/rua/new" "$T_DIR/https" -type f -delete
+in_ns "$TLSPOLICY" -c "$T_DIR/mta-a.cf" tlsrpt report --day "$TODAY" --unfinished > "$T_DIR/ra.out" 2>&1 &
+ra=$!
+in_ns "$TLSPOLICY" -c "$T_DIR/mta-b.cf" tlsrpt report --day "$TODAY" --unfinished > "$T_DIR/rb.out" 2>&1 &
+rb=$!
+wait "$ra"; wait "$rb"
+sa=$(sed -n 's/^\([0-9]*\) sent, \([0-9]*\) already.*/\1 \2/p' "$T_DIR/ra.out")
+sb=$(sed -n 's/^\([0-9]*\) sent, \([0-9]*\) already.*/\1 \2/p' "$T_DIR/rb.out")
+read -r sa1 sa2 <<< "${sa:-x x}"
+read -r sb1 sb2 <<< "${sb:-x x}"
+[ "$((sa1 + sb1))" = 15 ] && [ "$((sa2 + sb2))" = 15 ] &&
+	ok "two racing report runs: $sa1 + $sb1 sent, $sa2 + $sb2 found claimed or sent" ||
+	fail "racing report runs: a: $(tail -1 "$T_DIR/ra.out") / b: $(tail -1 "$T_DIR/rb.out")"
+wait_reports 5
+n=$(find "$T_DIR/rua/new" -type f | wc -l)
+[ "$n" = 5 ] && ok "racing runs: 5 report mails, none twice" || fail "racing runs: $n report mails, want 5"
+n=$(find "$T_DIR/https" -name '*.body' | wc -l)
+[ "$n" = 5 ] && ok "racing runs: 5 HTTPS POSTs, none twice" || fail "racing runs: $n POSTs, want 5"
+$CHECK mail "$T_DIR/rua" "Lab Org (MariaDB)" "${E2[@]}" || fail "racing runs: the mailed reports"
+n=$(mysql_root -N tlspolicy_test_tlsrpt -e "SELECT COUNT(*) FROM tlspolicy_tlsrpt_sent WHERE state = 'sent'")
+[ "$n" = 15 ] && ok "racing runs: 15 sent rows" || fail "racing runs: $n sent rows, want 15"
 n=$(mysql_root -N tlspolicy_test_tlsrpt -e "SELECT COUNT(DISTINCT mta) FROM tlspolicy_tlsrpt_policies")
 [ "$n" = 2 ] && ok "journal rows of both daemons in one MariaDB" || fail "journal: $n servers"
 mysql_root -e "DROP DATABASE tlspolicy_test_tlsrpt"

@@ -26,13 +26,17 @@ cp "$SRCDIR/tests/tlsrpt/fixtures/postfix37-lab.log" "$T/mail.log"
 touch -d 2026-12-03 "$T/mail.log"
 TZ=UTC "$TLSPOLICY" -c "$T/t.cf" tlsrpt collect "$T/mail.log" >/dev/null || fail "collect"
 # journal rows as the daemon writes them (tlsrpt/journal.c): tlsa, sts with
-# its cached policy, an MTA-STS fetch failure
+# the policy lines it answered from, an MTA-STS fetch failure (answered
+# over the whole day: 2026-12-03 00:00:00Z = 1796256000).  The policy
+# cached in tlspolicy_sts has changed since (another id, mode testing):
+# the report must show the journal's lines, recorded when it answered.
 sqlite3 "$T/t.db" <<'SQL'
-INSERT INTO tlspolicy_tlsrpt_policies VALUES ('dane-mismatch.example','2026-12-03','mx-a.example.org','k1','tlsa','_25._tcp.mx.dane-mismatch.example TLSA 3 1 1 0123abcd','mx.dane-mismatch.example','',3);
-INSERT INTO tlspolicy_tlsrpt_policies VALUES ('enforce.sts.example','2026-12-03','mx-a.example.org','k2','sts','','mx.enforce.sts.example','',1);
-INSERT INTO tlspolicy_tlsrpt_policies VALUES ('untrusted.sts.example','2026-12-03','mx-a.example.org','k3','sts','','','sts-webpki-invalid',1);
-INSERT INTO tlspolicy_sts VALUES ('enforce.sts.example','enforce1',
-  'version: STSv1' || char(13,10) || 'mode: enforce' || char(13,10) || 'mx: mx.enforce.sts.example' || char(13,10) || 'max_age: 86400' || char(13,10), 1, 2);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('dane-mismatch.example','2026-12-03','mx-a.example.org','k1','tlsa','_25._tcp.mx.dane-mismatch.example TLSA 3 1 1 0123abcd','mx.dane-mismatch.example','',3,1796256000,1796342399);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('enforce.sts.example','2026-12-03','mx-a.example.org','k2','sts',
+  'version: STSv1' || char(10) || 'mode: enforce' || char(10) || 'mx: mx.enforce.sts.example' || char(10) || 'max_age: 86400','mx.enforce.sts.example','',1,1796256000,1796342399);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('untrusted.sts.example','2026-12-03','mx-a.example.org','k3','sts','','','sts-webpki-invalid',1,1796256000,1796342399);
+INSERT INTO tlspolicy_sts VALUES ('enforce.sts.example','enforce2',
+  'version: STSv1' || char(13,10) || 'mode: testing' || char(13,10) || 'mx: mx2.enforce.sts.example' || char(13,10) || 'max_age: 600' || char(13,10), 1, 2);
 SQL
 "$TLSPOLICY" -c "$T/t.cf" tlsrpt report --print --day 2026-12-03 > "$T/reports.json" || fail "report --print"
 n=$(wc -l < "$T/reports.json")
@@ -98,12 +102,57 @@ an empty organization|"organization-name":"[^"]*"|"organization-name":""
 a summary that does not add up|"total-failure-session-count":1|"total-failure-session-count":2
 no policies|"policies":\[.*\]}$|"policies":[]}
 MUT
+# a policy change during the day (RFC 8460 4.4: one policies[] entry per
+# policy in force): mx-a answered policy p1 from 07:00 to 12:00 and p2
+# (another mx) from 12:30 on; mx-b answered p3 all day.  collect ties each
+# session to the policy mx-a answered at its time (12:10, in the gap:
+# the one answered last before), the report splits the counts.
+C=$T/chg
+mkdir -p "$C"
+sed "s|^database = .*|database = sqlite:$C/t.db|" "$T/t.cf" > "$C/t.cf"
+"$TLSPOLICY" -c "$C/t.cf" db init >/dev/null || fail "db init (policy change)"
+sqlite3 "$C/t.db" <<'SQL'
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('change.sts.example','2026-12-03','mx-a.example.org','p1','sts',
+  'version: STSv1' || char(10) || 'mode: enforce' || char(10) || 'mx: mx1.change.sts.example' || char(10) || 'max_age: 86400','mx1.change.sts.example','',40,1796281200,1796299200);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('change.sts.example','2026-12-03','mx-a.example.org','p2','sts',
+  'version: STSv1' || char(10) || 'mode: enforce' || char(10) || 'mx: mx2.change.sts.example' || char(10) || 'max_age: 86400','mx2.change.sts.example','',2,1796301000,1796328000);
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('change.sts.example','2026-12-03','mx-b.example.org','p3','sts',
+  'version: STSv1' || char(10) || 'mode: enforce' || char(10) || 'mx: mx3.change.sts.example' || char(10) || 'max_age: 86400','mx3.change.sts.example','',9,1796256000,1796342399);
+SQL
+v() { # TIME QID HOST: a verified TLS session and its delivery
+	echo "Dec 03 $1 sender postfix/smtp[100]: Verified TLS connection established to $3[127.0.3.50]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
+	echo "Dec 03 $1 sender postfix/smtp[100]: $2: to=<a@change.sts.example>, relay=$3[127.0.3.50]:25, delay=0.02, delays=0/0/0.01/0.01, dsn=2.0.0, status=sent (250 2.0.0 Ok)"
+}
+{
+	v 08:00:05 C0FFEE00A01 mx1.change.sts.example
+	v 08:00:06 C0FFEE00A02 mx1.change.sts.example
+	v 12:10:00 C0FFEE00A03 mx1.change.sts.example
+	v 15:00:00 C0FFEE00A04 mx2.change.sts.example
+	echo "Dec 03 15:00:01 sender postfix/smtp[100]: C0FFEE00A05: to=<a@change.sts.example>, relay=mx2.change.sts.example[127.0.3.51]:25, delay=0.02, delays=0.01/0/0.01/0, dsn=4.7.4, status=deferred (TLS is required, but was not offered by host mx2.change.sts.example[127.0.3.51])"
+} > "$C/mail.log"
+touch -d 2026-12-03 "$C/mail.log"
+TZ=UTC "$TLSPOLICY" -c "$C/t.cf" tlsrpt collect "$C/mail.log" >/dev/null || fail "collect (policy change)"
+"$TLSPOLICY" -c "$C/t.cf" tlsrpt report --print --day 2026-12-03 > "$C/r.json" || fail "report (policy change)"
+$CHECK json "$C/r.json" || fail "the policy-change report is not valid RFC 8460 JSON"
+python3 - "$C/r.json" <<'PY' && echo "ok: a policy change splits policies[] and the counts" || fail "policy change"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert len(r) == 1, r
+got = [(p["policy"]["mx-host"], p["policy"]["policy-string"][2], p["summary"]["total-successful-session-count"],
+        p["summary"]["total-failure-session-count"],
+        [(x["result-type"], x["failed-session-count"]) for x in p.get("failure-details", [])]) for p in r[0]["policies"]]
+want = [(["mx1.change.sts.example"], "mx: mx1.change.sts.example", 3, 0, []),
+        (["mx2.change.sts.example"], "mx: mx2.change.sts.example", 1, 1, [("starttls-not-supported", 1)])]
+if got != want:
+    print("FAIL: policies %r, want %r" % (got, want)); sys.exit(1)
+PY
+
 # days older than tlsrpt_max_days are never sent: report deletes them (a
 # fresh database holding only such a day, so nothing is looked up in DNS)
 sed -i "s|^database = .*|database = sqlite:$T/old.db|" "$T/t.cf"
 "$TLSPOLICY" -c "$T/t.cf" db init >/dev/null
-sqlite3 "$T/old.db" "INSERT INTO tlspolicy_tlsrpt_sessions VALUES ('old.example','2000-01-01','mx-a','mx.old.example','192.0.2.1','success','',5);
-INSERT INTO tlspolicy_tlsrpt_policies VALUES ('old.example','2000-01-01','mx-a','k','sts','','','',1);
+sqlite3 "$T/old.db" "INSERT INTO tlspolicy_tlsrpt_sessions VALUES ('old.example','2000-01-01','mx-a','mx.old.example','192.0.2.1','success','',5,'');
+INSERT INTO tlspolicy_tlsrpt_policies VALUES ('old.example','2000-01-01','mx-a','k','sts','','','',1,0,0);
 INSERT INTO tlspolicy_tlsrpt_sent VALUES ('old.example','2000-01-01','mailto:a@old.example','r','sent','o',1,'')"
 out=$("$TLSPOLICY" -c "$T/t.cf" -v tlsrpt report 2>&1) || fail "report: $out"
 n=$(sqlite3 "$T/old.db" "SELECT (SELECT count(*) FROM tlspolicy_tlsrpt_sessions) + (SELECT count(*) FROM tlspolicy_tlsrpt_policies) + (SELECT count(*) FROM tlspolicy_tlsrpt_sent)")

@@ -204,21 +204,38 @@ static void test_report_model(void **state)
 
 	(void)state;
 	tlsrpt_report_init(&r, "d.example", "2026-12-03");
-	tlsrpt_report_add(&r, TLSRPT_SUCCESS, "192.0.2.1", "mx.d.example", "192.0.2.9", 5);
-	tlsrpt_report_add(&r, TLSRPT_CERT_EXPIRED, "192.0.2.1", "mx.d.example", "192.0.2.9", 2);
-	tlsrpt_report_add(&r, TLSRPT_CERT_EXPIRED, "192.0.2.1", "mx.d.example", "192.0.2.9", 1);
-	tlsrpt_report_add(&r, TLSRPT_CERT_EXPIRED, "192.0.2.2", "mx.d.example", "192.0.2.9", 1);
+	tlsrpt_report_add(&r, NULL, TLSRPT_SUCCESS, "192.0.2.1", "mx.d.example", "192.0.2.9", 5);
+	tlsrpt_report_add(&r, NULL, TLSRPT_CERT_EXPIRED, "192.0.2.1", "mx.d.example", "192.0.2.9",
+			  2);
+	tlsrpt_report_add(&r, NULL, TLSRPT_CERT_EXPIRED, "192.0.2.1", "mx.d.example", "192.0.2.9",
+			  1);
+	tlsrpt_report_add(&r, NULL, TLSRPT_CERT_EXPIRED, "192.0.2.2", "mx.d.example", "192.0.2.9",
+			  1);
+	assert_int_equal(r.npol, 1);
 	assert_int_equal(r.ok, 5);
 	assert_int_equal(r.failed, 4);
-	assert_int_equal(r.ndetails, 2);
-	assert_int_equal(r.details[0].count, 3);
+	assert_int_equal(r.pol[0].ndetails, 2);
+	assert_int_equal(r.pol[0].details[0].count, 3);
 	tlsrpt_report_free(&r);
 	tlsrpt_report_init(&r, "d.example", "2026-12-03");
-	r.policy_result = TLSRPT_STS_POLICY_FETCH_ERROR;
-	tlsrpt_report_add(&r, TLSRPT_SUCCESS, "", "mx.d.example", "192.0.2.9", 5);
-	assert_int_equal(r.ok, 0);
+	{
+		struct tlsrpt_policy *a = tlsrpt_report_policy(&r, "a");
+		struct tlsrpt_policy *b = tlsrpt_report_policy(&r, "b");
+		struct tlsrpt_policy *c = tlsrpt_report_policy(&r, "c");
+
+		a->policy_result = TLSRPT_STS_POLICY_FETCH_ERROR;
+		tlsrpt_report_add(&r, a, TLSRPT_SUCCESS, "", "mx.d.example", "192.0.2.9", 5);
+		tlsrpt_report_add(&r, b, TLSRPT_SUCCESS, "", "mx.d.example", "192.0.2.9", 2);
+		(void)c;
+	}
+	assert_int_equal(r.ok, 2);
 	assert_int_equal(r.failed, 5);
-	assert_int_equal(r.details[0].result, TLSRPT_STS_POLICY_FETCH_ERROR);
+	assert_int_equal(r.pol[0].failed, 5);
+	assert_int_equal(r.pol[0].details[0].result, TLSRPT_STS_POLICY_FETCH_ERROR);
+	assert_int_equal(r.pol[1].ok, 2);
+	tlsrpt_report_prune(&r); /* c: no session */
+	assert_int_equal(r.npol, 2);
+	assert_string_equal(r.pol[1].key, "b");
 	tlsrpt_report_free(&r);
 }
 

@@ -53,6 +53,15 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert list(d)==["d
 schema "query --json" query_reply --lines -- t query --json _default '[mx.example.net]:25'
 schema "provider list --json" provider --lines -- tp provider list --json
 schema "policy import --dry-run --json" import_result -- t policy import --dry-run --json /dev/null
+printf '%s\n' \
+  'Dec  3 17:00:00 mx tlspolicy[100]: shadow: d.example would answer "dane-only" (from dane); answered NOTFOUND' \
+  'Dec  3 17:00:00 mx tlspolicy[100]: shadow: b.example would answer TEMP "DNSSEC bogus" (from dnssec); answered NOTFOUND' \
+  'Dec  3 17:00:01 mx postfix/smtp[200]: Untrusted TLS connection established to mx.d.example[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)' \
+  'Dec  3 17:00:01 mx postfix/smtp[200]: ABC123: to=<u@d.example>, relay=mx.d.example[192.0.2.1]:25, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)' \
+  > "$T/shadow.log"
+schema "logscan --shadow --json" logscan_shadow -- t --json logscan --shadow "$T/shadow.log"
+grep -q '"domain": "d.example", "would_answer": "dane-only", "temp_reason": null, "from": "dane", "sent": 1, "would_defer": 1' "$T/out" &&
+    ok "logscan --shadow --json: the untrusted delivery would defer" || notok "logscan --shadow --json: $(cat "$T/out")"
 
 # list and export: the same field set
 a=$(t policy list --json | python3 -c 'import json,sys; print(sorted({tuple(sorted(r)) for r in json.load(sys.stdin)}))')
