@@ -16,6 +16,7 @@
 #include "policy/policy.h"
 #include "store/store.h"
 #include "store/store_bypass.h"
+#include "store/store_change.h"
 #include "store/store_prov.h"
 #include "store/store_own.h"
 #include "store/store_report.h"
@@ -36,7 +37,9 @@ static const char *const db_help =
 	"          every server), tlspolicy_provenance (who wrote each row\n"
 	"          and why), tlspolicy_bypass (emergency bypasses) and more when\n"
 	"          they are missing (an existing table is used as\n"
-	"          it is, never altered).  No other command creates any of them.\n"
+	"          it is, never altered), and tlspolicy_meta with triggers on\n"
+	"          tlspolicies and tlspolicy_bypass (the daemons' change marker).\n"
+	"          No other command creates any of them.\n"
 	"  check [--json]  validate every row; report invalid rows by id; on\n"
 	"          MariaDB also the replication state of the server: a replica's\n"
 	"          primary, IO and SQL threads, seconds behind the primary,\n"
@@ -129,7 +132,8 @@ static int parse_db(struct cli *cli, int argc, char **argv, struct db_opts *o, i
 static int db_init(struct store *st, struct errbuf *why)
 {
 	int created, sts_created, prov_created = 0, own_created = 0, report_created = 0;
-	int bypass_created = 0, lease_created = 0, rc;
+	int bypass_created = 0, lease_created = 0, meta_created = 0, marker = 0, rc;
+	struct errbuf warn;
 
 	rc = store_init_ex(st, &created, &sts_created, why);
 	if (rc == 0) /* issue 14: the shared MTA-STS cache's fetch lease */
@@ -144,6 +148,9 @@ static int db_init(struct store *st, struct errbuf *why)
 		rc = store_bypass_init(st, &bypass_created, why);
 	if (rc == 0) /* issue 15: tlspolicy_tlsrpt_* (store_tlsrpt.h) */
 		rc = store_tlsrpt_init(st, why);
+	errbuf_clear(&warn);
+	if (rc == 0) /* issue 14: the change marker, after the tables it watches */
+		rc = store_change_init(st, &meta_created, &marker, &warn, why);
 	if (rc == 0) {
 		printf("%s table tlspolicies in %s\n",
 		       created ? "created" : "using the existing", store_describe(st));
@@ -160,6 +167,10 @@ static int db_init(struct store *st, struct errbuf *why)
 		printf("%s table %s in %s\n", bypass_created ? "created" :
 		       "using the existing", STORE_BYPASS_TABLE, store_describe(st));
 		printf("TLSRPT tables tlspolicy_tlsrpt_* ready in %s\n", store_describe(st));
+		printf("%s table %s in %s\n", meta_created ? "created" :
+		       "using the existing", STORE_META_TABLE, store_describe(st));
+		if (!marker)
+			cli_error("db", "warning: %s", warn.msg);
 	}
 	return rc;
 }

@@ -50,7 +50,13 @@
  * Reload: a job of the worker (util/worker.h; the engine's store handle
  * is used only by the worker thread after engine_new()) reads the table
  * into a new snapshot, one reload at a time; its completion on the loop
- * swaps it in whole.  A failed reload keeps the old snapshot; the first
+ * swaps it in whole.  A reload of the timer first reads the tables'
+ * change marker (store/store_change.h) and reads nothing more when it is
+ * the one read with the snapshot; SIGHUP (engine_reload) always reads
+ * the tables.  A failed check is a failed reload; after a failed load,
+ * an unread bypass table or an unwritten persisted snapshot the next
+ * check reloads whatever the marker says.  A failed reload keeps the
+ * old snapshot; the first
  * failure of an outage, a change between a temporary failure
  * (STORE_ERR_RETRY: a MariaDB handle reconnects next time) and a
  * configuration error (STORE_ERR_CONFIG: logged as such, nothing
@@ -66,6 +72,7 @@
 #include "engine/snapshot.h"
 #include "engine/snapshot_file.h"
 #include "store/store_bypass.h"
+#include "store/store_change.h"
 #include "policy/policy.h"
 #include "store/store.h"
 #include "util/config.h"
@@ -191,6 +198,9 @@ struct reload_job {
 	struct errbuf persist_why;
 	int rep_rc;                        /* store_replica_status(): 0 read */
 	struct store_replica rep;
+	int force;                         /* 0: only when the marker changed */
+	int unchanged;                     /* the marker said: nothing to read */
+	struct store_mark mark;            /* read before the tables */
 };
 
 struct engine {
@@ -218,6 +228,10 @@ struct engine {
 	struct store_replica rep;
 	int rep_known, rep_stopped_logged;
 	int retry_only;                    /* reload_interval is ENGINE_DB_RETRY */
+	int force_again;                   /* reload_again must read the tables */
+	/* the change marker read with the snapshot in use (worker thread
+	 * after engine_new; kind NONE: the next check reloads) */
+	struct store_mark mark;
 	struct bypass_set bypass;          /* issue 13 item 5 */
 	/* shadow mode (issue 13 item 4): the setting, and what was logged
 	 * on the UTC day shadow_day (hashes of the domain and its answer;
@@ -1326,7 +1340,14 @@ static void reload_run(void *arg)
 	struct reload_job *job = arg;
 	struct engine *eng = job->eng;
 
-	if ((job->err = engine_store_open(eng, &job->why)) == 0) {
+	if ((job->err = engine_store_open(eng, &job->why)) == 0 &&
+	    (job->err = store_change_mark(eng->store, &job->mark, &job->why)) == 0 &&
+	    !job->force && store_mark_same(&job->mark, &eng->mark)) {
+		job->unchanged = 1;
+		return;
+	}
+	if (job->err == 0) {
+		eng->mark.kind = STORE_MARK_NONE; /* until a load succeeds */
 		job->snap = snapshot_load(eng->store, &eng->popts, &job->err, &job->why);
 		if (job->snap == NULL && job->err == STORE_ERR_RETRY &&
 		    strcmp(store_backend(eng->store), "sqlite") != 0) {
@@ -1352,12 +1373,24 @@ static void reload_run(void *arg)
 							  &job->persist_why);
 			replica_read(eng, job);
 		}
+		if (job->snap && job->bypass_ok && job->persisted >= 0)
+			eng->mark = job->mark;
+	} else {
+		/* the check failed: a failed reload (the next one reads the
+		 * tables); reconnect next time, as after a failed load */
+		eng->mark.kind = STORE_MARK_NONE;
+		if (job->err == STORE_ERR_RETRY && eng->store &&
+		    strcmp(store_backend(eng->store), "sqlite") != 0) {
+			store_close(eng->store);
+			eng->store = NULL;
+		}
 	}
 }
 
 static void reload_done(void *arg);
 
-static void reload_start(struct engine *eng)
+/* force: read the tables whatever the change marker says */
+static void reload_start(struct engine *eng, int force)
 {
 	struct reload_job *job;
 
@@ -1365,10 +1398,12 @@ static void reload_start(struct engine *eng)
 		return;
 	if (eng->job) {
 		eng->reload_again = 1;
+		eng->force_again |= force;
 		return;
 	}
 	job = xcalloc(1, sizeof(*job));
 	job->eng = eng;
+	job->force = force;
 	errbuf_clear(&job->why);
 	eng->job = job;
 	if (worker_submit(eng->worker, reload_run, reload_done, job) < 0) {
@@ -1385,7 +1420,16 @@ static void reload_done(void *arg)
 	struct engine *eng = job->eng;
 
 	eng->job = NULL;
-	if (job->snap) {
+	if (job->unchanged) {
+		eng->st.reload_unchanged++;
+		log_debug("policy table unchanged (change marker: %s)",
+			  store_mark_kind_name(job->mark.kind));
+		if (eng->db_down)
+			log_info("policy table available again: %zu rows (unchanged)",
+				 snapshot_rows(eng->snap));
+		eng->db_down = 0;
+		eng->db_config_error = 0;
+	} else if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
 		struct snapshot_diff d;
 
@@ -1446,8 +1490,11 @@ static void reload_done(void *arg)
 	free(job->bypass.v);
 	free(job);
 	if (eng->reload_again) {
+		int force = eng->force_again;
+
 		eng->reload_again = 0;
-		reload_start(eng);
+		eng->force_again = 0;
+		reload_start(eng, force);
 	}
 }
 
@@ -1456,12 +1503,12 @@ static void reload_timer_cb(void *arg)
 	struct engine *eng = arg;
 
 	timer_start(&eng->reload_t, eng->reload_interval);
-	reload_start(eng);
+	reload_start(eng, 0);
 }
 
 void engine_reload(struct engine *eng)
 {
-	reload_start(eng);
+	reload_start(eng, 1);
 }
 
 struct worker *engine_worker(struct engine *eng)
@@ -1612,8 +1659,13 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 			errbuf_set(why, "out of memory");
 			goto fail;
 		}
-		if ((err = engine_store_open(eng, why)) == 0)
+		if ((err = engine_store_open(eng, why)) == 0 &&
+		    store_change_mark(eng->store, &eng->mark, why) < 0)
+			eng->mark.kind = STORE_MARK_NONE; /* the load says why */
+		if (err == 0)
 			eng->snap = snapshot_load(eng->store, &eng->popts, &err, why);
+		if (eng->snap == NULL)
+			eng->mark.kind = STORE_MARK_NONE;
 		if (eng->snap == NULL) {
 			if (start_from_persisted(eng, why) < 0)
 				goto fail;
@@ -1628,16 +1680,16 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 		struct errbuf bw;
 
 		errbuf_clear(&bw);
-		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) == 0) {
-			if (flags & ENGINE_PERSIST) {
-				bypass_swap(eng, &nb);   /* the daemon logs them */
-			} else {
-				/* query, check: they say so in their own words */
-				for (size_t i = 0; i < nb.n; i++)
-					nb.v[i].expired_logged = 1;
-				eng->bypass = nb;
-				nb.v = NULL;
-			}
+		if (store_bypass_list(eng->store, bypass_collect, &nb, &bw) != 0) {
+			eng->mark.kind = STORE_MARK_NONE; /* read it at the next check */
+		} else if (flags & ENGINE_PERSIST) {
+			bypass_swap(eng, &nb);   /* the daemon logs them */
+		} else {
+			/* query, check: they say so in their own words */
+			for (size_t i = 0; i < nb.n; i++)
+				nb.v[i].expired_logged = 1;
+			eng->bypass = nb;
+			nb.v = NULL;
 		}
 		free(nb.v);
 	}
@@ -1646,7 +1698,9 @@ struct engine *engine_new_ex(struct event_base *base, const struct config *cfg,
 
 		eng->snap_time = engine_now(eng);
 		errbuf_clear(&pw);
-		log_persist(eng, persist_snapshot(eng, eng->snap, &eng->bypass, &pw), eng->snap, &pw);
+		if ((err = persist_snapshot(eng, eng->snap, &eng->bypass, &pw)) < 0)
+			eng->mark.kind = STORE_MARK_NONE; /* write it at the next check */
+		log_persist(eng, err, eng->snap, &pw);
 	}
 	if ((eng->worker = worker_new(base, "engine", ENGINE_WORKER_QUEUE, why)) == NULL)
 		goto fail;

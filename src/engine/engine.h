@@ -118,7 +118,9 @@ void engine_cancel(struct engine_req *req);
 
 /* Reloads the table snapshot off the loop (a job of the engine's
  * worker); the new snapshot is swapped in whole.  When the database is
- * down the old snapshot keeps serving. */
+ * down the old snapshot keeps serving.  Always reads the tables (SIGHUP:
+ * the settings that judge rows may have changed); the reload_interval
+ * timer reads them only when their change marker changed. */
 void engine_reload(struct engine *eng);
 
 /* The daemon's one worker (util/worker.h), made by engine_new(): table
@@ -176,6 +178,9 @@ struct engine_stats {
 	unsigned long long cache_hits;      /* fresh cached decisions used */
 	unsigned long long invalid_keys;    /* keys policy_key_normalize() refused */
 	unsigned long long reloads, reload_failures;
+	/* issue 14: timer reloads that read only the change marker
+	 * (store/store_change.h): the tables had not changed */
+	unsigned long long reload_unchanged;
 	unsigned long table_invalid_rows;   /* skipped rows of the snapshot */
 	unsigned long cache_entries;
 	long long snapshot_time;            /* when the snapshot was loaded (time_t) */

@@ -155,6 +155,9 @@ static int render_state(struct buf *b, const struct engine_stats *es)
 	rc |= metrics_single(b, "tlspolicy_reload_failures_total", "counter",
 			     "Table reloads that failed (the old snapshot kept serving).",
 			     es->reload_failures);
+	rc |= metrics_single(b, "tlspolicy_reload_unchanged_total", "counter",
+			     "Timer reloads that read only the change marker: the table had not changed.",
+			     es->reload_unchanged);
 	rc |= metrics_single(b, "tlspolicy_shadow_answers_total", "counter",
 			     "Answers made NOTFOUND by shadow mode (setting shadow, rows marked testing).",
 			     es->shadow_answers);

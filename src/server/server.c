@@ -1104,7 +1104,7 @@ void server_log_stats(const struct server *srv)
 		 es.deadline_stale, es.deadline_notfound, es.invalid_keys,
 		 es.parent_keys, es.partial_replaced);
 	log_info("stats: table_rows=%lu invalid_rows=%lu reloads=%llu "
-		 "reload_failures=%llu database=%s",
+		 "reload_failures=%llu reload_unchanged=%llu database=%s",
 		 es.table_rows, es.table_invalid_rows, es.reloads,
-		 es.reload_failures, es.db_down ? "down" : "ok");
+		 es.reload_failures, es.reload_unchanged, es.db_down ? "down" : "ok");
 }

@@ -447,7 +447,10 @@ int store_init(struct store *st, int *created, struct errbuf *why)
 	if ((rc = store_report_init(st, NULL, why)) < 0)
 		return rc;
 	/* issue 15: the TLSRPT tables (store_tlsrpt.h) */
-	return store_tlsrpt_init(st, why);
+	if ((rc = store_tlsrpt_init(st, why)) < 0)
+		return rc;
+	/* issue 14: the change marker and its triggers (store_change.h) */
+	return store_change_init(st, NULL, NULL, NULL, why);
 }
 
 int store_report_init(struct store *st, int *created, struct errbuf *why)

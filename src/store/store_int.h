@@ -12,6 +12,7 @@
 #include "store/store_sts.h"
 #include "store/store_own.h"
 #include "store/store_bypass.h"
+#include "store/store_change.h"
 
 struct store_ops {
 	const char *name; /* "sqlite", "mysql" */
@@ -75,6 +76,12 @@ struct store_ops {
 			   struct errbuf *why);
 	int (*report_replace)(struct store *st, const struct store_report_row *rows,
 			      size_t n, struct errbuf *why);
+	/* tlspolicy_meta and its triggers (store_change.h;
+	 * store_change_sqlite.c, store_change_mysql.c) */
+	int (*change_init)(struct store *st, int *created, int *marker,
+			   struct errbuf *warn, struct errbuf *why);
+	int (*change_mark)(struct store *st, struct store_mark *mark,
+			   struct errbuf *why);
 };
 
 /* Every backend's handle starts with this (Postfix DICT style). */
@@ -83,6 +90,11 @@ struct store {
 	char *desc; /* store_url_describe() of the URL it was opened with */
 	int err;    /* class of the last backend error (STORE_ERR_*), 0: none
 		     * classified; set by store_sqlite_fail/store_mysql_fail */
+	/* store_change_sqlite.c: the last mark, valid while PRAGMA
+	 * data_version and this handle's total changes stay the same */
+	struct store_mark mark;
+	long long mark_dv, mark_tc;
+	int mark_cached;
 };
 
 /* rc of a backend operation -> the public return value: rc when >= 0,
@@ -217,6 +229,14 @@ int store_report_mysql_list(struct store *st, store_report_fn fn, void *arg,
 			    struct errbuf *why);
 int store_report_mysql_replace(struct store *st, const struct store_report_row *rows,
 			       size_t n, struct errbuf *why);
+int store_change_sqlite_init(struct store *st, int *created, int *marker,
+			      struct errbuf *warn, struct errbuf *why);
+int store_change_sqlite_mark(struct store *st, struct store_mark *mark,
+			      struct errbuf *why);
+int store_change_mysql_init(struct store *st, int *created, int *marker,
+			     struct errbuf *warn, struct errbuf *why);
+int store_change_mysql_mark(struct store *st, struct store_mark *mark,
+			     struct errbuf *why);
 int store_prov_sqlite_init(struct store *st, int *created, struct errbuf *why);
 int store_prov_sqlite_list(struct store *st, store_prov_fn fn, void *arg,
 			   struct errbuf *why);

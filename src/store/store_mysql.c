@@ -712,6 +712,8 @@ static const struct store_ops mysql_ops = {
 	.report_init = store_report_mysql_init,
 	.report_list = store_report_mysql_list,
 	.report_replace = store_report_mysql_replace,
+	.change_init = store_change_mysql_init,
+	.change_mark = store_change_mysql_mark,
 };
 
 int store_mysql_global_init(struct errbuf *why)

@@ -516,6 +516,8 @@ static const struct store_ops sqlite_ops = {
 	.report_init = store_report_sqlite_init,
 	.report_list = store_report_sqlite_list,
 	.report_replace = store_report_sqlite_replace,
+	.change_init = store_change_sqlite_init,
+	.change_mark = store_change_sqlite_mark,
 };
 
 struct sqlite3 *store_sqlite_db(struct store *st)

@@ -59,7 +59,8 @@ created table tlspolicy_provenance in $DB
 created table tlspolicy_own in $DB
 created table tlspolicy_report in $DB
 created table tlspolicy_bypass in $DB
-TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB
+created table tlspolicy_meta in $DB" "" -- t db init
 expect "db init again" 0 "using the existing table tlspolicies in $DB
 using the existing table tlspolicy_sts in $DB
 using the existing table tlspolicy_sts_lease in $DB
@@ -67,7 +68,8 @@ using the existing table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB
 using the existing table tlspolicy_bypass in $DB
-TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB
+using the existing table tlspolicy_meta in $DB" "" -- t db init
 same "parent directory mode 0750" "$(stat -c %a "$TMP/var/sub") $(stat -c %a "$TMP/var")" "750 750"
 same "journal mode WAL" "$(sqlite3 "$DBFILE" 'PRAGMA journal_mode')" "wal"
 expect "empty list" 0 "DOMAIN  POLICY  PARAMS" "" -- t policy list
@@ -416,7 +418,8 @@ created table tlspolicy_provenance in $DB
 using the existing table tlspolicy_own in $DB
 using the existing table tlspolicy_report in $DB
 using the existing table tlspolicy_bypass in $DB
-TLSRPT tables tlspolicy_tlsrpt_* ready in $DB" "" -- t db init
+TLSRPT tables tlspolicy_tlsrpt_* ready in $DB
+using the existing table tlspolicy_meta in $DB" "" -- t db init
 t policy delete prov2.example >/dev/null
 
 # ---- database errors -------------------------------------------------

@@ -21,6 +21,8 @@
 
 #include "policy/policy.h"
 #include "store/store.h"
+#include "store/store_change.h"
+#include "store/store_sts.h"
 
 struct fixture {
 	char dir[64];
@@ -485,10 +487,99 @@ static void test_nul_row(void **state)
 	store_close(st);
 }
 
+static void mark(struct store *st, struct store_mark *m)
+{
+	struct errbuf why;
+
+	if (store_change_mark(st, m, &why) != 0)
+		fail_msg("mark: %s", why.msg);
+}
+
+/* issue 14: the change marker.  PRAGMA data_version changes only for
+ * commits by other connections; the counter (triggers) for every write
+ * to tlspolicies and tlspolicy_bypass, through any connection, and for
+ * nothing else (a write to tlspolicy_sts); without the counter row the
+ * marker is data_version itself. */
+static void test_change_mark(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_init(f), *other;
+	struct store_mark m0, m1, m2;
+	struct errbuf why;
+	struct store_sts_row sts = { "sts.example", "id1", "version: STSv1", 1, 2 };
+	sqlite3_stmt *stmt;
+	sqlite3 *r;
+	long long dv0, dv1;
+
+	assert_int_equal(store_open(f->url, &other, &why), 0);
+	mark(st, &m0);
+	assert_int_equal(m0.kind, STORE_MARK_COUNTER);
+	mark(st, &m1);
+	assert_true(store_mark_same(&m0, &m1));      /* nothing happened */
+
+	/* data_version itself (connection r): not r's own commit, another's */
+	assert_int_equal(sqlite3_open(f->path, &r), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(r, "PRAGMA data_version", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	dv0 = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	assert_int_equal(sqlite3_exec(r, "INSERT INTO tlspolicies (domain, policy) "
+				      "VALUES ('r.example', 'may')", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	dv1 = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	assert_true(dv0 == dv1);                       /* own commit: unchanged */
+	assert_int_equal(store_put(other, "other.example", "may", NULL, NULL, &why), 0);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_true(sqlite3_column_int64(stmt, 0) != dv1); /* another's commit */
+	sqlite3_finalize(stmt);
+	sqlite3_close(r);
+	/* the marker: another's writes, and writes through its own handle
+	 * (which data_version does not show) */
+	mark(st, &m1);
+	assert_false(store_mark_same(&m0, &m1));
+	assert_int_equal(store_put(st, "own.example", "may", NULL, NULL, &why), 0);
+	mark(st, &m2);
+	assert_false(store_mark_same(&m1, &m2));
+
+	/* another table (the daemon's MTA-STS cache): counter unchanged */
+	assert_int_equal(store_sts_put(other, &sts, &why), 0);
+	mark(st, &m1);
+	assert_true(store_mark_same(&m1, &m2));
+	/* plain SQL from another tool, and a bypass row */
+	raw_sql(f, "UPDATE tlspolicies SET policy = 'encrypt' WHERE domain = 'other.example'");
+	mark(st, &m1);
+	assert_false(store_mark_same(&m1, &m2));
+	raw_sql(f, "INSERT INTO tlspolicy_bypass VALUES ('b.example', 'may', '', 1, 2)");
+	mark(st, &m2);
+	assert_false(store_mark_same(&m1, &m2));
+	raw_sql(f, "DELETE FROM tlspolicies WHERE domain = 'own.example'");
+	mark(st, &m1);
+	assert_false(store_mark_same(&m1, &m2));
+
+	/* no counter row (a database before db init made it): data_version */
+	raw_sql(f, "DELETE FROM tlspolicy_meta");
+	mark(st, &m1);
+	assert_int_equal(m1.kind, STORE_MARK_DATA_VERSION);
+	mark(st, &m2);
+	assert_true(store_mark_same(&m1, &m2));
+	sts.domain = "sts2.example";
+	assert_int_equal(store_sts_put(other, &sts, &why), 0); /* any commit counts */
+	mark(st, &m2);
+	assert_false(store_mark_same(&m1, &m2));
+	/* db init brings the row back */
+	assert_int_equal(store_init(other, NULL, &why), 0);
+	mark(st, &m1);
+	assert_int_equal(m1.kind, STORE_MARK_COUNTER);
+	store_close(other);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_mark, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_many_list, setup, teardown),

@@ -16,7 +16,7 @@ static void test_defaults_valid(void **state)
 
 	(void)state;
 	assert_string_equal(config_get(cfg, "listen"), "inet:127.0.0.1:8461");
-	assert_int_equal(config_get_time(cfg, "reload_interval"), 30);
+	assert_int_equal(config_get_time(cfg, "reload_interval"), 5);
 	assert_int_equal(config_get_time(cfg, "cache_max_ttl"), 86400);
 	assert_int_equal(config_get_version(cfg, "postfix_compatibility"), 307);
 	assert_int_equal(config_get_bool(cfg, "provider_policies"), 1);
