@@ -1293,7 +1293,7 @@ static void log_persist(struct engine *eng, int rc, const struct snapshot *snap,
 	}
 }
 
-/* worker thread, after a load: the replication state (store.h); a user
+/* worker thread, after a load or an unchanged change marker: the replication state (store.h); a user
  * without the privilege to read it (SLAVE MONITOR): unknown. */
 static void replica_read(struct engine *eng, struct reload_job *job)
 {
@@ -1344,6 +1344,9 @@ static void reload_run(void *arg)
 	    (job->err = store_change_mark(eng->store, &job->mark, &job->why)) == 0 &&
 	    !job->force && store_mark_same(&job->mark, &eng->mark)) {
 		job->unchanged = 1;
+		/* a replica whose table did not change may still have stopped
+		 * following its primary: read its state on every tick */
+		replica_read(eng, job);
 		return;
 	}
 	if (job->err == 0) {
@@ -1429,6 +1432,7 @@ static void reload_done(void *arg)
 				 snapshot_rows(eng->snap));
 		eng->db_down = 0;
 		eng->db_config_error = 0;
+		replica_note(eng, job);
 	} else if (job->snap) {
 		size_t inv = snapshot_invalid_rows(job->snap);
 		struct snapshot_diff d;
