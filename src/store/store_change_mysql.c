@@ -20,23 +20,13 @@
 	"  `value` bigint(20) NOT NULL,\n"                                      \
 	"  PRIMARY KEY (`name`)\n"                                              \
 	") ENGINE=InnoDB DEFAULT CHARSET=latin1"
-#define SQL_SHAPE "SELECT name, value FROM tlspolicy_meta LIMIT 0"
-#define SQL_BUMP "UPDATE tlspolicy_meta SET value = value + 1 WHERE name = 'changes'"
 #define TRIGGER(t, suffix, event)                                               \
 	"CREATE TRIGGER IF NOT EXISTS tlspolicy_meta_" t "_" suffix " AFTER "    \
-	event " ON " t " FOR EACH ROW " SQL_BUMP
+	event " ON " t " FOR EACH ROW " STORE_META_SQL_BUMP
 #define SQL_ROW "INSERT IGNORE INTO tlspolicy_meta (name, value) VALUES ('changes', 1)"
-#define SQL_GET "SELECT value FROM tlspolicy_meta WHERE name = 'changes'"
 #define SQL_CHECKSUM "CHECKSUM TABLE tlspolicies, tlspolicy_bypass"
 
-static const char *const triggers[] = {
-	TRIGGER("tlspolicies", "ai", "INSERT"),
-	TRIGGER("tlspolicies", "au", "UPDATE"),
-	TRIGGER("tlspolicies", "ad", "DELETE"),
-	TRIGGER("tlspolicy_bypass", "ai", "INSERT"),
-	TRIGGER("tlspolicy_bypass", "au", "UPDATE"),
-	TRIGGER("tlspolicy_bypass", "ad", "DELETE"),
-};
+static const char *const triggers[] = { STORE_META_TRIGGERS(TRIGGER) };
 
 static int query(struct store *st, MYSQL *conn, const char *sql, const char *what,
 		 struct errbuf *why)
@@ -59,7 +49,7 @@ int store_change_mysql_init(struct store *st, int *created, int *marker,
 	MYSQL *conn;
 
 	*marker = 0;
-	if (store_mysql_init_table(st, STORE_META_TABLE, SQL_CREATE, SQL_SHAPE,
+	if (store_mysql_init_table(st, STORE_META_TABLE, SQL_CREATE, STORE_META_SQL_SHAPE,
 				   created, why) < 0)
 		return -1;
 	if ((conn = store_mysql_conn(st, why)) == NULL)
@@ -123,7 +113,8 @@ int store_change_mysql_mark(struct store *st, struct store_mark *mark,
 
 	if (conn == NULL)
 		return -1;
-	if (mysql_real_query(conn, SQL_GET, (unsigned long)strlen(SQL_GET)) != 0) {
+	if (mysql_real_query(conn, STORE_META_SQL_GET,
+			     (unsigned long)strlen(STORE_META_SQL_GET)) != 0) {
 		if (mysql_errno(conn) != ER_NO_SUCH_TABLE_)
 			return store_mysql_fail(st, conn, NULL, STORE_META_TABLE,
 						"change check", why);

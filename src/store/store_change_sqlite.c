@@ -15,29 +15,19 @@
 	"  name VARCHAR(64) NOT NULL PRIMARY KEY,\n"                           \
 	"  value BIGINT NOT NULL\n"                                            \
 	")"
-#define SQL_SHAPE "SELECT name, value FROM tlspolicy_meta LIMIT 0"
-#define SQL_BUMP "UPDATE tlspolicy_meta SET value = value + 1 WHERE name = 'changes'"
 #define TRIGGER(t, suffix, event)                                              \
 	"CREATE TRIGGER IF NOT EXISTS tlspolicy_meta_" t "_" suffix " AFTER "   \
-	event " ON " t " FOR EACH ROW BEGIN " SQL_BUMP "; END"
+	event " ON " t " FOR EACH ROW BEGIN " STORE_META_SQL_BUMP "; END"
 #define SQL_ROW "INSERT OR IGNORE INTO tlspolicy_meta (name, value) VALUES ('changes', 1)"
-#define SQL_GET "SELECT value FROM tlspolicy_meta WHERE name = 'changes'"
 
-static const char *const triggers[] = {
-	TRIGGER("tlspolicies", "ai", "INSERT"),
-	TRIGGER("tlspolicies", "au", "UPDATE"),
-	TRIGGER("tlspolicies", "ad", "DELETE"),
-	TRIGGER("tlspolicy_bypass", "ai", "INSERT"),
-	TRIGGER("tlspolicy_bypass", "au", "UPDATE"),
-	TRIGGER("tlspolicy_bypass", "ad", "DELETE"),
-};
+static const char *const triggers[] = { STORE_META_TRIGGERS(TRIGGER) };
 
 int store_change_sqlite_init(struct store *st, int *created, int *marker,
 			     struct errbuf *warn, struct errbuf *why)
 {
 	(void)warn; /* SQLite: no privilege to lack */
 	*marker = 0;
-	if (store_sqlite_init_table(st, STORE_META_TABLE, SQL_CREATE, SQL_SHAPE,
+	if (store_sqlite_init_table(st, STORE_META_TABLE, SQL_CREATE, STORE_META_SQL_SHAPE,
 				    created, why) < 0)
 		return -1;
 	/* triggers and the row in one transaction: the row means "the
@@ -98,7 +88,7 @@ int store_change_sqlite_mark(struct store *st, struct store_mark *mark,
 	}
 	if ((rc = store_sqlite_table_exists(st, STORE_META_TABLE, "change check", why)) < 0)
 		return -1;
-	if (rc == 1 && (rc = get_int(st, SQL_GET, &value, why)) < 0)
+	if (rc == 1 && (rc = get_int(st, STORE_META_SQL_GET, &value, why)) < 0)
 		return -1;
 	if (rc == 1) {
 		mark->kind = STORE_MARK_COUNTER;

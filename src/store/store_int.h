@@ -308,4 +308,16 @@ int store_same(const char *policy_a, const char *params_a,
 /* SQL of the table, shared by init and the Postfix table files. */
 #define STORE_TABLE "tlspolicies"
 
+/* tlspolicy_meta (store_change.h): the statements both backends run,
+ * and the triggers as T(TABLE, SUFFIX, EVENT), each backend's T giving
+ * its own trigger syntax around STORE_META_SQL_BUMP. */
+#define STORE_META_SQL_SHAPE "SELECT name, value FROM tlspolicy_meta LIMIT 0"
+#define STORE_META_SQL_BUMP                                                    \
+	"UPDATE tlspolicy_meta SET value = value + 1 WHERE name = 'changes'"
+#define STORE_META_SQL_GET "SELECT value FROM tlspolicy_meta WHERE name = 'changes'"
+#define STORE_META_TRIGGERS(T)                                                 \
+	T(STORE_TABLE, "ai", "INSERT"), T(STORE_TABLE, "au", "UPDATE"),        \
+	T(STORE_TABLE, "ad", "DELETE"), T("tlspolicy_bypass", "ai", "INSERT"), \
+	T("tlspolicy_bypass", "au", "UPDATE"), T("tlspolicy_bypass", "ad", "DELETE")
+
 #endif
