@@ -243,13 +243,6 @@ for d in $deliver; do
 	qid[$d]=$(lab send "test@lab.example" "you@$d" "check test $d")
 	[ -n "${qid[$d]}" ] || fail "could not submit to $d"
 done
-wait_for() {
-	if lab wait-log -s "$off" "$2" 60 >"$T_DIR/match" 2>&1; then
-		ok "$1: $(head -1 "$T_DIR/match" | sed 's/^.*postfix[^:]*: //' | cut -c1-100)"
-	else
-		fail "$1: no log line matching: $2"
-	fi
-}
 declare -A mxof=([gmail-hosted.example]=aspmx.l.google.com
 	[m365-hosted.example]=m365-hosted-example.mail.protection.outlook.com
 	[tls.example]=mx.tls.example [nomx.example]=nomx.example

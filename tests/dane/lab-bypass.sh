@@ -18,14 +18,6 @@ lab sender-reset -d >/dev/null || exit 1
 lab sender-set "smtp_tls_policy_maps = $DANE_TEST_MAP" >/dev/null || exit 1
 D=dane-mismatch.example
 
-wait_for() {
-	if lab wait-log -s "$off" "$2" 60 >"$T_DIR/match" 2>&1; then
-		ok "$1: $(head -1 "$T_DIR/match" | sed 's/^.*postfix[^:]*: //' | cut -c1-110)"
-	else
-		fail "$1: no log line matching: $2"
-		tail -5 "$T_DIR/match" >&2
-	fi
-}
 wait_serve_log() {
 	for _ in $(seq 1 100); do grep -qF "$1" "$T_DIR/serve.log" && return 0; sleep 0.1; done
 	return 1

@@ -27,15 +27,6 @@ for d in dane-ee.example dane-ta.example dane-mismatch.example dane-bogus.exampl
 done
 
 # wait_for WHAT PATTERN: one log line after $off matching PATTERN.
-wait_for() {
-	if lab wait-log -s "$off" "$2" 60 >"$T_DIR/match" 2>&1; then
-		ok "$1: $(head -1 "$T_DIR/match" | sed 's/^.*postfix[^:]*: //' | cut -c1-110)"
-	else
-		fail "$1: no log line matching: $2"
-		tail -5 "$T_DIR/match" >&2
-	fi
-}
-
 for d in dane-ee.example dane-ta.example; do
 	wait_for "$d verified" "Verified TLS connection established to mx\\.$d\\["
 	wait_for "$d sent" "${qid[$d]}: to=<you@$d>.*status=sent"

@@ -120,6 +120,19 @@ daemon_stop() {
 
 daemon_alive() { [ -n "$T_PID" ] && kill -0 "$T_PID" 2>/dev/null; }
 
+# wait_for NAME REGEX: ok when the sender's log, from byte $off on (the
+# caller sets off=$(lab log-offset) before sending), gets a line matching
+# REGEX within 60 s (the line in the message), else fail with the log's
+# last lines.
+wait_for() {
+	if lab wait-log -s "$off" "$2" 60 >"$T_DIR/match" 2>&1; then
+		ok "$1: $(head -1 "$T_DIR/match" | sed 's/^.*postfix[^:]*: //' | cut -c1-110)"
+	else
+		fail "$1: no log line matching: $2"
+		tail -5 "$T_DIR/match" >&2
+	fi
+}
+
 # q DOMAIN: the daemon's answer through postmap, as one line:
 # "OK <policy>", "NOTFOUND", "TEMP <reason>" or "ERROR <stderr>".
 q() {

@@ -23,15 +23,6 @@ lab sender-reset -d >/dev/null || exit 1
 lab sender-set "smtp_tls_policy_maps = $DANE_TEST_MAP" >/dev/null || exit 1
 D=dane-mismatch.example
 
-wait_for() {
-	if lab wait-log -s "$off" "$2" 60 >"$T_DIR/match" 2>&1; then
-		ok "$1: $(head -1 "$T_DIR/match" | sed 's/^.*postfix[^:]*: //' | cut -c1-110)"
-	else
-		fail "$1: no log line matching: $2"
-		tail -5 "$T_DIR/match" >&2
-	fi
-}
-
 # --- shadow = yes: NOTFOUND for every key Postfix asks ------------------
 expect "$D" "NOTFOUND"
 expect ".$D" "NOTFOUND"
