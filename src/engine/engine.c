@@ -1293,8 +1293,9 @@ static void log_persist(struct engine *eng, int rc, const struct snapshot *snap,
 	}
 }
 
-/* worker thread, after a load or an unchanged change marker: the replication state (store.h); a user
- * without the privilege to read it (SLAVE MONITOR): unknown. */
+/* worker thread, after a load or an unchanged change marker: the
+ * replication state (store.h); a user without the privilege to read it
+ * (SLAVE MONITOR): unknown. */
 static void replica_read(struct engine *eng, struct reload_job *job)
 {
 	struct errbuf rw;
