@@ -129,13 +129,11 @@ struct config *cli_config(struct cli *cli)
 const char *cli_store_url(struct cli *cli, int flags)
 {
 	struct config *cfg = cli_config(cli);
-	const char *w = config_get(cfg, "database_write");
 
 	if (cli->db_url)
 		return cli->db_url;
-	if ((flags & CLI_STORE_WRITE) && w && *w)
-		return w;
-	return config_get(cfg, "database");
+	return (flags & CLI_STORE_WRITE) ? config_database_write(cfg)
+					 : config_get(cfg, "database");
 }
 
 /* Opens --db or the setting; NULL with why on failure. */

@@ -73,8 +73,7 @@ int engine_sources_new_dns(struct event_base *base, const struct config *cfg,
 	/* 2. MTA-STS (cache persisted in the policy database; it writes
 	 * there: the primary, database_write, when database is a replica) */
 	if (sts_service_new(base, cfg, s->dns, eng ? engine_worker(eng) : NULL,
-			    db_url ? db_url : *config_get(cfg, "database_write") ?
-			    config_get(cfg, "database_write") : config_get(cfg, "database"),
+			    db_url ? db_url : config_database_write(cfg),
 			    persist_flags, &s->sts, why) < 0)
 		goto fail;
 	/* 3. provider templates (a source only with provider_policies = yes) */

@@ -204,9 +204,7 @@ struct tlsrpt_journal *tlsrpt_journal_new(struct event_base *base, const struct 
 	j->base = base;
 	/* the journal only writes: to the primary (database_write) when
 	 * database is a read-only replica */
-	if ((j->db_url = strdup(db_url ? db_url : *config_get(cfg, "database_write") ?
-				config_get(cfg, "database_write") :
-				config_get(cfg, "database"))) == NULL) {
+	if ((j->db_url = strdup(db_url ? db_url : config_database_write(cfg))) == NULL) {
 		free(j);
 		errbuf_set(why, "out of memory");
 		return NULL;

@@ -785,6 +785,13 @@ const char *config_get(const struct config *cfg, const char *name)
 	return value_of(cfg, decl_need(name));
 }
 
+const char *config_database_write(const struct config *cfg)
+{
+	const char *w = config_get(cfg, "database_write");
+
+	return *w ? w : config_get(cfg, "database");
+}
+
 /* The value of a setting declared with type t; asking with the wrong
  * type is our bug. */
 static const char *typed_value(const struct config *cfg, const char *name,

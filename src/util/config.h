@@ -44,6 +44,9 @@ int config_set(struct config *cfg, const char *name, const char *value,
 /* Values. Asking for an undeclared name is a bug (log_panic). The
  * returned string is owned by cfg, valid until the next set/free. */
 const char *config_get(const struct config *cfg, const char *name);
+/* The database that writes go to: database_write when set (the primary
+ * of a replica that database names), else database. */
+const char *config_database_write(const struct config *cfg);
 unsigned config_get_time(const struct config *cfg, const char *name);
 int config_get_bool(const struct config *cfg, const char *name);
 long config_get_int(const struct config *cfg, const char *name);
