@@ -27,18 +27,24 @@ struct load_arg {
 	size_t loaded, skipped;
 };
 
+/* The cache's view of a stored row (strings stay row's). */
+static void record_of_row(struct sts_record *r, const struct store_sts_row *row)
+{
+	memset(r, 0, sizeof(*r));
+	r->domain = row->domain;
+	r->id = row->policy_id;
+	r->policy_text = row->policy;
+	r->fetched = (time_t)row->fetched;
+	r->expires = (time_t)row->expires;
+}
+
 static int load_row(const struct store_sts_row *row, void *arg)
 {
 	struct load_arg *la = arg;
 	struct sts_record r;
 	struct errbuf why;
 
-	memset(&r, 0, sizeof(r));
-	r.domain = row->domain;
-	r.id = row->policy_id;
-	r.policy_text = row->policy;
-	r.fetched = (time_t)row->fetched;
-	r.expires = (time_t)row->expires;
+	record_of_row(&r, row);
 	errbuf_clear(&why);
 	if (sts_cache_load(la->c, &r, &why) < 0) {
 		log_debug("sts store: row skipped: %s", why.msg);
@@ -211,12 +217,7 @@ static void wop_done(void *arg)
 				struct sts_record r;
 				struct errbuf ignore;
 
-				memset(&r, 0, sizeof(r));
-				r.domain = w->newer.domain;
-				r.id = w->newer.policy_id;
-				r.policy_text = w->newer.policy;
-				r.fetched = (time_t)w->newer.fetched;
-				r.expires = (time_t)w->newer.expires;
+				record_of_row(&r, &w->newer);
 				errbuf_clear(&ignore);
 				sts_cache_load(s->cache, &r, &ignore);
 			}
@@ -487,12 +488,7 @@ static int share_row(struct sts_share *j, long long now, struct errbuf *why)
 	store_sts_row_free(&j->row);
 	if ((rc = store_sts_get(j->s->db, j->domain, &j->row, why)) != 1)
 		return rc;
-	memset(&r, 0, sizeof(r));
-	r.domain = j->row.domain;
-	r.id = j->row.policy_id;
-	r.policy_text = j->row.policy;
-	r.fetched = (time_t)j->row.fetched;
-	r.expires = (time_t)j->row.expires;
+	record_of_row(&r, &j->row);
 	if (sts_record_fresh(&r, j->id, j->refresh_interval, (time_t)now))
 		return 1;
 	store_sts_row_free(&j->row);
@@ -578,14 +574,8 @@ static void share_done(void *arg)
 		share_free(j);
 		return;
 	}
-	memset(&r, 0, sizeof(r));
-	if (j->result == STS_SHARED_USE) {
-		r.domain = j->row.domain;
-		r.id = j->row.policy_id;
-		r.policy_text = j->row.policy;
-		r.fetched = (time_t)j->row.fetched;
-		r.expires = (time_t)j->row.expires;
-	}
+	if (j->result == STS_SHARED_USE)
+		record_of_row(&r, &j->row);
 	j->fn(j->arg, j->result, j->result == STS_SHARED_USE ? &r : NULL,
 	      j->result == STS_SHARE_WAIT ? j->holder : NULL);
 	share_free(j);
