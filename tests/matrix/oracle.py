@@ -44,6 +44,10 @@ SETTINGS = {
                                           "issue 10 item 1: parent keys must not get _default"),
     "discovery=no+_default encrypt": ({"discovery": "no"}, "encrypt", "may", True,
                                       "table and _default only"),
+    "shadow=yes": ({"shadow": "yes"}, None, "may", True,
+                   "shadow mode: discovery logged, not answered (issue 13 item 4)"),
+    "shadow=yes+_default encrypt": ({"shadow": "yes"}, "encrypt", "may", False,
+                                    "shadow mode over a _default row (answers only)"),
     "sts_servername=no": ({"sts_servername": "no"}, None, "may", False,
                           "MTA-STS answers without servername (answers only)"),
     "postfix_compatibility=3.10": ({"postfix_compatibility": "3.10"}, None, "may", False,
@@ -53,7 +57,7 @@ SETTINGS = {
 CI_SETTINGS = {"default": True, "_default may+dane_answer=notfound": True,
                "dane_answer=dane": False, "sts_testing=may": False,
                "provider_policies=no": False, "discovery=no+_default encrypt": False,
-               "postfix_compatibility=3.10": False}
+               "postfix_compatibility=3.10": False, "shadow=yes": False}
 
 # Attributes Postfix >= 3.10 takes for TLSRPT only (tls_policy(5) of 3.10);
 # with postfix_compatibility = 3.10 they are reported, not compared.
@@ -218,6 +222,22 @@ def first_key(d, model, setting):
     dflt = ok(rows["_default"]) if "_default" in rows else NOTFOUND
     if cfg.get("discovery", "yes") == "no":
         return dflt, [], "discovery = no"
+    want, also, why = discovered(d, model, cfg, dflt)
+    if cfg.get("shadow", "no") == "yes" and not why.startswith(NOT_DISCOVERED):
+        # issue 13 item 4: what discovery decided (also DNSSEC's TEMP) is
+        # only logged; NOTFOUND, even over a _default row: Postfix does
+        # what it would do alone (tlspolicy(8), "Shadow mode")
+        return NOTFOUND, [], "shadow = yes, NOTFOUND for: " + why
+    return want, also, why
+
+
+# the reasons of discovered() that no source decided (shadow mode leaves
+# them as they are)
+NOT_DISCOVERED = ("nothing published", "MTA-STS policy fetch failed", "null MX")
+
+
+def discovered(d, model, cfg, dflt):
+    """(want, also, why) from discovery, the table having no row for d."""
     if d["dnssec"] == "bogus":
         # the domain's own DNS is broken (RFC 7672 section 2.1.1): Postfix
         # alone defers as well
