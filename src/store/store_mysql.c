@@ -660,6 +660,7 @@ static const struct store_ops mysql_ops = {
 	.sts_del = store_sts_mysql_del,
 	.sts_list = store_sts_mysql_list,
 	.sts_purge = store_sts_mysql_purge,
+	.sts_txn = store_sts_mysql_txn,
 	.prov_init = store_prov_mysql_init,
 	.prov_list = store_prov_mysql_list,
 	.own_init = store_own_mysql_init,

@@ -498,6 +498,7 @@ static const struct store_ops sqlite_ops = {
 	.sts_del = store_sts_sqlite_del,
 	.sts_list = store_sts_sqlite_list,
 	.sts_purge = store_sts_sqlite_purge,
+	.sts_txn = store_sts_sqlite_txn,
 	.prov_init = store_prov_sqlite_init,
 	.prov_list = store_prov_sqlite_list,
 	.own_init = store_own_sqlite_init,

@@ -178,3 +178,20 @@ int store_sts_list(struct store *st, store_sts_fn fn, void *arg,
 	st->err = 0;
 	return store_classed(st, st->ops->sts_list(st, fn, arg, why));
 }
+
+int store_sts_batch_begin(struct store *st, struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->sts_txn(st, STORE_STS_TXN_BEGIN, why));
+}
+
+int store_sts_batch_commit(struct store *st, struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->sts_txn(st, STORE_STS_TXN_COMMIT, why));
+}
+
+void store_sts_batch_rollback(struct store *st)
+{
+	(void)st->ops->sts_txn(st, STORE_STS_TXN_ROLLBACK, NULL);
+}

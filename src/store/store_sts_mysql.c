@@ -282,3 +282,22 @@ int store_sts_mysql_purge(struct store *st, long long now,
 	param_num(&p, 0, now);
 	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
 }
+
+/* A batch of writes in one transaction (store_sts_batch_begin): InnoDB
+ * then flushes its log once per batch, not once per row. */
+int store_sts_mysql_txn(struct store *st, int op, struct errbuf *why)
+{
+	static const char *const sql[] = { "START TRANSACTION", "COMMIT", "ROLLBACK" };
+	static const char *const what[] = { "sts batch", "sts batch commit",
+					     "sts batch rollback" };
+	MYSQL *conn = store_mysql_conn(st, op == STORE_STS_TXN_ROLLBACK ? NULL : why);
+
+	if (conn == NULL)
+		return op == STORE_STS_TXN_ROLLBACK ? 0 : -1;
+	if (mysql_query(conn, sql[op]) != 0) {
+		if (op == STORE_STS_TXN_ROLLBACK)
+			return 0;
+		return store_mysql_fail(st, conn, NULL, STORE_STS_TABLE, what[op], why);
+	}
+	return 0;
+}

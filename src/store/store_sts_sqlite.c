@@ -202,3 +202,28 @@ int store_sts_sqlite_purge(struct store *st, long long now,
 	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
 	return 0;
 }
+
+/*
+ * A batch of writes in one transaction (store_sts_batch_begin).  The
+ * first batch on a connection also sets synchronous=NORMAL for it: in
+ * WAL mode a commit then appends to the WAL without an fsync (the WAL
+ * is synced at checkpoints), so a power loss may lose the last batches,
+ * never corrupt the file; the cache fetches those policies again.  Only
+ * the writer's own connection (sts_store.c) makes batches; the admin's
+ * table writes keep the default.
+ */
+int store_sts_sqlite_txn(struct store *st, int op, struct errbuf *why)
+{
+	static const char *const sql[] = { "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK" };
+	static const char *const what[] = { "sts batch", "sts batch commit",
+					     "sts batch rollback" };
+
+	if (op == STORE_STS_TXN_ROLLBACK) {
+		sqlite3_exec(store_sqlite_db(st), "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	if (op == STORE_STS_TXN_BEGIN)
+		sqlite3_exec(store_sqlite_db(st), "PRAGMA synchronous=NORMAL", NULL,
+			     NULL, NULL);
+	return store_sqlite_exec(st, STORE_STS_TABLE, sql[op], what[op], why);
+}
