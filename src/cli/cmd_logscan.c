@@ -269,7 +269,8 @@ static void row_current(const struct table *t, struct logscan_row *r)
 		return;
 	r->has_current = 1;
 	r->current_level = e->level;
-	snprintf(r->current_key, sizeof(r->current_key), "%s", e->key);
+	free(r->current_key);
+	r->current_key = strdup(e->key);
 	r->current_text = strdup(e->text);
 }
 
@@ -443,16 +444,19 @@ static void reason_add(struct logscan_row *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void reason_add(struct logscan_row *r, const char *fmt, ...)
 {
+	char buf[LOGSCAN_REASON_MAX];
 	size_t o = strlen(r->reason);
 	va_list ap;
 
-	if (o + 2 >= sizeof(r->reason))
+	if (o + 2 >= sizeof(buf))
 		return;
-	memcpy(r->reason + o, "; ", 3);
+	memcpy(buf, r->reason, o);
+	memcpy(buf + o, "; ", 3);
 	o += 2;
 	va_start(ap, fmt);
-	vsnprintf(r->reason + o, sizeof(r->reason) - o, fmt, ap);
+	vsnprintf(buf + o, sizeof(buf) - o, fmt, ap);
 	va_end(ap);
+	logscan_row_reason(r, "%s", buf);
 }
 
 /* PUBLISHED column: what discovery found. */
@@ -507,7 +511,7 @@ static void judge_published(struct live_dom *d)
 	case PUBLISHED_SERVED:
 		r->has_suggestion = 0;
 		r->served = 1;
-		snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically (%s)",
+		logscan_row_reason(r, "publishes %s: served automatically (%s)",
 			 publishes_what(&d->pub), t);
 		return;
 	case PUBLISHED_WEAKER:
@@ -519,7 +523,7 @@ static void judge_published(struct live_dom *d)
 		}
 		r->has_suggestion = 0;
 		r->refused = 1;
-		snprintf(r->reason, sizeof(r->reason), "publishes %s: served automatically (%.100s); "
+		logscan_row_reason(r, "publishes %s: served automatically (%.100s); "
 			 "%.100s would be weaker (--force-weaker writes it)", publishes_what(&d->pub),
 			 t, text);
 		return;
@@ -531,7 +535,7 @@ static void judge_published(struct live_dom *d)
 		}
 		r->has_suggestion = 0;
 		r->refused = 1;
-		snprintf(r->reason, sizeof(r->reason), "not suggested (%.100s): cannot tell what it "
+		logscan_row_reason(r, "not suggested (%.100s): cannot tell what it "
 			 "publishes: %.300s (--force-weaker writes it anyway)", text, d->pub.reason);
 		return;
 	}

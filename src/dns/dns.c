@@ -70,6 +70,8 @@ struct dns {
 	struct ub_ctx *ctx;           /* NULL for a replay context */
 	struct replay *replay;        /* answers from a file (replay.h) */
 	unsigned long long replay_misses;
+	dns_trace_fn trace;           /* dns_set_trace() */
+	void *trace_arg;
 	struct event_base *base;
 	struct event *ev;
 	int ev_added;
@@ -393,6 +395,12 @@ struct dns *dns_new_replay(struct event_base *base, struct replay *replay)
 	return dns;
 }
 
+void dns_set_trace(struct dns *dns, dns_trace_fn fn, void *arg)
+{
+	dns->trace = fn;
+	dns->trace_arg = arg;
+}
+
 unsigned long long dns_replay_misses(const struct dns *dns)
 {
 	return dns->replay_misses;
@@ -646,6 +654,8 @@ static void query_answer(struct dns_query *q)
 		}
 		dns->stats.answers++;
 	}
+	if (dns->trace)
+		dns->trace(dns->trace_arg, DNS_TRACE_ANSWER, q->name, q->qtype);
 	q->cb(q->arg, &a);
 }
 
@@ -684,6 +694,8 @@ struct dns_query *dns_resolve(struct dns *dns, const char *name, int qtype,
 		name_canon(canon, sizeof(canon), name);
 	}
 	q->name = xstrdup(canon);
+	if (dns->trace)
+		dns->trace(dns->trace_arg, DNS_TRACE_SEND, q->name, qtype);
 	TAILQ_INSERT_TAIL(&dns->queries, q, all);
 	dns->pending++;
 	dns->stats.queries++;

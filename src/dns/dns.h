@@ -108,6 +108,18 @@ unsigned long long dns_replay_misses(const struct dns *dns);
 /* Cancels every pending query (their callbacks are not made). */
 void dns_free(struct dns *dns);
 
+/*
+ * Tests: fn(arg, ...) for every query sent (DNS_TRACE_SEND, from
+ * dns_resolve()) and every answer handed to its callback
+ * (DNS_TRACE_ANSWER, just before the callback), in the order they
+ * happen, with the normalised name; NULL fn stops.  test_replay_lab
+ * uses it to show that the queries of one domain overlap.
+ */
+enum dns_trace_event { DNS_TRACE_SEND, DNS_TRACE_ANSWER };
+typedef void (*dns_trace_fn)(void *arg, enum dns_trace_event ev, const char *name,
+			     int qtype);
+void dns_set_trace(struct dns *dns, dns_trace_fn fn, void *arg);
+
 struct event_base *dns_base(const struct dns *dns);
 /* Queries started and not yet answered or cancelled. */
 size_t dns_pending(const struct dns *dns);

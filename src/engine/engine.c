@@ -140,17 +140,40 @@ struct centry {
 	char *rep_strings, *rep_mx;
 };
 
+/*
+ * Every source of a discovery runs at once (issue 20 item 4): the DANE
+ * source's MX query, the MTA-STS source's TXT query (and its HTTPS fetch
+ * once the TXT names a policy) and the provider's MX query start
+ * together; their verdicts are taken strictly in precedence order, as
+ * when they ran one after the other: a later source's verdict waits in
+ * its slot until every earlier one has passed the decision to it.  When
+ * a verdict decides, the sources still running are cancelled
+ * (disc_free).
+ */
+struct disc_slot {
+	struct discovery *d;
+	size_t i;
+	void *handle;                      /* while running */
+	int running, have;                 /* started / verdict waiting */
+	struct source_result res;          /* copied verdict (no pointers) */
+	char *text;                        /* its policy text (malloc'ed) */
+	char reason[256];
+	char *rep_strings, *rep_mx;        /* issue 15: its report_* (malloc'ed) */
+	struct timespec t0;                /* issue 13: the source's start */
+	double latency;                    /* seconds from t0 to its verdict */
+};
+
 struct discovery {
 	struct engine *eng;
 	struct centry *e;
-	size_t idx;                        /* current source */
-	void *handle;
-	int in_discover, have_verdict, any_failed;
+	size_t idx;                        /* the source whose verdict is next */
+	size_t started;                    /* sources started so far */
+	int starting, any_failed;
 	enum answer_source failed_src;     /* issue 15: first failed source */
 	int refresh;                       /* started ahead of expiry by a hit */
 	unsigned neg_ttl;
-	struct timespec src_t0;            /* issue 13: the current source's start */
-	struct source_result res;          /* copied verdict */
+	struct disc_slot slot[ENGINE_MAX_SOURCES];
+	struct source_result res;          /* the verdict being taken */
 	char text[ENGINE_TEXT_MAX + 1];
 	char reason[256];
 	/* a partial answer kept aside (SOURCE_F_PARTIAL) */
@@ -159,7 +182,7 @@ struct discovery {
 	unsigned partial_ttl;
 	char partial_text[ENGINE_TEXT_MAX + 1];
 	char partial_reason[256];
-	char *rep_strings, *rep_mx;         /* issue 15: the current verdict's */
+	char *rep_strings, *rep_mx;         /* issue 15: the verdict being taken's */
 	char *partial_rep_strings, *partial_rep_mx;
 	struct timer limit_t;
 };
@@ -616,8 +639,21 @@ static void waiter_unlink(struct centry *e, struct engine_req *r)
 	r->prev = r->next = NULL;
 }
 
+/* Cancels the sources still running (their done() is not made), frees. */
 static void disc_free(struct discovery *d)
 {
+	for (size_t i = 0; i < d->started; i++) {
+		struct disc_slot *sl = &d->slot[i];
+		const struct engine_source *src = &d->eng->sources[i];
+
+		if (sl->running && src->cancel && sl->handle) {
+			src->cancel(src->ctx, sl->handle);
+			d->eng->st.disc_cancelled++;
+		}
+		free(sl->text);
+		free(sl->rep_strings);
+		free(sl->rep_mx);
+	}
 	if (d->refresh)
 		d->eng->refreshing--;
 	timer_stop(&d->limit_t);
@@ -736,19 +772,34 @@ static void disc_finish_partial(struct discovery *d)
 	disc_finish(d, RES_APPLIES, d->partial_src, d->partial_text, d->partial_ttl);
 }
 
-/* Handles the verdict of the current source and starts the next. */
-static void disc_advance(struct discovery *d)
+/*
+ * Takes the verdicts waiting in precedence order, from the source at
+ * d->idx on, until one decides (the discovery is then finished and
+ * freed: returns 1) or the next one has not answered yet (returns 0).
+ */
+static int disc_advance(struct discovery *d)
 {
 	struct engine *eng = d->eng;
 
 	for (;;) {
-		if (d->have_verdict) {
+		if (d->idx < d->started && d->slot[d->idx].have) {
 			const struct engine_source *src = &eng->sources[d->idx];
+			struct disc_slot *sl = &d->slot[d->idx];
 			struct source_result *res = &d->res;
 			unsigned ttl;
 
-			d->have_verdict = 0;
-			d->handle = NULL;
+			sl->have = 0;
+			metrics_hist_observe(&eng->st.disc_latency[src->answer], sl->latency);
+			d->res = sl->res;
+			d->text[0] = '\0';
+			if (sl->text)
+				memcpy(d->text, sl->text, strlen(sl->text) + 1);
+			memcpy(d->reason, sl->reason, sizeof(d->reason));
+			free(d->rep_strings);   /* issue 15: this verdict's */
+			free(d->rep_mx);
+			d->rep_strings = sl->rep_strings;
+			d->rep_mx = sl->rep_mx;
+			sl->rep_strings = sl->rep_mx = NULL;
 			if (d->have_partial && (res->verdict == SOURCE_APPLIES ||
 						res->verdict == SOURCE_NOTFOUND ||
 						res->verdict == SOURCE_TEMP)) {
@@ -768,7 +819,7 @@ static void disc_advance(struct discovery *d)
 				} else {
 					disc_finish_partial(d);
 				}
-				return;
+				return 1;
 			}
 			switch (res->verdict) {
 			case SOURCE_APPLIES:
@@ -788,12 +839,12 @@ static void disc_advance(struct discovery *d)
 					break;
 				}
 				disc_finish(d, RES_APPLIES, src->answer, d->text, ttl);
-				return;
+				return 1;
 			case SOURCE_NOTFOUND:
 				disc_finish(d, RES_NOTFOUND, src->answer, NULL,
 					    clamp_ttl(res->ttl, eng->cache_min_ttl,
 						      eng->cache_max_ttl));
-				return;
+				return 1;
 			case SOURCE_TEMP:
 				fail_log(eng, d->e, src->name, "TEMP (the domain's DNSSEC is broken)",
 					 d->reason[0] ? d->reason : "temporary failure");
@@ -801,7 +852,7 @@ static void disc_advance(struct discovery *d)
 					    d->reason[0] ? d->reason : "temporary failure",
 					    clamp_ttl(res->ttl, eng->cache_min_ttl,
 						      eng->negative_ttl));
-				return;
+				return 1;
 			case SOURCE_FAILED:
 				fail_log(eng, d->e, src->name, "failed (the next source decides)",
 					 d->reason);
@@ -829,62 +880,62 @@ static void disc_advance(struct discovery *d)
 				disc_finish(d, RES_UNKNOWN, ANSWER_NONE, NULL, eng->failed_ttl);
 			else
 				disc_finish(d, RES_NONE, ANSWER_NONE, NULL, d->neg_ttl);
-			return;
+			return 1;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &d->src_t0); /* issue 13 */
-		d->in_discover = 1;
-		d->handle = eng->sources[d->idx].discover(eng->sources[d->idx].ctx,
-							  d->e->domain, disc_done, d);
-		d->in_discover = 0;
-		if (!d->have_verdict)
-			return; /* asynchronous: disc_done continues */
+		if (d->idx >= d->started || !d->slot[d->idx].have)
+			return 0; /* not started yet, or still running */
 	}
 }
 
 static void disc_done(void *arg, const struct source_result *res)
 {
-	struct discovery *d = arg;
+	struct disc_slot *sl = arg;
+	struct discovery *d = sl->d;
+	const struct engine_source *src = &d->eng->sources[sl->i];
 	size_t n;
 
-	if (d->have_verdict)
-		log_panic("engine: source %s answered twice",
-			  d->eng->sources[d->idx].name);
-	{ /* issue 13: discovery latency per source */
+	if (!sl->running || sl->have)
+		log_panic("engine: source %s answered twice", src->name);
+	{ /* issue 13: discovery latency per source (from its start),
+	   * observed when its verdict is taken (disc_advance) */
 		struct timespec t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		metrics_hist_observe(&d->eng->st.disc_latency[d->eng->sources[d->idx].answer],
-				     (double)(t1.tv_sec - d->src_t0.tv_sec) +
-				     (t1.tv_nsec - d->src_t0.tv_nsec) / 1e9);
+		sl->latency = (double)(t1.tv_sec - sl->t0.tv_sec) +
+			      (t1.tv_nsec - sl->t0.tv_nsec) / 1e9;
 	}
-	d->res = *res;
-	d->text[0] = d->reason[0] = '\0';
+	sl->running = 0;
+	sl->handle = NULL;
+	sl->res = *res;
+	sl->reason[0] = '\0';
 	if (res->verdict == SOURCE_APPLIES) {
 		if (res->policy_text == NULL || *res->policy_text == '\0' ||
 		    (n = strlen(res->policy_text)) > ENGINE_TEXT_MAX) {
-			log_warnx("engine: source %s: bad policy text; ignored",
-				  d->eng->sources[d->idx].name);
-			d->res.verdict = SOURCE_FAILED;
+			log_warnx("engine: source %s: bad policy text; ignored", src->name);
+			sl->res.verdict = SOURCE_FAILED;
 		} else {
-			memcpy(d->text, res->policy_text, n + 1);
+			free(sl->text);
+			sl->text = xstrdup(res->policy_text);
 		}
 	}
 	if (res->reason)
-		printable(d->reason, sizeof(d->reason), res->reason, strlen(res->reason));
-	free(d->rep_strings);
-	free(d->rep_mx);
-	d->rep_strings = d->rep_mx = NULL;
-	if ((d->res.verdict == SOURCE_APPLIES || d->res.verdict == SOURCE_NOTFOUND) &&
+		printable(sl->reason, sizeof(sl->reason), res->reason, strlen(res->reason));
+	/* issue 15: the policy as this source decided it, kept in its slot
+	 * until its verdict is taken (disc_advance) */
+	free(sl->rep_strings);
+	free(sl->rep_mx);
+	sl->rep_strings = sl->rep_mx = NULL;
+	if ((sl->res.verdict == SOURCE_APPLIES || sl->res.verdict == SOURCE_NOTFOUND) &&
 	    res->report_strings && strlen(res->report_strings) <= ENGINE_REPORT_MAX &&
 	    (res->report_mx == NULL || strlen(res->report_mx) <= ENGINE_REPORT_MAX)) {
-		d->rep_strings = xstrdup(res->report_strings);
-		d->rep_mx = xstrdup(res->report_mx ? res->report_mx : "");
+		sl->rep_strings = xstrdup(res->report_strings);
+		sl->rep_mx = xstrdup(res->report_mx ? res->report_mx : "");
 	}
-	d->res.policy_text = NULL;
-	d->res.reason = NULL;
-	d->res.report_strings = d->res.report_mx = NULL;
-	d->have_verdict = 1;
-	if (!d->in_discover)
+	sl->res.policy_text = NULL;
+	sl->res.reason = NULL;
+	sl->res.report_strings = sl->res.report_mx = NULL;
+	sl->have = 1;
+	if (!d->starting && sl->i == d->idx)
 		disc_advance(d);
 }
 
@@ -895,9 +946,8 @@ static void disc_limit_cb(void *arg)
 
 	log_warnx("engine: %s: source %s still busy after %ds; cancelled",
 		  d->e->domain, src->name, ENGINE_DISCOVERY_LIMIT);
-	if (src->cancel && d->handle)
-		src->cancel(src->ctx, d->handle);
-	d->handle = NULL;
+	/* disc_finish*() ends in disc_free(), which cancels it and every
+	 * later source still running */
 	d->any_failed = 1;
 	if (d->have_partial)
 		disc_finish_partial(d);
@@ -924,7 +974,28 @@ static void disc_start(struct engine *eng, struct centry *e, int refresh)
 		eng->st.discoveries++;
 	}
 	e->busy++;
-	disc_advance(d);
+	/* every source at once, in precedence order; one whose verdict
+	 * (synchronous, e.g. from its own cache) decides before the later
+	 * ones start spares them */
+	for (size_t i = 0; i < eng->nsources; i++) {
+		struct disc_slot *sl = &d->slot[i];
+		void *h;
+
+		sl->d = d;
+		sl->i = i;
+		sl->running = 1;
+		clock_gettime(CLOCK_MONOTONIC, &sl->t0); /* issue 13 */
+		d->started = i + 1;
+		d->starting = 1;
+		h = eng->sources[i].discover(eng->sources[i].ctx, e->domain, disc_done, sl);
+		d->starting = 0;
+		if (sl->running)
+			sl->handle = h; /* asynchronous: disc_done continues */
+		if (disc_advance(d))
+			break;
+	}
+	if (eng->nsources == 0)
+		disc_advance(d);
 	e->busy--;
 }
 
@@ -1753,11 +1824,7 @@ void engine_free(struct engine *eng)
 			struct discovery *d = e->disc;
 
 			if (d) {
-				const struct engine_source *src = &eng->sources[d->idx];
-
-				if (src->cancel && d->handle)
-					src->cancel(src->ctx, d->handle);
-				disc_free(d);
+				disc_free(d);   /* cancels its running sources */
 				e->disc = NULL;
 			}
 			while (e->wait_head)

@@ -191,6 +191,8 @@ struct engine_stats {
 	unsigned long long refreshes_completed; /* new decision swapped in */
 	unsigned long long parent_keys;     /* ".parent" keys (Postfix walking up) */
 	unsigned long long partial_replaced;/* partial answers replaced (MTA-STS) */
+	unsigned long long disc_cancelled;  /* sources still running when an
+					     * earlier one decided (issue 20) */
 	int from_persisted;                 /* serving the table_snapshot file */
 	/* database is a MariaDB replica whose state the last reload read: */
 	int replica_known;

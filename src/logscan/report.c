@@ -4,12 +4,14 @@
  */
 #include "logscan/report.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define TABLE_NAME_MAX 48    /* widest DOMAIN column */
 #define TABLE_CURRENT_MAX 40 /* widest CURRENT column */
@@ -71,6 +73,22 @@ static int order_cmp(const void *a, const void *b)
 	return strcmp(x->d->name, y->d->name);
 }
 
+/* A row's key and reason before they are set (never freed). */
+static const char no_text[1];
+
+void logscan_row_reason(struct logscan_row *row, const char *fmt, ...)
+{
+	char buf[LOGSCAN_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (row->reason != no_text)
+		free((char *)row->reason);
+	row->reason = xstrdup(buf);
+}
+
 size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 {
 	size_t n = logscan_ndomains(ls);
@@ -93,12 +111,15 @@ size_t logscan_rows(const struct logscan *ls, struct logscan_row **rows)
 	}
 	for (size_t i = 0; i < n; i++) {
 		enum policy_key_kind kind;
+		char key[POLICY_KEY_MAX];
 
 		r[i].d = o[i].d;
 		r[i].tls_unlogged = (unsigned char)logscan_tls_unlogged(ls);
-		if (policy_key_normalize(r[i].d->name, r[i].key, sizeof(r[i].key), &kind, NULL) < 0 ||
-		    kind != POLICY_KEY_DOMAIN)
-			r[i].key[0] = '\0';
+		r[i].reason = no_text;
+		r[i].key = no_text;
+		if (policy_key_normalize(r[i].d->name, key, sizeof(key), &kind, NULL) == 0 &&
+		    kind == POLICY_KEY_DOMAIN)
+			r[i].key = xstrdup(key);
 	}
 	free(o);
 	*rows = r;
@@ -149,7 +170,12 @@ void logscan_rows_free(struct logscan_row *rows, size_t n)
 {
 	for (size_t i = 0; rows && i < n; i++) {
 		free(rows[i].current_text);
+		free(rows[i].current_key);
 		free(rows[i].suggestion_params);
+		if (rows[i].key != no_text)
+			free((char *)rows[i].key);
+		if (rows[i].reason != no_text)
+			free((char *)rows[i].reason);
 	}
 	free(rows);
 }
@@ -227,52 +253,52 @@ void logscan_suggest(struct logscan_row *row, unsigned long min_deliveries)
 
 	row->has_suggestion = 0;
 	if (row->key[0] == '\0') {
-		snprintf(row->reason, sizeof(row->reason), "not a valid domain name");
+		logscan_row_reason(row, "not a valid domain name");
 		return;
 	}
 	if (sent == 0) {
-		snprintf(row->reason, sizeof(row->reason), "no deliveries");
+		logscan_row_reason(row, "no deliveries");
 		return;
 	}
 	if (row->tls_unlogged) {
-		snprintf(row->reason, sizeof(row->reason), "TLS not logged (smtp_tls_loglevel "
+		logscan_row_reason(row, "TLS not logged (smtp_tls_loglevel "
 			 "= 0?): %lu deliver%s, TLS unknown", sent, sent == 1 ? "y" : "ies");
 		return;
 	}
 	if (plain) {
-		snprintf(row->reason, sizeof(row->reason), "%lu of %lu deliver%s in plaintext",
+		logscan_row_reason(row, "%lu of %lu deliver%s in plaintext",
 			 plain, sent, sent == 1 ? "y" : "ies");
 		return;
 	}
 	if (tls_fail) {
-		snprintf(row->reason, sizeof(row->reason), "%lu TLS failure%s (%s)", tls_fail,
+		logscan_row_reason(row, "%lu TLS failure%s (%s)", tls_fail,
 			 tls_fail == 1 ? "" : "s", logline_fail_name(tls_top));
 		return;
 	}
 	if (sent < min_deliveries) {
-		snprintf(row->reason, sizeof(row->reason), "only %lu deliver%s (need %lu)", sent,
+		logscan_row_reason(row, "only %lu deliver%s (need %lu)", sent,
 			 sent == 1 ? "y" : "ies", min_deliveries);
 		return;
 	}
 	classes(cls, sizeof(cls), t);
 	if (verified == sent && row->d->ip_only == 0 && cert_fail == 0) {
 		s = POLICY_VERIFY;
-		snprintf(row->reason, sizeof(row->reason), "%s Verified", all(sent));
+		logscan_row_reason(row, "%s Verified", all(sent));
 	} else if (cert_fail) {
 		s = POLICY_ENCRYPT;
-		snprintf(row->reason, sizeof(row->reason),
+		logscan_row_reason(row,
 			 "%s encrypted %s; %lu certificate failure%s (%s)", all(sent), cls,
 			 cert_fail, cert_fail == 1 ? "" : "s", logline_fail_name(cert_top));
 	} else if (verified == sent) {
 		s = POLICY_ENCRYPT;
-		snprintf(row->reason, sizeof(row->reason),
+		logscan_row_reason(row,
 			 "%s Verified, but relays named by address only", all(sent));
 	} else {
 		s = POLICY_ENCRYPT;
-		snprintf(row->reason, sizeof(row->reason), "%s encrypted %s", all(sent), cls);
+		logscan_row_reason(row, "%s encrypted %s", all(sent), cls);
 	}
 	if (row->has_current && logscan_rank(row->current_level) >= logscan_rank(s)) {
-		snprintf(row->reason, sizeof(row->reason), "table has %s, not weaker than %s",
+		logscan_row_reason(row, "table has %s, not weaker than %s",
 			 policy_level_name(row->current_level), policy_level_name(s));
 		return;
 	}
@@ -306,7 +332,7 @@ struct table_cells {
 	char current[TABLE_CURRENT_MAX + 1];
 	char published[16];
 	char suggestion[TABLE_SUGGESTION_MAX + 1];
-	char reason[sizeof(((struct logscan_row *)0)->reason)];
+	char reason[LOGSCAN_REASON_MAX];
 };
 
 static void table_cells(const struct logscan_row *r, struct table_cells *c)

@@ -42,12 +42,18 @@
 #include "logscan/logscan.h"
 #include "policy/policy.h"
 
+/*
+ * One row per destination.  The strings are allocated to their length
+ * (issue 20 item 6: fixed arrays made a row ~1.1 KB, 55 MB for 50,000
+ * destinations); logscan_rows_free() frees them.
+ */
+#define LOGSCAN_REASON_MAX 512      /* bytes of a reason, NUL included */
 struct logscan_row {
 	const struct logscan_domain *d;
-	char key[POLICY_KEY_MAX];   /* normalised domain; "" when invalid */
+	const char *key;            /* normalised domain; "" when invalid */
 	/* the admin's table (filled by the caller) */
 	int has_current;
-	char current_key[POLICY_KEY_MAX]; /* the matching table key */
+	char *current_key;          /* the matching table key; malloc'ed */
 	enum policy_level current_level;
 	char *current_text;         /* "LEVEL attrs" as stored; malloc'ed */
 	int current_exact;          /* current_key is the domain itself */
@@ -55,7 +61,7 @@ struct logscan_row {
 	int has_suggestion;
 	enum policy_level suggestion;
 	char *suggestion_params;    /* "match=..." or NULL; malloc'ed */
-	char reason[512];
+	const char *reason;         /* never NULL: logscan_row_reason() */
 	/* filled by the caller with --discover: what the domain publishes,
 	 * as the daemon's discovery answers it whatever the table holds
 	 * (cli/published.h: "dane-only", "dane", "mta-sts", "provider",
@@ -70,6 +76,10 @@ struct logscan_row {
 	 * (logscan_tls_unlogged()): its "plaintext" deliveries are unknown */
 	unsigned char tls_unlogged;
 };
+
+/* Sets row->reason (printf; at most LOGSCAN_REASON_MAX - 1 bytes). */
+void logscan_row_reason(struct logscan_row *row, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * Input that says nothing: no line at all, or not one Postfix line

@@ -2,9 +2,10 @@
 /*
  * sts_store - persistence of the MTA-STS cache (see sts_store.h).
  *
- * The loop submits each write as a job to the daemon's worker
- * (util/worker.h): the worker runs the blocking store call with this
- * store's own handle, the loop counts and logs the outcome.
+ * The loop hands the writes to the daemon's worker (util/worker.h) in
+ * batches, one transaction each (below: struct batch): the worker runs
+ * the blocking store calls with this store's own handle, the loop
+ * counts and logs each write's outcome.
  */
 #include "mtasts/sts_store.h"
 #include "store/store.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +98,23 @@ struct wop {
 	char why[ERRBUF_MAX];
 };
 
+/*
+ * The saves and removals go to the worker in batches: one job, one
+ * transaction (store_sts_batch_begin) for every write the cache made
+ * since the last batch was handed over.  A batch is handed over when
+ * none is on the worker (so while one transaction runs, the next
+ * collects), when it reaches STS_STORE_BATCH_MAX, and before any other
+ * job of ours (a purge, a forget, a sync, a share of a domain the batch
+ * writes), so the worker still sees every write in the order the cache
+ * made it.  A lease release (after a save, or WOP_RELEASE) is in the
+ * batch too: other daemons see the row and the lease's end at commit.
+ */
+struct batch {
+	struct sts_store *s;
+	struct wop **op;
+	size_t n, cap;
+};
+
 struct sts_store {
 	char *url;
 	struct worker *w;            /* held (worker_hold) */
@@ -104,6 +123,8 @@ struct sts_store {
 	int share_outage;            /* loop thread only */
 	struct sts_cache *cache;     /* loop thread only: sts_store_set_cache */
 	char owner[STORE_STS_OWNER_MAX + 1];   /* constant after set-up */
+	struct batch *next;          /* loop thread: collecting, or NULL */
+	size_t inflight;             /* loop thread: batches on the worker */
 	/* worker thread only (and set-up / free) */
 	struct store *db;
 };
@@ -117,40 +138,87 @@ static void wop_free(struct wop *w)
 	free(w);
 }
 
-/* worker thread */
-static void wop_run(void *arg)
+static void batch_free(struct batch *b)
 {
-	struct wop *w = arg;
-	struct sts_store *s = w->s;
+	for (size_t i = 0; i < b->n; i++)
+		wop_free(b->op[i]);
+	free(b->op);
+	free(b);
+}
+
+/* worker thread: s->db open, or -1 with the reason in w */
+static int wop_open(struct sts_store *s, struct wop *w)
+{
 	struct errbuf why;
 
 	errbuf_clear(&why);
 	if (s->db == NULL && (w->rc = store_open(s->url, &s->db, &why)) < 0) {
 		snprintf(w->why, sizeof(w->why), "%s", why.msg);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * worker thread: a statement whose failure the write ignores (the lease
+ * release, the read of a row kept) breaks a batch all the same when the
+ * database may have ended the transaction with it (a deadlock, a lost
+ * connection): only a configuration error (no lease table) leaves the
+ * transaction as it was.  Returns rc, or 0 for a failure to ignore.
+ */
+static int side_rc(int rc, int in_batch)
+{
+	return rc < 0 && in_batch && rc != STORE_ERR_CONFIG ? rc : 0;
+}
+
+/*
+ * worker thread: one write on the open handle, its outcome in w.
+ * Returns < 0 when the write failed, or (in_batch) when a statement it
+ * made besides failed in a way that may have ended the batch's
+ * transaction: the caller rolls the batch back.
+ */
+static int wop_apply(struct sts_store *s, struct wop *w, int in_batch)
+{
+	struct errbuf why;
+	int side = 0;
+
+	errbuf_clear(&why);
 	if (w->kind == WOP_PUT) {
 		struct store_sts_row row = { w->domain, w->id, w->policy, w->fetched,
 					     w->expires };
 
 		struct errbuf ignore;
+		int got;
 
+		/* made again after a batch's rollback: the first try's row goes */
+		store_sts_row_free(&w->newer);
 		w->rc = store_sts_put(s->db, &row, &why);
 		if (w->rc == STORE_STS_KEPT) {
 			/* another daemon's, fetched later: the cache may want it */
 			errbuf_clear(&ignore);
-			if (store_sts_get(s->db, w->domain, &w->newer, &ignore) != 1)
+			got = store_sts_get(s->db, w->domain, &w->newer, &ignore);
+			if (got != 1)
 				store_sts_row_free(&w->newer);
+			side = side_rc(got, in_batch);
 		}
 		/* our fetch is written: our lease, if any, ends (a database
-		 * without the lease table has none) */
-		errbuf_clear(&ignore);
-		store_sts_release(s->db, w->domain, s->owner, &ignore);
+		 * without the lease table has none); in a batch both are one
+		 * transaction, so another daemon sees the row and the lease's
+		 * end at once */
+		if (w->rc >= 0 && side == 0) {
+			errbuf_clear(&ignore);
+			side = side_rc(store_sts_release(s->db, w->domain, s->owner,
+							 &ignore), in_batch);
+		} else if (w->rc < 0) {
+			errbuf_clear(&ignore);
+			store_sts_release(s->db, w->domain, s->owner, &ignore);
+		}
 	} else if (w->kind == WOP_RELEASE) {
 		struct errbuf ignore;
 
 		errbuf_clear(&ignore);
-		store_sts_release(s->db, w->domain, s->owner, &ignore);
+		side = side_rc(store_sts_release(s->db, w->domain, s->owner, &ignore),
+			       in_batch);
 		w->rc = 0;
 	} else if (w->kind == WOP_DELETE) {
 		struct store_sts_row cur;
@@ -177,6 +245,59 @@ static void wop_run(void *arg)
 	}
 	if (w->rc < 0)
 		snprintf(w->why, sizeof(w->why), "%s", why.msg);
+	return w->rc < 0 ? w->rc : side;
+}
+
+/* worker thread */
+static void wop_run(void *arg)
+{
+	struct wop *w = arg;
+
+	if (wop_open(w->s, w) == 0)
+		wop_apply(w->s, w, 0);
+}
+
+/*
+ * worker thread: the batch in one transaction.  When a write in it
+ * fails, the transaction is rolled back and every write is made again
+ * on its own (autocommit, as without batches), so one bad row costs
+ * only itself; when the transaction cannot begin or commit (the
+ * database is down), every write of the batch fails with that reason.
+ */
+static void batch_run(void *arg)
+{
+	struct batch *b = arg;
+	struct sts_store *s = b->s;
+	struct errbuf why;
+	size_t i;
+	int rc;
+
+	if (wop_open(s, b->op[0]) < 0) {
+		for (i = 1; i < b->n; i++) {
+			b->op[i]->rc = b->op[0]->rc;
+			memcpy(b->op[i]->why, b->op[0]->why, sizeof(b->op[i]->why));
+		}
+		return;
+	}
+	errbuf_clear(&why);
+	if ((rc = store_sts_batch_begin(s->db, &why)) == 0) {
+		for (i = 0; i < b->n; i++)
+			if (wop_apply(s, b->op[i], 1) < 0)
+				break;
+		if (i < b->n) {
+			store_sts_batch_rollback(s->db);
+			for (i = 0; i < b->n; i++)
+				wop_apply(s, b->op[i], 0);
+			return;
+		}
+		if ((rc = store_sts_batch_commit(s->db, &why)) == 0)
+			return;
+		store_sts_batch_rollback(s->db);
+	}
+	for (i = 0; i < b->n; i++) {
+		b->op[i]->rc = rc;
+		snprintf(b->op[i]->why, sizeof(b->op[i]->why), "%s", why.msg);
+	}
 }
 
 static const char *wop_verb(const struct wop *w)
@@ -185,12 +306,9 @@ static const char *wop_verb(const struct wop *w)
 	       w->kind == WOP_RELEASE ? "release the lease of" : "purge";
 }
 
-/* loop thread */
-static void wop_done(void *arg)
+/* loop thread: count and log one write's outcome */
+static void wop_account(struct sts_store *s, struct wop *w)
 {
-	struct wop *w = arg;
-	struct sts_store *s = w->s;
-
 	if (w->rc < 0) {
 		s->st.failed++;
 		if (w->rc == STORE_ERR_CONFIG)
@@ -225,25 +343,98 @@ static void wop_done(void *arg)
 			s->st.puts++;
 		else if (w->kind == WOP_DELETE)
 			s->st.deletes++;
-		else {
+		else if (w->kind == WOP_PURGE) {
 			s->st.purges++;
 			s->st.purged += w->purged;
 			if (w->purged)
 				log_debug("sts store: %lu expired rows purged", w->purged);
 		}
 	}
+}
+
+/* loop thread */
+static void wop_done(void *arg)
+{
+	struct wop *w = arg;
+
+	wop_account(w->s, w);
 	wop_free(w);
+}
+
+static void batch_hand_over(struct sts_store *s);
+
+/* loop thread */
+static void batch_done(void *arg)
+{
+	struct batch *b = arg;
+	struct sts_store *s = b->s;
+
+	for (size_t i = 0; i < b->n; i++)
+		wop_account(s, b->op[i]);
+	s->inflight--;
+	batch_free(b);
+	/* what collected meanwhile goes now, in one transaction */
+	if (s->inflight == 0 && s->next != NULL)
+		batch_hand_over(s);
+}
+
+/* loop thread: the collecting batch to the worker */
+static void batch_hand_over(struct sts_store *s)
+{
+	struct batch *b = s->next;
+
+	if (b == NULL)
+		return;
+	s->next = NULL;
+	if (worker_submit(s->w, batch_run, batch_done, b) < 0) {
+		if (s->st.dropped % 1000 == 0)
+			log_warnx("sts store: the worker queue is full; %llu writes "
+				  "dropped so far", s->st.dropped + b->n);
+		s->st.dropped += b->n;
+		batch_free(b);
+		return;
+	}
+	s->inflight++;
+	s->st.batches++;
+}
+
+/* loop thread: 1 when the collecting batch has a write of domain */
+static int batch_holds(const struct sts_store *s, const char *domain)
+{
+	const struct batch *b = s->next;
+
+	for (size_t i = 0; b != NULL && i < b->n; i++)
+		if (b->op[i]->domain != NULL && strcasecmp(b->op[i]->domain, domain) == 0)
+			return 1;
+	return 0;
 }
 
 static void enqueue(struct sts_store *s, struct wop *w)
 {
+	struct batch *b = s->next;
+
 	w->s = s;
-	if (worker_submit(s->w, wop_run, wop_done, w) < 0) {
-		if (s->st.dropped++ % 1000 == 0)
-			log_warnx("sts store: write queue full (%d); %llu writes "
-				  "dropped so far", STS_STORE_QUEUE_MAX, s->st.dropped);
-		wop_free(w);
+	if (w->kind == WOP_PURGE) {
+		batch_hand_over(s);   /* the writes before it go first */
+		if (worker_submit(s->w, wop_run, wop_done, w) < 0) {
+			s->st.dropped++;
+			log_warnx("sts store: the worker queue is full; the purge of "
+				  "expired rows waits for the next one");
+			wop_free(w);
+		}
+		return;
 	}
+	if (b == NULL) {
+		b = s->next = xcalloc(1, sizeof(*b));
+		b->s = s;
+	}
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->op = xrealloc(b->op, b->cap * sizeof(*b->op));
+	}
+	b->op[b->n++] = w;
+	if (s->inflight == 0 || b->n >= STS_STORE_BATCH_MAX)
+		batch_hand_over(s);
 }
 
 static void persist_save(void *ctx, const struct sts_record *rec)
@@ -331,6 +522,7 @@ void sts_store_persist(struct sts_store *s, struct sts_persist *out)
 
 void sts_store_sync(struct sts_store *s)
 {
+	batch_hand_over(s);
 	worker_sync(s->w);
 }
 
@@ -344,6 +536,7 @@ void sts_store_free(struct sts_store *s)
 	if (s == NULL)
 		return;
 	/* every queued write of ours is done before the handle goes */
+	batch_hand_over(s);
 	worker_free(s->w);
 	store_close(s->db);
 	free(s->url);
@@ -447,6 +640,7 @@ void sts_store_forget_flushed(struct sts_store *s, struct sts_cache *c)
 
 	j->s = s;
 	j->c = c;
+	batch_hand_over(s);   /* the table must hold what was saved before */
 	if (worker_submit(s->w, forget_run, forget_done, j) < 0) {
 		log_warnx("MTA-STS: the worker queue is full; flushed policies are "
 			  "forgotten at the next signal or restart");
@@ -595,6 +789,11 @@ struct sts_share *sts_store_share(struct sts_store *s, const char *domain,
 	j->refresh_interval = refresh_interval;
 	j->lease_secs = lease_secs;
 	s->st.shares++;
+	/* our own writes of domain first: the row we saved (then the claim
+	 * finds it) and the release of a lease we gave up (else it would
+	 * end the lease this job takes) */
+	if (batch_holds(s, domain))
+		batch_hand_over(s);
 	if (worker_submit(s->w, share_run, share_done, j) < 0) {
 		s->st.share_failed++;
 		share_free(j);

@@ -14,15 +14,21 @@
  * opens a store handle of its own and applies the cache's saves and
  * removals, and the purges of expired rows, in order as jobs of the
  * worker it is given (util/worker.h), so the daemon's loop never waits
- * for the database (ARCHITECTURE.md "Background work").
+ * for the database (ARCHITECTURE.md "Background work").  Saves and
+ * removals go in batches: every write made while the previous batch is
+ * on the worker goes in the next one, one transaction (up to
+ * STS_STORE_BATCH_MAX writes), and SQLite does not fsync per commit
+ * (store_sts_batch_begin), so a cold start with thousands of fetches
+ * costs a few transactions, not one fsync per policy.
  *
  * Best effort: a write that fails is dropped and logged (the first
  * failure of an outage and the recovery, nothing in between; every
  * configuration error, STORE_ERR_CONFIG); the policy is then fetched
  * again after a restart, as without persistence.
  *
- * LIMITS: STS_STORE_QUEUE_MAX writes queued (more are dropped, counted
- * and logged).
+ * LIMITS: STS_STORE_BATCH_MAX writes per batch; the worker's queue
+ * limit in jobs (STS_STORE_QUEUE_MAX for the CLI's worker): a batch the
+ * worker refuses is dropped, each of its writes counted, and logged.
  */
 #ifndef TP_MTASTS_STS_STORE_H
 #define TP_MTASTS_STS_STORE_H
@@ -32,6 +38,7 @@
 #include "util/errbuf.h"
 
 #define STS_STORE_QUEUE_MAX 10000
+#define STS_STORE_BATCH_MAX 1000  /* writes per transaction at most */
 #define STS_PURGE_INTERVAL 3600   /* seconds between purges of expired rows */
 
 struct store;
@@ -100,6 +107,7 @@ struct sts_store_stats {
 	 * saves that kept a row fetched later */
 	unsigned long long shares, share_used, share_leased, share_waits,
 		share_failed, kept;
+	unsigned long long batches;   /* transactions of saves and removals */
 };
 /* Counters so far (loop thread: counted when a write is done). */
 void sts_store_stats(struct sts_store *s, struct sts_store_stats *out);

@@ -46,6 +46,8 @@ struct store_ops {
 			     const char *owner, struct errbuf *why);
 	int (*lease_purge)(struct store *st, long long now,
 			   unsigned long *deleted, struct errbuf *why);
+	/* store_sts_batch_begin/_commit/_rollback: op STORE_STS_TXN_* */
+	int (*sts_txn)(struct store *st, int op, struct errbuf *why);
 	/* tlspolicy_provenance (store_prov.h; store_prov_sqlite.c,
 	 * store_prov_mysql.c); the writes are part of put_many and del */
 	int (*prov_init)(struct store *st, int *created, struct errbuf *why);
@@ -217,6 +219,9 @@ int store_sts_mysql_release(struct store *st, const char *domain, const char *ow
 		struct errbuf *why);
 int store_sts_mysql_lease_purge(struct store *st, long long now,
 		unsigned long *deleted, struct errbuf *why);
+int store_sts_sqlite_txn(struct store *st, int op, struct errbuf *why);
+int store_sts_mysql_txn(struct store *st, int op, struct errbuf *why);
+enum { STORE_STS_TXN_BEGIN, STORE_STS_TXN_COMMIT, STORE_STS_TXN_ROLLBACK };
 int store_sts_mysql_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
 int store_report_sqlite_init(struct store *st, int *created, struct errbuf *why);

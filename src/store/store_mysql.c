@@ -698,6 +698,7 @@ static const struct store_ops mysql_ops = {
 	.lease_claim = store_sts_mysql_claim,
 	.lease_release = store_sts_mysql_release,
 	.lease_purge = store_sts_mysql_lease_purge,
+	.sts_txn = store_sts_mysql_txn,
 	.prov_init = store_prov_mysql_init,
 	.prov_list = store_prov_mysql_list,
 	.own_init = store_own_mysql_init,

@@ -502,6 +502,7 @@ static const struct store_ops sqlite_ops = {
 	.lease_claim = store_sts_sqlite_claim,
 	.lease_release = store_sts_sqlite_release,
 	.lease_purge = store_sts_sqlite_lease_purge,
+	.sts_txn = store_sts_sqlite_txn,
 	.prov_init = store_prov_sqlite_init,
 	.prov_list = store_prov_sqlite_list,
 	.own_init = store_own_sqlite_init,

@@ -247,3 +247,20 @@ int store_sts_lease_purge(struct store *st, long long now,
 	st->err = 0;
 	return store_classed(st, st->ops->lease_purge(st, now, deleted, why));
 }
+
+int store_sts_batch_begin(struct store *st, struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->sts_txn(st, STORE_STS_TXN_BEGIN, why));
+}
+
+int store_sts_batch_commit(struct store *st, struct errbuf *why)
+{
+	st->err = 0;
+	return store_classed(st, st->ops->sts_txn(st, STORE_STS_TXN_COMMIT, why));
+}
+
+void store_sts_batch_rollback(struct store *st)
+{
+	(void)st->ops->sts_txn(st, STORE_STS_TXN_ROLLBACK, NULL);
+}

@@ -26,7 +26,10 @@
  * here fails with "... table tlspolicy_sts does not exist in URL (run
  * 'tlspolicy db init')" and the admin's table works as before.
  *
- * Every write is one statement in its own transaction (autocommit);
+ * Every write is one statement in its own transaction (autocommit),
+ * unless it is made between store_sts_batch_begin() and _commit(): the
+ * daemon's writer (mtasts/sts_store.c) puts many fetched policies in one
+ * transaction, so the database syncs once per batch, not per policy;
  * values are bound, never put into SQL text.  A handle is used by one
  * thread at a time (store.h); these calls block, so the daemon makes
  * them off its event loop.
@@ -135,6 +138,20 @@ int store_sts_release(struct store *st, const char *domain, const char *owner,
 /* Deletes the leases that expired at now; count in *deleted (may be NULL). */
 int store_sts_lease_purge(struct store *st, long long now,
 			  unsigned long *deleted, struct errbuf *why);
+
+/*
+ * A batch: store_sts_put/_delete calls between begin and commit are one
+ * transaction.  On SQLite the handle's connection also stops syncing
+ * per commit (synchronous=NORMAL in WAL mode: durable at the next
+ * checkpoint, never corrupt; for the cache, which refetches what a
+ * power loss took).  After a failed put or delete inside a batch the
+ * caller rolls back (the database may have ended the transaction
+ * itself).  Each returns 0, or a STORE_ERR_* (-1) with why; rollback
+ * never fails.
+ */
+int store_sts_batch_begin(struct store *st, struct errbuf *why);
+int store_sts_batch_commit(struct store *st, struct errbuf *why);
+void store_sts_batch_rollback(struct store *st);
 
 /* Like store_init(); *sts_created = 1 when tlspolicy_sts was made now
  * (either pointer may be NULL). */

@@ -9,9 +9,10 @@
  * MEDIUMTEXT because TEXT holds only 65535 bytes, one less than the
  * 64 KiB a policy may have -- and MariaDB, even in strict mode, cuts
  * trailing white space (a policy's last "\n") that overflows a column
- * with only a note, so a TEXT column would lose it silently.  A put is one INSERT ... ON DUPLICATE KEY
- * UPDATE with autocommit on: one statement, one transaction, atomic
- * against a second mail server writing the same domain.
+ * with only a note, so a TEXT column would lose it silently.  A put is
+ * one INSERT ... ON DUPLICATE KEY UPDATE with autocommit on: one
+ * statement, one transaction (or part of a batch's, store_sts_mysql_txn),
+ * atomic against a second mail server writing the same domain.
  *
  * LIMITS: results are fetched into buffers one byte longer than the
  * limits of store_sts.h; a longer value (written by hand) is an error,
@@ -219,7 +220,8 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 	store_mysql_params_str(&p, 2, row->policy);
 	store_mysql_params_num(&p, 3, row->fetched);
 	store_mysql_params_num(&p, 4, row->expires);
-	/* autocommit is on (store_mysql.c): one statement, one transaction */
+	/* autocommit is on (store_mysql.c): one statement, one transaction,
+	 * unless a batch's transaction is open (store_sts_mysql_txn) */
 	rc = execute(st, conn, stmt, &p, NULL, "sts put", why);
 	if (rc == 0 && mysql_stmt_affected_rows(stmt) == 0)
 		rc = STORE_STS_KEPT;   /* a row fetched at or after this one */
@@ -401,4 +403,23 @@ int store_sts_mysql_lease_purge(struct store *st, long long now,
 
 	store_mysql_params_num(&p, 0, now);
 	return lease_write(st, SQL_LEASE_PURGE, &p, "sts lease purge", deleted, why);
+}
+
+/* A batch of writes in one transaction (store_sts_batch_begin): InnoDB
+ * then flushes its log once per batch, not once per row. */
+int store_sts_mysql_txn(struct store *st, int op, struct errbuf *why)
+{
+	static const char *const sql[] = { "START TRANSACTION", "COMMIT", "ROLLBACK" };
+	static const char *const what[] = { "sts batch", "sts batch commit",
+					     "sts batch rollback" };
+	MYSQL *conn = store_mysql_conn(st, op == STORE_STS_TXN_ROLLBACK ? NULL : why);
+
+	if (conn == NULL)
+		return op == STORE_STS_TXN_ROLLBACK ? 0 : -1;
+	if (mysql_query(conn, sql[op]) != 0) {
+		if (op == STORE_STS_TXN_ROLLBACK)
+			return 0;
+		return store_mysql_fail(st, conn, NULL, STORE_STS_TABLE, what[op], why);
+	}
+	return 0;
 }

@@ -8,7 +8,8 @@
  * insensitively too), the limits as CHECK constraints (the policy's in
  * bytes: length(CAST(policy AS BLOB))).  A put is one upsert statement
  * (INSERT ... ON CONFLICT DO UPDATE, SQLite >= 3.24), its own
- * transaction; a list reads in one transaction (one snapshot).
+ * transaction unless in a batch (store_sts_sqlite_txn); a list reads in
+ * one transaction (one snapshot).
  *
  * SECURITY: statements are constant text; values are bound.
  */
@@ -154,7 +155,8 @@ int store_sts_sqlite_put(struct store *st, const struct store_sts_row *row,
 	sqlite3_bind_text(stmt, 3, row->policy, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)row->fetched);
 	sqlite3_bind_int64(stmt, 5, (sqlite3_int64)row->expires);
-	/* one statement in autocommit mode: its own transaction */
+	/* one statement: its own transaction in autocommit mode, or part of
+	 * a batch's (store_sts_batch_begin); atomic either way */
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
@@ -324,4 +326,29 @@ int store_sts_sqlite_lease_purge(struct store *st, long long now,
 		return lease_err(st, "sts lease purge", why);
 	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
 	return 0;
+}
+
+/*
+ * A batch of writes in one transaction (store_sts_batch_begin).  The
+ * first batch on a connection also sets synchronous=NORMAL for it: in
+ * WAL mode a commit then appends to the WAL without an fsync (the WAL
+ * is synced at checkpoints), so a power loss may lose the last batches,
+ * never corrupt the file; the cache fetches those policies again.  Only
+ * the writer's own connection (sts_store.c) makes batches; the admin's
+ * table writes keep the default.
+ */
+int store_sts_sqlite_txn(struct store *st, int op, struct errbuf *why)
+{
+	static const char *const sql[] = { "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK" };
+	static const char *const what[] = { "sts batch", "sts batch commit",
+					     "sts batch rollback" };
+
+	if (op == STORE_STS_TXN_ROLLBACK) {
+		sqlite3_exec(store_sqlite_db(st), "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	if (op == STORE_STS_TXN_BEGIN)
+		sqlite3_exec(store_sqlite_db(st), "PRAGMA synchronous=NORMAL", NULL,
+			     NULL, NULL);
+	return store_sqlite_exec(st, STORE_STS_TABLE, sql[op], what[op], why);
 }

@@ -262,11 +262,74 @@ static void test_dane_answer_settings(void **state)
 	teardown_fx(&fx);
 }
 
+/* The queries as the dns layer saw them ("send MX dane-ee.example",
+ * "answer TXT _mta-sts.dane-ee.example"), in order. */
+struct trace {
+	char line[256][96];
+	size_t n;
+};
+
+static void trace_cb(void *arg, enum dns_trace_event ev, const char *name, int qtype)
+{
+	struct trace *t = arg;
+
+	if (t->n < sizeof(t->line) / sizeof(t->line[0]))
+		snprintf(t->line[t->n++], sizeof(t->line[0]), "%s %s %s",
+			 ev == DNS_TRACE_SEND ? "send" : "answer", dns_type_name(qtype), name);
+}
+
+static size_t trace_find(const struct trace *t, const char *line)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->line[i], line) == 0)
+			return i;
+	fail_msg("\"%s\" not in the trace of %zu lines", line, t->n);
+	return 0;
+}
+
+/*
+ * Issue 20 item 4: the sources of one discovery run at once.  The
+ * MTA-STS TXT query of dane-ee.example is sent before the answer to its
+ * MX query arrived (DANE, the first source, is still deciding), the
+ * provider's MX query too; the answer is still DANE's (precedence as
+ * before), and the TLSA query comes after the address answers, as
+ * RFC 7672 wants.  One after the other, the TXT query was sent only
+ * after DANE's verdict: after every one of its answers.
+ */
+static void test_queries_overlap(void **state)
+{
+	struct fx fx;
+	struct got g;
+	struct trace *t = calloc(1, sizeof(*t));
+	size_t mx_answer, txt_send;
+
+	(void)state;
+	assert_non_null(t);
+	setup_fx(&fx, "dane-only");
+	dns_set_trace(fx.dns, trace_cb, t);
+	run(&fx, "dane-ee.example", &g);
+	dns_set_trace(fx.dns, NULL, NULL);
+	assert_int_equal(g.status, LOOKUP_OK);
+	assert_string_equal(g.text, "dane-only");
+	assert_int_equal(g.src, ANSWER_DANE);
+	for (size_t i = 0; i < t->n; i++)
+		print_message("  %s\n", t->line[i]);
+	assert_int_equal(trace_find(t, "send MX dane-ee.example"), 0);
+	mx_answer = trace_find(t, "answer MX dane-ee.example");
+	txt_send = trace_find(t, "send TXT _mta-sts.dane-ee.example");
+	assert_true(txt_send < mx_answer);
+	assert_true(trace_find(t, "answer A mx.dane-ee.example") <
+		    trace_find(t, "send TLSA _25._tcp.mx.dane-ee.example"));
+	teardown_fx(&fx);
+	free(t);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_cases),
 		cmocka_unit_test(test_dane_answer_settings),
+		cmocka_unit_test(test_queries_overlap),
 	};
 
 	if (argc != 2) {

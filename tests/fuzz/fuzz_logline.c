@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rows[i].has_current = 1;
 			rows[i].current_level = (enum policy_level)(i % POLICY_LEVEL_COUNT);
 			rows[i].current_text = strdup("may");
-			snprintf(rows[i].current_key, sizeof(rows[i].current_key), ".x");
+			rows[i].current_key = strdup(".x");
 		}
 		logscan_suggest(&rows[i], 1);
 	}

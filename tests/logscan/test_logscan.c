@@ -467,7 +467,7 @@ static struct logscan_row row_for(struct logscan_domain *d, unsigned long v, uns
 	d->t.tls[LOGLINE_PLAINTEXT] = p;
 	memset(&r, 0, sizeof(r));
 	r.d = d;
-	strcpy(r.key, "s.example");
+	r.key = "s.example";
 	return r;
 }
 
@@ -480,6 +480,11 @@ static void expect(struct logscan_row *r, unsigned long min, int has, enum polic
 		fail_msg("got %d %s \"%s\", want %d %s \"%s\"", r->has_suggestion,
 			 r->has_suggestion ? policy_level_name(r->suggestion) : "-", r->reason, has,
 			 has ? policy_level_name(lvl) : "-", reason);
+	/* the row is reused: its allocated strings go here */
+	free((char *)r->reason);
+	r->reason = NULL;
+	free(r->suggestion_params);
+	r->suggestion_params = NULL;
 }
 
 static void test_suggest(void **state)
@@ -543,7 +548,7 @@ static void test_suggest(void **state)
 	expect(&r, 10, 1, POLICY_VERIFY, "all 10 deliveries Verified");
 	/* a name that is not a domain */
 	r = row_for(&d, 10, 0, 0, 0, 0);
-	r.key[0] = '\0';
+	r.key = "";
 	expect(&r, 10, 0, 0, "not a valid domain name");
 	assert_true(logscan_rank(POLICY_MAY) < logscan_rank(POLICY_ENCRYPT));
 	assert_true(logscan_rank(POLICY_ENCRYPT) < logscan_rank(POLICY_VERIFY));
