@@ -127,6 +127,9 @@ struct sqlite3 *store_sqlite_db(struct store *st);
 int store_mysql_replica(struct store *st, struct store_replica *r,
 			struct errbuf *why);
 struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why);
+/* open 1 after a START TRANSACTION of ours, 0 after its COMMIT or
+ * ROLLBACK: while open, a lost connection is not replaced */
+void store_mysql_txn_open(struct store *st, int open);
 
 /*
  * What both tables' SQL code shares, per backend.  table names the

@@ -42,6 +42,7 @@ struct mysql_store {
 	struct store base;
 	MYSQL *conn;          /* NULL after a failed reconnect */
 	struct store_url url; /* to reconnect */
+	int in_txn;           /* a transaction of ours is open on conn */
 };
 
 #define SQL_CREATE                                                              \
@@ -788,6 +789,15 @@ static int my_ready(struct mysql_store *m, struct errbuf *why)
 	if (m->conn)
 		mysql_close(m->conn);
 	m->conn = NULL;
+	if (m->in_txn) {
+		/* the server rolled the transaction back with the connection:
+		 * a new one would carry on in autocommit as if the writes
+		 * before were kept.  Fail until store_mysql_txn_open(0). */
+		m->base.err = STORE_ERR_RETRY;
+		errbuf_set(why, "mysql: the connection to the server was lost inside "
+			   "a transaction; its writes were rolled back");
+		return STORE_ERR_RETRY;
+	}
 	return my_connect(m, why);
 }
 
@@ -839,6 +849,11 @@ struct st_mysql *store_mysql_conn(struct store *st, struct errbuf *why)
 	struct mysql_store *m = (struct mysql_store *)st;
 
 	return my_ready(m, why) < 0 ? NULL : m->conn;
+}
+
+void store_mysql_txn_open(struct store *st, int open)
+{
+	((struct mysql_store *)st)->in_txn = open;
 }
 
 /*

@@ -413,13 +413,18 @@ int store_sts_mysql_txn(struct store *st, int op, struct errbuf *why)
 	static const char *const what[] = { "sts batch", "sts batch commit",
 					     "sts batch rollback" };
 	MYSQL *conn = store_mysql_conn(st, op == STORE_STS_TXN_ROLLBACK ? NULL : why);
+	int rc = 0;
 
 	if (conn == NULL)
-		return op == STORE_STS_TXN_ROLLBACK ? 0 : -1;
-	if (mysql_query(conn, sql[op]) != 0) {
-		if (op == STORE_STS_TXN_ROLLBACK)
-			return 0;
-		return store_mysql_fail(st, conn, NULL, STORE_STS_TABLE, what[op], why);
-	}
-	return 0;
+		rc = -1;
+	else if (mysql_query(conn, sql[op]) != 0)
+		rc = op == STORE_STS_TXN_ROLLBACK ? -1 :
+		     store_mysql_fail(st, conn, NULL, STORE_STS_TABLE, what[op], why);
+	/* open after a START TRANSACTION that worked; a failed COMMIT
+	 * stays open until the caller's ROLLBACK, whatever that does */
+	if (op == STORE_STS_TXN_BEGIN)
+		store_mysql_txn_open(st, rc == 0);
+	else if (op == STORE_STS_TXN_ROLLBACK || rc == 0)
+		store_mysql_txn_open(st, 0);
+	return op == STORE_STS_TXN_ROLLBACK ? 0 : rc;
 }

@@ -914,21 +914,15 @@ static void test_provenance_missing(void **state)
 
 /* MariaDB: a connection the server killed is replaced before the next
  * STS call. */
-static void test_reconnect(void **state)
+/* Kill every other connection to the test database (the store's). */
+static void kill_store_conns(void)
 {
-	struct store *st;
-	struct store_sts_row row;
-	struct errbuf why;
-	MYSQL *c;
+	MYSQL *c = admin_connect(NULL, 0);
 	MYSQL_RES *res;
 	MYSQL_ROW r;
 	char q[64];
 	int killed = 0;
 
-	(void)state;
-	st = open_init();
-	put_ok(st, "a.example", "a", "version: STSv1\n", 1, 2);
-	c = admin_connect(NULL, 0);
 	assert_int_equal(mysql_query(c, "SELECT ID FROM information_schema.PROCESSLIST "
 				     "WHERE DB = '" TDB "' AND ID <> CONNECTION_ID()"), 0);
 	res = mysql_store_result(c);
@@ -939,6 +933,51 @@ static void test_reconnect(void **state)
 	mysql_free_result(res);
 	mysql_close(c);
 	assert_true(killed >= 1);
+}
+
+/*
+ * The connection lost inside a batch: the server rolled the batch's
+ * writes back, so the store must not reconnect and go on in autocommit
+ * as if they were kept.  Every write after the loss, and the commit,
+ * fail; a write made again on its own afterwards (as batch_run does
+ * after a rollback) reconnects and is kept.
+ */
+static void test_lost_in_batch(void **state)
+{
+	struct store *st;
+	struct store_sts_row b = { "b.example", "b", "version: STSv1\n", 1, 2 };
+	struct store_sts_row row;
+	struct errbuf why;
+
+	(void)state;
+	st = open_init();
+	assert_int_equal(store_sts_batch_begin(st, &why), 0);
+	put_ok(st, "a.example", "a", "version: STSv1\n", 1, 2);
+	kill_store_conns();
+	assert_true(store_sts_put(st, &b, &why) < 0);
+	assert_true(store_sts_batch_commit(st, &why) < 0);
+	store_sts_batch_rollback(st);
+	/* nothing of the batch was kept, and nothing claims it was */
+	assert_int_equal(store_sts_get(st, "a.example", &row, &why), 0);
+	assert_int_equal(store_sts_get(st, "b.example", &row, &why), 0);
+	/* on its own again: a new connection, autocommit */
+	put_ok(st, "a.example", "a", "version: STSv1\n", 1, 2);
+	if (store_sts_get(st, "a.example", &row, &why) != 1)
+		fail_msg("after the batch: %s", why.msg);
+	store_sts_row_free(&row);
+	store_close(st);
+}
+
+static void test_reconnect(void **state)
+{
+	struct store *st;
+	struct store_sts_row row;
+	struct errbuf why;
+
+	(void)state;
+	st = open_init();
+	put_ok(st, "a.example", "a", "version: STSv1\n", 1, 2);
+	kill_store_conns();
 	if (store_sts_get(st, "a.example", &row, &why) != 1)
 		fail_msg("after KILL: %s", why.msg);
 	store_sts_row_free(&row);
@@ -1048,6 +1087,7 @@ int main(int argc, char **argv)
 	};
 	const struct CMUnitTest mysql_only[] = {
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_in_batch, setup, teardown),
 	};
 	struct errbuf why;
 	int rc;
