@@ -270,6 +270,74 @@ int store_mysql_prepare_run(struct store *st, MYSQL *conn, const char *table,
 			       what, why);
 }
 
+int store_mysql_write(struct store *st, const char *table, const char *sql,
+		      struct store_mysql_params *p, const char *what,
+		      unsigned long *affected, struct errbuf *why)
+{
+	MYSQL *conn = store_mysql_conn(st, why);
+	MYSQL_STMT *stmt = NULL;
+	int rc;
+
+	if (conn == NULL)
+		return -1;
+	rc = store_mysql_prepare_run(st, conn, table, sql, p, NULL, what, &stmt, why);
+	if (rc == 0 && affected != NULL)
+		*affected = (unsigned long)mysql_stmt_affected_rows(stmt);
+	if (stmt)
+		mysql_stmt_close(stmt);
+	return rc;
+}
+
+void store_mysql_row5_bind(struct store_mysql_row5 *r)
+{
+	const struct store_mysql_col cols[5] = {
+		{ r->s[0], r->cap[0], 0 },
+		{ r->s[1], r->cap[1], 0 },
+		{ r->s[2], r->cap[2], 0 },
+		{ &r->n[0], 0, 0 },
+		{ &r->n[1], 0, 0 },
+	};
+
+	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
+}
+
+int store_mysql_row5_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+			   struct store_mysql_row5 *r, const char *table,
+			   const char *what, struct errbuf *why)
+{
+	int truncated;
+	int rc = store_mysql_fetch(st, conn, stmt, table, &truncated, what, why);
+
+	if (rc <= 0)
+		return rc;
+	/* past here every failure is a row the table should not hold: the
+	 * admin's to fix, retrying does not help */
+	st->err = STORE_ERR_CONFIG;
+	for (int i = 0; i < 3; i++) {
+		int c = store_mysql_column(r->s[i], r->cap[i], r->len[i], r->is_null[i]);
+
+		if (c == STORE_COL_LONG) { /* longer than the limit: an error, never cut */
+			char d[80];
+
+			printable(d, sizeof(d), r->s[0],
+				  r->len[0] < r->cap[0] ? r->len[0] : r->cap[0] - 1);
+			return errbuf_set(why, "%s: table %s, row \"%s\": %s longer than "
+					  "%zu bytes", what, table, d, r->name[i],
+					  r->cap[i] - 1);
+		}
+		if (c == STORE_COL_NUL)
+			return errbuf_set(why, "%s: table %s: NUL byte in a value", what,
+					  table);
+	}
+	if (truncated) /* a number out of range */
+		return errbuf_set(why, "%s: table %s: a value does not fit", what, table);
+	for (int i = 0; i < 2; i++)
+		if (r->is_null[3 + i])
+			r->n[i] = -1;
+	st->err = 0;
+	return 1;
+}
+
 void store_mysql_bind_results(MYSQL_BIND *b, const struct store_mysql_col *cols,
 			      size_t n, unsigned long *len, my_bool *is_null,
 			      my_bool *error)

@@ -61,4 +61,34 @@ int store_mysql_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		      const char *table, int *truncated, const char *what,
 		      struct errbuf *why);
 
+/* A write (sql with params p, no result) on table: *affected (may be
+ * NULL) = the rows it changed.  0, or -1 with why. */
+int store_mysql_write(struct store *st, const char *table, const char *sql,
+		      struct store_mysql_params *p, const char *what,
+		      unsigned long *affected, struct errbuf *why);
+
+/*
+ * A result row of three strings and two BIGINTs, the shape of the
+ * tlspolicy_sts, tlspolicy_bypass and tlspolicy_own tables.  The caller
+ * points s[i] at buffers of cap[i] bytes and names the columns (name[i],
+ * for messages); row5_bind binds them, row5_fetch reads the next row:
+ * 1 with NUL-terminated strings and n[i] (-1 for SQL NULL), 0 at the
+ * end, -1 with why ("WHAT: table T, row \"KEY\": NAME longer than N
+ * bytes", "...: NUL byte in a value", "...: a value does not fit"; the
+ * store's error class then says the admin must fix the row).
+ */
+struct store_mysql_row5 {
+	MYSQL_BIND b[5];
+	char *s[3];
+	size_t cap[3];
+	const char *name[3];
+	long long n[2];
+	unsigned long len[5];
+	my_bool is_null[5], error[5];
+};
+void store_mysql_row5_bind(struct store_mysql_row5 *r);
+int store_mysql_row5_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+			   struct store_mysql_row5 *r, const char *table,
+			   const char *what, struct errbuf *why);
+
 #endif

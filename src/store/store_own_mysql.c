@@ -37,68 +37,45 @@
 #define SQL_DELETE "DELETE FROM tlspolicy_own WHERE subject = ? AND fact = ?"
 
 struct own_result {
-	MYSQL_BIND b[5];
+	struct store_mysql_row5 r;
 	char subject[STORE_OWN_KEY_MAX + 1];
 	char fact[STORE_OWN_KEY_MAX + 1];
 	char value[STORE_OWN_VALUE_MAX + 1];
-	long long first, last;
-	unsigned long len[5];
-	my_bool is_null[5], error[5];
 };
 
-static void result_bind(struct own_result *r)
-{
-	const struct store_mysql_col cols[5] = {
-		{ r->subject, sizeof(r->subject), 0 },
-		{ r->fact, sizeof(r->fact), 0 },
-		{ r->value, sizeof(r->value), 0 },
-		{ &r->first, 0, 0 },
-		{ &r->last, 0, 0 },
-	};
-
-	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
-}
-
+/* stmt: sql with params p, its results bound to a new *out */
 static int run(struct store *st, MYSQL *conn, const char *sql,
-	       struct store_mysql_params *p, struct own_result *r, const char *what,
-	       MYSQL_STMT **out, struct errbuf *why)
+	       struct store_mysql_params *p, struct own_result **out, const char *what,
+	       MYSQL_STMT **stmt, struct errbuf *why)
 {
-	if (r)
-		result_bind(r);
-	return store_mysql_prepare_run(st, conn, STORE_OWN_TABLE, sql, p,
-				       r ? r->b : NULL, what, out, why);
+	struct own_result *r;
+
+	*stmt = NULL;
+	if ((*out = r = malloc(sizeof(*r))) == NULL)
+		return errbuf_set(why, "out of memory");
+	r->r = (struct store_mysql_row5){
+		.s = { r->subject, r->fact, r->value },
+		.cap = { sizeof(r->subject), sizeof(r->fact), sizeof(r->value) },
+		.name = { "subject", "fact", "value" },
+	};
+	store_mysql_row5_bind(&r->r);
+	return store_mysql_prepare_run(st, conn, STORE_OWN_TABLE, sql, p, r->r.b, what,
+				       stmt, why);
 }
 
 static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		 struct own_result *r, struct store_own_row *v,
 		 const char *what, struct errbuf *why)
 {
-	char *col[3] = { r->subject, r->fact, r->value };
-	size_t cap[3] = { sizeof(r->subject), sizeof(r->fact), sizeof(r->value) };
-	int rc = mysql_stmt_fetch(stmt);
+	int rc = store_mysql_row5_fetch(st, conn, stmt, &r->r, STORE_OWN_TABLE, what, why);
 
-	if (rc == MYSQL_NO_DATA)
-		return 0;
-	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
-		return store_mysql_fail(st, conn, stmt, STORE_OWN_TABLE, what, why);
-	for (int i = 0; i < 3; i++) {
-		int c = store_mysql_column(col[i], cap[i], r->len[i], r->is_null[i]);
-
-		if (c == STORE_COL_LONG)
-			return errbuf_set(why, "%s: table " STORE_OWN_TABLE ": a value "
-					  "longer than %zu bytes", what, cap[i] - 1);
-		if (c == STORE_COL_NUL)
-			return errbuf_set(why, "%s: table " STORE_OWN_TABLE
-					  ": NUL byte in a value", what);
-	}
-	if (rc == MYSQL_DATA_TRUNCATED)
-		return errbuf_set(why, "%s: table " STORE_OWN_TABLE ": a value "
-				  "does not fit", what);
+	if (rc <= 0)
+		return rc;
 	v->subject = r->subject;
 	v->fact = r->fact;
 	v->value = r->value;
-	v->first_seen = r->is_null[3] ? -1 : r->first;
-	v->last_seen = r->is_null[4] ? -1 : r->last;
+	v->first_seen = r->r.n[0];
+	v->last_seen = r->r.n[1];
 	if (store_own_row_check(v, why) < 0)
 		return errbuf_prefix(why, "%s: table " STORE_OWN_TABLE, what);
 	return 1;
@@ -115,18 +92,16 @@ int store_own_mysql_get(struct store *st, const char *subject, const char *fact,
 {
 	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	struct own_result *r;
+	struct own_result *r = NULL;
 	struct store_own_row v;
 	MYSQL_STMT *stmt = NULL;
 	int rc = -1;
 
 	if (conn == NULL)
 		return -1;
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
 	store_mysql_params_str(&p, 0, subject);
 	store_mysql_params_str(&p, 1, fact);
-	if (run(st, conn, SQL_GET, &p, r, "own get", &stmt, why) == 0) {
+	if (run(st, conn, SQL_GET, &p, &r, "own get", &stmt, why) == 0) {
 		rc = fetch(st, conn, stmt, r, &v, "own get", why);
 		if (rc == 1 && store_own_row_copy(&v, row, why) < 0)
 			rc = -1;
@@ -140,42 +115,28 @@ int store_own_mysql_get(struct store *st, const char *subject, const char *fact,
 int store_own_mysql_put(struct store *st, const struct store_own_row *row,
 			struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	MYSQL_STMT *stmt = NULL;
-	int rc;
 
-	if (conn == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, row->subject);
 	store_mysql_params_str(&p, 1, row->fact);
 	store_mysql_params_str(&p, 2, row->value);
 	store_mysql_params_num(&p, 3, row->first_seen);
 	store_mysql_params_num(&p, 4, row->last_seen);
-	rc = run(st, conn, SQL_PUT, &p, NULL, "own put", &stmt, why);
-	if (stmt)
-		mysql_stmt_close(stmt);
-	return rc;
+	return store_mysql_write(st, STORE_OWN_TABLE, SQL_PUT, &p, "own put", NULL, why);
 }
 
 int store_own_mysql_del(struct store *st, const char *subject, const char *fact,
 			struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	MYSQL_STMT *stmt = NULL;
-	int rc;
+	unsigned long n = 0;
 
-	if (conn == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, subject);
 	store_mysql_params_str(&p, 1, fact);
-	rc = run(st, conn, SQL_DELETE, &p, NULL, "own delete", &stmt, why);
-	if (rc == 0)
-		rc = mysql_stmt_affected_rows(stmt) > 0 ? 1 : 0;
-	if (stmt)
-		mysql_stmt_close(stmt);
-	return rc;
+	if (store_mysql_write(st, STORE_OWN_TABLE, SQL_DELETE, &p, "own delete", &n,
+			      why) < 0)
+		return -1;
+	return n > 0 ? 1 : 0;
 }
 
 int store_own_mysql_list(struct store *st, const char *subject,
@@ -183,17 +144,15 @@ int store_own_mysql_list(struct store *st, const char *subject,
 {
 	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	struct own_result *r;
+	struct own_result *r = NULL;
 	struct store_own_row v;
 	MYSQL_STMT *stmt = NULL;
 	int rc, ret = -1;
 
 	if (conn == NULL)
 		return -1;
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
 	store_mysql_params_str(&p, 0, subject);
-	if (run(st, conn, SQL_LIST, &p, r, "own list", &stmt, why) == 0) {
+	if (run(st, conn, SQL_LIST, &p, &r, "own list", &stmt, why) == 0) {
 		ret = 0;
 		while ((rc = fetch(st, conn, stmt, r, &v, "own list", why)) == 1)
 			if ((ret = fn(&v, arg)) != 0)

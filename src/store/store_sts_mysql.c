@@ -80,44 +80,27 @@
 
 /* Result buffers for SQL_COLS. */
 struct sts_result {
-	MYSQL_BIND b[5];
+	struct store_mysql_row5 r;
 	char domain[STORE_DOMAIN_MAX + 1];
 	char id[STORE_STS_ID_MAX + 1];
 	char policy[STORE_STS_POLICY_MAX + 1];
-	long long fetched, expires;
-	unsigned long len[5];
-	my_bool is_null[5], error[5];
 };
 
-static MYSQL_STMT *prepare(struct store *st, MYSQL *conn, const char *sql,
-			   const char *what, struct errbuf *why)
+static struct sts_result *result_new(struct errbuf *why)
 {
-	return store_mysql_prepare(st, conn, STORE_STS_TABLE, sql, what, why);
-}
+	struct sts_result *r = malloc(sizeof(*r));
 
-static void result_bind(struct sts_result *r)
-{
-	const struct store_mysql_col cols[5] = {
-		{ r->domain, sizeof(r->domain), 0 },
-		{ r->id, sizeof(r->id), 0 },
-		{ r->policy, sizeof(r->policy), 0 },
-		{ &r->fetched, 0, 0 },
-		{ &r->expires, 0, 0 },
+	if (r == NULL) {
+		errbuf_set(why, "out of memory");
+		return NULL;
+	}
+	r->r = (struct store_mysql_row5){
+		.s = { r->domain, r->id, r->policy },
+		.cap = { sizeof(r->domain), sizeof(r->id), sizeof(r->policy) },
+		.name = { "domain", "policy id", "policy" },
 	};
-
-	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
-}
-
-/* Executes stmt with params p and results bound to r (either may be
- * NULL), the result set buffered client-side. */
-static int execute(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		   struct store_mysql_params *p, struct sts_result *r, const char *what,
-		   struct errbuf *why)
-{
-	if (r)
-		result_bind(r);
-	return store_mysql_run(st, conn, stmt, p ? p->b : NULL, r ? r->b : NULL,
-			       STORE_STS_TABLE, what, why);
+	store_mysql_row5_bind(&r->r);
+	return r;
 }
 
 /* Returns 1 with a checked view of the next row in v (strings in r), 0
@@ -126,45 +109,19 @@ static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
 		 struct sts_result *r, struct store_sts_row *v,
 		 const char *what, struct errbuf *why)
 {
-	char *col[3] = { r->domain, r->id, r->policy };
-	size_t cap[3] = { sizeof(r->domain), sizeof(r->id), sizeof(r->policy) };
-	int truncated;
-	int rc = store_mysql_fetch(st, conn, stmt, STORE_STS_TABLE, &truncated,
-				   what, why);
+	int rc = store_mysql_row5_fetch(st, conn, stmt, &r->r, STORE_STS_TABLE, what, why);
 
 	if (rc <= 0)
 		return rc;
-	/* past here every failure is a row the table should not hold: the
-	 * admin's to fix, retrying does not help */
-	st->err = STORE_ERR_CONFIG;
-	for (int i = 0; i < 3; i++) {
-		int c = store_mysql_column(col[i], cap[i], r->len[i], r->is_null[i]);
-
-		if (c == STORE_COL_LONG) { /* longer than the limit: an error, never cut */
-			char d[80];
-
-			printable(d, sizeof(d), r->domain,
-				  r->len[0] < cap[0] ? r->len[0] : cap[0] - 1);
-			return errbuf_set(why, "%s: table " STORE_STS_TABLE ", row \"%s\": "
-					  "%s longer than %zu bytes", what, d,
-					  i == 0 ? "domain" : i == 1 ? "policy id" : "policy",
-					  cap[i] - 1);
-		}
-		if (c == STORE_COL_NUL)
-			return errbuf_set(why, "%s: table " STORE_STS_TABLE
-					  ": NUL byte in a value", what);
-	}
-	if (truncated) /* a number out of range */
-		return errbuf_set(why, "%s: table " STORE_STS_TABLE ": a value "
-				  "does not fit", what);
 	v->domain = r->domain;
 	v->policy_id = r->id;
 	v->policy = r->policy;
-	v->fetched = r->is_null[3] ? -1 : r->fetched;
-	v->expires = r->is_null[4] ? -1 : r->expires;
-	if (store_sts_row_check(v, why) < 0)
+	v->fetched = r->r.n[0];
+	v->expires = r->r.n[1];
+	if (store_sts_row_check(v, why) < 0) {
+		st->err = STORE_ERR_CONFIG;
 		return errbuf_prefix(why, "%s", what);
-	st->err = 0;
+	}
 	return 1;
 }
 
@@ -184,19 +141,15 @@ int store_sts_mysql_get(struct store *st, const char *domain,
 	MYSQL_STMT *stmt = NULL;
 	int rc = -1;
 
-	if (conn == NULL)
+	if (conn == NULL || (r = result_new(why)) == NULL)
 		return -1;
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
-	if ((stmt = prepare(st, conn, SQL_GET, "sts get", why)) == NULL)
-		goto done;
 	store_mysql_params_str(&p, 0, domain);
-	if (execute(st, conn, stmt, &p, r, "sts get", why) < 0)
-		goto done;
-	rc = fetch(st, conn, stmt, r, &v, "sts get", why);
-	if (rc == 1 && store_sts_row_copy(&v, row, why) < 0)
-		rc = -1;
-done:
+	if (store_mysql_prepare_run(st, conn, STORE_STS_TABLE, SQL_GET, &p, r->r.b,
+				    "sts get", &stmt, why) == 0) {
+		rc = fetch(st, conn, stmt, r, &v, "sts get", why);
+		if (rc == 1 && store_sts_row_copy(&v, row, why) < 0)
+			rc = -1;
+	}
 	if (stmt)
 		mysql_stmt_close(stmt);
 	free(r);
@@ -206,15 +159,9 @@ done:
 int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 			struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	MYSQL_STMT *stmt;
-	int rc;
+	unsigned long n = 0;
 
-	if (conn == NULL)
-		return -1;
-	if ((stmt = prepare(st, conn, SQL_PUT, "sts put", why)) == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, row->domain);
 	store_mysql_params_str(&p, 1, row->policy_id);
 	store_mysql_params_str(&p, 2, row->policy);
@@ -222,30 +169,9 @@ int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
 	store_mysql_params_num(&p, 4, row->expires);
 	/* autocommit is on (store_mysql.c): one statement, one transaction,
 	 * unless a batch's transaction is open (store_sts_mysql_txn) */
-	rc = execute(st, conn, stmt, &p, NULL, "sts put", why);
-	if (rc == 0 && mysql_stmt_affected_rows(stmt) == 0)
-		rc = STORE_STS_KEPT;   /* a row fetched at or after this one */
-	mysql_stmt_close(stmt);
-	return rc;
-}
-
-/* Runs the DELETE sql with params p; *n = rows deleted. */
-static int delete_rows(struct store *st, const char *sql, struct store_mysql_params *p,
-		       const char *what, unsigned long *n, struct errbuf *why)
-{
-	MYSQL *conn = store_mysql_conn(st, why);
-	MYSQL_STMT *stmt;
-	int rc;
-
-	if (conn == NULL)
+	if (store_mysql_write(st, STORE_STS_TABLE, SQL_PUT, &p, "sts put", &n, why) < 0)
 		return -1;
-	if ((stmt = prepare(st, conn, sql, what, why)) == NULL)
-		return -1;
-	rc = execute(st, conn, stmt, p, NULL, what, why);
-	if (rc == 0)
-		*n = (unsigned long)mysql_stmt_affected_rows(stmt);
-	mysql_stmt_close(stmt);
-	return rc;
+	return n == 0 ? STORE_STS_KEPT : 0;   /* KEPT: a row fetched at or after this one */
 }
 
 int store_sts_mysql_del(struct store *st, const char *domain,
@@ -255,7 +181,8 @@ int store_sts_mysql_del(struct store *st, const char *domain,
 	unsigned long n = 0;
 
 	store_mysql_params_str(&p, 0, domain);
-	if (delete_rows(st, SQL_DELETE, &p, "sts delete", &n, why) < 0)
+	if (store_mysql_write(st, STORE_STS_TABLE, SQL_DELETE, &p, "sts delete", &n,
+			      why) < 0)
 		return -1;
 	return n > 0 ? 1 : 0;
 }
@@ -269,21 +196,17 @@ int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 	MYSQL_STMT *stmt = NULL;
 	int rc, ret = -1;
 
-	if (conn == NULL)
+	if (conn == NULL || (r = result_new(why)) == NULL)
 		return -1;
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
-	if ((stmt = prepare(st, conn, SQL_LIST, "sts list", why)) == NULL)
-		goto done;
-	if (execute(st, conn, stmt, NULL, r, "sts list", why) < 0)
-		goto done;
-	ret = 0;
-	while ((rc = fetch(st, conn, stmt, r, &v, "sts list", why)) == 1)
-		if ((ret = fn(&v, arg)) != 0)
-			break;
-	if (rc < 0)
-		ret = -1;
-done:
+	if (store_mysql_prepare_run(st, conn, STORE_STS_TABLE, SQL_LIST, NULL, r->r.b,
+				    "sts list", &stmt, why) == 0) {
+		ret = 0;
+		while ((rc = fetch(st, conn, stmt, r, &v, "sts list", why)) == 1)
+			if ((ret = fn(&v, arg)) != 0)
+				break;
+		if (rc < 0)
+			ret = -1;
+	}
 	if (stmt)
 		mysql_stmt_close(stmt);
 	free(r);
@@ -296,7 +219,8 @@ int store_sts_mysql_purge(struct store *st, long long now,
 	struct store_mysql_params p;
 
 	store_mysql_params_num(&p, 0, now);
-	return delete_rows(st, SQL_PURGE, &p, "sts purge", deleted, why);
+	return store_mysql_write(st, STORE_STS_TABLE, SQL_PURGE, &p, "sts purge", deleted,
+				 why);
 }
 
 /* ---- the fetch lease (store_sts.h) ---------------------------------------- */
@@ -311,20 +235,7 @@ int store_sts_mysql_lease_init(struct store *st, int *created, struct errbuf *wh
 static int lease_write(struct store *st, const char *sql, struct store_mysql_params *p,
 		       const char *what, unsigned long *n, struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
-	MYSQL_STMT *stmt;
-	int rc;
-
-	if (conn == NULL)
-		return -1;
-	if ((stmt = store_mysql_prepare(st, conn, STORE_STS_LEASE_TABLE, sql, what,
-					why)) == NULL)
-		return -1;
-	rc = store_mysql_run(st, conn, stmt, p->b, NULL, STORE_STS_LEASE_TABLE, what, why);
-	if (rc == 0 && n != NULL)
-		*n = (unsigned long)mysql_stmt_affected_rows(stmt);
-	mysql_stmt_close(stmt);
-	return rc;
+	return store_mysql_write(st, STORE_STS_LEASE_TABLE, sql, p, what, n, why);
 }
 
 /* The lease row of domain into *held: 1, 0 when none, -1. */
