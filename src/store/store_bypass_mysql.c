@@ -30,12 +30,28 @@
 	"  created = VALUES(created), expires = VALUES(expires)"
 #define SQL_DELETE "DELETE FROM tlspolicy_bypass WHERE domain = ?"
 
-struct bp_result {
-	struct store_mysql_row5 r;
-	char domain[STORE_BYPASS_KEY_MAX + 1];
-	char level[STORE_BYPASS_LEVEL_MAX + 1];
-	char reason[STORE_BYPASS_REASON_MAX + 1];
+static const struct store_mysql_shape5 bypass_shape = {
+	{ STORE_BYPASS_KEY_MAX + 1, STORE_BYPASS_LEVEL_MAX + 1, STORE_BYPASS_REASON_MAX + 1 },
+	{ "domain", "level", "reason" },
 };
+
+struct bypass_walk {
+	struct store *st;
+	store_bypass_fn fn;
+	void *arg;
+};
+
+static int bypass_each(const struct store_mysql_row5 *r, void *arg, struct errbuf *why)
+{
+	struct bypass_walk *w = arg;
+	struct store_bypass_row v = { r->s[0], r->s[1], r->s[2], r->n[0], r->n[1] };
+
+	if (store_bypass_row_check(&v, why) < 0) {
+		errbuf_prefix(why, "bypass list: table " STORE_BYPASS_TABLE);
+		return store_mysql_bad_row(w->st);
+	}
+	return w->fn(&v, w->arg);
+}
 
 int store_bypass_mysql_init(struct store *st, int *created, struct errbuf *why)
 {
@@ -71,44 +87,8 @@ int store_bypass_mysql_del(struct store *st, const char *domain, struct errbuf *
 int store_bypass_mysql_list(struct store *st, store_bypass_fn fn, void *arg,
 			    struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
-	struct bp_result *r;
-	struct store_bypass_row v;
-	MYSQL_STMT *stmt = NULL;
-	int rc, ret = -1;
+	struct bypass_walk w = { st, fn, arg };
 
-	if (conn == NULL)
-		return -1;
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
-	r->r = (struct store_mysql_row5){
-		.s = { r->domain, r->level, r->reason },
-		.cap = { sizeof(r->domain), sizeof(r->level), sizeof(r->reason) },
-		.name = { "domain", "level", "reason" },
-	};
-	store_mysql_row5_bind(&r->r);
-	if (store_mysql_prepare_run(st, conn, STORE_BYPASS_TABLE, SQL_LIST, NULL, r->r.b,
-				    "bypass list", &stmt, why) == 0) {
-		ret = 0;
-		while ((rc = store_mysql_row5_fetch(st, conn, stmt, &r->r, STORE_BYPASS_TABLE,
-						    "bypass list", why)) == 1) {
-			v.domain = r->domain;
-			v.level = r->level;
-			v.reason = r->reason;
-			v.created = r->r.n[0];
-			v.expires = r->r.n[1];
-			if (store_bypass_row_check(&v, why) < 0) {
-				rc = errbuf_prefix(why, "bypass list: table " STORE_BYPASS_TABLE);
-				break;
-			}
-			if ((ret = fn(&v, arg)) != 0)
-				break;
-		}
-		if (rc < 0)
-			ret = -1;
-	}
-	if (stmt)
-		mysql_stmt_close(stmt);
-	free(r);
-	return ret;
+	return store_mysql_row5_query(st, STORE_BYPASS_TABLE, &bypass_shape, SQL_LIST, NULL,
+				      "bypass list", bypass_each, &w, why);
 }

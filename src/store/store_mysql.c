@@ -288,54 +288,101 @@ int store_mysql_write(struct store *st, const char *table, const char *sql,
 	return rc;
 }
 
-void store_mysql_row5_bind(struct store_mysql_row5 *r)
+int store_mysql_bad_row(struct store *st)
 {
-	const struct store_mysql_col cols[5] = {
-		{ r->s[0], r->cap[0], 0 },
-		{ r->s[1], r->cap[1], 0 },
-		{ r->s[2], r->cap[2], 0 },
-		{ &r->n[0], 0, 0 },
-		{ &r->n[1], 0, 0 },
-	};
-
-	store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
+	st->err = STORE_ERR_CONFIG;
+	return -1;
 }
 
-int store_mysql_row5_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-			   struct store_mysql_row5 *r, const char *table,
-			   const char *what, struct errbuf *why)
+/* A query's result row: the binds, the strings' buffers after it */
+struct row5_buf {
+	struct store_mysql_row5 v;
+	MYSQL_BIND b[5];
+	unsigned long len[5];
+	my_bool is_null[5], error[5];
+	char str[];
+};
+
+/* The next row into r: 1, 0 at the end, -1 with why (row5_query) */
+static int row5_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
+		      struct row5_buf *r, const struct store_mysql_shape5 *shape,
+		      const char *table, const char *what, struct errbuf *why)
 {
 	int truncated;
 	int rc = store_mysql_fetch(st, conn, stmt, table, &truncated, what, why);
 
 	if (rc <= 0)
 		return rc;
-	/* past here every failure is a row the table should not hold: the
-	 * admin's to fix, retrying does not help */
-	st->err = STORE_ERR_CONFIG;
 	for (int i = 0; i < 3; i++) {
-		int c = store_mysql_column(r->s[i], r->cap[i], r->len[i], r->is_null[i]);
+		size_t cap = shape->cap[i];
+		int c = store_mysql_column(r->v.s[i], cap, r->len[i], r->is_null[i]);
 
 		if (c == STORE_COL_LONG) { /* longer than the limit: an error, never cut */
 			char d[80];
 
-			printable(d, sizeof(d), r->s[0],
-				  r->len[0] < r->cap[0] ? r->len[0] : r->cap[0] - 1);
-			return errbuf_set(why, "%s: table %s, row \"%s\": %s longer than "
-					  "%zu bytes", what, table, d, r->name[i],
-					  r->cap[i] - 1);
+			printable(d, sizeof(d), r->v.s[0],
+				  r->len[0] < shape->cap[0] ? r->len[0] : shape->cap[0] - 1);
+			errbuf_set(why, "%s: table %s, row \"%s\": %s longer than %zu bytes",
+				   what, table, d, shape->name[i], cap - 1);
+			return store_mysql_bad_row(st);
 		}
-		if (c == STORE_COL_NUL)
-			return errbuf_set(why, "%s: table %s: NUL byte in a value", what,
-					  table);
+		if (c == STORE_COL_NUL) {
+			errbuf_set(why, "%s: table %s: NUL byte in a value", what, table);
+			return store_mysql_bad_row(st);
+		}
 	}
-	if (truncated) /* a number out of range */
-		return errbuf_set(why, "%s: table %s: a value does not fit", what, table);
+	if (truncated) { /* a number out of range */
+		errbuf_set(why, "%s: table %s: a value does not fit", what, table);
+		return store_mysql_bad_row(st);
+	}
 	for (int i = 0; i < 2; i++)
 		if (r->is_null[3 + i])
-			r->n[i] = -1;
+			r->v.n[i] = -1;
 	st->err = 0;
 	return 1;
+}
+
+int store_mysql_row5_query(struct store *st, const char *table,
+			   const struct store_mysql_shape5 *shape, const char *sql,
+			   struct store_mysql_params *p, const char *what,
+			   store_mysql_row5_fn each, void *arg, struct errbuf *why)
+{
+	MYSQL *conn = store_mysql_conn(st, why);
+	MYSQL_STMT *stmt = NULL;
+	struct row5_buf *r;
+	int rc, ret = -1;
+
+	if (conn == NULL)
+		return -1;
+	r = calloc(1, sizeof(*r) + shape->cap[0] + shape->cap[1] + shape->cap[2]);
+	if (r == NULL)
+		return errbuf_set(why, "out of memory");
+	r->v.s[0] = r->str;
+	r->v.s[1] = r->v.s[0] + shape->cap[0];
+	r->v.s[2] = r->v.s[1] + shape->cap[1];
+	{
+		const struct store_mysql_col cols[5] = {
+			{ r->v.s[0], shape->cap[0], 0 },
+			{ r->v.s[1], shape->cap[1], 0 },
+			{ r->v.s[2], shape->cap[2], 0 },
+			{ &r->v.n[0], 0, 0 },
+			{ &r->v.n[1], 0, 0 },
+		};
+
+		store_mysql_bind_results(r->b, cols, 5, r->len, r->is_null, r->error);
+	}
+	if (store_mysql_prepare_run(st, conn, table, sql, p, r->b, what, &stmt, why) == 0) {
+		ret = 0;
+		while ((rc = row5_fetch(st, conn, stmt, r, shape, table, what, why)) == 1)
+			if ((ret = each(&r->v, arg, why)) != 0)
+				break;
+		if (rc < 0)
+			ret = -1;
+	}
+	if (stmt)
+		mysql_stmt_close(stmt);
+	free(r);
+	return ret;
 }
 
 void store_mysql_bind_results(MYSQL_BIND *b, const struct store_mysql_col *cols,

@@ -68,27 +68,34 @@ int store_mysql_write(struct store *st, const char *table, const char *sql,
 		      unsigned long *affected, struct errbuf *why);
 
 /*
- * A result row of three strings and two BIGINTs, the shape of the
- * tlspolicy_sts, tlspolicy_bypass and tlspolicy_own tables.  The caller
- * points s[i] at buffers of cap[i] bytes and names the columns (name[i],
- * for messages); row5_bind binds them, row5_fetch reads the next row:
- * 1 with NUL-terminated strings and n[i] (-1 for SQL NULL), 0 at the
- * end, -1 with why ("WHAT: table T, row \"KEY\": NAME longer than N
- * bytes", "...: NUL byte in a value", "...: a value does not fit"; the
- * store's error class then says the admin must fix the row).
+ * Queries of the tables whose rows are three strings and two BIGINTs
+ * (tlspolicy_sts, tlspolicy_bypass, tlspolicy_own).  A shape gives the
+ * string columns' buffer sizes (the longest valid value + 1) and their
+ * names for messages.  store_mysql_row5_query() runs sql with params p
+ * (may be NULL) and calls each() for every row, with the strings
+ * NUL-terminated in r->s and the numbers in r->n (-1 for SQL NULL),
+ * until each returns non-zero; returns that value, 0 after the last
+ * row, or -1 with why.  A row that does not fit ("WHAT: table T, row
+ * \"KEY\": NAME longer than N bytes", "...: NUL byte in a value",
+ * "...: a value does not fit") is an error of the admin's to fix (the
+ * store's error class says so); each() that rejects a row does the same
+ * with store_mysql_bad_row().
  */
-struct store_mysql_row5 {
-	MYSQL_BIND b[5];
-	char *s[3];
+struct store_mysql_shape5 {
 	size_t cap[3];
 	const char *name[3];
-	long long n[2];
-	unsigned long len[5];
-	my_bool is_null[5], error[5];
 };
-void store_mysql_row5_bind(struct store_mysql_row5 *r);
-int store_mysql_row5_fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-			   struct store_mysql_row5 *r, const char *table,
-			   const char *what, struct errbuf *why);
+struct store_mysql_row5 {
+	char *s[3];
+	long long n[2];
+};
+typedef int (*store_mysql_row5_fn)(const struct store_mysql_row5 *r, void *arg,
+				   struct errbuf *why);
+int store_mysql_row5_query(struct store *st, const char *table,
+			   const struct store_mysql_shape5 *shape, const char *sql,
+			   struct store_mysql_params *p, const char *what,
+			   store_mysql_row5_fn each, void *arg, struct errbuf *why);
+/* -1: marks the store's last error as the admin's to fix (a bad row) */
+int store_mysql_bad_row(struct store *st);
 
 #endif

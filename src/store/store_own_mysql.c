@@ -36,49 +36,32 @@
 	"  first_seen = VALUES(first_seen), last_seen = VALUES(last_seen)"
 #define SQL_DELETE "DELETE FROM tlspolicy_own WHERE subject = ? AND fact = ?"
 
-struct own_result {
-	struct store_mysql_row5 r;
-	char subject[STORE_OWN_KEY_MAX + 1];
-	char fact[STORE_OWN_KEY_MAX + 1];
-	char value[STORE_OWN_VALUE_MAX + 1];
+static const struct store_mysql_shape5 own_shape = {
+	{ STORE_OWN_KEY_MAX + 1, STORE_OWN_KEY_MAX + 1, STORE_OWN_VALUE_MAX + 1 },
+	{ "subject", "fact", "value" },
 };
 
-/* stmt: sql with params p, its results bound to a new *out */
-static int run(struct store *st, MYSQL *conn, const char *sql,
-	       struct store_mysql_params *p, struct own_result **out, const char *what,
-	       MYSQL_STMT **stmt, struct errbuf *why)
+/* A get (copy) or a list (fn) of rows */
+struct own_walk {
+	struct store *st;
+	const char *what;
+	struct store_own_row *copy;
+	store_own_fn fn;
+	void *arg;
+};
+
+static int own_each(const struct store_mysql_row5 *r, void *arg, struct errbuf *why)
 {
-	struct own_result *r;
+	struct own_walk *w = arg;
+	struct store_own_row v = { r->s[0], r->s[1], r->s[2], r->n[0], r->n[1] };
 
-	*stmt = NULL;
-	if ((*out = r = malloc(sizeof(*r))) == NULL)
-		return errbuf_set(why, "out of memory");
-	r->r = (struct store_mysql_row5){
-		.s = { r->subject, r->fact, r->value },
-		.cap = { sizeof(r->subject), sizeof(r->fact), sizeof(r->value) },
-		.name = { "subject", "fact", "value" },
-	};
-	store_mysql_row5_bind(&r->r);
-	return store_mysql_prepare_run(st, conn, STORE_OWN_TABLE, sql, p, r->r.b, what,
-				       stmt, why);
-}
-
-static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		 struct own_result *r, struct store_own_row *v,
-		 const char *what, struct errbuf *why)
-{
-	int rc = store_mysql_row5_fetch(st, conn, stmt, &r->r, STORE_OWN_TABLE, what, why);
-
-	if (rc <= 0)
-		return rc;
-	v->subject = r->subject;
-	v->fact = r->fact;
-	v->value = r->value;
-	v->first_seen = r->r.n[0];
-	v->last_seen = r->r.n[1];
-	if (store_own_row_check(v, why) < 0)
-		return errbuf_prefix(why, "%s: table " STORE_OWN_TABLE, what);
-	return 1;
+	if (store_own_row_check(&v, why) < 0) {
+		errbuf_prefix(why, "%s: table " STORE_OWN_TABLE, w->what);
+		return store_mysql_bad_row(w->st);
+	}
+	if (w->copy)
+		return store_own_row_copy(&v, w->copy, why) < 0 ? -1 : 1;
+	return w->fn(&v, w->arg);
 }
 
 int store_own_mysql_init(struct store *st, int *created, struct errbuf *why)
@@ -90,26 +73,13 @@ int store_own_mysql_init(struct store *st, int *created, struct errbuf *why)
 int store_own_mysql_get(struct store *st, const char *subject, const char *fact,
 			struct store_own_row *row, struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	struct own_result *r = NULL;
-	struct store_own_row v;
-	MYSQL_STMT *stmt = NULL;
-	int rc = -1;
+	struct own_walk w = { st, "own get", row, NULL, NULL };
 
-	if (conn == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, subject);
 	store_mysql_params_str(&p, 1, fact);
-	if (run(st, conn, SQL_GET, &p, &r, "own get", &stmt, why) == 0) {
-		rc = fetch(st, conn, stmt, r, &v, "own get", why);
-		if (rc == 1 && store_own_row_copy(&v, row, why) < 0)
-			rc = -1;
-	}
-	if (stmt)
-		mysql_stmt_close(stmt);
-	free(r);
-	return rc;
+	return store_mysql_row5_query(st, STORE_OWN_TABLE, &own_shape, SQL_GET, &p, w.what,
+				      own_each, &w, why);
 }
 
 int store_own_mysql_put(struct store *st, const struct store_own_row *row,
@@ -142,26 +112,10 @@ int store_own_mysql_del(struct store *st, const char *subject, const char *fact,
 int store_own_mysql_list(struct store *st, const char *subject,
 			 store_own_fn fn, void *arg, struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	struct own_result *r = NULL;
-	struct store_own_row v;
-	MYSQL_STMT *stmt = NULL;
-	int rc, ret = -1;
+	struct own_walk w = { st, "own list", NULL, fn, arg };
 
-	if (conn == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, subject);
-	if (run(st, conn, SQL_LIST, &p, &r, "own list", &stmt, why) == 0) {
-		ret = 0;
-		while ((rc = fetch(st, conn, stmt, r, &v, "own list", why)) == 1)
-			if ((ret = fn(&v, arg)) != 0)
-				break;
-		if (rc < 0)
-			ret = -1;
-	}
-	if (stmt)
-		mysql_stmt_close(stmt);
-	free(r);
-	return ret;
+	return store_mysql_row5_query(st, STORE_OWN_TABLE, &own_shape, SQL_LIST, &p, w.what,
+				      own_each, &w, why);
 }

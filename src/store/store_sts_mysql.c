@@ -79,50 +79,32 @@
 #define SQL_LEASE_PURGE "DELETE FROM tlspolicy_sts_lease WHERE expires <= ?"
 
 /* Result buffers for SQL_COLS. */
-struct sts_result {
-	struct store_mysql_row5 r;
-	char domain[STORE_DOMAIN_MAX + 1];
-	char id[STORE_STS_ID_MAX + 1];
-	char policy[STORE_STS_POLICY_MAX + 1];
+static const struct store_mysql_shape5 sts_shape = {
+	{ STORE_DOMAIN_MAX + 1, STORE_STS_ID_MAX + 1, STORE_STS_POLICY_MAX + 1 },
+	{ "domain", "policy id", "policy" },
 };
 
-static struct sts_result *result_new(struct errbuf *why)
+/* A get (copy) or a list (fn) of rows */
+struct sts_walk {
+	struct store *st;
+	const char *what;
+	struct store_sts_row *copy;
+	store_sts_fn fn;
+	void *arg;
+};
+
+static int sts_each(const struct store_mysql_row5 *r, void *arg, struct errbuf *why)
 {
-	struct sts_result *r = malloc(sizeof(*r));
+	struct sts_walk *w = arg;
+	struct store_sts_row v = { r->s[0], r->s[1], r->s[2], r->n[0], r->n[1] };
 
-	if (r == NULL) {
-		errbuf_set(why, "out of memory");
-		return NULL;
+	if (store_sts_row_check(&v, why) < 0) {
+		errbuf_prefix(why, "%s", w->what);
+		return store_mysql_bad_row(w->st);
 	}
-	r->r = (struct store_mysql_row5){
-		.s = { r->domain, r->id, r->policy },
-		.cap = { sizeof(r->domain), sizeof(r->id), sizeof(r->policy) },
-		.name = { "domain", "policy id", "policy" },
-	};
-	store_mysql_row5_bind(&r->r);
-	return r;
-}
-
-/* Returns 1 with a checked view of the next row in v (strings in r), 0
- * at the end, -1 on error. */
-static int fetch(struct store *st, MYSQL *conn, MYSQL_STMT *stmt,
-		 struct sts_result *r, struct store_sts_row *v,
-		 const char *what, struct errbuf *why)
-{
-	int rc = store_mysql_row5_fetch(st, conn, stmt, &r->r, STORE_STS_TABLE, what, why);
-
-	if (rc <= 0)
-		return rc;
-	v->domain = r->domain;
-	v->policy_id = r->id;
-	v->policy = r->policy;
-	v->fetched = r->r.n[0];
-	v->expires = r->r.n[1];
-	if (store_sts_row_check(v, why) < 0) {
-		st->err = STORE_ERR_CONFIG;
-		return errbuf_prefix(why, "%s", what);
-	}
-	return 1;
+	if (w->copy)
+		return store_sts_row_copy(&v, w->copy, why) < 0 ? -1 : 1;
+	return w->fn(&v, w->arg);
 }
 
 int store_sts_mysql_init(struct store *st, int *created, struct errbuf *why)
@@ -134,26 +116,12 @@ int store_sts_mysql_init(struct store *st, int *created, struct errbuf *why)
 int store_sts_mysql_get(struct store *st, const char *domain,
 			struct store_sts_row *row, struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
 	struct store_mysql_params p;
-	struct sts_result *r;
-	struct store_sts_row v;
-	MYSQL_STMT *stmt = NULL;
-	int rc = -1;
+	struct sts_walk w = { st, "sts get", row, NULL, NULL };
 
-	if (conn == NULL || (r = result_new(why)) == NULL)
-		return -1;
 	store_mysql_params_str(&p, 0, domain);
-	if (store_mysql_prepare_run(st, conn, STORE_STS_TABLE, SQL_GET, &p, r->r.b,
-				    "sts get", &stmt, why) == 0) {
-		rc = fetch(st, conn, stmt, r, &v, "sts get", why);
-		if (rc == 1 && store_sts_row_copy(&v, row, why) < 0)
-			rc = -1;
-	}
-	if (stmt)
-		mysql_stmt_close(stmt);
-	free(r);
-	return rc;
+	return store_mysql_row5_query(st, STORE_STS_TABLE, &sts_shape, SQL_GET, &p,
+				      w.what, sts_each, &w, why);
 }
 
 int store_sts_mysql_put(struct store *st, const struct store_sts_row *row,
@@ -190,27 +158,10 @@ int store_sts_mysql_del(struct store *st, const char *domain,
 int store_sts_mysql_list(struct store *st, store_sts_fn fn, void *arg,
 			 struct errbuf *why)
 {
-	MYSQL *conn = store_mysql_conn(st, why);
-	struct sts_result *r;
-	struct store_sts_row v;
-	MYSQL_STMT *stmt = NULL;
-	int rc, ret = -1;
+	struct sts_walk w = { st, "sts list", NULL, fn, arg };
 
-	if (conn == NULL || (r = result_new(why)) == NULL)
-		return -1;
-	if (store_mysql_prepare_run(st, conn, STORE_STS_TABLE, SQL_LIST, NULL, r->r.b,
-				    "sts list", &stmt, why) == 0) {
-		ret = 0;
-		while ((rc = fetch(st, conn, stmt, r, &v, "sts list", why)) == 1)
-			if ((ret = fn(&v, arg)) != 0)
-				break;
-		if (rc < 0)
-			ret = -1;
-	}
-	if (stmt)
-		mysql_stmt_close(stmt);
-	free(r);
-	return ret;
+	return store_mysql_row5_query(st, STORE_STS_TABLE, &sts_shape, SQL_LIST, NULL,
+				      w.what, sts_each, &w, why);
 }
 
 int store_sts_mysql_purge(struct store *st, long long now,
