@@ -143,6 +143,14 @@ int store_sqlite_fail(struct store *st, const char *table, const char *what,
 int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
 			 struct sqlite3_stmt **stmt, const char *what,
 			 struct errbuf *why);
+/* store_sqlite_prepare() of a statement kept open on the handle for the
+ * next call with the same sql (a string constant: its address is the key);
+ * give it back with store_sqlite_done(), which resets it (or finalizes one
+ * that was not kept).  For the per-lookup statements. */
+int store_sqlite_cached(struct store *st, const char *table, const char *sql,
+			struct sqlite3_stmt **stmt, const char *what,
+			struct errbuf *why);
+void store_sqlite_done(struct store *st, struct sqlite3_stmt *stmt);
 /* Runs sql to its end (rows are dropped). */
 int store_sqlite_exec(struct store *st, const char *table, const char *sql,
 		      const char *what, struct errbuf *why);

@@ -24,9 +24,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Prepared statements kept for the per-lookup queries (the MTA-STS cache
+ * and its lease: several per cold domain): preparing one costs ~100 heap
+ * allocations and the SQL parse.  Keyed by the SQL text's address (the
+ * callers' string constants). */
+#define SQ_STMT_CACHE 8
+
 struct sqlite_store {
 	struct store base;
 	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+		int busy;
+	} stmts[SQ_STMT_CACHE];
 };
 
 #define SQL_CREATE                                                             \
@@ -96,6 +107,60 @@ int store_sqlite_prepare(struct store *st, const char *table, const char *sql,
 		return store_sqlite_fail(st, table, what, why);
 	}
 	return 0;
+}
+
+int store_sqlite_cached(struct store *st, const char *table, const char *sql,
+			sqlite3_stmt **stmt, const char *what, struct errbuf *why)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	size_t i, slot = SQ_STMT_CACHE;
+
+	for (i = 0; i < SQ_STMT_CACHE; i++) {
+		if (s->stmts[i].sql == sql && s->stmts[i].stmt) {
+			if (s->stmts[i].busy)
+				break; /* in use (a nested call): a fresh one */
+			s->stmts[i].busy = 1;
+			*stmt = s->stmts[i].stmt;
+			return 0;
+		}
+		if (s->stmts[i].stmt == NULL && slot == SQ_STMT_CACHE)
+			slot = i;
+	}
+	if (store_sqlite_prepare(st, table, sql, stmt, what, why) < 0)
+		return -1;
+	if (i == SQ_STMT_CACHE && slot < SQ_STMT_CACHE) {
+		s->stmts[slot].sql = sql;
+		s->stmts[slot].stmt = *stmt;
+		s->stmts[slot].busy = 1;
+	}
+	return 0;
+}
+
+void store_sqlite_done(struct store *st, sqlite3_stmt *stmt)
+{
+	struct sqlite_store *s = (struct sqlite_store *)st;
+	size_t i;
+
+	for (i = 0; i < SQ_STMT_CACHE; i++)
+		if (s->stmts[i].stmt == stmt && s->stmts[i].busy) {
+			/* ends its read or write; the next use binds anew */
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			s->stmts[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(stmt);
+}
+
+static void sq_stmts_free(struct sqlite_store *s)
+{
+	size_t i;
+
+	for (i = 0; i < SQ_STMT_CACHE; i++) {
+		sqlite3_finalize(s->stmts[i].stmt);
+		s->stmts[i].stmt = NULL;
+		s->stmts[i].sql = NULL;
+	}
 }
 
 int store_sqlite_exec(struct store *st, const char *table, const char *sql,
@@ -221,6 +286,7 @@ static void sq_close(struct store *st)
 {
 	struct sqlite_store *s = (struct sqlite_store *)st;
 
+	sq_stmts_free(s);
 	sqlite3_close(s->db);
 	free(s);
 }

@@ -75,7 +75,7 @@ static int sts_err(struct store *st, const char *what, struct errbuf *why)
 static int prepare(struct store *st, const char *sql, sqlite3_stmt **stmt,
 		   const char *what, struct errbuf *why)
 {
-	return store_sqlite_prepare(st, STORE_STS_TABLE, sql, stmt, what, why);
+	return store_sqlite_cached(st, STORE_STS_TABLE, sql, stmt, what, why);
 }
 
 static void rollback(struct store *st)
@@ -138,7 +138,7 @@ int store_sts_sqlite_get(struct store *st, const char *domain,
 		ret = 0;
 	else
 		ret = sts_err(st, "sts get", why);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	return ret;
 }
 
@@ -158,7 +158,7 @@ int store_sts_sqlite_put(struct store *st, const struct store_sts_row *row,
 	/* one statement: its own transaction in autocommit mode, or part of
 	 * a batch's (store_sts_batch_begin); atomic either way */
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return sts_err(st, "sts put", why);
 	/* the upsert's WHERE: no change when the row was fetched later */
@@ -175,7 +175,7 @@ int store_sts_sqlite_del(struct store *st, const char *domain,
 		return -1;
 	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return sts_err(st, "sts delete", why);
 	return sqlite3_changes(store_sqlite_db(st)) > 0 ? 1 : 0;
@@ -206,7 +206,7 @@ int store_sts_sqlite_list(struct store *st, store_sts_fn fn, void *arg,
 	}
 	if (ret == 0 && rc != SQLITE_DONE)
 		ret = sts_err(st, "sts list", why);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	sqlite3_exec(store_sqlite_db(st), "COMMIT", NULL, NULL, NULL);
 	return ret;
 }
@@ -221,7 +221,7 @@ int store_sts_sqlite_purge(struct store *st, long long now,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return sts_err(st, "sts purge", why);
 	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
@@ -248,7 +248,7 @@ static int lease_get(struct store *st, const char *domain,
 	sqlite3_stmt *stmt;
 	int rc, ret;
 
-	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_GET, &stmt,
+	if (store_sqlite_cached(st, STORE_STS_LEASE_TABLE, SQL_LEASE_GET, &stmt,
 				 "sts lease", why) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
@@ -264,7 +264,7 @@ static int lease_get(struct store *st, const char *domain,
 	} else {
 		ret = lease_err(st, "sts lease", why);
 	}
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	return ret;
 }
 
@@ -275,7 +275,7 @@ int store_sts_sqlite_claim(struct store *st, const struct store_sts_lease *want,
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_CLAIM, &stmt,
+	if (store_sqlite_cached(st, STORE_STS_LEASE_TABLE, SQL_LEASE_CLAIM, &stmt,
 				 "sts lease", why) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, want->domain, -1, SQLITE_STATIC);
@@ -283,7 +283,7 @@ int store_sts_sqlite_claim(struct store *st, const struct store_sts_lease *want,
 	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)want->expires);
 	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)now);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return lease_err(st, "sts lease", why);
 	if (sqlite3_changes(store_sqlite_db(st)) > 0)
@@ -298,13 +298,13 @@ int store_sts_sqlite_release(struct store *st, const char *domain, const char *o
 	sqlite3_stmt *stmt;
 	int rc;
 
-	if (store_sqlite_prepare(st, STORE_STS_LEASE_TABLE, SQL_LEASE_RELEASE, &stmt,
+	if (store_sqlite_cached(st, STORE_STS_LEASE_TABLE, SQL_LEASE_RELEASE, &stmt,
 				 "sts lease release", why) < 0)
 		return -1;
 	sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, owner, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return lease_err(st, "sts lease release", why);
 	return sqlite3_changes(store_sqlite_db(st)) > 0 ? 1 : 0;
@@ -321,7 +321,7 @@ int store_sts_sqlite_lease_purge(struct store *st, long long now,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	store_sqlite_done(st, stmt);
 	if (rc != SQLITE_DONE)
 		return lease_err(st, "sts lease purge", why);
 	*deleted = (unsigned long)sqlite3_changes(store_sqlite_db(st));
