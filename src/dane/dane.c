@@ -3,12 +3,19 @@
  * dane.c - DANE facts for a destination domain, gathered concurrently
  * on the dns layer (see dane.h).
  *
- * One struct dane_lookup per domain.  Stage 1 is the MX query; stage 2
- * the A and AAAA queries of every MX host at once; stage 3, per host
- * as soon as its addresses are in and secure, the TLSA query (and the
- * second TLSA base domain when the first had none).  `outstanding`
- * counts the queries in flight; when it drops to zero the facts are
- * complete and the callback is made.
+ * One struct dane_lookup per domain.  Stage 1 is the MX query; stage 2,
+ * once the MX RRset is in, the A, AAAA and TLSA (_25._tcp.HOST) queries
+ * of every MX host at once (issue 20 item 4).  The TLSA answer is only
+ * taken into the facts when the host's addresses turn out secure (RFC
+ * 7672 §2.2), so the facts are those of asking it after them: until
+ * then it is held (orig_ans), and a host whose addresses are insecure,
+ * bogus, failed or absent drops it (the query is cancelled if still in
+ * flight, so its answer is never waited for).  A host reached through a
+ * CNAME asks the TLSA of the expanded name after its addresses (the
+ * name is known only then) and uses the original name's held answer
+ * when that one has none (RFC 7672 §2.2.2).  `outstanding` counts the
+ * queries in flight and the held answers not yet used or dropped; when
+ * it drops to zero the facts are complete and the callback is made.
  */
 #include "dane/dane.h"
 #include "dns/dns.h"
@@ -50,9 +57,14 @@ struct dane_lookup;
 struct hostq {
 	struct dane_lookup *lk;
 	size_t idx;
-	struct dns_query *a, *aaaa, *tlsa;
+	struct dns_query *a, *aaaa;
+	struct dns_query *tlsa;      /* TLSA at the expanded name (CNAME'd host) */
+	struct dns_query *orig;      /* TLSA at _25._tcp.HOST, sent with A/AAAA */
+	struct dns_answer *orig_ans; /* its answer, held until the addresses decide */
+	int orig_live;               /* orig or orig_ans counts in outstanding */
 	int addr_pending;
-	int tlsa_stage;              /* 1: expanded name, 2: original name */
+	int tlsa_stage;              /* 0: addresses not decided, 1: expanded
+				      * name, 2: original name */
 };
 
 struct dane_lookup {
@@ -423,6 +435,8 @@ static void facts_free(struct dane_facts *f)
 
 static void lookup_free(struct dane_lookup *lk)
 {
+	for (size_t i = 0; lk->hq && i < lk->f.nhosts; i++)
+		dns_answer_free(lk->hq[i].orig_ans);
 	facts_free(&lk->f);
 	free(lk->hq);
 	free(lk);
@@ -448,25 +462,28 @@ static void rrset_fill(struct dane_rrset *r, const struct dns_answer *a)
 	snprintf(r->why, sizeof(r->why), "%s", a->why ? a->why : "");
 }
 
-static void start_tlsa(struct hostq *hq, const char *base);
+static void use_orig_tlsa(struct hostq *hq);
+static void drop_orig_tlsa(struct hostq *hq);
 
-static void tlsa_cb(void *arg, const struct dns_answer *a)
+/* Takes the TLSA answer a of the expanded name (tlsa_stage 1) or the
+ * original one (2) into the host's facts.  May complete the lookup
+ * (lk and hq freed). */
+static void tlsa_apply(struct hostq *hq, const struct dns_answer *a)
 {
-	struct hostq *hq = arg;
 	struct dane_lookup *lk = hq->lk;
 	struct dane_host *h = &lk->f.hosts[hq->idx];
 	struct dane_rrset *r = hq->tlsa_stage == 1 ? &h->tlsa_canon : &h->tlsa_orig;
 
-	hq->tlsa = NULL;
-	lk->outstanding--;
 	rrset_fill(r, a);
 	h->tlsa = r;
 	/* RFC 7672 §2.2.2: no TLSA at the expanded name -> the original. */
 	if (hq->tlsa_stage == 1 && a->sec != DNS_SEC_BOGUS &&
 	    (a->status == DNS_STATUS_NODATA || a->status == DNS_STATUS_NXDOMAIN)) {
-		start_tlsa(hq, h->name);
+		use_orig_tlsa(hq);
 		return;
 	}
+	if (hq->tlsa_stage == 1)
+		drop_orig_tlsa(hq); /* the expanded name's answer stands */
 	if (a->status == DNS_STATUS_DATA) {
 		for (size_t i = 0; i < a->count && h->ntlsa < DANE_MAX_TLSA; i++) {
 			struct dane_tlsa *t = &h->tlsas[h->ntlsa];
@@ -495,14 +512,98 @@ static void tlsa_cb(void *arg, const struct dns_answer *a)
 	lookup_check_done(lk);
 }
 
-static void start_tlsa(struct hostq *hq, const char *base)
+/* The TLSA answer at the expanded name of a CNAME'd host. */
+static void canon_tlsa_cb(void *arg, const struct dns_answer *a)
+{
+	struct hostq *hq = arg;
+
+	hq->tlsa = NULL;
+	hq->lk->outstanding--;
+	tlsa_apply(hq, a);
+}
+
+/* The TLSA answer at _25._tcp.HOST: used at once when the host already
+ * wants it (tlsa_stage 2), else held for addr_done() / tlsa_apply(). */
+static void orig_tlsa_cb(void *arg, const struct dns_answer *a)
+{
+	struct hostq *hq = arg;
+
+	hq->orig = NULL;
+	if (hq->tlsa_stage == 2) {
+		hq->orig_live = 0;
+		hq->lk->outstanding--;
+		tlsa_apply(hq, a);
+		return;
+	}
+	hq->orig_ans = dns_answer_dup(a);
+}
+
+/* "_25._tcp." + base: fits, base is a host name (at most 253). */
+static void tlsa_qname(char qname[DANE_NAME_BUF], const char *base)
+{
+	static const char prefix[] = "_25._tcp.";
+
+	memcpy(qname, prefix, sizeof(prefix) - 1);
+	text_copy(qname + sizeof(prefix) - 1, DANE_NAME_BUF - (sizeof(prefix) - 1), base);
+}
+
+/* Sends the TLSA query of the original host name (with its A/AAAA). */
+static void start_orig_tlsa(struct hostq *hq)
 {
 	char qname[DANE_NAME_BUF];
 
-	hq->tlsa_stage++;
-	snprintf(qname, sizeof(qname), "_25._tcp.%s", base);
+	tlsa_qname(qname, hq->lk->f.hosts[hq->idx].name);
+	hq->orig_live = 1;
 	hq->lk->outstanding++;
-	hq->tlsa = dns_resolve(hq->lk->dane->dns, qname, DNS_TYPE_TLSA, tlsa_cb, hq);
+	hq->orig = dns_resolve(hq->lk->dane->dns, qname, DNS_TYPE_TLSA, orig_tlsa_cb, hq);
+}
+
+/* The host's TLSA facts come from the original name: its held answer
+ * now, or its answer when it comes.  May complete the lookup. */
+static void use_orig_tlsa(struct hostq *hq)
+{
+	struct dns_answer *a = hq->orig_ans;
+
+	hq->tlsa_stage = 2;
+	if (!hq->orig_live) { /* not sent or dropped before (not reached) */
+		start_orig_tlsa(hq);
+		return;
+	}
+	if (a == NULL)
+		return; /* in flight: orig_tlsa_cb() applies it */
+	hq->orig_ans = NULL;
+	hq->orig_live = 0;
+	hq->lk->outstanding--;
+	tlsa_apply(hq, a);
+	dns_answer_free(a);
+}
+
+/* The original name's TLSA does not count for this host: never waited
+ * for, never looked at.  Does not complete the lookup (the caller
+ * checks). */
+static void drop_orig_tlsa(struct hostq *hq)
+{
+	if (!hq->orig_live)
+		return;
+	hq->orig_live = 0;
+	if (hq->orig) {
+		dns_cancel(hq->orig);
+		hq->orig = NULL;
+	}
+	dns_answer_free(hq->orig_ans);
+	hq->orig_ans = NULL;
+	hq->lk->outstanding--;
+}
+
+/* The TLSA query of the expanded name, known only from the addresses. */
+static void start_canon_tlsa(struct hostq *hq, const char *canon)
+{
+	char qname[DANE_NAME_BUF];
+
+	hq->tlsa_stage = 1;
+	tlsa_qname(qname, canon);
+	hq->lk->outstanding++;
+	hq->tlsa = dns_resolve(hq->lk->dane->dns, qname, DNS_TYPE_TLSA, canon_tlsa_cb, hq);
 }
 
 static void addr_done(struct hostq *hq)
@@ -512,19 +613,19 @@ static void addr_done(struct hostq *hq)
 	const char *canon;
 
 	if (dane_host_state(h) != DANE_HOST_TLSA_FAILED) {
-		/* insecure, bogus, failed or without address: no TLSA lookup */
+		/* insecure, bogus, failed or without address: its TLSA
+		 * answer does not count (RFC 7672 §2.2) */
+		drop_orig_tlsa(hq);
 		lookup_check_done(lk);
 		return;
 	}
 	/* Secure with addresses.  The expanded name of a CNAME'd host is
 	 * the first TLSA base domain when it is a proper host name. */
 	canon = h->a.status == DNS_STATUS_DATA ? h->a.canon : h->aaaa.canon;
-	if (strcmp(canon, h->name) != 0 && hostname_valid(canon)) {
-		start_tlsa(hq, canon);
-	} else {
-		hq->tlsa_stage = 1;
-		start_tlsa(hq, h->name);
-	}
+	if (strcmp(canon, h->name) != 0 && hostname_valid(canon))
+		start_canon_tlsa(hq, canon);
+	else
+		use_orig_tlsa(hq);
 }
 
 static void addr_cb_common(struct hostq *hq, struct dane_rrset *r,
@@ -628,6 +729,7 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 					    DNS_TYPE_A, a_cb, hq);
 			hq->aaaa = dns_resolve(lk->dane->dns, f->hosts[i].name,
 					       DNS_TYPE_AAAA, aaaa_cb, hq);
+			start_orig_tlsa(hq);
 		}
 	}
 	lookup_check_done(lk);
@@ -666,6 +768,8 @@ void dane_lookup_cancel(struct dane_lookup *lk)
 			dns_cancel(hq->aaaa);
 		if (hq->tlsa)
 			dns_cancel(hq->tlsa);
+		if (hq->orig)
+			dns_cancel(hq->orig);
 	}
 	lookup_free(lk);
 }

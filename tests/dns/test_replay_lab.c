@@ -292,9 +292,11 @@ static size_t trace_find(const struct trace *t, const char *line)
  * MTA-STS TXT query of dane-ee.example is sent before the answer to its
  * MX query arrived (DANE, the first source, is still deciding), the
  * provider's MX query too; the answer is still DANE's (precedence as
- * before), and the TLSA query comes after the address answers, as
- * RFC 7672 wants.  One after the other, the TXT query was sent only
- * after DANE's verdict: after every one of its answers.
+ * before).  The TLSA query goes out with the address queries, before
+ * their answers (test_host_queries_overlap; RFC 7672 wants only that
+ * TLSA counts behind secure addresses, not that it is asked after
+ * them).  One after the other, the TXT query was sent only after DANE's
+ * verdict: after every one of its answers.
  */
 static void test_queries_overlap(void **state)
 {
@@ -318,8 +320,71 @@ static void test_queries_overlap(void **state)
 	mx_answer = trace_find(t, "answer MX dane-ee.example");
 	txt_send = trace_find(t, "send TXT _mta-sts.dane-ee.example");
 	assert_true(txt_send < mx_answer);
-	assert_true(trace_find(t, "answer A mx.dane-ee.example") <
-		    trace_find(t, "send TLSA _25._tcp.mx.dane-ee.example"));
+	assert_true(trace_find(t, "send TLSA _25._tcp.mx.dane-ee.example") <
+		    trace_find(t, "answer A mx.dane-ee.example"));
+	teardown_fx(&fx);
+	free(t);
+}
+
+/*
+ * Issue 20 item 4, the MX hosts: once the MX RRset is in, the address
+ * (A, AAAA) and TLSA queries of every MX host go out together.
+ * dane-partial.example has two MX hosts (mx1 with usable TLSA, mx2
+ * secure without): the TLSA query of the second host is sent before the
+ * answer to any address or TLSA query of the first host arrived, and
+ * each host's TLSA query before its own address answers.  Host by host
+ * (TLSA only after that host's addresses were in), the TLSA query of
+ * mx2 came after the answers of mx1.  The answer is the same "dane"
+ * (partial: mx2 has no TLSA), and dane-insecure.example, whose host's
+ * TLSA query now goes out with its insecure address queries, is still
+ * "_default" (RFC 7672: TLSA counts only behind secure addresses; the
+ * lab's zone has an insecure TLSA record there).
+ */
+static void test_host_queries_overlap(void **state)
+{
+	static const char *const first[] = {
+		"answer A mx1.dane-partial.example",
+		"answer AAAA mx1.dane-partial.example",
+		"answer TLSA _25._tcp.mx1.dane-partial.example",
+	};
+	struct fx fx;
+	struct got g;
+	struct trace *t = calloc(1, sizeof(*t));
+	size_t mx_answer, tlsa2_send;
+
+	(void)state;
+	assert_non_null(t);
+	setup_fx(&fx, "dane-only");
+	dns_set_trace(fx.dns, trace_cb, t);
+	run(&fx, "dane-partial.example", &g);
+	dns_set_trace(fx.dns, NULL, NULL);
+	for (size_t i = 0; i < t->n; i++)
+		print_message("  %s\n", t->line[i]);
+	assert_int_equal(g.status, LOOKUP_OK);
+	assert_string_equal(g.text, "dane");
+	assert_int_equal(g.src, ANSWER_DANE);
+	mx_answer = trace_find(t, "answer MX dane-partial.example");
+	tlsa2_send = trace_find(t, "send TLSA _25._tcp.mx2.dane-partial.example");
+	assert_true(mx_answer < tlsa2_send);
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		if (tlsa2_send > trace_find(t, first[i]))
+			fail_msg("TLSA of mx2 sent after \"%s\"", first[i]);
+	assert_true(trace_find(t, "send TLSA _25._tcp.mx1.dane-partial.example") <
+		    trace_find(t, "answer A mx1.dane-partial.example"));
+	assert_true(trace_find(t, "send TLSA _25._tcp.mx2.dane-partial.example") <
+		    trace_find(t, "answer A mx2.dane-partial.example"));
+
+	t->n = 0;
+	dns_set_trace(fx.dns, trace_cb, t);
+	run(&fx, "dane-insecure.example", &g);
+	dns_set_trace(fx.dns, NULL, NULL);
+	assert_int_equal(g.status, LOOKUP_OK);
+	assert_string_equal(g.text, "encrypt");
+	assert_int_equal(g.src, ANSWER_DEFAULT);
+	assert_true(trace_find(t, "send TLSA _25._tcp.mx.dane-insecure.example") <
+		    trace_find(t, "answer A mx.dane-insecure.example"));
+	if (dns_replay_misses(fx.dns) != 0)
+		fail_msg("%llu queries not in %s", dns_replay_misses(fx.dns), rpl_path);
 	teardown_fx(&fx);
 	free(t);
 }
@@ -330,6 +395,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_lab_cases),
 		cmocka_unit_test(test_dane_answer_settings),
 		cmocka_unit_test(test_queries_overlap),
+		cmocka_unit_test(test_host_queries_overlap),
 	};
 
 	if (argc != 2) {
