@@ -287,6 +287,20 @@ static size_t trace_find(const struct trace *t, const char *line)
 	return 0;
 }
 
+/* run() of domain with every query and answer traced into a new *t
+ * (printed for the log); the caller frees it. */
+static void traced_run(struct fx *fx, const char *domain, struct got *g,
+		       struct trace **t)
+{
+	assert_non_null(*t = calloc(1, sizeof(**t)));
+	setup_fx(fx, "dane-only");
+	dns_set_trace(fx->dns, trace_cb, *t);
+	run(fx, domain, g);
+	dns_set_trace(fx->dns, NULL, NULL);
+	for (size_t i = 0; i < (*t)->n; i++)
+		print_message("  %s\n", (*t)->line[i]);
+}
+
 /*
  * Issue 20 item 4: the sources of one discovery run at once.  The
  * MTA-STS TXT query of dane-ee.example is sent before the answer to its
@@ -302,20 +316,14 @@ static void test_queries_overlap(void **state)
 {
 	struct fx fx;
 	struct got g;
-	struct trace *t = calloc(1, sizeof(*t));
+	struct trace *t;
 	size_t mx_answer, txt_send;
 
 	(void)state;
-	assert_non_null(t);
-	setup_fx(&fx, "dane-only");
-	dns_set_trace(fx.dns, trace_cb, t);
-	run(&fx, "dane-ee.example", &g);
-	dns_set_trace(fx.dns, NULL, NULL);
+	traced_run(&fx, "dane-ee.example", &g, &t);
 	assert_int_equal(g.status, LOOKUP_OK);
 	assert_string_equal(g.text, "dane-only");
 	assert_int_equal(g.src, ANSWER_DANE);
-	for (size_t i = 0; i < t->n; i++)
-		print_message("  %s\n", t->line[i]);
 	assert_int_equal(trace_find(t, "send MX dane-ee.example"), 0);
 	mx_answer = trace_find(t, "answer MX dane-ee.example");
 	txt_send = trace_find(t, "send TXT _mta-sts.dane-ee.example");
@@ -349,17 +357,11 @@ static void test_host_queries_overlap(void **state)
 	};
 	struct fx fx;
 	struct got g;
-	struct trace *t = calloc(1, sizeof(*t));
+	struct trace *t;
 	size_t mx_answer, tlsa2_send;
 
 	(void)state;
-	assert_non_null(t);
-	setup_fx(&fx, "dane-only");
-	dns_set_trace(fx.dns, trace_cb, t);
-	run(&fx, "dane-partial.example", &g);
-	dns_set_trace(fx.dns, NULL, NULL);
-	for (size_t i = 0; i < t->n; i++)
-		print_message("  %s\n", t->line[i]);
+	traced_run(&fx, "dane-partial.example", &g, &t);
 	assert_int_equal(g.status, LOOKUP_OK);
 	assert_string_equal(g.text, "dane");
 	assert_int_equal(g.src, ANSWER_DANE);
