@@ -1073,7 +1073,9 @@ static const char *find_lit(const char *p, size_t n, const char *lit)
 static int shadow_line(struct logscan *ls, const char *line, size_t len, const struct logline *ll)
 {
 	static const char wa[] = " would answer ", fr[] = "\" (from ", tail[] = "); answered NOTFOUND";
-	const char *tag = find_lit(line, len < 512 ? len : 512, "tlspolicy"), *p, *end = line + len;
+	/* memmem(): this runs for every line of other programs */
+	const char *tag = len >= 9 ? memmem(line, len < 512 ? len : 512, "tlspolicy", 9) : NULL;
+	const char *p, *end = line + len;
 	const char *dom, *sp, *txt, *q, *from;
 	struct logscan_shadow *sh;
 	int temp = 0;
