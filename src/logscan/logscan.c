@@ -116,50 +116,58 @@ static inline uint64_t mix64(uint64_t x)
 
 /*
  * A string -> id table (ids 1..n; 0 = none), open addressing.  A slot
- * holds the id in its low 32 bits and the high 32 bits of the hash, so
- * a probe touches the entry (and the name) only when the hash matches:
- * on logs of gigabytes these tables are cold, and every dependent load
- * is a cache miss.  Names are stored (lower-cased unless keep_case) in
- * the arena.  Grows by doubling up to max entries.
+ * holds the name's pointer and length, its id and the high 32 bits of
+ * the hash, so a lookup touches the slot and the name only: on logs of
+ * gigabytes with 50,000 domains these tables are cold, and every
+ * dependent load is a cache miss (a separate entry array between slot
+ * and name cost one more per lookup).  Names are stored (lower-cased
+ * unless keep_case) in the arena.  Grows by doubling up to max entries
+ * (at most STRTAB_ID_MAX); names are at most LOGSCAN_NAME_MAX bytes.
  */
-struct strent {
-	const char *name;
-	uint32_t len;
+struct strslot {
+	const char *name;  /* NULL: empty */
+	uint32_t tag;      /* high 32 bits of the hash */
+	uint32_t id_len;   /* id << 8 | length */
 };
 
+#define STRTAB_ID_MAX 0xffffffu
+#define SLOT_ID(sl) ((sl)->id_len >> 8)
+#define SLOT_LEN(sl) ((sl)->id_len & 0xffu)
+
 struct strtab {
-	uint64_t *slots;
+	struct strslot *slots;
 	size_t mask;
 	size_t n, max;
-	struct strent *ent; /* index 0 unused */
+	const char **names; /* by id; index 0 unused */
 	size_t cap;
 	int keep_case; /* TLS names: compared and stored as logged */
 };
 
-#define SLOT_TAG(h) ((h) & 0xffffffff00000000ULL)
-#define SLOT_ID(s) ((uint32_t)((s) & 0xffffffffULL))
+static inline uint64_t strtab_hash(const struct strtab *t, const char *s, size_t n)
+{
+	return t->keep_case ? hash_bytes(s, n) : hash_lower(s, n);
+}
 
 static int strtab_grow(struct strtab *t)
 {
 	size_t nslots = t->slots ? (t->mask + 1) * 2 : 1024;
-	uint64_t *slots = calloc(nslots, sizeof(*slots));
+	struct strslot *slots = calloc(nslots, sizeof(*slots));
 
 	if (slots == NULL)
 		return -1;
 	for (size_t k = 0; t->slots && k <= t->mask; k++) {
-		uint64_t sl = t->slots[k];
+		const struct strslot *sl = &t->slots[k];
 		size_t i;
 
-		if (sl == 0)
+		if (sl->name == NULL)
 			continue;
 		/* the index bits are the low bits of the hash, which the
 		 * slot does not keep: rehash the name */
-		const struct strent *e = &t->ent[SLOT_ID(sl)];
-		uint64_t h = t->keep_case ? hash_bytes(e->name, e->len) : hash_lower(e->name, e->len);
+		uint64_t h = strtab_hash(t, sl->name, SLOT_LEN(sl));
 
-		for (i = (size_t)h & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
+		for (i = (size_t)h & (nslots - 1); slots[i].name; i = (i + 1) & (nslots - 1))
 			;
-		slots[i] = sl;
+		slots[i] = *sl;
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -175,42 +183,48 @@ static int lower_equal(const char *stored, const char *s, size_t n)
 	return 1;
 }
 
+/* s[0..n) equals the stored (lower-case) name?  Logged names are
+ * mostly lower case already: one memcmp() first. */
+static inline int name_equal(const struct strtab *t, const char *stored, const char *s, size_t n)
+{
+	if (memcmp(stored, s, n) == 0)
+		return 1;
+	return !t->keep_case && lower_equal(stored, s, n);
+}
+
 /* Returns the id of s (adding it when new), 0 when the table is full or
  * memory ran out; *added = 1 when new. */
 static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
 			   const char *s, size_t n, int *added)
 {
-	uint64_t h = t->keep_case ? hash_bytes(s, n) : hash_lower(s, n);
-	uint64_t sl, tag = SLOT_TAG(h);
+	uint64_t h = strtab_hash(t, s, n);
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct strslot *sl;
 	size_t i;
 	uint32_t id;
 	char *copy;
 
 	*added = 0;
+	if (n > LOGSCAN_NAME_MAX) /* callers never pass one */
+		return 0;
 	if (t->slots) {
-		for (i = (size_t)h & t->mask; (sl = t->slots[i]) != 0; i = (i + 1) & t->mask) {
-			const struct strent *e;
-
-			if (SLOT_TAG(sl) != tag)
-				continue;
-			e = &t->ent[SLOT_ID(sl)];
-			if (e->len == n && (t->keep_case ? memcmp(e->name, s, n) == 0 :
-							   lower_equal(e->name, s, n)))
+		for (i = (size_t)h & t->mask; (sl = &t->slots[i])->name != NULL;
+		     i = (i + 1) & t->mask)
+			if (sl->tag == tag && SLOT_LEN(sl) == n && name_equal(t, sl->name, s, n))
 				return SLOT_ID(sl);
-		}
 	}
-	if (t->n >= t->max)
+	if (t->n >= t->max || t->n >= STRTAB_ID_MAX)
 		return 0;
 	if (t->slots == NULL || (t->n + 1) * 2 > t->mask + 1)
 		if (strtab_grow(t) < 0)
 			return 0;
 	if (t->n + 1 >= t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct strent *ent = realloc(t->ent, cap * sizeof(*ent));
+		const char **names = realloc(t->names, cap * sizeof(*names));
 
-		if (ent == NULL)
+		if (names == NULL)
 			return 0;
-		t->ent = ent;
+		t->names = names;
 		t->cap = cap;
 	}
 	if ((copy = arena_dup(arena, s, n)) == NULL)
@@ -219,24 +233,25 @@ static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
 		for (size_t k = 0; k < n; k++)
 			copy[k] = lower(copy[k]);
 	id = (uint32_t)++t->n;
-	t->ent[id].name = copy;
-	t->ent[id].len = (uint32_t)n;
-	for (i = (size_t)h & t->mask; t->slots[i]; i = (i + 1) & t->mask)
+	t->names[id] = copy;
+	for (i = (size_t)h & t->mask; t->slots[i].name; i = (i + 1) & t->mask)
 		;
-	t->slots[i] = tag | id;
+	t->slots[i].name = copy;
+	t->slots[i].tag = tag;
+	t->slots[i].id_len = id << 8 | (uint32_t)n;
 	*added = 1;
 	return id;
 }
 
 static inline const char *strtab_name(const struct strtab *t, uint32_t id)
 {
-	return t->ent[id].name;
+	return t->names[id];
 }
 
 static void strtab_free(struct strtab *t)
 {
 	free(t->slots);
-	free(t->ent);
+	free(t->names);
 }
 
 /* ---- per-process state ------------------------------------------------- */
