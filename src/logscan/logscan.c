@@ -62,6 +62,12 @@ static inline char lower(char c)
 
 static inline uint64_t mix64(uint64_t x);
 
+/* A per-destination counter (logscan.h: saturates, never wraps). */
+static inline void count(uint32_t *c)
+{
+	*c += *c != LOGSCAN_COUNT_MAX;
+}
+
 /* Loads up to 8 bytes little-endian. */
 static inline uint64_t load_tail(const char *s, size_t n)
 {
@@ -290,7 +296,6 @@ struct logscan {
 
 	/* (domain index, host id) -> pair index (1..); pairs[0] unused */
 	struct logscan_mx *pairs;
-	uint32_t *pair_dom;
 	size_t npairs, pairs_cap;
 	uint32_t *pair_slots;
 	size_t pair_mask;
@@ -384,7 +389,6 @@ void logscan_free(struct logscan *ls)
 	free(ls->doms);
 	free(ls->days);
 	free(ls->pairs);
-	free(ls->pair_dom);
 	free(ls->pair_slots);
 	free(ls->procs);
 	free(ls->filter);
@@ -695,7 +699,7 @@ static int pairs_grow(struct logscan *ls)
 	if (slots == NULL)
 		return -1;
 	for (uint32_t i = 1; i <= ls->npairs; i++) {
-		uint64_t h = mix64(((uint64_t)ls->pair_dom[i] << 32) | ls->pairs[i].host);
+		uint64_t h = mix64(((uint64_t)ls->pairs[i].dom << 32) | ls->pairs[i].host);
 		size_t k = (size_t)h & (nslots - 1);
 
 		while (slots[k])
@@ -722,7 +726,7 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	if (ls->pair_slots) {
 		for (k = (size_t)h & ls->pair_mask; (i = ls->pair_slots[k]) != 0;
 		     k = (k + 1) & ls->pair_mask)
-			if (ls->pair_dom[i] == dom && ls->pairs[i].host == host) {
+			if (ls->pairs[i].dom == dom && ls->pairs[i].host == host) {
 				d->last_host = host;
 				d->last_mx = i;
 				return &ls->pairs[i];
@@ -738,20 +742,16 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	if (ls->npairs + 1 >= ls->pairs_cap) {
 		size_t cap = ls->pairs_cap ? ls->pairs_cap * 2 : 1024;
 		struct logscan_mx *pairs = realloc(ls->pairs, cap * sizeof(*pairs));
-		uint32_t *pd;
 
 		if (pairs == NULL)
 			return NULL;
 		ls->pairs = pairs;
-		if ((pd = realloc(ls->pair_dom, cap * sizeof(*pd))) == NULL)
-			return NULL;
-		ls->pair_dom = pd;
 		ls->pairs_cap = cap;
 	}
 	i = (uint32_t)++ls->npairs;
 	memset(&ls->pairs[i], 0, sizeof(ls->pairs[i]));
 	ls->pairs[i].host = host;
-	ls->pair_dom[i] = dom;
+	ls->pairs[i].dom = dom;
 	/* append to the domain's list, keeping first-seen order */
 	if (d->mx_first == 0) {
 		d->mx_first = i;
@@ -775,17 +775,17 @@ static void count_fail(struct logscan *ls, struct logscan_domain *d,
 {
 	struct logscan_mx *mx = pair_get(ls, d, host);
 
-	d->t.fail[kind]++;
+	count(&d->t.fail[kind]);
 	if (mx)
-		mx->t.fail[kind]++;
+		count(&mx->t.fail[kind]);
 }
 
-static void tally_name(uint16_t *ids, unsigned long *counts, int n,
-		       unsigned long *other, uint16_t id)
+static void tally_name(uint16_t *ids, uint32_t *counts, int n,
+		       uint32_t *other, uint16_t id)
 {
 	for (int i = 0; i < n; i++) {
 		if (ids[i] == id && counts[i]) {
-			counts[i]++;
+			count(&counts[i]);
 			return;
 		}
 		if (counts[i] == 0) {
@@ -794,7 +794,7 @@ static void tally_name(uint16_t *ids, unsigned long *counts, int n,
 			return;
 		}
 	}
-	(*other)++;
+	count(other);
 }
 
 /* Does a failure of kind k (from a status text) describe the same event
@@ -943,7 +943,7 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	switch (ev->status) {
 	case LOGLINE_STATUS_SENT:
 		ls->c.deliveries++;
-		d->t.tls[trust]++;
+		count(&d->t.tls[trust]);
 		{
 			struct logscan_day *day = t ? day_get(ls, t) : NULL;
 
@@ -953,7 +953,7 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 				ls->c.undated++;
 		}
 		if (mx)
-			mx->t.tls[trust]++;
+			count(&mx->t.tls[trust]);
 		if (trust != LOGLINE_PLAINTEXT) {
 			tally_name(d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, &d->proto_other,
 				   p->sess_proto);
@@ -965,17 +965,17 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		    (ev->relay_host.len == ev->relay_addr.len &&
 		     memcmp(ev->relay_host.p, ev->relay_addr.p, ev->relay_addr.len) == 0) ||
 		    (ev->relay_host.len == 7 && memcmp(ev->relay_host.p, "unknown", 7) == 0))
-			d->ip_only++;
+			count(&d->ip_only);
 		break;
 	case LOGLINE_STATUS_DEFERRED:
-		d->t.deferred++;
+		count(&d->t.deferred);
 		if (mx)
-			mx->t.deferred++;
+			count(&mx->t.deferred);
 		break;
 	case LOGLINE_STATUS_BOUNCED:
-		d->t.bounced++;
+		count(&d->t.bounced);
 		if (mx)
-			mx->t.bounced++;
+			count(&mx->t.bounced);
 		break;
 	default:
 		break;
