@@ -198,12 +198,26 @@ static inline int name_equal(const struct strtab *t, const char *stored, const c
 	return !t->keep_case && lower_equal(stored, s, n);
 }
 
-/* Returns the id of s (adding it when new), 0 when the table is full or
- * memory ran out; *added = 1 when new. */
-static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
-			   const char *s, size_t n, int *added)
+/* The id in the first slot for hash h whose tag matches (the name not
+ * compared), else 0: lets a caller prefetch what the id indexes while
+ * strtab_get_h() compares the name. */
+static inline uint32_t strtab_peek(const struct strtab *t, uint64_t h)
 {
-	uint64_t h = strtab_hash(t, s, n);
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	if (t->slots == NULL)
+		return 0;
+	for (size_t i = (size_t)h & t->mask; t->slots[i].name != NULL; i = (i + 1) & t->mask)
+		if (t->slots[i].tag == tag)
+			return SLOT_ID(&t->slots[i]);
+	return 0;
+}
+
+/* Returns the id of s (adding it when new), 0 when the table is full or
+ * memory ran out; *added = 1 when new.  h: strtab_hash(t, s, n). */
+static uint32_t strtab_get_h(struct strtab *t, struct arena_chunk **arena,
+			     const char *s, size_t n, uint64_t h, int *added)
+{
 	uint32_t tag = (uint32_t)(h >> 32);
 	struct strslot *sl;
 	size_t i;
@@ -247,6 +261,12 @@ static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
 	t->slots[i].id_len = id << 8 | (uint32_t)n;
 	*added = 1;
 	return id;
+}
+
+static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
+			   const char *s, size_t n, int *added)
+{
+	return strtab_get_h(t, arena, s, n, strtab_hash(t, s, n), added);
 }
 
 static inline const char *strtab_name(const struct strtab *t, uint32_t id)
@@ -600,12 +620,22 @@ int logscan_parse_time(const char *s, time_t now, time_t *out)
 
 /* ---- tallies ------------------------------------------------------------ */
 
-static struct proc *proc_get(struct logscan *ls, const struct logline *ll)
+static uint64_t proc_key(const struct logline *ll)
 {
-	uint64_t key = mix64(hash_bytes(ll->host.p, ll->host.len) * 31 +
-			     hash_bytes(ll->tag.p, ll->tag.len) +
-			     (uint64_t)ll->pid * 0x9e3779b97f4a7c15ULL) | 1;
-	struct proc *set = &ls->procs[(size_t)(key >> 40) % LOGSCAN_PROC_SETS * LOGSCAN_PROC_WAYS];
+	return mix64(hash_bytes(ll->host.p, ll->host.len) * 31 +
+		     hash_bytes(ll->tag.p, ll->tag.len) +
+		     (uint64_t)ll->pid * 0x9e3779b97f4a7c15ULL) | 1;
+}
+
+static inline struct proc *proc_set(struct logscan *ls, uint64_t key)
+{
+	return &ls->procs[(size_t)(key >> 40) % LOGSCAN_PROC_SETS * LOGSCAN_PROC_WAYS];
+}
+
+/* key: proc_key() of the line */
+static struct proc *proc_get(struct logscan *ls, uint64_t key)
+{
+	struct proc *set = proc_set(ls, key);
 	struct proc *victim = &set[0];
 
 	ls->tick++;
@@ -649,7 +679,8 @@ static int domain_wanted(const struct logscan *ls, const char *d, size_t n)
 	return 0;
 }
 
-static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size_t n)
+/* h: hash_lower(d, n) */
+static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size_t n, uint64_t h)
 {
 	int added;
 	uint32_t id;
@@ -663,7 +694,12 @@ static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size
 		ls->doms = doms;
 		ls->doms_cap = cap;
 	}
-	if ((id = strtab_get(&ls->domtab, &ls->arena, d, n, &added)) == 0)
+	/* the record's first lines load while the name is compared */
+	if ((id = strtab_peek(&ls->domtab, h)) != 0 && id <= ls->domtab.n) {
+		__builtin_prefetch(&ls->doms[id - 1]);
+		__builtin_prefetch((const char *)&ls->doms[id - 1] + 64);
+	}
+	if ((id = strtab_get_h(&ls->domtab, &ls->arena, d, n, h, &added)) == 0)
 		return NULL;
 	if (added) {
 		memset(&ls->doms[id - 1], 0, sizeof(ls->doms[0]));
@@ -867,8 +903,9 @@ static void on_qid_fail(struct logscan *ls, struct proc *p, const struct logline
 	pend_push(p, ev->fail, host);
 }
 
+/* dn, dh: name_len() of the recipient domain and its hash_lower() */
 static void on_delivery(struct logscan *ls, struct proc *p,
-			const struct logline_smtp *ev, time_t t)
+			const struct logline_smtp *ev, time_t t, size_t dn, uint64_t dh)
 {
 	struct logscan_domain *d;
 	struct logscan_mx *mx;
@@ -877,7 +914,6 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	uint64_t qid = hash_bytes(ev->qid.p, ev->qid.len) | 1;
 	uint64_t relay = hash_lower(ev->relay.p, ev->relay.len) | 1;
 	uint32_t host;
-	size_t dn;
 
 	ls->c.delivery_records++;
 	/* Which TLS session, if any, carried this record. */
@@ -893,7 +929,6 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	/* A failed TLS session carries no mail: it never counts as Verified
 	 * etc. (only a status=sent record counts a class anyway). */
 
-	dn = name_len(ev->domain.p, ev->domain.len);
 	if (dn == 0) {
 		ls->c.no_domain++;
 		p->npend = 0;
@@ -904,7 +939,7 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		p->npend = 0;
 		return;
 	}
-	if ((d = domain_get(ls, ev->domain.p, dn)) == NULL) {
+	if ((d = domain_get(ls, ev->domain.p, dn, dh)) == NULL) {
 		ls->c.dropped++;
 		p->npend = 0;
 		return;
@@ -1165,6 +1200,8 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 	enum logline_prog prog;
 	struct proc *p;
 	time_t t = 0;
+	uint64_t pkey, dh = 0;
+	size_t dn = 0;
 
 	ls->c.lines++;
 	if (logline_envelope(line, len, &ll) < 0) {
@@ -1182,6 +1219,11 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 	if (prog != LOGLINE_PROG_SMTP && prog != LOGLINE_PROG_LMTP)
 		return;
 	ls->c.smtp_lines++;
+	/* the process state's set loads while the message is parsed */
+	pkey = proc_key(&ll);
+	p = proc_set(ls, pkey);
+	for (int w = 0; w < LOGSCAN_PROC_WAYS; w++)
+		__builtin_prefetch(&p[w]);
 	switch (logline_smtp(&ll, &ev)) {
 	case LOGLINE_UNKNOWN:
 		ls->c.unknown_lines++;
@@ -1199,7 +1241,16 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 			return;
 		}
 	}
-	p = proc_get(ls, &ll);
+	if (ev.kind == LOGLINE_DELIVERY) {
+		/* the domain's slot loads while the process state is found */
+		dn = name_len(ev.domain.p, ev.domain.len);
+		if (dn) {
+			dh = hash_lower(ev.domain.p, dn);
+			if (ls->domtab.slots)
+				__builtin_prefetch(&ls->domtab.slots[(size_t)dh & ls->domtab.mask]);
+		}
+	}
+	p = proc_get(ls, pkey);
 	switch (ev.kind) {
 	case LOGLINE_TLS:
 		on_tls(ls, p, &ev);
@@ -1212,7 +1263,7 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 		on_qid_fail(ls, p, &ev);
 		break;
 	case LOGLINE_DELIVERY:
-		on_delivery(ls, p, &ev, t);
+		on_delivery(ls, p, &ev, t, dn, dh);
 		break;
 	default:
 		break;
