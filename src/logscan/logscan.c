@@ -944,6 +944,8 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		p->npend = 0;
 		return;
 	}
+	if (d->last_mx) /* the pair used last is the likely one */
+		__builtin_prefetch(&ls->pairs[d->last_mx]);
 	/* the relay of the session's TLS line was looked up already */
 	if (p->sess_relay == relay && p->sess_host)
 		host = p->sess_host;
