@@ -1121,13 +1121,27 @@ static const char *find_lit(const char *p, size_t n, const char *lit)
 	return NULL;
 }
 
+/* The first "tlspolicy" in p[0..n), or NULL.  This runs for every line
+ * of other programs: memchr() to each 'y' (rarer in log text than 't',
+ * and than the first bytes memmem() keys on) and a compare of the 8
+ * bytes before it. */
+static const char *find_tag(const char *p, size_t n)
+{
+	const char *q = p + 8, *e = p + n;
+
+	if (n < 9)
+		return NULL;
+	for (; q < e && (q = memchr(q, 'y', (size_t)(e - q))) != NULL; q++)
+		if (memcmp(q - 8, "tlspolic", 8) == 0)
+			return q - 8;
+	return NULL;
+}
+
 /* A tlspolicy "shadow:" line (struct logscan_shadow): 1 kept, 0 not one. */
 static int shadow_line(struct logscan *ls, const char *line, size_t len, const struct logline *ll)
 {
 	static const char wa[] = " would answer ", fr[] = "\" (from ", tail[] = "); answered NOTFOUND";
-	/* memmem(): this runs for every line of other programs */
-	const char *tag = len >= 9 ? memmem(line, len < 512 ? len : 512, "tlspolicy", 9) : NULL;
-	const char *p, *end = line + len;
+	const char *tag = find_tag(line, len < 512 ? len : 512), *p, *end = line + len;
 	const char *dom, *sp, *txt, *q, *from;
 	struct logscan_shadow *sh;
 	int temp = 0;
