@@ -32,6 +32,26 @@ static inline const char *find(const char *p, size_t n, const char *s, size_t sn
 	return memmem(p, n, s, sn);
 }
 
+/*
+ * find() for a needle whose first byte is rare in the haystack (">, relay=",
+ * " with cipher " right after the protocol): memchr() to each candidate and
+ * a compare, cheaper than memmem()'s set-up for the few bytes it skips on
+ * these lines.  Same result as find(); at most sn compared bytes per
+ * candidate, so linear in n for the short needles used here.
+ */
+static inline const char *find_rare(const char *p, size_t n, const char *s, size_t sn)
+{
+	const char *e, *q;
+
+	if (p == NULL || n < sn)
+		return NULL;
+	e = p + n - sn + 1; /* candidates start before e */
+	for (q = p; q < e && (q = memchr(q, s[0], (size_t)(e - q))) != NULL; q++)
+		if (memcmp(q + 1, s + 1, sn - 1) == 0)
+			return q;
+	return NULL;
+}
+
 static int two_digits(const char *p, int *v)
 {
 	if (!is_digit(p[0]) || !is_digit(p[1]))
@@ -439,7 +459,7 @@ static enum logline_kind parse_tls(const char *p, const char *e,
 	if (!has_prefix(p, (size_t)(e - p), LIT(": ")))
 		return ev->kind = LOGLINE_UNKNOWN;
 	p += 2;
-	if ((q = find(p, (size_t)(e - p), LIT(" with cipher "))) == NULL)
+	if ((q = find_rare(p, (size_t)(e - p), LIT(" with cipher "))) == NULL)
 		return ev->kind = LOGLINE_UNKNOWN;
 	ev->proto.p = p;
 	ev->proto.len = (size_t)(q - p);
@@ -460,10 +480,10 @@ static enum logline_kind parse_delivery(const char *p, const char *e,
 	const char *addr = p + 4, *aend, *r, *o, *q, *at;
 	size_t n;
 
-	if ((r = find(addr, (size_t)(e - addr), LIT(">, relay="))) == NULL)
+	if ((r = find_rare(addr, (size_t)(e - addr), LIT(">, relay="))) == NULL)
 		return ev->kind = LOGLINE_UNKNOWN;
 	aend = r;
-	if ((o = find(addr, (size_t)(r - addr), LIT(">, orig_to=<"))) != NULL)
+	if ((o = find_rare(addr, (size_t)(r - addr), LIT(">, orig_to=<"))) != NULL)
 		aend = o;
 	/* recipient domain: after the last '@' of the address */
 	at = NULL;

@@ -62,6 +62,12 @@ static inline char lower(char c)
 
 static inline uint64_t mix64(uint64_t x);
 
+/* A per-destination counter (logscan.h: saturates, never wraps). */
+static inline void count(uint32_t *c)
+{
+	*c += *c != LOGSCAN_COUNT_MAX;
+}
+
 /* Loads up to 8 bytes little-endian. */
 static inline uint64_t load_tail(const char *s, size_t n)
 {
@@ -116,50 +122,58 @@ static inline uint64_t mix64(uint64_t x)
 
 /*
  * A string -> id table (ids 1..n; 0 = none), open addressing.  A slot
- * holds the id in its low 32 bits and the high 32 bits of the hash, so
- * a probe touches the entry (and the name) only when the hash matches:
- * on logs of gigabytes these tables are cold, and every dependent load
- * is a cache miss.  Names are stored (lower-cased unless keep_case) in
- * the arena.  Grows by doubling up to max entries.
+ * holds the name's pointer and length, its id and the high 32 bits of
+ * the hash, so a lookup touches the slot and the name only: on logs of
+ * gigabytes with 50,000 domains these tables are cold, and every
+ * dependent load is a cache miss (a separate entry array between slot
+ * and name cost one more per lookup).  Names are stored (lower-cased
+ * unless keep_case) in the arena.  Grows by doubling up to max entries
+ * (at most STRTAB_ID_MAX); names are at most LOGSCAN_NAME_MAX bytes.
  */
-struct strent {
-	const char *name;
-	uint32_t len;
+struct strslot {
+	const char *name;  /* NULL: empty */
+	uint32_t tag;      /* high 32 bits of the hash */
+	uint32_t id_len;   /* id << 8 | length */
 };
 
+#define STRTAB_ID_MAX 0xffffffu
+#define SLOT_ID(sl) ((sl)->id_len >> 8)
+#define SLOT_LEN(sl) ((sl)->id_len & 0xffu)
+
 struct strtab {
-	uint64_t *slots;
+	struct strslot *slots;
 	size_t mask;
 	size_t n, max;
-	struct strent *ent; /* index 0 unused */
+	const char **names; /* by id; index 0 unused */
 	size_t cap;
 	int keep_case; /* TLS names: compared and stored as logged */
 };
 
-#define SLOT_TAG(h) ((h) & 0xffffffff00000000ULL)
-#define SLOT_ID(s) ((uint32_t)((s) & 0xffffffffULL))
+static inline uint64_t strtab_hash(const struct strtab *t, const char *s, size_t n)
+{
+	return t->keep_case ? hash_bytes(s, n) : hash_lower(s, n);
+}
 
 static int strtab_grow(struct strtab *t)
 {
 	size_t nslots = t->slots ? (t->mask + 1) * 2 : 1024;
-	uint64_t *slots = calloc(nslots, sizeof(*slots));
+	struct strslot *slots = calloc(nslots, sizeof(*slots));
 
 	if (slots == NULL)
 		return -1;
 	for (size_t k = 0; t->slots && k <= t->mask; k++) {
-		uint64_t sl = t->slots[k];
+		const struct strslot *sl = &t->slots[k];
 		size_t i;
 
-		if (sl == 0)
+		if (sl->name == NULL)
 			continue;
 		/* the index bits are the low bits of the hash, which the
 		 * slot does not keep: rehash the name */
-		const struct strent *e = &t->ent[SLOT_ID(sl)];
-		uint64_t h = t->keep_case ? hash_bytes(e->name, e->len) : hash_lower(e->name, e->len);
+		uint64_t h = strtab_hash(t, sl->name, SLOT_LEN(sl));
 
-		for (i = (size_t)h & (nslots - 1); slots[i]; i = (i + 1) & (nslots - 1))
+		for (i = (size_t)h & (nslots - 1); slots[i].name; i = (i + 1) & (nslots - 1))
 			;
-		slots[i] = sl;
+		slots[i] = *sl;
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -175,42 +189,62 @@ static int lower_equal(const char *stored, const char *s, size_t n)
 	return 1;
 }
 
-/* Returns the id of s (adding it when new), 0 when the table is full or
- * memory ran out; *added = 1 when new. */
-static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
-			   const char *s, size_t n, int *added)
+/* s[0..n) equals the stored (lower-case) name?  Logged names are
+ * mostly lower case already: one memcmp() first. */
+static inline int name_equal(const struct strtab *t, const char *stored, const char *s, size_t n)
 {
-	uint64_t h = t->keep_case ? hash_bytes(s, n) : hash_lower(s, n);
-	uint64_t sl, tag = SLOT_TAG(h);
+	if (memcmp(stored, s, n) == 0)
+		return 1;
+	return !t->keep_case && lower_equal(stored, s, n);
+}
+
+/* The id in the first slot for hash h whose tag matches (the name not
+ * compared), else 0: lets a caller prefetch what the id indexes while
+ * strtab_get_h() compares the name. */
+static inline uint32_t strtab_peek(const struct strtab *t, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	if (t->slots == NULL)
+		return 0;
+	for (size_t i = (size_t)h & t->mask; t->slots[i].name != NULL; i = (i + 1) & t->mask)
+		if (t->slots[i].tag == tag)
+			return SLOT_ID(&t->slots[i]);
+	return 0;
+}
+
+/* Returns the id of s (adding it when new), 0 when the table is full or
+ * memory ran out; *added = 1 when new.  h: strtab_hash(t, s, n). */
+static uint32_t strtab_get_h(struct strtab *t, struct arena_chunk **arena,
+			     const char *s, size_t n, uint64_t h, int *added)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct strslot *sl;
 	size_t i;
 	uint32_t id;
 	char *copy;
 
 	*added = 0;
+	if (n > LOGSCAN_NAME_MAX) /* callers never pass one */
+		return 0;
 	if (t->slots) {
-		for (i = (size_t)h & t->mask; (sl = t->slots[i]) != 0; i = (i + 1) & t->mask) {
-			const struct strent *e;
-
-			if (SLOT_TAG(sl) != tag)
-				continue;
-			e = &t->ent[SLOT_ID(sl)];
-			if (e->len == n && (t->keep_case ? memcmp(e->name, s, n) == 0 :
-							   lower_equal(e->name, s, n)))
+		for (i = (size_t)h & t->mask; (sl = &t->slots[i])->name != NULL;
+		     i = (i + 1) & t->mask)
+			if (sl->tag == tag && SLOT_LEN(sl) == n && name_equal(t, sl->name, s, n))
 				return SLOT_ID(sl);
-		}
 	}
-	if (t->n >= t->max)
+	if (t->n >= t->max || t->n >= STRTAB_ID_MAX)
 		return 0;
 	if (t->slots == NULL || (t->n + 1) * 2 > t->mask + 1)
 		if (strtab_grow(t) < 0)
 			return 0;
 	if (t->n + 1 >= t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct strent *ent = realloc(t->ent, cap * sizeof(*ent));
+		const char **names = realloc(t->names, cap * sizeof(*names));
 
-		if (ent == NULL)
+		if (names == NULL)
 			return 0;
-		t->ent = ent;
+		t->names = names;
 		t->cap = cap;
 	}
 	if ((copy = arena_dup(arena, s, n)) == NULL)
@@ -219,24 +253,31 @@ static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
 		for (size_t k = 0; k < n; k++)
 			copy[k] = lower(copy[k]);
 	id = (uint32_t)++t->n;
-	t->ent[id].name = copy;
-	t->ent[id].len = (uint32_t)n;
-	for (i = (size_t)h & t->mask; t->slots[i]; i = (i + 1) & t->mask)
+	t->names[id] = copy;
+	for (i = (size_t)h & t->mask; t->slots[i].name; i = (i + 1) & t->mask)
 		;
-	t->slots[i] = tag | id;
+	t->slots[i].name = copy;
+	t->slots[i].tag = tag;
+	t->slots[i].id_len = id << 8 | (uint32_t)n;
 	*added = 1;
 	return id;
 }
 
+static uint32_t strtab_get(struct strtab *t, struct arena_chunk **arena,
+			   const char *s, size_t n, int *added)
+{
+	return strtab_get_h(t, arena, s, n, strtab_hash(t, s, n), added);
+}
+
 static inline const char *strtab_name(const struct strtab *t, uint32_t id)
 {
-	return t->ent[id].name;
+	return t->names[id];
 }
 
 static void strtab_free(struct strtab *t)
 {
 	free(t->slots);
-	free(t->ent);
+	free(t->names);
 }
 
 /* ---- per-process state ------------------------------------------------- */
@@ -275,7 +316,6 @@ struct logscan {
 
 	/* (domain index, host id) -> pair index (1..); pairs[0] unused */
 	struct logscan_mx *pairs;
-	uint32_t *pair_dom;
 	size_t npairs, pairs_cap;
 	uint32_t *pair_slots;
 	size_t pair_mask;
@@ -369,7 +409,6 @@ void logscan_free(struct logscan *ls)
 	free(ls->doms);
 	free(ls->days);
 	free(ls->pairs);
-	free(ls->pair_dom);
 	free(ls->pair_slots);
 	free(ls->procs);
 	free(ls->filter);
@@ -581,12 +620,22 @@ int logscan_parse_time(const char *s, time_t now, time_t *out)
 
 /* ---- tallies ------------------------------------------------------------ */
 
-static struct proc *proc_get(struct logscan *ls, const struct logline *ll)
+static uint64_t proc_key(const struct logline *ll)
 {
-	uint64_t key = mix64(hash_bytes(ll->host.p, ll->host.len) * 31 +
-			     hash_bytes(ll->tag.p, ll->tag.len) +
-			     (uint64_t)ll->pid * 0x9e3779b97f4a7c15ULL) | 1;
-	struct proc *set = &ls->procs[(size_t)(key >> 40) % LOGSCAN_PROC_SETS * LOGSCAN_PROC_WAYS];
+	return mix64(hash_bytes(ll->host.p, ll->host.len) * 31 +
+		     hash_bytes(ll->tag.p, ll->tag.len) +
+		     (uint64_t)ll->pid * 0x9e3779b97f4a7c15ULL) | 1;
+}
+
+static inline struct proc *proc_set(struct logscan *ls, uint64_t key)
+{
+	return &ls->procs[(size_t)(key >> 40) % LOGSCAN_PROC_SETS * LOGSCAN_PROC_WAYS];
+}
+
+/* key: proc_key() of the line */
+static struct proc *proc_get(struct logscan *ls, uint64_t key)
+{
+	struct proc *set = proc_set(ls, key);
 	struct proc *victim = &set[0];
 
 	ls->tick++;
@@ -630,7 +679,8 @@ static int domain_wanted(const struct logscan *ls, const char *d, size_t n)
 	return 0;
 }
 
-static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size_t n)
+/* h: hash_lower(d, n) */
+static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size_t n, uint64_t h)
 {
 	int added;
 	uint32_t id;
@@ -644,7 +694,12 @@ static struct logscan_domain *domain_get(struct logscan *ls, const char *d, size
 		ls->doms = doms;
 		ls->doms_cap = cap;
 	}
-	if ((id = strtab_get(&ls->domtab, &ls->arena, d, n, &added)) == 0)
+	/* the record's first lines load while the name is compared */
+	if ((id = strtab_peek(&ls->domtab, h)) != 0 && id <= ls->domtab.n) {
+		__builtin_prefetch(&ls->doms[id - 1]);
+		__builtin_prefetch((const char *)&ls->doms[id - 1] + 64);
+	}
+	if ((id = strtab_get_h(&ls->domtab, &ls->arena, d, n, h, &added)) == 0)
 		return NULL;
 	if (added) {
 		memset(&ls->doms[id - 1], 0, sizeof(ls->doms[0]));
@@ -680,7 +735,7 @@ static int pairs_grow(struct logscan *ls)
 	if (slots == NULL)
 		return -1;
 	for (uint32_t i = 1; i <= ls->npairs; i++) {
-		uint64_t h = mix64(((uint64_t)ls->pair_dom[i] << 32) | ls->pairs[i].host);
+		uint64_t h = mix64(((uint64_t)ls->pairs[i].dom << 32) | ls->pairs[i].host);
 		size_t k = (size_t)h & (nslots - 1);
 
 		while (slots[k])
@@ -707,7 +762,7 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	if (ls->pair_slots) {
 		for (k = (size_t)h & ls->pair_mask; (i = ls->pair_slots[k]) != 0;
 		     k = (k + 1) & ls->pair_mask)
-			if (ls->pair_dom[i] == dom && ls->pairs[i].host == host) {
+			if (ls->pairs[i].dom == dom && ls->pairs[i].host == host) {
 				d->last_host = host;
 				d->last_mx = i;
 				return &ls->pairs[i];
@@ -723,20 +778,16 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	if (ls->npairs + 1 >= ls->pairs_cap) {
 		size_t cap = ls->pairs_cap ? ls->pairs_cap * 2 : 1024;
 		struct logscan_mx *pairs = realloc(ls->pairs, cap * sizeof(*pairs));
-		uint32_t *pd;
 
 		if (pairs == NULL)
 			return NULL;
 		ls->pairs = pairs;
-		if ((pd = realloc(ls->pair_dom, cap * sizeof(*pd))) == NULL)
-			return NULL;
-		ls->pair_dom = pd;
 		ls->pairs_cap = cap;
 	}
 	i = (uint32_t)++ls->npairs;
 	memset(&ls->pairs[i], 0, sizeof(ls->pairs[i]));
 	ls->pairs[i].host = host;
-	ls->pair_dom[i] = dom;
+	ls->pairs[i].dom = dom;
 	/* append to the domain's list, keeping first-seen order */
 	if (d->mx_first == 0) {
 		d->mx_first = i;
@@ -760,17 +811,17 @@ static void count_fail(struct logscan *ls, struct logscan_domain *d,
 {
 	struct logscan_mx *mx = pair_get(ls, d, host);
 
-	d->t.fail[kind]++;
+	count(&d->t.fail[kind]);
 	if (mx)
-		mx->t.fail[kind]++;
+		count(&mx->t.fail[kind]);
 }
 
-static void tally_name(uint16_t *ids, unsigned long *counts, int n,
-		       unsigned long *other, uint16_t id)
+static void tally_name(uint16_t *ids, uint32_t *counts, int n,
+		       uint32_t *other, uint16_t id)
 {
 	for (int i = 0; i < n; i++) {
 		if (ids[i] == id && counts[i]) {
-			counts[i]++;
+			count(&counts[i]);
 			return;
 		}
 		if (counts[i] == 0) {
@@ -779,7 +830,7 @@ static void tally_name(uint16_t *ids, unsigned long *counts, int n,
 			return;
 		}
 	}
-	(*other)++;
+	count(other);
 }
 
 /* Does a failure of kind k (from a status text) describe the same event
@@ -852,8 +903,9 @@ static void on_qid_fail(struct logscan *ls, struct proc *p, const struct logline
 	pend_push(p, ev->fail, host);
 }
 
+/* dn, dh: name_len() of the recipient domain and its hash_lower() */
 static void on_delivery(struct logscan *ls, struct proc *p,
-			const struct logline_smtp *ev, time_t t)
+			const struct logline_smtp *ev, time_t t, size_t dn, uint64_t dh)
 {
 	struct logscan_domain *d;
 	struct logscan_mx *mx;
@@ -862,7 +914,6 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	uint64_t qid = hash_bytes(ev->qid.p, ev->qid.len) | 1;
 	uint64_t relay = hash_lower(ev->relay.p, ev->relay.len) | 1;
 	uint32_t host;
-	size_t dn;
 
 	ls->c.delivery_records++;
 	/* Which TLS session, if any, carried this record. */
@@ -878,7 +929,6 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	/* A failed TLS session carries no mail: it never counts as Verified
 	 * etc. (only a status=sent record counts a class anyway). */
 
-	dn = name_len(ev->domain.p, ev->domain.len);
 	if (dn == 0) {
 		ls->c.no_domain++;
 		p->npend = 0;
@@ -889,11 +939,13 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		p->npend = 0;
 		return;
 	}
-	if ((d = domain_get(ls, ev->domain.p, dn)) == NULL) {
+	if ((d = domain_get(ls, ev->domain.p, dn, dh)) == NULL) {
 		ls->c.dropped++;
 		p->npend = 0;
 		return;
 	}
+	if (d->last_mx) /* the pair used last is the likely one */
+		__builtin_prefetch(&ls->pairs[d->last_mx]);
 	/* the relay of the session's TLS line was looked up already */
 	if (p->sess_relay == relay && p->sess_host)
 		host = p->sess_host;
@@ -928,7 +980,7 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 	switch (ev->status) {
 	case LOGLINE_STATUS_SENT:
 		ls->c.deliveries++;
-		d->t.tls[trust]++;
+		count(&d->t.tls[trust]);
 		{
 			struct logscan_day *day = t ? day_get(ls, t) : NULL;
 
@@ -938,7 +990,7 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 				ls->c.undated++;
 		}
 		if (mx)
-			mx->t.tls[trust]++;
+			count(&mx->t.tls[trust]);
 		if (trust != LOGLINE_PLAINTEXT) {
 			tally_name(d->proto, d->proto_n, LOGSCAN_DOMAIN_PROTOS, &d->proto_other,
 				   p->sess_proto);
@@ -950,17 +1002,17 @@ static void on_delivery(struct logscan *ls, struct proc *p,
 		    (ev->relay_host.len == ev->relay_addr.len &&
 		     memcmp(ev->relay_host.p, ev->relay_addr.p, ev->relay_addr.len) == 0) ||
 		    (ev->relay_host.len == 7 && memcmp(ev->relay_host.p, "unknown", 7) == 0))
-			d->ip_only++;
+			count(&d->ip_only);
 		break;
 	case LOGLINE_STATUS_DEFERRED:
-		d->t.deferred++;
+		count(&d->t.deferred);
 		if (mx)
-			mx->t.deferred++;
+			count(&mx->t.deferred);
 		break;
 	case LOGLINE_STATUS_BOUNCED:
-		d->t.bounced++;
+		count(&d->t.bounced);
 		if (mx)
-			mx->t.bounced++;
+			count(&mx->t.bounced);
 		break;
 	default:
 		break;
@@ -1069,11 +1121,27 @@ static const char *find_lit(const char *p, size_t n, const char *lit)
 	return NULL;
 }
 
+/* The first "tlspolicy" in p[0..n), or NULL.  This runs for every line
+ * of other programs: memchr() to each 'y' (rarer in log text than 't',
+ * and than the first bytes memmem() keys on) and a compare of the 8
+ * bytes before it. */
+static const char *find_tag(const char *p, size_t n)
+{
+	const char *q = p + 8, *e = p + n;
+
+	if (n < 9)
+		return NULL;
+	for (; q < e && (q = memchr(q, 'y', (size_t)(e - q))) != NULL; q++)
+		if (memcmp(q - 8, "tlspolic", 8) == 0)
+			return q - 8;
+	return NULL;
+}
+
 /* A tlspolicy "shadow:" line (struct logscan_shadow): 1 kept, 0 not one. */
 static int shadow_line(struct logscan *ls, const char *line, size_t len, const struct logline *ll)
 {
 	static const char wa[] = " would answer ", fr[] = "\" (from ", tail[] = "); answered NOTFOUND";
-	const char *tag = find_lit(line, len < 512 ? len : 512, "tlspolicy"), *p, *end = line + len;
+	const char *tag = find_tag(line, len < 512 ? len : 512), *p, *end = line + len;
 	const char *dom, *sp, *txt, *q, *from;
 	struct logscan_shadow *sh;
 	int temp = 0;
@@ -1148,6 +1216,8 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 	enum logline_prog prog;
 	struct proc *p;
 	time_t t = 0;
+	uint64_t pkey, dh = 0;
+	size_t dn = 0;
 
 	ls->c.lines++;
 	if (logline_envelope(line, len, &ll) < 0) {
@@ -1165,6 +1235,11 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 	if (prog != LOGLINE_PROG_SMTP && prog != LOGLINE_PROG_LMTP)
 		return;
 	ls->c.smtp_lines++;
+	/* the process state's set loads while the message is parsed */
+	pkey = proc_key(&ll);
+	p = proc_set(ls, pkey);
+	for (int w = 0; w < LOGSCAN_PROC_WAYS; w++)
+		__builtin_prefetch(&p[w]);
 	switch (logline_smtp(&ll, &ev)) {
 	case LOGLINE_UNKNOWN:
 		ls->c.unknown_lines++;
@@ -1182,7 +1257,16 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 			return;
 		}
 	}
-	p = proc_get(ls, &ll);
+	if (ev.kind == LOGLINE_DELIVERY) {
+		/* the domain's slot loads while the process state is found */
+		dn = name_len(ev.domain.p, ev.domain.len);
+		if (dn) {
+			dh = hash_lower(ev.domain.p, dn);
+			if (ls->domtab.slots)
+				__builtin_prefetch(&ls->domtab.slots[(size_t)dh & ls->domtab.mask]);
+		}
+	}
+	p = proc_get(ls, pkey);
 	switch (ev.kind) {
 	case LOGLINE_TLS:
 		on_tls(ls, p, &ev);
@@ -1195,7 +1279,7 @@ void logscan_line(struct logscan *ls, const char *line, size_t len)
 		on_qid_fail(ls, p, &ev);
 		break;
 	case LOGLINE_DELIVERY:
-		on_delivery(ls, p, &ev, t);
+		on_delivery(ls, p, &ev, t, dn, dh);
 		break;
 	default:
 		break;

@@ -78,31 +78,40 @@ struct logscan_shadow {
 	time_t when;    /* 0: unknown */
 };
 
-/* Counters of one (domain) or (domain, MX host). */
+/*
+ * Counters of one domain or (domain, MX host) pair are 32 bits (issue 20
+ * item 6: 50,000 domains with eight-byte counters took 30 MB).  They
+ * saturate at LOGSCAN_COUNT_MAX instead of wrapping: 4,294,967,295
+ * deliveries to one destination would take a log of some terabytes.
+ * The totals of struct logscan_counts are unsigned long.
+ */
+#define LOGSCAN_COUNT_MAX UINT32_MAX
+
 struct logscan_tally {
-	unsigned long tls[LOGLINE_TRUST_COUNT]; /* sent, by trust class */
-	unsigned long deferred, bounced;
-	unsigned long fail[LOGLINE_FAIL_COUNT];  /* fail[0] unused */
+	uint32_t tls[LOGLINE_TRUST_COUNT]; /* sent, by trust class */
+	uint32_t deferred, bounced;
+	uint32_t fail[LOGLINE_FAIL_COUNT];  /* fail[0] unused */
 };
 
 struct logscan_mx {
 	uint32_t host;   /* host id: logscan_host_name() */
 	uint32_t next;   /* next pair of the same domain; 0 = end */
+	uint32_t dom;    /* internal: index of the domain */
 	struct logscan_tally t;
 };
 
 struct logscan_domain {
 	const char *name;       /* lower case, NUL-terminated */
-	struct logscan_tally t;
-	time_t first, last;     /* of any delivery record; 0 = unknown */
-	unsigned long ip_only;  /* sent via a relay without a host name */
-	uint16_t proto[LOGSCAN_DOMAIN_PROTOS];
-	unsigned long proto_n[LOGSCAN_DOMAIN_PROTOS];
-	uint16_t cipher[LOGSCAN_DOMAIN_CIPHERS];
-	unsigned long cipher_n[LOGSCAN_DOMAIN_CIPHERS];
-	unsigned long proto_other, cipher_other;
 	uint32_t mx_first;      /* first pair index; 0 = none */
 	uint32_t last_host, last_mx; /* internal: the pair used last */
+	uint32_t ip_only;       /* sent via a relay without a host name */
+	time_t first, last;     /* of any delivery record; 0 = unknown */
+	struct logscan_tally t;
+	uint16_t proto[LOGSCAN_DOMAIN_PROTOS];
+	uint16_t cipher[LOGSCAN_DOMAIN_CIPHERS];
+	uint32_t proto_n[LOGSCAN_DOMAIN_PROTOS];
+	uint32_t cipher_n[LOGSCAN_DOMAIN_CIPHERS];
+	uint32_t proto_other, cipher_other;
 };
 
 /* Sent deliveries of one calendar day (local time of the log's time

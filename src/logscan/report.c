@@ -233,7 +233,8 @@ static void classes(char *out, size_t n, const struct logscan_tally *t)
 	for (int i = 0; i < 4 && o < n; i++) {
 		if (t->tls[i] == 0)
 			continue;
-		o += (size_t)snprintf(out + o, n - o, "%s%lu %s", o ? ", " : "(", t->tls[i], label[i]);
+		o += (size_t)snprintf(out + o, n - o, "%s%lu %s", o ? ", " : "(",
+				      (unsigned long)t->tls[i], label[i]);
 	}
 	if (o && o < n)
 		snprintf(out + o, n - o, ")");
@@ -566,7 +567,7 @@ static void json_tally(struct jout *j, const struct logscan_tally *t, const char
 }
 
 static void json_names(struct jout *j, const struct logscan *ls, const uint16_t *ids,
-		       const unsigned long *counts, int n, unsigned long other)
+		       const uint32_t *counts, int n, unsigned long other)
 {
 	int first = 1;
 

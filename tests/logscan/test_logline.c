@@ -266,6 +266,21 @@ static void test_delivery_lines(void **state)
 	assert_str(ev.text, "250 2.0.0 Ok: queued as 12345");
 	assert_int_equal(ev.fail, LOGLINE_FAIL_NONE);
 
+	/* '>' and ">, " inside the address: the first ">, relay=" ends it
+	 * (the search jumps from '>' to '>') */
+	assert_int_equal(parse("4NfXyZ1abcz1: to=<\"a>b>, x\"@q>.example>, orig_to=<o>@p.example>, "
+			       "relay=mx.q.example[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, "
+			       "status=sent (ok)", &ev), LOGLINE_DELIVERY);
+	assert_str(ev.domain, "q>.example");
+	assert_str(ev.relay_host, "mx.q.example");
+	assert_int_equal(parse("4NfXyZ1abcz1: to=<a@q.example>>, relay=mx.q.example[192.0.2.9]:25, "
+			       "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (ok)", &ev),
+			 LOGLINE_DELIVERY);
+	assert_str(ev.domain, "q.example>");
+	/* no ">, relay=" at all, a '>' in the last bytes */
+	assert_int_equal(parse("4NfXyZ1abcz1: to=<a@q.example>, relay", &ev), LOGLINE_UNKNOWN);
+	assert_int_equal(parse("4NfXyZ1abcz1: to=<a@q.example>, relay=", &ev), LOGLINE_UNKNOWN);
+
 	assert_int_equal(parse("3F2A11C0D2: to=<b@notls.example>, relay=mx2.notls.example"
 			       "[192.0.2.71]:25, delay=0.5, delays=0.01/0.01/0.4/0, dsn=4.7.4, "
 			       "status=deferred (TLS is required, but was not offered by host "

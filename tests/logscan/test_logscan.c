@@ -578,6 +578,39 @@ static void test_rows(void **state)
 	logscan_rows_free(rows, n);
 }
 
+/* tlspolicy shadow-mode lines: found behind other 'y's and "tlspolic"
+ * look-alikes, in and without a syslog envelope; near misses are not. */
+static void test_shadow_lines(void **state)
+{
+	static const char *const lines[] = {
+		"Nov 28 12:00:00 mx tlspolicy[7]: shadow: a.example would answer \"dane-only\" "
+		"(from dane); answered NOTFOUND",
+		"Nov 28 12:00:01 yy.example tlspolicy[7]: shadow: B.Example would answer TEMP "
+		"\"x\" (from dnssec); answered NOTFOUND",
+		"Nov 28 12:00:02 mx tlspolicx tlspolicytlspolicy: shadow: c.example would answer "
+		"\"verify\" (from mta-sts); answered NOTFOUND",
+		"tlspolicy: shadow: d.example would answer \"encrypt\" (from provider); answered NOTFOUND",
+		/* not shadow lines */
+		"Nov 28 12:00:03 mx tlspolicy[7]: shadow: e.example would answer \"x\" (from y); answered OK",
+		"Nov 28 12:00:04 mx tlspolic[7]: shadow: f.example would answer \"x\" (from y); "
+		"answered NOTFOUND",
+		"tlspolicy",
+		"y",
+	};
+	static const char *const want[] = { "a.example", "b.example", "c.example", "d.example" };
+	const struct logscan_shadow *v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		logscan_line(ls, lines[i], strlen(lines[i]));
+	assert_int_equal(logscan_shadows(ls, &v), 4);
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(v[i].domain, want[i]);
+	assert_int_equal(v[1].temp, 1);
+	assert_string_equal(v[1].text, "x");
+	assert_string_equal(v[2].from, "mta-sts");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -594,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_inference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shadow_lines, setup, teardown),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
 	};
