@@ -20,10 +20,18 @@
    disturbs less than the whole process: a copy of the page without its
    CSP and with a timing script (navigation timing: the response read,
    domInteractive = the HTML parsed, the load event, then a forced
-   layout), RUNS times, median and min in milliseconds.
+   layout), RUNS times, median and min in milliseconds;
+5. the page opened in a Chromium that is already running (as an admin
+   opens it: a new tab of the browser they have open), driven over the
+   DevTools pipe: from Page.navigate until the page's main thread is
+   free after the load event (a Runtime.evaluate answered), and
+   Chromium's own layout / style / task seconds for it
+   (Performance.getMetrics), page and reference alternating in one
+   browser, a fresh tab each time.
 Never run as a test; results in docs/benchmarks.md.
 """
 import argparse
+import json
 import os
 import re
 import resource
@@ -66,6 +74,75 @@ def dump(page, ud, out=None):
     if out is not None:
         out.append(r.stdout)
     return dt, cpu() - c0
+
+
+class Browser:
+    """A headless Chromium driven over --remote-debugging-pipe (the
+    DevTools protocol, NUL-separated JSON on fds 3 and 4)."""
+
+    def __init__(self, ud):
+        r1, self.w = os.pipe()
+        self.r, w2 = os.pipe()
+
+        def fds():
+            a, b = os.dup(r1), os.dup(w2)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+        self.p = subprocess.Popen(["chromium"] + FLAGS + ["--user-data-dir=" + ud,
+                                                         "--remote-debugging-pipe", "about:blank"],
+                                  preexec_fn=fds, close_fds=False,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(r1)
+        os.close(w2)
+        self.buf, self.n = b"", 0
+
+    def send(self, method, params=None, session=None):
+        self.n += 1
+        m = {"id": self.n, "method": method, "params": params or {}}
+        if session:
+            m["sessionId"] = session
+        os.write(self.w, json.dumps(m).encode() + b"\0")
+        return self.n
+
+    def recv(self):
+        while b"\0" not in self.buf:
+            d = os.read(self.r, 1 << 16)
+            if not d:
+                sys.exit("chromium closed the DevTools pipe")
+            self.buf += d
+        m, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(m)
+
+    def call(self, method, params=None, session=None):
+        i = self.send(method, params, session)
+        while True:
+            m = self.recv()
+            if m.get("id") == i:
+                if "error" in m:
+                    sys.exit("%s: %s" % (method, m["error"]))
+                return m["result"]
+
+    def open(self, page):
+        """Seconds from navigating a new tab to the page until its main
+        thread is free after the load event, and Chromium's metrics."""
+        tid = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        s = self.call("Target.attachToTarget", {"targetId": tid, "flatten": True})["sessionId"]
+        self.call("Page.enable", session=s)
+        self.call("Performance.enable", session=s)
+        t0 = time.monotonic()
+        self.send("Page.navigate", {"url": "file://" + page}, session=s)
+        while self.recv().get("method") != "Page.loadEventFired":
+            pass
+        self.call("Runtime.evaluate", {"expression": "1"}, session=s)
+        dt = time.monotonic() - t0
+        m = {x["name"]: x["value"] for x in
+             self.call("Performance.getMetrics", session=s)["metrics"]}
+        self.call("Target.closeTarget", {"targetId": tid})
+        return dt, m
+
+    def close(self):
+        self.send("Browser.close")
+        self.p.wait()
 
 
 def main():
@@ -125,6 +202,24 @@ def main():
             if m is None:
                 sys.exit("the timing script gave no numbers")
             t.append([int(x) for x in m.groups()])
+        C, R = [], []
+        with tempfile.TemporaryDirectory(prefix="bench-chromium-") as ud:
+            br = Browser(ud)
+            br.open(page)
+            br.open(ref)
+            for _ in range(a.n):
+                C.append(br.open(page))
+                R.append(br.open(ref))
+            br.close()
+        print("opened in a running Chromium (navigate -> main thread free after load), "
+              "median / min / max:")
+        for name, v in (("report page", C), ("reference page", R)):
+            x = [r[0] for r in v]
+            print("  %-15s %.3f / %.3f / %.3f s; layout %.3f s, style %.3f s, tasks %.3f s"
+                  % (name, statistics.median(x), min(x), max(x),
+                     statistics.median([r[1]["LayoutDuration"] for r in v]),
+                     statistics.median([r[1]["RecalcStyleDuration"] for r in v]),
+                     statistics.median([r[1]["TaskDuration"] for r in v])))
         print("inside the renderer, ms from the navigation's start (median / min):")
         for i, what in enumerate(("response read", "HTML parsed (domInteractive)",
                                   "load event", "load + forced layout")):

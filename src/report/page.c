@@ -12,9 +12,11 @@
  * Chromium's parser yields to draw a frame every few milliseconds, and
  * each frame laid the growing table out again; a render-blocking
  * <link rel="expect" href="#end"> (it fetches nothing) holds the first
- * frame until the last element is parsed, and content-visibility:auto on
- * the table's box skips its layout while it is off screen (its height
- * until then estimated from the row count).
+ * frame until the last element is parsed.  The destinations come in
+ * chunks of 50 rows, each a table of fixed layout (the column widths
+ * computed here from the content, so the chunks line up) in a
+ * content-visibility:auto box: only the chunks on screen are laid out
+ * (one auto-sized table of 1000 rows took ~0.4 s of layout).
  */
 #include "report/report.h"
 #include "report/html.h"
@@ -32,7 +34,7 @@ static const char css[] =
 	".meta{color:#59636e}nav a{margin-right:14px}"
 	"table{border-collapse:collapse;width:100%;margin:6px 0}"
 	"th,td{border-bottom:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}"
-	"td.n,th.n,#dests td:nth-child(n+6):nth-child(-n+13){text-align:right;"
+	"td.n,th.n,.dests td:nth-child(n+6):nth-child(-n+13){text-align:right;"
 	"font-variant-numeric:tabular-nums}"
 	"th{background:#f6f8fa;cursor:pointer;white-space:nowrap}"
 	"tr.warn td:first-child{border-left:3px solid #cf222e}"
@@ -46,19 +48,27 @@ static const char css[] =
 	".g-plaintext{fill:#cf222e;background:#cf222e}"
 	".key{display:inline-block;width:11px;height:11px;margin:0 4px 0 12px}"
 	".none{color:#59636e;font-style:italic}"
-	"code{font-size:13px;word-break:break-all}.scroll{overflow-x:auto}";
+	"code{font-size:13px;word-break:break-all}.scroll{overflow-x:auto}"
+	".dests{table-layout:fixed;min-width:100%;margin:0}.dests td{overflow-wrap:anywhere}"
+	".chunk{content-visibility:auto}";
 
 /* Sorts a table.sortable by the clicked column: numbers (th.n) as
- * numbers, everything else as text; a second click reverses. */
+ * numbers, everything else as text; a second click reverses.  A table
+ * without a body is the head of the chunks that follow it in its box
+ * (the destinations): their rows are sorted together and dealt back in
+ * the same counts. */
 static const char script[] =
 	"document.querySelectorAll('table.sortable th').forEach(function(th,i){"
 	"th.addEventListener('click',function(){"
-	"var tb=th.closest('table').tBodies[0],rows=Array.from(tb.rows),"
-	"num=th.classList.contains('n'),dir=th.dataset.dir==='a'?-1:1;"
+	"var t=th.closest('table'),tbs=t.tBodies.length?[t.tBodies[0]]:"
+	"Array.from(t.parentNode.querySelectorAll('tbody')),rows=[],"
+	"num=th.classList.contains('n'),dir=th.dataset.dir==='a'?-1:1,k=0;"
 	"th.dataset.dir=dir===1?'a':'d';"
+	"var ns=tbs.map(function(tb){rows.push.apply(rows,tb.rows);return tb.rows.length;});"
 	"rows.sort(function(a,b){var x=a.cells[i].textContent,y=b.cells[i].textContent;"
 	"return dir*(num?(parseFloat(x)||0)-(parseFloat(y)||0):x.localeCompare(y));});"
-	"rows.forEach(function(r){tb.appendChild(r);});});});";
+	"tbs.forEach(function(tb,j){tb.replaceChildren.apply(tb,rows.slice(k,k+ns[j]));"
+	"k+=ns[j];});});});";
 
 static const char *const grade_key[LOGLINE_TRUST_COUNT] = {
 	"verified", "trusted", "untrusted", "anonymous", "plaintext"
@@ -203,6 +213,147 @@ static int coverage(struct buf *b, const struct report *r)
 	return rc;
 }
 
+/* The destinations table: DEST_COLS columns, DEST_CHUNK rows per chunk. */
+enum { DEST_COLS = 10 + LOGLINE_TRUST_COUNT, DEST_CHUNK = 50, DEST_MAX_CH = 40 };
+
+/* Characters of a UTF-8 string as a browser counts them (approximately:
+ * code points, not grapheme clusters). */
+static size_t u8len(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+static size_t digits(unsigned long v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static void widen(size_t *w, size_t n)
+{
+	if (n > *w)
+		*w = n < DEST_MAX_CH ? n : DEST_MAX_CH;
+}
+
+static const char *dest_title(int c)
+{
+	static const char *const t[DEST_COLS] = {
+		"domain", "provider", "published", "TLS policy", "parameter", "deliveries",
+		[6 + LOGLINE_TRUST_COUNT] = "deferred", "TLS failures", "recommendation", "note",
+	};
+
+	return c >= 6 && c < 6 + LOGLINE_TRUST_COUNT ? report_grade_title(c - 6) : t[c];
+}
+
+/*
+ * The widths of the destinations' columns, in em (the same in the bold
+ * head as in the rows, unlike ch), from the longest content of each
+ * (text capped at DEST_MAX_CH characters, then wrapped), and the
+ * page style that gives them to the first row of every chunk:
+ * table-layout:fixed lays each chunk out from those widths alone, so the
+ * chunks' columns line up, and a chunk off screen is not laid out at all
+ * (content-visibility:auto).  One table of 1000 auto-sized rows cost
+ * Chromium ~0.4 s of layout before its first frame (docs/benchmarks.md).
+ */
+static int dest_style(struct buf *b, const struct report *r)
+{
+	/* thousandths of an em per character: bold heads, digits, text */
+	enum { EM_HEAD = 660, EM_DIGIT = 640, EM_TEXT = 620 };
+	size_t w[DEST_COLS], h[DEST_COLS], sum = 0;
+	int rc = 0;
+
+	for (int c = 0; c < DEST_COLS; c++) {
+		h[c] = u8len(dest_title(c)) * EM_HEAD;
+		w[c] = 0;
+	}
+	for (size_t i = 0; i < r->ndests; i++) {
+		const struct report_dest *d = &r->dests[i];
+
+		widen(&w[0], u8len(d->domain));
+		if (d->checked) {
+			widen(&w[1], u8len(d->provider));
+			widen(&w[2], u8len(d->published));
+			widen(&w[3], u8len(d->policy));
+			widen(&w[4], u8len(d->parameter));
+		}
+		widen(&w[5], digits(d->sent));
+		for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
+			widen(&w[6 + g], digits(d->n[g]));
+		widen(&w[6 + LOGLINE_TRUST_COUNT], digits(d->deferred));
+		widen(&w[7 + LOGLINE_TRUST_COUNT], digits(d->failures));
+		if (d->recommend)
+			widen(&w[8 + LOGLINE_TRUST_COUNT], u8len(d->recommend) + 3 +
+			      u8len(d->recommend_src ? d->recommend_src : "check"));
+		else if (d->suggestion)
+			widen(&w[8 + LOGLINE_TRUST_COUNT], u8len(d->suggestion) + 7);
+		widen(&w[9 + LOGLINE_TRUST_COUNT], u8len(d->note));
+	}
+	rc |= buf_puts(b, "<style>");
+	for (int c = 0; c < DEST_COLS; c++) {
+		size_t em = w[c] * (c >= 5 && c < 8 + LOGLINE_TRUST_COUNT ? EM_DIGIT : EM_TEXT);
+
+		if (em < h[c])
+			em = h[c];
+		rc |= buf_printf(b, ".dests tr:first-child>:nth-child(%d){width:%zu.%02zuem}",
+				 c + 1, em / 1000, em % 1000 / 10);
+		sum += em;
+	}
+	/* 12px: the cells' padding */
+	rc |= buf_printf(b, ".dests{width:calc(%zu.%02zuem + %dpx)}</style>", sum / 1000,
+			 sum % 1000 / 10, 12 * DEST_COLS);
+	return rc;
+}
+
+static int dest_row(struct buf *b, const struct report_dest *d)
+{
+	const char *na = d->checked ? "" : "-";
+	int rc = 0;
+
+	rc |= buf_printf(b, "<tr class=\"dest%s\" data-domain=\"", d->warning ? " warn" : "");
+	rc |= html_attr(b, d->domain);
+	rc |= buf_puts(b, "\">");
+	rc |= td(b, NULL, d->domain);
+	rc |= td(b, NULL, d->checked ? d->provider : na);
+	rc |= td(b, NULL, d->checked ? d->published : na);
+	rc |= td(b, NULL, d->checked ? d->policy : na);
+	rc |= td(b, NULL, d->checked ? d->parameter : na);
+	rc |= td_col_num(b, d->sent);
+	for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
+		rc |= td_col_num(b, d->n[g]);
+	rc |= td_col_num(b, d->deferred);
+	rc |= td_col_num(b, d->failures);
+	rc |= buf_puts(b, "<td>");
+	if (d->recommend) {
+		rc |= buf_puts(b, "<code>");
+		rc |= html_text(b, d->recommend);
+		rc |= buf_puts(b, "</code> (");
+		rc |= html_text(b, d->recommend_src ? d->recommend_src : "check");
+		rc |= buf_puts(b, ")");
+	} else if (d->suggestion) {
+		rc |= buf_puts(b, "<code>");
+		rc |= html_text(b, d->suggestion);
+		rc |= buf_puts(b, "</code> (logs)");
+	}
+	rc |= buf_puts(b, "</td>");
+	rc |= td(b, NULL, d->note);
+	rc |= buf_puts(b, "</tr>");
+	return rc;
+}
+
+/*
+ * The head is table#dests (the sort script's handle); the rows follow in
+ * chunks of DEST_CHUNK, each its own table in a content-visibility:auto
+ * box whose height until laid out is estimated from its row count.
+ */
 static int destinations(struct buf *b, const struct report *r)
 {
 	int rc = 0;
@@ -225,50 +376,26 @@ static int destinations(struct buf *b, const struct report *r)
 		rc |= html_text(b, r->check_note);
 		rc |= buf_puts(b, ".");
 	}
-	rc |= buf_printf(b, "</p><div class=\"scroll\" id=\"dests-box\" style=\"content-visibility:"
-			 "auto;contain-intrinsic-size:auto %zupx\"><table id=\"dests\" "
-			 "class=\"sortable\"><thead><tr>", 40 + 24 * r->ndests);
-	rc |= buf_puts(b, ""
-		       "<th>domain</th><th>provider</th><th>published</th><th>TLS policy</th>"
-		       "<th>parameter</th><th class=\"n\">deliveries</th>");
-	for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
-		rc |= buf_printf(b, "<th class=\"n\">%s</th>", report_grade_title(g));
-	rc |= buf_puts(b, "<th class=\"n\">deferred</th><th class=\"n\">TLS failures</th>"
-		       "<th>recommendation</th><th>note</th></tr></thead><tbody>");
+	rc |= buf_puts(b, "</p>");
+	rc |= dest_style(b, r);
+	rc |= buf_puts(b, "<div class=\"scroll\" id=\"dests-box\"><table id=\"dests\" "
+		       "class=\"sortable dests\"><thead><tr>");
+	for (int c = 0; c < DEST_COLS; c++)
+		rc |= buf_printf(b, c >= 5 && c < 8 + LOGLINE_TRUST_COUNT ?
+				 "<th class=\"n\">%s</th>" : "<th>%s</th>", dest_title(c));
+	rc |= buf_puts(b, "</tr></thead></table>");
 	for (size_t i = 0; i < r->ndests; i++) {
-		const struct report_dest *d = &r->dests[i];
-		const char *na = d->checked ? "" : "-";
+		if (i % DEST_CHUNK == 0) {
+			size_t n = r->ndests - i < DEST_CHUNK ? r->ndests - i : DEST_CHUNK;
 
-		rc |= buf_printf(b, "<tr class=\"dest%s\" data-domain=\"", d->warning ? " warn" : "");
-		rc |= html_attr(b, d->domain);
-		rc |= buf_puts(b, "\">");
-		rc |= td(b, NULL, d->domain);
-		rc |= td(b, NULL, d->checked ? d->provider : na);
-		rc |= td(b, NULL, d->checked ? d->published : na);
-		rc |= td(b, NULL, d->checked ? d->policy : na);
-		rc |= td(b, NULL, d->checked ? d->parameter : na);
-		rc |= td_col_num(b, d->sent);
-		for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
-			rc |= td_col_num(b, d->n[g]);
-		rc |= td_col_num(b, d->deferred);
-		rc |= td_col_num(b, d->failures);
-		rc |= buf_puts(b, "<td>");
-		if (d->recommend) {
-			rc |= buf_puts(b, "<code>");
-			rc |= html_text(b, d->recommend);
-			rc |= buf_puts(b, "</code> (");
-			rc |= html_text(b, d->recommend_src ? d->recommend_src : "check");
-			rc |= buf_puts(b, ")");
-		} else if (d->suggestion) {
-			rc |= buf_puts(b, "<code>");
-			rc |= html_text(b, d->suggestion);
-			rc |= buf_puts(b, "</code> (logs)");
+			rc |= buf_printf(b, "<div class=\"chunk\" style=\"contain-intrinsic-size:"
+					 "auto %zupx\"><table class=\"dests\"><tbody>", 24 * n);
 		}
-		rc |= buf_puts(b, "</td>");
-		rc |= td(b, NULL, d->note);
-		rc |= buf_puts(b, "</tr>");
+		rc |= dest_row(b, &r->dests[i]);
+		if (i % DEST_CHUNK == DEST_CHUNK - 1 || i + 1 == r->ndests)
+			rc |= buf_puts(b, "</tbody></table></div>");
 	}
-	rc |= buf_puts(b, "</tbody></table></div></section>");
+	rc |= buf_puts(b, "</div></section>");
 	return rc;
 }
 
