@@ -682,7 +682,8 @@ static int report_dests(const struct report_cmd *o, struct report *r, const stru
 			log_fatal("report");     /* o->top <= REPORT_MAX_DESTS */
 		if (lr == NULL)
 			continue;
-		memcpy(d->n, lr->d->t.tls, sizeof(d->n));
+		for (int g = 0; g < LOGLINE_TRUST_COUNT; g++)
+			d->n[g] = lr->d->t.tls[g]; /* uint32_t into unsigned long */
 		d->sent = logscan_sent(&lr->d->t);
 		d->deferred = lr->d->t.deferred;
 		d->bounced = lr->d->t.bounced;
