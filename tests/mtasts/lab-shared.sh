@@ -187,10 +187,12 @@ run_pass() {
 	sleep 3   # another refresh round: nothing more is fetched
 	count_is "$label refresh of wildcard.$D (id $newid)" $ADDR_WILDCARD "$w0" 1
 
-	# 3. a dead daemon's lease: waited for until it expires, then ours
+	# 3. a dead daemon's lease: waited for until it expires, then ours.
+	# The lease runs 4 s (whole seconds: "+1" could end a moment after
+	# the INSERT, before a slow daemon under ASan even asks for it).
 	m0=$(fetches $ADDR_MODEFIRST)
 	$sqlcmd "INSERT INTO tlspolicy_sts_lease (domain, owner, expires)
-		VALUES ('modefirst.$D', 'dead-mx:1:0', $(( $(date +%s) + 1 )))" ||
+		VALUES ('modefirst.$D', 'dead-mx:1:0', $(( $(date +%s) + 4 )))" ||
 		fail "$label: could not write the dead daemon's lease"
 	expect_d "$label a (lease of a dead daemon)" 8481 "modefirst.$D" "$MODEFIRST"
 	expect_d "$label b" 8482 "modefirst.$D" "$MODEFIRST"
