@@ -7,8 +7,12 @@
  * Speed: input is read in LOGSCAN_BLOCK blocks and split with memchr();
  * the envelope parser rejects the lines of other programs after a few
  * compares; only smtp/lmtp lines are parsed further, and only delivery
- * and TLS lines touch the hash tables.  Nothing is allocated per line:
- * strings are copied into an arena once per new domain, host or name.
+ * and TLS lines touch the hash tables, a few events after they were
+ * parsed, with the records they touch prefetched meanwhile (struct
+ * qev: on a log of 50,000 domains the tables are cold, and a lookup's
+ * cache misses cost more than its instructions).  Nothing is allocated
+ * per line: strings are copied into an arena once per new domain, host
+ * or name.
  */
 #include "logscan/logscan.h"
 
