@@ -451,6 +451,141 @@ static void test_files(void **state)
 	assert_non_null(strstr(why.msg, "No such file"));
 }
 
+/*
+ * logscan_file() parses the smtp lines of a block some events ahead of
+ * their tallies (struct qev in logscan.c): the same input, fed line by
+ * line through logscan_line() (which applies each line at once), must
+ * give the same counts, domains (in first-seen order), pairs and
+ * tallies.  The log mixes processes whose TLS lines, failures and
+ * deliveries come back to back and interleaved, domains with several
+ * MX hosts, other programs, empty lines, CRLF, overlong lines; it spans
+ * several read blocks (lines cross them) and ends without a newline.
+ */
+static size_t gen_line(char *out, size_t cap, unsigned *seed, int i)
+{
+	static const char *const trust[] = { "Verified", "Trusted", "Untrusted", "Anonymous" };
+	unsigned r = (*seed = *seed * 1103515245u + 12345u) >> 8;
+	int pid = 100 + (int)(r % 7), d = (int)((r >> 3) % 300), mx = (int)((r >> 12) % 3);
+	char relay[128];
+
+	snprintf(relay, sizeof(relay), "mx%d.d%d.example[192.0.2.%d]:25", mx, d, mx + 1);
+	switch ((r >> 16) % 12) {
+	case 0: case 1: case 2:
+		return (size_t)snprintf(out, cap, "Nov 28 12:%02d:%02d mail postfix/smtp[%d]: %s TLS "
+					"connection established to %s: TLSv1.%d with cipher C%d "
+					"(256/256 bits)", i / 60 % 60, i % 60, pid,
+					trust[(r >> 20) % 4], relay, 2 + (int)(r >> 22) % 2,
+					(int)(r >> 23) % 3);
+	case 3: case 4: case 5: case 6:
+		return (size_t)snprintf(out, cap, "Nov 28 12:%02d:%02d mail postfix/smtp[%d]: "
+					"Q%05X: to=<u%d@d%d.example>, relay=%s, delay=1, "
+					"dsn=2.0.0, status=sent (250 ok)", i / 60 % 60, i % 60, pid,
+					(unsigned)(i / 3), i % 5, d, relay);
+	case 7:
+		return (size_t)snprintf(out, cap, "Nov 28 12:00:%02d mail postfix/smtp[%d]: "
+					"Q%05X: to=<u@d%d.example>, relay=%s, delay=1, dsn=4.7.5, "
+					"status=deferred (TLS is required, but was not offered by "
+					"host %s)", i % 60, pid, (unsigned)(i / 3), d, relay, relay);
+	case 8:
+		return (size_t)snprintf(out, cap, "Nov 28 12:00:%02d mail postfix/smtp[%d]: "
+					"certificate verification failed for %s: untrusted issuer "
+					"/CN=x", i % 60, pid, relay);
+	case 9:
+		return (size_t)snprintf(out, cap, "Nov 28 12:00:%02d mail postfix/qmgr[9]: "
+					"Q%05X: from=<a@b.example>, size=1, nrcpt=1 (queue active)%s",
+					i % 60, (unsigned)i, r & 1 ? "\r" : "");
+	case 10:
+		return (size_t)snprintf(out, cap, "Nov 28 12:00:%02d mail dovecot: imap(u%d): "
+					"Logged out", i % 60, d);
+	default:
+		return r & 1 ? 0 : (size_t)snprintf(out, cap, "garbage %u", r);
+	}
+}
+
+static void tallies_equal(const struct logscan_tally *a, const struct logscan_tally *b)
+{
+	assert_memory_equal(a, b, sizeof(*a));
+}
+
+static void test_queue_same(void **state)
+{
+	char path[] = "/tmp/test_logscan.XXXXXX";
+	char line[512], *big = malloc(LOGSCAN_MAX_LINE + 10);
+	unsigned seed = 1;
+	size_t total = 0, nlong = 0;
+	int fd = mkstemp(path);
+	FILE *fp;
+	struct logscan *ref = logscan_new(NULL);
+	struct errbuf why;
+
+	(void)state;
+	assert_true(fd >= 0 && big != NULL && ref != NULL);
+	assert_non_null(fp = fdopen(fd, "w"));
+	memset(big, 'y', LOGSCAN_MAX_LINE + 10);
+	logscan_set_reftime(ref, 1732795200); /* 2024-11-28 */
+	for (int i = 0; total < 3 * LOGSCAN_BLOCK + 5000; i++) {
+		size_t n = gen_line(line, sizeof(line), &seed, i);
+
+		if (i % 4000 == 3999) { /* an overlong line: skipped, counted */
+			fwrite(big, 1, LOGSCAN_MAX_LINE + 10, fp);
+			fputc('\n', fp);
+			total += LOGSCAN_MAX_LINE + 11;
+			nlong++;
+			continue;
+		}
+		fwrite(line, 1, n, fp);
+		total += n;
+		logscan_line(ref, line, n);
+		if (total < 3 * LOGSCAN_BLOCK + 5000) {
+			fputc('\n', fp);
+			total++;
+		}
+	}
+	fclose(fp);
+	free(big);
+	assert_true(nlong > 0);
+	/* the same file, as it is read */
+	setenv("TZ", "UTC", 1);
+	errbuf_clear(&why);
+	assert_int_equal(logscan_file(ls, path, NULL, NULL, &why), 0);
+	{
+		struct logscan_counts a = *logscan_counts(ls), b = *logscan_counts(ref);
+
+		assert_int_equal(a.bytes, total);
+		assert_int_equal(a.lines, b.lines + nlong);
+		assert_int_equal(a.long_lines, nlong);
+		assert_true(a.deliveries > 1000 && a.tls_sessions > 1000);
+		a.bytes = b.bytes = 0;
+		a.lines = b.lines = 0;
+		a.long_lines = b.long_lines = 0;
+		a.files = b.files = 0;
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+	assert_int_equal(logscan_ndomains(ls), logscan_ndomains(ref));
+	for (size_t i = 0; i < logscan_ndomains(ls); i++) {
+		const struct logscan_domain *a = logscan_domain(ls, i), *b = logscan_domain(ref, i);
+		uint32_t ma = a->mx_first, mb = b->mx_first;
+
+		assert_string_equal(a->name, b->name);
+		tallies_equal(&a->t, &b->t);
+		assert_int_equal(a->ip_only, b->ip_only);
+		assert_memory_equal(a->proto_n, b->proto_n, sizeof(a->proto_n));
+		assert_memory_equal(a->cipher_n, b->cipher_n, sizeof(a->cipher_n));
+		for (int k = 0; k < LOGSCAN_DOMAIN_PROTOS; k++)
+			if (a->proto_n[k])
+				assert_string_equal(logscan_tls_name(ls, a->proto[k]),
+						    logscan_tls_name(ref, b->proto[k]));
+		for (; ma && mb; ma = logscan_mx(ls, ma)->next, mb = logscan_mx(ref, mb)->next) {
+			assert_string_equal(logscan_host_name(ls, logscan_mx(ls, ma)->host),
+					    logscan_host_name(ref, logscan_mx(ref, mb)->host));
+			tallies_equal(&logscan_mx(ls, ma)->t, &logscan_mx(ref, mb)->t);
+		}
+		assert_true(ma == 0 && mb == 0);
+	}
+	logscan_free(ref);
+	unlink(path);
+}
+
 /* ---- suggestions --------------------------------------------------------- */
 
 static struct logscan_row row_for(struct logscan_domain *d, unsigned long v, unsigned long t,
@@ -627,6 +762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_year_inference, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_same, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shadow_lines, setup, teardown),
 		cmocka_unit_test(test_suggest),
 		cmocka_unit_test_setup_teardown(test_rows, setup, teardown),
