@@ -124,10 +124,14 @@ fi
 
 # The keys Postfix asks, from the daemon's request log: one delivery to a
 # DANE domain three labels deep (no MX: the host itself, implicit MX).
-off=$(wc -c <"$T_DIR/serve.log")
+# The log offset is taken after the reset and the reload: until then an
+# smtp process of the rounds above may still (re)deliver the deferred
+# dane-mismatch.example mail and ask its keys (seen in CI on a busy
+# machine: "dane-mismatch.example .example" before the three keys).
 lab sender-reset -d >/dev/null || exit 1
 lab sender-set 'smtp_tls_security_level = dane' \
 	"smtp_tls_policy_maps = $DANE_TEST_MAP" >/dev/null || exit 1
+off=$(wc -c <"$T_DIR/serve.log")
 qd=$(lab send "test@lab.example" "you@mx.dane-ee.example" "parent walk") || fail "send to mx.dane-ee.example"
 if lab wait-log "$qd: to=<you@mx.dane-ee.example>.*status=sent" 40 >/dev/null &&
 	lab wait-log "Verified TLS connection established to mx\\.dane-ee\\.example\\[" 5 >/dev/null; then

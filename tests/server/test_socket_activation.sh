@@ -100,9 +100,19 @@ LOOP_PID=$!
 PERSIST_PID=$!
 
 restarts=0
+lookups() { cat "$T/loop.out" 2>/dev/null | wc -l; }
+sent() { cat "$T/persist.sent" 2>/dev/null | wc -l; }
 for sig in TERM KILL TERM KILL TERM; do
     before=$(ready)
+    # at least 10 lookups of each client since the last restart (not a
+    # guessed time: on a busy machine each postmap takes longer), so that
+    # the lookups are spread over all restarts (50 and more in all)
+    l0=$(lookups) s0=$(sent)
     sleep 0.5
+    for _ in $(seq 1 200); do
+        [ "$(lookups)" -ge $((l0 + 10)) ] && [ "$(sent)" -ge $((s0 + 10)) ] && break
+        sleep 0.1
+    done
     pid=$(tail -1 "$T/pids")
     kill -"$sig" "$pid"
     # the next daemon (new pid) must come up
@@ -143,7 +153,10 @@ kill -0 "$SUP_PID" 2>/dev/null && fail "supervisor still running"
 systemd-socket-activate --datagram -l 127.0.0.1:$P_DGRAM \
     -E ASAN_OPTIONS -E UBSAN_OPTIONS "$TLSPOLICY" -c "$T/tlspolicy.cf" serve -f > "$T/dgram.log" 2>&1 &
 DG_PID=$!
-sleep 0.3
+# the datagram must come after systemd-socket-activate bound the socket
+# (else it is lost and no daemon starts): wait for the socket, not for a
+# guessed time
+for _ in $(seq 1 100); do ss -Hlun "sport = :$P_DGRAM" | grep -q . && break; sleep 0.05; done
 echo x > /dev/udp/127.0.0.1/$P_DGRAM
 st=0
 for _ in $(seq 1 50); do kill -0 "$DG_PID" 2>/dev/null || break; sleep 0.1; done
