@@ -203,19 +203,29 @@ static inline int name_equal(const struct strtab *t, const char *stored, const c
 	return !t->keep_case && lower_equal(stored, s, n);
 }
 
-/* The id in the first slot for hash h whose tag matches (the name not
- * compared), else 0: lets a caller prefetch what the id indexes while
- * strtab_get_h() compares the name. */
-static inline uint32_t strtab_peek(const struct strtab *t, uint64_t h)
+/* The first slot for hash h whose tag matches (the name not compared),
+ * else NULL: the slot a lookup of h will most likely end at, for a
+ * caller that prefetches the name or what the id indexes while other
+ * work goes on. */
+static inline const struct strslot *strtab_peek_slot(const struct strtab *t, uint64_t h)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
 
 	if (t->slots == NULL)
-		return 0;
+		return NULL;
 	for (size_t i = (size_t)h & t->mask; t->slots[i].name != NULL; i = (i + 1) & t->mask)
 		if (t->slots[i].tag == tag)
-			return SLOT_ID(&t->slots[i]);
-	return 0;
+			return &t->slots[i];
+	return NULL;
+}
+
+/* strtab_peek_slot()'s id, else 0: lets a caller prefetch what the id
+ * indexes while strtab_get_h() compares the name. */
+static inline uint32_t strtab_peek(const struct strtab *t, uint64_t h)
+{
+	const struct strslot *sl = strtab_peek_slot(t, h);
+
+	return sl ? SLOT_ID(sl) : 0;
 }
 
 /* Returns the id of s (adding it when new), 0 when the table is full or
@@ -1324,20 +1334,6 @@ static inline int line_parse(struct logscan *ls, const char *line, size_t len, s
 	return 1;
 }
 
-/* The slot a lookup of hash h will most likely end at (the first one
- * whose tag matches), or NULL. */
-static inline const struct strslot *strtab_peek_slot(const struct strtab *t, uint64_t h)
-{
-	uint32_t tag = (uint32_t)(h >> 32);
-
-	if (t->slots == NULL)
-		return NULL;
-	for (size_t i = (size_t)h & t->mask; t->slots[i].name != NULL; i = (i + 1) & t->mask)
-		if (t->slots[i].tag == tag)
-			return &t->slots[i];
-	return NULL;
-}
-
 /* Prefetch, an event later: the names the slots point to, and the
  * domain's record. */
 static inline void line_prefetch1(const struct logscan *ls, const struct qev *q)
@@ -1360,17 +1356,13 @@ static inline void line_prefetch1(const struct logscan *ls, const struct qev *q)
 /* Prefetch, two events later: the pair the domain used last. */
 static inline void line_prefetch2(const struct logscan *ls, const struct qev *q)
 {
-	const struct strslot *sl;
+	uint32_t id;
 
-	if (q->dn && (sl = strtab_peek_slot(&ls->domtab, q->dh)) != NULL) {
-		uint32_t id = SLOT_ID(sl);
+	if (q->dn && (id = strtab_peek(&ls->domtab, q->dh)) != 0 && id <= ls->domtab.n) {
+		uint32_t mx = ls->doms[id - 1].last_mx;
 
-		if (id && id <= ls->domtab.n) {
-			uint32_t mx = ls->doms[id - 1].last_mx;
-
-			if (mx && mx <= ls->npairs)
-				__builtin_prefetch(&ls->pairs[mx]);
-		}
+		if (mx && mx <= ls->npairs)
+			__builtin_prefetch(&ls->pairs[mx]);
 	}
 }
 
@@ -1398,14 +1390,19 @@ static void line_apply(struct logscan *ls, const struct qev *q)
 	}
 }
 
+/* Applies the oldest queued event (ls->qn > 0). */
+static inline void queue_pop(struct logscan *ls)
+{
+	line_apply(ls, &ls->queue[ls->qhead]);
+	ls->qhead = (ls->qhead + 1) % LOGSCAN_QDEPTH;
+	ls->qn--;
+}
+
 /* Applies the queued events, oldest first. */
 static void queue_flush(struct logscan *ls)
 {
-	while (ls->qn) {
-		line_apply(ls, &ls->queue[ls->qhead]);
-		ls->qhead = (ls->qhead + 1) % LOGSCAN_QDEPTH;
-		ls->qn--;
-	}
+	while (ls->qn)
+		queue_pop(ls);
 }
 
 /* logscan_line() through the queue (feed()); queue_flush() before the
@@ -1414,11 +1411,8 @@ static inline void line_queued(struct logscan *ls, const char *line, size_t len)
 {
 	struct qev *q;
 
-	if (ls->qn == LOGSCAN_QDEPTH) {
-		line_apply(ls, &ls->queue[ls->qhead]);
-		ls->qhead = (ls->qhead + 1) % LOGSCAN_QDEPTH;
-		ls->qn--;
-	}
+	if (ls->qn == LOGSCAN_QDEPTH)
+		queue_pop(ls);
 	q = &ls->queue[(ls->qhead + ls->qn) % LOGSCAN_QDEPTH];
 	if (!line_parse(ls, line, len, q))
 		return;
