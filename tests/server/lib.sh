@@ -17,6 +17,9 @@ DB="sqlite:$T/policy.db"
 DAEMON_PID=""
 FAILS=0
 
+# mysql_parts, sql (the MariaDB tests)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/mysql.sh"
+
 cleanup() {
     if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
         kill "$DAEMON_PID" 2>/dev/null || true

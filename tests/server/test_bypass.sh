@@ -98,15 +98,11 @@ if [ -n "${TLSPOLICY_TEST_MYSQL_URL:-}" ]; then
     # tlspolicy_test*): the test runs beside others that use the
     # harness's database
     command -v mariadb >/dev/null || skip_or_fail "mariadb client not installed"
-    rest=${TLSPOLICY_TEST_MYSQL_URL#mysql://}
-    MY_USER=${rest%%:*}; rest=${rest#*:}; MY_PASS=${rest%%@*}; rest=${rest#*@}
-    hp=${rest%%/*}; MY_HOST=${hp%%:*}; MY_PORT=${hp#*:}
+    mysql_parts "$TLSPOLICY_TEST_MYSQL_URL"
     TDB=tlspolicy_test_bypass_$$
-    sqlu() { mariadb --no-defaults --protocol=TCP -h "$MY_HOST" -P "$MY_PORT" \
-        -u "$MY_USER" -p"$MY_PASS" -N -B "$@"; }
-    sqlu -e "DROP DATABASE IF EXISTS $TDB; CREATE DATABASE $TDB" ||
+    sql "$MY_DB" -e "DROP DATABASE IF EXISTS $TDB; CREATE DATABASE $TDB" ||
         skip_or_fail "cannot create database $TDB"
-    trap 'sqlu -e "DROP DATABASE IF EXISTS $TDB" 2>/dev/null; cleanup' EXIT
+    trap 'sql "$MY_DB" -e "DROP DATABASE IF EXISTS $TDB" 2>/dev/null; cleanup' EXIT
     DB="mysql://$MY_USER:$MY_PASS@$MY_HOST:$MY_PORT/$TDB"
     "$TLSPOLICY" --db "$DB" db init | grep -q "table tlspolicy_bypass in" &&
         ok "MariaDB: db init creates tlspolicy_bypass" || fail "MariaDB: db init"

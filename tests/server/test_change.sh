@@ -77,9 +77,7 @@ mysql)
     [ -n "${TLSPOLICY_TEST_MYSQL_URL:-}" ] \
         || skip_or_fail "TLSPOLICY_TEST_MYSQL_URL not set (run tests/lib/mariadb-start)"
     command -v mariadb >/dev/null || skip_or_fail "mariadb client not installed"
-    rest=${TLSPOLICY_TEST_MYSQL_URL#mysql://}
-    MY_USER=${rest%%:*}; rest=${rest#*:}; MY_PASS=${rest%%@*}; rest=${rest#*@}
-    hp=${rest%%/*}; MY_HOST=${hp%%:*}; MY_PORT=${hp#*:}
+    mysql_parts "$TLSPOLICY_TEST_MYSQL_URL"
     TDB=tlspolicy_test_change
     DB="mysql://$MY_USER:$MY_PASS@$MY_HOST:$MY_PORT/$TDB"
     sqlu() { mariadb --no-defaults --protocol=TCP -h "$MY_HOST" -P "$MY_PORT" \
