@@ -346,7 +346,7 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 		if (setup_trust_anchor(dns->ctx, opts->trust_anchor_file, why) < 0)
 			goto fail;
 		dns->validating = 1;
-	} else {
+	} else if (!opts->unvalidated) {
 		log_warnx("dns: no trust anchor: DNSSEC is not validated, DANE never applies");
 	}
 	/* Make libunbound set itself up now (it otherwise does at the first
@@ -406,16 +406,22 @@ unsigned long long dns_replay_misses(const struct dns *dns)
 	return dns->replay_misses;
 }
 
+void dns_opts_from_config(const struct config *cfg, struct dns_opts *o)
+{
+	unsigned t = config_get_time(cfg, "dns_timeout");
+
+	memset(o, 0, sizeof(*o));
+	o->trust_anchor_file = config_get(cfg, "dns_trust_anchor_file");
+	o->resolvers = config_get(cfg, "dns_resolvers");
+	o->timeout_ms = t == 0 ? 1 : (t > UINT_MAX / 1000 ? UINT_MAX : t * 1000);
+}
+
 struct dns *dns_new(struct event_base *base, const struct config *cfg,
 		    struct errbuf *why)
 {
 	struct dns_opts o;
-	unsigned t = config_get_time(cfg, "dns_timeout");
 
-	memset(&o, 0, sizeof(o));
-	o.trust_anchor_file = config_get(cfg, "dns_trust_anchor_file");
-	o.resolvers = config_get(cfg, "dns_resolvers");
-	o.timeout_ms = t == 0 ? 1 : (t > UINT_MAX / 1000 ? UINT_MAX : t * 1000);
+	dns_opts_from_config(cfg, &o);
 	return dns_new_opts(base, &o, why);
 }
 
