@@ -342,6 +342,14 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 	}
 	if (setup_resolvers(dns->ctx, opts->resolvers, why) < 0)
 		goto fail;
+	if (opts->hosts_file) {
+		/* Hosts entries are set-up, not queries (before the set-up
+		 * below).  test. transparent, not removed as below: the
+		 * entries under it stay, other names are resolved. */
+		if ((err = ub_ctx_set_option(dns->ctx, "local-zone:", "test. transparent")) != 0
+		    || (err = ub_ctx_hosts(dns->ctx, opts->hosts_file)) != 0)
+			log_debug("dns: %s not used: %s", opts->hosts_file, ub_strerror(err));
+	}
 	if (opts->trust_anchor_file && *opts->trust_anchor_file) {
 		if (setup_trust_anchor(dns->ctx, opts->trust_anchor_file, why) < 0)
 			goto fail;
@@ -360,7 +368,8 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 	}
 	/* unbound answers test. (RFC 6761) from a built-in local zone; ask
 	 * the resolvers like for any other name (test labs use it). */
-	(void)ub_ctx_zone_remove(dns->ctx, "test.");
+	if (opts->hosts_file == NULL)
+		(void)ub_ctx_zone_remove(dns->ctx, "test.");
 	if ((fd = ub_fd(dns->ctx)) < 0) {
 		errbuf_set(why, "libunbound: no result descriptor");
 		goto fail;

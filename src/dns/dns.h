@@ -92,6 +92,10 @@ struct dns_opts {
 	/* 1: no trust anchor on purpose (answers whose DNSSEC status does
 	 * not matter, e.g. MTA-STS policy hosts): no warning about it */
 	int unvalidated;
+	/* names in this hosts(5) file (e.g. /etc/hosts) answered from it,
+	 * as getaddrinfo() does; read once, here; a missing file is no
+	 * error.  NULL: none */
+	const char *hosts_file;
 };
 
 /* dns_trust_anchor_file, dns_resolvers, dns_timeout (strings owned by cfg). */

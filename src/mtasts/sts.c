@@ -382,7 +382,8 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 	 * resolver did not validate either, and a forged address gives no
 	 * more than a failed fetch.  Validating them in the main context
 	 * would cost a signature check or two per host (measured:
-	 * docs/benchmarks.md, "policy hosts in-process").
+	 * docs/benchmarks.md, "policy hosts resolved in-process").  Names
+	 * in /etc/hosts are answered from it, as getaddrinfo() did.
 	 */
 	if (fopts.dns == NULL && fopts.connect_to == NULL) {
 		struct dns_opts o;
@@ -390,6 +391,7 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 		dns_opts_from_config(cfg, &o);
 		o.trust_anchor_file = NULL;
 		o.unvalidated = 1;
+		o.hosts_file = "/etc/hosts"; /* as libcurl's getaddrinfo() */
 		if ((sts->host_dns = dns_new_opts(base, &o, why)) == NULL) {
 			errbuf_prefix(why, "MTA-STS policy hosts");
 			goto fail;

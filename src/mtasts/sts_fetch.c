@@ -108,6 +108,7 @@ struct sts_fetch {
 	size_t addrs_len, addrs_start; /* addrs_start: after "+HOST:PORT:" */
 	unsigned naddrs;
 	int resolving;            /* queries running: resolve_ev pending */
+	int grace;                /* resolve_ev is the wait for the other family */
 	struct event resolve_ev;  /* the transfer's deadline while resolving */
 	struct timespec started;  /* when the slot was taken */
 	int slot;                 /* holds one of max_parallel slots */
@@ -800,7 +801,10 @@ static struct sts_fetch *fail_later(struct sts_fetch *x, const char *fmt,
  * is left out and libcurl resolves as it would have without a context,
  * in the time that is left: the result is never worse than libcurl's
  * own resolving.  The transfer's https_timeout starts when its slot is
- * taken and covers the resolving too (resolve_ev).
+ * taken and covers the resolving too (resolve_ev).  Once one family has
+ * given addresses, the other is waited for at most
+ * STS_FETCH_RESOLVE_GRACE_MS (RFC 8305's resolution delay), so a name
+ * whose AAAA (or A) query hangs is fetched at once over what came.
  */
 
 /* The transfer with its slot taken: into the multi handle. */
@@ -885,8 +889,18 @@ static void resolve_answer(struct sts_fetch *x, int i, const struct dns_answer *
 			x->naddrs++;
 		}
 	}
-	if (x->q[0] == NULL && x->q[1] == NULL)
+	if (x->q[0] == NULL && x->q[1] == NULL) {
 		resolve_done(x);
+	} else if (x->naddrs > 0 && !x->grace) {
+		struct timeval tv = { 0, STS_FETCH_RESOLVE_GRACE_MS * 1000 };
+		unsigned used = ms_since(&x->started);
+
+		/* never past the transfer's deadline */
+		if (used + STS_FETCH_RESOLVE_GRACE_MS < x->f->timeout_ms) {
+			x->grace = 1;
+			evtimer_add(&x->resolve_ev, &tv);
+		}
+	}
 }
 
 static void resolve_a_cb(void *arg, const struct dns_answer *ans)
@@ -907,6 +921,10 @@ static void resolve_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	x->resolving = 0;
+	if (x->grace) {  /* the other family is late: go with what came */
+		resolve_done(x);
+		return;
+	}
 	resolve_stop(x);
 	snprintf(why, sizeof(why), "timed out after %u ms (resolving the host)",
 		 x->f->timeout_ms);

@@ -50,6 +50,7 @@
 #define STS_FETCH_URL_MAX 320  /* "https://mta-sts." + 253 + path */
 #define STS_FETCH_PARALLEL 32  /* transfers at once, by default */
 #define STS_FETCH_MAX_ADDRS 16 /* addresses of a policy host handed to libcurl */
+#define STS_FETCH_RESOLVE_GRACE_MS 50 /* wait for the other family (RFC 8305) */
 #define STS_TRUST_RECHECK_S 60 /* stat the CA file at most this often */
 
 struct event_base;

@@ -10,11 +10,12 @@
  *
  * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-p PARALLEL]
  *                       [-x CONNECT_TO] [-r REPLAY | -R RESOLVERS]
- *                       [-k MS] [-s] [-m] URL...
+ *                       [-H HOSTS] [-k MS] [-s] [-m] URL...
  * -r / -R: the fetcher resolves policy hosts through a dns context
  * (sts_fetch_opts.dns): answers from a replay file (dns/replay.h), or
  * libunbound forwarding to RESOLVERS (as dns_resolvers; no trust
- * anchor).  Without either, libcurl resolves.
+ * anchor; -H: and a hosts(5) file, as the daemon's /etc/hosts).
+ * Without either, libcurl resolves.
  * -k: cancels every fetch still running MS ms after the start (its
  * line says "URL cancelled").
  * -m: a last line "metrics ok=N http=N ..." with the fetch results the
@@ -173,12 +174,16 @@ int main(int argc, char **argv)
 	struct event *cancel_ev = NULL;
 	const char *replay = NULL, *resolvers = NULL;
 	long cancel_ms = -1;
+	const char *hosts = NULL;
 	int c, n, sequential = 0, metrics = 0;
 
-	while ((c = getopt(argc, argv, "C:k:p:r:R:st:x:m")) != -1) {
+	while ((c = getopt(argc, argv, "C:H:k:p:r:R:st:x:m")) != -1) {
 		switch (c) {
 		case 'k':
 			cancel_ms = strtol(optarg, NULL, 10);
+			break;
+		case 'H':
+			hosts = optarg;
 			break;
 		case 'r':
 			replay = optarg;
@@ -207,7 +212,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
 				"[-p PARALLEL] [-x CONNECT_TO] [-r REPLAY | -R RESOLVERS] "
-				"[-k MS] [-s] [-m] URL...\n");
+				"[-H HOSTS] [-k MS] [-s] [-m] URL...\n");
 			return 2;
 		}
 	}
@@ -229,7 +234,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	} else if (resolvers) {
-		struct dns_opts d = { .resolvers = resolvers, .unvalidated = 1 };
+		struct dns_opts d = { .resolvers = resolvers, .unvalidated = 1,
+				      .hosts_file = hosts };
 
 		if ((opts.dns = dns_new_opts(base, &d, &why)) == NULL) {
 			fprintf(stderr, "sts_fetch_tool: %s\n", why.msg);
