@@ -292,9 +292,10 @@ static struct dns *probe_dns(struct event_base *base, const struct config *cfg)
 
 	errbuf_clear(&why);
 	if ((dns = dns_new(base, cfg, &why)) == NULL) {
-		struct dns_opts d = { NULL, config_get(cfg, "dns_resolvers"),
-				      config_get_time(cfg, "dns_timeout") * 1000 };
+		struct dns_opts d;
 
+		dns_opts_from_config(cfg, &d);
+		d.trust_anchor_file = NULL;
 		log_debug("probe: no DNSSEC resolver (%s); trying without validation",
 			  why.msg);
 		errbuf_clear(&why);

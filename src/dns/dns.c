@@ -342,11 +342,19 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 	}
 	if (setup_resolvers(dns->ctx, opts->resolvers, why) < 0)
 		goto fail;
+	if (opts->hosts_file) {
+		/* Hosts entries are set-up, not queries (before the set-up
+		 * below).  test. transparent, not removed as below: the
+		 * entries under it stay, other names are resolved. */
+		if ((err = ub_ctx_set_option(dns->ctx, "local-zone:", "test. transparent")) != 0
+		    || (err = ub_ctx_hosts(dns->ctx, opts->hosts_file)) != 0)
+			log_debug("dns: %s not used: %s", opts->hosts_file, ub_strerror(err));
+	}
 	if (opts->trust_anchor_file && *opts->trust_anchor_file) {
 		if (setup_trust_anchor(dns->ctx, opts->trust_anchor_file, why) < 0)
 			goto fail;
 		dns->validating = 1;
-	} else {
+	} else if (!opts->unvalidated) {
 		log_warnx("dns: no trust anchor: DNSSEC is not validated, DANE never applies");
 	}
 	/* Make libunbound set itself up now (it otherwise does at the first
@@ -360,7 +368,8 @@ struct dns *dns_new_opts(struct event_base *base, const struct dns_opts *opts,
 	}
 	/* unbound answers test. (RFC 6761) from a built-in local zone; ask
 	 * the resolvers like for any other name (test labs use it). */
-	(void)ub_ctx_zone_remove(dns->ctx, "test.");
+	if (opts->hosts_file == NULL)
+		(void)ub_ctx_zone_remove(dns->ctx, "test.");
 	if ((fd = ub_fd(dns->ctx)) < 0) {
 		errbuf_set(why, "libunbound: no result descriptor");
 		goto fail;
@@ -406,16 +415,22 @@ unsigned long long dns_replay_misses(const struct dns *dns)
 	return dns->replay_misses;
 }
 
+void dns_opts_from_config(const struct config *cfg, struct dns_opts *o)
+{
+	unsigned t = config_get_time(cfg, "dns_timeout");
+
+	memset(o, 0, sizeof(*o));
+	o->trust_anchor_file = config_get(cfg, "dns_trust_anchor_file");
+	o->resolvers = config_get(cfg, "dns_resolvers");
+	o->timeout_ms = t == 0 ? 1 : (t > UINT_MAX / 1000 ? UINT_MAX : t * 1000);
+}
+
 struct dns *dns_new(struct event_base *base, const struct config *cfg,
 		    struct errbuf *why)
 {
 	struct dns_opts o;
-	unsigned t = config_get_time(cfg, "dns_timeout");
 
-	memset(&o, 0, sizeof(o));
-	o.trust_anchor_file = config_get(cfg, "dns_trust_anchor_file");
-	o.resolvers = config_get(cfg, "dns_resolvers");
-	o.timeout_ms = t == 0 ? 1 : (t > UINT_MAX / 1000 ? UINT_MAX : t * 1000);
+	dns_opts_from_config(cfg, &o);
 	return dns_new_opts(base, &o, why);
 }
 

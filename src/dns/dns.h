@@ -89,7 +89,17 @@ struct dns_opts {
 	const char *trust_anchor_file; /* NULL or "": no validation (all indeterminate) */
 	const char *resolvers;         /* as the setting dns_resolvers */
 	unsigned timeout_ms;           /* per query; 0: 5000 */
+	/* 1: no trust anchor on purpose (answers whose DNSSEC status does
+	 * not matter, e.g. MTA-STS policy hosts): no warning about it */
+	int unvalidated;
+	/* names in this hosts(5) file (e.g. /etc/hosts) answered from it,
+	 * as getaddrinfo() does; read once, here; a missing file is no
+	 * error.  NULL: none */
+	const char *hosts_file;
 };
+
+/* dns_trust_anchor_file, dns_resolvers, dns_timeout (strings owned by cfg). */
+void dns_opts_from_config(const struct config *cfg, struct dns_opts *opts);
 
 /* Creates the context on base (owned by the caller, must outlive it).
  * Errors (unreadable trust anchor, bad resolver address) name the

@@ -31,6 +31,7 @@ struct sts {
 	struct dns *dns;
 	struct sts_store *store;   /* the writer, sts_service_new() with db_url */
 	struct sts_fetcher *fetcher;
+	struct dns *host_dns;      /* the fetcher's, for policy hosts */
 	struct sts_cache *cache;
 	struct sts_persist persist;
 	struct event tick;
@@ -374,6 +375,29 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 			  + STS_SHARE_LEASE_EXTRA;
 	if (persist)
 		sts->persist = *persist;
+	/*
+	 * The policy hosts' addresses (sts_fetch.h): a context of their own
+	 * on the same resolvers, without DNSSEC validation.  MTA-STS rests
+	 * on the certificate, not on DNSSEC (RFC 8461 section 10): libcurl's
+	 * resolver did not validate either, and a forged address gives no
+	 * more than a failed fetch.  Validating them in the main context
+	 * would cost a signature check or two per host (measured:
+	 * docs/benchmarks.md, "policy hosts resolved in-process").  Names
+	 * in /etc/hosts are answered from it, as getaddrinfo() did.
+	 */
+	if (fopts.dns == NULL && fopts.connect_to == NULL) {
+		struct dns_opts o;
+
+		dns_opts_from_config(cfg, &o);
+		o.trust_anchor_file = NULL;
+		o.unvalidated = 1;
+		o.hosts_file = "/etc/hosts"; /* as libcurl's getaddrinfo() */
+		if ((sts->host_dns = dns_new_opts(base, &o, why)) == NULL) {
+			errbuf_prefix(why, "MTA-STS policy hosts");
+			goto fail;
+		}
+		fopts.dns = sts->host_dns;
+	}
 	if ((sts->fetcher = sts_fetcher_new(base, &fopts, why)) == NULL)
 		goto fail;
 	memset(&io, 0, sizeof(io));
@@ -403,6 +427,7 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 fail:
 	if (sts) {
 		sts_fetcher_free(sts->fetcher);
+		dns_free(sts->host_dns);
 		free(sts->txt);
 		free(sts);
 	}
@@ -420,6 +445,7 @@ void sts_free(struct sts *sts)
 		sts_store_set_cache(sts->store, NULL);
 	sts_cache_free(sts->cache);   /* cancels its TXT lookups and fetches */
 	sts_fetcher_free(sts->fetcher);
+	dns_free(sts->host_dns);      /* after the fetcher that uses it */
 	sts_store_free(sts->store);   /* after the cache: writes what is queued */
 	free(sts->txt);
 	free(sts);

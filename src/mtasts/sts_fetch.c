@@ -29,6 +29,7 @@
  * host again resumes its session instead of a full handshake.
  */
 #include "mtasts/sts_fetch.h"
+#include "dns/dns.h"
 #include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -41,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -86,6 +88,7 @@ struct sts_fetcher {
 	/* Built once, used by every transfer (libcurl keeps the pointers;
 	 * every easy handle is gone before the fetcher is freed). */
 	struct curl_slist *headers, *connect_to_list;
+	struct dns *dns;        /* resolves policy hosts; NULL: libcurl does */
 	unsigned timeout_ms;
 	unsigned max_parallel, running;
 	size_t pending;
@@ -96,6 +99,19 @@ struct sts_fetcher {
 struct sts_fetch {
 	struct sts_fetcher *f;
 	struct sts_fetch *prev, *next;
+	/* The policy host's addresses through the fetcher's dns (see
+	 * resolve_start()): the A and AAAA queries while they run, the
+	 * addresses they gave, libcurl's CURLOPT_RESOLVE entry. */
+	struct dns_query *q[2];
+	struct curl_slist *resolve;
+	char addrs[STS_FETCH_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
+	size_t addrs_len, addrs_start; /* addrs_start: after "+HOST:PORT:" */
+	unsigned naddrs;
+	int resolving;            /* queries running: resolve_ev pending */
+	int grace;                /* resolve_ev is the wait for the other family */
+	struct event resolve_ev;  /* the transfer's deadline while resolving */
+	struct timespec started;  /* when the slot was taken */
+	int slot;                 /* holds one of max_parallel slots */
 	struct sts_share *share;  /* NULL until the easy handle uses one */
 	CURL *easy;
 	sts_fetch_cb cb;
@@ -108,7 +124,7 @@ struct sts_fetch {
 	int checked;              /* status/type checked at the first write */
 	int deferred;             /* failed before start: deferred_ev pending */
 	struct event deferred_ev;
-	int added;                /* in the multi handle (counts as running) */
+	int added;                /* in the multi handle */
 	int waiting;              /* in the wait queue */
 	struct sts_fetch *wnext;
 };
@@ -189,22 +205,26 @@ static void fetch_unlink(struct sts_fetch *x)
 static void start_waiting(struct sts_fetcher *f);
 static void share_release(struct sts_fetcher *f, struct sts_share *s);
 
+static void resolve_stop(struct sts_fetch *x);
+
 static void fetch_free(struct sts_fetch *x)
 {
 	struct sts_fetcher *f = x->f;
-	int was_running = x->added;
+	int had_slot = x->slot;
 
+	resolve_stop(x);
 	if (x->easy) {
 		if (x->added)
 			curl_multi_remove_handle(f->multi, x->easy);
 		curl_easy_cleanup(x->easy);
 	}
+	curl_slist_free_all(x->resolve); /* after the handle that used it */
 	share_release(f, x->share);
 	if (x->deferred)
 		event_del(&x->deferred_ev);
 	buf_free(&x->body);
 	free(x);
-	if (was_running) {
+	if (had_slot) {
 		f->running--;
 		start_waiting(f);
 	}
@@ -599,6 +619,22 @@ static CURLcode ssl_ctx_cb(CURL *easy, void *ssl_ctx, void *arg)
 	return CURLE_OK;
 }
 
+/* 1 when libcurl takes a proxy for https from the environment: then the
+ * proxy resolves the policy hosts, not the fetcher. */
+static int env_proxy(void)
+{
+	static const char *const vars[] = { "https_proxy", "HTTPS_PROXY",
+					    "all_proxy", "ALL_PROXY" };
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+
+		if (v && *v)
+			return 1;
+	}
+	return 0;
+}
+
 struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				    const struct sts_fetch_opts *opts,
 				    struct errbuf *why)
@@ -619,6 +655,7 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 	if (f->timeout_ms > STS_FETCH_MAX_TIMEOUT_MS)
 		f->timeout_ms = STS_FETCH_MAX_TIMEOUT_MS;
 	f->max_parallel = opts->max_parallel ? opts->max_parallel : STS_FETCH_PARALLEL;
+	f->dns = env_proxy() ? NULL : opts->dns;
 	if ((opts->ca_file && *opts->ca_file && (f->ca_file = strdup(opts->ca_file)) == NULL)
 	    || (opts->connect_to && (f->connect_to = strdup(opts->connect_to)) == NULL)
 	    || (f->multi = curl_multi_init()) == NULL) {
@@ -749,12 +786,207 @@ static struct sts_fetch *fail_later(struct sts_fetch *x, const char *fmt,
 	return x;
 }
 
+/* ---- the policy host's addresses ----
+ *
+ * libcurl 7.88 as Debian builds it (no c-ares) resolves every host in a
+ * thread of its own, started per transfer: on a cold start with a
+ * thousand policies that is a thousand threads, each also reading the
+ * system's resolver files.  With a dns context the fetcher asks it for
+ * the host's A and AAAA records instead (in-process, asynchronous, the
+ * dns_resolvers the rest of tlspolicy uses, answers cached) and hands
+ * the addresses to libcurl as a CURLOPT_RESOLVE entry, so libcurl
+ * connects without resolving; the URL's host name stays the name for
+ * SNI and the certificate check.  When the dns context gives no usable
+ * address (no records, an error, a timeout, a bogus answer), the entry
+ * is left out and libcurl resolves as it would have without a context,
+ * in the time that is left: the result is never worse than libcurl's
+ * own resolving.  The transfer's https_timeout starts when its slot is
+ * taken and covers the resolving too (resolve_ev).  Once one family has
+ * given addresses, the other is waited for at most
+ * STS_FETCH_RESOLVE_GRACE_MS (RFC 8305's resolution delay), so a name
+ * whose AAAA (or A) query hangs is fetched at once over what came.
+ */
+
+/* The transfer with its slot taken: into the multi handle. */
+static void transfer_add(struct sts_fetch *x)
+{
+	CURLMcode mc;
+
+	if ((mc = curl_multi_add_handle(x->f->multi, x->easy)) != CURLM_OK) {
+		fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
+		return;
+	}
+	x->added = 1;
+}
+
+static unsigned ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (long long)(t.tv_sec - t0->tv_sec) * 1000
+	     + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > UINT32_MAX ? UINT32_MAX : (unsigned)ms;
+}
+
+static void resolve_stop(struct sts_fetch *x)
+{
+	for (int i = 0; i < 2; i++) {
+		if (x->q[i]) {
+			dns_cancel(x->q[i]);
+			x->q[i] = NULL;
+		}
+	}
+	if (x->resolving) {
+		event_del(&x->resolve_ev);
+		x->resolving = 0;
+	}
+}
+
+/* Both answers are in: start the transfer, with the addresses if any. */
+static void resolve_done(struct sts_fetch *x)
+{
+	unsigned used, left;
+
+	resolve_stop(x);
+	if (x->naddrs > 0) {
+		if ((x->resolve = curl_slist_append(NULL, x->addrs)) == NULL)
+			log_fatalx("sts_fetch: out of memory");
+		curl_easy_setopt(x->easy, CURLOPT_RESOLVE, x->resolve);
+		log_debug("MTA-STS: %s: connecting to %s (tlspolicy's resolver)", x->url,
+			  x->addrs + x->addrs_start);
+	} else {
+		log_debug("MTA-STS: %s: no address from tlspolicy's resolver, "
+			  "libcurl resolves", x->url);
+	}
+	used = ms_since(&x->started);
+	left = used < x->f->timeout_ms ? x->f->timeout_ms - used : 1;
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)left);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)left);
+	transfer_add(x);
+}
+
+static void resolve_answer(struct sts_fetch *x, int i, const struct dns_answer *ans)
+{
+	x->q[i] = NULL;
+	if (ans->status == DNS_STATUS_DATA && ans->sec != DNS_SEC_BOGUS) {
+		for (size_t r = 0; r < ans->count && x->naddrs < STS_FETCH_MAX_ADDRS; r++) {
+			const struct dns_record *rec = &ans->records[r];
+			int af = rec->len == 4 ? AF_INET : rec->len == 16 ? AF_INET6 : -1;
+			char a[INET6_ADDRSTRLEN];
+			int n;
+
+			if (af != (i == 0 ? AF_INET : AF_INET6)
+			    || inet_ntop(af, rec->data, a, sizeof(a)) == NULL)
+				continue;
+			n = snprintf(x->addrs + x->addrs_len, sizeof(x->addrs) - x->addrs_len,
+				     af == AF_INET6 ? "%s[%s]" : "%s%s",
+				     x->naddrs ? "," : "", a);
+			if (n < 0 || (size_t)n >= sizeof(x->addrs) - x->addrs_len)
+				break;
+			x->addrs_len += (size_t)n;
+			x->naddrs++;
+		}
+	}
+	if (x->q[0] == NULL && x->q[1] == NULL) {
+		resolve_done(x);
+	} else if (x->naddrs > 0 && !x->grace) {
+		struct timeval tv = { 0, STS_FETCH_RESOLVE_GRACE_MS * 1000 };
+		unsigned used = ms_since(&x->started);
+
+		/* never past the transfer's deadline */
+		if (used + STS_FETCH_RESOLVE_GRACE_MS < x->f->timeout_ms) {
+			x->grace = 1;
+			evtimer_add(&x->resolve_ev, &tv);
+		}
+	}
+}
+
+static void resolve_a_cb(void *arg, const struct dns_answer *ans)
+{
+	resolve_answer(arg, 0, ans);
+}
+
+static void resolve_aaaa_cb(void *arg, const struct dns_answer *ans)
+{
+	resolve_answer(arg, 1, ans);
+}
+
+static void resolve_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sts_fetch *x = arg;
+	char why[ERRBUF_MAX];
+
+	(void)fd;
+	(void)what;
+	x->resolving = 0;
+	if (x->grace) {  /* the other family is late: go with what came */
+		resolve_done(x);
+		return;
+	}
+	resolve_stop(x);
+	snprintf(why, sizeof(why), "timed out after %u ms (resolving the host)",
+		 x->f->timeout_ms);
+	fetch_finish(x, 0, 0, why, ms_since(&x->started) / 1000.0, METRICS_STS_TIMEOUT);
+}
+
+/*
+ * Starts resolving x's host through the fetcher's dns; 0 when it does
+ * (resolve_done() adds the transfer), -1 when libcurl is to resolve:
+ * no dns context, CONNECT_TO entries (tests), an address literal, a URL
+ * libcurl cannot take apart.
+ */
+static int resolve_start(struct sts_fetch *x)
+{
+	struct sts_fetcher *f = x->f;
+	struct timeval tv;
+	CURLU *u;
+	char *host = NULL, *port = NULL;
+	unsigned char bin[16];
+	int rc = -1, n;
+
+	if (f->dns == NULL || f->connect_to_list || (u = curl_url()) == NULL)
+		return -1;
+	if (curl_url_set(u, CURLUPART_URL, x->url, 0) != CURLUE_OK
+	    || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK
+	    || curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK
+	    || host[0] == '[' || inet_pton(AF_INET, host, bin) == 1)
+		goto out;
+	n = snprintf(x->addrs, sizeof(x->addrs), "+%s:%s:", host, port);
+	if (n < 0 || (size_t)n >= sizeof(x->addrs) - (INET6_ADDRSTRLEN + 3))
+		goto out;
+	x->addrs_len = x->addrs_start = (size_t)n;
+	evtimer_assign(&x->resolve_ev, f->base, resolve_timeout_cb, x);
+	tv.tv_sec = f->timeout_ms / 1000;
+	tv.tv_usec = (f->timeout_ms % 1000) * 1000;
+	evtimer_add(&x->resolve_ev, &tv);
+	x->resolving = 1;
+	x->q[0] = dns_resolve(f->dns, host, DNS_TYPE_A, resolve_a_cb, x);
+	x->q[1] = dns_resolve(f->dns, host, DNS_TYPE_AAAA, resolve_aaaa_cb, x);
+	rc = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Takes a slot for x and starts it: resolving, or the transfer. */
+static void transfer_begin(struct sts_fetch *x)
+{
+	x->slot = 1;
+	x->f->running++;
+	clock_gettime(CLOCK_MONOTONIC, &x->started);
+	if (resolve_start(x) < 0)
+		transfer_add(x);
+}
+
 struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 				sts_fetch_cb cb, void *arg)
 {
 	struct sts_fetch *x = calloc(1, sizeof(*x));
 	CURL *e;
-	CURLMcode mc;
 
 	if (x == NULL)
 		log_fatalx("sts_fetch: out of memory");
@@ -816,10 +1048,7 @@ struct sts_fetch *sts_fetch_url(struct sts_fetcher *f, const char *url,
 		f->wtail = x;
 		return x;
 	}
-	if ((mc = curl_multi_add_handle(f->multi, e)) != CURLM_OK)
-		return fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
-	x->added = 1;
-	f->running++;
+	transfer_begin(x);
 	return x;
 }
 
@@ -828,15 +1057,9 @@ static void start_waiting(struct sts_fetcher *f)
 {
 	while (f->running < f->max_parallel && f->whead) {
 		struct sts_fetch *x = f->whead;
-		CURLMcode mc;
 
 		wait_remove(f, x);
-		if ((mc = curl_multi_add_handle(f->multi, x->easy)) != CURLM_OK) {
-			fail_later(x, "libcurl: %s", curl_multi_strerror(mc));
-			continue;
-		}
-		x->added = 1;
-		f->running++;
+		transfer_begin(x);
 	}
 }
 

@@ -11,8 +11,11 @@
  * transfer is aborted past it), the whole transfer limited to
  * https_timeout, "Cache-Control: no-cache" sent and no cache kept.
  * Proxies: libcurl's own environment handling (https_proxy, no_proxy),
- * as the curl tool does.  Names are resolved by libcurl's threaded
- * resolver (the system's resolver configuration).
+ * as the curl tool does.  Names: with a dns context (opts.dns) the
+ * policy host's A and AAAA records come from it and are handed to
+ * libcurl (CURLOPT_RESOLVE); without one, or when it gives no address,
+ * libcurl's threaded resolver resolves them (the system's resolver
+ * configuration).
  *
  * TLS: one trust store (https_ca_file, or the system store libcurl
  * was built with) is loaded when the fetcher is created and shared by
@@ -46,10 +49,13 @@
 #define STS_FETCH_PATH "/.well-known/mta-sts.txt"
 #define STS_FETCH_URL_MAX 320  /* "https://mta-sts." + 253 + path */
 #define STS_FETCH_PARALLEL 32  /* transfers at once, by default */
+#define STS_FETCH_MAX_ADDRS 16 /* addresses of a policy host handed to libcurl */
+#define STS_FETCH_RESOLVE_GRACE_MS 50 /* wait for the other family (RFC 8305) */
 #define STS_TRUST_RECHECK_S 60 /* stat the CA file at most this often */
 
 struct event_base;
 struct config;
+struct dns;
 struct sts_fetcher;
 struct sts_fetch;
 
@@ -61,6 +67,10 @@ struct sts_fetch_opts {
 	 * comma-separated, sending connections elsewhere while the name,
 	 * SNI and the certificate check stay those of the URL.  NULL: none. */
 	const char *connect_to;
+	/* Resolves the policy hosts (must outlive the fetcher); NULL:
+	 * libcurl does.  Not used with connect_to, nor when the
+	 * environment names an https proxy (the proxy resolves). */
+	struct dns *dns;
 };
 
 /* https_ca_file and https_timeout (strings owned by cfg). */

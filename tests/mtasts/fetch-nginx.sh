@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # fetch-nginx.sh - the MTA-STS fetcher (src/mtasts/sts_fetch.c) against a
-# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +14, by default 15
+# real nginx on 127.0.0.1 (ports STS_TEST_PORT .. +15, by default 16
 # consecutive free ports from tests/lib/free-port), a
 # dripping server and a CONNECT proxy (python3), with a test CA made here
 # by openssl.
@@ -10,9 +10,13 @@
 # untrusted issuer, expired certificate, name mismatch, 301, 404, wrong
 # Content-Type, body over 64 KiB (with and without Content-Length), the
 # drip server (timeout), a closed port, all of them at once on one loop,
-# one at a time (the parallel limit), https_proxy and no_proxy.  Every request goes to mta-sts.<name>.test:443, sent to the
-# local port by CONNECT_TO, so SNI and the certificate check are the real
-# ones.
+# one at a time (the parallel limit), https_proxy and no_proxy.  Every
+# request goes to mta-sts.<name>.test:443, sent to the local port by
+# CONNECT_TO, so SNI and the certificate check are the real ones; except
+# the policy host addresses from a dns context (sts_fetch_opts.dns, as
+# the daemon resolves them): answers from a replay file, the fallback to
+# libcurl's resolver, a resolver that never answers (the transfer's
+# timeout covers resolving), cancelling while resolving, and a proxy.
 #
 # Usage: fetch-nginx.sh FETCH_TOOL  (BUILDDIR/tests/mtasts/sts_fetch_tool)
 # Env: STS_FETCH_WRAP (e.g. "valgrind -q --error-exitcode=99
@@ -20,7 +24,7 @@
 set -u
 TOOL=${1:?usage: fetch-nginx.sh FETCH_TOOL}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-BASE=${STS_TEST_PORT:-$("$SRCDIR/tests/lib/free-port" --block 15)} || { echo "FAIL: no 15 free ports"; exit 1; }
+BASE=${STS_TEST_PORT:-$("$SRCDIR/tests/lib/free-port" --block 16)} || { echo "FAIL: no 16 free ports"; exit 1; }
 fails=0
 checks=0
 
@@ -44,7 +48,9 @@ NGINX_PID=""
 DRIP_PID=""
 EOF_PID=""
 PROXY_PID=""
+HOLE_PID=""
 cleanup() {
+    [ -n "$HOLE_PID" ] && kill "$HOLE_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
     [ -n "$DRIP_PID" ] && kill "$DRIP_PID" 2>/dev/null
     [ -n "$EOF_PID" ] && kill "$EOF_PID" 2>/dev/null
@@ -55,7 +61,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Ports must be free (another test, another helper).
-for i in $(seq 0 14); do
+for i in $(seq 0 15); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$((BASE + i))") 2>/dev/null; then
         skip_or_fail "port $((BASE + i)) is in use (set STS_TEST_PORT)"
     fi
@@ -109,8 +115,9 @@ mkleaf untrusted mta-sts.untrusted.test otherca
 mkleaf expired mta-sts.expired.test testca 20200101000000Z 20200201000000Z
 mkleaf mismatch mta-sts.somewhere-else.test testca
 mkleaf drip mta-sts.drip.test testca
+mkleaf lh localhost testca
 for f in good crlf exact empty redirect notfound ctype big bigchunked untrusted \
-         expired mismatch drip; do
+         expired mismatch drip lh; do
     [ -s "$f.crt" ] || { echo "certificate $f missing"; exit 1; }
 done
 
@@ -171,6 +178,7 @@ server 7 redirect redirect "            return 301 https://mta-sts.good.test/.we
 server 8 notfound notfound "            return 404;"
 server 9 ctype ctype "            default_type text/html; alias $TMP/www/good.txt;"
 server 10 big big "            default_type text/plain; alias $TMP/www/big.txt;"
+server 15 localhost lh "            default_type text/plain; alias $TMP/www/good.txt;"
 echo "}"
 } > nginx.conf
 nginx -t -q -c "$TMP/nginx.conf" -p "$TMP" 2>"$TMP/nginx-t.log" ||
@@ -274,6 +282,83 @@ expect "closed port" "https://mta-sts.closed.test/.well-known/mta-sts.txt fail 0
     https://mta-sts.closed.test/.well-known/mta-sts.txt
 expect "system CA store does not know the test CA" "$G fail 0 certificate not accepted: *" -C /etc/ssl/certs/ca-certificates.crt "$G"
 expect "not https" "http://mta-sts.good.test/ fail 0 not an https URL: http://mta-sts.good.test/" http://mta-sts.good.test/
+
+# --- policy hosts resolved through a dns context (issue 20) ---------------
+# No CONNECT_TO here: the only way to the local nginx for a .test name is
+# the address the dns context gives (-r: a replay file).  The same fetch
+# without the context fails, which shows the address came from it.
+cat > hosts.rpl <<EOF
+query mta-sts.good.test A insecure data
+  A 127.0.0.1
+query mta-sts.good.test AAAA insecure nodata
+query mta-sts.crlf.test A secure data
+  A 127.0.0.1
+query mta-sts.crlf.test AAAA secure data
+  AAAA ::1
+query mta-sts.untrusted.test A bogus data why=signature expired
+  A 127.0.0.1
+query mta-sts.untrusted.test AAAA bogus servfail why=signature expired
+query localhost A insecure nxdomain
+query localhost AAAA insecure nxdomain
+EOF
+dfetch() { ${STS_FETCH_WRAP:-} "$TOOL" -C "$TMP/testca.crt" "$@"; }
+dexpect() { # NAME GLOB TOOL-ARGS... (as expect, without CONNECT_TO)
+    local name=$1 glob=$2 out rc
+    shift 2
+    out=$(dfetch "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
+    if [ $rc != 0 ]; then notok "$name: exit $rc: $(cat "$TMP/stderr")"
+    elif [[ "$out" == $glob ]]; then ok "$name: $out"
+    else notok "$name: got \"$out\", want $glob"; fi
+}
+DG="https://mta-sts.good.test:$(p 0)/.well-known/mta-sts.txt"
+DC="https://mta-sts.crlf.test:$(p 1)/.well-known/mta-sts.txt"
+DU="https://mta-sts.untrusted.test:$(p 0)/.well-known/mta-sts.txt"
+DL="https://localhost:$(p 15)/.well-known/mta-sts.txt"
+dexpect "dns context: the address from its A answer" "$DG ok 200 $NG enforce 86400 *" -r hosts.rpl "$DG"
+dexpect "without the dns context the name does not resolve" "$DG fail 0 *resolve*" "$DG"
+dexpect "dns context: A and AAAA (IPv6 written as libcurl wants it)" "$DC ok 200 $NC testing 600 *" -r hosts.rpl "$DC"
+dexpect "dns context: a bogus answer's address is not used" "$DU fail 0 *resolve*" -r hosts.rpl "$DU"
+dexpect "dns context without an address: libcurl resolves (localhost)" "$DL ok 200 $NG enforce 86400 *" -r hosts.rpl "$DL"
+dexpect "dns context: a name the replay lacks falls back to libcurl" "$DL ok 200 $NG *" -r /dev/null "$DL"
+# A resolver that never answers: the transfer's timeout (1.5 s, below
+# dns_timeout's 5 s) ends the resolving; cancelling while resolving
+# leaves no query behind.
+python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+time.sleep(120)' "$(p 13)" &
+HOLE_PID=$!
+T=1500
+[ -n "${STS_FETCH_WRAP:-}" ] && T=8000
+dexpect "resolver that never answers: https_timeout covers resolving" \
+    "$DG fail 0 timed out after $T ms (resolving the host)" -R "127.0.0.1@$(p 13)" -t $T "$DG"
+# A hosts file answers before the silent resolver (-H, as the daemon's
+# policy-host context reads /etc/hosts).
+printf '127.0.0.1 mta-sts.good.test\n' > hosts
+dexpect "dns context with a hosts file: the address from it" "$DG ok 200 $NG *" \
+    -R "127.0.0.1@$(p 13)" -H "$TMP/hosts" -t $T "$DG"
+kill "$HOLE_PID" 2>/dev/null
+wait "$HOLE_PID" 2>/dev/null
+# A resolver that answers A at once and AAAA never: the fetch goes ahead
+# over the A after RFC 8305's resolution delay (50 ms), well within a
+# timeout (3 s) shorter than dns_timeout (5 s), which waiting for the
+# AAAA would have run out.
+python3 "$SRCDIR/tests/mtasts/dns-a-only.py" "$(p 13)" 127.0.0.1 &
+HOLE_PID=$!
+sleep 0.3
+T3=3000
+[ -n "${STS_FETCH_WRAP:-}" ] && T3=4500
+dexpect "A at once, AAAA never: fetched over the A" "$DG ok 200 $NG *" -R "127.0.0.1@$(p 13)" -t $T3 "$DG"
+kill "$HOLE_PID" 2>/dev/null
+wait "$HOLE_PID" 2>/dev/null
+python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+time.sleep(120)' "$(p 13)" &
+HOLE_PID=$!
+sleep 0.3
+out=$(dfetch -R "127.0.0.1@$(p 13)" -t 20000 -k 300 "$DG" "$DC" 2>"$TMP/stderr")
+if [ "$out" = "$(printf '%s cancelled\n%s cancelled' "$DG" "$DC")" ]; then ok "cancelled while resolving, no query left"
+else notok "cancel while resolving: $out $(cat "$TMP/stderr")"; fi
+kill "$HOLE_PID" 2>/dev/null
 
 # The drip server sends one byte a second: the timeout ends it.  Under
 # a slow wrapper (valgrind) the timeout is longer and not timed.
@@ -386,6 +471,16 @@ if [[ "$out" == "$G ok 200 $NG enforce 86400 "* ]] &&
 else
     notok "https_proxy: $out; proxy saw: $(cat "$TMP/proxy.log")"
 fi
+# With a dns context the proxy still gets the name (CONNECT by name, no
+# address looked up here): the replay would send the fetch elsewhere.
+: > "$TMP/proxy.log"
+out=$(https_proxy="http://127.0.0.1:$(p 14)" ${STS_FETCH_WRAP:-} "$TOOL" -C "$TMP/testca.crt" -r hosts.rpl "$G" 2>&1)
+if [[ "$out" == "$G ok 200 $NG enforce 86400 "* ]] &&
+   [ "$(grep -c '^CONNECT mta-sts.good.test:443 HTTP/1.1$' "$TMP/proxy.log")" = 1 ]; then
+    ok "https_proxy with a dns context: the proxy resolves"
+else
+    notok "https_proxy with a dns context: $out; proxy saw: $(cat "$TMP/proxy.log")"
+fi
 out=$(https_proxy="http://127.0.0.1:$(p 14)" no_proxy=mta-sts.good.test ${STS_FETCH_WRAP:-} \
       "$TOOL" -C "$TMP/testca.crt" -x "$X" "$G" 2>&1)
 if [[ "$out" == "$G ok 200 "* ]] && [ "$(grep -c CONNECT "$TMP/proxy.log")" = 1 ]; then
@@ -401,8 +496,8 @@ n_nc=$(grep -c 'mta-sts.txt.* cc=no-cache$' "$TMP/nginx-access.log")
 if [ "$n_all" -gt 13 ] && [ "$n_all" = "$n_nc" ]; then ok "$n_all requests, all with Cache-Control: no-cache"
 else notok "Cache-Control: $n_nc of $n_all requests"; fi
 n_good=$(grep -c '^mta-sts.good.test ' "$TMP/nginx-access.log")
-if [ "$n_good" = 6 ]; then ok "the redirect target was never requested"
-else notok "mta-sts.good.test got $n_good requests, want 6"; fi
+if [ "$n_good" = 10 ]; then ok "the redirect target was never requested"
+else notok "mta-sts.good.test got $n_good requests, want 10"; fi
 
 echo "$checks checks, $fails failed"
 [ $fails = 0 ]

@@ -45,6 +45,7 @@ restart() {
 }
 
 # --- 1. every scenario through postmap ------------------------------------
+T_SERVE_OPTS=-v   # debug lines: how each policy host was resolved
 daemon_start "${SETTINGS[@]}" || exit 1
 
 # Expected answers as in lab-sts.sh (the DANE+STS domain: DANE's).
@@ -82,6 +83,21 @@ for n in $names; do
 	expect "$d" "$w"
 done
 daemon_alive || fail "daemon died during the lookups"
+
+# The policy hosts' addresses came from the daemon's own resolver (issue
+# 20: no libcurl resolver thread per fetch), the ones the lab's DNS has.
+addr=$(in_ns dig +short A "mta-sts.enforce.$D" | head -1)
+if [ -n "$addr" ] && grep -q "MTA-STS: https://mta-sts\.enforce\.$D/.well-known/mta-sts.txt: connecting to $addr (tlspolicy's resolver)" "$T_DIR/serve.log"; then
+	ok "policy host mta-sts.enforce.$D resolved in-process: $addr"
+else
+	fail "policy host mta-sts.enforce.$D ($addr) not resolved in-process: $(grep 'MTA-STS: https://mta-sts.enforce' "$T_DIR/serve.log" | head -2)"
+fi
+n=$(grep -c "(tlspolicy's resolver)" "$T_DIR/serve.log")
+if [ "$n" -ge 10 ] && ! grep -q "libcurl resolves" "$T_DIR/serve.log"; then
+	ok "$n policy hosts resolved in-process, none left to libcurl"
+else
+	fail "policy hosts: $n resolved in-process; left to libcurl: $(grep "libcurl resolves" "$T_DIR/serve.log" | head -3)"
+fi
 
 # The cached policies are in the store (`tlspolicy sts show` reads it);
 # max_age 0 and failures are not kept.  (Not asserted: none.sts.example,

@@ -9,7 +9,15 @@
  *   URL fail STATUS REASON                        (not fetched)
  *
  * Usage: sts_fetch_tool [-C CAFILE] [-t TIMEOUT_MS] [-p PARALLEL]
- *                       [-x CONNECT_TO] [-s] [-m] URL...
+ *                       [-x CONNECT_TO] [-r REPLAY | -R RESOLVERS]
+ *                       [-H HOSTS] [-k MS] [-s] [-m] URL...
+ * -r / -R: the fetcher resolves policy hosts through a dns context
+ * (sts_fetch_opts.dns): answers from a replay file (dns/replay.h), or
+ * libunbound forwarding to RESOLVERS (as dns_resolvers; no trust
+ * anchor; -H: and a hosts(5) file, as the daemon's /etc/hosts).
+ * Without either, libcurl resolves.
+ * -k: cancels every fetch still running MS ms after the start (its
+ * line says "URL cancelled").
  * -m: a last line "metrics ok=N http=N ..." with the fetch results the
  * Prometheus counters saw (metrics/metrics.h, issue 13).
  * A URL "domain:NAME" fetches the policy of NAME (sts_fetch_start).
@@ -26,12 +34,15 @@
 
 #include <event2/event.h>
 
+#include "dns/dns.h"
+#include "dns/replay.h"
 #include "mtasts/sts_fetch.h"
 #include "mtasts/sts_policy.h"
 #include "metrics/metrics.h"
 
 struct job {
 	const char *url;
+	struct sts_fetch *h; /* while running */
 	char line[1024];
 	int done;
 };
@@ -93,6 +104,7 @@ static void done_cb(void *arg, const struct sts_fetch_result *res)
 	struct errbuf why;
 
 	j->done = 1;
+	j->h = NULL;
 	if (seq.f)
 		start_next(); /* from the loop, as the daemon would */
 	if (!res->ok) {
@@ -121,9 +133,35 @@ static void done_cb(void *arg, const struct sts_fetch_result *res)
 static void start_job(struct sts_fetcher *f, struct job *j)
 {
 	if (strncmp(j->url, "domain:", 7) == 0)
-		sts_fetch_start(f, j->url + 7, done_cb, j);
+		j->h = sts_fetch_start(f, j->url + 7, done_cb, j);
 	else
-		sts_fetch_url(f, j->url, done_cb, j);
+		j->h = sts_fetch_url(f, j->url, done_cb, j);
+}
+
+static struct {
+	struct job *jobs;
+	int n;
+	struct dns *dns;
+} kill_all;
+
+/* -k: cancels what still runs, and the loop ends. */
+static void cancel_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < kill_all.n; i++) {
+		struct job *j = &kill_all.jobs[i];
+
+		if (!j->done && j->h) {
+			sts_fetch_cancel(j->h);
+			j->h = NULL;
+			j->done = 1;
+			snprintf(j->line, sizeof(j->line), "%s cancelled", j->url);
+		}
+	}
+	if (kill_all.dns && dns_pending(kill_all.dns) != 0)
+		printf("dns pending %zu\n", dns_pending(kill_all.dns));
 }
 
 int main(int argc, char **argv)
@@ -133,10 +171,26 @@ int main(int argc, char **argv)
 	struct sts_fetcher *f;
 	struct errbuf why;
 	struct job *jobs;
+	struct event *cancel_ev = NULL;
+	const char *replay = NULL, *resolvers = NULL;
+	long cancel_ms = -1;
+	const char *hosts = NULL;
 	int c, n, sequential = 0, metrics = 0;
 
-	while ((c = getopt(argc, argv, "C:p:st:x:m")) != -1) {
+	while ((c = getopt(argc, argv, "C:H:k:p:r:R:st:x:m")) != -1) {
 		switch (c) {
+		case 'k':
+			cancel_ms = strtol(optarg, NULL, 10);
+			break;
+		case 'H':
+			hosts = optarg;
+			break;
+		case 'r':
+			replay = optarg;
+			break;
+		case 'R':
+			resolvers = optarg;
+			break;
 		case 'C':
 			opts.ca_file = optarg;
 			break;
@@ -157,7 +211,8 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: sts_fetch_tool [-C CAFILE] [-t MS] "
-				"[-p PARALLEL] [-x CONNECT_TO] [-s] [-m] URL...\n");
+				"[-p PARALLEL] [-x CONNECT_TO] [-r REPLAY | -R RESOLVERS] "
+				"[-H HOSTS] [-k MS] [-s] [-m] URL...\n");
 			return 2;
 		}
 	}
@@ -170,6 +225,22 @@ int main(int argc, char **argv)
 	    || (jobs = calloc((size_t)n, sizeof(*jobs))) == NULL) {
 		fprintf(stderr, "sts_fetch_tool: out of memory\n");
 		return 1;
+	}
+	if (replay) {
+		struct replay *r = replay_load(replay, &why);
+
+		if (r == NULL || (opts.dns = dns_new_replay(base, r)) == NULL) {
+			fprintf(stderr, "sts_fetch_tool: %s\n", r ? "out of memory" : why.msg);
+			return 1;
+		}
+	} else if (resolvers) {
+		struct dns_opts d = { .resolvers = resolvers, .unvalidated = 1,
+				      .hosts_file = hosts };
+
+		if ((opts.dns = dns_new_opts(base, &d, &why)) == NULL) {
+			fprintf(stderr, "sts_fetch_tool: %s\n", why.msg);
+			return 1;
+		}
 	}
 	if ((f = sts_fetcher_new(base, &opts, &why)) == NULL) {
 		fprintf(stderr, "sts_fetch_tool: %s\n", why.msg);
@@ -187,6 +258,18 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			start_job(f, &jobs[i]);
 	}
+	if (cancel_ms >= 0) {
+		struct timeval tv = { cancel_ms / 1000, (cancel_ms % 1000) * 1000 };
+
+		kill_all.jobs = jobs;
+		kill_all.n = n;
+		kill_all.dns = opts.dns;
+		if ((cancel_ev = evtimer_new(base, cancel_cb, NULL)) == NULL) {
+			fprintf(stderr, "sts_fetch_tool: out of memory\n");
+			return 1;
+		}
+		evtimer_add(cancel_ev, &tv);
+	}
 	event_base_dispatch(base);
 	for (int i = 0; i < n; i++)
 		printf("%s\n", jobs[i].done ? jobs[i].line : "(no callback)");
@@ -200,6 +283,9 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	sts_fetcher_free(f);
+	dns_free(opts.dns);
+	if (cancel_ev)
+		event_free(cancel_ev);
 	event_base_free(base);
 	free(jobs);
 	return 0;
