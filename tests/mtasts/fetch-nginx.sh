@@ -248,11 +248,12 @@ done
 fetch() { ${STS_FETCH_WRAP:-} "$TOOL" -C "$TMP/testca.crt" -x "$X" "$@"; }
 u() { echo "https://mta-sts.$1.test/.well-known/mta-sts.txt"; }
 
-# expect NAME GLOB [TOOL-ARGS...] URL: one fetch, its line must match GLOB.
+# expect NAME GLOB [TOOL-ARGS...] URL: one fetch (by $FETCH, default
+# fetch), its line must match GLOB.
 expect() {
     local name=$1 glob=$2 out rc
     shift 2
-    out=$(fetch "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
+    out=$("${FETCH:-fetch}" "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
     if [ $rc != 0 ]; then
         notok "$name: exit $rc: $(cat "$TMP/stderr")"
     elif [[ "$out" == $glob ]]; then
@@ -302,13 +303,13 @@ query localhost A insecure nxdomain
 query localhost AAAA insecure nxdomain
 EOF
 dfetch() { ${STS_FETCH_WRAP:-} "$TOOL" -C "$TMP/testca.crt" "$@"; }
-dexpect() { # NAME GLOB TOOL-ARGS... (as expect, without CONNECT_TO)
-    local name=$1 glob=$2 out rc
-    shift 2
-    out=$(dfetch "$@" 2>"$TMP/stderr") && rc=0 || rc=$?
-    if [ $rc != 0 ]; then notok "$name: exit $rc: $(cat "$TMP/stderr")"
-    elif [[ "$out" == $glob ]]; then ok "$name: $out"
-    else notok "$name: got \"$out\", want $glob"; fi
+dexpect() { FETCH=dfetch expect "$@"; } # as expect, without CONNECT_TO
+# silent_dns PORT: a UDP "resolver" on 127.0.0.1:PORT that never answers
+# (exec: run with &, $! is python itself, so kill stops it)
+silent_dns() {
+    exec python3 -c 'import socket,sys,time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+time.sleep(120)' "$1"
 }
 DG="https://mta-sts.good.test:$(p 0)/.well-known/mta-sts.txt"
 DC="https://mta-sts.crlf.test:$(p 1)/.well-known/mta-sts.txt"
@@ -323,9 +324,7 @@ dexpect "dns context: a name the replay lacks falls back to libcurl" "$DL ok 200
 # A resolver that never answers: the transfer's timeout (1.5 s, below
 # dns_timeout's 5 s) ends the resolving; cancelling while resolving
 # leaves no query behind.
-python3 -c 'import socket,sys,time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
-time.sleep(120)' "$(p 13)" &
+silent_dns "$(p 13)" &
 HOLE_PID=$!
 T=1500
 [ -n "${STS_FETCH_WRAP:-}" ] && T=8000
@@ -350,9 +349,7 @@ T3=3000
 dexpect "A at once, AAAA never: fetched over the A" "$DG ok 200 $NG *" -R "127.0.0.1@$(p 13)" -t $T3 "$DG"
 kill "$HOLE_PID" 2>/dev/null
 wait "$HOLE_PID" 2>/dev/null
-python3 -c 'import socket,sys,time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
-time.sleep(120)' "$(p 13)" &
+silent_dns "$(p 13)" &
 HOLE_PID=$!
 sleep 0.3
 out=$(dfetch -R "127.0.0.1@$(p 13)" -t 20000 -k 300 "$DG" "$DC" 2>"$TMP/stderr")
