@@ -24,6 +24,7 @@ dane-expired.example      TEMP DNSSEC validation failure for MX dane-expired.exa
 dane-mxinsecure.example   NOTFOUND
 dane-partial.example      OK dane
 dane-mxcname.example      OK dane-only
+dane-cnamefb.example      OK dane-only
 dane-tlsacname.example    OK dane-only
 dane-nullmx.example       NOTFOUND
 dane-nomx.example         OK dane-only

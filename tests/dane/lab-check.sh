@@ -19,7 +19,7 @@ EOF
 
 domains="dane-ee.example dane-ta.example dane-mismatch.example dane-insecure.example
  dane-bogus.example dane-expired.example dane-mxinsecure.example dane-partial.example
- dane-mxcname.example dane-tlsacname.example dane-nullmx.example dane-nomx.example
+ dane-mxcname.example dane-cnamefb.example dane-tlsacname.example dane-nullmx.example dane-nomx.example
  dane-usage01.example dane-ipv6.example dane-notlsa.example sts-dane.example
  nonexistent.example"
 # shellcheck disable=SC2086
@@ -56,6 +56,7 @@ want = {
   "dane-mxinsecure.example":("not applicable", None, "NOTFOUND", "", "none"),
   "dane-partial.example":   ("applies", "dane", "OK", "dane", "dane"),
   "dane-mxcname.example":   ("applies", "dane-only", "OK", "dane-only", "dane"),
+  "dane-cnamefb.example":   ("applies", "dane-only", "OK", "dane-only", "dane"),
   "dane-tlsacname.example": ("applies", "dane-only", "OK", "dane-only", "dane"),
   "dane-nullmx.example":    ("not applicable", None, "NOTFOUND", "", "none"),
   "dane-nomx.example":      ("applies", "dane-only", "OK", "dane-only", "dane"),
@@ -116,6 +117,16 @@ check(p[0]["state"] == "TLSA usable" and p[1]["state"] == "no TLSA", "partial st
 h = host("dane-mxcname.example")
 check(h["a"]["canonical"] == "host.dane-hosts.example", "mxcname canonical %s" % h["a"]["canonical"])
 check(h["tlsa_lookups"][0]["name"] == "_25._tcp.host.dane-hosts.example", "mxcname TLSA base %s" % h["tlsa_lookups"])
+# CNAME'd MX host whose expanded name has no TLSA: the original name's
+# (RFC 7672 2.2.2), both lookups shown, the expanded one first
+h = host("dane-cnamefb.example")
+tl = h["tlsa_lookups"]
+check(h["a"]["canonical"] == "host2.dane-hosts.example", "cnamefb canonical %s" % h["a"]["canonical"])
+check([x["name"] for x in tl] == ["_25._tcp.host2.dane-hosts.example", "_25._tcp.mx.dane-cnamefb.example"]
+      and tl[0]["status"] in ("nodata", "nxdomain") and tl[0]["dnssec"] == "secure"
+      and tl[1]["status"] == "data" and tl[1]["dnssec"] == "secure", "cnamefb TLSA lookups %s" % tl)
+check(h["state"] == "TLSA usable" and len(h["tlsa"]) == 1 and h["tlsa"][0]["usable"],
+      "cnamefb host %s, TLSA %s" % (h["state"], h["tlsa"]))
 # CNAME'd TLSA name
 h = host("dane-tlsacname.example")
 check(h["tlsa_lookups"][0]["canonical"] == "tlsa-for-tlsacname.dane-hosts.example",

@@ -34,6 +34,7 @@ dane-bogus.example        | deferred \(Host or domain name not found | -
 dane-mxinsecure.example   | sent                                  | Trusted mx\.insecure-hosts\.example\[
 dane-partial.example      | sent                                  | Verified mx1\.dane-partial\.example\[
 dane-mxcname.example      | sent                                  | Verified mx\.dane-mxcname\.example\[
+dane-cnamefb.example      | sent                                  | Verified mx\.dane-cnamefb\.example\[
 dane-tlsacname.example    | sent                                  | Verified mx\.dane-tlsacname\.example\[
 dane-nullmx.example       | bounced \(.*nullMX                    | -
 dane-nomx.example         | sent                                  | Verified dane-nomx\.example\[
