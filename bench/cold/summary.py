@@ -70,3 +70,20 @@ if mrows:
                 store, w, med([r["wall_s"] for r in rs]), med([r["cpu_s"] for r in rs]),
                 med([r["lab_cpu_s"] for r in rs]), med([r["client_cpu_s"] for r in rs]),
                 100 * med([r["machine_busy_frac"] for r in rs]), floor, best))
+    qs = ["%s %s %.1f" % (store, w, med([r["resolver_queries"] / r["keys"] for r in rs]))
+          for store in ("lab", "system") for w in whos
+          for rs in [[r for r in mrows if r["store"] == store and r["who"] == w and r["kind"] == "sts"
+                      and "resolver_queries" in r]] if rs]
+    if qs:
+        print()
+        print("queries to the lab's resolver per domain (median): " + "; ".join(qs))
+    # where the lab's CPU went, by process name (medians)
+    names = sorted({k for r in mrows for k in r.get("lab_cpu_by_name", {})})
+    if names:
+        print()
+        print("lab servers' CPU by process (median s): " + "; ".join(
+            "%s %s: %s" % (store, w, ", ".join(
+                "%s %.2f" % (k, med([r["lab_cpu_by_name"].get(k, 0) for r in rs]))
+                for k in names if med([r["lab_cpu_by_name"].get(k, 0) for r in rs]) >= 0.01))
+            for store in ("lab", "system") for w in whos
+            for rs in [[r for r in mrows if r["store"] == store and r["who"] == w and r["kind"] == "sts"]] if rs))
