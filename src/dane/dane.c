@@ -10,7 +10,9 @@
  * 7672 §2.2), so the facts are those of asking it after them: until
  * then it is held (orig_ans), and a host whose addresses are insecure,
  * bogus, failed or absent drops it (the query is cancelled if still in
- * flight, so its answer is never waited for).  A host reached through a
+ * flight, so its answer is never waited for); a host at or below the
+ * domain of an insecure MX RRset is not asked for it at all.  A host
+ * reached through a
  * CNAME asks the TLSA of the expanded name after its addresses (the
  * name is known only then) and uses the original name's held answer
  * when that one has none (RFC 7672 §2.2.2).  `outstanding` counts the
@@ -703,6 +705,16 @@ static void hosts_from_mx(struct dane_facts *f, const struct dns_answer *a)
 	dns_mx_free(&mx);
 }
 
+/* name is domain or a name below it (both normalised) */
+static int at_or_below(const char *name, const char *domain)
+{
+	size_t n = strlen(name), d = strlen(domain);
+
+	if (n == d)
+		return strcasecmp(name, domain) == 0;
+	return n > d && name[n - d - 1] == '.' && strcasecmp(name + n - d, domain) == 0;
+}
+
 static void mx_cb(void *arg, const struct dns_answer *a)
 {
 	struct dane_lookup *lk = arg;
@@ -729,7 +741,14 @@ static void mx_cb(void *arg, const struct dns_answer *a)
 					    DNS_TYPE_A, a_cb, hq);
 			hq->aaaa = dns_resolve(lk->dane->dns, f->hosts[i].name,
 					       DNS_TYPE_AAAA, aaaa_cb, hq);
-			start_orig_tlsa(hq);
+			/* A host at or below a domain whose MX RRset is
+			 * insecure is insecure too (nothing below an insecure
+			 * delegation validates): its TLSA would be dropped, so
+			 * it is not asked for with the addresses.  Should the
+			 * addresses be secure after all (a trust anchor of
+			 * their own), addr_done() asks it then. */
+			if (a->sec == DNS_SEC_SECURE || !at_or_below(f->hosts[i].name, f->domain))
+				start_orig_tlsa(hq);
 		}
 	}
 	lookup_check_done(lk);

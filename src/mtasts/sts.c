@@ -385,7 +385,10 @@ struct sts *sts_new(struct event_base *base, struct dns *dns,
 	 * docs/benchmarks.md, "policy hosts resolved in-process").  Names
 	 * in /etc/hosts are answered from it, as getaddrinfo() did.
 	 */
-	if (fopts.dns == NULL && fopts.connect_to == NULL) {
+	if (fopts.dns == NULL && fopts.connect_to == NULL && !sts_fetch_resolves_hosts(&fopts)) {
+		log_debug("MTA-STS: an https proxy from the environment fetches the policies "
+			  "and resolves their hosts");
+	} else if (fopts.dns == NULL && sts_fetch_resolves_hosts(&fopts)) {
 		struct dns_opts o;
 
 		dns_opts_from_config(cfg, &o);

@@ -635,6 +635,11 @@ static int env_proxy(void)
 	return 0;
 }
 
+int sts_fetch_resolves_hosts(const struct sts_fetch_opts *opts)
+{
+	return opts->connect_to == NULL && !env_proxy();
+}
+
 struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 				    const struct sts_fetch_opts *opts,
 				    struct errbuf *why)
@@ -655,7 +660,7 @@ struct sts_fetcher *sts_fetcher_new(struct event_base *base,
 	if (f->timeout_ms > STS_FETCH_MAX_TIMEOUT_MS)
 		f->timeout_ms = STS_FETCH_MAX_TIMEOUT_MS;
 	f->max_parallel = opts->max_parallel ? opts->max_parallel : STS_FETCH_PARALLEL;
-	f->dns = env_proxy() ? NULL : opts->dns;
+	f->dns = sts_fetch_resolves_hosts(opts) ? opts->dns : NULL;
 	if ((opts->ca_file && *opts->ca_file && (f->ca_file = strdup(opts->ca_file)) == NULL)
 	    || (opts->connect_to && (f->connect_to = strdup(opts->connect_to)) == NULL)
 	    || (f->multi = curl_multi_init()) == NULL) {
@@ -946,7 +951,7 @@ static int resolve_start(struct sts_fetch *x)
 	unsigned char bin[16];
 	int rc = -1, n;
 
-	if (f->dns == NULL || f->connect_to_list || (u = curl_url()) == NULL)
+	if (f->dns == NULL || (u = curl_url()) == NULL)
 		return -1;
 	if (curl_url_set(u, CURLUPART_URL, x->url, 0) != CURLUE_OK
 	    || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK

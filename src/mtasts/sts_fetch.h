@@ -77,6 +77,11 @@ struct sts_fetch_opts {
 void sts_fetch_opts_from_config(const struct config *cfg,
 				struct sts_fetch_opts *opts);
 
+/* 1 when a fetcher made with opts resolves the policy hosts through
+ * opts->dns (given one): no connect_to and no https proxy named by the
+ * environment (https_proxy, HTTPS_PROXY, all_proxy, ALL_PROXY). */
+int sts_fetch_resolves_hosts(const struct sts_fetch_opts *opts);
+
 struct sts_fetch_result {
 	int ok;               /* 1: status 200, text/plain, body within limit */
 	long http_status;     /* 0 when no response came */

@@ -18,7 +18,9 @@
 #      (tests/lab/set-mx) and the daemon is restarted on its persisted
 #      cache, deferred;
 #   3. restart with the HTTPS server (nginx) stopped: the persisted
-#      enforce policy is still answered.
+#      enforce policy is still answered;
+#   4. https_proxy in the environment: no resolver context of its own
+#      for the policy hosts (the proxy resolves them).
 #
 # Needs the lab ($LAB_DIR/env): without it exit 77, or fail when CI is
 # set.  Lab changes (MX, sender policy map, nginx) are undone on exit;
@@ -165,5 +167,30 @@ else
 fi
 lab service nginx start >/dev/null 2>&1 || fail "could not start nginx again"
 daemon_alive || fail "daemon died"
+
+# --- 4. an https proxy in the environment -------------------------------------
+# The proxy resolves the policy hosts: the daemon says so at start (and
+# makes no resolver context for them), resolves none in-process, and
+# after a lookup that fetched (a fresh database each time) runs one
+# thread fewer than without (that context's libunbound thread starts
+# with its first query).
+threads() { ls "/proc/$T_PID/task" | wc -l; }
+daemon_stop
+rm -f "$T_DIR/t.db"*
+daemon_start "${SETTINGS[@]}" || exit 1
+expect "enforce.$D" "$(want enforce)"
+n_plain=$(threads)
+daemon_stop
+rm -f "$T_DIR/t.db"*
+https_proxy=http://127.0.0.1:9 daemon_start "${SETTINGS[@]}" || exit 1
+expect "enforce.$D" "NOTFOUND"   # the proxy is not there: the fetch fails
+n_proxy=$(threads)
+if grep -q "MTA-STS: an https proxy from the environment fetches the policies and resolves their hosts" "$T_DIR/serve.log" &&
+   ! grep -q "(tlspolicy's resolver)" "$T_DIR/serve.log" &&
+   [ "$n_proxy" = $((n_plain - 1)) ]; then
+	ok "https_proxy set: no resolver context for the policy hosts ($n_proxy threads, $n_plain without)"
+else
+	fail "https_proxy set: $n_proxy threads ($n_plain without); log: $(grep "https proxy\|tlspolicy's resolver" "$T_DIR/serve.log")"
+fi
 daemon_stop
 finish
