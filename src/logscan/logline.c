@@ -9,6 +9,7 @@
  */
 #include "logscan/logline.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define LIT(s) (s), (sizeof(s) - 1)
@@ -50,6 +51,56 @@ static inline const char *find_rare(const char *p, size_t n, const char *s, size
 		if (memcmp(q + 1, s + 1, sn - 1) == 0)
 			return q;
 	return NULL;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LOGLINE_SWAR 1
+#define ONES 0x0101010101010101ULL
+#define LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* 0x80 in every byte of w that equals c, 0 elsewhere (exact: no
+ * borrow from one byte to the next) */
+static inline uint64_t byte_eq(uint64_t w, unsigned char c)
+{
+	uint64_t x = w ^ (ONES * c);
+
+	return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+#endif
+
+/*
+ * The tag of "tag[pid]:" at p: returns its end (the first '[', ':' or
+ * ' ', or e) and sets *slash to its last '/' (NULL: none).  Eight bytes
+ * at a time while the line has them: tags are "postfix/smtpd" and the
+ * like, and this runs for every line.
+ */
+static inline const char *scan_tag(const char *p, const char *e, const char **slash)
+{
+	*slash = NULL;
+#ifdef LOGLINE_SWAR
+	while (e - p >= 8) {
+		uint64_t w, stop, sl;
+
+		memcpy(&w, p, 8);
+		stop = byte_eq(w, '[') | byte_eq(w, ':') | byte_eq(w, ' ');
+		sl = byte_eq(w, '/');
+		if (stop) {
+			unsigned k = (unsigned)__builtin_ctzll(stop) / 8;
+
+			sl &= (1ULL << (k * 8)) - 1; /* the '/' before the stop */
+			if (sl)
+				*slash = p + (63 - __builtin_clzll(sl)) / 8;
+			return p + k;
+		}
+		if (sl)
+			*slash = p + (63 - __builtin_clzll(sl)) / 8;
+		p += 8;
+	}
+#endif
+	for (; p < e && *p != '[' && *p != ':' && *p != ' '; p++)
+		if (*p == '/')
+			*slash = p;
+	return p;
 }
 
 static int two_digits(const char *p, int *v)
@@ -204,7 +255,7 @@ static const char *parse_iso(const char *p, const char *e, struct logline *ll)
 int logline_envelope(const char *line, size_t len, struct logline *ll)
 {
 	const char *p = line, *e = line + len, *q;
-	const char *tag;
+	const char *tag, *slash;
 
 	ll->fmt = LOGLINE_FMT_NONE;
 	ll->year = 0;
@@ -252,8 +303,7 @@ int logline_envelope(const char *line, size_t len, struct logline *ll)
 	p = q + 1;
 	/* tag[pid]: */
 	tag = p;
-	while (p < e && *p != '[' && *p != ':' && *p != ' ')
-		p++;
+	p = scan_tag(p, e, &slash);
 	if (p >= e || p == tag || *p == ' ')
 		return -1;
 	ll->tag.p = tag;
@@ -281,9 +331,7 @@ int logline_envelope(const char *line, size_t len, struct logline *ll)
 	ll->msg.p = p;
 	ll->msg.len = (size_t)(e - p);
 	/* program: last path component of the tag */
-	q = tag + ll->tag.len;
-	while (q > tag && q[-1] != '/')
-		q--;
+	q = slash ? slash + 1 : tag;
 	ll->prog.p = q;
 	ll->prog.len = (size_t)(tag + ll->tag.len - q);
 	return 0;

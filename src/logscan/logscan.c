@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -349,11 +350,13 @@ struct logscan {
 	struct strtab hosts;
 	struct strtab names;  /* TLS versions and ciphers */
 
-	/* (domain index, host id) -> pair index (1..); pairs[0] unused */
+	/* (domain index, host id) -> pair index (1..); pairs[0] unused.  The
+	 * hash holds only the pairs beyond a domain's LOGSCAN_DOMAIN_MXC
+	 * (struct logscan_domain's mx_host / mx_pair). */
 	struct logscan_mx *pairs;
 	size_t npairs, pairs_cap;
 	uint32_t *pair_slots;
-	size_t pair_mask;
+	size_t pair_mask, pairs_hashed;
 
 	struct proc *procs; /* LOGSCAN_PROC_SETS * LOGSCAN_PROC_WAYS */
 	uint64_t tick;
@@ -782,6 +785,22 @@ static uint16_t tls_name_get(struct logscan *ls, const char *s, size_t n)
 	return (uint16_t)strtab_get(&ls->names, &ls->arena, s, n, &added);
 }
 
+static inline uint64_t pair_hash(uint32_t dom, uint32_t host)
+{
+	return mix64(((uint64_t)dom << 32) | host);
+}
+
+/* 1 when pair i is one of its domain's own (not in the hash table) */
+static int pair_in_domain(const struct logscan *ls, uint32_t i)
+{
+	const struct logscan_domain *d = &ls->doms[ls->pairs[i].dom];
+
+	for (int c = 0; c < LOGSCAN_DOMAIN_MXC; c++)
+		if (d->mx_pair[c] == i)
+			return 1;
+	return 0;
+}
+
 static int pairs_grow(struct logscan *ls)
 {
 	size_t nslots = ls->pair_slots ? (ls->pair_mask + 1) * 2 : 1024;
@@ -789,10 +808,12 @@ static int pairs_grow(struct logscan *ls)
 
 	if (slots == NULL)
 		return -1;
-	for (uint32_t i = 1; i <= ls->npairs; i++) {
-		uint64_t h = mix64(((uint64_t)ls->pairs[i].dom << 32) | ls->pairs[i].host);
-		size_t k = (size_t)h & (nslots - 1);
+	for (uint32_t i = 1; ls->pair_slots && i <= ls->npairs; i++) {
+		size_t k;
 
+		if (pair_in_domain(ls, i))
+			continue;
+		k = (size_t)pair_hash(ls->pairs[i].dom, ls->pairs[i].host) & (nslots - 1);
 		while (slots[k])
 			k = (k + 1) & (nslots - 1);
 		slots[k] = i;
@@ -803,31 +824,46 @@ static int pairs_grow(struct logscan *ls)
 	return 0;
 }
 
+/* The pair index of (d, host) among the domain's own pairs, else 0;
+ * *c: the first free place there, LOGSCAN_DOMAIN_MXC when full. */
+static inline uint32_t pair_in_record(const struct logscan_domain *d, uint32_t host, int *c)
+{
+	int k;
+
+	for (k = 0; k < LOGSCAN_DOMAIN_MXC && d->mx_pair[k]; k++)
+		if (d->mx_host[k] == host) {
+			*c = k;
+			return d->mx_pair[k];
+		}
+	*c = k;
+	return 0;
+}
+
 static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d, uint32_t host)
 {
 	uint32_t dom = (uint32_t)(d - ls->doms);
-	uint64_t h = mix64(((uint64_t)dom << 32) | host);
+	uint64_t h;
 	size_t k;
-	uint32_t i;
+	uint32_t i, tail;
+	int c;
 
 	if (host == 0)
 		return NULL;
-	if (d->last_host == host && d->last_mx) /* most domains have one MX */
-		return &ls->pairs[d->last_mx];
-	if (ls->pair_slots) {
+	if ((i = pair_in_record(d, host, &c)) != 0)
+		return &ls->pairs[i];
+	h = pair_hash(dom, host);
+	if (c == LOGSCAN_DOMAIN_MXC && ls->pair_slots) {
 		for (k = (size_t)h & ls->pair_mask; (i = ls->pair_slots[k]) != 0;
 		     k = (k + 1) & ls->pair_mask)
-			if (ls->pairs[i].dom == dom && ls->pairs[i].host == host) {
-				d->last_host = host;
-				d->last_mx = i;
+			if (ls->pairs[i].dom == dom && ls->pairs[i].host == host)
 				return &ls->pairs[i];
-			}
 	}
 	if (ls->npairs >= LOGSCAN_MAX_PAIRS) {
 		ls->c.dropped++;
 		return NULL;
 	}
-	if (ls->pair_slots == NULL || (ls->npairs + 1) * 2 > ls->pair_mask + 1)
+	if (c == LOGSCAN_DOMAIN_MXC &&
+	    (ls->pair_slots == NULL || (ls->pairs_hashed + 1) * 2 > ls->pair_mask + 1))
 		if (pairs_grow(ls) < 0)
 			return NULL;
 	if (ls->npairs + 1 >= ls->pairs_cap) {
@@ -843,21 +879,24 @@ static struct logscan_mx *pair_get(struct logscan *ls, struct logscan_domain *d,
 	memset(&ls->pairs[i], 0, sizeof(ls->pairs[i]));
 	ls->pairs[i].host = host;
 	ls->pairs[i].dom = dom;
-	/* append to the domain's list, keeping first-seen order */
+	/* append to the domain's list, keeping first-seen order: the first
+	 * pairs are the record's, in order, so the walk starts at the last */
 	if (d->mx_first == 0) {
 		d->mx_first = i;
 	} else {
-		uint32_t j = d->mx_first;
-
-		while (ls->pairs[j].next)
-			j = ls->pairs[j].next;
-		ls->pairs[j].next = i;
+		for (tail = c ? d->mx_pair[c - 1] : d->mx_first; ls->pairs[tail].next;)
+			tail = ls->pairs[tail].next;
+		ls->pairs[tail].next = i;
 	}
-	for (k = (size_t)h & ls->pair_mask; ls->pair_slots[k]; k = (k + 1) & ls->pair_mask)
-		;
-	ls->pair_slots[k] = i;
-	d->last_host = host;
-	d->last_mx = i;
+	if (c < LOGSCAN_DOMAIN_MXC) {
+		d->mx_host[c] = host;
+		d->mx_pair[c] = i;
+	} else {
+		for (k = (size_t)h & ls->pair_mask; ls->pair_slots[k]; k = (k + 1) & ls->pair_mask)
+			;
+		ls->pair_slots[k] = i;
+		ls->pairs_hashed++;
+	}
 	return &ls->pairs[i];
 }
 
@@ -1002,8 +1041,6 @@ static void on_delivery(struct logscan *ls, struct proc *p, const struct qev *q)
 		p->npend = 0;
 		return;
 	}
-	if (d->last_mx) /* the pair used last is the likely one */
-		__builtin_prefetch(&ls->pairs[d->last_mx]);
 	/* the relay of the session's TLS line was looked up already */
 	if (p->sess_relay == relay && p->sess_host)
 		host = p->sess_host;
@@ -1353,16 +1390,19 @@ static inline void line_prefetch1(const struct logscan *ls, const struct qev *q)
 		__builtin_prefetch(sl->name);
 }
 
-/* Prefetch, two events later: the pair the domain used last. */
+/* Prefetch, two events later: the pair of the domain and the relay
+ * host when it is one of the domain record's own (the record and the
+ * host's slot have arrived by then). */
 static inline void line_prefetch2(const struct logscan *ls, const struct qev *q)
 {
-	uint32_t id;
+	uint32_t id, host, mx;
+	int c;
 
-	if (q->dn && (id = strtab_peek(&ls->domtab, q->dh)) != 0 && id <= ls->domtab.n) {
-		uint32_t mx = ls->doms[id - 1].last_mx;
-
-		if (mx && mx <= ls->npairs)
-			__builtin_prefetch(&ls->pairs[mx]);
+	if (q->dn && q->hn && (id = strtab_peek(&ls->domtab, q->dh)) != 0 && id <= ls->domtab.n &&
+	    (host = strtab_peek(&ls->hosts, q->hh)) != 0 &&
+	    (mx = pair_in_record(&ls->doms[id - 1], host, &c)) != 0 && mx <= ls->npairs) {
+		__builtin_prefetch(&ls->pairs[mx]);
+		__builtin_prefetch((const char *)&ls->pairs[mx] + 64);
 	}
 }
 

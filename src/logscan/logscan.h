@@ -87,6 +87,10 @@ struct logscan_shadow {
  */
 #define LOGSCAN_COUNT_MAX UINT32_MAX
 
+/* Pairs a domain record holds itself (most domains have 1-3 MX hosts);
+ * further ones are found through the pair hash table. */
+#define LOGSCAN_DOMAIN_MXC 4
+
 struct logscan_tally {
 	uint32_t tls[LOGLINE_TRUST_COUNT]; /* sent, by trust class */
 	uint32_t deferred, bounced;
@@ -103,7 +107,9 @@ struct logscan_mx {
 struct logscan_domain {
 	const char *name;       /* lower case, NUL-terminated */
 	uint32_t mx_first;      /* first pair index; 0 = none */
-	uint32_t last_host, last_mx; /* internal: the pair used last */
+	/* internal: the domain's first LOGSCAN_DOMAIN_MXC pairs (host id and
+	 * pair index, 0 = free), found without the pair hash table */
+	uint32_t mx_host[LOGSCAN_DOMAIN_MXC], mx_pair[LOGSCAN_DOMAIN_MXC];
 	uint32_t ip_only;       /* sent via a relay without a host name */
 	time_t first, last;     /* of any delivery record; 0 = unknown */
 	struct logscan_tally t;
