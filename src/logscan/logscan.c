@@ -10,7 +10,9 @@
  * and TLS lines touch the hash tables, a few events after they were
  * parsed, with the records they touch prefetched meanwhile (struct
  * qev: on a log of 50,000 domains the tables are cold, and a lookup's
- * cache misses cost more than its instructions).  Nothing is allocated
+ * cache misses cost more than its instructions); a domain's first
+ * LOGSCAN_DOMAIN_MXC (domain, relay host) pairs are found from its own
+ * record, without the pair hash table.  Nothing is allocated
  * per line: strings are copied into an arena once per new domain, host
  * or name.
  */
